@@ -1,0 +1,108 @@
+//! User names: validation and the case-insensitive identity of an account.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The longest allowed user name, in characters (all ASCII).
+pub const MAX_NAME_LEN: usize = 32;
+
+/// Why a string is not a valid [`UserName`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The name is empty.
+    #[error("a name cannot be empty")]
+    Empty,
+    /// The name is longer than [`MAX_NAME_LEN`].
+    #[error("a name is at most {MAX_NAME_LEN} characters")]
+    TooLong,
+    /// The first character is not an ASCII letter.
+    #[error("a name starts with a letter")]
+    BadStart,
+    /// A character other than ASCII letters, digits, `_`, `-` and `.`.
+    #[error("a name holds only letters, digits, '_', '-' and '.'")]
+    BadChar,
+}
+
+/// A valid user name, as the user spelled it.
+///
+/// 1 to 32 characters: ASCII letters, digits, `_`, `-`, `.`, starting with a
+/// letter. Two names that differ only in case are the same account: compare
+/// accounts through [`UserName::key`].
+///
+/// ```
+/// use chat_core::UserName;
+/// let alice = UserName::parse("Alice").unwrap();
+/// assert_eq!(alice.as_str(), "Alice");
+/// assert_eq!(alice.key(), UserName::parse("aLICE").unwrap().key());
+/// assert!(UserName::parse("9lives").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserName(String);
+
+impl UserName {
+    /// Validates `s` as a user name.
+    pub fn parse(s: &str) -> Result<UserName, NameError> {
+        let mut chars = s.chars();
+        let first = chars.next().ok_or(NameError::Empty)?;
+        if s.len() > MAX_NAME_LEN {
+            return Err(NameError::TooLong);
+        }
+        if !first.is_ascii_alphabetic() {
+            return Err(NameError::BadStart);
+        }
+        if !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+            return Err(NameError::BadChar);
+        }
+        Ok(UserName(s.to_owned()))
+    }
+
+    /// The name as the user spelled it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The account identity: the name folded to lower case.
+    pub fn key(&self) -> NameKey {
+        NameKey(self.0.to_ascii_lowercase())
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for UserName {
+    type Error = NameError;
+    fn try_from(s: String) -> Result<Self, NameError> {
+        UserName::parse(&s)
+    }
+}
+
+impl From<UserName> for String {
+    fn from(n: UserName) -> String {
+        n.0
+    }
+}
+
+/// The case-folded identity of an account; two [`UserName`]s with the same
+/// key are the same account.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameKey(String);
+
+impl NameKey {
+    /// The key of an arbitrary string (used for lookups of names that were
+    /// typed by a client and may not be valid).
+    pub fn of(s: &str) -> NameKey {
+        NameKey(s.to_ascii_lowercase())
+    }
+
+    /// The folded name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
