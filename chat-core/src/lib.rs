@@ -1,13 +1,106 @@
 #![forbid(unsafe_code)]
-//! chat-core (crate docs are completed with the engine).
+#![warn(missing_docs)]
+//! # chat-core: a sans-IO chat engine
+//!
+//! The whole chat server as a deterministic state machine: users and
+//! sessions, grants, the kick list, busy/free, the `lobby` room, the login
+//! dialog, line framing, the command parser and reply rendering. It owns
+//! no sockets, files, threads, clock or randomness: the caller feeds
+//! [`Input`]s (each with the time), drains [`Output`]s, and runs the work
+//! the engine asks for (password hashing, store writes) wherever it likes.
+//! The same inputs always give the same outputs, so every behaviour is
+//! testable in-process.
+//!
+//! ## The drive loop
+//!
+//! After each [`Engine::handle`], drain [`Engine::poll_output`] until
+//! `None`, then sleep until the next I/O event or [`Engine::poll_timeout`],
+//! whichever comes first, and feed [`Input::Timeout`] when the deadline
+//! passes. Password work and store writes are answered later, from any
+//! source, with [`Input::PasswordDone`] and [`Input::Persisted`].
+//!
+//! ```
+//! use chat_core::password::HashParams;
+//! use chat_core::{ConnId, Config, Engine, Input, Millis, Output, StoreSnapshot};
+//! use std::collections::HashMap;
+//!
+//! let mut engine = Engine::new(Config::default(), StoreSnapshot::default()).unwrap();
+//! let mut now = Millis(1_700_000_000_000);
+//! let mut wire: HashMap<ConnId, Vec<u8>> = HashMap::new();
+//! let alice = ConnId(1);
+//!
+//! engine.handle(now, Input::Opened { conn: alice, peer: "127.0.0.1".parse().unwrap() });
+//! engine.handle(now, Input::Received { conn: alice, bytes: b"/register alice s3cret-pw\nhi all\n" });
+//!
+//! // The caller's loop: drain actions, do the work they ask for, feed the
+//! // answers back, until the engine has nothing more to say.
+//! let mut work = Vec::new();
+//! loop {
+//!     while let Some(out) = engine.poll_output() {
+//!         match out {
+//!             Output::Send { conn, frame } => wire.entry(conn).or_default().extend_from_slice(&frame),
+//!             Output::Close { .. } => {}
+//!             Output::Password(job) => {
+//!                 // A real caller runs this on a worker thread with a random salt.
+//!                 let answer = job.run(&HashParams::cheap(), &[42; 16]);
+//!                 work.push(Input::PasswordDone { job: job.id, answer });
+//!             }
+//!             // A real caller writes the store and answers once it is durable.
+//!             Output::Persist(req) => work.push(Input::Persisted { id: req.id, result: Ok(()) }),
+//!             _ => {}
+//!         }
+//!     }
+//!     if work.is_empty() {
+//!         break;
+//!     }
+//!     now.0 += 1;
+//!     for input in work.drain(..) {
+//!         engine.handle(now, input);
+//!     }
+//! }
+//! if let Some(deadline) = engine.poll_timeout() {
+//!     // Sleep until `deadline` (or the next I/O event), then:
+//!     engine.handle(deadline, Input::Timeout);
+//! }
+//!
+//! let text = String::from_utf8(wire.remove(&alice).unwrap()).unwrap();
+//! assert!(text.contains("OK registered alice\nWELCOME alice 1\n"));
+//! assert!(text.contains(" alice hi all\n"));
+//! ```
+//!
+//! ## Layout
+//!
+//! - [`wire`]: protocol v1 text: [`wire::Framer`] (bytes to lines),
+//!   [`wire::parse`] (lines to [`Command`]s), [`wire::render`]
+//!   ([`reply::Reply`] values to bytes).
+//! - [`Engine`]: the state machine, which sees only `Command`s and `Reply`s.
+//! - [`password`]: argon2id hashing for the caller's worker threads.
+//! - [`StoreSnapshot`] and [`StoreChange`]: what the caller's store holds
+//!   and the changes the engine asks it to make durable.
 
+mod command;
+mod config;
+mod engine;
+mod error;
 mod grant;
+mod ids;
 mod name;
 pub mod password;
 mod record;
+pub mod reply;
 mod time;
+pub mod wire;
 
+pub use command::Command;
+pub use config::{Config, ConfigError, Limits};
+pub use engine::{
+    ChatEvent, CloseCause, CloseReason, Engine, EngineStats, Input, Output, PasswordAnswer,
+    PasswordJob, PasswordWork, PersistFailed, PersistRequest, LOBBY,
+};
+pub use error::{ErrorCode, Refusal};
 pub use grant::Grant;
+pub use ids::{ConnId, JobId, PersistId};
 pub use name::{NameError, NameKey, UserName, MAX_NAME_LEN};
 pub use record::{ChangeError, KickEntry, StoreChange, StoreSnapshot, UserRecord};
 pub use time::Millis;
+pub use wire::Frame;

@@ -1,0 +1,93 @@
+//! What a client asks for, independent of the wire format.
+
+use crate::Grant;
+
+/// One client line, parsed. Borrowed from the line it came from.
+///
+/// Text-format details (the `/` prefix, aliases, `//` escaping) stay in
+/// [`wire::parse`](crate::wire::parse); the state machine only sees this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command<'a> {
+    /// A room message (or, during the login dialog, an answer).
+    Say(&'a str),
+    /// `/help`.
+    Help,
+    /// `/viewusers`, `/users`.
+    ViewUsers,
+    /// `/messageto <user> <text>`, `/msg`.
+    MessageTo {
+        /// The recipient as typed.
+        to: &'a str,
+        /// The message.
+        text: &'a str,
+    },
+    /// `/busy`.
+    Busy,
+    /// `/free`.
+    Free,
+    /// `/changegrant <user> <0|1>`.
+    ChangeGrant {
+        /// The account as typed.
+        user: &'a str,
+        /// The new grant.
+        grant: Grant,
+    },
+    /// `/kickuser <user> [reason]`.
+    Kick {
+        /// The account as typed.
+        user: &'a str,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    },
+    /// `/unkick <user>`.
+    Unkick {
+        /// The account as typed.
+        user: &'a str,
+    },
+    /// `/viewkickusers`.
+    ViewKicked,
+    /// `/changepassword <old> <new>`.
+    ChangePassword {
+        /// The current password.
+        old: &'a str,
+        /// The new password (the rest of the line).
+        new: &'a str,
+    },
+    /// `/restart`.
+    Restart,
+    /// `/disconnect`, `/quit`.
+    Quit,
+    /// `/ping [token]`.
+    Ping {
+        /// Echoed back in `PONG`.
+        token: Option<&'a str>,
+    },
+    /// `/register <name> <password>`.
+    Register {
+        /// The name as typed.
+        name: &'a str,
+        /// The password (the rest of the line).
+        password: &'a str,
+    },
+    /// `/login <name> <password>`.
+    Login {
+        /// The name as typed.
+        name: &'a str,
+        /// The password (the rest of the line).
+        password: &'a str,
+    },
+}
+
+impl Command<'_> {
+    /// Whether only an admin may run this command.
+    pub fn needs_admin(&self) -> bool {
+        matches!(
+            self,
+            Command::ChangeGrant { .. }
+                | Command::Kick { .. }
+                | Command::Unkick { .. }
+                | Command::Restart
+        )
+    }
+}

@@ -1,0 +1,183 @@
+//! Admin commands: grants, the kick list, and the listing of it. Every
+//! privilege check is here or in the dispatcher, never in the client.
+
+use crate::reply::{Control, Done, LeaveReason, Listing, Reply};
+use crate::{ConnId, ErrorCode, Grant, KickEntry, NameKey, StoreChange, UserName};
+
+use super::connection::Connection;
+use super::directory::PendingKind;
+use super::io::CloseReason;
+use super::{ConnRef, Engine};
+
+impl Engine {
+    /// Looks up the account an admin command is about, refusing for an
+    /// unknown name or a change already in flight.
+    fn target(&mut self, id: ConnId, user: &str) -> Option<(NameKey, UserName, Grant)> {
+        let key = NameKey::of(user);
+        let Some(record) = self.directory.get(&key) else {
+            let text = format!("no user named {user}");
+            self.refuse(id, ErrorCode::NoSuchUser, &text);
+            return None;
+        };
+        let name = record.name.clone();
+        let grant = self.directory.grant_of(record);
+        if self.directory.pending(&key).is_some() {
+            let text = format!("a change to {name} is being saved; try again");
+            self.refuse(id, ErrorCode::TryAgain, &text);
+            return None;
+        }
+        Some((key, name, grant))
+    }
+
+    /// Whether taking `key` out of the able admins would leave none.
+    fn is_last_admin(&self, key: &NameKey) -> bool {
+        self.directory
+            .able_admins_except(key, |k| self.kicks.contains(k))
+            == 0
+    }
+
+    fn start_change(&mut self, id: ConnId, key: NameKey, kind: PendingKind, change: StoreChange) {
+        self.directory.begin(key, kind);
+        self.set_waiting(id, true);
+        let conn = self.conn_ref(id);
+        self.persist(conn, change);
+    }
+
+    pub(super) fn change_grant(&mut self, id: ConnId, user: &str, grant: Grant) {
+        let Some((key, name, current)) = self.target(id, user) else {
+            return;
+        };
+        if grant == Grant::User && self.directory.is_config_admin(&key) {
+            let text = format!("{name} is an admin by configuration");
+            return self.refuse(id, ErrorCode::NotPermitted, &text);
+        }
+        if current == grant {
+            return self.send(id, &Reply::Ok(Done::Grant(name.as_str(), grant)));
+        }
+        let demote = grant == Grant::User;
+        if demote && !self.kicks.contains(&key) && self.is_last_admin(&key) {
+            let text = format!("{name} is the last admin");
+            return self.refuse(id, ErrorCode::LastAdmin, &text);
+        }
+        let kind = if demote {
+            PendingKind::Demote
+        } else {
+            PendingKind::Other
+        };
+        self.start_change(id, key, kind, StoreChange::SetGrant { name, grant });
+    }
+
+    pub(super) fn on_grant_durable(
+        &mut self,
+        conn: Option<ConnRef>,
+        name: &UserName,
+        grant: Grant,
+    ) {
+        if let Some(c) = conn {
+            self.send(c.id, &Reply::Ok(Done::Grant(name.as_str(), grant)));
+        }
+        let Some(&target) = self.online.get(&name.key()) else {
+            return;
+        };
+        let key = name.key();
+        let effective = if self.directory.is_config_admin(&key) {
+            Grant::Admin
+        } else {
+            grant
+        };
+        if let Some(session) = self
+            .conns
+            .get_mut(&target)
+            .and_then(Connection::session_mut)
+        {
+            session.grant = effective;
+            self.send(target, &Reply::Ctl(Control::Grant(effective)));
+        }
+    }
+
+    pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<&str>) {
+        if reason.is_some_and(|r| r.chars().any(char::is_control)) {
+            return self.refuse(
+                id,
+                ErrorCode::BadArgument,
+                "no control characters in a reason",
+            );
+        }
+        let Some(by) = self
+            .conns
+            .get(&id)
+            .and_then(Connection::session)
+            .map(|s| s.name.clone())
+        else {
+            return;
+        };
+        let Some((key, name, grant)) = self.target(id, user) else {
+            return;
+        };
+        if self.directory.is_config_admin(&key) {
+            let text = format!("{name} is an admin by configuration");
+            return self.refuse(id, ErrorCode::NotPermitted, &text);
+        }
+        if grant.is_admin() && !self.kicks.contains(&key) && self.is_last_admin(&key) {
+            let text = format!("{name} is the last admin");
+            return self.refuse(id, ErrorCode::LastAdmin, &text);
+        }
+        let entry = KickEntry {
+            name,
+            by,
+            at: self.now,
+            reason: reason.map(str::to_owned),
+        };
+        self.start_change(id, key, PendingKind::Kick, StoreChange::Kick(entry));
+    }
+
+    pub(super) fn on_kick_durable(
+        &mut self,
+        conn: Option<ConnRef>,
+        name: &UserName,
+        by: &UserName,
+        reason: Option<&str>,
+    ) {
+        if let Some(c) = conn {
+            self.send(c.id, &Reply::Ok(Done::Kicked(name.as_str())));
+        }
+        if let Some(&target) = self.online.get(&name.key()) {
+            self.send(
+                target,
+                &Reply::Ctl(Control::Kick {
+                    by: by.as_str(),
+                    reason,
+                }),
+            );
+            self.close(target, CloseReason::Kicked, LeaveReason::Kicked);
+        }
+    }
+
+    pub(super) fn unkick(&mut self, id: ConnId, user: &str) {
+        let Some((key, name, _)) = self.target(id, user) else {
+            return;
+        };
+        if !self.kicks.contains(&key) {
+            let text = format!("{name} is not on the kick list");
+            return self.refuse(id, ErrorCode::BadArgument, &text);
+        }
+        self.start_change(id, key, PendingKind::Other, StoreChange::Unkick { name });
+    }
+
+    pub(super) fn view_kicked(&mut self, id: ConnId) {
+        let mut out = Vec::with_capacity(64 * (self.kicks.len() + 1));
+        for k in self.kicks.sorted() {
+            crate::wire::render(
+                &Reply::Kicked {
+                    name: k.name.as_str(),
+                    by: k.by.as_str(),
+                    at: k.at,
+                    reason: k.reason.as_deref(),
+                },
+                &mut out,
+            );
+        }
+        crate::wire::render(&Reply::End(Listing::Kicked), &mut out);
+        self.out.send_frame(id, out.into());
+    }
+}

@@ -1,0 +1,260 @@
+//! The engine's inputs and outputs.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::password::{self, HashParams, Password, PasswordError, SALT_LEN};
+use crate::reply::LeaveReason;
+use crate::{ConnId, Frame, JobId, Millis, PersistId, StoreChange, UserName};
+
+/// An event for the engine. Each comes with the caller's `now`
+/// ([`Engine::handle`](crate::Engine::handle)).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Input<'a> {
+    /// A connection was accepted. The engine answers with `HELLO` and the
+    /// first `ASK`, or refuses it (server full, too many from the address).
+    Opened {
+        /// The caller's id for it.
+        conn: ConnId,
+        /// The peer's address.
+        peer: IpAddr,
+    },
+    /// Bytes arrived on a connection, in any chunking.
+    Received {
+        /// The connection.
+        conn: ConnId,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// The connection is gone (the peer closed it, it failed, or the caller
+    /// dropped it). Not needed after the engine asked for the close itself.
+    Closed {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        cause: CloseCause,
+    },
+    /// Password work the engine asked for is done.
+    PasswordDone {
+        /// The job id from the [`PasswordJob`].
+        job: JobId,
+        /// Its answer.
+        answer: Result<PasswordAnswer, PasswordError>,
+    },
+    /// A store change the engine asked for is durable, or failed.
+    Persisted {
+        /// The id from the [`PersistRequest`].
+        id: PersistId,
+        /// `Ok` once durable.
+        result: Result<(), PersistFailed>,
+    },
+    /// A deadline from [`Engine::poll_timeout`](crate::Engine::poll_timeout)
+    /// passed (waking early or late is harmless).
+    Timeout,
+    /// An announcement from the server's operator to the room.
+    Announce {
+        /// The text.
+        text: &'a str,
+    },
+    /// Shut down: every client gets `CTL shutdown` and is closed.
+    Shutdown,
+}
+
+/// Why the caller closed a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseCause {
+    /// The peer closed, or the socket failed.
+    Lost,
+    /// The peer did not read its output fast enough.
+    TooSlow,
+}
+
+/// A failed store write, as reported by the caller.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("store change failed: {0}")]
+pub struct PersistFailed(pub String);
+
+/// The answer to a [`PasswordJob`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordAnswer {
+    /// The PHC string of a hashed password.
+    Hashed(String),
+    /// Whether a password matched.
+    Verified(bool),
+}
+
+/// Password work the engine needs done, off the engine's thread.
+#[derive(Debug)]
+pub struct PasswordJob {
+    /// Hand this back in [`Input::PasswordDone`].
+    pub id: JobId,
+    /// What to do.
+    pub work: PasswordWork,
+}
+
+/// What a [`PasswordJob`] does.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PasswordWork {
+    /// Hash a new password.
+    Hash {
+        /// The password.
+        password: Password,
+    },
+    /// Check a password against a stored hash; `phc: None` is an unknown
+    /// account, checked against nothing in the same time.
+    Verify {
+        /// The password.
+        password: Password,
+        /// The stored hash.
+        phc: Option<String>,
+    },
+}
+
+impl PasswordJob {
+    /// Runs the job with argon2id (`salt` is used when hashing: give fresh
+    /// random bytes every time).
+    ///
+    /// ```
+    /// use chat_core::password::{HashParams, Password};
+    /// use chat_core::{JobId, PasswordAnswer, PasswordJob, PasswordWork};
+    /// let job = PasswordJob {
+    ///     id: JobId(1),
+    ///     work: PasswordWork::Verify { password: Password::new("x"), phc: None },
+    /// };
+    /// let answer = job.run(&HashParams::cheap(), &[1; 16]).unwrap();
+    /// assert_eq!(answer, PasswordAnswer::Verified(false));
+    /// ```
+    pub fn run(
+        &self,
+        params: &HashParams,
+        salt: &[u8; SALT_LEN],
+    ) -> Result<PasswordAnswer, PasswordError> {
+        match &self.work {
+            PasswordWork::Hash { password } => {
+                password::hash(params, password, salt).map(PasswordAnswer::Hashed)
+            }
+            PasswordWork::Verify { password, phc } => {
+                password::verify(params, password, phc.as_deref()).map(PasswordAnswer::Verified)
+            }
+        }
+    }
+}
+
+/// A store change to make durable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistRequest {
+    /// Hand this back in [`Input::Persisted`].
+    pub id: PersistId,
+    /// The change.
+    pub change: StoreChange,
+}
+
+/// Why the engine closes a connection (for the caller's logs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The client quit.
+    Quit,
+    /// An admin kicked the user.
+    Kicked,
+    /// Too many failed attempts or queued lines.
+    RateLimited,
+    /// A login or idle deadline passed.
+    Timeout,
+    /// Refused at admission.
+    Refused,
+    /// The server is shutting down.
+    Shutdown,
+    /// The server is restarting.
+    Restart,
+}
+
+/// Something that happened in the room, for observers (bots, bridges,
+/// audit logs). Emitted only with [`Config::emit_events`](crate::Config).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChatEvent {
+    /// A user entered the room.
+    Joined {
+        /// When.
+        at: Millis,
+        /// Who.
+        user: UserName,
+    },
+    /// A user left the room.
+    Left {
+        /// When.
+        at: Millis,
+        /// Who.
+        user: UserName,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// A room message.
+    Message {
+        /// When.
+        at: Millis,
+        /// The sender.
+        from: UserName,
+        /// The text.
+        text: Arc<str>,
+    },
+    /// A private message.
+    Private {
+        /// When.
+        at: Millis,
+        /// The sender.
+        from: UserName,
+        /// The recipient.
+        to: UserName,
+        /// The text.
+        text: Arc<str>,
+    },
+    /// An announcement to the room.
+    Announcement {
+        /// When.
+        at: Millis,
+        /// The text.
+        text: Arc<str>,
+    },
+}
+
+/// An action for the caller, drained with
+/// [`Engine::poll_output`](crate::Engine::poll_output).
+///
+/// Kept small (the common `Send` is a connection id and a shared frame), so
+/// a broadcast to thousands is thousands of small moves.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Output {
+    /// Write these bytes to a connection, after what was sent before.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The bytes (shared with every other recipient).
+        frame: Frame,
+    },
+    /// Flush what was sent to the connection, then close it. The engine has
+    /// already forgotten it.
+    Close {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// Run password work and report with [`Input::PasswordDone`].
+    Password(Box<PasswordJob>),
+    /// Make a change durable and report with [`Input::Persisted`].
+    Persist(Box<PersistRequest>),
+    /// Something happened in the room.
+    Event(Box<ChatEvent>),
+    /// Stop the server (after the closes before it); with `restart`, start
+    /// again on the same address with the same data.
+    Stop {
+        /// Whether to start again.
+        restart: bool,
+    },
+}

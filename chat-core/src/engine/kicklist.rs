@@ -1,0 +1,41 @@
+//! The kick list: accounts that may not log in until unkicked.
+
+use std::collections::HashMap;
+
+use crate::{KickEntry, NameKey};
+
+#[derive(Debug, Default)]
+pub(crate) struct KickList {
+    entries: HashMap<NameKey, KickEntry>,
+}
+
+impl KickList {
+    pub(crate) fn new(entries: Vec<KickEntry>) -> KickList {
+        KickList {
+            entries: entries.into_iter().map(|k| (k.name.key(), k)).collect(),
+        }
+    }
+
+    pub(crate) fn contains(&self, key: &NameKey) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    pub(crate) fn insert(&mut self, entry: KickEntry) {
+        self.entries.insert(entry.name.key(), entry);
+    }
+
+    pub(crate) fn remove(&mut self, key: &NameKey) {
+        self.entries.remove(key);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Entries in kick order (then by name, for a stable listing).
+    pub(crate) fn sorted(&self) -> Vec<&KickEntry> {
+        let mut all: Vec<&KickEntry> = self.entries.values().collect();
+        all.sort_by(|a, b| (a.at, a.name.as_str()).cmp(&(b.at, b.name.as_str())));
+        all
+    }
+}

@@ -1,0 +1,513 @@
+//! The engine: a deterministic state machine. Events in through
+//! [`Engine::handle`], actions out through [`Engine::poll_output`].
+
+mod account;
+mod admin;
+mod chat;
+mod connection;
+mod dialog;
+mod directory;
+mod held;
+mod io;
+mod kicklist;
+mod lifecycle;
+mod outbox;
+mod room;
+mod throttle;
+mod timers;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub use io::{
+    ChatEvent, CloseCause, CloseReason, Input, Output, PasswordAnswer, PasswordJob, PasswordWork,
+    PersistFailed, PersistRequest,
+};
+
+use crate::config::{Config, ConfigError};
+use crate::password::Password;
+use crate::reply::{LeaveReason, Presence, Reply};
+use crate::wire::render_frame;
+use crate::{
+    ConnId, ErrorCode, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange, StoreSnapshot,
+    UserName,
+};
+
+use connection::{ConnRef, Connection, Line, Phase, QueuedLine};
+use directory::Directory;
+use kicklist::KickList;
+use outbox::Outbox;
+use room::Room;
+use throttle::{LoginThrottle, ThrottleLimits};
+use timers::Timers;
+
+/// The name of the one room of protocol v1.
+pub const LOBBY: &str = "lobby";
+
+/// Sizes of the engine's tables (see [`Engine::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EngineStats {
+    /// Open connections.
+    pub connections: usize,
+    /// Logged-in users.
+    pub online: usize,
+    /// Members of the lobby.
+    pub in_room: usize,
+    /// Registered accounts.
+    pub users: usize,
+    /// Kick-list entries.
+    pub kicked: usize,
+    /// Pending deadlines (some may be stale).
+    pub timers: usize,
+    /// Accounts and addresses the failed-login throttle remembers.
+    pub throttle_entries: usize,
+    /// Password work and store changes in flight.
+    pub work_in_flight: usize,
+    /// Outputs not yet drained.
+    pub outputs_queued: usize,
+}
+
+/// Password work in flight, and whom it is for.
+#[derive(Debug)]
+enum Job {
+    /// Hashing the password of a registration.
+    Register { conn: ConnRef, name: UserName },
+    /// Checking a login.
+    Login { conn: ConnRef, key: NameKey },
+    /// Checking the old password of `/changepassword`.
+    CheckOldPassword { conn: ConnRef, new: Password },
+    /// Hashing the new password of `/changepassword`.
+    HashNewPassword { conn: ConnRef },
+}
+
+/// A store change in flight, and who is waiting for it.
+#[derive(Debug)]
+struct Pending {
+    conn: Option<ConnRef>,
+    change: StoreChange,
+}
+
+/// The chat engine.
+///
+/// Drive it with [`handle`](Engine::handle) (each event carries `now`),
+/// then drain [`poll_output`](Engine::poll_output) until `None`, then ask
+/// [`poll_timeout`](Engine::poll_timeout) when to wake it next with
+/// [`Input::Timeout`]. See the crate documentation for the whole loop.
+#[derive(Debug)]
+pub struct Engine {
+    config: Config,
+    now: Millis,
+    conns: HashMap<ConnId, Connection>,
+    online: HashMap<NameKey, ConnId>,
+    directory: Directory,
+    kicks: KickList,
+    lobby: Room,
+    throttle: LoginThrottle,
+    per_address: HashMap<std::net::IpAddr, usize>,
+    timers: Timers,
+    jobs: HashMap<JobId, Job>,
+    pending: HashMap<PersistId, Pending>,
+    out: Outbox,
+    next_serial: u64,
+    next_job: u64,
+    next_persist: u64,
+    stopped: bool,
+}
+
+impl Engine {
+    /// An engine over the users and kick list of `snapshot` (what the store
+    /// holds at start).
+    ///
+    /// ```
+    /// use chat_core::{Config, Engine, StoreSnapshot};
+    /// let engine = Engine::new(Config::default(), StoreSnapshot::default()).unwrap();
+    /// assert_eq!(engine.connection_count(), 0);
+    /// ```
+    pub fn new(config: Config, snapshot: StoreSnapshot) -> Result<Engine, ConfigError> {
+        let admins = config.validate()?;
+        let l = &config.limits;
+        let throttle = LoginThrottle::new(ThrottleLimits {
+            per_account: l.account_failures_per_window,
+            per_address: l.address_failures_per_window,
+            window: Duration::from_millis(l.throttle_window_ms),
+            capacity: l.throttle_capacity,
+        });
+        Ok(Engine {
+            directory: Directory::new(snapshot.users, admins),
+            kicks: KickList::new(snapshot.kicked),
+            lobby: Room::new(LOBBY),
+            throttle,
+            config,
+            now: Millis(0),
+            conns: HashMap::new(),
+            online: HashMap::new(),
+            per_address: HashMap::new(),
+            timers: Timers::default(),
+            jobs: HashMap::new(),
+            pending: HashMap::new(),
+            out: Outbox::default(),
+            next_serial: 0,
+            next_job: 0,
+            next_persist: 0,
+            stopped: false,
+        })
+    }
+
+    /// Feeds one event, at the caller's time `now`.
+    pub fn handle(&mut self, now: Millis, input: Input<'_>) {
+        self.now = self.now.max(now);
+        match input {
+            Input::Opened { conn, peer } => self.on_opened(conn, peer),
+            Input::Received { conn, bytes } => self.on_received(conn, bytes),
+            Input::Closed { conn, cause } => {
+                let reason = match cause {
+                    CloseCause::TooSlow => LeaveReason::TooSlow,
+                    _ => LeaveReason::Lost,
+                };
+                self.forget(conn, reason);
+            }
+            Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
+            Input::Persisted { id, result } => self.on_persisted(id, result),
+            Input::Timeout => self.on_timeout(),
+            Input::Announce { text } => self.on_announce(text),
+            Input::Shutdown => self.stop(false),
+        }
+    }
+
+    /// The next action for the caller, in order; drain until `None` after
+    /// each [`handle`](Engine::handle).
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop()
+    }
+
+    /// When to feed [`Input::Timeout`] next, if ever.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.timers.next_deadline()
+    }
+
+    /// Open connections (logged in or not).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Logged-in users.
+    pub fn online_count(&self) -> usize {
+        self.online.len()
+    }
+
+    /// Whether the account is logged in.
+    pub fn is_online(&self, name: &str) -> bool {
+        self.online.contains_key(&NameKey::of(name))
+    }
+
+    /// Registered accounts.
+    pub fn user_count(&self) -> usize {
+        self.directory.len()
+    }
+
+    /// The grant in force for a registered account.
+    pub fn grant_of(&self, name: &str) -> Option<Grant> {
+        self.directory
+            .get(&NameKey::of(name))
+            .map(|r| self.directory.grant_of(r))
+    }
+
+    /// Whether the account is on the kick list.
+    pub fn is_kicked(&self, name: &str) -> bool {
+        self.kicks.contains(&NameKey::of(name))
+    }
+
+    /// Kick-list entries.
+    pub fn kicked_count(&self) -> usize {
+        self.kicks.len()
+    }
+
+    /// Password work and store changes the engine waits for.
+    pub fn work_in_flight(&self) -> usize {
+        self.jobs.len() + self.pending.len()
+    }
+
+    /// Whether the engine has stopped (after a shutdown or restart).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Sizes of the engine's tables, for metrics and for tests that check
+    /// nothing grows without bound.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            connections: self.conns.len(),
+            online: self.online.len(),
+            in_room: self.lobby.len(),
+            users: self.directory.len(),
+            kicked: self.kicks.len(),
+            timers: self.timers.len(),
+            throttle_entries: self.throttle.table_len(),
+            work_in_flight: self.jobs.len() + self.pending.len(),
+            outputs_queued: self.out.len(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The most memory a client can make the engine hold for its connection
+    /// beyond fixed-size state: the partial line, queued lines, held lines.
+    /// Used by tests to check that buffers stay bounded.
+    pub fn buffered_bytes(&self, conn: ConnId) -> usize {
+        self.conns.get(&conn).map_or(0, |c| {
+            let queued: usize = c
+                .queued
+                .iter()
+                .map(|l| l.as_ref().map_or(0, String::len))
+                .sum();
+            c.framer.buffered() + queued
+        })
+    }
+
+    /// Lines queued on a connection, and room lines held for it.
+    pub fn queued_lines(&self, conn: ConnId) -> (usize, usize) {
+        self.conns.get(&conn).map_or((0, 0), |c| {
+            let held = c
+                .session()
+                .and_then(|s| s.held.as_ref())
+                .map_or(0, |h| h.len());
+            (c.queued.len(), held)
+        })
+    }
+
+    // ---- shared helpers -------------------------------------------------
+
+    fn conn_ref(&self, id: ConnId) -> Option<ConnRef> {
+        self.conns.get(&id).map(|c| ConnRef {
+            id,
+            serial: c.serial,
+        })
+    }
+
+    /// The connection a job or change was for, if it is still the same one.
+    fn live(&self, r: ConnRef) -> bool {
+        self.conns.get(&r.id).is_some_and(|c| c.serial == r.serial)
+    }
+
+    fn send(&mut self, conn: ConnId, reply: &Reply<'_>) {
+        self.out.send(conn, reply);
+    }
+
+    fn refuse(&mut self, conn: ConnId, code: ErrorCode, text: &str) {
+        self.out.send(conn, &Reply::Err { code, text });
+    }
+
+    fn new_job(&mut self, job: Job, work: PasswordWork) {
+        let id = JobId(self.next_job);
+        self.next_job += 1;
+        self.jobs.insert(id, job);
+        self.out
+            .push(Output::Password(Box::new(PasswordJob { id, work })));
+    }
+
+    /// Asks for a durable change; the requester (if any) waits for it.
+    fn persist(&mut self, conn: Option<ConnRef>, change: StoreChange) {
+        let id = PersistId(self.next_persist);
+        self.next_persist += 1;
+        self.pending.insert(
+            id,
+            Pending {
+                conn,
+                change: change.clone(),
+            },
+        );
+        self.out
+            .push(Output::Persist(Box::new(PersistRequest { id, change })));
+    }
+
+    /// Marks a connection as waiting: its later lines queue.
+    fn set_waiting(&mut self, conn: ConnId, waiting: bool) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.waiting = waiting;
+        }
+    }
+
+    /// Sends a room line to every free member and holds it for every busy
+    /// one. Rendered once; each recipient gets the same shared frame.
+    fn broadcast(&mut self, reply: &Reply<'_>) {
+        self.broadcast_frame(render_frame(reply));
+    }
+
+    fn broadcast_frame(&mut self, frame: Frame) {
+        let members = self.lobby.free_members();
+        self.out.reserve(members.len());
+        for &member in members {
+            self.out.send_frame(member, frame.clone());
+        }
+        let cap = self.config.limits.max_held_lines;
+        for member in self.lobby.busy_members() {
+            if let Some(held) = self
+                .conns
+                .get_mut(member)
+                .and_then(Connection::session_mut)
+                .and_then(|s| s.held.as_mut())
+            {
+                held.push(frame.clone(), cap);
+            }
+        }
+    }
+
+    fn presence_of(&self, conn: ConnId) -> Presence {
+        self.lobby.presence(conn).unwrap_or(Presence::Free)
+    }
+
+    // ---- lines ----------------------------------------------------------
+
+    fn on_received(&mut self, id: ConnId, mut bytes: &[u8]) {
+        loop {
+            let Some(conn) = self.conns.get_mut(&id) else {
+                return;
+            };
+            let Some(line) = conn.framer.next_line(&mut bytes) else {
+                return;
+            };
+            if conn.waiting || !conn.queued.is_empty() {
+                if conn.queued.len() >= self.config.limits.max_queued_lines {
+                    self.refuse(
+                        id,
+                        ErrorCode::RateLimited,
+                        "too many lines while the previous command is answered; line dropped",
+                    );
+                } else {
+                    conn.queued.push_back(line.map(Cow::into_owned));
+                }
+                continue;
+            }
+            self.on_line(id, line);
+        }
+    }
+
+    /// Runs the queued lines of a connection that stopped waiting.
+    fn resume(&mut self, id: ConnId) {
+        loop {
+            let Some(conn) = self.conns.get_mut(&id) else {
+                return;
+            };
+            if conn.waiting {
+                return;
+            }
+            let Some(line): Option<QueuedLine> = conn.queued.pop_front() else {
+                return;
+            };
+            self.on_line(id, line.map(Cow::Owned));
+        }
+    }
+
+    fn on_line(&mut self, id: ConnId, line: Line<'_>) {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                let text = e.to_string();
+                self.refuse(id, e.code(), &text);
+                return;
+            }
+        };
+        let now = self.now;
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        match &mut conn.phase {
+            Phase::Online(session) => {
+                session.last_active = now;
+                self.on_session_line(id, &line);
+            }
+            Phase::Dialog(_) => self.on_dialog_line(id, &line),
+        }
+    }
+
+    // ---- answers from the caller ----------------------------------------
+
+    fn on_password_done(
+        &mut self,
+        job: JobId,
+        answer: Result<PasswordAnswer, crate::password::PasswordError>,
+    ) {
+        let Some(job) = self.jobs.remove(&job) else {
+            return;
+        };
+        match job {
+            Job::Register { conn, name } => self.on_register_hashed(conn, name, answer),
+            Job::Login { conn, key } => self.on_login_verified(conn, key, answer),
+            Job::CheckOldPassword { conn, new } => self.on_old_password_checked(conn, new, answer),
+            Job::HashNewPassword { conn } => self.on_new_password_hashed(conn, answer),
+        }
+    }
+
+    fn on_persisted(&mut self, id: PersistId, result: Result<(), PersistFailed>) {
+        let Some(Pending { conn, change }) = self.pending.remove(&id) else {
+            return;
+        };
+        let key = change.subject().key();
+        self.directory.end(&key);
+        let conn = conn.filter(|c| self.live(*c));
+        match result {
+            Ok(()) => self.apply_durable(conn, change),
+            Err(failed) => {
+                if let Some(c) = conn {
+                    let text = format!("could not save the change: {}", failed.0);
+                    self.refuse(c.id, ErrorCode::ServerError, &text);
+                    if matches!(change, StoreChange::AddUser(_)) {
+                        self.dialog_restart(c.id);
+                    }
+                }
+            }
+        }
+        if let Some(c) = conn {
+            self.set_waiting(c.id, false);
+            self.resume(c.id);
+        }
+    }
+
+    /// A change is durable: make it true in memory, then answer.
+    fn apply_durable(&mut self, conn: Option<ConnRef>, change: StoreChange) {
+        match change {
+            StoreChange::AddUser(record) => {
+                let name = record.name.clone();
+                self.directory.insert(record);
+                if let Some(c) = conn {
+                    self.send(
+                        c.id,
+                        &Reply::Ok(crate::reply::Done::Registered(name.as_str())),
+                    );
+                    self.enter_room(c.id, name);
+                }
+            }
+            StoreChange::SetGrant { name, grant } => {
+                self.directory.set_grant(&name.key(), grant);
+                self.on_grant_durable(conn, &name, grant);
+            }
+            StoreChange::SetPassword { name, phc } => {
+                self.directory.set_password(&name.key(), &phc);
+                if let Some(c) = conn {
+                    self.send(c.id, &Reply::Ok(crate::reply::Done::PasswordChanged));
+                }
+            }
+            StoreChange::Kick(entry) => {
+                let name = entry.name.clone();
+                let by = entry.by.clone();
+                let reason = entry.reason.clone();
+                self.kicks.insert(entry);
+                self.on_kick_durable(conn, &name, &by, reason.as_deref());
+            }
+            StoreChange::Unkick { name } => {
+                self.kicks.remove(&name.key());
+                if let Some(c) = conn {
+                    self.send(
+                        c.id,
+                        &Reply::Ok(crate::reply::Done::Unkicked(name.as_str())),
+                    );
+                }
+            }
+        }
+    }
+}
