@@ -1,1 +1,43 @@
-//! Placeholder.
+#![warn(missing_docs)]
+//! # chat-net-mio: the runtime around chat-core
+//!
+//! A [`Server`] runs the [`chat_core::Engine`] in one mio event loop:
+//! non-blocking accept, read and write for every connection, frames queued
+//! per connection and flushed with vectored writes, a cap on unsent bytes
+//! (a client that stops reading is dropped as `too-slow`), password work on
+//! a pool of worker threads, and the user store sealed with an AEAD and
+//! written atomically with group commit ([`store`]).
+//!
+//! ```no_run
+//! use chat_net_mio::{Server, ServerConfig};
+//! # fn main() -> Result<(), chat_net_mio::ServerError> {
+//! let server = Server::builder()
+//!     .bind("127.0.0.1:9797".parse().unwrap())
+//!     .data_dir("./chat-data")
+//!     .config(ServerConfig { admins: vec!["root".into()], ..Default::default() })
+//!     .build()?;
+//! let handle = server.handle();
+//! std::thread::spawn(move || {
+//!     for event in handle.subscribe() {
+//!         println!("{event:?}");
+//!     }
+//! });
+//! server.run()
+//! # }
+//! ```
+
+pub mod client;
+mod clock;
+mod config;
+mod event_loop;
+mod fdlimit;
+mod handle;
+mod net;
+mod server;
+pub mod store;
+mod workers;
+
+pub use config::{ConfigFileError, NetConfig, ServerConfig};
+pub use fdlimit::raise_fd_limit;
+pub use handle::ServerHandle;
+pub use server::{Server, ServerBuilder, ServerError, DEFAULT_BIND, DEFAULT_DATA_DIR};

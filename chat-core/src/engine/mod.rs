@@ -250,6 +250,12 @@ impl Engine {
         }
     }
 
+    /// Turns [`Output::Event`]s on or off (for example when the first
+    /// observer subscribes).
+    pub fn set_emit_events(&mut self, on: bool) {
+        self.config.emit_events = on;
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config

@@ -1,0 +1,68 @@
+//! The command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use log::LevelFilter;
+
+/// The chat server: a room where everyone talks, private messages,
+/// busy/free, admins who change grants and kick users, over protocol
+/// chat/1 on TCP.
+///
+/// Stops gracefully on SIGINT or SIGTERM: every client is told, the store
+/// is flushed, and the exit status is 0.
+#[derive(Debug, Parser)]
+#[command(name = "chat-server", version)]
+pub(crate) struct Args {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = chat_net_mio::DEFAULT_BIND)]
+    pub(crate) bind: SocketAddr,
+
+    /// Folder of the user store (users.store) and its key file (store.key,
+    /// created on first start unless CHAT_STORE_KEY is set). Created if
+    /// missing.
+    #[arg(long, value_name = "DIR", default_value = chat_net_mio::DEFAULT_DATA_DIR)]
+    pub(crate) data_dir: PathBuf,
+
+    /// An account with grant 0 (admin); it cannot be demoted or kicked.
+    /// Repeat for more.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) admin: Vec<String>,
+
+    /// A RON configuration file (limits, password hashing, runtime
+    /// settings); fields not named keep their defaults.
+    #[arg(long, value_name = "FILE.ron")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Log level: off, error, warn, info, debug or trace. Logs go to stderr
+    /// and never contain passwords, hashes or keys.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub(crate) log_level: LevelFilter,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults() {
+        let a = Args::parse_from(["chat-server"]);
+        assert_eq!(a.bind.to_string(), "127.0.0.1:9797");
+        assert_eq!(a.data_dir, PathBuf::from("./chat-data"));
+        assert_eq!(a.log_level, LevelFilter::Info);
+        assert!(a.admin.is_empty());
+    }
+
+    #[test]
+    fn repeated_admins() {
+        let a = Args::parse_from(["chat-server", "--admin", "root", "--admin", "ops"]);
+        assert_eq!(a.admin, vec!["root", "ops"]);
+    }
+}

@@ -1,0 +1,358 @@
+//! The `chat-server` binary end to end: real processes, real sockets, real
+//! files in temporary folders, real signals.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chat_net_mio::client::{Client, ClientError};
+
+const PASSWORD: &str = "password-123";
+const CHEAP: &str = "(hash: (memory_kib: 8, iterations: 1, parallelism: 1))";
+
+struct Proc {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+fn config_file(dir: &Path) -> PathBuf {
+    let path = dir.join("test.ron");
+    std::fs::write(&path, CHEAP).unwrap();
+    path
+}
+
+fn command(data: &Path, level: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-server"));
+    cmd.arg("--bind")
+        .arg("127.0.0.1:0")
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--log-level")
+        .arg(level)
+        .args(extra)
+        .env_remove("CHAT_STORE_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Collects stderr lines on a thread; returns them as they come.
+fn collect(child: &mut Child) -> (Receiver<String>, Arc<Mutex<Vec<String>>>) {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let all = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.lock().unwrap().push(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+    (rx, log)
+}
+
+fn start(data: &Path, extra: &[&str]) -> Proc {
+    let cfg = config_file(data.parent().unwrap());
+    let mut args = vec!["--config", cfg.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let mut child = command(data, "debug", &args).spawn().unwrap();
+    let (rx, log) = collect(&mut child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no 'listening on' line; log: {:?}", log.lock().unwrap()));
+        if let Some(addr) = line.split("listening on ").nth(1) {
+            return Proc {
+                child,
+                addr: addr.trim().parse().unwrap(),
+                log,
+            };
+        }
+    }
+}
+
+/// Runs a server that must fail at start (at the default log level);
+/// returns its status and stderr. Killed if it does not exit.
+fn run_to_end(data: &Path, env: &[(&str, &str)], extra: &[&str]) -> (ExitStatus, String) {
+    let mut cmd = command(data, "info", extra);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let (_, log) = collect(&mut child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            child.kill().unwrap();
+            panic!(
+                "the server started instead of failing: {:?}",
+                log.lock().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // The reader thread may still be taking the last lines.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let stderr = loop {
+        let text = log.lock().unwrap().join("\n");
+        if !text.is_empty() || Instant::now() >= deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    (status, stderr)
+}
+
+fn wait_exit(child: &mut Child) -> ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not exit");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{sig} failed");
+}
+
+#[test]
+fn help_documents_every_option() {
+    let out = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for opt in [
+        "--bind",
+        "--data-dir",
+        "--admin",
+        "--config",
+        "--log-level",
+        "127.0.0.1:9797",
+        "./chat-data",
+    ] {
+        assert!(help.contains(opt), "--help lacks {opt}:\n{help}");
+    }
+}
+
+#[test]
+fn sigterm_tells_clients_and_exits_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut p = start(&data, &["--admin", "root"]);
+    let mut alice = Client::register(p.addr, "alice", PASSWORD).unwrap();
+    let mut root = Client::register(p.addr, "root", PASSWORD).unwrap();
+    signal(&p.child, "TERM");
+    assert_eq!(alice.wait_for("CTL ").unwrap().0, "CTL shutdown");
+    assert_eq!(root.wait_for("CTL ").unwrap().0, "CTL shutdown");
+    assert!(wait_exit(&mut p.child).success());
+    let log = p.log.lock().unwrap().join("\n");
+    assert!(!log.contains(PASSWORD), "the log holds a password:\n{log}");
+    assert!(!log.contains("$argon2"), "the log holds a hash:\n{log}");
+    // The key file was created private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("store.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn sigint_also_stops_gracefully() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut p = start(&tmp.path().join("data"), &[]);
+    let mut c = Client::connect(p.addr).unwrap();
+    c.wait_for("ASK account").unwrap();
+    signal(&p.child, "INT");
+    assert_eq!(c.wait_for("CTL ").unwrap().0, "CTL shutdown");
+    assert!(wait_exit(&mut p.child).success());
+}
+
+/// Kills the server with SIGKILL while registrations are in flight, then
+/// checks that every registration that was acknowledged is there.
+#[test]
+fn crash_loses_no_acknowledged_registration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut p = start(&data, &[]);
+    let addr = p.addr;
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let acked = Arc::clone(&acked);
+            std::thread::spawn(move || {
+                for i in 0.. {
+                    let name = format!("t{t}u{i}");
+                    match Client::register(addr, &name, PASSWORD) {
+                        Ok(_) => acked.lock().unwrap().push(name),
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let some registrations land, then pull the plug mid-flight.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acked.lock().unwrap().len() < 40 {
+        assert!(Instant::now() < deadline, "registrations too slow");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 40);
+
+    let p2 = start(&data, &[]);
+    for name in &acked {
+        Client::login(p2.addr, name, PASSWORD)
+            .unwrap_or_else(|e| panic!("acknowledged {name} lost after a crash: {e}"));
+    }
+    drop(p2);
+}
+
+fn store_with_one_user(data: &Path) {
+    let mut p = start(data, &[]);
+    Client::register(p.addr, "alice", PASSWORD).unwrap();
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}
+
+#[test]
+fn tampered_store_is_refused_and_not_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    store_with_one_user(&data);
+    let file = data.join("users.store");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&file, &bytes).unwrap();
+    let cfg = config_file(tmp.path());
+    let (status, stderr) = run_to_end(&data, &[], &["--config", cfg.to_str().unwrap()]);
+    assert!(!status.success());
+    assert!(
+        stderr.contains("users.store"),
+        "error does not name the file: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        bytes,
+        "the store was rewritten"
+    );
+}
+
+#[test]
+fn wrong_key_is_refused_and_not_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    store_with_one_user(&data);
+    let file = data.join("users.store");
+    let before = std::fs::read(&file).unwrap();
+    let cfg = config_file(tmp.path());
+    let zeros = "0".repeat(64);
+    let (status, stderr) = run_to_end(
+        &data,
+        &[("CHAT_STORE_KEY", &zeros)],
+        &["--config", cfg.to_str().unwrap()],
+    );
+    assert!(!status.success());
+    assert!(stderr.contains("users.store"), "{stderr}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn busy_port_and_bad_config_fail_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let cfg = config_file(tmp.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .args(["--bind", &port, "--config", cfg.to_str().unwrap()])
+        .arg("--data-dir")
+        .arg(tmp.path().join("d1"))
+        .env("CHAT_STORE_KEY", "1".repeat(64))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_one_line_reason(&stderr, "cannot listen on");
+
+    let bad = tmp.path().join("bad.ron");
+    std::fs::write(&bad, "(limits: (max_line_bytes: \"lots\"))").unwrap();
+    let (status, stderr) = run_to_end(
+        &tmp.path().join("d2"),
+        &[],
+        &["--config", bad.to_str().unwrap()],
+    );
+    assert!(!status.success());
+    assert_one_line_reason(&stderr, "bad.ron");
+
+    let (status, stderr) = run_to_end(&tmp.path().join("d3"), &[], &["--admin", "9bad"]);
+    assert!(!status.success());
+    assert_one_line_reason(&stderr, "9bad");
+}
+
+/// The reason is one `chat-server: ...` line, the last thing printed, and
+/// no panic or backtrace.
+fn assert_one_line_reason(stderr: &str, needle: &str) {
+    let reasons: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("chat-server: "))
+        .collect();
+    assert_eq!(reasons.len(), 1, "{stderr}");
+    assert_eq!(stderr.lines().last(), Some(reasons[0]), "{stderr}");
+    assert!(reasons[0].contains(needle), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn restart_command_comes_back_on_the_same_port() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut p = start(&tmp.path().join("data"), &["--admin", "root"]);
+    let mut root = Client::register(p.addr, "root", PASSWORD).unwrap();
+    root.send("/restart").unwrap();
+    assert_eq!(root.wait_for("CTL ").unwrap().0, "CTL restart");
+    drop(root);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut root = loop {
+        match Client::login(p.addr, "root", PASSWORD) {
+            Ok(c) => break c,
+            Err(ClientError::Io(_)) | Err(ClientError::Closed) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("no login after restart: {e}"),
+        }
+    };
+    root.send("/ping").unwrap();
+    assert_eq!(root.wait_for("PONG").unwrap().0, "PONG");
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}

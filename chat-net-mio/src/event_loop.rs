@@ -1,0 +1,485 @@
+//! The event loop: one mio `Poll` owns the engine and every socket.
+//!
+//! Each turn: wait for I/O, a wake-up (password work done, store change
+//! durable, a handle's request) or the engine's next deadline; feed the
+//! engine; route its outputs (frames to per-connection queues, password work
+//! to the workers, store changes to the persister); then one vectored write
+//! per connection that has something queued.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::net::Shutdown;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use chat_core::{ChatEvent, CloseCause, ConnId, Engine, Input, Output, PersistFailed, PersistId};
+use log::{debug, info, warn};
+use mio::event::Event;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::clock::Clock;
+use crate::handle::Request;
+use crate::net::{Conn, ConnTable, Flushed};
+use crate::store::{Committed, Persister};
+use crate::workers::{Finished, Workers};
+use crate::ServerConfig;
+
+pub(crate) const LISTENER: Token = Token(0);
+pub(crate) const WAKER: Token = Token(1);
+pub(crate) const SIGNALS: Token = Token(2);
+const FIRST_CONN: usize = 3;
+
+/// How long a closed connection may take to read its last lines.
+const LINGER: Duration = Duration::from_secs(5);
+/// How long to wait before accepting again after running out of files.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What outlives one run of the engine: the poll, the listener, the
+/// handle's channel, subscribers. A restart keeps all of these.
+pub(crate) struct Shared {
+    pub(crate) poll: Poll,
+    pub(crate) listener: TcpListener,
+    pub(crate) requests: Receiver<Request>,
+    pub(crate) signals: Option<signal_hook_mio::v1_0::Signals>,
+    pub(crate) clock: Clock,
+    pub(crate) config: ServerConfig,
+    pub(crate) subscribers: Vec<Sender<ChatEvent>>,
+}
+
+/// How a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Stopped,
+    Restart,
+}
+
+pub(crate) struct EventLoop<'a> {
+    shared: &'a mut Shared,
+    engine: Engine,
+    conns: ConnTable,
+    workers: &'a Workers,
+    finished: &'a Receiver<Finished>,
+    persister: &'a Persister,
+    committed: &'a Receiver<Committed>,
+    read_buf: Vec<u8>,
+    dirty: Vec<usize>,
+    lingering: VecDeque<(Instant, usize)>,
+    more_reads: Vec<usize>,
+    accept_paused_until: Option<Instant>,
+    stopping: Option<(Exit, Instant)>,
+}
+
+impl<'a> EventLoop<'a> {
+    pub(crate) fn new(
+        shared: &'a mut Shared,
+        engine: Engine,
+        workers: &'a Workers,
+        finished: &'a Receiver<Finished>,
+        persister: &'a Persister,
+        committed: &'a Receiver<Committed>,
+    ) -> Self {
+        EventLoop {
+            shared,
+            engine,
+            conns: ConnTable::default(),
+            workers,
+            finished,
+            persister,
+            committed,
+            read_buf: vec![0; 64 * 1024],
+            dirty: Vec::new(),
+            lingering: VecDeque::new(),
+            more_reads: Vec::new(),
+            accept_paused_until: None,
+            stopping: None,
+        }
+    }
+
+    /// Runs until the engine stops and every connection is closed (or the
+    /// shutdown grace period ends).
+    pub(crate) fn run(mut self) -> io::Result<Exit> {
+        if !self.shared.subscribers.is_empty() {
+            self.engine.set_emit_events(true);
+        }
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.shared.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            for event in events.iter() {
+                self.on_event(event);
+            }
+            self.on_wakeups();
+            self.read_leftovers();
+            self.on_deadlines();
+            self.flush_dirty();
+            if let Some((_, deadline)) = &self.stopping {
+                if self.conns.len() == 0 || Instant::now() >= *deadline {
+                    break;
+                }
+            }
+        }
+        let leftover = self.conns.len();
+        if leftover > 0 {
+            debug!("closing {leftover} connections that did not finish in the grace period");
+        }
+        for id in self.conns.ids().collect::<Vec<_>>() {
+            self.drop_conn(id);
+        }
+        Ok(self.stopping.map_or(Exit::Stopped, |(exit, _)| exit))
+    }
+
+    fn now(&self) -> chat_core::Millis {
+        self.shared.clock.now()
+    }
+
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.more_reads.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let now = Instant::now();
+        let mut next: Option<Instant> = None;
+        let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+        if let Some(at) = self.engine.poll_timeout() {
+            consider(self.shared.clock.instant_of(at));
+        }
+        if let Some((t, _)) = self.lingering.front() {
+            consider(*t);
+        }
+        if let Some(t) = self.accept_paused_until {
+            consider(t);
+        }
+        if let Some((_, t)) = &self.stopping {
+            consider(*t);
+        }
+        // Round up so a deadline is never met a millisecond early.
+        next.map(|t| t.saturating_duration_since(now) + Duration::from_millis(1))
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        match event.token() {
+            LISTENER => self.accept_all(),
+            WAKER => {} // the channels are drained every turn
+            SIGNALS => self.on_signals(),
+            Token(t) => {
+                let id = t - FIRST_CONN;
+                if event.is_readable() || event.is_read_closed() || event.is_error() {
+                    self.read(id);
+                }
+                if event.is_writable() {
+                    self.flush(id);
+                }
+            }
+        }
+    }
+
+    fn on_signals(&mut self) {
+        let Some(signals) = self.shared.signals.as_mut() else {
+            return;
+        };
+        let mut stop = false;
+        for sig in signals.pending() {
+            info!("signal {sig}: shutting down");
+            stop = true;
+        }
+        if stop {
+            self.handle(Input::Shutdown);
+        }
+    }
+
+    /// Feeds the engine one input and routes what it says.
+    fn handle(&mut self, input: Input<'_>) {
+        let now = self.now();
+        self.engine.handle(now, input);
+        self.drain_outputs();
+    }
+
+    fn accept_all(&mut self) {
+        if self.stopping.is_some() {
+            return;
+        }
+        if let Some(t) = self.accept_paused_until {
+            if Instant::now() < t {
+                return;
+            }
+            self.accept_paused_until = None;
+        }
+        loop {
+            match self.shared.listener.accept() {
+                Ok((stream, peer)) => {
+                    if let Err(e) = stream.set_nodelay(true) {
+                        debug!("set_nodelay for {peer}: {e}");
+                    }
+                    let id = self.conns.insert(Conn::new(stream, peer));
+                    let registered = match self.conns.get_mut(id) {
+                        Some(conn) => self.shared.poll.registry().register(
+                            &mut conn.stream,
+                            Token(id + FIRST_CONN),
+                            Interest::READABLE | Interest::WRITABLE,
+                        ),
+                        None => continue,
+                    };
+                    if let Err(e) = registered {
+                        warn!("cannot register a connection from {peer}: {e}");
+                        self.conns.remove(id);
+                        continue;
+                    }
+                    debug!("c{id} connected from {peer}");
+                    self.handle(Input::Opened {
+                        conn: ConnId(id as u64),
+                        peer: peer.ip(),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) => {
+                    // Out of file descriptors, most likely: try again soon
+                    // rather than spin on an edge that will not fire again.
+                    warn!("accept failed: {e}; pausing accepts briefly");
+                    self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn read(&mut self, id: usize) {
+        let budget = self.shared.config.net.read_budget_bytes.max(1);
+        let mut total = 0;
+        loop {
+            let Some(conn) = self.conns.get_mut(id) else {
+                return;
+            };
+            match conn.stream.read(&mut self.read_buf) {
+                Ok(0) => {
+                    return self.lost(id);
+                }
+                Ok(n) => {
+                    if conn.closing.is_some() {
+                        // Closed by the engine: drain and discard until EOF.
+                        continue;
+                    }
+                    let now = self.shared.clock.now();
+                    self.engine.handle(
+                        now,
+                        Input::Received {
+                            conn: ConnId(id as u64),
+                            bytes: &self.read_buf[..n],
+                        },
+                    );
+                    self.drain_outputs();
+                    total += n;
+                    if total >= budget {
+                        // Let the others have their turn; come back next turn.
+                        if let Some(conn) = self.conns.get_mut(id) {
+                            if !conn.more_to_read {
+                                conn.more_to_read = true;
+                                self.more_reads.push(id);
+                            }
+                        }
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    debug!("c{id} read failed: {e}");
+                    return self.lost(id);
+                }
+            }
+        }
+    }
+
+    fn read_leftovers(&mut self) {
+        for id in std::mem::take(&mut self.more_reads) {
+            if let Some(conn) = self.conns.get_mut(id) {
+                conn.more_to_read = false;
+                self.read(id);
+            }
+        }
+    }
+
+    /// The peer went away (or its socket failed).
+    fn lost(&mut self, id: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let engine_knows = conn.closing.is_none();
+        self.drop_conn(id);
+        if engine_knows {
+            self.handle(Input::Closed {
+                conn: ConnId(id as u64),
+                cause: CloseCause::Lost,
+            });
+        }
+    }
+
+    fn drop_conn(&mut self, id: usize) {
+        if let Some(mut conn) = self.conns.remove(id) {
+            let _ = self.shared.poll.registry().deregister(&mut conn.stream);
+            debug!("c{id} closed ({})", conn.peer);
+        }
+    }
+
+    fn on_wakeups(&mut self) {
+        while let Ok(request) = self.shared.requests.try_recv() {
+            match request {
+                Request::Shutdown => {
+                    info!("shutdown requested");
+                    self.handle(Input::Shutdown);
+                }
+                Request::Announce(text) => self.handle(Input::Announce { text: &text }),
+                Request::Subscribe(tx) => {
+                    self.shared.subscribers.push(tx);
+                    self.engine.set_emit_events(true);
+                }
+            }
+        }
+        while let Ok((job, answer)) = self.finished.try_recv() {
+            self.handle(Input::PasswordDone { job, answer });
+        }
+        while let Ok(Committed { id, result }) = self.committed.try_recv() {
+            let result = result.map_err(|e| PersistFailed(e.to_string()));
+            if let Err(e) = &result {
+                warn!("store change {id} failed: {e}");
+            }
+            self.handle(Input::Persisted {
+                id: PersistId(id),
+                result,
+            });
+        }
+    }
+
+    fn on_deadlines(&mut self) {
+        let now = Instant::now();
+        if self
+            .engine
+            .poll_timeout()
+            .is_some_and(|at| self.shared.clock.instant_of(at) <= now)
+        {
+            self.handle(Input::Timeout);
+        }
+        while let Some(&(deadline, id)) = self.lingering.front() {
+            if deadline > now {
+                break;
+            }
+            self.lingering.pop_front();
+            if self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| c.closing.is_some_and(|t| t <= now))
+            {
+                self.drop_conn(id);
+            }
+        }
+        if self.accept_paused_until.is_some_and(|t| t <= now) {
+            self.accept_all();
+        }
+    }
+
+    /// Routes the engine's outputs until it has nothing more to say.
+    fn drain_outputs(&mut self) {
+        let cap = self.shared.config.net.max_outbound_bytes;
+        while let Some(output) = self.engine.poll_output() {
+            match output {
+                Output::Send { conn, frame } => {
+                    let id = conn.0 as usize;
+                    let Some(c) = self.conns.get_mut(id) else {
+                        continue;
+                    };
+                    c.out.push(frame);
+                    if !c.dirty {
+                        c.dirty = true;
+                        self.dirty.push(id);
+                    }
+                    if c.out.bytes() > cap && c.closing.is_none() {
+                        warn!("c{id} ({}) is too slow: over {cap} bytes unsent", c.peer);
+                        self.drop_conn(id);
+                        let now = self.shared.clock.now();
+                        self.engine.handle(
+                            now,
+                            Input::Closed {
+                                conn,
+                                cause: CloseCause::TooSlow,
+                            },
+                        );
+                    }
+                }
+                Output::Close { conn, reason } => {
+                    let id = conn.0 as usize;
+                    if let Some(c) = self.conns.get_mut(id) {
+                        debug!("c{id} closing: {reason:?}");
+                        let deadline = Instant::now() + LINGER;
+                        c.closing = Some(deadline);
+                        self.lingering.push_back((deadline, id));
+                        if !c.dirty {
+                            c.dirty = true;
+                            self.dirty.push(id);
+                        }
+                    }
+                }
+                Output::Password(job) => self.workers.submit(job),
+                Output::Persist(req) => self.persister.submit(req.id.0, req.change),
+                Output::Event(event) => self
+                    .shared
+                    .subscribers
+                    .retain(|s| s.send((*event).clone()).is_ok()),
+                Output::Stop { restart } => {
+                    let grace = Duration::from_millis(self.shared.config.net.shutdown_grace_ms);
+                    let exit = if restart {
+                        Exit::Restart
+                    } else {
+                        Exit::Stopped
+                    };
+                    info!("{}", if restart { "restarting" } else { "stopping" });
+                    let _ = self
+                        .shared
+                        .poll
+                        .registry()
+                        .deregister(&mut self.shared.listener);
+                    self.stopping = Some((exit, Instant::now() + grace));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn flush_dirty(&mut self) {
+        for id in std::mem::take(&mut self.dirty) {
+            if let Some(c) = self.conns.get_mut(id) {
+                c.dirty = false;
+            }
+            self.flush(id);
+        }
+    }
+
+    /// Writes what is queued; a closed connection whose queue is empty
+    /// sends its FIN and waits (bounded) for the peer's.
+    fn flush(&mut self, id: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        match conn.out.flush(&mut conn.stream) {
+            Ok(Flushed::All) => {
+                if conn.closing.is_some() {
+                    // Half-close so the peer reads everything before EOF;
+                    // closing outright with unread input would send a RST.
+                    if conn.stream.shutdown(Shutdown::Write).is_err() {
+                        self.drop_conn(id);
+                    }
+                }
+            }
+            Ok(Flushed::Blocked) => {}
+            Err(e) => {
+                debug!("c{id} write failed: {e}");
+                self.lost(id);
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! `Server`: build a chat server, then run it on the caller's thread.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use chat_core::password::HashParams;
+use chat_core::Engine;
+use log::{info, warn};
+use mio::net::TcpListener;
+use mio::{Interest, Poll, Waker};
+
+use crate::clock::Clock;
+use crate::event_loop::{EventLoop, Exit, Shared, LISTENER, SIGNALS, WAKER};
+use crate::handle::ServerHandle;
+use crate::store::{KeySource, Persister, Store, StoreError};
+use crate::workers::Workers;
+use crate::ServerConfig;
+
+/// The default address: loopback, port 9797.
+pub const DEFAULT_BIND: &str = "127.0.0.1:9797";
+/// The default data folder.
+pub const DEFAULT_DATA_DIR: &str = "./chat-data";
+
+/// Why a server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The configuration is not usable.
+    #[error("bad configuration: {0}")]
+    Config(#[from] chat_core::ConfigError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store could not be opened or flushed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The event loop or a thread failed.
+    #[error("server I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Builds a [`Server`]. Every setting has a default: loopback port 9797,
+/// `./chat-data`, the default [`ServerConfig`], the key from
+/// [`KeySource::from_env`].
+#[derive(Debug)]
+pub struct ServerBuilder {
+    bind: SocketAddr,
+    data_dir: PathBuf,
+    config: ServerConfig,
+    key: Option<KeySource>,
+    signals: bool,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        ServerBuilder {
+            bind: DEFAULT_BIND.parse().expect("valid default address"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            config: ServerConfig::default(),
+            key: None,
+            signals: false,
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// The address to listen on (port 0 picks a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// The folder of the store and its key file.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = dir.into();
+        self
+    }
+
+    /// The whole configuration.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Only the argon2 parameters (tests use [`HashParams::cheap`]).
+    pub fn hash_params(mut self, params: HashParams) -> Self {
+        self.config.hash = params;
+        self
+    }
+
+    /// Where the store's key comes from (default: [`KeySource::from_env`]).
+    pub fn store_key(mut self, key: KeySource) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Shut down gracefully on SIGINT and SIGTERM (off by default: an
+    /// embedding program usually owns its signals).
+    pub fn handle_signals(mut self, on: bool) -> Self {
+        self.signals = on;
+        self
+    }
+
+    /// Checks the configuration, opens the store, and binds the address.
+    pub fn build(self) -> Result<Server, ServerError> {
+        let engine_config = self.config.engine_config();
+        engine_config.validate()?;
+        let key = match self.key {
+            Some(k) => k,
+            None => KeySource::from_env(&self.data_dir),
+        };
+        let store = Store::open(&self.data_dir, key)?;
+        let poll = Poll::new()?;
+        let mut listener = TcpListener::bind(self.bind).map_err(|source| ServerError::Bind {
+            addr: self.bind,
+            source,
+        })?;
+        let addr = listener.local_addr()?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let signals = if self.signals {
+            let mut s = signal_hook_mio::v1_0::Signals::new([
+                signal_hook::consts::SIGINT,
+                signal_hook::consts::SIGTERM,
+            ])?;
+            poll.registry()
+                .register(&mut s, SIGNALS, Interest::READABLE)?;
+            Some(s)
+        } else {
+            None
+        };
+        let (tx, requests) = mpsc::channel();
+        Ok(Server {
+            handle: ServerHandle::new(tx, Arc::clone(&waker), addr),
+            waker,
+            store,
+            shared: Shared {
+                poll,
+                listener,
+                requests,
+                signals,
+                clock: Clock::new(),
+                config: self.config,
+                subscribers: Vec::new(),
+            },
+        })
+    }
+}
+
+/// A chat server, bound and with its store open, ready to
+/// [`run`](Server::run) on the caller's thread.
+///
+/// ```no_run
+/// use chat_net_mio::Server;
+/// # fn main() -> Result<(), chat_net_mio::ServerError> {
+/// let server = Server::builder()
+///     .bind("127.0.0.1:0".parse().unwrap())
+///     .data_dir("./chat-data")
+///     .handle_signals(true)
+///     .build()?;
+/// println!("listening on {}", server.local_addr());
+/// server.run()?; // until SIGINT, SIGTERM or handle.shutdown()
+/// # Ok(()) }
+/// ```
+pub struct Server {
+    handle: ServerHandle,
+    waker: Arc<Waker>,
+    store: Store,
+    shared: Shared,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.handle.local_addr())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A builder with the defaults.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.handle.local_addr()
+    }
+
+    /// A handle to reach the server from other threads.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    /// Runs until a graceful shutdown; a `/restart` starts a fresh engine
+    /// from the store on the same address and keeps going.
+    pub fn run(self) -> Result<(), ServerError> {
+        let Server {
+            handle,
+            waker,
+            mut store,
+            mut shared,
+        } = self;
+        let addr = handle.local_addr();
+        match crate::fdlimit::raise_fd_limit() {
+            Ok(n) => log::debug!("open-file limit: {n}"),
+            Err(e) => warn!("cannot raise the open-file limit: {e}"),
+        }
+        info!("listening on {addr}");
+        let workers_n = shared.config.worker_count();
+        loop {
+            let snapshot = store.snapshot().clone();
+            let engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            info!(
+                "{} users, {} kicked; {} password workers",
+                engine.user_count(),
+                engine.kicked_count(),
+                workers_n
+            );
+            let notify: Arc<dyn Fn() + Send + Sync> = {
+                let waker = Arc::clone(&waker);
+                Arc::new(move || {
+                    let _ = waker.wake();
+                })
+            };
+            let (done_tx, finished) = mpsc::channel();
+            let workers =
+                Workers::start(workers_n, shared.config.hash, done_tx, Arc::clone(&notify))?;
+            let (persister, committed) = Persister::spawn(store, move || notify())?;
+            let exit = EventLoop::new(
+                &mut shared,
+                engine,
+                &workers,
+                &finished,
+                &persister,
+                &committed,
+            )
+            .run();
+            workers.stop();
+            // Every change asked for is written before we stop or restart.
+            store = persister.shutdown()?;
+            match exit? {
+                Exit::Stopped => break,
+                Exit::Restart => {
+                    shared.poll.registry().register(
+                        &mut shared.listener,
+                        LISTENER,
+                        Interest::READABLE,
+                    )?;
+                    info!("restarted on {addr}");
+                }
+            }
+        }
+        shared.subscribers.clear();
+        info!("stopped");
+        Ok(())
+    }
+}

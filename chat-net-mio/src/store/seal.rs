@@ -1,0 +1,249 @@
+//! The sealed file format: a versioned header, authenticated as the AEAD's
+//! associated data, then ChaCha20-Poly1305 ciphertext and tag.
+//!
+//! ```text
+//! magic    8  b"CHATSTOR"
+//! version  1  1
+//! alg      1  1 = ChaCha20-Poly1305
+//! kdf      1  0 = raw key, 1 = argon2id passphrase
+//! reserved 1  0
+//! [kdf = 1: salt 16, memory KiB u32 LE, iterations u32 LE, lanes u32 LE]
+//! nonce   12  fresh random bytes for every write
+//! body     *  ciphertext of the RON snapshot, then the 16-byte tag
+//! ```
+
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+
+pub(crate) const MAGIC: &[u8; 8] = b"CHATSTOR";
+pub(crate) const VERSION: u8 = 1;
+pub(crate) const ALG_CHACHA20_POLY1305: u8 = 1;
+pub(crate) const KDF_RAW: u8 = 0;
+pub(crate) const KDF_ARGON2ID: u8 = 1;
+pub(crate) const KDF_SALT_LEN: usize = 16;
+const FIXED: usize = 12;
+const KDF_PARAMS: usize = KDF_SALT_LEN + 12;
+const TAG_LEN: usize = 16;
+
+/// How the key was derived, as recorded in the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kdf {
+    Raw,
+    Argon2id {
+        salt: [u8; KDF_SALT_LEN],
+        memory_kib: u32,
+        iterations: u32,
+        lanes: u32,
+    },
+}
+
+/// What can be wrong with sealed bytes (the caller adds the path).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SealError {
+    BadMagic,
+    Unsupported { version: u8, algorithm: u8, kdf: u8 },
+    Truncated,
+    Unseal,
+}
+
+/// The parsed header, and where the body starts.
+#[derive(Debug)]
+pub(crate) struct Header {
+    pub(crate) kdf: Kdf,
+    len: usize,
+}
+
+/// Reads the header (so the caller can derive the key before opening).
+pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, SealError> {
+    if bytes.len() < FIXED {
+        return if MAGIC.starts_with(bytes) || bytes.starts_with(MAGIC) {
+            Err(SealError::Truncated)
+        } else {
+            Err(SealError::BadMagic)
+        };
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(SealError::BadMagic);
+    }
+    let (version, algorithm, kdf_id) = (bytes[8], bytes[9], bytes[10]);
+    if version != VERSION || algorithm != ALG_CHACHA20_POLY1305 || kdf_id > KDF_ARGON2ID {
+        return Err(SealError::Unsupported {
+            version,
+            algorithm,
+            kdf: kdf_id,
+        });
+    }
+    let (kdf, len) = if kdf_id == KDF_RAW {
+        (Kdf::Raw, FIXED)
+    } else {
+        let p = bytes
+            .get(FIXED..FIXED + KDF_PARAMS)
+            .ok_or(SealError::Truncated)?;
+        let u32_at = |i: usize| u32::from_le_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]]);
+        let mut salt = [0u8; KDF_SALT_LEN];
+        salt.copy_from_slice(&p[..KDF_SALT_LEN]);
+        (
+            Kdf::Argon2id {
+                salt,
+                memory_kib: u32_at(16),
+                iterations: u32_at(20),
+                lanes: u32_at(24),
+            },
+            FIXED + KDF_PARAMS,
+        )
+    };
+    if bytes.len() < len + NONCE_LEN + TAG_LEN {
+        return Err(SealError::Truncated);
+    }
+    Ok(Header {
+        kdf,
+        len: len + NONCE_LEN,
+    })
+}
+
+fn header_bytes(kdf: &Kdf, nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+    let mut h = Vec::with_capacity(FIXED + KDF_PARAMS + NONCE_LEN);
+    h.extend_from_slice(MAGIC);
+    h.push(VERSION);
+    h.push(ALG_CHACHA20_POLY1305);
+    match kdf {
+        Kdf::Raw => h.extend_from_slice(&[KDF_RAW, 0]),
+        Kdf::Argon2id {
+            salt,
+            memory_kib,
+            iterations,
+            lanes,
+        } => {
+            h.extend_from_slice(&[KDF_ARGON2ID, 0]);
+            h.extend_from_slice(salt);
+            h.extend_from_slice(&memory_kib.to_le_bytes());
+            h.extend_from_slice(&iterations.to_le_bytes());
+            h.extend_from_slice(&lanes.to_le_bytes());
+        }
+    }
+    h.extend_from_slice(nonce);
+    h
+}
+
+/// A 256-bit key, ready to seal and open.
+pub(crate) struct SealKey(LessSafeKey);
+
+impl SealKey {
+    pub(crate) fn new(bytes: &[u8; 32]) -> SealKey {
+        let unbound = UnboundKey::new(&CHACHA20_POLY1305, bytes).expect("32 bytes is the key size");
+        SealKey(LessSafeKey::new(unbound))
+    }
+}
+
+impl std::fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealKey(<redacted>)")
+    }
+}
+
+/// Seals `plaintext` under a fresh random nonce.
+pub(crate) fn seal(
+    key: &SealKey,
+    kdf: &Kdf,
+    plaintext: &[u8],
+    rng: &SystemRandom,
+) -> Result<Vec<u8>, ring::error::Unspecified> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rng.fill(&mut nonce)?;
+    let mut out = header_bytes(kdf, &nonce);
+    let header_len = out.len();
+    out.extend_from_slice(plaintext);
+    let mut body = out.split_off(header_len);
+    key.0.seal_in_place_append_tag(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(&out[..]),
+        &mut body,
+    )?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Opens sealed bytes whose header was read with [`read_header`].
+pub(crate) fn open(key: &SealKey, header: &Header, bytes: &[u8]) -> Result<Vec<u8>, SealError> {
+    let (head, body) = bytes.split_at(header.len);
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&head[head.len() - NONCE_LEN..]);
+    let mut body = body.to_vec();
+    let plain_len = key
+        .0
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(head),
+            &mut body,
+        )
+        .map_err(|_| SealError::Unseal)?
+        .len();
+    body.truncate(plain_len);
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(kdf: Kdf) {
+        let key = SealKey::new(&[9; 32]);
+        let rng = SystemRandom::new();
+        let sealed = seal(&key, &kdf, b"hello store", &rng).unwrap();
+        let header = read_header(&sealed).unwrap();
+        assert_eq!(header.kdf, kdf);
+        assert_eq!(open(&key, &header, &sealed).unwrap(), b"hello store");
+        let again = seal(&key, &kdf, b"hello store", &rng).unwrap();
+        assert_ne!(sealed, again, "a fresh nonce per write");
+    }
+
+    #[test]
+    fn raw_and_passphrase_headers_roundtrip() {
+        roundtrip(Kdf::Raw);
+        roundtrip(Kdf::Argon2id {
+            salt: [3; 16],
+            memory_kib: 8,
+            iterations: 1,
+            lanes: 1,
+        });
+    }
+
+    #[test]
+    fn every_flipped_bit_is_caught() {
+        let key = SealKey::new(&[1; 32]);
+        let sealed = seal(&key, &Kdf::Raw, b"abc", &SystemRandom::new()).unwrap();
+        for i in 0..sealed.len() {
+            for bit in 0..8 {
+                let mut bad = sealed.clone();
+                bad[i] ^= 1 << bit;
+                let opened = read_header(&bad).and_then(|h| open(&key, &h, &bad));
+                assert!(opened.is_err(), "flip at byte {i} bit {bit} went unnoticed");
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_key_and_truncation() {
+        let sealed = seal(
+            &SealKey::new(&[1; 32]),
+            &Kdf::Raw,
+            b"abc",
+            &SystemRandom::new(),
+        )
+        .unwrap();
+        let h = read_header(&sealed).unwrap();
+        assert_eq!(
+            open(&SealKey::new(&[2; 32]), &h, &sealed),
+            Err(SealError::Unseal)
+        );
+        for len in 0..sealed.len() {
+            let cut = &sealed[..len];
+            let r = read_header(cut).and_then(|h| open(&SealKey::new(&[1; 32]), &h, cut));
+            assert!(r.is_err(), "truncated to {len} opened");
+        }
+        assert_eq!(
+            read_header(b"NOTSTORE........").unwrap_err(),
+            SealError::BadMagic
+        );
+    }
+}

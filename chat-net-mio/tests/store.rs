@@ -1,0 +1,266 @@
+//! The sealed store over real files: round trips, group commit, refusals
+//! that never overwrite, keys.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use chat_core::password::HashParams;
+use chat_core::{Grant, KickEntry, Millis, StoreChange, UserName, UserRecord};
+use chat_net_mio::store::{KeySource, Persister, Store, StoreError, KEY_FILE, STORE_FILE};
+
+const KEY: KeySource = KeySource::Raw([5; 32]);
+
+fn name(s: &str) -> UserName {
+    UserName::parse(s).unwrap()
+}
+
+fn user(s: &str) -> StoreChange {
+    StoreChange::AddUser(UserRecord {
+        name: name(s),
+        phc: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$hash-of-{s}"),
+        grant: Grant::User,
+        created: Millis(42),
+    })
+}
+
+fn store_with_alice(dir: &Path, key: KeySource) -> Vec<u8> {
+    let mut s = Store::open(dir, key).unwrap();
+    assert_eq!(s.commit(&[user("alice")]), vec![Ok(())]);
+    std::fs::read(dir.join(STORE_FILE)).unwrap()
+}
+
+#[test]
+fn every_change_kind_round_trips_through_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), KEY).unwrap();
+    assert!(s.snapshot().users.is_empty());
+    let kick = StoreChange::Kick(KickEntry {
+        name: name("bob"),
+        by: name("alice"),
+        at: Millis(7),
+        reason: Some("spam".into()),
+    });
+    let results = s.commit(&[
+        user("alice"),
+        user("bob"),
+        StoreChange::SetGrant {
+            name: name("alice"),
+            grant: Grant::Admin,
+        },
+        StoreChange::SetPassword {
+            name: name("bob"),
+            phc: "new".into(),
+        },
+        kick,
+    ]);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(s.writes(), 1, "one batch, one write");
+    assert_eq!(
+        s.commit(&[StoreChange::Unkick {
+            name: name("carol")
+        }]),
+        vec![Ok(())]
+    );
+    drop(s);
+    let s = Store::open(dir.path(), KEY).unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.users.len(), 2);
+    assert_eq!(snap.users[0].grant, Grant::Admin);
+    assert_eq!(snap.users[1].phc, "new");
+    assert_eq!(snap.kicked[0].reason.as_deref(), Some("spam"));
+    let mut s = s;
+    assert_eq!(
+        s.commit(&[StoreChange::Unkick { name: name("bob") }]),
+        vec![Ok(())]
+    );
+    assert!(Store::open(dir.path(), KEY)
+        .unwrap()
+        .snapshot()
+        .kicked
+        .is_empty());
+}
+
+#[test]
+fn a_change_that_cannot_apply_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), KEY).unwrap();
+    let results = s.commit(&[
+        user("alice"),
+        user("ALICE"),
+        StoreChange::SetGrant {
+            name: name("nobody"),
+            grant: Grant::Admin,
+        },
+        user("bob"),
+    ]);
+    assert!(results[0].is_ok() && results[3].is_ok());
+    assert!(matches!(results[1], Err(StoreError::Change(_))));
+    assert!(matches!(results[2], Err(StoreError::Change(_))));
+    assert_eq!(
+        Store::open(dir.path(), KEY).unwrap().snapshot().users.len(),
+        2
+    );
+}
+
+#[test]
+fn a_failed_write_fails_the_batch_and_keeps_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut s = Store::open(&data, KEY).unwrap();
+    s.commit(&[user("alice")]);
+    // Make the write fail: the temporary file's place is a folder.
+    std::fs::create_dir(data.join(format!("{STORE_FILE}.tmp"))).unwrap();
+    let results = s.commit(&[user("bob"), user("carol")]);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(StoreError::Io { .. }))),
+        "{results:?}"
+    );
+    assert_eq!(s.snapshot().users.len(), 1);
+}
+
+#[test]
+fn wrong_key_is_refused_and_the_file_is_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = store_with_alice(dir.path(), KEY);
+    let err = Store::open(dir.path(), KeySource::Raw([6; 32])).unwrap_err();
+    assert!(matches!(err, StoreError::Unseal { .. }), "{err}");
+    assert!(err.to_string().contains(STORE_FILE));
+    assert_eq!(std::fs::read(dir.path().join(STORE_FILE)).unwrap(), before);
+}
+
+#[test]
+fn a_flipped_bit_in_every_region_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = store_with_alice(dir.path(), KEY);
+    let path = dir.path().join(STORE_FILE);
+    // magic, version, reserved, nonce, body, tag
+    for at in [0, 8, 11, 14, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x10;
+        std::fs::write(&path, &bad).unwrap();
+        let err = Store::open(dir.path(), KEY).unwrap_err();
+        assert!(err.to_string().contains(STORE_FILE), "{err}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bad,
+            "rewritten after a flip at {at}"
+        );
+    }
+}
+
+#[test]
+fn a_truncated_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = store_with_alice(dir.path(), KEY);
+    let path = dir.path().join(STORE_FILE);
+    for len in [0, 5, 20, good.len() - 1] {
+        std::fs::write(&path, &good[..len]).unwrap();
+        assert!(
+            Store::open(dir.path(), KEY).is_err(),
+            "opened at {len} bytes"
+        );
+        assert_eq!(std::fs::read(&path).unwrap().len(), len);
+    }
+}
+
+#[test]
+fn key_file_is_created_private_and_required_afterwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let from_env = || KeySource::from_env_value(&data, None);
+    let before = store_with_alice(&data, from_env());
+    let key = data.join(KEY_FILE);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        Store::open(&data, from_env())
+            .unwrap()
+            .snapshot()
+            .users
+            .len(),
+        1
+    );
+    std::fs::remove_file(&key).unwrap();
+    let err = Store::open(&data, from_env()).unwrap_err();
+    assert!(matches!(err, StoreError::KeyMissing { .. }), "{err}");
+    assert!(!key.exists(), "a new key was made for an existing store");
+    assert_eq!(std::fs::read(data.join(STORE_FILE)).unwrap(), before);
+}
+
+#[test]
+fn leftover_temporary_file_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_alice(dir.path(), KEY);
+    let tmp = dir.path().join(format!("{STORE_FILE}.tmp"));
+    std::fs::write(&tmp, b"half a write").unwrap();
+    Store::open(dir.path(), KEY).unwrap();
+    assert!(!tmp.exists());
+}
+
+#[test]
+fn passphrase_round_trip_and_wrong_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = |p: &str| KeySource::Passphrase {
+        passphrase: p.into(),
+        params: HashParams::cheap(),
+    };
+    let before = store_with_alice(dir.path(), pass("correct horse"));
+    assert_eq!(
+        Store::open(dir.path(), pass("correct horse"))
+            .unwrap()
+            .snapshot()
+            .users
+            .len(),
+        1
+    );
+    assert!(matches!(
+        Store::open(dir.path(), pass("wrong horse")).unwrap_err(),
+        StoreError::Unseal { .. }
+    ));
+    assert!(matches!(
+        Store::open(dir.path(), KEY).unwrap_err(),
+        StoreError::KeyKind { .. }
+    ));
+    assert_eq!(std::fs::read(dir.path().join(STORE_FILE)).unwrap(), before);
+    // CHAT_STORE_KEY: hex is a raw key, other text a passphrase.
+    let raw = KeySource::from_env_value(dir.path(), Some("0f".repeat(32)));
+    assert!(matches!(raw, KeySource::Raw(k) if k == [0x0f; 32]));
+    assert!(format!("{raw:?}").contains("redacted"));
+}
+
+#[test]
+fn persister_acknowledges_each_change_once_and_durably() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), KEY).unwrap();
+    let (persister, committed) = Persister::spawn(store, || {}).unwrap();
+    for i in 0..200u64 {
+        persister.submit(i, user(&format!("u{i}")));
+    }
+    persister.submit(200, user("u0"));
+    let mut acked = vec![0u32; 201];
+    for _ in 0..201 {
+        let c = committed.recv_timeout(Duration::from_secs(20)).unwrap();
+        acked[c.id as usize] += 1;
+        assert_eq!(c.result.is_ok(), c.id != 200, "{c:?}");
+    }
+    assert!(acked.iter().all(|&n| n == 1));
+    let store = persister.shutdown().unwrap();
+    assert!(
+        store.writes() < 200,
+        "no group commit: {} writes",
+        store.writes()
+    );
+    assert_eq!(
+        Store::open(dir.path(), KEY).unwrap().snapshot().users.len(),
+        200
+    );
+}

@@ -1,0 +1,116 @@
+//! Runs a real server on a thread, on 127.0.0.1 with a free port, over a
+//! temporary data folder, with cheap password hashing.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chat_core::password::HashParams;
+use chat_net_mio::client::{Client, ClientError};
+use chat_net_mio::store::KeySource;
+use chat_net_mio::{Server, ServerConfig, ServerError, ServerHandle};
+
+pub const PASSWORD: &str = "password-123";
+pub const KEY: [u8; 32] = [7; 32];
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub handle: ServerHandle,
+    pub dir: tempfile::TempDir,
+    thread: Option<JoinHandle<Result<(), ServerError>>>,
+}
+
+pub fn config(admins: &[&str]) -> ServerConfig {
+    ServerConfig {
+        admins: admins.iter().map(|a| a.to_string()).collect(),
+        hash: HashParams::cheap(),
+        ..ServerConfig::default()
+    }
+}
+
+impl TestServer {
+    pub fn start(config: ServerConfig) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, config)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
+        let server = Server::builder()
+            .bind("127.0.0.1:0".parse().unwrap())
+            .data_dir(dir.path())
+            .config(config)
+            .store_key(KeySource::Raw(KEY))
+            .build()
+            .unwrap();
+        let addr = server.local_addr();
+        let handle = server.handle();
+        let thread = std::thread::spawn(move || server.run());
+        TestServer {
+            addr,
+            handle,
+            dir,
+            thread: Some(thread),
+        }
+    }
+
+    /// Shuts down and waits; returns the data folder for a new start.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.handle.shutdown();
+        self.join().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    pub fn join(&mut self) -> Result<(), ServerError> {
+        self.thread.take().map_or(Ok(()), |t| t.join().unwrap())
+    }
+
+    pub fn register(&self, name: &str) -> Client {
+        Client::register(self.addr, name, PASSWORD).unwrap()
+    }
+
+    pub fn login(&self, name: &str) -> Result<Client, ClientError> {
+        Client::login(self.addr, name, PASSWORD)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.handle.shutdown();
+            let _ = t.join();
+        }
+    }
+}
+
+/// Polls `f` until it is true or the deadline passes.
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Reads until a line starting with `prefix`; panics with context if not.
+pub fn expect(c: &mut Client, prefix: &str) -> String {
+    match c.wait_for(prefix) {
+        Ok((line, _)) => line,
+        Err(e) => panic!("waiting for {prefix:?}: {e}"),
+    }
+}
+
+/// The next line, which must start with `prefix`.
+pub fn next(c: &mut Client, prefix: &str) -> String {
+    let line = c.next_line().unwrap().expect("connection open");
+    assert!(
+        line.starts_with(prefix),
+        "expected {prefix:?}, got {line:?}"
+    );
+    line
+}
