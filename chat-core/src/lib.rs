@@ -39,6 +39,11 @@
 //!     while let Some(out) = engine.poll_output() {
 //!         match out {
 //!             Output::Send { conn, frame } => wire.entry(conn).or_default().extend_from_slice(&frame),
+//!             Output::Broadcast { to, frame } => {
+//!                 for conn in to.as_slice() {
+//!                     wire.entry(*conn).or_default().extend_from_slice(&frame);
+//!                 }
+//!             }
 //!             Output::Close { .. } => {}
 //!             Output::Password(job) => {
 //!                 // A real caller runs this on a worker thread with a random salt.
@@ -95,7 +100,7 @@ pub use command::Command;
 pub use config::{Config, ConfigError, Limits};
 pub use engine::{
     ChatEvent, CloseCause, CloseReason, Engine, EngineStats, Input, Output, PasswordAnswer,
-    PasswordJob, PasswordWork, PersistFailed, PersistRequest, LOBBY,
+    PasswordJob, PasswordWork, PersistFailed, PersistRequest, Recipients, LOBBY,
 };
 pub use error::{ErrorCode, Refusal};
 pub use grant::Grant;

@@ -385,30 +385,12 @@ impl<'a> EventLoop<'a> {
 
     /// Routes the engine's outputs until it has nothing more to say.
     fn drain_outputs(&mut self) {
-        let cap = self.shared.config.net.max_outbound_bytes;
         while let Some(output) = self.engine.poll_output() {
             match output {
-                Output::Send { conn, frame } => {
-                    let id = conn.0 as usize;
-                    let Some(c) = self.conns.get_mut(id) else {
-                        continue;
-                    };
-                    c.out.push(frame);
-                    if !c.dirty {
-                        c.dirty = true;
-                        self.dirty.push(id);
-                    }
-                    if c.out.bytes() > cap && c.closing.is_none() {
-                        warn!("c{id} ({}) is too slow: over {cap} bytes unsent", c.peer);
-                        self.drop_conn(id);
-                        let now = self.shared.clock.now();
-                        self.engine.handle(
-                            now,
-                            Input::Closed {
-                                conn,
-                                cause: CloseCause::TooSlow,
-                            },
-                        );
+                Output::Send { conn, frame } => self.queue(conn, frame),
+                Output::Broadcast { to, frame } => {
+                    for &conn in to.as_slice() {
+                        self.queue(conn, frame.clone());
                     }
                 }
                 Output::Close { conn, reason } => {
@@ -447,6 +429,33 @@ impl<'a> EventLoop<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Queues a frame for a connection; one over its cap is dropped as too
+    /// slow, and nobody else waits for it.
+    fn queue(&mut self, conn: ConnId, frame: chat_core::Frame) {
+        let id = conn.0 as usize;
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        c.out.push(frame);
+        if !c.dirty {
+            c.dirty = true;
+            self.dirty.push(id);
+        }
+        let cap = self.shared.config.net.max_outbound_bytes;
+        if c.out.bytes() > cap && c.closing.is_none() {
+            warn!("c{id} ({}) is too slow: over {cap} bytes unsent", c.peer);
+            self.drop_conn(id);
+            let now = self.shared.clock.now();
+            self.engine.handle(
+                now,
+                Input::Closed {
+                    conn,
+                    cause: CloseCause::TooSlow,
+                },
+            );
         }
     }
 

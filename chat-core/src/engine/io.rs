@@ -61,6 +61,28 @@ pub enum Input<'a> {
     Shutdown,
 }
 
+/// The recipients of a [`Output::Broadcast`]: a shared list, so a steady
+/// room broadcasts without copying its member list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipients(pub(crate) Arc<[ConnId]>);
+
+impl Recipients {
+    /// The connections.
+    pub fn as_slice(&self) -> &[ConnId] {
+        &self.0
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Why the caller closed a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -235,6 +257,14 @@ pub enum Output {
         /// The connection.
         conn: ConnId,
         /// The bytes (shared with every other recipient).
+        frame: Frame,
+    },
+    /// Write this frame to every connection of `to`, after what was sent
+    /// to each before: a room line. One output for the whole room.
+    Broadcast {
+        /// The recipients.
+        to: Recipients,
+        /// The bytes, shared by all of them.
         frame: Frame,
     },
     /// Flush what was sent to the connection, then close it. The engine has

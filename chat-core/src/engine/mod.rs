@@ -22,7 +22,7 @@ use std::time::Duration;
 
 pub use io::{
     ChatEvent, CloseCause, CloseReason, Input, Output, PasswordAnswer, PasswordJob, PasswordWork,
-    PersistFailed, PersistRequest,
+    PersistFailed, PersistRequest, Recipients,
 };
 
 use crate::config::{Config, ConfigError};
@@ -345,10 +345,12 @@ impl Engine {
     }
 
     fn broadcast_frame(&mut self, frame: Frame) {
-        let members = self.lobby.free_members();
-        self.out.reserve(members.len());
-        for &member in members {
-            self.out.send_frame(member, frame.clone());
+        let to = self.lobby.free_recipients();
+        if !to.is_empty() {
+            self.out.push(Output::Broadcast {
+                to: Recipients(to),
+                frame: frame.clone(),
+            });
         }
         let cap = self.config.limits.max_held_lines;
         for member in self.lobby.busy_members() {

@@ -26,10 +26,6 @@ impl Outbox {
         self.queue.push_back(output);
     }
 
-    pub(crate) fn reserve(&mut self, n: usize) {
-        self.queue.reserve(n);
-    }
-
     /// One reply to one connection.
     pub(crate) fn send(&mut self, conn: ConnId, reply: &Reply<'_>) {
         self.send_frame(conn, render_frame(reply));

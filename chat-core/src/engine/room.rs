@@ -1,6 +1,7 @@
 //! A room and its members, with each member's presence.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::reply::Presence;
 use crate::ConnId;
@@ -16,6 +17,10 @@ pub(crate) struct Room {
     free: Vec<ConnId>,
     busy: Vec<ConnId>,
     slots: HashMap<ConnId, (Presence, usize)>,
+    /// The free members as a shared list, rebuilt after a change: in a
+    /// steady room a broadcast costs one reference count, not one entry
+    /// per member.
+    free_shared: Option<Arc<[ConnId]>>,
 }
 
 impl Room {
@@ -25,6 +30,7 @@ impl Room {
             free: Vec::new(),
             busy: Vec::new(),
             slots: HashMap::new(),
+            free_shared: None,
         }
     }
 
@@ -37,8 +43,18 @@ impl Room {
         self.slots.len()
     }
 
+    #[cfg(test)]
     pub(crate) fn free_members(&self) -> &[ConnId] {
         &self.free
+    }
+
+    /// The free members, shared (see `free_shared`).
+    pub(crate) fn free_recipients(&mut self) -> Arc<[ConnId]> {
+        let free = &self.free;
+        Arc::clone(
+            self.free_shared
+                .get_or_insert_with(|| Arc::from(free.as_slice())),
+        )
     }
 
     pub(crate) fn busy_members(&self) -> &[ConnId] {
@@ -52,6 +68,7 @@ impl Room {
     /// Adds a member as free (no-op if present).
     pub(crate) fn join(&mut self, id: ConnId) {
         if !self.slots.contains_key(&id) {
+            self.free_shared = None;
             self.slots.insert(id, (Presence::Free, self.free.len()));
             self.free.push(id);
         }
@@ -61,6 +78,7 @@ impl Room {
     pub(crate) fn leave(&mut self, id: ConnId) -> bool {
         match self.slots.remove(&id) {
             Some((presence, i)) => {
+                self.free_shared = None;
                 self.take(presence, i);
                 true
             }
@@ -76,6 +94,7 @@ impl Room {
         if old == presence {
             return;
         }
+        self.free_shared = None;
         self.take(old, i);
         let list = self.list_mut(presence);
         list.push(id);
@@ -123,6 +142,11 @@ mod tests {
         assert_eq!(room.busy_members(), &[ConnId(3)]);
         assert_eq!(room.presence(ConnId(3)), Some(Presence::Busy));
         assert_eq!(room.len(), 4);
+        let mut shared = room.free_recipients().to_vec();
+        shared.sort();
+        assert_eq!(shared, free);
+        room.join(ConnId(9));
+        assert_eq!(room.free_recipients().len(), 4);
         for (id, (p, i)) in &room.slots {
             let list = match p {
                 Presence::Free => &room.free,

@@ -92,19 +92,10 @@ impl Harness {
             let mut feed = Vec::new();
             while let Some(out) = self.engine.poll_output() {
                 match out {
-                    Output::Send { conn, frame } => {
-                        if let Some(c) = self
-                            .by_conn
-                            .get(&conn)
-                            .and_then(|l| self.clients.get_mut(l))
-                        {
-                            assert!(c.closed.is_none(), "send after close to {conn}");
-                            c.partial.extend_from_slice(&frame);
-                            c.frames.push(frame);
-                            while let Some(i) = c.partial.iter().position(|&b| b == b'\n') {
-                                let line: Vec<u8> = c.partial.drain(..=i).collect();
-                                c.lines.push(String::from_utf8(line[..i].to_vec()).unwrap());
-                            }
+                    Output::Send { conn, frame } => self.deliver(conn, frame),
+                    Output::Broadcast { to, frame } => {
+                        for &conn in to.as_slice() {
+                            self.deliver(conn, frame.clone());
                         }
                     }
                     Output::Close { conn, reason } => {
@@ -151,6 +142,22 @@ impl Harness {
             }
             for input in feed {
                 self.engine.handle(self.now, input);
+            }
+        }
+    }
+
+    fn deliver(&mut self, conn: ConnId, frame: Frame) {
+        if let Some(c) = self
+            .by_conn
+            .get(&conn)
+            .and_then(|l| self.clients.get_mut(l))
+        {
+            assert!(c.closed.is_none(), "send after close to {conn}");
+            c.partial.extend_from_slice(&frame);
+            c.frames.push(frame);
+            while let Some(i) = c.partial.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = c.partial.drain(..=i).collect();
+                c.lines.push(String::from_utf8(line[..i].to_vec()).unwrap());
             }
         }
     }

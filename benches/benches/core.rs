@@ -1,0 +1,234 @@
+//! Criterion benches on the engine's hot paths.
+//!
+//! `cargo bench -p benches --bench core`
+
+use std::hint::black_box;
+
+use chat_core::wire::{parse, Framer};
+use chat_core::{
+    Config, ConnId, Engine, Input, Limits, Millis, Output, PasswordAnswer, StoreSnapshot,
+};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+/// A stand-in for argon2: benches measure the engine, not the hash.
+const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+
+/// Drains outputs, answering password work with the stand-in and store
+/// changes at once; returns how many frames were sent.
+fn drain(engine: &mut Engine, now: Millis) -> usize {
+    let mut sent = 0;
+    loop {
+        let mut feed = Vec::new();
+        while let Some(out) = engine.poll_output() {
+            match out {
+                Output::Send { frame, .. } => {
+                    black_box(&frame);
+                    sent += 1;
+                }
+                Output::Broadcast { to, frame } => {
+                    black_box(&frame);
+                    sent += to.len();
+                }
+                Output::Password(job) => {
+                    let answer = match &job.work {
+                        chat_core::PasswordWork::Hash { .. } => PasswordAnswer::Hashed(PHC.into()),
+                        _ => PasswordAnswer::Verified(true),
+                    };
+                    feed.push(Input::PasswordDone {
+                        job: job.id,
+                        answer: Ok(answer),
+                    });
+                }
+                Output::Persist(req) => feed.push(Input::Persisted {
+                    id: req.id,
+                    result: Ok(()),
+                }),
+                _ => {}
+            }
+        }
+        if feed.is_empty() {
+            return sent;
+        }
+        for input in feed {
+            engine.handle(now, input);
+        }
+    }
+}
+
+/// An engine with `n` logged-in members (connections 0..n).
+fn room_of(n: usize) -> Engine {
+    let limits = Limits {
+        max_connections: n + 16,
+        ..Limits::default()
+    };
+    let mut engine = Engine::new(
+        Config {
+            limits,
+            ..Config::default()
+        },
+        StoreSnapshot::default(),
+    )
+    .expect("config");
+    let now = Millis(1);
+    for i in 0..n {
+        let conn = ConnId(i as u64);
+        engine.handle(
+            now,
+            Input::Opened {
+                conn,
+                peer: "127.0.0.1".parse().unwrap(),
+            },
+        );
+        let line = format!("/register u{i} password-123\n");
+        engine.handle(
+            now,
+            Input::Received {
+                conn,
+                bytes: line.as_bytes(),
+            },
+        );
+        drain(&mut engine, now);
+    }
+    assert_eq!(engine.online_count(), n);
+    engine
+}
+
+fn frame_and_parse(c: &mut Criterion) {
+    let line = b"hello everyone, this is a fairly ordinary chat line\n";
+    let mut framer = Framer::new(4096);
+    c.bench_function("frame+parse chat line", |b| {
+        b.iter(|| {
+            let mut input: &[u8] = black_box(line);
+            let l = framer.next_line(&mut input).unwrap().unwrap();
+            black_box(parse(&l).unwrap());
+        })
+    });
+    c.bench_function("frame+parse /msg", |b| {
+        b.iter(|| {
+            let mut input: &[u8] = black_box(b"/msg bob are you coming to lunch?\n");
+            let l = framer.next_line(&mut input).unwrap().unwrap();
+            black_box(parse(&l).unwrap());
+        })
+    });
+}
+
+fn broadcast(c: &mut Criterion) {
+    let mut group = c.benchmark_group("broadcast");
+    for n in [10usize, 1_000, 10_000] {
+        let mut engine = room_of(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| {
+                engine.handle(
+                    Millis(2),
+                    Input::Received {
+                        conn: ConnId(0),
+                        bytes: b"hello room\n",
+                    },
+                );
+                let sent = drain(&mut engine, Millis(2));
+                assert_eq!(sent, n);
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The broadcast plus what a runtime does with it: one shared frame pushed
+/// onto every member's outbound queue (and dropped there, as a write would).
+fn broadcast_fanout(c: &mut Criterion) {
+    let mut group = c.benchmark_group("broadcast+fanout");
+    for n in [10usize, 1_000, 10_000] {
+        let mut engine = room_of(n);
+        let mut queues: Vec<std::collections::VecDeque<chat_core::Frame>> = (0..n)
+            .map(|_| std::collections::VecDeque::with_capacity(4))
+            .collect();
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                engine.handle(
+                    Millis(2),
+                    Input::Received {
+                        conn: ConnId(0),
+                        bytes: b"hello room\n",
+                    },
+                );
+                while let Some(out) = engine.poll_output() {
+                    if let Output::Broadcast { to, frame } = out {
+                        for conn in to.as_slice() {
+                            queues[conn.0 as usize].push_back(frame.clone());
+                        }
+                    }
+                }
+                for q in &mut queues {
+                    q.clear();
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn private_message(c: &mut Criterion) {
+    let mut engine = room_of(1_000);
+    c.bench_function("private message", |b| {
+        b.iter(|| {
+            engine.handle(
+                Millis(2),
+                Input::Received {
+                    conn: ConnId(0),
+                    bytes: b"/msg u999 psst\n",
+                },
+            );
+            assert_eq!(drain(&mut engine, Millis(2)), 2);
+        })
+    });
+}
+
+fn register_dialog(c: &mut Criterion) {
+    let mut engine = room_of(0);
+    let mut i = 0u64;
+    let peer = "127.0.0.1".parse().unwrap();
+    c.bench_function("register dialog (stand-in hasher)", |b| {
+        b.iter(|| {
+            let conn = ConnId(i);
+            let now = Millis(3);
+            engine.handle(now, Input::Opened { conn, peer });
+            for line in [
+                "y\n".to_owned(),
+                format!("user{i}\n"),
+                "password-123\n".to_owned(),
+                "password-123\n".to_owned(),
+            ] {
+                engine.handle(
+                    now,
+                    Input::Received {
+                        conn,
+                        bytes: line.as_bytes(),
+                    },
+                );
+                drain(&mut engine, now);
+            }
+            // Leave so the room stays small; the directory keeps growing.
+            engine.handle(
+                now,
+                Input::Closed {
+                    conn,
+                    cause: chat_core::CloseCause::Lost,
+                },
+            );
+            drain(&mut engine, now);
+            i += 1;
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    frame_and_parse,
+    broadcast,
+    broadcast_fanout,
+    private_message,
+    register_dialog
+);
+criterion_main!(benches);
