@@ -1,0 +1,307 @@
+//! The client binary in script mode against a real server on loopback.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chat_core::password::HashParams;
+use chat_net_mio::client::Client;
+use chat_net_mio::store::KeySource;
+use chat_net_mio::{Server, ServerConfig, ServerHandle};
+
+const PW: &str = "password-123";
+
+struct TestServer {
+    addr: SocketAddr,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::builder()
+            .bind("127.0.0.1:0".parse().unwrap())
+            .data_dir(dir.path())
+            .config(ServerConfig {
+                admins: vec!["root".into()],
+                hash: HashParams::cheap(),
+                ..ServerConfig::default()
+            })
+            .store_key(KeySource::Raw([1; 32]))
+            .build()
+            .unwrap();
+        let (addr, handle) = (server.local_addr(), server.handle());
+        let thread = std::thread::spawn(move || server.run().unwrap());
+        TestServer {
+            addr,
+            handle,
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A running chat-client with its output collected as it comes.
+struct Running {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    out: Arc<Mutex<Vec<String>>>,
+    err: Arc<Mutex<Vec<String>>>,
+}
+
+fn collect(r: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    std::thread::spawn(move || {
+        for l in BufReader::new(r).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(l);
+        }
+    });
+    lines
+}
+
+fn client(addr: SocketAddr, args: &[&str], password: Option<&str>) -> Running {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-client"));
+    cmd.arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .args(args)
+        .env_remove("CHAT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(p) = password {
+        cmd.env("CHAT_PASSWORD", p);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let out = collect(child.stdout.take().unwrap());
+    let err = collect(child.stderr.take().unwrap());
+    Running {
+        stdin: child.stdin.take(),
+        child,
+        out,
+        err,
+    }
+}
+
+impl Running {
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    fn wait_out(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.out.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!(
+            "no {needle:?} in {:?} / {:?}",
+            self.out.lock().unwrap(),
+            self.err.lock().unwrap()
+        );
+    }
+
+    fn exit_code(&mut self) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "client did not exit: {:?}",
+                self.out.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn stdout(&self) -> Vec<String> {
+        self.out.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> Vec<String> {
+        // Give the reader thread a moment to take the last lines.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.err.lock().unwrap().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.err.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn register_talk_and_quit_when_stdin_ends() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "alice", "--register"], Some(PW));
+    c.wait_out("Welcome, alice!");
+    c.type_line("hello from a script");
+    c.type_line("/msg alice note to self");
+    c.wait_out("(private) alice: note to self");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+    let out = c.stdout();
+    assert!(
+        out.iter()
+            .any(|l| l.ends_with("] alice: hello from a script")),
+        "{out:?}"
+    );
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with('[') && l.contains(" * alice joined")),
+        "{out:?}"
+    );
+    assert!(!out.join("\n").contains(PW), "the password was printed");
+}
+
+#[test]
+fn raw_mode_prints_protocol_lines_and_password_file_works() {
+    let s = TestServer::start();
+    Client::register(s.addr, "bob", PW).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, format!("{PW}\n")).unwrap();
+    let mut c = client(
+        s.addr,
+        &[
+            "--user",
+            "BOB",
+            "--password-file",
+            file.to_str().unwrap(),
+            "--raw",
+        ],
+        None,
+    );
+    c.wait_out("WELCOME bob 1");
+    c.type_line("/ping abc");
+    c.wait_out("PONG abc");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+    assert!(c.stdout().iter().any(|l| l == "CTL disconnect"));
+}
+
+#[test]
+fn a_refused_login_exits_2() {
+    let s = TestServer::start();
+    Client::register(s.addr, "carol", PW).unwrap();
+    let mut c = client(s.addr, &["--user", "carol"], Some("wrong-password"));
+    assert_eq!(c.exit_code(), 2);
+    assert!(c.stderr().iter().any(|l| l.contains("bad-credentials")));
+    let mut c = client(s.addr, &["--user", "dave"], None);
+    assert_eq!(c.exit_code(), 1);
+    assert!(c.stderr()[0].contains("CHAT_PASSWORD"));
+}
+
+#[test]
+fn a_kick_exits_3_with_a_message() {
+    let s = TestServer::start();
+    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut c = client(s.addr, &["--user", "eve", "--register"], Some(PW));
+    c.wait_out("Welcome, eve!");
+    root.send("/kickuser eve no spam").unwrap();
+    assert_eq!(c.exit_code(), 3);
+    assert!(c
+        .stdout()
+        .iter()
+        .any(|l| l == "You were kicked by root: no spam"));
+}
+
+#[test]
+fn restart_reconnects_and_logs_in_again() {
+    let s = TestServer::start();
+    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut c = client(s.addr, &["--user", "frank", "--register"], Some(PW));
+    c.wait_out("Welcome, frank!");
+    root.send("/restart").unwrap();
+    c.wait_out("The server is restarting");
+    drop(root);
+    // The client logs in again by itself; then the room works as before.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut root = loop {
+        match Client::login(s.addr, "root", PW) {
+            Ok(r) => break r,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no login after restart: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    };
+    let welcomes = || {
+        c.stdout()
+            .iter()
+            .filter(|l| l.starts_with("Welcome, frank!"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while welcomes() < 2 {
+        assert!(Instant::now() < deadline, "{:?}", c.stdout());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    root.send("welcome back").unwrap();
+    c.wait_out("root: welcome back");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+}
+
+#[test]
+fn dialog_answers_come_from_stdin_when_it_is_not_a_terminal() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--raw"], None);
+    for line in ["y", "grace", PW, PW, "hi from the dialog"] {
+        c.type_line(line);
+    }
+    c.wait_out("MSG ");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+    assert!(c.stdout().iter().any(|l| l == "WELCOME grace 1"));
+}
+
+#[test]
+fn shutdown_ends_the_client_cleanly() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "heidi", "--register"], Some(PW));
+    c.wait_out("Welcome, heidi!");
+    s.handle.shutdown();
+    assert_eq!(c.exit_code(), 0);
+    assert!(c
+        .stdout()
+        .iter()
+        .any(|l| l == "The server is shutting down."));
+}
+
+#[test]
+fn connection_refused_is_one_line_and_exit_1() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap();
+    drop(free);
+    let mut c = client(addr, &["--user", "x"], Some(PW));
+    assert_eq!(c.exit_code(), 1);
+    let err = c.stderr();
+    assert_eq!(err.len(), 1, "{err:?}");
+    assert!(
+        err[0].starts_with(&format!("chat-client: cannot connect to {addr}")),
+        "{err:?}"
+    );
+}
