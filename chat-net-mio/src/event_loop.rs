@@ -220,7 +220,7 @@ impl<'a> EventLoop<'a> {
                         Some(conn) => self.shared.poll.registry().register(
                             &mut conn.stream,
                             Token(id + FIRST_CONN),
-                            Interest::READABLE | Interest::WRITABLE,
+                            Interest::READABLE,
                         ),
                         None => continue,
                     };
@@ -275,6 +275,12 @@ impl<'a> EventLoop<'a> {
                     );
                     self.drain_outputs();
                     total += n;
+                    // A short read took all the socket had: with
+                    // edge-triggered polling, new bytes raise a new event,
+                    // so the read that would only say EAGAIN is skipped.
+                    if n < self.read_buf.len() {
+                        return;
+                    }
                     if total >= budget {
                         // Let the others have their turn; come back next turn.
                         if let Some(conn) = self.conns.get_mut(id) {
@@ -474,7 +480,28 @@ impl<'a> EventLoop<'a> {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        match conn.out.flush(&mut conn.stream) {
+        let result = conn.out.flush(&mut conn.stream);
+        let blocked = matches!(result, Ok(Flushed::Blocked));
+        if blocked != conn.wants_writable {
+            // Ask for writable events only while a write waits on the peer.
+            let interest = if blocked {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let token = Token(id + FIRST_CONN);
+            if self
+                .shared
+                .poll
+                .registry()
+                .reregister(&mut conn.stream, token, interest)
+                .is_err()
+            {
+                return self.lost(id);
+            }
+            conn.wants_writable = blocked;
+        }
+        match result {
             Ok(Flushed::All) => {
                 if conn.closing.is_some() {
                     // Half-close so the peer reads everything before EOF;

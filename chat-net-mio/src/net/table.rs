@@ -21,6 +21,9 @@ pub(crate) struct Conn {
     pub(crate) dirty: bool,
     /// Hit its read budget: read more next turn even without an event.
     pub(crate) more_to_read: bool,
+    /// Registered for writable events (only while a write is blocked, so
+    /// the ACKs of ordinary writes do not wake the loop).
+    pub(crate) wants_writable: bool,
 }
 
 impl Conn {
@@ -32,6 +35,7 @@ impl Conn {
             closing: None,
             dirty: false,
             more_to_read: false,
+            wants_writable: false,
         }
     }
 }

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The whole load set, against a release chat-server and against ngircd
+# (the reference), on loopback: W1, W2, W3, the login storm and 10,000 idle
+# connections, RUNS runs each (default 3), each on a freshly started server.
+# Prints the medians and our/ngircd ratios as a markdown table; the raw
+# JSON of every run stays in $OUT (printed at the end).
+#
+#   benches/load/load.sh              # everything (about 10 minutes)
+#   RUNS=1 ONLY=W1 benches/load/load.sh
+#
+# Needs: cargo, python3, ngircd (apt-get install ngircd) for the reference.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+ONLY=${ONLY:-}
+CHAT_PORT=${CHAT_PORT:-19797}
+IRC_PORT=16667 # fixed in benches/load/ngircd.conf
+OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
+
+cargo build --release -q -p bin-server -p benches
+T=${CARGO_TARGET_DIR:-target}/release
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+SERVER_PID=
+DATA=
+stop_server() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 200); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=
+}
+cleanup() {
+    stop_server
+    [ -n "$DATA" ] && rm -rf "$DATA"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() {
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        echo "port $1 is already in use: stop what listens there first" >&2
+        exit 1
+    fi
+}
+
+wait_port() {
+    for _ in $(seq 400); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "server on port $1 did not come up" >&2
+    return 1
+}
+
+# start_chat [keep]: a fresh data folder unless "keep".
+start_chat() {
+    if [ "${1:-}" != keep ]; then
+        [ -n "$DATA" ] && rm -rf "$DATA"
+        DATA=$(mktemp -d /tmp/chat-load-data.XXXXXX)
+    fi
+    port_free "$CHAT_PORT"
+    "$T/chat-server" --bind "127.0.0.1:$CHAT_PORT" --data-dir "$DATA" \
+        --config benches/load/bench-server.ron --log-level warn 2>>"$OUT/server.log" &
+    SERVER_PID=$!
+    wait_port "$CHAT_PORT"
+}
+
+start_irc() {
+    port_free "$IRC_PORT"
+    ngircd -n -f benches/load/ngircd.conf >>"$OUT/ngircd.log" 2>&1 &
+    SERVER_PID=$!
+    wait_port "$IRC_PORT"
+}
+
+load() { # proto out-name args...
+    local proto=$1 name=$2; shift 2
+    local port=$CHAT_PORT
+    [ "$proto" = irc ] && port=$IRC_PORT
+    "$T/chat-load" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
+        --json "$@" >"$OUT/$name.json"
+}
+
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+for proto in chat irc; do
+    if [ "$proto" = irc ] && ! command -v ngircd >/dev/null; then
+        echo "ngircd is not installed: skipping the reference runs" >&2
+        continue
+    fi
+    for i in $(seq "$RUNS"); do
+        for w in W1 W2 W3 STORM; do
+            want "$w" || continue
+            case $w in
+                W1) args=(--clients 100 --senders 10) ;;
+                W2) args=(--clients 1000 --senders 10) ;;
+                W3) args=(--clients 1000 --senders 10 --rate 20) ;;
+                STORM) args=(--clients 1000 --senders 10 --rate 20 --storm 200 --storm-at 3) ;;
+            esac
+            echo "== $proto $w run $i" >&2
+            if [ "$proto" = chat ]; then start_chat; else start_irc; fi
+            load "$proto" "$w-$proto-$i" "${args[@]}" --duration "$DURATION" --warmup "$WARMUP"
+            stop_server
+        done
+        if want IDLE; then
+            echo "== $proto IDLE run $i" >&2
+            if [ "$proto" = chat ]; then
+                # Register the accounts, then measure on a restarted server
+                # that loaded them: the figure is per connection, and the
+                # directory's own cost is reported apart.
+                start_chat
+                load chat "IDLE-register-$i" --idle --clients 10000 --names idle \
+                    --duration 0.1 --warmup 0
+                stop_server
+                start_chat keep
+                load chat "IDLE-$proto-$i" --idle --clients 10000 --names idle --login \
+                    --duration 2 --warmup 0
+            else
+                start_irc
+                load irc "IDLE-$proto-$i" --idle --clients 10000 --duration 2 --warmup 0
+            fi
+            stop_server
+        fi
+    done
+done
+
+python3 - "$OUT" <<'PY'
+import glob, json, os, statistics, sys
+out = sys.argv[1]
+def runs(name):
+    return [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out, name + "-*.json")))]
+def med(rs, key):
+    vals = [r[key] for r in rs if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+def fmt(v, unit=""):
+    if v is None: return "-"
+    if abs(v) >= 1e6: return f"{v/1e6:.2f} M{unit}"
+    if abs(v) >= 1e4: return f"{v/1e3:.1f} k{unit}"
+    return f"{v:.0f}{unit}"
+def ratio(a, b):
+    return f"{a/b:.2f}x" if a and b else "-"
+rows = [
+    ("W1 100 clients, 10 senders, saturation", "W1", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
+    ("W2 1,000 clients, 10 senders, saturation", "W2", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
+    ("W3 1,000 clients, 10 senders at 20/s", "W3", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("deliveries/s", "deliveries_per_s")]),
+    ("W3 + storm of 200 logins", "STORM", [("p50 us outside storm", "p50_us"), ("p99 us outside storm", "p99_us"), ("p50 us during storm", "storm_p50_us"), ("p99 us during storm", "storm_p99_us"), ("storm login p99 us", "storm_login_p99_us")]),
+    ("10,000 idle logged-in connections", "IDLE", [("server bytes per connection", "rss_per_client_bytes"), ("connect+login all, s", "connect_all_s")]),
+]
+print(f"Medians of runs in {out}\n")
+print("| workload | figure | chat-server | ngircd | ratio |")
+print("|---|---|---|---|---|")
+for title, key, figs in rows:
+    ours, ref = runs(f"{key}-chat"), runs(f"{key}-irc")
+    if not ours and not ref: continue
+    for label, k in figs:
+        a, b = med(ours, k), med(ref, k)
+        print(f"| {title} | {label} | {fmt(a)} | {fmt(b)} | {ratio(a, b)} |")
+        title = ""
+reg = runs("IDLE-register")
+if reg:
+    print(f"\nRegistering the 10,000 accounts (directory and store included): {fmt(med(reg, 'rss_per_client_bytes'))} bytes per account, median of {len(reg)}.")
+errs = [(os.path.basename(p), r["errors"], r["closed"], r["gaps"]) for p in sorted(glob.glob(os.path.join(out, "*.json"))) for r in [json.load(open(p))] if r["errors"] or r["closed"] or r["gaps"]]
+print("\nErrors, closes or gaps: " + (", ".join(f"{n}: {e} ERR {c} closed {g} missing" for n, e, c, g in errs) if errs else "none"))
+PY
+echo "raw results: $OUT" >&2

@@ -1,0 +1,119 @@
+//! chat-load's command line.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, ValueEnum};
+
+use crate::proto::Proto;
+
+/// The protocol to speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProtoArg {
+    /// Our protocol, chat/1.
+    Chat,
+    /// IRC, for reference runs against an IRC server.
+    Irc,
+}
+
+impl From<ProtoArg> for Proto {
+    fn from(p: ProtoArg) -> Proto {
+        match p {
+            ProtoArg::Chat => Proto::Chat,
+            ProtoArg::Irc => Proto::Irc,
+        }
+    }
+}
+
+/// Load generator for the chat server: N clients over loopback, S of them
+/// sending room messages, measuring deliveries per second, one-way latency
+/// percentiles, login times and (with --server-pid) the server's CPU and
+/// memory. Always stops by itself.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "chat-load", version)]
+pub struct Args {
+    /// The server's address.
+    #[arg(long, default_value = "127.0.0.1:9797")]
+    pub addr: SocketAddr,
+    /// Client connections to open and log in.
+    #[arg(long, default_value_t = 100)]
+    pub clients: usize,
+    /// How many of them send room messages.
+    #[arg(long, default_value_t = 10)]
+    pub senders: usize,
+    /// Messages per second per sender; 0 sends as fast as --window allows.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// Messages a sender may have in flight (sent, not yet seen back).
+    #[arg(long, default_value_t = 8)]
+    pub window: u64,
+    /// Payload bytes per message.
+    #[arg(long, default_value_t = 64)]
+    pub payload: usize,
+    /// Seconds measured.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds of load before measuring.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Protocol.
+    #[arg(long, value_enum, default_value = "chat")]
+    pub proto: ProtoArg,
+    /// The server's process id: report its CPU time and memory.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Login storm: this many extra clients connect and log in at once
+    /// while the load runs.
+    #[arg(long, default_value_t = 0)]
+    pub storm: usize,
+    /// Seconds into the measured window at which the storm starts.
+    #[arg(long, default_value_t = 3.0)]
+    pub storm_at: f64,
+    /// Idle mode: log the clients in and hold them, no messages; report
+    /// memory per connection (with --server-pid).
+    #[arg(long)]
+    pub idle: bool,
+    /// Logins in flight at once while connecting.
+    #[arg(long, default_value_t = 256)]
+    pub connect_batch: usize,
+    /// Name clients `<prefix><i>` instead of a fresh name per run, and with
+    /// --login log in to those accounts instead of registering.
+    #[arg(long, value_name = "PREFIX")]
+    pub names: Option<String>,
+    /// Log in to existing accounts (see --names) instead of registering.
+    #[arg(long, requires = "names")]
+    pub login: bool,
+    /// Password used to register (at least 8 bytes).
+    #[arg(long, default_value = "load-password")]
+    pub password: String,
+    /// Seconds allowed to connect and log everyone in.
+    #[arg(long, default_value_t = 120.0)]
+    pub login_timeout: f64,
+}
+
+impl Args {
+    /// Checks combinations clap cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.clients == 0 {
+            return Err("--clients must be at least 1".into());
+        }
+        if !self.idle && self.senders > self.clients {
+            return Err("--senders cannot exceed --clients".into());
+        }
+        if !self.idle && self.senders == 0 {
+            return Err("--senders must be at least 1 (or use --idle)".into());
+        }
+        if self.proto == ProtoArg::Irc && !self.idle && self.clients <= self.senders {
+            return Err("IRC does not echo to the sender: --clients must exceed --senders".into());
+        }
+        if self.rate < 0.0 || self.duration <= 0.0 || self.warmup < 0.0 {
+            return Err("--rate, --duration and --warmup must be positive".into());
+        }
+        if self.window == 0 {
+            return Err("--window must be at least 1".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,615 @@
+//! The load generator's event loop: one mio `Poll` over every client
+//! connection, reused buffers, no allocation per received line.
+
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::cli::Args;
+use crate::payload::{self, Stamp};
+use crate::procfs;
+use crate::proto::{Proto, Seen};
+use crate::report::{Report, StormReport};
+use crate::stats::Latency;
+
+/// Why a run could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The event loop failed.
+    #[error("i/o: {0}")]
+    Io(#[from] io::Error),
+    /// Not every client got in before the login timeout.
+    #[error("only {ready} of {wanted} clients logged in within {secs} s ({errors} errors, {closed} closed)")]
+    Login {
+        /// Logged in.
+        ready: usize,
+        /// Asked for.
+        wanted: usize,
+        /// The timeout.
+        secs: f64,
+        /// ERR lines seen.
+        errors: u64,
+        /// Connections closed.
+        closed: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Connecting,
+    LoggingIn,
+    Ready,
+    Closed,
+}
+
+struct Client {
+    stream: Option<TcpStream>,
+    name: String,
+    state: State,
+    out: Vec<u8>,
+    out_pos: usize,
+    partial: Vec<u8>,
+    login_started: Instant,
+    storm: bool,
+    retries: u32,
+}
+
+struct Sender {
+    client: usize,
+    seq: u64,
+    /// Messages of this sender seen by its observer.
+    seen: u64,
+    next_at: Instant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Login,
+    Warmup,
+    Measure,
+}
+
+struct Run<'a> {
+    args: &'a Args,
+    proto: Proto,
+    poll: Poll,
+    clients: Vec<Client>,
+    senders: Vec<Sender>,
+    /// For IRC, which does not echo: the client whose view counts a
+    /// message as delivered for the window. For chat, the sender itself.
+    observer: Option<usize>,
+    /// Per receiver, per sender: the next sequence number expected.
+    expected: Vec<Vec<u64>>,
+    t0: Instant,
+    phase: Phase,
+    queue: std::collections::VecDeque<usize>,
+    logging_in: usize,
+    ready: usize,
+    login_times: Latency,
+    latency: Latency,
+    storm_latency: Latency,
+    storm_login: Latency,
+    storm_window: Option<(Instant, Option<Instant>)>,
+    deliveries: u64,
+    sent: u64,
+    errors: u64,
+    closed: u64,
+    gaps: u64,
+    retried: u64,
+    read_buf: Vec<u8>,
+}
+
+const GAP_UNSET: u64 = u64::MAX;
+/// Attempts to log a client in before its connection counts as closed.
+const MAX_RETRIES: u32 = 5;
+/// How long one login attempt may take before it is tried again.
+const STUCK: Duration = Duration::from_secs(10);
+
+/// Runs one measurement as `args` says.
+pub fn run(args: &Args) -> Result<Report, LoadError> {
+    if let Err(e) = chat_net_mio::raise_fd_limit() {
+        eprintln!("chat-load: cannot raise the open-file limit: {e}");
+    }
+    let proto: Proto = args.proto.into();
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() % 1_000_000);
+    let total = args.clients + args.storm;
+    let now = Instant::now();
+    let clients: Vec<Client> = (0..total)
+        .map(|i| Client {
+            stream: None,
+            name: match &args.names {
+                Some(prefix) => format!("{prefix}{i}"),
+                None => format!("ld{run_id}x{i}"),
+            },
+            state: State::Waiting,
+            out: Vec::new(),
+            out_pos: 0,
+            partial: Vec::new(),
+            login_started: now,
+            storm: i >= args.clients,
+            retries: 0,
+        })
+        .collect();
+    let sender_count = if args.idle { 0 } else { args.senders };
+    let senders = (0..sender_count)
+        .map(|i| Sender {
+            client: i,
+            seq: 0,
+            seen: 0,
+            next_at: now,
+        })
+        .collect();
+    let observer = (proto == Proto::Irc && !args.idle).then_some(args.clients - 1);
+    let mut run = Run {
+        args,
+        proto,
+        poll: Poll::new()?,
+        expected: vec![vec![GAP_UNSET; sender_count]; total],
+        clients,
+        senders,
+        observer,
+        t0: now,
+        phase: Phase::Login,
+        queue: (0..args.clients).collect(),
+        logging_in: 0,
+        ready: 0,
+        login_times: Latency::default(),
+        latency: Latency::default(),
+        storm_latency: Latency::default(),
+        storm_login: Latency::default(),
+        storm_window: None,
+        deliveries: 0,
+        sent: 0,
+        errors: 0,
+        closed: 0,
+        gaps: 0,
+        retried: 0,
+        read_buf: vec![0; 256 * 1024],
+    };
+    run.go()
+}
+
+impl Run<'_> {
+    fn go(&mut self) -> Result<Report, LoadError> {
+        let args = self.args;
+        let rss_before = args.server_pid.and_then(procfs::rss_kib);
+        let start = Instant::now();
+        let login_deadline = start + Duration::from_secs_f64(args.login_timeout);
+        let mut events = Events::with_capacity(4096);
+
+        // Connect and log in everyone, a batch at a time.
+        self.start_connects()?;
+        while self.ready < self.args.clients {
+            if Instant::now() >= login_deadline {
+                return Err(LoadError::Login {
+                    ready: self.ready,
+                    wanted: args.clients,
+                    secs: args.login_timeout,
+                    errors: self.errors,
+                    closed: self.closed,
+                });
+            }
+            self.turn(&mut events, Some(Duration::from_millis(50)))?;
+            self.retry_stuck();
+            self.start_connects()?;
+        }
+        let login_all = start.elapsed();
+        let connect_all = login_all;
+        let rss_loaded = args.server_pid.and_then(procfs::rss_kib);
+
+        // Warm up, then measure.
+        self.phase = Phase::Warmup;
+        let now = Instant::now();
+        for s in &mut self.senders {
+            s.next_at = now;
+        }
+        let warm_end = now + Duration::from_secs_f64(args.warmup);
+        while Instant::now() < warm_end {
+            self.send_due();
+            self.turn(&mut events, Some(self.next_wait(warm_end)))?;
+        }
+        self.latency.reset();
+        self.deliveries = 0;
+        self.sent = 0;
+        self.phase = Phase::Measure;
+        let cpu_start = args.server_pid.and_then(procfs::cpu_seconds);
+        let measure_start = Instant::now();
+        let measure_end = measure_start + Duration::from_secs_f64(args.duration);
+        let storm_at = measure_start + Duration::from_secs_f64(args.storm_at);
+        let mut stormed = args.storm == 0;
+        while Instant::now() < measure_end {
+            if !stormed && Instant::now() >= storm_at {
+                stormed = true;
+                self.storm_window = Some((Instant::now(), None));
+                self.queue.extend(args.clients..args.clients + args.storm);
+                // All at once: the storm ignores the connect batch size.
+                while let Some(i) = self.queue.pop_front() {
+                    self.connect(i)?;
+                }
+            }
+            while let Some(i) = self.queue.pop_front() {
+                self.connect(i)?;
+            }
+            self.send_due();
+            self.turn(&mut events, Some(self.next_wait(measure_end)))?;
+        }
+        let measured = measure_start.elapsed().as_secs_f64();
+        let cpu = match (cpu_start, args.server_pid.and_then(procfs::cpu_seconds)) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        let rss_after = args.server_pid.and_then(procfs::rss_kib);
+        let storm = (args.storm > 0).then(|| StormReport {
+            clients: args.storm,
+            logged_in: self.clients[args.clients..]
+                .iter()
+                .filter(|c| c.state == State::Ready)
+                .count(),
+            login: self.storm_login.summary(),
+            during: self.storm_latency.summary(),
+            window_s: self
+                .storm_window
+                .and_then(|(a, b)| b.map(|b| (b - a).as_secs_f64())),
+        });
+        Ok(Report {
+            proto: self.proto,
+            clients: args.clients,
+            senders: self.senders.len(),
+            rate: args.rate,
+            window: args.window,
+            payload: args.payload,
+            measured_s: measured,
+            connect_all_s: connect_all.as_secs_f64(),
+            login: self.login_times.summary(),
+            sent: self.sent,
+            deliveries: self.deliveries,
+            latency: self.latency.summary(),
+            errors: self.errors,
+            closed: self.closed,
+            gaps: self.gaps,
+            retried: self.retried,
+            server_cpu_s: cpu,
+            rss_before_kib: rss_before,
+            rss_loaded_kib: rss_loaded,
+            rss_after_kib: rss_after,
+            storm,
+        })
+    }
+
+    /// How long the loop may sleep: until the next send is due, at most
+    /// until `end`.
+    fn next_wait(&self, end: Instant) -> Duration {
+        let now = Instant::now();
+        let mut at = end;
+        if self.args.rate > 0.0 {
+            for s in &self.senders {
+                at = at.min(s.next_at);
+            }
+        } else if self.senders.iter().any(|s| self.can_send(s)) {
+            return Duration::ZERO;
+        }
+        at.saturating_duration_since(now)
+            .min(Duration::from_millis(20))
+    }
+
+    fn can_send(&self, s: &Sender) -> bool {
+        self.clients[s.client].state == State::Ready && s.seq - s.seen < self.args.window
+    }
+
+    /// A login that made no progress for a while (a SYN lost to a full
+    /// backlog, say) is dropped and tried again.
+    fn retry_stuck(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.clients.len() {
+            let c = &self.clients[i];
+            if matches!(c.state, State::Connecting | State::LoggingIn)
+                && now.duration_since(c.login_started) > STUCK
+            {
+                self.close(i);
+            }
+        }
+    }
+
+    fn start_connects(&mut self) -> io::Result<()> {
+        while self.logging_in < self.args.connect_batch.max(1) {
+            let Some(i) = self.queue.pop_front() else {
+                break;
+            };
+            self.connect(i)?;
+        }
+        Ok(())
+    }
+
+    fn connect(&mut self, i: usize) -> io::Result<()> {
+        let mut stream = TcpStream::connect(self.args.addr)?;
+        self.poll.registry().register(
+            &mut stream,
+            Token(i),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        let c = &mut self.clients[i];
+        c.stream = Some(stream);
+        c.state = State::Connecting;
+        c.login_started = Instant::now();
+        self.logging_in += 1;
+        Ok(())
+    }
+
+    /// Sends what is due: at the rate, or up to the window.
+    fn send_due(&mut self) {
+        let now = Instant::now();
+        let interval =
+            (self.args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / self.args.rate));
+        for si in 0..self.senders.len() {
+            let mut budget = 64;
+            loop {
+                let s = &self.senders[si];
+                let due = match interval {
+                    Some(_) => s.next_at <= now && self.clients[s.client].state == State::Ready,
+                    None => self.can_send(s),
+                };
+                if !due || budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                let stamp = Stamp {
+                    sender: si as u32,
+                    seq: s.seq,
+                    sent_ns: self.t0.elapsed().as_nanos() as u64,
+                };
+                let client = s.client;
+                let c = &mut self.clients[client];
+                c.out.extend_from_slice(self.proto.message_prefix());
+                payload::encode(stamp, self.args.payload, &mut c.out);
+                c.out.extend_from_slice(self.proto.end());
+                let s = &mut self.senders[si];
+                s.seq += 1;
+                if let Some(iv) = interval {
+                    s.next_at += iv;
+                    // Far behind (a stall): do not burst to catch up.
+                    if s.next_at + iv * 100 < now {
+                        s.next_at = now;
+                    }
+                }
+                if self.phase == Phase::Measure {
+                    self.sent += 1;
+                }
+            }
+            let client = self.senders[si].client;
+            self.flush(client);
+        }
+    }
+
+    fn turn(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        if let Err(e) = self.poll.poll(events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        let ready: Vec<(usize, bool, bool)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.token().0,
+                    e.is_readable() || e.is_read_closed(),
+                    e.is_writable(),
+                )
+            })
+            .collect();
+        for (i, readable, writable) in ready {
+            if writable {
+                self.on_writable(i);
+            }
+            if readable {
+                self.on_readable(i);
+            }
+        }
+        Ok(())
+    }
+
+    fn on_writable(&mut self, i: usize) {
+        let c = &mut self.clients[i];
+        if c.state == State::Connecting {
+            let Some(stream) = c.stream.as_ref() else {
+                return;
+            };
+            if let Ok(Some(_)) | Err(_) = stream.take_error() {
+                return self.close(i);
+            }
+            match stream.peer_addr() {
+                Ok(_) => {
+                    let _ = stream.set_nodelay(true);
+                    c.state = State::LoggingIn;
+                    let name = c.name.clone();
+                    let register = !self.args.login;
+                    self.proto.login(
+                        &name,
+                        &self.args.password,
+                        register,
+                        &mut self.clients[i].out,
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+                Err(_) => return self.close(i),
+            }
+        }
+        self.flush(i);
+    }
+
+    fn flush(&mut self, i: usize) {
+        let c = &mut self.clients[i];
+        let Some(stream) = c.stream.as_mut() else {
+            return;
+        };
+        if c.state == State::Connecting {
+            return;
+        }
+        while c.out_pos < c.out.len() {
+            match stream.write(&c.out[c.out_pos..]) {
+                Ok(0) => return self.close(i),
+                Ok(n) => c.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return self.close(i),
+            }
+        }
+        c.out.clear();
+        c.out_pos = 0;
+    }
+
+    fn close(&mut self, i: usize) {
+        let c = &mut self.clients[i];
+        if let Some(mut s) = c.stream.take() {
+            let _ = self.poll.registry().deregister(&mut s);
+        }
+        if matches!(c.state, State::Connecting | State::LoggingIn) {
+            self.logging_in = self.logging_in.saturating_sub(1);
+            // A connection lost while logging in (a full accept queue, a
+            // reset) is tried again a few times before it counts.
+            if c.retries < MAX_RETRIES {
+                c.retries += 1;
+                c.state = State::Waiting;
+                c.out.clear();
+                c.out_pos = 0;
+                c.partial.clear();
+                self.retried += 1;
+                self.queue.push_back(i);
+                return;
+            }
+        }
+        if c.state == State::Ready {
+            self.ready = self.ready.saturating_sub(1);
+        }
+        c.state = State::Closed;
+        self.closed += 1;
+    }
+
+    fn on_readable(&mut self, i: usize) {
+        loop {
+            let Some(stream) = self.clients[i].stream.as_mut() else {
+                return;
+            };
+            let n = match stream.read(&mut self.read_buf) {
+                Ok(0) => return self.close(i),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return self.close(i),
+            };
+            let buf = std::mem::take(&mut self.read_buf);
+            self.on_bytes(i, &buf[..n]);
+            let drained = n < buf.len();
+            self.read_buf = buf;
+            // A short read took all the socket had; with edge-triggered
+            // epoll, new data raises a new event, so skip the EAGAIN read.
+            if drained {
+                return;
+            }
+        }
+    }
+
+    /// Splits bytes into lines, joining a line split across reads.
+    fn on_bytes(&mut self, i: usize, mut bytes: &[u8]) {
+        if !self.clients[i].partial.is_empty() {
+            match bytes.iter().position(|&b| b == b'\n') {
+                Some(p) => {
+                    let mut line = std::mem::take(&mut self.clients[i].partial);
+                    line.extend_from_slice(&bytes[..p]);
+                    self.on_line(i, &line);
+                    line.clear();
+                    self.clients[i].partial = line;
+                    bytes = &bytes[p + 1..];
+                }
+                None => {
+                    self.clients[i].partial.extend_from_slice(bytes);
+                    return;
+                }
+            }
+        }
+        while let Some(p) = bytes.iter().position(|&b| b == b'\n') {
+            self.on_line(i, &bytes[..p]);
+            bytes = &bytes[p + 1..];
+        }
+        if !bytes.is_empty() {
+            self.clients[i].partial.extend_from_slice(bytes);
+        }
+    }
+
+    fn on_line(&mut self, i: usize, line: &[u8]) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        match self.proto.classify(line) {
+            Seen::Message(text) => {
+                let Some(stamp) = payload::decode(text) else {
+                    return;
+                };
+                self.on_message(i, stamp);
+            }
+            Seen::Ready => {
+                let c = &mut self.clients[i];
+                if c.state == State::LoggingIn {
+                    c.state = State::Ready;
+                    self.logging_in -= 1;
+                    self.ready += 1;
+                    let took = c.login_started.elapsed().as_nanos() as u64;
+                    if c.storm {
+                        self.storm_login.record_ns(took);
+                        let storm_ready = self.clients[self.args.clients..]
+                            .iter()
+                            .all(|c| matches!(c.state, State::Ready | State::Closed));
+                        if storm_ready {
+                            if let Some((_, end @ None)) = &mut self.storm_window {
+                                *end = Some(Instant::now());
+                            }
+                        }
+                    } else {
+                        self.login_times.record_ns(took);
+                    }
+                }
+            }
+            Seen::Error => self.errors += 1,
+            Seen::Ping(token) => {
+                let c = &mut self.clients[i];
+                c.out.extend_from_slice(b"PONG ");
+                c.out.extend_from_slice(token);
+                c.out.extend_from_slice(b"\r\n");
+                self.flush(i);
+            }
+            Seen::Other => {}
+        }
+    }
+
+    fn on_message(&mut self, receiver: usize, stamp: Stamp) {
+        let si = stamp.sender as usize;
+        let Some(sender) = self.senders.get_mut(si) else {
+            return;
+        };
+        let observer = self.observer.unwrap_or(sender.client);
+        if receiver == observer {
+            sender.seen = sender.seen.max(stamp.seq + 1);
+        }
+        let expected = &mut self.expected[receiver][si];
+        if *expected != GAP_UNSET && stamp.seq > *expected {
+            self.gaps += stamp.seq - *expected;
+        }
+        *expected = stamp.seq + 1;
+        if self.phase != Phase::Measure {
+            return;
+        }
+        self.deliveries += 1;
+        let now_ns = self.t0.elapsed().as_nanos() as u64;
+        let latency = now_ns.saturating_sub(stamp.sent_ns);
+        match self.storm_window {
+            Some((start, end))
+                if Instant::now() >= start && end.is_none_or(|e| Instant::now() <= e) =>
+            {
+                self.storm_latency.record_ns(latency)
+            }
+            _ => self.latency.record_ns(latency),
+        }
+    }
+}
