@@ -6,7 +6,7 @@
 # JSON of every run stays in $OUT (printed at the end).
 #
 #   benches/load/load.sh              # everything (about 10 minutes)
-#   RUNS=1 ONLY=W1 benches/load/load.sh
+#   RUNS=1 ONLY=W1 PROTOS=chat benches/load/load.sh
 #
 # Needs: cargo, python3, ngircd (apt-get install ngircd) for the reference.
 set -euo pipefail
@@ -16,6 +16,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 ONLY=${ONLY:-}
+PROTOS=${PROTOS:-chat irc}
 CHAT_PORT=${CHAT_PORT:-19797}
 IRC_PORT=16667 # fixed in benches/load/ngircd.conf
 OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
@@ -36,7 +37,7 @@ stop_server() {
 }
 cleanup() {
     stop_server
-    [ -n "$DATA" ] && rm -rf "$DATA"
+    if [ -n "$DATA" ]; then rm -rf "$DATA"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -60,7 +61,7 @@ wait_port() {
 # start_chat [keep]: a fresh data folder unless "keep".
 start_chat() {
     if [ "${1:-}" != keep ]; then
-        [ -n "$DATA" ] && rm -rf "$DATA"
+        if [ -n "$DATA" ]; then rm -rf "$DATA"; fi
         DATA=$(mktemp -d /tmp/chat-load-data.XXXXXX)
     fi
     port_free "$CHAT_PORT"
@@ -81,13 +82,18 @@ load() { # proto out-name args...
     local proto=$1 name=$2; shift 2
     local port=$CHAT_PORT
     [ "$proto" = irc ] && port=$IRC_PORT
-    "$T/chat-load" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
-        --json "$@" >"$OUT/$name.json"
+    if ! "$T/chat-load" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
+        --json "$@" >"$OUT/$name.json.tmp"; then
+        echo "run $name failed; left out of the medians" >&2
+        rm -f "$OUT/$name.json.tmp"
+        return 0
+    fi
+    mv "$OUT/$name.json.tmp" "$OUT/$name.json"
 }
 
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
-for proto in chat irc; do
+for proto in $PROTOS; do
     if [ "$proto" = irc ] && ! command -v ngircd >/dev/null; then
         echo "ngircd is not installed: skipping the reference runs" >&2
         continue

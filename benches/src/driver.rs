@@ -427,10 +427,13 @@ impl Run<'_> {
                     c.state = State::LoggingIn;
                     let name = c.name.clone();
                     let register = !self.args.login;
+                    // Idle IRC clients stay out of the channel (see Proto::login).
+                    let join = !self.args.idle;
                     self.proto.login(
                         &name,
                         &self.args.password,
                         register,
+                        join,
                         &mut self.clients[i].out,
                     );
                 }
@@ -549,7 +552,8 @@ impl Run<'_> {
                 };
                 self.on_message(i, stamp);
             }
-            Seen::Ready => {
+            Seen::Registered if !self.args.idle => {}
+            Seen::Ready | Seen::Registered => {
                 let c = &mut self.clients[i];
                 if c.state == State::LoggingIn {
                     c.state = State::Ready;

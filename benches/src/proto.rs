@@ -19,6 +19,8 @@ pub const CHANNEL: &str = "#bench";
 pub enum Seen<'a> {
     /// Logged in and in the room.
     Ready,
+    /// Logged in, not yet in a channel (IRC's 001).
+    Registered,
     /// A room message; the payload text.
     Message(&'a [u8]),
     /// An error from the server.
@@ -31,16 +33,23 @@ pub enum Seen<'a> {
 
 impl Proto {
     /// The lines that log client `name` in (registering the account first
-    /// with `register`, for chat/1).
-    pub fn login(self, name: &str, password: &str, register: bool, out: &mut Vec<u8>) {
+    /// with `register`, for chat/1). With `join` false an IRC client stays
+    /// out of the channel (idle runs: a 10,000-member channel would measure
+    /// NAMES replies, not connections).
+    pub fn login(self, name: &str, password: &str, register: bool, join: bool, out: &mut Vec<u8>) {
         match self {
             Proto::Chat => {
                 let form = if register { "/register" } else { "/login" };
                 out.extend_from_slice(format!("{form} {name} {password}\n").as_bytes())
             }
-            Proto::Irc => out.extend_from_slice(
-                format!("NICK {name}\r\nUSER {name} 0 * :{name}\r\nJOIN {CHANNEL}\r\n").as_bytes(),
-            ),
+            Proto::Irc => {
+                out.extend_from_slice(
+                    format!("NICK {name}\r\nUSER {name} 0 * :{name}\r\n").as_bytes(),
+                );
+                if join {
+                    out.extend_from_slice(format!("JOIN {CHANNEL}\r\n").as_bytes());
+                }
+            }
         }
     }
 
@@ -92,6 +101,7 @@ impl Proto {
                         .map_or(Seen::Other, Seen::Message),
                     // End of the NAMES list: the JOIN is complete.
                     Some(b"366") => Seen::Ready,
+                    Some(b"001") => Seen::Registered,
                     Some(c) if c.len() == 3 && (c[0] == b'4' || c[0] == b'5') => Seen::Error,
                     Some(b"ERROR") => Seen::Error,
                     _ if line.starts_with(b"ERROR") => Seen::Error,
@@ -114,10 +124,10 @@ mod tests {
         assert_eq!(p.classify(b"ERR rate-limited x"), Seen::Error);
         assert_eq!(p.classify(b"JOIN 1 ld2"), Seen::Other);
         let mut out = Vec::new();
-        p.login("ld1", "pw", true, &mut out);
+        p.login("ld1", "pw", true, true, &mut out);
         assert_eq!(out, b"/register ld1 pw\n");
         out.clear();
-        p.login("ld1", "pw", false, &mut out);
+        p.login("ld1", "pw", false, true, &mut out);
         assert_eq!(out, b"/login ld1 pw\n");
     }
 
@@ -138,6 +148,9 @@ mod tests {
             Seen::Error
         );
         assert_eq!(p.classify(b"ERROR :Closing connection"), Seen::Error);
-        assert_eq!(p.classify(b":srv 001 ld1 :Welcome"), Seen::Other);
+        assert_eq!(p.classify(b":srv 001 ld1 :Welcome"), Seen::Registered);
+        let mut out = Vec::new();
+        p.login("n", "pw", true, false, &mut out);
+        assert_eq!(out, b"NICK n\r\nUSER n 0 * :n\r\n");
     }
 }
