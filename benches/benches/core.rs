@@ -55,6 +55,18 @@ fn drain(engine: &mut Engine, now: Millis) -> usize {
     }
 }
 
+/// Feeds one client line and answers everything it leads to.
+fn type_line(engine: &mut Engine, now: Millis, conn: ConnId, line: &str) {
+    engine.handle(
+        now,
+        Input::Received {
+            conn,
+            bytes: line.as_bytes(),
+        },
+    );
+    drain(engine, now);
+}
+
 /// An engine with `n` logged-in members (connections 0..n).
 fn room_of(n: usize) -> Engine {
     let limits = Limits {
@@ -79,15 +91,12 @@ fn room_of(n: usize) -> Engine {
                 peer: "127.0.0.1".parse().unwrap(),
             },
         );
-        let line = format!("/register u{i} password-123\n");
-        engine.handle(
+        type_line(
+            &mut engine,
             now,
-            Input::Received {
-                conn,
-                bytes: line.as_bytes(),
-            },
+            conn,
+            &format!("/register u{i} password-123\n"),
         );
-        drain(&mut engine, now);
     }
     assert_eq!(engine.online_count(), n);
     engine
@@ -200,14 +209,7 @@ fn register_dialog(c: &mut Criterion) {
                 "password-123\n".to_owned(),
                 "password-123\n".to_owned(),
             ] {
-                engine.handle(
-                    now,
-                    Input::Received {
-                        conn,
-                        bytes: line.as_bytes(),
-                    },
-                );
-                drain(&mut engine, now);
+                type_line(&mut engine, now, conn, &line);
             }
             // Leave so the room stays small; the directory keeps growing.
             engine.handle(
