@@ -78,6 +78,11 @@ pub struct Limits {
     pub min_password_bytes: usize,
     /// Longest password, in bytes.
     pub max_password_bytes: usize,
+    /// Room and private messages a user may send per second, on average;
+    /// 0 turns flood control off.
+    pub messages_per_second: u32,
+    /// How many messages a user may send at once before the rate applies.
+    pub message_burst: u32,
 }
 
 impl Default for Limits {
@@ -98,6 +103,8 @@ impl Default for Limits {
             max_queued_lines: 32,
             min_password_bytes: 8,
             max_password_bytes: 128,
+            messages_per_second: 10,
+            message_burst: 20,
         }
     }
 }

@@ -164,7 +164,7 @@ fn bad_lines_after_login() {
 fn events_for_observers_when_enabled() {
     let config = Config {
         emit_events: true,
-        ..Config::default()
+        ..harness::unlimited()
     };
     let mut h = Harness::with(config, StoreSnapshot::default());
     h.register("a", "alice");
@@ -232,4 +232,29 @@ fn queued_lines_are_bounded() {
     h.release_jobs();
     let lines = h.take("a");
     assert_eq!(lines.iter().filter(|l| l.starts_with("MSG ")).count(), 3);
+}
+
+#[test]
+fn flood_control_drops_messages_past_the_burst_with_an_error() {
+    let mut h = Harness::with(Config::default(), StoreSnapshot::default());
+    h.register("a", "alice");
+    h.register("b", "bob");
+    h.take("b");
+    for i in 0..20 {
+        h.send("a", &format!("m{i}"));
+    }
+    h.take("a");
+    h.send("a", "one too many");
+    let last = h.last("a");
+    assert!(last.starts_with("ERR rate-limited slow down"), "{last}");
+    h.send("a", "/msg bob also too many");
+    assert!(h.last("a").starts_with("ERR rate-limited"));
+    assert_eq!(h.take("b").len(), 20, "bob got exactly the burst");
+    // 10 a second: after 100 ms there is room for one more.
+    h.advance(std::time::Duration::from_millis(100));
+    h.send("a", "after a pause");
+    assert!(h.last("b").ends_with(" alice after a pause"));
+    // Commands other than messages are never throttled.
+    h.send("a", "/ping");
+    assert_eq!(h.last("a"), "PONG");
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 use chat_core::{CloseReason, Config, ConnId, Limits, StoreSnapshot};
 use harness::{has, Harness};
 
-fn with_limits(limits: Limits) -> Harness {
+fn with_limits(mut limits: Limits) -> Harness {
+    limits.messages_per_second = 0;
     Harness::with(
         Config {
             limits,

@@ -28,6 +28,8 @@ fn two_hundred_clients_all_get_every_message() {
 fn a_slow_reader_is_dropped_and_the_others_are_served() {
     let mut cfg = config(&[]);
     cfg.net.max_outbound_bytes = 32 * 1024;
+    // The talker floods on purpose.
+    cfg.limits.messages_per_second = 0;
     let s = TestServer::start(cfg);
     // Logs in and then never reads.
     let mut slow = Client::register(s.addr, "slow", PASSWORD).unwrap();

@@ -46,6 +46,23 @@ impl Engine {
         }
     }
 
+    /// Flood control for room and private messages: false (after telling
+    /// the user) when the message must be dropped.
+    fn may_send(&mut self, id: ConnId) -> bool {
+        let (now, l) = (self.now, &self.config.limits);
+        let (rate, burst) = (l.messages_per_second, l.message_burst);
+        let allowed = self
+            .conns
+            .get_mut(&id)
+            .and_then(Connection::session_mut)
+            .is_some_and(|s| s.flood.take(now, rate, burst));
+        if !allowed {
+            let text = format!("slow down: at most {rate} messages a second; message not sent");
+            self.refuse(id, ErrorCode::RateLimited, &text);
+        }
+        allowed
+    }
+
     fn session(&self, id: ConnId) -> Option<&Session> {
         self.conns.get(&id).and_then(Connection::session)
     }
@@ -60,6 +77,9 @@ impl Engine {
                 ErrorCode::BadArgument,
                 "no control characters in messages",
             );
+        }
+        if !self.may_send(id) {
+            return;
         }
         let Some(session) = self.session(id) else {
             return;
@@ -91,6 +111,9 @@ impl Engine {
             let text = format!("{to} is not online");
             return self.refuse(id, ErrorCode::NoSuchUser, &text);
         };
+        if !self.may_send(id) {
+            return;
+        }
         let (Some(from), Some(recipient)) = (self.session(id), self.session(target)) else {
             return;
         };

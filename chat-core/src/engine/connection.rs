@@ -77,6 +77,46 @@ pub(crate) struct Session {
     /// Room lines held while busy.
     pub(crate) held: Option<HeldLines>,
     pub(crate) last_active: Millis,
+    pub(crate) flood: Flood,
+}
+
+/// Flood control: a token bucket per session, in thousandths of a message
+/// so integer arithmetic keeps sub-second refills exact.
+#[derive(Debug)]
+pub(crate) struct Flood {
+    tokens_milli: u64,
+    last: Millis,
+}
+
+impl Flood {
+    pub(crate) fn new(burst: u32, now: Millis) -> Flood {
+        Flood {
+            tokens_milli: u64::from(burst) * 1000,
+            last: now,
+        }
+    }
+
+    /// Takes one message's worth; false when the user must slow down.
+    /// `per_second == 0` means no limit.
+    pub(crate) fn take(&mut self, now: Millis, per_second: u32, burst: u32) -> bool {
+        if per_second == 0 {
+            return true;
+        }
+        let elapsed_ms = u64::try_from((now - self.last).as_millis()).unwrap_or(u64::MAX);
+        self.last = self.last.max(now);
+        // `per_second` tokens a second is `per_second` milli-tokens a ms.
+        let refill = elapsed_ms.saturating_mul(u64::from(per_second));
+        self.tokens_milli = self
+            .tokens_milli
+            .saturating_add(refill)
+            .min(u64::from(burst.max(1)) * 1000);
+        if self.tokens_milli >= 1000 {
+            self.tokens_milli -= 1000;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl Connection {

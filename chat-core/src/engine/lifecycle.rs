@@ -7,7 +7,7 @@ use crate::reply::{Control, LeaveReason, Reply};
 use crate::wire::render;
 use crate::{ConnId, ErrorCode, Frame, UserName};
 
-use super::connection::{Connection, Phase, Session};
+use super::connection::{Connection, Flood, Phase, Session};
 use super::io::{ChatEvent, CloseReason, Output};
 use super::room::Room;
 use super::timers::TimerKind;
@@ -111,6 +111,7 @@ impl Engine {
             .map_or(crate::Grant::User, |r| self.directory.grant_of(r));
         let now = self.now;
         let idle = self.config.limits.idle_timeout_ms;
+        let burst = self.config.limits.message_burst;
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
@@ -142,6 +143,7 @@ impl Engine {
                 grant,
                 held: None,
                 last_active: now,
+                flood: Flood::new(burst, now),
             });
         }
         if idle > 0 {

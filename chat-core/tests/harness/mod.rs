@@ -47,19 +47,27 @@ pub struct Harness {
     pub stops: Vec<bool>,
 }
 
+pub fn unlimited() -> Config {
+    let mut config = Config::default();
+    config.limits.messages_per_second = 0;
+    config
+}
+
 pub fn loopback() -> IpAddr {
     "127.0.0.1".parse().unwrap()
 }
 
 impl Harness {
+    /// The default configuration but without flood control, so tests can
+    /// send many lines at one instant (flood control has its own test).
     pub fn new() -> Harness {
-        Harness::with(Config::default(), StoreSnapshot::default())
+        Harness::with(unlimited(), StoreSnapshot::default())
     }
 
     pub fn with_admins(admins: &[&str]) -> Harness {
         let config = Config {
             admins: admins.iter().map(|a| a.to_string()).collect(),
-            ..Config::default()
+            ..unlimited()
         };
         Harness::with(config, StoreSnapshot::default())
     }
