@@ -41,3 +41,8 @@ pub use config::{ConfigFileError, NetConfig, ServerConfig};
 pub use fdlimit::raise_fd_limit;
 pub use handle::ServerHandle;
 pub use server::{Server, ServerBuilder, ServerError, DEFAULT_BIND, DEFAULT_DATA_DIR};
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
