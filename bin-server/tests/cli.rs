@@ -168,6 +168,11 @@ fn sigterm_tells_clients_and_exits_zero() {
     assert_eq!(root.wait_for("CTL ").unwrap().0, "CTL shutdown");
     assert!(wait_exit(&mut p.child).success());
     let log = p.log.lock().unwrap().join("\n");
+    let first_info = log
+        .lines()
+        .find(|l| l.contains(" INFO "))
+        .unwrap_or_default();
+    assert!(first_info.contains("listening on 127.0.0.1:"), "{log}");
     assert!(!log.contains(PASSWORD), "the log holds a password:\n{log}");
     assert!(!log.contains("$argon2"), "the log holds a hash:\n{log}");
     // The key file was created private.

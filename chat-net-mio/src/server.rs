@@ -108,21 +108,24 @@ impl ServerBuilder {
         self
     }
 
-    /// Checks the configuration, opens the store, and binds the address.
+    /// Checks the configuration, binds the address, and opens the store.
     pub fn build(self) -> Result<Server, ServerError> {
         let engine_config = self.config.engine_config();
         engine_config.validate()?;
-        let key = match self.key {
-            Some(k) => k,
-            None => KeySource::from_env(&self.data_dir),
-        };
-        let store = Store::open(&self.data_dir, key)?;
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(self.bind).map_err(|source| ServerError::Bind {
             addr: self.bind,
             source,
         })?;
         let addr = listener.local_addr()?;
+        // First: the kernel queues connections from here on, and tools wait
+        // for this line.
+        info!("listening on {addr}");
+        let key = match self.key {
+            Some(k) => k,
+            None => KeySource::from_env(&self.data_dir),
+        };
+        let store = Store::open(&self.data_dir, key)?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -215,7 +218,6 @@ impl Server {
             Ok(n) => log::debug!("open-file limit: {n}"),
             Err(e) => warn!("cannot raise the open-file limit: {e}"),
         }
-        info!("listening on {addr}");
         let workers_n = shared.config.worker_count();
         loop {
             let snapshot = store.snapshot().clone();
