@@ -75,6 +75,11 @@ pub struct Args {
     /// memory per connection (with --server-pid).
     #[arg(long)]
     pub idle: bool,
+    /// Spin on the event loop instead of sleeping in it: the server's
+    /// writes then need no wake-up (an inter-processor interrupt, costly in
+    /// a VM) to reach the load generator. Uses a whole core.
+    #[arg(long)]
+    pub busy_poll: bool,
     /// Logins in flight at once while connecting.
     #[arg(long, default_value_t = 256)]
     pub connect_batch: usize,

@@ -386,6 +386,11 @@ impl Run<'_> {
     }
 
     fn turn(&mut self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        let timeout = if self.args.busy_poll && self.phase != Phase::Login {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
         if let Err(e) = self.poll.poll(events, timeout) {
             if e.kind() != io::ErrorKind::Interrupted {
                 return Err(e);
