@@ -1,7 +1,7 @@
 //! The directory of registered users, with the configured admins and the
 //! names whose durable change is in flight.
 
-use std::collections::{HashMap, HashSet};
+use super::table::{Map, Set};
 
 use crate::{Grant, NameKey, UserRecord};
 
@@ -22,9 +22,9 @@ pub(crate) enum PendingKind {
 /// Registered users: what the store holds, and nothing the store does not.
 #[derive(Debug, Default)]
 pub(crate) struct Directory {
-    users: HashMap<NameKey, UserRecord>,
-    config_admins: HashSet<NameKey>,
-    pending: HashMap<NameKey, PendingKind>,
+    users: Map<NameKey, UserRecord>,
+    config_admins: Set<NameKey>,
+    pending: Map<NameKey, PendingKind>,
 }
 
 impl Directory {
@@ -32,7 +32,7 @@ impl Directory {
         Directory {
             users: users.into_iter().map(|u| (u.name.key(), u)).collect(),
             config_admins: config_admins.into_iter().collect(),
-            pending: HashMap::new(),
+            pending: Map::default(),
         }
     }
 

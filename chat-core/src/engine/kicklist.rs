@@ -1,12 +1,12 @@
 //! The kick list: accounts that may not log in until unkicked.
 
-use std::collections::HashMap;
+use super::table::Map;
 
 use crate::{KickEntry, NameKey};
 
 #[derive(Debug, Default)]
 pub(crate) struct KickList {
-    entries: HashMap<NameKey, KickEntry>,
+    entries: Map<NameKey, KickEntry>,
 }
 
 impl KickList {

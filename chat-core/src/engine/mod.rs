@@ -13,11 +13,11 @@ mod kicklist;
 mod lifecycle;
 mod outbox;
 mod room;
+mod table;
 mod throttle;
 mod timers;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::time::Duration;
 
 pub use io::{
@@ -39,6 +39,7 @@ use directory::Directory;
 use kicklist::KickList;
 use outbox::Outbox;
 use room::Room;
+use table::Map;
 use throttle::{LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
@@ -99,16 +100,16 @@ struct Pending {
 pub struct Engine {
     config: Config,
     now: Millis,
-    conns: HashMap<ConnId, Connection>,
-    online: HashMap<NameKey, ConnId>,
+    conns: Map<ConnId, Connection>,
+    online: Map<NameKey, ConnId>,
     directory: Directory,
     kicks: KickList,
     lobby: Room,
     throttle: LoginThrottle,
-    per_address: HashMap<std::net::IpAddr, usize>,
+    per_address: Map<std::net::IpAddr, usize>,
     timers: Timers,
-    jobs: HashMap<JobId, Job>,
-    pending: HashMap<PersistId, Pending>,
+    jobs: Map<JobId, Job>,
+    pending: Map<PersistId, Pending>,
     out: Outbox,
     next_serial: u64,
     next_job: u64,
@@ -141,12 +142,12 @@ impl Engine {
             throttle,
             config,
             now: Millis(0),
-            conns: HashMap::new(),
-            online: HashMap::new(),
-            per_address: HashMap::new(),
+            conns: Map::default(),
+            online: Map::default(),
+            per_address: Map::default(),
             timers: Timers::default(),
-            jobs: HashMap::new(),
-            pending: HashMap::new(),
+            jobs: Map::default(),
+            pending: Map::default(),
             out: Outbox::default(),
             next_serial: 0,
             next_job: 0,

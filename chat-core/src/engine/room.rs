@@ -1,6 +1,6 @@
 //! A room and its members, with each member's presence.
 
-use std::collections::HashMap;
+use super::table::Map;
 use std::sync::Arc;
 
 use crate::reply::Presence;
@@ -16,7 +16,7 @@ pub(crate) struct Room {
     name: String,
     free: Vec<ConnId>,
     busy: Vec<ConnId>,
-    slots: HashMap<ConnId, (Presence, usize)>,
+    slots: Map<ConnId, (Presence, usize)>,
     /// The free members as a shared list, rebuilt after a change: in a
     /// steady room a broadcast costs one reference count, not one entry
     /// per member.
@@ -29,7 +29,7 @@ impl Room {
             name: name.to_owned(),
             free: Vec::new(),
             busy: Vec::new(),
-            slots: HashMap::new(),
+            slots: Map::default(),
             free_shared: None,
         }
     }

@@ -1,7 +1,7 @@
 //! Failed-login throttles per account and per address, so spreading
 //! guesses over many connections does not help.
 
-use std::collections::HashMap;
+use super::table::Map;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -11,13 +11,13 @@ use crate::{Millis, NameKey};
 /// Failures counted in fixed windows, in a table of bounded size.
 #[derive(Debug)]
 struct Counter<K> {
-    windows: HashMap<K, (Millis, u32)>,
+    windows: Map<K, (Millis, u32)>,
 }
 
 impl<K: Hash + Eq + Ord + Clone> Counter<K> {
     fn new() -> Self {
         Counter {
-            windows: HashMap::new(),
+            windows: Map::default(),
         }
     }
 
