@@ -3,8 +3,9 @@
 //! Each turn: wait for I/O, a wake-up (password work done, store change
 //! durable, a handle's request) or the engine's next deadline; feed the
 //! engine; route its outputs (frames to per-connection queues, password work
-//! to the workers, store changes to the persister); then one vectored write
-//! per connection that has something queued.
+//! to the workers, store changes to the persister), joining the turn's
+//! consecutive room broadcasts into one shared frame; then one vectored
+//! write per connection that has something queued.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
@@ -20,7 +21,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::clock::Clock;
 use crate::handle::Request;
-use crate::net::{Conn, ConnTable, Flushed};
+use crate::net::{BroadcastBatch, Conn, ConnTable, Flushed};
 use crate::store::{Committed, Persister};
 use crate::workers::{Finished, Workers};
 use crate::ServerConfig;
@@ -34,6 +35,8 @@ const FIRST_CONN: usize = 3;
 const LINGER: Duration = Duration::from_secs(5);
 /// How long to wait before accepting again after running out of files.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// The most room traffic joined into one frame (see `BroadcastBatch`).
+const BATCH_MAX_BYTES: usize = 64 * 1024;
 
 /// What outlives one run of the engine: the poll, the listener, the
 /// handle's channel, subscribers. A restart keeps all of these.
@@ -64,6 +67,7 @@ pub(crate) struct EventLoop<'a> {
     committed: &'a Receiver<Committed>,
     read_buf: Vec<u8>,
     dirty: Vec<usize>,
+    batch: BroadcastBatch,
     lingering: VecDeque<(Instant, usize)>,
     more_reads: Vec<usize>,
     accept_paused_until: Option<Instant>,
@@ -89,6 +93,7 @@ impl<'a> EventLoop<'a> {
             committed,
             read_buf: vec![0; 64 * 1024],
             dirty: Vec::new(),
+            batch: BroadcastBatch::new(BATCH_MAX_BYTES),
             lingering: VecDeque::new(),
             more_reads: Vec::new(),
             accept_paused_until: None,
@@ -390,13 +395,24 @@ impl<'a> EventLoop<'a> {
     }
 
     /// Routes the engine's outputs until it has nothing more to say.
+    /// Broadcasts wait in the batch; whatever else goes to a connection
+    /// releases the batch first, so each connection's lines keep their order.
     fn drain_outputs(&mut self) {
         while let Some(output) = self.engine.poll_output() {
+            if !matches!(
+                output,
+                Output::Broadcast { .. }
+                    | Output::Password(_)
+                    | Output::Persist(_)
+                    | Output::Event(_)
+            ) {
+                self.release_batch();
+            }
             match output {
                 Output::Send { conn, frame } => self.queue(conn, frame),
                 Output::Broadcast { to, frame } => {
-                    for &conn in to.as_slice() {
-                        self.queue(conn, frame.clone());
+                    if let Some((to, frame)) = self.batch.add(to, frame) {
+                        self.fan_out(&to, &frame);
                     }
                 }
                 Output::Close { conn, reason } => {
@@ -438,6 +454,19 @@ impl<'a> EventLoop<'a> {
         }
     }
 
+    /// Fans the pending broadcasts out to their recipients' queues.
+    fn release_batch(&mut self) {
+        if let Some((to, frame)) = self.batch.take() {
+            self.fan_out(&to, &frame);
+        }
+    }
+
+    fn fan_out(&mut self, to: &chat_core::Recipients, frame: &chat_core::Frame) {
+        for &conn in to.as_slice() {
+            self.queue(conn, frame.clone());
+        }
+    }
+
     /// Queues a frame for a connection; one over its cap is dropped as too
     /// slow, and nobody else waits for it.
     fn queue(&mut self, conn: ConnId, frame: chat_core::Frame) {
@@ -466,6 +495,12 @@ impl<'a> EventLoop<'a> {
     }
 
     fn flush_dirty(&mut self) {
+        // Fanning out may drop a slow connection, and the engine answers
+        // that (a LEAVE to the room): route until nothing is left.
+        while let Some((to, frame)) = self.batch.take() {
+            self.fan_out(&to, &frame);
+            self.drain_outputs();
+        }
         for id in std::mem::take(&mut self.dirty) {
             if let Some(c) = self.conns.get_mut(id) {
                 c.dirty = false;

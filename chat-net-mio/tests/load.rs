@@ -109,3 +109,24 @@ fn a_slow_reader_is_dropped_and_the_others_are_served() {
     talker.shutdown(std::net::Shutdown::Both).unwrap();
     echo_thread.join().unwrap();
 }
+
+#[test]
+fn lines_sent_together_arrive_in_order() {
+    // The loop joins one turn's room messages into a shared frame; a
+    // private message between them must still arrive between them.
+    let s = TestServer::start(config(&[]));
+    let mut alice = s.register("alice");
+    let mut bob = s.register("bob");
+    expect(&mut alice, "JOIN ");
+    alice
+        .send_raw(b"r1\n/msg bob p1\nr2\nr3\n/msg bob p2\nr4\n")
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 6 {
+        let line = bob.next_line().unwrap().expect("bob stays connected");
+        if line.starts_with("MSG ") || line.starts_with("PM ") {
+            got.push(line.rsplit(' ').next().unwrap().to_string());
+        }
+    }
+    assert_eq!(got, ["r1", "p1", "r2", "r3", "p2", "r4"]);
+}

@@ -81,6 +81,21 @@ impl Recipients {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// Whether `other` is this very list (not just an equal one): the room
+    /// hands out the same list until its membership or presence changes,
+    /// so two broadcasts with the same list go to the same connections.
+    /// Constant time, unlike `==`.
+    pub fn same_list(&self, other: &Recipients) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<Vec<ConnId>> for Recipients {
+    /// A new list, [`same_list`](Recipients::same_list) only as its clones.
+    fn from(ids: Vec<ConnId>) -> Recipients {
+        Recipients(ids.into())
+    }
 }
 
 /// Why the caller closed a connection.

@@ -41,6 +41,12 @@ impl From<Vec<u8>> for Frame {
     }
 }
 
+impl From<&[u8]> for Frame {
+    fn from(bytes: &[u8]) -> Frame {
+        Frame(Arc::from(bytes))
+    }
+}
+
 impl Deref for Frame {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

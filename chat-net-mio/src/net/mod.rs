@@ -1,7 +1,10 @@
-//! Sockets: the connection table and the outbound queues.
+//! Sockets: the connection table, the outbound queues, and the batching of
+//! one turn's room traffic.
 
+mod batch;
 mod outbound;
 mod table;
 
+pub(crate) use batch::BroadcastBatch;
 pub(crate) use outbound::Flushed;
 pub(crate) use table::{Conn, ConnTable};
