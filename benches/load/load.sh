@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole load set, against a release chat-server and against ngircd
-# (the reference), on loopback: W1, W2, W3, the login storm and 10,000 idle
-# connections, RUNS runs each (default 3), each on a freshly started server.
+# (the reference), on loopback: W1, W2, W3 (senders spread over the
+# interval, and W3A with them aligned into bursts), the login storm and
+# 10,000 idle connections, RUNS runs each (default 3), each on a freshly started server.
 # Prints the medians and our/ngircd ratios as a markdown table; the raw
 # JSON of every run stays in $OUT (printed at the end).
 #
@@ -20,6 +21,7 @@ PROTOS=${PROTOS:-chat irc}
 CHAT_PORT=${CHAT_PORT:-19797}
 IRC_PORT=16667 # fixed in benches/load/ngircd.conf
 OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
+mkdir -p "$OUT"
 
 cargo build --release -q -p bin-server -p benches
 T=${CARGO_TARGET_DIR:-target}/release
@@ -99,12 +101,13 @@ for proto in $PROTOS; do
         continue
     fi
     for i in $(seq "$RUNS"); do
-        for w in W1 W2 W3 STORM; do
+        for w in W1 W2 W3 W3A STORM; do
             want "$w" || continue
             case $w in
                 W1) args=(--clients 100 --senders 10) ;;
                 W2) args=(--clients 1000 --senders 10) ;;
                 W3) args=(--clients 1000 --senders 10 --rate 20) ;;
+                W3A) args=(--clients 1000 --senders 10 --rate 20 --aligned) ;;
                 STORM) args=(--clients 1000 --senders 10 --rate 20 --storm 200 --storm-at 3) ;;
             esac
             echo "== $proto $w run $i" >&2
@@ -138,7 +141,7 @@ python3 - "$OUT" <<'PY'
 import glob, json, os, statistics, sys
 out = sys.argv[1]
 def runs(name):
-    return [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out, name + "-*.json")))]
+    return [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out, name + "*.json")))]
 def med(rs, key):
     vals = [r[key] for r in rs if r.get(key) is not None]
     return statistics.median(vals) if vals else None
@@ -153,6 +156,7 @@ rows = [
     ("W1 100 clients, 10 senders, saturation", "W1", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
     ("W2 1,000 clients, 10 senders, saturation", "W2", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
     ("W3 1,000 clients, 10 senders at 20/s", "W3", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("deliveries/s", "deliveries_per_s")]),
+    ("W3A as W3, senders aligned (bursts)", "W3A", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us")]),
     ("W3 + storm of 200 logins", "STORM", [("p50 us outside storm", "p50_us"), ("p99 us outside storm", "p99_us"), ("p50 us during storm", "storm_p50_us"), ("p99 us during storm", "storm_p99_us"), ("storm login p99 us", "storm_login_p99_us")]),
     ("10,000 idle logged-in connections", "IDLE", [("server bytes per connection", "rss_per_client_bytes"), ("connect+login all, s", "connect_all_s")]),
 ]
@@ -160,13 +164,13 @@ print(f"Medians of runs in {out}\n")
 print("| workload | figure | chat-server | ngircd | ratio |")
 print("|---|---|---|---|---|")
 for title, key, figs in rows:
-    ours, ref = runs(f"{key}-chat"), runs(f"{key}-irc")
+    ours, ref = runs(f"{key}-chat-"), runs(f"{key}-irc-")
     if not ours and not ref: continue
     for label, k in figs:
         a, b = med(ours, k), med(ref, k)
         print(f"| {title} | {label} | {fmt(a)} | {fmt(b)} | {ratio(a, b)} |")
         title = ""
-reg = runs("IDLE-register")
+reg = runs("IDLE-register-")
 if reg:
     print(f"\nRegistering the 10,000 accounts (directory and store included): {fmt(med(reg, 'rss_per_client_bytes'))} bytes per account, median of {len(reg)}.")
 errs = [(os.path.basename(p), r["errors"], r["closed"], r["gaps"]) for p in sorted(glob.glob(os.path.join(out, "*.json"))) for r in [json.load(open(p))] if r["errors"] or r["closed"] or r["gaps"]]

@@ -43,6 +43,12 @@ pub struct Args {
     /// Messages per second per sender; 0 sends as fast as --window allows.
     #[arg(long, default_value_t = 0.0)]
     pub rate: f64,
+    /// With --rate: start every sender at the same instant, so the room
+    /// gets bursts of one message per sender at once, instead of spreading
+    /// the senders' first messages evenly over one interval (independent
+    /// users, the default).
+    #[arg(long)]
+    pub aligned: bool,
     /// Messages a sender may have in flight (sent, not yet seen back).
     #[arg(long, default_value_t = 8)]
     pub window: u64,

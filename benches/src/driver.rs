@@ -205,8 +205,15 @@ impl Run<'_> {
         // Warm up, then measure.
         self.phase = Phase::Warmup;
         let now = Instant::now();
-        for s in &mut self.senders {
-            s.next_at = now;
+        let n = self.senders.len() as u32;
+        let spread = match args.rate > 0.0 && !args.aligned {
+            true => Duration::from_secs_f64(1.0 / args.rate),
+            false => Duration::ZERO,
+        };
+        for (i, s) in self.senders.iter_mut().enumerate() {
+            // Sender i starts i/n of an interval in: independent users do
+            // not all press enter in the same microsecond.
+            s.next_at = now + spread * i as u32 / n;
         }
         let warm_end = now + Duration::from_secs_f64(args.warmup);
         while Instant::now() < warm_end {
@@ -261,6 +268,7 @@ impl Run<'_> {
             clients: args.clients,
             senders: self.senders.len(),
             rate: args.rate,
+            aligned: args.aligned && args.rate > 0.0,
             window: args.window,
             payload: args.payload,
             measured_s: measured,

@@ -31,6 +31,8 @@ pub struct Report {
     pub senders: usize,
     /// Messages per second per sender (0: saturation).
     pub rate: f64,
+    /// Whether paced senders started at the same instant (bursts).
+    pub aligned: bool,
     /// In-flight window per sender.
     pub window: u64,
     /// Payload bytes.
@@ -102,7 +104,8 @@ impl Report {
     pub fn table(&self) -> String {
         let mut s = String::new();
         let rate = if self.rate > 0.0 {
-            format!("{} msg/s each", self.rate)
+            let phase = if self.aligned { ", aligned" } else { "" };
+            format!("{} msg/s each{phase}", self.rate)
         } else {
             format!("saturation, window {}", self.window)
         };
@@ -192,6 +195,7 @@ impl Report {
         num("clients", self.clients.to_string());
         num("senders", self.senders.to_string());
         num("rate", self.rate.to_string());
+        num("aligned", self.aligned.to_string());
         num("window", self.window.to_string());
         num("payload", self.payload.to_string());
         num("measured_s", format!("{:.3}", self.measured_s));
@@ -245,6 +249,7 @@ mod tests {
             clients: 100,
             senders: 10,
             rate: 0.0,
+            aligned: false,
             window: 8,
             payload: 64,
             measured_s: 2.0,
