@@ -332,6 +332,10 @@ impl<'a> EventLoop<'a> {
     }
 
     fn drop_conn(&mut self, id: usize) {
+        // The pending batch may list this connection; fan it out while the
+        // slot is still this connection's, so a newcomer who gets the slot
+        // later in the turn never receives it.
+        self.release_batch();
         if let Some(mut conn) = self.conns.remove(id) {
             let _ = self.shared.poll.registry().deregister(&mut conn.stream);
             debug!("c{id} closed ({})", conn.peer);
@@ -410,11 +414,7 @@ impl<'a> EventLoop<'a> {
             }
             match output {
                 Output::Send { conn, frame } => self.queue(conn, frame),
-                Output::Broadcast { to, frame } => {
-                    if let Some((to, frame)) = self.batch.add(to, frame) {
-                        self.fan_out(&to, &frame);
-                    }
-                }
+                Output::Broadcast { to, frame } => self.broadcast(to, frame),
                 Output::Close { conn, reason } => {
                     let id = conn.0 as usize;
                     if let Some(c) = self.conns.get_mut(id) {
@@ -451,6 +451,15 @@ impl<'a> EventLoop<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Joins a broadcast to the pending batch, or fans that batch out and
+    /// starts a new one.
+    fn broadcast(&mut self, to: chat_core::Recipients, frame: chat_core::Frame) {
+        if !self.batch.join(&to, &frame) {
+            self.release_batch();
+            self.batch.start(to, frame);
         }
     }
 

@@ -38,29 +38,38 @@ impl BroadcastBatch {
         }
     }
 
-    /// Adds a broadcast. Returns the batch it closes, if any, to be fanned
-    /// out before anything else is queued: one for other recipients, or one
-    /// that reached its size limit.
-    pub(crate) fn add(&mut self, to: Recipients, frame: Frame) -> Option<(Recipients, Frame)> {
+    /// Joins a broadcast to the pending batch, if it goes to the same list
+    /// and fits. If not, the caller fans the batch out ([`take`]) and
+    /// [`start`]s a new one: fanning out can drop a slow connection, which
+    /// fans out what is pending, so nothing newer may be pending yet.
+    ///
+    /// [`take`]: BroadcastBatch::take
+    /// [`start`]: BroadcastBatch::start
+    pub(crate) fn join(&mut self, to: &Recipients, frame: &Frame) -> bool {
         let fits = self.pending_bytes() + frame.len() <= self.max_bytes;
-        if let Some(p) = &mut self.pending {
-            if fits && p.to.same_list(&to) {
-                if !p.joined_more {
-                    self.joined.clear();
-                    self.joined.extend_from_slice(&p.first);
-                    p.joined_more = true;
-                }
-                self.joined.extend_from_slice(&frame);
-                return None;
-            }
+        let Some(p) = &mut self.pending else {
+            return false;
+        };
+        if !fits || !p.to.same_list(to) {
+            return false;
         }
-        let released = self.take();
+        if !p.joined_more {
+            self.joined.clear();
+            self.joined.extend_from_slice(&p.first);
+            p.joined_more = true;
+        }
+        self.joined.extend_from_slice(frame);
+        true
+    }
+
+    /// Starts a batch; the last one must have been taken.
+    pub(crate) fn start(&mut self, to: Recipients, frame: Frame) {
+        debug_assert!(self.pending.is_none(), "the last batch was not taken");
         self.pending = Some(Pending {
             to,
             first: frame,
             joined_more: false,
         });
-        released
     }
 
     /// Ends the batch: the recipients and the one frame they all get.
@@ -96,13 +105,24 @@ mod tests {
         Recipients::from(vec![ConnId(1), ConnId(2)])
     }
 
+    /// What the event loop does: join, or take and start anew.
+    fn add(b: &mut BroadcastBatch, to: &Recipients, f: &str) -> Option<(Recipients, Frame)> {
+        let f = frame(f);
+        if b.join(to, &f) {
+            return None;
+        }
+        let released = b.take();
+        b.start(to.clone(), f);
+        released
+    }
+
     #[test]
     fn broadcasts_to_the_same_list_join_into_one_frame() {
         let mut b = BroadcastBatch::new(1024);
         let to = room();
-        assert!(b.add(to.clone(), frame("a\n")).is_none());
-        assert!(b.add(to.clone(), frame("b\n")).is_none());
-        assert!(b.add(to.clone(), frame("c\n")).is_none());
+        assert!(add(&mut b, &to, "a\n").is_none());
+        assert!(add(&mut b, &to, "b\n").is_none());
+        assert!(add(&mut b, &to, "c\n").is_none());
         let (got_to, f) = b.take().unwrap();
         assert!(got_to.same_list(&to));
         assert_eq!(f.as_bytes(), b"a\nb\nc\n");
@@ -113,7 +133,8 @@ mod tests {
     fn a_lone_broadcast_keeps_its_frame() {
         let mut b = BroadcastBatch::new(1024);
         let f = frame("only\n");
-        assert!(b.add(room(), f.clone()).is_none());
+        assert!(!b.join(&room(), &f), "nothing pending to join");
+        b.start(room(), f.clone());
         let (_, got) = b.take().unwrap();
         assert!(std::ptr::eq(got.as_bytes(), f.as_bytes()));
     }
@@ -122,9 +143,9 @@ mod tests {
     fn another_list_releases_the_batch_first() {
         let mut b = BroadcastBatch::new(1024);
         let (old, new) = (room(), room()); // equal ids, different lists
-        b.add(old.clone(), frame("a\n"));
-        b.add(old.clone(), frame("b\n"));
-        let (to, f) = b.add(new.clone(), frame("c\n")).unwrap();
+        add(&mut b, &old, "a\n");
+        add(&mut b, &old, "b\n");
+        let (to, f) = add(&mut b, &new, "c\n").unwrap();
         assert!(to.same_list(&old));
         assert_eq!(f.as_bytes(), b"a\nb\n");
         let (to, f) = b.take().unwrap();
@@ -136,11 +157,11 @@ mod tests {
     fn a_full_batch_is_released() {
         let mut b = BroadcastBatch::new(5);
         let to = room();
-        assert!(b.add(to.clone(), frame("ab\n")).is_none());
-        let (_, f) = b.add(to.clone(), frame("cd\n")).unwrap();
+        assert!(add(&mut b, &to, "ab\n").is_none());
+        let (_, f) = add(&mut b, &to, "cd\n").unwrap();
         assert_eq!(f.as_bytes(), b"ab\n");
         // The joined buffer is reused: no stale bytes from the last batch.
-        assert!(b.add(to.clone(), frame("e\n")).is_none());
+        assert!(add(&mut b, &to, "e\n").is_none());
         let (_, f) = b.take().unwrap();
         assert_eq!(f.as_bytes(), b"cd\ne\n");
     }
