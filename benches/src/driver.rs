@@ -206,9 +206,10 @@ impl Run<'_> {
         self.phase = Phase::Warmup;
         let now = Instant::now();
         let n = self.senders.len() as u32;
-        let spread = match args.rate > 0.0 && !args.aligned {
-            true => Duration::from_secs_f64(1.0 / args.rate),
-            false => Duration::ZERO,
+        let spread = if args.rate > 0.0 && !args.aligned {
+            Duration::from_secs_f64(1.0 / args.rate)
+        } else {
+            Duration::ZERO
         };
         for (i, s) in self.senders.iter_mut().enumerate() {
             // Sender i starts i/n of an interval in: independent users do

@@ -13,7 +13,8 @@ use chat_core::{Frame, Recipients};
 #[derive(Debug)]
 pub(crate) struct BroadcastBatch {
     pending: Option<Pending>,
-    /// Where joined frames are assembled; kept between turns.
+    /// The pending batch's bytes once a second frame joined it (empty
+    /// until then); the allocation is kept between turns.
     joined: Vec<u8>,
     /// A batch this large is released at once, so one turn's frame stays
     /// small next to the outbound cap.
@@ -25,8 +26,6 @@ struct Pending {
     to: Recipients,
     /// The first frame, handed on as it is if nothing joins it.
     first: Frame,
-    /// Whether later frames were appended to `joined`.
-    joined_more: bool,
 }
 
 impl BroadcastBatch {
@@ -47,16 +46,14 @@ impl BroadcastBatch {
     /// [`start`]: BroadcastBatch::start
     pub(crate) fn join(&mut self, to: &Recipients, frame: &Frame) -> bool {
         let fits = self.pending_bytes() + frame.len() <= self.max_bytes;
-        let Some(p) = &mut self.pending else {
+        let Some(p) = &self.pending else {
             return false;
         };
         if !fits || !p.to.same_list(to) {
             return false;
         }
-        if !p.joined_more {
-            self.joined.clear();
+        if self.joined.is_empty() {
             self.joined.extend_from_slice(&p.first);
-            p.joined_more = true;
         }
         self.joined.extend_from_slice(frame);
         true
@@ -65,27 +62,25 @@ impl BroadcastBatch {
     /// Starts a batch; the last one must have been taken.
     pub(crate) fn start(&mut self, to: Recipients, frame: Frame) {
         debug_assert!(self.pending.is_none(), "the last batch was not taken");
-        self.pending = Some(Pending {
-            to,
-            first: frame,
-            joined_more: false,
-        });
+        self.pending = Some(Pending { to, first: frame });
     }
 
     /// Ends the batch: the recipients and the one frame they all get.
     pub(crate) fn take(&mut self) -> Option<(Recipients, Frame)> {
         let p = self.pending.take()?;
-        let frame = if p.joined_more {
-            Frame::from(self.joined.as_slice())
-        } else {
+        let frame = if self.joined.is_empty() {
             p.first
+        } else {
+            let frame = Frame::from(self.joined.as_slice());
+            self.joined.clear();
+            frame
         };
         Some((p.to, frame))
     }
 
     fn pending_bytes(&self) -> usize {
         match &self.pending {
-            Some(p) if p.joined_more => self.joined.len(),
+            Some(_) if !self.joined.is_empty() => self.joined.len(),
             Some(p) => p.first.len(),
             None => 0,
         }
