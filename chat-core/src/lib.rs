@@ -75,14 +75,20 @@
 //!
 //! ## Layout
 //!
-//! - [`wire`]: protocol v1 text: [`wire::Framer`] (bytes to lines),
-//!   [`wire::parse`] (lines to [`Command`]s), [`wire::render`]
-//!   ([`reply::Reply`] values to bytes).
+//! - [`wire`]: protocol v1 text, both directions: [`wire::Framer`] (bytes
+//!   to lines), [`wire::parse`] (client lines to [`Command`]s),
+//!   [`wire::render`] ([`reply::Reply`] values to bytes), and for clients
+//!   [`wire::ServerLine`] (server lines to typed values) and
+//!   [`wire::encode_command`] (`Command`s to client lines).
+//! - [`protocol`]: the specification of protocol v1 (`PROTOCOL.md`).
+//! - [`client`]: a sans-IO client session (the login dialog, typed events,
+//!   reconnection) for bots and terminal clients.
 //! - [`Engine`]: the state machine, which sees only `Command`s and `Reply`s.
 //! - [`password`]: argon2id hashing for the caller's worker threads.
 //! - [`StoreSnapshot`] and [`StoreChange`]: what the caller's store holds
 //!   and the changes the engine asks it to make durable.
 
+pub mod client;
 mod command;
 mod config;
 mod engine;
@@ -91,6 +97,8 @@ mod grant;
 mod ids;
 mod name;
 pub mod password;
+#[doc = include_str!("../../PROTOCOL.md")]
+pub mod protocol {}
 mod record;
 pub mod reply;
 mod time;

@@ -1,14 +1,26 @@
-//! Protocol v1, the text wire format: framing bytes into lines, parsing
-//! lines into [`Command`](crate::Command)s, rendering
-//! [`Reply`](crate::reply::Reply) values into bytes. Nothing outside this
-//! module knows the text format, so a second codec can sit beside it.
+//! Protocol v1 (chat/1), the text wire format, both directions.
+//!
+//! Server side: [`Framer`] (bytes to lines), [`parse`] (client lines to
+//! [`Command`](crate::Command)s), [`render`] ([`Reply`](crate::reply::Reply)
+//! values to bytes). Client side: [`ServerLine::parse`] (server lines to
+//! typed values) and [`encode_command`] (`Command`s to client lines). Every
+//! server line is written through [`ServerLine::write`], and the fixed
+//! words (codes, reasons, steps) come from one table each ([`WireWord`]),
+//! so what the server renders is what clients parse. The whole format is
+//! described in [`crate::protocol`].
 
+mod encode;
 mod frame;
 mod framer;
 pub mod parse;
 mod render;
+mod server_line;
+mod words;
 
+pub use encode::{encode_command, EncodeError};
 pub use frame::Frame;
 pub use framer::{FrameError, Framer};
 pub use parse::parse;
 pub use render::{render, render_frame, PROTOCOL};
+pub use server_line::{MalformedLine, ServerLine, Word};
+pub use words::{AskField, WireWord};

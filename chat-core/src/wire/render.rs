@@ -1,9 +1,8 @@
 //! [`Reply`] values to protocol v1 text lines.
 
-use std::io::Write;
-
-use crate::reply::{AskStep, Control, Done, Listing, Reply};
+use crate::reply::{Listing, Reply};
 use crate::wire::parse::HELP;
+use crate::wire::server_line::{ServerLine, Word};
 use crate::Frame;
 
 /// The protocol name and version sent in `HELLO`.
@@ -19,8 +18,7 @@ pub const PROTOCOL: &str = "chat/1";
 /// assert_eq!(out, b"MSG 5 alice hi\n");
 /// ```
 pub fn render(reply: &Reply<'_>, out: &mut Vec<u8>) {
-    // Writing to a Vec cannot fail.
-    let _ = write_reply(reply, out);
+    write_reply(reply, out);
 }
 
 /// Renders `reply` into a fresh [`Frame`].
@@ -30,31 +28,11 @@ pub fn render_frame(reply: &Reply<'_>) -> Frame {
     Frame::from(out)
 }
 
-fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
+fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
+    if let Some(line) = ServerLine::from_reply(reply) {
+        return line.write(out);
+    }
     match reply {
-        Reply::Hello { server } => writeln!(out, "HELLO {PROTOCOL} {server}"),
-        Reply::Ask(step) => {
-            let (name, prompt) = ask_text(*step);
-            writeln!(out, "ASK {name} {prompt}")
-        }
-        Reply::Ok(done) => match done {
-            Done::Registered(u) => writeln!(out, "OK registered {u}"),
-            Done::Login(u) => writeln!(out, "OK login {u}"),
-            Done::Sent(u) => writeln!(out, "OK sent {u}"),
-            Done::Grant(u, g) => writeln!(out, "OK grant {u} {g}"),
-            Done::Kicked(u) => writeln!(out, "OK kicked {u}"),
-            Done::Unkicked(u) => writeln!(out, "OK unkicked {u}"),
-            Done::PasswordChanged => writeln!(out, "OK password-changed"),
-        },
-        Reply::Welcome { user, grant } => writeln!(out, "WELCOME {user} {grant}"),
-        Reply::Err { code, text } => writeln!(out, "ERR {code} {text}"),
-        Reply::Msg { at, from, text } => writeln!(out, "MSG {at} {from} {text}"),
-        Reply::Pm { at, from, text } => writeln!(out, "PM {at} {from} {text}"),
-        Reply::Join { at, user } => writeln!(out, "JOIN {at} {user}"),
-        Reply::Leave { at, user, reason } => {
-            writeln!(out, "LEAVE {at} {user} {}", reason.as_str())
-        }
-        Reply::Info(text) => writeln!(out, "INFO {text}"),
         Reply::Help { admin } => {
             for (name, args, about, needs_admin) in HELP {
                 if *needs_admin && !admin {
@@ -62,69 +40,21 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
                 }
                 let tag = if *needs_admin { " (admin)" } else { "" };
                 let sep = if args.is_empty() { "" } else { " " };
-                writeln!(out, "INFO {name}{sep}{args} - {about}{tag}")?;
+                let row = format!("{name}{sep}{args} - {about}{tag}");
+                ServerLine::Info(&row).write(out);
             }
-            writeln!(
-                out,
-                "INFO any other line is a room message; //text sends /text"
-            )?;
-            writeln!(out, "END help")
+            ServerLine::Info("any other line is a room message; //text sends /text").write(out);
+            ServerLine::End(Word::Known(Listing::Help)).write(out);
         }
-        Reply::User {
-            name,
-            grant,
-            presence,
-        } => writeln!(out, "USER {name} {grant} {}", presence.as_str()),
-        Reply::Kicked {
-            name,
-            by,
-            at,
-            reason,
-        } => match reason {
-            Some(r) => writeln!(out, "KICKED {name} {by} {at} {r}"),
-            None => writeln!(out, "KICKED {name} {by} {at}"),
-        },
-        Reply::End(list) => match list {
-            Listing::Users => writeln!(out, "END users"),
-            Listing::Kicked => writeln!(out, "END kicked"),
-            Listing::Help => writeln!(out, "END help"),
-            Listing::Held { replayed, dropped } => {
-                writeln!(out, "END held {replayed} {dropped}")
-            }
-        },
-        Reply::Ctl(ctl) => match ctl {
-            Control::Busy => writeln!(out, "CTL busy"),
-            Control::Free => writeln!(out, "CTL free"),
-            Control::Grant(g) => writeln!(out, "CTL grant {g}"),
-            Control::Kick { by, reason: None } => writeln!(out, "CTL kick {by}"),
-            Control::Kick {
-                by,
-                reason: Some(r),
-            } => writeln!(out, "CTL kick {by} {r}"),
-            Control::Disconnect => writeln!(out, "CTL disconnect"),
-            Control::Shutdown => writeln!(out, "CTL shutdown"),
-            Control::Restart => writeln!(out, "CTL restart"),
-        },
-        Reply::Pong(None) => writeln!(out, "PONG"),
-        Reply::Pong(Some(token)) => writeln!(out, "PONG {token}"),
-    }
-}
-
-fn ask_text(step: AskStep) -> (&'static str, &'static str) {
-    match step {
-        AskStep::Account => ("account", "Do you want to create a new user? [y/n]"),
-        AskStep::RegisterName => ("username", "(1/3) Write your user name:"),
-        AskStep::RegisterPassword => ("password", "(2/3) Write your password:"),
-        AskStep::RegisterPasswordAgain => ("password-again", "(3/3) Write your password again:"),
-        AskStep::LoginName => ("username", "(1/2) Write your user name:"),
-        AskStep::LoginPassword => ("password", "(2/2) Write your password:"),
+        // Every other reply is one line, written above.
+        _ => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::{LeaveReason, Presence};
+    use crate::reply::{AskStep, Control, Done, LeaveReason, Presence};
     use crate::{ErrorCode, Grant, Millis};
 
     fn text(reply: Reply<'_>) -> String {

@@ -1,0 +1,85 @@
+//! What a client session tells its driver.
+
+use crate::wire::{FrameError, MalformedLine, ServerLine, Word};
+use crate::{ErrorCode, Grant};
+
+/// One line from the server, kept as text and read as a typed
+/// [`ServerLine`] on demand (parsing borrows from the text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    text: String,
+}
+
+impl Received {
+    pub(crate) fn new(text: &str) -> Received {
+        Received {
+            text: text.to_owned(),
+        }
+    }
+
+    /// The line as sent, without its ending.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The line, typed.
+    pub fn line(&self) -> Result<ServerLine<'_>, MalformedLine> {
+        ServerLine::parse(&self.text)
+    }
+
+    /// The code and text, if this is an `ERR` line.
+    pub fn error(&self) -> Option<(Word<'_, ErrorCode>, &str)> {
+        match self.line() {
+            Ok(ServerLine::Err { code, text }) => Some((code, text)),
+            _ => None,
+        }
+    }
+}
+
+/// Why the server ended the session (from a `CTL` line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ended {
+    /// `CTL kick <by> [reason]`.
+    Kicked {
+        /// The admin.
+        by: String,
+        /// Why, if given.
+        reason: Option<String>,
+    },
+    /// `CTL shutdown`.
+    Shutdown,
+    /// `CTL disconnect`: the answer to our `/quit`.
+    Disconnected,
+}
+
+/// Something that happened in the session, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A line from the server: every line comes out as one of these,
+    /// before any event it causes.
+    Line(Received),
+    /// A line too long or not UTF-8; it was skipped.
+    Unreadable(FrameError),
+    /// `WELCOME`: logged in and in the room.
+    LoggedIn {
+        /// The user, as registered.
+        user: String,
+        /// Their grant.
+        grant: Grant,
+    },
+    /// The session's own login (or re-login) was refused with this `ERR`
+    /// line; it does not try again on this connection.
+    LoginRefused(Received),
+    /// The server confirmed a password change; reconnects use the new
+    /// password from now on.
+    PasswordChanged,
+    /// `CTL restart`: the server is restarting. Once the connection
+    /// closes, connect again and call
+    /// [`Session::on_connected`](super::Session::on_connected): the session
+    /// logs in again.
+    Restarting,
+    /// The server ended the session; do not reconnect.
+    Ended(Ended),
+}

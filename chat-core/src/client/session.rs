@@ -1,0 +1,350 @@
+//! The client session state machine.
+
+use std::collections::VecDeque;
+
+use zeroize::Zeroizing;
+
+use super::event::{Ended, Event, Received};
+use crate::reply::{Control, Done};
+use crate::wire::{encode_command, parse, AskField, EncodeError, Framer, ServerLine, Word};
+use crate::Command;
+
+/// The longest server line a session accepts by default, ending included
+/// (the server's own limit is 4096; a `/help` row or a long name list may
+/// come close, so leave room).
+pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
+
+/// A name and password, kept for the session's life so a reconnect can log
+/// in again. The password is wiped from memory when dropped.
+#[derive(Clone)]
+pub struct Credentials {
+    name: String,
+    password: Zeroizing<String>,
+}
+
+impl Credentials {
+    /// A name and password.
+    pub fn new(name: &str, password: &str) -> Credentials {
+        Credentials {
+            name: name.to_owned(),
+            password: Zeroizing::new(password.to_owned()),
+        }
+    }
+
+    /// The user name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        f.debug_struct("Credentials")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether the first login creates the account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    /// Register a new account.
+    Register,
+    /// Log in to an existing account.
+    Login,
+}
+
+/// How the session logs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginForm {
+    /// One line, `/register NAME PW` or `/login NAME PW`, sent at once.
+    OneLine,
+    /// Answer the server's `ASK` steps.
+    Dialog,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not connected.
+    Offline,
+    /// Connected; logging in (or, without credentials, the user is).
+    LoggingIn,
+    /// Our login was refused on this connection.
+    Refused,
+    /// Logged in.
+    InRoom,
+    /// The server ended the session.
+    Ended,
+}
+
+/// A client of protocol v1, without I/O. See the [module](super) docs.
+#[derive(Debug)]
+pub struct Session {
+    creds: Option<Credentials>,
+    auth: Auth,
+    form: LoginForm,
+    phase: Phase,
+    /// Whether the next login is a re-login (always `/login`).
+    relogin: bool,
+    restarting: bool,
+    framer: Framer,
+    max_line: usize,
+    transmit: Vec<u8>,
+    events: VecDeque<Event>,
+    /// A `/changepassword` sent and not yet confirmed: its new password.
+    pending_password: Option<Zeroizing<String>>,
+    /// Without credentials: what the last `ASK` asked for, so the user's
+    /// answers can be remembered for a reconnect.
+    last_ask: Option<AskField>,
+    typed_name: Option<String>,
+    typed_password: Option<Zeroizing<String>>,
+}
+
+impl Session {
+    /// A session that logs in by itself with `creds`.
+    pub fn new(creds: Credentials, auth: Auth, form: LoginForm) -> Session {
+        Session::build(Some(creds), auth, form)
+    }
+
+    /// A session whose user logs in by hand (answering the `ASK`s or typing
+    /// `/login`); the session remembers the name and password it sees sent
+    /// so it can log in again after a restart.
+    pub fn manual() -> Session {
+        Session::build(None, Auth::Login, LoginForm::Dialog)
+    }
+
+    fn build(creds: Option<Credentials>, auth: Auth, form: LoginForm) -> Session {
+        Session {
+            creds,
+            auth,
+            form,
+            phase: Phase::Offline,
+            relogin: false,
+            restarting: false,
+            framer: Framer::new(DEFAULT_MAX_LINE),
+            max_line: DEFAULT_MAX_LINE,
+            transmit: Vec::new(),
+            events: VecDeque::new(),
+            pending_password: None,
+            last_ask: None,
+            typed_name: None,
+            typed_password: None,
+        }
+    }
+
+    /// Sets the longest server line accepted, ending included.
+    pub fn set_max_line(&mut self, max_line: usize) {
+        self.max_line = max_line;
+        self.framer = Framer::new(max_line);
+    }
+
+    /// Whether the server has welcomed us on this connection.
+    pub fn is_logged_in(&self) -> bool {
+        self.phase == Phase::InRoom
+    }
+
+    /// Whether the connection should be opened again once it closes: the
+    /// server announced a restart and the session can log in again.
+    pub fn wants_reconnect(&self) -> bool {
+        self.restarting && self.creds.is_some()
+    }
+
+    /// The name the session logs in with, once known.
+    pub fn user(&self) -> Option<&str> {
+        self.creds.as_ref().map(Credentials::name)
+    }
+
+    /// A connection (the first or a new one) is open: starts the login.
+    pub fn on_connected(&mut self) {
+        self.framer = Framer::new(self.max_line);
+        self.transmit.clear();
+        self.phase = Phase::LoggingIn;
+        self.restarting = false;
+        self.last_ask = None;
+        let Some(creds) = &self.creds else { return };
+        if self.form == LoginForm::OneLine || self.relogin {
+            let (name, password) = (creds.name.as_str(), creds.password.as_str());
+            let cmd = if self.auth == Auth::Register && !self.relogin {
+                Command::Register { name, password }
+            } else {
+                Command::Login { name, password }
+            };
+            if encode_command(&cmd, &mut self.transmit).is_err() {
+                // A name with a space can never log in; say so as the
+                // server would, without sending it.
+                self.phase = Phase::Refused;
+                self.events.push_back(Event::LoginRefused(Received::new(
+                    "ERR bad-name a name is one word without line breaks",
+                )));
+            }
+        }
+    }
+
+    /// Bytes from the server, in any chunks.
+    pub fn receive(&mut self, mut bytes: &[u8]) {
+        while let Some(line) = self.framer.next_line(&mut bytes) {
+            match line {
+                Ok(line) => {
+                    let line = line.into_owned();
+                    self.receive_line(&line);
+                }
+                Err(e) => self.events.push_back(Event::Unreadable(e)),
+            }
+        }
+    }
+
+    /// One line from the server, without its ending.
+    pub fn receive_line(&mut self, text: &str) {
+        self.events.push_back(Event::Line(Received::new(text)));
+        let Ok(line) = ServerLine::parse(text) else {
+            return;
+        };
+        match line {
+            ServerLine::Ask { step, .. } => self.on_ask(step),
+            ServerLine::Welcome { user, grant } => {
+                self.phase = Phase::InRoom;
+                self.relogin = true;
+                if self.creds.is_none() {
+                    if let Some(password) = self.typed_password.take() {
+                        self.creds = Some(Credentials {
+                            name: self.typed_name.take().unwrap_or_else(|| user.to_owned()),
+                            password,
+                        });
+                    }
+                }
+                self.events.push_back(Event::LoggedIn {
+                    user: user.to_owned(),
+                    grant,
+                });
+            }
+            ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_some() => {
+                self.phase = Phase::Refused;
+                self.events
+                    .push_back(Event::LoginRefused(Received::new(text)));
+            }
+            ServerLine::Ok(Word::Known(Done::PasswordChanged)) => {
+                if let (Some(new), Some(creds)) = (self.pending_password.take(), &mut self.creds) {
+                    creds.password = new;
+                }
+                self.events.push_back(Event::PasswordChanged);
+            }
+            ServerLine::Ctl(Word::Known(ctl)) => self.on_ctl(ctl),
+            _ => {}
+        }
+    }
+
+    fn on_ask(&mut self, step: Word<'_, AskField>) {
+        self.last_ask = step.known();
+        if self.phase != Phase::LoggingIn || self.form != LoginForm::Dialog {
+            return;
+        }
+        let Some(creds) = &self.creds else { return };
+        let answer = match step {
+            Word::Known(AskField::Account) if self.auth == Auth::Register && !self.relogin => "y",
+            Word::Known(AskField::Account) => "n",
+            Word::Known(AskField::Username) => creds.name.as_str(),
+            Word::Known(AskField::Password | AskField::PasswordAgain) => creds.password.as_str(),
+            // A step this client does not know: leave it to the user.
+            _ => return,
+        };
+        // Dialog answers are taken verbatim by the server.
+        if !answer.contains(['\n', '\r']) {
+            self.transmit.extend_from_slice(answer.as_bytes());
+            self.transmit.push(b'\n');
+        }
+    }
+
+    fn on_ctl(&mut self, ctl: Control<'_>) {
+        let ended = match ctl {
+            Control::Restart => {
+                self.restarting = true;
+                self.events.push_back(Event::Restarting);
+                return;
+            }
+            Control::Kick { by, reason } => Ended::Kicked {
+                by: by.to_owned(),
+                reason: reason.map(str::to_owned),
+            },
+            Control::Shutdown => Ended::Shutdown,
+            Control::Disconnect => Ended::Disconnected,
+            _ => return,
+        };
+        self.phase = Phase::Ended;
+        self.events.push_back(Event::Ended(ended));
+    }
+
+    /// The connection closed. Returns whether to reconnect (see
+    /// [`wants_reconnect`](Session::wants_reconnect)).
+    pub fn on_closed(&mut self) -> bool {
+        if self.phase != Phase::Ended {
+            self.phase = Phase::Offline;
+        }
+        self.wants_reconnect()
+    }
+
+    /// Sends a command.
+    pub fn send(&mut self, cmd: &Command<'_>) -> Result<(), EncodeError> {
+        encode_command(cmd, &mut self.transmit)?;
+        self.track(cmd);
+        Ok(())
+    }
+
+    /// Sends a line as the user typed it (a room message, a `/command`, or
+    /// an answer to an `ASK`), without its ending.
+    pub fn send_line(&mut self, line: &str) -> Result<(), EncodeError> {
+        if line.contains(['\n', '\r']) {
+            return Err(EncodeError::LineBreak("line"));
+        }
+        let cmd = if line.starts_with('/') {
+            parse(line).ok()
+        } else {
+            None
+        };
+        let answering = self.phase == Phase::LoggingIn && self.creds.is_none();
+        match cmd {
+            Some(cmd @ (Command::Register { .. } | Command::Login { .. } | Command::Quit)) => {
+                self.track(&cmd)
+            }
+            // As the server does: while it asks for a password, a line
+            // starting with '/' is the password.
+            _ if answering && self.last_ask.is_some_and(AskField::is_password) => {
+                self.typed_password = Some(Zeroizing::new(line.to_owned()));
+            }
+            Some(cmd) => self.track(&cmd),
+            None if answering && self.last_ask == Some(AskField::Username) => {
+                self.typed_name = Some(line.to_owned());
+            }
+            None => {}
+        }
+        self.transmit.extend_from_slice(line.as_bytes());
+        self.transmit.push(b'\n');
+        Ok(())
+    }
+
+    /// Remembers what a command means for a later re-login.
+    fn track(&mut self, cmd: &Command<'_>) {
+        match *cmd {
+            Command::ChangePassword { new, .. } => {
+                self.pending_password = Some(Zeroizing::new(new.to_owned()));
+            }
+            Command::Register { name, password } | Command::Login { name, password }
+                if self.creds.is_none() =>
+            {
+                self.typed_name = Some(name.to_owned());
+                self.typed_password = Some(Zeroizing::new(password.to_owned()));
+            }
+            _ => {}
+        }
+    }
+
+    /// The bytes to send now, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.transmit.is_empty()).then(|| std::mem::take(&mut self.transmit))
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+}

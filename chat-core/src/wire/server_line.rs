@@ -1,0 +1,591 @@
+//! One server line as typed data, both ways: [`ServerLine::parse`] for
+//! clients and [`ServerLine::write`] for the server's renderer, so what the
+//! server writes is by construction what clients read.
+
+use std::io::Write;
+
+use crate::reply::{Control, Done, LeaveReason, Listing, Presence, Reply};
+use crate::wire::words::{ask_text, AskField, WireWord};
+use crate::{ErrorCode, Grant, Millis};
+
+/// A value that is one of a fixed set of words on the wire. A word this
+/// side does not know (from a newer server) is kept as `Unknown`, so
+/// extensions never break an older client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Word<'a, T> {
+    /// A value this side knows.
+    Known(T),
+    /// A word (or, for `OK`/`CTL`/`END`, the rest of the line) this side
+    /// does not know.
+    Unknown(&'a str),
+}
+
+impl<T> Word<'_, T> {
+    /// The known value, if it is one.
+    pub fn known(self) -> Option<T> {
+        match self {
+            Word::Known(v) => Some(v),
+            Word::Unknown(_) => None,
+        }
+    }
+}
+
+impl<'a, T: WireWord> Word<'a, T> {
+    fn parse(word: &'a str) -> Self {
+        T::from_word(word).map_or(Word::Unknown(word), Word::Known)
+    }
+
+    fn as_str(self) -> &'a str {
+        match self {
+            Word::Known(v) => v.word(),
+            Word::Unknown(w) => w,
+        }
+    }
+}
+
+/// One line from the server (without its line ending), borrowed from it.
+///
+/// Every line the server writes is rendered from a `ServerLine`, and
+/// [`ServerLine::parse`] reads it back to the same value:
+///
+/// ```
+/// use chat_core::wire::{ServerLine, Word};
+/// use chat_core::{reply::LeaveReason, Millis};
+/// let line = ServerLine::parse("LEAVE 5 bob too-slow").unwrap();
+/// assert_eq!(
+///     line,
+///     ServerLine::Leave { at: Millis(5), user: "bob", reason: Word::Known(LeaveReason::TooSlow) }
+/// );
+/// let mut out = Vec::new();
+/// line.write(&mut out);
+/// assert_eq!(out, b"LEAVE 5 bob too-slow\n");
+/// // A tag from a newer server is kept, not refused.
+/// assert_eq!(ServerLine::parse("TOPIC x").unwrap(), ServerLine::Unknown("TOPIC x"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerLine<'a> {
+    /// `HELLO <protocol> <server-name>`.
+    Hello {
+        /// The protocol and version, `chat/1`.
+        protocol: &'a str,
+        /// The server's name (the rest of the line).
+        server: &'a str,
+    },
+    /// `ASK <step> <prompt>`.
+    Ask {
+        /// What is asked for.
+        step: Word<'a, AskField>,
+        /// Text for people.
+        prompt: &'a str,
+    },
+    /// `OK <what> [args]`.
+    Ok(Word<'a, Done<'a>>),
+    /// `WELCOME <user> <grant>`.
+    Welcome {
+        /// The user, as registered.
+        user: &'a str,
+        /// Their grant.
+        grant: Grant,
+    },
+    /// `ERR <code> <text>`.
+    Err {
+        /// The code.
+        code: Word<'a, ErrorCode>,
+        /// Text for people.
+        text: &'a str,
+    },
+    /// `MSG <ts> <from> <text>`.
+    Msg {
+        /// When.
+        at: Millis,
+        /// The sender.
+        from: &'a str,
+        /// The message.
+        text: &'a str,
+    },
+    /// `PM <ts> <from> <text>`.
+    Pm {
+        /// When.
+        at: Millis,
+        /// The sender.
+        from: &'a str,
+        /// The message.
+        text: &'a str,
+    },
+    /// `JOIN <ts> <user>`.
+    Join {
+        /// When.
+        at: Millis,
+        /// Who.
+        user: &'a str,
+    },
+    /// `LEAVE <ts> <user> <reason>`.
+    Leave {
+        /// When.
+        at: Millis,
+        /// Who.
+        user: &'a str,
+        /// Why.
+        reason: Word<'a, LeaveReason>,
+    },
+    /// `INFO <text>`.
+    Info(&'a str),
+    /// `USER <name> <grant> <free|busy>`.
+    User {
+        /// The user.
+        name: &'a str,
+        /// Their grant.
+        grant: Grant,
+        /// Free or busy.
+        presence: Word<'a, Presence>,
+    },
+    /// `KICKED <name> <by> <ts> [reason]`.
+    Kicked {
+        /// The kicked user.
+        name: &'a str,
+        /// The admin.
+        by: &'a str,
+        /// When.
+        at: Millis,
+        /// Why, if given (never empty).
+        reason: Option<&'a str>,
+    },
+    /// `END <list> [counts]`.
+    End(Word<'a, Listing>),
+    /// `CTL <what> [args]`.
+    Ctl(Word<'a, Control<'a>>),
+    /// `PONG [token]`.
+    Pong(Option<&'a str>),
+    /// A line whose tag this side does not know: the whole line.
+    Unknown(&'a str),
+}
+
+/// A line with a known tag whose fields are not what the protocol says.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {tag} line")]
+pub struct MalformedLine {
+    /// The line's tag.
+    pub tag: String,
+}
+
+/// Splits off the first space-separated word; the rest keeps its spaces.
+fn split_word(s: &str) -> (&str, &str) {
+    s.split_once(' ').unwrap_or((s, ""))
+}
+
+/// The first word, which must not be empty, and the rest.
+fn word(s: &str) -> Option<(&str, &str)> {
+    let (w, rest) = split_word(s);
+    (!w.is_empty()).then_some((w, rest))
+}
+
+/// A single word filling the rest of the line.
+fn last_word(s: &str) -> Option<&str> {
+    (!s.is_empty() && !s.contains(' ')).then_some(s)
+}
+
+fn ts(s: &str) -> Option<Millis> {
+    // `u64::from_str` takes a leading `+`; the protocol writes digits only.
+    if s.starts_with('+') {
+        return None;
+    }
+    s.parse().ok().map(Millis)
+}
+
+fn opt(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn grant(s: &str) -> Option<Grant> {
+    Grant::from_wire(s)
+}
+
+impl<'a> ServerLine<'a> {
+    /// Parses one server line (without its ending). A tag this side does
+    /// not know is [`ServerLine::Unknown`]; so is an unknown word where the
+    /// protocol allows extensions ([`Word::Unknown`]). A known tag with
+    /// missing or malformed fields is an error.
+    pub fn parse(line: &'a str) -> Result<ServerLine<'a>, MalformedLine> {
+        let (tag, rest) = split_word(line);
+        match Self::parse_known(tag, rest) {
+            None => Ok(ServerLine::Unknown(line)),
+            Some(Some(parsed)) => Ok(parsed),
+            Some(None) => Err(MalformedLine {
+                tag: tag.to_owned(),
+            }),
+        }
+    }
+
+    /// `None` for an unknown tag, `Some(Err)` for a malformed known one.
+    fn parse_known(tag: &str, rest: &'a str) -> Option<Option<ServerLine<'a>>> {
+        let parsed = match tag {
+            "HELLO" => word(rest).map(|(protocol, server)| ServerLine::Hello { protocol, server }),
+            "ASK" => word(rest).map(|(step, prompt)| ServerLine::Ask {
+                step: Word::parse(step),
+                prompt,
+            }),
+            "OK" => Some(ServerLine::Ok(parse_done(rest))),
+            "WELCOME" => word(rest).and_then(|(user, g)| {
+                Some(ServerLine::Welcome {
+                    user,
+                    grant: grant(g)?,
+                })
+            }),
+            "ERR" => word(rest).map(|(code, text)| ServerLine::Err {
+                code: Word::parse(code),
+                text,
+            }),
+            "MSG" | "PM" => word(rest).and_then(|(at, rest)| {
+                let at = ts(at)?;
+                let (from, text) = word(rest)?;
+                Some(if tag == "MSG" {
+                    ServerLine::Msg { at, from, text }
+                } else {
+                    ServerLine::Pm { at, from, text }
+                })
+            }),
+            "JOIN" => word(rest).and_then(|(at, user)| {
+                Some(ServerLine::Join {
+                    at: ts(at)?,
+                    user: last_word(user)?,
+                })
+            }),
+            "LEAVE" => word(rest).and_then(|(at, rest)| {
+                let at = ts(at)?;
+                let (user, reason) = word(rest)?;
+                Some(ServerLine::Leave {
+                    at,
+                    user,
+                    reason: Word::parse(last_word(reason)?),
+                })
+            }),
+            "INFO" => Some(ServerLine::Info(rest)),
+            "USER" => word(rest).and_then(|(name, rest)| {
+                let (g, presence) = word(rest)?;
+                Some(ServerLine::User {
+                    name,
+                    grant: grant(g)?,
+                    presence: Word::parse(last_word(presence)?),
+                })
+            }),
+            "KICKED" => word(rest).and_then(|(name, rest)| {
+                let (by, rest) = word(rest)?;
+                let (at, reason) = word(rest)?;
+                Some(ServerLine::Kicked {
+                    name,
+                    by,
+                    at: ts(at)?,
+                    reason: opt(reason),
+                })
+            }),
+            "END" => (!rest.is_empty()).then(|| ServerLine::End(parse_listing(rest))),
+            "CTL" => (!rest.is_empty()).then(|| ServerLine::Ctl(parse_control(rest))),
+            "PONG" => Some(ServerLine::Pong(opt(rest))),
+            _ => return None,
+        };
+        Some(parsed)
+    }
+
+    /// Appends the line, ending in `\n`, to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        // Writing to a Vec cannot fail.
+        let _ = self.write_io(out);
+    }
+
+    fn write_io(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        match *self {
+            ServerLine::Hello { protocol, server } => writeln!(out, "HELLO {protocol} {server}"),
+            ServerLine::Ask { step, prompt } => writeln!(out, "ASK {} {prompt}", step.as_str()),
+            ServerLine::Ok(Word::Known(done)) => match done {
+                Done::Registered(u) => writeln!(out, "OK registered {u}"),
+                Done::Login(u) => writeln!(out, "OK login {u}"),
+                Done::Sent(u) => writeln!(out, "OK sent {u}"),
+                Done::Grant(u, g) => writeln!(out, "OK grant {u} {g}"),
+                Done::Kicked(u) => writeln!(out, "OK kicked {u}"),
+                Done::Unkicked(u) => writeln!(out, "OK unkicked {u}"),
+                Done::PasswordChanged => writeln!(out, "OK password-changed"),
+            },
+            ServerLine::Ok(Word::Unknown(rest)) => writeln!(out, "OK {rest}"),
+            ServerLine::Welcome { user, grant } => writeln!(out, "WELCOME {user} {grant}"),
+            ServerLine::Err { code, text } => writeln!(out, "ERR {} {text}", code.as_str()),
+            ServerLine::Msg { at, from, text } => writeln!(out, "MSG {at} {from} {text}"),
+            ServerLine::Pm { at, from, text } => writeln!(out, "PM {at} {from} {text}"),
+            ServerLine::Join { at, user } => writeln!(out, "JOIN {at} {user}"),
+            ServerLine::Leave { at, user, reason } => {
+                writeln!(out, "LEAVE {at} {user} {}", reason.as_str())
+            }
+            ServerLine::Info(text) => writeln!(out, "INFO {text}"),
+            ServerLine::User {
+                name,
+                grant,
+                presence,
+            } => writeln!(out, "USER {name} {grant} {}", presence.as_str()),
+            ServerLine::Kicked {
+                name,
+                by,
+                at,
+                reason,
+            } => match reason {
+                Some(r) => writeln!(out, "KICKED {name} {by} {at} {r}"),
+                None => writeln!(out, "KICKED {name} {by} {at}"),
+            },
+            ServerLine::End(Word::Known(list)) => match list {
+                Listing::Users => writeln!(out, "END users"),
+                Listing::Kicked => writeln!(out, "END kicked"),
+                Listing::Help => writeln!(out, "END help"),
+                Listing::Held { replayed, dropped } => {
+                    writeln!(out, "END held {replayed} {dropped}")
+                }
+            },
+            ServerLine::End(Word::Unknown(rest)) => writeln!(out, "END {rest}"),
+            ServerLine::Ctl(Word::Known(ctl)) => match ctl {
+                Control::Busy => writeln!(out, "CTL busy"),
+                Control::Free => writeln!(out, "CTL free"),
+                Control::Grant(g) => writeln!(out, "CTL grant {g}"),
+                Control::Kick { by, reason: None } => writeln!(out, "CTL kick {by}"),
+                Control::Kick {
+                    by,
+                    reason: Some(r),
+                } => writeln!(out, "CTL kick {by} {r}"),
+                Control::Disconnect => writeln!(out, "CTL disconnect"),
+                Control::Shutdown => writeln!(out, "CTL shutdown"),
+                Control::Restart => writeln!(out, "CTL restart"),
+            },
+            ServerLine::Ctl(Word::Unknown(rest)) => writeln!(out, "CTL {rest}"),
+            ServerLine::Pong(None) => writeln!(out, "PONG"),
+            ServerLine::Pong(Some(token)) => writeln!(out, "PONG {token}"),
+            ServerLine::Unknown(line) => writeln!(out, "{line}"),
+        }
+    }
+
+    /// The line a single-line [`Reply`] is written as; `None` for
+    /// [`Reply::Help`], which is several `INFO` lines and an `END help`.
+    pub fn from_reply(reply: &Reply<'a>) -> Option<ServerLine<'a>> {
+        Some(match *reply {
+            Reply::Hello { server } => ServerLine::Hello {
+                protocol: super::PROTOCOL,
+                server,
+            },
+            Reply::Ask(step) => {
+                let (field, prompt) = ask_text(step);
+                ServerLine::Ask {
+                    step: Word::Known(field),
+                    prompt,
+                }
+            }
+            Reply::Ok(done) => ServerLine::Ok(Word::Known(done)),
+            Reply::Welcome { user, grant } => ServerLine::Welcome { user, grant },
+            Reply::Err { code, text } => ServerLine::Err {
+                code: Word::Known(code),
+                text,
+            },
+            Reply::Msg { at, from, text } => ServerLine::Msg { at, from, text },
+            Reply::Pm { at, from, text } => ServerLine::Pm { at, from, text },
+            Reply::Join { at, user } => ServerLine::Join { at, user },
+            Reply::Leave { at, user, reason } => ServerLine::Leave {
+                at,
+                user,
+                reason: Word::Known(reason),
+            },
+            Reply::Info(text) => ServerLine::Info(text),
+            Reply::Help { .. } => return None,
+            Reply::User {
+                name,
+                grant,
+                presence,
+            } => ServerLine::User {
+                name,
+                grant,
+                presence: Word::Known(presence),
+            },
+            Reply::Kicked {
+                name,
+                by,
+                at,
+                reason,
+            } => ServerLine::Kicked {
+                name,
+                by,
+                at,
+                reason,
+            },
+            Reply::End(list) => ServerLine::End(Word::Known(list)),
+            Reply::Ctl(ctl) => ServerLine::Ctl(Word::Known(ctl)),
+            Reply::Pong(token) => ServerLine::Pong(token),
+        })
+    }
+}
+
+fn parse_done(rest: &str) -> Word<'_, Done<'_>> {
+    let (what, args) = split_word(rest);
+    let done = match what {
+        "registered" => last_word(args).map(Done::Registered),
+        "login" => last_word(args).map(Done::Login),
+        "sent" => last_word(args).map(Done::Sent),
+        "grant" => word(args).and_then(|(u, g)| Some(Done::Grant(u, grant(g)?))),
+        "kicked" => last_word(args).map(Done::Kicked),
+        "unkicked" => last_word(args).map(Done::Unkicked),
+        "password-changed" => args.is_empty().then_some(Done::PasswordChanged),
+        _ => None,
+    };
+    done.map_or(Word::Unknown(rest), Word::Known)
+}
+
+fn parse_listing(rest: &str) -> Word<'_, Listing> {
+    let (what, args) = split_word(rest);
+    let list = match what {
+        "users" => args.is_empty().then_some(Listing::Users),
+        "kicked" => args.is_empty().then_some(Listing::Kicked),
+        "help" => args.is_empty().then_some(Listing::Help),
+        "held" => word(args).and_then(|(r, d)| {
+            Some(Listing::Held {
+                replayed: ts(r)?.0,
+                dropped: ts(last_word(d)?)?.0,
+            })
+        }),
+        _ => None,
+    };
+    list.map_or(Word::Unknown(rest), Word::Known)
+}
+
+fn parse_control(rest: &str) -> Word<'_, Control<'_>> {
+    let (what, args) = split_word(rest);
+    let ctl = match what {
+        "busy" => args.is_empty().then_some(Control::Busy),
+        "free" => args.is_empty().then_some(Control::Free),
+        "grant" => grant(args).map(Control::Grant),
+        "kick" => word(args).map(|(by, reason)| Control::Kick {
+            by,
+            reason: opt(reason),
+        }),
+        "disconnect" => args.is_empty().then_some(Control::Disconnect),
+        "shutdown" => args.is_empty().then_some(Control::Shutdown),
+        "restart" => args.is_empty().then_some(Control::Restart),
+        _ => None,
+    };
+    ctl.map_or(Word::Unknown(rest), Word::Known)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> ServerLine<'_> {
+        ServerLine::parse(line).unwrap()
+    }
+
+    #[test]
+    fn known_tags() {
+        assert_eq!(
+            parse("HELLO chat/1 my server"),
+            ServerLine::Hello {
+                protocol: "chat/1",
+                server: "my server"
+            }
+        );
+        assert_eq!(
+            parse("ASK password (2/3) Write your password:"),
+            ServerLine::Ask {
+                step: Word::Known(AskField::Password),
+                prompt: "(2/3) Write your password:"
+            }
+        );
+        assert_eq!(
+            parse("OK grant bob 0"),
+            ServerLine::Ok(Word::Known(Done::Grant("bob", Grant::Admin)))
+        );
+        assert_eq!(
+            parse("ERR bad-name a name starts with a letter"),
+            ServerLine::Err {
+                code: Word::Known(ErrorCode::BadName),
+                text: "a name starts with a letter"
+            }
+        );
+        assert_eq!(
+            parse("MSG 5 al hi  there"),
+            ServerLine::Msg {
+                at: Millis(5),
+                from: "al",
+                text: "hi  there"
+            }
+        );
+        assert_eq!(
+            parse("END held 2 1"),
+            ServerLine::End(Word::Known(Listing::Held {
+                replayed: 2,
+                dropped: 1
+            }))
+        );
+        assert_eq!(
+            parse("CTL kick al go away"),
+            ServerLine::Ctl(Word::Known(Control::Kick {
+                by: "al",
+                reason: Some("go away")
+            }))
+        );
+        assert_eq!(parse("PONG"), ServerLine::Pong(None));
+    }
+
+    #[test]
+    fn extensions_are_kept_as_unknown() {
+        assert_eq!(parse("TOPIC new"), ServerLine::Unknown("TOPIC new"));
+        assert_eq!(parse(""), ServerLine::Unknown(""));
+        assert_eq!(
+            parse("ERR slow-down wait"),
+            ServerLine::Err {
+                code: Word::Unknown("slow-down"),
+                text: "wait"
+            }
+        );
+        assert_eq!(
+            parse("LEAVE 1 al banned"),
+            ServerLine::Leave {
+                at: Millis(1),
+                user: "al",
+                reason: Word::Unknown("banned")
+            }
+        );
+        assert_eq!(
+            parse("CTL mute 30"),
+            ServerLine::Ctl(Word::Unknown("mute 30"))
+        );
+        assert_eq!(
+            parse("END rooms 3"),
+            ServerLine::End(Word::Unknown("rooms 3"))
+        );
+        assert_eq!(
+            parse("OK joined x"),
+            ServerLine::Ok(Word::Unknown("joined x"))
+        );
+        assert_eq!(
+            parse("ASK email Your email:"),
+            ServerLine::Ask {
+                step: Word::Unknown("email"),
+                prompt: "Your email:"
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_known_tags_are_errors() {
+        for line in [
+            "MSG notanumber al hi",
+            "MSG 5",
+            "WELCOME al 7",
+            "WELCOME",
+            "JOIN 1",
+            "JOIN 1 a b",
+            "LEAVE 1 al",
+            "USER al 2 free",
+            "KICKED a b",
+            "END",
+            "CTL",
+            "HELLO",
+            "MSG +5 al hi",
+        ] {
+            let err = ServerLine::parse(line).unwrap_err();
+            assert_eq!(err.tag, line.split(' ').next().unwrap(), "{line}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The sans-IO client session, driven line by line.
+
+use chat_core::client::{Auth, Credentials, Ended, Event, LoginForm, Session};
+use chat_core::wire::{ServerLine, Word};
+use chat_core::{Command, ErrorCode, Grant};
+
+fn sent(s: &mut Session) -> String {
+    String::from_utf8(s.poll_transmit().unwrap_or_default()).unwrap()
+}
+
+fn events(s: &mut Session) -> Vec<Event> {
+    std::iter::from_fn(|| s.poll_event()).collect()
+}
+
+fn derived(s: &mut Session) -> Vec<Event> {
+    events(s)
+        .into_iter()
+        .filter(|e| !matches!(e, Event::Line(_)))
+        .collect()
+}
+
+#[test]
+fn registers_through_the_dialog() {
+    let creds = Credentials::new("alice", "pass word 1");
+    let mut s = Session::new(creds, Auth::Register, LoginForm::Dialog);
+    s.on_connected();
+    assert_eq!(sent(&mut s), "");
+    s.receive(b"HELLO chat/1 lab\nASK account Do you want to create a new user? [y/n]\n");
+    assert_eq!(sent(&mut s), "y\n");
+    s.receive(b"ASK username (1/3) Write your user name:\n");
+    assert_eq!(sent(&mut s), "alice\n");
+    s.receive(b"ASK password (2/3) Write your password:\nASK password-again (3/3) again:\n");
+    assert_eq!(sent(&mut s), "pass word 1\npass word 1\n");
+    s.receive(b"OK registered alice\r\nWELCOME alice 1\n");
+    assert_eq!(
+        derived(&mut s),
+        vec![Event::LoggedIn {
+            user: "alice".into(),
+            grant: Grant::User
+        }]
+    );
+    assert!(s.is_logged_in());
+}
+
+#[test]
+fn a_refused_login_is_reported_once_and_not_retried() {
+    let mut s = Session::new(
+        Credentials::new("bob", "wrong-password"),
+        Auth::Login,
+        LoginForm::Dialog,
+    );
+    s.on_connected();
+    s.receive(b"ASK account ?\n");
+    assert_eq!(sent(&mut s), "n\n");
+    s.receive(b"ASK username ?\nASK password ?\n");
+    assert_eq!(sent(&mut s), "bob\nwrong-password\n");
+    s.receive(b"ERR bad-credentials wrong name or password\nASK account ?\n");
+    let ev = derived(&mut s);
+    match ev.as_slice() {
+        [Event::LoginRefused(line)] => {
+            assert_eq!(
+                line.error(),
+                Some((
+                    Word::Known(ErrorCode::BadCredentials),
+                    "wrong name or password"
+                ))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sent(&mut s), "", "does not answer the dialog again");
+}
+
+#[test]
+fn a_restart_logs_in_again_with_the_changed_password() {
+    let mut s = Session::new(
+        Credentials::new("carol", "old-password"),
+        Auth::Register,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/register carol old-password\n");
+    s.receive(b"WELCOME carol 0\n");
+    s.send(&Command::ChangePassword {
+        old: "old-password",
+        new: "new password",
+    })
+    .unwrap();
+    assert_eq!(sent(&mut s), "/changepassword old-password new password\n");
+    s.receive(b"OK password-changed\nCTL restart\n");
+    assert_eq!(
+        derived(&mut s),
+        vec![
+            Event::LoggedIn {
+                user: "carol".into(),
+                grant: Grant::Admin
+            },
+            Event::PasswordChanged,
+            Event::Restarting
+        ]
+    );
+    assert!(s.on_closed(), "reconnects after a restart");
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login carol new password\n");
+}
+
+#[test]
+fn an_unconfirmed_password_change_is_not_used() {
+    let mut s = Session::new(
+        Credentials::new("dan", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME dan 1\n");
+    s.send_line("/changepassword nope new-password").unwrap();
+    s.receive(b"ERR bad-credentials wrong password\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login dan old-password\n");
+}
+
+#[test]
+fn a_manual_login_is_remembered_for_the_restart() {
+    let mut s = Session::manual();
+    s.on_connected();
+    s.receive(b"ASK account ?\n");
+    s.send_line("n").unwrap();
+    s.receive(b"ASK username ?\n");
+    s.send_line("erin").unwrap();
+    s.receive(b"ASK password ?\n");
+    s.send_line("/slash-password").unwrap();
+    assert_eq!(sent(&mut s), "n\nerin\n/slash-password\n");
+    s.receive(b"WELCOME erin 1\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login erin /slash-password\n");
+}
+
+#[test]
+fn kicks_and_shutdowns_end_the_session() {
+    let mut s = Session::manual();
+    s.on_connected();
+    s.receive(b"CTL kick root go away\n");
+    let ev = events(&mut s);
+    match &ev[0] {
+        Event::Line(l) => assert!(matches!(l.line(), Ok(ServerLine::Ctl(_)))),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        ev[1],
+        Event::Ended(Ended::Kicked {
+            by: "root".into(),
+            reason: Some("go away".into())
+        })
+    );
+    assert!(!s.on_closed());
+}
+
+#[test]
+fn line_breaks_are_never_sent() {
+    let mut s = Session::manual();
+    s.on_connected();
+    assert!(s.send_line("hi\n/restart").is_err());
+    assert!(s.send(&Command::Say("a\nb")).is_err());
+    assert_eq!(sent(&mut s), "");
+}

@@ -1,0 +1,342 @@
+//! Property tests: both directions of chat/1 read back what they write.
+//! Every single-line server line: `ServerLine::parse(write(x)) == x`, and
+//! the server's `render` of each `Reply` reads back as that reply. Every
+//! client command: `wire::parse(encode_command(c)) == c`.
+
+use chat_core::reply::{AskStep, Control, Done, LeaveReason, Listing, Presence, Reply};
+use chat_core::wire::{encode_command, parse, render, AskField, ServerLine, WireWord, Word};
+use chat_core::{Command, ErrorCode, Grant, Millis};
+use proptest::prelude::*;
+
+/// Everything a generated line is built from.
+#[derive(Debug, Clone)]
+struct Parts {
+    sel: usize,
+    idx: usize,
+    known: bool,
+    w1: String,
+    w2: String,
+    text: String,
+    nonempty: String,
+    unknown: String,
+    n1: u64,
+    n2: u64,
+    admin: bool,
+    some: bool,
+}
+
+fn parts() -> impl Strategy<Value = Parts> {
+    (
+        (0usize..64, any::<usize>(), any::<bool>()),
+        (
+            "[A-Za-z][A-Za-z0-9_.-]{0,8}",
+            "[^ \n\r]{1,8}",
+            "[^\n\r]{0,20}",
+            "[^\n\r]{1,20}",
+            "x-[a-z]{1,6}",
+        ),
+        (any::<u64>(), any::<u64>(), any::<bool>(), any::<bool>()),
+    )
+        .prop_map(
+            |((sel, idx, known), (w1, w2, text, nonempty, unknown), (n1, n2, admin, some))| Parts {
+                sel,
+                idx,
+                known,
+                w1,
+                w2,
+                text,
+                nonempty,
+                unknown,
+                n1,
+                n2,
+                admin,
+                some,
+            },
+        )
+}
+
+fn pick<T: WireWord>(i: usize) -> T {
+    T::ALL[i % T::ALL.len()]
+}
+
+fn word<T: WireWord>(p: &Parts) -> Word<'_, T> {
+    if p.known {
+        Word::Known(pick(p.idx))
+    } else {
+        Word::Unknown(&p.unknown)
+    }
+}
+
+fn grant(p: &Parts) -> Grant {
+    if p.admin {
+        Grant::Admin
+    } else {
+        Grant::User
+    }
+}
+
+fn reason(p: &Parts) -> Option<&str> {
+    p.some.then_some(p.nonempty.as_str())
+}
+
+fn done(p: &Parts) -> Done<'_> {
+    let u = p.w1.as_str();
+    match p.idx % 7 {
+        0 => Done::Registered(u),
+        1 => Done::Login(u),
+        2 => Done::Sent(u),
+        3 => Done::Grant(u, grant(p)),
+        4 => Done::Kicked(u),
+        5 => Done::Unkicked(u),
+        _ => Done::PasswordChanged,
+    }
+}
+
+fn listing(p: &Parts) -> Listing {
+    match p.idx % 4 {
+        0 => Listing::Users,
+        1 => Listing::Kicked,
+        2 => Listing::Help,
+        _ => Listing::Held {
+            replayed: p.n1,
+            dropped: p.n2,
+        },
+    }
+}
+
+fn control(p: &Parts) -> Control<'_> {
+    match p.idx % 7 {
+        0 => Control::Busy,
+        1 => Control::Free,
+        2 => Control::Grant(grant(p)),
+        3 => Control::Kick {
+            by: &p.w1,
+            reason: reason(p),
+        },
+        4 => Control::Disconnect,
+        5 => Control::Shutdown,
+        _ => Control::Restart,
+    }
+}
+
+fn known_or_unknown<'a, T>(p: &'a Parts, known: T) -> Word<'a, T> {
+    if p.known {
+        Word::Known(known)
+    } else {
+        Word::Unknown(&p.unknown)
+    }
+}
+
+/// Every kind of single server line, known words and extensions alike.
+fn server_line(p: &Parts) -> ServerLine<'_> {
+    let at = Millis(p.n1);
+    let (w1, w2, text) = (p.w1.as_str(), p.w2.as_str(), p.text.as_str());
+    match p.sel % 16 {
+        0 => ServerLine::Hello {
+            protocol: w2,
+            server: text,
+        },
+        1 => ServerLine::Ask {
+            step: word::<AskField>(p),
+            prompt: text,
+        },
+        2 => ServerLine::Ok(known_or_unknown(p, done(p))),
+        3 => ServerLine::Welcome {
+            user: w1,
+            grant: grant(p),
+        },
+        4 => ServerLine::Err {
+            code: word::<ErrorCode>(p),
+            text,
+        },
+        5 => ServerLine::Msg { at, from: w1, text },
+        6 => ServerLine::Pm { at, from: w1, text },
+        7 => ServerLine::Join { at, user: w1 },
+        8 => ServerLine::Leave {
+            at,
+            user: w1,
+            reason: word::<LeaveReason>(p),
+        },
+        9 => ServerLine::Info(text),
+        10 => ServerLine::User {
+            name: w1,
+            grant: grant(p),
+            presence: word::<Presence>(p),
+        },
+        11 => ServerLine::Kicked {
+            name: w1,
+            by: w2,
+            at,
+            reason: reason(p),
+        },
+        12 => ServerLine::End(known_or_unknown(p, listing(p))),
+        13 => ServerLine::Ctl(known_or_unknown(p, control(p))),
+        14 => ServerLine::Pong(reason(p)),
+        _ => ServerLine::Unknown(&p.unknown[2..]),
+    }
+}
+
+/// Every single-line reply the server renders.
+fn reply(p: &Parts) -> Reply<'_> {
+    let at = Millis(p.n1);
+    let (w1, w2, text) = (p.w1.as_str(), p.w2.as_str(), p.text.as_str());
+    let steps = [
+        AskStep::Account,
+        AskStep::RegisterName,
+        AskStep::RegisterPassword,
+        AskStep::RegisterPasswordAgain,
+        AskStep::LoginName,
+        AskStep::LoginPassword,
+    ];
+    match p.sel % 15 {
+        0 => Reply::Hello { server: text },
+        1 => Reply::Ask(steps[p.idx % steps.len()]),
+        2 => Reply::Ok(done(p)),
+        3 => Reply::Welcome {
+            user: w1,
+            grant: grant(p),
+        },
+        4 => Reply::Err {
+            code: pick(p.idx),
+            text,
+        },
+        5 => Reply::Msg { at, from: w1, text },
+        6 => Reply::Pm { at, from: w1, text },
+        7 => Reply::Join { at, user: w1 },
+        8 => Reply::Leave {
+            at,
+            user: w1,
+            reason: pick(p.idx),
+        },
+        9 => Reply::Info(text),
+        10 => Reply::User {
+            name: w1,
+            grant: grant(p),
+            presence: pick(p.idx),
+        },
+        11 => Reply::Kicked {
+            name: w1,
+            by: w2,
+            at,
+            reason: reason(p),
+        },
+        12 => Reply::End(listing(p)),
+        13 => Reply::Ctl(control(p)),
+        _ => Reply::Pong(reason(p)),
+    }
+}
+
+/// Every client command.
+fn command(p: &Parts) -> Command<'_> {
+    let (w1, w2, nonempty) = (p.w1.as_str(), p.w2.as_str(), p.nonempty.as_str());
+    // A trailing field the server trims: no spaces at its ends.
+    let trimmed = p.some.then_some(p.w1.as_str());
+    match p.sel % 16 {
+        0 => Command::Say(&p.text),
+        1 => Command::Help,
+        2 => Command::ViewUsers,
+        3 => Command::MessageTo {
+            to: w2,
+            text: nonempty,
+        },
+        4 => Command::Busy,
+        5 => Command::Free,
+        6 => Command::ChangeGrant {
+            user: w1,
+            grant: grant(p),
+        },
+        7 => Command::Kick {
+            user: w2,
+            reason: trimmed,
+        },
+        8 => Command::Unkick { user: w2 },
+        9 => Command::ViewKicked,
+        10 => Command::ChangePassword {
+            old: w2,
+            new: nonempty,
+        },
+        11 => Command::Restart,
+        12 => Command::Quit,
+        13 => Command::Ping { token: trimmed },
+        14 => Command::Register {
+            name: w2,
+            password: nonempty,
+        },
+        _ => Command::Login {
+            name: w2,
+            password: nonempty,
+        },
+    }
+}
+
+fn strip(out: &[u8]) -> &str {
+    let text = std::str::from_utf8(out).unwrap();
+    let line = text.strip_suffix('\n').expect("ends in a newline");
+    assert!(!line.contains('\n'), "one line: {text:?}");
+    line
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_server_line_reads_back(p in parts()) {
+        let line = server_line(&p);
+        let mut out = Vec::new();
+        line.write(&mut out);
+        prop_assert_eq!(ServerLine::parse(strip(&out)).unwrap(), line);
+    }
+
+    #[test]
+    fn every_rendered_reply_reads_back(p in parts()) {
+        let reply = reply(&p);
+        let mut out = Vec::new();
+        render(&reply, &mut out);
+        let expected = ServerLine::from_reply(&reply).unwrap();
+        prop_assert_eq!(ServerLine::parse(strip(&out)).unwrap(), expected);
+    }
+
+    #[test]
+    fn every_command_reads_back(p in parts()) {
+        let cmd = command(&p);
+        let mut out = Vec::new();
+        encode_command(&cmd, &mut out).unwrap();
+        prop_assert_eq!(parse(strip(&out)).unwrap(), cmd);
+    }
+}
+
+#[test]
+fn help_is_info_lines_then_end_help() {
+    for admin in [false, true] {
+        let mut out = Vec::new();
+        render(&Reply::Help { admin }, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<_> = text
+            .lines()
+            .map(|l| ServerLine::parse(l).unwrap())
+            .collect();
+        let (last, rows) = lines.split_last().unwrap();
+        assert_eq!(*last, ServerLine::End(Word::Known(Listing::Help)));
+        assert!(rows.iter().all(|l| matches!(l, ServerLine::Info(_))));
+    }
+}
+
+#[test]
+fn every_ask_step_is_a_known_field() {
+    for step in [
+        AskStep::Account,
+        AskStep::RegisterName,
+        AskStep::RegisterPassword,
+        AskStep::RegisterPasswordAgain,
+        AskStep::LoginName,
+        AskStep::LoginPassword,
+    ] {
+        match ServerLine::from_reply(&Reply::Ask(step)) {
+            Some(ServerLine::Ask {
+                step: Word::Known(_),
+                ..
+            }) => {}
+            other => panic!("{step:?} gave {other:?}"),
+        }
+    }
+}
