@@ -3,9 +3,9 @@
 //!
 //! `cargo run -p examples --example embed-server`
 
+use chat_client::Client;
 use chat_core::password::HashParams;
 use chat_core::ChatEvent;
-use chat_net_mio::client::Client;
 use chat_net_mio::store::KeySource;
 use chat_net_mio::{Server, ServerConfig};
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use chat_client::Client;
 use chat_core::password::HashParams;
-use chat_net_mio::client::Client;
 use chat_net_mio::store::KeySource;
 use chat_net_mio::{Server, ServerConfig, ServerHandle};
 

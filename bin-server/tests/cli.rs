@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chat_net_mio::client::{Client, ClientError};
+use chat_client::{Client, ClientError};
 
 const PASSWORD: &str = "password-123";
 const CHEAP: &str = "(hash: (memory_kib: 8, iterations: 1, parallelism: 1))";

@@ -26,7 +26,6 @@
 //! # }
 //! ```
 
-pub mod client;
 mod clock;
 mod config;
 mod event_loop;

@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
+use chat_client::{Client, ClientError};
 use chat_core::ChatEvent;
-use chat_net_mio::client::{Client, ClientError};
 use support::{config, expect, TestServer, PASSWORD};
 
 #[test]

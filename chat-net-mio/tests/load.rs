@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chat_net_mio::client::Client;
+use chat_client::Client;
 use support::{config, eventually, expect, TestServer, PASSWORD};
 
 #[test]

@@ -2,7 +2,7 @@
 
 mod support;
 
-use chat_net_mio::client::Client;
+use chat_client::Client;
 use support::{config, expect, next, TestServer, PASSWORD};
 
 #[test]
@@ -145,7 +145,7 @@ fn admin_grants_kicks_and_password_change() {
     assert_eq!(carol.read_to_close().unwrap(), Vec::<String>::new());
     assert!(expect(&mut bob, "LEAVE ").ends_with(" carol kicked"));
     match s.login("carol") {
-        Err(chat_net_mio::client::ClientError::Refused { code, .. }) => assert_eq!(code, "kicked"),
+        Err(chat_client::ClientError::Refused { code, .. }) => assert_eq!(code, "kicked"),
         other => panic!("kicked user logged in: {other:?}"),
     }
     bob.send("/viewkickusers").unwrap();
