@@ -6,9 +6,14 @@
 //! from `BOT_PASSWORD` (default `time-bot-password`); the bot registers on
 //! first use and logs in afterwards.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chat_client::{Client, ClientError};
+use chat_client::{Client, ClientError, Event};
+use chat_core::wire::ServerLine;
+use chat_core::ErrorCode;
+
+/// How long to keep trying to reconnect after the server restarts.
+const RESTART_PATIENCE: Duration = Duration::from_secs(30);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -19,38 +24,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = args.next().unwrap_or_else(|| "timebot".into());
     let password = std::env::var("BOT_PASSWORD").unwrap_or_else(|_| "time-bot-password".into());
     let mut bot = match Client::login(addr, &name, &password) {
-        Err(ClientError::Refused { code, .. }) if code == "bad-credentials" => {
+        Err(e @ ClientError::Refused { .. }) if e.code() == Some(ErrorCode::BadCredentials) => {
             Client::register(addr, &name, &password)?
         }
         other => other?,
     };
-    bot.set_timeout(std::time::Duration::from_secs(24 * 3600))?;
+    bot.set_timeout(Duration::from_secs(24 * 3600))?;
     println!("{name} is in the room on {addr}");
-    while let Some(line) = bot.next_line()? {
-        if let Some(reply) = answer(&line, &name) {
-            bot.send(&reply)?;
-        }
-        if line.starts_with("CTL ")
-            && !line.starts_with("CTL busy")
-            && !line.starts_with("CTL free")
-        {
-            println!("server says {line}; bye");
-            break;
+    loop {
+        match bot.next_event()? {
+            Some(Event::Line(line)) => {
+                if let Some(reply) = line.line().ok().and_then(|l| answer(&l, &name)) {
+                    bot.send(&reply)?;
+                }
+            }
+            Some(Event::Restarting) => println!("the server restarts; back soon"),
+            Some(Event::Ended(why)) => {
+                println!("the server ended the session ({why:?}); bye");
+                return Ok(());
+            }
+            Some(_) => {}
+            // After a restart the session logs in again by itself.
+            None if bot.session().wants_reconnect() => bot.reconnect(RESTART_PATIENCE)?,
+            None => return Ok(()),
         }
     }
-    Ok(())
 }
 
 /// The bot's whole brain: `MSG <ts> <from> !time` gets the time of day.
-fn answer(line: &str, me: &str) -> Option<String> {
-    let mut fields = line.splitn(4, ' ');
-    let (tag, _ts, from, text) = (
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-    );
-    if tag != "MSG" || from == me || text.trim() != "!time" {
+fn answer(line: &ServerLine<'_>, me: &str) -> Option<String> {
+    let ServerLine::Msg { from, text, .. } = *line else {
+        return None;
+    };
+    if from == me || text.trim() != "!time" {
         return None;
     }
     let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
@@ -61,14 +67,19 @@ fn answer(line: &str, me: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::answer;
+    use chat_core::wire::ServerLine;
+
+    fn reply(line: &str) -> Option<String> {
+        answer(&ServerLine::parse(line).unwrap(), "timebot")
+    }
 
     #[test]
     fn answers_only_time_requests_from_others() {
-        assert!(answer("MSG 1 alice !time", "timebot")
+        assert!(reply("MSG 1 alice !time")
             .unwrap()
             .starts_with("alice: it is "));
-        assert_eq!(answer("MSG 1 timebot !time", "timebot"), None);
-        assert_eq!(answer("MSG 1 alice hello", "timebot"), None);
-        assert_eq!(answer("PM 1 alice !time", "timebot"), None);
+        assert_eq!(reply("MSG 1 timebot !time"), None);
+        assert_eq!(reply("MSG 1 alice hello"), None);
+        assert_eq!(reply("PM 1 alice !time"), None);
     }
 }

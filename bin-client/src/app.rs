@@ -1,15 +1,18 @@
 //! The client's modes and main loop: the interactive dialog, script mode,
 //! then lines both ways until the session ends.
 
+use std::collections::VecDeque;
 use std::io::{self, IsTerminal, Write};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use chat_client::{Auth, Credentials, Ended, Event as SessionEvent, LoginForm, Session};
+use chat_core::wire::{parse, ServerLine, Word};
+use chat_core::Command;
 use chrono::Local;
 
 use crate::cli::Args;
 use crate::conn::{spawn_stdin, Connection, Event};
-use crate::protocol::{parse, Ctl, ServerLine};
 use crate::render::render;
 use crate::ClientError;
 
@@ -26,16 +29,22 @@ pub(crate) enum Outcome {
     Kicked,
 }
 
-/// Remembered for the session only, to log in again after a restart.
-struct Credentials {
-    name: String,
-    password: String,
-}
-
 /// How long to wait for the server to close after /quit.
 const QUIT_WAIT: Duration = Duration::from_secs(5);
 /// How long to keep trying to reconnect after `CTL restart`.
 const RESTART_PATIENCE: Duration = Duration::from_secs(30);
+/// How often the main loop looks at the clock (for the /quit wait).
+const TICK: Duration = Duration::from_millis(100);
+
+/// What the loops react to: the session's events, the connection closing,
+/// and standard input.
+enum Next {
+    Session(SessionEvent),
+    Closed,
+    Stdin(String),
+    StdinEnd,
+    Tick,
+}
 
 pub(crate) struct App {
     addr: String,
@@ -43,7 +52,10 @@ pub(crate) struct App {
     tx: Sender<Event>,
     rx: Receiver<Event>,
     conn: Connection,
-    creds: Option<Credentials>,
+    /// The protocol: login, typed events, the password for a re-login.
+    session: Session,
+    /// Lines typed while logging in again after a restart, sent after.
+    typed_ahead: VecDeque<String>,
     quitting: Option<Instant>,
 }
 
@@ -53,6 +65,18 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
     } else {
         format!("{}:{}", args.host, args.port)
     };
+    let session = match &args.user {
+        Some(name) => {
+            let password = script_password(&args)?;
+            let auth = if args.register {
+                Auth::Register
+            } else {
+                Auth::Login
+            };
+            Session::new(Credentials::new(name, &password), auth, LoginForm::OneLine)
+        }
+        None => Session::manual(),
+    };
     let (tx, rx) = mpsc::channel();
     let conn = Connection::open(&addr, 0, tx.clone())?;
     let mut app = App {
@@ -61,17 +85,13 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
         tx,
         rx,
         conn,
-        creds: None,
+        session,
+        typed_ahead: VecDeque::new(),
         quitting: None,
     };
-    if let Some(name) = &args.user {
-        let password = script_password(&args)?;
-        let form = if args.register { "/register" } else { "/login" };
-        app.conn.send(&format!("{form} {name} {password}"))?;
-        app.creds = Some(Credentials {
-            name: name.clone(),
-            password,
-        });
+    app.session.on_connected();
+    app.flush()?;
+    if args.user.is_some() {
         if let Some(outcome) = app.wait_for_welcome()? {
             return Ok(outcome);
         }
@@ -101,7 +121,7 @@ impl App {
         let text = if self.raw {
             Some(line.to_owned())
         } else {
-            render(&parse(line), &Local)
+            render(line, &Local)
         };
         if let Some(text) = text {
             let mut out = io::stdout().lock();
@@ -111,34 +131,65 @@ impl App {
         }
     }
 
+    /// Sends what the session has for the server.
+    fn flush(&mut self) -> Result<(), ClientError> {
+        match self.session.poll_transmit() {
+            Some(bytes) => self.conn.send(&bytes),
+            None => Ok(()),
+        }
+    }
+
+    /// The next thing to react to, feeding the current connection's bytes
+    /// to the session on the way.
+    fn next(&mut self) -> Result<Next, ClientError> {
+        loop {
+            if let Some(event) = self.session.poll_event() {
+                self.flush()?;
+                return Ok(Next::Session(event));
+            }
+            match self.rx.recv_timeout(TICK) {
+                Ok(Event::Server(g, bytes)) if g == self.conn.generation => {
+                    self.session.receive(&bytes)
+                }
+                Ok(Event::ServerClosed(g)) if g == self.conn.generation => {
+                    self.session.on_closed();
+                    return Ok(Next::Closed);
+                }
+                // Bytes or the end of an earlier connection.
+                Ok(Event::Server(..) | Event::ServerClosed(_)) => {}
+                Ok(Event::Stdin(line)) => return Ok(Next::Stdin(line)),
+                Ok(Event::StdinEnd) => return Ok(Next::StdinEnd),
+                Err(RecvTimeoutError::Timeout) => return Ok(Next::Tick),
+                Err(RecvTimeoutError::Disconnected) => return Err(ClientError::Lost),
+            }
+        }
+    }
+
     /// Script mode (and re-login after a restart): wait for `WELCOME`.
     /// `Some(outcome)` ends the session.
     fn wait_for_welcome(&mut self) -> Result<Option<Outcome>, ClientError> {
         loop {
-            match self.rx.recv().map_err(|_| ClientError::Lost)? {
-                Event::Server(g, line) if g == self.conn.generation => {
-                    let parsed = parse(&line);
-                    if matches!(parsed, ServerLine::Ask { .. } | ServerLine::Hello { .. })
-                        && !self.raw
-                    {
-                        continue;
-                    }
-                    match parsed {
-                        ServerLine::Welcome { .. } => {
-                            self.show(&line);
-                            return Ok(None);
-                        }
-                        ServerLine::Err { code, text } => {
-                            eprintln!("chat-client: refused ({code}): {text}");
-                            return Ok(Some(Outcome::Refused));
-                        }
-                        _ => self.show(&line),
-                    }
+            match self.next()? {
+                Next::Session(SessionEvent::Line(line)) => match line.line() {
+                    Ok(ServerLine::Ask { .. } | ServerLine::Hello { .. }) if !self.raw => {}
+                    // Reported below, with the refusal.
+                    Ok(ServerLine::Err { .. }) => {}
+                    _ => self.show(line.text()),
+                },
+                Next::Session(SessionEvent::LoggedIn { .. }) => return Ok(None),
+                Next::Session(SessionEvent::LoginRefused(line)) => {
+                    let (code, why) = line.error().unwrap_or((Word::Unknown("?"), ""));
+                    let code = match code {
+                        Word::Known(c) => c.as_str(),
+                        Word::Unknown(c) => c,
+                    };
+                    eprintln!("chat-client: refused ({code}): {why}");
+                    return Ok(Some(Outcome::Refused));
                 }
-                Event::ServerClosed(g) if g == self.conn.generation => {
-                    return Ok(Some(Outcome::Lost));
-                }
-                _ => {}
+                Next::Closed => return Ok(Some(Outcome::Lost)),
+                Next::Stdin(line) => self.typed_ahead.push_back(line),
+                Next::StdinEnd => self.typed_ahead.push_back("/quit".into()),
+                Next::Session(_) | Next::Tick => {}
             }
         }
     }
@@ -146,19 +197,16 @@ impl App {
     /// The interactive login dialog, answering the server's `ASK`s from
     /// the terminal (passwords without echo).
     fn dialog(&mut self) -> Result<Option<Outcome>, ClientError> {
-        let mut name = String::new();
         loop {
-            let event = self.rx.recv().map_err(|_| ClientError::Lost)?;
-            let line = match event {
-                Event::Server(g, line) if g == self.conn.generation => line,
-                Event::ServerClosed(g) if g == self.conn.generation => {
-                    return Ok(Some(Outcome::Lost));
-                }
+            let line = match self.next()? {
+                Next::Session(SessionEvent::Line(line)) => line,
+                Next::Closed => return Ok(Some(Outcome::Lost)),
                 _ => continue,
             };
-            match parse(&line) {
-                ServerLine::Ask { step, prompt } => {
-                    let answer = if step.starts_with("password") {
+            match line.line() {
+                Ok(ServerLine::Ask { step, prompt }) => {
+                    let secret = step.known().is_some_and(|s| s.is_password());
+                    let answer = if secret {
                         rpassword::prompt_password(format!("{prompt} ")).map_err(ClientError::Io)?
                     } else {
                         print!("{prompt} ");
@@ -173,26 +221,25 @@ impl App {
                         }
                         answer.trim_end_matches(['\r', '\n']).to_owned()
                     };
-                    match step.as_str() {
-                        "username" => name.clone_from(&answer),
-                        "password" => {
-                            self.creds = Some(Credentials {
-                                name: name.clone(),
-                                password: answer.clone(),
-                            })
-                        }
-                        _ => {}
-                    }
-                    self.conn.send(&answer)?;
+                    self.send_line(&answer)?;
                 }
-                ServerLine::Welcome { .. } => {
-                    self.show(&line);
+                Ok(ServerLine::Welcome { .. }) => {
+                    self.show(line.text());
                     println!("Type to talk; /help lists the commands.");
                     return Ok(None);
                 }
-                _ => self.show(&line),
+                _ => self.show(line.text()),
             }
         }
+    }
+
+    fn send_line(&mut self, line: &str) -> Result<(), ClientError> {
+        let line = line.trim_end_matches('\r');
+        if self.session.send_line(line).is_err() {
+            // Only a line break could be refused, and lines have none.
+            return Ok(());
+        }
+        self.flush()
     }
 
     fn main_loop(&mut self) -> Result<Outcome, ClientError> {
@@ -200,65 +247,60 @@ impl App {
             if self.quitting.is_some_and(|t| Instant::now() >= t) {
                 return Ok(Outcome::Done);
             }
-            let event = match self.rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(e) => e,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => return Ok(Outcome::Lost),
+            let next = match self.typed_ahead.pop_front() {
+                Some(line) => Next::Stdin(line),
+                None => self.next()?,
             };
-            match event {
-                Event::Server(g, line) if g == self.conn.generation => {
-                    self.show(&line);
-                    if let ServerLine::Ctl(ctl) = parse(&line) {
-                        match ctl {
-                            Ctl::Kick { .. } => return Ok(Outcome::Kicked),
-                            Ctl::Disconnect | Ctl::Shutdown => return Ok(Outcome::Done),
-                            Ctl::Restart => {
-                                if let Some(outcome) = self.reconnect()? {
-                                    return Ok(outcome);
-                                }
-                            }
-                            _ => {}
-                        }
+            match next {
+                Next::Session(SessionEvent::Line(line)) => self.show(line.text()),
+                Next::Session(SessionEvent::Ended(Ended::Kicked { .. })) => {
+                    return Ok(Outcome::Kicked)
+                }
+                Next::Session(SessionEvent::Ended(_)) => return Ok(Outcome::Done),
+                Next::Session(SessionEvent::Restarting) => {
+                    if let Some(outcome) = self.reconnect()? {
+                        return Ok(outcome);
                     }
                 }
-                Event::ServerClosed(g) if g == self.conn.generation => {
+                Next::Session(_) | Next::Tick => {}
+                Next::Closed => {
                     return Ok(if self.quitting.is_some() {
                         Outcome::Done
                     } else {
                         Outcome::Lost
                     });
                 }
-                Event::Stdin(line) => {
-                    let word = line.trim().to_ascii_lowercase();
-                    if word == "/quit" || word == "/disconnect" {
+                Next::Stdin(line) => {
+                    if matches!(parse(line.trim()), Ok(Command::Quit)) {
                         self.quitting = Some(Instant::now() + QUIT_WAIT);
                     }
-                    self.conn.send(&line)?;
+                    self.send_line(&line)?;
                 }
-                Event::StdinEnd if self.quitting.is_none() => {
+                Next::StdinEnd if self.quitting.is_none() => {
                     self.quitting = Some(Instant::now() + QUIT_WAIT);
                     // The server may be gone already; then we are done.
-                    if self.conn.send("/quit").is_err() {
+                    if self.send_line("/quit").is_err() {
                         return Ok(Outcome::Done);
                     }
                 }
-                _ => {}
+                Next::StdinEnd => {}
             }
         }
     }
 
-    /// After `CTL restart`: connect again and log in with the same
-    /// credentials.
+    /// After `CTL restart`: connect again; the session logs in with the
+    /// current credentials (the password of the last confirmed
+    /// `/changepassword`), if it has any.
     fn reconnect(&mut self) -> Result<Option<Outcome>, ClientError> {
         let generation = self.conn.generation + 1;
+        self.session.on_closed();
         self.conn = Connection::reopen(&self.addr, generation, &self.tx, RESTART_PATIENCE)?;
-        match &self.creds {
-            Some(c) => {
-                let line = format!("/login {} {}", c.name, c.password);
-                self.conn.send(&line)?;
-                self.wait_for_welcome()
-            }
-            None => Ok(None),
+        self.session.on_connected();
+        self.flush()?;
+        if self.session.user().is_some() {
+            self.wait_for_welcome()
+        } else {
+            Ok(None)
         }
     }
 }

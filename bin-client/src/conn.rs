@@ -1,18 +1,18 @@
-//! The connection: a socket, a reader thread that turns server lines into
-//! events, and (re)connecting.
+//! The connection: a socket, a reader thread that forwards the server's
+//! bytes as events, and (re)connecting.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc::Sender;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::ClientError;
 
 /// Something for the main loop.
 #[derive(Debug)]
 pub(crate) enum Event {
-    /// A server line, from the connection of that generation.
-    Server(u64, String),
+    /// Bytes from the server, from the connection of that generation.
+    Server(u64, Vec<u8>),
     /// The connection of that generation ended.
     ServerClosed(u64),
     /// A line typed or piped in.
@@ -39,9 +39,7 @@ impl Connection {
             source,
         })?;
         let _ = stream.set_nodelay(true);
-        let reader = stream.try_clone().map_err(ClientError::Io)?;
-        std::thread::spawn(move || read_lines(reader, generation, &events));
-        Ok(Connection { stream, generation })
+        Connection::with_stream(stream, generation, events)
     }
 
     /// Connects again after a restart, retrying for up to `patience`.
@@ -51,44 +49,46 @@ impl Connection {
         events: &Sender<Event>,
         patience: Duration,
     ) -> Result<Connection, ClientError> {
-        let deadline = Instant::now() + patience;
-        let mut wait = Duration::from_millis(50);
-        loop {
-            match Connection::open(addr, generation, events.clone()) {
-                Ok(c) => return Ok(c),
-                Err(e) if Instant::now() + wait > deadline => return Err(e),
-                Err(_) => {
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(Duration::from_secs(1));
-                }
+        let stream = chat_client::connect_retrying(addr, patience).map_err(|source| {
+            ClientError::Connect {
+                addr: addr.to_owned(),
+                source,
             }
-        }
+        })?;
+        Connection::with_stream(stream, generation, events.clone())
     }
 
-    pub(crate) fn send(&mut self, line: &str) -> Result<(), ClientError> {
-        let mut buf = Vec::with_capacity(line.len() + 1);
-        buf.extend_from_slice(line.as_bytes());
-        buf.push(b'\n');
-        self.stream.write_all(&buf).map_err(|_| ClientError::Lost)
+    fn with_stream(
+        stream: TcpStream,
+        generation: u64,
+        events: Sender<Event>,
+    ) -> Result<Connection, ClientError> {
+        let reader = stream.try_clone().map_err(ClientError::Io)?;
+        std::thread::spawn(move || read_bytes(reader, generation, &events));
+        Ok(Connection { stream, generation })
+    }
+
+    pub(crate) fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        self.stream.write_all(bytes).map_err(|_| ClientError::Lost)
     }
 }
 
-fn read_lines(stream: TcpStream, generation: u64, events: &Sender<Event>) {
-    let mut reader = BufReader::new(stream);
-    let mut buf = Vec::new();
+/// Forwards the socket's bytes as they come; the session frames them.
+fn read_bytes(mut stream: TcpStream, generation: u64, events: &Sender<Event>) {
+    let mut buf = vec![0; 16 * 1024];
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                while matches!(buf.last(), Some(b'\n' | b'\r')) {
-                    buf.pop();
-                }
-                let line = String::from_utf8_lossy(&buf).into_owned();
-                if events.send(Event::Server(generation, line)).is_err() {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if events
+                    .send(Event::Server(generation, buf[..n].to_vec()))
+                    .is_err()
+                {
                     return;
                 }
             }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
         }
     }
     let _ = events.send(Event::ServerClosed(generation));

@@ -3,7 +3,6 @@
 mod app;
 mod cli;
 mod conn;
-mod protocol;
 mod render;
 
 use std::process::ExitCode;

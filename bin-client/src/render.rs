@@ -2,124 +2,137 @@
 
 use chrono::{DateTime, TimeZone};
 
-use crate::protocol::{Ctl, ServerLine};
+use chat_core::reply::{Control, Done, Listing};
+use chat_core::wire::{ServerLine, WireWord, Word};
+use chat_core::{Grant, Millis};
 
 /// `[03:04 PM]` for a Unix-milliseconds timestamp, in `tz`.
-pub(crate) fn stamp<Tz: TimeZone>(ts: i64, tz: &Tz) -> String
+pub(crate) fn stamp<Tz: TimeZone>(at: Millis, tz: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
-    match DateTime::from_timestamp_millis(ts) {
+    match i64::try_from(at.0)
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+    {
         Some(t) => t.with_timezone(tz).format("[%I:%M %p]").to_string(),
         None => "[--:-- --]".to_owned(),
     }
 }
 
-fn grant_name(g: &str) -> &str {
+fn grant_name(g: Grant) -> &'static str {
     match g {
-        "0" => "admin",
-        "1" => "user",
-        other => other,
+        Grant::Admin => "admin",
+        Grant::User => "user",
     }
 }
 
-/// The text to show for a line, or `None` for lines that show nothing.
-pub(crate) fn render<Tz: TimeZone>(line: &ServerLine, tz: &Tz) -> Option<String>
+/// A word as sent: known words by their table, others as they came.
+fn word<T: WireWord>(w: Word<'_, T>) -> &str {
+    match w {
+        Word::Known(v) => v.word(),
+        Word::Unknown(s) => s,
+    }
+}
+
+/// The text to show for a line (`raw` as sent when it does not parse), or
+/// `None` for lines that show nothing.
+pub(crate) fn render<Tz: TimeZone>(raw: &str, tz: &Tz) -> Option<String>
 where
     Tz::Offset: std::fmt::Display,
 {
+    let Ok(line) = ServerLine::parse(raw) else {
+        return Some(raw.to_owned());
+    };
     Some(match line {
-        ServerLine::Hello { server } => format!("Connected to {server}."),
-        ServerLine::Ask { prompt, .. } => prompt.clone(),
-        ServerLine::Ok { what } => ok_text(what),
+        ServerLine::Hello { server, .. } => format!("Connected to {server}."),
+        ServerLine::Ask { prompt, .. } => prompt.to_owned(),
+        ServerLine::Ok(Word::Known(done)) => ok_text(done),
+        ServerLine::Ok(Word::Unknown(what)) => format!("ok {what}"),
         ServerLine::Welcome { user, grant } => {
             format!(
                 "Welcome, {user}! You are in the room as {}.",
                 grant_name(grant)
             )
         }
-        ServerLine::Err { code, text } => format!("error ({code}): {text}"),
-        ServerLine::Msg { ts, from, text } => format!("{} {from}: {text}", stamp(*ts, tz)),
-        ServerLine::Pm { ts, from, text } => format!("{} (private) {from}: {text}", stamp(*ts, tz)),
-        ServerLine::Join { ts, user } => format!("{} * {user} joined", stamp(*ts, tz)),
-        ServerLine::Leave { ts, user, reason } => {
-            format!("{} * {user} left ({reason})", stamp(*ts, tz))
+        ServerLine::Err { code, text } => format!("error ({}): {text}", word(code)),
+        ServerLine::Msg { at, from, text } => format!("{} {from}: {text}", stamp(at, tz)),
+        ServerLine::Pm { at, from, text } => format!("{} (private) {from}: {text}", stamp(at, tz)),
+        ServerLine::Join { at, user } => format!("{} * {user} joined", stamp(at, tz)),
+        ServerLine::Leave { at, user, reason } => {
+            format!("{} * {user} left ({})", stamp(at, tz), word(reason))
         }
-        ServerLine::Info { text } => format!("-- {text}"),
+        ServerLine::Info(text) => format!("-- {text}"),
         ServerLine::User {
             name,
             grant,
             presence,
         } => {
-            format!("   {name:<20} {:<6} {presence}", grant_name(grant))
+            format!("   {name:<20} {:<6} {}", grant_name(grant), word(presence))
         }
         ServerLine::Kicked {
             name,
             by,
-            ts,
+            at,
             reason,
         } => {
-            let why = reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
-            format!("   {name} kicked by {by} {}{why}", stamp(*ts, tz))
+            let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
+            format!("   {name} kicked by {by} {}{why}", stamp(at, tz))
         }
-        ServerLine::End { list, counts } => match (list.as_str(), counts.as_slice()) {
-            ("held", [replayed, dropped]) => {
+        ServerLine::End(list) => match list {
+            Word::Known(Listing::Held { replayed, dropped }) => {
                 format!("-- {replayed} held lines replayed, {dropped} dropped")
             }
-            ("users" | "kicked" | "help", _) => return None,
-            _ => format!("-- end of {list}"),
+            Word::Known(_) => return None,
+            Word::Unknown(list) => format!("-- end of {list}"),
         },
-        ServerLine::Ctl(ctl) => match ctl {
-            Ctl::Busy => "You are busy: room lines are held until /free.".to_owned(),
-            Ctl::Free => "You are free: replaying held lines.".to_owned(),
-            Ctl::Grant(g) => format!("Your grant is now {g} ({}).", grant_name(g)),
-            Ctl::Kick { by, reason } => match reason {
+        ServerLine::Ctl(Word::Known(ctl)) => match ctl {
+            Control::Busy => "You are busy: room lines are held until /free.".to_owned(),
+            Control::Free => "You are free: replaying held lines.".to_owned(),
+            Control::Grant(g) => format!("Your grant is now {g} ({}).", grant_name(g)),
+            Control::Kick { by, reason } => match reason {
                 Some(r) => format!("You were kicked by {by}: {r}"),
                 None => format!("You were kicked by {by}."),
             },
-            Ctl::Disconnect => "Disconnected.".to_owned(),
-            Ctl::Shutdown => "The server is shutting down.".to_owned(),
-            Ctl::Restart => "The server is restarting; reconnecting...".to_owned(),
-            Ctl::Other(s) => format!("-- control: {s}"),
+            Control::Disconnect => "Disconnected.".to_owned(),
+            Control::Shutdown => "The server is shutting down.".to_owned(),
+            Control::Restart => "The server is restarting; reconnecting...".to_owned(),
+            _ => format!("-- control: {}", raw.trim_start_matches("CTL ")),
         },
-        ServerLine::Pong { token } => match token {
+        ServerLine::Ctl(Word::Unknown(s)) => format!("-- control: {s}"),
+        ServerLine::Pong(token) => match token {
             Some(t) => format!("pong {t}"),
             None => "pong".to_owned(),
         },
-        ServerLine::Other(s) => s.clone(),
+        _ => raw.to_owned(),
     })
 }
 
-fn ok_text(what: &str) -> String {
-    let words: Vec<&str> = what.split(' ').collect();
-    match words.as_slice() {
-        ["registered", u] => format!("Registered {u}."),
-        ["login", u] => format!("Logged in as {u}."),
-        ["sent", u] => format!("(sent to {u})"),
-        ["grant", u, g] => format!("{u} now has grant {g} ({}).", grant_name(g)),
-        ["kicked", u] => format!("{u} was kicked."),
-        ["unkicked", u] => format!("{u} is off the kick list."),
-        ["password-changed"] => "Password changed.".to_owned(),
-        _ => format!("ok {what}"),
+fn ok_text(done: Done<'_>) -> String {
+    match done {
+        Done::Registered(u) => format!("Registered {u}."),
+        Done::Login(u) => format!("Logged in as {u}."),
+        Done::Sent(u) => format!("(sent to {u})"),
+        Done::Grant(u, g) => format!("{u} now has grant {g} ({}).", grant_name(g)),
+        Done::Kicked(u) => format!("{u} was kicked."),
+        Done::Unkicked(u) => format!("{u} is off the kick list."),
+        Done::PasswordChanged => "Password changed.".to_owned(),
+        _ => "ok".to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::parse;
     use chrono::FixedOffset;
 
     fn show(line: &str) -> Option<String> {
         // TS is 14:04 UTC: 03:04 PM at +01:00.
-        render(&parse(line), &FixedOffset::east_opt(3600).unwrap())
+        render(line, &FixedOffset::east_opt(3600).unwrap())
     }
 
     // 2023-11-14 14:04:05 UTC
-    const TS: i64 = 1_699_970_645_000;
+    const TS: u64 = 1_699_970_645_000;
 
     #[test]
     fn room_lines_have_twelve_hour_stamps() {
@@ -181,5 +194,13 @@ mod tests {
         assert_eq!(show("PONG x").unwrap(), "pong x");
         assert_eq!(show("INFO hi").unwrap(), "-- hi");
         assert_eq!(show("FUTURE thing").unwrap(), "FUTURE thing");
+        assert_eq!(show("MSG x y").unwrap(), "MSG x y");
+        assert_eq!(
+            show("LEAVE 0 a banned").unwrap(),
+            format!(
+                "{} * a left (banned)",
+                stamp(Millis(0), &FixedOffset::east_opt(3600).unwrap())
+            )
+        );
     }
 }

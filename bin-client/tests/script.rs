@@ -265,6 +265,39 @@ fn restart_reconnects_and_logs_in_again() {
     assert_eq!(c.exit_code(), 0);
 }
 
+/// Regression: the re-login after a restart used the password the client
+/// started with, not the one changed since.
+#[test]
+fn restart_after_a_password_change_logs_in_with_the_new_password() {
+    let s = TestServer::start();
+    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut c = client(s.addr, &["--user", "gina", "--register"], Some(PW));
+    c.wait_out("Welcome, gina!");
+    c.type_line(&format!("/changepassword {PW} a new password"));
+    c.wait_out("Password changed.");
+    root.send("/restart").unwrap();
+    c.wait_out("The server is restarting");
+    drop(root);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c
+        .stdout()
+        .iter()
+        .filter(|l| l.starts_with("Welcome, gina!"))
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{:?} / {:?}",
+            c.stdout(),
+            c.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+}
+
 #[test]
 fn dialog_answers_come_from_stdin_when_it_is_not_a_terminal() {
     let s = TestServer::start();
