@@ -100,6 +100,8 @@ struct Run<'a> {
     gaps: u64,
     retried: u64,
     read_buf: Vec<u8>,
+    /// One message's payload, before the protocol frames it.
+    scratch: Vec<u8>,
 }
 
 const GAP_UNSET: u64 = u64::MAX;
@@ -170,6 +172,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
         gaps: 0,
         retried: 0,
         read_buf: vec![0; 256 * 1024],
+        scratch: Vec::with_capacity(256),
     };
     run.go()
 }
@@ -372,10 +375,13 @@ impl Run<'_> {
                     sent_ns: self.t0.elapsed().as_nanos() as u64,
                 };
                 let client = s.client;
+                self.scratch.clear();
+                payload::encode(stamp, self.args.payload, &mut self.scratch);
                 let c = &mut self.clients[client];
-                c.out.extend_from_slice(self.proto.message_prefix());
-                payload::encode(stamp, self.args.payload, &mut c.out);
-                c.out.extend_from_slice(self.proto.end());
+                if self.proto.message(&self.scratch, &mut c.out).is_err() {
+                    // The payload is ASCII without line breaks; never here.
+                    self.errors += 1;
+                }
                 let s = &mut self.senders[si];
                 s.seq += 1;
                 if let Some(iv) = interval {
@@ -443,13 +449,18 @@ impl Run<'_> {
                     let register = !self.args.login;
                     // Idle IRC clients stay out of the channel (see Proto::login).
                     let join = !self.args.idle;
-                    self.proto.login(
+                    let sent = self.proto.login(
                         &name,
                         &self.args.password,
                         register,
                         join,
                         &mut self.clients[i].out,
                     );
+                    if sent.is_err() {
+                        // A password with a line break cannot be sent.
+                        self.errors += 1;
+                        return self.close(i);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
                 Err(_) => return self.close(i),

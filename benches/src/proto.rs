@@ -1,5 +1,9 @@
-//! The two protocols chat-load speaks: chat/1 (ours) and just enough IRC
-//! for a reference server.
+//! The two protocols chat-load speaks: chat/1 (ours, through chat-core's
+//! typed codec: [`ServerLine`] to read, [`encode_command`] to write) and
+//! just enough IRC for a reference server.
+
+use chat_core::wire::{encode_command, EncodeError, ServerLine};
+use chat_core::Command;
 
 /// Which protocol to speak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,11 +40,22 @@ impl Proto {
     /// with `register`, for chat/1). With `join` false an IRC client stays
     /// out of the channel (idle runs: a 10,000-member channel would measure
     /// NAMES replies, not connections).
-    pub fn login(self, name: &str, password: &str, register: bool, join: bool, out: &mut Vec<u8>) {
+    pub fn login(
+        self,
+        name: &str,
+        password: &str,
+        register: bool,
+        join: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         match self {
             Proto::Chat => {
-                let form = if register { "/register" } else { "/login" };
-                out.extend_from_slice(format!("{form} {name} {password}\n").as_bytes())
+                let cmd = if register {
+                    Command::Register { name, password }
+                } else {
+                    Command::Login { name, password }
+                };
+                encode_command(&cmd, out)?;
             }
             Proto::Irc => {
                 out.extend_from_slice(
@@ -51,41 +66,39 @@ impl Proto {
                 }
             }
         }
+        Ok(())
     }
 
-    /// The start of a room message line (the payload follows, then the
-    /// line ending from [`Proto::end`]).
-    pub fn message_prefix(self) -> &'static [u8] {
+    /// Appends one room message line with `text` (the payload: ASCII, no
+    /// line breaks) to `out`.
+    pub fn message(self, text: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self {
-            Proto::Chat => b"",
-            Proto::Irc => b"PRIVMSG #bench :",
+            Proto::Chat => {
+                let text =
+                    std::str::from_utf8(text).map_err(|_| EncodeError::LineBreak("message"))?;
+                encode_command(&Command::Say(text), out)?;
+            }
+            Proto::Irc => {
+                out.extend_from_slice(b"PRIVMSG #bench :");
+                out.extend_from_slice(text);
+                out.extend_from_slice(b"\r\n");
+            }
         }
-    }
-
-    /// The line ending.
-    pub fn end(self) -> &'static [u8] {
-        match self {
-            Proto::Chat => b"\n",
-            Proto::Irc => b"\r\n",
-        }
+        Ok(())
     }
 
     /// Classifies one server line (without its ending).
     pub fn classify(self, line: &[u8]) -> Seen<'_> {
         match self {
             Proto::Chat => {
-                if let Some(rest) = line.strip_prefix(b"MSG ") {
-                    // MSG <ts> <from> <text>
-                    let mut parts = rest.splitn(3, |&b| b == b' ');
-                    let (_, _, text) = (parts.next(), parts.next(), parts.next());
-                    return text.map_or(Seen::Other, Seen::Message);
-                }
-                if line.starts_with(b"WELCOME ") {
-                    Seen::Ready
-                } else if line.starts_with(b"ERR ") {
-                    Seen::Error
-                } else {
-                    Seen::Other
+                let Ok(line) = std::str::from_utf8(line) else {
+                    return Seen::Other;
+                };
+                match ServerLine::parse(line) {
+                    Ok(ServerLine::Msg { text, .. }) => Seen::Message(text.as_bytes()),
+                    Ok(ServerLine::Welcome { .. }) => Seen::Ready,
+                    Ok(ServerLine::Err { .. }) => Seen::Error,
+                    _ => Seen::Other,
                 }
             }
             Proto::Irc => {
@@ -124,11 +137,16 @@ mod tests {
         assert_eq!(p.classify(b"ERR rate-limited x"), Seen::Error);
         assert_eq!(p.classify(b"JOIN 1 ld2"), Seen::Other);
         let mut out = Vec::new();
-        p.login("ld1", "pw", true, true, &mut out);
+        p.login("ld1", "pw", true, true, &mut out).unwrap();
         assert_eq!(out, b"/register ld1 pw\n");
         out.clear();
-        p.login("ld1", "pw", false, true, &mut out);
+        p.login("ld1", "pw", false, true, &mut out).unwrap();
         assert_eq!(out, b"/login ld1 pw\n");
+        assert!(p.login("a b", "pw", false, true, &mut out).is_err());
+        out.clear();
+        p.message(b"L 1 2 3", &mut out).unwrap();
+        assert_eq!(out, b"L 1 2 3\n");
+        assert_eq!(p.classify(b"MSG x ld1 L"), Seen::Other);
     }
 
     #[test]
@@ -150,7 +168,10 @@ mod tests {
         assert_eq!(p.classify(b"ERROR :Closing connection"), Seen::Error);
         assert_eq!(p.classify(b":srv 001 ld1 :Welcome"), Seen::Registered);
         let mut out = Vec::new();
-        p.login("n", "pw", true, false, &mut out);
+        p.login("n", "pw", true, false, &mut out).unwrap();
         assert_eq!(out, b"NICK n\r\nUSER n 0 * :n\r\n");
+        out.clear();
+        p.message(b"L 1", &mut out).unwrap();
+        assert_eq!(out, b"PRIVMSG #bench :L 1\r\n");
     }
 }
