@@ -76,7 +76,7 @@
 //! ## Layout
 //!
 //! - [`wire`]: protocol v1 text, both directions: [`wire::Framer`] (bytes
-//!   to lines), [`wire::parse`] (client lines to [`Command`]s),
+//!   to lines), [`wire::parse()`] (client lines to [`Command`]s),
 //!   [`wire::render`] ([`reply::Reply`] values to bytes), and for clients
 //!   [`wire::ServerLine`] (server lines to typed values) and
 //!   [`wire::encode_command`] (`Command`s to client lines).

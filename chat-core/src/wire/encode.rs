@@ -1,5 +1,5 @@
 //! [`Command`]s to protocol v1 client lines: the inverse of
-//! [`parse`](crate::wire::parse), for clients and bots.
+//! [`parse`](crate::wire::parse()), for clients and bots.
 
 use crate::Command;
 
@@ -72,7 +72,7 @@ fn line(out: &mut Vec<u8>, parts: &[&str]) {
 }
 
 /// Appends `cmd` as one client line, ending in `\n`, to `out`; the server's
-/// [`parse`](crate::wire::parse) reads it back as the same command. A room
+/// [`parse`](crate::wire::parse()) reads it back as the same command. A room
 /// message starting with `/` is escaped as `//`. Nothing is written on
 /// error.
 ///

@@ -1,6 +1,6 @@
 //! Protocol v1 (chat/1), the text wire format, both directions.
 //!
-//! Server side: [`Framer`] (bytes to lines), [`parse`] (client lines to
+//! Server side: [`Framer`] (bytes to lines), [`parse()`] (client lines to
 //! [`Command`](crate::Command)s), [`render`] ([`Reply`](crate::reply::Reply)
 //! values to bytes). Client side: [`ServerLine::parse`] (server lines to
 //! typed values) and [`encode_command`] (`Command`s to client lines). Every

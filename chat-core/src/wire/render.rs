@@ -32,23 +32,25 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
     if let Some(line) = ServerLine::from_reply(reply) {
         return line.write(out);
     }
-    match reply {
-        Reply::Help { admin } => {
-            for (name, args, about, needs_admin) in HELP {
-                if *needs_admin && !admin {
-                    continue;
-                }
-                let tag = if *needs_admin { " (admin)" } else { "" };
-                let sep = if args.is_empty() { "" } else { " " };
-                let row = format!("{name}{sep}{args} - {about}{tag}");
-                ServerLine::Info(&row).write(out);
-            }
-            ServerLine::Info("any other line is a room message; //text sends /text").write(out);
-            ServerLine::End(Word::Known(Listing::Help)).write(out);
-        }
-        // Every other reply is one line, written above.
-        _ => {}
+    // Every reply but `/help` is one line, written above.
+    if let Reply::Help { admin } = reply {
+        write_help(*admin, out);
     }
+}
+
+/// `/help`: an `INFO` line per command the user may run, then `END help`.
+fn write_help(admin: bool, out: &mut Vec<u8>) {
+    for (name, args, about, needs_admin) in HELP {
+        if *needs_admin && !admin {
+            continue;
+        }
+        let tag = if *needs_admin { " (admin)" } else { "" };
+        let sep = if args.is_empty() { "" } else { " " };
+        let row = format!("{name}{sep}{args} - {about}{tag}");
+        ServerLine::Info(&row).write(out);
+    }
+    ServerLine::Info("any other line is a room message; //text sends /text").write(out);
+    ServerLine::End(Word::Known(Listing::Help)).write(out);
 }
 
 #[cfg(test)]
