@@ -136,14 +136,25 @@ impl Client {
     }
 
     /// After the session saw `CTL restart` and the server closed: connects
-    /// again (retrying for up to `patience`) and waits until logged in
-    /// again, with the current password.
+    /// again and waits until logged in again, with the current password.
+    /// Keeps trying for up to `patience` while the server is away (a
+    /// connection it closes before the login is tried again); a refusal is
+    /// returned at once.
     pub fn reconnect(&mut self, patience: Duration) -> Result<(), ClientError> {
-        self.stream = connect_retrying(self.addr, patience)?;
-        self.set_timeout(self.timeout)?;
-        self.session.on_connected();
-        self.flush()?;
-        self.wait_logged_in()
+        let deadline = Instant::now() + patience;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            self.stream = connect_retrying(self.addr, left)?;
+            self.set_timeout(self.timeout)?;
+            self.session.on_connected();
+            self.flush()?;
+            match self.wait_logged_in() {
+                Err(ClientError::Closed | ClientError::Io(_)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The session, for its state.
