@@ -119,6 +119,7 @@ impl Client {
         loop {
             match self.next_event()?.ok_or(ClientError::Closed)? {
                 Event::LoggedIn { .. } => return Ok(()),
+                Event::CannotLogIn(e) => return Err(ClientError::Encode(e)),
                 Event::LoginRefused(line) => {
                     let (code, text) = line.error().unwrap_or((Word::Unknown(""), ""));
                     let code = match code {

@@ -166,3 +166,18 @@ fn line_breaks_are_never_sent() {
     assert!(s.send(&Command::Say("a\nb")).is_err());
     assert_eq!(sent(&mut s), "");
 }
+
+#[test]
+fn credentials_that_cannot_be_sent_are_reported_not_sent() {
+    let mut s = Session::new(
+        Credentials::new("two words", "a-long-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    assert_eq!(sent(&mut s), "");
+    assert!(matches!(
+        derived(&mut s).as_slice(),
+        [Event::CannotLogIn(_)]
+    ));
+}

@@ -1,6 +1,6 @@
 //! What a client session tells its driver.
 
-use crate::wire::{FrameError, MalformedLine, ServerLine, Word};
+use crate::wire::{EncodeError, FrameError, MalformedLine, ServerLine, Word};
 use crate::{ErrorCode, Grant};
 
 /// One line from the server, kept as text and read as a typed
@@ -72,6 +72,9 @@ pub enum Event {
     /// The session's own login (or re-login) was refused with this `ERR`
     /// line; it does not try again on this connection.
     LoginRefused(Received),
+    /// The credentials cannot be sent as a login line (a name with a space,
+    /// a line break); nothing was sent.
+    CannotLogIn(EncodeError),
     /// The server confirmed a password change; reconnects use the new
     /// password from now on.
     PasswordChanged,

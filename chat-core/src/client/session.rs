@@ -6,7 +6,9 @@ use zeroize::Zeroizing;
 
 use super::event::{Ended, Event, Received};
 use crate::reply::{Control, Done};
-use crate::wire::{encode_command, parse, AskField, EncodeError, Framer, ServerLine, Word};
+use crate::wire::{
+    account_answer, encode_command, parse, AskField, EncodeError, Framer, ServerLine, Word,
+};
 use crate::Command;
 
 /// The longest server line a session accepts by default, ending included
@@ -170,13 +172,10 @@ impl Session {
             } else {
                 Command::Login { name, password }
             };
-            if encode_command(&cmd, &mut self.transmit).is_err() {
-                // A name with a space can never log in; say so as the
-                // server would, without sending it.
+            if let Err(e) = encode_command(&cmd, &mut self.transmit) {
+                // A name with a space can never log in: do not send it.
                 self.phase = Phase::Refused;
-                self.events.push_back(Event::LoginRefused(Received::new(
-                    "ERR bad-name a name is one word without line breaks",
-                )));
+                self.events.push_back(Event::CannotLogIn(e));
             }
         }
     }
@@ -241,8 +240,9 @@ impl Session {
         }
         let Some(creds) = &self.creds else { return };
         let answer = match step {
-            Word::Known(AskField::Account) if self.auth == Auth::Register && !self.relogin => "y",
-            Word::Known(AskField::Account) => "n",
+            Word::Known(AskField::Account) => {
+                account_answer(self.auth == Auth::Register && !self.relogin)
+            }
             Word::Known(AskField::Username) => creds.name.as_str(),
             Word::Known(AskField::Password | AskField::PasswordAgain) => creds.password.as_str(),
             // A step this client does not know: leave it to the user.

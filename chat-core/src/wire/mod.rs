@@ -23,4 +23,4 @@ pub use framer::{FrameError, Framer};
 pub use parse::parse;
 pub use render::{render, render_frame, PROTOCOL};
 pub use server_line::{MalformedLine, ServerLine, Word};
-pub use words::{AskField, WireWord};
+pub use words::{account_answer, AskField, WireWord};

@@ -82,6 +82,16 @@ impl AskField {
     }
 }
 
+/// The answer to `ASK account`: `y` to register a new account, `n` to log
+/// in (the server also takes `yes` and `no`, in any case).
+pub fn account_answer(register: bool) -> &'static str {
+    if register {
+        "y"
+    } else {
+        "n"
+    }
+}
+
 /// The `ASK` field and prompt text of each dialog step.
 pub(crate) fn ask_text(step: AskStep) -> (AskField, &'static str) {
     match step {
