@@ -4,7 +4,8 @@
 //! `cargo run -p examples --example time-bot -- [ADDR] [NAME]`
 //! and type `!time` in the room from a `chat-client`. The password comes
 //! from `BOT_PASSWORD` (default `time-bot-password`); the bot registers on
-//! first use and logs in afterwards.
+//! first use and logs in afterwards, and again (with the current password)
+//! after the server restarts.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -181,3 +181,23 @@ fn credentials_that_cannot_be_sent_are_reported_not_sent() {
         [Event::CannotLogIn(_)]
     ));
 }
+
+/// Regression: a re-login in the dialog form sent `/login` and then also
+/// answered the new connection's `ASK account`, which the server took as a
+/// room message once logged in.
+#[test]
+fn a_relogin_after_a_dialog_login_is_one_line_only() {
+    let mut s = Session::new(
+        Credentials::new("fay", "a-long-password"),
+        Auth::Register,
+        LoginForm::Dialog,
+    );
+    s.on_connected();
+    s.receive(b"ASK account ?\n");
+    assert_eq!(sent(&mut s), "y\n");
+    s.receive(b"WELCOME fay 1\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    s.receive(b"HELLO chat/1 lab\nASK account Do you want to create a new user? [y/n]\n");
+    assert_eq!(sent(&mut s), "/login fay a-long-password\n");
+}

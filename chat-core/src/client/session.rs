@@ -89,6 +89,9 @@ pub struct Session {
     phase: Phase,
     /// Whether the next login is a re-login (always `/login`).
     relogin: bool,
+    /// Whether this connection's login is the dialog (answer the `ASK`s)
+    /// rather than one line already sent.
+    by_dialog: bool,
     restarting: bool,
     framer: Framer,
     max_line: usize,
@@ -123,6 +126,7 @@ impl Session {
             form,
             phase: Phase::Offline,
             relogin: false,
+            by_dialog: false,
             restarting: false,
             framer: Framer::new(DEFAULT_MAX_LINE),
             max_line: DEFAULT_MAX_LINE,
@@ -164,8 +168,10 @@ impl Session {
         self.phase = Phase::LoggingIn;
         self.restarting = false;
         self.last_ask = None;
+        // A re-login is always one line: the account exists by then.
+        self.by_dialog = self.form == LoginForm::Dialog && !self.relogin;
         let Some(creds) = &self.creds else { return };
-        if self.form == LoginForm::OneLine || self.relogin {
+        if !self.by_dialog {
             let (name, password) = (creds.name.as_str(), creds.password.as_str());
             let cmd = if self.auth == Auth::Register && !self.relogin {
                 Command::Register { name, password }
@@ -235,14 +241,12 @@ impl Session {
 
     fn on_ask(&mut self, step: Word<'_, AskField>) {
         self.last_ask = step.known();
-        if self.phase != Phase::LoggingIn || self.form != LoginForm::Dialog {
+        if self.phase != Phase::LoggingIn || !self.by_dialog {
             return;
         }
         let Some(creds) = &self.creds else { return };
         let answer = match step {
-            Word::Known(AskField::Account) => {
-                account_answer(self.auth == Auth::Register && !self.relogin)
-            }
+            Word::Known(AskField::Account) => account_answer(self.auth == Auth::Register),
             Word::Known(AskField::Username) => creds.name.as_str(),
             Word::Known(AskField::Password | AskField::PasswordAgain) => creds.password.as_str(),
             // A step this client does not know: leave it to the user.
