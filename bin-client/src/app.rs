@@ -179,11 +179,7 @@ impl App {
                 Next::Session(SessionEvent::LoggedIn { .. }) => return Ok(None),
                 Next::Session(SessionEvent::LoginRefused(line)) => {
                     let (code, why) = line.error().unwrap_or((Word::Unknown("?"), ""));
-                    let code = match code {
-                        Word::Known(c) => c.as_str(),
-                        Word::Unknown(c) => c,
-                    };
-                    eprintln!("chat-client: refused ({code}): {why}");
+                    eprintln!("chat-client: refused ({}): {why}", code.as_str());
                     return Ok(Some(Outcome::Refused));
                 }
                 Next::Closed => return Ok(Some(Outcome::Lost)),

@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeZone};
 
 use chat_core::reply::{Control, Done, Listing};
-use chat_core::wire::{ServerLine, WireWord, Word};
+use chat_core::wire::{ServerLine, Word};
 use chat_core::{Grant, Millis};
 
 /// `[03:04 PM]` for a Unix-milliseconds timestamp, in `tz`.
@@ -27,14 +27,6 @@ fn grant_name(g: Grant) -> &'static str {
     }
 }
 
-/// A word as sent: known words by their table, others as they came.
-fn word<T: WireWord>(w: Word<'_, T>) -> &str {
-    match w {
-        Word::Known(v) => v.word(),
-        Word::Unknown(s) => s,
-    }
-}
-
 /// The text to show for a line (`raw` as sent when it does not parse), or
 /// `None` for lines that show nothing.
 pub(crate) fn render<Tz: TimeZone>(raw: &str, tz: &Tz) -> Option<String>
@@ -55,12 +47,12 @@ where
                 grant_name(grant)
             )
         }
-        ServerLine::Err { code, text } => format!("error ({}): {text}", word(code)),
+        ServerLine::Err { code, text } => format!("error ({}): {text}", code.as_str()),
         ServerLine::Msg { at, from, text } => format!("{} {from}: {text}", stamp(at, tz)),
         ServerLine::Pm { at, from, text } => format!("{} (private) {from}: {text}", stamp(at, tz)),
         ServerLine::Join { at, user } => format!("{} * {user} joined", stamp(at, tz)),
         ServerLine::Leave { at, user, reason } => {
-            format!("{} * {user} left ({})", stamp(at, tz), word(reason))
+            format!("{} * {user} left ({})", stamp(at, tz), reason.as_str())
         }
         ServerLine::Info(text) => format!("-- {text}"),
         ServerLine::User {
@@ -68,7 +60,11 @@ where
             grant,
             presence,
         } => {
-            format!("   {name:<20} {:<6} {}", grant_name(grant), word(presence))
+            format!(
+                "   {name:<20} {:<6} {}",
+                grant_name(grant),
+                presence.as_str()
+            )
         }
         ServerLine::Kicked {
             name,

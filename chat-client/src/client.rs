@@ -122,12 +122,8 @@ impl Client {
                 Event::CannotLogIn(e) => return Err(ClientError::Encode(e)),
                 Event::LoginRefused(line) => {
                     let (code, text) = line.error().unwrap_or((Word::Unknown(""), ""));
-                    let code = match code {
-                        Word::Known(c) => c.as_str(),
-                        Word::Unknown(c) => c,
-                    };
                     return Err(ClientError::Refused {
-                        code: code.to_owned(),
+                        code: code.as_str().to_owned(),
                         text: text.to_owned(),
                     });
                 }

@@ -35,7 +35,8 @@ impl<'a, T: WireWord> Word<'a, T> {
         T::from_word(word).map_or(Word::Unknown(word), Word::Known)
     }
 
-    fn as_str(self) -> &'a str {
+    /// The word as on the wire, known or not.
+    pub fn as_str(self) -> &'a str {
         match self {
             Word::Known(v) => v.word(),
             Word::Unknown(w) => w,
