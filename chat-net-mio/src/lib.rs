@@ -26,6 +26,7 @@
 //! # }
 //! ```
 
+mod admin;
 pub mod client;
 mod clock;
 mod config;
