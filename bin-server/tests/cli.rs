@@ -509,3 +509,41 @@ fn a_dropped_server_handle_leaves_no_process() {
         "chat-server {pid} outlived its test handle"
     );
 }
+
+#[test]
+fn a_refused_connection_is_logged_at_warn_with_its_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("one.ron");
+    std::fs::write(
+        &cfg,
+        "(hash: (memory_kib: 8, iterations: 1, parallelism: 1), \
+         limits: (max_connections_per_address: 1, exempt_loopback: false))",
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    let mut child = command(&data, "info", &["--config", cfg.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let (rx, log) = collect(&mut child);
+    let addr: SocketAddr = loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        if let Some(a) = line.split("listening on ").nth(1) {
+            break a.trim().parse().unwrap();
+        }
+    };
+    let mut p = Proc { child, addr, log };
+    let mut first = Client::connect(p.addr).unwrap();
+    first.wait_for("ASK account").unwrap();
+    let mut second = Client::connect(p.addr).unwrap();
+    second.wait_for("ERR ").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !p.log.lock().unwrap().iter().any(|l| l.contains("refused")) {
+        assert!(Instant::now() < deadline, "{:?}", p.log.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let log = p.log.lock().unwrap().join("\n");
+    let line = log.lines().find(|l| l.contains("refused")).unwrap();
+    assert!(line.contains(" WARN ") && line.contains("127.0.0.1"), "{line}");
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}

@@ -20,7 +20,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use chat_core::password::PasswordError;
-use chat_core::{CloseCause, ConnId, Engine, Input, JobId, Output, PersistFailed, PersistId};
+use chat_core::{CloseCause, CloseReason, ConnId, Engine, Input, JobId, Output, PersistFailed, PersistId};
 use log::{debug, info, warn};
 use mio::event::Event;
 use mio::net::TcpListener;
@@ -448,7 +448,15 @@ impl<'a> EventLoop<'a> {
                 Output::Close { conn, reason } => {
                     let id = conn.0 as usize;
                     if let Some(c) = self.conns.get_mut(id) {
-                        debug!("c{id} closing: {reason:?}");
+                        match reason {
+                            CloseReason::Refused => {
+                                warn!("c{id} ({}) refused: over a connection limit", c.peer);
+                            }
+                            CloseReason::RateLimited => {
+                                warn!("c{id} ({}) closed: over a rate limit", c.peer);
+                            }
+                            _ => debug!("c{id} closing: {reason:?}"),
+                        }
                         let deadline = Instant::now() + LINGER;
                         c.closing = Some(deadline);
                         self.lingering.push_back((deadline, id));
