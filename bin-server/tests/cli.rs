@@ -543,7 +543,10 @@ fn a_refused_connection_is_logged_at_warn_with_its_address() {
     }
     let log = p.log.lock().unwrap().join("\n");
     let line = log.lines().find(|l| l.contains("refused")).unwrap();
-    assert!(line.contains(" WARN ") && line.contains("127.0.0.1"), "{line}");
+    assert!(
+        line.contains(" WARN ") && line.contains("127.0.0.1"),
+        "{line}"
+    );
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
 }

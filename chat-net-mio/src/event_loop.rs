@@ -20,7 +20,9 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use chat_core::password::PasswordError;
-use chat_core::{CloseCause, CloseReason, ConnId, Engine, Input, JobId, Output, PersistFailed, PersistId};
+use chat_core::{
+    CloseCause, CloseReason, ConnId, Engine, Input, JobId, Output, PersistFailed, PersistId,
+};
 use log::{debug, info, warn};
 use mio::event::Event;
 use mio::net::TcpListener;
