@@ -93,6 +93,9 @@ pub enum PasswordError {
     /// Hashing failed.
     #[error("hashing failed: {0}")]
     Hash(String),
+    /// The caller refused the work: its queue of password work is full.
+    #[error("the server is busy; try again later")]
+    Busy,
 }
 
 /// The memory argon2 fills, kept between jobs: a worker that owns one

@@ -551,9 +551,7 @@ impl<'a> EventLoop<'a> {
             for (job, _) in refused {
                 self.handle(Input::PasswordDone {
                     job,
-                    answer: Err(PasswordError::Hash(
-                        "the server is busy; try again later".into(),
-                    )),
+                    answer: Err(PasswordError::Busy),
                 });
             }
             self.release_batch();
