@@ -51,8 +51,9 @@ impl Default for ServerConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetConfig {
-    /// Unsent bytes a connection may have queued before it is dropped as
-    /// too slow.
+    /// Bytes a connection may leave unsent after a loop turn's write (what
+    /// the kernel would not take) before it is dropped as too slow. A turn
+    /// may queue more than this for a reader that keeps up.
     pub max_outbound_bytes: usize,
     /// Password worker threads; 0 means one per core.
     pub password_workers: usize,

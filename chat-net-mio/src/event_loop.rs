@@ -284,6 +284,7 @@ impl<'a> EventLoop<'a> {
             let Some(conn) = self.conns.get_mut(id) else {
                 return;
             };
+            let read_closed = conn.read_closed;
             match conn.stream.read(&mut self.read_buf) {
                 Ok(0) => {
                     return self.lost(id);
@@ -308,7 +309,6 @@ impl<'a> EventLoop<'a> {
                     // so the read that would only say EAGAIN is skipped.
                     // Not so once the peer closed: its end of file came in
                     // the same event and raises no new one.
-                    let read_closed = self.conns.get_mut(id).is_some_and(|c| c.read_closed);
                     if n < self.read_buf.len() && !read_closed {
                         return;
                     }
