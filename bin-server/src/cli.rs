@@ -30,6 +30,13 @@ pub(crate) struct Args {
     #[arg(long, value_name = "NAME")]
     pub(crate) admin: Vec<String>,
 
+    /// A file whose first line is the password of every --admin that has no
+    /// account yet (admin names cannot be registered over the network). The
+    /// environment variable CHAT_ADMIN_PASSWORD does the same; the file wins
+    /// if both are given. Never logged.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) admin_password_file: Option<PathBuf>,
+
     /// A RON configuration file (limits, password hashing, runtime
     /// settings); fields not named keep their defaults.
     #[arg(long, value_name = "FILE.ron")]

@@ -12,12 +12,32 @@ use std::time::{Duration, Instant};
 use chat_client::{Client, ClientError};
 
 const PASSWORD: &str = "password-123";
-const CHEAP: &str = "(hash: (memory_kib: 8, iterations: 1, parallelism: 1))";
+/// Cheap hashing, and many connections and registrations from 127.0.0.1.
+const CHEAP: &str =
+    "(hash: (memory_kib: 8, iterations: 1, parallelism: 1), limits: (exempt_loopback: true))";
 
 struct Proc {
     child: Child,
     addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Proc {
+    /// A test that ends (or fails) with its server running leaves no
+    /// process behind.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// An admin password file in `dir`.
+fn admin_password_file(dir: &Path) -> PathBuf {
+    let path = dir.join("admin.pw");
+    std::fs::write(&path, format!("{PASSWORD}\n")).unwrap();
+    path
 }
 
 fn config_file(dir: &Path) -> PathBuf {
@@ -36,6 +56,7 @@ fn command(data: &Path, level: &str, extra: &[&str]) -> Command {
         .arg(level)
         .args(extra)
         .env_remove("CHAT_STORE_KEY")
+        .env_remove("CHAT_ADMIN_PASSWORD")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -70,6 +91,11 @@ fn start(data: &Path, extra: &[&str]) -> Proc {
             .recv_timeout(left)
             .unwrap_or_else(|_| panic!("no 'listening on' line; log: {:?}", log.lock().unwrap()));
         if let Some(addr) = line.split("listening on ").nth(1) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the server exited; log: {:?}",
+                log.lock().unwrap()
+            );
             return Proc {
                 child,
                 addr: addr.trim().parse().unwrap(),
@@ -160,19 +186,27 @@ fn help_documents_every_option() {
 fn sigterm_tells_clients_and_exits_zero() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let mut p = start(&data, &["--admin", "root"]);
+    let pw = admin_password_file(tmp.path());
+    let mut p = start(
+        &data,
+        &[
+            "--admin",
+            "root",
+            "--admin-password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
     let mut alice = Client::register(p.addr, "alice", PASSWORD).unwrap();
-    let mut root = Client::register(p.addr, "root", PASSWORD).unwrap();
+    let mut root = Client::login(p.addr, "root", PASSWORD).unwrap();
     signal(&p.child, "TERM");
     assert_eq!(alice.wait_for("CTL ").unwrap().0, "CTL shutdown");
     assert_eq!(root.wait_for("CTL ").unwrap().0, "CTL shutdown");
     assert!(wait_exit(&mut p.child).success());
     let log = p.log.lock().unwrap().join("\n");
-    let first_info = log
-        .lines()
-        .find(|l| l.contains(" INFO "))
-        .unwrap_or_default();
-    assert!(first_info.contains("listening on 127.0.0.1:"), "{log}");
+    // 'listening on' comes once the store (and its new key) is ready.
+    let key_at = log.find("created a new store key").expect("key line");
+    let listening_at = log.find("listening on 127.0.0.1:").expect("listening line");
+    assert!(key_at < listening_at, "{log}");
     assert!(!log.contains(PASSWORD), "the log holds a password:\n{log}");
     assert!(!log.contains("$argon2"), "the log holds a hash:\n{log}");
     // The key file was created private.
@@ -342,7 +376,27 @@ fn assert_one_line_reason(stderr: &str, needle: &str) {
 fn restart_command_comes_back_on_the_same_port() {
     let tmp = tempfile::tempdir().unwrap();
     let mut p = start(&tmp.path().join("data"), &["--admin", "root"]);
-    let mut root = Client::register(p.addr, "root", PASSWORD).unwrap();
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+    // The operator's password comes from the environment this time.
+    let cfg = config_file(tmp.path());
+    let mut child = command(
+        &tmp.path().join("data"),
+        "debug",
+        &["--admin", "root", "--config", cfg.to_str().unwrap()],
+    )
+    .env("CHAT_ADMIN_PASSWORD", PASSWORD)
+    .spawn()
+    .unwrap();
+    let (rx, log) = collect(&mut child);
+    let addr = loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        if let Some(a) = line.split("listening on ").nth(1) {
+            break a.trim().parse().unwrap();
+        }
+    };
+    let mut p = Proc { child, addr, log };
+    let mut root = Client::login(p.addr, "root", PASSWORD).unwrap();
     root.send("/restart").unwrap();
     assert_eq!(root.wait_for("CTL ").unwrap().0, "CTL restart");
     drop(root);
@@ -358,6 +412,141 @@ fn restart_command_comes_back_on_the_same_port() {
     };
     root.send("/ping").unwrap();
     assert_eq!(root.wait_for("PONG").unwrap().0, "PONG");
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}
+
+#[test]
+fn admin_password_creates_missing_admins_and_is_never_logged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let pw = admin_password_file(tmp.path());
+    let pw = pw.to_str().unwrap();
+    let mut p = start(
+        &data,
+        &[
+            "--admin",
+            "root",
+            "--admin",
+            "ops",
+            "--admin-password-file",
+            pw,
+        ],
+    );
+    let mut root = Client::login(p.addr, "root", PASSWORD).unwrap();
+    root.send("/whoami").unwrap();
+    Client::login(p.addr, "ops", PASSWORD).unwrap();
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+    let log = p.log.lock().unwrap().join("\n");
+    assert!(log.contains("admin account root created"), "{log}");
+    assert!(
+        !log.contains(PASSWORD),
+        "the log holds the password:\n{log}"
+    );
+
+    // An existing admin keeps its password: a new one does not replace it.
+    std::fs::write(tmp.path().join("admin.pw"), "another-password\n").unwrap();
+    let mut p = start(&data, &["--admin", "root", "--admin-password-file", pw]);
+    Client::login(p.addr, "root", PASSWORD).unwrap();
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}
+
+#[test]
+fn a_second_server_on_the_same_data_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut first = start(&data, &[]);
+    let cfg = config_file(tmp.path());
+    let (status, stderr) = run_to_end(&data, &[], &["--config", cfg.to_str().unwrap()]);
+    assert!(!status.success());
+    assert_one_line_reason(&stderr, &data.display().to_string());
+    assert!(stderr.contains("in use by another"), "{stderr}");
+    // The first one is untouched.
+    Client::register(first.addr, "alice", PASSWORD).unwrap();
+    signal(&first.child, "TERM");
+    assert!(wait_exit(&mut first.child).success());
+}
+
+#[test]
+fn a_data_folder_that_is_a_file_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("data");
+    std::fs::write(&file, "not a folder").unwrap();
+    let cfg = config_file(tmp.path());
+    let (status, stderr) = run_to_end(&file, &[], &["--config", cfg.to_str().unwrap()]);
+    assert!(!status.success());
+    assert_one_line_reason(&stderr, "is not a folder");
+    assert!(!stderr.contains("File exists"), "{stderr}");
+    assert!(!stderr.contains("listening on"), "{stderr}");
+}
+
+#[test]
+fn listening_is_logged_only_once_the_store_is_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    store_with_one_user(&data);
+    let file = data.join("users.store");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[10] ^= 0x01;
+    std::fs::write(&file, &bytes).unwrap();
+    let cfg = config_file(tmp.path());
+    let (status, stderr) = run_to_end(&data, &[], &["--config", cfg.to_str().unwrap()]);
+    assert!(!status.success());
+    assert!(!stderr.contains("listening on"), "{stderr}");
+}
+
+#[test]
+fn a_dropped_server_handle_leaves_no_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = start(&tmp.path().join("data"), &[]);
+    let pid = p.child.id();
+    drop(p);
+    // Reaped, not a zombie: the pid is gone from /proc.
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "chat-server {pid} outlived its test handle"
+    );
+}
+
+#[test]
+fn a_refused_connection_is_logged_at_warn_with_its_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("one.ron");
+    std::fs::write(
+        &cfg,
+        "(hash: (memory_kib: 8, iterations: 1, parallelism: 1), \
+         limits: (max_connections_per_address: 1, exempt_loopback: false))",
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    let mut child = command(&data, "info", &["--config", cfg.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let (rx, log) = collect(&mut child);
+    let addr: SocketAddr = loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        if let Some(a) = line.split("listening on ").nth(1) {
+            break a.trim().parse().unwrap();
+        }
+    };
+    let mut p = Proc { child, addr, log };
+    let mut first = Client::connect(p.addr).unwrap();
+    first.wait_for("ASK account").unwrap();
+    let mut second = Client::connect(p.addr).unwrap();
+    second.wait_for("ERR ").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !p.log.lock().unwrap().iter().any(|l| l.contains("refused")) {
+        assert!(Instant::now() < deadline, "{:?}", p.log.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let log = p.log.lock().unwrap().join("\n");
+    let line = log.lines().find(|l| l.contains("refused")).unwrap();
+    assert!(
+        line.contains(" WARN ") && line.contains("127.0.0.1"),
+        "{line}"
+    );
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
 }

@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -52,10 +52,9 @@ impl HashParams {
         }
     }
 
-    fn argon2(&self) -> Result<Argon2<'static>, PasswordError> {
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .map_err(|e| PasswordError::Params(e.to_string()))?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    fn params(&self) -> Result<Params, PasswordError> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| PasswordError::Params(e.to_string()))
     }
 }
 
@@ -94,6 +93,121 @@ pub enum PasswordError {
     /// Hashing failed.
     #[error("hashing failed: {0}")]
     Hash(String),
+    /// The caller refused the work: its queue of password work is full.
+    #[error("the server is busy; try again later")]
+    Busy,
+}
+
+/// The memory argon2 fills, kept between jobs: a worker that owns one
+/// reuses the same blocks (19 MiB with the default parameters) for every
+/// hash instead of allocating and freeing them each time, which the
+/// allocator may never give back to the system.
+#[derive(Default)]
+pub struct Scratch {
+    blocks: Vec<Block>,
+}
+
+impl fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scratch")
+            .field("kib", &self.blocks.len())
+            .finish()
+    }
+}
+
+impl Scratch {
+    /// KiB held (argon2 blocks are 1 KiB each).
+    pub fn kib(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// The first `n` blocks, growing the buffer only if it is too small.
+    fn blocks(&mut self, n: usize) -> &mut [Block] {
+        if self.blocks.len() < n {
+            self.blocks.resize(n, Block::default());
+        }
+        &mut self.blocks[..n]
+    }
+
+    /// Hashes into a PHC string, as argon2's `PasswordHasher` does, but in
+    /// these blocks.
+    fn phc<'a>(
+        &mut self,
+        algorithm: Algorithm,
+        version: Version,
+        params: Params,
+        password: &[u8],
+        salt: Salt<'a>,
+    ) -> Result<PasswordHash<'a>, PasswordError> {
+        let err = |e: &dyn fmt::Display| PasswordError::Hash(e.to_string());
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_buf).map_err(|e| err(&e))?;
+        let out_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let blocks = self.blocks(params.block_count());
+        let argon = Argon2::new(algorithm, version, params.clone());
+        let output = Output::init_with(out_len, |out| {
+            Ok(argon.hash_password_into_with_memory(password, salt_bytes, out, &mut *blocks)?)
+        })
+        .map_err(|e| err(&e))?;
+        Ok(PasswordHash {
+            algorithm: algorithm.ident(),
+            version: Some(version.into()),
+            params: ParamsString::try_from(&params).map_err(|e| err(&e))?,
+            salt: Some(salt),
+            hash: Some(output),
+        })
+    }
+}
+
+/// [`hash`] in the blocks of `scratch`.
+pub fn hash_with(
+    scratch: &mut Scratch,
+    params: &HashParams,
+    password: &Password,
+    salt: &[u8; SALT_LEN],
+) -> Result<String, PasswordError> {
+    let salt = SaltString::encode_b64(salt).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    scratch
+        .phc(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params.params()?,
+            password.expose().as_bytes(),
+            salt.as_salt(),
+        )
+        .map(|h| h.to_string())
+}
+
+/// [`verify`] in the blocks of `scratch`.
+pub fn verify_with(
+    scratch: &mut Scratch,
+    params: &HashParams,
+    password: &Password,
+    phc: Option<&str>,
+) -> Result<bool, PasswordError> {
+    let Some(phc) = phc else {
+        hash_with(scratch, params, password, &[0u8; SALT_LEN])?;
+        return Ok(false);
+    };
+    let parsed = PasswordHash::new(phc).map_err(|_| PasswordError::BadHash)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(PasswordError::BadHash);
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|_| PasswordError::BadHash)?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(|_| PasswordError::BadHash)?,
+        None => Version::default(),
+    };
+    let stored = Params::try_from(&parsed).map_err(|_| PasswordError::BadHash)?;
+    let computed = scratch.phc(
+        algorithm,
+        version,
+        stored,
+        password.expose().as_bytes(),
+        salt,
+    )?;
+    // `Output`'s equality is constant-time.
+    Ok(computed.hash.as_ref() == Some(&expected))
 }
 
 /// Hashes `password` with argon2id into a PHC string, using `salt`.
@@ -111,12 +225,7 @@ pub fn hash(
     password: &Password,
     salt: &[u8; SALT_LEN],
 ) -> Result<String, PasswordError> {
-    let salt = SaltString::encode_b64(salt).map_err(|e| PasswordError::Hash(e.to_string()))?;
-    params
-        .argon2()?
-        .hash_password(password.expose().as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hash(e.to_string()))
+    hash_with(&mut Scratch::default(), params, password, salt)
 }
 
 /// Checks `password` against a PHC string. The cost parameters come from
@@ -130,16 +239,64 @@ pub fn verify(
     password: &Password,
     phc: Option<&str>,
 ) -> Result<bool, PasswordError> {
-    match phc {
-        Some(phc) => {
-            let parsed = PasswordHash::new(phc).map_err(|_| PasswordError::BadHash)?;
-            Ok(Argon2::default()
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_ok())
+    verify_with(&mut Scratch::default(), params, password, phc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::PasswordHasher;
+
+    #[test]
+    fn stock_argon2_hashes_verify_and_ours_match_them() {
+        let params = HashParams {
+            memory_kib: 64,
+            iterations: 2,
+            parallelism: 2,
+        };
+        let pw = Password::new("correct horse");
+        let salt = SaltString::encode_b64(&[9u8; SALT_LEN]).unwrap();
+        let stock = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params.params().unwrap(),
+        )
+        .hash_password(pw.expose().as_bytes(), &salt)
+        .unwrap()
+        .to_string();
+        let mut scratch = Scratch::default();
+        assert_eq!(
+            hash_with(&mut scratch, &params, &pw, &[9u8; SALT_LEN]).unwrap(),
+            stock
+        );
+        assert!(verify_with(&mut scratch, &params, &pw, Some(&stock)).unwrap());
+        let wrong = Password::new("wrong horse");
+        assert!(!verify_with(&mut scratch, &params, &wrong, Some(&stock)).unwrap());
+        assert_eq!(
+            verify_with(&mut scratch, &params, &pw, Some("$argon2id$nonsense")),
+            Err(PasswordError::BadHash)
+        );
+    }
+
+    #[test]
+    fn a_scratch_is_reused_not_reallocated() {
+        let params = HashParams {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let mut scratch = Scratch::default();
+        let pw = Password::new("pw");
+        hash_with(&mut scratch, &params, &pw, &[1; SALT_LEN]).unwrap();
+        let first = scratch.blocks.as_ptr();
+        assert_eq!(scratch.kib(), 256);
+        for i in 0..5u8 {
+            let phc = hash_with(&mut scratch, &params, &pw, &[i; SALT_LEN]).unwrap();
+            assert!(verify_with(&mut scratch, &params, &pw, Some(&phc)).unwrap());
+            // A smaller job uses the front of the same blocks.
+            hash_with(&mut scratch, &HashParams::cheap(), &pw, &[i; SALT_LEN]).unwrap();
         }
-        None => {
-            hash(params, password, &[0u8; SALT_LEN])?;
-            Ok(false)
-        }
+        assert_eq!(scratch.blocks.as_ptr(), first);
+        assert_eq!(scratch.kib(), 256);
     }
 }

@@ -51,8 +51,9 @@ impl Default for ServerConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetConfig {
-    /// Unsent bytes a connection may have queued before it is dropped as
-    /// too slow.
+    /// Bytes a connection may leave unsent after a loop turn's write (what
+    /// the kernel would not take) before it is dropped as too slow. A turn
+    /// may queue more than this for a reader that keeps up.
     pub max_outbound_bytes: usize,
     /// Password worker threads; 0 means one per core.
     pub password_workers: usize,
@@ -61,6 +62,23 @@ pub struct NetConfig {
     /// Bytes read from one connection per loop turn before others get
     /// their turn.
     pub read_budget_bytes: usize,
+    /// Password jobs (logins, registrations, password changes) one address
+    /// may have waiting for a worker; more are refused at once with an
+    /// error. Addresses are served round robin.
+    pub password_queue_per_address: usize,
+    /// Password jobs waiting for a worker in all; more are refused at once.
+    pub password_queue_total: usize,
+    /// Events a [`ServerHandle::subscribe`](crate::ServerHandle::subscribe)
+    /// receiver may hold unread; newer events are dropped for it (and
+    /// counted) until it catches up.
+    pub subscriber_queue: usize,
+    /// Seconds a connection may be silent before TCP keepalive probes
+    /// start, so a dead peer is found on its own; 0 turns keepalive off.
+    pub keepalive_idle_secs: u64,
+    /// Seconds between keepalive probes.
+    pub keepalive_interval_secs: u64,
+    /// Unanswered keepalive probes before the connection counts as dead.
+    pub keepalive_probes: u32,
 }
 
 impl Default for NetConfig {
@@ -70,6 +88,12 @@ impl Default for NetConfig {
             password_workers: 0,
             shutdown_grace_ms: 2_000,
             read_budget_bytes: 256 * 1024,
+            password_queue_per_address: 16,
+            password_queue_total: 1024,
+            subscriber_queue: 1024,
+            keepalive_idle_secs: 60,
+            keepalive_interval_secs: 10,
+            keepalive_probes: 6,
         }
     }
 }

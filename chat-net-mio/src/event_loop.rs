@@ -6,22 +6,31 @@
 //! to the workers, store changes to the persister), joining the turn's
 //! consecutive room broadcasts into one shared frame; then one vectored
 //! write per connection that has something queued.
+//!
+//! A connection is judged too slow by what it leaves unsent after that
+//! write, not by what one turn queued for it. Connections dropped and
+//! password jobs refused while routing are collected and fed to the engine
+//! once per turn, at the end, in a loop that routes and writes until the
+//! engine has nothing more to say ([`EventLoop::settle`]).
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::net::Shutdown;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use chat_core::{ChatEvent, CloseCause, ConnId, Engine, Input, Output, PersistFailed, PersistId};
+use chat_core::password::PasswordError;
+use chat_core::{
+    CloseCause, CloseReason, ConnId, Engine, Input, JobId, Output, PersistFailed, PersistId,
+};
 use log::{debug, info, warn};
 use mio::event::Event;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::clock::Clock;
-use crate::handle::Request;
-use crate::net::{BroadcastBatch, Conn, ConnTable, Flushed};
+use crate::handle::{Request, Subscribers};
+use crate::net::{keepalive, BroadcastBatch, Conn, ConnTable, Flushed};
 use crate::store::{Committed, Persister};
 use crate::workers::{Finished, Workers};
 use crate::ServerConfig;
@@ -47,7 +56,7 @@ pub(crate) struct Shared {
     pub(crate) signals: Option<signal_hook_mio::v1_0::Signals>,
     pub(crate) clock: Clock,
     pub(crate) config: ServerConfig,
-    pub(crate) subscribers: Vec<Sender<ChatEvent>>,
+    pub(crate) subscribers: Subscribers,
 }
 
 /// How a run ended.
@@ -70,6 +79,10 @@ pub(crate) struct EventLoop<'a> {
     batch: BroadcastBatch,
     lingering: VecDeque<(Instant, usize)>,
     more_reads: Vec<usize>,
+    /// Connections dropped this turn that the engine has not heard of yet.
+    closes: Vec<(ConnId, CloseCause)>,
+    /// Password jobs the workers' queue refused this turn.
+    refused: Vec<(JobId, std::net::IpAddr)>,
     accept_paused_until: Option<Instant>,
     stopping: Option<(Exit, Instant)>,
 }
@@ -96,6 +109,8 @@ impl<'a> EventLoop<'a> {
             batch: BroadcastBatch::new(BATCH_MAX_BYTES),
             lingering: VecDeque::new(),
             more_reads: Vec::new(),
+            closes: Vec::new(),
+            refused: Vec::new(),
             accept_paused_until: None,
             stopping: None,
         }
@@ -122,7 +137,7 @@ impl<'a> EventLoop<'a> {
             self.on_wakeups();
             self.read_leftovers();
             self.on_deadlines();
-            self.flush_dirty();
+            self.settle();
             if let Some((_, deadline)) = &self.stopping {
                 if self.conns.len() == 0 || Instant::now() >= *deadline {
                     break;
@@ -173,6 +188,11 @@ impl<'a> EventLoop<'a> {
             SIGNALS => self.on_signals(),
             Token(t) => {
                 let id = t - FIRST_CONN;
+                if event.is_read_closed() || event.is_error() {
+                    if let Some(conn) = self.conns.get_mut(id) {
+                        conn.read_closed = true;
+                    }
+                }
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
                     self.read(id);
                 }
@@ -220,6 +240,9 @@ impl<'a> EventLoop<'a> {
                     if let Err(e) = stream.set_nodelay(true) {
                         debug!("set_nodelay for {peer}: {e}");
                     }
+                    if let Err(e) = keepalive::apply(&stream, &self.shared.config.net) {
+                        debug!("keepalive for {peer}: {e}");
+                    }
                     let id = self.conns.insert(Conn::new(stream, peer));
                     let registered = match self.conns.get_mut(id) {
                         Some(conn) => self.shared.poll.registry().register(
@@ -261,6 +284,7 @@ impl<'a> EventLoop<'a> {
             let Some(conn) = self.conns.get_mut(id) else {
                 return;
             };
+            let read_closed = conn.read_closed;
             match conn.stream.read(&mut self.read_buf) {
                 Ok(0) => {
                     return self.lost(id);
@@ -283,7 +307,9 @@ impl<'a> EventLoop<'a> {
                     // A short read took all the socket had: with
                     // edge-triggered polling, new bytes raise a new event,
                     // so the read that would only say EAGAIN is skipped.
-                    if n < self.read_buf.len() {
+                    // Not so once the peer closed: its end of file came in
+                    // the same event and raises no new one.
+                    if n < self.read_buf.len() && !read_closed {
                         return;
                     }
                     if total >= budget {
@@ -318,16 +344,19 @@ impl<'a> EventLoop<'a> {
 
     /// The peer went away (or its socket failed).
     fn lost(&mut self, id: usize) {
+        self.gone(id, CloseCause::Lost);
+    }
+
+    /// Drops a connection now; the engine hears of it at the end of the
+    /// turn (unless it closed the connection itself).
+    fn gone(&mut self, id: usize, cause: CloseCause) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let engine_knows = conn.closing.is_none();
+        let engine_knows = conn.closing.is_some();
         self.drop_conn(id);
-        if engine_knows {
-            self.handle(Input::Closed {
-                conn: ConnId(id as u64),
-                cause: CloseCause::Lost,
-            });
+        if !engine_knows {
+            self.closes.push((ConnId(id as u64), cause));
         }
     }
 
@@ -351,7 +380,7 @@ impl<'a> EventLoop<'a> {
                 }
                 Request::Announce(text) => self.handle(Input::Announce { text: &text }),
                 Request::Subscribe(tx) => {
-                    self.shared.subscribers.push(tx);
+                    self.shared.subscribers.add(tx);
                     self.engine.set_emit_events(true);
                 }
             }
@@ -360,10 +389,12 @@ impl<'a> EventLoop<'a> {
             self.handle(Input::PasswordDone { job, answer });
         }
         while let Ok(Committed { id, result }) = self.committed.try_recv() {
-            let result = result.map_err(|e| PersistFailed(e.to_string()));
-            if let Err(e) = &result {
+            // The detail names files on the server's disk: the log gets
+            // it, the client a generic text.
+            let result = result.map_err(|e| {
                 warn!("store change {id} failed: {e}");
-            }
+                PersistFailed("the change could not be saved".into())
+            });
             self.handle(Input::Persisted {
                 id: PersistId(id),
                 result,
@@ -390,6 +421,7 @@ impl<'a> EventLoop<'a> {
                 .get_mut(id)
                 .is_some_and(|c| c.closing.is_some_and(|t| t <= now))
             {
+                debug!("c{id} did not take its last lines in time");
                 self.drop_conn(id);
             }
         }
@@ -418,7 +450,15 @@ impl<'a> EventLoop<'a> {
                 Output::Close { conn, reason } => {
                     let id = conn.0 as usize;
                     if let Some(c) = self.conns.get_mut(id) {
-                        debug!("c{id} closing: {reason:?}");
+                        match reason {
+                            CloseReason::Refused => {
+                                warn!("c{id} ({}) refused: over a connection limit", c.peer);
+                            }
+                            CloseReason::RateLimited => {
+                                warn!("c{id} ({}) closed: over a rate limit", c.peer);
+                            }
+                            _ => debug!("c{id} closing: {reason:?}"),
+                        }
                         let deadline = Instant::now() + LINGER;
                         c.closing = Some(deadline);
                         self.lingering.push_back((deadline, id));
@@ -428,12 +468,13 @@ impl<'a> EventLoop<'a> {
                         }
                     }
                 }
-                Output::Password(job) => self.workers.submit(job),
+                Output::Password(job) => {
+                    if let Err(job) = self.workers.submit(job) {
+                        self.refused.push((job.id, job.peer));
+                    }
+                }
                 Output::Persist(req) => self.persister.submit(req.id.0, req.change),
-                Output::Event(event) => self
-                    .shared
-                    .subscribers
-                    .retain(|s| s.send((*event).clone()).is_ok()),
+                Output::Event(event) => self.shared.subscribers.send(&event),
                 Output::Stop { restart } => {
                     let grace = Duration::from_millis(self.shared.config.net.shutdown_grace_ms);
                     let exit = if restart {
@@ -476,8 +517,8 @@ impl<'a> EventLoop<'a> {
         }
     }
 
-    /// Queues a frame for a connection; one over its cap is dropped as too
-    /// slow, and nobody else waits for it.
+    /// Queues a frame for a connection; the cap is enforced after the
+    /// turn's write ([`settle`](EventLoop::settle)).
     fn queue(&mut self, conn: ConnId, frame: chat_core::Frame) {
         let id = conn.0 as usize;
         let Some(c) = self.conns.get_mut(id) else {
@@ -488,34 +529,59 @@ impl<'a> EventLoop<'a> {
             c.dirty = true;
             self.dirty.push(id);
         }
-        let cap = self.shared.config.net.max_outbound_bytes;
-        if c.out.bytes() > cap && c.closing.is_none() {
-            warn!("c{id} ({}) is too slow: over {cap} bytes unsent", c.peer);
-            self.drop_conn(id);
-            let now = self.shared.clock.now();
-            self.engine.handle(
-                now,
-                Input::Closed {
-                    conn,
-                    cause: CloseCause::TooSlow,
-                },
-            );
-        }
     }
 
-    fn flush_dirty(&mut self) {
-        // Fanning out may drop a slow connection, and the engine answers
-        // that (a LEAVE to the room): route until nothing is left.
-        while let Some((to, frame)) = self.batch.take() {
-            self.fan_out(&to, &frame);
-            self.drain_outputs();
-        }
-        for id in std::mem::take(&mut self.dirty) {
-            if let Some(c) = self.conns.get_mut(id) {
-                c.dirty = false;
+    /// Ends a turn: tells the engine of the connections dropped and the
+    /// password jobs refused while routing, fans out the batch, writes to
+    /// every connection with something queued, and drops those that leave
+    /// more than their cap unsent; again until nothing is left, so what the
+    /// engine says about a drop (a LEAVE) goes out in the same turn.
+    fn settle(&mut self) {
+        loop {
+            for (conn, cause) in std::mem::take(&mut self.closes) {
+                self.handle(Input::Closed { conn, cause });
             }
-            self.flush(id);
+            let refused = std::mem::take(&mut self.refused);
+            if let Some((_, peer)) = refused.first() {
+                warn!(
+                    "password work queue full: refused {} job(s), the first from {peer}",
+                    refused.len()
+                );
+            }
+            for (job, _) in refused {
+                self.handle(Input::PasswordDone {
+                    job,
+                    answer: Err(PasswordError::Busy),
+                });
+            }
+            self.release_batch();
+            if self.dirty.is_empty() {
+                if self.closes.is_empty() && self.refused.is_empty() {
+                    break;
+                }
+                continue;
+            }
+            let cap = self.shared.config.net.max_outbound_bytes;
+            for id in std::mem::take(&mut self.dirty) {
+                if let Some(c) = self.conns.get_mut(id) {
+                    c.dirty = false;
+                }
+                self.flush(id);
+                let Some(c) = self.conns.get_mut(id) else {
+                    continue;
+                };
+                if c.out.bytes() > cap && c.closing.is_none() {
+                    warn!(
+                        "c{id} ({}) is too slow: {} bytes unsent, over the cap of {cap}",
+                        c.peer,
+                        c.out.bytes()
+                    );
+                    self.gone(id, CloseCause::TooSlow);
+                }
+            }
         }
+        // The engine knows of every drop now: their slots may be reused.
+        self.conns.recycle();
     }
 
     /// Writes what is queued; a closed connection whose queue is empty

@@ -2,7 +2,8 @@
 //! thread.
 
 use std::net::SocketAddr;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::Arc;
 
 use chat_core::ChatEvent;
@@ -13,7 +14,50 @@ use mio::Waker;
 pub(crate) enum Request {
     Shutdown,
     Announce(String),
-    Subscribe(Sender<ChatEvent>),
+    Subscribe(SyncSender<ChatEvent>),
+}
+
+/// The event loop's side of the subscriptions: bounded channels, and a
+/// count of the events a full one missed.
+#[derive(Debug)]
+pub(crate) struct Subscribers {
+    senders: Vec<SyncSender<ChatEvent>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Subscribers {
+    pub(crate) fn new(dropped: Arc<AtomicU64>) -> Subscribers {
+        Subscribers {
+            senders: Vec::new(),
+            dropped,
+        }
+    }
+
+    pub(crate) fn add(&mut self, tx: SyncSender<ChatEvent>) {
+        self.senders.push(tx);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.senders.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.senders.clear();
+    }
+
+    /// Sends to every subscriber without waiting: a full channel misses
+    /// the event (counted), a dropped receiver is forgotten.
+    pub(crate) fn send(&mut self, event: &ChatEvent) {
+        let dropped = &self.dropped;
+        self.senders.retain(|s| match s.try_send(event.clone()) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                dropped.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        });
+    }
 }
 
 /// A handle on a [`Server`](crate::Server), usable from any thread, before
@@ -43,11 +87,25 @@ pub struct ServerHandle {
     tx: Sender<Request>,
     waker: Arc<Waker>,
     addr: SocketAddr,
+    subscriber_queue: usize,
+    dropped: Arc<AtomicU64>,
 }
 
 impl ServerHandle {
-    pub(crate) fn new(tx: Sender<Request>, waker: Arc<Waker>, addr: SocketAddr) -> ServerHandle {
-        ServerHandle { tx, waker, addr }
+    pub(crate) fn new(
+        tx: Sender<Request>,
+        waker: Arc<Waker>,
+        addr: SocketAddr,
+        subscriber_queue: usize,
+        dropped: Arc<AtomicU64>,
+    ) -> ServerHandle {
+        ServerHandle {
+            tx,
+            waker,
+            addr,
+            subscriber_queue,
+            dropped,
+        }
     }
 
     fn request(&self, r: Request) {
@@ -76,9 +134,21 @@ impl ServerHandle {
     /// Observes chat events (joins, leaves, room and private messages,
     /// announcements) from now on. The receiver ends when the server stops;
     /// dropping it unsubscribes.
+    ///
+    /// The channel holds at most
+    /// [`NetConfig::subscriber_queue`](crate::NetConfig::subscriber_queue)
+    /// unread events: the server never waits for a subscriber, so one that
+    /// falls that far behind misses events, counted by
+    /// [`dropped_events`](ServerHandle::dropped_events).
     pub fn subscribe(&self) -> Receiver<ChatEvent> {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(self.subscriber_queue.max(1));
         self.request(Request::Subscribe(tx));
         rx
+    }
+
+    /// Events that subscribers missed because their channel was full, over
+    /// all subscribers since the server was built.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 }

@@ -26,6 +26,7 @@
 //! # }
 //! ```
 
+mod admin;
 mod clock;
 mod config;
 mod event_loop;

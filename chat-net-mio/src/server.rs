@@ -2,10 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use chat_core::password::HashParams;
+use chat_core::password::{HashParams, Password};
 use chat_core::Engine;
 use log::{info, warn};
 use mio::net::TcpListener;
@@ -13,9 +14,9 @@ use mio::{Interest, Poll, Waker};
 
 use crate::clock::Clock;
 use crate::event_loop::{EventLoop, Exit, Shared, LISTENER, SIGNALS, WAKER};
-use crate::handle::ServerHandle;
-use crate::store::{KeySource, Persister, Store, StoreError};
-use crate::workers::Workers;
+use crate::handle::{ServerHandle, Subscribers};
+use crate::store::{DirLock, KeySource, Persister, Store, StoreError};
+use crate::workers::{PoolLimits, Workers};
 use crate::ServerConfig;
 
 /// The default address: loopback, port 9797.
@@ -41,6 +42,9 @@ pub enum ServerError {
     /// The store could not be opened or flushed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The admin password cannot be used (never shows the password).
+    #[error("admin password: {0}")]
+    AdminPassword(String),
     /// The event loop or a thread failed.
     #[error("server I/O failed: {0}")]
     Io(#[from] std::io::Error),
@@ -56,6 +60,7 @@ pub struct ServerBuilder {
     config: ServerConfig,
     key: Option<KeySource>,
     signals: bool,
+    admin_password: Option<Password>,
 }
 
 impl Default for ServerBuilder {
@@ -66,6 +71,7 @@ impl Default for ServerBuilder {
             config: ServerConfig::default(),
             key: None,
             signals: false,
+            admin_password: None,
         }
     }
 }
@@ -108,7 +114,18 @@ impl ServerBuilder {
         self
     }
 
-    /// Checks the configuration, binds the address, and opens the store.
+    /// The password of every configured admin (`ServerConfig::admins`)
+    /// that has no account yet: at [`build`](ServerBuilder::build), each
+    /// gets an account with it. Admin names cannot be registered over the
+    /// network, so this is how an admin account comes to exist. Accounts
+    /// that exist keep their password.
+    pub fn admin_password(mut self, password: Password) -> Self {
+        self.admin_password = Some(password);
+        self
+    }
+
+    /// Checks the configuration, binds the address, locks the data folder,
+    /// opens the store and creates the admin accounts.
     pub fn build(self) -> Result<Server, ServerError> {
         let engine_config = self.config.engine_config();
         engine_config.validate()?;
@@ -118,14 +135,22 @@ impl ServerBuilder {
             source,
         })?;
         let addr = listener.local_addr()?;
-        // First: the kernel queues connections from here on, and tools wait
-        // for this line.
-        info!("listening on {addr}");
+        // One server per data folder: lock it before reading the store.
+        Store::create_dir(&self.data_dir)?;
+        let lock = DirLock::acquire(&self.data_dir)?;
         let key = match self.key {
             Some(k) => k,
             None => KeySource::from_env(&self.data_dir),
         };
-        let store = Store::open(&self.data_dir, key)?;
+        let mut store = Store::open(&self.data_dir, key)?;
+        let created =
+            crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
+        // Only now is the server usable, and tools wait for this line (the
+        // kernel has been queueing connections since the bind).
+        info!("listening on {addr}");
+        for name in created {
+            info!("admin account {name} created with the operator's password");
+        }
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -141,10 +166,18 @@ impl ServerBuilder {
             None
         };
         let (tx, requests) = mpsc::channel();
+        let dropped = Arc::new(AtomicU64::new(0));
         Ok(Server {
-            handle: ServerHandle::new(tx, Arc::clone(&waker), addr),
+            handle: ServerHandle::new(
+                tx,
+                Arc::clone(&waker),
+                addr,
+                self.config.net.subscriber_queue,
+                Arc::clone(&dropped),
+            ),
             waker,
             store,
+            _lock: lock,
             shared: Shared {
                 poll,
                 listener,
@@ -152,7 +185,7 @@ impl ServerBuilder {
                 signals,
                 clock: Clock::new(),
                 config: self.config,
-                subscribers: Vec::new(),
+                subscribers: Subscribers::new(dropped),
             },
         })
     }
@@ -177,6 +210,8 @@ pub struct Server {
     handle: ServerHandle,
     waker: Arc<Waker>,
     store: Store,
+    /// Held until the server is dropped.
+    _lock: DirLock,
     shared: Shared,
 }
 
@@ -211,6 +246,7 @@ impl Server {
             handle,
             waker,
             mut store,
+            _lock,
             mut shared,
         } = self;
         let addr = handle.local_addr();
@@ -218,7 +254,13 @@ impl Server {
             Ok(n) => log::debug!("open-file limit: {n}"),
             Err(e) => warn!("cannot raise the open-file limit: {e}"),
         }
-        let workers_n = shared.config.worker_count();
+        let net = &shared.config.net;
+        let pool = PoolLimits {
+            threads: shared.config.worker_count(),
+            queue_per_address: net.password_queue_per_address,
+            queue_total: net.password_queue_total,
+        };
+        let workers_n = pool.threads;
         loop {
             let snapshot = store.snapshot().clone();
             let engine = Engine::new(shared.config.engine_config(), snapshot)?;
@@ -235,8 +277,7 @@ impl Server {
                 })
             };
             let (done_tx, finished) = mpsc::channel();
-            let workers =
-                Workers::start(workers_n, shared.config.hash, done_tx, Arc::clone(&notify))?;
+            let workers = Workers::start(pool, shared.config.hash, done_tx, Arc::clone(&notify))?;
             let (persister, committed) = Persister::spawn(store, move || notify())?;
             let exit = EventLoop::new(
                 &mut shared,

@@ -12,7 +12,7 @@ use support::{config, expect, TestServer, PASSWORD};
 #[test]
 fn restart_keeps_address_and_data() {
     let s = TestServer::start(config(&["root"]));
-    let mut root = s.register("root");
+    let mut root = s.login("root").unwrap();
     let mut bob = s.register("bob");
     root.send("/changegrant bob 0").unwrap();
     expect(&mut root, "OK grant bob 0");
@@ -30,7 +30,7 @@ fn restart_keeps_address_and_data() {
 #[test]
 fn data_survives_a_full_stop_and_start() {
     let s = TestServer::start(config(&["root"]));
-    let mut root = s.register("root");
+    let mut root = s.login("root").unwrap();
     s.register("carol");
     root.send("/kickuser carol bye").unwrap();
     expect(&mut root, "OK kicked carol");

@@ -119,7 +119,7 @@ fn room_private_busy_free_help_users_ping() {
 #[test]
 fn admin_grants_kicks_and_password_change() {
     let s = TestServer::start(config(&["root"]));
-    let mut root = s.register("root");
+    let mut root = s.login("root").unwrap();
     root.send("/help").unwrap();
     assert_eq!(
         expect(&mut root, "INFO /restart"),

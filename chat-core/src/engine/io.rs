@@ -129,6 +129,8 @@ pub struct PasswordJob {
     pub id: JobId,
     /// What to do.
     pub work: PasswordWork,
+    /// The address of the connection the work is for, so the caller can serve addresses fairly.
+    pub peer: std::net::IpAddr,
 }
 
 /// What a [`PasswordJob`] does.
@@ -160,6 +162,7 @@ impl PasswordJob {
     /// let job = PasswordJob {
     ///     id: JobId(1),
     ///     work: PasswordWork::Verify { password: Password::new("x"), phc: None },
+    ///     peer: std::net::Ipv4Addr::LOCALHOST.into(),
     /// };
     /// let answer = job.run(&HashParams::cheap(), &[1; 16]).unwrap();
     /// assert_eq!(answer, PasswordAnswer::Verified(false));

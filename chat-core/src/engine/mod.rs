@@ -312,9 +312,14 @@ impl Engine {
     fn new_job(&mut self, job: Job, work: PasswordWork) {
         let id = JobId(self.next_job);
         self.next_job += 1;
+        let (Job::Register { conn, .. }
+        | Job::Login { conn, .. }
+        | Job::CheckOldPassword { conn, .. }
+        | Job::HashNewPassword { conn }) = &job;
+        let peer = self.conns.get(&conn.id).map_or([0u8; 4].into(), |c| c.peer);
         self.jobs.insert(id, job);
         self.out
-            .push(Output::Password(Box::new(PasswordJob { id, work })));
+            .push(Output::Password(Box::new(PasswordJob { id, work, peer })));
     }
 
     /// Asks for a durable change; the requester (if any) waits for it.

@@ -2,6 +2,7 @@
 //! one turn's room traffic.
 
 mod batch;
+pub(crate) mod keepalive;
 mod outbound;
 mod table;
 

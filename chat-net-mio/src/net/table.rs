@@ -24,6 +24,9 @@ pub(crate) struct Conn {
     /// Registered for writable events (only while a write is blocked, so
     /// the ACKs of ordinary writes do not wake the loop).
     pub(crate) wants_writable: bool,
+    /// The peer's end of file (or an error) was signalled: read to the end
+    /// rather than stop at a short read.
+    pub(crate) read_closed: bool,
 }
 
 impl Conn {
@@ -36,6 +39,7 @@ impl Conn {
             dirty: false,
             more_to_read: false,
             wants_writable: false,
+            read_closed: false,
         }
     }
 }
@@ -44,6 +48,12 @@ impl Conn {
 pub(crate) struct ConnTable {
     slots: Vec<Option<Conn>>,
     free: Vec<usize>,
+    /// Slots emptied this turn: reused only after [`recycle`], once the
+    /// engine has been told the old connection closed, so it never sees a
+    /// new connection under an id it still knows.
+    ///
+    /// [`recycle`]: ConnTable::recycle
+    released: Vec<usize>,
     len: usize,
 }
 
@@ -68,9 +78,14 @@ impl ConnTable {
 
     pub(crate) fn remove(&mut self, i: usize) -> Option<Conn> {
         let conn = self.slots.get_mut(i).and_then(Option::take)?;
-        self.free.push(i);
+        self.released.push(i);
         self.len -= 1;
         Some(conn)
+    }
+
+    /// Makes the slots emptied since the last call free for reuse.
+    pub(crate) fn recycle(&mut self) {
+        self.free.append(&mut self.released);
     }
 
     pub(crate) fn len(&self) -> usize {

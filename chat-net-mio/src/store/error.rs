@@ -87,6 +87,18 @@ pub enum StoreError {
         /// What was given.
         given: &'static str,
     },
+    /// Another server holds the data folder.
+    #[error("{path}: the data folder is in use by another running server")]
+    Locked {
+        /// The folder.
+        path: String,
+    },
+    /// The data folder's path names something that is not a folder.
+    #[error("{path}: the data folder path exists but is not a folder")]
+    NotAFolder {
+        /// The path.
+        path: String,
+    },
     /// A change cannot apply (for example, to a user who does not exist).
     #[error("change refused: {0}")]
     Change(String),

@@ -29,6 +29,7 @@
 mod error;
 mod file;
 mod key;
+mod lock;
 mod persister;
 mod seal;
 
@@ -41,6 +42,7 @@ use ring::rand::SystemRandom;
 
 pub use error::StoreError;
 pub use key::{KeySource, KEY_ENV, KEY_FILE};
+pub use lock::DirLock;
 pub use persister::{Committed, Persister};
 
 use seal::{Kdf, SealError, SealKey};
@@ -70,13 +72,23 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`.
-    pub fn open(dir: &Path, key: KeySource) -> Result<Store, StoreError> {
+    /// Creates the data folder if it is missing (private to the user).
+    pub fn create_dir(dir: &Path) -> Result<(), StoreError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(StoreError::NotAFolder {
+                path: dir.display().to_string(),
+            });
+        }
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|e| StoreError::io(dir, "create the data folder", &e))?;
+            .map_err(|e| StoreError::io(dir, "create the data folder", &e))
+    }
+
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path, key: KeySource) -> Result<Store, StoreError> {
+        Store::create_dir(dir)?;
         let path = dir.join(STORE_FILE);
         let rng = SystemRandom::new();
         let existing = match std::fs::read(&path) {

@@ -1,5 +1,6 @@
 //! Runs a real server on a thread, on 127.0.0.1 with a free port, over a
-//! temporary data folder, with cheap password hashing.
+//! temporary data folder, with cheap password hashing. Configured admins
+//! get [`PASSWORD`] at start: log them in, they cannot register.
 
 #![allow(dead_code)]
 
@@ -8,7 +9,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chat_client::{Client, ClientError};
-use chat_core::password::HashParams;
+use chat_core::password::{HashParams, Password};
+use chat_core::Limits;
 use chat_net_mio::store::KeySource;
 use chat_net_mio::{Server, ServerConfig, ServerError, ServerHandle};
 
@@ -22,10 +24,16 @@ pub struct TestServer {
     thread: Option<JoinHandle<Result<(), ServerError>>>,
 }
 
+/// Cheap hashing, and the per-address limits off for 127.0.0.1 (every
+/// test client comes from there).
 pub fn config(admins: &[&str]) -> ServerConfig {
     ServerConfig {
         admins: admins.iter().map(|a| a.to_string()).collect(),
         hash: HashParams::cheap(),
+        limits: Limits {
+            exempt_loopback: true,
+            ..Limits::default()
+        },
         ..ServerConfig::default()
     }
 }
@@ -42,6 +50,7 @@ impl TestServer {
             .data_dir(dir.path())
             .config(config)
             .store_key(KeySource::Raw(KEY))
+            .admin_password(Password::new(PASSWORD))
             .build()
             .unwrap();
         let addr = server.local_addr();
