@@ -116,6 +116,7 @@ impl ServerConfig {
             admins: self.admins.clone(),
             limits: self.limits.clone(),
             emit_events: false,
+            ..Config::default()
         }
     }
 

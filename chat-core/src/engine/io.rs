@@ -129,6 +129,8 @@ pub struct PasswordJob {
     pub id: JobId,
     /// What to do.
     pub work: PasswordWork,
+    /// The address of the connection the work is for, so the caller can serve addresses fairly.
+    pub peer: std::net::IpAddr,
 }
 
 /// What a [`PasswordJob`] does.
@@ -160,6 +162,7 @@ impl PasswordJob {
     /// let job = PasswordJob {
     ///     id: JobId(1),
     ///     work: PasswordWork::Verify { password: Password::new("x"), phc: None },
+    ///     peer: "192.0.2.1".parse().unwrap(),
     /// };
     /// let answer = job.run(&HashParams::cheap(), &[1; 16]).unwrap();
     /// assert_eq!(answer, PasswordAnswer::Verified(false));
@@ -207,6 +210,8 @@ pub enum CloseReason {
     Shutdown,
     /// The server is restarting.
     Restart,
+    /// The owner logged in on another connection, which took over.
+    TakenOver,
 }
 
 /// Something that happened in the room, for observers (bots, bridges,

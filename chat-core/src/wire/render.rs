@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::reply::{AskStep, Control, Done, Listing, Reply};
+use crate::reply::{AskStep, Control, Done, Listing, Page, Reply};
 use crate::wire::parse::HELP;
 use crate::Frame;
 
@@ -48,6 +48,9 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
         },
         Reply::Welcome { user, grant } => writeln!(out, "WELCOME {user} {grant}"),
         Reply::Err { code, text } => writeln!(out, "ERR {code} {text}"),
+        Reply::Retry { code, text, secs } => {
+            writeln!(out, "ERR {code} {text}; retry in {secs} s")
+        }
         Reply::Msg { at, from, text } => writeln!(out, "MSG {at} {from} {text}"),
         Reply::Pm { at, from, text } => writeln!(out, "PM {at} {from} {text}"),
         Reply::Join { at, user } => writeln!(out, "JOIN {at} {user}"),
@@ -88,6 +91,8 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
             Listing::Users => writeln!(out, "END users"),
             Listing::Kicked => writeln!(out, "END kicked"),
             Listing::Help => writeln!(out, "END help"),
+            Listing::UsersPage(page) => write_page(out, "users", page),
+            Listing::KickedPage(page) => write_page(out, "kicked", page),
             Listing::Held { replayed, dropped } => {
                 writeln!(out, "END held {replayed} {dropped}")
             }
@@ -104,9 +109,18 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
             Control::Disconnect => writeln!(out, "CTL disconnect"),
             Control::Shutdown => writeln!(out, "CTL shutdown"),
             Control::Restart => writeln!(out, "CTL restart"),
+            Control::Takeover => writeln!(out, "CTL takeover"),
         },
         Reply::Pong(None) => writeln!(out, "PONG"),
         Reply::Pong(Some(token)) => writeln!(out, "PONG {token}"),
+    }
+}
+
+fn write_page(out: &mut Vec<u8>, list: &str, page: &Page) -> std::io::Result<()> {
+    let Page { shown, total, next } = page;
+    match next {
+        Some(next) => writeln!(out, "END {list} {shown} {total} {next}"),
+        None => writeln!(out, "END {list} {shown} {total}"),
     }
 }
 
@@ -118,6 +132,12 @@ fn ask_text(step: AskStep) -> (&'static str, &'static str) {
         AskStep::RegisterPasswordAgain => ("password-again", "(3/3) Write your password again:"),
         AskStep::LoginName => ("username", "(1/2) Write your user name:"),
         AskStep::LoginPassword => ("password", "(2/2) Write your password:"),
+        AskStep::OldPassword => ("old-password", "(1/3) Write your current password:"),
+        AskStep::NewPassword => ("new-password", "(2/3) Write your new password:"),
+        AskStep::NewPasswordAgain => (
+            "new-password-again",
+            "(3/3) Write your new password again:",
+        ),
     }
 }
 
@@ -219,6 +239,32 @@ mod tests {
         );
         assert_eq!(text(Reply::Pong(Some("t"))), "PONG t\n");
         assert_eq!(text(Reply::Pong(None)), "PONG\n");
+        assert_eq!(
+            text(Reply::Retry {
+                code: ErrorCode::RateLimited,
+                text: "too many logins",
+                secs: 7
+            }),
+            "ERR rate-limited too many logins; retry in 7 s\n"
+        );
+        let page = |next| Page {
+            shown: 2,
+            total: 5,
+            next,
+        };
+        assert_eq!(
+            text(Reply::End(Listing::UsersPage(page(Some(2))))),
+            "END users 2 5 2\n"
+        );
+        assert_eq!(
+            text(Reply::End(Listing::KickedPage(page(None)))),
+            "END kicked 2 5\n"
+        );
+        assert_eq!(text(Reply::Ctl(Control::Takeover)), "CTL takeover\n");
+        assert_eq!(
+            text(Reply::Ask(AskStep::NewPasswordAgain)),
+            "ASK new-password-again (3/3) Write your new password again:\n"
+        );
     }
 
     #[test]
