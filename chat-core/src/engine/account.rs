@@ -141,7 +141,11 @@ impl Engine {
             }
             Err(e) => {
                 log::warn!("password check failed: {e}");
-                self.password_change_failed(conn, ErrorCode::ServerError, "could not check the password");
+                self.password_change_failed(
+                    conn,
+                    ErrorCode::ServerError,
+                    "could not check the password",
+                );
             }
         }
     }

@@ -4,9 +4,9 @@
 use crate::reply::{Control, Done, LeaveReason, Listing, Reply};
 use crate::{ConnId, ErrorCode, Grant, KickEntry, NameKey, StoreChange, UserName};
 
+use super::chat::page_of;
 use super::connection::Connection;
 use super::directory::PendingKind;
-use super::chat::page_of;
 use super::io::CloseReason;
 use super::text::has_unsafe_char;
 use super::{ConnRef, Engine};

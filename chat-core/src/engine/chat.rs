@@ -15,10 +15,7 @@ use super::Engine;
 
 impl Engine {
     pub(super) fn on_session_line(&mut self, id: ConnId, line: &str) {
-        if self
-            .session(id)
-            .is_some_and(|s| s.change.is_some())
-        {
+        if self.session(id).is_some_and(|s| s.change.is_some()) {
             return self.on_change_answer(id, line);
         }
         let cmd = match parse(line) {

@@ -83,7 +83,11 @@ impl Engine {
                 ),
                 Err((code, text)) => {
                     self.refuse(id, code, &text);
-                    self.ask(id, Step::RegisterPassword { name }, AskStep::RegisterPassword);
+                    self.ask(
+                        id,
+                        Step::RegisterPassword { name },
+                        AskStep::RegisterPassword,
+                    );
                 }
             },
             Step::RegisterPasswordAgain { name, password } => {
@@ -92,7 +96,11 @@ impl Engine {
                 } else {
                     // Either may be the typo: ask for both again.
                     self.refuse(id, ErrorCode::PasswordMismatch, "the passwords differ");
-                    self.ask(id, Step::RegisterPassword { name }, AskStep::RegisterPassword);
+                    self.ask(
+                        id,
+                        Step::RegisterPassword { name },
+                        AskStep::RegisterPassword,
+                    );
                 }
             }
             Step::LoginName => match UserName::parse(line.trim()) {

@@ -9,9 +9,9 @@ use crate::{ConnId, ErrorCode, Frame, UserName};
 
 use super::connection::{Connection, Flood, Phase, Session};
 use super::held::HeldLines;
-use super::text::has_unsafe_char;
 use super::io::{ChatEvent, CloseReason, Output};
 use super::room::Room;
+use super::text::has_unsafe_char;
 use super::timers::TimerKind;
 use super::{Engine, LOBBY};
 

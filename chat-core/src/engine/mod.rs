@@ -31,8 +31,8 @@ use crate::password::Password;
 use crate::reply::{LeaveReason, Presence, Reply};
 use crate::wire::render_frame;
 use crate::{
-    Command, ConnId, ErrorCode, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange, StoreSnapshot,
-    UserName,
+    Command, ConnId, ErrorCode, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange,
+    StoreSnapshot, UserName,
 };
 
 use connection::{ConnRef, Connection, Line, Phase, QueuedLine};

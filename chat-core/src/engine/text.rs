@@ -47,8 +47,18 @@ mod tests {
     #[test]
     fn refuses_spoofing_characters_and_keeps_plain_text() {
         for c in [
-            '\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}', '\u{200F}', '\u{2028}', '\u{2029}',
-            '\u{FEFF}', '\u{061C}', '\u{1b}', '\u{7f}', '\u{E0041}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{200F}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{FEFF}',
+            '\u{061C}',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{E0041}',
         ] {
             assert!(has_unsafe_char(&format!("a{c}b")), "{:X}", c as u32);
         }

@@ -286,15 +286,24 @@ mod tests {
         }
         let fresh = ip("198.51.100.1");
         assert_eq!(
-            t.check(&alice, fresh, true, Millis(0)).unwrap_err().retry_secs(),
+            t.check(&alice, fresh, true, Millis(0))
+                .unwrap_err()
+                .retry_secs(),
             60
         );
         assert!(t.check(&alice, fresh, true, Millis(60_000)).is_ok());
         for i in 0..10 {
-            t.record_attempt(alice.clone(), ip(&format!("192.0.2.{i}")), true, Millis(60_000));
+            t.record_attempt(
+                alice.clone(),
+                ip(&format!("192.0.2.{i}")),
+                true,
+                Millis(60_000),
+            );
         }
         assert_eq!(
-            t.check(&alice, fresh, true, Millis(60_000)).unwrap_err().retry_secs(),
+            t.check(&alice, fresh, true, Millis(60_000))
+                .unwrap_err()
+                .retry_secs(),
             120
         );
     }
@@ -320,7 +329,12 @@ mod tests {
     fn tables_are_bounded() {
         let mut t = LoginThrottle::new(limits(), 1);
         for i in 0..100 {
-            t.record_attempt(NameKey::of(&format!("u{i}")), ip("192.0.2.1"), false, Millis(i));
+            t.record_attempt(
+                NameKey::of(&format!("u{i}")),
+                ip("192.0.2.1"),
+                false,
+                Millis(i),
+            );
         }
         assert!(t.table_len() <= 12);
     }

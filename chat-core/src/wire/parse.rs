@@ -21,7 +21,12 @@ pub const HELP: &[(&str, &str, &str, bool)] = &[
     ),
     ("/busy", "", "hold room lines until /free", false),
     ("/free", "", "replay held room lines", false),
-    ("/viewkickusers", "[page]", "the kick list, a page at a time", false),
+    (
+        "/viewkickusers",
+        "[page]",
+        "the kick list, a page at a time",
+        false,
+    ),
     (
         "/changepassword",
         "[<old> <new>]",

@@ -134,10 +134,7 @@ fn ask_text(step: AskStep) -> (&'static str, &'static str) {
         AskStep::LoginPassword => ("password", "(2/2) Write your password:"),
         AskStep::OldPassword => ("old-password", "(1/3) Write your current password:"),
         AskStep::NewPassword => ("new-password", "(2/3) Write your new password:"),
-        AskStep::NewPasswordAgain => (
-            "new-password-again",
-            "(3/3) Write your new password again:",
-        ),
+        AskStep::NewPasswordAgain => ("new-password-again", "(3/3) Write your new password again:"),
     }
 }
 
