@@ -219,9 +219,11 @@ impl Server {
             Err(e) => warn!("cannot raise the open-file limit: {e}"),
         }
         let workers_n = shared.config.worker_count();
+        let mut carried = chat_core::CarryOver::default();
         loop {
             let snapshot = store.snapshot().clone();
-            let engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            let mut engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            engine.resume_from(std::mem::take(&mut carried));
             info!(
                 "{} users, {} kicked; {} password workers",
                 engine.user_count(),
@@ -252,7 +254,8 @@ impl Server {
             store = persister.shutdown()?;
             match exit? {
                 Exit::Stopped => break,
-                Exit::Restart => {
+                Exit::Restart(next) => {
+                    carried = next;
                     shared.poll.registry().register(
                         &mut shared.listener,
                         LISTENER,
