@@ -8,8 +8,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chat_core::password::HashParams;
+use chat_core::password::Password;
+use chat_core::{Grant, Millis, StoreChange, UserName, UserRecord};
 use chat_net_mio::client::{Client, ClientError};
-use chat_net_mio::store::KeySource;
+use chat_net_mio::store::{KeySource, Store};
 use chat_net_mio::{Server, ServerConfig, ServerError, ServerHandle};
 
 pub const PASSWORD: &str = "password-123";
@@ -19,14 +21,52 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
     pub dir: tempfile::TempDir,
+    admins: Vec<String>,
     thread: Option<JoinHandle<Result<(), ServerError>>>,
 }
 
+/// Cheap hashing, and every test client comes from 127.0.0.1: loopback is
+/// exempt from the per-address limits and the command budget is off here
+/// (each has its own tests).
 pub fn config(admins: &[&str]) -> ServerConfig {
-    ServerConfig {
+    let mut config = ServerConfig {
         admins: admins.iter().map(|a| a.to_string()).collect(),
         hash: HashParams::cheap(),
         ..ServerConfig::default()
+    };
+    config.limits.exempt_loopback = true;
+    config.limits.command_units_per_second = 0;
+    config
+}
+
+/// Creates the configured admins that have no account yet, with
+/// [`PASSWORD`], as the operator does (the network cannot register them).
+fn create_admins(dir: &std::path::Path, config: &ServerConfig) {
+    let mut store = Store::open(dir, KeySource::Raw(KEY)).unwrap();
+    let phc = chat_core::password::hash(&HashParams::cheap(), &Password::new(PASSWORD), &[5; 16])
+        .unwrap();
+    let changes: Vec<StoreChange> = config
+        .admins
+        .iter()
+        .map(|a| UserName::parse(a).unwrap())
+        .filter(|n| {
+            !store
+                .snapshot()
+                .users
+                .iter()
+                .any(|u| u.name.key() == n.key())
+        })
+        .map(|name| {
+            StoreChange::AddUser(UserRecord {
+                name,
+                phc: phc.clone(),
+                grant: Grant::Admin,
+                created: Millis(1),
+            })
+        })
+        .collect();
+    if !changes.is_empty() {
+        assert!(store.commit(&changes).iter().all(Result::is_ok));
     }
 }
 
@@ -37,6 +77,8 @@ impl TestServer {
     }
 
     pub fn start_in(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
+        create_admins(dir.path(), &config);
+        let admins = config.admins.clone();
         let server = Server::builder()
             .bind("127.0.0.1:0".parse().unwrap())
             .data_dir(dir.path())
@@ -51,6 +93,7 @@ impl TestServer {
             addr,
             handle,
             dir,
+            admins,
             thread: Some(thread),
         }
     }
@@ -67,7 +110,11 @@ impl TestServer {
         self.thread.take().map_or(Ok(()), |t| t.join().unwrap())
     }
 
+    /// Registers `name`, or logs in a configured admin (created at start).
     pub fn register(&self, name: &str) -> Client {
+        if self.admins.iter().any(|a| a == name) {
+            return self.login(name).unwrap();
+        }
         Client::register(self.addr, name, PASSWORD).unwrap()
     }
 
