@@ -8,8 +8,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chat_core::password::HashParams;
+use chat_core::password::Password;
+use chat_core::{Grant, Millis, StoreChange, UserName, UserRecord};
 use chat_net_mio::client::Client;
-use chat_net_mio::store::KeySource;
+use chat_net_mio::store::{KeySource, Store};
 use chat_net_mio::{Server, ServerConfig, ServerHandle};
 
 const PW: &str = "password-123";
@@ -24,14 +26,30 @@ struct TestServer {
 impl TestServer {
     fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
+        // The configured admin exists with PW, as the operator sets it.
+        let mut store = Store::open(dir.path(), KeySource::Raw([1; 32])).unwrap();
+        let phc =
+            chat_core::password::hash(&HashParams::cheap(), &Password::new(PW), &[5; 16]).unwrap();
+        let root = StoreChange::AddUser(UserRecord {
+            name: UserName::parse("root").unwrap(),
+            phc,
+            grant: Grant::Admin,
+            created: Millis(1),
+        });
+        assert!(store.commit(&[root]).iter().all(Result::is_ok));
+        drop(store);
+        let mut config = ServerConfig {
+            admins: vec!["root".into()],
+            hash: HashParams::cheap(),
+            ..ServerConfig::default()
+        };
+        // Every test client is on loopback.
+        config.limits.exempt_loopback = true;
+        config.limits.command_units_per_second = 0;
         let server = Server::builder()
             .bind("127.0.0.1:0".parse().unwrap())
             .data_dir(dir.path())
-            .config(ServerConfig {
-                admins: vec!["root".into()],
-                hash: HashParams::cheap(),
-                ..ServerConfig::default()
-            })
+            .config(config)
             .store_key(KeySource::Raw([1; 32]))
             .build()
             .unwrap();
@@ -217,7 +235,7 @@ fn a_refused_login_exits_2() {
 #[test]
 fn a_kick_exits_3_with_a_message() {
     let s = TestServer::start();
-    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
     let mut c = client(s.addr, &["--user", "eve", "--register"], Some(PW));
     c.wait_out("Welcome, eve!");
     root.send("/kickuser eve no spam").unwrap();
@@ -231,7 +249,7 @@ fn a_kick_exits_3_with_a_message() {
 #[test]
 fn restart_reconnects_and_logs_in_again() {
     let s = TestServer::start();
-    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
     let mut c = client(s.addr, &["--user", "frank", "--register"], Some(PW));
     c.wait_out("Welcome, frank!");
     root.send("/restart").unwrap();
