@@ -493,6 +493,8 @@ fn busy_survives_a_restart() {
     .unwrap();
     next.engine.resume_from(carried);
     assert_eq!(next.engine.stats().carried_busy, 1);
+    // Not back yet: still carried by the engine after this one.
+    assert_eq!(next.engine.carry_over().busy.len(), 1);
     let lines = next.login("b", "bob", PW);
     assert!(has(&lines, "CTL busy"), "{lines:?}");
     next.register("r", "root");

@@ -441,14 +441,20 @@ impl Engine {
         addr.map_or_else(|| "-".to_owned(), |a| a.to_string())
     }
 
-    /// Accounts busy now.
+    /// Accounts busy now, and those carried over from before a restart
+    /// that have not logged in again (so busy survives several restarts).
     fn busy_names(&self) -> Vec<UserName> {
-        self.lobby
+        let online = self
+            .lobby
             .busy_members()
             .iter()
             .filter_map(|c| self.conns.get(c)?.session())
-            .map(|s| s.name.clone())
-            .collect()
+            .map(|s| s.name.clone());
+        let away = self
+            .carried_busy
+            .iter()
+            .filter_map(|k| UserName::parse(k.as_str()).ok());
+        online.chain(away).collect()
     }
 
     /// Asks for a durable change; the requester (if any) waits for it.
