@@ -6,6 +6,10 @@
 /// bidirectional overrides and isolates, zero-width characters, the byte
 /// order mark, the Arabic letter mark, invisible operators, tags...).
 pub(crate) fn has_unsafe_char(text: &str) -> bool {
+    // Most messages are ASCII: only its control characters can be unsafe.
+    if text.is_ascii() {
+        return text.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f);
+    }
     text.chars()
         .any(|c| (c.is_control() && c != '\t') || is_separator(c) || is_format(c))
 }
@@ -63,5 +67,7 @@ mod tests {
             assert!(has_unsafe_char(&format!("a{c}b")), "{:X}", c as u32);
         }
         assert!(!has_unsafe_char("héllo\tworld ✓ مرحبا 你好 🙂"));
+        assert!(!has_unsafe_char("plain\tascii ~"));
+        assert!(has_unsafe_char("bell\u{7}"));
     }
 }
