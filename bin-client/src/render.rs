@@ -47,7 +47,16 @@ where
                 grant_name(grant)
             )
         }
-        ServerLine::Err { code, text } => format!("error ({}): {text}", code.as_str()),
+        ServerLine::Err {
+            code,
+            text,
+            retry: None,
+        } => format!("error ({}): {text}", code.as_str()),
+        ServerLine::Err {
+            code,
+            text,
+            retry: Some(secs),
+        } => format!("error ({}): {text} (try again in {secs} s)", code.as_str()),
         ServerLine::Msg { at, from, text } => format!("{} {from}: {text}", stamp(at, tz)),
         ServerLine::Pm { at, from, text } => format!("{} (private) {from}: {text}", stamp(at, tz)),
         ServerLine::Join { at, user } => format!("{} * {user} joined", stamp(at, tz)),

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use chat_client::Client;
 use chat_core::password::HashParams;
+use chat_core::password::Password;
 use chat_net_mio::store::KeySource;
 use chat_net_mio::{Server, ServerConfig, ServerHandle};
 
@@ -24,15 +25,21 @@ struct TestServer {
 impl TestServer {
     fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
+        let mut config = ServerConfig {
+            admins: vec!["root".into()],
+            hash: HashParams::cheap(),
+            ..ServerConfig::default()
+        };
+        // Every test client is on loopback.
+        config.limits.exempt_loopback = true;
+        config.limits.command_units_per_second = 0;
         let server = Server::builder()
             .bind("127.0.0.1:0".parse().unwrap())
             .data_dir(dir.path())
-            .config(ServerConfig {
-                admins: vec!["root".into()],
-                hash: HashParams::cheap(),
-                ..ServerConfig::default()
-            })
+            .config(config)
             .store_key(KeySource::Raw([1; 32]))
+            // The configured admin gets PW at start, as the operator sets it.
+            .admin_password(Password::new(PW))
             .build()
             .unwrap();
         let (addr, handle) = (server.local_addr(), server.handle());
@@ -217,7 +224,7 @@ fn a_refused_login_exits_2() {
 #[test]
 fn a_kick_exits_3_with_a_message() {
     let s = TestServer::start();
-    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
     let mut c = client(s.addr, &["--user", "eve", "--register"], Some(PW));
     c.wait_out("Welcome, eve!");
     root.send("/kickuser eve no spam").unwrap();
@@ -231,7 +238,7 @@ fn a_kick_exits_3_with_a_message() {
 #[test]
 fn restart_reconnects_and_logs_in_again() {
     let s = TestServer::start();
-    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
     let mut c = client(s.addr, &["--user", "frank", "--register"], Some(PW));
     c.wait_out("Welcome, frank!");
     root.send("/restart").unwrap();
@@ -270,7 +277,7 @@ fn restart_reconnects_and_logs_in_again() {
 #[test]
 fn restart_after_a_password_change_logs_in_with_the_new_password() {
     let s = TestServer::start();
-    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
     let mut c = client(s.addr, &["--user", "gina", "--register"], Some(PW));
     c.wait_out("Welcome, gina!");
     c.type_line(&format!("/changepassword {PW} a new password"));

@@ -5,7 +5,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chat_client::{Auth, Client, ClientError, Credentials, Event, LoginForm, Session};
-use chat_core::password::HashParams;
+use chat_core::password::{HashParams, Password};
 use chat_core::wire::{ServerLine, Word};
 use chat_core::{Command, ErrorCode, Grant};
 use chat_net_mio::store::KeySource;
@@ -29,9 +29,17 @@ impl TestServer {
             .config(ServerConfig {
                 admins: vec!["root".into()],
                 hash: HashParams::cheap(),
+                limits: chat_core::Limits {
+                    // Every test client is on loopback.
+                    exempt_loopback: true,
+                    ..chat_core::Limits::default()
+                },
                 ..ServerConfig::default()
             })
             .store_key(KeySource::Raw([3; 32]))
+            // The configured admin gets PW at start (the network cannot
+            // register it).
+            .admin_password(Password::new(PW))
             .build()
             .unwrap();
         let (addr, handle) = (server.local_addr(), server.handle());
@@ -84,7 +92,7 @@ fn the_dialog_registers_and_a_refusal_is_typed() {
 #[test]
 fn typed_commands_and_lines_both_ways() {
     let s = TestServer::start();
-    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
     let mut bob = Client::register(s.addr, "bob", PW).unwrap();
     root.send_command(&Command::MessageTo {
         to: "bob",
@@ -116,7 +124,7 @@ fn typed_commands_and_lines_both_ways() {
 #[test]
 fn reconnects_after_a_restart_with_the_changed_password() {
     let s = TestServer::start();
-    let mut root = Client::register(s.addr, "root", PW).unwrap();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
     let mut bot = Client::register(s.addr, "bot", PW).unwrap();
     bot.send_command(&Command::ChangePassword {
         old: PW,

@@ -13,8 +13,11 @@ pub enum Command<'a> {
     Say(&'a str),
     /// `/help`.
     Help,
-    /// `/viewusers`, `/users`.
-    ViewUsers,
+    /// `/viewusers [page]`, `/users [page]`.
+    ViewUsers {
+        /// The page, from 1.
+        page: u64,
+    },
     /// `/messageto <user> <text>`, `/msg`.
     MessageTo {
         /// The recipient as typed.
@@ -45,8 +48,11 @@ pub enum Command<'a> {
         /// The account as typed.
         user: &'a str,
     },
-    /// `/viewkickusers`.
-    ViewKicked,
+    /// `/viewkickusers [page]`.
+    ViewKicked {
+        /// The page, from 1.
+        page: u64,
+    },
     /// `/changepassword <old> <new>`.
     ChangePassword {
         /// The current password.
@@ -54,6 +60,9 @@ pub enum Command<'a> {
         /// The new password (the rest of the line).
         new: &'a str,
     },
+    /// `/changepassword` without arguments: ask for the passwords by
+    /// `ASK` steps, so a client can hide them and they may hold spaces.
+    ChangePasswordDialog,
     /// `/restart`.
     Restart,
     /// `/disconnect`, `/quit`.

@@ -27,7 +27,16 @@ pub struct Config {
     /// observers (bots, bridges, audit logs). Off by default: an event costs
     /// a copy of each message.
     pub emit_events: bool,
+    /// The seed of the engine's hash tables, so a client cannot choose
+    /// keys (names, addresses) that collide. The runtime seeds it from the
+    /// OS at start; tests pass a fixed one. Not read from a config file.
+    #[serde(skip)]
+    pub hash_seed: u64,
 }
+
+/// The default [`Config::hash_seed`]: a fixed constant, so
+/// `Config::default()` stays deterministic.
+pub const DEFAULT_HASH_SEED: u64 = 0x5eed_c4a7_0000_0001;
 
 impl Default for Config {
     fn default() -> Self {
@@ -36,6 +45,7 @@ impl Default for Config {
             admins: Vec::new(),
             limits: Limits::default(),
             emit_events: false,
+            hash_seed: DEFAULT_HASH_SEED,
         }
     }
 }
@@ -53,20 +63,44 @@ pub struct Limits {
     /// Connections from one address.
     pub max_connections_per_address: usize,
     /// Whether loopback addresses are exempt from the per-address limits
-    /// (connections and failed logins), so local tools are not throttled.
+    /// (connections, login attempts, password work and registrations per
+    /// address). Off by default: behind a proxy or TLS terminator on the
+    /// same host every client would share one unlimited address.
     pub exempt_loopback: bool,
-    /// Failed login or registration attempts on one connection before it is
-    /// closed with `ERR rate-limited`.
+    /// Wrong credentials on one connection before it is closed with
+    /// `ERR rate-limited` (dialog typos do not count).
     pub max_failed_attempts: u32,
-    /// Failed logins per account within `throttle_window_ms` before further
-    /// attempts on that account are refused with `ERR rate-limited`.
+    /// Login attempts per (account, address) pair within
+    /// `throttle_window_ms` before further attempts from that address on
+    /// that account are refused with `ERR rate-limited` (an attempt counts
+    /// when it arrives and is forgiven when it succeeds). A stranger's
+    /// guesses from one address never lock the owner out from another.
     pub account_failures_per_window: u32,
-    /// Failed logins per address within `throttle_window_ms`.
+    /// Login attempts per account from all addresses within
+    /// `throttle_window_ms` before the account is locked for a back-off
+    /// that doubles each time the ceiling is hit again (up to
+    /// `account_max_backoff_ms`).
+    pub account_ceiling_per_window: u32,
+    /// The longest back-off of the per-account ceiling.
+    pub account_max_backoff_ms: u64,
+    /// Login attempts per address (all accounts) within `throttle_window_ms`.
     pub address_failures_per_window: u32,
-    /// The window of the failed-login throttles.
+    /// The window of the login throttles.
     pub throttle_window_ms: u64,
-    /// Accounts and addresses the failed-login throttle remembers at most.
+    /// Pairs, accounts and addresses each throttle table remembers at most.
     pub throttle_capacity: usize,
+    /// Registrations from one address within `registration_window_ms`.
+    pub registrations_per_address: u32,
+    /// Registrations from all addresses within `registration_window_ms`.
+    pub registrations_per_window: u32,
+    /// The window of the registration throttles.
+    pub registration_window_ms: u64,
+    /// Password work (hash checks and hashing) in flight for one address;
+    /// more is refused with `ERR rate-limited`.
+    pub max_password_jobs_per_address: usize,
+    /// Password work in flight in all; more is refused with
+    /// `ERR server-busy`.
+    pub max_password_jobs: usize,
     /// Time to log in after connecting.
     pub login_timeout_ms: u64,
     /// A logged-in user silent this long is disconnected; 0 turns it off.
@@ -74,6 +108,28 @@ pub struct Limits {
     /// Lines that may queue on a connection while its previous command
     /// waits for password work or the store.
     pub max_queued_lines: usize,
+    /// The same before login: a connection that has not logged in yet
+    /// cannot pin much memory.
+    pub max_queued_lines_before_login: usize,
+    /// Bytes of room lines held for a busy user; the oldest are dropped
+    /// beyond it (as beyond `max_held_lines`).
+    pub max_held_bytes: usize,
+    /// Rows of one `/viewusers` page.
+    pub users_page_rows: usize,
+    /// Rows of one `/viewkickusers` page (a row can be as long as a line).
+    pub kicked_page_rows: usize,
+    /// The command budget: units a connection earns per second (every line
+    /// costs `command_cost`, a listing `listing_cost`); 0 turns it off.
+    pub command_units_per_second: u32,
+    /// Units a connection may spend at once before the rate applies.
+    pub command_burst: u32,
+    /// What one line costs.
+    pub command_cost: u32,
+    /// What a listing (`/viewusers`, `/viewkickusers`, `/help`) costs.
+    pub listing_cost: u32,
+    /// Lines refused in a row for the budget before the connection is
+    /// closed as abusive.
+    pub max_budget_refusals: u32,
     /// Shortest password, in bytes.
     pub min_password_bytes: usize,
     /// Longest password, in bytes.
@@ -92,15 +148,31 @@ impl Default for Limits {
             max_held_lines: 100,
             max_connections: 16_384,
             max_connections_per_address: 64,
-            exempt_loopback: true,
+            exempt_loopback: false,
             max_failed_attempts: 5,
             account_failures_per_window: 3,
+            account_ceiling_per_window: 100,
+            account_max_backoff_ms: 3_600_000,
             address_failures_per_window: 30,
             throttle_window_ms: 60_000,
             throttle_capacity: 65_536,
+            registrations_per_address: 5,
+            registrations_per_window: 200,
+            registration_window_ms: 600_000,
+            max_password_jobs_per_address: 4,
+            max_password_jobs: 256,
             login_timeout_ms: 60_000,
             idle_timeout_ms: 0,
             max_queued_lines: 32,
+            max_queued_lines_before_login: 4,
+            max_held_bytes: 128 * 1024,
+            users_page_rows: 1000,
+            kicked_page_rows: 50,
+            command_units_per_second: 20,
+            command_burst: 60,
+            command_cost: 1,
+            listing_cost: 10,
+            max_budget_refusals: 100,
             min_password_bytes: 8,
             max_password_bytes: 128,
             messages_per_second: 10,
@@ -141,6 +213,12 @@ impl Config {
         }
         if l.max_connections == 0 || l.max_connections_per_address == 0 {
             return Err(ConfigError::BadLimit("max_connections (at least 1)"));
+        }
+        if l.users_page_rows == 0 || l.kicked_page_rows == 0 {
+            return Err(ConfigError::BadLimit("*_page_rows (at least 1)"));
+        }
+        if l.max_password_jobs == 0 || l.max_password_jobs_per_address == 0 {
+            return Err(ConfigError::BadLimit("max_password_jobs* (at least 1)"));
         }
         if l.max_failed_attempts == 0 {
             return Err(ConfigError::BadLimit("max_failed_attempts (at least 1)"));

@@ -50,6 +50,9 @@ pub enum ErrorCode {
     Timeout,
     /// Extension: the server could not do its part (saving, hashing).
     ServerError,
+    /// Extension: the server has too much password work in flight; try
+    /// again in a moment (nothing was counted against you).
+    ServerBusy,
 }
 
 impl ErrorCode {
@@ -76,11 +79,12 @@ impl ErrorCode {
             ErrorCode::TryAgain => "try-again",
             ErrorCode::Timeout => "timeout",
             ErrorCode::ServerError => "server-error",
+            ErrorCode::ServerBusy => "server-busy",
         }
     }
 
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::UnknownCommand,
         ErrorCode::BadArgument,
         ErrorCode::NotPermitted,
@@ -101,6 +105,7 @@ impl ErrorCode {
         ErrorCode::TryAgain,
         ErrorCode::Timeout,
         ErrorCode::ServerError,
+        ErrorCode::ServerBusy,
     ];
 }
 

@@ -105,10 +105,10 @@ mod time;
 pub mod wire;
 
 pub use command::Command;
-pub use config::{Config, ConfigError, Limits};
+pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
-    ChatEvent, CloseCause, CloseReason, Engine, EngineStats, Input, Output, PasswordAnswer,
-    PasswordJob, PasswordWork, PersistFailed, PersistRequest, Recipients, LOBBY,
+    CarryOver, ChatEvent, CloseCause, CloseReason, Engine, EngineStats, Input, Output,
+    PasswordAnswer, PasswordJob, PasswordWork, PersistFailed, PersistRequest, Recipients, LOBBY,
 };
 pub use error::{ErrorCode, Refusal};
 pub use grant::Grant;

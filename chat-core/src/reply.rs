@@ -18,6 +18,13 @@ pub enum AskStep {
     LoginName,
     /// The password, while logging in.
     LoginPassword,
+    /// Extension: the current password, for `/changepassword` without
+    /// arguments (`ASK old-password`).
+    OldPassword,
+    /// Extension: the new password (`ASK new-password`).
+    NewPassword,
+    /// Extension: the new password again (`ASK new-password-again`).
+    NewPasswordAgain,
 }
 
 /// An `OK` reply.
@@ -56,6 +63,9 @@ pub enum LeaveReason {
     Timeout,
     /// The server shut down.
     Shutdown,
+    /// Extension: the owner logged in again elsewhere and took the account
+    /// over (`takeover`).
+    TakenOver,
 }
 
 impl LeaveReason {
@@ -68,6 +78,7 @@ impl LeaveReason {
             LeaveReason::TooSlow => "too-slow",
             LeaveReason::Timeout => "timeout",
             LeaveReason::Shutdown => "shutdown",
+            LeaveReason::TakenOver => "takeover",
         }
     }
 }
@@ -114,6 +125,9 @@ pub enum Control<'a> {
     Shutdown,
     /// `CTL restart`.
     Restart,
+    /// Extension: `CTL takeover`: the account logged in on another
+    /// connection; this one is closed (a client should not reconnect).
+    Takeover,
 }
 
 /// Which listing an `END` line ends.
@@ -126,6 +140,11 @@ pub enum Listing {
     Kicked,
     /// `END help`.
     Help,
+    /// Extension: `END users <shown> <total> [next-page]`: a page of
+    /// `/viewusers [page]`; `next-page` is there only when more rows remain.
+    UsersPage(Page),
+    /// Extension: `END kicked <shown> <total> [next-page]`, as for users.
+    KickedPage(Page),
     /// `END held <replayed> <dropped>`.
     Held {
         /// Lines replayed.
@@ -133,6 +152,17 @@ pub enum Listing {
         /// Lines dropped because the hold queue was full.
         dropped: u64,
     },
+}
+
+/// The counts of one page of a listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Rows on this page.
+    pub shown: u64,
+    /// Rows in the whole listing.
+    pub total: u64,
+    /// The page to ask for next, if more rows remain.
+    pub next: Option<u64>,
 }
 
 /// One line from the server, as data. Rendering it to bytes is the wire
@@ -162,6 +192,17 @@ pub enum Reply<'a> {
         code: ErrorCode,
         /// Text for people.
         text: &'a str,
+    },
+    /// Extension: `ERR <code> <text>; retry in <n> s`: a refusal for now
+    /// (code `rate-limited` or `server-busy`); the line always ends in
+    /// `retry in <n> s` with `<n>` whole seconds, so a client can parse it.
+    Retry {
+        /// The code.
+        code: ErrorCode,
+        /// Text for people.
+        text: &'a str,
+        /// Seconds to wait before trying again (at least 1).
+        secs: u64,
     },
     /// `MSG <ts> <from> <text>`.
     Msg {

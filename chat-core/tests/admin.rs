@@ -104,7 +104,7 @@ fn kick_disconnects_bars_and_lists() {
     h.send("b", "/viewkickusers");
     let rows = h.take("b");
     assert_eq!(rows[0], format!("KICKED carol root {} too loud", h.now.0));
-    assert_eq!(rows[1], "END kicked");
+    assert_eq!(rows[1], "END kicked 1 1");
     h.send("r", "/unkick carol");
     assert_eq!(h.take("r"), vec!["OK unkicked carol"]);
     h.send("r", "/unkick carol");

@@ -123,7 +123,7 @@ fn busy_holds_room_lines_and_free_replays_them() {
     assert!(lines[3].starts_with("JOIN ") && lines[3].ends_with(" carol"));
     assert_eq!(lines[4], "END held 3 0");
     h.send("b", "/free");
-    assert_eq!(h.take("b"), vec!["CTL free", "END held 0 0"]);
+    assert_eq!(h.take("b"), vec!["ERR bad-argument you are not busy"]);
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn viewusers_lists_everyone_online_sorted() {
     h.send("a", "/viewusers");
     assert_eq!(
         h.take("a"),
-        vec!["USER alice 1 free", "USER bob 1 busy", "END users"]
+        vec!["USER alice 1 free", "USER bob 1 busy", "END users 2 2"]
     );
     h.send("a", "/users");
     assert_eq!(h.take("a").len(), 3);
@@ -257,7 +257,7 @@ fn no_events_unless_enabled() {
 #[test]
 fn queued_lines_are_bounded() {
     let limits = Limits {
-        max_queued_lines: 3,
+        max_queued_lines_before_login: 3,
         ..Limits::default()
     };
     let config = Config {

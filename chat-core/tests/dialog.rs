@@ -94,26 +94,32 @@ fn dialog_answers_that_are_wrong() {
             lines[1].starts_with(&format!("ERR {code} ")),
             "{name}: {lines:?}"
         );
-        assert!(lines[2].starts_with("ASK account"));
+        // A typo asks that step again.
+        assert!(lines[2].starts_with("ASK username"), "{lines:?}");
+        h.send("a", "/quit");
+        h.connect("a");
+        h.take("a");
     }
     h.send("a", "y");
     h.send("a", "bob");
     h.send("a", "short");
-    assert!(h.take("a")[2].starts_with("ERR bad-password "));
+    let lines = h.take("a");
+    assert!(lines[2].starts_with("ERR bad-password "));
+    assert!(lines[3].starts_with("ASK password "), "{lines:?}");
 }
 
 #[test]
-fn five_failures_then_rate_limited_and_closed() {
+fn five_wrong_credentials_then_rate_limited_and_closed() {
     let mut h = Harness::new();
     h.connect("a");
     for i in 0..4 {
-        h.send("a", &format!("/register 9bad{i} {PW}"));
+        h.send("a", &format!("/login user{i} wrong-password"));
         assert!(h.closed("a").is_none());
     }
     h.take("a");
-    h.send("a", &format!("/register 9bad {PW}"));
+    h.send("a", "/login user9 wrong-password");
     let lines = h.take("a");
-    assert!(lines[0].starts_with("ERR bad-name"));
+    assert!(lines[0].starts_with("ERR bad-credentials"));
     assert!(lines[1].starts_with("ERR rate-limited"));
     assert_eq!(h.closed("a"), Some(CloseReason::RateLimited));
 }
@@ -176,11 +182,28 @@ fn quit_during_the_dialog() {
 }
 
 #[test]
-fn already_online_is_refused() {
+fn a_second_login_takes_the_account_over() {
     let mut h = Harness::new();
     h.register("a", "alice");
+    h.register("w", "walter");
+    h.take("w");
+    h.take("a");
     let lines = h.login("b", "alice", PW);
-    assert!(has(&lines, "ERR already-online"), "{lines:?}");
+    assert!(has(&lines, "OK login alice"), "{lines:?}");
+    assert!(has(&lines, "WELCOME alice 1"), "{lines:?}");
+    assert_eq!(h.take("a"), vec!["CTL takeover"]);
+    assert_eq!(h.closed("a"), Some(CloseReason::TakenOver));
+    let seen = h.take("w");
+    assert!(seen[0].ends_with(" alice takeover"), "{seen:?}");
+    assert!(seen[1].starts_with("JOIN ") && seen[1].ends_with(" alice"));
+    assert!(h.engine.is_online("alice"));
+    assert_eq!(h.engine.online_count(), 2);
+    h.send("b", "still me");
+    assert!(h.last("w").ends_with(" alice still me"));
+    // The wrong password takes nothing over.
+    let lines = h.login("c", "alice", "wrong-password");
+    assert!(has(&lines, "ERR bad-credentials"), "{lines:?}");
+    assert!(h.closed("b").is_none());
 }
 
 #[test]
@@ -205,6 +228,7 @@ fn address_throttle_applies_off_loopback_only() {
     let limits = Limits {
         address_failures_per_window: 4,
         account_failures_per_window: 100,
+        exempt_loopback: true,
         ..Limits::default()
     };
     let config = Config {

@@ -57,6 +57,7 @@ fn server_full_and_per_address_limits() {
     let mut h = with_limits(Limits {
         max_connections: 3,
         max_connections_per_address: 1,
+        exempt_loopback: true,
         ..Limits::default()
     });
     let remote = "198.51.100.1".parse().unwrap();

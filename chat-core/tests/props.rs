@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chat_core::{CloseCause, Config, ConnId, Engine, Input, Limits, Millis, StoreSnapshot};
-use harness::{Harness, Persist, PW};
+use harness::{admin_snapshot, Harness, Persist, PW};
 use proptest::prelude::*;
 
 fn small_limits() -> Limits {
@@ -15,6 +15,8 @@ fn small_limits() -> Limits {
         max_line_bytes: 128,
         max_held_lines: 5,
         max_queued_lines: 4,
+        max_queued_lines_before_login: 2,
+        max_held_bytes: 300,
         ..Limits::default()
     }
 }
@@ -48,6 +50,7 @@ proptest! {
             prop_assert!(engine.buffered_bytes(conn) <= bound);
             let (queued, held) = engine.queued_lines(conn);
             prop_assert!(queued <= 4 && held <= 5);
+            prop_assert!(engine.held_bytes(conn) <= 300);
         }
     }
 }
@@ -106,7 +109,8 @@ proptest! {
             limits: small_limits(),
             ..Config::default()
         };
-        let mut h = Harness::with(config, StoreSnapshot::default());
+        // root exists as the operator set it; the network cannot register it.
+        let mut h = Harness::with(config, admin_snapshot(&["root"]));
         let label = |c: usize| format!("c{c}");
         let mut opened = HashSet::new();
         for step in steps {
@@ -158,6 +162,12 @@ proptest! {
             prop_assert_eq!(stats.online, stats.in_room);
             prop_assert!(stats.connections <= 5);
             prop_assert!(stats.timers <= 2 * stats.connections + 1024);
+            // Every table a client can grow is bounded.
+            let cap = Limits::default().throttle_capacity;
+            prop_assert!(stats.throttle_entries <= 3 * cap);
+            prop_assert!(stats.registration_entries <= cap);
+            prop_assert!(stats.password_addresses <= stats.work_in_flight);
+            prop_assert!(stats.carried_busy == 0);
             // The configured admin stays admin once registered.
             if h.engine.user_count() > 0 && h.engine.grant_of("root").is_some() {
                 prop_assert_eq!(h.engine.grant_of("root"), Some(chat_core::Grant::Admin));

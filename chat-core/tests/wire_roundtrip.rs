@@ -3,7 +3,7 @@
 //! the server's `render` of each `Reply` reads back as that reply. Every
 //! client command: `wire::parse(encode_command(c)) == c`.
 
-use chat_core::reply::{AskStep, Control, Done, LeaveReason, Listing, Presence, Reply};
+use chat_core::reply::{AskStep, Control, Done, LeaveReason, Listing, Page, Presence, Reply};
 use chat_core::wire::{encode_command, parse, render, AskField, ServerLine, WireWord, Word};
 use chat_core::{Command, ErrorCode, Grant, Millis};
 use proptest::prelude::*;
@@ -93,10 +93,17 @@ fn done(p: &Parts) -> Done<'_> {
 }
 
 fn listing(p: &Parts) -> Listing {
-    match p.idx % 4 {
+    let page = Page {
+        shown: p.n1,
+        total: p.n2,
+        next: p.some.then_some(p.n1 ^ p.n2),
+    };
+    match p.idx % 6 {
         0 => Listing::Users,
         1 => Listing::Kicked,
         2 => Listing::Help,
+        3 => Listing::UsersPage(page),
+        4 => Listing::KickedPage(page),
         _ => Listing::Held {
             replayed: p.n1,
             dropped: p.n2,
@@ -105,7 +112,8 @@ fn listing(p: &Parts) -> Listing {
 }
 
 fn control(p: &Parts) -> Control<'_> {
-    match p.idx % 7 {
+    match p.idx % 8 {
+        7 => Control::Takeover,
         0 => Control::Busy,
         1 => Control::Free,
         2 => Control::Grant(grant(p)),
@@ -148,6 +156,7 @@ fn server_line(p: &Parts) -> ServerLine<'_> {
         4 => ServerLine::Err {
             code: word::<ErrorCode>(p),
             text,
+            retry: p.some.then_some(p.n2),
         },
         5 => ServerLine::Msg { at, from: w1, text },
         6 => ServerLine::Pm { at, from: w1, text },
@@ -231,10 +240,13 @@ fn command(p: &Parts) -> Command<'_> {
     let (w1, w2, nonempty) = (p.w1.as_str(), p.w2.as_str(), p.nonempty.as_str());
     // A trailing field the server trims: no spaces at its ends.
     let trimmed = p.some.then_some(p.w1.as_str());
-    match p.sel % 16 {
+    match p.sel % 17 {
+        16 => Command::ChangePasswordDialog,
         0 => Command::Say(&p.text),
         1 => Command::Help,
-        2 => Command::ViewUsers,
+        2 => Command::ViewUsers {
+            page: 1 + p.n2 % 1000,
+        },
         3 => Command::MessageTo {
             to: w2,
             text: nonempty,
@@ -250,7 +262,9 @@ fn command(p: &Parts) -> Command<'_> {
             reason: trimmed,
         },
         8 => Command::Unkick { user: w2 },
-        9 => Command::ViewKicked,
+        9 => Command::ViewKicked {
+            page: 1 + p.n1 % 1000,
+        },
         10 => Command::ChangePassword {
             old: w2,
             new: nonempty,

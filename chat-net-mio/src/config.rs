@@ -140,6 +140,9 @@ impl ServerConfig {
             admins: self.admins.clone(),
             limits: self.limits.clone(),
             emit_events: false,
+            // Clients choose the keys of the engine's tables: a seed they
+            // cannot guess keeps them from flooding one bucket.
+            hash_seed: random_seed(),
         }
     }
 
@@ -148,6 +151,19 @@ impl ServerConfig {
         match self.net.password_workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
+        }
+    }
+}
+
+/// A seed from the OS's random source (the engine takes none itself).
+fn random_seed() -> u64 {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 8];
+    match SystemRandom::new().fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => {
+            log::warn!("no OS randomness for the hash seed; using the default");
+            chat_core::DEFAULT_HASH_SEED
         }
     }
 }

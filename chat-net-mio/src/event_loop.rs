@@ -63,7 +63,8 @@ pub(crate) struct Shared {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Exit {
     Stopped,
-    Restart,
+    /// With what the next engine keeps (busy users).
+    Restart(chat_core::CarryOver),
 }
 
 pub(crate) struct EventLoop<'a> {
@@ -478,7 +479,7 @@ impl<'a> EventLoop<'a> {
                 Output::Stop { restart } => {
                     let grace = Duration::from_millis(self.shared.config.net.shutdown_grace_ms);
                     let exit = if restart {
-                        Exit::Restart
+                        Exit::Restart(self.engine.carry_over())
                     } else {
                         Exit::Stopped
                     };

@@ -261,9 +261,11 @@ impl Server {
             queue_total: net.password_queue_total,
         };
         let workers_n = pool.threads;
+        let mut carried = chat_core::CarryOver::default();
         loop {
             let snapshot = store.snapshot().clone();
-            let engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            let mut engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            engine.resume_from(std::mem::take(&mut carried));
             info!(
                 "{} users, {} kicked; {} password workers",
                 engine.user_count(),
@@ -293,7 +295,8 @@ impl Server {
             store = persister.shutdown()?;
             match exit? {
                 Exit::Stopped => break,
-                Exit::Restart => {
+                Exit::Restart(next) => {
+                    carried = next;
                     shared.poll.registry().register(
                         &mut shared.listener,
                         LISTENER,

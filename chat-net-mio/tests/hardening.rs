@@ -8,8 +8,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use chat_core::password::HashParams;
 use chat_client::Client;
+use chat_core::password::HashParams;
 use support::{config, eventually, expect, TestServer, PASSWORD};
 
 /// A raw connection, optionally from another loopback address and with a

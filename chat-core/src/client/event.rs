@@ -30,7 +30,7 @@ impl Received {
     /// The code and text, if this is an `ERR` line.
     pub fn error(&self) -> Option<(Word<'_, ErrorCode>, &str)> {
         match self.line() {
-            Ok(ServerLine::Err { code, text }) => Some((code, text)),
+            Ok(ServerLine::Err { code, text, .. }) => Some((code, text)),
             _ => None,
         }
     }

@@ -1,14 +1,67 @@
 //! `/changepassword`: check the old password, hash the new one, store it.
+//! With arguments on one line, or without them step by step (`ASK
+//! old-password`, `new-password`, `new-password-again`), so a client can
+//! hide what is typed and a password may hold spaces.
 
 use crate::password::{Password, PasswordError};
+use crate::reply::{AskStep, Reply};
 use crate::{ConnId, ErrorCode, StoreChange};
 
-use super::connection::Connection;
+use super::connection::{ChangeStep, Connection};
 use super::directory::PendingKind;
 use super::io::{PasswordAnswer, PasswordWork};
 use super::{ConnRef, Engine, Job};
 
 impl Engine {
+    pub(super) fn start_change_dialog(&mut self, id: ConnId) {
+        self.set_change_step(id, Some(ChangeStep::Old));
+        self.send(id, &Reply::Ask(AskStep::OldPassword));
+    }
+
+    fn set_change_step(&mut self, id: ConnId, step: Option<ChangeStep>) {
+        if let Some(s) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
+            s.change = step;
+        }
+    }
+
+    /// The answer to a step of `/changepassword` without arguments.
+    pub(super) fn on_change_answer(&mut self, id: ConnId, line: &str) {
+        let Some(step) = self
+            .conns
+            .get_mut(&id)
+            .and_then(Connection::session_mut)
+            .and_then(|s| s.change.take())
+        else {
+            return;
+        };
+        match step {
+            ChangeStep::Old => {
+                let old = Password::new(line);
+                self.set_change_step(id, Some(ChangeStep::New { old }));
+                self.send(id, &Reply::Ask(AskStep::NewPassword));
+            }
+            ChangeStep::New { old } => {
+                if let Err((code, text)) = self.check_password(line) {
+                    // A typo: ask this step again.
+                    self.refuse(id, code, &text);
+                    self.set_change_step(id, Some(ChangeStep::New { old }));
+                    return self.send(id, &Reply::Ask(AskStep::NewPassword));
+                }
+                let new = Password::new(line);
+                self.set_change_step(id, Some(ChangeStep::Again { old, new }));
+                self.send(id, &Reply::Ask(AskStep::NewPasswordAgain));
+            }
+            ChangeStep::Again { old, new } => {
+                if new.expose() != line {
+                    self.refuse(id, ErrorCode::PasswordMismatch, "the passwords differ");
+                    self.set_change_step(id, Some(ChangeStep::New { old }));
+                    return self.send(id, &Reply::Ask(AskStep::NewPassword));
+                }
+                self.change_password(id, old.expose(), new.expose());
+            }
+        }
+    }
+
     pub(super) fn change_password(&mut self, id: ConnId, old: &str, new: &str) {
         if let Err((code, text)) = self.check_password(new) {
             return self.refuse(id, code, &text);
@@ -20,21 +73,22 @@ impl Engine {
         let Some(key) = conn.session().map(|s| s.key.clone()) else {
             return;
         };
-        let addr = (!self.is_exempt(peer)).then_some(peer);
-        if self.throttle.is_limited(&key, addr, self.now) {
-            return self.refuse(
-                id,
-                ErrorCode::RateLimited,
-                "too many wrong passwords; try later",
-            );
+        let exempt = self.is_exempt(peer);
+        if let Err(limited) = self.throttle.check(&key, peer, exempt, self.now) {
+            log::warn!("password change of {} from {peer} throttled", key.as_str());
+            return self.refuse_limited(id, "too many wrong passwords", limited);
         }
         if self.directory.pending(&key).is_some() {
             return self.refuse(id, ErrorCode::TryAgain, "a change to you is being saved");
+        }
+        if !self.admit_password_work(id, peer) {
+            return;
         }
         let (Some(conn), Some(record)) = (self.conn_ref(id), self.directory.get(&key)) else {
             return;
         };
         let phc = Some(record.phc.clone());
+        self.throttle.record_attempt(key, peer, exempt, self.now);
         self.set_waiting(id, true);
         self.new_job(
             Job::CheckOldPassword {
@@ -45,6 +99,7 @@ impl Engine {
                 password: Password::new(old),
                 phc,
             },
+            peer,
         );
     }
 
@@ -63,23 +118,35 @@ impl Engine {
         if !self.live(conn) {
             return;
         }
+        let Some(peer) = self.conns.get(&conn.id).map(|c| c.peer) else {
+            return;
+        };
         match answer {
             Ok(PasswordAnswer::Verified(true)) => {
+                if let Some(key) = self.session_key(conn.id) {
+                    let exempt = self.is_exempt(peer);
+                    self.throttle.forgive(&key, peer, exempt);
+                }
                 self.new_job(
                     Job::HashNewPassword { conn },
                     PasswordWork::Hash { password: new },
+                    peer,
                 );
             }
             Ok(_) => {
-                let peer = self.conns.get(&conn.id).map(|c| c.peer);
-                let key = self.session_key(conn.id);
-                if let (Some(peer), Some(key)) = (peer, key) {
-                    let addr = (!self.is_exempt(peer)).then_some(peer);
-                    self.throttle.record_failure(key, addr, self.now);
+                if let Some(key) = self.session_key(conn.id) {
+                    log::warn!("wrong old password for {} from {peer}", key.as_str());
                 }
                 self.password_change_failed(conn, ErrorCode::BadCredentials, "wrong old password");
             }
-            Err(e) => self.password_change_failed(conn, ErrorCode::ServerError, &e.to_string()),
+            Err(e) => {
+                log::warn!("password check failed: {e}");
+                let code = match e {
+                    PasswordError::Busy => ErrorCode::ServerBusy,
+                    _ => ErrorCode::ServerError,
+                };
+                self.password_change_failed(conn, code, "could not check the password");
+            }
         }
     }
 
@@ -97,7 +164,8 @@ impl Engine {
                 return self.password_change_failed(conn, ErrorCode::ServerError, "hashing failed")
             }
             Err(e) => {
-                return self.password_change_failed(conn, ErrorCode::ServerError, &e.to_string())
+                log::warn!("password hashing failed: {e}");
+                return self.password_change_failed(conn, ErrorCode::ServerError, "hashing failed");
             }
         };
         let Some(session) = self.conns.get(&conn.id).and_then(Connection::session) else {

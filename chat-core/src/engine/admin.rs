@@ -4,9 +4,11 @@
 use crate::reply::{Control, Done, LeaveReason, Listing, Reply};
 use crate::{ConnId, ErrorCode, Grant, KickEntry, NameKey, StoreChange, UserName};
 
+use super::chat::page_of;
 use super::connection::Connection;
 use super::directory::PendingKind;
 use super::io::CloseReason;
+use super::text::has_unsafe_char;
 use super::{ConnRef, Engine};
 
 impl Engine {
@@ -96,11 +98,11 @@ impl Engine {
     }
 
     pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<&str>) {
-        if reason.is_some_and(|r| r.chars().any(char::is_control)) {
+        if reason.is_some_and(has_unsafe_char) {
             return self.refuse(
                 id,
                 ErrorCode::BadArgument,
-                "no control characters in a reason",
+                "no control or invisible formatting characters in a reason",
             );
         }
         let Some(by) = self
@@ -164,9 +166,11 @@ impl Engine {
         self.start_change(id, key, PendingKind::Other, StoreChange::Unkick { name });
     }
 
-    pub(super) fn view_kicked(&mut self, id: ConnId) {
-        let mut out = Vec::with_capacity(64 * (self.kicks.len() + 1));
-        for k in self.kicks.sorted() {
+    pub(super) fn view_kicked(&mut self, id: ConnId, page: u64) {
+        let all = self.kicks.sorted();
+        let (range, page) = page_of(all.len(), page, self.config.limits.kicked_page_rows);
+        let mut out = Vec::with_capacity(64 * (range.len() + 1));
+        for k in &all[range] {
             crate::wire::render(
                 &Reply::Kicked {
                     name: k.name.as_str(),
@@ -177,7 +181,7 @@ impl Engine {
                 &mut out,
             );
         }
-        crate::wire::render(&Reply::End(Listing::Kicked), &mut out);
+        crate::wire::render(&Reply::End(Listing::KickedPage(page)), &mut out);
         self.out.send_frame(id, out.into());
     }
 }

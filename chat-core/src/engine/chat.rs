@@ -1,17 +1,23 @@
 //! Commands of a logged-in user: talk, private messages, presence,
 //! listings, ping, quit.
 
-use crate::reply::{Control, Done, Listing, Presence, Reply};
+use std::ops::Range;
+
+use crate::reply::{Control, Done, Listing, Page, Presence, Reply};
 use crate::wire::parse;
 use crate::{Command, ConnId, ErrorCode, NameKey};
 
 use super::connection::{Connection, Session};
 use super::held::HeldLines;
 use super::io::ChatEvent;
+use super::text::has_unsafe_char;
 use super::Engine;
 
 impl Engine {
     pub(super) fn on_session_line(&mut self, id: ConnId, line: &str) {
+        if self.session(id).is_some_and(|s| s.change.is_some()) {
+            return self.on_change_answer(id, line);
+        }
         let cmd = match parse(line) {
             Ok(cmd) => cmd,
             Err(refusal) => return self.refuse(id, refusal.code, &refusal.text),
@@ -28,16 +34,20 @@ impl Engine {
                 let admin = session.grant.is_admin();
                 self.send(id, &Reply::Help { admin });
             }
-            Command::ViewUsers => self.view_users(id),
+            Command::ViewUsers { page } => self.view_users(id, page),
             Command::MessageTo { to, text } => self.message_to(id, to, text),
             Command::Busy => self.busy(id),
             Command::Free => self.free(id),
             Command::ChangeGrant { user, grant } => self.change_grant(id, user, grant),
             Command::Kick { user, reason } => self.kick(id, user, reason),
             Command::Unkick { user } => self.unkick(id, user),
-            Command::ViewKicked => self.view_kicked(id),
+            Command::ViewKicked { page } => self.view_kicked(id, page),
             Command::ChangePassword { old, new } => self.change_password(id, old, new),
-            Command::Restart => self.stop(true),
+            Command::ChangePasswordDialog => self.start_change_dialog(id),
+            Command::Restart => {
+                log::info!("restart requested by {}", session.name);
+                self.stop(true);
+            }
             Command::Quit => self.quit(id),
             Command::Ping { token } => self.send(id, &Reply::Pong(token)),
             Command::Register { .. } | Command::Login { .. } => {
@@ -55,7 +65,7 @@ impl Engine {
             .conns
             .get_mut(&id)
             .and_then(Connection::session_mut)
-            .is_some_and(|s| s.flood.take(now, rate, burst));
+            .is_some_and(|s| s.flood.take(now, rate, burst, 1));
         if !allowed {
             let text = format!("slow down: at most {rate} messages a second; message not sent");
             self.refuse(id, ErrorCode::RateLimited, &text);
@@ -63,7 +73,7 @@ impl Engine {
         allowed
     }
 
-    fn session(&self, id: ConnId) -> Option<&Session> {
+    pub(super) fn session(&self, id: ConnId) -> Option<&Session> {
         self.conns.get(&id).and_then(Connection::session)
     }
 
@@ -71,12 +81,8 @@ impl Engine {
         if text.trim().is_empty() {
             return;
         }
-        if has_control(text) {
-            return self.refuse(
-                id,
-                ErrorCode::BadArgument,
-                "no control characters in messages",
-            );
+        if has_unsafe_char(text) {
+            return self.refuse(id, ErrorCode::BadArgument, UNSAFE_TEXT);
         }
         if !self.may_send(id) {
             return;
@@ -100,12 +106,8 @@ impl Engine {
     }
 
     fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
-        if has_control(text) {
-            return self.refuse(
-                id,
-                ErrorCode::BadArgument,
-                "no control characters in messages",
-            );
+        if has_unsafe_char(text) {
+            return self.refuse(id, ErrorCode::BadArgument, UNSAFE_TEXT);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
             let text = format!("{to} is not online");
@@ -160,7 +162,9 @@ impl Engine {
         let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) else {
             return;
         };
-        let held = session.held.take().unwrap_or_default();
+        let Some(held) = session.held.take() else {
+            return self.refuse(id, ErrorCode::BadArgument, "you are not busy");
+        };
         self.lobby.set_presence(id, Presence::Free);
         let (lines, dropped) = held.into_parts();
         let replayed = lines.len() as u64;
@@ -171,7 +175,7 @@ impl Engine {
         self.send(id, &Reply::End(Listing::Held { replayed, dropped }));
     }
 
-    fn view_users(&mut self, id: ConnId) {
+    fn view_users(&mut self, id: ConnId, page: u64) {
         let mut rows: Vec<(&str, crate::Grant, Presence)> = self
             .online
             .values()
@@ -181,24 +185,39 @@ impl Engine {
             })
             .collect();
         rows.sort_unstable_by_key(|r| r.0.to_ascii_lowercase());
-        let replies: Vec<Reply<'_>> = rows
-            .into_iter()
-            .map(|(name, grant, presence)| Reply::User {
-                name,
-                grant,
-                presence,
-            })
-            .chain([Reply::End(Listing::Users)])
-            .collect();
-        let mut out = Vec::with_capacity(32 * replies.len());
-        for r in &replies {
-            crate::wire::render(r, &mut out);
+        let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
+        let mut out = Vec::with_capacity(48 * (range.len() + 1));
+        for &(name, grant, presence) in &rows[range] {
+            crate::wire::render(
+                &Reply::User {
+                    name,
+                    grant,
+                    presence,
+                },
+                &mut out,
+            );
         }
+        crate::wire::render(&Reply::End(Listing::UsersPage(page)), &mut out);
         self.out.send_frame(id, out.into());
     }
 }
 
-/// Control characters would let one client rewrite another's terminal.
-fn has_control(text: &str) -> bool {
-    text.chars().any(|c| c.is_control() && c != '\t')
+/// The rows of page `page` (from 1) of `total` rows, `per_page` a page,
+/// and the counts of its `END` line. A page past the end is empty.
+pub(super) fn page_of(total: usize, page: u64, per_page: usize) -> (Range<usize>, Page) {
+    let per_page = per_page.max(1);
+    let skip = usize::try_from(page.saturating_sub(1))
+        .unwrap_or(usize::MAX)
+        .saturating_mul(per_page);
+    let start = skip.min(total);
+    let end = start.saturating_add(per_page).min(total);
+    let info = Page {
+        shown: (end - start) as u64,
+        total: total as u64,
+        next: (end < total).then_some(page + 1),
+    };
+    (start..end, info)
 }
+
+/// Why a text was refused.
+pub(super) const UNSAFE_TEXT: &str = "no control or invisible formatting characters in messages";

@@ -28,7 +28,12 @@ pub(crate) struct Connection {
     /// its later lines queue until it is answered, so replies stay in order.
     pub(crate) waiting: bool,
     pub(crate) queued: VecDeque<QueuedLine>,
+    /// Wrong credentials on this connection.
     pub(crate) failures: u32,
+    /// The command budget (every line spends from it).
+    pub(crate) budget: Flood,
+    /// Lines refused in a row for the budget.
+    pub(crate) budget_refusals: u32,
 }
 
 #[derive(Debug)]
@@ -51,7 +56,7 @@ pub(crate) enum Step {
     },
     LoginName,
     LoginPassword {
-        name: String,
+        name: UserName,
     },
     /// Password work or the store is answering.
     Working,
@@ -78,10 +83,23 @@ pub(crate) struct Session {
     pub(crate) held: Option<HeldLines>,
     pub(crate) last_active: Millis,
     pub(crate) flood: Flood,
+    /// Where `/changepassword` without arguments is, if it is asking.
+    pub(crate) change: Option<ChangeStep>,
 }
 
-/// Flood control: a token bucket per session, in thousandths of a message
-/// so integer arithmetic keeps sub-second refills exact.
+/// A step of `/changepassword` asked for by `ASK` lines: the next line is
+/// the answer, taken verbatim (a password may hold spaces or start with
+/// `/`).
+#[derive(Debug)]
+pub(crate) enum ChangeStep {
+    Old,
+    New { old: Password },
+    Again { old: Password, new: Password },
+}
+
+/// A token bucket (flood control per session, the command budget per
+/// connection), in thousandths of a unit so integer arithmetic keeps
+/// sub-second refills exact.
 #[derive(Debug)]
 pub(crate) struct Flood {
     tokens_milli: u64,
@@ -96,9 +114,9 @@ impl Flood {
         }
     }
 
-    /// Takes one message's worth; false when the user must slow down.
+    /// Takes `cost` units; false when the client must slow down.
     /// `per_second == 0` means no limit.
-    pub(crate) fn take(&mut self, now: Millis, per_second: u32, burst: u32) -> bool {
+    pub(crate) fn take(&mut self, now: Millis, per_second: u32, burst: u32, cost: u32) -> bool {
         if per_second == 0 {
             return true;
         }
@@ -106,22 +124,41 @@ impl Flood {
         self.last = self.last.max(now);
         // `per_second` tokens a second is `per_second` milli-tokens a ms.
         let refill = elapsed_ms.saturating_mul(u64::from(per_second));
-        self.tokens_milli = self
-            .tokens_milli
-            .saturating_add(refill)
-            .min(u64::from(burst.max(1)) * 1000);
-        if self.tokens_milli >= 1000 {
-            self.tokens_milli -= 1000;
+        // A cost above the burst could never be paid: cap it at the burst.
+        let cap = u64::from(burst.max(1)) * 1000;
+        let cost = (u64::from(cost) * 1000).min(cap);
+        self.tokens_milli = self.tokens_milli.saturating_add(refill).min(cap);
+        if self.tokens_milli >= cost {
+            self.tokens_milli -= cost;
             true
         } else {
             false
         }
     }
+
+    /// Whole seconds until `cost` units are there (at least 1).
+    pub(crate) fn wait_secs(&self, per_second: u32, burst: u32, cost: u32) -> u64 {
+        let cap = u64::from(burst.max(1)) * 1000;
+        let missing = (u64::from(cost) * 1000)
+            .min(cap)
+            .saturating_sub(self.tokens_milli);
+        // `per_second` milli-tokens arrive each ms.
+        let ms = missing.div_ceil(u64::from(per_second.max(1)));
+        ms.div_ceil(1000).max(1)
+    }
 }
 
 impl Connection {
-    pub(crate) fn new(serial: u64, peer: IpAddr, max_line: usize) -> Connection {
+    pub(crate) fn new(
+        serial: u64,
+        peer: IpAddr,
+        max_line: usize,
+        burst: u32,
+        now: Millis,
+    ) -> Connection {
         Connection {
+            budget: Flood::new(burst, now),
+            budget_refusals: 0,
             serial,
             peer,
             framer: Framer::new(max_line),

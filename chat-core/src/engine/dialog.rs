@@ -2,13 +2,17 @@
 //! one-line `/register` and `/login` forms.
 
 use crate::password::{Password, PasswordError};
-use crate::reply::{AskStep, Control, Done, Reply};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::reply::{AskStep, Control, Done, Presence, Reply};
 use crate::wire::parse;
 use crate::{Command, ConnId, ErrorCode, Grant, NameKey, StoreChange, UserName, UserRecord};
 
 use super::connection::{ConnRef, Phase, Step};
 use super::directory::PendingKind;
 use super::io::{CloseReason, PasswordAnswer, PasswordWork};
+use super::throttle::Limited;
 use super::{Engine, Job};
 use crate::reply::LeaveReason;
 
@@ -47,6 +51,7 @@ impl Engine {
         let Phase::Dialog(step) = &mut conn.phase else {
             return;
         };
+        // A typo re-asks its own step and is not counted as a failure.
         match std::mem::replace(step, Step::Working) {
             Step::Account => match line.trim().to_ascii_lowercase().as_str() {
                 "y" | "yes" => self.ask(id, Step::RegisterName, AskStep::RegisterName),
@@ -62,7 +67,10 @@ impl Engine {
                     Step::RegisterPassword { name },
                     AskStep::RegisterPassword,
                 ),
-                Err((code, text)) => self.fail(id, code, &text),
+                Err((code, text)) => {
+                    self.refuse(id, code, &text);
+                    self.ask(id, Step::RegisterName, AskStep::RegisterName);
+                }
             },
             Step::RegisterPassword { name } => match self.check_password(line) {
                 Ok(()) => self.ask(
@@ -73,23 +81,38 @@ impl Engine {
                     },
                     AskStep::RegisterPasswordAgain,
                 ),
-                Err((code, text)) => self.fail(id, code, &text),
+                Err((code, text)) => {
+                    self.refuse(id, code, &text);
+                    self.ask(
+                        id,
+                        Step::RegisterPassword { name },
+                        AskStep::RegisterPassword,
+                    );
+                }
             },
             Step::RegisterPasswordAgain { name, password } => {
                 if password.expose() == line {
                     self.start_register(id, name.as_str(), password);
                 } else {
-                    self.fail(id, ErrorCode::PasswordMismatch, "the passwords differ");
+                    // Either may be the typo: ask for both again.
+                    self.refuse(id, ErrorCode::PasswordMismatch, "the passwords differ");
+                    self.ask(
+                        id,
+                        Step::RegisterPassword { name },
+                        AskStep::RegisterPassword,
+                    );
                 }
             }
-            Step::LoginName => self.ask(
-                id,
-                Step::LoginPassword {
-                    name: line.trim().to_owned(),
-                },
-                AskStep::LoginPassword,
-            ),
-            Step::LoginPassword { name } => self.start_login(id, &name, Password::new(line)),
+            Step::LoginName => match UserName::parse(line.trim()) {
+                Ok(name) => self.ask(id, Step::LoginPassword { name }, AskStep::LoginPassword),
+                Err(e) => {
+                    self.refuse(id, ErrorCode::BadName, &e.to_string());
+                    self.ask(id, Step::LoginName, AskStep::LoginName);
+                }
+            },
+            Step::LoginPassword { name } => {
+                self.start_login(id, name.as_str(), Password::new(line));
+            }
             Step::Working => {}
         }
     }
@@ -107,8 +130,8 @@ impl Engine {
         self.ask(id, Step::Account, AskStep::Account);
     }
 
-    /// A failed attempt: `ERR`, then the first question again, or after
-    /// too many, `ERR rate-limited` and the connection closes.
+    /// Wrong credentials: `ERR`, then the first question again, or after
+    /// too many on this connection, `ERR rate-limited` and it closes.
     fn fail(&mut self, id: ConnId, code: ErrorCode, text: &str) {
         self.refuse(id, code, text);
         let max = self.config.limits.max_failed_attempts;
@@ -117,6 +140,7 @@ impl Engine {
         };
         conn.failures += 1;
         if conn.failures >= max {
+            log::warn!("{} closed after {max} wrong logins", conn.peer);
             self.refuse(id, ErrorCode::RateLimited, "too many failed attempts");
             self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
         } else {
@@ -124,12 +148,66 @@ impl Engine {
         }
     }
 
+    /// A refusal that is not a wrong credential: `ERR`, then the first
+    /// question again; not counted.
+    /// Password work the caller could not do: busy is a refusal for now,
+    /// anything else a server error (logged, not shown).
+    pub(super) fn password_work_failed(&mut self, id: ConnId, e: &PasswordError) {
+        if matches!(e, PasswordError::Busy) {
+            self.send(
+                id,
+                &Reply::Retry {
+                    code: ErrorCode::ServerBusy,
+                    text: "the server is busy",
+                    secs: 1,
+                },
+            );
+        } else {
+            log::warn!("password work failed: {e}");
+            self.refuse(id, ErrorCode::ServerError, "could not check the password");
+        }
+    }
+
+    fn refuse_and_restart(&mut self, id: ConnId, code: ErrorCode, text: &str) {
+        self.refuse(id, code, text);
+        self.dialog_restart(id);
+    }
+
+    /// A new name must be valid, free, and not a configured admin's (the
+    /// operator sets those; the network can never register them).
     fn check_new_name(&self, name: &str) -> Result<UserName, (ErrorCode, String)> {
         let name = UserName::parse(name).map_err(|e| (ErrorCode::BadName, e.to_string()))?;
+        if self.directory.is_config_admin(&name.key()) {
+            return Err((ErrorCode::NameTaken, format!("{name} is reserved")));
+        }
         if self.directory.is_taken(&name.key()) {
             return Err((ErrorCode::NameTaken, format!("{name} is taken")));
         }
         Ok(name)
+    }
+
+    /// The registration throttles, per address and overall.
+    fn check_registration(&self, peer: IpAddr) -> Result<(), Limited> {
+        let l = &self.config.limits;
+        let window = Duration::from_millis(l.registration_window_ms);
+        self.registrations
+            .check(&None, self.now, window, l.registrations_per_window)?;
+        if !self.is_exempt(peer) {
+            self.registrations
+                .check(&Some(peer), self.now, window, l.registrations_per_address)?;
+        }
+        Ok(())
+    }
+
+    fn record_registration(&mut self, peer: IpAddr) {
+        let l = &self.config.limits;
+        let window = Duration::from_millis(l.registration_window_ms);
+        let cap = l.throttle_capacity;
+        let exempt = self.is_exempt(peer);
+        self.registrations.record(None, self.now, window, cap);
+        if !exempt {
+            self.registrations.record(Some(peer), self.now, window, cap);
+        }
     }
 
     pub(super) fn check_password(&self, password: &str) -> Result<(), (ErrorCode, String)> {
@@ -152,44 +230,65 @@ impl Engine {
     fn start_register(&mut self, id: ConnId, name: &str, password: Password) {
         let name = match self.check_new_name(name) {
             Ok(n) => n,
-            Err((code, text)) => return self.fail(id, code, &text),
+            Err((code, text)) => return self.refuse_and_restart(id, code, &text),
         };
         if let Err((code, text)) = self.check_password(password.expose()) {
-            return self.fail(id, code, &text);
+            return self.refuse_and_restart(id, code, &text);
+        }
+        let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
+            return;
+        };
+        if let Err(limited) = self.check_registration(peer) {
+            log::warn!("registration from {peer} throttled");
+            self.refuse_limited(id, "too many registrations", limited);
+            return self.dialog_restart(id);
+        }
+        if !self.admit_password_work(id, peer) {
+            return self.dialog_restart(id);
         }
         let Some(conn) = self.conn_ref(id) else {
             return;
         };
+        self.record_registration(peer);
         self.directory.begin(name.key(), PendingKind::Register);
         self.working(id);
         self.new_job(
             Job::Register { conn, name },
             PasswordWork::Hash { password },
+            peer,
         );
     }
 
+    /// Checks the name's form first (a bad one never reaches a table), then
+    /// the throttles; the attempt counts as it arrives.
     fn start_login(&mut self, id: ConnId, name: &str, password: Password) {
-        let key = NameKey::of(name);
-        let Some(conn) = self.conns.get(&id) else {
+        let key = match UserName::parse(name) {
+            Ok(n) => n.key(),
+            Err(e) => return self.refuse_and_restart(id, ErrorCode::BadName, &e.to_string()),
+        };
+        let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
             return;
         };
-        let peer = conn.peer;
-        let addr = (!self.is_exempt(peer)).then_some(peer);
-        if self.throttle.is_limited(&key, addr, self.now) {
-            return self.fail(
-                id,
-                ErrorCode::RateLimited,
-                "too many failed logins; try again later",
-            );
+        let exempt = self.is_exempt(peer);
+        if let Err(limited) = self.throttle.check(&key, peer, exempt, self.now) {
+            log::warn!("login to {} from {peer} throttled", key.as_str());
+            self.refuse_limited(id, "too many login attempts", limited);
+            return self.dialog_restart(id);
+        }
+        if !self.admit_password_work(id, peer) {
+            return self.dialog_restart(id);
         }
         let Some(conn) = self.conn_ref(id) else {
             return;
         };
+        self.throttle
+            .record_attempt(key.clone(), peer, exempt, self.now);
         let phc = self.directory.get(&key).map(|r| r.phc.clone());
         self.working(id);
         self.new_job(
             Job::Login { conn, key },
             PasswordWork::Verify { password, phc },
+            peer,
         );
     }
 
@@ -217,11 +316,14 @@ impl Engine {
             other => {
                 self.directory.end(&name.key());
                 if self.live(conn) {
-                    let text = match other {
-                        Err(e) => format!("could not hash the password: {e}"),
-                        Ok(_) => "could not hash the password".to_owned(),
-                    };
-                    self.refuse(conn.id, ErrorCode::ServerError, &text);
+                    match other {
+                        Err(e) => self.password_work_failed(conn.id, &e),
+                        Ok(_) => self.refuse(
+                            conn.id,
+                            ErrorCode::ServerError,
+                            "could not hash the password",
+                        ),
+                    }
                     self.dialog_restart(conn.id);
                     self.done_working(conn.id);
                 }
@@ -259,26 +361,47 @@ impl Engine {
         let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
             return;
         };
+        if let Err(e) = &answer {
+            // The check never ran (the caller was busy) or broke: not a
+            // wrong password, so the attempt is not held against anyone.
+            let exempt = self.is_exempt(peer);
+            self.throttle.forgive(&key, peer, exempt);
+            self.password_work_failed(id, e);
+            self.dialog_restart(id);
+            return self.done_working(id);
+        }
         let matched = matches!(answer, Ok(PasswordAnswer::Verified(true)));
         let record = self.directory.get(&key).filter(|_| matched);
         let Some(name) = record.map(|r| r.name.clone()) else {
-            if let Err(e) = answer {
-                self.refuse(id, ErrorCode::ServerError, &e.to_string());
-            }
-            let addr = (!self.is_exempt(peer)).then_some(peer);
-            self.throttle.record_failure(key, addr, self.now);
+            log::warn!("failed login to {} from {peer}", key.as_str());
             self.fail(id, ErrorCode::BadCredentials, "wrong user name or password");
             return self.done_working(id);
         };
+        let exempt = self.is_exempt(peer);
+        self.throttle.forgive(&key, peer, exempt);
         if self.kicks.contains(&key) {
-            self.fail(id, ErrorCode::Kicked, "you are on the kick list");
-        } else if self.online.contains_key(&key) {
-            self.fail(id, ErrorCode::AlreadyOnline, "already logged in elsewhere");
+            log::warn!("kicked user {name} refused from {peer}");
+            self.refuse_and_restart(id, ErrorCode::Kicked, "you are on the kick list");
         } else {
+            if let Some(&old) = self.online.get(&key) {
+                self.take_over(old, &key, &name, peer);
+            }
+            log::info!("login {name} from {peer}");
             self.send(id, &Reply::Ok(Done::Login(name.as_str())));
             self.enter_room(id, name);
         }
         self.done_working(id);
+    }
+
+    /// The owner logged in again: the old session is told and closed (a
+    /// dead or frozen client never locks its owner out); busy stays busy.
+    fn take_over(&mut self, old: ConnId, key: &NameKey, name: &UserName, peer: IpAddr) {
+        log::info!("{name} taken over by a login from {peer}");
+        if self.presence_of(old) == Presence::Busy {
+            self.carried_busy.insert(key.clone());
+        }
+        self.send(old, &Reply::Ctl(Control::Takeover));
+        self.close(old, CloseReason::TakenOver, LeaveReason::TakenOver);
     }
 
     /// `/quit` or `/disconnect`, logged in or not.

@@ -1,7 +1,7 @@
 //! The directory of registered users, with the configured admins and the
 //! names whose durable change is in flight.
 
-use super::table::{Map, Set};
+use super::table::{map, set, Map, Set};
 
 use crate::{Grant, NameKey, UserRecord};
 
@@ -20,7 +20,7 @@ pub(crate) enum PendingKind {
 }
 
 /// Registered users: what the store holds, and nothing the store does not.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Directory {
     users: Map<NameKey, UserRecord>,
     config_admins: Set<NameKey>,
@@ -28,12 +28,15 @@ pub(crate) struct Directory {
 }
 
 impl Directory {
-    pub(crate) fn new(users: Vec<UserRecord>, config_admins: Vec<NameKey>) -> Directory {
-        Directory {
-            users: users.into_iter().map(|u| (u.name.key(), u)).collect(),
-            config_admins: config_admins.into_iter().collect(),
-            pending: Map::default(),
-        }
+    pub(crate) fn new(users: Vec<UserRecord>, config_admins: Vec<NameKey>, seed: u64) -> Directory {
+        let mut d = Directory {
+            users: map(seed),
+            config_admins: set(seed),
+            pending: map(seed),
+        };
+        d.users.extend(users.into_iter().map(|u| (u.name.key(), u)));
+        d.config_admins.extend(config_admins);
+        d
     }
 
     pub(crate) fn get(&self, key: &NameKey) -> Option<&UserRecord> {

@@ -162,7 +162,7 @@ impl PasswordJob {
     /// let job = PasswordJob {
     ///     id: JobId(1),
     ///     work: PasswordWork::Verify { password: Password::new("x"), phc: None },
-    ///     peer: std::net::Ipv4Addr::LOCALHOST.into(),
+    ///     peer: "192.0.2.1".parse().unwrap(),
     /// };
     /// let answer = job.run(&HashParams::cheap(), &[1; 16]).unwrap();
     /// assert_eq!(answer, PasswordAnswer::Verified(false));
@@ -210,6 +210,8 @@ pub enum CloseReason {
     Shutdown,
     /// The server is restarting.
     Restart,
+    /// The owner logged in on another connection, which took over.
+    TakenOver,
 }
 
 /// Something that happened in the room, for observers (bots, bridges,

@@ -1,19 +1,20 @@
 //! The kick list: accounts that may not log in until unkicked.
 
-use super::table::Map;
+use super::table::{map, Map};
 
 use crate::{KickEntry, NameKey};
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct KickList {
     entries: Map<NameKey, KickEntry>,
 }
 
 impl KickList {
-    pub(crate) fn new(entries: Vec<KickEntry>) -> KickList {
-        KickList {
-            entries: entries.into_iter().map(|k| (k.name.key(), k)).collect(),
-        }
+    pub(crate) fn new(entries: Vec<KickEntry>, seed: u64) -> KickList {
+        let mut list = KickList { entries: map(seed) };
+        list.entries
+            .extend(entries.into_iter().map(|k| (k.name.key(), k)));
+        list
     }
 
     pub(crate) fn contains(&self, key: &NameKey) -> bool {

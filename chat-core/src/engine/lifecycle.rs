@@ -8,8 +8,10 @@ use crate::wire::render;
 use crate::{ConnId, ErrorCode, Frame, UserName};
 
 use super::connection::{Connection, Flood, Phase, Session};
+use super::held::HeldLines;
 use super::io::{ChatEvent, CloseReason, Output};
 use super::room::Room;
+use super::text::has_unsafe_char;
 use super::timers::TimerKind;
 use super::{Engine, LOBBY};
 
@@ -35,6 +37,7 @@ impl Engine {
             None
         };
         if let Some(text) = refusal {
+            log::warn!("connection from {peer} refused: {text}");
             let err = Reply::Err {
                 code: ErrorCode::ServerFull,
                 text,
@@ -45,7 +48,7 @@ impl Engine {
         }
         let serial = self.next_serial;
         self.next_serial += 1;
-        let conn = Connection::new(serial, peer, l.max_line_bytes);
+        let conn = Connection::new(serial, peer, l.max_line_bytes, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
         self.out
             .send_many(id, [hello, Reply::Ask(crate::reply::AskStep::Account)]);
@@ -136,6 +139,8 @@ impl Engine {
                 user: name.clone(),
             });
         }
+        // Busy before a restart: busy again.
+        let carried = self.carried_busy.remove(&key);
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.phase = Phase::Online(Session {
                 name,
@@ -144,7 +149,15 @@ impl Engine {
                 held: None,
                 last_active: now,
                 flood: Flood::new(burst, now),
+                change: None,
             });
+        }
+        if carried {
+            if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
+                session.held = Some(HeldLines::default());
+                self.lobby.set_presence(id, crate::reply::Presence::Busy);
+                self.out.send(id, &Reply::Ctl(Control::Busy));
+            }
         }
         if idle > 0 {
             self.timers.arm(
@@ -197,7 +210,14 @@ impl Engine {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let clean: String = line
                 .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
+                .map(|c| {
+                    let mut buf = [0; 4];
+                    if has_unsafe_char(c.encode_utf8(&mut buf)) {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
                 .collect();
             render(&Reply::Info(&clean), &mut out);
         }
@@ -220,6 +240,7 @@ impl Engine {
             return;
         }
         self.stopped = true;
+        self.busy_at_stop = self.busy_names();
         let (ctl, reason) = if restart {
             (Control::Restart, CloseReason::Restart)
         } else {
@@ -246,7 +267,7 @@ impl Engine {
         self.conns.clear();
         self.online.clear();
         self.per_address.clear();
-        self.lobby = Room::new(LOBBY);
+        self.lobby = Room::new(LOBBY, self.config.hash_seed);
         self.timers.clear();
         self.out.push(Output::Stop { restart });
     }

@@ -14,6 +14,7 @@ mod lifecycle;
 mod outbox;
 mod room;
 mod table;
+mod text;
 mod throttle;
 mod timers;
 
@@ -30,17 +31,18 @@ use crate::password::Password;
 use crate::reply::{LeaveReason, Presence, Reply};
 use crate::wire::render_frame;
 use crate::{
-    ConnId, ErrorCode, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange, StoreSnapshot,
-    UserName,
+    Command, ConnId, ErrorCode, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange,
+    StoreSnapshot, UserName,
 };
 
 use connection::{ConnRef, Connection, Line, Phase, QueuedLine};
 use directory::Directory;
+use held::HeldLines;
 use kicklist::KickList;
 use outbox::Outbox;
 use room::Room;
-use table::Map;
-use throttle::{LoginThrottle, ThrottleLimits};
+use table::{map, set, Map, Set};
+use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
 /// The name of the one room of protocol v1.
@@ -68,6 +70,21 @@ pub struct EngineStats {
     pub work_in_flight: usize,
     /// Outputs not yet drained.
     pub outputs_queued: usize,
+    /// Addresses (and the overall window) the registration throttle
+    /// remembers.
+    pub registration_entries: usize,
+    /// Addresses with password work in flight.
+    pub password_addresses: usize,
+    /// Busy accounts carried over from before a restart, not yet back.
+    pub carried_busy: usize,
+}
+
+/// What one engine hands the next across a `/restart`: the accounts that
+/// were busy, so they are busy again when they log back in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CarryOver {
+    /// The busy accounts.
+    pub busy: Vec<UserName>,
 }
 
 /// Password work in flight, and whom it is for.
@@ -106,9 +123,17 @@ pub struct Engine {
     kicks: KickList,
     lobby: Room,
     throttle: LoginThrottle,
+    /// Registrations per address, and (under the key `None`) in all.
+    registrations: Counter<Option<std::net::IpAddr>>,
     per_address: Map<std::net::IpAddr, usize>,
+    /// Password work in flight per address.
+    password_work: Map<std::net::IpAddr, usize>,
+    /// Accounts busy before a restart, until they log in again.
+    carried_busy: Set<NameKey>,
+    /// The busy accounts when the engine stopped, for the next one.
+    busy_at_stop: Vec<UserName>,
     timers: Timers,
-    jobs: Map<JobId, Job>,
+    jobs: Map<JobId, (Job, std::net::IpAddr)>,
     pending: Map<PersistId, Pending>,
     out: Outbox,
     next_serial: u64,
@@ -129,25 +154,35 @@ impl Engine {
     pub fn new(config: Config, snapshot: StoreSnapshot) -> Result<Engine, ConfigError> {
         let admins = config.validate()?;
         let l = &config.limits;
-        let throttle = LoginThrottle::new(ThrottleLimits {
-            per_account: l.account_failures_per_window,
-            per_address: l.address_failures_per_window,
-            window: Duration::from_millis(l.throttle_window_ms),
-            capacity: l.throttle_capacity,
-        });
+        let seed = config.hash_seed;
+        let throttle = LoginThrottle::new(
+            ThrottleLimits {
+                per_pair: l.account_failures_per_window,
+                per_account: l.account_ceiling_per_window,
+                per_address: l.address_failures_per_window,
+                window: Duration::from_millis(l.throttle_window_ms),
+                max_backoff: Duration::from_millis(l.account_max_backoff_ms),
+                capacity: l.throttle_capacity,
+            },
+            seed,
+        );
         Ok(Engine {
-            directory: Directory::new(snapshot.users, admins),
-            kicks: KickList::new(snapshot.kicked),
-            lobby: Room::new(LOBBY),
+            directory: Directory::new(snapshot.users, admins, seed),
+            kicks: KickList::new(snapshot.kicked, seed),
+            lobby: Room::new(LOBBY, seed),
             throttle,
+            registrations: Counter::new(seed),
+            password_work: map(seed),
+            carried_busy: set(seed),
+            busy_at_stop: Vec::new(),
             config,
             now: Millis(0),
-            conns: Map::default(),
-            online: Map::default(),
-            per_address: Map::default(),
+            conns: map(seed),
+            online: map(seed),
+            per_address: map(seed),
             timers: Timers::default(),
-            jobs: Map::default(),
-            pending: Map::default(),
+            jobs: map(seed),
+            pending: map(seed),
             out: Outbox::default(),
             next_serial: 0,
             next_job: 0,
@@ -173,7 +208,10 @@ impl Engine {
             Input::Persisted { id, result } => self.on_persisted(id, result),
             Input::Timeout => self.on_timeout(),
             Input::Announce { text } => self.on_announce(text),
-            Input::Shutdown => self.stop(false),
+            Input::Shutdown => {
+                log::info!("shutdown requested by the operator");
+                self.stop(false);
+            }
         }
     }
 
@@ -248,7 +286,29 @@ impl Engine {
             throttle_entries: self.throttle.table_len(),
             work_in_flight: self.jobs.len() + self.pending.len(),
             outputs_queued: self.out.len(),
+            registration_entries: self.registrations.len(),
+            password_addresses: self.password_work.len(),
+            carried_busy: self.carried_busy.len(),
         }
+    }
+
+    /// What the next engine should know after a `/restart`: the accounts
+    /// that were busy (as of the stop, or now if still running).
+    pub fn carry_over(&self) -> CarryOver {
+        let mut busy = if self.stopped {
+            self.busy_at_stop.clone()
+        } else {
+            self.busy_names()
+        };
+        busy.sort();
+        CarryOver { busy }
+    }
+
+    /// Takes what the previous engine carried over (call before the first
+    /// input): each busy account is busy again when it logs in.
+    pub fn resume_from(&mut self, carried: CarryOver) {
+        self.carried_busy
+            .extend(carried.busy.iter().map(UserName::key));
     }
 
     /// Turns [`Output::Event`]s on or off (for example when the first
@@ -287,6 +347,15 @@ impl Engine {
         })
     }
 
+    /// Bytes of room lines held for a busy connection.
+    pub fn held_bytes(&self, conn: ConnId) -> usize {
+        self.conns
+            .get(&conn)
+            .and_then(Connection::session)
+            .and_then(|s| s.held.as_ref())
+            .map_or(0, HeldLines::bytes)
+    }
+
     // ---- shared helpers -------------------------------------------------
 
     fn conn_ref(&self, id: ConnId) -> Option<ConnRef> {
@@ -309,17 +378,83 @@ impl Engine {
         self.out.send(conn, &Reply::Err { code, text });
     }
 
-    fn new_job(&mut self, job: Job, work: PasswordWork) {
+    /// Asks for password work for a connection from `peer`; counted per
+    /// address until answered (see [`Engine::admit_password_work`]).
+    fn new_job(&mut self, job: Job, work: PasswordWork, peer: std::net::IpAddr) {
         let id = JobId(self.next_job);
         self.next_job += 1;
-        let (Job::Register { conn, .. }
-        | Job::Login { conn, .. }
-        | Job::CheckOldPassword { conn, .. }
-        | Job::HashNewPassword { conn }) = &job;
-        let peer = self.conns.get(&conn.id).map_or([0u8; 4].into(), |c| c.peer);
-        self.jobs.insert(id, job);
+        self.jobs.insert(id, (job, peer));
+        *self.password_work.entry(peer).or_insert(0) += 1;
         self.out
             .push(Output::Password(Box::new(PasswordJob { id, work, peer })));
+    }
+
+    /// Whether password work for `peer` may start now; if not, the client
+    /// is told when to retry and false is returned. Nothing is counted.
+    fn admit_password_work(&mut self, id: ConnId, peer: std::net::IpAddr) -> bool {
+        let l = &self.config.limits;
+        let refusal = if self.jobs.len() >= l.max_password_jobs {
+            Some((ErrorCode::ServerBusy, "too many logins in progress"))
+        } else if !self.is_exempt(peer)
+            && self.password_work.get(&peer).copied().unwrap_or(0)
+                >= l.max_password_jobs_per_address
+        {
+            Some((ErrorCode::RateLimited, "too many logins from your address"))
+        } else {
+            None
+        };
+        let Some((code, text)) = refusal else {
+            return true;
+        };
+        log::warn!("password work refused for {peer}: {text}");
+        self.send(
+            id,
+            &Reply::Retry {
+                code,
+                text,
+                secs: 1,
+            },
+        );
+        false
+    }
+
+    /// A refusal for now, with the time to wait.
+    fn refuse_limited(&mut self, id: ConnId, text: &str, limited: Limited) {
+        self.send(
+            id,
+            &Reply::Retry {
+                code: ErrorCode::RateLimited,
+                text,
+                secs: limited.retry_secs(),
+            },
+        );
+    }
+
+    /// Who asked (for the log): the session's name, or `-`.
+    fn who(&self, conn: Option<ConnRef>) -> String {
+        conn.and_then(|c| self.conns.get(&c.id))
+            .and_then(Connection::session)
+            .map_or_else(|| "-".to_owned(), |s| s.name.to_string())
+    }
+
+    fn addr_text(addr: Option<std::net::IpAddr>) -> String {
+        addr.map_or_else(|| "-".to_owned(), |a| a.to_string())
+    }
+
+    /// Accounts busy now, and those carried over from before a restart
+    /// that have not logged in again (so busy survives several restarts).
+    fn busy_names(&self) -> Vec<UserName> {
+        let online = self
+            .lobby
+            .busy_members()
+            .iter()
+            .filter_map(|c| self.conns.get(c)?.session())
+            .map(|s| s.name.clone());
+        let away = self
+            .carried_busy
+            .iter()
+            .filter_map(|k| UserName::parse(k.as_str()).ok());
+        online.chain(away).collect()
     }
 
     /// Asks for a durable change; the requester (if any) waits for it.
@@ -359,6 +494,7 @@ impl Engine {
             });
         }
         let cap = self.config.limits.max_held_lines;
+        let max_bytes = self.config.limits.max_held_bytes;
         for member in self.lobby.busy_members() {
             if let Some(held) = self
                 .conns
@@ -366,7 +502,7 @@ impl Engine {
                 .and_then(Connection::session_mut)
                 .and_then(|s| s.held.as_mut())
             {
-                held.push(frame.clone(), cap);
+                held.push(frame.clone(), cap, max_bytes);
             }
         }
     }
@@ -386,7 +522,13 @@ impl Engine {
                 return;
             };
             if conn.waiting || !conn.queued.is_empty() {
-                if conn.queued.len() >= self.config.limits.max_queued_lines {
+                let l = &self.config.limits;
+                let cap = if conn.session().is_some() {
+                    l.max_queued_lines
+                } else {
+                    l.max_queued_lines_before_login
+                };
+                if conn.queued.len() >= cap {
                     self.refuse(
                         id,
                         ErrorCode::RateLimited,
@@ -426,6 +568,9 @@ impl Engine {
                 return;
             }
         };
+        if !self.within_budget(id, &line) {
+            return;
+        }
         let now = self.now;
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
@@ -439,6 +584,52 @@ impl Engine {
         }
     }
 
+    /// The command budget: every line costs, listings more (as IRC
+    /// servers' fake lag). Over budget the line is dropped with
+    /// `ERR rate-limited ...; retry in <n> s`; a client that keeps pushing
+    /// long past it is closed.
+    fn within_budget(&mut self, id: ConnId, line: &str) -> bool {
+        let now = self.now;
+        let l = &self.config.limits;
+        let (rate, burst) = (l.command_units_per_second, l.command_burst);
+        if rate == 0 {
+            return true;
+        }
+        let cost = match crate::wire::parse(line) {
+            Ok(Command::ViewUsers { .. } | Command::ViewKicked { .. } | Command::Help) => {
+                l.listing_cost
+            }
+            _ => l.command_cost,
+        };
+        let max_refusals = l.max_budget_refusals;
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return false;
+        };
+        if conn.budget.take(now, rate, burst, cost) {
+            conn.budget_refusals = 0;
+            return true;
+        }
+        conn.budget_refusals = conn.budget_refusals.saturating_add(1);
+        let secs = conn.budget.wait_secs(rate, burst, cost);
+        let (refusals, peer) = (conn.budget_refusals, conn.peer);
+        if refusals == 1 {
+            log::warn!("{peer} ({id}) is over the command budget");
+        }
+        self.send(
+            id,
+            &Reply::Retry {
+                code: ErrorCode::RateLimited,
+                text: "over the command budget; line dropped",
+                secs,
+            },
+        );
+        if refusals > max_refusals {
+            log::warn!("{peer} ({id}) closed: far over the command budget");
+            self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+        }
+        false
+    }
+
     // ---- answers from the caller ----------------------------------------
 
     fn on_password_done(
@@ -446,9 +637,15 @@ impl Engine {
         job: JobId,
         answer: Result<PasswordAnswer, crate::password::PasswordError>,
     ) {
-        let Some(job) = self.jobs.remove(&job) else {
+        let Some((job, peer)) = self.jobs.remove(&job) else {
             return;
         };
+        if let Some(n) = self.password_work.get_mut(&peer) {
+            *n -= 1;
+            if *n == 0 {
+                self.password_work.remove(&peer);
+            }
+        }
         match job {
             Job::Register { conn, name } => self.on_register_hashed(conn, name, answer),
             Job::Login { conn, key } => self.on_login_verified(conn, key, answer),
@@ -467,9 +664,15 @@ impl Engine {
         match result {
             Ok(()) => self.apply_durable(conn, change),
             Err(failed) => {
+                // The detail can name a path on the server's disk: log it,
+                // and tell the client only that it failed.
+                log::warn!(
+                    "could not save a change to {}: {}",
+                    change.subject(),
+                    failed.0
+                );
                 if let Some(c) = conn {
-                    let text = format!("could not save the change: {}", failed.0);
-                    self.refuse(c.id, ErrorCode::ServerError, &text);
+                    self.refuse(c.id, ErrorCode::ServerError, "could not save the change");
                     if matches!(change, StoreChange::AddUser(_)) {
                         self.dialog_restart(c.id);
                     }
@@ -487,6 +690,8 @@ impl Engine {
         match change {
             StoreChange::AddUser(record) => {
                 let name = record.name.clone();
+                let from = conn.and_then(|c| self.conns.get(&c.id)).map(|c| c.peer);
+                log::info!("registered {name} from {}", Self::addr_text(from));
                 self.directory.insert(record);
                 if let Some(c) = conn {
                     self.send(
@@ -497,10 +702,12 @@ impl Engine {
                 }
             }
             StoreChange::SetGrant { name, grant } => {
+                log::info!("grant of {name} set to {grant} by {}", self.who(conn));
                 self.directory.set_grant(&name.key(), grant);
                 self.on_grant_durable(conn, &name, grant);
             }
             StoreChange::SetPassword { name, phc } => {
+                log::info!("password of {name} changed");
                 self.directory.set_password(&name.key(), &phc);
                 if let Some(c) = conn {
                     self.send(c.id, &Reply::Ok(crate::reply::Done::PasswordChanged));
@@ -510,10 +717,12 @@ impl Engine {
                 let name = entry.name.clone();
                 let by = entry.by.clone();
                 let reason = entry.reason.clone();
+                log::info!("{name} kicked by {by}");
                 self.kicks.insert(entry);
                 self.on_kick_durable(conn, &name, &by, reason.as_deref());
             }
             StoreChange::Unkick { name } => {
+                log::info!("{name} unkicked by {}", self.who(conn));
                 self.kicks.remove(&name.key());
                 if let Some(c) = conn {
                     self.send(

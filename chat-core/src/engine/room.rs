@@ -1,6 +1,6 @@
 //! A room and its members, with each member's presence.
 
-use super::table::Map;
+use super::table::{map, Map};
 use std::sync::Arc;
 
 use crate::reply::Presence;
@@ -24,12 +24,12 @@ pub(crate) struct Room {
 }
 
 impl Room {
-    pub(crate) fn new(name: &str) -> Room {
+    pub(crate) fn new(name: &str, seed: u64) -> Room {
         Room {
             name: name.to_owned(),
             free: Vec::new(),
             busy: Vec::new(),
-            slots: Map::default(),
+            slots: map(seed),
             free_shared: None,
         }
     }
@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn join_busy_free_leave_keep_lists_consistent() {
-        let mut room = Room::new("lobby");
+        let mut room = Room::new("lobby", 7);
         assert_eq!(room.name(), "lobby");
         for i in 0..5 {
             room.join(ConnId(i));

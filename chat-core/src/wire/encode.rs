@@ -95,7 +95,7 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
             line(out, &[text]);
         }
         Command::Help => line(out, &["/help"]),
-        Command::ViewUsers => line(out, &["/viewusers"]),
+        Command::ViewUsers { page } => paged(out, "/viewusers", page),
         Command::MessageTo { to, text } => {
             let to = one_word("recipient", to)?;
             line(out, &["/messageto", to, rest("message", text)?]);
@@ -116,7 +116,8 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
             }
         }
         Command::Unkick { user } => line(out, &["/unkick", one_word("user", user)?]),
-        Command::ViewKicked => line(out, &["/viewkickusers"]),
+        Command::ViewKicked { page } => paged(out, "/viewkickusers", page),
+        Command::ChangePasswordDialog => line(out, &["/changepassword"]),
         Command::ChangePassword { old, new } => {
             let old = one_word("old password", old)?;
             line(out, &["/changepassword", old, rest("new password", new)?]);
@@ -137,6 +138,15 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
         }
     }
     Ok(())
+}
+
+/// A listing command; page 1, the default, is written without its number.
+fn paged(out: &mut Vec<u8>, command: &str, page: u64) {
+    if page == 1 {
+        line(out, &[command]);
+    } else {
+        line(out, &[command, &page.to_string()]);
+    }
 }
 
 #[cfg(test)]

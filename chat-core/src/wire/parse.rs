@@ -7,7 +7,12 @@ use crate::{Command, Grant};
 /// it does, and whether it needs grant 0. `/help` prints this table.
 pub const HELP: &[(&str, &str, &str, bool)] = &[
     ("/help", "", "this list", false),
-    ("/viewusers", "", "who is online (alias /users)", false),
+    (
+        "/viewusers",
+        "[page]",
+        "who is online, a page at a time (alias /users)",
+        false,
+    ),
     (
         "/messageto",
         "<user> <text>",
@@ -16,11 +21,16 @@ pub const HELP: &[(&str, &str, &str, bool)] = &[
     ),
     ("/busy", "", "hold room lines until /free", false),
     ("/free", "", "replay held room lines", false),
-    ("/viewkickusers", "", "the kick list", false),
+    (
+        "/viewkickusers",
+        "[page]",
+        "the kick list, a page at a time",
+        false,
+    ),
     (
         "/changepassword",
-        "<old> <new>",
-        "change your password",
+        "[<old> <new>]",
+        "change your password (without arguments: asked step by step)",
         false,
     ),
     ("/ping", "[token]", "answered with PONG", false),
@@ -67,7 +77,9 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
     let args = args.trim_start_matches(' ');
     let cmd = match name.to_ascii_lowercase().as_str() {
         "help" => no_args(Command::Help, args, "/help")?,
-        "viewusers" | "users" => no_args(Command::ViewUsers, args, "/viewusers")?,
+        "viewusers" | "users" => Command::ViewUsers {
+            page: page(args, "/viewusers [page]")?,
+        },
         "messageto" | "msg" => {
             let (to, text) = split_word(args);
             if to.is_empty() || text.is_empty() {
@@ -102,7 +114,10 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
             }
             Command::Unkick { user }
         }
-        "viewkickusers" => no_args(Command::ViewKicked, args, "/viewkickusers")?,
+        "viewkickusers" => Command::ViewKicked {
+            page: page(args, "/viewkickusers [page]")?,
+        },
+        "changepassword" if args.trim().is_empty() => Command::ChangePasswordDialog,
         "changepassword" => {
             let (old, new) = split_word(args);
             if old.is_empty() || new.is_empty() {
@@ -159,6 +174,18 @@ fn no_args<'a>(cmd: Command<'a>, args: &str, form: &str) -> Result<Command<'a>, 
     }
 }
 
+/// An optional page number, from 1.
+fn page(args: &str, form: &str) -> Result<u64, Refusal> {
+    let args = args.trim();
+    if args.is_empty() {
+        return Ok(1);
+    }
+    match args.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(usage(form)),
+    }
+}
+
 fn usage(form: &str) -> Refusal {
     Refusal::new(ErrorCode::BadArgument, format!("usage: {form}"))
 }
@@ -174,8 +201,8 @@ mod tests {
     #[test]
     fn every_command_and_alias() {
         assert_eq!(parse("/help").unwrap(), Command::Help);
-        assert_eq!(parse("/viewusers").unwrap(), Command::ViewUsers);
-        assert_eq!(parse("/users").unwrap(), Command::ViewUsers);
+        assert_eq!(parse("/viewusers").unwrap(), Command::ViewUsers { page: 1 });
+        assert_eq!(parse("/users 3").unwrap(), Command::ViewUsers { page: 3 });
         assert_eq!(
             parse("/messageto bob a b").unwrap(),
             Command::MessageTo {
@@ -210,7 +237,18 @@ mod tests {
             parse("/unkick bob").unwrap(),
             Command::Unkick { user: "bob" }
         );
-        assert_eq!(parse("/viewkickusers").unwrap(), Command::ViewKicked);
+        assert_eq!(
+            parse("/viewkickusers").unwrap(),
+            Command::ViewKicked { page: 1 }
+        );
+        assert_eq!(
+            parse("/viewkickusers 2").unwrap(),
+            Command::ViewKicked { page: 2 }
+        );
+        assert_eq!(
+            parse("/changepassword").unwrap(),
+            Command::ChangePasswordDialog
+        );
         assert_eq!(
             parse("/changepassword old new pass").unwrap(),
             Command::ChangePassword {
@@ -265,6 +303,8 @@ mod tests {
         assert_eq!(code("/register alice"), "bad-argument");
         assert_eq!(code("/login"), "bad-argument");
         assert_eq!(code("/help me"), "bad-argument");
+        assert_eq!(code("/users 0"), "bad-argument");
+        assert_eq!(code("/viewkickusers x"), "bad-argument");
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn write_help(admin: bool, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::{AskStep, Control, Done, LeaveReason, Presence};
+    use crate::reply::{AskStep, Control, Done, LeaveReason, Page, Presence};
     use crate::{ErrorCode, Grant, Millis};
 
     fn text(reply: Reply<'_>) -> String {
@@ -151,6 +151,32 @@ mod tests {
         );
         assert_eq!(text(Reply::Pong(Some("t"))), "PONG t\n");
         assert_eq!(text(Reply::Pong(None)), "PONG\n");
+        assert_eq!(
+            text(Reply::Retry {
+                code: ErrorCode::RateLimited,
+                text: "too many logins",
+                secs: 7
+            }),
+            "ERR rate-limited too many logins; retry in 7 s\n"
+        );
+        let page = |next| Page {
+            shown: 2,
+            total: 5,
+            next,
+        };
+        assert_eq!(
+            text(Reply::End(Listing::UsersPage(page(Some(2))))),
+            "END users 2 5 2\n"
+        );
+        assert_eq!(
+            text(Reply::End(Listing::KickedPage(page(None)))),
+            "END kicked 2 5\n"
+        );
+        assert_eq!(text(Reply::Ctl(Control::Takeover)), "CTL takeover\n");
+        assert_eq!(
+            text(Reply::Ask(AskStep::NewPasswordAgain)),
+            "ASK new-password-again (3/3) Write your new password again:\n"
+        );
     }
 
     #[test]

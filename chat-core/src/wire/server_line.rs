@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::reply::{Control, Done, LeaveReason, Listing, Presence, Reply};
+use crate::reply::{Control, Done, LeaveReason, Listing, Page, Presence, Reply};
 use crate::wire::words::{ask_text, AskField, WireWord};
 use crate::{ErrorCode, Grant, Millis};
 
@@ -89,12 +89,15 @@ pub enum ServerLine<'a> {
         /// Their grant.
         grant: Grant,
     },
-    /// `ERR <code> <text>`.
+    /// `ERR <code> <text>`, or `ERR <code> <text>; retry in <n> s` for a
+    /// refusal for now.
     Err {
         /// The code.
         code: Word<'a, ErrorCode>,
-        /// Text for people.
+        /// Text for people (without the `; retry in <n> s` ending).
         text: &'a str,
+        /// Seconds to wait before trying again, when the server said.
+        retry: Option<u64>,
     },
     /// `MSG <ts> <from> <text>`.
     Msg {
@@ -233,9 +236,13 @@ impl<'a> ServerLine<'a> {
                     grant: grant(g)?,
                 })
             }),
-            "ERR" => word(rest).map(|(code, text)| ServerLine::Err {
-                code: Word::parse(code),
-                text,
+            "ERR" => word(rest).map(|(code, text)| {
+                let (text, retry) = split_retry(text);
+                ServerLine::Err {
+                    code: Word::parse(code),
+                    text,
+                    retry,
+                }
             }),
             "MSG" | "PM" => word(rest).and_then(|(at, rest)| {
                 let at = ts(at)?;
@@ -309,7 +316,16 @@ impl<'a> ServerLine<'a> {
             },
             ServerLine::Ok(Word::Unknown(rest)) => writeln!(out, "OK {rest}"),
             ServerLine::Welcome { user, grant } => writeln!(out, "WELCOME {user} {grant}"),
-            ServerLine::Err { code, text } => writeln!(out, "ERR {} {text}", code.as_str()),
+            ServerLine::Err {
+                code,
+                text,
+                retry: None,
+            } => writeln!(out, "ERR {} {text}", code.as_str()),
+            ServerLine::Err {
+                code,
+                text,
+                retry: Some(secs),
+            } => writeln!(out, "ERR {} {text}{RETRY_IN}{secs} s", code.as_str()),
             ServerLine::Msg { at, from, text } => writeln!(out, "MSG {at} {from} {text}"),
             ServerLine::Pm { at, from, text } => writeln!(out, "PM {at} {from} {text}"),
             ServerLine::Join { at, user } => writeln!(out, "JOIN {at} {user}"),
@@ -335,6 +351,8 @@ impl<'a> ServerLine<'a> {
                 Listing::Users => writeln!(out, "END users"),
                 Listing::Kicked => writeln!(out, "END kicked"),
                 Listing::Help => writeln!(out, "END help"),
+                Listing::UsersPage(page) => write_page(out, "users", page),
+                Listing::KickedPage(page) => write_page(out, "kicked", page),
                 Listing::Held { replayed, dropped } => {
                     writeln!(out, "END held {replayed} {dropped}")
                 }
@@ -352,6 +370,7 @@ impl<'a> ServerLine<'a> {
                 Control::Disconnect => writeln!(out, "CTL disconnect"),
                 Control::Shutdown => writeln!(out, "CTL shutdown"),
                 Control::Restart => writeln!(out, "CTL restart"),
+                Control::Takeover => writeln!(out, "CTL takeover"),
             },
             ServerLine::Ctl(Word::Unknown(rest)) => writeln!(out, "CTL {rest}"),
             ServerLine::Pong(None) => writeln!(out, "PONG"),
@@ -380,6 +399,12 @@ impl<'a> ServerLine<'a> {
             Reply::Err { code, text } => ServerLine::Err {
                 code: Word::Known(code),
                 text,
+                retry: None,
+            },
+            Reply::Retry { code, text, secs } => ServerLine::Err {
+                code: Word::Known(code),
+                text,
+                retry: Some(secs),
             },
             Reply::Msg { at, from, text } => ServerLine::Msg { at, from, text },
             Reply::Pm { at, from, text } => ServerLine::Pm { at, from, text },
@@ -436,8 +461,10 @@ fn parse_done(rest: &str) -> Word<'_, Done<'_>> {
 fn parse_listing(rest: &str) -> Word<'_, Listing> {
     let (what, args) = split_word(rest);
     let list = match what {
-        "users" => args.is_empty().then_some(Listing::Users),
-        "kicked" => args.is_empty().then_some(Listing::Kicked),
+        "users" if args.is_empty() => Some(Listing::Users),
+        "kicked" if args.is_empty() => Some(Listing::Kicked),
+        "users" => parse_page(args).map(Listing::UsersPage),
+        "kicked" => parse_page(args).map(Listing::KickedPage),
         "help" => args.is_empty().then_some(Listing::Help),
         "held" => word(args).and_then(|(r, d)| {
             Some(Listing::Held {
@@ -448,6 +475,45 @@ fn parse_listing(rest: &str) -> Word<'_, Listing> {
         _ => None,
     };
     list.map_or(Word::Unknown(rest), Word::Known)
+}
+
+/// `<shown> <total> [next-page]` of a paged `END users` or `END kicked`.
+fn parse_page(args: &str) -> Option<Page> {
+    let (shown, rest) = word(args)?;
+    let (total, next) = split_word(rest);
+    Some(Page {
+        shown: ts(shown)?.0,
+        total: ts(total)?.0,
+        next: match next {
+            "" => None,
+            n => Some(ts(last_word(n)?)?.0),
+        },
+    })
+}
+
+fn write_page(out: &mut Vec<u8>, list: &str, page: Page) -> std::io::Result<()> {
+    let Page { shown, total, next } = page;
+    match next {
+        Some(next) => writeln!(out, "END {list} {shown} {total} {next}"),
+        None => writeln!(out, "END {list} {shown} {total}"),
+    }
+}
+
+/// How a refusal for now ends: `ERR <code> <text>; retry in <n> s`.
+const RETRY_IN: &str = "; retry in ";
+
+/// Splits `<text>; retry in <n> s` into the text and `n`.
+fn split_retry(text: &str) -> (&str, Option<u64>) {
+    let parsed = text.rsplit_once(RETRY_IN).and_then(|(head, tail)| {
+        let secs = tail.strip_suffix(" s")?;
+        let secs = (!secs.is_empty() && secs.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| secs.parse().ok())??;
+        Some((head, secs))
+    });
+    match parsed {
+        Some((head, secs)) => (head, Some(secs)),
+        None => (text, None),
+    }
 }
 
 fn parse_control(rest: &str) -> Word<'_, Control<'_>> {
@@ -463,6 +529,7 @@ fn parse_control(rest: &str) -> Word<'_, Control<'_>> {
         "disconnect" => args.is_empty().then_some(Control::Disconnect),
         "shutdown" => args.is_empty().then_some(Control::Shutdown),
         "restart" => args.is_empty().then_some(Control::Restart),
+        "takeover" => args.is_empty().then_some(Control::Takeover),
         _ => None,
     };
     ctl.map_or(Word::Unknown(rest), Word::Known)
@@ -500,7 +567,8 @@ mod tests {
             parse("ERR bad-name a name starts with a letter"),
             ServerLine::Err {
                 code: Word::Known(ErrorCode::BadName),
-                text: "a name starts with a letter"
+                text: "a name starts with a letter",
+                retry: None
             }
         );
         assert_eq!(
@@ -526,6 +594,34 @@ mod tests {
             }))
         );
         assert_eq!(parse("PONG"), ServerLine::Pong(None));
+        assert_eq!(
+            parse("ERR rate-limited too many logins; retry in 12 s"),
+            ServerLine::Err {
+                code: Word::Known(ErrorCode::RateLimited),
+                text: "too many logins",
+                retry: Some(12)
+            }
+        );
+        assert_eq!(
+            parse("END users 2 7 1"),
+            ServerLine::End(Word::Known(Listing::UsersPage(Page {
+                shown: 2,
+                total: 7,
+                next: Some(1)
+            })))
+        );
+        assert_eq!(
+            parse("END kicked 0 0"),
+            ServerLine::End(Word::Known(Listing::KickedPage(Page {
+                shown: 0,
+                total: 0,
+                next: None
+            })))
+        );
+        assert_eq!(
+            parse("CTL takeover"),
+            ServerLine::Ctl(Word::Known(Control::Takeover))
+        );
     }
 
     #[test]
@@ -536,7 +632,8 @@ mod tests {
             parse("ERR slow-down wait"),
             ServerLine::Err {
                 code: Word::Unknown("slow-down"),
-                text: "wait"
+                text: "wait",
+                retry: None
             }
         );
         assert_eq!(

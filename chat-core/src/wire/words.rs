@@ -45,6 +45,7 @@ wire_words!(LeaveReason {
     LeaveReason::TooSlow => "too-slow",
     LeaveReason::Timeout => "timeout",
     LeaveReason::Shutdown => "shutdown",
+    LeaveReason::TakenOver => "takeover",
 });
 
 wire_words!(Presence {
@@ -66,6 +67,13 @@ pub enum AskField {
     Password,
     /// `password-again`: the password once more (registration).
     PasswordAgain,
+    /// `old-password`: the current password (`/changepassword` without
+    /// arguments).
+    OldPassword,
+    /// `new-password`: the new password.
+    NewPassword,
+    /// `new-password-again`: the new password once more.
+    NewPasswordAgain,
 }
 
 wire_words!(AskField {
@@ -73,12 +81,22 @@ wire_words!(AskField {
     AskField::Username => "username",
     AskField::Password => "password",
     AskField::PasswordAgain => "password-again",
+    AskField::OldPassword => "old-password",
+    AskField::NewPassword => "new-password",
+    AskField::NewPasswordAgain => "new-password-again",
 });
 
 impl AskField {
     /// Whether the answer is a password (a client should not echo it).
     pub fn is_password(self) -> bool {
-        matches!(self, AskField::Password | AskField::PasswordAgain)
+        matches!(
+            self,
+            AskField::Password
+                | AskField::PasswordAgain
+                | AskField::OldPassword
+                | AskField::NewPassword
+                | AskField::NewPasswordAgain
+        )
     }
 }
 
@@ -103,6 +121,12 @@ pub(crate) fn ask_text(step: AskStep) -> (AskField, &'static str) {
         }
         AskStep::LoginName => (AskField::Username, "(1/2) Write your user name:"),
         AskStep::LoginPassword => (AskField::Password, "(2/2) Write your password:"),
+        AskStep::OldPassword => (AskField::OldPassword, "(1/3) Write your current password:"),
+        AskStep::NewPassword => (AskField::NewPassword, "(2/3) Write your new password:"),
+        AskStep::NewPasswordAgain => (
+            AskField::NewPasswordAgain,
+            "(3/3) Write your new password again:",
+        ),
     }
 }
 

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use chat_core::password::HashParams;
 use chat_core::{
-    ChatEvent, CloseCause, CloseReason, Config, ConnId, Engine, Frame, Input, Millis, Output,
-    PasswordJob, PersistFailed, PersistRequest, StoreChange, StoreSnapshot,
+    ChatEvent, CloseCause, CloseReason, Config, ConnId, Engine, Frame, Grant, Input, Millis,
+    Output, PasswordJob, PersistFailed, PersistRequest, StoreChange, StoreSnapshot, UserName,
+    UserRecord,
 };
 
 pub const PW: &str = "password-1";
@@ -47,10 +48,39 @@ pub struct Harness {
     pub stops: Vec<bool>,
 }
 
+/// The default configuration without flood control or the command budget,
+/// and with loopback exempt from the per-address limits, so tests can send
+/// many lines at one instant from one address (each limit has its own
+/// tests).
 pub fn unlimited() -> Config {
     let mut config = Config::default();
     config.limits.messages_per_second = 0;
+    config.limits.command_units_per_second = 0;
+    config.limits.exempt_loopback = true;
     config
+}
+
+/// A snapshot in which the configured `admins` exist with password [`PW`]
+/// (as the operator would set it: the network cannot register them).
+pub fn admin_snapshot(admins: &[&str]) -> StoreSnapshot {
+    let phc = chat_core::password::hash(
+        &HashParams::cheap(),
+        &chat_core::password::Password::new(PW),
+        &[3; 16],
+    )
+    .unwrap();
+    StoreSnapshot {
+        users: admins
+            .iter()
+            .map(|a| UserRecord {
+                name: UserName::parse(a).unwrap(),
+                grant: Grant::Admin,
+                phc: phc.clone(),
+                created: Millis(1),
+            })
+            .collect(),
+        ..StoreSnapshot::default()
+    }
 }
 
 pub fn loopback() -> IpAddr {
@@ -64,12 +94,13 @@ impl Harness {
         Harness::with(unlimited(), StoreSnapshot::default())
     }
 
+    /// Configured admins that exist with password [`PW`].
     pub fn with_admins(admins: &[&str]) -> Harness {
         let config = Config {
             admins: admins.iter().map(|a| a.to_string()).collect(),
             ..unlimited()
         };
-        Harness::with(config, StoreSnapshot::default())
+        Harness::with(config, admin_snapshot(admins))
     }
 
     pub fn with(config: Config, snapshot: StoreSnapshot) -> Harness {
@@ -272,10 +303,13 @@ impl Harness {
         self.input(Input::Closed { conn, cause });
     }
 
-    /// Connects and registers with the one-line form; asserts WELCOME.
+    /// Connects and registers with the one-line form (or, for a
+    /// configured admin, logs in); asserts WELCOME.
     pub fn register(&mut self, label: &str, name: &str) {
         self.connect(label);
-        self.send(label, &format!("/register {name} {PW}"));
+        let admin = self.engine.config().admins.iter().any(|a| a == name);
+        let verb = if admin { "login" } else { "register" };
+        self.send(label, &format!("/{verb} {name} {PW}"));
         let lines = self.take(label);
         assert!(
             lines.iter().any(|l| l.starts_with("WELCOME ")),

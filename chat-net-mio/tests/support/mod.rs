@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use chat_client::{Client, ClientError};
 use chat_core::password::{HashParams, Password};
-use chat_core::Limits;
 use chat_net_mio::store::KeySource;
 use chat_net_mio::{Server, ServerConfig, ServerError, ServerHandle};
 
@@ -21,21 +20,23 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
     pub dir: tempfile::TempDir,
+    admins: Vec<String>,
     thread: Option<JoinHandle<Result<(), ServerError>>>,
 }
 
-/// Cheap hashing, and the per-address limits off for 127.0.0.1 (every
-/// test client comes from there).
+/// Cheap hashing, and every test client comes from 127.0.0.1: loopback is
+/// exempt from the per-address limits and the command budget is off here
+/// (each has its own tests).
 pub fn config(admins: &[&str]) -> ServerConfig {
-    ServerConfig {
+    let mut config = ServerConfig {
         admins: admins.iter().map(|a| a.to_string()).collect(),
         hash: HashParams::cheap(),
-        limits: Limits {
-            exempt_loopback: true,
-            ..Limits::default()
-        },
         ..ServerConfig::default()
-    }
+    };
+    config.limits.exempt_loopback = true;
+    config.limits.command_units_per_second = 0;
+    config.limits.registrations_per_window = u32::MAX;
+    config
 }
 
 impl TestServer {
@@ -45,6 +46,7 @@ impl TestServer {
     }
 
     pub fn start_in(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
+        let admins = config.admins.clone();
         let server = Server::builder()
             .bind("127.0.0.1:0".parse().unwrap())
             .data_dir(dir.path())
@@ -60,6 +62,7 @@ impl TestServer {
             addr,
             handle,
             dir,
+            admins,
             thread: Some(thread),
         }
     }
@@ -76,7 +79,11 @@ impl TestServer {
         self.thread.take().map_or(Ok(()), |t| t.join().unwrap())
     }
 
+    /// Registers `name`, or logs in a configured admin (created at start).
     pub fn register(&self, name: &str) -> Client {
+        if self.admins.iter().any(|a| a == name) {
+            return self.login(name).unwrap();
+        }
         Client::register(self.addr, name, PASSWORD).unwrap()
     }
 
