@@ -271,4 +271,233 @@ pub enum Reply<'a> {
     Ctl(Control<'a>),
     /// `PONG [token]`.
     Pong(Option<&'a str>),
+    /// A refusal as data: `ERR <code> <text>` (with `; retry in <n> s`
+    /// for a refusal for now); the text is the codec's.
+    Refused(Reason<'a>),
+    /// A notice as data (`INFO <text>`); the text is the codec's.
+    Notice(Notice<'a>),
+}
+
+/// What a retry-later refusal is about (`ERR rate-limited`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitScope {
+    /// Registrations, from the address or in all.
+    Registrations,
+    /// Login attempts to the account or from the address.
+    LoginAttempts,
+    /// Wrong old passwords of `/changepassword`.
+    WrongPasswords,
+    /// Password work in flight from the address.
+    LoginsFromAddress,
+    /// The per-connection command budget; the line was dropped.
+    CommandBudget,
+}
+
+/// Why the server refused a line, a command or a connection: an `ERR`
+/// line as data. Each reason has one [`ErrorCode`]; the text for people is
+/// the codec's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason<'a> {
+    /// A line that could not be framed (too long, not UTF-8).
+    Line(crate::wire::FrameError),
+    /// A line the codec could not read as a command.
+    Invalid(&'a crate::Refusal),
+    /// More lines arrived while a command was answered than may queue;
+    /// the line was dropped.
+    QueueFull,
+    /// Too many tries for now; wait `retry_secs`.
+    RateLimited {
+        /// What was limited.
+        scope: LimitScope,
+        /// Seconds to wait (at least 1).
+        retry_secs: u64,
+    },
+    /// Messages come faster than `per_second`; the message was dropped.
+    Flood {
+        /// The messages allowed a second.
+        per_second: u32,
+    },
+    /// Too many failed logins on this connection; it closes.
+    TooManyFailures,
+    /// Too much password work in flight on the server; wait `retry_secs`.
+    LoginsInProgress {
+        /// Seconds to wait.
+        retry_secs: u64,
+    },
+    /// The caller's password workers refused the work; wait `retry_secs`.
+    PasswordWorkersBusy {
+        /// Seconds to wait.
+        retry_secs: u64,
+    },
+    /// The server takes no connection now.
+    Full(FullScope),
+    /// The command needs a logged-in session.
+    NotLoggedIn,
+    /// The answer to `ASK account` was neither yes nor no.
+    YesOrNo,
+    /// Not a valid user name.
+    BadName(crate::NameError),
+    /// The name is a configured admin's, never registrable.
+    NameReserved {
+        /// The name.
+        name: &'a str,
+    },
+    /// The name is registered already.
+    NameTaken {
+        /// The name.
+        name: &'a str,
+    },
+    /// The two passwords differ.
+    PasswordMismatch,
+    /// A password's length is out of bounds.
+    PasswordLength {
+        /// The fewest bytes.
+        min: usize,
+        /// The most bytes.
+        max: usize,
+    },
+    /// The store could not save the change.
+    CouldNotSave,
+    /// The password could not be checked; `busy` when the workers were.
+    CouldNotCheckPassword {
+        /// Whether it was for being busy (`server-busy`, else
+        /// `server-error`).
+        busy: bool,
+    },
+    /// A registration's password could not be hashed.
+    CouldNotHash,
+    /// A new password could not be hashed.
+    HashingFailed,
+    /// Wrong user name or password.
+    WrongCredentials,
+    /// Wrong old password of `/changepassword`.
+    WrongOldPassword,
+    /// The account is on the kick list.
+    OnKickList,
+    /// The command is for admins.
+    AdminOnly,
+    /// Register or log in while logged in.
+    AlreadyLoggedIn,
+    /// Text with control or invisible formatting characters: a message,
+    /// or (with `in_reason`) a kick reason.
+    UnsafeText {
+        /// Whether it was a kick reason.
+        in_reason: bool,
+    },
+    /// The recipient of a private message is not online.
+    NotOnline {
+        /// The name as typed.
+        name: &'a str,
+    },
+    /// `/free` while not busy.
+    NotBusy,
+    /// No account of that name.
+    NoSuchUser {
+        /// The name as typed.
+        name: &'a str,
+    },
+    /// A change to the account is being saved. `name: None` is the user's
+    /// own account; `retry_hint` asks to try again.
+    ChangeInFlight {
+        /// The account, or `None` for the user's own.
+        name: Option<&'a str>,
+        /// Whether the text says to try again.
+        retry_hint: bool,
+    },
+    /// The account is an admin by the server's configuration.
+    ConfigAdmin {
+        /// The account.
+        name: &'a str,
+    },
+    /// The change would leave no admin.
+    LastAdmin {
+        /// The account.
+        name: &'a str,
+    },
+    /// `/unkick` of an account not on the kick list.
+    NotKicked {
+        /// The account.
+        name: &'a str,
+    },
+    /// The login dialog took too long.
+    LoginTimeout,
+    /// The session was idle too long.
+    IdleTimeout,
+}
+
+/// Why the server takes no connection (`ERR server-full`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FullScope {
+    /// The server is shutting down.
+    ShuttingDown,
+    /// Every connection slot is taken.
+    Server,
+    /// The address has as many connections as it may.
+    Address,
+}
+
+impl Reason<'_> {
+    /// The error code of the refusal.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Reason::Line(e) => e.code(),
+            Reason::Invalid(r) => r.code,
+            Reason::QueueFull
+            | Reason::RateLimited { .. }
+            | Reason::Flood { .. }
+            | Reason::TooManyFailures => ErrorCode::RateLimited,
+            Reason::LoginsInProgress { .. } | Reason::PasswordWorkersBusy { .. } => {
+                ErrorCode::ServerBusy
+            }
+            Reason::Full(_) => ErrorCode::ServerFull,
+            Reason::NotLoggedIn => ErrorCode::NotLoggedIn,
+            Reason::YesOrNo
+            | Reason::UnsafeText { .. }
+            | Reason::NotBusy
+            | Reason::NotKicked { .. } => ErrorCode::BadArgument,
+            Reason::BadName(_) => ErrorCode::BadName,
+            Reason::NameReserved { .. } | Reason::NameTaken { .. } => ErrorCode::NameTaken,
+            Reason::PasswordMismatch => ErrorCode::PasswordMismatch,
+            Reason::PasswordLength { .. } => ErrorCode::BadPassword,
+            Reason::CouldNotSave | Reason::CouldNotHash | Reason::HashingFailed => {
+                ErrorCode::ServerError
+            }
+            Reason::CouldNotCheckPassword { busy: true } => ErrorCode::ServerBusy,
+            Reason::CouldNotCheckPassword { busy: false } => ErrorCode::ServerError,
+            Reason::WrongCredentials | Reason::WrongOldPassword => ErrorCode::BadCredentials,
+            Reason::OnKickList => ErrorCode::Kicked,
+            Reason::AdminOnly | Reason::ConfigAdmin { .. } => ErrorCode::NotPermitted,
+            Reason::AlreadyLoggedIn => ErrorCode::AlreadyOnline,
+            Reason::NotOnline { .. } | Reason::NoSuchUser { .. } => ErrorCode::NoSuchUser,
+            Reason::ChangeInFlight { .. } => ErrorCode::TryAgain,
+            Reason::LastAdmin { .. } => ErrorCode::LastAdmin,
+            Reason::LoginTimeout | Reason::IdleTimeout => ErrorCode::Timeout,
+        }
+    }
+
+    /// Seconds to wait before trying again, for a refusal for now.
+    pub fn retry_secs(&self) -> Option<u64> {
+        match *self {
+            Reason::RateLimited { retry_secs, .. }
+            | Reason::LoginsInProgress { retry_secs }
+            | Reason::PasswordWorkersBusy { retry_secs } => Some(retry_secs),
+            _ => None,
+        }
+    }
+}
+
+/// Something the server tells a user that is neither a reply nor a
+/// refusal (an `INFO` line in chat/1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice<'a> {
+    /// The recipient of a private message is busy: it is delivered, but
+    /// they may not read it soon.
+    RecipientBusy {
+        /// The recipient.
+        name: &'a str,
+    },
 }

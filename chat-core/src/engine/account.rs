@@ -4,8 +4,8 @@
 //! hide what is typed and a password may hold spaces.
 
 use crate::password::{Password, PasswordError};
-use crate::reply::{AskStep, Reply};
-use crate::{ConnId, ErrorCode, StoreChange};
+use crate::reply::{AskStep, LimitScope, Reason, Reply};
+use crate::{ConnId, StoreChange};
 
 use super::connection::{ChangeStep, Connection};
 use super::directory::PendingKind;
@@ -41,9 +41,9 @@ impl Engine {
                 self.send(id, &Reply::Ask(AskStep::NewPassword));
             }
             ChangeStep::New { old } => {
-                if let Err((code, text)) = self.check_password(line) {
+                if let Err(reason) = self.check_password(line) {
                     // A typo: ask this step again.
-                    self.refuse(id, code, &text);
+                    self.refuse(id, reason);
                     self.set_change_step(id, Some(ChangeStep::New { old }));
                     return self.send(id, &Reply::Ask(AskStep::NewPassword));
                 }
@@ -53,7 +53,7 @@ impl Engine {
             }
             ChangeStep::Again { old, new } => {
                 if new.expose() != line {
-                    self.refuse(id, ErrorCode::PasswordMismatch, "the passwords differ");
+                    self.refuse(id, Reason::PasswordMismatch);
                     self.set_change_step(id, Some(ChangeStep::New { old }));
                     return self.send(id, &Reply::Ask(AskStep::NewPassword));
                 }
@@ -63,8 +63,8 @@ impl Engine {
     }
 
     pub(super) fn change_password(&mut self, id: ConnId, old: &str, new: &str) {
-        if let Err((code, text)) = self.check_password(new) {
-            return self.refuse(id, code, &text);
+        if let Err(reason) = self.check_password(new) {
+            return self.refuse(id, reason);
         }
         let Some(conn) = self.conns.get(&id) else {
             return;
@@ -76,10 +76,16 @@ impl Engine {
         let exempt = self.is_exempt(peer);
         if let Err(limited) = self.throttle.check(&key, peer, exempt, self.now) {
             log::warn!("password change of {} from {peer} throttled", key.as_str());
-            return self.refuse_limited(id, "too many wrong passwords", limited);
+            return self.refuse_limited(id, LimitScope::WrongPasswords, limited);
         }
         if self.directory.pending(&key).is_some() {
-            return self.refuse(id, ErrorCode::TryAgain, "a change to you is being saved");
+            return self.refuse(
+                id,
+                Reason::ChangeInFlight {
+                    name: None,
+                    retry_hint: false,
+                },
+            );
         }
         if !self.admit_password_work(id, peer) {
             return;
@@ -103,8 +109,8 @@ impl Engine {
         );
     }
 
-    fn password_change_failed(&mut self, conn: ConnRef, code: ErrorCode, text: &str) {
-        self.refuse(conn.id, code, text);
+    fn password_change_failed(&mut self, conn: ConnRef, reason: Reason<'_>) {
+        self.refuse(conn.id, reason);
         self.set_waiting(conn.id, false);
         self.resume(conn.id);
     }
@@ -137,15 +143,12 @@ impl Engine {
                 if let Some(key) = self.session_key(conn.id) {
                     log::warn!("wrong old password for {} from {peer}", key.as_str());
                 }
-                self.password_change_failed(conn, ErrorCode::BadCredentials, "wrong old password");
+                self.password_change_failed(conn, Reason::WrongOldPassword);
             }
             Err(e) => {
                 log::warn!("password check failed: {e}");
-                let code = match e {
-                    PasswordError::Busy => ErrorCode::ServerBusy,
-                    _ => ErrorCode::ServerError,
-                };
-                self.password_change_failed(conn, code, "could not check the password");
+                let busy = matches!(e, PasswordError::Busy);
+                self.password_change_failed(conn, Reason::CouldNotCheckPassword { busy });
             }
         }
     }
@@ -160,12 +163,10 @@ impl Engine {
         }
         let phc = match answer {
             Ok(PasswordAnswer::Hashed(phc)) => phc,
-            Ok(_) => {
-                return self.password_change_failed(conn, ErrorCode::ServerError, "hashing failed")
-            }
+            Ok(_) => return self.password_change_failed(conn, Reason::HashingFailed),
             Err(e) => {
                 log::warn!("password hashing failed: {e}");
-                return self.password_change_failed(conn, ErrorCode::ServerError, "hashing failed");
+                return self.password_change_failed(conn, Reason::HashingFailed);
             }
         };
         let Some(session) = self.conns.get(&conn.id).and_then(Connection::session) else {
@@ -175,8 +176,10 @@ impl Engine {
         if !self.directory.begin(key, PendingKind::Other) {
             return self.password_change_failed(
                 conn,
-                ErrorCode::TryAgain,
-                "a change to you is being saved; try again",
+                Reason::ChangeInFlight {
+                    name: None,
+                    retry_hint: true,
+                },
             );
         }
         self.persist(Some(conn), StoreChange::SetPassword { name, phc });

@@ -1,8 +1,8 @@
 //! Admin commands: grants, the kick list, and the listing of it. Every
 //! privilege check is here or in the dispatcher, never in the client.
 
-use crate::reply::{Control, Done, LeaveReason, Listing, Reply};
-use crate::{ConnId, ErrorCode, Grant, KickEntry, NameKey, StoreChange, UserName};
+use crate::reply::{Control, Done, LeaveReason, Listing, Reason, Reply};
+use crate::{ConnId, Grant, KickEntry, NameKey, StoreChange, UserName};
 
 use super::chat::page_of;
 use super::connection::Connection;
@@ -17,15 +17,19 @@ impl Engine {
     fn target(&mut self, id: ConnId, user: &str) -> Option<(NameKey, UserName, Grant)> {
         let key = NameKey::of(user);
         let Some(record) = self.directory.get(&key) else {
-            let text = format!("no user named {user}");
-            self.refuse(id, ErrorCode::NoSuchUser, &text);
+            self.refuse(id, Reason::NoSuchUser { name: user });
             return None;
         };
         let name = record.name.clone();
         let grant = self.directory.grant_of(record);
         if self.directory.pending(&key).is_some() {
-            let text = format!("a change to {name} is being saved; try again");
-            self.refuse(id, ErrorCode::TryAgain, &text);
+            self.refuse(
+                id,
+                Reason::ChangeInFlight {
+                    name: Some(name.as_str()),
+                    retry_hint: true,
+                },
+            );
             return None;
         }
         Some((key, name, grant))
@@ -50,16 +54,24 @@ impl Engine {
             return;
         };
         if grant == Grant::User && self.directory.is_config_admin(&key) {
-            let text = format!("{name} is an admin by configuration");
-            return self.refuse(id, ErrorCode::NotPermitted, &text);
+            return self.refuse(
+                id,
+                Reason::ConfigAdmin {
+                    name: name.as_str(),
+                },
+            );
         }
         if current == grant {
             return self.send(id, &Reply::Ok(Done::Grant(name.as_str(), grant)));
         }
         let demote = grant == Grant::User;
         if demote && !self.kicks.contains(&key) && self.is_last_admin(&key) {
-            let text = format!("{name} is the last admin");
-            return self.refuse(id, ErrorCode::LastAdmin, &text);
+            return self.refuse(
+                id,
+                Reason::LastAdmin {
+                    name: name.as_str(),
+                },
+            );
         }
         let kind = if demote {
             PendingKind::Demote
@@ -99,11 +111,7 @@ impl Engine {
 
     pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<&str>) {
         if reason.is_some_and(has_unsafe_char) {
-            return self.refuse(
-                id,
-                ErrorCode::BadArgument,
-                "no control or invisible formatting characters in a reason",
-            );
+            return self.refuse(id, Reason::UnsafeText { in_reason: true });
         }
         let Some(by) = self
             .conns
@@ -117,12 +125,20 @@ impl Engine {
             return;
         };
         if self.directory.is_config_admin(&key) {
-            let text = format!("{name} is an admin by configuration");
-            return self.refuse(id, ErrorCode::NotPermitted, &text);
+            return self.refuse(
+                id,
+                Reason::ConfigAdmin {
+                    name: name.as_str(),
+                },
+            );
         }
         if grant.is_admin() && !self.kicks.contains(&key) && self.is_last_admin(&key) {
-            let text = format!("{name} is the last admin");
-            return self.refuse(id, ErrorCode::LastAdmin, &text);
+            return self.refuse(
+                id,
+                Reason::LastAdmin {
+                    name: name.as_str(),
+                },
+            );
         }
         let entry = KickEntry {
             name,
@@ -160,8 +176,12 @@ impl Engine {
             return;
         };
         if !self.kicks.contains(&key) {
-            let text = format!("{name} is not on the kick list");
-            return self.refuse(id, ErrorCode::BadArgument, &text);
+            return self.refuse(
+                id,
+                Reason::NotKicked {
+                    name: name.as_str(),
+                },
+            );
         }
         self.start_change(id, key, PendingKind::Other, StoreChange::Unkick { name });
     }

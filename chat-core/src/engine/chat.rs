@@ -3,9 +3,9 @@
 
 use std::ops::Range;
 
-use crate::reply::{Control, Done, Listing, Page, Presence, Reply};
+use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
 use crate::wire::parse;
-use crate::{Command, ConnId, ErrorCode, NameKey};
+use crate::{Command, ConnId, NameKey};
 
 use super::connection::{Connection, Session};
 use super::held::HeldLines;
@@ -20,13 +20,13 @@ impl Engine {
         }
         let cmd = match parse(line) {
             Ok(cmd) => cmd,
-            Err(refusal) => return self.refuse(id, refusal.code, &refusal.text),
+            Err(refusal) => return self.refuse(id, Reason::Invalid(&refusal)),
         };
         let Some(session) = self.conns.get(&id).and_then(Connection::session) else {
             return;
         };
         if cmd.needs_admin() && !session.grant.is_admin() {
-            return self.refuse(id, ErrorCode::NotPermitted, "that command is for admins");
+            return self.refuse(id, Reason::AdminOnly);
         }
         match cmd {
             Command::Say(text) => self.say(id, text),
@@ -51,7 +51,7 @@ impl Engine {
             Command::Quit => self.quit(id),
             Command::Ping { token } => self.send(id, &Reply::Pong(token)),
             Command::Register { .. } | Command::Login { .. } => {
-                self.refuse(id, ErrorCode::AlreadyOnline, "you are logged in already")
+                self.refuse(id, Reason::AlreadyLoggedIn)
             }
         }
     }
@@ -67,8 +67,7 @@ impl Engine {
             .and_then(Connection::session_mut)
             .is_some_and(|s| s.flood.take(now, rate, burst, 1));
         if !allowed {
-            let text = format!("slow down: at most {rate} messages a second; message not sent");
-            self.refuse(id, ErrorCode::RateLimited, &text);
+            self.refuse(id, Reason::Flood { per_second: rate });
         }
         allowed
     }
@@ -82,7 +81,7 @@ impl Engine {
             return;
         }
         if has_unsafe_char(text) {
-            return self.refuse(id, ErrorCode::BadArgument, UNSAFE_TEXT);
+            return self.refuse(id, Reason::UnsafeText { in_reason: false });
         }
         if !self.may_send(id) {
             return;
@@ -107,11 +106,10 @@ impl Engine {
 
     fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
         if has_unsafe_char(text) {
-            return self.refuse(id, ErrorCode::BadArgument, UNSAFE_TEXT);
+            return self.refuse(id, Reason::UnsafeText { in_reason: false });
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
-            let text = format!("{to} is not online");
-            return self.refuse(id, ErrorCode::NoSuchUser, &text);
+            return self.refuse(id, Reason::NotOnline { name: to });
         };
         if !self.may_send(id) {
             return;
@@ -129,12 +127,13 @@ impl Engine {
             },
         );
         if self.presence_of(target) == Presence::Busy {
-            let busy = format!("{recipient} is busy");
             self.out.send_many(
                 id,
                 [
                     Reply::Ok(Done::Sent(recipient.as_str())),
-                    Reply::Info(&busy),
+                    Reply::Notice(Notice::RecipientBusy {
+                        name: recipient.as_str(),
+                    }),
                 ],
             );
         } else {
@@ -163,7 +162,7 @@ impl Engine {
             return;
         };
         let Some(held) = session.held.take() else {
-            return self.refuse(id, ErrorCode::BadArgument, "you are not busy");
+            return self.refuse(id, Reason::NotBusy);
         };
         self.lobby.set_presence(id, Presence::Free);
         let (lines, dropped) = held.into_parts();
@@ -218,6 +217,3 @@ pub(super) fn page_of(total: usize, page: u64, per_page: usize) -> (Range<usize>
     };
     (start..end, info)
 }
-
-/// Why a text was refused.
-pub(super) const UNSAFE_TEXT: &str = "no control or invisible formatting characters in messages";

@@ -5,9 +5,9 @@ use crate::password::{Password, PasswordError};
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::reply::{AskStep, Control, Done, Presence, Reply};
+use crate::reply::{AskStep, Control, Done, LimitScope, Presence, Reason, Reply};
 use crate::wire::parse;
-use crate::{Command, ConnId, ErrorCode, Grant, NameKey, StoreChange, UserName, UserRecord};
+use crate::{Command, ConnId, Grant, NameKey, StoreChange, UserName, UserRecord};
 
 use super::connection::{ConnRef, Phase, Step};
 use super::directory::PendingKind;
@@ -35,10 +35,8 @@ impl Engine {
                 _ if wants_password => {}
                 Ok(Command::Ping { token }) => return self.send(id, &Reply::Pong(token)),
                 Ok(Command::Help) => return self.send(id, &Reply::Help { admin: false }),
-                Ok(_) => {
-                    return self.refuse(id, ErrorCode::NotLoggedIn, "log in first");
-                }
-                Err(refusal) => return self.refuse(id, refusal.code, &refusal.text),
+                Ok(_) => return self.refuse(id, Reason::NotLoggedIn),
+                Err(refusal) => return self.refuse(id, Reason::Invalid(&refusal)),
             }
         }
         self.on_dialog_answer(id, line);
@@ -57,7 +55,7 @@ impl Engine {
                 "y" | "yes" => self.ask(id, Step::RegisterName, AskStep::RegisterName),
                 "n" | "no" => self.ask(id, Step::LoginName, AskStep::LoginName),
                 _ => {
-                    self.refuse(id, ErrorCode::BadArgument, "answer y or n");
+                    self.refuse(id, Reason::YesOrNo);
                     self.ask(id, Step::Account, AskStep::Account);
                 }
             },
@@ -67,8 +65,8 @@ impl Engine {
                     Step::RegisterPassword { name },
                     AskStep::RegisterPassword,
                 ),
-                Err((code, text)) => {
-                    self.refuse(id, code, &text);
+                Err(reason) => {
+                    self.refuse(id, reason);
                     self.ask(id, Step::RegisterName, AskStep::RegisterName);
                 }
             },
@@ -81,8 +79,8 @@ impl Engine {
                     },
                     AskStep::RegisterPasswordAgain,
                 ),
-                Err((code, text)) => {
-                    self.refuse(id, code, &text);
+                Err(reason) => {
+                    self.refuse(id, reason);
                     self.ask(
                         id,
                         Step::RegisterPassword { name },
@@ -95,7 +93,7 @@ impl Engine {
                     self.start_register(id, name.as_str(), password);
                 } else {
                     // Either may be the typo: ask for both again.
-                    self.refuse(id, ErrorCode::PasswordMismatch, "the passwords differ");
+                    self.refuse(id, Reason::PasswordMismatch);
                     self.ask(
                         id,
                         Step::RegisterPassword { name },
@@ -106,7 +104,7 @@ impl Engine {
             Step::LoginName => match UserName::parse(line.trim()) {
                 Ok(name) => self.ask(id, Step::LoginPassword { name }, AskStep::LoginPassword),
                 Err(e) => {
-                    self.refuse(id, ErrorCode::BadName, &e.to_string());
+                    self.refuse(id, Reason::BadName(e));
                     self.ask(id, Step::LoginName, AskStep::LoginName);
                 }
             },
@@ -132,8 +130,8 @@ impl Engine {
 
     /// Wrong credentials: `ERR`, then the first question again, or after
     /// too many on this connection, `ERR rate-limited` and it closes.
-    fn fail(&mut self, id: ConnId, code: ErrorCode, text: &str) {
-        self.refuse(id, code, text);
+    fn fail(&mut self, id: ConnId, reason: Reason<'_>) {
+        self.refuse(id, reason);
         let max = self.config.limits.max_failed_attempts;
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
@@ -141,7 +139,7 @@ impl Engine {
         conn.failures += 1;
         if conn.failures >= max {
             log::warn!("{} closed after {max} wrong logins", conn.peer);
-            self.refuse(id, ErrorCode::RateLimited, "too many failed attempts");
+            self.refuse(id, Reason::TooManyFailures);
             self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
         } else {
             self.dialog_restart(id);
@@ -154,34 +152,28 @@ impl Engine {
     /// anything else a server error (logged, not shown).
     pub(super) fn password_work_failed(&mut self, id: ConnId, e: &PasswordError) {
         if matches!(e, PasswordError::Busy) {
-            self.send(
-                id,
-                &Reply::Retry {
-                    code: ErrorCode::ServerBusy,
-                    text: "the server is busy",
-                    secs: 1,
-                },
-            );
+            self.refuse(id, Reason::PasswordWorkersBusy { retry_secs: 1 });
         } else {
             log::warn!("password work failed: {e}");
-            self.refuse(id, ErrorCode::ServerError, "could not check the password");
+            self.refuse(id, Reason::CouldNotCheckPassword { busy: false });
         }
     }
 
-    fn refuse_and_restart(&mut self, id: ConnId, code: ErrorCode, text: &str) {
-        self.refuse(id, code, text);
+    fn refuse_and_restart(&mut self, id: ConnId, reason: Reason<'_>) {
+        self.refuse(id, reason);
         self.dialog_restart(id);
     }
 
     /// A new name must be valid, free, and not a configured admin's (the
     /// operator sets those; the network can never register them).
-    fn check_new_name(&self, name: &str) -> Result<UserName, (ErrorCode, String)> {
-        let name = UserName::parse(name).map_err(|e| (ErrorCode::BadName, e.to_string()))?;
+    fn check_new_name<'n>(&self, typed: &'n str) -> Result<UserName, Reason<'n>> {
+        // A valid name is spelled as typed, so the refusal borrows `typed`.
+        let name = UserName::parse(typed).map_err(Reason::BadName)?;
         if self.directory.is_config_admin(&name.key()) {
-            return Err((ErrorCode::NameTaken, format!("{name} is reserved")));
+            return Err(Reason::NameReserved { name: typed });
         }
         if self.directory.is_taken(&name.key()) {
-            return Err((ErrorCode::NameTaken, format!("{name} is taken")));
+            return Err(Reason::NameTaken { name: typed });
         }
         Ok(name)
     }
@@ -210,18 +202,15 @@ impl Engine {
         }
     }
 
-    pub(super) fn check_password(&self, password: &str) -> Result<(), (ErrorCode, String)> {
+    pub(super) fn check_password(&self, password: &str) -> Result<(), Reason<'static>> {
         let l = &self.config.limits;
         if (l.min_password_bytes..=l.max_password_bytes).contains(&password.len()) {
             Ok(())
         } else {
-            Err((
-                ErrorCode::BadPassword,
-                format!(
-                    "a password is {} to {} bytes",
-                    l.min_password_bytes, l.max_password_bytes
-                ),
-            ))
+            Err(Reason::PasswordLength {
+                min: l.min_password_bytes,
+                max: l.max_password_bytes,
+            })
         }
     }
 
@@ -230,17 +219,17 @@ impl Engine {
     fn start_register(&mut self, id: ConnId, name: &str, password: Password) {
         let name = match self.check_new_name(name) {
             Ok(n) => n,
-            Err((code, text)) => return self.refuse_and_restart(id, code, &text),
+            Err(reason) => return self.refuse_and_restart(id, reason),
         };
-        if let Err((code, text)) = self.check_password(password.expose()) {
-            return self.refuse_and_restart(id, code, &text);
+        if let Err(reason) = self.check_password(password.expose()) {
+            return self.refuse_and_restart(id, reason);
         }
         let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
             return;
         };
         if let Err(limited) = self.check_registration(peer) {
             log::warn!("registration from {peer} throttled");
-            self.refuse_limited(id, "too many registrations", limited);
+            self.refuse_limited(id, LimitScope::Registrations, limited);
             return self.dialog_restart(id);
         }
         if !self.admit_password_work(id, peer) {
@@ -264,7 +253,7 @@ impl Engine {
     fn start_login(&mut self, id: ConnId, name: &str, password: Password) {
         let key = match UserName::parse(name) {
             Ok(n) => n.key(),
-            Err(e) => return self.refuse_and_restart(id, ErrorCode::BadName, &e.to_string()),
+            Err(e) => return self.refuse_and_restart(id, Reason::BadName(e)),
         };
         let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
             return;
@@ -272,7 +261,7 @@ impl Engine {
         let exempt = self.is_exempt(peer);
         if let Err(limited) = self.throttle.check(&key, peer, exempt, self.now) {
             log::warn!("login to {} from {peer} throttled", key.as_str());
-            self.refuse_limited(id, "too many login attempts", limited);
+            self.refuse_limited(id, LimitScope::LoginAttempts, limited);
             return self.dialog_restart(id);
         }
         if !self.admit_password_work(id, peer) {
@@ -318,11 +307,7 @@ impl Engine {
                 if self.live(conn) {
                     match other {
                         Err(e) => self.password_work_failed(conn.id, &e),
-                        Ok(_) => self.refuse(
-                            conn.id,
-                            ErrorCode::ServerError,
-                            "could not hash the password",
-                        ),
+                        Ok(_) => self.refuse(conn.id, Reason::CouldNotHash),
                     }
                     self.dialog_restart(conn.id);
                     self.done_working(conn.id);
@@ -374,14 +359,14 @@ impl Engine {
         let record = self.directory.get(&key).filter(|_| matched);
         let Some(name) = record.map(|r| r.name.clone()) else {
             log::warn!("failed login to {} from {peer}", key.as_str());
-            self.fail(id, ErrorCode::BadCredentials, "wrong user name or password");
+            self.fail(id, Reason::WrongCredentials);
             return self.done_working(id);
         };
         let exempt = self.is_exempt(peer);
         self.throttle.forgive(&key, peer, exempt);
         if self.kicks.contains(&key) {
             log::warn!("kicked user {name} refused from {peer}");
-            self.refuse_and_restart(id, ErrorCode::Kicked, "you are on the kick list");
+            self.refuse_and_restart(id, Reason::OnKickList);
         } else {
             if let Some(&old) = self.online.get(&key) {
                 self.take_over(old, &key, &name, peer);

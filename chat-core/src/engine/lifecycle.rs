@@ -3,9 +3,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::reply::{Control, LeaveReason, Reply};
+use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
 use crate::wire::render;
-use crate::{ConnId, ErrorCode, Frame, UserName};
+use crate::{ConnId, Frame, UserName};
 
 use super::connection::{Connection, Flood, Phase, Session};
 use super::held::HeldLines;
@@ -26,22 +26,19 @@ impl Engine {
         };
         let l = &self.config.limits;
         let refusal = if self.stopped {
-            Some("the server is shutting down")
+            Some(FullScope::ShuttingDown)
         } else if self.conns.len() >= l.max_connections {
-            Some("the server is full; try again later")
+            Some(FullScope::Server)
         } else if !self.is_exempt(peer)
             && self.per_address.get(&peer).copied().unwrap_or(0) >= l.max_connections_per_address
         {
-            Some("too many connections from your address")
+            Some(FullScope::Address)
         } else {
             None
         };
-        if let Some(text) = refusal {
-            log::warn!("connection from {peer} refused: {text}");
-            let err = Reply::Err {
-                code: ErrorCode::ServerFull,
-                text,
-            };
+        if let Some(scope) = refusal {
+            log::warn!("connection from {peer} refused: {scope:?}");
+            let err = Reply::Refused(Reason::Full(scope));
             self.out.send_many(id, [hello, err]);
             self.out.close(id, CloseReason::Refused);
             return;
@@ -177,7 +174,7 @@ impl Engine {
             };
             match (kind, conn.session()) {
                 (TimerKind::Login, None) => {
-                    self.refuse(id, ErrorCode::Timeout, "login took too long");
+                    self.refuse(id, Reason::LoginTimeout);
                     self.close(id, CloseReason::Timeout, LeaveReason::Timeout);
                 }
                 (TimerKind::Idle, Some(session)) => {
@@ -187,10 +184,7 @@ impl Engine {
                         self.out.send_many(
                             id,
                             [
-                                Reply::Err {
-                                    code: ErrorCode::Timeout,
-                                    text: "idle for too long",
-                                },
+                                Reply::Refused(Reason::IdleTimeout),
                                 Reply::Ctl(Control::Disconnect),
                             ],
                         );

@@ -28,11 +28,11 @@ pub use io::{
 
 use crate::config::{Config, ConfigError};
 use crate::password::Password;
-use crate::reply::{LeaveReason, Presence, Reply};
+use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
 use crate::wire::render_frame;
 use crate::{
-    Command, ConnId, ErrorCode, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange,
-    StoreSnapshot, UserName,
+    Command, ConnId, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange, StoreSnapshot,
+    UserName,
 };
 
 use connection::{ConnRef, Connection, Line, Phase, QueuedLine};
@@ -374,8 +374,8 @@ impl Engine {
         self.out.send(conn, reply);
     }
 
-    fn refuse(&mut self, conn: ConnId, code: ErrorCode, text: &str) {
-        self.out.send(conn, &Reply::Err { code, text });
+    fn refuse(&mut self, conn: ConnId, reason: Reason<'_>) {
+        self.send(conn, &Reply::Refused(reason));
     }
 
     /// Asks for password work for a connection from `peer`; counted per
@@ -394,38 +394,33 @@ impl Engine {
     fn admit_password_work(&mut self, id: ConnId, peer: std::net::IpAddr) -> bool {
         let l = &self.config.limits;
         let refusal = if self.jobs.len() >= l.max_password_jobs {
-            Some((ErrorCode::ServerBusy, "too many logins in progress"))
+            Some(Reason::LoginsInProgress { retry_secs: 1 })
         } else if !self.is_exempt(peer)
             && self.password_work.get(&peer).copied().unwrap_or(0)
                 >= l.max_password_jobs_per_address
         {
-            Some((ErrorCode::RateLimited, "too many logins from your address"))
+            Some(Reason::RateLimited {
+                scope: LimitScope::LoginsFromAddress,
+                retry_secs: 1,
+            })
         } else {
             None
         };
-        let Some((code, text)) = refusal else {
+        let Some(reason) = refusal else {
             return true;
         };
-        log::warn!("password work refused for {peer}: {text}");
-        self.send(
-            id,
-            &Reply::Retry {
-                code,
-                text,
-                secs: 1,
-            },
-        );
+        log::warn!("password work refused for {peer}: {reason:?}");
+        self.refuse(id, reason);
         false
     }
 
     /// A refusal for now, with the time to wait.
-    fn refuse_limited(&mut self, id: ConnId, text: &str, limited: Limited) {
-        self.send(
+    fn refuse_limited(&mut self, id: ConnId, scope: LimitScope, limited: Limited) {
+        self.refuse(
             id,
-            &Reply::Retry {
-                code: ErrorCode::RateLimited,
-                text,
-                secs: limited.retry_secs(),
+            Reason::RateLimited {
+                scope,
+                retry_secs: limited.retry_secs(),
             },
         );
     }
@@ -529,11 +524,7 @@ impl Engine {
                     l.max_queued_lines_before_login
                 };
                 if conn.queued.len() >= cap {
-                    self.refuse(
-                        id,
-                        ErrorCode::RateLimited,
-                        "too many lines while the previous command is answered; line dropped",
-                    );
+                    self.refuse(id, Reason::QueueFull);
                 } else {
                     conn.queued.push_back(line.map(Cow::into_owned));
                 }
@@ -562,11 +553,7 @@ impl Engine {
     fn on_line(&mut self, id: ConnId, line: Line<'_>) {
         let line = match line {
             Ok(line) => line,
-            Err(e) => {
-                let text = e.to_string();
-                self.refuse(id, e.code(), &text);
-                return;
-            }
+            Err(e) => return self.refuse(id, Reason::Line(e)),
         };
         if !self.within_budget(id, &line) {
             return;
@@ -615,12 +602,11 @@ impl Engine {
         if refusals == 1 {
             log::warn!("{peer} ({id}) is over the command budget");
         }
-        self.send(
+        self.refuse(
             id,
-            &Reply::Retry {
-                code: ErrorCode::RateLimited,
-                text: "over the command budget; line dropped",
-                secs,
+            Reason::RateLimited {
+                scope: LimitScope::CommandBudget,
+                retry_secs: secs,
             },
         );
         if refusals > max_refusals {
@@ -672,7 +658,7 @@ impl Engine {
                     failed.0
                 );
                 if let Some(c) = conn {
-                    self.refuse(c.id, ErrorCode::ServerError, "could not save the change");
+                    self.refuse(c.id, Reason::CouldNotSave);
                     if matches!(change, StoreChange::AddUser(_)) {
                         self.dialog_restart(c.id);
                     }

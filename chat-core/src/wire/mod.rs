@@ -13,6 +13,7 @@ mod encode;
 mod frame;
 mod framer;
 pub mod parse;
+mod reasons;
 mod render;
 mod server_line;
 mod words;

@@ -2,6 +2,7 @@
 
 use crate::reply::{Listing, Reply};
 use crate::wire::parse::HELP;
+use crate::wire::reasons::{notice_text, reason_text};
 use crate::wire::server_line::{ServerLine, Word};
 use crate::Frame;
 
@@ -32,9 +33,20 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
     if let Some(line) = ServerLine::from_reply(reply) {
         return line.write(out);
     }
-    // Every reply but `/help` is one line, written above.
-    if let Reply::Help { admin } = reply {
-        write_help(*admin, out);
+    // Every reply but these is one line, written above.
+    match reply {
+        Reply::Help { admin } => write_help(*admin, out),
+        Reply::Refused(reason) => {
+            let text = reason_text(reason);
+            ServerLine::Err {
+                code: Word::Known(reason.code()),
+                text: &text,
+                retry: reason.retry_secs(),
+            }
+            .write(out);
+        }
+        Reply::Notice(notice) => ServerLine::Info(&notice_text(notice)).write(out),
+        _ => {}
     }
 }
 

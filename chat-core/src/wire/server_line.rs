@@ -380,7 +380,9 @@ impl<'a> ServerLine<'a> {
     }
 
     /// The line a single-line [`Reply`] is written as; `None` for
-    /// [`Reply::Help`], which is several `INFO` lines and an `END help`.
+    /// [`Reply::Help`], which is several `INFO` lines and an `END help`,
+    /// and for [`Reply::Refused`] and [`Reply::Notice`], whose text is
+    /// made while rendering.
     pub fn from_reply(reply: &Reply<'a>) -> Option<ServerLine<'a>> {
         Some(match *reply {
             Reply::Hello { server } => ServerLine::Hello {
@@ -415,7 +417,7 @@ impl<'a> ServerLine<'a> {
                 reason: Word::Known(reason),
             },
             Reply::Info(text) => ServerLine::Info(text),
-            Reply::Help { .. } => return None,
+            Reply::Help { .. } | Reply::Refused(_) | Reply::Notice(_) => return None,
             Reply::User {
                 name,
                 grant,
