@@ -93,6 +93,8 @@ mod name;
 pub mod password;
 mod record;
 pub mod reply;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod time;
 pub mod wire;
 
