@@ -9,7 +9,7 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator for `seed`.
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5EED_0F_C4A7_51u64)
+        Rng(seed ^ 0x5EED_0FC4_A751_u64)
     }
 
     /// The next 64 random bits.
