@@ -222,11 +222,19 @@ impl World {
     /// Feeds one input and carries out everything the engine asks for.
     fn handle(&mut self, input: Input<'_>) {
         self.engine.handle(self.now, input);
+        self.drain();
+        // Peers cut while draining are told one by one; the others stay
+        // cut (their outputs discarded) until their turn.
+        while let Some(&(conn, cause)) = self.cut.first() {
+            self.engine.handle(self.now, Input::Closed { conn, cause });
+            self.cut.remove(0);
+            self.drain();
+        }
+    }
+
+    fn drain(&mut self) {
         while let Some(out) = self.engine.poll_output() {
             self.output(out);
-        }
-        for (conn, cause) in std::mem::take(&mut self.cut) {
-            self.handle(Input::Closed { conn, cause });
         }
     }
 
