@@ -101,6 +101,8 @@ pub mod password;
 pub mod protocol {}
 mod record;
 pub mod reply;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod time;
 pub mod wire;
 

@@ -1,0 +1,163 @@
+//! Simulated users: who they are, what they believe, and what they do next.
+
+use std::collections::HashSet;
+
+use crate::ConnId;
+
+use super::rng::Rng;
+
+/// An account the simulated users share: its name and what the users
+/// believe about it.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// The account name.
+    pub name: String,
+    /// The password the users believe is current.
+    pub password: String,
+    /// After a crash during a password change: the other password that may
+    /// be current.
+    pub maybe: Option<String>,
+    /// Whether a registration was acknowledged (or a login succeeded).
+    pub registered: bool,
+    /// A new password on its way (`/changepassword` sent, not answered).
+    pub changing: Option<String>,
+}
+
+/// How a simulated user behaves, drawn from the seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Registers or logs in, talks, sends PMs, goes busy and free.
+    Regular,
+    /// Like a regular user, and uses admin commands when it may.
+    Admin,
+    /// Sends random bytes: bad UTF-8, control characters, long lines.
+    Garbage,
+    /// Logs in, then sends many lines at once.
+    Flooder,
+    /// Guesses passwords of other accounts.
+    Guesser,
+}
+
+/// Where a simulated connection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Connected, not logged in.
+    Dialog,
+    /// Logged in (got `WELCOME`).
+    Online,
+    /// Gone (closed by the engine or the peer).
+    Closed,
+}
+
+/// What the last login attempt was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// None in flight.
+    None,
+    /// `/register` with the identity's password.
+    Register,
+    /// `/login` with `password`; `right` when it is the believed one.
+    Login {
+        /// The password tried.
+        password: String,
+        /// Whether it is the one the users believe.
+        right: bool,
+    },
+}
+
+/// One simulated connection.
+#[derive(Debug)]
+pub struct Client {
+    /// The engine's id for it.
+    pub conn: ConnId,
+    /// Index into the identities.
+    pub ident: usize,
+    /// Behaviour.
+    pub kind: Kind,
+    /// Where it is.
+    pub phase: Phase,
+    /// Whether it still reads what it is sent; a non-reader is left out
+    /// of the delivery checks.
+    pub reading: bool,
+    /// Bytes written by the client, not yet through the network.
+    pub outbox: Vec<u8>,
+    /// Bytes received and not yet a whole line.
+    pub partial: Vec<u8>,
+    /// Bytes received while not reading.
+    pub unread: usize,
+    /// Whether it got `CTL busy` and not `CTL free` since.
+    pub busy: bool,
+    /// Whether it has ever been busy.
+    pub ever_busy: bool,
+    /// Room lines dropped for it, as `END held` said.
+    pub dropped: u64,
+    /// The room log's length when it was welcomed.
+    pub start: usize,
+    /// The room log positions it received, in order.
+    pub last_seen: Option<usize>,
+    /// How many room-log lines it received.
+    pub received: usize,
+    /// Room lines it received, to catch a duplicate.
+    pub seen: HashSet<usize>,
+    /// Its grant says admin.
+    pub admin: bool,
+    /// The login attempt in flight.
+    pub attempt: Attempt,
+    /// A `/changepassword` in flight, followed by `/ping <token>`: it sends
+    /// nothing else until the `PONG` shows the change was answered.
+    pub awaiting_password: Option<String>,
+}
+
+impl Client {
+    /// A new connection.
+    pub fn new(conn: ConnId, ident: usize, kind: Kind) -> Client {
+        Client {
+            conn,
+            ident,
+            kind,
+            phase: Phase::Dialog,
+            reading: true,
+            outbox: Vec::new(),
+            partial: Vec::new(),
+            unread: 0,
+            busy: false,
+            ever_busy: false,
+            dropped: 0,
+            start: 0,
+            last_seen: None,
+            received: 0,
+            seen: HashSet::new(),
+            admin: false,
+            attempt: Attempt::None,
+            awaiting_password: None,
+        }
+    }
+
+    /// Queues a line to send.
+    pub fn write(&mut self, line: &str) {
+        self.outbox.extend_from_slice(line.as_bytes());
+        self.outbox.push(b'\n');
+    }
+}
+
+/// Random bytes for a garbage client: bad UTF-8, control characters,
+/// over-long lines, commands with wrong arguments.
+pub fn garbage(rng: &mut Rng, max_line: usize, tag: u64) -> Vec<u8> {
+    match rng.below(6) {
+        0 => vec![0xff, 0xfe, b'x', b'\n'],
+        1 => {
+            let mut v = vec![b'a'; max_line + rng.below(64)];
+            v.push(b'\n');
+            v
+        }
+        2 => format!("/changegrant\n/msg\n/kickuser\n/bogus {tag}\n").into_bytes(),
+        3 => format!("bell \x07 #{tag}\r\n").into_bytes(),
+        4 => {
+            let n = rng.below(40);
+            let mut v: Vec<u8> = (0..n).map(|_| (rng.next_u64() & 0xff) as u8).collect();
+            v.push(b'\n');
+            v
+        }
+        _ => format!("y\n\n-bad name-\nn\nnobody\n{tag}\n").into_bytes(),
+    }
+}

@@ -1,0 +1,79 @@
+//! The engine configuration of one run, drawn from its seed. Limits are
+//! set low on purpose, so that a few simulated users reach every bound:
+//! a full server, held lines dropped, queued lines refused, the throttles.
+
+use crate::{Config, Grant, Millis, StoreSnapshot, UserName, UserRecord};
+
+use super::hasher::fake_phc;
+use super::rng::Rng;
+
+/// The account every run starts with: an admin, by configuration or by the
+/// store.
+pub const ROOT: &str = "root";
+
+/// The configuration of a run.
+pub fn config(rng: &mut Rng) -> Config {
+    let mut c = Config {
+        server_name: "sim".into(),
+        // Half the runs have root as a configured admin; the others only
+        // as an admin in the store, so the last-admin rule is reachable.
+        admins: if rng.chance(500) {
+            vec![ROOT.into()]
+        } else {
+            Vec::new()
+        },
+        ..Config::default()
+    };
+    let l = &mut c.limits;
+    l.max_line_bytes = rng.range(64, 300) as usize;
+    l.max_held_lines = rng.range(0, 8) as usize;
+    l.max_connections = rng.range(3, 16) as usize;
+    l.max_connections_per_address = rng.range(1, 8) as usize;
+    l.exempt_loopback = rng.chance(500);
+    l.max_failed_attempts = rng.range(1, 5) as u32;
+    l.account_failures_per_window = rng.range(1, 6) as u32;
+    l.address_failures_per_window = rng.range(1, 20) as u32;
+    l.throttle_window_ms = rng.range(500, 20_000);
+    l.throttle_capacity = rng.range(1, 16) as usize;
+    l.login_timeout_ms = rng.range(1_000, 30_000);
+    l.idle_timeout_ms = if rng.chance(500) {
+        0
+    } else {
+        rng.range(2_000, 60_000)
+    };
+    l.max_queued_lines = rng.range(1, 12) as usize;
+    l.min_password_bytes = 8;
+    l.max_password_bytes = rng.range(16, 64) as usize;
+    l.messages_per_second = if rng.chance(300) {
+        0
+    } else {
+        rng.range(1, 50) as u32
+    };
+    l.message_burst = rng.range(1, 30) as u32;
+    c
+}
+
+/// The store a run starts from: root, an admin.
+pub fn initial_store(root_password: &str, phc_salt: u64, real_hash: bool) -> StoreSnapshot {
+    let phc = if real_hash {
+        let mut salt = [0u8; crate::password::SALT_LEN];
+        salt[..8].copy_from_slice(&phc_salt.to_le_bytes());
+        crate::password::hash(
+            &crate::password::HashParams::cheap(),
+            &crate::password::Password::new(root_password),
+            &salt,
+        )
+        .unwrap_or_default()
+    } else {
+        fake_phc(phc_salt, root_password)
+    };
+    StoreSnapshot {
+        users: vec![UserRecord {
+            name: UserName::parse(ROOT).unwrap_or_else(|_| unreachable!("root is a valid name")),
+            phc,
+            grant: Grant::Admin,
+            created: Millis(0),
+        }],
+        kicked: Vec::new(),
+    }
+}

@@ -1,0 +1,161 @@
+//! What a simulated user makes of a server line, and the checks on what
+//! it receives.
+
+use crate::NameKey;
+
+use super::super::client::{Attempt, Phase};
+use super::super::lines::{self, ServerLine};
+use super::World;
+
+impl World {
+    /// A client reads one line.
+    pub(super) fn read_line(&mut self, i: usize, line: &str) {
+        let parsed = lines::parse(line);
+        let conn = self.clients[i].conn;
+        let ident = self.clients[i].ident;
+        match parsed {
+            ServerLine::Unknown(l) => self.fail(format!("{conn} got a line outside chat/1: {l}")),
+            ServerLine::Welcome { user } => self.welcomed(i, &user, line),
+            ServerLine::Ok { what, arg } => match what.as_str() {
+                "registered" => {
+                    self.clients[i].attempt = Attempt::None;
+                    self.idents[ident].registered = true;
+                    if arg.as_deref() != Some(self.idents[ident].name.as_str()) {
+                        self.fail(format!("{conn} registered as someone else: {line}"));
+                    }
+                }
+                "password-changed" => {
+                    let id = &mut self.idents[ident];
+                    match id.changing.take() {
+                        Some(new) => id.password = new,
+                        None => self.fail(format!("{conn}: {line} without a change asked")),
+                    }
+                }
+                _ => {}
+            },
+            ServerLine::Err { code } => self.refused(i, &code),
+            ServerLine::Msg { line } => self.room_line(i, &line),
+            ServerLine::Ctl { what } => match what.as_str() {
+                "busy" => {
+                    self.clients[i].busy = true;
+                    self.clients[i].ever_busy = true;
+                }
+                "free" => self.clients[i].busy = false,
+                "grant" => self.clients[i].admin = line.ends_with(" 0"),
+                _ => {}
+            },
+            ServerLine::EndHeld { replayed, dropped } => {
+                let cap = self.config.limits.max_held_lines as u64;
+                if replayed > cap {
+                    self.fail(format!("{conn} got {replayed} held lines, more than {cap}"));
+                }
+                self.clients[i].dropped += dropped;
+            }
+            ServerLine::Pong { token } => {
+                if token.is_some() && token == self.clients[i].awaiting_password {
+                    // Answered in order: no `OK password-changed` came
+                    // before the PONG, so the change failed.
+                    self.clients[i].awaiting_password = None;
+                    self.idents[ident].changing = None;
+                }
+            }
+            ServerLine::Ask | ServerLine::Other => {}
+        }
+    }
+
+    pub(super) fn welcomed(&mut self, i: usize, user: &str, line: &str) {
+        let conn = self.clients[i].conn;
+        let ident = self.clients[i].ident;
+        if self.engine.is_kicked(user)
+            || self
+                .acked
+                .kicked
+                .iter()
+                .any(|k| k.name.key() == NameKey::of(user))
+        {
+            self.fail(format!("{conn}: kicked user {user} welcomed"));
+        }
+        if !user.eq_ignore_ascii_case(&self.idents[ident].name) {
+            self.fail(format!("{conn} welcomed as {user}, not as itself"));
+        }
+        if self.clients[i].phase != Phase::Dialog {
+            self.fail(format!("{conn} welcomed twice"));
+        }
+        let c = &mut self.clients[i];
+        c.phase = Phase::Online;
+        c.admin = line.ends_with(" 0");
+        c.start = self.room.len();
+        c.attempt = Attempt::None;
+        // A login that worked does not say which password is current now:
+        // a change may have landed while its check ran.
+        self.idents[ident].registered = true;
+    }
+
+    pub(super) fn refused(&mut self, i: usize, code: &str) {
+        let c = &mut self.clients[i];
+        let conn = c.conn;
+        if c.phase != Phase::Dialog {
+            return;
+        }
+        let attempt = std::mem::replace(&mut c.attempt, Attempt::None);
+        if code != "bad-credentials" {
+            return;
+        }
+        let Attempt::Login {
+            password,
+            right: true,
+        } = attempt
+        else {
+            return;
+        };
+        let id = &mut self.idents[c.ident];
+        if password != id.password {
+            return;
+        }
+        if let Some(other) = id.maybe.take() {
+            // A crash left it unknown which password is current: try the other.
+            id.password = other;
+            return;
+        }
+        if id.changing.is_none() {
+            let name = id.name.clone();
+            self.fail(format!(
+                "{conn}: login of {name} with its acknowledged password refused \
+                 (an acknowledged registration or password change was lost)"
+            ));
+        }
+    }
+
+    /// A client received a room line.
+    pub(super) fn room_line(&mut self, i: usize, line: &str) {
+        let c = &mut self.clients[i];
+        let conn = c.conn;
+        if c.phase != Phase::Online {
+            return self.fail(format!("{conn} got a room line before its welcome: {line}"));
+        }
+        if !c.reading {
+            return;
+        }
+        if c.busy {
+            return self.fail(format!("{conn} is busy but got a room line: {line}"));
+        }
+        let Some(&at) = self.room_index.get(line) else {
+            // Held while nobody was free, so never broadcast: nothing to
+            // compare its position with.
+            return;
+        };
+        if at < c.start {
+            return self.fail(format!(
+                "{conn} got a room line from before its join: {line}"
+            ));
+        }
+        if !c.seen.insert(at) {
+            return self.fail(format!("{conn} got a room line twice: {line}"));
+        }
+        if c.last_seen.is_some_and(|l| l > at) {
+            return self.fail(format!("{conn} got a room line out of order: {line}"));
+        }
+        c.last_seen = Some(at);
+        c.received += 1;
+    }
+}
