@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use chat_core::codec::Protocol;
 use chat_core::password::HashParams;
 use chat_core::{Config, ConnId, Engine, Input, Millis, Output, StoreSnapshot};
 
@@ -79,8 +80,16 @@ fn main() {
     };
     let (alice, bob) = (ConnId(1), ConnId(2));
     let peer = "127.0.0.1".parse().expect("address");
-    sim.feed(Input::Opened { conn: alice, peer });
-    sim.feed(Input::Opened { conn: bob, peer });
+    sim.feed(Input::Opened {
+        conn: alice,
+        peer,
+        protocol: Protocol::Chat1,
+    });
+    sim.feed(Input::Opened {
+        conn: bob,
+        peer,
+        protocol: Protocol::Chat1,
+    });
     // Alice walks the dialog; Bob uses the one-line form.
     for line in ["y", "alice", "wonderland-1", "wonderland-1"] {
         sim.say(alice, line);

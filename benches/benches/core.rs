@@ -4,6 +4,7 @@
 
 use std::hint::black_box;
 
+use chat_core::codec::Protocol;
 use chat_core::wire::{parse, Framer};
 use chat_core::{
     Config, ConnId, Engine, Input, Limits, Millis, Output, PasswordAnswer, StoreSnapshot,
@@ -96,6 +97,7 @@ fn room_of(n: usize) -> Engine {
             Input::Opened {
                 conn,
                 peer: "127.0.0.1".parse().unwrap(),
+                protocol: Protocol::Chat1,
             },
         );
         type_line(
@@ -209,7 +211,14 @@ fn register_dialog(c: &mut Criterion) {
         b.iter(|| {
             let conn = ConnId(i);
             let now = Millis(3);
-            engine.handle(now, Input::Opened { conn, peer });
+            engine.handle(
+                now,
+                Input::Opened {
+                    conn,
+                    peer,
+                    protocol: Protocol::Chat1,
+                },
+            );
             for line in [
                 "y\n".to_owned(),
                 format!("user{i}\n"),

@@ -86,6 +86,22 @@ pub enum Command<'a> {
         /// The password (the rest of the line).
         password: &'a str,
     },
+    /// The answer to the question the server asked last on this
+    /// connection (a step of the login dialog or of `/changepassword`).
+    /// Only a codec that remembers what it asked produces it.
+    Answer(Answer<'a>),
+}
+
+/// The answer to a question of the server (an `ASK` in chat/1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Answer<'a> {
+    /// Yes (to "create a new user?").
+    Yes,
+    /// No.
+    No,
+    /// A name or a password, as the codec read it (a password verbatim).
+    Text(&'a str),
 }
 
 impl Command<'_> {

@@ -21,6 +21,7 @@
 //!
 //! ```
 //! use chat_core::password::HashParams;
+//! use chat_core::codec::Protocol;
 //! use chat_core::{ConnId, Config, Engine, Input, Millis, Output, StoreSnapshot};
 //! use std::collections::HashMap;
 //!
@@ -29,7 +30,11 @@
 //! let mut wire: HashMap<ConnId, Vec<u8>> = HashMap::new();
 //! let alice = ConnId(1);
 //!
-//! engine.handle(now, Input::Opened { conn: alice, peer: "127.0.0.1".parse().unwrap() });
+//! engine.handle(now, Input::Opened {
+//!     conn: alice,
+//!     peer: "127.0.0.1".parse().unwrap(),
+//!     protocol: Protocol::Chat1,
+//! });
 //! engine.handle(now, Input::Received { conn: alice, bytes: b"/register alice s3cret-pw\nhi all\n" });
 //!
 //! // The caller's loop: drain actions, do the work they ask for, feed the
@@ -89,6 +94,7 @@
 //!   and the changes the engine asks it to make durable.
 
 pub mod client;
+pub mod codec;
 mod command;
 mod config;
 mod engine;
@@ -106,7 +112,7 @@ pub mod sim;
 mod time;
 pub mod wire;
 
-pub use command::Command;
+pub use command::{Answer, Command};
 pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
     CarryOver, ChatEvent, CloseCause, CloseReason, Engine, EngineStats, Input, Output,

@@ -6,6 +6,7 @@ mod harness;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use chat_core::codec::Protocol;
 use chat_core::{CloseCause, Config, ConnId, Engine, Input, Limits, Millis, StoreSnapshot};
 use harness::{admin_snapshot, Harness, Persist, PW};
 use proptest::prelude::*;
@@ -37,7 +38,7 @@ proptest! {
             StoreSnapshot::default(),
         ).unwrap();
         let conn = ConnId(1);
-        engine.handle(Millis(0), Input::Opened { conn, peer: "127.0.0.1".parse().unwrap() });
+        engine.handle(Millis(0), Input::Opened { conn, peer: "127.0.0.1".parse().unwrap(), protocol: Protocol::Chat1 });
         for mut chunk in chunks {
             if newline_bias {
                 for b in chunk.iter_mut().step_by(17) {

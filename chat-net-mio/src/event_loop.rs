@@ -19,6 +19,7 @@ use std::net::Shutdown;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
+use chat_core::codec::Protocol;
 use chat_core::password::PasswordError;
 use chat_core::{
     CloseCause, CloseReason, ConnId, Engine, Input, JobId, Output, PersistFailed, PersistId,
@@ -262,6 +263,8 @@ impl<'a> EventLoop<'a> {
                     self.handle(Input::Opened {
                         conn: ConnId(id as u64),
                         peer: peer.ip(),
+                        // The one listener speaks chat/1.
+                        protocol: Protocol::Chat1,
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

@@ -189,19 +189,16 @@ impl Engine {
     pub(super) fn view_kicked(&mut self, id: ConnId, page: u64) {
         let all = self.kicks.sorted();
         let (range, page) = page_of(all.len(), page, self.config.limits.kicked_page_rows);
-        let mut out = Vec::with_capacity(64 * (range.len() + 1));
-        for k in &all[range] {
-            crate::wire::render(
-                &Reply::Kicked {
-                    name: k.name.as_str(),
-                    by: k.by.as_str(),
-                    at: k.at,
-                    reason: k.reason.as_deref(),
-                },
-                &mut out,
-            );
-        }
-        crate::wire::render(&Reply::End(Listing::KickedPage(page)), &mut out);
-        self.out.send_frame(id, out.into());
+        let mut replies: Vec<Reply<'_>> = all[range]
+            .iter()
+            .map(|k| Reply::Kicked {
+                name: k.name.as_str(),
+                by: k.by.as_str(),
+                at: k.at,
+                reason: k.reason.as_deref(),
+            })
+            .collect();
+        replies.push(Reply::End(Listing::KickedPage(page)));
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
     }
 }

@@ -4,8 +4,7 @@
 use std::ops::Range;
 
 use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
-use crate::wire::parse;
-use crate::{Command, ConnId, NameKey};
+use crate::{Answer, Command, ConnId, NameKey};
 
 use super::connection::{Connection, Session};
 use super::held::HeldLines;
@@ -14,14 +13,15 @@ use super::text::has_unsafe_char;
 use super::Engine;
 
 impl Engine {
-    pub(super) fn on_session_line(&mut self, id: ConnId, line: &str) {
-        if self.session(id).is_some_and(|s| s.change.is_some()) {
-            return self.on_change_answer(id, line);
+    pub(super) fn on_session_line(&mut self, id: ConnId, cmd: Command<'_>) {
+        let asking = self.session(id).is_some_and(|s| s.change.is_some());
+        if let Command::Answer(answer) = cmd {
+            return match answer {
+                Answer::Text(line) if asking => self.on_change_answer(id, line),
+                // Nothing was asked: the codec and the engine disagree.
+                _ => log::debug!("{id}: an answer while nothing was asked, ignored"),
+            };
         }
-        let cmd = match parse(line) {
-            Ok(cmd) => cmd,
-            Err(refusal) => return self.refuse(id, Reason::Invalid(&refusal)),
-        };
         let Some(session) = self.conns.get(&id).and_then(Connection::session) else {
             return;
         };
@@ -53,6 +53,7 @@ impl Engine {
             Command::Register { .. } | Command::Login { .. } => {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }
+            Command::Answer(_) => {}
         }
     }
 
@@ -127,9 +128,9 @@ impl Engine {
             },
         );
         if self.presence_of(target) == Presence::Busy {
-            self.out.send_many(
+            self.send_many(
                 id,
-                [
+                &[
                     Reply::Ok(Done::Sent(recipient.as_str())),
                     Reply::Notice(Notice::RecipientBusy {
                         name: recipient.as_str(),
@@ -185,19 +186,22 @@ impl Engine {
             .collect();
         rows.sort_unstable_by_key(|r| r.0.to_ascii_lowercase());
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
-        let mut out = Vec::with_capacity(48 * (range.len() + 1));
-        for &(name, grant, presence) in &rows[range] {
-            crate::wire::render(
-                &Reply::User {
-                    name,
-                    grant,
-                    presence,
-                },
-                &mut out,
-            );
-        }
-        crate::wire::render(&Reply::End(Listing::UsersPage(page)), &mut out);
-        self.out.send_frame(id, out.into());
+        let mut replies: Vec<Reply<'_>> = rows[range]
+            .iter()
+            .map(|&(name, grant, presence)| Reply::User {
+                name,
+                grant,
+                presence,
+            })
+            .collect();
+        replies.push(Reply::End(Listing::UsersPage(page)));
+        // A listing holds no question, so the protocol renders it alone
+        // (the rows borrow the connection table).
+        let Some(protocol) = self.conns.get(&id).map(|c| c.codec.protocol()) else {
+            return;
+        };
+        let frame = protocol.render(&replies);
+        self.out.send_frame(id, frame);
     }
 }
 

@@ -4,25 +4,27 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
+use crate::codec::{ConnCodec, LineError};
 use crate::password::Password;
-use crate::wire::{FrameError, Framer};
+use crate::reply::AskStep;
 use crate::{Grant, Millis, NameKey, UserName};
 
 use super::held::HeldLines;
 
 /// A line waiting its turn while the connection's previous command waits
 /// for password work or the store.
-pub(crate) type QueuedLine = Result<String, FrameError>;
+pub(crate) type QueuedLine = Result<String, LineError>;
 
 /// A line just framed (borrowed from the input where possible).
-pub(crate) type Line<'a> = Result<Cow<'a, str>, FrameError>;
+pub(crate) type Line<'a> = Result<Cow<'a, str>, LineError>;
 
 #[derive(Debug)]
 pub(crate) struct Connection {
     /// Distinguishes this connection from earlier ones with the same id.
     pub(crate) serial: u64,
     pub(crate) peer: IpAddr,
-    pub(crate) framer: Framer,
+    /// The wire format's state (framing, what it asked): opaque here.
+    pub(crate) codec: ConnCodec,
     pub(crate) phase: Phase,
     /// A command of this connection waits for password work or the store;
     /// its later lines queue until it is answered, so replies stay in order.
@@ -63,14 +65,17 @@ pub(crate) enum Step {
 }
 
 impl Step {
-    /// Whether the next line is a password (taken verbatim).
-    pub(crate) fn wants_password(&self) -> bool {
-        matches!(
-            self,
-            Step::RegisterPassword { .. }
-                | Step::RegisterPasswordAgain { .. }
-                | Step::LoginPassword { .. }
-        )
+    /// The question of this step (`Working` has none: it is asked again
+    /// from the start).
+    pub(crate) fn ask(&self) -> AskStep {
+        match self {
+            Step::Account | Step::Working => AskStep::Account,
+            Step::RegisterName => AskStep::RegisterName,
+            Step::RegisterPassword { .. } => AskStep::RegisterPassword,
+            Step::RegisterPasswordAgain { .. } => AskStep::RegisterPasswordAgain,
+            Step::LoginName => AskStep::LoginName,
+            Step::LoginPassword { .. } => AskStep::LoginPassword,
+        }
     }
 }
 
@@ -87,9 +92,8 @@ pub(crate) struct Session {
     pub(crate) change: Option<ChangeStep>,
 }
 
-/// A step of `/changepassword` asked for by `ASK` lines: the next line is
-/// the answer, taken verbatim (a password may hold spaces or start with
-/// `/`).
+/// A step of `/changepassword` asked for step by step: the next answer is
+/// the password (the codec takes it verbatim).
 #[derive(Debug)]
 pub(crate) enum ChangeStep {
     Old,
@@ -152,7 +156,7 @@ impl Connection {
     pub(crate) fn new(
         serial: u64,
         peer: IpAddr,
-        max_line: usize,
+        codec: ConnCodec,
         burst: u32,
         now: Millis,
     ) -> Connection {
@@ -161,7 +165,7 @@ impl Connection {
             budget_refusals: 0,
             serial,
             peer,
-            framer: Framer::new(max_line),
+            codec,
             phase: Phase::Dialog(Step::Account),
             waiting: false,
             queued: VecDeque::new(),

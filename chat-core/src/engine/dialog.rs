@@ -6,8 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::reply::{AskStep, Control, Done, LimitScope, Presence, Reason, Reply};
-use crate::wire::parse;
-use crate::{Command, ConnId, Grant, NameKey, StoreChange, UserName, UserRecord};
+use crate::{Answer, Command, ConnId, Grant, NameKey, StoreChange, UserName, UserRecord};
 
 use super::connection::{ConnRef, Phase, Step};
 use super::directory::PendingKind;
@@ -17,49 +16,46 @@ use super::{Engine, Job};
 use crate::reply::LeaveReason;
 
 impl Engine {
-    pub(super) fn on_dialog_line(&mut self, id: ConnId, line: &str) {
-        let wants_password = match self.conns.get(&id).map(|c| &c.phase) {
-            Some(Phase::Dialog(step)) => step.wants_password(),
-            _ => return,
-        };
-        if line.starts_with('/') {
-            match parse(line) {
-                Ok(Command::Quit) => return self.quit(id),
-                Ok(Command::Register { name, password }) => {
-                    return self.start_register(id, name, Password::new(password))
-                }
-                Ok(Command::Login { name, password }) => {
-                    return self.start_login(id, name, Password::new(password))
-                }
-                // A password may start with '/': take the line verbatim.
-                _ if wants_password => {}
-                Ok(Command::Ping { token }) => return self.send(id, &Reply::Pong(token)),
-                Ok(Command::Help) => return self.send(id, &Reply::Help { admin: false }),
-                Ok(_) => return self.refuse(id, Reason::NotLoggedIn),
-                Err(refusal) => return self.refuse(id, Reason::Invalid(&refusal)),
+    /// A command before login: the dialog's answers, the one-line forms,
+    /// and the few commands allowed before login.
+    pub(super) fn on_dialog_line(&mut self, id: ConnId, cmd: Command<'_>) {
+        match cmd {
+            Command::Quit => self.quit(id),
+            Command::Register { name, password } => {
+                self.start_register(id, name, Password::new(password))
             }
+            Command::Login { name, password } => {
+                self.start_login(id, name, Password::new(password))
+            }
+            Command::Ping { token } => self.send(id, &Reply::Pong(token)),
+            Command::Help => self.send(id, &Reply::Help { admin: false }),
+            Command::Answer(answer) => self.on_dialog_answer(id, answer),
+            _ => self.refuse(id, Reason::NotLoggedIn),
         }
-        self.on_dialog_answer(id, line);
     }
 
-    fn on_dialog_answer(&mut self, id: ConnId, line: &str) {
+    fn on_dialog_answer(&mut self, id: ConnId, answer: Answer<'_>) {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
         let Phase::Dialog(step) = &mut conn.phase else {
             return;
         };
+        let text = match answer {
+            Answer::Text(text) => Some(text),
+            _ => None,
+        };
         // A typo re-asks its own step and is not counted as a failure.
-        match std::mem::replace(step, Step::Working) {
-            Step::Account => match line.trim().to_ascii_lowercase().as_str() {
-                "y" | "yes" => self.ask(id, Step::RegisterName, AskStep::RegisterName),
-                "n" | "no" => self.ask(id, Step::LoginName, AskStep::LoginName),
+        match (std::mem::replace(step, Step::Working), text) {
+            (Step::Account, _) => match answer {
+                Answer::Yes => self.ask(id, Step::RegisterName, AskStep::RegisterName),
+                Answer::No => self.ask(id, Step::LoginName, AskStep::LoginName),
                 _ => {
                     self.refuse(id, Reason::YesOrNo);
                     self.ask(id, Step::Account, AskStep::Account);
                 }
             },
-            Step::RegisterName => match self.check_new_name(line.trim()) {
+            (Step::RegisterName, Some(line)) => match self.check_new_name(line) {
                 Ok(name) => self.ask(
                     id,
                     Step::RegisterPassword { name },
@@ -70,7 +66,7 @@ impl Engine {
                     self.ask(id, Step::RegisterName, AskStep::RegisterName);
                 }
             },
-            Step::RegisterPassword { name } => match self.check_password(line) {
+            (Step::RegisterPassword { name }, Some(line)) => match self.check_password(line) {
                 Ok(()) => self.ask(
                     id,
                     Step::RegisterPasswordAgain {
@@ -88,7 +84,7 @@ impl Engine {
                     );
                 }
             },
-            Step::RegisterPasswordAgain { name, password } => {
+            (Step::RegisterPasswordAgain { name, password }, Some(line)) => {
                 if password.expose() == line {
                     self.start_register(id, name.as_str(), password);
                 } else {
@@ -101,17 +97,22 @@ impl Engine {
                     );
                 }
             }
-            Step::LoginName => match UserName::parse(line.trim()) {
+            (Step::LoginName, Some(line)) => match UserName::parse(line) {
                 Ok(name) => self.ask(id, Step::LoginPassword { name }, AskStep::LoginPassword),
                 Err(e) => {
                     self.refuse(id, Reason::BadName(e));
                     self.ask(id, Step::LoginName, AskStep::LoginName);
                 }
             },
-            Step::LoginPassword { name } => {
+            (Step::LoginPassword { name }, Some(line)) => {
                 self.start_login(id, name.as_str(), Password::new(line));
             }
-            Step::Working => {}
+            (Step::Working, _) => {}
+            // A yes or no where a name or password was asked for: ask again.
+            (step, None) => {
+                let ask = step.ask();
+                self.ask(id, step, ask);
+            }
         }
     }
 

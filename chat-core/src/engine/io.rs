@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::codec::Protocol;
 use crate::password::{self, HashParams, Password, PasswordError, SALT_LEN};
 use crate::reply::LeaveReason;
 use crate::{ConnId, Frame, JobId, Millis, PersistId, StoreChange, UserName};
@@ -19,6 +20,9 @@ pub enum Input<'a> {
         conn: ConnId,
         /// The peer's address.
         peer: IpAddr,
+        /// The wire protocol it speaks (the listener that accepted it
+        /// knows).
+        protocol: Protocol,
     },
     /// Bytes arrived on a connection, in any chunking.
     Received {

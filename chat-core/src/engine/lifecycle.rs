@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::codec::{ConnCodec, Protocol};
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
-use crate::wire::render;
 use crate::{ConnId, Frame, UserName};
 
 use super::connection::{Connection, Flood, Phase, Session};
@@ -16,7 +16,7 @@ use super::timers::TimerKind;
 use super::{Engine, LOBBY};
 
 impl Engine {
-    pub(super) fn on_opened(&mut self, id: ConnId, peer: IpAddr) {
+    pub(super) fn on_opened(&mut self, id: ConnId, peer: IpAddr, protocol: Protocol) {
         if self.conns.contains_key(&id) {
             // The caller reused an id without telling us the old one closed.
             self.forget(id, LeaveReason::Lost);
@@ -39,17 +39,20 @@ impl Engine {
         if let Some(scope) = refusal {
             log::warn!("connection from {peer} refused: {scope:?}");
             let err = Reply::Refused(Reason::Full(scope));
-            self.out.send_many(id, [hello, err]);
+            let mut out = Vec::new();
+            ConnCodec::new(protocol, l.max_line_bytes).render(&[hello, err], &mut out);
+            self.out.send_frame(id, Frame::from(out));
             self.out.close(id, CloseReason::Refused);
             return;
         }
         let serial = self.next_serial;
         self.next_serial += 1;
-        let conn = Connection::new(serial, peer, l.max_line_bytes, l.command_burst, self.now);
+        let codec = ConnCodec::new(protocol, l.max_line_bytes);
+        let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
-        self.out
-            .send_many(id, [hello, Reply::Ask(crate::reply::AskStep::Account)]);
         self.conns.insert(id, conn);
+        let first = [hello, Reply::Ask(crate::reply::AskStep::Account)];
+        Self::send_to(&mut self.conns, &mut self.out, id, &first);
         *self.per_address.entry(peer).or_insert(0) += 1;
         self.timers.arm(deadline, id, serial, TimerKind::Login);
     }
@@ -116,8 +119,8 @@ impl Engine {
             return;
         };
         conn.failures = 0;
-        let serial = conn.serial;
-        self.out.send(
+        let (serial, protocol) = (conn.serial, conn.codec.protocol());
+        self.send(
             id,
             &Reply::Welcome {
                 user: name.as_str(),
@@ -125,7 +128,7 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
-        self.lobby.join(id);
+        self.lobby.join(id, protocol);
         self.broadcast(&Reply::Join {
             at: now,
             user: name.as_str(),
@@ -153,7 +156,7 @@ impl Engine {
             if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
                 session.held = Some(HeldLines::default());
                 self.lobby.set_presence(id, crate::reply::Presence::Busy);
-                self.out.send(id, &Reply::Ctl(Control::Busy));
+                self.send(id, &Reply::Ctl(Control::Busy));
             }
         }
         if idle > 0 {
@@ -181,9 +184,9 @@ impl Engine {
                     let idle = Duration::from_millis(self.config.limits.idle_timeout_ms);
                     let due = session.last_active + idle;
                     if due <= now {
-                        self.out.send_many(
+                        self.send_many(
                             id,
-                            [
+                            &[
                                 Reply::Refused(Reason::IdleTimeout),
                                 Reply::Ctl(Control::Disconnect),
                             ],
@@ -200,7 +203,7 @@ impl Engine {
 
     pub(super) fn on_announce(&mut self, text: &str) {
         // Operator text may hold line breaks: each line is its own INFO.
-        let mut out = Vec::new();
+        let mut lines = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let clean: String = line
                 .chars()
@@ -213,12 +216,13 @@ impl Engine {
                     }
                 })
                 .collect();
-            render(&Reply::Info(&clean), &mut out);
+            lines.push(clean);
         }
-        if out.is_empty() {
+        if lines.is_empty() {
             return;
         }
-        self.broadcast_frame(Frame::from(out));
+        let replies: Vec<Reply<'_>> = lines.iter().map(|l| Reply::Info(l)).collect();
+        self.broadcast_all(&replies);
         if self.config.emit_events {
             self.out.event(ChatEvent::Announcement {
                 at: self.now,
@@ -240,13 +244,19 @@ impl Engine {
         } else {
             (Control::Shutdown, CloseReason::Shutdown)
         };
-        let mut out = Vec::new();
-        render(&Reply::Ctl(ctl), &mut out);
-        let frame = Frame::from(out);
-        let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
-        ids.sort_unstable();
-        for id in ids {
-            self.out.send_frame(id, frame.clone());
+        // Rendered once per protocol, shared by its connections.
+        let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
+        let mut ids: Vec<(ConnId, Protocol)> = self
+            .conns
+            .iter()
+            .map(|(id, c)| (*id, c.codec.protocol()))
+            .collect();
+        ids.sort_unstable_by_key(|(id, _)| *id);
+        for (id, protocol) in ids {
+            let frame = frames[protocol.index()]
+                .get_or_insert_with(|| protocol.render(&[Reply::Ctl(ctl)]))
+                .clone();
+            self.out.send_frame(id, frame);
             self.out.close(id, reason);
             if let Some(session) = self.conns.get(&id).and_then(Connection::session) {
                 if self.config.emit_events {

@@ -26,10 +26,10 @@ pub use io::{
     PersistFailed, PersistRequest, Recipients,
 };
 
+use crate::codec::Protocol;
 use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
-use crate::wire::render_frame;
 use crate::{
     Command, ConnId, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange, StoreSnapshot,
     UserName,
@@ -195,7 +195,11 @@ impl Engine {
     pub fn handle(&mut self, now: Millis, input: Input<'_>) {
         self.now = self.now.max(now);
         match input {
-            Input::Opened { conn, peer } => self.on_opened(conn, peer),
+            Input::Opened {
+                conn,
+                peer,
+                protocol,
+            } => self.on_opened(conn, peer, protocol),
             Input::Received { conn, bytes } => self.on_received(conn, bytes),
             Input::Closed { conn, cause } => {
                 let reason = match cause {
@@ -332,7 +336,7 @@ impl Engine {
                 .iter()
                 .map(|l| l.as_ref().map_or(0, String::len))
                 .sum();
-            c.framer.buffered() + queued
+            c.codec.buffered() + queued
         })
     }
 
@@ -370,8 +374,32 @@ impl Engine {
         self.conns.get(&r.id).is_some_and(|c| c.serial == r.serial)
     }
 
+    /// One reply to one connection, rendered by its codec.
     fn send(&mut self, conn: ConnId, reply: &Reply<'_>) {
-        self.out.send(conn, reply);
+        self.send_many(conn, std::slice::from_ref(reply));
+    }
+
+    /// Several replies to one connection, rendered into one frame. A
+    /// connection already forgotten gets nothing (its output would be
+    /// dropped anyway).
+    fn send_many(&mut self, conn: ConnId, replies: &[Reply<'_>]) {
+        Self::send_to(&mut self.conns, &mut self.out, conn, replies);
+    }
+
+    /// [`send_many`](Engine::send_many) on borrowed parts, for replies
+    /// that borrow other parts of the engine.
+    fn send_to(
+        conns: &mut Map<ConnId, Connection>,
+        out: &mut Outbox,
+        conn: ConnId,
+        replies: &[Reply<'_>],
+    ) {
+        let Some(c) = conns.get_mut(&conn) else {
+            return;
+        };
+        let mut bytes = Vec::with_capacity(64);
+        c.codec.render(replies, &mut bytes);
+        out.send_frame(conn, Frame::from(bytes));
     }
 
     fn refuse(&mut self, conn: ConnId, reason: Reason<'_>) {
@@ -475,29 +503,40 @@ impl Engine {
     }
 
     /// Sends a room line to every free member and holds it for every busy
-    /// one. Rendered once; each recipient gets the same shared frame.
+    /// one.
     fn broadcast(&mut self, reply: &Reply<'_>) {
-        self.broadcast_frame(render_frame(reply));
+        self.broadcast_all(std::slice::from_ref(reply));
     }
 
-    fn broadcast_frame(&mut self, frame: Frame) {
-        let to = self.lobby.free_recipients();
-        if !to.is_empty() {
-            self.out.push(Output::Broadcast {
-                to: Recipients(to),
-                frame: frame.clone(),
-            });
+    /// Room lines, rendered once per protocol in use (not per member): one
+    /// [`Output::Broadcast`] per protocol, each with the room's shared list
+    /// of that protocol's free members; busy members hold the same frame.
+    fn broadcast_all(&mut self, replies: &[Reply<'_>]) {
+        let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
+        for protocol in Protocol::ALL {
+            let to = self.lobby.free_recipients(protocol);
+            if !to.is_empty() {
+                let frame = frames[protocol.index()]
+                    .get_or_insert_with(|| protocol.render(replies))
+                    .clone();
+                self.out.push(Output::Broadcast {
+                    to: Recipients(to),
+                    frame,
+                });
+            }
         }
         let cap = self.config.limits.max_held_lines;
         let max_bytes = self.config.limits.max_held_bytes;
         for member in self.lobby.busy_members() {
-            if let Some(held) = self
-                .conns
-                .get_mut(member)
-                .and_then(Connection::session_mut)
-                .and_then(|s| s.held.as_mut())
-            {
-                held.push(frame.clone(), cap, max_bytes);
+            let Some(conn) = self.conns.get_mut(member) else {
+                continue;
+            };
+            let protocol = conn.codec.protocol();
+            if let Some(held) = conn.session_mut().and_then(|s| s.held.as_mut()) {
+                let frame = frames[protocol.index()]
+                    .get_or_insert_with(|| protocol.render(replies))
+                    .clone();
+                held.push(frame, cap, max_bytes);
             }
         }
     }
@@ -513,7 +552,7 @@ impl Engine {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
             };
-            let Some(line) = conn.framer.next_line(&mut bytes) else {
+            let Some(line) = conn.codec.next_line(&mut bytes) else {
                 return;
             };
             if conn.waiting || !conn.queued.is_empty() {
@@ -555,9 +594,20 @@ impl Engine {
             Ok(line) => line,
             Err(e) => return self.refuse(id, Reason::Line(e)),
         };
-        if !self.within_budget(id, &line) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let cmd = conn.codec.parse(&line);
+        if !self.within_budget(id, &cmd) {
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.codec.unread();
+            }
             return;
         }
+        let cmd = match cmd {
+            Ok(cmd) => cmd,
+            Err(refusal) => return self.refuse(id, Reason::Invalid(&refusal)),
+        };
         let now = self.now;
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
@@ -565,9 +615,9 @@ impl Engine {
         match &mut conn.phase {
             Phase::Online(session) => {
                 session.last_active = now;
-                self.on_session_line(id, &line);
+                self.on_session_line(id, cmd);
             }
-            Phase::Dialog(_) => self.on_dialog_line(id, &line),
+            Phase::Dialog(_) => self.on_dialog_line(id, cmd),
         }
     }
 
@@ -575,14 +625,14 @@ impl Engine {
     /// servers' fake lag). Over budget the line is dropped with
     /// `ERR rate-limited ...; retry in <n> s`; a client that keeps pushing
     /// long past it is closed.
-    fn within_budget(&mut self, id: ConnId, line: &str) -> bool {
+    fn within_budget(&mut self, id: ConnId, cmd: &Result<Command<'_>, crate::Refusal>) -> bool {
         let now = self.now;
         let l = &self.config.limits;
         let (rate, burst) = (l.command_units_per_second, l.command_burst);
         if rate == 0 {
             return true;
         }
-        let cost = match crate::wire::parse(line) {
+        let cost = match cmd {
             Ok(Command::ViewUsers { .. } | Command::ViewKicked { .. } | Command::Help) => {
                 l.listing_cost
             }

@@ -1,9 +1,7 @@
-//! The engine's queue of outputs, with the helpers that render replies.
+//! The engine's queue of outputs.
 
 use std::collections::VecDeque;
 
-use crate::reply::Reply;
-use crate::wire::{render, render_frame};
 use crate::{ConnId, Frame, Output};
 
 use super::io::{ChatEvent, CloseReason};
@@ -24,24 +22,6 @@ impl Outbox {
 
     pub(crate) fn push(&mut self, output: Output) {
         self.queue.push_back(output);
-    }
-
-    /// One reply to one connection.
-    pub(crate) fn send(&mut self, conn: ConnId, reply: &Reply<'_>) {
-        self.send_frame(conn, render_frame(reply));
-    }
-
-    /// Several replies to one connection, rendered into one frame.
-    pub(crate) fn send_many<'a>(
-        &mut self,
-        conn: ConnId,
-        replies: impl IntoIterator<Item = Reply<'a>>,
-    ) {
-        let mut out = Vec::with_capacity(128);
-        for reply in replies {
-            render(&reply, &mut out);
-        }
-        self.send_frame(conn, Frame::from(out));
     }
 
     pub(crate) fn send_frame(&mut self, conn: ConnId, frame: Frame) {

@@ -3,34 +3,44 @@
 use super::table::{map, Map};
 use std::sync::Arc;
 
+use crate::codec::Protocol;
 use crate::reply::Presence;
 use crate::ConnId;
 
-/// A room: who is in it and whether each member is free or busy.
+/// A room: who is in it, whether each member is free or busy, and the
+/// protocol each speaks.
 ///
-/// Free and busy members are kept in separate lists so that a broadcast
-/// walks the free ones without a lookup per member; removal is O(1) by
-/// swap-remove with an index.
+/// Free members are kept in one list per protocol, so a broadcast walks
+/// them without a lookup per member and renders once per protocol; removal
+/// is O(1) by swap-remove with an index.
 #[derive(Debug)]
 pub(crate) struct Room {
     name: String,
-    free: Vec<ConnId>,
+    free: [Vec<ConnId>; Protocol::COUNT],
     busy: Vec<ConnId>,
-    slots: Map<ConnId, (Presence, usize)>,
-    /// The free members as a shared list, rebuilt after a change: in a
-    /// steady room a broadcast costs one reference count, not one entry
-    /// per member.
-    free_shared: Option<Arc<[ConnId]>>,
+    slots: Map<ConnId, Slot>,
+    /// Each protocol's free members as a shared list, rebuilt after a
+    /// change: in a steady room a broadcast costs one reference count per
+    /// protocol, not one entry per member.
+    free_shared: [Option<Arc<[ConnId]>>; Protocol::COUNT],
+}
+
+/// Where a member is: its presence, protocol, and index in its list.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    presence: Presence,
+    protocol: Protocol,
+    at: usize,
 }
 
 impl Room {
     pub(crate) fn new(name: &str, seed: u64) -> Room {
         Room {
             name: name.to_owned(),
-            free: Vec::new(),
+            free: Default::default(),
             busy: Vec::new(),
             slots: map(seed),
-            free_shared: None,
+            free_shared: Default::default(),
         }
     }
 
@@ -44,17 +54,15 @@ impl Room {
     }
 
     #[cfg(test)]
-    pub(crate) fn free_members(&self) -> &[ConnId] {
-        &self.free
+    pub(crate) fn free_members(&self, protocol: Protocol) -> &[ConnId] {
+        &self.free[protocol.index()]
     }
 
-    /// The free members, shared (see `free_shared`).
-    pub(crate) fn free_recipients(&mut self) -> Arc<[ConnId]> {
-        let free = &self.free;
-        Arc::clone(
-            self.free_shared
-                .get_or_insert_with(|| Arc::from(free.as_slice())),
-        )
+    /// The free members speaking `protocol`, shared (see `free_shared`).
+    pub(crate) fn free_recipients(&mut self, protocol: Protocol) -> Arc<[ConnId]> {
+        let i = protocol.index();
+        let free = &self.free[i];
+        Arc::clone(self.free_shared[i].get_or_insert_with(|| Arc::from(free.as_slice())))
     }
 
     pub(crate) fn busy_members(&self) -> &[ConnId] {
@@ -62,24 +70,29 @@ impl Room {
     }
 
     pub(crate) fn presence(&self, id: ConnId) -> Option<Presence> {
-        self.slots.get(&id).map(|s| s.0)
+        self.slots.get(&id).map(|s| s.presence)
     }
 
     /// Adds a member as free (no-op if present).
-    pub(crate) fn join(&mut self, id: ConnId) {
+    pub(crate) fn join(&mut self, id: ConnId, protocol: Protocol) {
         if !self.slots.contains_key(&id) {
-            self.free_shared = None;
-            self.slots.insert(id, (Presence::Free, self.free.len()));
-            self.free.push(id);
+            let i = protocol.index();
+            self.free_shared[i] = None;
+            let slot = Slot {
+                presence: Presence::Free,
+                protocol,
+                at: self.free[i].len(),
+            };
+            self.slots.insert(id, slot);
+            self.free[i].push(id);
         }
     }
 
     /// Removes a member; returns whether it was in the room.
     pub(crate) fn leave(&mut self, id: ConnId) -> bool {
         match self.slots.remove(&id) {
-            Some((presence, i)) => {
-                self.free_shared = None;
-                self.take(presence, i);
+            Some(slot) => {
+                self.take(slot);
                 true
             }
             None => false,
@@ -88,33 +101,42 @@ impl Room {
 
     /// Moves a member to `presence`.
     pub(crate) fn set_presence(&mut self, id: ConnId, presence: Presence) {
-        let Some(&(old, i)) = self.slots.get(&id) else {
+        let Some(&old) = self.slots.get(&id) else {
             return;
         };
-        if old == presence {
+        if old.presence == presence {
             return;
         }
-        self.free_shared = None;
-        self.take(old, i);
-        let list = self.list_mut(presence);
+        self.take(old);
+        let list = self.list_mut(presence, old.protocol);
         list.push(id);
         let at = list.len() - 1;
-        self.slots.insert(id, (presence, at));
+        self.slots.insert(
+            id,
+            Slot {
+                presence,
+                protocol: old.protocol,
+                at,
+            },
+        );
     }
 
-    fn list_mut(&mut self, presence: Presence) -> &mut Vec<ConnId> {
+    fn list_mut(&mut self, presence: Presence, protocol: Protocol) -> &mut Vec<ConnId> {
         match presence {
-            Presence::Free => &mut self.free,
+            Presence::Free => {
+                self.free_shared[protocol.index()] = None;
+                &mut self.free[protocol.index()]
+            }
             Presence::Busy => &mut self.busy,
         }
     }
 
-    fn take(&mut self, presence: Presence, i: usize) {
-        let list = self.list_mut(presence);
-        list.swap_remove(i);
-        if let Some(&moved) = list.get(i) {
-            if let Some(slot) = self.slots.get_mut(&moved) {
-                slot.1 = i;
+    fn take(&mut self, slot: Slot) {
+        let list = self.list_mut(slot.presence, slot.protocol);
+        list.swap_remove(slot.at);
+        if let Some(&moved) = list.get(slot.at) {
+            if let Some(s) = self.slots.get_mut(&moved) {
+                s.at = slot.at;
             }
         }
     }
@@ -129,30 +151,30 @@ mod tests {
         let mut room = Room::new("lobby", 7);
         assert_eq!(room.name(), "lobby");
         for i in 0..5 {
-            room.join(ConnId(i));
+            room.join(ConnId(i), Protocol::Chat1);
         }
         room.set_presence(ConnId(1), Presence::Busy);
         room.set_presence(ConnId(3), Presence::Busy);
         assert!(room.leave(ConnId(0)));
         assert!(!room.leave(ConnId(0)));
         room.set_presence(ConnId(1), Presence::Free);
-        let mut free = room.free_members().to_vec();
+        let mut free = room.free_members(Protocol::Chat1).to_vec();
         free.sort();
         assert_eq!(free, vec![ConnId(1), ConnId(2), ConnId(4)]);
         assert_eq!(room.busy_members(), &[ConnId(3)]);
         assert_eq!(room.presence(ConnId(3)), Some(Presence::Busy));
         assert_eq!(room.len(), 4);
-        let mut shared = room.free_recipients().to_vec();
+        let mut shared = room.free_recipients(Protocol::Chat1).to_vec();
         shared.sort();
         assert_eq!(shared, free);
-        room.join(ConnId(9));
-        assert_eq!(room.free_recipients().len(), 4);
-        for (id, (p, i)) in &room.slots {
-            let list = match p {
-                Presence::Free => &room.free,
+        room.join(ConnId(9), Protocol::Chat1);
+        assert_eq!(room.free_recipients(Protocol::Chat1).len(), 4);
+        for (id, slot) in &room.slots {
+            let list = match slot.presence {
+                Presence::Free => &room.free[slot.protocol.index()],
                 Presence::Busy => &room.busy,
             };
-            assert_eq!(list[*i], *id);
+            assert_eq!(list[slot.at], *id);
         }
     }
 }

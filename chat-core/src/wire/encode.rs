@@ -1,6 +1,8 @@
 //! [`Command`]s to protocol v1 client lines: the inverse of
 //! [`parse`](crate::wire::parse()), for clients and bots.
 
+use crate::command::Answer;
+use crate::wire::account_answer;
 use crate::Command;
 
 /// Why a command cannot be written as one line that parses back to it.
@@ -135,6 +137,13 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
         Command::Login { name, password } => {
             let name = one_word("name", name)?;
             line(out, &["/login", name, rest("password", password)?]);
+        }
+        // An answer is taken verbatim by the server: no escape.
+        Command::Answer(Answer::Yes) => line(out, &[account_answer(true)]),
+        Command::Answer(Answer::No) => line(out, &[account_answer(false)]),
+        Command::Answer(Answer::Text(text)) => {
+            no_break("answer", text)?;
+            line(out, &[text]);
         }
     }
     Ok(())

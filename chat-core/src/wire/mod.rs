@@ -15,6 +15,7 @@ mod framer;
 pub mod parse;
 mod reasons;
 mod render;
+mod server;
 mod server_line;
 mod words;
 
@@ -23,5 +24,6 @@ pub use frame::Frame;
 pub use framer::{FrameError, Framer};
 pub use parse::parse;
 pub use render::{render, render_frame, PROTOCOL};
+pub use server::ServerCodec;
 pub use server_line::{MalformedLine, ServerLine, Word};
 pub use words::{account_answer, AskField, WireWord};

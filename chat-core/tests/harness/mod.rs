@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use chat_core::codec::Protocol;
 use chat_core::password::HashParams;
 use chat_core::{
     ChatEvent, CloseCause, CloseReason, Config, ConnId, Engine, Frame, Grant, Input, Millis,
@@ -239,7 +240,11 @@ impl Harness {
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
         self.attach(label, conn);
-        self.input(Input::Opened { conn, peer });
+        self.input(Input::Opened {
+            conn,
+            peer,
+            protocol: Protocol::Chat1,
+        });
         conn
     }
 
@@ -249,6 +254,7 @@ impl Harness {
         self.input(Input::Opened {
             conn,
             peer: loopback(),
+            protocol: Protocol::Chat1,
         });
     }
 

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::codec::Protocol;
 use crate::{CloseCause, ConnId, Input};
 
 use super::super::client::{garbage, Attempt, Client, Kind, Phase};
@@ -65,7 +66,11 @@ impl World {
             "{conn} opens from {peer} as {kind:?} {}",
             self.idents[ident].name
         ));
-        self.handle(Input::Opened { conn, peer });
+        self.handle(Input::Opened {
+            conn,
+            peer,
+            protocol: Protocol::Chat1,
+        });
     }
 
     pub(super) fn client_acts(&mut self, i: usize) {
