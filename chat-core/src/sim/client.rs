@@ -1,6 +1,6 @@
 //! Simulated users: who they are, what they believe, and what they do next.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use crate::ConnId;
 
@@ -106,6 +106,17 @@ pub struct Client {
     /// A `/changepassword` in flight, followed by `/ping <token>`: it sends
     /// nothing else until the `PONG` shows the change was answered.
     pub awaiting_password: Option<String>,
+    /// The server dropped one of its dialog lines (over the command budget
+    /// or the queue): what it answers next may belong to another step than
+    /// the client thinks, so its refusals say nothing about the store.
+    pub lost_lines: bool,
+    /// The step of the last `ASK` it got.
+    pub asked: Option<String>,
+    /// The dialog answers still to give, each for the step it answers: a
+    /// client answers an `ASK` when it comes, as a person would, so a step
+    /// asked again after a typo is never answered with the next step's
+    /// answer.
+    pub answers: VecDeque<(&'static str, String)>,
 }
 
 impl Client {
@@ -130,6 +141,9 @@ impl Client {
             admin: false,
             attempt: Attempt::None,
             awaiting_password: None,
+            lost_lines: false,
+            asked: None,
+            answers: VecDeque::new(),
         }
     }
 

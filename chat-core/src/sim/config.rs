@@ -50,6 +50,32 @@ pub fn config(rng: &mut Rng) -> Config {
         rng.range(1, 50) as u32
     };
     l.message_burst = rng.range(1, 30) as u32;
+    l.account_ceiling_per_window = rng.range(1, 30) as u32;
+    l.account_max_backoff_ms = rng.range(1_000, 60_000);
+    l.registrations_per_address = rng.range(1, 20) as u32;
+    l.registrations_per_window = rng.range(1, 40) as u32;
+    l.registration_window_ms = rng.range(500, 30_000);
+    l.max_password_jobs_per_address = rng.range(1, 6) as usize;
+    l.max_password_jobs = rng.range(1, 12) as usize;
+    l.max_queued_lines_before_login = rng.range(1, l.max_queued_lines as u64) as usize;
+    l.max_held_bytes = rng.range(64, 2_000) as usize;
+    l.users_page_rows = rng.range(1, 6) as usize;
+    l.kicked_page_rows = rng.range(1, 6) as usize;
+    l.command_units_per_second = if rng.chance(300) {
+        0
+    } else {
+        rng.range(2, 40) as u32
+    };
+    // A burst that lets a user answer the whole dialog at once: a client
+    // that pipelines its answers and has one dropped no longer knows which
+    // step the server is at, and neither would the simulation. Flooders
+    // still reach the budget.
+    l.command_burst = rng.range(8, 60) as u32;
+    l.listing_cost = rng.range(1, 8) as u32;
+    l.max_budget_refusals = rng.range(1, 100) as u32;
+    // The engine's hash tables are seeded by the run too, so one seed
+    // gives one run.
+    c.hash_seed = rng.next_u64();
     c
 }
 

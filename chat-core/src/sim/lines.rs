@@ -39,7 +39,10 @@ pub enum ServerLine {
         dropped: u64,
     },
     /// `ASK <step> ...`.
-    Ask,
+    Ask {
+        /// The step word (`account`, `username`, ...).
+        step: String,
+    },
     /// `PONG [token]`.
     Pong {
         /// The token, if any.
@@ -86,7 +89,9 @@ pub fn parse(line: &str) -> ServerLine {
                 _ => ServerLine::Unknown(line.to_owned()),
             }
         }
-        "ASK" => ServerLine::Ask,
+        "ASK" => ServerLine::Ask {
+            step: a.unwrap_or("").to_owned(),
+        },
         "PONG" => ServerLine::Pong {
             token: a.map(|t| match b {
                 Some(rest) => format!("{t} {rest}"),

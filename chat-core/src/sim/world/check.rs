@@ -77,8 +77,28 @@ impl World {
         if s.users > self.idents.len() || s.kicked > s.users {
             problems.push(format!("{} users, {} kicked", s.users, s.kicked));
         }
-        if s.throttle_entries > 2 * l.throttle_capacity {
+        // Three login tables (pairs, accounts, addresses), each capped.
+        if s.throttle_entries > 3 * l.throttle_capacity {
             problems.push(format!("throttle holds {} entries", s.throttle_entries));
+        }
+        // Addresses, plus the overall window.
+        if s.registration_entries > l.throttle_capacity + 1 {
+            problems.push(format!(
+                "registration throttle holds {} entries",
+                s.registration_entries
+            ));
+        }
+        if s.password_addresses > s.connections.max(s.work_in_flight) {
+            problems.push(format!(
+                "{} addresses with password work, {} connections",
+                s.password_addresses, s.connections
+            ));
+        }
+        if s.carried_busy > s.users {
+            problems.push(format!(
+                "{} busy users carried for {} accounts",
+                s.carried_busy, s.users
+            ));
         }
         let waiting = self.jobs.len() + self.persister.in_flight();
         if s.work_in_flight != waiting {

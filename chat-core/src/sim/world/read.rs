@@ -59,7 +59,8 @@ impl World {
                     self.idents[ident].changing = None;
                 }
             }
-            ServerLine::Ask | ServerLine::Other => {}
+            ServerLine::Ask { step } => self.asked(i, step),
+            ServerLine::Other => {}
         }
     }
 
@@ -91,14 +92,33 @@ impl World {
         self.idents[ident].registered = true;
     }
 
+    /// The next dialog answer, if this is the step it answers; any other
+    /// step means the attempt went another way: it is given up.
+    fn asked(&mut self, i: usize, step: String) {
+        let c = &mut self.clients[i];
+        match c.answers.pop_front() {
+            Some((want, answer)) if want == step => c.write(&answer),
+            Some(_) => {
+                c.answers.clear();
+                c.attempt = Attempt::None;
+            }
+            None => {}
+        }
+        c.asked = Some(step);
+    }
+
     pub(super) fn refused(&mut self, i: usize, code: &str) {
         let c = &mut self.clients[i];
+        c.answers.clear();
         let conn = c.conn;
         if c.phase != Phase::Dialog {
             return;
         }
         let attempt = std::mem::replace(&mut c.attempt, Attempt::None);
-        if code != "bad-credentials" {
+        if code == "rate-limited" {
+            c.lost_lines = true;
+        }
+        if code != "bad-credentials" || c.lost_lines {
             return;
         }
         let Attempt::Login {

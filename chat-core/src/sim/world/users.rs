@@ -114,11 +114,19 @@ impl World {
         }
         let id = &self.idents[self.clients[i].ident];
         let (name, password, registered) = (id.name.clone(), id.password.clone(), id.registered);
-        let dialog = self.rng.chance(300);
+        // The dialog only from its first question; the one-line forms work
+        // at any step.
+        let dialog = self.rng.chance(300) && self.clients[i].asked.as_deref() == Some("account");
         if !registered && self.rng.chance(700) {
             self.clients[i].attempt = Attempt::Register;
             if dialog {
-                self.clients[i].write(&format!("y\n{name}\n{password}\n{password}"));
+                self.clients[i].write("y");
+                self.clients[i].answers = [
+                    ("username", name),
+                    ("password", password.clone()),
+                    ("password-again", password),
+                ]
+                .into();
             } else {
                 self.clients[i].write(&format!("/register {name} {password}"));
             }
@@ -132,7 +140,8 @@ impl World {
         };
         let right = right && registered;
         if dialog {
-            self.clients[i].write(&format!("n\n{name}\n{password}"));
+            self.clients[i].write("n");
+            self.clients[i].answers = [("username", name), ("password", password.clone())].into();
         } else {
             self.clients[i].write(&format!("/login {name} {password}"));
         }
