@@ -4,8 +4,9 @@ use crate::Grant;
 
 /// One client line, parsed. Borrowed from the line it came from.
 ///
-/// Text-format details (the `/` prefix, aliases, `//` escaping) stay in
-/// [`wire::parse`](crate::wire::parse); the state machine only sees this.
+/// Text-format details (the `/` prefix, aliases, `//` escaping, the
+/// dialog's `y`/`n`) stay in the codec ([`crate::codec`]); the state
+/// machine only sees this.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Command<'a> {

@@ -80,6 +80,10 @@
 //!
 //! ## Layout
 //!
+//! - [`codec`]: the seam between the engine and the wire formats: a
+//!   [`codec::Protocol`] per connection, chosen when it opens, whose
+//!   [`codec::ConnCodec`] frames, parses and renders; the engine keeps it
+//!   opaque and sees only typed values.
 //! - [`wire`]: protocol v1 text, both directions: [`wire::Framer`] (bytes
 //!   to lines), [`wire::parse()`] (client lines to [`Command`]s),
 //!   [`wire::render`] ([`reply::Reply`] values to bytes), and for clients
@@ -88,7 +92,8 @@
 //! - [`protocol`]: the specification of protocol v1 (`PROTOCOL.md`).
 //! - [`client`]: a sans-IO client session (the login dialog, typed events,
 //!   reconnection) for bots and terminal clients.
-//! - [`Engine`]: the state machine, which sees only `Command`s and `Reply`s.
+//! - [`Engine`]: the state machine, which sees only `Command`s and `Reply`s
+//!   (refusals as [`reply::Reason`]s, never text).
 //! - [`password`]: argon2id hashing for the caller's worker threads.
 //! - [`StoreSnapshot`] and [`StoreChange`]: what the caller's store holds
 //!   and the changes the engine asks it to make durable.

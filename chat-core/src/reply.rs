@@ -165,8 +165,9 @@ pub struct Page {
     pub next: Option<u64>,
 }
 
-/// One line from the server, as data. Rendering it to bytes is the wire
-/// codec's job ([`wire::render`](crate::wire::render)).
+/// One line from the server, as data. Rendering it to bytes is the
+/// connection's codec's job ([`crate::codec`]; chat/1:
+/// [`wire::render`](crate::wire::render)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reply<'a> {
