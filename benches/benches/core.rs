@@ -107,7 +107,7 @@ fn room_of(n: usize) -> Engine {
             &format!("/register u{i} password-123\n"),
         );
     }
-    assert_eq!(engine.online_count(), n);
+    assert_eq!(engine.stats().online, n);
     engine
 }
 

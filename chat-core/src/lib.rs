@@ -120,8 +120,9 @@ pub mod wire;
 pub use command::{Answer, Command};
 pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
-    CarryOver, ChatEvent, CloseCause, CloseReason, Engine, EngineStats, Input, Output,
-    PasswordAnswer, PasswordJob, PasswordWork, PersistFailed, PersistRequest, Recipients, LOBBY,
+    AccountState, CarryOver, ChatEvent, CloseCause, CloseReason, ConnStats, Engine, EngineStats,
+    Input, Output, PasswordAnswer, PasswordJob, PasswordWork, PersistFailed, PersistRequest,
+    Recipients, LOBBY,
 };
 pub use error::{ErrorCode, Refusal};
 pub use grant::Grant;

@@ -95,9 +95,10 @@ impl From<UserName> for String {
 pub struct NameKey(String);
 
 impl NameKey {
-    /// The key of an arbitrary string (used for lookups of names that were
-    /// typed by a client and may not be valid).
-    pub fn of(s: &str) -> NameKey {
+    /// The key of an arbitrary string, for lookups of names typed by a
+    /// client that may not be valid (crate-private: a public key comes
+    /// from a checked [`UserName::key`]).
+    pub(crate) fn of(s: &str) -> NameKey {
         NameKey(s.to_ascii_lowercase())
     }
 

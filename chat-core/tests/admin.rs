@@ -38,7 +38,10 @@ fn grants_change_durably_and_reach_the_user() {
     h.send("r", "/changegrant bob 0");
     assert_eq!(h.take("r"), vec!["OK grant bob 0"]);
     assert_eq!(h.take("b"), vec!["CTL grant 0"]);
-    assert_eq!(h.engine.grant_of("bob"), Some(Grant::Admin));
+    assert_eq!(
+        h.engine.account(&harness::user("bob")).map(|a| a.grant),
+        Some(Grant::Admin)
+    );
     h.send("b", "/users");
     assert!(has(&h.take("b"), "USER bob 0 free"));
     // Now bob may act as an admin.
@@ -122,7 +125,10 @@ fn kick_of_an_offline_user() {
     h.take("r");
     h.send("r", "/kickuser carol");
     assert_eq!(h.take("r")[..1], ["OK kicked carol".to_string()]);
-    assert!(h.engine.is_kicked("CAROL"));
+    assert!(h
+        .engine
+        .account(&harness::user("CAROL"))
+        .is_some_and(|a| a.kicked));
 }
 
 #[test]

@@ -186,7 +186,7 @@ fn ping_quit_and_leave_reasons() {
     assert!(h.last("a").ends_with(" carol lost"));
     h.drop_conn("d", CloseCause::TooSlow);
     assert!(h.last("a").ends_with(" dave too-slow"));
-    assert_eq!(h.engine.online_count(), 1);
+    assert_eq!(h.engine.stats().online, 1);
 }
 
 #[test]

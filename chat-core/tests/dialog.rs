@@ -196,8 +196,11 @@ fn a_second_login_takes_the_account_over() {
     let seen = h.take("w");
     assert!(seen[0].ends_with(" alice takeover"), "{seen:?}");
     assert!(seen[1].starts_with("JOIN ") && seen[1].ends_with(" alice"));
-    assert!(h.engine.is_online("alice"));
-    assert_eq!(h.engine.online_count(), 2);
+    assert!(h
+        .engine
+        .account(&harness::user("alice"))
+        .is_some_and(|a| a.online));
+    assert_eq!(h.engine.stats().online, 2);
     h.send("b", "still me");
     assert!(h.last("w").ends_with(" alice still me"));
     // The wrong password takes nothing over.

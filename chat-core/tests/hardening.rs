@@ -60,7 +60,10 @@ fn parallel_guesses_are_counted_as_they_arrive() {
     let last = h.take("g299");
     assert!(has(&last, "ERR rate-limited"), "{last:?}");
     h.release_jobs();
-    assert!(!h.engine.is_online("alice"));
+    assert!(!h
+        .engine
+        .account(&harness::user("alice"))
+        .is_some_and(|a| a.online));
 }
 
 // ---- 3: no lock-out of the owner by strangers --------------------------
@@ -188,7 +191,7 @@ fn a_configured_admin_name_cannot_be_registered() {
     h.send("a", "root");
     let lines = h.take("a");
     assert!(has(&lines, "ERR name-taken"), "{lines:?}");
-    assert_eq!(h.engine.user_count(), 0);
+    assert_eq!(h.engine.stats().users, 0);
     // Once the operator has set it, the admin logs in.
     let mut h = Harness::with_admins(&["root"]);
     let lines = h.login("r", "root", PW);
@@ -229,8 +232,11 @@ fn before_login_only_a_few_lines_queue() {
     }
     h.send_bytes("a", &bytes);
     let cap = Limits::default().max_queued_lines_before_login;
-    assert_eq!(h.engine.queued_lines(conn).0, cap);
-    assert!(h.engine.buffered_bytes(conn) <= cap * 4096);
+    assert_eq!(
+        h.engine.conn_stats(conn).unwrap_or_default().queued_lines,
+        cap
+    );
+    assert!(h.engine.conn_stats(conn).unwrap_or_default().buffered_bytes <= cap * 4096);
 }
 
 // ---- 12: every command under a budget ------------------------------------
@@ -371,7 +377,13 @@ fn held_lines_are_bounded_in_bytes() {
         h.send("a", &text);
     }
     let max = Limits::default().max_held_bytes;
-    assert!(h.engine.held_bytes(h.conn("b")) <= max);
+    assert!(
+        h.engine
+            .conn_stats(h.conn("b"))
+            .unwrap_or_default()
+            .held_bytes
+            <= max
+    );
     h.take("b");
     h.send("b", "/free");
     let lines = h.take("b");

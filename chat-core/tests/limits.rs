@@ -44,7 +44,7 @@ fn a_client_cannot_grow_the_line_buffer() {
     let conn = h.conn("a");
     for _ in 0..100 {
         h.send_bytes("a", &[b'z'; 1000]);
-        assert!(h.engine.buffered_bytes(conn) < 4096);
+        assert!(h.engine.conn_stats(conn).unwrap_or_default().buffered_bytes < 4096);
     }
     h.send_bytes("a", b"\nok\n");
     let lines = h.take("a");
@@ -73,7 +73,7 @@ fn server_full_and_per_address_limits() {
     assert!(h.closed("l2").is_none());
     h.connect("l3");
     assert!(has(&h.take("l3"), "ERR server-full"));
-    assert_eq!(h.engine.connection_count(), 3);
+    assert_eq!(h.engine.stats().connections, 3);
 }
 
 #[test]
@@ -136,5 +136,5 @@ fn unknown_connections_are_ignored() {
         conn: ConnId(999),
         cause: chat_core::CloseCause::Lost,
     });
-    assert_eq!(h.engine.connection_count(), 0);
+    assert_eq!(h.engine.stats().connections, 0);
 }

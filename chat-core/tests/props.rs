@@ -48,10 +48,11 @@ proptest! {
             engine.handle(Millis(1), Input::Received { conn, bytes: &chunk });
             // Password work is never answered: lines queue, bounded.
             while engine.poll_output().is_some() {}
-            prop_assert!(engine.buffered_bytes(conn) <= bound);
-            let (queued, held) = engine.queued_lines(conn);
+            prop_assert!(engine.conn_stats(conn).unwrap_or_default().buffered_bytes <= bound);
+            let s = engine.conn_stats(conn).unwrap_or_default();
+            let (queued, held) = (s.queued_lines, s.held_lines);
             prop_assert!(queued <= 4 && held <= 5);
-            prop_assert!(engine.held_bytes(conn) <= 300);
+            prop_assert!(engine.conn_stats(conn).unwrap_or_default().held_bytes <= 300);
         }
     }
 }
@@ -170,14 +171,14 @@ proptest! {
             prop_assert!(stats.password_addresses <= stats.work_in_flight);
             prop_assert!(stats.carried_busy == 0);
             // The configured admin stays admin once registered.
-            if h.engine.user_count() > 0 && h.engine.grant_of("root").is_some() {
-                prop_assert_eq!(h.engine.grant_of("root"), Some(chat_core::Grant::Admin));
-                prop_assert!(!h.engine.is_kicked("root"));
+            if h.engine.stats().users > 0 && h.engine.account(&harness::user("root")).map(|a| a.grant).is_some() {
+                prop_assert_eq!(h.engine.account(&harness::user("root")).map(|a| a.grant), Some(chat_core::Grant::Admin));
+                prop_assert!(!h.engine.account(&harness::user("root")).is_some_and(|a| a.kicked));
             }
             // A kicked user is never online.
             for n in NAMES {
-                if h.engine.is_kicked(n) {
-                    prop_assert!(!h.engine.is_online(n), "{} kicked but online", n);
+                if h.engine.account(&harness::user(n)).is_some_and(|a| a.kicked) {
+                    prop_assert!(!h.engine.account(&harness::user(n)).is_some_and(|a| a.online), "{} kicked but online", n);
                 }
             }
         }

@@ -268,8 +268,8 @@ impl Server {
             engine.resume_from(std::mem::take(&mut carried));
             info!(
                 "{} users, {} kicked; {} password workers",
-                engine.user_count(),
-                engine.kicked_count(),
+                engine.stats().users,
+                engine.stats().kicked,
                 workers_n
             );
             let notify: Arc<dyn Fn() + Send + Sync> = {

@@ -79,6 +79,33 @@ pub struct EngineStats {
     pub carried_busy: usize,
 }
 
+/// An account as the engine sees it ([`Engine::account`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccountState {
+    /// The grant in force (configured admins are always admins).
+    pub grant: Grant,
+    /// Whether it is on the kick list.
+    pub kicked: bool,
+    /// Whether it is logged in.
+    pub online: bool,
+}
+
+/// What the engine holds for one connection ([`Engine::conn_stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnStats {
+    /// Bytes a client can make the engine hold beyond fixed-size state:
+    /// the partial line and the queued lines.
+    pub buffered_bytes: usize,
+    /// Lines queued while a command of the connection is answered.
+    pub queued_lines: usize,
+    /// Room lines held while the user is busy.
+    pub held_lines: usize,
+    /// Bytes of those held lines.
+    pub held_bytes: usize,
+}
+
 /// What one engine hands the next across a `/restart`: the accounts that
 /// were busy, so they are busy again when they log back in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -149,7 +176,7 @@ impl Engine {
     /// ```
     /// use chat_core::{Config, Engine, StoreSnapshot};
     /// let engine = Engine::new(Config::default(), StoreSnapshot::default()).unwrap();
-    /// assert_eq!(engine.connection_count(), 0);
+    /// assert_eq!(engine.stats().connections, 0);
     /// ```
     pub fn new(config: Config, snapshot: StoreSnapshot) -> Result<Engine, ConfigError> {
         let admins = config.validate()?;
@@ -221,55 +248,26 @@ impl Engine {
 
     /// The next action for the caller, in order; drain until `None` after
     /// each [`handle`](Engine::handle).
+    #[must_use = "outputs are actions the caller must carry out"]
     pub fn poll_output(&mut self) -> Option<Output> {
         self.out.pop()
     }
 
     /// When to feed [`Input::Timeout`] next, if ever.
+    #[must_use = "the engine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.timers.next_deadline()
     }
 
-    /// Open connections (logged in or not).
-    pub fn connection_count(&self) -> usize {
-        self.conns.len()
-    }
-
-    /// Logged-in users.
-    pub fn online_count(&self) -> usize {
-        self.online.len()
-    }
-
-    /// Whether the account is logged in.
-    pub fn is_online(&self, name: &str) -> bool {
-        self.online.contains_key(&NameKey::of(name))
-    }
-
-    /// Registered accounts.
-    pub fn user_count(&self) -> usize {
-        self.directory.len()
-    }
-
-    /// The grant in force for a registered account.
-    pub fn grant_of(&self, name: &str) -> Option<Grant> {
-        self.directory
-            .get(&NameKey::of(name))
-            .map(|r| self.directory.grant_of(r))
-    }
-
-    /// Whether the account is on the kick list.
-    pub fn is_kicked(&self, name: &str) -> bool {
-        self.kicks.contains(&NameKey::of(name))
-    }
-
-    /// Kick-list entries.
-    pub fn kicked_count(&self) -> usize {
-        self.kicks.len()
-    }
-
-    /// Password work and store changes the engine waits for.
-    pub fn work_in_flight(&self) -> usize {
-        self.jobs.len() + self.pending.len()
+    /// An account as the engine sees it now, if it is registered.
+    pub fn account(&self, name: &UserName) -> Option<AccountState> {
+        let key = name.key();
+        let record = self.directory.get(&key)?;
+        Some(AccountState {
+            grant: self.directory.grant_of(record),
+            kicked: self.kicks.contains(&key),
+            online: self.online.contains_key(&key),
+        })
     }
 
     /// Whether the engine has stopped (after a shutdown or restart).
@@ -326,38 +324,38 @@ impl Engine {
         &self.config
     }
 
-    /// The most memory a client can make the engine hold for its connection
-    /// beyond fixed-size state: the partial line, queued lines, held lines.
-    /// Used by tests to check that buffers stay bounded.
-    pub fn buffered_bytes(&self, conn: ConnId) -> usize {
-        self.conns.get(&conn).map_or(0, |c| {
-            let queued: usize = c
-                .queued
-                .iter()
-                .map(|l| l.as_ref().map_or(0, String::len))
-                .sum();
-            c.codec.buffered() + queued
-        })
+    /// The grant of an account named as typed (for the simulator, which
+    /// checks names it made up).
+    #[cfg(feature = "sim")]
+    pub(crate) fn grant_of(&self, name: &str) -> Option<Grant> {
+        self.directory
+            .get(&NameKey::of(name))
+            .map(|r| self.directory.grant_of(r))
     }
 
-    /// Lines queued on a connection, and room lines held for it.
-    pub fn queued_lines(&self, conn: ConnId) -> (usize, usize) {
-        self.conns.get(&conn).map_or((0, 0), |c| {
-            let held = c
-                .session()
-                .and_then(|s| s.held.as_ref())
-                .map_or(0, |h| h.len());
-            (c.queued.len(), held)
-        })
+    /// Whether an account named as typed is on the kick list (for the
+    /// simulator).
+    #[cfg(feature = "sim")]
+    pub(crate) fn is_kicked(&self, name: &str) -> bool {
+        self.kicks.contains(&NameKey::of(name))
     }
 
-    /// Bytes of room lines held for a busy connection.
-    pub fn held_bytes(&self, conn: ConnId) -> usize {
-        self.conns
-            .get(&conn)
-            .and_then(Connection::session)
-            .and_then(|s| s.held.as_ref())
-            .map_or(0, HeldLines::bytes)
+    /// What the engine holds for one open connection, for metrics and
+    /// for checking that a client cannot make it grow without bound.
+    pub fn conn_stats(&self, conn: ConnId) -> Option<ConnStats> {
+        let c = self.conns.get(&conn)?;
+        let queued_bytes: usize = c
+            .queued
+            .iter()
+            .map(|l| l.as_ref().map_or(0, String::len))
+            .sum();
+        let held = c.session().and_then(|s| s.held.as_ref());
+        Some(ConnStats {
+            buffered_bytes: c.codec.buffered() + queued_bytes,
+            queued_lines: c.queued.len(),
+            held_lines: held.map_or(0, HeldLines::len),
+            held_bytes: held.map_or(0, HeldLines::bytes),
+        })
     }
 
     // ---- shared helpers -------------------------------------------------

@@ -2,21 +2,26 @@
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
+
+use bytes::Bytes;
 
 /// One or more rendered lines, ready to write to a connection.
 ///
 /// Cloning a frame is a reference-count increment: a room message is
-/// rendered once and the same bytes go to every member.
+/// rendered once and the same bytes go to every member. A frame made from
+/// a rendered `Vec<u8>` takes that buffer over, without copying it.
 ///
 /// ```
 /// use chat_core::Frame;
-/// let f = Frame::from(b"PONG\n".to_vec());
+/// let buf = b"PONG\n".to_vec();
+/// let at = buf.as_ptr();
+/// let f = Frame::from(buf);
 /// let g = f.clone();
 /// assert!(std::ptr::eq(f.as_bytes(), g.as_bytes()));
+/// assert_eq!(f.as_bytes().as_ptr(), at);
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Frame(Arc<[u8]>);
+pub struct Frame(Bytes);
 
 impl Frame {
     /// The bytes to write.
@@ -36,14 +41,22 @@ impl Frame {
 }
 
 impl From<Vec<u8>> for Frame {
+    /// Takes the buffer over (no copy).
     fn from(v: Vec<u8>) -> Frame {
-        Frame(Arc::from(v))
+        Frame(Bytes::from(v))
     }
 }
 
 impl From<&[u8]> for Frame {
+    /// Copies the bytes.
     fn from(bytes: &[u8]) -> Frame {
-        Frame(Arc::from(bytes))
+        Frame(Bytes::copy_from_slice(bytes))
+    }
+}
+
+impl From<Bytes> for Frame {
+    fn from(bytes: Bytes) -> Frame {
+        Frame(bytes)
     }
 }
 

@@ -343,3 +343,9 @@ impl Harness {
 pub fn has(lines: &[String], prefix: &str) -> bool {
     lines.iter().any(|l| l.starts_with(prefix))
 }
+
+/// A checked user name, for [`chat_core::Engine::account`].
+#[allow(dead_code)]
+pub fn user(name: &str) -> chat_core::UserName {
+    chat_core::UserName::parse(name).unwrap()
+}

@@ -118,8 +118,8 @@ impl World {
         }
         let line_cap = l.max_line_bytes * (l.max_queued_lines + 1);
         for c in self.clients.iter().filter(|c| c.phase != Phase::Closed) {
-            let (queued, held) = self.engine.queued_lines(c.conn);
-            let bytes = self.engine.buffered_bytes(c.conn);
+            let s = self.engine.conn_stats(c.conn).unwrap_or_default();
+            let (queued, held, bytes) = (s.queued_lines, s.held_lines, s.buffered_bytes);
             if queued > l.max_queued_lines || held > l.max_held_lines || bytes > line_cap {
                 problems.push(format!(
                     "{}: {queued} queued, {held} held, {bytes} bytes buffered",

@@ -421,7 +421,7 @@ impl World {
                 self.peer_closed(i, CloseCause::Lost);
             }
         }
-        if self.engine.connection_count() != 0 || self.engine.online_count() != 0 {
+        if self.engine.stats().connections != 0 || self.engine.stats().online != 0 {
             self.fail("connections left after every peer closed".into());
         }
     }
