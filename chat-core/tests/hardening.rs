@@ -270,6 +270,28 @@ fn commands_spend_a_budget_listings_more() {
     assert_eq!(h.closed("a"), Some(CloseReason::RateLimited));
 }
 
+#[test]
+fn an_answer_dropped_for_the_budget_is_still_asked_for() {
+    // The codec reads a line after `ASK account` as its answer; a dropped
+    // answer must leave the question open, or the next `y` would be read
+    // as a room message and the dialog would stall.
+    let mut h = Harness::with(Config::default(), StoreSnapshot::default());
+    h.connect("a");
+    h.take("a");
+    let burst = Limits::default().command_burst as usize;
+    let pings: String = (0..burst).map(|_| "/ping\n").collect();
+    h.send_bytes("a", pings.as_bytes());
+    h.send("a", "y");
+    let got = h.take("a");
+    assert!(got
+        .last()
+        .unwrap()
+        .starts_with("ERR rate-limited over the command budget"));
+    h.advance(Duration::from_secs(1));
+    h.send("a", "y");
+    assert!(h.last("a").starts_with("ASK username "));
+}
+
 // ---- 13: Unicode format characters are refused ---------------------------
 
 #[test]
