@@ -85,11 +85,7 @@ fn check_command(line: &str, cmd: &Command<'_>) {
             part(line, new);
             assert!(!new.is_empty());
         }
-        Command::Ping { token } => {
-            if let Some(t) = token {
-                trimmed(line, t);
-            }
-        }
+        Command::Ping { token: Some(t) } => trimmed(line, t),
         Command::Register { name, password } | Command::Login { name, password } => {
             word(line, name);
             part(line, password);
