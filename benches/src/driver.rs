@@ -112,7 +112,7 @@ const STUCK: Duration = Duration::from_secs(10);
 
 /// Runs one measurement as `args` says.
 pub fn run(args: &Args) -> Result<Report, LoadError> {
-    if let Err(e) = chat_net_mio::raise_fd_limit() {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("chat-load: cannot raise the open-file limit: {e}");
     }
     let proto: Proto = args.proto.into();

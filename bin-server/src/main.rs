@@ -53,7 +53,18 @@ fn admin_password(args: &cli::Args) -> Result<Option<Password>, String> {
     }
 }
 
+/// Raises the soft limit on open files as far as the hard limit allows:
+/// every client is a file descriptor. The process's business, so the
+/// binary's and not the library's.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => log::debug!("open-file limit: {n}"),
+        Err(e) => log::warn!("cannot raise the open-file limit: {e}"),
+    }
+}
+
 fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
+    raise_open_file_limit();
     let mut config = match &args.config {
         Some(path) => ServerConfig::from_file(path)?,
         None => ServerConfig::default(),

@@ -551,3 +551,50 @@ fn a_refused_connection_is_logged_at_warn_with_its_address() {
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
 }
+
+/// The soft and hard "Max open files" of a running process.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap_or_else(|| panic!("no open-file limit in {limits}"));
+    let mut fields = line["Max open files".len()..].split_whitespace();
+    let soft = fields.next().unwrap().to_owned();
+    let hard = fields.next().unwrap().to_owned();
+    (soft, hard)
+}
+
+#[test]
+fn the_server_raises_its_open_file_limit_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config_file(tmp.path());
+    let data = tmp.path().join("data");
+    // Started with a low soft limit; the shell execs, so the pid stays.
+    let inner = command(&data, "info", &["--config", cfg.to_str().unwrap()]);
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -Sn 64 && exec "$0" "$@""#)
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env_remove("CHAT_STORE_KEY")
+        .env_remove("CHAT_ADMIN_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (rx, log) = collect(&mut child);
+    let addr: SocketAddr = loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        if let Some(a) = line.split("listening on ").nth(1) {
+            break a.trim().parse().unwrap();
+        }
+    };
+    let mut p = Proc { child, addr, log };
+    let (soft, hard) = open_file_limits(p.child.id());
+    assert_ne!(soft, "64", "the soft limit was not raised");
+    assert_eq!(soft, hard, "raised as far as the hard limit allows");
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}

@@ -5,7 +5,7 @@ use crate::Grant;
 /// One client line, parsed. Borrowed from the line it came from.
 ///
 /// Text-format details (the `/` prefix, aliases, `//` escaping) stay in
-/// [`wire::parse`](crate::wire::parse); the state machine only sees this.
+/// [`wire::parse()`](crate::wire::parse()); the state machine only sees this.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Command<'a> {

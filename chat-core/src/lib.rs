@@ -84,7 +84,9 @@
 //! - [`client`]: a sans-IO client session (the login dialog, typed events,
 //!   reconnection) for bots and terminal clients.
 //! - [`Engine`]: the state machine, which sees only `Command`s and `Reply`s.
-//! - [`password`]: argon2id hashing for the caller's worker threads.
+//! - [`password`]: the [`password::Password`] wrapper, and argon2id
+//!   hashing for the caller's worker threads (the default `password-hash`
+//!   feature; a client turns it off and builds no argon2).
 //! - [`StoreSnapshot`] and [`StoreChange`]: what the caller's store holds
 //!   and the changes the engine asks it to make durable.
 

@@ -30,7 +30,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::clock::Clock;
 use crate::handle::{Request, Subscribers};
-use crate::net::{keepalive, BroadcastBatch, Conn, ConnTable, Flushed};
+use crate::net::{keepalive, slot_of, BroadcastBatch, Conn, ConnTable, Flushed};
 use crate::store::{Committed, Persister};
 use crate::workers::{Finished, Workers};
 use crate::ServerConfig;
@@ -39,6 +39,11 @@ pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
 pub(crate) const SIGNALS: Token = Token(2);
 const FIRST_CONN: usize = 3;
+
+/// The poll token of a connection: its slot, past the fixed tokens.
+fn token(id: ConnId) -> Token {
+    Token(slot_of(id) + FIRST_CONN)
+}
 
 /// How long a closed connection may take to read its last lines.
 const LINGER: Duration = Duration::from_secs(5);
@@ -76,10 +81,10 @@ pub(crate) struct EventLoop<'a> {
     persister: &'a Persister,
     committed: &'a Receiver<Committed>,
     read_buf: Vec<u8>,
-    dirty: Vec<usize>,
+    dirty: Vec<ConnId>,
     batch: BroadcastBatch,
-    lingering: VecDeque<(Instant, usize)>,
-    more_reads: Vec<usize>,
+    lingering: VecDeque<(Instant, ConnId)>,
+    more_reads: Vec<ConnId>,
     /// Connections dropped this turn that the engine has not heard of yet.
     closes: Vec<(ConnId, CloseCause)>,
     /// Password jobs the workers' queue refused this turn.
@@ -188,11 +193,14 @@ impl<'a> EventLoop<'a> {
             WAKER => {} // the channels are drained every turn
             SIGNALS => self.on_signals(),
             Token(t) => {
-                let id = t - FIRST_CONN;
+                // The token names a slot; its connection now is the one
+                // the event is for (see `ConnTable`).
+                let Some(conn) = self.conns.in_slot(t - FIRST_CONN) else {
+                    return;
+                };
+                let id = conn.id;
                 if event.is_read_closed() || event.is_error() {
-                    if let Some(conn) = self.conns.get_mut(id) {
-                        conn.read_closed = true;
-                    }
+                    conn.read_closed = true;
                 }
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
                     self.read(id);
@@ -244,11 +252,14 @@ impl<'a> EventLoop<'a> {
                     if let Err(e) = keepalive::apply(&stream, &self.shared.config.net) {
                         debug!("keepalive for {peer}: {e}");
                     }
-                    let id = self.conns.insert(Conn::new(stream, peer));
+                    let Some(id) = self.conns.insert(Conn::new(stream, peer)) else {
+                        warn!("no connection slot left for {peer}");
+                        continue;
+                    };
                     let registered = match self.conns.get_mut(id) {
                         Some(conn) => self.shared.poll.registry().register(
                             &mut conn.stream,
-                            Token(id + FIRST_CONN),
+                            token(id),
                             Interest::READABLE,
                         ),
                         None => continue,
@@ -258,9 +269,9 @@ impl<'a> EventLoop<'a> {
                         self.conns.remove(id);
                         continue;
                     }
-                    debug!("c{id} connected from {peer}");
+                    debug!("{id} connected from {peer}");
                     self.handle(Input::Opened {
-                        conn: ConnId(id as u64),
+                        conn: id,
                         peer: peer.ip(),
                     });
                 }
@@ -278,7 +289,7 @@ impl<'a> EventLoop<'a> {
         }
     }
 
-    fn read(&mut self, id: usize) {
+    fn read(&mut self, id: ConnId) {
         let budget = self.shared.config.net.read_budget_bytes.max(1);
         let mut total = 0;
         loop {
@@ -299,7 +310,7 @@ impl<'a> EventLoop<'a> {
                     self.engine.handle(
                         now,
                         Input::Received {
-                            conn: ConnId(id as u64),
+                            conn: id,
                             bytes: &self.read_buf[..n],
                         },
                     );
@@ -327,7 +338,7 @@ impl<'a> EventLoop<'a> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    debug!("c{id} read failed: {e}");
+                    debug!("{id} read failed: {e}");
                     return self.lost(id);
                 }
             }
@@ -344,31 +355,29 @@ impl<'a> EventLoop<'a> {
     }
 
     /// The peer went away (or its socket failed).
-    fn lost(&mut self, id: usize) {
+    fn lost(&mut self, id: ConnId) {
         self.gone(id, CloseCause::Lost);
     }
 
     /// Drops a connection now; the engine hears of it at the end of the
     /// turn (unless it closed the connection itself).
-    fn gone(&mut self, id: usize, cause: CloseCause) {
+    fn gone(&mut self, id: ConnId, cause: CloseCause) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
         let engine_knows = conn.closing.is_some();
         self.drop_conn(id);
         if !engine_knows {
-            self.closes.push((ConnId(id as u64), cause));
+            self.closes.push((id, cause));
         }
     }
 
-    fn drop_conn(&mut self, id: usize) {
-        // The pending batch may list this connection; fan it out while the
-        // slot is still this connection's, so a newcomer who gets the slot
-        // later in the turn never receives it.
-        self.release_batch();
+    fn drop_conn(&mut self, id: ConnId) {
+        // What is still addressed to it (the pending batch, engine output)
+        // finds nothing: its id is never given to another connection.
         if let Some(mut conn) = self.conns.remove(id) {
             let _ = self.shared.poll.registry().deregister(&mut conn.stream);
-            debug!("c{id} closed ({})", conn.peer);
+            debug!("{id} closed ({})", conn.peer);
         }
     }
 
@@ -422,7 +431,7 @@ impl<'a> EventLoop<'a> {
                 .get_mut(id)
                 .is_some_and(|c| c.closing.is_some_and(|t| t <= now))
             {
-                debug!("c{id} did not take its last lines in time");
+                debug!("{id} did not take its last lines in time");
                 self.drop_conn(id);
             }
         }
@@ -448,17 +457,16 @@ impl<'a> EventLoop<'a> {
             match output {
                 Output::Send { conn, frame } => self.queue(conn, frame),
                 Output::Broadcast { to, frame } => self.broadcast(to, frame),
-                Output::Close { conn, reason } => {
-                    let id = conn.0 as usize;
+                Output::Close { conn: id, reason } => {
                     if let Some(c) = self.conns.get_mut(id) {
                         match reason {
                             CloseReason::Refused => {
-                                warn!("c{id} ({}) refused: over a connection limit", c.peer);
+                                warn!("{id} ({}) refused: over a connection limit", c.peer);
                             }
                             CloseReason::RateLimited => {
-                                warn!("c{id} ({}) closed: over a rate limit", c.peer);
+                                warn!("{id} ({}) closed: over a rate limit", c.peer);
                             }
-                            _ => debug!("c{id} closing: {reason:?}"),
+                            _ => debug!("{id} closing: {reason:?}"),
                         }
                         let deadline = Instant::now() + LINGER;
                         c.closing = Some(deadline);
@@ -519,9 +527,9 @@ impl<'a> EventLoop<'a> {
     }
 
     /// Queues a frame for a connection; the cap is enforced after the
-    /// turn's write ([`settle`](EventLoop::settle)).
-    fn queue(&mut self, conn: ConnId, frame: chat_core::Frame) {
-        let id = conn.0 as usize;
+    /// turn's write ([`settle`](EventLoop::settle)). A frame for a
+    /// connection that is gone is dropped.
+    fn queue(&mut self, id: ConnId, frame: chat_core::Frame) {
         let Some(c) = self.conns.get_mut(id) else {
             return;
         };
@@ -573,7 +581,7 @@ impl<'a> EventLoop<'a> {
                 };
                 if c.out.bytes() > cap && c.closing.is_none() {
                     warn!(
-                        "c{id} ({}) is too slow: {} bytes unsent, over the cap of {cap}",
+                        "{id} ({}) is too slow: {} bytes unsent, over the cap of {cap}",
                         c.peer,
                         c.out.bytes()
                     );
@@ -587,7 +595,7 @@ impl<'a> EventLoop<'a> {
 
     /// Writes what is queued; a closed connection whose queue is empty
     /// sends its FIN and waits (bounded) for the peer's.
-    fn flush(&mut self, id: usize) {
+    fn flush(&mut self, id: ConnId) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
@@ -600,12 +608,11 @@ impl<'a> EventLoop<'a> {
             } else {
                 Interest::READABLE
             };
-            let token = Token(id + FIRST_CONN);
             if self
                 .shared
                 .poll
                 .registry()
-                .reregister(&mut conn.stream, token, interest)
+                .reregister(&mut conn.stream, token(id), interest)
                 .is_err()
             {
                 return self.lost(id);
@@ -624,7 +631,7 @@ impl<'a> EventLoop<'a> {
             }
             Ok(Flushed::Blocked) => {}
             Err(e) => {
-                debug!("c{id} write failed: {e}");
+                debug!("{id} write failed: {e}");
                 self.lost(id);
             }
         }

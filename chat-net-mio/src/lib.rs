@@ -30,7 +30,6 @@ mod admin;
 mod clock;
 mod config;
 mod event_loop;
-mod fdlimit;
 mod handle;
 mod net;
 mod server;
@@ -38,7 +37,6 @@ pub mod store;
 mod workers;
 
 pub use config::{ConfigFileError, NetConfig, ServerConfig};
-pub use fdlimit::raise_fd_limit;
 pub use handle::ServerHandle;
 pub use server::{Server, ServerBuilder, ServerError, DEFAULT_BIND, DEFAULT_DATA_DIR};
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chat_core::password::{HashParams, Password};
 use chat_core::Engine;
-use log::{info, warn};
+use log::info;
 use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 
@@ -250,10 +250,6 @@ impl Server {
             mut shared,
         } = self;
         let addr = handle.local_addr();
-        match crate::fdlimit::raise_fd_limit() {
-            Ok(n) => log::debug!("open-file limit: {n}"),
-            Err(e) => warn!("cannot raise the open-file limit: {e}"),
-        }
         let net = &shared.config.net;
         let pool = PoolLimits {
             threads: shared.config.worker_count(),

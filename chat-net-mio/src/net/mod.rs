@@ -8,4 +8,4 @@ mod table;
 
 pub(crate) use batch::BroadcastBatch;
 pub(crate) use outbound::Flushed;
-pub(crate) use table::{Conn, ConnTable};
+pub(crate) use table::{slot_of, Conn, ConnTable};
