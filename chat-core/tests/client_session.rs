@@ -201,3 +201,68 @@ fn a_relogin_after_a_dialog_login_is_one_line_only() {
     s.receive(b"HELLO chat/1 lab\nASK account Do you want to create a new user? [y/n]\n");
     assert_eq!(sent(&mut s), "/login fay a-long-password\n");
 }
+
+#[test]
+fn a_restart_after_a_change_password_dialog_uses_the_new_password() {
+    let mut s = Session::new(
+        Credentials::new("fay", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME fay 1\n");
+    s.send_line("/changepassword").unwrap();
+    s.receive(b"ASK old-password Your current password:\n");
+    s.send_line("old-password").unwrap();
+    s.receive(b"ASK new-password Your new password:\n");
+    // A password may start with '/': it is still the answer.
+    s.send_line("/new pass").unwrap();
+    s.receive(b"ASK new-password-again Once more:\n");
+    s.send_line("/new pass").unwrap();
+    assert_eq!(
+        sent(&mut s),
+        "/changepassword\nold-password\n/new pass\n/new pass\n"
+    );
+    s.receive(b"OK password-changed\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login fay /new pass\n");
+}
+
+#[test]
+fn a_refused_change_password_dialog_keeps_the_old_password() {
+    let mut s = Session::new(
+        Credentials::new("gus", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME gus 1\n");
+    s.send_line("/changepassword").unwrap();
+    s.receive(b"ASK old-password ?\n");
+    s.send_line("wrong").unwrap();
+    s.receive(b"ASK new-password ?\n");
+    s.send_line("new-password").unwrap();
+    s.receive(b"ASK new-password-again ?\n");
+    s.send_line("new-password").unwrap();
+    s.receive(b"ERR bad-credentials wrong password\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login gus old-password\n");
+}
+
+#[test]
+fn a_takeover_ends_the_session_without_a_reconnect() {
+    let mut s = Session::new(
+        Credentials::new("hal", "a-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME hal 1\nCTL takeover\n");
+    assert_eq!(derived(&mut s).last(), Some(&Event::Ended(Ended::Takeover)));
+    assert!(!s.on_closed(), "never takes the account back");
+}

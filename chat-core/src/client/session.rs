@@ -272,6 +272,7 @@ impl Session {
             },
             Control::Shutdown => Ended::Shutdown,
             Control::Disconnect => Ended::Disconnected,
+            Control::Takeover => Ended::Takeover,
             _ => return,
         };
         self.phase = Phase::Ended;
@@ -306,6 +307,25 @@ impl Session {
             None
         };
         let answering = self.phase == Phase::LoggingIn && self.creds.is_none();
+        if self.phase == Phase::InRoom {
+            // In the room an ASK is a `/changepassword` dialog step: the
+            // line answers it whatever it starts with, and the new password
+            // is the one a reconnect uses once the server confirms.
+            match self.last_ask.take() {
+                Some(AskField::NewPassword) => {
+                    self.pending_password = Some(Zeroizing::new(line.to_owned()));
+                }
+                Some(ask) if ask.is_password() => {}
+                _ => {
+                    if let Some(cmd) = &cmd {
+                        self.track(cmd);
+                    }
+                }
+            }
+            self.transmit.extend_from_slice(line.as_bytes());
+            self.transmit.push(b'\n');
+            return Ok(());
+        }
         match cmd {
             Some(cmd @ (Command::Register { .. } | Command::Login { .. } | Command::Quit)) => {
                 self.track(&cmd)
