@@ -79,8 +79,11 @@ impl Screen {
                 v.notice(Kind::Notice, render(raw, tz).unwrap_or_default());
             }
             ServerLine::Err { .. } => {
-                // A failed step ends the question; the server asks again.
-                v.ask = None;
+                // In the room an error ends a /changepassword dialog; while
+                // logging in the question stands until the server asks again.
+                if v.user.is_some() {
+                    v.ask = None;
+                }
                 let text = render(raw, tz).unwrap_or_default();
                 v.notice(Kind::Error, text.trim_start_matches("error "));
             }

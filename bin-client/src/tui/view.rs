@@ -185,20 +185,21 @@ impl View {
         let count = self.online_total.unwrap_or(self.online.len() as u64);
         let names: Vec<&str> = self.online.iter().map(String::as_str).collect();
         let scrolled = if self.scroll > 0 {
-            format!(" | scrolled back {} (PgDn)", self.scroll)
+            format!(" | scrolled back {} rows (PgDn)", self.scroll)
         } else {
             String::new()
         };
         Line::from(vec![
-            Span::styled(format!(" {} [{}] ", self.server, self.link), bar),
+            Span::styled(format!(" {} [{}]", self.server, self.link), bar),
+            // Before the names, which may not fit.
+            Span::styled(scrolled, bar.fg(Color::Yellow)),
             Span::styled(
                 format!(
-                    "| {user} | {presence} | room | {count} online: {}",
+                    " | {user} | {presence} | room | {count} online: {}",
                     names.join(" ")
                 ),
                 bar,
             ),
-            Span::styled(scrolled, bar.fg(Color::Yellow)),
         ])
         .style(bar)
     }
