@@ -82,9 +82,14 @@ fn collect(r: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
 }
 
 fn client(addr: SocketAddr, args: &[&str], password: Option<&str>) -> Running {
+    let target = [addr.ip().to_string(), addr.port().to_string()];
+    client_at(&target, args, password)
+}
+
+/// A client given the server as `target` (HOST PORT, or HOST:PORT).
+fn client_at(target: &[String], args: &[&str], password: Option<&str>) -> Running {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-client"));
-    cmd.arg(addr.ip().to_string())
-        .arg(addr.port().to_string())
+    cmd.args(target)
         .args(args)
         .env_remove("CHAT_PASSWORD")
         .stdin(Stdio::piped())
@@ -109,6 +114,12 @@ impl Running {
         let stdin = self.stdin.as_mut().unwrap();
         stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         stdin.flush().unwrap();
+    }
+
+    fn type_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        // The client may have left already (the test then says why).
+        let _ = stdin.write_all(bytes).and_then(|()| stdin.flush());
     }
 
     fn close_stdin(&mut self) {
@@ -344,4 +355,141 @@ fn connection_refused_is_one_line_and_exit_1() {
         err[0].starts_with(&format!("chat-client: cannot connect to {addr}")),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_refused_and_the_rest_still_sent() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "ivy", "--register"], Some(PW));
+    c.wait_out("Welcome, ivy!");
+    c.type_bytes(b"caf\xe9\nafter the bad line\n");
+    c.wait_out("ivy: after the bad line");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 4);
+    let err = c.stderr();
+    assert!(
+        err.iter()
+            .any(|l| l.contains("line 1 of standard input is not UTF-8")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn host_and_port_in_one_argument() {
+    let s = TestServer::start();
+    let mut c = client_at(
+        &[s.addr.to_string()],
+        &["--user", "jack", "--register"],
+        Some(PW),
+    );
+    c.wait_out("Welcome, jack!");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+}
+
+#[test]
+fn an_empty_kick_list_says_so() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "judy", "--register"], Some(PW));
+    c.wait_out("Welcome, judy!");
+    c.type_line("/viewkickusers");
+    c.wait_out("nobody is on the kick list");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+}
+
+#[test]
+fn failed_dialog_logins_until_the_server_closes_exit_2() {
+    let s = TestServer::start();
+    Client::register(s.addr, "kim", PW).unwrap();
+    let mut c = client(s.addr, &[], None);
+    // One wrong attempt per dialog until the server gives up (its limit
+    // is 5); stdin stays open.
+    for attempt in 1..=5 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while c
+            .out
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("create a new user"))
+            .count()
+            < attempt
+        {
+            assert!(Instant::now() < deadline, "{:?}", c.stdout());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // A new name each time: the per-name throttle is not what ends it.
+        c.type_bytes(format!("n\nghost{attempt}\nwrong-password\n").as_bytes());
+    }
+    assert_eq!(c.exit_code(), 2, "{:?}", c.stdout());
+}
+
+/// Collects everything as one growing string: a full-screen program
+/// draws without line ends.
+fn collect_raw(mut r: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let all = Arc::new(Mutex::new(vec![String::new()]));
+    let sink = Arc::clone(&all);
+    std::thread::spawn(move || {
+        let mut buf = [0; 4096];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap()[0].push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    all
+}
+
+/// Runs `script` (a shell line) under a pseudo-terminal with script(1);
+/// returns the child with its output collected.
+fn under_pty(line: &str) -> Running {
+    let mut cmd = Command::new("script");
+    cmd.args(["-qfec", line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("CHAT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("script(1) from util-linux");
+    let out = collect_raw(child.stdout.take().unwrap());
+    let err = collect(child.stderr.take().unwrap());
+    Running {
+        stdin: child.stdin.take(),
+        child,
+        out,
+        err,
+    }
+}
+
+/// Ctrl-C at the password prompt, full screen and `--plain`: the terminal
+/// has its echo and line editing back afterwards.
+#[test]
+fn ctrl_c_at_the_password_prompt_restores_the_terminal() {
+    let s = TestServer::start();
+    for mode in ["", "--plain"] {
+        let bin = env!("CARGO_BIN_EXE_chat-client");
+        let mut c = under_pty(&format!(
+            "stty rows 24 cols 80; {bin} {} {mode}; echo EXIT=$?; stty -a",
+            s.addr
+        ));
+        // Words, not phrases: the screen is drawn in pieces.
+        c.wait_out("create");
+        c.type_bytes(b"n\r");
+        c.wait_out("name:");
+        c.type_bytes(b"root\r");
+        c.wait_out("password:");
+        c.type_bytes(b"half-typed\x03");
+        c.wait_out("EXIT=0");
+        c.wait_out("icanon");
+        let out = c.stdout().join("\n");
+        let words: Vec<&str> = out.split_whitespace().collect();
+        assert!(words.contains(&"echo"), "{mode}: {out}");
+        assert!(words.contains(&"icanon"), "{mode}: {out}");
+        assert!(!words.contains(&"-echo"), "{mode}: {out}");
+        assert!(!out.contains("half-typed"), "{mode}: the password showed");
+        c.close_stdin();
+        c.exit_code();
+    }
 }
