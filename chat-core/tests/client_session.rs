@@ -266,3 +266,56 @@ fn a_takeover_ends_the_session_without_a_reconnect() {
     assert_eq!(derived(&mut s).last(), Some(&Event::Ended(Ended::Takeover)));
     assert!(!s.on_closed(), "never takes the account back");
 }
+
+#[test]
+fn change_password_answers_typed_ahead_of_the_asks_still_count() {
+    let mut s = Session::new(
+        Credentials::new("ike", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME ike 1\n");
+    // A script sends every answer before the server's first ASK.
+    for line in [
+        "/changepassword",
+        "old-password",
+        "new-password",
+        "new-password",
+    ] {
+        s.send_line(line).unwrap();
+    }
+    s.receive(b"ASK old-password ?\nASK new-password ?\nASK new-password-again ?\n");
+    s.receive(b"OK password-changed\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s).lines().last(), Some("/login ike new-password"));
+}
+
+#[test]
+fn a_new_password_asked_again_after_a_mismatch_is_the_one_used() {
+    let mut s = Session::new(
+        Credentials::new("jo", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME jo 1\n");
+    s.send_line("/changepassword").unwrap();
+    s.receive(b"ASK old-password ?\n");
+    s.send_line("old-password").unwrap();
+    s.receive(b"ASK new-password ?\n");
+    s.send_line("first-try").unwrap();
+    s.receive(b"ASK new-password-again ?\n");
+    s.send_line("first-tyr").unwrap();
+    s.receive(b"ERR password-mismatch the passwords differ\nASK new-password ?\n");
+    s.send_line("second-try").unwrap();
+    s.receive(b"ASK new-password-again ?\n");
+    s.send_line("second-try").unwrap();
+    s.receive(b"OK password-changed\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s).lines().last(), Some("/login jo second-try"));
+}

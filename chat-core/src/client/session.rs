@@ -104,6 +104,13 @@ pub struct Session {
     last_ask: Option<AskField>,
     typed_name: Option<String>,
     typed_password: Option<Zeroizing<String>>,
+    /// In the room, during `/changepassword` without arguments: the step
+    /// the next line answers. Counted from what was sent, so answers typed
+    /// ahead of the server's `ASK`s are still read right.
+    change_step: Option<AskField>,
+    /// An `ERR` came in the room: an `ASK new-password` now is the server
+    /// asking that step again.
+    change_refused: bool,
 }
 
 impl Session {
@@ -136,6 +143,8 @@ impl Session {
             last_ask: None,
             typed_name: None,
             typed_password: None,
+            change_step: None,
+            change_refused: false,
         }
     }
 
@@ -206,7 +215,15 @@ impl Session {
             return;
         };
         match line {
-            ServerLine::Ask { step, .. } => self.on_ask(step),
+            ServerLine::Ask { step, .. } => {
+                if self.phase == Phase::InRoom
+                    && step == Word::Known(AskField::NewPassword)
+                    && std::mem::take(&mut self.change_refused)
+                {
+                    self.change_step = Some(AskField::NewPassword);
+                }
+                self.on_ask(step)
+            }
             ServerLine::Welcome { user, grant } => {
                 self.phase = Phase::InRoom;
                 self.relogin = true;
@@ -223,12 +240,14 @@ impl Session {
                     grant,
                 });
             }
+            ServerLine::Err { .. } if self.phase == Phase::InRoom => self.change_refused = true,
             ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_some() => {
                 self.phase = Phase::Refused;
                 self.events
                     .push_back(Event::LoginRefused(Received::new(text)));
             }
             ServerLine::Ok(Word::Known(Done::PasswordChanged)) => {
+                self.change_step = None;
                 if let (Some(new), Some(creds)) = (self.pending_password.take(), &mut self.creds) {
                     creds.password = new;
                 }
@@ -308,15 +327,17 @@ impl Session {
         };
         let answering = self.phase == Phase::LoggingIn && self.creds.is_none();
         if self.phase == Phase::InRoom {
-            // In the room an ASK is a `/changepassword` dialog step: the
-            // line answers it whatever it starts with, and the new password
-            // is the one a reconnect uses once the server confirms.
-            match self.last_ask.take() {
+            // During a `/changepassword` dialog the line answers its step
+            // whatever it starts with, and the new password is the one a
+            // reconnect uses once the server confirms.
+            match self.change_step.take() {
+                Some(AskField::OldPassword) => self.change_step = Some(AskField::NewPassword),
                 Some(AskField::NewPassword) => {
                     self.pending_password = Some(Zeroizing::new(line.to_owned()));
+                    self.change_step = Some(AskField::NewPasswordAgain);
                 }
-                Some(ask) if ask.is_password() => {}
-                _ => {
+                Some(_) => {}
+                None => {
                     if let Some(cmd) = &cmd {
                         self.track(cmd);
                     }
@@ -351,6 +372,10 @@ impl Session {
         match *cmd {
             Command::ChangePassword { new, .. } => {
                 self.pending_password = Some(Zeroizing::new(new.to_owned()));
+            }
+            Command::ChangePasswordDialog => {
+                self.change_refused = false;
+                self.change_step = Some(AskField::OldPassword);
             }
             Command::Register { name, password } | Command::Login { name, password }
                 if self.creds.is_none() =>
