@@ -493,3 +493,88 @@ fn ctrl_c_at_the_password_prompt_restores_the_terminal() {
         c.exit_code();
     }
 }
+
+/// Regression (issue 12): after `/changepassword` by its dialog, the
+/// re-login after the next restart used the old password and was refused.
+#[test]
+fn restart_after_a_change_password_dialog_logs_in_with_the_new_password() {
+    let s = TestServer::start();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
+    // Logged in by the dialog from stdin, as a person would.
+    let mut c = client(s.addr, &[], None);
+    for line in ["y", "lena", PW, PW] {
+        c.type_line(line);
+    }
+    c.wait_out("Welcome, lena!");
+    for line in ["/changepassword", PW, "a new password", "a new password"] {
+        c.type_line(line);
+    }
+    c.wait_out("Password changed.");
+    root.send("/restart").unwrap();
+    c.wait_out("The server is restarting");
+    drop(root);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c
+        .stdout()
+        .iter()
+        .filter(|l| l.starts_with("Welcome, lena!"))
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{:?} / {:?}",
+            c.stdout(),
+            c.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+    assert!(!c.stdout().join("\n").contains("a new password"));
+}
+
+#[test]
+fn a_takeover_exits_3_without_reconnecting() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "mia", "--register"], Some(PW));
+    c.wait_out("Welcome, mia!");
+    let _other = Client::login(s.addr, "mia", PW).unwrap();
+    assert_eq!(c.exit_code(), 3);
+    assert!(c
+        .stdout()
+        .iter()
+        .any(|l| l.contains("logged in from somewhere else")));
+}
+
+/// Regression (issue 12): what was typed but not sent when the client
+/// ended was run by the shell.
+#[test]
+fn a_half_typed_line_does_not_reach_the_shell() {
+    let s = TestServer::start();
+    let bin = env!("CARGO_BIN_EXE_chat-client");
+    for mode in ["", "--plain"] {
+        let mut c = under_pty(&format!(
+            "stty rows 24 cols 80; CHAT_PASSWORD={PW} {bin} {} --user nia{} --register {mode}; \
+             echo EXIT=$?; read -t 1 REST; echo \"REST=[$REST]\"",
+            s.addr,
+            if mode.is_empty() { "a" } else { "b" },
+        ));
+        c.wait_out("Welcome");
+        c.type_bytes(b"echo HALF");
+        // Let the terminal take the keys before the server ends the session.
+        c.wait_out("HALF");
+        let mut root = Client::login(s.addr, "root", PW).unwrap();
+        root.send(&format!(
+            "/kickuser nia{}",
+            if mode.is_empty() { "a" } else { "b" }
+        ))
+        .unwrap();
+        c.wait_out("REST=[");
+        let out = c.stdout().join("");
+        assert!(out.contains("EXIT=3"), "{mode}: {out}");
+        assert!(out.contains("REST=[]"), "{mode}: {out}");
+        c.close_stdin();
+        c.exit_code();
+    }
+}

@@ -319,3 +319,38 @@ fn a_new_password_asked_again_after_a_mismatch_is_the_one_used() {
     s.on_connected();
     assert_eq!(sent(&mut s).lines().last(), Some("/login jo second-try"));
 }
+
+#[test]
+fn dialog_answers_piped_ahead_of_the_asks_are_remembered() {
+    let mut s = Session::manual();
+    s.on_connected();
+    for line in ["y", "kai", "/pw with spaces", "/pw with spaces"] {
+        s.send_line(line).unwrap();
+    }
+    s.receive(b"HELLO chat/1 lab\nASK account ?\nASK username ?\nASK password ?\n");
+    s.receive(b"ASK password-again ?\nWELCOME kai 1\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(
+        sent(&mut s).lines().last(),
+        Some("/login kai /pw with spaces")
+    );
+}
+
+#[test]
+fn a_dialog_step_asked_again_after_an_error_is_read_as_that_step() {
+    let mut s = Session::manual();
+    s.on_connected();
+    s.receive(b"ASK account ?\n");
+    s.send_line("maybe").unwrap();
+    s.receive(b"ERR bad-argument answer y or n\nASK account ?\n");
+    s.send_line("n").unwrap();
+    s.receive(b"ASK username ?\n");
+    s.send_line("lou").unwrap();
+    s.receive(b"ASK password ?\n");
+    s.send_line("secret-1").unwrap();
+    s.receive(b"WELCOME lou 1\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s).lines().last(), Some("/login lou secret-1"));
+}

@@ -18,7 +18,7 @@ use ratatui::crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 
 use chat_client::{Ended, Event as SessionEvent, Session};
-use chat_core::wire::parse;
+use chat_core::wire::{parse, ServerLine};
 use chat_core::Command;
 
 use crate::app::{session_for, Outcome};
@@ -217,6 +217,12 @@ impl Ui {
             SessionEvent::Line(line) => {
                 if !self.session.is_logged_in() {
                     self.refused = line.error().is_some();
+                    // The session answers the dialog itself (--user, or a
+                    // re-login after a restart): no question for the user.
+                    let asked = matches!(line.line(), Ok(ServerLine::Ask { .. }));
+                    if asked && self.session.user().is_some() {
+                        return Ok(None);
+                    }
                 }
                 self.screen.on_line(line.text());
             }

@@ -99,9 +99,14 @@ pub struct Session {
     events: VecDeque<Event>,
     /// A `/changepassword` sent and not yet confirmed: its new password.
     pending_password: Option<Zeroizing<String>>,
-    /// Without credentials: what the last `ASK` asked for, so the user's
-    /// answers can be remembered for a reconnect.
-    last_ask: Option<AskField>,
+    /// Without credentials: the dialog step the next line answers, so the
+    /// user's answers can be remembered for a reconnect. Counted from what
+    /// was sent (answers piped ahead of the `ASK`s still count); an `ASK`
+    /// after an `ERR` is the server asking that step again.
+    login_step: Option<AskField>,
+    /// The last answer to `ASK account` was yes: a password-again follows.
+    login_registers: bool,
+    login_refused: bool,
     typed_name: Option<String>,
     typed_password: Option<Zeroizing<String>>,
     /// In the room, during `/changepassword` without arguments: the step
@@ -140,7 +145,9 @@ impl Session {
             transmit: Vec::new(),
             events: VecDeque::new(),
             pending_password: None,
-            last_ask: None,
+            login_step: None,
+            login_registers: false,
+            login_refused: false,
             typed_name: None,
             typed_password: None,
             change_step: None,
@@ -176,7 +183,8 @@ impl Session {
         self.transmit.clear();
         self.phase = Phase::LoggingIn;
         self.restarting = false;
-        self.last_ask = None;
+        self.login_step = (self.creds.is_none()).then_some(AskField::Account);
+        self.login_refused = false;
         // A re-login is always one line: the account exists by then.
         self.by_dialog = self.form == LoginForm::Dialog && !self.relogin;
         let Some(creds) = &self.creds else { return };
@@ -241,6 +249,9 @@ impl Session {
                 });
             }
             ServerLine::Err { .. } if self.phase == Phase::InRoom => self.change_refused = true,
+            ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_none() => {
+                self.login_refused = true;
+            }
             ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_some() => {
                 self.phase = Phase::Refused;
                 self.events
@@ -259,7 +270,12 @@ impl Session {
     }
 
     fn on_ask(&mut self, step: Word<'_, AskField>) {
-        self.last_ask = step.known();
+        if self.phase == Phase::LoggingIn
+            && self.creds.is_none()
+            && (std::mem::take(&mut self.login_refused) || self.login_step.is_none())
+        {
+            self.login_step = step.known();
+        }
         if self.phase != Phase::LoggingIn || !self.by_dialog {
             return;
         }
@@ -353,12 +369,24 @@ impl Session {
             }
             // As the server does: while it asks for a password, a line
             // starting with '/' is the password.
-            _ if answering && self.last_ask.is_some_and(AskField::is_password) => {
-                self.typed_password = Some(Zeroizing::new(line.to_owned()));
+            _ if answering && self.login_step.is_some_and(AskField::is_password) => {
+                if self.login_step == Some(AskField::Password) {
+                    self.typed_password = Some(Zeroizing::new(line.to_owned()));
+                    self.login_step = self.login_registers.then_some(AskField::PasswordAgain);
+                } else {
+                    self.login_step = None;
+                }
             }
             Some(cmd) => self.track(&cmd),
-            None if answering && self.last_ask == Some(AskField::Username) => {
+            None if answering && self.login_step == Some(AskField::Account) => {
+                // As the server reads it.
+                self.login_registers =
+                    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes");
+                self.login_step = Some(AskField::Username);
+            }
+            None if answering && self.login_step == Some(AskField::Username) => {
                 self.typed_name = Some(line.to_owned());
+                self.login_step = Some(AskField::Password);
             }
             None => {}
         }
