@@ -149,6 +149,7 @@ impl Ui {
         &mut self,
         terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     ) -> Result<Outcome, ClientError> {
+        let mut dirty = true;
         loop {
             self.flush();
             while let Some(ev) = self.session.poll_event() {
@@ -160,9 +161,12 @@ impl Ui {
             if std::mem::take(&mut self.redraw_all) {
                 terminal.clear().map_err(ClientError::Io)?;
             }
-            terminal
-                .draw(|f| self.screen.view.draw(f))
-                .map_err(ClientError::Io)?;
+            // Only when something happened: an idle client writes nothing.
+            if std::mem::take(&mut dirty) {
+                terminal
+                    .draw(|f| self.screen.view.draw(f))
+                    .map_err(ClientError::Io)?;
+            }
             if self.quitting.is_some_and(|t| Instant::now() >= t) {
                 return Ok(Outcome::Done);
             }
@@ -198,9 +202,11 @@ impl Ui {
                         return Ok(outcome);
                     }
                 }
-                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => return Err(ClientError::Lost),
             }
+            dirty = true;
         }
     }
 
