@@ -215,7 +215,7 @@ impl App {
                 Ok(Event::Stdin(line)) => return Ok(Next::Stdin(line)),
                 Ok(Event::StdinNotUtf8(n)) => return Ok(Next::StdinNotUtf8(n)),
                 Ok(Event::StdinEnd) => return Ok(Next::StdinEnd),
-                Ok(Event::Term(_)) => {}
+                Ok(Event::Term(_) | Event::Reconnected(..)) => {}
                 Err(RecvTimeoutError::Timeout) => return Ok(Next::Tick),
                 Err(RecvTimeoutError::Disconnected) => return Err(ClientError::Lost),
             }

@@ -21,6 +21,9 @@ pub(crate) enum Event {
     StdinNotUtf8(u64),
     /// Standard input ended.
     StdinEnd,
+    /// A reconnect started with [`Connection::reopen_in_background`]
+    /// ended: the new socket for that generation, or why there is none.
+    Reconnected(u64, Result<TcpStream, String>),
     /// A key or resize on the terminal (the full-screen interface).
     Term(ratatui::crossterm::event::Event),
 }
@@ -59,6 +62,31 @@ impl Connection {
                 source,
             }
         })?;
+        Connection::with_stream(stream, generation, events.clone())
+    }
+
+    /// Like [`reopen`](Connection::reopen) on a thread, so the screen
+    /// stays alive meanwhile; the result comes as [`Event::Reconnected`].
+    pub(crate) fn reopen_in_background(
+        addr: &str,
+        generation: u64,
+        events: &Sender<Event>,
+        patience: Duration,
+    ) {
+        let (addr, events) = (addr.to_owned(), events.clone());
+        std::thread::spawn(move || {
+            let result = chat_client::connect_retrying(addr.as_str(), patience)
+                .map_err(|e| format!("cannot connect to {addr}: {e}"));
+            let _ = events.send(Event::Reconnected(generation, result));
+        });
+    }
+
+    /// A connection on a socket [`reopen_in_background`] made.
+    pub(crate) fn adopt(
+        stream: TcpStream,
+        generation: u64,
+        events: &Sender<Event>,
+    ) -> Result<Connection, ClientError> {
         Connection::with_stream(stream, generation, events.clone())
     }
 

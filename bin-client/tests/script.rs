@@ -579,3 +579,52 @@ fn a_half_typed_line_does_not_reach_the_shell() {
         c.exit_code();
     }
 }
+
+/// The full-screen client under a pseudo-terminal: the dialog, a restart
+/// with its re-login, and /quit; no password ever reaches the screen.
+#[test]
+fn full_screen_dialog_and_reconnect_after_a_restart() {
+    let s = TestServer::start();
+    let bin = env!("CARGO_BIN_EXE_chat-client");
+    let mut c = under_pty(&format!(
+        "stty rows 24 cols 80; {bin} {}; echo EXIT=$?",
+        s.addr
+    ));
+    c.wait_out("create");
+    c.type_bytes(b"y\r");
+    c.wait_out("name:");
+    c.type_bytes(b"olga\r");
+    c.wait_out("(2/3)");
+    c.type_bytes(format!("{PW}\r").as_bytes());
+    c.wait_out("(3/3)");
+    c.type_bytes(format!("{PW}\r").as_bytes());
+    c.wait_out("olga!");
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
+    root.send("/restart").unwrap();
+    c.wait_out("reconnecting");
+    drop(root);
+    // Back in by itself: a line from root after the restart shows.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut root = loop {
+        match Client::login(s.addr, "root", PW) {
+            Ok(r) => break r,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no login after restart: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    };
+    let welcomes = |c: &Running| c.stdout().join("").matches("Welcome,").count();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while welcomes(&c) < 2 {
+        assert!(Instant::now() < deadline, "{:?}", c.stdout());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    root.send("welcome-back").unwrap();
+    c.wait_out("welcome-back");
+    c.type_bytes(b"/quit\r");
+    c.wait_out("EXIT=0");
+    assert!(!c.stdout().join("").contains(PW), "a password was drawn");
+    c.close_stdin();
+    c.exit_code();
+}

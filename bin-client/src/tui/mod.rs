@@ -119,6 +119,7 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
         refused: false,
         farewell: None,
         redraw_all: false,
+        held: Vec::new(),
     };
     ui.session.on_connected();
     let result = ui.run(&mut screen.terminal);
@@ -142,7 +143,12 @@ struct Ui {
     /// Said on stderr once the screen is gone.
     farewell: Option<String>,
     redraw_all: bool,
+    /// Lines typed while reconnecting after a restart, sent once back in.
+    held: Vec<String>,
 }
+
+/// The most lines held while reconnecting.
+const MAX_HELD: usize = 100;
 
 impl Ui {
     fn run(
@@ -197,6 +203,11 @@ impl Ui {
                     self.farewell = Some("connection lost".into());
                     return Ok(Outcome::Lost);
                 }
+                Ok(Event::Reconnected(g, result)) => {
+                    if let Some(outcome) = self.reconnected(g, result)? {
+                        return Ok(outcome);
+                    }
+                }
                 Ok(Event::Term(term::Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     if let Some(outcome) = self.on_key(key, page) {
                         return Ok(outcome);
@@ -234,6 +245,9 @@ impl Ui {
             }
             SessionEvent::LoggedIn { .. } => {
                 self.refused = false;
+                for line in std::mem::take(&mut self.held) {
+                    let _ = self.session.send_line(&line);
+                }
                 // Fill the status bar's list of who is online.
                 if self.session.send(&Command::ViewUsers { page: 1 }).is_ok() {
                     self.screen.quiet_users = true;
@@ -288,12 +302,33 @@ impl Ui {
         self.screen
             .view
             .notice(Kind::Notice, "The server is restarting; reconnecting...");
-        let generation = self.conn.generation + 1;
         self.session.on_closed();
-        match Connection::reopen(&self.addr, generation, &self.tx, RESTART_PATIENCE) {
+        // The old connection's bytes and end are ignored from now on.
+        self.conn.generation += 1;
+        Connection::reopen_in_background(
+            &self.addr,
+            self.conn.generation,
+            &self.tx,
+            RESTART_PATIENCE,
+        );
+        Ok(None)
+    }
+
+    /// The reconnect ended: log in again on the new socket.
+    fn reconnected(
+        &mut self,
+        generation: u64,
+        result: Result<std::net::TcpStream, String>,
+    ) -> Result<Option<Outcome>, ClientError> {
+        if generation != self.conn.generation {
+            return Ok(None);
+        }
+        match result.and_then(|stream| {
+            Connection::adopt(stream, generation, &self.tx).map_err(|e| e.to_string())
+        }) {
             Ok(conn) => self.conn = conn,
             Err(e) => {
-                self.farewell = Some(e.to_string());
+                self.farewell = Some(e);
                 return Ok(Some(Outcome::Lost));
             }
         }
@@ -378,6 +413,19 @@ impl Ui {
     }
 
     fn send(&mut self, line: &str) {
+        if self.screen.view.link == "reconnecting" {
+            if self.held.len() < MAX_HELD {
+                self.held.push(line.to_owned());
+                self.screen
+                    .view
+                    .notice(Kind::Notice, "(held until the server is back)");
+            } else {
+                self.screen
+                    .view
+                    .notice(Kind::Error, "too many lines held; this one was dropped");
+            }
+            return;
+        }
         if matches!(parse(line.trim()), Ok(Command::Quit)) {
             self.quitting = Some(Instant::now() + QUIT_WAIT);
         }

@@ -260,13 +260,14 @@ impl View {
 /// A typed `/changepassword old new` never shows its passwords.
 fn masked(text: &str) -> String {
     let trimmed = text.trim_start();
+    let indent = &text[..text.len() - trimmed.len()];
     match trimmed.split_once(' ') {
         Some((cmd, rest)) if cmd.eq_ignore_ascii_case("/changepassword") => {
             let stars: String = rest
                 .chars()
                 .map(|c| if c == ' ' { ' ' } else { '*' })
                 .collect();
-            format!("{cmd} {stars}")
+            format!("{indent}{cmd} {stars}")
         }
         _ => text.to_owned(),
     }
