@@ -298,10 +298,8 @@ impl Ui {
     /// After `CTL restart`: connect again; the session logs in with the
     /// current password.
     fn reconnect(&mut self) -> Result<Option<Outcome>, ClientError> {
+        // The CTL line itself said so on screen.
         self.screen.view.link = "reconnecting".into();
-        self.screen
-            .view
-            .notice(Kind::Notice, "The server is restarting; reconnecting...");
         self.session.on_closed();
         // The old connection's bytes and end are ignored from now on.
         self.conn.generation += 1;
