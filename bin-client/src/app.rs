@@ -260,24 +260,10 @@ impl App {
             match line.line() {
                 Ok(ServerLine::Ask { step, prompt }) => {
                     let secret = step.known().is_some_and(|s| s.is_password());
-                    let answer = if secret {
-                        match self.read_hidden(prompt)? {
-                            Hidden::Answer(a) => a,
-                            Hidden::Interrupted => return Ok(Some(Outcome::Done)),
-                            Hidden::Closed => return Ok(Some(self.closed())),
-                        }
-                    } else {
-                        print!("{prompt} ");
-                        let _ = io::stdout().flush();
-                        let mut answer = String::new();
-                        if io::stdin()
-                            .read_line(&mut answer)
-                            .map_err(ClientError::Io)?
-                            == 0
-                        {
-                            return Ok(Some(Outcome::Done));
-                        }
-                        answer.trim_end_matches(['\r', '\n']).to_owned()
+                    let answer = match self.read_answer(prompt, secret)? {
+                        Hidden::Answer(a) => a,
+                        Hidden::Interrupted => return Ok(Some(Outcome::Done)),
+                        Hidden::Closed => return Ok(Some(self.closed())),
                     };
                     self.send_line(&answer)?;
                 }
@@ -295,10 +281,11 @@ impl App {
         }
     }
 
-    /// A password from the terminal, not echoed, in raw mode so that
-    /// Ctrl-C restores the terminal before the client ends; the server's
-    /// lines still show meanwhile (a login timeout at once, not after).
-    fn read_hidden(&mut self, prompt: &str) -> Result<Hidden, ClientError> {
+    /// An answer from the terminal (a password not echoed), in raw mode so
+    /// that Ctrl-C restores the terminal before the client ends; the
+    /// server's lines still show meanwhile (a login timeout at once, not
+    /// after the answer).
+    fn read_answer(&mut self, prompt: &str, secret: bool) -> Result<Hidden, ClientError> {
         use ratatui::crossterm::event::{self, Event as Term, KeyCode, KeyEventKind, KeyModifiers};
         print!("{prompt} ");
         let _ = io::stdout().flush();
@@ -320,11 +307,20 @@ impl App {
                         return Ok(Hidden::Interrupted);
                     }
                     KeyCode::Backspace => {
-                        answer.pop();
+                        let erased = answer.pop().is_some();
+                        if erased && !secret {
+                            print!("\u{8} \u{8}");
+                        }
                     }
-                    KeyCode::Char(c) if !ctrl => answer.push(c),
+                    KeyCode::Char(c) if !ctrl => {
+                        answer.push(c);
+                        if !secret {
+                            print!("{c}");
+                        }
+                    }
                     _ => {}
                 }
+                let _ = io::stdout().flush();
                 continue;
             }
             // The server's lines, shown while the user types.
