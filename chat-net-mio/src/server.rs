@@ -145,12 +145,6 @@ impl ServerBuilder {
         let mut store = Store::open(&self.data_dir, key)?;
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
-        // Only now is the server usable, and tools wait for this line (the
-        // kernel has been queueing connections since the bind).
-        info!("listening on {addr}");
-        for name in created {
-            info!("admin account {name} created with the operator's password");
-        }
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -165,6 +159,13 @@ impl ServerBuilder {
         } else {
             None
         };
+        // Only now is the server usable (store open, signals caught), and
+        // tools wait for this line; the kernel has been queueing
+        // connections since the bind.
+        info!("listening on {addr}");
+        for name in created {
+            info!("admin account {name} created with the operator's password");
+        }
         let (tx, requests) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         Ok(Server {
