@@ -127,15 +127,20 @@ impl Running {
     }
 
     fn wait_out(&self, needle: &str) {
+        self.wait_out_times(needle, 1);
+    }
+
+    /// Waits until `needle` has shown `n` times on stdout.
+    fn wait_out_times(&self, needle: &str, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if self.out.lock().unwrap().iter().any(|l| l.contains(needle)) {
+            if self.out.lock().unwrap().join("\n").matches(needle).count() >= n {
                 return;
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         panic!(
-            "no {needle:?} in {:?} / {:?}",
+            "{needle:?} not {n} times in {:?} / {:?}",
             self.out.lock().unwrap(),
             self.err.lock().unwrap()
         );
@@ -256,27 +261,8 @@ fn restart_reconnects_and_logs_in_again() {
     c.wait_out("The server is restarting");
     drop(root);
     // The client logs in again by itself; then the room works as before.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut root = loop {
-        match Client::login(s.addr, "root", PW) {
-            Ok(r) => break r,
-            Err(e) => {
-                assert!(Instant::now() < deadline, "no login after restart: {e}");
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    };
-    let welcomes = || {
-        c.stdout()
-            .iter()
-            .filter(|l| l.starts_with("Welcome, frank!"))
-            .count()
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while welcomes() < 2 {
-        assert!(Instant::now() < deadline, "{:?}", c.stdout());
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut root = login_after_restart(s.addr, "root");
+    c.wait_out_times("Welcome, frank!", 2);
     root.send("welcome back").unwrap();
     c.wait_out("root: welcome back");
     c.close_stdin();
@@ -296,22 +282,7 @@ fn restart_after_a_password_change_logs_in_with_the_new_password() {
     root.send("/restart").unwrap();
     c.wait_out("The server is restarting");
     drop(root);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while c
-        .stdout()
-        .iter()
-        .filter(|l| l.starts_with("Welcome, gina!"))
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{:?} / {:?}",
-            c.stdout(),
-            c.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    c.wait_out_times("Welcome, gina!", 2);
     c.close_stdin();
     assert_eq!(c.exit_code(), 0);
 }
@@ -513,22 +484,7 @@ fn restart_after_a_change_password_dialog_logs_in_with_the_new_password() {
     root.send("/restart").unwrap();
     c.wait_out("The server is restarting");
     drop(root);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while c
-        .stdout()
-        .iter()
-        .filter(|l| l.starts_with("Welcome, lena!"))
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{:?} / {:?}",
-            c.stdout(),
-            c.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    c.wait_out_times("Welcome, lena!", 2);
     c.close_stdin();
     assert_eq!(c.exit_code(), 0);
     assert!(!c.stdout().join("\n").contains("a new password"));
@@ -604,22 +560,8 @@ fn full_screen_dialog_and_reconnect_after_a_restart() {
     c.wait_out("reconnecting");
     drop(root);
     // Back in by itself: a line from root after the restart shows.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut root = loop {
-        match Client::login(s.addr, "root", PW) {
-            Ok(r) => break r,
-            Err(e) => {
-                assert!(Instant::now() < deadline, "no login after restart: {e}");
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    };
-    let welcomes = |c: &Running| c.stdout().join("").matches("Welcome,").count();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while welcomes(&c) < 2 {
-        assert!(Instant::now() < deadline, "{:?}", c.stdout());
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut root = login_after_restart(s.addr, "root");
+    c.wait_out_times("Welcome,", 2);
     root.send("welcome-back").unwrap();
     c.wait_out("welcome-back");
     c.type_bytes(b"/quit\r");
@@ -627,4 +569,18 @@ fn full_screen_dialog_and_reconnect_after_a_restart() {
     assert!(!c.stdout().join("").contains(PW), "a password was drawn");
     c.close_stdin();
     c.exit_code();
+}
+
+/// Logs `name` in once the restarted server takes connections again.
+fn login_after_restart(addr: SocketAddr, name: &str) -> Client {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match Client::login(addr, name, PW) {
+            Ok(c) => return c,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no login after restart: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
 }

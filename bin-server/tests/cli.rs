@@ -83,7 +83,11 @@ fn start(data: &Path, extra: &[&str]) -> Proc {
     let cfg = config_file(data.parent().unwrap());
     let mut args = vec!["--config", cfg.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let mut child = command(data, "debug", &args).spawn().unwrap();
+    started(command(data, "debug", &args).spawn().unwrap())
+}
+
+/// Waits for a spawned server's `listening on` line.
+fn started(mut child: Child) -> Proc {
     let (rx, log) = collect(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -381,7 +385,7 @@ fn restart_command_comes_back_on_the_same_port() {
     p.child.wait().unwrap();
     // The operator's password comes from the environment this time.
     let cfg = config_file(tmp.path());
-    let mut child = command(
+    let child = command(
         &tmp.path().join("data"),
         "debug",
         &["--admin", "root", "--config", cfg.to_str().unwrap()],
@@ -389,14 +393,7 @@ fn restart_command_comes_back_on_the_same_port() {
     .env("CHAT_ADMIN_PASSWORD", PASSWORD)
     .spawn()
     .unwrap();
-    let (rx, log) = collect(&mut child);
-    let addr = loop {
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-    };
-    let mut p = Proc { child, addr, log };
+    let mut p = started(child);
     let mut root = Client::login(p.addr, "root", PASSWORD).unwrap();
     root.send("/restart").unwrap();
     assert_eq!(root.wait_for("CTL ").unwrap().0, "CTL restart");
@@ -522,17 +519,11 @@ fn a_refused_connection_is_logged_at_warn_with_its_address() {
     )
     .unwrap();
     let data = tmp.path().join("data");
-    let mut child = command(&data, "info", &["--config", cfg.to_str().unwrap()])
-        .spawn()
-        .unwrap();
-    let (rx, log) = collect(&mut child);
-    let addr: SocketAddr = loop {
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-    };
-    let mut p = Proc { child, addr, log };
+    let mut p = started(
+        command(&data, "info", &["--config", cfg.to_str().unwrap()])
+            .spawn()
+            .unwrap(),
+    );
     let mut first = Client::connect(p.addr).unwrap();
     first.wait_for("ASK account").unwrap();
     let mut second = Client::connect(p.addr).unwrap();
@@ -572,7 +563,7 @@ fn the_server_raises_its_open_file_limit_at_start() {
     let data = tmp.path().join("data");
     // Started with a low soft limit; the shell execs, so the pid stays.
     let inner = command(&data, "info", &["--config", cfg.to_str().unwrap()]);
-    let mut child = Command::new("sh")
+    let child = Command::new("sh")
         .arg("-c")
         .arg(r#"ulimit -Sn 64 && exec "$0" "$@""#)
         .arg(inner.get_program())
@@ -584,14 +575,7 @@ fn the_server_raises_its_open_file_limit_at_start() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (rx, log) = collect(&mut child);
-    let addr: SocketAddr = loop {
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-    };
-    let mut p = Proc { child, addr, log };
+    let mut p = started(child);
     let (soft, hard) = open_file_limits(p.child.id());
     assert_ne!(soft, "64", "the soft limit was not raised");
     assert_eq!(soft, hard, "raised as far as the hard limit allows");
