@@ -30,8 +30,11 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::clock::Clock;
 use crate::handle::{Request, Subscribers};
+use crate::listener::{self, Listener};
 use crate::net::{keepalive, BroadcastBatch, Conn, ConnTable, Flushed};
 use crate::store::{Committed, Persister};
+use crate::transport::tls::TlsAcceptor;
+use crate::transport::Transport;
 use crate::workers::{Finished, Workers};
 use crate::ServerConfig;
 
@@ -52,6 +55,10 @@ const BATCH_MAX_BYTES: usize = 64 * 1024;
 pub(crate) struct Shared {
     pub(crate) poll: Poll,
     pub(crate) listener: TcpListener,
+    /// TLS and WebSocket listeners (and more TCP ones).
+    pub(crate) listeners: Vec<Listener>,
+    /// The certificate for TLS listeners, reloaded on SIGHUP.
+    pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) requests: Receiver<Request>,
     pub(crate) signals: Option<signal_hook_mio::v1_0::Signals>,
     pub(crate) clock: Clock,
@@ -86,6 +93,13 @@ pub(crate) struct EventLoop<'a> {
     refused: Vec<(JobId, std::net::IpAddr)>,
     accept_paused_until: Option<Instant>,
     stopping: Option<(Exit, Instant)>,
+    /// Connections whose transport is not ready yet, oldest first, for the
+    /// handshake timeout.
+    handshakes: VecDeque<(Instant, usize)>,
+    /// How many connections are in a handshake now.
+    handshaking: usize,
+    /// Protocol lines a transport decoded, reused between reads.
+    lines: Vec<u8>,
 }
 
 impl<'a> EventLoop<'a> {
@@ -114,6 +128,9 @@ impl<'a> EventLoop<'a> {
             refused: Vec::new(),
             accept_paused_until: None,
             stopping: None,
+            handshakes: VecDeque::new(),
+            handshaking: 0,
+            lines: Vec::new(),
         }
     }
 
@@ -175,6 +192,9 @@ impl<'a> EventLoop<'a> {
         if let Some(t) = self.accept_paused_until {
             consider(t);
         }
+        if let Some((t, _)) = self.handshakes.front() {
+            consider(*t);
+        }
         if let Some((_, t)) = &self.stopping {
             consider(*t);
         }
@@ -184,9 +204,12 @@ impl<'a> EventLoop<'a> {
 
     fn on_event(&mut self, event: &Event) {
         match event.token() {
-            LISTENER => self.accept_all(),
+            LISTENER => self.accept_all(None),
             WAKER => {} // the channels are drained every turn
             SIGNALS => self.on_signals(),
+            token if listener::index(token, self.shared.listeners.len()).is_some() => {
+                self.accept_all(listener::index(token, self.shared.listeners.len()));
+            }
             Token(t) => {
                 let id = t - FIRST_CONN;
                 if event.is_read_closed() || event.is_error() {
@@ -209,12 +232,32 @@ impl<'a> EventLoop<'a> {
             return;
         };
         let mut stop = false;
+        let mut reload = false;
         for sig in signals.pending() {
-            info!("signal {sig}: shutting down");
-            stop = true;
+            if sig == signal_hook::consts::SIGHUP {
+                reload = true;
+            } else {
+                info!("signal {sig}: shutting down");
+                stop = true;
+            }
+        }
+        if reload {
+            self.reload_tls();
         }
         if stop {
             self.handle(Input::Shutdown);
+        }
+    }
+
+    /// Reads the certificate files again: new TLS connections get the new
+    /// certificate, open ones keep theirs; on error the old one stays.
+    fn reload_tls(&mut self) {
+        match self.shared.tls.as_mut() {
+            None => info!("SIGHUP: no TLS certificate to reload"),
+            Some(tls) => match tls.reload() {
+                Ok(()) => info!("TLS certificate reloaded"),
+                Err(e) => warn!("TLS certificate not reloaded, keeping the old one: {e}"),
+            },
         }
     }
 
@@ -225,7 +268,8 @@ impl<'a> EventLoop<'a> {
         self.drain_outputs();
     }
 
-    fn accept_all(&mut self) {
+    /// Accepts on the builder's listener (`None`) or on listener `which`.
+    fn accept_all(&mut self, which: Option<usize>) {
         if self.stopping.is_some() {
             return;
         }
@@ -236,15 +280,32 @@ impl<'a> EventLoop<'a> {
             self.accept_paused_until = None;
         }
         loop {
-            match self.shared.listener.accept() {
+            let accepted = match which {
+                None => self.shared.listener.accept(),
+                Some(i) => self.shared.listeners[i].socket.accept(),
+            };
+            match accepted {
                 Ok((stream, peer)) => {
+                    let transport = match which {
+                        None => Some(Transport::plain()),
+                        Some(i) => self.shared.listeners[i]
+                            .transport(self.shared.tls.as_ref(), &self.shared.config),
+                    };
+                    let Some(transport) = transport else {
+                        continue;
+                    };
+                    let plain = transport.is_plain();
+                    if !plain && self.handshaking >= self.shared.config.net.max_handshakes {
+                        warn!("{peer} refused: too many handshakes in progress");
+                        continue;
+                    }
                     if let Err(e) = stream.set_nodelay(true) {
                         debug!("set_nodelay for {peer}: {e}");
                     }
                     if let Err(e) = keepalive::apply(&stream, &self.shared.config.net) {
                         debug!("keepalive for {peer}: {e}");
                     }
-                    let id = self.conns.insert(Conn::new(stream, peer));
+                    let id = self.conns.insert(Conn::new(stream, peer, transport));
                     let registered = match self.conns.get_mut(id) {
                         Some(conn) => self.shared.poll.registry().register(
                             &mut conn.stream,
@@ -259,10 +320,14 @@ impl<'a> EventLoop<'a> {
                         continue;
                     }
                     debug!("c{id} connected from {peer}");
-                    self.handle(Input::Opened {
-                        conn: ConnId(id as u64),
-                        peer: peer.ip(),
-                    });
+                    if plain {
+                        self.open(id);
+                    } else {
+                        self.handshaking += 1;
+                        let timeout =
+                            Duration::from_millis(self.shared.config.net.handshake_timeout_ms);
+                        self.handshakes.push_back((Instant::now() + timeout, id));
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -274,6 +339,84 @@ impl<'a> EventLoop<'a> {
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     return;
                 }
+            }
+        }
+    }
+
+    /// Tells the engine of a connection whose transport is ready.
+    fn open(&mut self, id: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        if conn.opened {
+            return;
+        }
+        conn.opened = true;
+        if !conn.transport.is_plain() {
+            self.handshaking -= 1;
+        }
+        let peer = conn.peer;
+        self.handle(Input::Opened {
+            conn: ConnId(id as u64),
+            peer: peer.ip(),
+        });
+    }
+
+    /// Bytes from a TLS or WebSocket connection: through its transport,
+    /// then to the engine.
+    fn receive(&mut self, id: usize, n: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        let step = conn.transport.receive(&self.read_buf[..n], &mut lines);
+        let wants_write = conn.transport.wants_write();
+        if step.opened.is_some() {
+            self.open(id);
+        }
+        if !lines.is_empty() && self.conns.get_mut(id).is_some_and(|c| c.opened) {
+            let now = self.shared.clock.now();
+            self.engine.handle(
+                now,
+                Input::Received {
+                    conn: ConnId(id as u64),
+                    bytes: &lines,
+                },
+            );
+            self.drain_outputs();
+        }
+        self.lines = lines;
+        if step.ending {
+            self.end(id);
+        } else if wants_write {
+            self.mark_dirty(id);
+        }
+    }
+
+    /// The transport ends the connection (an HTTP answer, a WebSocket
+    /// close, a TLS alert): write what it queued, then close.
+    fn end(&mut self, id: usize) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        if c.closing.is_some() {
+            return;
+        }
+        let deadline = Instant::now() + LINGER;
+        c.closing = Some(deadline);
+        if c.opened {
+            self.closes.push((ConnId(id as u64), CloseCause::Lost));
+        }
+        self.lingering.push_back((deadline, id));
+        self.mark_dirty(id);
+    }
+
+    fn mark_dirty(&mut self, id: usize) {
+        if let Some(c) = self.conns.get_mut(id) {
+            if !c.dirty {
+                c.dirty = true;
+                self.dirty.push(id);
             }
         }
     }
@@ -295,15 +438,19 @@ impl<'a> EventLoop<'a> {
                         // Closed by the engine: drain and discard until EOF.
                         continue;
                     }
-                    let now = self.shared.clock.now();
-                    self.engine.handle(
-                        now,
-                        Input::Received {
-                            conn: ConnId(id as u64),
-                            bytes: &self.read_buf[..n],
-                        },
-                    );
-                    self.drain_outputs();
+                    if conn.transport.is_plain() {
+                        let now = self.shared.clock.now();
+                        self.engine.handle(
+                            now,
+                            Input::Received {
+                                conn: ConnId(id as u64),
+                                bytes: &self.read_buf[..n],
+                            },
+                        );
+                        self.drain_outputs();
+                    } else {
+                        self.receive(id, n);
+                    }
                     total += n;
                     // A short read took all the socket had: with
                     // edge-triggered polling, new bytes raise a new event,
@@ -354,7 +501,7 @@ impl<'a> EventLoop<'a> {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let engine_knows = conn.closing.is_some();
+        let engine_knows = conn.closing.is_some() || !conn.opened;
         self.drop_conn(id);
         if !engine_knows {
             self.closes.push((ConnId(id as u64), cause));
@@ -367,6 +514,9 @@ impl<'a> EventLoop<'a> {
         // later in the turn never receives it.
         self.release_batch();
         if let Some(mut conn) = self.conns.remove(id) {
+            if !conn.opened && !conn.transport.is_plain() {
+                self.handshaking -= 1;
+            }
             let _ = self.shared.poll.registry().deregister(&mut conn.stream);
             debug!("c{id} closed ({})", conn.peer);
         }
@@ -380,6 +530,7 @@ impl<'a> EventLoop<'a> {
                     self.handle(Input::Shutdown);
                 }
                 Request::Announce(text) => self.handle(Input::Announce { text: &text }),
+                Request::ReloadTls => self.reload_tls(),
                 Request::Subscribe(tx) => {
                     self.shared.subscribers.add(tx);
                     self.engine.set_emit_events(true);
@@ -426,8 +577,26 @@ impl<'a> EventLoop<'a> {
                 self.drop_conn(id);
             }
         }
+        while let Some(&(deadline, id)) = self.handshakes.front() {
+            if deadline > now {
+                break;
+            }
+            self.handshakes.pop_front();
+            let timeout = Duration::from_millis(self.shared.config.net.handshake_timeout_ms);
+            if self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| !c.opened && c.accepted + timeout <= now)
+            {
+                debug!("c{id} did not finish its handshake in time");
+                self.drop_conn(id);
+            }
+        }
         if self.accept_paused_until.is_some_and(|t| t <= now) {
-            self.accept_all();
+            self.accept_all(None);
+            for i in 0..self.shared.listeners.len() {
+                self.accept_all(Some(i));
+            }
         }
     }
 
@@ -489,6 +658,9 @@ impl<'a> EventLoop<'a> {
                         .poll
                         .registry()
                         .deregister(&mut self.shared.listener);
+                    for l in &mut self.shared.listeners {
+                        let _ = self.shared.poll.registry().deregister(&mut l.socket);
+                    }
                     self.stopping = Some((exit, Instant::now() + grace));
                 }
                 _ => {}
@@ -571,11 +743,11 @@ impl<'a> EventLoop<'a> {
                 let Some(c) = self.conns.get_mut(id) else {
                     continue;
                 };
-                if c.out.bytes() > cap && c.closing.is_none() {
+                let unsent = c.out.bytes() + c.transport.buffered();
+                if unsent > cap && c.closing.is_none() {
                     warn!(
-                        "c{id} ({}) is too slow: {} bytes unsent, over the cap of {cap}",
+                        "c{id} ({}) is too slow: {unsent} bytes unsent, over the cap of {cap}",
                         c.peer,
-                        c.out.bytes()
                     );
                     self.gone(id, CloseCause::TooSlow);
                 }
@@ -591,7 +763,10 @@ impl<'a> EventLoop<'a> {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let result = conn.out.flush(&mut conn.stream);
+        let closing = conn.closing.is_some();
+        let result = conn
+            .transport
+            .flush(&mut conn.out, &mut conn.stream, closing);
         let blocked = matches!(result, Ok(Flushed::Blocked));
         if blocked != conn.wants_writable {
             // Ask for writable events only while a write waits on the peer.

@@ -32,15 +32,21 @@ mod config;
 mod event_loop;
 mod fdlimit;
 mod handle;
+mod listener;
 mod net;
 mod server;
 pub mod store;
+mod transport;
 mod workers;
 
-pub use config::{ConfigFileError, NetConfig, ServerConfig};
+pub use config::{
+    ConfigFileError, ListenerConfig, NetConfig, Protocol, ServerConfig, TransportKind,
+};
 pub use fdlimit::raise_fd_limit;
 pub use handle::ServerHandle;
 pub use server::{Server, ServerBuilder, ServerError, DEFAULT_BIND, DEFAULT_DATA_DIR};
+pub use transport::tls::{TlsError, TlsFiles};
+pub use transport::{CHAT1_SUBPROTOCOL, IRC_SUBPROTOCOL};
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[doc = include_str!("../../README.md")]

@@ -7,6 +7,7 @@ use std::time::Instant;
 use mio::net::TcpStream;
 
 use super::outbound::Outbound;
+use crate::transport::Transport;
 
 /// One client socket and what is waiting to be written to it.
 #[derive(Debug)]
@@ -27,10 +28,16 @@ pub(crate) struct Conn {
     /// The peer's end of file (or an error) was signalled: read to the end
     /// rather than stop at a short read.
     pub(crate) read_closed: bool,
+    /// TLS, WebSocket or neither, between the socket and the engine.
+    pub(crate) transport: Transport,
+    /// The engine was told of it (its transport is ready).
+    pub(crate) opened: bool,
+    /// When it was accepted (for the handshake timeout).
+    pub(crate) accepted: Instant,
 }
 
 impl Conn {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr) -> Conn {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, transport: Transport) -> Conn {
         Conn {
             stream,
             peer,
@@ -40,6 +47,9 @@ impl Conn {
             more_to_read: false,
             wants_writable: false,
             read_closed: false,
+            transport,
+            opened: false,
+            accepted: Instant::now(),
         }
     }
 }
