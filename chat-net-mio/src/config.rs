@@ -240,3 +240,24 @@ fn random_seed() -> u64 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listeners_and_tls_from_ron() {
+        let c: ServerConfig = ron::from_str(
+            r#"(listeners: [
+                (bind: "0.0.0.0:6697", transport: Tls, protocol: Chat1),
+                (bind: "0.0.0.0:8443", transport: Wss),
+            ], tls: Some((cert: "/c.pem", key: "/k.pem")))"#,
+        )
+        .unwrap();
+        assert_eq!(c.listeners.len(), 2);
+        assert_eq!(c.listeners[1].protocol, Protocol::Chat1);
+        assert!(c.listeners[1].transport.is_tls() && c.listeners[1].transport.is_websocket());
+        assert_eq!(c.tls.unwrap().key, std::path::PathBuf::from("/k.pem"));
+        assert!(ServerConfig::default().listeners.is_empty());
+    }
+}
