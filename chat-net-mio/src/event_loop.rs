@@ -375,7 +375,13 @@ impl<'a> EventLoop<'a> {
         if step.opened.is_some() {
             self.open(id);
         }
-        if !lines.is_empty() && self.conns.get_mut(id).is_some_and(|c| c.opened) {
+        // Not for a connection the engine closed meanwhile (refused at open).
+        if !lines.is_empty()
+            && self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| c.opened && c.closing.is_none())
+        {
             let now = self.shared.clock.now();
             self.engine.handle(
                 now,
