@@ -36,7 +36,7 @@ use crate::store::{Committed, Persister};
 use crate::transport::tls::TlsAcceptor;
 use crate::transport::Transport;
 use crate::workers::{Finished, Workers};
-use crate::ServerConfig;
+use crate::{Protocol, ServerConfig};
 
 pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
@@ -321,7 +321,7 @@ impl<'a> EventLoop<'a> {
                     }
                     debug!("c{id} connected from {peer}");
                     if plain {
-                        self.open(id);
+                        self.open(id, Protocol::Chat1);
                     } else {
                         self.handshaking += 1;
                         let timeout =
@@ -343,8 +343,9 @@ impl<'a> EventLoop<'a> {
         }
     }
 
-    /// Tells the engine of a connection whose transport is ready.
-    fn open(&mut self, id: usize) {
+    /// Tells the engine of a connection whose transport is ready, and
+    /// which protocol it speaks.
+    fn open(&mut self, id: usize, protocol: Protocol) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
@@ -356,6 +357,7 @@ impl<'a> EventLoop<'a> {
             self.handshaking -= 1;
         }
         let peer = conn.peer;
+        debug!("c{id} speaks {protocol:?}");
         self.handle(Input::Opened {
             conn: ConnId(id as u64),
             peer: peer.ip(),
@@ -372,8 +374,8 @@ impl<'a> EventLoop<'a> {
         lines.clear();
         let step = conn.transport.receive(&self.read_buf[..n], &mut lines);
         let wants_write = conn.transport.wants_write();
-        if step.opened.is_some() {
-            self.open(id);
+        if let Some(protocol) = step.opened {
+            self.open(id, protocol);
         }
         // Not for a connection the engine closed meanwhile (refused at open).
         if !lines.is_empty()

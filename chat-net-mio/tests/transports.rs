@@ -134,6 +134,31 @@ fn a_silent_handshake_times_out() {
 }
 
 #[test]
+fn handshakes_in_progress_are_limited() {
+    let certs = tempfile::tempdir().unwrap();
+    let mut cfg = config(&[]);
+    cfg.net.max_handshakes = 1;
+    let (s, files, [tls, _, _]) = start(certs.path(), cfg);
+    // One connection sits in its handshake; the next is closed at accept.
+    let _first = TcpStream::connect(tls).unwrap();
+    let mut second = TcpStream::connect(tls).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut got = Vec::new();
+    second.read_to_end(&mut got).expect("closed by the server");
+    assert!(got.is_empty());
+    // Plain TCP is not held up by it.
+    let mut bob = s.register("bob");
+    bob.send("/ping p").unwrap();
+    expect(&mut bob, "PONG p");
+    drop(_first);
+    support::eventually("a handshake once the first is gone", || {
+        handshake(tls, &files.cert)
+    });
+}
+
+#[test]
 fn a_reload_serves_the_new_certificate_and_keeps_open_connections() {
     let certs = tempfile::tempdir().unwrap();
     let (s, files, [tls, _, _]) = start(certs.path(), config(&[]));
