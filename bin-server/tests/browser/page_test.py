@@ -23,7 +23,8 @@ import time
 from playwright.sync_api import sync_playwright, expect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-SERVER = os.path.join(ROOT, "target", "debug", "chat-server")
+TARGET = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
+SERVER = os.path.join(TARGET, "debug", "chat-server")
 PASSWORD = "password-123"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
