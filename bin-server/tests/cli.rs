@@ -582,3 +582,79 @@ fn the_server_raises_its_open_file_limit_at_start() {
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
 }
+
+/// The address of the listener whose log line names `kind` (e.g. "Tls").
+fn listener_addr(p: &Proc, kind: &str) -> SocketAddr {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = p.log.lock().unwrap().iter().find_map(|l| {
+            let rest = l.split("listening on ").nth(1)?;
+            let (addr, what) = rest.split_once(' ')?;
+            what.starts_with(&format!("({kind},"))
+                .then(|| addr.parse().unwrap())
+        });
+        if let Some(addr) = found {
+            return addr;
+        }
+        assert!(Instant::now() < deadline, "no {kind} listener logged");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn tls_client(addr: SocketAddr, ca: &Path, name: &str) -> Result<Client, ClientError> {
+    let tls = chat_client::TlsConnector::new(Some(ca), "localhost")?;
+    Client::enter_via(
+        addr,
+        name,
+        PASSWORD,
+        chat_client::Auth::Register,
+        chat_client::Transport::Tls(tls),
+    )
+}
+
+/// `--tls-self-signed` makes a certificate in the data folder that a
+/// client can trust; SIGHUP reads the files again for new connections,
+/// and open ones keep going.
+#[test]
+fn self_signed_tls_and_sighup_reload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut p = start(
+        &data,
+        &[
+            "--tls",
+            "127.0.0.1:0",
+            "--ws",
+            "127.0.0.1:0",
+            "--tls-self-signed",
+        ],
+    );
+    let tls = listener_addr(&p, "Tls");
+    listener_addr(&p, "Ws");
+    let ca = data.join("tls-cert.pem");
+    let old_ca = tmp.path().join("old.pem");
+    std::fs::copy(&ca, &old_ca).unwrap();
+    let mut alice = tls_client(tls, &old_ca, "alice").unwrap();
+    // A new certificate in the same files, then SIGHUP.
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(data.join("tls-key.pem"), ck.key_pair.serialize_pem()).unwrap();
+    std::fs::write(&ca, ck.cert.pem()).unwrap();
+    signal(&p.child, "HUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !p
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("TLS certificate reloaded"))
+    {
+        assert!(Instant::now() < deadline, "no reload logged");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut bob = tls_client(tls, &ca, "bob").unwrap();
+    assert!(tls_client(tls, &old_ca, "carol").is_err());
+    alice.send("hello").unwrap();
+    while !bob.wait_for("MSG ").unwrap().0.ends_with(" alice hello") {}
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}

@@ -30,10 +30,13 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::clock::Clock;
 use crate::handle::{Request, Subscribers};
+use crate::listener::{self, Listener};
 use crate::net::{keepalive, slot_of, BroadcastBatch, Conn, ConnTable, Flushed};
 use crate::store::{Committed, Persister};
+use crate::transport::tls::TlsAcceptor;
+use crate::transport::Transport;
 use crate::workers::{Finished, Workers};
-use crate::ServerConfig;
+use crate::{Protocol, ServerConfig};
 
 pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
@@ -57,6 +60,10 @@ const BATCH_MAX_BYTES: usize = 64 * 1024;
 pub(crate) struct Shared {
     pub(crate) poll: Poll,
     pub(crate) listener: TcpListener,
+    /// TLS and WebSocket listeners (and more TCP ones).
+    pub(crate) listeners: Vec<Listener>,
+    /// The certificate for TLS listeners, reloaded on SIGHUP.
+    pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) requests: Receiver<Request>,
     pub(crate) signals: Option<signal_hook_mio::v1_0::Signals>,
     pub(crate) clock: Clock,
@@ -91,6 +98,13 @@ pub(crate) struct EventLoop<'a> {
     refused: Vec<(JobId, std::net::IpAddr)>,
     accept_paused_until: Option<Instant>,
     stopping: Option<(Exit, Instant)>,
+    /// Connections whose transport is not ready yet, oldest first, for the
+    /// handshake timeout.
+    handshakes: VecDeque<(Instant, ConnId)>,
+    /// How many connections are in a handshake now.
+    handshaking: usize,
+    /// Protocol lines a transport decoded, reused between reads.
+    lines: Vec<u8>,
 }
 
 impl<'a> EventLoop<'a> {
@@ -119,6 +133,9 @@ impl<'a> EventLoop<'a> {
             refused: Vec::new(),
             accept_paused_until: None,
             stopping: None,
+            handshakes: VecDeque::new(),
+            handshaking: 0,
+            lines: Vec::new(),
         }
     }
 
@@ -180,6 +197,9 @@ impl<'a> EventLoop<'a> {
         if let Some(t) = self.accept_paused_until {
             consider(t);
         }
+        if let Some((t, _)) = self.handshakes.front() {
+            consider(*t);
+        }
         if let Some((_, t)) = &self.stopping {
             consider(*t);
         }
@@ -189,9 +209,12 @@ impl<'a> EventLoop<'a> {
 
     fn on_event(&mut self, event: &Event) {
         match event.token() {
-            LISTENER => self.accept_all(),
+            LISTENER => self.accept_all(None),
             WAKER => {} // the channels are drained every turn
             SIGNALS => self.on_signals(),
+            token if listener::index(token, self.shared.listeners.len()).is_some() => {
+                self.accept_all(listener::index(token, self.shared.listeners.len()));
+            }
             Token(t) => {
                 // The token names a slot; its connection now is the one
                 // the event is for (see `ConnTable`).
@@ -217,12 +240,32 @@ impl<'a> EventLoop<'a> {
             return;
         };
         let mut stop = false;
+        let mut reload = false;
         for sig in signals.pending() {
-            info!("signal {sig}: shutting down");
-            stop = true;
+            if sig == signal_hook::consts::SIGHUP {
+                reload = true;
+            } else {
+                info!("signal {sig}: shutting down");
+                stop = true;
+            }
+        }
+        if reload {
+            self.reload_tls();
         }
         if stop {
             self.handle(Input::Shutdown);
+        }
+    }
+
+    /// Reads the certificate files again: new TLS connections get the new
+    /// certificate, open ones keep theirs; on error the old one stays.
+    fn reload_tls(&mut self) {
+        match self.shared.tls.as_mut() {
+            None => info!("SIGHUP: no TLS certificate to reload"),
+            Some(tls) => match tls.reload() {
+                Ok(()) => info!("TLS certificate reloaded"),
+                Err(e) => warn!("TLS certificate not reloaded, keeping the old one: {e}"),
+            },
         }
     }
 
@@ -233,7 +276,8 @@ impl<'a> EventLoop<'a> {
         self.drain_outputs();
     }
 
-    fn accept_all(&mut self) {
+    /// Accepts on the builder's listener (`None`) or on listener `which`.
+    fn accept_all(&mut self, which: Option<usize>) {
         if self.stopping.is_some() {
             return;
         }
@@ -244,15 +288,32 @@ impl<'a> EventLoop<'a> {
             self.accept_paused_until = None;
         }
         loop {
-            match self.shared.listener.accept() {
+            let accepted = match which {
+                None => self.shared.listener.accept(),
+                Some(i) => self.shared.listeners[i].socket.accept(),
+            };
+            match accepted {
                 Ok((stream, peer)) => {
+                    let transport = match which {
+                        None => Some(Transport::plain()),
+                        Some(i) => self.shared.listeners[i]
+                            .transport(self.shared.tls.as_ref(), &self.shared.config),
+                    };
+                    let Some(transport) = transport else {
+                        continue;
+                    };
+                    let plain = transport.is_plain();
+                    if !plain && self.handshaking >= self.shared.config.net.max_handshakes {
+                        warn!("{peer} refused: too many handshakes in progress");
+                        continue;
+                    }
                     if let Err(e) = stream.set_nodelay(true) {
                         debug!("set_nodelay for {peer}: {e}");
                     }
                     if let Err(e) = keepalive::apply(&stream, &self.shared.config.net) {
                         debug!("keepalive for {peer}: {e}");
                     }
-                    let Some(id) = self.conns.insert(Conn::new(stream, peer)) else {
+                    let Some(id) = self.conns.insert(Conn::new(stream, peer, transport)) else {
                         warn!("no connection slot left for {peer}");
                         continue;
                     };
@@ -270,10 +331,14 @@ impl<'a> EventLoop<'a> {
                         continue;
                     }
                     debug!("{id} connected from {peer}");
-                    self.handle(Input::Opened {
-                        conn: id,
-                        peer: peer.ip(),
-                    });
+                    if plain {
+                        self.open(id, Protocol::Chat1);
+                    } else {
+                        self.handshaking += 1;
+                        let timeout =
+                            Duration::from_millis(self.shared.config.net.handshake_timeout_ms);
+                        self.handshakes.push_back((Instant::now() + timeout, id));
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -285,6 +350,92 @@ impl<'a> EventLoop<'a> {
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     return;
                 }
+            }
+        }
+    }
+
+    /// Tells the engine of a connection whose transport is ready, and
+    /// which protocol it speaks.
+    fn open(&mut self, id: ConnId, protocol: Protocol) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        if conn.opened {
+            return;
+        }
+        conn.opened = true;
+        if !conn.transport.is_plain() {
+            self.handshaking -= 1;
+        }
+        let peer = conn.peer;
+        debug!("{id} speaks {protocol:?}");
+        self.handle(Input::Opened {
+            conn: id,
+            peer: peer.ip(),
+        });
+    }
+
+    /// Bytes from a TLS or WebSocket connection: through its transport,
+    /// then to the engine.
+    fn receive(&mut self, id: ConnId, n: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        let step = conn.transport.receive(&self.read_buf[..n], &mut lines);
+        let wants_write = conn.transport.wants_write();
+        if let Some(protocol) = step.opened {
+            self.open(id, protocol);
+        }
+        // Not for a connection the engine closed meanwhile (refused at open).
+        if !lines.is_empty()
+            && self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| c.opened && c.closing.is_none())
+        {
+            let now = self.shared.clock.now();
+            self.engine.handle(
+                now,
+                Input::Received {
+                    conn: id,
+                    bytes: &lines,
+                },
+            );
+            self.drain_outputs();
+        }
+        self.lines = lines;
+        if step.ending {
+            self.end(id);
+        } else if wants_write {
+            self.mark_dirty(id);
+        }
+    }
+
+    /// The transport ends the connection (an HTTP answer, a WebSocket
+    /// close, a TLS alert): write what it queued, then close.
+    fn end(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        if c.closing.is_some() {
+            return;
+        }
+        let deadline = Instant::now() + LINGER;
+        c.closing = Some(deadline);
+        if c.opened {
+            self.closes.push((id, CloseCause::Lost));
+        }
+        self.lingering.push_back((deadline, id));
+        self.mark_dirty(id);
+    }
+
+    fn mark_dirty(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get_mut(id) {
+            if !c.dirty {
+                c.dirty = true;
+                self.dirty.push(id);
             }
         }
     }
@@ -306,15 +457,19 @@ impl<'a> EventLoop<'a> {
                         // Closed by the engine: drain and discard until EOF.
                         continue;
                     }
-                    let now = self.shared.clock.now();
-                    self.engine.handle(
-                        now,
-                        Input::Received {
-                            conn: id,
-                            bytes: &self.read_buf[..n],
-                        },
-                    );
-                    self.drain_outputs();
+                    if conn.transport.is_plain() {
+                        let now = self.shared.clock.now();
+                        self.engine.handle(
+                            now,
+                            Input::Received {
+                                conn: id,
+                                bytes: &self.read_buf[..n],
+                            },
+                        );
+                        self.drain_outputs();
+                    } else {
+                        self.receive(id, n);
+                    }
                     total += n;
                     // A short read took all the socket had: with
                     // edge-triggered polling, new bytes raise a new event,
@@ -365,7 +520,7 @@ impl<'a> EventLoop<'a> {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let engine_knows = conn.closing.is_some();
+        let engine_knows = conn.closing.is_some() || !conn.opened;
         self.drop_conn(id);
         if !engine_knows {
             self.closes.push((id, cause));
@@ -376,6 +531,9 @@ impl<'a> EventLoop<'a> {
         // What is still addressed to it (the pending batch, engine output)
         // finds nothing: its id is never given to another connection.
         if let Some(mut conn) = self.conns.remove(id) {
+            if !conn.opened && !conn.transport.is_plain() {
+                self.handshaking -= 1;
+            }
             let _ = self.shared.poll.registry().deregister(&mut conn.stream);
             debug!("{id} closed ({})", conn.peer);
         }
@@ -389,6 +547,7 @@ impl<'a> EventLoop<'a> {
                     self.handle(Input::Shutdown);
                 }
                 Request::Announce(text) => self.handle(Input::Announce { text: &text }),
+                Request::ReloadTls => self.reload_tls(),
                 Request::Subscribe(tx) => {
                     self.shared.subscribers.add(tx);
                     self.engine.set_emit_events(true);
@@ -435,8 +594,26 @@ impl<'a> EventLoop<'a> {
                 self.drop_conn(id);
             }
         }
+        while let Some(&(deadline, id)) = self.handshakes.front() {
+            if deadline > now {
+                break;
+            }
+            self.handshakes.pop_front();
+            let timeout = Duration::from_millis(self.shared.config.net.handshake_timeout_ms);
+            if self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| !c.opened && c.accepted + timeout <= now)
+            {
+                debug!("{id} did not finish its handshake in time");
+                self.drop_conn(id);
+            }
+        }
         if self.accept_paused_until.is_some_and(|t| t <= now) {
-            self.accept_all();
+            self.accept_all(None);
+            for i in 0..self.shared.listeners.len() {
+                self.accept_all(Some(i));
+            }
         }
     }
 
@@ -497,6 +674,9 @@ impl<'a> EventLoop<'a> {
                         .poll
                         .registry()
                         .deregister(&mut self.shared.listener);
+                    for l in &mut self.shared.listeners {
+                        let _ = self.shared.poll.registry().deregister(&mut l.socket);
+                    }
                     self.stopping = Some((exit, Instant::now() + grace));
                 }
                 _ => {}
@@ -579,11 +759,11 @@ impl<'a> EventLoop<'a> {
                 let Some(c) = self.conns.get_mut(id) else {
                     continue;
                 };
-                if c.out.bytes() > cap && c.closing.is_none() {
+                let unsent = c.out.bytes() + c.transport.buffered();
+                if unsent > cap && c.closing.is_none() {
                     warn!(
-                        "{id} ({}) is too slow: {} bytes unsent, over the cap of {cap}",
+                        "{id} ({}) is too slow: {unsent} bytes unsent, over the cap of {cap}",
                         c.peer,
-                        c.out.bytes()
                     );
                     self.gone(id, CloseCause::TooSlow);
                 }
@@ -599,7 +779,10 @@ impl<'a> EventLoop<'a> {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let result = conn.out.flush(&mut conn.stream);
+        let closing = conn.closing.is_some();
+        let result = conn
+            .transport
+            .flush(&mut conn.out, &mut conn.stream, closing);
         let blocked = matches!(result, Ok(Flushed::Blocked));
         if blocked != conn.wants_writable {
             // Ask for writable events only while a write waits on the peer.

@@ -10,6 +10,7 @@ use mio::net::TcpStream;
 use slab::Slab;
 
 use super::outbound::Outbound;
+use crate::transport::Transport;
 
 /// One client socket and what is waiting to be written to it.
 #[derive(Debug)]
@@ -32,10 +33,16 @@ pub(crate) struct Conn {
     /// The peer's end of file (or an error) was signalled: read to the end
     /// rather than stop at a short read.
     pub(crate) read_closed: bool,
+    /// TLS, WebSocket or neither, between the socket and the engine.
+    pub(crate) transport: Transport,
+    /// The engine was told of it (its transport is ready).
+    pub(crate) opened: bool,
+    /// When it was accepted (for the handshake timeout).
+    pub(crate) accepted: Instant,
 }
 
 impl Conn {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr) -> Conn {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, transport: Transport) -> Conn {
         Conn {
             id: ConnId(0),
             stream,
@@ -46,6 +53,9 @@ impl Conn {
             more_to_read: false,
             wants_writable: false,
             read_closed: false,
+            transport,
+            opened: false,
+            accepted: Instant::now(),
         }
     }
 }
@@ -159,7 +169,11 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let stream = std::net::TcpStream::connect(addr).unwrap();
         let _server_side = listener.accept().unwrap();
-        Conn::new(TcpStream::from_std(stream), addr)
+        Conn::new(
+            TcpStream::from_std(stream),
+            addr,
+            crate::transport::Transport::plain(),
+        )
     }
 
     #[test]
