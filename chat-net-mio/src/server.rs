@@ -8,14 +8,16 @@ use std::sync::Arc;
 
 use chat_core::password::{HashParams, Password};
 use chat_core::Engine;
-use log::{info, warn};
+use log::info;
 use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 
 use crate::clock::Clock;
 use crate::event_loop::{EventLoop, Exit, Shared, LISTENER, SIGNALS, WAKER};
 use crate::handle::{ServerHandle, Subscribers};
+use crate::listener::{self, Listener};
 use crate::store::{DirLock, KeySource, Persister, Store, StoreError};
+use crate::transport::tls::{TlsAcceptor, TlsError};
 use crate::workers::{PoolLimits, Workers};
 use crate::ServerConfig;
 
@@ -45,6 +47,12 @@ pub enum ServerError {
     /// The admin password cannot be used (never shows the password).
     #[error("admin password: {0}")]
     AdminPassword(String),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A TLS listener is configured without a certificate.
+    #[error("listener {0} uses TLS but no certificate is configured (tls: (cert, key))")]
+    NoCertificate(SocketAddr),
     /// The event loop or a thread failed.
     #[error("server I/O failed: {0}")]
     Io(#[from] std::io::Error),
@@ -135,6 +143,24 @@ impl ServerBuilder {
             source,
         })?;
         let addr = listener.local_addr()?;
+        let tls = match &self.config.tls {
+            Some(files) => Some(TlsAcceptor::new(files.clone())?),
+            None => None,
+        };
+        let mut listeners = Vec::new();
+        for config in &self.config.listeners {
+            if config.transport.is_tls() && tls.is_none() {
+                return Err(ServerError::NoCertificate(config.bind));
+            }
+            let socket = TcpListener::bind(config.bind).map_err(|source| ServerError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+            listeners.push(Listener {
+                socket,
+                config: config.clone(),
+            });
+        }
         // One server per data folder: lock it before reading the store.
         Store::create_dir(&self.data_dir)?;
         let lock = DirLock::acquire(&self.data_dir)?;
@@ -145,19 +171,19 @@ impl ServerBuilder {
         let mut store = Store::open(&self.data_dir, key)?;
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
-        // Only now is the server usable, and tools wait for this line (the
-        // kernel has been queueing connections since the bind).
-        info!("listening on {addr}");
-        for name in created {
-            info!("admin account {name} created with the operator's password");
-        }
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
+        for (i, l) in listeners.iter_mut().enumerate() {
+            poll.registry()
+                .register(&mut l.socket, listener::token(i), Interest::READABLE)?;
+        }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let signals = if self.signals {
             let mut s = signal_hook_mio::v1_0::Signals::new([
                 signal_hook::consts::SIGINT,
                 signal_hook::consts::SIGTERM,
+                // Reloads the TLS certificate.
+                signal_hook::consts::SIGHUP,
             ])?;
             poll.registry()
                 .register(&mut s, SIGNALS, Interest::READABLE)?;
@@ -165,6 +191,21 @@ impl ServerBuilder {
         } else {
             None
         };
+        // Only now is the server usable (store open, signals caught), and
+        // tools wait for this line; the kernel has been queueing
+        // connections since the bind.
+        info!("listening on {addr}");
+        for l in &listeners {
+            info!(
+                "listening on {} ({:?}, {:?})",
+                l.socket.local_addr()?,
+                l.config.transport,
+                l.config.protocol
+            );
+        }
+        for name in created {
+            info!("admin account {name} created with the operator's password");
+        }
         let (tx, requests) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         Ok(Server {
@@ -181,6 +222,8 @@ impl ServerBuilder {
             shared: Shared {
                 poll,
                 listener,
+                listeners,
+                tls,
                 requests,
                 signals,
                 clock: Clock::new(),
@@ -234,6 +277,15 @@ impl Server {
         self.handle.local_addr()
     }
 
+    /// The addresses of [`ServerConfig::listeners`], in their order.
+    pub fn listener_addrs(&self) -> Vec<SocketAddr> {
+        self.shared
+            .listeners
+            .iter()
+            .filter_map(|l| l.socket.local_addr().ok())
+            .collect()
+    }
+
     /// A handle to reach the server from other threads.
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()
@@ -250,10 +302,6 @@ impl Server {
             mut shared,
         } = self;
         let addr = handle.local_addr();
-        match crate::fdlimit::raise_fd_limit() {
-            Ok(n) => log::debug!("open-file limit: {n}"),
-            Err(e) => warn!("cannot raise the open-file limit: {e}"),
-        }
         let net = &shared.config.net;
         let pool = PoolLimits {
             threads: shared.config.worker_count(),
@@ -302,6 +350,13 @@ impl Server {
                         LISTENER,
                         Interest::READABLE,
                     )?;
+                    for (i, l) in shared.listeners.iter_mut().enumerate() {
+                        shared.poll.registry().register(
+                            &mut l.socket,
+                            listener::token(i),
+                            Interest::READABLE,
+                        )?;
+                    }
                     info!("restarted on {addr}");
                 }
             }

@@ -18,6 +18,8 @@ pub const KEY: [u8; 32] = [7; 32];
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The addresses of the configured listeners, in order.
+    pub listener_addrs: Vec<SocketAddr>,
     pub handle: ServerHandle,
     pub dir: tempfile::TempDir,
     admins: Vec<String>,
@@ -56,10 +58,12 @@ impl TestServer {
             .build()
             .unwrap();
         let addr = server.local_addr();
+        let listener_addrs = server.listener_addrs();
         let handle = server.handle();
         let thread = std::thread::spawn(move || server.run());
         TestServer {
             addr,
+            listener_addrs,
             handle,
             dir,
             admins,
