@@ -17,4 +17,6 @@ mod tls;
 pub use chat_core::client::{Auth, Credentials, Ended, Event, LoginForm, Received, Session};
 pub use client::{connect_retrying, Client};
 pub use error::ClientError;
-pub use tls::{TlsConnector, Transport};
+#[cfg(feature = "tls")]
+pub use tls::TlsConnector;
+pub use tls::Transport;

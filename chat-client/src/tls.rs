@@ -1,14 +1,20 @@
-//! TLS for the client: rustls (ring) over the blocking `TcpStream`, with
-//! the system's roots or a CA file.
+//! The client's transports: plain TCP, and with feature `tls` rustls
+//! (ring) over the blocking `TcpStream`, with the system's roots or a CA
+//! file.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+#[cfg(feature = "tls")]
 use std::path::Path;
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
 use rustls::pki_types::pem::PemObject;
+#[cfg(feature = "tls")]
 use rustls::pki_types::{CertificateDer, ServerName};
+#[cfg(feature = "tls")]
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use crate::ClientError;
@@ -19,17 +25,20 @@ pub enum Transport {
     /// Plain TCP.
     #[default]
     Tcp,
-    /// TLS with this configuration and server name.
+    /// TLS with this configuration and server name (feature `tls`).
+    #[cfg(feature = "tls")]
     Tls(TlsConnector),
 }
 
 /// What a TLS connection checks the server against.
+#[cfg(feature = "tls")]
 #[derive(Debug, Clone)]
 pub struct TlsConnector {
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
 }
 
+#[cfg(feature = "tls")]
 impl TlsConnector {
     /// Trusts the certificates of `ca_file` (PEM) if given, else the
     /// system's roots; the server's certificate must name `server_name`
@@ -81,6 +90,7 @@ impl TlsConnector {
 #[derive(Debug)]
 pub(crate) enum Stream {
     Tcp(TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
@@ -89,6 +99,7 @@ impl Stream {
     pub(crate) fn new(sock: TcpStream, transport: &Transport) -> Result<Stream, ClientError> {
         match transport {
             Transport::Tcp => Ok(Stream::Tcp(sock)),
+            #[cfg(feature = "tls")]
             Transport::Tls(c) => {
                 let conn = ClientConnection::new(Arc::clone(&c.config), c.name.clone())
                     .map_err(|e| ClientError::Tls(e.to_string()))?;
@@ -100,6 +111,7 @@ impl Stream {
     fn sock(&self) -> &TcpStream {
         match self {
             Stream::Tcp(s) => s,
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => &s.sock,
         }
     }
@@ -113,6 +125,7 @@ impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.read(buf),
         }
     }
@@ -122,6 +135,7 @@ impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.write(buf),
         }
     }
@@ -129,6 +143,7 @@ impl Write for Stream {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.flush(),
+            #[cfg(feature = "tls")]
             Stream::Tls(s) => s.flush(),
         }
     }

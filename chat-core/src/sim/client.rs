@@ -21,6 +21,9 @@ pub struct Identity {
     pub registered: bool,
     /// A new password on its way (`/changepassword` sent, not answered).
     pub changing: Option<String>,
+    /// An account a garbage client's bytes happened to register: nobody
+    /// knows its password, so no check may expect a login to it to work.
+    pub stray: bool,
 }
 
 /// How a simulated user behaves, drawn from the seed.

@@ -76,6 +76,7 @@ impl World {
             maybe: None,
             registered: true,
             changing: None,
+            stray: false,
         }];
         for i in 0..pool {
             idents.push(Identity {
@@ -84,6 +85,7 @@ impl World {
                 maybe: None,
                 registered: false,
                 changing: None,
+                stray: false,
             });
         }
         let salt = rng.next_u64();

@@ -3,7 +3,7 @@
 
 use crate::NameKey;
 
-use super::super::client::{Attempt, Phase};
+use super::super::client::{Attempt, Identity, Kind, Phase};
 use super::super::lines::{self, ServerLine};
 use super::World;
 
@@ -19,9 +19,13 @@ impl World {
             ServerLine::Ok { what, arg } => match what.as_str() {
                 "registered" => {
                     self.clients[i].attempt = Attempt::None;
-                    self.idents[ident].registered = true;
-                    if arg.as_deref() != Some(self.idents[ident].name.as_str()) {
+                    let name = arg.unwrap_or_default();
+                    if name != self.idents[ident].name && !self.stray(i, &name) {
                         self.fail(format!("{conn} registered as someone else: {line}"));
+                    }
+                    let ident = self.clients[i].ident;
+                    if !self.idents[ident].stray {
+                        self.idents[ident].registered = true;
                     }
                 }
                 "password-changed" => {
@@ -76,9 +80,10 @@ impl World {
         {
             self.fail(format!("{conn}: kicked user {user} welcomed"));
         }
-        if !user.eq_ignore_ascii_case(&self.idents[ident].name) {
+        if !user.eq_ignore_ascii_case(&self.idents[ident].name) && !self.stray(i, user) {
             self.fail(format!("{conn} welcomed as {user}, not as itself"));
         }
+        let ident = self.clients[i].ident;
         if self.clients[i].phase != Phase::Dialog {
             self.fail(format!("{conn} welcomed twice"));
         }
@@ -89,7 +94,39 @@ impl World {
         c.attempt = Attempt::None;
         // A login that worked does not say which password is current now:
         // a change may have landed while its check ran.
-        self.idents[ident].registered = true;
+        if !self.idents[ident].stray {
+            self.idents[ident].registered = true;
+        }
+    }
+
+    /// Random bytes can answer the whole dialog: a garbage client that got
+    /// an account of another name takes that name on, as an account whose
+    /// password nobody knows. Any other client must never.
+    fn stray(&mut self, i: usize, name: &str) -> bool {
+        if self.clients[i].kind != Kind::Garbage {
+            return false;
+        }
+        let known = self
+            .idents
+            .iter()
+            .position(|id| id.name.eq_ignore_ascii_case(name));
+        if known.is_some_and(|at| !self.idents[at].stray) {
+            // An account whose password the users know: never by chance.
+            return false;
+        }
+        let at = known.unwrap_or_else(|| {
+            self.idents.push(Identity {
+                name: name.to_owned(),
+                password: String::new(),
+                maybe: None,
+                registered: false,
+                changing: None,
+                stray: true,
+            });
+            self.idents.len() - 1
+        });
+        self.clients[i].ident = at;
+        true
     }
 
     /// The next dialog answer, if this is the step it answers; any other
