@@ -63,6 +63,9 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
             config.admins.push(admin.clone());
         }
     }
+    if let Some(irc) = args.irc_bind {
+        config.irc_bind = Some(irc);
+    }
     let mut builder = Server::builder()
         .bind(args.bind)
         .data_dir(&args.data_dir)

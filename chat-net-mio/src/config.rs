@@ -2,6 +2,7 @@
 //! the runtime's own limits. Read from RON by the binary; every field has a
 //! default, so a file names only what it changes.
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 use chat_core::password::HashParams;
@@ -32,6 +33,9 @@ pub struct ServerConfig {
     pub hash: HashParams,
     /// The runtime's own settings.
     pub net: NetConfig,
+    /// Where to listen for IRC clients (`Some("127.0.0.1:6667")`); off
+    /// when `None`, the default.
+    pub irc_bind: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +47,7 @@ impl Default for ServerConfig {
             limits: engine.limits,
             hash: HashParams::default(),
             net: NetConfig::default(),
+            irc_bind: None,
         }
     }
 }

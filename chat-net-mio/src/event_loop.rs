@@ -39,7 +39,9 @@ use crate::ServerConfig;
 pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
 pub(crate) const SIGNALS: Token = Token(2);
-const FIRST_CONN: usize = 3;
+/// The IRC listener, when there is one.
+pub(crate) const IRC_LISTENER: Token = Token(3);
+const FIRST_CONN: usize = 4;
 
 /// How long a closed connection may take to read its last lines.
 const LINGER: Duration = Duration::from_secs(5);
@@ -53,6 +55,8 @@ const BATCH_MAX_BYTES: usize = 64 * 1024;
 pub(crate) struct Shared {
     pub(crate) poll: Poll,
     pub(crate) listener: TcpListener,
+    /// The listener of IRC clients, if configured.
+    pub(crate) irc_listener: Option<TcpListener>,
     pub(crate) requests: Receiver<Request>,
     pub(crate) signals: Option<signal_hook_mio::v1_0::Signals>,
     pub(crate) clock: Clock,
@@ -185,7 +189,8 @@ impl<'a> EventLoop<'a> {
 
     fn on_event(&mut self, event: &Event) {
         match event.token() {
-            LISTENER => self.accept_all(),
+            LISTENER => self.accept_on(Protocol::Chat1),
+            IRC_LISTENER => self.accept_on(Protocol::Irc),
             WAKER => {} // the channels are drained every turn
             SIGNALS => self.on_signals(),
             Token(t) => {
@@ -226,7 +231,16 @@ impl<'a> EventLoop<'a> {
         self.drain_outputs();
     }
 
+    /// Accepts on every listener (after an accept pause).
     fn accept_all(&mut self) {
+        self.accept_on(Protocol::Chat1);
+        if self.shared.irc_listener.is_some() {
+            self.accept_on(Protocol::Irc);
+        }
+    }
+
+    /// Accepts what waits on the listener of `protocol`.
+    fn accept_on(&mut self, protocol: Protocol) {
         if self.stopping.is_some() {
             return;
         }
@@ -237,7 +251,14 @@ impl<'a> EventLoop<'a> {
             self.accept_paused_until = None;
         }
         loop {
-            match self.shared.listener.accept() {
+            let listener = match protocol {
+                Protocol::Irc => self.shared.irc_listener.as_ref(),
+                _ => Some(&self.shared.listener),
+            };
+            let Some(listener) = listener else {
+                return;
+            };
+            match listener.accept() {
                 Ok((stream, peer)) => {
                     if let Err(e) = stream.set_nodelay(true) {
                         debug!("set_nodelay for {peer}: {e}");
@@ -263,8 +284,7 @@ impl<'a> EventLoop<'a> {
                     self.handle(Input::Opened {
                         conn: ConnId(id as u64),
                         peer: peer.ip(),
-                        // The one listener speaks chat/1.
-                        protocol: Protocol::Chat1,
+                        protocol,
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -492,6 +512,9 @@ impl<'a> EventLoop<'a> {
                         .poll
                         .registry()
                         .deregister(&mut self.shared.listener);
+                    if let Some(irc) = self.shared.irc_listener.as_mut() {
+                        let _ = self.shared.poll.registry().deregister(irc);
+                    }
                     self.stopping = Some((exit, Instant::now() + grace));
                 }
                 _ => {}

@@ -13,7 +13,7 @@ use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 
 use crate::clock::Clock;
-use crate::event_loop::{EventLoop, Exit, Shared, LISTENER, SIGNALS, WAKER};
+use crate::event_loop::{EventLoop, Exit, Shared, IRC_LISTENER, LISTENER, SIGNALS, WAKER};
 use crate::handle::{ServerHandle, Subscribers};
 use crate::store::{DirLock, KeySource, Persister, Store, StoreError};
 use crate::workers::{PoolLimits, Workers};
@@ -83,15 +83,26 @@ impl ServerBuilder {
         self
     }
 
+    /// Also listen for IRC clients on `addr` (port 0 picks a free port);
+    /// the same as `irc_bind` in the [`ServerConfig`]. Off by default.
+    pub fn irc_bind(mut self, addr: SocketAddr) -> Self {
+        self.config.irc_bind = Some(addr);
+        self
+    }
+
     /// The folder of the store and its key file.
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = dir.into();
         self
     }
 
-    /// The whole configuration.
+    /// The whole configuration (an IRC address set with
+    /// [`irc_bind`](ServerBuilder::irc_bind) before is kept unless the
+    /// configuration names one).
     pub fn config(mut self, config: ServerConfig) -> Self {
+        let irc = self.config.irc_bind;
         self.config = config;
+        self.config.irc_bind = self.config.irc_bind.or(irc);
         self
     }
 
@@ -135,6 +146,16 @@ impl ServerBuilder {
             source,
         })?;
         let addr = listener.local_addr()?;
+        let mut irc_listener = match self.config.irc_bind {
+            Some(irc) => Some(
+                TcpListener::bind(irc).map_err(|source| ServerError::Bind { addr: irc, source })?,
+            ),
+            None => None,
+        };
+        let irc_addr = irc_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         // One server per data folder: lock it before reading the store.
         Store::create_dir(&self.data_dir)?;
         let lock = DirLock::acquire(&self.data_dir)?;
@@ -147,12 +168,19 @@ impl ServerBuilder {
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
         // Only now is the server usable, and tools wait for this line (the
         // kernel has been queueing connections since the bind).
+        if let Some(irc) = irc_addr {
+            info!("IRC listening on {irc}");
+        }
         info!("listening on {addr}");
         for name in created {
             info!("admin account {name} created with the operator's password");
         }
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
+        if let Some(irc) = irc_listener.as_mut() {
+            poll.registry()
+                .register(irc, IRC_LISTENER, Interest::READABLE)?;
+        }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let signals = if self.signals {
             let mut s = signal_hook_mio::v1_0::Signals::new([
@@ -177,10 +205,12 @@ impl ServerBuilder {
             ),
             waker,
             store,
+            irc_addr,
             _lock: lock,
             shared: Shared {
                 poll,
                 listener,
+                irc_listener,
                 requests,
                 signals,
                 clock: Clock::new(),
@@ -210,6 +240,7 @@ pub struct Server {
     handle: ServerHandle,
     waker: Arc<Waker>,
     store: Store,
+    irc_addr: Option<SocketAddr>,
     /// Held until the server is dropped.
     _lock: DirLock,
     shared: Shared,
@@ -234,6 +265,11 @@ impl Server {
         self.handle.local_addr()
     }
 
+    /// The address it listens on for IRC, if it does.
+    pub fn irc_addr(&self) -> Option<SocketAddr> {
+        self.irc_addr
+    }
+
     /// A handle to reach the server from other threads.
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()
@@ -246,6 +282,7 @@ impl Server {
             handle,
             waker,
             mut store,
+            irc_addr: _,
             _lock,
             mut shared,
         } = self;
@@ -302,6 +339,12 @@ impl Server {
                         LISTENER,
                         Interest::READABLE,
                     )?;
+                    if let Some(irc) = shared.irc_listener.as_mut() {
+                        shared
+                            .poll
+                            .registry()
+                            .register(irc, IRC_LISTENER, Interest::READABLE)?;
+                    }
                     info!("restarted on {addr}");
                 }
             }

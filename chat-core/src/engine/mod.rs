@@ -397,7 +397,11 @@ impl Engine {
         };
         let mut bytes = Vec::with_capacity(64);
         c.codec.render(replies, &mut bytes);
-        out.send_frame(conn, Frame::from(bytes));
+        // A codec may say nothing (IRC to `HELLO` and `ASK`); an empty
+        // frame is no output (a writer can take it for a closed socket).
+        if !bytes.is_empty() {
+            out.send_frame(conn, Frame::from(bytes));
+        }
     }
 
     fn refuse(&mut self, conn: ConnId, reason: Reason<'_>) {

@@ -18,6 +18,8 @@ pub const KEY: [u8; 32] = [7; 32];
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The IRC listener's address, when the config asked for one.
+    pub irc_addr: Option<SocketAddr>,
     pub handle: ServerHandle,
     pub dir: tempfile::TempDir,
     admins: Vec<String>,
@@ -56,10 +58,12 @@ impl TestServer {
             .build()
             .unwrap();
         let addr = server.local_addr();
+        let irc_addr = server.irc_addr();
         let handle = server.handle();
         let thread = std::thread::spawn(move || server.run());
         TestServer {
             addr,
+            irc_addr,
             handle,
             dir,
             admins,
