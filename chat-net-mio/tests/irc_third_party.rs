@@ -34,6 +34,9 @@ fn python_irc_client_logs_in_with_sasl_and_talks_to_a_chat1_user() {
     expect(&mut bob, "LEAVE ");
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "the Python IRC client failed:\n{stdout}");
+    assert!(
+        out.status.success(),
+        "the Python IRC client failed:\n{stdout}"
+    );
     assert!(stdout.contains("result ok"), "{stdout}");
 }
