@@ -19,7 +19,7 @@ fn python_irc_client_logs_in_with_sasl_and_talks_to_a_chat1_user() {
     let mut bob = server.register("bob");
     let port = server.irc_addr.unwrap().port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/irc_client.py");
-    let mut child = Command::new("python3")
+    let child = Command::new("python3")
         .args([script, &port.to_string(), "alice", PASSWORD])
         .stdout(Stdio::piped())
         .spawn()
