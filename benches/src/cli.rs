@@ -99,6 +99,17 @@ pub struct Args {
     /// Password used to register (at least 8 bytes).
     #[arg(long, default_value = "load-password")]
     pub password: String,
+    /// Speak TLS (the server's TLS or wss listener at --addr), trusting
+    /// the certificate of --ca-file for the name localhost.
+    #[arg(long, requires = "ca_file")]
+    pub tls: bool,
+    /// Speak WebSocket (subprotocol chat.v1, one line per message) to the
+    /// server's ws listener (or wss, with --tls).
+    #[arg(long)]
+    pub ws: bool,
+    /// The CA (or self-signed) certificate for --tls, PEM.
+    #[arg(long, value_name = "FILE.pem")]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Seconds allowed to connect and log everyone in.
     #[arg(long, default_value_t = 120.0)]
     pub login_timeout: f64,
@@ -121,6 +132,9 @@ impl Args {
         }
         if self.rate < 0.0 || self.duration <= 0.0 || self.warmup < 0.0 {
             return Err("--rate, --duration and --warmup must be positive".into());
+        }
+        if (self.tls || self.ws) && self.proto != ProtoArg::Chat {
+            return Err("--tls and --ws speak chat/1 only".into());
         }
         if self.window == 0 {
             return Err("--window must be at least 1".into());

@@ -13,6 +13,7 @@ use crate::procfs;
 use crate::proto::{Proto, Seen};
 use crate::report::{Report, StormReport};
 use crate::stats::Latency;
+use crate::wire::Wire;
 
 /// Why a run could not finish.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,8 @@ struct Client {
     login_started: Instant,
     storm: bool,
     retries: u32,
+    /// TLS or WebSocket layers (`None` on plain TCP).
+    wire: Option<Wire>,
 }
 
 struct Sender {
@@ -102,6 +105,10 @@ struct Run<'a> {
     read_buf: Vec<u8>,
     /// One message's payload, before the protocol frames it.
     scratch: Vec<u8>,
+    /// The TLS configuration, with --tls.
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// Lines a client's wire decoded, reused between reads.
+    lines: Vec<u8>,
 }
 
 const GAP_UNSET: u64 = u64::MAX;
@@ -112,7 +119,7 @@ const STUCK: Duration = Duration::from_secs(10);
 
 /// Runs one measurement as `args` says.
 pub fn run(args: &Args) -> Result<Report, LoadError> {
-    if let Err(e) = chat_net_mio::raise_fd_limit() {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("chat-load: cannot raise the open-file limit: {e}");
     }
     let proto: Proto = args.proto.into();
@@ -135,6 +142,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
             login_started: now,
             storm: i >= args.clients,
             retries: 0,
+            wire: None,
         })
         .collect();
     let sender_count = if args.idle { 0 } else { args.senders };
@@ -173,6 +181,11 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
         retried: 0,
         read_buf: vec![0; 256 * 1024],
         scratch: Vec::with_capacity(256),
+        tls: match (&args.tls, &args.ca_file) {
+            (true, Some(ca)) => Some(crate::wire::tls_config(ca)?),
+            _ => None,
+        },
+        lines: Vec::new(),
     };
     run.go()
 }
@@ -344,8 +357,14 @@ impl Run<'_> {
             Token(i),
             Interest::READABLE | Interest::WRITABLE,
         )?;
+        let wire = if self.tls.is_some() || self.args.ws {
+            Some(Wire::new(self.tls.as_ref(), self.args.ws)?)
+        } else {
+            None
+        };
         let c = &mut self.clients[i];
         c.stream = Some(stream);
+        c.wire = wire;
         c.state = State::Connecting;
         c.login_started = Instant::now();
         self.logging_in += 1;
@@ -477,6 +496,15 @@ impl Run<'_> {
         if c.state == State::Connecting {
             return;
         }
+        if let Some(wire) = c.wire.as_mut() {
+            wire.push(&c.out[c.out_pos..]);
+            c.out.clear();
+            c.out_pos = 0;
+            if wire.write(stream).is_err() {
+                self.close(i);
+            }
+            return;
+        }
         while c.out_pos < c.out.len() {
             match stream.write(&c.out[c.out_pos..]) {
                 Ok(0) => return self.close(i),
@@ -530,7 +558,21 @@ impl Run<'_> {
                 Err(_) => return self.close(i),
             };
             let buf = std::mem::take(&mut self.read_buf);
-            self.on_bytes(i, &buf[..n]);
+            if let Some(wire) = self.clients[i].wire.as_mut() {
+                let mut lines = std::mem::take(&mut self.lines);
+                lines.clear();
+                let ok = wire.read(&buf[..n], &mut lines).is_ok();
+                self.on_bytes(i, &lines);
+                self.lines = lines;
+                if !ok {
+                    self.read_buf = buf;
+                    return self.close(i);
+                }
+                // TLS may have something to say back (its handshake).
+                self.flush(i);
+            } else {
+                self.on_bytes(i, &buf[..n]);
+            }
             let drained = n < buf.len();
             self.read_buf = buf;
             // A short read took all the socket had; with edge-triggered

@@ -12,3 +12,4 @@ pub mod procfs;
 pub mod proto;
 pub mod report;
 pub mod stats;
+pub mod wire;

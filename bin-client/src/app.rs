@@ -25,8 +25,10 @@ pub(crate) enum Outcome {
     Lost,
     /// The login or registration was refused.
     Refused,
-    /// An admin kicked us.
+    /// An admin kicked us, or another login took the account over.
     Kicked,
+    /// A line of standard input was not UTF-8 (and was not sent).
+    NotUtf8,
 }
 
 /// How long to wait for the server to close after /quit.
@@ -42,6 +44,7 @@ enum Next {
     Session(SessionEvent),
     Closed,
     Stdin(String),
+    StdinNotUtf8(u64),
     StdinEnd,
     Tick,
 }
@@ -57,17 +60,21 @@ pub(crate) struct App {
     /// Lines typed while logging in again after a restart, sent after.
     typed_ahead: VecDeque<String>,
     quitting: Option<Instant>,
+    /// A line of standard input was refused for not being UTF-8.
+    bad_input: bool,
+    /// Not logged in and the server's last word was an `ERR`: a close now
+    /// is a refusal (the dialog's last failed attempt), not a lost link.
+    refused: bool,
+    /// Rows of the listing being received, to say so when it is empty.
+    listing_rows: u64,
 }
 
-pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
-    let addr = if args.host.contains(':') {
-        format!("[{}]:{}", args.host, args.port)
-    } else {
-        format!("{}:{}", args.host, args.port)
-    };
-    let session = match &args.user {
+/// The session for the command line: logging in by itself with --user,
+/// else by hand.
+pub(crate) fn session_for(args: &Args) -> Result<Session, ClientError> {
+    Ok(match &args.user {
         Some(name) => {
-            let password = script_password(&args)?;
+            let password = script_password(args)?;
             let auth = if args.register {
                 Auth::Register
             } else {
@@ -76,7 +83,13 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
             Session::new(Credentials::new(name, &password), auth, LoginForm::OneLine)
         }
         None => Session::manual(),
-    };
+    })
+}
+
+/// Line mode: what the server says on stdout, stdin lines to the server.
+pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
+    let addr = args.address();
+    let session = session_for(&args)?;
     let (tx, rx) = mpsc::channel();
     let conn = Connection::open(&addr, 0, tx.clone())?;
     let mut app = App {
@@ -88,6 +101,9 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
         session,
         typed_ahead: VecDeque::new(),
         quitting: None,
+        bad_input: false,
+        refused: false,
+        listing_rows: 0,
     };
     app.session.on_connected();
     app.flush()?;
@@ -101,7 +117,12 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
         }
     }
     spawn_stdin(app.tx.clone());
-    app.main_loop()
+    let outcome = app.main_loop()?;
+    Ok(if outcome == Outcome::Done && app.bad_input {
+        Outcome::NotUtf8
+    } else {
+        outcome
+    })
 }
 
 /// The password for script mode: --password-file, else CHAT_PASSWORD.
@@ -117,17 +138,51 @@ fn script_password(args: &Args) -> Result<String, ClientError> {
 }
 
 impl App {
-    fn show(&self, line: &str) {
+    fn show(&mut self, line: &str) {
+        let parsed = ServerLine::parse(line);
+        if !self.session.is_logged_in() {
+            self.refused = matches!(parsed, Ok(ServerLine::Err { .. }));
+        }
         let text = if self.raw {
             Some(line.to_owned())
         } else {
+            match parsed {
+                Ok(ServerLine::User { .. } | ServerLine::Kicked { .. }) => self.listing_rows += 1,
+                Ok(ServerLine::End(Word::Known(list))) => {
+                    let rows = std::mem::take(&mut self.listing_rows);
+                    if let Some(text) = crate::render::empty_listing(list, rows) {
+                        self.print(text);
+                        return;
+                    }
+                }
+                _ => {}
+            }
             render(line, &Local)
         };
         if let Some(text) = text {
-            let mut out = io::stdout().lock();
-            // A closed stdout (a pipe whose reader left) is not our failure.
-            let _ = writeln!(out, "{text}");
-            let _ = out.flush();
+            self.print(&text);
+        }
+    }
+
+    fn print(&self, text: &str) {
+        let mut out = io::stdout().lock();
+        // A closed stdout (a pipe whose reader left) is not our failure.
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+
+    /// A line of stdin that is not UTF-8: said on stderr, never sent.
+    fn not_utf8(&mut self, number: u64) {
+        eprintln!("chat-client: line {number} of standard input is not UTF-8; not sent");
+        self.bad_input = true;
+    }
+
+    /// The connection closed: lost, or the end of a refused login.
+    fn closed(&self) -> Outcome {
+        if self.refused && !self.session.is_logged_in() {
+            Outcome::Refused
+        } else {
+            Outcome::Lost
         }
     }
 
@@ -158,7 +213,9 @@ impl App {
                 // Bytes or the end of an earlier connection.
                 Ok(Event::Server(..) | Event::ServerClosed(_)) => {}
                 Ok(Event::Stdin(line)) => return Ok(Next::Stdin(line)),
+                Ok(Event::StdinNotUtf8(n)) => return Ok(Next::StdinNotUtf8(n)),
                 Ok(Event::StdinEnd) => return Ok(Next::StdinEnd),
+                Ok(Event::Term(_) | Event::Reconnected(..)) => {}
                 Err(RecvTimeoutError::Timeout) => return Ok(Next::Tick),
                 Err(RecvTimeoutError::Disconnected) => return Err(ClientError::Lost),
             }
@@ -184,6 +241,7 @@ impl App {
                 }
                 Next::Closed => return Ok(Some(Outcome::Lost)),
                 Next::Stdin(line) => self.typed_ahead.push_back(line),
+                Next::StdinNotUtf8(n) => self.not_utf8(n),
                 Next::StdinEnd => self.typed_ahead.push_back("/quit".into()),
                 Next::Session(_) | Next::Tick => {}
             }
@@ -196,26 +254,16 @@ impl App {
         loop {
             let line = match self.next()? {
                 Next::Session(SessionEvent::Line(line)) => line,
-                Next::Closed => return Ok(Some(Outcome::Lost)),
+                Next::Closed => return Ok(Some(self.closed())),
                 _ => continue,
             };
             match line.line() {
                 Ok(ServerLine::Ask { step, prompt }) => {
                     let secret = step.known().is_some_and(|s| s.is_password());
-                    let answer = if secret {
-                        rpassword::prompt_password(format!("{prompt} ")).map_err(ClientError::Io)?
-                    } else {
-                        print!("{prompt} ");
-                        let _ = io::stdout().flush();
-                        let mut answer = String::new();
-                        if io::stdin()
-                            .read_line(&mut answer)
-                            .map_err(ClientError::Io)?
-                            == 0
-                        {
-                            return Ok(Some(Outcome::Done));
-                        }
-                        answer.trim_end_matches(['\r', '\n']).to_owned()
+                    let answer = match self.read_answer(prompt, secret)? {
+                        Hidden::Answer(a) => a,
+                        Hidden::Interrupted => return Ok(Some(Outcome::Done)),
+                        Hidden::Closed => return Ok(Some(self.closed())),
                     };
                     self.send_line(&answer)?;
                 }
@@ -224,9 +272,81 @@ impl App {
                     println!("Type to talk; /help lists the commands.");
                     return Ok(None);
                 }
+                Ok(ServerLine::Err { .. }) => {
+                    self.show(line.text());
+                    self.refused = true;
+                }
                 _ => self.show(line.text()),
             }
         }
+    }
+
+    /// An answer from the terminal (a password not echoed), in raw mode so
+    /// that Ctrl-C restores the terminal before the client ends; the
+    /// server's lines still show meanwhile (a login timeout at once, not
+    /// after the answer).
+    fn read_answer(&mut self, prompt: &str, secret: bool) -> Result<Hidden, ClientError> {
+        use ratatui::crossterm::event::{self, Event as Term, KeyCode, KeyEventKind, KeyModifiers};
+        print!("{prompt} ");
+        let _ = io::stdout().flush();
+        let _raw = RawMode::enter().map_err(ClientError::Io)?;
+        let mut answer = zeroize_string();
+        loop {
+            if event::poll(TICK).map_err(ClientError::Io)? {
+                let Term::Key(key) = event::read().map_err(ClientError::Io)? else {
+                    continue;
+                };
+                if key.kind == KeyEventKind::Release {
+                    continue;
+                }
+                let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+                match key.code {
+                    KeyCode::Enter => break,
+                    KeyCode::Char('c' | 'd') if ctrl => {
+                        print!("\r\n");
+                        return Ok(Hidden::Interrupted);
+                    }
+                    KeyCode::Backspace => {
+                        let erased = answer.pop().is_some();
+                        if erased && !secret {
+                            print!("\u{8} \u{8}");
+                        }
+                    }
+                    KeyCode::Char(c) if !ctrl => {
+                        answer.push(c);
+                        if !secret {
+                            print!("{c}");
+                        }
+                    }
+                    _ => {}
+                }
+                let _ = io::stdout().flush();
+                continue;
+            }
+            // The server's lines, shown while the user types.
+            while let Ok(ev) = self.rx.try_recv() {
+                match ev {
+                    Event::Server(g, bytes) if g == self.conn.generation => {
+                        self.session.receive(&bytes);
+                        while let Some(SessionEvent::Line(line)) = self.session.poll_event() {
+                            if let Some(text) = render(line.text(), &Local) {
+                                print!("\r\n{text}\r\n");
+                            }
+                            self.refused |= line.error().is_some();
+                        }
+                        let _ = io::stdout().flush();
+                    }
+                    Event::ServerClosed(g) if g == self.conn.generation => {
+                        print!("\r\n");
+                        self.session.on_closed();
+                        return Ok(Hidden::Closed);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        print!("\r\n");
+        Ok(Hidden::Answer(answer.to_string()))
     }
 
     fn send_line(&mut self, line: &str) -> Result<(), ClientError> {
@@ -249,7 +369,7 @@ impl App {
             };
             match next {
                 Next::Session(SessionEvent::Line(line)) => self.show(line.text()),
-                Next::Session(SessionEvent::Ended(Ended::Kicked { .. })) => {
+                Next::Session(SessionEvent::Ended(Ended::Kicked { .. } | Ended::Takeover)) => {
                     return Ok(Outcome::Kicked)
                 }
                 Next::Session(SessionEvent::Ended(_)) => return Ok(Outcome::Done),
@@ -263,9 +383,10 @@ impl App {
                     return Ok(if self.quitting.is_some() {
                         Outcome::Done
                     } else {
-                        Outcome::Lost
+                        self.closed()
                     });
                 }
+                Next::StdinNotUtf8(n) => self.not_utf8(n),
                 Next::Stdin(line) => {
                     if matches!(parse(line.trim()), Ok(Command::Quit)) {
                         self.quitting = Some(Instant::now() + QUIT_WAIT);
@@ -298,5 +419,35 @@ impl App {
         } else {
             Ok(None)
         }
+    }
+}
+
+/// What the hidden prompt got.
+enum Hidden {
+    Answer(String),
+    /// Ctrl-C or Ctrl-D.
+    Interrupted,
+    /// The server closed meanwhile.
+    Closed,
+}
+
+/// A buffer for a password that is wiped when dropped.
+fn zeroize_string() -> zeroize::Zeroizing<String> {
+    zeroize::Zeroizing::new(String::new())
+}
+
+/// Raw mode for as long as it lives: left on every way out.
+pub(crate) struct RawMode;
+
+impl RawMode {
+    pub(crate) fn enter() -> io::Result<RawMode> {
+        ratatui::crossterm::terminal::enable_raw_mode()?;
+        Ok(RawMode)
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = ratatui::crossterm::terminal::disable_raw_mode();
     }
 }

@@ -4,31 +4,37 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+/// The port when none is given.
+const DEFAULT_PORT: u16 = 9797;
+
 /// A terminal client for the chat server.
 ///
-/// Interactive on a terminal: it walks you through the login dialog
-/// (passwords are not echoed), then every line you type is a room message
-/// and /commands do the rest (/help lists them).
+/// On a terminal it is a full-screen chat: a message pane, a status bar and
+/// an input line; the login dialog runs inside it (passwords hidden). Every
+/// line you type is a room message and /commands do the rest (/help lists
+/// them).
 ///
-/// For scripts: --user NAME (with --register to create the account) and the
-/// password from CHAT_PASSWORD or --password-file; every stdin line is sent
-/// as typed, and the client quits when stdin ends.
+/// Line mode (when stdin or stdout is not a terminal, or with --plain):
+/// --user NAME (with --register to create the account) and the password
+/// from CHAT_PASSWORD or --password-file; every stdin line is sent as typed,
+/// and the client quits when stdin ends.
 ///
 /// Exit status: 0 after a normal end (stdin ended, /quit, server shutdown),
 /// 1 when the server cannot be reached or the connection is lost, 2 when
-/// the login or registration is refused, 3 when an admin kicks you.
+/// the login or registration is refused, 3 when an admin kicks you or
+/// another login takes the account over, 4 when a line of standard input
+/// was not UTF-8 (it was not sent; the lines after it were).
 #[derive(Debug, Parser)]
 #[command(name = "chat-client", version)]
 pub(crate) struct Args {
-    /// The server's host.
+    /// The server: HOST, or HOST:PORT ([v6-address]:PORT).
     #[arg(default_value = "127.0.0.1")]
     pub(crate) host: String,
 
-    /// The server's port.
-    #[arg(default_value_t = 9797)]
-    pub(crate) port: u16,
+    /// The server's port (default 9797, or the one in HOST:PORT).
+    pub(crate) port: Option<u16>,
 
-    /// Log in as NAME without the dialog (script mode).
+    /// Log in as NAME without the dialog.
     #[arg(long, value_name = "NAME")]
     pub(crate) user: Option<String>,
 
@@ -41,9 +47,45 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE", requires = "user")]
     pub(crate) password_file: Option<PathBuf>,
 
-    /// Print the server's protocol lines as they are, not for people.
+    /// Line mode even on a terminal (for dumb terminals and scripts).
+    #[arg(long)]
+    pub(crate) plain: bool,
+
+    /// Print the server's protocol lines as they are, not for people
+    /// (implies line mode).
     #[arg(long)]
     pub(crate) raw: bool,
+}
+
+impl Args {
+    /// The address to connect to, as `host:port` for the resolver.
+    pub(crate) fn address(&self) -> String {
+        address(&self.host, self.port)
+    }
+}
+
+/// `host` and `port` as one address; `host` may carry the port itself.
+fn address(host: &str, port: Option<u16>) -> String {
+    let bracket = |h: &str| {
+        if h.contains(':') && !h.starts_with('[') {
+            format!("[{h}]")
+        } else {
+            h.to_owned()
+        }
+    };
+    if let Some(port) = port {
+        return format!("{}:{port}", bracket(host));
+    }
+    if host.parse::<std::net::SocketAddr>().is_ok() {
+        return host.to_owned();
+    }
+    // `name:port`; a bare IPv6 address has more than one ':'.
+    if let Some((h, p)) = host.rsplit_once(':') {
+        if !h.contains(':') && p.parse::<u16>().is_ok() {
+            return host.to_owned();
+        }
+    }
+    format!("{}:{DEFAULT_PORT}", bracket(host))
 }
 
 #[cfg(test)]
@@ -59,7 +101,7 @@ mod tests {
     #[test]
     fn defaults_and_script_flags() {
         let a = Args::parse_from(["chat-client"]);
-        assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 9797));
+        assert_eq!(a.address(), "127.0.0.1:9797");
         let a = Args::parse_from([
             "chat-client",
             "example.org",
@@ -68,8 +110,21 @@ mod tests {
             "bob",
             "--register",
         ]);
-        assert_eq!((a.host.as_str(), a.port), ("example.org", 4000));
+        assert_eq!(a.address(), "example.org:4000");
         assert!(a.register);
         assert!(Args::try_parse_from(["chat-client", "--register"]).is_err());
+    }
+
+    #[test]
+    fn host_port_in_one_argument() {
+        assert_eq!(address("127.0.0.1:9797", None), "127.0.0.1:9797");
+        assert_eq!(address("example.org:4000", None), "example.org:4000");
+        assert_eq!(address("[::1]:4000", None), "[::1]:4000");
+        assert_eq!(address("::1", None), "[::1]:9797");
+        assert_eq!(address("::1", Some(5)), "[::1]:5");
+        assert_eq!(address("localhost", None), "localhost:9797");
+        let a = Args::parse_from(["chat-client", "127.0.0.1:9797", "--plain"]);
+        assert_eq!(a.address(), "127.0.0.1:9797");
+        assert!(a.plain);
     }
 }

@@ -17,8 +17,15 @@ pub(crate) enum Event {
     ServerClosed(u64),
     /// A line typed or piped in.
     Stdin(String),
+    /// Line number N (from 1) of standard input was not UTF-8.
+    StdinNotUtf8(u64),
     /// Standard input ended.
     StdinEnd,
+    /// A reconnect started with [`Connection::reopen_in_background`]
+    /// ended: the new socket for that generation, or why there is none.
+    Reconnected(u64, Result<TcpStream, String>),
+    /// A key or resize on the terminal (the full-screen interface).
+    Term(ratatui::crossterm::event::Event),
 }
 
 /// One connection to the server. Each reconnect is a new generation, so
@@ -58,6 +65,31 @@ impl Connection {
         Connection::with_stream(stream, generation, events.clone())
     }
 
+    /// Like [`reopen`](Connection::reopen) on a thread, so the screen
+    /// stays alive meanwhile; the result comes as [`Event::Reconnected`].
+    pub(crate) fn reopen_in_background(
+        addr: &str,
+        generation: u64,
+        events: &Sender<Event>,
+        patience: Duration,
+    ) {
+        let (addr, events) = (addr.to_owned(), events.clone());
+        std::thread::spawn(move || {
+            let result = chat_client::connect_retrying(addr.as_str(), patience)
+                .map_err(|e| format!("cannot connect to {addr}: {e}"));
+            let _ = events.send(Event::Reconnected(generation, result));
+        });
+    }
+
+    /// A connection on a socket [`reopen_in_background`] made.
+    pub(crate) fn adopt(
+        stream: TcpStream,
+        generation: u64,
+        events: &Sender<Event>,
+    ) -> Result<Connection, ClientError> {
+        Connection::with_stream(stream, generation, events.clone())
+    }
+
     fn with_stream(
         stream: TcpStream,
         generation: u64,
@@ -94,18 +126,29 @@ fn read_bytes(mut stream: TcpStream, generation: u64, events: &Sender<Event>) {
     let _ = events.send(Event::ServerClosed(generation));
 }
 
-/// Reads standard input on a thread, line by line, until it ends.
+/// Reads standard input on a thread, line by line, until it ends. A line
+/// that is not UTF-8 is reported by number and the reading goes on, so
+/// nothing after it is lost.
 pub(crate) fn spawn_stdin(events: Sender<Event>) {
     std::thread::spawn(move || {
-        let stdin = io::stdin();
-        for line in stdin.lock().lines() {
-            match line {
-                Ok(l) => {
-                    if events.send(Event::Stdin(l)).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => break,
+        let mut stdin = io::stdin().lock();
+        let mut buf = Vec::new();
+        let mut number = 0u64;
+        loop {
+            buf.clear();
+            match stdin.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            number += 1;
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let event = match std::str::from_utf8(line) {
+                Ok(l) => Event::Stdin(l.to_owned()),
+                Err(_) => Event::StdinNotUtf8(number),
+            };
+            if events.send(event).is_err() {
+                return;
             }
         }
         let _ = events.send(Event::StdinEnd);

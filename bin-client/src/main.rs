@@ -4,7 +4,9 @@ mod app;
 mod cli;
 mod conn;
 mod render;
+mod tui;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use app::Outcome;
@@ -33,7 +35,17 @@ pub(crate) enum ClientError {
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    match app::run(args) {
+    let full_screen = !args.plain
+        && !args.raw
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    let result = if full_screen {
+        tui::run(args)
+    } else {
+        app::run(args)
+    };
+    forget_typed_ahead();
+    match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Lost) | Err(ClientError::Lost) => {
             eprintln!("chat-client: connection lost");
@@ -41,9 +53,19 @@ fn main() -> ExitCode {
         }
         Ok(Outcome::Refused) => ExitCode::from(2),
         Ok(Outcome::Kicked) => ExitCode::from(3),
+        Ok(Outcome::NotUtf8) => ExitCode::from(4),
         Err(e) => {
             eprintln!("chat-client: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Drops what was typed on the terminal but not sent, so the shell does
+/// not run it after we exit.
+fn forget_typed_ahead() {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let _ = rustix::termios::tcflush(&stdin, rustix::termios::QueueSelector::IFlush);
     }
 }

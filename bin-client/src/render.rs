@@ -88,6 +88,13 @@ where
             Word::Known(Listing::Held { replayed, dropped }) => {
                 format!("-- {replayed} held lines replayed, {dropped} dropped")
             }
+            Word::Known(Listing::UsersPage(p) | Listing::KickedPage(p)) => match p.next {
+                Some(next) => format!(
+                    "-- {} of {} shown; ask for page {next} for more",
+                    p.shown, p.total
+                ),
+                None => return None,
+            },
             Word::Known(_) => return None,
             Word::Unknown(list) => format!("-- end of {list}"),
         },
@@ -102,6 +109,9 @@ where
             Control::Disconnect => "Disconnected.".to_owned(),
             Control::Shutdown => "The server is shutting down.".to_owned(),
             Control::Restart => "The server is restarting; reconnecting...".to_owned(),
+            Control::Takeover => {
+                "Your account logged in from somewhere else; this session is closed.".to_owned()
+            }
             _ => format!("-- control: {}", raw.trim_start_matches("CTL ")),
         },
         ServerLine::Ctl(Word::Unknown(s)) => format!("-- control: {s}"),
@@ -111,6 +121,23 @@ where
         },
         _ => raw.to_owned(),
     })
+}
+
+/// What to say at the end of a listing that had `rows` rows, when it was
+/// empty (an empty listing would otherwise show nothing at all).
+pub(crate) fn empty_listing(list: Listing, rows: u64) -> Option<&'static str> {
+    let total = match list {
+        Listing::UsersPage(p) | Listing::KickedPage(p) => p.total,
+        _ => rows,
+    };
+    if total > 0 {
+        return None;
+    }
+    match list {
+        Listing::Users | Listing::UsersPage(_) => Some("-- nobody is online"),
+        Listing::Kicked | Listing::KickedPage(_) => Some("-- nobody is on the kick list"),
+        _ => None,
+    }
 }
 
 fn ok_text(done: Done<'_>) -> String {
@@ -129,6 +156,26 @@ fn ok_text(done: Done<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chat_core::reply::Page;
+
+    #[test]
+    fn an_empty_kick_list_says_so() {
+        assert_eq!(
+            empty_listing(Listing::Kicked, 0),
+            Some("-- nobody is on the kick list")
+        );
+        assert_eq!(empty_listing(Listing::Kicked, 2), None);
+        let page = |total| Page {
+            shown: 0,
+            total,
+            next: None,
+        };
+        assert_eq!(
+            empty_listing(Listing::KickedPage(page(0)), 0),
+            Some("-- nobody is on the kick list")
+        );
+        assert_eq!(empty_listing(Listing::UsersPage(page(4)), 0), None);
+    }
     use chrono::FixedOffset;
 
     fn show(line: &str) -> Option<String> {
@@ -174,6 +221,15 @@ mod tests {
             .unwrap()
             .ends_with("[03:04 PM]: spam"));
         assert_eq!(show("END users"), None);
+        assert_eq!(
+            show("END users 20 45 2").unwrap(),
+            "-- 20 of 45 shown; ask for page 2 for more"
+        );
+        assert_eq!(show("END kicked 3 3"), None);
+        assert_eq!(
+            show("CTL takeover").unwrap(),
+            "Your account logged in from somewhere else; this session is closed."
+        );
         assert_eq!(
             show("END held 3 1").unwrap(),
             "-- 3 held lines replayed, 1 dropped"

@@ -82,9 +82,14 @@ fn collect(r: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
 }
 
 fn client(addr: SocketAddr, args: &[&str], password: Option<&str>) -> Running {
+    let target = [addr.ip().to_string(), addr.port().to_string()];
+    client_at(&target, args, password)
+}
+
+/// A client given the server as `target` (HOST PORT, or HOST:PORT).
+fn client_at(target: &[String], args: &[&str], password: Option<&str>) -> Running {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-client"));
-    cmd.arg(addr.ip().to_string())
-        .arg(addr.port().to_string())
+    cmd.args(target)
         .args(args)
         .env_remove("CHAT_PASSWORD")
         .stdin(Stdio::piped())
@@ -111,20 +116,31 @@ impl Running {
         stdin.flush().unwrap();
     }
 
+    fn type_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        // The client may have left already (the test then says why).
+        let _ = stdin.write_all(bytes).and_then(|()| stdin.flush());
+    }
+
     fn close_stdin(&mut self) {
         self.stdin = None;
     }
 
     fn wait_out(&self, needle: &str) {
+        self.wait_out_times(needle, 1);
+    }
+
+    /// Waits until `needle` has shown `n` times on stdout.
+    fn wait_out_times(&self, needle: &str, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if self.out.lock().unwrap().iter().any(|l| l.contains(needle)) {
+            if self.out.lock().unwrap().join("\n").matches(needle).count() >= n {
                 return;
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         panic!(
-            "no {needle:?} in {:?} / {:?}",
+            "{needle:?} not {n} times in {:?} / {:?}",
             self.out.lock().unwrap(),
             self.err.lock().unwrap()
         );
@@ -245,27 +261,8 @@ fn restart_reconnects_and_logs_in_again() {
     c.wait_out("The server is restarting");
     drop(root);
     // The client logs in again by itself; then the room works as before.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut root = loop {
-        match Client::login(s.addr, "root", PW) {
-            Ok(r) => break r,
-            Err(e) => {
-                assert!(Instant::now() < deadline, "no login after restart: {e}");
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-    };
-    let welcomes = || {
-        c.stdout()
-            .iter()
-            .filter(|l| l.starts_with("Welcome, frank!"))
-            .count()
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while welcomes() < 2 {
-        assert!(Instant::now() < deadline, "{:?}", c.stdout());
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut root = login_after_restart(s.addr, "root");
+    c.wait_out_times("Welcome, frank!", 2);
     root.send("welcome back").unwrap();
     c.wait_out("root: welcome back");
     c.close_stdin();
@@ -285,22 +282,7 @@ fn restart_after_a_password_change_logs_in_with_the_new_password() {
     root.send("/restart").unwrap();
     c.wait_out("The server is restarting");
     drop(root);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while c
-        .stdout()
-        .iter()
-        .filter(|l| l.starts_with("Welcome, gina!"))
-        .count()
-        < 2
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{:?} / {:?}",
-            c.stdout(),
-            c.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    c.wait_out_times("Welcome, gina!", 2);
     c.close_stdin();
     assert_eq!(c.exit_code(), 0);
 }
@@ -344,4 +326,261 @@ fn connection_refused_is_one_line_and_exit_1() {
         err[0].starts_with(&format!("chat-client: cannot connect to {addr}")),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_refused_and_the_rest_still_sent() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "ivy", "--register"], Some(PW));
+    c.wait_out("Welcome, ivy!");
+    c.type_bytes(b"caf\xe9\nafter the bad line\n");
+    c.wait_out("ivy: after the bad line");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 4);
+    let err = c.stderr();
+    assert!(
+        err.iter()
+            .any(|l| l.contains("line 1 of standard input is not UTF-8")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn host_and_port_in_one_argument() {
+    let s = TestServer::start();
+    let mut c = client_at(
+        &[s.addr.to_string()],
+        &["--user", "jack", "--register"],
+        Some(PW),
+    );
+    c.wait_out("Welcome, jack!");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+}
+
+#[test]
+fn an_empty_kick_list_says_so() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "judy", "--register"], Some(PW));
+    c.wait_out("Welcome, judy!");
+    c.type_line("/viewkickusers");
+    c.wait_out("nobody is on the kick list");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+}
+
+#[test]
+fn failed_dialog_logins_until_the_server_closes_exit_2() {
+    let s = TestServer::start();
+    Client::register(s.addr, "kim", PW).unwrap();
+    let mut c = client(s.addr, &[], None);
+    // One wrong attempt per dialog until the server gives up (its limit
+    // is 5); stdin stays open.
+    for attempt in 1..=5 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while c
+            .out
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("create a new user"))
+            .count()
+            < attempt
+        {
+            assert!(Instant::now() < deadline, "{:?}", c.stdout());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // A new name each time: the per-name throttle is not what ends it.
+        c.type_bytes(format!("n\nghost{attempt}\nwrong-password\n").as_bytes());
+    }
+    assert_eq!(c.exit_code(), 2, "{:?}", c.stdout());
+}
+
+/// Collects everything as one growing string: a full-screen program
+/// draws without line ends.
+fn collect_raw(mut r: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let all = Arc::new(Mutex::new(vec![String::new()]));
+    let sink = Arc::clone(&all);
+    std::thread::spawn(move || {
+        let mut buf = [0; 4096];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap()[0].push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    all
+}
+
+/// Runs `script` (a shell line) under a pseudo-terminal with script(1);
+/// returns the child with its output collected.
+fn under_pty(line: &str) -> Running {
+    let mut cmd = Command::new("script");
+    cmd.args(["-qfec", line, "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("CHAT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("script(1) from util-linux");
+    let out = collect_raw(child.stdout.take().unwrap());
+    let err = collect(child.stderr.take().unwrap());
+    Running {
+        stdin: child.stdin.take(),
+        child,
+        out,
+        err,
+    }
+}
+
+/// Ctrl-C at the password prompt, full screen and `--plain`: the terminal
+/// has its echo and line editing back afterwards.
+#[test]
+fn ctrl_c_at_the_password_prompt_restores_the_terminal() {
+    let s = TestServer::start();
+    for mode in ["", "--plain"] {
+        let bin = env!("CARGO_BIN_EXE_chat-client");
+        let mut c = under_pty(&format!(
+            "stty rows 24 cols 80; {bin} {} {mode}; echo EXIT=$?; stty -a",
+            s.addr
+        ));
+        // Words, not phrases: the screen is drawn in pieces.
+        c.wait_out("create");
+        c.type_bytes(b"n\r");
+        c.wait_out("name:");
+        c.type_bytes(b"root\r");
+        c.wait_out("password:");
+        c.type_bytes(b"half-typed\x03");
+        c.wait_out("EXIT=0");
+        c.wait_out("icanon");
+        let out = c.stdout().join("\n");
+        let words: Vec<&str> = out.split_whitespace().collect();
+        assert!(words.contains(&"echo"), "{mode}: {out}");
+        assert!(words.contains(&"icanon"), "{mode}: {out}");
+        assert!(!words.contains(&"-echo"), "{mode}: {out}");
+        assert!(!out.contains("half-typed"), "{mode}: the password showed");
+        c.close_stdin();
+        c.exit_code();
+    }
+}
+
+/// Regression (issue 12): after `/changepassword` by its dialog, the
+/// re-login after the next restart used the old password and was refused.
+#[test]
+fn restart_after_a_change_password_dialog_logs_in_with_the_new_password() {
+    let s = TestServer::start();
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
+    // Logged in by the dialog from stdin, as a person would.
+    let mut c = client(s.addr, &[], None);
+    for line in ["y", "lena", PW, PW] {
+        c.type_line(line);
+    }
+    c.wait_out("Welcome, lena!");
+    for line in ["/changepassword", PW, "a new password", "a new password"] {
+        c.type_line(line);
+    }
+    c.wait_out("Password changed.");
+    root.send("/restart").unwrap();
+    c.wait_out("The server is restarting");
+    drop(root);
+    c.wait_out_times("Welcome, lena!", 2);
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+    assert!(!c.stdout().join("\n").contains("a new password"));
+}
+
+#[test]
+fn a_takeover_exits_3_without_reconnecting() {
+    let s = TestServer::start();
+    let mut c = client(s.addr, &["--user", "mia", "--register"], Some(PW));
+    c.wait_out("Welcome, mia!");
+    let _other = Client::login(s.addr, "mia", PW).unwrap();
+    assert_eq!(c.exit_code(), 3);
+    assert!(c
+        .stdout()
+        .iter()
+        .any(|l| l.contains("logged in from somewhere else")));
+}
+
+/// Regression (issue 12): what was typed but not sent when the client
+/// ended was run by the shell.
+#[test]
+fn a_half_typed_line_does_not_reach_the_shell() {
+    let s = TestServer::start();
+    let bin = env!("CARGO_BIN_EXE_chat-client");
+    for mode in ["", "--plain"] {
+        let mut c = under_pty(&format!(
+            "stty rows 24 cols 80; CHAT_PASSWORD={PW} {bin} {} --user nia{} --register {mode}; \
+             echo EXIT=$?; read -t 1 REST; echo \"REST=[$REST]\"",
+            s.addr,
+            if mode.is_empty() { "a" } else { "b" },
+        ));
+        c.wait_out("Welcome");
+        c.type_bytes(b"echo HALF");
+        // Let the terminal take the keys before the server ends the session.
+        // (Full screen draws it a key at a time.)
+        c.wait_out(if mode.is_empty() { "[1mF" } else { "HALF" });
+        let mut root = Client::login(s.addr, "root", PW).unwrap();
+        root.send(&format!(
+            "/kickuser nia{}",
+            if mode.is_empty() { "a" } else { "b" }
+        ))
+        .unwrap();
+        c.wait_out("REST=[");
+        let out = c.stdout().join("");
+        assert!(out.contains("EXIT=3"), "{mode}: {out}");
+        assert!(out.contains("REST=[]"), "{mode}: {out}");
+        c.close_stdin();
+        c.exit_code();
+    }
+}
+
+/// The full-screen client under a pseudo-terminal: the dialog, a restart
+/// with its re-login, and /quit; no password ever reaches the screen.
+#[test]
+fn full_screen_dialog_and_reconnect_after_a_restart() {
+    let s = TestServer::start();
+    let bin = env!("CARGO_BIN_EXE_chat-client");
+    let mut c = under_pty(&format!(
+        "stty rows 24 cols 80; {bin} {}; echo EXIT=$?",
+        s.addr
+    ));
+    c.wait_out("create");
+    c.type_bytes(b"y\r");
+    c.wait_out("name:");
+    c.type_bytes(b"olga\r");
+    c.wait_out("(2/3)");
+    c.type_bytes(format!("{PW}\r").as_bytes());
+    c.wait_out("(3/3)");
+    c.type_bytes(format!("{PW}\r").as_bytes());
+    c.wait_out("olga!");
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
+    root.send("/restart").unwrap();
+    c.wait_out("reconnecting");
+    drop(root);
+    // Back in by itself: a line from root after the restart shows.
+    let mut root = login_after_restart(s.addr, "root");
+    c.wait_out_times("Welcome,", 2);
+    root.send("welcome-back").unwrap();
+    c.wait_out("welcome-back");
+    c.type_bytes(b"/quit\r");
+    c.wait_out("EXIT=0");
+    assert!(!c.stdout().join("").contains(PW), "a password was drawn");
+    c.close_stdin();
+    c.exit_code();
+}
+
+/// Logs `name` in once the restarted server takes connections again.
+fn login_after_restart(addr: SocketAddr, name: &str) -> Client {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match Client::login(addr, name, PW) {
+            Ok(c) => return c,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no login after restart: {e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
 }

@@ -47,6 +47,36 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE.ron")]
     pub(crate) config: Option<PathBuf>,
 
+    /// Also listen for chat/1 over TLS (implicit TLS) here; needs a
+    /// certificate (--tls-cert and --tls-key, or --tls-self-signed).
+    #[arg(long = "tls", value_name = "ADDR:PORT")]
+    pub(crate) tls_bind: Option<SocketAddr>,
+
+    /// Also serve the chat page and WebSocket (chat/1, subprotocol
+    /// chat.v1) over plain HTTP here: open http://ADDR:PORT/ in a browser.
+    #[arg(long = "ws", value_name = "ADDR:PORT")]
+    pub(crate) ws_bind: Option<SocketAddr>,
+
+    /// Also serve the chat page and WebSocket over HTTPS here; needs a
+    /// certificate.
+    #[arg(long = "wss", value_name = "ADDR:PORT")]
+    pub(crate) wss_bind: Option<SocketAddr>,
+
+    /// The TLS certificate chain (PEM), read again on SIGHUP.
+    #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// The TLS private key (PEM), read again on SIGHUP.
+    #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+
+    /// For trying TLS out locally: use a self-signed certificate for
+    /// localhost and 127.0.0.1, created in the data folder
+    /// (tls-cert.pem, tls-key.pem) if not there yet. Clients must trust
+    /// that file (chat-client --tls --ca-file DIR/tls-cert.pem).
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub(crate) tls_self_signed: bool,
+
     /// Log level: off, error, warn, info, debug or trace. Logs go to stderr
     /// and never contain passwords, hashes or keys.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
@@ -70,6 +100,34 @@ mod tests {
         assert_eq!(a.data_dir, PathBuf::from("./chat-data"));
         assert_eq!(a.log_level, LevelFilter::Info);
         assert!(a.admin.is_empty());
+        assert!(a.tls_bind.is_none() && a.ws_bind.is_none() && a.wss_bind.is_none());
+    }
+
+    #[test]
+    fn tls_flags() {
+        let a = Args::parse_from([
+            "chat-server",
+            "--tls",
+            "127.0.0.1:6697",
+            "--ws",
+            "127.0.0.1:8080",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+        ]);
+        assert_eq!(a.tls_bind.unwrap().port(), 6697);
+        assert_eq!(a.ws_bind.unwrap().port(), 8080);
+        assert!(Args::try_parse_from(["chat-server", "--tls-cert", "c.pem"]).is_err());
+        assert!(Args::try_parse_from([
+            "chat-server",
+            "--tls-self-signed",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem"
+        ])
+        .is_err());
     }
 
     #[test]

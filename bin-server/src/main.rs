@@ -1,11 +1,12 @@
 //! `chat-server`: the reference chat server.
 
 mod cli;
+mod tls;
 
 use std::process::ExitCode;
 
 use chat_core::password::Password;
-use chat_net_mio::{Server, ServerConfig};
+use chat_net_mio::{ListenerConfig, Protocol, Server, ServerConfig, TlsFiles, TransportKind};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -53,7 +54,18 @@ fn admin_password(args: &cli::Args) -> Result<Option<Password>, String> {
     }
 }
 
+/// Raises the soft limit on open files as far as the hard limit allows:
+/// every client is a file descriptor. The process's business, so the
+/// binary's and not the library's.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => log::debug!("open-file limit: {n}"),
+        Err(e) => log::warn!("cannot raise the open-file limit: {e}"),
+    }
+}
+
 fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
+    raise_open_file_limit();
     let mut config = match &args.config {
         Some(path) => ServerConfig::from_file(path)?,
         None => ServerConfig::default(),
@@ -61,6 +73,28 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
     for admin in &args.admin {
         if !config.admins.iter().any(|a| a.eq_ignore_ascii_case(admin)) {
             config.admins.push(admin.clone());
+        }
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
+    if args.tls_self_signed {
+        config.tls = Some(tls::self_signed(&args.data_dir)?);
+    }
+    for (bind, transport) in [
+        (args.tls_bind, TransportKind::Tls),
+        (args.ws_bind, TransportKind::Ws),
+        (args.wss_bind, TransportKind::Wss),
+    ] {
+        if let Some(bind) = bind {
+            config.listeners.push(ListenerConfig {
+                bind,
+                transport,
+                protocol: Protocol::Chat1,
+            });
         }
     }
     if let Some(irc) = args.irc_bind {

@@ -83,7 +83,11 @@ fn start(data: &Path, extra: &[&str]) -> Proc {
     let cfg = config_file(data.parent().unwrap());
     let mut args = vec!["--config", cfg.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let mut child = command(data, "debug", &args).spawn().unwrap();
+    started(command(data, "debug", &args).spawn().unwrap())
+}
+
+/// Waits for a spawned server's `listening on` line.
+fn started(mut child: Child) -> Proc {
     let (rx, log) = collect(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -381,7 +385,7 @@ fn restart_command_comes_back_on_the_same_port() {
     p.child.wait().unwrap();
     // The operator's password comes from the environment this time.
     let cfg = config_file(tmp.path());
-    let mut child = command(
+    let child = command(
         &tmp.path().join("data"),
         "debug",
         &["--admin", "root", "--config", cfg.to_str().unwrap()],
@@ -389,14 +393,7 @@ fn restart_command_comes_back_on_the_same_port() {
     .env("CHAT_ADMIN_PASSWORD", PASSWORD)
     .spawn()
     .unwrap();
-    let (rx, log) = collect(&mut child);
-    let addr = loop {
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-    };
-    let mut p = Proc { child, addr, log };
+    let mut p = started(child);
     let mut root = Client::login(p.addr, "root", PASSWORD).unwrap();
     root.send("/restart").unwrap();
     assert_eq!(root.wait_for("CTL ").unwrap().0, "CTL restart");
@@ -522,17 +519,11 @@ fn a_refused_connection_is_logged_at_warn_with_its_address() {
     )
     .unwrap();
     let data = tmp.path().join("data");
-    let mut child = command(&data, "info", &["--config", cfg.to_str().unwrap()])
-        .spawn()
-        .unwrap();
-    let (rx, log) = collect(&mut child);
-    let addr: SocketAddr = loop {
-        let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
-        if let Some(a) = line.split("listening on ").nth(1) {
-            break a.trim().parse().unwrap();
-        }
-    };
-    let mut p = Proc { child, addr, log };
+    let mut p = started(
+        command(&data, "info", &["--config", cfg.to_str().unwrap()])
+            .spawn()
+            .unwrap(),
+    );
     let mut first = Client::connect(p.addr).unwrap();
     first.wait_for("ASK account").unwrap();
     let mut second = Client::connect(p.addr).unwrap();
@@ -548,6 +539,122 @@ fn a_refused_connection_is_logged_at_warn_with_its_address() {
         line.contains(" WARN ") && line.contains("127.0.0.1"),
         "{line}"
     );
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}
+
+/// The soft and hard "Max open files" of a running process.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap_or_else(|| panic!("no open-file limit in {limits}"));
+    let mut fields = line["Max open files".len()..].split_whitespace();
+    let soft = fields.next().unwrap().to_owned();
+    let hard = fields.next().unwrap().to_owned();
+    (soft, hard)
+}
+
+#[test]
+fn the_server_raises_its_open_file_limit_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config_file(tmp.path());
+    let data = tmp.path().join("data");
+    // Started with a low soft limit; the shell execs, so the pid stays.
+    let inner = command(&data, "info", &["--config", cfg.to_str().unwrap()]);
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -Sn 64 && exec "$0" "$@""#)
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .env_remove("CHAT_STORE_KEY")
+        .env_remove("CHAT_ADMIN_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut p = started(child);
+    let (soft, hard) = open_file_limits(p.child.id());
+    assert_ne!(soft, "64", "the soft limit was not raised");
+    assert_eq!(soft, hard, "raised as far as the hard limit allows");
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}
+
+/// The address of the listener whose log line names `kind` (e.g. "Tls").
+fn listener_addr(p: &Proc, kind: &str) -> SocketAddr {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = p.log.lock().unwrap().iter().find_map(|l| {
+            let rest = l.split("listening on ").nth(1)?;
+            let (addr, what) = rest.split_once(' ')?;
+            what.starts_with(&format!("({kind},"))
+                .then(|| addr.parse().unwrap())
+        });
+        if let Some(addr) = found {
+            return addr;
+        }
+        assert!(Instant::now() < deadline, "no {kind} listener logged");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn tls_client(addr: SocketAddr, ca: &Path, name: &str) -> Result<Client, ClientError> {
+    let tls = chat_client::TlsConnector::new(Some(ca), "localhost")?;
+    Client::enter_via(
+        addr,
+        name,
+        PASSWORD,
+        chat_client::Auth::Register,
+        chat_client::Transport::Tls(tls),
+    )
+}
+
+/// `--tls-self-signed` makes a certificate in the data folder that a
+/// client can trust; SIGHUP reads the files again for new connections,
+/// and open ones keep going.
+#[test]
+fn self_signed_tls_and_sighup_reload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut p = start(
+        &data,
+        &[
+            "--tls",
+            "127.0.0.1:0",
+            "--ws",
+            "127.0.0.1:0",
+            "--tls-self-signed",
+        ],
+    );
+    let tls = listener_addr(&p, "Tls");
+    listener_addr(&p, "Ws");
+    let ca = data.join("tls-cert.pem");
+    let old_ca = tmp.path().join("old.pem");
+    std::fs::copy(&ca, &old_ca).unwrap();
+    let mut alice = tls_client(tls, &old_ca, "alice").unwrap();
+    // A new certificate in the same files, then SIGHUP.
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(data.join("tls-key.pem"), ck.key_pair.serialize_pem()).unwrap();
+    std::fs::write(&ca, ck.cert.pem()).unwrap();
+    signal(&p.child, "HUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !p
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("TLS certificate reloaded"))
+    {
+        assert!(Instant::now() < deadline, "no reload logged");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut bob = tls_client(tls, &ca, "bob").unwrap();
+    assert!(tls_client(tls, &old_ca, "carol").is_err());
+    alice.send("hello").unwrap();
+    while !bob.wait_for("MSG ").unwrap().0.ends_with(" alice hello") {}
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
 }

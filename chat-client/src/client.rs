@@ -8,7 +8,8 @@ use chat_core::client::{Auth, Credentials, Event, LoginForm, Session};
 use chat_core::wire::Word;
 use chat_core::Command;
 
-use crate::ClientError;
+use crate::tls::Stream;
+use crate::{ClientError, Transport};
 
 /// How long reads wait by default.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,7 +60,8 @@ pub fn connect_retrying<A: ToSocketAddrs>(
 #[derive(Debug)]
 pub struct Client {
     addr: SocketAddr,
-    stream: TcpStream,
+    stream: Stream,
+    transport: Transport,
     session: Session,
     timeout: Duration,
     buf: Vec<u8>,
@@ -74,13 +76,25 @@ impl Client {
     }
 
     /// Connects with `session`, which starts its login; does not wait.
-    pub fn start(addr: SocketAddr, mut session: Session) -> Result<Client, ClientError> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
+    pub fn start(addr: SocketAddr, session: Session) -> Result<Client, ClientError> {
+        Client::start_via(addr, session, Transport::Tcp)
+    }
+
+    /// [`start`](Client::start) over a transport (TLS, for one); a
+    /// reconnect uses the same.
+    pub fn start_via(
+        addr: SocketAddr,
+        mut session: Session,
+        transport: Transport,
+    ) -> Result<Client, ClientError> {
+        let sock = TcpStream::connect(addr)?;
+        sock.set_nodelay(true)?;
+        let stream = Stream::new(sock, &transport)?;
         session.on_connected();
         let mut c = Client {
             addr,
             stream,
+            transport,
             session,
             timeout: DEFAULT_TIMEOUT,
             buf: vec![0; 16 * 1024],
@@ -100,6 +114,21 @@ impl Client {
     /// `WELCOME`.
     pub fn login(addr: SocketAddr, name: &str, password: &str) -> Result<Client, ClientError> {
         Client::logged_in(addr, name, password, Auth::Login)
+    }
+
+    /// Connects over `transport` and registers (`Auth::Register`) or logs
+    /// in (`Auth::Login`); returns once the server says `WELCOME`.
+    pub fn enter_via(
+        addr: SocketAddr,
+        name: &str,
+        password: &str,
+        auth: Auth,
+        transport: Transport,
+    ) -> Result<Client, ClientError> {
+        let session = Session::new(Credentials::new(name, password), auth, LoginForm::OneLine);
+        let mut c = Client::start_via(addr, session, transport)?;
+        c.wait_logged_in()?;
+        Ok(c)
     }
 
     fn logged_in(
@@ -141,7 +170,7 @@ impl Client {
         let deadline = Instant::now() + patience;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            self.stream = connect_retrying(self.addr, left)?;
+            self.stream = Stream::new(connect_retrying(self.addr, left)?, &self.transport)?;
             self.set_timeout(self.timeout)?;
             self.session.on_connected();
             self.flush()?;
@@ -183,12 +212,14 @@ impl Client {
     /// server's framing).
     pub fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
         self.stream.write_all(bytes)?;
+        self.stream.flush()?;
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), ClientError> {
         if let Some(bytes) = self.session.poll_transmit() {
             self.stream.write_all(&bytes)?;
+            self.stream.flush()?;
         }
         Ok(())
     }

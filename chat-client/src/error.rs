@@ -26,6 +26,9 @@ pub enum ClientError {
         /// The text.
         text: String,
     },
+    /// TLS could not be set up (roots, CA file, server name).
+    #[error("tls: {0}")]
+    Tls(String),
     /// A command cannot be sent as one line.
     #[error("cannot send: {0}")]
     Encode(#[from] EncodeError),

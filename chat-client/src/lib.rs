@@ -1,6 +1,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-//! # chat-client: a blocking TCP client of chat/1
+//! # chat-client: a blocking TCP (or TLS) client of chat/1
 //!
 //! A small driver around [`chat_core::client::Session`] for bots, scripts,
 //! tests and the terminal client: it moves bytes between a `TcpStream` and
@@ -12,7 +12,9 @@
 
 mod client;
 mod error;
+mod tls;
 
 pub use chat_core::client::{Auth, Credentials, Ended, Event, LoginForm, Received, Session};
 pub use client::{connect_retrying, Client};
 pub use error::ClientError;
+pub use tls::{TlsConnector, Transport};

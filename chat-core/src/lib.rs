@@ -94,7 +94,9 @@
 //!   reconnection) for bots and terminal clients.
 //! - [`Engine`]: the state machine, which sees only `Command`s and `Reply`s
 //!   (refusals as [`reply::Reason`]s, never text).
-//! - [`password`]: argon2id hashing for the caller's worker threads.
+//! - [`password`]: the [`password::Password`] wrapper, and argon2id
+//!   hashing for the caller's worker threads (the default `password-hash`
+//!   feature; a client turns it off and builds no argon2).
 //! - [`StoreSnapshot`] and [`StoreChange`]: what the caller's store holds
 //!   and the changes the engine asks it to make durable.
 

@@ -201,3 +201,156 @@ fn a_relogin_after_a_dialog_login_is_one_line_only() {
     s.receive(b"HELLO chat/1 lab\nASK account Do you want to create a new user? [y/n]\n");
     assert_eq!(sent(&mut s), "/login fay a-long-password\n");
 }
+
+#[test]
+fn a_restart_after_a_change_password_dialog_uses_the_new_password() {
+    let mut s = Session::new(
+        Credentials::new("fay", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME fay 1\n");
+    s.send_line("/changepassword").unwrap();
+    s.receive(b"ASK old-password Your current password:\n");
+    s.send_line("old-password").unwrap();
+    s.receive(b"ASK new-password Your new password:\n");
+    // A password may start with '/': it is still the answer.
+    s.send_line("/new pass").unwrap();
+    s.receive(b"ASK new-password-again Once more:\n");
+    s.send_line("/new pass").unwrap();
+    assert_eq!(
+        sent(&mut s),
+        "/changepassword\nold-password\n/new pass\n/new pass\n"
+    );
+    s.receive(b"OK password-changed\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login fay /new pass\n");
+}
+
+#[test]
+fn a_refused_change_password_dialog_keeps_the_old_password() {
+    let mut s = Session::new(
+        Credentials::new("gus", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME gus 1\n");
+    s.send_line("/changepassword").unwrap();
+    s.receive(b"ASK old-password ?\n");
+    s.send_line("wrong").unwrap();
+    s.receive(b"ASK new-password ?\n");
+    s.send_line("new-password").unwrap();
+    s.receive(b"ASK new-password-again ?\n");
+    s.send_line("new-password").unwrap();
+    s.receive(b"ERR bad-credentials wrong password\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login gus old-password\n");
+}
+
+#[test]
+fn a_takeover_ends_the_session_without_a_reconnect() {
+    let mut s = Session::new(
+        Credentials::new("hal", "a-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME hal 1\nCTL takeover\n");
+    assert_eq!(derived(&mut s).last(), Some(&Event::Ended(Ended::Takeover)));
+    assert!(!s.on_closed(), "never takes the account back");
+}
+
+#[test]
+fn change_password_answers_typed_ahead_of_the_asks_still_count() {
+    let mut s = Session::new(
+        Credentials::new("ike", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME ike 1\n");
+    // A script sends every answer before the server's first ASK.
+    for line in [
+        "/changepassword",
+        "old-password",
+        "new-password",
+        "new-password",
+    ] {
+        s.send_line(line).unwrap();
+    }
+    s.receive(b"ASK old-password ?\nASK new-password ?\nASK new-password-again ?\n");
+    s.receive(b"OK password-changed\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s).lines().last(), Some("/login ike new-password"));
+}
+
+#[test]
+fn a_new_password_asked_again_after_a_mismatch_is_the_one_used() {
+    let mut s = Session::new(
+        Credentials::new("jo", "old-password"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME jo 1\n");
+    s.send_line("/changepassword").unwrap();
+    s.receive(b"ASK old-password ?\n");
+    s.send_line("old-password").unwrap();
+    s.receive(b"ASK new-password ?\n");
+    s.send_line("first-try").unwrap();
+    s.receive(b"ASK new-password-again ?\n");
+    s.send_line("first-tyr").unwrap();
+    s.receive(b"ERR password-mismatch the passwords differ\nASK new-password ?\n");
+    s.send_line("second-try").unwrap();
+    s.receive(b"ASK new-password-again ?\n");
+    s.send_line("second-try").unwrap();
+    s.receive(b"OK password-changed\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s).lines().last(), Some("/login jo second-try"));
+}
+
+#[test]
+fn dialog_answers_piped_ahead_of_the_asks_are_remembered() {
+    let mut s = Session::manual();
+    s.on_connected();
+    for line in ["y", "kai", "/pw with spaces", "/pw with spaces"] {
+        s.send_line(line).unwrap();
+    }
+    s.receive(b"HELLO chat/1 lab\nASK account ?\nASK username ?\nASK password ?\n");
+    s.receive(b"ASK password-again ?\nWELCOME kai 1\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(
+        sent(&mut s).lines().last(),
+        Some("/login kai /pw with spaces")
+    );
+}
+
+#[test]
+fn a_dialog_step_asked_again_after_an_error_is_read_as_that_step() {
+    let mut s = Session::manual();
+    s.on_connected();
+    s.receive(b"ASK account ?\n");
+    s.send_line("maybe").unwrap();
+    s.receive(b"ERR bad-argument answer y or n\nASK account ?\n");
+    s.send_line("n").unwrap();
+    s.receive(b"ASK username ?\n");
+    s.send_line("lou").unwrap();
+    s.receive(b"ASK password ?\n");
+    s.send_line("secret-1").unwrap();
+    s.receive(b"WELCOME lou 1\nCTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s).lines().last(), Some("/login lou secret-1"));
+}

@@ -33,9 +33,72 @@ pub struct ServerConfig {
     pub hash: HashParams,
     /// The runtime's own settings.
     pub net: NetConfig,
-    /// Where to listen for IRC clients (`Some("127.0.0.1:6667")`); off
-    /// when `None`, the default.
+    /// Listeners beside the builder's chat/1 TCP address: TLS, WebSocket
+    /// (with the chat page), each on its own address.
+    pub listeners: Vec<ListenerConfig>,
+    /// The certificate chain and key for the TLS listeners (`tls`, `wss`);
+    /// read again on SIGHUP.
+    pub tls: Option<crate::TlsFiles>,
+    /// Where to listen for IRC clients (`Some("127.0.0.1:6667")`): a plain
+    /// TCP listener speaking IRC, the same as one in `listeners`. Off when
+    /// `None`, the default.
     pub irc_bind: Option<SocketAddr>,
+}
+
+/// A protocol spoken on a listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// The chat's own line protocol, chat/1.
+    Chat1,
+    /// IRC (irssi, weechat, hexchat): the room is `#lobby`, the nick the
+    /// account. Over plain TCP.
+    Irc,
+}
+
+/// What carries a listener's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TransportKind {
+    /// Plain TCP.
+    Tcp,
+    /// TLS from the first byte (implicit TLS).
+    Tls,
+    /// HTTP: the chat page for `GET /` and WebSocket for the protocol,
+    /// one line per message. The subprotocol names the protocol
+    /// ([`CHAT1_SUBPROTOCOL`](crate::CHAT1_SUBPROTOCOL) for chat/1); with
+    /// none, the listener's own protocol is spoken.
+    Ws,
+    /// [`Ws`](TransportKind::Ws) over TLS (https and wss).
+    Wss,
+}
+
+impl TransportKind {
+    /// Whether it needs a certificate.
+    pub fn is_tls(self) -> bool {
+        matches!(self, TransportKind::Tls | TransportKind::Wss)
+    }
+
+    /// Whether it speaks HTTP and WebSocket.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, TransportKind::Ws | TransportKind::Wss)
+    }
+}
+
+/// One listening address: a transport and the protocol it carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// Address and port (port 0 picks a free port).
+    pub bind: SocketAddr,
+    /// TCP, TLS, WebSocket or WebSocket over TLS.
+    pub transport: TransportKind,
+    /// The protocol (over WebSocket: for clients that name no subprotocol).
+    #[serde(default = "default_protocol")]
+    pub protocol: Protocol,
+}
+
+fn default_protocol() -> Protocol {
+    Protocol::Chat1
 }
 
 impl Default for ServerConfig {
@@ -47,6 +110,8 @@ impl Default for ServerConfig {
             limits: engine.limits,
             hash: HashParams::default(),
             net: NetConfig::default(),
+            listeners: Vec::new(),
+            tls: None,
             irc_bind: None,
         }
     }
@@ -84,6 +149,14 @@ pub struct NetConfig {
     pub keepalive_interval_secs: u64,
     /// Unanswered keepalive probes before the connection counts as dead.
     pub keepalive_probes: u32,
+    /// Milliseconds a TLS handshake or a WebSocket upgrade (or a page
+    /// request) may take before the connection is closed.
+    pub handshake_timeout_ms: u64,
+    /// Connections still in their TLS handshake or HTTP request at once;
+    /// more are closed at accept.
+    pub max_handshakes: usize,
+    /// The longest HTTP request head on a WebSocket listener.
+    pub max_http_request_bytes: usize,
 }
 
 impl Default for NetConfig {
@@ -99,6 +172,9 @@ impl Default for NetConfig {
             keepalive_idle_secs: 60,
             keepalive_interval_secs: 10,
             keepalive_probes: 6,
+            handshake_timeout_ms: 10_000,
+            max_handshakes: 1024,
+            max_http_request_bytes: 8 * 1024,
         }
     }
 }
@@ -170,5 +246,26 @@ fn random_seed() -> u64 {
             log::warn!("no OS randomness for the hash seed; using the default");
             chat_core::DEFAULT_HASH_SEED
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listeners_and_tls_from_ron() {
+        let c: ServerConfig = ron::from_str(
+            r#"(listeners: [
+                (bind: "0.0.0.0:6697", transport: Tls, protocol: Chat1),
+                (bind: "0.0.0.0:8443", transport: Wss),
+            ], tls: Some((cert: "/c.pem", key: "/k.pem")))"#,
+        )
+        .unwrap();
+        assert_eq!(c.listeners.len(), 2);
+        assert_eq!(c.listeners[1].protocol, Protocol::Chat1);
+        assert!(c.listeners[1].transport.is_tls() && c.listeners[1].transport.is_websocket());
+        assert_eq!(c.tls.unwrap().key, std::path::PathBuf::from("/k.pem"));
+        assert!(ServerConfig::default().listeners.is_empty());
     }
 }

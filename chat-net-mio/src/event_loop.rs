@@ -19,7 +19,6 @@ use std::net::Shutdown;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use chat_core::codec::Protocol;
 use chat_core::password::PasswordError;
 use chat_core::{
     CloseCause, CloseReason, ConnId, Engine, Input, JobId, Output, PersistFailed, PersistId,
@@ -31,17 +30,23 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::clock::Clock;
 use crate::handle::{Request, Subscribers};
-use crate::net::{keepalive, BroadcastBatch, Conn, ConnTable, Flushed};
+use crate::listener::{self, Listener};
+use crate::net::{keepalive, slot_of, BroadcastBatch, Conn, ConnTable, Flushed};
 use crate::store::{Committed, Persister};
+use crate::transport::tls::TlsAcceptor;
+use crate::transport::Transport;
 use crate::workers::{Finished, Workers};
-use crate::ServerConfig;
+use crate::{Protocol, ServerConfig};
 
 pub(crate) const LISTENER: Token = Token(0);
 pub(crate) const WAKER: Token = Token(1);
 pub(crate) const SIGNALS: Token = Token(2);
-/// The IRC listener, when there is one.
-pub(crate) const IRC_LISTENER: Token = Token(3);
-const FIRST_CONN: usize = 4;
+const FIRST_CONN: usize = 3;
+
+/// The poll token of a connection: its slot, past the fixed tokens.
+fn token(id: ConnId) -> Token {
+    Token(slot_of(id) + FIRST_CONN)
+}
 
 /// How long a closed connection may take to read its last lines.
 const LINGER: Duration = Duration::from_secs(5);
@@ -55,8 +60,10 @@ const BATCH_MAX_BYTES: usize = 64 * 1024;
 pub(crate) struct Shared {
     pub(crate) poll: Poll,
     pub(crate) listener: TcpListener,
-    /// The listener of IRC clients, if configured.
-    pub(crate) irc_listener: Option<TcpListener>,
+    /// TLS and WebSocket listeners (and more TCP ones).
+    pub(crate) listeners: Vec<Listener>,
+    /// The certificate for TLS listeners, reloaded on SIGHUP.
+    pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) requests: Receiver<Request>,
     pub(crate) signals: Option<signal_hook_mio::v1_0::Signals>,
     pub(crate) clock: Clock,
@@ -81,16 +88,23 @@ pub(crate) struct EventLoop<'a> {
     persister: &'a Persister,
     committed: &'a Receiver<Committed>,
     read_buf: Vec<u8>,
-    dirty: Vec<usize>,
+    dirty: Vec<ConnId>,
     batch: BroadcastBatch,
-    lingering: VecDeque<(Instant, usize)>,
-    more_reads: Vec<usize>,
+    lingering: VecDeque<(Instant, ConnId)>,
+    more_reads: Vec<ConnId>,
     /// Connections dropped this turn that the engine has not heard of yet.
     closes: Vec<(ConnId, CloseCause)>,
     /// Password jobs the workers' queue refused this turn.
     refused: Vec<(JobId, std::net::IpAddr)>,
     accept_paused_until: Option<Instant>,
     stopping: Option<(Exit, Instant)>,
+    /// Connections whose transport is not ready yet, oldest first, for the
+    /// handshake timeout.
+    handshakes: VecDeque<(Instant, ConnId)>,
+    /// How many connections are in a handshake now.
+    handshaking: usize,
+    /// Protocol lines a transport decoded, reused between reads.
+    lines: Vec<u8>,
 }
 
 impl<'a> EventLoop<'a> {
@@ -119,6 +133,9 @@ impl<'a> EventLoop<'a> {
             refused: Vec::new(),
             accept_paused_until: None,
             stopping: None,
+            handshakes: VecDeque::new(),
+            handshaking: 0,
+            lines: Vec::new(),
         }
     }
 
@@ -180,6 +197,9 @@ impl<'a> EventLoop<'a> {
         if let Some(t) = self.accept_paused_until {
             consider(t);
         }
+        if let Some((t, _)) = self.handshakes.front() {
+            consider(*t);
+        }
         if let Some((_, t)) = &self.stopping {
             consider(*t);
         }
@@ -189,16 +209,21 @@ impl<'a> EventLoop<'a> {
 
     fn on_event(&mut self, event: &Event) {
         match event.token() {
-            LISTENER => self.accept_on(Protocol::Chat1),
-            IRC_LISTENER => self.accept_on(Protocol::Irc),
+            LISTENER => self.accept_all(None),
             WAKER => {} // the channels are drained every turn
             SIGNALS => self.on_signals(),
+            token if listener::index(token, self.shared.listeners.len()).is_some() => {
+                self.accept_all(listener::index(token, self.shared.listeners.len()));
+            }
             Token(t) => {
-                let id = t - FIRST_CONN;
+                // The token names a slot; its connection now is the one
+                // the event is for (see `ConnTable`).
+                let Some(conn) = self.conns.in_slot(t - FIRST_CONN) else {
+                    return;
+                };
+                let id = conn.id;
                 if event.is_read_closed() || event.is_error() {
-                    if let Some(conn) = self.conns.get_mut(id) {
-                        conn.read_closed = true;
-                    }
+                    conn.read_closed = true;
                 }
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
                     self.read(id);
@@ -215,12 +240,32 @@ impl<'a> EventLoop<'a> {
             return;
         };
         let mut stop = false;
+        let mut reload = false;
         for sig in signals.pending() {
-            info!("signal {sig}: shutting down");
-            stop = true;
+            if sig == signal_hook::consts::SIGHUP {
+                reload = true;
+            } else {
+                info!("signal {sig}: shutting down");
+                stop = true;
+            }
+        }
+        if reload {
+            self.reload_tls();
         }
         if stop {
             self.handle(Input::Shutdown);
+        }
+    }
+
+    /// Reads the certificate files again: new TLS connections get the new
+    /// certificate, open ones keep theirs; on error the old one stays.
+    fn reload_tls(&mut self) {
+        match self.shared.tls.as_mut() {
+            None => info!("SIGHUP: no TLS certificate to reload"),
+            Some(tls) => match tls.reload() {
+                Ok(()) => info!("TLS certificate reloaded"),
+                Err(e) => warn!("TLS certificate not reloaded, keeping the old one: {e}"),
+            },
         }
     }
 
@@ -231,16 +276,8 @@ impl<'a> EventLoop<'a> {
         self.drain_outputs();
     }
 
-    /// Accepts on every listener (after an accept pause).
-    fn accept_all(&mut self) {
-        self.accept_on(Protocol::Chat1);
-        if self.shared.irc_listener.is_some() {
-            self.accept_on(Protocol::Irc);
-        }
-    }
-
-    /// Accepts what waits on the listener of `protocol`.
-    fn accept_on(&mut self, protocol: Protocol) {
+    /// Accepts on the builder's listener (`None`) or on listener `which`.
+    fn accept_all(&mut self, which: Option<usize>) {
         if self.stopping.is_some() {
             return;
         }
@@ -251,26 +288,44 @@ impl<'a> EventLoop<'a> {
             self.accept_paused_until = None;
         }
         loop {
-            let listener = match protocol {
-                Protocol::Irc => self.shared.irc_listener.as_ref(),
-                _ => Some(&self.shared.listener),
+            let accepted = match which {
+                None => self.shared.listener.accept(),
+                Some(i) => self.shared.listeners[i].socket.accept(),
             };
-            let Some(listener) = listener else {
-                return;
-            };
-            match listener.accept() {
+            match accepted {
                 Ok((stream, peer)) => {
+                    let transport = match which {
+                        None => Some(Transport::plain()),
+                        Some(i) => self.shared.listeners[i]
+                            .transport(self.shared.tls.as_ref(), &self.shared.config),
+                    };
+                    let Some(transport) = transport else {
+                        continue;
+                    };
+                    let plain = transport.is_plain();
+                    // A plain listener's lines are its protocol's from the
+                    // first byte.
+                    let protocol = which.map_or(Protocol::Chat1, |i| {
+                        self.shared.listeners[i].config.protocol
+                    });
+                    if !plain && self.handshaking >= self.shared.config.net.max_handshakes {
+                        warn!("{peer} refused: too many handshakes in progress");
+                        continue;
+                    }
                     if let Err(e) = stream.set_nodelay(true) {
                         debug!("set_nodelay for {peer}: {e}");
                     }
                     if let Err(e) = keepalive::apply(&stream, &self.shared.config.net) {
                         debug!("keepalive for {peer}: {e}");
                     }
-                    let id = self.conns.insert(Conn::new(stream, peer));
+                    let Some(id) = self.conns.insert(Conn::new(stream, peer, transport)) else {
+                        warn!("no connection slot left for {peer}");
+                        continue;
+                    };
                     let registered = match self.conns.get_mut(id) {
                         Some(conn) => self.shared.poll.registry().register(
                             &mut conn.stream,
-                            Token(id + FIRST_CONN),
+                            token(id),
                             Interest::READABLE,
                         ),
                         None => continue,
@@ -280,12 +335,15 @@ impl<'a> EventLoop<'a> {
                         self.conns.remove(id);
                         continue;
                     }
-                    debug!("c{id} connected from {peer}");
-                    self.handle(Input::Opened {
-                        conn: ConnId(id as u64),
-                        peer: peer.ip(),
-                        protocol,
-                    });
+                    debug!("{id} connected from {peer}");
+                    if plain {
+                        self.open(id, protocol);
+                    } else {
+                        self.handshaking += 1;
+                        let timeout =
+                            Duration::from_millis(self.shared.config.net.handshake_timeout_ms);
+                        self.handshakes.push_back((Instant::now() + timeout, id));
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -301,7 +359,97 @@ impl<'a> EventLoop<'a> {
         }
     }
 
-    fn read(&mut self, id: usize) {
+    /// Tells the engine of a connection whose transport is ready, and
+    /// which protocol it speaks.
+    fn open(&mut self, id: ConnId, protocol: Protocol) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        if conn.opened {
+            return;
+        }
+        conn.opened = true;
+        if !conn.transport.is_plain() {
+            self.handshaking -= 1;
+        }
+        let peer = conn.peer;
+        debug!("{id} speaks {protocol:?}");
+        self.handle(Input::Opened {
+            conn: id,
+            peer: peer.ip(),
+            protocol: match protocol {
+                Protocol::Chat1 => chat_core::codec::Protocol::Chat1,
+                Protocol::Irc => chat_core::codec::Protocol::Irc,
+            },
+        });
+    }
+
+    /// Bytes from a TLS or WebSocket connection: through its transport,
+    /// then to the engine.
+    fn receive(&mut self, id: ConnId, n: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        let step = conn.transport.receive(&self.read_buf[..n], &mut lines);
+        let wants_write = conn.transport.wants_write();
+        if let Some(protocol) = step.opened {
+            self.open(id, protocol);
+        }
+        // Not for a connection the engine closed meanwhile (refused at open).
+        if !lines.is_empty()
+            && self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| c.opened && c.closing.is_none())
+        {
+            let now = self.shared.clock.now();
+            self.engine.handle(
+                now,
+                Input::Received {
+                    conn: id,
+                    bytes: &lines,
+                },
+            );
+            self.drain_outputs();
+        }
+        self.lines = lines;
+        if step.ending {
+            self.end(id);
+        } else if wants_write {
+            self.mark_dirty(id);
+        }
+    }
+
+    /// The transport ends the connection (an HTTP answer, a WebSocket
+    /// close, a TLS alert): write what it queued, then close.
+    fn end(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        if c.closing.is_some() {
+            return;
+        }
+        let deadline = Instant::now() + LINGER;
+        c.closing = Some(deadline);
+        if c.opened {
+            self.closes.push((id, CloseCause::Lost));
+        }
+        self.lingering.push_back((deadline, id));
+        self.mark_dirty(id);
+    }
+
+    fn mark_dirty(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get_mut(id) {
+            if !c.dirty {
+                c.dirty = true;
+                self.dirty.push(id);
+            }
+        }
+    }
+
+    fn read(&mut self, id: ConnId) {
         let budget = self.shared.config.net.read_budget_bytes.max(1);
         let mut total = 0;
         loop {
@@ -318,15 +466,19 @@ impl<'a> EventLoop<'a> {
                         // Closed by the engine: drain and discard until EOF.
                         continue;
                     }
-                    let now = self.shared.clock.now();
-                    self.engine.handle(
-                        now,
-                        Input::Received {
-                            conn: ConnId(id as u64),
-                            bytes: &self.read_buf[..n],
-                        },
-                    );
-                    self.drain_outputs();
+                    if conn.transport.is_plain() {
+                        let now = self.shared.clock.now();
+                        self.engine.handle(
+                            now,
+                            Input::Received {
+                                conn: id,
+                                bytes: &self.read_buf[..n],
+                            },
+                        );
+                        self.drain_outputs();
+                    } else {
+                        self.receive(id, n);
+                    }
                     total += n;
                     // A short read took all the socket had: with
                     // edge-triggered polling, new bytes raise a new event,
@@ -350,7 +502,7 @@ impl<'a> EventLoop<'a> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    debug!("c{id} read failed: {e}");
+                    debug!("{id} read failed: {e}");
                     return self.lost(id);
                 }
             }
@@ -367,31 +519,32 @@ impl<'a> EventLoop<'a> {
     }
 
     /// The peer went away (or its socket failed).
-    fn lost(&mut self, id: usize) {
+    fn lost(&mut self, id: ConnId) {
         self.gone(id, CloseCause::Lost);
     }
 
     /// Drops a connection now; the engine hears of it at the end of the
     /// turn (unless it closed the connection itself).
-    fn gone(&mut self, id: usize, cause: CloseCause) {
+    fn gone(&mut self, id: ConnId, cause: CloseCause) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let engine_knows = conn.closing.is_some();
+        let engine_knows = conn.closing.is_some() || !conn.opened;
         self.drop_conn(id);
         if !engine_knows {
-            self.closes.push((ConnId(id as u64), cause));
+            self.closes.push((id, cause));
         }
     }
 
-    fn drop_conn(&mut self, id: usize) {
-        // The pending batch may list this connection; fan it out while the
-        // slot is still this connection's, so a newcomer who gets the slot
-        // later in the turn never receives it.
-        self.release_batch();
+    fn drop_conn(&mut self, id: ConnId) {
+        // What is still addressed to it (the pending batch, engine output)
+        // finds nothing: its id is never given to another connection.
         if let Some(mut conn) = self.conns.remove(id) {
+            if !conn.opened && !conn.transport.is_plain() {
+                self.handshaking -= 1;
+            }
             let _ = self.shared.poll.registry().deregister(&mut conn.stream);
-            debug!("c{id} closed ({})", conn.peer);
+            debug!("{id} closed ({})", conn.peer);
         }
     }
 
@@ -403,6 +556,7 @@ impl<'a> EventLoop<'a> {
                     self.handle(Input::Shutdown);
                 }
                 Request::Announce(text) => self.handle(Input::Announce { text: &text }),
+                Request::ReloadTls => self.reload_tls(),
                 Request::Subscribe(tx) => {
                     self.shared.subscribers.add(tx);
                     self.engine.set_emit_events(true);
@@ -445,12 +599,30 @@ impl<'a> EventLoop<'a> {
                 .get_mut(id)
                 .is_some_and(|c| c.closing.is_some_and(|t| t <= now))
             {
-                debug!("c{id} did not take its last lines in time");
+                debug!("{id} did not take its last lines in time");
+                self.drop_conn(id);
+            }
+        }
+        while let Some(&(deadline, id)) = self.handshakes.front() {
+            if deadline > now {
+                break;
+            }
+            self.handshakes.pop_front();
+            let timeout = Duration::from_millis(self.shared.config.net.handshake_timeout_ms);
+            if self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| !c.opened && c.accepted + timeout <= now)
+            {
+                debug!("{id} did not finish its handshake in time");
                 self.drop_conn(id);
             }
         }
         if self.accept_paused_until.is_some_and(|t| t <= now) {
-            self.accept_all();
+            self.accept_all(None);
+            for i in 0..self.shared.listeners.len() {
+                self.accept_all(Some(i));
+            }
         }
     }
 
@@ -471,17 +643,16 @@ impl<'a> EventLoop<'a> {
             match output {
                 Output::Send { conn, frame } => self.queue(conn, frame),
                 Output::Broadcast { to, frame } => self.broadcast(to, frame),
-                Output::Close { conn, reason } => {
-                    let id = conn.0 as usize;
+                Output::Close { conn: id, reason } => {
                     if let Some(c) = self.conns.get_mut(id) {
                         match reason {
                             CloseReason::Refused => {
-                                warn!("c{id} ({}) refused: over a connection limit", c.peer);
+                                warn!("{id} ({}) refused: over a connection limit", c.peer);
                             }
                             CloseReason::RateLimited => {
-                                warn!("c{id} ({}) closed: over a rate limit", c.peer);
+                                warn!("{id} ({}) closed: over a rate limit", c.peer);
                             }
-                            _ => debug!("c{id} closing: {reason:?}"),
+                            _ => debug!("{id} closing: {reason:?}"),
                         }
                         let deadline = Instant::now() + LINGER;
                         c.closing = Some(deadline);
@@ -512,8 +683,8 @@ impl<'a> EventLoop<'a> {
                         .poll
                         .registry()
                         .deregister(&mut self.shared.listener);
-                    if let Some(irc) = self.shared.irc_listener.as_mut() {
-                        let _ = self.shared.poll.registry().deregister(irc);
+                    for l in &mut self.shared.listeners {
+                        let _ = self.shared.poll.registry().deregister(&mut l.socket);
                     }
                     self.stopping = Some((exit, Instant::now() + grace));
                 }
@@ -545,9 +716,9 @@ impl<'a> EventLoop<'a> {
     }
 
     /// Queues a frame for a connection; the cap is enforced after the
-    /// turn's write ([`settle`](EventLoop::settle)).
-    fn queue(&mut self, conn: ConnId, frame: chat_core::Frame) {
-        let id = conn.0 as usize;
+    /// turn's write ([`settle`](EventLoop::settle)). A frame for a
+    /// connection that is gone is dropped.
+    fn queue(&mut self, id: ConnId, frame: chat_core::Frame) {
         let Some(c) = self.conns.get_mut(id) else {
             return;
         };
@@ -597,11 +768,11 @@ impl<'a> EventLoop<'a> {
                 let Some(c) = self.conns.get_mut(id) else {
                     continue;
                 };
-                if c.out.bytes() > cap && c.closing.is_none() {
+                let unsent = c.out.bytes() + c.transport.buffered();
+                if unsent > cap && c.closing.is_none() {
                     warn!(
-                        "c{id} ({}) is too slow: {} bytes unsent, over the cap of {cap}",
+                        "{id} ({}) is too slow: {unsent} bytes unsent, over the cap of {cap}",
                         c.peer,
-                        c.out.bytes()
                     );
                     self.gone(id, CloseCause::TooSlow);
                 }
@@ -613,11 +784,14 @@ impl<'a> EventLoop<'a> {
 
     /// Writes what is queued; a closed connection whose queue is empty
     /// sends its FIN and waits (bounded) for the peer's.
-    fn flush(&mut self, id: usize) {
+    fn flush(&mut self, id: ConnId) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        let result = conn.out.flush(&mut conn.stream);
+        let closing = conn.closing.is_some();
+        let result = conn
+            .transport
+            .flush(&mut conn.out, &mut conn.stream, closing);
         let blocked = matches!(result, Ok(Flushed::Blocked));
         if blocked != conn.wants_writable {
             // Ask for writable events only while a write waits on the peer.
@@ -626,12 +800,11 @@ impl<'a> EventLoop<'a> {
             } else {
                 Interest::READABLE
             };
-            let token = Token(id + FIRST_CONN);
             if self
                 .shared
                 .poll
                 .registry()
-                .reregister(&mut conn.stream, token, interest)
+                .reregister(&mut conn.stream, token(id), interest)
                 .is_err()
             {
                 return self.lost(id);
@@ -650,7 +823,7 @@ impl<'a> EventLoop<'a> {
             }
             Ok(Flushed::Blocked) => {}
             Err(e) => {
-                debug!("c{id} write failed: {e}");
+                debug!("{id} write failed: {e}");
                 self.lost(id);
             }
         }

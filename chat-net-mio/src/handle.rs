@@ -15,6 +15,7 @@ pub(crate) enum Request {
     Shutdown,
     Announce(String),
     Subscribe(SyncSender<ChatEvent>),
+    ReloadTls,
 }
 
 /// The event loop's side of the subscriptions: bounded channels, and a
@@ -124,6 +125,14 @@ impl ServerHandle {
     /// the store is flushed, [`Server::run`](crate::Server::run) returns.
     pub fn shutdown(&self) {
         self.request(Request::Shutdown);
+    }
+
+    /// Reads the TLS certificate and key files again, as SIGHUP does: new
+    /// connections get the new certificate, open ones keep theirs; if the
+    /// files cannot be used, the old certificate stays (and a warning is
+    /// logged).
+    pub fn reload_tls(&self) {
+        self.request(Request::ReloadTls);
     }
 
     /// Sends an announcement to everyone in the room, as `INFO` lines.

@@ -8,6 +8,15 @@
 //! a pool of worker threads, and the user store sealed with an AEAD and
 //! written atomically with group commit ([`store`]).
 //!
+//! Beside the builder's chat/1 TCP address, [`ServerConfig::listeners`]
+//! adds listeners that each name a transport and a protocol
+//! ([`ListenerConfig`]): implicit TLS (rustls with the ring provider, the
+//! certificate from [`ServerConfig::tls`], reloaded on SIGHUP or
+//! [`ServerHandle::reload_tls`]), and HTTP with WebSocket, which also
+//! serves the chat page built into the crate. A transport sits between
+//! the socket and the engine's lines; the engine hears of a connection
+//! only once its handshake is done.
+//!
 //! ```no_run
 //! use chat_net_mio::{Server, ServerConfig};
 //! # fn main() -> Result<(), chat_net_mio::ServerError> {
@@ -30,17 +39,21 @@ mod admin;
 mod clock;
 mod config;
 mod event_loop;
-mod fdlimit;
 mod handle;
+mod listener;
 mod net;
 mod server;
 pub mod store;
+mod transport;
 mod workers;
 
-pub use config::{ConfigFileError, NetConfig, ServerConfig};
-pub use fdlimit::raise_fd_limit;
+pub use config::{
+    ConfigFileError, ListenerConfig, NetConfig, Protocol, ServerConfig, TransportKind,
+};
 pub use handle::ServerHandle;
 pub use server::{Server, ServerBuilder, ServerError, DEFAULT_BIND, DEFAULT_DATA_DIR};
+pub use transport::tls::{TlsError, TlsFiles};
+pub use transport::{CHAT1_SUBPROTOCOL, IRC_SUBPROTOCOL};
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[doc = include_str!("../../README.md")]

@@ -8,14 +8,16 @@ use std::sync::Arc;
 
 use chat_core::password::{HashParams, Password};
 use chat_core::Engine;
-use log::{info, warn};
+use log::info;
 use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 
 use crate::clock::Clock;
-use crate::event_loop::{EventLoop, Exit, Shared, IRC_LISTENER, LISTENER, SIGNALS, WAKER};
+use crate::event_loop::{EventLoop, Exit, Shared, LISTENER, SIGNALS, WAKER};
 use crate::handle::{ServerHandle, Subscribers};
+use crate::listener::{self, Listener};
 use crate::store::{DirLock, KeySource, Persister, Store, StoreError};
+use crate::transport::tls::{TlsAcceptor, TlsError};
 use crate::workers::{PoolLimits, Workers};
 use crate::ServerConfig;
 
@@ -45,6 +47,12 @@ pub enum ServerError {
     /// The admin password cannot be used (never shows the password).
     #[error("admin password: {0}")]
     AdminPassword(String),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A TLS listener is configured without a certificate.
+    #[error("listener {0} uses TLS but no certificate is configured (tls: (cert, key))")]
+    NoCertificate(SocketAddr),
     /// The event loop or a thread failed.
     #[error("server I/O failed: {0}")]
     Io(#[from] std::io::Error),
@@ -83,26 +91,25 @@ impl ServerBuilder {
         self
     }
 
-    /// Also listen for IRC clients on `addr` (port 0 picks a free port);
-    /// the same as `irc_bind` in the [`ServerConfig`]. Off by default.
-    pub fn irc_bind(mut self, addr: SocketAddr) -> Self {
-        self.config.irc_bind = Some(addr);
-        self
-    }
-
     /// The folder of the store and its key file.
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = dir.into();
         self
     }
 
-    /// The whole configuration (an IRC address set with
-    /// [`irc_bind`](ServerBuilder::irc_bind) before is kept unless the
-    /// configuration names one).
+    /// The whole configuration.
     pub fn config(mut self, config: ServerConfig) -> Self {
         let irc = self.config.irc_bind;
         self.config = config;
         self.config.irc_bind = self.config.irc_bind.or(irc);
+        self
+    }
+
+    /// Also listen for IRC clients on `addr` over plain TCP (port 0 picks
+    /// a free port); the same as `irc_bind` in the [`ServerConfig`]. Off
+    /// by default.
+    pub fn irc_bind(mut self, addr: SocketAddr) -> Self {
+        self.config.irc_bind = Some(addr);
         self
     }
 
@@ -146,16 +153,29 @@ impl ServerBuilder {
             source,
         })?;
         let addr = listener.local_addr()?;
-        let mut irc_listener = match self.config.irc_bind {
-            Some(irc) => Some(
-                TcpListener::bind(irc).map_err(|source| ServerError::Bind { addr: irc, source })?,
-            ),
+        let tls = match &self.config.tls {
+            Some(files) => Some(TlsAcceptor::new(files.clone())?),
             None => None,
         };
-        let irc_addr = irc_listener
-            .as_ref()
-            .map(TcpListener::local_addr)
-            .transpose()?;
+        let mut listeners = Vec::new();
+        let irc = self.config.irc_bind.map(|bind| crate::ListenerConfig {
+            bind,
+            transport: crate::TransportKind::Tcp,
+            protocol: crate::Protocol::Irc,
+        });
+        for config in self.config.listeners.iter().chain(irc.as_ref()) {
+            if config.transport.is_tls() && tls.is_none() {
+                return Err(ServerError::NoCertificate(config.bind));
+            }
+            let socket = TcpListener::bind(config.bind).map_err(|source| ServerError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+            listeners.push(Listener {
+                socket,
+                config: config.clone(),
+            });
+        }
         // One server per data folder: lock it before reading the store.
         Store::create_dir(&self.data_dir)?;
         let lock = DirLock::acquire(&self.data_dir)?;
@@ -166,26 +186,19 @@ impl ServerBuilder {
         let mut store = Store::open(&self.data_dir, key)?;
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
-        // Only now is the server usable, and tools wait for this line (the
-        // kernel has been queueing connections since the bind).
-        if let Some(irc) = irc_addr {
-            info!("IRC listening on {irc}");
-        }
-        info!("listening on {addr}");
-        for name in created {
-            info!("admin account {name} created with the operator's password");
-        }
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
-        if let Some(irc) = irc_listener.as_mut() {
+        for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry()
-                .register(irc, IRC_LISTENER, Interest::READABLE)?;
+                .register(&mut l.socket, listener::token(i), Interest::READABLE)?;
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let signals = if self.signals {
             let mut s = signal_hook_mio::v1_0::Signals::new([
                 signal_hook::consts::SIGINT,
                 signal_hook::consts::SIGTERM,
+                // Reloads the TLS certificate.
+                signal_hook::consts::SIGHUP,
             ])?;
             poll.registry()
                 .register(&mut s, SIGNALS, Interest::READABLE)?;
@@ -193,6 +206,21 @@ impl ServerBuilder {
         } else {
             None
         };
+        // Only now is the server usable (store open, signals caught), and
+        // tools wait for this line; the kernel has been queueing
+        // connections since the bind.
+        info!("listening on {addr}");
+        for l in &listeners {
+            info!(
+                "listening on {} ({:?}, {:?})",
+                l.socket.local_addr()?,
+                l.config.transport,
+                l.config.protocol
+            );
+        }
+        for name in created {
+            info!("admin account {name} created with the operator's password");
+        }
         let (tx, requests) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         Ok(Server {
@@ -205,12 +233,12 @@ impl ServerBuilder {
             ),
             waker,
             store,
-            irc_addr,
             _lock: lock,
             shared: Shared {
                 poll,
                 listener,
-                irc_listener,
+                listeners,
+                tls,
                 requests,
                 signals,
                 clock: Clock::new(),
@@ -240,7 +268,6 @@ pub struct Server {
     handle: ServerHandle,
     waker: Arc<Waker>,
     store: Store,
-    irc_addr: Option<SocketAddr>,
     /// Held until the server is dropped.
     _lock: DirLock,
     shared: Shared,
@@ -265,9 +292,26 @@ impl Server {
         self.handle.local_addr()
     }
 
-    /// The address it listens on for IRC, if it does.
+    /// The addresses of [`ServerConfig::listeners`], in their order.
+    pub fn listener_addrs(&self) -> Vec<SocketAddr> {
+        self.shared
+            .listeners
+            .iter()
+            .filter_map(|l| l.socket.local_addr().ok())
+            .collect()
+    }
+
+    /// The address of the first plain TCP listener speaking IRC
+    /// ([`irc_bind`](ServerBuilder::irc_bind)), if there is one.
     pub fn irc_addr(&self) -> Option<SocketAddr> {
-        self.irc_addr
+        self.shared
+            .listeners
+            .iter()
+            .find(|l| {
+                l.config.protocol == crate::Protocol::Irc
+                    && l.config.transport == crate::TransportKind::Tcp
+            })
+            .and_then(|l| l.socket.local_addr().ok())
     }
 
     /// A handle to reach the server from other threads.
@@ -282,15 +326,10 @@ impl Server {
             handle,
             waker,
             mut store,
-            irc_addr: _,
             _lock,
             mut shared,
         } = self;
         let addr = handle.local_addr();
-        match crate::fdlimit::raise_fd_limit() {
-            Ok(n) => log::debug!("open-file limit: {n}"),
-            Err(e) => warn!("cannot raise the open-file limit: {e}"),
-        }
         let net = &shared.config.net;
         let pool = PoolLimits {
             threads: shared.config.worker_count(),
@@ -339,11 +378,12 @@ impl Server {
                         LISTENER,
                         Interest::READABLE,
                     )?;
-                    if let Some(irc) = shared.irc_listener.as_mut() {
-                        shared
-                            .poll
-                            .registry()
-                            .register(irc, IRC_LISTENER, Interest::READABLE)?;
+                    for (i, l) in shared.listeners.iter_mut().enumerate() {
+                        shared.poll.registry().register(
+                            &mut l.socket,
+                            listener::token(i),
+                            Interest::READABLE,
+                        )?;
                     }
                     info!("restarted on {addr}");
                 }

@@ -51,6 +51,9 @@ pub enum Ended {
     Shutdown,
     /// `CTL disconnect`: the answer to our `/quit`.
     Disconnected,
+    /// `CTL takeover`: the account logged in on another connection; a
+    /// client must not reconnect (it would take the account back).
+    Takeover,
 }
 
 /// Something that happened in the session, in order.

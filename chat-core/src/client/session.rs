@@ -99,11 +99,23 @@ pub struct Session {
     events: VecDeque<Event>,
     /// A `/changepassword` sent and not yet confirmed: its new password.
     pending_password: Option<Zeroizing<String>>,
-    /// Without credentials: what the last `ASK` asked for, so the user's
-    /// answers can be remembered for a reconnect.
-    last_ask: Option<AskField>,
+    /// Without credentials: the dialog step the next line answers, so the
+    /// user's answers can be remembered for a reconnect. Counted from what
+    /// was sent (answers piped ahead of the `ASK`s still count); an `ASK`
+    /// after an `ERR` is the server asking that step again.
+    login_step: Option<AskField>,
+    /// The last answer to `ASK account` was yes: a password-again follows.
+    login_registers: bool,
+    login_refused: bool,
     typed_name: Option<String>,
     typed_password: Option<Zeroizing<String>>,
+    /// In the room, during `/changepassword` without arguments: the step
+    /// the next line answers. Counted from what was sent, so answers typed
+    /// ahead of the server's `ASK`s are still read right.
+    change_step: Option<AskField>,
+    /// An `ERR` came in the room: an `ASK new-password` now is the server
+    /// asking that step again.
+    change_refused: bool,
 }
 
 impl Session {
@@ -133,9 +145,13 @@ impl Session {
             transmit: Vec::new(),
             events: VecDeque::new(),
             pending_password: None,
-            last_ask: None,
+            login_step: None,
+            login_registers: false,
+            login_refused: false,
             typed_name: None,
             typed_password: None,
+            change_step: None,
+            change_refused: false,
         }
     }
 
@@ -167,7 +183,8 @@ impl Session {
         self.transmit.clear();
         self.phase = Phase::LoggingIn;
         self.restarting = false;
-        self.last_ask = None;
+        self.login_step = (self.creds.is_none()).then_some(AskField::Account);
+        self.login_refused = false;
         // A re-login is always one line: the account exists by then.
         self.by_dialog = self.form == LoginForm::Dialog && !self.relogin;
         let Some(creds) = &self.creds else { return };
@@ -206,7 +223,15 @@ impl Session {
             return;
         };
         match line {
-            ServerLine::Ask { step, .. } => self.on_ask(step),
+            ServerLine::Ask { step, .. } => {
+                if self.phase == Phase::InRoom
+                    && step == Word::Known(AskField::NewPassword)
+                    && std::mem::take(&mut self.change_refused)
+                {
+                    self.change_step = Some(AskField::NewPassword);
+                }
+                self.on_ask(step)
+            }
             ServerLine::Welcome { user, grant } => {
                 self.phase = Phase::InRoom;
                 self.relogin = true;
@@ -223,12 +248,17 @@ impl Session {
                     grant,
                 });
             }
+            ServerLine::Err { .. } if self.phase == Phase::InRoom => self.change_refused = true,
+            ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_none() => {
+                self.login_refused = true;
+            }
             ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_some() => {
                 self.phase = Phase::Refused;
                 self.events
                     .push_back(Event::LoginRefused(Received::new(text)));
             }
             ServerLine::Ok(Word::Known(Done::PasswordChanged)) => {
+                self.change_step = None;
                 if let (Some(new), Some(creds)) = (self.pending_password.take(), &mut self.creds) {
                     creds.password = new;
                 }
@@ -240,7 +270,12 @@ impl Session {
     }
 
     fn on_ask(&mut self, step: Word<'_, AskField>) {
-        self.last_ask = step.known();
+        if self.phase == Phase::LoggingIn
+            && self.creds.is_none()
+            && (std::mem::take(&mut self.login_refused) || self.login_step.is_none())
+        {
+            self.login_step = step.known();
+        }
         if self.phase != Phase::LoggingIn || !self.by_dialog {
             return;
         }
@@ -272,6 +307,7 @@ impl Session {
             },
             Control::Shutdown => Ended::Shutdown,
             Control::Disconnect => Ended::Disconnected,
+            Control::Takeover => Ended::Takeover,
             _ => return,
         };
         self.phase = Phase::Ended;
@@ -306,18 +342,51 @@ impl Session {
             None
         };
         let answering = self.phase == Phase::LoggingIn && self.creds.is_none();
+        if self.phase == Phase::InRoom {
+            // During a `/changepassword` dialog the line answers its step
+            // whatever it starts with, and the new password is the one a
+            // reconnect uses once the server confirms.
+            match self.change_step.take() {
+                Some(AskField::OldPassword) => self.change_step = Some(AskField::NewPassword),
+                Some(AskField::NewPassword) => {
+                    self.pending_password = Some(Zeroizing::new(line.to_owned()));
+                    self.change_step = Some(AskField::NewPasswordAgain);
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(cmd) = &cmd {
+                        self.track(cmd);
+                    }
+                }
+            }
+            self.transmit.extend_from_slice(line.as_bytes());
+            self.transmit.push(b'\n');
+            return Ok(());
+        }
         match cmd {
             Some(cmd @ (Command::Register { .. } | Command::Login { .. } | Command::Quit)) => {
                 self.track(&cmd)
             }
             // As the server does: while it asks for a password, a line
             // starting with '/' is the password.
-            _ if answering && self.last_ask.is_some_and(AskField::is_password) => {
-                self.typed_password = Some(Zeroizing::new(line.to_owned()));
+            _ if answering && self.login_step.is_some_and(AskField::is_password) => {
+                if self.login_step == Some(AskField::Password) {
+                    self.typed_password = Some(Zeroizing::new(line.to_owned()));
+                    self.login_step = self.login_registers.then_some(AskField::PasswordAgain);
+                } else {
+                    self.login_step = None;
+                }
             }
             Some(cmd) => self.track(&cmd),
-            None if answering && self.last_ask == Some(AskField::Username) => {
+            None if answering && self.login_step == Some(AskField::Account) => {
+                // As the server reads it.
+                self.login_registers =
+                    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes");
+                self.login_step = Some(AskField::Username);
+            }
+            None if answering && self.login_step == Some(AskField::Username) => {
                 self.typed_name = Some(line.to_owned());
+                self.login_step = Some(AskField::Password);
             }
             None => {}
         }
@@ -331,6 +400,10 @@ impl Session {
         match *cmd {
             Command::ChangePassword { new, .. } => {
                 self.pending_password = Some(Zeroizing::new(new.to_owned()));
+            }
+            Command::ChangePasswordDialog => {
+                self.change_refused = false;
+                self.change_step = Some(AskField::OldPassword);
             }
             Command::Register { name, password } | Command::Login { name, password }
                 if self.creds.is_none() =>

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::codec::Protocol;
-use crate::password::{self, HashParams, Password, PasswordError, SALT_LEN};
+use crate::password::{Password, PasswordError};
 use crate::reply::LeaveReason;
 use crate::{ConnId, Frame, JobId, Millis, PersistId, StoreChange, UserName};
 
@@ -154,37 +154,6 @@ pub enum PasswordWork {
         /// The stored hash.
         phc: Option<String>,
     },
-}
-
-impl PasswordJob {
-    /// Runs the job with argon2id (`salt` is used when hashing: give fresh
-    /// random bytes every time).
-    ///
-    /// ```
-    /// use chat_core::password::{HashParams, Password};
-    /// use chat_core::{JobId, PasswordAnswer, PasswordJob, PasswordWork};
-    /// let job = PasswordJob {
-    ///     id: JobId(1),
-    ///     work: PasswordWork::Verify { password: Password::new("x"), phc: None },
-    ///     peer: "192.0.2.1".parse().unwrap(),
-    /// };
-    /// let answer = job.run(&HashParams::cheap(), &[1; 16]).unwrap();
-    /// assert_eq!(answer, PasswordAnswer::Verified(false));
-    /// ```
-    pub fn run(
-        &self,
-        params: &HashParams,
-        salt: &[u8; SALT_LEN],
-    ) -> Result<PasswordAnswer, PasswordError> {
-        match &self.work {
-            PasswordWork::Hash { password } => {
-                password::hash(params, password, salt).map(PasswordAnswer::Hashed)
-            }
-            PasswordWork::Verify { password, phc } => {
-                password::verify(params, password, phc.as_deref()).map(PasswordAnswer::Verified)
-            }
-        }
-    }
 }
 
 /// A store change to make durable.

@@ -117,7 +117,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
         "viewkickusers" => Command::ViewKicked {
             page: page(args, "/viewkickusers [page]")?,
         },
-        "changepassword" if args.trim().is_empty() => Command::ChangePasswordDialog,
+        "changepassword" if args.trim_matches(' ').is_empty() => Command::ChangePasswordDialog,
         "changepassword" => {
             let (old, new) = split_word(args);
             if old.is_empty() || new.is_empty() {

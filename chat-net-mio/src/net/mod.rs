@@ -7,5 +7,5 @@ mod outbound;
 mod table;
 
 pub(crate) use batch::BroadcastBatch;
-pub(crate) use outbound::Flushed;
-pub(crate) use table::{Conn, ConnTable};
+pub(crate) use outbound::{Flushed, Outbound};
+pub(crate) use table::{slot_of, Conn, ConnTable};

@@ -38,6 +38,21 @@ impl Outbound {
         self.bytes
     }
 
+    /// The unsent part of the first frame.
+    pub(crate) fn front(&self) -> Option<&[u8]> {
+        self.frames.front().map(|f| &f[self.head_written..])
+    }
+
+    /// Marks `n` bytes from the front as sent.
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.consume(n);
+    }
+
+    /// Drops everything queued (the transport said goodbye already).
+    pub(crate) fn clear(&mut self) {
+        *self = Outbound::default();
+    }
+
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.frames.is_empty()

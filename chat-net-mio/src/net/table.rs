@@ -1,16 +1,22 @@
-//! The connection table: a slab of sockets indexed by the engine's
-//! `ConnId`, reusing freed slots.
+//! The connection table: sockets in a [`Slab`], named to the engine by a
+//! [`ConnId`] that joins the slot with a per-slot generation, so an id
+//! outlives neither its connection nor the reuse of its slot.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use chat_core::ConnId;
 use mio::net::TcpStream;
+use slab::Slab;
 
 use super::outbound::Outbound;
+use crate::transport::Transport;
 
 /// One client socket and what is waiting to be written to it.
 #[derive(Debug)]
 pub(crate) struct Conn {
+    /// What the engine calls it; set by [`ConnTable::insert`].
+    pub(crate) id: ConnId,
     pub(crate) stream: TcpStream,
     pub(crate) peer: SocketAddr,
     pub(crate) out: Outbound,
@@ -27,11 +33,18 @@ pub(crate) struct Conn {
     /// The peer's end of file (or an error) was signalled: read to the end
     /// rather than stop at a short read.
     pub(crate) read_closed: bool,
+    /// TLS, WebSocket or neither, between the socket and the engine.
+    pub(crate) transport: Transport,
+    /// The engine was told of it (its transport is ready).
+    pub(crate) opened: bool,
+    /// When it was accepted (for the handshake timeout).
+    pub(crate) accepted: Instant,
 }
 
 impl Conn {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr) -> Conn {
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, transport: Transport) -> Conn {
         Conn {
+            id: ConnId(0),
             stream,
             peer,
             out: Outbound::default(),
@@ -40,62 +53,165 @@ impl Conn {
             more_to_read: false,
             wants_writable: false,
             read_closed: false,
+            transport,
+            opened: false,
+            accepted: Instant::now(),
         }
     }
 }
 
+/// The bits of a [`ConnId`] that hold the slot; the generation is above.
+const SLOT_BITS: u32 = 32;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+
+/// The id of the connection in `slot` after the slot was reused
+/// `generation` times. The first connection in a slot gets the slot's
+/// number itself, which keeps ids in logs short.
+fn conn_id(slot: usize, generation: u32) -> ConnId {
+    ConnId(u64::from(generation) << SLOT_BITS | slot as u64)
+}
+
+/// The slot an id names, whichever generation it is of.
+pub(crate) fn slot_of(id: ConnId) -> usize {
+    (id.0 & SLOT_MASK) as usize
+}
+
+/// The live connections.
+///
+/// A slot emptied during a turn is not reused before [`recycle`]: mio may
+/// still report readiness for the old socket's token in the same poll, and
+/// such an event must not land on a newcomer in that slot. Later, the
+/// generation in the id keeps anything still addressed to the old
+/// connection (engine output, a queued flush, a linger deadline) from
+/// reaching the new one: lookups by [`ConnId`] of a past generation find
+/// nothing.
+///
+/// [`recycle`]: ConnTable::recycle
 #[derive(Debug, Default)]
 pub(crate) struct ConnTable {
-    slots: Vec<Option<Conn>>,
-    free: Vec<usize>,
-    /// Slots emptied this turn: reused only after [`recycle`], once the
-    /// engine has been told the old connection closed, so it never sees a
-    /// new connection under an id it still knows.
-    ///
-    /// [`recycle`]: ConnTable::recycle
+    /// `None`: emptied this turn, held until [`ConnTable::recycle`].
+    slots: Slab<Option<Conn>>,
+    /// How many times each slot has been freed; indexed like `slots`.
+    generations: Vec<u32>,
     released: Vec<usize>,
-    len: usize,
 }
 
 impl ConnTable {
-    pub(crate) fn insert(&mut self, conn: Conn) -> usize {
-        self.len += 1;
-        match self.free.pop() {
-            Some(i) => {
-                self.slots[i] = Some(conn);
-                i
-            }
-            None => {
-                self.slots.push(Some(conn));
-                self.slots.len() - 1
-            }
+    /// Adds a connection and returns its id; `None` (and the connection
+    /// dropped) when the slot number would not fit in an id, past four
+    /// billion connections at once.
+    pub(crate) fn insert(&mut self, mut conn: Conn) -> Option<ConnId> {
+        let entry = self.slots.vacant_entry();
+        let slot = entry.key();
+        if slot as u64 > SLOT_MASK {
+            return None;
+        }
+        if slot == self.generations.len() {
+            self.generations.push(0);
+        }
+        let id = conn_id(slot, self.generations[slot]);
+        conn.id = id;
+        entry.insert(Some(conn));
+        Some(id)
+    }
+
+    /// The connection `id` names, unless it is gone (even if its slot now
+    /// holds another).
+    pub(crate) fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        self.in_slot(slot_of(id)).filter(|c| c.id == id)
+    }
+
+    /// Whatever connection is in `slot` now: for readiness events, whose
+    /// token names a slot only.
+    pub(crate) fn in_slot(&mut self, slot: usize) -> Option<&mut Conn> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    /// Takes a connection out; its slot is free again after
+    /// [`recycle`](ConnTable::recycle).
+    pub(crate) fn remove(&mut self, id: ConnId) -> Option<Conn> {
+        let slot = slot_of(id);
+        let entry = self.slots.get_mut(slot)?;
+        if entry.as_ref().is_none_or(|c| c.id != id) {
+            return None;
+        }
+        self.released.push(slot);
+        entry.take()
+    }
+
+    /// Makes the slots emptied since the last call free for reuse, each
+    /// under a new generation.
+    pub(crate) fn recycle(&mut self) {
+        for slot in self.released.drain(..) {
+            self.slots.remove(slot);
+            self.generations[slot] = self.generations[slot].wrapping_add(1);
         }
     }
 
-    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut Conn> {
-        self.slots.get_mut(i).and_then(Option::as_mut)
-    }
-
-    pub(crate) fn remove(&mut self, i: usize) -> Option<Conn> {
-        let conn = self.slots.get_mut(i).and_then(Option::take)?;
-        self.released.push(i);
-        self.len -= 1;
-        Some(conn)
-    }
-
-    /// Makes the slots emptied since the last call free for reuse.
-    pub(crate) fn recycle(&mut self) {
-        self.free.append(&mut self.released);
-    }
-
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.slots.len() - self.released.len()
     }
 
-    pub(crate) fn ids(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn ids(&self) -> impl Iterator<Item = ConnId> + '_ {
         self.slots
             .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|_| i))
+            .filter_map(|(_, c)| c.as_ref().map(|c| c.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connected pair of sockets: the table only stores them.
+    fn conn() -> Conn {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let _server_side = listener.accept().unwrap();
+        Conn::new(
+            TcpStream::from_std(stream),
+            addr,
+            crate::transport::Transport::plain(),
+        )
+    }
+
+    #[test]
+    fn a_reused_slot_gets_a_new_id_and_the_old_one_finds_nothing() {
+        let mut table = ConnTable::default();
+        let old = table.insert(conn()).unwrap();
+        assert!(table.remove(old).is_some());
+        table.recycle();
+        let new = table.insert(conn()).unwrap();
+        assert_eq!(slot_of(new), slot_of(old), "the slot is reused");
+        assert_ne!(new, old);
+        // Whatever is still addressed to the old connection is dropped.
+        assert!(table.get_mut(old).is_none());
+        assert!(table.remove(old).is_none());
+        assert_eq!(table.get_mut(new).map(|c| c.id), Some(new));
+        assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn a_slot_emptied_this_turn_is_not_reused_before_recycle() {
+        let mut table = ConnTable::default();
+        let a = table.insert(conn()).unwrap();
+        table.remove(a);
+        let b = table.insert(conn()).unwrap();
+        assert_ne!(slot_of(a), slot_of(b));
+        assert!(table.in_slot(slot_of(a)).is_none());
+        assert_eq!(table.len(), 1);
+        assert_eq!(table.ids().collect::<Vec<_>>(), vec![b]);
+        table.recycle();
+        let c = table.insert(conn()).unwrap();
+        assert_eq!(slot_of(c), slot_of(a));
+        assert_eq!(table.len(), 2);
+    }
+
+    #[test]
+    fn first_ids_are_the_slot_numbers() {
+        let mut table = ConnTable::default();
+        let ids: Vec<_> = (0..3).map(|_| table.insert(conn()).unwrap()).collect();
+        assert_eq!(ids, vec![ConnId(0), ConnId(1), ConnId(2)]);
     }
 }

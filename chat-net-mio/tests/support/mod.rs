@@ -18,6 +18,8 @@ pub const KEY: [u8; 32] = [7; 32];
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The addresses of the configured listeners, in order.
+    pub listener_addrs: Vec<SocketAddr>,
     /// The IRC listener's address, when the config asked for one.
     pub irc_addr: Option<SocketAddr>,
     pub handle: ServerHandle,
@@ -58,11 +60,13 @@ impl TestServer {
             .build()
             .unwrap();
         let addr = server.local_addr();
+        let listener_addrs = server.listener_addrs();
         let irc_addr = server.irc_addr();
         let handle = server.handle();
         let thread = std::thread::spawn(move || server.run());
         TestServer {
             addr,
+            listener_addrs,
             irc_addr,
             handle,
             dir,

@@ -1,19 +1,13 @@
-//! Password work: argon2id hashing and verification.
-//!
-//! The engine never calls these: it asks for the work with
-//! [`Output::HashPassword`](crate::Output::HashPassword) and
-//! [`Output::VerifyPassword`](crate::Output::VerifyPassword), and the caller
-//! runs them (on worker threads: they take tens of milliseconds with the
-//! production parameters) and feeds the answer back. The salt comes from
-//! the caller, so this module needs no randomness of its own.
+//! argon2id hashing and verification (the `password-hash` feature).
 
 use std::fmt;
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
+use super::{Password, PasswordError};
+use crate::{PasswordAnswer, PasswordJob, PasswordWork};
 /// The length of the salt the caller supplies, in bytes.
 pub const SALT_LEN: usize = 16;
 
@@ -56,46 +50,6 @@ impl HashParams {
         Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(|e| PasswordError::Params(e.to_string()))
     }
-}
-
-/// A password in memory: redacted in `Debug`, wiped when dropped.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(Zeroizing<String>);
-
-impl Password {
-    /// Wraps a password.
-    pub fn new(s: impl Into<String>) -> Password {
-        Password(Zeroizing::new(s.into()))
-    }
-
-    /// The password text.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
-
-/// Why password work failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PasswordError {
-    /// The configured parameters are out of argon2's range.
-    #[error("bad argon2 parameters: {0}")]
-    Params(String),
-    /// The stored hash is not a PHC string argon2 understands.
-    #[error("stored password hash is malformed")]
-    BadHash,
-    /// Hashing failed.
-    #[error("hashing failed: {0}")]
-    Hash(String),
-    /// The caller refused the work: its queue of password work is full.
-    #[error("the server is busy; try again later")]
-    Busy,
 }
 
 /// The memory argon2 fills, kept between jobs: a worker that owns one
@@ -240,6 +194,37 @@ pub fn verify(
     phc: Option<&str>,
 ) -> Result<bool, PasswordError> {
     verify_with(&mut Scratch::default(), params, password, phc)
+}
+
+impl PasswordJob {
+    /// Runs the job with argon2id (`salt` is used when hashing: give fresh
+    /// random bytes every time).
+    ///
+    /// ```
+    /// use chat_core::password::{HashParams, Password};
+    /// use chat_core::{JobId, PasswordAnswer, PasswordJob, PasswordWork};
+    /// let job = PasswordJob {
+    ///     id: JobId(1),
+    ///     work: PasswordWork::Verify { password: Password::new("x"), phc: None },
+    ///     peer: "192.0.2.1".parse().unwrap(),
+    /// };
+    /// let answer = job.run(&HashParams::cheap(), &[1; 16]).unwrap();
+    /// assert_eq!(answer, PasswordAnswer::Verified(false));
+    /// ```
+    pub fn run(
+        &self,
+        params: &HashParams,
+        salt: &[u8; SALT_LEN],
+    ) -> Result<PasswordAnswer, PasswordError> {
+        match &self.work {
+            PasswordWork::Hash { password } => {
+                hash(params, password, salt).map(PasswordAnswer::Hashed)
+            }
+            PasswordWork::Verify { password, phc } => {
+                verify(params, password, phc.as_deref()).map(PasswordAnswer::Verified)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,312 @@
+//! The input line: editing keys, a history of what was sent, and Tab
+//! completion of commands and names.
+
+use unicode_width::UnicodeWidthStr;
+
+/// The most lines the history keeps.
+const HISTORY: usize = 500;
+
+/// One line being typed, with its cursor (a char index) and the history.
+#[derive(Debug, Default)]
+pub(crate) struct Editor {
+    chars: Vec<char>,
+    cursor: usize,
+    history: Vec<String>,
+    /// Where Up/Down are in the history; `None` at the line being typed.
+    browsing: Option<usize>,
+    /// The line being typed while browsing the history.
+    draft: Vec<char>,
+}
+
+fn is_word(c: char) -> bool {
+    !c.is_whitespace()
+}
+
+impl Editor {
+    /// The text typed.
+    pub(crate) fn text(&self) -> String {
+        self.chars.iter().collect()
+    }
+
+    /// The cursor's column on screen (wide characters count twice).
+    pub(crate) fn cursor_column(&self) -> usize {
+        let before: String = self.chars[..self.cursor].iter().collect();
+        before.width()
+    }
+
+    /// The cursor as a char index.
+    #[cfg(test)]
+    pub(crate) fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    pub(crate) fn insert(&mut self, c: char) {
+        self.chars.insert(self.cursor, c);
+        self.cursor += 1;
+    }
+
+    pub(crate) fn backspace(&mut self) {
+        if self.cursor > 0 {
+            self.cursor -= 1;
+            self.chars.remove(self.cursor);
+        }
+    }
+
+    pub(crate) fn delete(&mut self) {
+        if self.cursor < self.chars.len() {
+            self.chars.remove(self.cursor);
+        }
+    }
+
+    pub(crate) fn left(&mut self) {
+        self.cursor = self.cursor.saturating_sub(1);
+    }
+
+    pub(crate) fn right(&mut self) {
+        self.cursor = (self.cursor + 1).min(self.chars.len());
+    }
+
+    pub(crate) fn home(&mut self) {
+        self.cursor = 0;
+    }
+
+    pub(crate) fn end(&mut self) {
+        self.cursor = self.chars.len();
+    }
+
+    /// To the start of this or the previous word.
+    pub(crate) fn word_left(&mut self) {
+        while self.cursor > 0 && !is_word(self.chars[self.cursor - 1]) {
+            self.cursor -= 1;
+        }
+        while self.cursor > 0 && is_word(self.chars[self.cursor - 1]) {
+            self.cursor -= 1;
+        }
+    }
+
+    /// To the end of this or the next word.
+    pub(crate) fn word_right(&mut self) {
+        let n = self.chars.len();
+        while self.cursor < n && !is_word(self.chars[self.cursor]) {
+            self.cursor += 1;
+        }
+        while self.cursor < n && is_word(self.chars[self.cursor]) {
+            self.cursor += 1;
+        }
+    }
+
+    /// Ctrl-W: deletes the word before the cursor.
+    pub(crate) fn delete_word(&mut self) {
+        let end = self.cursor;
+        self.word_left();
+        self.chars.drain(self.cursor..end);
+    }
+
+    /// Ctrl-U: deletes everything before the cursor.
+    pub(crate) fn kill_to_start(&mut self) {
+        self.chars.drain(..self.cursor);
+        self.cursor = 0;
+    }
+
+    /// Ctrl-K: deletes everything from the cursor.
+    pub(crate) fn kill_to_end(&mut self) {
+        self.chars.truncate(self.cursor);
+    }
+
+    /// Enter: the line, which is cleared; `remember` puts it in the
+    /// history (never a password).
+    pub(crate) fn take(&mut self, remember: bool) -> String {
+        let line = self.text();
+        self.chars.clear();
+        self.cursor = 0;
+        self.browsing = None;
+        self.draft.clear();
+        if remember && !line.trim().is_empty() && self.history.last() != Some(&line) {
+            if self.history.len() == HISTORY {
+                self.history.remove(0);
+            }
+            self.history.push(line.clone());
+        }
+        line
+    }
+
+    /// Up: the line sent before the one shown.
+    pub(crate) fn older(&mut self) {
+        let at = match self.browsing {
+            Some(0) => return,
+            Some(i) => i - 1,
+            None if self.history.is_empty() => return,
+            None => {
+                self.draft = std::mem::take(&mut self.chars);
+                self.history.len() - 1
+            }
+        };
+        self.show_history(Some(at));
+    }
+
+    /// Down: the line sent after the one shown, then the draft.
+    pub(crate) fn newer(&mut self) {
+        match self.browsing {
+            None => {}
+            Some(i) if i + 1 < self.history.len() => self.show_history(Some(i + 1)),
+            Some(_) => self.show_history(None),
+        }
+    }
+
+    fn show_history(&mut self, at: Option<usize>) {
+        self.browsing = at;
+        self.chars = match at {
+            Some(i) => self.history[i].chars().collect(),
+            None => std::mem::take(&mut self.draft),
+        };
+        self.cursor = self.chars.len();
+    }
+
+    /// Tab: completes the word before the cursor from `commands` (when it
+    /// is the line's first word and starts with '/') or `names`, to the
+    /// longest prefix the candidates share. Returns the candidates when
+    /// there is more than one, for the screen to list.
+    pub(crate) fn complete<'a>(
+        &mut self,
+        commands: &[&'a str],
+        names: &'a [String],
+    ) -> Vec<&'a str> {
+        let mut start = self.cursor;
+        while start > 0 && is_word(self.chars[start - 1]) {
+            start -= 1;
+        }
+        let word: String = self.chars[start..self.cursor].iter().collect();
+        let first = self.chars[..start].iter().all(|c| c.is_whitespace());
+        let found: Vec<&str> = if first && word.starts_with('/') {
+            commands
+                .iter()
+                .copied()
+                .filter(|c| c.starts_with(&word))
+                .collect()
+        } else if word.is_empty() {
+            return Vec::new();
+        } else {
+            let lower = word.to_lowercase();
+            names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| n.to_lowercase().starts_with(&lower))
+                .collect()
+        };
+        let Some(first_found) = found.first() else {
+            return Vec::new();
+        };
+        let mut common: String = (*first_found).to_owned();
+        for f in &found[1..] {
+            let n = common
+                .chars()
+                .zip(f.chars())
+                .take_while(|(a, b)| a.to_lowercase().eq(b.to_lowercase()))
+                .count();
+            common = common.chars().take(n).collect();
+        }
+        let mut replacement: Vec<char> = common.chars().collect();
+        if found.len() == 1 {
+            // A name at the start of a line addresses someone.
+            if !word.starts_with('/') && first {
+                replacement.push(':');
+            }
+            replacement.push(' ');
+        }
+        if replacement.len() >= self.cursor - start {
+            self.chars
+                .splice(start..self.cursor, replacement.iter().copied());
+            self.cursor = start + replacement.len();
+        }
+        if found.len() > 1 {
+            found
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(s: &str) -> Editor {
+        let mut e = Editor::default();
+        s.chars().for_each(|c| e.insert(c));
+        e
+    }
+
+    #[test]
+    fn cursor_moves_by_char_word_and_line() {
+        let mut e = typed("hello big world");
+        e.word_left();
+        assert_eq!(e.cursor(), 10);
+        e.word_left();
+        assert_eq!(e.cursor(), 6);
+        e.insert('X');
+        assert_eq!(e.text(), "hello Xbig world");
+        e.home();
+        e.delete();
+        e.end();
+        e.backspace();
+        assert_eq!(e.text(), "ello Xbig worl");
+        e.home();
+        e.word_right();
+        assert_eq!(e.cursor(), 4);
+        e.kill_to_end();
+        assert_eq!(e.text(), "ello");
+        e.left();
+        e.kill_to_start();
+        assert_eq!((e.text().as_str(), e.cursor()), ("o", 0));
+        let mut e = typed("one two  ");
+        e.delete_word();
+        assert_eq!(e.text(), "one ");
+    }
+
+    #[test]
+    fn wide_characters_move_the_cursor_two_columns() {
+        let e = typed("日本");
+        assert_eq!(e.cursor_column(), 4);
+    }
+
+    #[test]
+    fn history_goes_back_and_returns_to_the_draft() {
+        let mut e = typed("first");
+        e.take(true);
+        "second".chars().for_each(|c| e.insert(c));
+        e.take(true);
+        "secret".chars().for_each(|c| e.insert(c));
+        e.take(false);
+        "draft".chars().for_each(|c| e.insert(c));
+        e.older();
+        assert_eq!(e.text(), "second");
+        e.older();
+        e.older();
+        assert_eq!(e.text(), "first");
+        e.newer();
+        assert_eq!(e.text(), "second");
+        e.newer();
+        assert_eq!(e.text(), "draft");
+    }
+
+    #[test]
+    fn tab_completes_commands_and_names() {
+        let names = vec!["alice".to_owned(), "albert".to_owned(), "bob".to_owned()];
+        let commands = ["/help", "/messageto", "/msg", "/busy"];
+        let mut e = typed("/he");
+        assert!(e.complete(&commands, &names).is_empty());
+        assert_eq!(e.text(), "/help ");
+        let mut e = typed("/m");
+        assert_eq!(e.complete(&commands, &names), vec!["/messageto", "/msg"]);
+        assert_eq!(e.text(), "/m");
+        let mut e = typed("/msg B");
+        e.complete(&commands, &names);
+        assert_eq!(e.text(), "/msg bob ");
+        let mut e = typed("al");
+        assert_eq!(e.complete(&commands, &names).len(), 2);
+        assert_eq!(e.text(), "al");
+        let mut e = typed("ali");
+        e.complete(&commands, &names);
+        assert_eq!(e.text(), "alice: ");
+    }
+}
