@@ -79,7 +79,7 @@ fn irc_and_chat1_users_share_the_room_and_private_messages() {
     irc.until("CAP * LS :sasl=PLAIN");
     irc.send("CAP END");
     irc.until(" 422 carol ");
-    irc.until("NOTICE carol :carol is an account here");
+    irc.until("NOTICE carol :Your nick is your account");
     irc.send(&format!("PRIVMSG NickServ :REGISTER {PASSWORD}"));
     irc.until(":carol!carol@chat JOIN #lobby");
     irc.until(" 353 carol = #lobby :bob carol");

@@ -565,7 +565,7 @@ impl IrcCodec {
         }
         self.greet(&nick);
         self.nickserv_says(&format!(
-            "{nick} is an account here: /msg NickServ IDENTIFY <password> to log in, or REGISTER <password> to create it"
+            "Your nick is your account: /msg NickServ IDENTIFY <password> to log in as {nick}, or REGISTER <password> to create it"
         ));
         None
     }
