@@ -420,3 +420,25 @@ fn shutdown_reaches_irc_users_as_a_notice_and_error() {
     );
     assert!(has(&h.take("bob"), "CTL shutdown"));
 }
+
+#[test]
+fn a_user_line_after_a_sasl_login_is_welcome_once() {
+    let mut h = Harness::new();
+    h.register("c", "alice");
+    h.send("c", "/quit");
+    h.connect_irc("irc");
+    h.send("irc", "CAP LS 302");
+    h.send("irc", "NICK alice");
+    h.send("irc", "CAP REQ :sasl");
+    h.send("irc", "AUTHENTICATE PLAIN");
+    h.send("irc", &format!("AUTHENTICATE {ALICE_PLAIN}"));
+    assert!(has(&h.take("irc"), ":chat 001 alice "));
+    h.send("irc", "CAP END");
+    h.send("irc", "USER alice 0 * :Alice");
+    assert_eq!(h.take("irc"), Vec::<String>::new());
+    h.send("irc", "USER alice 0 * :Alice");
+    assert_eq!(
+        h.take("irc"),
+        vec![":chat 462 alice :You may not reregister"]
+    );
+}

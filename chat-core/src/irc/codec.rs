@@ -275,7 +275,9 @@ impl IrcCodec {
             "QUIT" => self.note = Some(Note::Quit),
             "NICK" => return self.nick_cmd(msg),
             "USER" => {
-                if self.registered || self.user_seen {
+                // After a SASL login the greeting may have gone out before
+                // the client's first USER: that one is still welcome.
+                if self.user_seen {
                     self.numeric("462", ":You may not reregister");
                 } else if self.need(msg, 4) {
                     self.user_seen = true;
