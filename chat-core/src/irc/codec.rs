@@ -12,6 +12,7 @@ use crate::error::Refusal;
 use crate::reply::{Control, Done, Listing, Notice, Presence, Reason, Reply};
 use crate::wire::{FrameError, Framer};
 use crate::{Command, Grant, UserName};
+use zeroize::Zeroizing;
 
 /// The capabilities offered (`CAP LS`).
 const CAPS: [&str; 4] = ["sasl", "multi-prefix", "echo-message", "cap-notify"];
@@ -74,9 +75,10 @@ pub struct IrcCodec {
     multi_prefix: bool,
     caps_302: bool,
     /// `PASS` given before registration: (name, password).
-    pass: Option<(Option<String>, String)>,
+    /// Wiped when dropped, like the SASL payload.
+    pass: Option<(Option<String>, Zeroizing<String>)>,
     /// `AUTHENTICATE PLAIN` seen; the payload gathered so far.
-    sasl: Option<String>,
+    sasl: Option<Zeroizing<String>>,
     /// 001 sent.
     registered: bool,
     logged_in: bool,
@@ -291,9 +293,9 @@ impl IrcCodec {
                     let p = msg.params[0];
                     self.pass = Some(match p.split_once(':') {
                         Some((name, pw)) if UserName::parse(name).is_ok() && !pw.is_empty() => {
-                            (Some(name.to_owned()), pw.to_owned())
+                            (Some(name.to_owned()), Zeroizing::new(pw.to_owned()))
                         }
-                        _ => (None, p.to_owned()),
+                        _ => (None, Zeroizing::new(p.to_owned())),
                     });
                 }
             }
@@ -601,7 +603,7 @@ impl IrcCodec {
         }
         let Some(gathered) = self.sasl.as_mut() else {
             if arg.eq_ignore_ascii_case("PLAIN") {
-                self.sasl = Some(String::new());
+                self.sasl = Some(Zeroizing::new(String::new()));
                 self.local.extend_from_slice(b"AUTHENTICATE +\r\n");
             } else {
                 self.numeric("908", "PLAIN :are available SASL mechanisms");
