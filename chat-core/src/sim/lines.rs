@@ -1,5 +1,8 @@
-//! The one place the simulation reads chat/1 server lines, so a typed
-//! parser of server lines can replace it later.
+//! The one place the simulation reads chat/1 server lines: through the
+//! protocol's typed parser, reduced to what the checks need.
+
+use crate::reply::Listing;
+use crate::wire::{self, Word};
 
 /// A server line, as much as the simulation's checks need.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,52 +57,45 @@ pub enum ServerLine {
     Unknown(String),
 }
 
-const TAGS: &[&str] = &[
-    "HELLO", "ASK", "OK", "WELCOME", "ERR", "MSG", "PM", "JOIN", "LEAVE", "INFO", "USER", "KICKED",
-    "END", "CTL", "PONG",
-];
-
-/// Reads one line (without its `\n`).
+/// Reads one line (without its `\n`) with the protocol's own parser of
+/// server lines ([`wire::ServerLine`]), and keeps what the checks need. A
+/// line that parser refuses, or whose tag it does not know, is `Unknown`:
+/// the engine must never write one.
 pub fn parse(line: &str) -> ServerLine {
-    let mut words = line.splitn(3, ' ');
-    let tag = words.next().unwrap_or("");
-    let a = words.next();
-    let b = words.next();
-    match tag {
-        "WELCOME" => ServerLine::Welcome {
-            user: a.unwrap_or("").to_owned(),
+    let Ok(typed) = wire::ServerLine::parse(line) else {
+        return ServerLine::Unknown(line.to_owned());
+    };
+    // The typed parse checked the fields; the words are taken as written.
+    let mut words = line.splitn(3, ' ').skip(1);
+    let (a, b) = (words.next(), words.next());
+    match typed {
+        wire::ServerLine::Welcome { user, .. } => ServerLine::Welcome {
+            user: user.to_owned(),
         },
-        "OK" => ServerLine::Ok {
+        wire::ServerLine::Ok(_) => ServerLine::Ok {
             what: a.unwrap_or("").to_owned(),
             arg: b.map(|s| s.split(' ').next().unwrap_or("").to_owned()),
         },
-        "ERR" => ServerLine::Err {
-            code: a.unwrap_or("").to_owned(),
+        wire::ServerLine::Err { code, .. } => ServerLine::Err {
+            code: code.as_str().to_owned(),
         },
-        "MSG" => ServerLine::Msg {
+        wire::ServerLine::Msg { .. } => ServerLine::Msg {
             line: line.to_owned(),
         },
-        "CTL" => ServerLine::Ctl {
+        wire::ServerLine::Ctl(_) => ServerLine::Ctl {
             what: a.unwrap_or("").to_owned(),
         },
-        "END" if a == Some("held") => {
-            let mut n = b.unwrap_or("").split(' ').map(|x| x.parse().ok());
-            match (n.next().flatten(), n.next().flatten()) {
-                (Some(replayed), Some(dropped)) => ServerLine::EndHeld { replayed, dropped },
-                _ => ServerLine::Unknown(line.to_owned()),
-            }
+        wire::ServerLine::End(Word::Known(Listing::Held { replayed, dropped })) => {
+            ServerLine::EndHeld { replayed, dropped }
         }
-        "ASK" => ServerLine::Ask {
-            step: a.unwrap_or("").to_owned(),
+        wire::ServerLine::Ask { step, .. } => ServerLine::Ask {
+            step: step.as_str().to_owned(),
         },
-        "PONG" => ServerLine::Pong {
-            token: a.map(|t| match b {
-                Some(rest) => format!("{t} {rest}"),
-                None => t.to_owned(),
-            }),
+        wire::ServerLine::Pong(token) => ServerLine::Pong {
+            token: token.map(str::to_owned),
         },
-        t if TAGS.contains(&t) => ServerLine::Other,
-        _ => ServerLine::Unknown(line.to_owned()),
+        wire::ServerLine::Unknown(_) => ServerLine::Unknown(line.to_owned()),
+        _ => ServerLine::Other,
     }
 }
 
