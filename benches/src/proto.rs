@@ -11,12 +11,16 @@ pub enum Proto {
     /// chat/1: `/register`, room lines, `MSG <ts> <from> <text>` (echoed to
     /// the sender too).
     Chat,
-    /// IRC: NICK/USER/JOIN, `PRIVMSG #bench`; no echo to the sender.
+    /// IRC: NICK/USER/JOIN, `PRIVMSG #lobby`; no echo to the sender.
+    /// Accounts for servers that have them (ours): a new one with
+    /// `PRIVMSG NickServ :REGISTER`, an existing one with `PASS
+    /// name:password`; a server without accounts (ngircd) ignores both.
     Irc,
 }
 
-/// The IRC channel everyone joins.
-pub const CHANNEL: &str = "#bench";
+/// The IRC channel everyone joins: our server's one room, any channel on
+/// a reference server.
+pub const CHANNEL: &str = "#lobby";
 
 /// What a server line means to the load generator.
 #[derive(Debug, PartialEq, Eq)]
@@ -58,9 +62,17 @@ impl Proto {
                 encode_command(&cmd, out)?;
             }
             Proto::Irc => {
+                if !register {
+                    out.extend_from_slice(format!("PASS {name}:{password}\r\n").as_bytes());
+                }
                 out.extend_from_slice(
                     format!("NICK {name}\r\nUSER {name} 0 * :{name}\r\n").as_bytes(),
                 );
+                if register {
+                    out.extend_from_slice(
+                        format!("PRIVMSG NickServ :REGISTER {password}\r\n").as_bytes(),
+                    );
+                }
                 if join {
                     out.extend_from_slice(format!("JOIN {CHANNEL}\r\n").as_bytes());
                 }
@@ -79,7 +91,7 @@ impl Proto {
                 encode_command(&Command::Say(text), out)?;
             }
             Proto::Irc => {
-                out.extend_from_slice(b"PRIVMSG #bench :");
+                out.extend_from_slice(b"PRIVMSG #lobby :");
                 out.extend_from_slice(text);
                 out.extend_from_slice(b"\r\n");
             }
@@ -105,7 +117,7 @@ impl Proto {
                 if let Some(token) = line.strip_prefix(b"PING ") {
                     return Seen::Ping(token);
                 }
-                // :nick!user@host PRIVMSG #bench :text
+                // :nick!user@host PRIVMSG #lobby :text
                 let mut parts = line.splitn(4, |&b| b == b' ');
                 let (_, cmd, _, text) = (parts.next(), parts.next(), parts.next(), parts.next());
                 match cmd {
@@ -115,6 +127,13 @@ impl Proto {
                     // End of the NAMES list: the JOIN is complete.
                     Some(b"366") => Seen::Ready,
                     Some(b"001") => Seen::Registered,
+                    // "No MOTD" is a greeting, not an error.
+                    Some(b"422") => Seen::Other,
+                    // A server without NickServ (ngircd) says so: not a
+                    // failure of the run.
+                    Some(b"401") if text.is_some_and(|t| t.starts_with(b"NickServ ")) => {
+                        Seen::Other
+                    }
                     Some(c) if c.len() == 3 && (c[0] == b'4' || c[0] == b'5') => Seen::Error,
                     Some(b"ERROR") => Seen::Error,
                     _ if line.starts_with(b"ERROR") => Seen::Error,
@@ -153,11 +172,11 @@ mod tests {
     fn irc_lines() {
         let p = Proto::Irc;
         assert_eq!(
-            p.classify(b":srv 366 ld1 #bench :End of NAMES list"),
+            p.classify(b":srv 366 ld1 #lobby :End of NAMES list"),
             Seen::Ready
         );
         assert_eq!(
-            p.classify(b":ld2!~ld2@localhost PRIVMSG #bench :L 1 2 3"),
+            p.classify(b":ld2!~ld2@localhost PRIVMSG #lobby :L 1 2 3"),
             Seen::Message(b"L 1 2 3")
         );
         assert_eq!(p.classify(b"PING :srv"), Seen::Ping(b":srv"));
@@ -167,11 +186,29 @@ mod tests {
         );
         assert_eq!(p.classify(b"ERROR :Closing connection"), Seen::Error);
         assert_eq!(p.classify(b":srv 001 ld1 :Welcome"), Seen::Registered);
+        assert_eq!(
+            p.classify(b":srv 401 ld1 NickServ :No such nick or channel name"),
+            Seen::Other
+        );
+        assert_eq!(p.classify(b":srv 401 ld1 bob :No such nick"), Seen::Error);
+        assert_eq!(
+            p.classify(b":srv 422 ld1 :MOTD File is missing"),
+            Seen::Other
+        );
         let mut out = Vec::new();
         p.login("n", "pw", true, false, &mut out).unwrap();
-        assert_eq!(out, b"NICK n\r\nUSER n 0 * :n\r\n");
+        assert_eq!(
+            out,
+            b"NICK n\r\nUSER n 0 * :n\r\nPRIVMSG NickServ :REGISTER pw\r\n"
+        );
+        out.clear();
+        p.login("n", "pw", false, true, &mut out).unwrap();
+        assert_eq!(
+            out,
+            b"PASS n:pw\r\nNICK n\r\nUSER n 0 * :n\r\nJOIN #lobby\r\n"
+        );
         out.clear();
         p.message(b"L 1", &mut out).unwrap();
-        assert_eq!(out, b"PRIVMSG #bench :L 1\r\n");
+        assert_eq!(out, b"PRIVMSG #lobby :L 1\r\n");
     }
 }

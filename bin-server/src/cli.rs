@@ -19,6 +19,11 @@ pub(crate) struct Args {
     #[arg(long, value_name = "ADDR:PORT", default_value = chat_net_mio::DEFAULT_BIND)]
     pub(crate) bind: SocketAddr,
 
+    /// Also listen for IRC clients (irssi, weechat, hexchat) on this
+    /// address; off unless given here or as `irc_bind` in the --config file.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub(crate) irc_bind: Option<SocketAddr>,
+
     /// Folder of the user store (users.store) and its key file (store.key,
     /// created on first start unless CHAT_STORE_KEY is set). Created if
     /// missing.

@@ -108,6 +108,7 @@ mod engine;
 mod error;
 mod grant;
 mod ids;
+pub mod irc;
 mod name;
 pub mod password;
 #[doc = include_str!("../../PROTOCOL.md")]

@@ -39,6 +39,10 @@ pub struct ServerConfig {
     /// The certificate chain and key for the TLS listeners (`tls`, `wss`);
     /// read again on SIGHUP.
     pub tls: Option<crate::TlsFiles>,
+    /// Where to listen for IRC clients (`Some("127.0.0.1:6667")`): a plain
+    /// TCP listener speaking IRC, the same as one in `listeners`. Off when
+    /// `None`, the default.
+    pub irc_bind: Option<SocketAddr>,
 }
 
 /// A protocol spoken on a listener.
@@ -47,6 +51,9 @@ pub struct ServerConfig {
 pub enum Protocol {
     /// The chat's own line protocol, chat/1.
     Chat1,
+    /// IRC (irssi, weechat, hexchat): the room is `#lobby`, the nick the
+    /// account. Over plain TCP.
+    Irc,
 }
 
 /// What carries a listener's bytes.
@@ -105,6 +112,7 @@ impl Default for ServerConfig {
             net: NetConfig::default(),
             listeners: Vec::new(),
             tls: None,
+            irc_bind: None,
         }
     }
 }

@@ -303,6 +303,11 @@ impl<'a> EventLoop<'a> {
                         continue;
                     };
                     let plain = transport.is_plain();
+                    // A plain listener's lines are its protocol's from the
+                    // first byte.
+                    let protocol = which.map_or(Protocol::Chat1, |i| {
+                        self.shared.listeners[i].config.protocol
+                    });
                     if !plain && self.handshaking >= self.shared.config.net.max_handshakes {
                         warn!("{peer} refused: too many handshakes in progress");
                         continue;
@@ -332,7 +337,7 @@ impl<'a> EventLoop<'a> {
                     }
                     debug!("{id} connected from {peer}");
                     if plain {
-                        self.open(id, Protocol::Chat1);
+                        self.open(id, protocol);
                     } else {
                         self.handshaking += 1;
                         let timeout =
@@ -374,6 +379,7 @@ impl<'a> EventLoop<'a> {
             peer: peer.ip(),
             protocol: match protocol {
                 Protocol::Chat1 => chat_core::codec::Protocol::Chat1,
+                Protocol::Irc => chat_core::codec::Protocol::Irc,
             },
         });
     }

@@ -99,7 +99,17 @@ impl ServerBuilder {
 
     /// The whole configuration.
     pub fn config(mut self, config: ServerConfig) -> Self {
+        let irc = self.config.irc_bind;
         self.config = config;
+        self.config.irc_bind = self.config.irc_bind.or(irc);
+        self
+    }
+
+    /// Also listen for IRC clients on `addr` over plain TCP (port 0 picks
+    /// a free port); the same as `irc_bind` in the [`ServerConfig`]. Off
+    /// by default.
+    pub fn irc_bind(mut self, addr: SocketAddr) -> Self {
+        self.config.irc_bind = Some(addr);
         self
     }
 
@@ -148,7 +158,12 @@ impl ServerBuilder {
             None => None,
         };
         let mut listeners = Vec::new();
-        for config in &self.config.listeners {
+        let irc = self.config.irc_bind.map(|bind| crate::ListenerConfig {
+            bind,
+            transport: crate::TransportKind::Tcp,
+            protocol: crate::Protocol::Irc,
+        });
+        for config in self.config.listeners.iter().chain(irc.as_ref()) {
             if config.transport.is_tls() && tls.is_none() {
                 return Err(ServerError::NoCertificate(config.bind));
             }
@@ -284,6 +299,19 @@ impl Server {
             .iter()
             .filter_map(|l| l.socket.local_addr().ok())
             .collect()
+    }
+
+    /// The address of the first plain TCP listener speaking IRC
+    /// ([`irc_bind`](ServerBuilder::irc_bind)), if there is one.
+    pub fn irc_addr(&self) -> Option<SocketAddr> {
+        self.shared
+            .listeners
+            .iter()
+            .find(|l| {
+                l.config.protocol == crate::Protocol::Irc
+                    && l.config.transport == crate::TransportKind::Tcp
+            })
+            .and_then(|l| l.socket.local_addr().ok())
     }
 
     /// A handle to reach the server from other threads.

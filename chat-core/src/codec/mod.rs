@@ -4,13 +4,13 @@
 //! codec; each connection gets a [`ConnCodec`] when it opens, which frames
 //! its bytes, reads its lines as commands and renders what it is sent. The
 //! engine keeps it opaque. A room line is rendered once per protocol in
-//! use with [`Protocol::render`] and shared by its recipients. Today there
-//! is one codec, chat/1 ([`crate::wire`]); another plugs in as a variant
-//! here, without touching the engine's logic.
+//! use with [`Protocol::render`] and shared by its recipients. There are two codecs: chat/1
+//! ([`crate::wire`]) and IRC ([`crate::irc`]).
 
 use std::borrow::Cow;
 
 use crate::error::Refusal;
+use crate::irc::{self, IrcCodec};
 use crate::reply::Reply;
 use crate::wire::{self, ServerCodec};
 use crate::{Command, Frame};
@@ -25,19 +25,22 @@ pub use crate::wire::FrameError as LineError;
 pub enum Protocol {
     /// chat/1, the text protocol of `PROTOCOL.md`.
     Chat1,
+    /// IRC ([`crate::irc`]): the room is `#lobby`, the nick the account.
+    Irc,
 }
 
 impl Protocol {
     /// How many protocols there are.
-    pub const COUNT: usize = 1;
+    pub const COUNT: usize = 2;
 
     /// Every protocol, in [`index`](Protocol::index) order.
-    pub const ALL: [Protocol; Protocol::COUNT] = [Protocol::Chat1];
+    pub const ALL: [Protocol; Protocol::COUNT] = [Protocol::Chat1, Protocol::Irc];
 
     /// A dense index, for tables with one slot per protocol.
     pub fn index(self) -> usize {
         match self {
             Protocol::Chat1 => 0,
+            Protocol::Irc => 1,
         }
     }
 
@@ -48,6 +51,7 @@ impl Protocol {
         for reply in replies {
             match self {
                 Protocol::Chat1 => wire::render(reply, &mut out),
+                Protocol::Irc => irc::render_shared(reply, &mut out),
             }
         }
         Frame::from(out)
@@ -61,6 +65,7 @@ pub struct ConnCodec(Inner);
 #[derive(Debug)]
 enum Inner {
     Chat1(ServerCodec),
+    Irc(Box<IrcCodec>),
 }
 
 impl ConnCodec {
@@ -69,6 +74,7 @@ impl ConnCodec {
     pub fn new(protocol: Protocol, max_line: usize) -> ConnCodec {
         ConnCodec(match protocol {
             Protocol::Chat1 => Inner::Chat1(ServerCodec::new(max_line)),
+            Protocol::Irc => Inner::Irc(Box::new(IrcCodec::new(max_line))),
         })
     }
 
@@ -76,6 +82,7 @@ impl ConnCodec {
     pub fn protocol(&self) -> Protocol {
         match self.0 {
             Inner::Chat1(_) => Protocol::Chat1,
+            Inner::Irc(_) => Protocol::Irc,
         }
     }
 
@@ -87,6 +94,7 @@ impl ConnCodec {
     ) -> Option<Result<Cow<'b, str>, LineError>> {
         match &mut self.0 {
             Inner::Chat1(c) => c.next_line(bytes),
+            Inner::Irc(c) => c.next_line(bytes),
         }
     }
 
@@ -94,21 +102,63 @@ impl ConnCodec {
     pub fn buffered(&self) -> usize {
         match &self.0 {
             Inner::Chat1(c) => c.buffered(),
+            Inner::Irc(c) => c.buffered(),
         }
     }
 
-    /// Reads a line as a command (an answer when the codec asked a
-    /// question), or the refusal for a line it cannot read.
-    pub fn parse<'l>(&mut self, line: &'l str) -> Result<Command<'l>, Refusal> {
+    /// The first step of reading a line: the codec's own state machine
+    /// runs (IRC registration, capabilities, queries it answers itself,
+    /// whose lines [`take_local`](ConnCodec::take_local) hands out), and
+    /// the line to [`parse`](ConnCodec::parse) comes back: this one, or
+    /// one of the codec's when the command's words are its own (a name
+    /// and password gathered over several IRC lines). chat/1 returns the
+    /// line as it is.
+    pub fn prepare<'b>(&mut self, line: Cow<'b, str>) -> Cow<'b, str> {
         match &mut self.0 {
-            Inner::Chat1(c) => c.parse(line),
+            Inner::Chat1(_) => line,
+            Inner::Irc(c) => c.prepare(line),
         }
+    }
+
+    /// Reads a prepared line as a command (an answer when the codec asked
+    /// a question), `None` when the codec answered it by itself, or the
+    /// refusal for a line it cannot read.
+    pub fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
+        match &mut self.0 {
+            Inner::Chat1(c) => c.parse(line).map(Some),
+            Inner::Irc(c) => c.parse(line),
+        }
+    }
+
+    /// What the codec answered by itself while reading the last line.
+    pub fn take_local(&mut self) -> Option<Vec<u8>> {
+        match &mut self.0 {
+            Inner::Chat1(_) => None,
+            Inner::Irc(c) => c.take_local(),
+        }
+    }
+
+    /// Whether the client gets its own room lines back (chat/1 always;
+    /// IRC with `echo-message`). The engine leaves the sender out of a
+    /// room line otherwise.
+    pub fn echoes_own_lines(&self) -> bool {
+        match &self.0 {
+            Inner::Chat1(_) => true,
+            Inner::Irc(c) => c.echoes_own_lines(),
+        }
+    }
+
+    /// Whether the client expects the room's members listed when it
+    /// enters (IRC's names on join); the engine then sends a listing.
+    pub fn lists_room_on_join(&self) -> bool {
+        matches!(self.0, Inner::Irc(_))
     }
 
     /// The line just parsed was dropped unread: reopen what it answered.
     pub fn unread(&mut self) {
         match &mut self.0 {
             Inner::Chat1(c) => c.unread(),
+            Inner::Irc(c) => c.unread(),
         }
     }
 
@@ -117,6 +167,7 @@ impl ConnCodec {
         for reply in replies {
             match &mut self.0 {
                 Inner::Chat1(c) => c.render(reply, out),
+                Inner::Irc(c) => c.render(reply, out),
             }
         }
     }

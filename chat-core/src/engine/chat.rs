@@ -91,11 +91,12 @@ impl Engine {
             return;
         };
         let from = session.name.clone();
-        self.broadcast(&Reply::Msg {
+        let line = Reply::Msg {
             at: self.now,
             from: from.as_str(),
             text,
-        });
+        };
+        self.broadcast_from(Some(id), std::slice::from_ref(&line));
         if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at: self.now,
@@ -175,7 +176,7 @@ impl Engine {
         self.send(id, &Reply::End(Listing::Held { replayed, dropped }));
     }
 
-    fn view_users(&mut self, id: ConnId, page: u64) {
+    pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
         let mut rows: Vec<(&str, crate::Grant, Presence)> = self
             .online
             .values()
@@ -186,7 +187,7 @@ impl Engine {
             .collect();
         rows.sort_unstable_by_key(|r| r.0.to_ascii_lowercase());
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
-        let mut replies: Vec<Reply<'_>> = rows[range]
+        let mut replies: Vec<Reply<'_>> = rows[range.clone()]
             .iter()
             .map(|&(name, grant, presence)| Reply::User {
                 name,
@@ -195,12 +196,31 @@ impl Engine {
             })
             .collect();
         replies.push(Reply::End(Listing::UsersPage(page)));
-        // A listing holds no question, so the protocol renders it alone
-        // (the rows borrow the connection table).
+        // A listing holds no question, so chat/1 renders it alone (the
+        // rows borrow the connection table); IRC's numerics name the
+        // asker and the query, its codec's state.
         let Some(protocol) = self.conns.get(&id).map(|c| c.codec.protocol()) else {
             return;
         };
-        let frame = protocol.render(&replies);
+        let frame = if protocol == crate::codec::Protocol::Chat1 {
+            protocol.render(&replies)
+        } else {
+            let owned: Vec<(String, crate::Grant, Presence)> = rows[range.clone()]
+                .iter()
+                .map(|&(n, g, p)| (n.to_owned(), g, p))
+                .collect();
+            drop(replies);
+            let mut replies: Vec<Reply<'_>> = owned
+                .iter()
+                .map(|(name, grant, presence)| Reply::User {
+                    name,
+                    grant: *grant,
+                    presence: *presence,
+                })
+                .collect();
+            replies.push(Reply::End(Listing::UsersPage(page)));
+            return Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        };
         self.out.send_frame(id, frame);
     }
 }

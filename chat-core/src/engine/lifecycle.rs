@@ -133,6 +133,10 @@ impl Engine {
             at: now,
             user: name.as_str(),
         });
+        let names_on_join = self
+            .conns
+            .get(&id)
+            .is_some_and(|c| c.codec.lists_room_on_join());
         if self.config.emit_events {
             self.out.event(ChatEvent::Joined {
                 at: now,
@@ -151,6 +155,9 @@ impl Engine {
                 flood: Flood::new(burst, now),
                 change: None,
             });
+        }
+        if names_on_join {
+            self.view_users(id, 1);
         }
         if carried {
             if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {

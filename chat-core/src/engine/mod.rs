@@ -397,7 +397,11 @@ impl Engine {
         };
         let mut bytes = Vec::with_capacity(64);
         c.codec.render(replies, &mut bytes);
-        out.send_frame(conn, Frame::from(bytes));
+        // A codec may say nothing (IRC to `HELLO` and `ASK`); an empty
+        // frame is no output (a writer can take it for a closed socket).
+        if !bytes.is_empty() {
+            out.send_frame(conn, Frame::from(bytes));
+        }
     }
 
     fn refuse(&mut self, conn: ConnId, reason: Reason<'_>) {
@@ -510,9 +514,27 @@ impl Engine {
     /// [`Output::Broadcast`] per protocol, each with the room's shared list
     /// of that protocol's free members; busy members hold the same frame.
     fn broadcast_all(&mut self, replies: &[Reply<'_>]) {
+        self.broadcast_from(None, replies);
+    }
+
+    /// [`broadcast_all`](Engine::broadcast_all) of a line said by `sender`,
+    /// left out when its codec does not echo a client's own lines (IRC
+    /// without `echo-message`): its protocol's list is copied without it.
+    fn broadcast_from(&mut self, sender: Option<ConnId>, replies: &[Reply<'_>]) {
+        let except = sender.filter(|s| {
+            self.conns
+                .get(s)
+                .is_some_and(|c| !c.codec.echoes_own_lines())
+        });
+        let except_protocol = except
+            .and_then(|s| self.conns.get(&s))
+            .map(|c| c.codec.protocol());
         let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
         for protocol in Protocol::ALL {
-            let to = self.lobby.free_recipients(protocol);
+            let mut to = self.lobby.free_recipients(protocol);
+            if except_protocol == Some(protocol) {
+                to = to.iter().copied().filter(|c| Some(*c) != except).collect();
+            }
             if !to.is_empty() {
                 let frame = frames[protocol.index()]
                     .get_or_insert_with(|| protocol.render(replies))
@@ -526,6 +548,9 @@ impl Engine {
         let cap = self.config.limits.max_held_lines;
         let max_bytes = self.config.limits.max_held_bytes;
         for member in self.lobby.busy_members() {
+            if Some(*member) == except {
+                continue;
+            }
             let Some(conn) = self.conns.get_mut(member) else {
                 continue;
             };
@@ -595,7 +620,11 @@ impl Engine {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
+        let line = conn.codec.prepare(line);
         let cmd = conn.codec.parse(&line);
+        if let Some(local) = conn.codec.take_local() {
+            self.out.send_frame(id, Frame::from(local));
+        }
         if !self.within_budget(id, &cmd) {
             if let Some(conn) = self.conns.get_mut(&id) {
                 conn.codec.unread();
@@ -603,7 +632,9 @@ impl Engine {
             return;
         }
         let cmd = match cmd {
-            Ok(cmd) => cmd,
+            Ok(Some(cmd)) => cmd,
+            // The codec answered it by itself.
+            Ok(None) => return,
             Err(refusal) => return self.refuse(id, Reason::Invalid(&refusal)),
         };
         let now = self.now;
@@ -623,7 +654,11 @@ impl Engine {
     /// servers' fake lag). Over budget the line is dropped with
     /// `ERR rate-limited ...; retry in <n> s`; a client that keeps pushing
     /// long past it is closed.
-    fn within_budget(&mut self, id: ConnId, cmd: &Result<Command<'_>, crate::Refusal>) -> bool {
+    fn within_budget(
+        &mut self,
+        id: ConnId,
+        cmd: &Result<Option<Command<'_>>, crate::Refusal>,
+    ) -> bool {
         let now = self.now;
         let l = &self.config.limits;
         let (rate, burst) = (l.command_units_per_second, l.command_burst);
@@ -631,7 +666,7 @@ impl Engine {
             return true;
         }
         let cost = match cmd {
-            Ok(Command::ViewUsers { .. } | Command::ViewKicked { .. } | Command::Help) => {
+            Ok(Some(Command::ViewUsers { .. } | Command::ViewKicked { .. } | Command::Help)) => {
                 l.listing_cost
             }
             _ => l.command_cost,

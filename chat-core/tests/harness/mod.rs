@@ -197,7 +197,14 @@ impl Harness {
             c.frames.push(frame);
             while let Some(i) = c.partial.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = c.partial.drain(..=i).collect();
-                c.lines.push(String::from_utf8(line[..i].to_vec()).unwrap());
+                // IRC ends its lines in `\r\n`; chat/1 never sends `\r`.
+                let end = if i > 0 && line[i - 1] == b'\r' {
+                    i - 1
+                } else {
+                    i
+                };
+                c.lines
+                    .push(String::from_utf8(line[..end].to_vec()).unwrap());
             }
         }
     }
@@ -244,6 +251,20 @@ impl Harness {
             conn,
             peer,
             protocol: Protocol::Chat1,
+        });
+        conn
+    }
+
+    /// Opens a connection speaking IRC.
+    #[allow(dead_code)]
+    pub fn connect_irc(&mut self, label: &str) -> ConnId {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        self.attach(label, conn);
+        self.input(Input::Opened {
+            conn,
+            peer: loopback(),
+            protocol: Protocol::Irc,
         });
         conn
     }

@@ -20,6 +20,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The addresses of the configured listeners, in order.
     pub listener_addrs: Vec<SocketAddr>,
+    /// The IRC listener's address, when the config asked for one.
+    pub irc_addr: Option<SocketAddr>,
     pub handle: ServerHandle,
     pub dir: tempfile::TempDir,
     admins: Vec<String>,
@@ -59,11 +61,13 @@ impl TestServer {
             .unwrap();
         let addr = server.local_addr();
         let listener_addrs = server.listener_addrs();
+        let irc_addr = server.irc_addr();
         let handle = server.handle();
         let thread = std::thread::spawn(move || server.run());
         TestServer {
             addr,
             listener_addrs,
+            irc_addr,
             handle,
             dir,
             admins,

@@ -1,0 +1,966 @@
+//! The IRC state of one connection.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::io::Write;
+use std::ops::Range;
+
+use super::message::{self, Malformed, Message};
+use super::render::{as_notices, shared, CHANNEL, HOST};
+use super::sasl;
+use crate::error::Refusal;
+use crate::reply::{Control, Done, Listing, Notice, Presence, Reason, Reply};
+use crate::wire::{FrameError, Framer};
+use crate::{Command, Grant, UserName};
+use zeroize::Zeroizing;
+
+/// The capabilities offered (`CAP LS`).
+const CAPS: [&str; 4] = ["sasl", "multi-prefix", "echo-message", "cap-notify"];
+
+/// The name of the services nick.
+const NICKSERV: &str = "NickServ";
+
+/// How a login under way was asked for: its failure is told that way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    Sasl,
+    Pass,
+    NickServ,
+}
+
+/// A command for the engine, as ranges into the prepared line.
+#[derive(Clone, Debug)]
+enum Note {
+    Say(Range<usize>),
+    MessageTo(Range<usize>, Range<usize>),
+    Login(Range<usize>, Range<usize>),
+    Register(Range<usize>, Range<usize>),
+    ChangePassword(Range<usize>, Range<usize>),
+    Grant(Range<usize>, Grant),
+    Kick(Range<usize>, Option<Range<usize>>),
+    Unkick(Range<usize>),
+    Ping(Option<Range<usize>>),
+    Users,
+    Kicked,
+    Busy,
+    Free,
+    Help,
+    Restart,
+    Quit,
+}
+
+/// What a listing of the engine is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ListKind {
+    /// Names on joining: topic, names, end.
+    JoinNames,
+    /// `NAMES`.
+    Names,
+    /// `WHO`, of everyone or of one nick.
+    Who(Option<String>),
+    /// The ban list (`MODE #lobby b`).
+    Bans,
+}
+
+/// What one IRC connection keeps: framing, registration, capabilities,
+/// the nick, and the listings asked for and not yet answered.
+#[derive(Debug)]
+pub struct IrcCodec {
+    framer: Framer,
+    nick: Option<String>,
+    user_seen: bool,
+    /// Inside `CAP LS`/`REQ` ... `CAP END`: registration waits.
+    negotiating: bool,
+    echo: bool,
+    multi_prefix: bool,
+    caps_302: bool,
+    /// `PASS` given before registration: (name, password).
+    /// Wiped when dropped, like the SASL payload.
+    pass: Option<(Option<String>, Zeroizing<String>)>,
+    /// `AUTHENTICATE PLAIN` seen; the payload gathered so far.
+    sasl: Option<Zeroizing<String>>,
+    /// 001 sent.
+    registered: bool,
+    logged_in: bool,
+    login: Option<Via>,
+    note: Option<Note>,
+    local: Vec<u8>,
+    listings: VecDeque<ListKind>,
+    /// Names of a NAMES listing gathered until its end.
+    names: Vec<String>,
+    /// Whether the last line pushed a listing (for [`IrcCodec::unread`]).
+    pushed_listing: bool,
+    /// `login` before the last line.
+    login_before: Option<Via>,
+}
+
+impl IrcCodec {
+    /// A connection whose lines (tags included) are at most `max_line`
+    /// bytes.
+    pub fn new(max_line: usize) -> IrcCodec {
+        IrcCodec {
+            framer: Framer::new(max_line),
+            nick: None,
+            user_seen: false,
+            negotiating: false,
+            echo: false,
+            multi_prefix: false,
+            caps_302: false,
+            pass: None,
+            sasl: None,
+            registered: false,
+            logged_in: false,
+            login: None,
+            note: None,
+            local: Vec::new(),
+            listings: VecDeque::new(),
+            names: Vec::new(),
+            pushed_listing: false,
+            login_before: None,
+        }
+    }
+
+    /// The next whole line of `bytes`.
+    pub fn next_line<'b>(
+        &mut self,
+        bytes: &mut &'b [u8],
+    ) -> Option<Result<Cow<'b, str>, FrameError>> {
+        self.framer.next_line(bytes)
+    }
+
+    /// Bytes of a partial line held.
+    pub fn buffered(&self) -> usize {
+        self.framer.buffered()
+    }
+
+    /// Whether the client asked to see its own room lines (`echo-message`).
+    pub fn echoes_own_lines(&self) -> bool {
+        self.echo
+    }
+
+    /// What the codec answered by itself since last asked.
+    pub fn take_local(&mut self) -> Option<Vec<u8>> {
+        (!self.local.is_empty()).then(|| std::mem::take(&mut self.local))
+    }
+
+    /// Runs the IRC state machine on a line (see the module doc); the
+    /// line [`parse`](IrcCodec::parse) must read next.
+    pub fn prepare<'b>(&mut self, line: Cow<'b, str>) -> Cow<'b, str> {
+        self.note = None;
+        let owned = match message::parse(&line) {
+            Ok(msg) => self.on_message(&line, &msg),
+            Err(Malformed::Empty) => None,
+            Err(Malformed::TooLong) => {
+                self.numeric("417", ":Input line was too long");
+                None
+            }
+        };
+        match owned {
+            Some(own) => Cow::Owned(own),
+            None => line,
+        }
+    }
+
+    /// The command noted by [`prepare`](IrcCodec::prepare), read from the
+    /// line it returned; `None` when the codec answered by itself.
+    pub fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
+        let s = |r: &Range<usize>| line.get(r.clone()).unwrap_or("");
+        let Some(note) = self.note.take() else {
+            return Ok(None);
+        };
+        Ok(Some(match &note {
+            Note::Say(t) => Command::Say(s(t)),
+            Note::MessageTo(to, t) => Command::MessageTo {
+                to: s(to),
+                text: s(t),
+            },
+            Note::Login(n, p) => Command::Login {
+                name: s(n),
+                password: s(p),
+            },
+            Note::Register(n, p) => Command::Register {
+                name: s(n),
+                password: s(p),
+            },
+            Note::ChangePassword(o, n) => Command::ChangePassword {
+                old: s(o),
+                new: s(n),
+            },
+            Note::Grant(u, g) => Command::ChangeGrant {
+                user: s(u),
+                grant: *g,
+            },
+            Note::Kick(u, r) => Command::Kick {
+                user: s(u),
+                reason: r.as_ref().map(s).filter(|r| !r.is_empty()),
+            },
+            Note::Unkick(u) => Command::Unkick { user: s(u) },
+            Note::Ping(t) => Command::Ping {
+                token: t.as_ref().map(s),
+            },
+            Note::Users => Command::ViewUsers { page: 1 },
+            Note::Kicked => Command::ViewKicked { page: 1 },
+            Note::Busy => Command::Busy,
+            Note::Free => Command::Free,
+            Note::Help => Command::Help,
+            Note::Restart => Command::Restart,
+            Note::Quit => Command::Quit,
+        }))
+    }
+
+    /// The line just parsed was dropped unread (over the command budget):
+    /// a listing or a login it asked for will not be answered.
+    pub fn unread(&mut self) {
+        if self.pushed_listing {
+            self.listings.pop_back();
+            self.pushed_listing = false;
+        }
+        self.login = self.login_before;
+    }
+
+    // ---- lines from the client -------------------------------------------
+
+    /// The nick, or `*` before `NICK`.
+    fn me(&self) -> &str {
+        self.nick.as_deref().unwrap_or("*")
+    }
+
+    /// `:chat <code> <me> <rest>`.
+    fn numeric(&mut self, code: &str, rest: &str) {
+        let me = self.nick.as_deref().unwrap_or("*");
+        let _ = write!(self.local, ":{HOST} {code} {me} {rest}\r\n");
+    }
+
+    fn nickserv_says(&mut self, text: &str) {
+        let me = self.nick.as_deref().unwrap_or("*");
+        let _ = write!(
+            self.local,
+            ":{NICKSERV}!{NICKSERV}@{HOST} NOTICE {me} :{text}\r\n"
+        );
+    }
+
+    fn need(&mut self, msg: &Message<'_>, n: usize) -> bool {
+        if msg.params.len() < n || msg.params[..n].iter().any(|p| p.is_empty()) {
+            let rest = format!(
+                "{} :Not enough parameters",
+                msg.command.to_ascii_uppercase()
+            );
+            self.numeric("461", &rest);
+            return false;
+        }
+        true
+    }
+
+    fn push_listing(&mut self, kind: ListKind) {
+        self.listings.push_back(kind);
+        self.pushed_listing = true;
+    }
+
+    /// One message; `Some(line)` when the noted command reads from a line
+    /// of the codec's.
+    fn on_message(&mut self, line: &str, msg: &Message<'_>) -> Option<String> {
+        self.pushed_listing = false;
+        self.login_before = self.login;
+        let cmd = msg.command.to_ascii_uppercase();
+        let r = |part: &str| range_in(line, part);
+        match cmd.as_str() {
+            "CAP" => return self.cap(msg),
+            "PING" => {
+                if self.logged_in {
+                    self.note = Some(Note::Ping(msg.params.first().map(|p| r(p))));
+                } else {
+                    let token = msg.params.first().copied().unwrap_or(HOST);
+                    let _ = write!(self.local, ":{HOST} PONG {HOST} :{token}\r\n");
+                }
+            }
+            "PONG" => {}
+            "QUIT" => self.note = Some(Note::Quit),
+            "NICK" => return self.nick_cmd(msg),
+            "USER" => {
+                // After a SASL login the greeting may have gone out before
+                // the client's first USER: that one is still welcome.
+                if self.user_seen {
+                    self.numeric("462", ":You may not reregister");
+                } else if self.need(msg, 4) {
+                    self.user_seen = true;
+                    return self.try_register();
+                }
+            }
+            "PASS" => {
+                if self.registered {
+                    self.numeric("462", ":You may not reregister");
+                } else if self.need(msg, 1) {
+                    let p = msg.params[0];
+                    self.pass = Some(match p.split_once(':') {
+                        Some((name, pw)) if UserName::parse(name).is_ok() && !pw.is_empty() => {
+                            (Some(name.to_owned()), Zeroizing::new(pw.to_owned()))
+                        }
+                        _ => (None, Zeroizing::new(p.to_owned())),
+                    });
+                }
+            }
+            "AUTHENTICATE" => return self.authenticate(msg),
+            "NICKSERV" | "NS" => {
+                if self.registered {
+                    let text = msg.params.join(" ");
+                    return self.nickserv(&text);
+                }
+                self.numeric("451", ":You have not registered");
+            }
+            "PRIVMSG" | "NOTICE" if self.registered => {
+                if !self.need(msg, 2) {
+                    return None;
+                }
+                let (target, text) = (msg.params[0], msg.params[1]);
+                if target.eq_ignore_ascii_case(NICKSERV) {
+                    return self.nickserv(text);
+                }
+                if !self.logged_in {
+                    self.nickserv_says(
+                        "Log in first: /msg NickServ IDENTIFY <password>, or REGISTER <password>",
+                    );
+                    return None;
+                }
+                let text = match text.strip_prefix('\u{1}') {
+                    // CTCP: an ACTION is said as its text, the rest unanswered.
+                    Some(ctcp) => match ctcp.strip_prefix("ACTION ") {
+                        Some(action) => action.trim_end_matches('\u{1}'),
+                        None => return None,
+                    },
+                    None => text,
+                };
+                if target.eq_ignore_ascii_case(CHANNEL) {
+                    self.note = Some(Note::Say(r(text)));
+                } else if target.starts_with('#') {
+                    self.numeric("403", &format!("{target} :No such channel"));
+                } else {
+                    self.note = Some(Note::MessageTo(r(target), r(text)));
+                }
+            }
+            _ if !self.logged_in => {
+                if self.registered {
+                    // Clients join on 001; the room comes with the login.
+                    if cmd != "JOIN" && cmd != "MODE" {
+                        self.numeric("451", ":You have not registered");
+                        self.nickserv_says("Log in first: /msg NickServ IDENTIFY <password>, or REGISTER <password>");
+                    }
+                } else if cmd != "JOIN" || self.nick.is_some() {
+                    self.numeric("451", ":You have not registered");
+                } else {
+                    // irssi's `JOIN :` probe before CAP.
+                    self.numeric("451", ":You have not registered");
+                }
+            }
+            _ => self.online_command(&cmd, line, msg),
+        }
+        None
+    }
+
+    fn online_command(&mut self, cmd: &str, line: &str, msg: &Message<'_>) {
+        let r = |part: &str| range_in(line, part);
+        let lobby = |p: Option<&&str>| p.is_some_and(|c| c.eq_ignore_ascii_case(CHANNEL));
+        match cmd {
+            "JOIN" => {
+                if self.need(msg, 1) {
+                    for chan in msg.params[0].split(',') {
+                        if !chan.eq_ignore_ascii_case(CHANNEL) && chan != "0" {
+                            self.numeric("403", &format!("{chan} :No such channel"));
+                        }
+                    }
+                }
+            }
+            "PART" => self.numeric(
+                "442",
+                &format!("{CHANNEL} :This server has one room; QUIT to leave"),
+            ),
+            "NAMES" => {
+                self.push_listing(ListKind::Names);
+                self.note = Some(Note::Users);
+            }
+            "WHO" => {
+                let mask = msg.params.first().copied().unwrap_or("*");
+                let who = (!mask.starts_with('#') && mask != "*").then(|| mask.to_owned());
+                self.push_listing(ListKind::Who(who));
+                self.note = Some(Note::Users);
+            }
+            "TOPIC" => {
+                if self.need(msg, 1) {
+                    self.numeric("331", &format!("{CHANNEL} :No topic is set"));
+                }
+            }
+            "MODE" => self.mode(line, msg),
+            "KICK" => {
+                if self.need(msg, 2) {
+                    if !lobby(msg.params.first()) {
+                        let chan = msg.params[0];
+                        self.numeric("403", &format!("{chan} :No such channel"));
+                        return;
+                    }
+                    let reason = msg.params.get(2).map(|p| r(p));
+                    self.note = Some(Note::Kick(r(msg.params[1]), reason));
+                }
+            }
+            "AWAY" => {
+                let busy = msg.params.first().is_some_and(|p| !p.is_empty());
+                self.note = Some(if busy { Note::Busy } else { Note::Free });
+            }
+            "USERHOST" => {
+                if self.need(msg, 1) {
+                    let hosts: Vec<String> = msg
+                        .params
+                        .iter()
+                        .take(5)
+                        .map(|n| format!("{n}=+{n}@{HOST}"))
+                        .collect();
+                    self.numeric("302", &format!(":{}", hosts.join(" ")));
+                }
+            }
+            "WHOIS" => {
+                if self.need(msg, 1) {
+                    let nick = msg.params[msg.params.len() - 1];
+                    self.numeric("318", &format!("{nick} :End of /WHOIS list"));
+                }
+            }
+            "MOTD" => self.numeric("422", ":MOTD File is missing"),
+            "HELP" => self.note = Some(Note::Help),
+            "RESTART" => self.note = Some(Note::Restart),
+            _ => self.numeric("421", &format!("{cmd} :Unknown command")),
+        }
+    }
+
+    fn mode(&mut self, line: &str, msg: &Message<'_>) {
+        let r = |part: &str| range_in(line, part);
+        if !self.need(msg, 1) {
+            return;
+        }
+        let target = msg.params[0];
+        if !target.starts_with('#') {
+            if target.eq_ignore_ascii_case(self.me()) {
+                self.numeric("221", "+");
+            } else {
+                self.numeric("502", ":Can't change mode for other users");
+            }
+            return;
+        }
+        if !target.eq_ignore_ascii_case(CHANNEL) {
+            self.numeric("403", &format!("{target} :No such channel"));
+            return;
+        }
+        let Some(modes) = msg.params.get(1) else {
+            self.numeric("324", &format!("{CHANNEL} +nt"));
+            return;
+        };
+        let arg = msg.params.get(2).map(|a| a.split('!').next().unwrap_or(a));
+        match (*modes, arg) {
+            ("b" | "+b", None) => {
+                self.push_listing(ListKind::Bans);
+                self.note = Some(Note::Kicked);
+            }
+            ("+o", Some(nick)) => self.note = Some(Note::Grant(r(nick), Grant::Admin)),
+            ("-o", Some(nick)) => self.note = Some(Note::Grant(r(nick), Grant::User)),
+            ("+b", Some(nick)) => self.note = Some(Note::Kick(r(nick), None)),
+            ("-b", Some(nick)) => self.note = Some(Note::Unkick(r(nick))),
+            ("+o" | "-o" | "-b", None) => {
+                let _ = self.need(msg, 3);
+            }
+            _ => self.numeric("472", &format!("{modes} :is unknown mode char to me")),
+        }
+    }
+
+    fn cap(&mut self, msg: &Message<'_>) -> Option<String> {
+        let sub = msg.params.first().map(|s| s.to_ascii_uppercase());
+        let me = self.me().to_owned();
+        match sub.as_deref() {
+            Some("LS") => {
+                if !self.registered {
+                    self.negotiating = true;
+                }
+                self.caps_302 |= msg.params.get(1).is_some_and(|v| *v >= "302");
+                let list = if self.caps_302 {
+                    "sasl=PLAIN multi-prefix echo-message cap-notify"
+                } else {
+                    "sasl multi-prefix echo-message cap-notify"
+                };
+                let _ = write!(self.local, ":{HOST} CAP {me} LS :{list}\r\n");
+            }
+            Some("LIST") => {
+                let mut on = vec!["sasl", "cap-notify"];
+                if self.echo {
+                    on.push("echo-message");
+                }
+                if self.multi_prefix {
+                    on.push("multi-prefix");
+                }
+                let _ = write!(self.local, ":{HOST} CAP {me} LIST :{}\r\n", on.join(" "));
+            }
+            Some("REQ") => {
+                if !self.registered {
+                    self.negotiating = true;
+                }
+                let asked = msg.params.get(1).copied().unwrap_or("");
+                let known = asked
+                    .split_whitespace()
+                    .all(|c| CAPS.contains(&c.trim_start_matches('-')));
+                if known {
+                    for c in asked.split_whitespace() {
+                        let on = !c.starts_with('-');
+                        match c.trim_start_matches('-') {
+                            "echo-message" => self.echo = on,
+                            "multi-prefix" => self.multi_prefix = on,
+                            _ => {}
+                        }
+                    }
+                }
+                let verdict = if known { "ACK" } else { "NAK" };
+                let _ = write!(self.local, ":{HOST} CAP {me} {verdict} :{asked}\r\n");
+            }
+            Some("END") => {
+                self.negotiating = false;
+                // The login the registration waited for reads a line of
+                // the codec's.
+                return self.try_register();
+            }
+            _ => {
+                let sub = msg.params.first().copied().unwrap_or("");
+                self.numeric("410", &format!("{sub} :Invalid CAP command"));
+            }
+        }
+        None
+    }
+
+    fn nick_cmd(&mut self, msg: &Message<'_>) -> Option<String> {
+        let Some(nick) = msg.params.first().filter(|n| !n.is_empty()) else {
+            self.numeric("431", ":No nickname given");
+            return None;
+        };
+        if UserName::parse(nick).is_err() {
+            self.numeric("432", &format!("{nick} :Erroneous nickname"));
+            return None;
+        }
+        if self.logged_in {
+            if !nick.eq_ignore_ascii_case(self.me()) {
+                self.numeric("447", ":Cannot change nickname: the nick is the account");
+            }
+            return None;
+        }
+        if self.registered {
+            let old = self.me().to_owned();
+            let _ = write!(self.local, ":{old}!{old}@{HOST} NICK :{nick}\r\n");
+            self.nick = Some((*nick).to_owned());
+            return None;
+        }
+        self.nick = Some((*nick).to_owned());
+        self.try_register()
+    }
+
+    /// Registration is complete once NICK, USER and CAP END are in: log in
+    /// with `PASS`, or greet the user and let NickServ say how to.
+    fn try_register(&mut self) -> Option<String> {
+        if self.registered || self.logged_in || self.login.is_some() {
+            return None;
+        }
+        if self.negotiating || !self.user_seen {
+            return None;
+        }
+        let nick = self.nick.clone()?;
+        if let Some((name, password)) = self.pass.take() {
+            self.login = Some(Via::Pass);
+            return Some(self.note_credentials(name.as_deref().unwrap_or(&nick), &password, true));
+        }
+        self.greet(&nick);
+        self.nickserv_says(&format!(
+            "Your nick is your account: /msg NickServ IDENTIFY <password> to log in as {nick}, or REGISTER <password> to create it"
+        ));
+        None
+    }
+
+    /// A line of the codec's holding a name and a password, and the note
+    /// to read them as a login (or a registration).
+    fn note_credentials(&mut self, name: &str, password: &str, login: bool) -> String {
+        let own = format!("{name} {password}");
+        let (n, p) = (0..name.len(), name.len() + 1..own.len());
+        self.note = Some(if login {
+            Note::Login(n, p)
+        } else {
+            Note::Register(n, p)
+        });
+        own
+    }
+
+    fn authenticate(&mut self, msg: &Message<'_>) -> Option<String> {
+        if !self.need(msg, 1) {
+            return None;
+        }
+        let arg = msg.params[0];
+        if self.logged_in {
+            self.numeric("907", ":You have already authenticated using SASL");
+            return None;
+        }
+        if arg == "*" {
+            self.sasl = None;
+            self.numeric("906", ":SASL authentication aborted");
+            return None;
+        }
+        let Some(gathered) = self.sasl.as_mut() else {
+            if arg.eq_ignore_ascii_case("PLAIN") {
+                self.sasl = Some(Zeroizing::new(String::new()));
+                self.local.extend_from_slice(b"AUTHENTICATE +\r\n");
+            } else {
+                self.numeric("908", "PLAIN :are available SASL mechanisms");
+                self.numeric("904", ":SASL authentication failed");
+            }
+            return None;
+        };
+        if arg != "+" {
+            gathered.push_str(arg);
+        }
+        if gathered.len() > sasl::MAX_PAYLOAD {
+            self.sasl = None;
+            self.numeric("905", ":SASL message too long");
+            return None;
+        }
+        if arg.len() == 400 {
+            return None; // more chunks follow
+        }
+        let payload = self.sasl.take().unwrap_or_default();
+        match sasl::decode_plain(&payload) {
+            Some((name, password)) if self.login.is_none() => {
+                self.login = Some(Via::Sasl);
+                Some(self.note_credentials(&name, &password, true))
+            }
+            Some(_) => None,
+            None => {
+                self.numeric("904", ":SASL authentication failed");
+                None
+            }
+        }
+    }
+
+    /// A line to NickServ: `IDENTIFY [name] <password>`, `REGISTER
+    /// <password> [email]`, `SET PASSWORD <old> <new>`, `HELP`.
+    fn nickserv(&mut self, text: &str) -> Option<String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let nick = self.me().to_owned();
+        match words.first().map(|w| w.to_ascii_uppercase()).as_deref() {
+            Some("IDENTIFY" | "LOGIN") if !self.logged_in && self.login.is_none() => {
+                let (name, password) = match words[1..] {
+                    [password] => (nick.as_str(), password),
+                    [name, password, ..] => (name, password),
+                    _ => {
+                        self.nickserv_says("Usage: IDENTIFY [account] <password>");
+                        return None;
+                    }
+                };
+                self.login = Some(Via::NickServ);
+                Some(self.note_credentials(name, password, true))
+            }
+            Some("REGISTER") if !self.logged_in && self.login.is_none() => {
+                let Some(password) = words.get(1) else {
+                    self.nickserv_says("Usage: REGISTER <password>");
+                    return None;
+                };
+                self.login = Some(Via::NickServ);
+                Some(self.note_credentials(&nick, password, false))
+            }
+            Some("IDENTIFY" | "LOGIN" | "REGISTER") => {
+                self.nickserv_says("You are already logged in (or a login is under way)");
+                None
+            }
+            Some("SET") if self.logged_in => match words[1..] {
+                [w, old, new] if w.eq_ignore_ascii_case("PASSWORD") => {
+                    let own = format!("{old} {new}");
+                    self.note = Some(Note::ChangePassword(0..old.len(), old.len() + 1..own.len()));
+                    Some(own)
+                }
+                _ => {
+                    self.nickserv_says("Usage: SET PASSWORD <old> <new>");
+                    None
+                }
+            },
+            _ => {
+                self.nickserv_says(
+                    "Commands: IDENTIFY [account] <password>, REGISTER <password>, SET PASSWORD <old> <new>",
+                );
+                None
+            }
+        }
+    }
+
+    /// 001-005 and 422: the client is registered.
+    fn greet(&mut self, nick: &str) {
+        self.registered = true;
+        let lines = [
+            format!("001 {nick} :Welcome to the chat network, {nick}"),
+            format!("002 {nick} :Your host is {HOST}, running chat-irc"),
+            format!("003 {nick} :This server was created at start"),
+            format!("004 {nick} {HOST} chat-irc i bnot"),
+            format!(
+                "005 {nick} CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN={} PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=chat :are supported by this server",
+                crate::name::MAX_NAME_LEN
+            ),
+            format!("422 {nick} :MOTD File is missing"),
+        ];
+        for l in lines {
+            let _ = write!(self.local, ":{HOST} {l}\r\n");
+        }
+    }
+
+    // ---- replies to the client --------------------------------------------
+
+    /// Appends the line(s) of `reply` for this connection to `out`.
+    pub fn render(&mut self, reply: &Reply<'_>, out: &mut Vec<u8>) {
+        if shared(reply, out) {
+            return;
+        }
+        let me = self.me().to_owned();
+        match reply {
+            Reply::Hello { .. } | Reply::Ask(_) => {}
+            Reply::Welcome { user, .. } => self.welcome(user, out),
+            Reply::Ok(done) => self.done(&me, done, out),
+            Reply::Pm { from, text, .. } => {
+                let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG {me} :{text}\r\n");
+            }
+            Reply::Info(text) => {
+                let _ = write!(out, ":{HOST} NOTICE {me} :{text}\r\n");
+            }
+            Reply::Help { admin } => {
+                let mut text = String::from(
+                    "Commands: PRIVMSG #lobby|<nick> :<text>, NAMES, WHO #lobby, AWAY [:reason], MODE #lobby b, QUIT, PING",
+                );
+                if *admin {
+                    text.push_str("; operators: KICK #lobby <nick> [:reason], MODE #lobby +o|-o <nick>, MODE #lobby -b <nick>, RESTART");
+                }
+                let _ = write!(out, ":{HOST} NOTICE {me} :{text}\r\n");
+            }
+            Reply::User {
+                name,
+                grant,
+                presence,
+            } => self.user_row(&me, name, *grant, *presence, out),
+            Reply::Kicked { name, by, at, .. } => {
+                let secs = at.as_u64() / 1000;
+                let _ = write!(out, ":{HOST} 367 {me} {CHANNEL} {name}!*@* {by} {secs}\r\n");
+            }
+            Reply::End(listing) => self.end(&me, listing, out),
+            Reply::Ctl(ctl) => self.control(&me, ctl, out),
+            Reply::Pong(token) => {
+                let token = token.unwrap_or(HOST);
+                let _ = write!(out, ":{HOST} PONG {HOST} :{token}\r\n");
+            }
+            Reply::Refused(reason) => self.refused(&me, reason, reply, out),
+            Reply::Notice(Notice::RecipientBusy { name }) => {
+                let _ = write!(out, ":{HOST} 301 {me} {name} :is away (busy)\r\n");
+            }
+            _ => as_notices(&me, reply, out),
+        }
+    }
+
+    /// Logged in: SASL's numerics, the greeting if not sent yet (or the
+    /// nick made the account's), then the room's names follow.
+    fn welcome(&mut self, user: &str, out: &mut Vec<u8>) {
+        let via = self.login.take();
+        let me = self.me().to_owned();
+        if self.registered && me != user {
+            let _ = write!(out, ":{me}!{me}@{HOST} NICK :{user}\r\n");
+        }
+        let _ = write!(
+            out,
+            ":{HOST} 900 {user} {user}!{user}@{HOST} {user} :You are now logged in as {user}\r\n"
+        );
+        if via == Some(Via::Sasl) {
+            let _ = write!(
+                out,
+                ":{HOST} 903 {user} :SASL authentication successful\r\n"
+            );
+        }
+        self.nick = Some(user.to_owned());
+        self.logged_in = true;
+        self.negotiating = false;
+        if !self.registered {
+            self.greet(user);
+            out.append(&mut self.local);
+        }
+        self.listings.push_back(ListKind::JoinNames);
+    }
+
+    fn done(&mut self, me: &str, done: &Done<'_>, out: &mut Vec<u8>) {
+        match done {
+            Done::Registered(name) => {
+                let _ = write!(
+                    out,
+                    ":{NICKSERV}!{NICKSERV}@{HOST} NOTICE {me} :Account {name} registered\r\n"
+                );
+            }
+            Done::Grant(name, grant) => {
+                let sign = if grant.is_admin() { '+' } else { '-' };
+                let _ = write!(out, ":{me}!{me}@{HOST} MODE {CHANNEL} {sign}o {name}\r\n");
+            }
+            Done::Unkicked(name) => {
+                let _ = write!(out, ":{me}!{me}@{HOST} MODE {CHANNEL} -b {name}!*@*\r\n");
+            }
+            Done::PasswordChanged => {
+                let _ = write!(
+                    out,
+                    ":{NICKSERV}!{NICKSERV}@{HOST} NOTICE {me} :Password changed\r\n"
+                );
+            }
+            // The KICK itself reaches the admin with the room; a login or a
+            // private message needs no word.
+            _ => {}
+        }
+    }
+
+    fn user_row(
+        &mut self,
+        me: &str,
+        name: &str,
+        grant: Grant,
+        presence: Presence,
+        out: &mut Vec<u8>,
+    ) {
+        let op = if grant.is_admin() { "@" } else { "" };
+        match self.listings.front() {
+            Some(ListKind::Who(filter)) => {
+                if filter
+                    .as_ref()
+                    .is_some_and(|f| !f.eq_ignore_ascii_case(name))
+                {
+                    return;
+                }
+                let away = if presence == Presence::Busy { 'G' } else { 'H' };
+                let _ = write!(
+                    out,
+                    ":{HOST} 352 {me} {CHANNEL} {name} {HOST} {HOST} {name} {away}{op} :0 {name}\r\n"
+                );
+            }
+            _ => self.names.push(format!("{op}{name}")),
+        }
+    }
+
+    fn end(&mut self, me: &str, listing: &Listing, out: &mut Vec<u8>) {
+        match listing {
+            Listing::Users | Listing::UsersPage(_) => match self.listings.pop_front() {
+                Some(ListKind::Who(filter)) => {
+                    let mask = filter.as_deref().unwrap_or(CHANNEL);
+                    let _ = write!(out, ":{HOST} 315 {me} {mask} :End of WHO list\r\n");
+                }
+                kind => {
+                    if kind == Some(ListKind::JoinNames) {
+                        let _ = write!(out, ":{HOST} 331 {me} {CHANNEL} :No topic is set\r\n");
+                    }
+                    self.write_names(me, out);
+                }
+            },
+            Listing::Kicked | Listing::KickedPage(_) => {
+                self.listings.pop_front();
+                let _ = write!(
+                    out,
+                    ":{HOST} 368 {me} {CHANNEL} :End of channel ban list\r\n"
+                );
+            }
+            // 305 came with the free; help is one notice.
+            _ => {}
+        }
+    }
+
+    /// 353 lines of at most ~400 bytes of names, then 366.
+    fn write_names(&mut self, me: &str, out: &mut Vec<u8>) {
+        let names = std::mem::take(&mut self.names);
+        let mut line = String::new();
+        for name in names {
+            if !line.is_empty() && line.len() + name.len() > 400 {
+                let _ = write!(out, ":{HOST} 353 {me} = {CHANNEL} :{line}\r\n");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&name);
+        }
+        if !line.is_empty() {
+            let _ = write!(out, ":{HOST} 353 {me} = {CHANNEL} :{line}\r\n");
+        }
+        let _ = write!(out, ":{HOST} 366 {me} {CHANNEL} :End of /NAMES list\r\n");
+    }
+
+    fn control(&mut self, me: &str, ctl: &Control<'_>, out: &mut Vec<u8>) {
+        let _ = match ctl {
+            Control::Busy => write!(
+                out,
+                ":{HOST} 306 {me} :You have been marked as being away\r\n"
+            ),
+            Control::Free => write!(
+                out,
+                ":{HOST} 305 {me} :You are no longer marked as being away\r\n"
+            ),
+            Control::Grant(grant) => {
+                let sign = if grant.is_admin() { '+' } else { '-' };
+                write!(out, ":{HOST} MODE {CHANNEL} {sign}o {me}\r\n")
+            }
+            Control::Kick { by, reason } => {
+                let reason = reason.unwrap_or("kicked");
+                write!(
+                    out,
+                    ":{by}!{by}@{HOST} KICK {CHANNEL} {me} :{reason}\r\nERROR :Closing link: kicked by {by} ({reason})\r\n"
+                )
+            }
+            Control::Disconnect => write!(out, "ERROR :Closing link: quit\r\n"),
+            Control::Takeover => write!(out, "ERROR :Closing link: logged in elsewhere\r\n"),
+            _ => write!(out, "ERROR :Closing link\r\n"),
+        };
+    }
+
+    fn refused(&mut self, me: &str, reason: &Reason<'_>, reply: &Reply<'_>, out: &mut Vec<u8>) {
+        if let Some(via) = self.login.take() {
+            // A login or registration failed: told the way it was asked.
+            let mut text = Vec::new();
+            crate::wire::render(reply, &mut text);
+            let text = String::from_utf8_lossy(&text);
+            let text = text.trim_end().splitn(3, ' ').nth(2).unwrap_or("failed");
+            let _ = match via {
+                Via::Sasl => write!(
+                    out,
+                    ":{HOST} 904 {me} :SASL authentication failed: {text}\r\n"
+                ),
+                Via::Pass => write!(out, ":{HOST} 464 {me} :Password incorrect: {text}\r\n"),
+                Via::NickServ => {
+                    write!(out, ":{NICKSERV}!{NICKSERV}@{HOST} NOTICE {me} :{text}\r\n")
+                }
+            };
+            if via == Via::Pass && !self.registered {
+                self.greet(me);
+                self.nickserv_says(
+                    "Log in with /msg NickServ IDENTIFY <password>, or REGISTER <password>",
+                );
+                out.append(&mut self.local);
+            }
+            return;
+        }
+        let _ = match reason {
+            Reason::NotOnline { name } | Reason::NoSuchUser { name } => {
+                write!(out, ":{HOST} 401 {me} {name} :No such nick/channel\r\n")
+            }
+            Reason::AdminOnly | Reason::ConfigAdmin { .. } | Reason::LastAdmin { .. } => write!(
+                out,
+                ":{HOST} 482 {me} {CHANNEL} :You're not channel operator\r\n"
+            ),
+            Reason::NotBusy => write!(
+                out,
+                ":{HOST} 305 {me} :You are no longer marked as being away\r\n"
+            ),
+            Reason::Line(FrameError::TooLong { .. }) => {
+                write!(out, ":{HOST} 417 {me} :Input line was too long\r\n")
+            }
+            _ => {
+                as_notices(me, reply, out);
+                Ok(())
+            }
+        };
+    }
+}
+
+/// The byte range of `part` (a slice of `line`) within `line`.
+fn range_in(line: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize);
+    start..start + part.len()
+}

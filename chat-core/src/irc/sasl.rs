@@ -1,0 +1,67 @@
+//! SASL PLAIN (RFC 4616): base64 of `authzid NUL authcid NUL password`.
+
+/// The most bytes of a PLAIN payload, base64, over all its chunks.
+pub const MAX_PAYLOAD: usize = 1600;
+
+/// The account name and password of a PLAIN payload (base64), or `None`
+/// when it is not one.
+pub fn decode_plain(b64: &str) -> Option<(String, String)> {
+    let raw = base64_decode(b64)?;
+    let text = String::from_utf8(raw).ok()?;
+    let mut parts = text.splitn(3, '\0');
+    let (_authz, authc, password) = (parts.next()?, parts.next()?, parts.next()?);
+    if authc.is_empty() || password.is_empty() {
+        return None;
+    }
+    Some((authc.to_owned(), password.to_owned()))
+}
+
+/// Standard base64 with padding; `None` on any other byte.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let bytes = s.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        match chunk.len() {
+            4 => out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]),
+            3 => out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8]),
+            2 => out.push((n >> 16) as u8),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_payloads() {
+        // base64("\0alice\0secret123")
+        assert_eq!(
+            decode_plain("AGFsaWNlAHNlY3JldDEyMw=="),
+            Some(("alice".into(), "secret123".into()))
+        );
+        // base64("alice\0alice\0pw:with:colons")
+        assert_eq!(
+            decode_plain("YWxpY2UAYWxpY2UAcHc6d2l0aDpjb2xvbnM="),
+            Some(("alice".into(), "pw:with:colons".into()))
+        );
+        assert_eq!(decode_plain("!!!"), None);
+        assert_eq!(decode_plain("YWxpY2U="), None);
+    }
+}

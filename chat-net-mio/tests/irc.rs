@@ -1,0 +1,140 @@
+//! IRC over TCP: the listener, registration and login, and IRC users
+//! beside chat/1 users in the room.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use support::{config, expect, TestServer, PASSWORD};
+
+/// A line-at-a-time IRC peer.
+struct Irc {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Irc {
+    fn connect(server: &TestServer) -> Irc {
+        let stream = TcpStream::connect(server.irc_addr.expect("an IRC listener")).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        Irc {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        self.writer
+            .write_all(format!("{line}\r\n").as_bytes())
+            .unwrap();
+    }
+
+    /// The next line, without its `\r\n`; `None` at the end.
+    fn line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line).unwrap() {
+            0 => None,
+            _ => Some(line.trim_end_matches(['\r', '\n']).to_owned()),
+        }
+    }
+
+    /// Reads until a line containing `part`; panics with what came if the
+    /// connection ends first.
+    fn until(&mut self, part: &str) -> String {
+        let mut seen = Vec::new();
+        while let Some(line) = self.line() {
+            if line.contains(part) {
+                return line;
+            }
+            seen.push(line);
+        }
+        panic!("no line with {part:?}; got {seen:?}");
+    }
+}
+
+fn irc_config(admins: &[&str]) -> chat_net_mio::ServerConfig {
+    let mut c = config(admins);
+    c.irc_bind = Some("127.0.0.1:0".parse().unwrap());
+    c
+}
+
+#[test]
+fn the_irc_listener_is_off_unless_configured() {
+    let server = TestServer::start(config(&[]));
+    assert!(server.irc_addr.is_none());
+}
+
+#[test]
+fn irc_and_chat1_users_share_the_room_and_private_messages() {
+    let server = TestServer::start(irc_config(&["root"]));
+    let mut bob = server.register("bob");
+    let mut irc = Irc::connect(&server);
+    irc.send("CAP LS 302");
+    irc.send("NICK carol");
+    irc.send("USER carol 0 * :Carol");
+    irc.until("CAP * LS :sasl=PLAIN");
+    irc.send("CAP END");
+    irc.until(" 422 carol ");
+    irc.until("NOTICE carol :Your nick is your account");
+    irc.send(&format!("PRIVMSG NickServ :REGISTER {PASSWORD}"));
+    irc.until(":carol!carol@chat JOIN #lobby");
+    irc.until(" 353 carol = #lobby :bob carol");
+    irc.until(" 366 carol #lobby ");
+    expect(&mut bob, "JOIN ");
+
+    irc.send("PRIVMSG #lobby :hi from irc");
+    let line = expect(&mut bob, "MSG ");
+    assert!(line.ends_with(" carol hi from irc"), "{line}");
+    bob.send("hi from chat/1").unwrap();
+    assert_eq!(
+        irc.until("PRIVMSG #lobby"),
+        ":bob!bob@chat PRIVMSG #lobby :hi from chat/1"
+    );
+    irc.send("PRIVMSG bob :psst");
+    let line = expect(&mut bob, "PM ");
+    assert!(line.ends_with(" carol psst"), "{line}");
+    bob.send("/msg carol back").unwrap();
+    assert_eq!(
+        irc.until("PRIVMSG carol"),
+        ":bob!bob@chat PRIVMSG carol :back"
+    );
+
+    // An admin kicks the IRC user: KICK, ERROR, then the close.
+    let mut root = server.register("root");
+    root.send("/kickuser carol enough").unwrap();
+    assert_eq!(
+        irc.until(" KICK "),
+        ":root!root@chat KICK #lobby carol :enough"
+    );
+    assert!(irc.until("ERROR ").starts_with("ERROR :Closing link"));
+    assert_eq!(irc.line(), None);
+    expect(&mut bob, "LEAVE ");
+}
+
+#[test]
+fn sasl_login_over_tcp_and_quit() {
+    let server = TestServer::start(irc_config(&[]));
+    drop(server.register("dave"));
+    let mut irc = Irc::connect(&server);
+    irc.send("CAP LS 302");
+    irc.send("NICK dave");
+    irc.send("USER dave 0 * :Dave");
+    irc.send("CAP REQ :sasl");
+    irc.until("CAP dave ACK :sasl");
+    irc.send("AUTHENTICATE PLAIN");
+    irc.until("AUTHENTICATE +");
+    // base64("\0dave\0password-123")
+    irc.send("AUTHENTICATE AGRhdmUAcGFzc3dvcmQtMTIz");
+    irc.until(" 903 dave ");
+    irc.send("CAP END");
+    irc.until(" 366 dave #lobby ");
+    irc.send("PING :abc");
+    assert_eq!(irc.until("PONG"), ":chat PONG chat :abc");
+    irc.send("QUIT :bye");
+    assert_eq!(irc.until("ERROR"), "ERROR :Closing link: quit");
+    assert_eq!(irc.line(), None);
+}
