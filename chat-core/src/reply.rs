@@ -69,17 +69,9 @@ pub enum LeaveReason {
 }
 
 impl LeaveReason {
-    /// The reason as it appears on the wire.
+    /// The reason as chat/1 writes it (its one table is the codec's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            LeaveReason::Quit => "quit",
-            LeaveReason::Kicked => "kicked",
-            LeaveReason::Lost => "lost",
-            LeaveReason::TooSlow => "too-slow",
-            LeaveReason::Timeout => "timeout",
-            LeaveReason::Shutdown => "shutdown",
-            LeaveReason::TakenOver => "takeover",
-        }
+        crate::wire::WireWord::word(self)
     }
 }
 
@@ -93,12 +85,9 @@ pub enum Presence {
 }
 
 impl Presence {
-    /// `free` or `busy`.
+    /// `free` or `busy`, as chat/1 writes it (its one table is the codec's).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Presence::Free => "free",
-            Presence::Busy => "busy",
-        }
+        crate::wire::WireWord::word(self)
     }
 }
 

@@ -2,7 +2,7 @@
 //! `#lobby`, admins are its operators, a kick is `KICK` plus a ban, busy is
 //! `AWAY`. Registration (`CAP`, `PASS`, `NICK`, `USER`), SASL PLAIN and
 //! the NickServ service are the codec's; what reaches the engine are the
-//! same [`Command`]s chat/1 sends.
+//! same [`Command`](crate::Command)s chat/1 sends.
 //!
 //! Reading a line is two steps ([`IrcCodec::prepare`], then
 //! [`IrcCodec::parse`]): the first runs the IRC state machine, writes what
@@ -10,7 +10,7 @@
 //! the engine must act, notes the command with byte ranges into the line it
 //! returns — the line itself, or a line of its own when the command's
 //! words are the codec's (a name and password from SASL or `PASS`). The
-//! second reads that note as a [`Command`] borrowed from the line.
+//! second reads that note as a [`Command`](crate::Command) borrowed from the line.
 
 mod codec;
 pub mod message;
