@@ -52,8 +52,14 @@ pub(crate) struct Args {
     #[arg(long = "tls", value_name = "ADDR:PORT")]
     pub(crate) tls_bind: Option<SocketAddr>,
 
-    /// Also serve the chat page and WebSocket (chat/1, subprotocol
-    /// chat.v1) over plain HTTP here: open http://ADDR:PORT/ in a browser.
+    /// Also listen for IRC over TLS (implicit TLS, IRC's port 6697) here;
+    /// needs a certificate like --tls.
+    #[arg(long = "irc-tls", value_name = "ADDR:PORT")]
+    pub(crate) irc_tls_bind: Option<SocketAddr>,
+
+    /// Also serve the chat page and WebSocket (chat/1 with subprotocol
+    /// chat.v1 or none, IRC with text.ircv3.net) over plain HTTP here:
+    /// open http://ADDR:PORT/ in a browser.
     #[arg(long = "ws", value_name = "ADDR:PORT")]
     pub(crate) ws_bind: Option<SocketAddr>,
 
@@ -101,6 +107,7 @@ mod tests {
         assert_eq!(a.log_level, LevelFilter::Info);
         assert!(a.admin.is_empty());
         assert!(a.tls_bind.is_none() && a.ws_bind.is_none() && a.wss_bind.is_none());
+        assert!(a.irc_tls_bind.is_none());
     }
 
     #[test]
@@ -108,6 +115,8 @@ mod tests {
         let a = Args::parse_from([
             "chat-server",
             "--tls",
+            "127.0.0.1:9798",
+            "--irc-tls",
             "127.0.0.1:6697",
             "--ws",
             "127.0.0.1:8080",
@@ -116,7 +125,8 @@ mod tests {
             "--tls-key",
             "k.pem",
         ]);
-        assert_eq!(a.tls_bind.unwrap().port(), 6697);
+        assert_eq!(a.tls_bind.unwrap().port(), 9798);
+        assert_eq!(a.irc_tls_bind.unwrap().port(), 6697);
         assert_eq!(a.ws_bind.unwrap().port(), 8080);
         assert!(Args::try_parse_from(["chat-server", "--tls-cert", "c.pem"]).is_err());
         assert!(Args::try_parse_from([

@@ -84,16 +84,17 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.tls_self_signed {
         config.tls = Some(tls::self_signed(&args.data_dir)?);
     }
-    for (bind, transport) in [
-        (args.tls_bind, TransportKind::Tls),
-        (args.ws_bind, TransportKind::Ws),
-        (args.wss_bind, TransportKind::Wss),
+    for (bind, transport, protocol) in [
+        (args.tls_bind, TransportKind::Tls, Protocol::Chat1),
+        (args.irc_tls_bind, TransportKind::Tls, Protocol::Irc),
+        (args.ws_bind, TransportKind::Ws, Protocol::Chat1),
+        (args.wss_bind, TransportKind::Wss, Protocol::Chat1),
     ] {
         if let Some(bind) = bind {
             config.listeners.push(ListenerConfig {
                 bind,
                 transport,
-                protocol: Protocol::Chat1,
+                protocol,
             });
         }
     }

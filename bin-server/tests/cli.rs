@@ -583,14 +583,15 @@ fn the_server_raises_its_open_file_limit_at_start() {
     assert!(wait_exit(&mut p.child).success());
 }
 
-/// The address of the listener whose log line names `kind` (e.g. "Tls").
+/// The address of the listener whose log line names `kind` (e.g.
+/// "Tls, Chat1").
 fn listener_addr(p: &Proc, kind: &str) -> SocketAddr {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let found = p.log.lock().unwrap().iter().find_map(|l| {
             let rest = l.split("listening on ").nth(1)?;
             let (addr, what) = rest.split_once(' ')?;
-            what.starts_with(&format!("({kind},"))
+            what.starts_with(&format!("({kind})"))
                 .then(|| addr.parse().unwrap())
         });
         if let Some(addr) = found {
@@ -629,8 +630,8 @@ fn self_signed_tls_and_sighup_reload() {
             "--tls-self-signed",
         ],
     );
-    let tls = listener_addr(&p, "Tls");
-    listener_addr(&p, "Ws");
+    let tls = listener_addr(&p, "Tls, Chat1");
+    listener_addr(&p, "Ws, Chat1");
     let ca = data.join("tls-cert.pem");
     let old_ca = tmp.path().join("old.pem");
     std::fs::copy(&ca, &old_ca).unwrap();
@@ -655,6 +656,82 @@ fn self_signed_tls_and_sighup_reload() {
     assert!(tls_client(tls, &old_ca, "carol").is_err());
     alice.send("hello").unwrap();
     while !bob.wait_for("MSG ").unwrap().0.ends_with(" alice hello") {}
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+}
+
+type IrcTls = BufReader<rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>>;
+
+/// IRC lines until one containing `part`, without its `\r\n`.
+fn irc_until(irc: &mut IrcTls, part: &str) -> String {
+    loop {
+        let mut line = String::new();
+        assert!(
+            irc.read_line(&mut line).unwrap() > 0,
+            "closed before {part:?}"
+        );
+        if line.contains(part) {
+            return line.trim_end().to_owned();
+        }
+    }
+}
+
+/// `--irc-tls` listens for IRC over TLS: an IRC client that trusts the
+/// self-signed certificate registers and talks with a chat/1 TCP client.
+#[test]
+fn irc_over_tls_from_the_command_line() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut p = start(&data, &["--irc-tls", "127.0.0.1:0", "--tls-self-signed"]);
+    let addr = listener_addr(&p, "Tls, Irc");
+    let mut roots = rustls::RootCertStore::empty();
+    {
+        use rustls::pki_types::pem::PemObject;
+        for c in
+            rustls::pki_types::CertificateDer::pem_file_iter(data.join("tls-cert.pem")).unwrap()
+        {
+            roots.add(c.unwrap()).unwrap();
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let conf = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(conf), "localhost".try_into().unwrap()).unwrap();
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut irc: IrcTls = BufReader::new(rustls::StreamOwned::new(conn, sock));
+    for line in [
+        "NICK dave",
+        "USER dave 0 * :Dave",
+        &format!("PRIVMSG NickServ :REGISTER {PASSWORD}"),
+    ] {
+        irc.get_mut()
+            .write_all(format!("{line}\r\n").as_bytes())
+            .unwrap();
+    }
+    irc_until(&mut irc, ":dave!dave@chat JOIN #lobby");
+    let mut bob = Client::register(p.addr, "bob", PASSWORD).unwrap();
+    irc_until(&mut irc, "bob!bob@chat JOIN #lobby");
+    irc.get_mut()
+        .write_all(b"PRIVMSG #lobby :hi over 6697\r\n")
+        .unwrap();
+    while !bob
+        .wait_for("MSG ")
+        .unwrap()
+        .0
+        .ends_with(" dave hi over 6697")
+    {}
+    bob.send("hi back").unwrap();
+    assert_eq!(
+        irc_until(&mut irc, "PRIVMSG #lobby"),
+        ":bob!bob@chat PRIVMSG #lobby :hi back"
+    );
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
 }

@@ -34,7 +34,8 @@ pub struct ServerConfig {
     /// The runtime's own settings.
     pub net: NetConfig,
     /// Listeners beside the builder's chat/1 TCP address: TLS, WebSocket
-    /// (with the chat page), each on its own address.
+    /// (with the chat page), each on its own address and protocol (IRC
+    /// over TLS is `(bind: "0.0.0.0:6697", transport: Tls, protocol: Irc)`).
     pub listeners: Vec<ListenerConfig>,
     /// The certificate chain and key for the TLS listeners (`tls`, `wss`);
     /// read again on SIGHUP.
@@ -52,7 +53,9 @@ pub enum Protocol {
     /// The chat's own line protocol, chat/1.
     Chat1,
     /// IRC (irssi, weechat, hexchat): the room is `#lobby`, the nick the
-    /// account. Over plain TCP.
+    /// account. Over TCP, TLS (`transport: Tls`, port 6697 by custom), or
+    /// WebSocket with the subprotocol
+    /// [`IRC_SUBPROTOCOL`](crate::IRC_SUBPROTOCOL).
     Irc,
 }
 
@@ -65,7 +68,8 @@ pub enum TransportKind {
     Tls,
     /// HTTP: the chat page for `GET /` and WebSocket for the protocol,
     /// one line per message. The subprotocol names the protocol
-    /// ([`CHAT1_SUBPROTOCOL`](crate::CHAT1_SUBPROTOCOL) for chat/1); with
+    /// ([`CHAT1_SUBPROTOCOL`](crate::CHAT1_SUBPROTOCOL) for chat/1,
+    /// [`IRC_SUBPROTOCOL`](crate::IRC_SUBPROTOCOL) for IRC); with
     /// none, the listener's own protocol is spoken.
     Ws,
     /// [`Ws`](TransportKind::Ws) over TLS (https and wss).
@@ -257,12 +261,14 @@ mod tests {
     fn listeners_and_tls_from_ron() {
         let c: ServerConfig = ron::from_str(
             r#"(listeners: [
-                (bind: "0.0.0.0:6697", transport: Tls, protocol: Chat1),
+                (bind: "0.0.0.0:9798", transport: Tls, protocol: Chat1),
                 (bind: "0.0.0.0:8443", transport: Wss),
+                (bind: "0.0.0.0:6697", transport: Tls, protocol: Irc),
             ], tls: Some((cert: "/c.pem", key: "/k.pem")))"#,
         )
         .unwrap();
-        assert_eq!(c.listeners.len(), 2);
+        assert_eq!(c.listeners.len(), 3);
+        assert_eq!(c.listeners[2].protocol, Protocol::Irc);
         assert_eq!(c.listeners[1].protocol, Protocol::Chat1);
         assert!(c.listeners[1].transport.is_tls() && c.listeners[1].transport.is_websocket());
         assert_eq!(c.tls.unwrap().key, std::path::PathBuf::from("/k.pem"));

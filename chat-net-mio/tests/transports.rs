@@ -289,7 +289,10 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{pro
                 .unwrap_or_else(|| panic!("closed before {prefix:?}"));
             assert_eq!(op, 1, "a text frame");
             let text = String::from_utf8(p).unwrap();
-            assert!(!text.contains('\n'), "one line per message: {text:?}");
+            assert!(
+                !text.contains(['\r', '\n']),
+                "one line per message: {text:?}"
+            );
             if text.starts_with(prefix) {
                 return text;
             }
@@ -311,8 +314,8 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{pro
 fn websocket_carries_chat1_one_line_per_message() {
     let certs = tempfile::tempdir().unwrap();
     let (s, _, [_, ws, _]) = start(certs.path(), config(&[]));
-    // Our subprotocol, offered after one we do not speak yet.
-    let mut alice = Ws::connect(ws, Some("text.ircv3.net, chat.v1")).unwrap();
+    // Our subprotocol, offered after one we do not speak.
+    let mut alice = Ws::connect(ws, Some("mqtt, chat.v1")).unwrap();
     assert!(alice.expect("HELLO ").starts_with("HELLO chat/1"));
     alice.send(&format!("/register alice {PASSWORD}"));
     alice.expect("WELCOME alice");
@@ -345,8 +348,10 @@ fn websocket_carries_chat1_one_line_per_message() {
 fn websocket_refusals() {
     let certs = tempfile::tempdir().unwrap();
     let (s, _, [_, ws, _]) = start(certs.path(), config(&[]));
-    // Only IRC offered: not spoken here yet, a clean HTTP refusal.
-    let status = Ws::connect(ws, Some("text.ircv3.net")).err().unwrap();
+    // Only subprotocols we do not speak offered: a clean HTTP refusal.
+    let status = Ws::connect(ws, Some("mqtt, binary.ircv3.net"))
+        .err()
+        .unwrap();
     assert!(status.starts_with("HTTP/1.1 400"), "{status}");
     // A message over the line limit closes with 1009 (message too big).
     let mut alice = Ws::connect(ws, Some("chat.v1")).unwrap();
@@ -416,6 +421,94 @@ fn the_page_is_served_with_a_strict_policy_over_tls_too() {
     let js = String::from_utf8(js).unwrap();
     assert!(js.starts_with("HTTP/1.1 200 OK"), "{js}");
     assert!(js.contains("text/javascript"));
+}
+
+/// An IRC client over TLS (IRC's port 6697): one `\r\n` line at a time.
+struct IrcTls(BufReader<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>);
+
+impl IrcTls {
+    fn connect(addr: SocketAddr, ca: &PathBuf) -> IrcTls {
+        let conn =
+            rustls::ClientConnection::new(tls_config(ca), "localhost".try_into().unwrap()).unwrap();
+        let sock = TcpStream::connect(addr).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        IrcTls(BufReader::new(rustls::StreamOwned::new(conn, sock)))
+    }
+
+    fn send(&mut self, line: &str) {
+        let tls = self.0.get_mut();
+        tls.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        tls.flush().unwrap();
+    }
+
+    /// Lines until one containing `part`, without its `\r\n`.
+    fn until(&mut self, part: &str) -> String {
+        loop {
+            let mut line = String::new();
+            let n = self.0.read_line(&mut line).unwrap();
+            assert!(n > 0, "closed before {part:?}");
+            assert!(line.ends_with("\r\n"), "IRC lines end in CRLF: {line:?}");
+            if line.contains(part) {
+                return line.trim_end().to_owned();
+            }
+        }
+    }
+}
+
+#[test]
+fn irc_over_tls_logs_in_and_talks_with_chat1() {
+    let certs = tempfile::tempdir().unwrap();
+    let files = cert(certs.path(), "server");
+    let mut cfg = config(&[]);
+    cfg.tls = Some(files.clone());
+    cfg.listeners = vec![ListenerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        transport: TransportKind::Tls,
+        protocol: Protocol::Irc,
+    }];
+    let s = TestServer::start(cfg);
+    drop(s.register("alice"));
+    let mut bob = s.register("bob");
+    let mut irc = IrcTls::connect(s.listener_addrs[0], &files.cert);
+    irc.send(&format!("PASS alice:{PASSWORD}"));
+    irc.send("NICK alice");
+    irc.send("USER alice 0 * :Alice");
+    irc.until(" 001 alice ");
+    irc.until(":alice!alice@chat JOIN #lobby");
+    expect(&mut bob, "JOIN ");
+    irc.send("PRIVMSG #lobby :hi over tls");
+    msg(&mut bob, "alice", "hi over tls");
+    bob.send("hi in clear").unwrap();
+    assert_eq!(
+        irc.until("PRIVMSG #lobby"),
+        ":bob!bob@chat PRIVMSG #lobby :hi in clear"
+    );
+}
+
+#[test]
+fn irc_over_websocket_one_message_per_line() {
+    let certs = tempfile::tempdir().unwrap();
+    let (s, _, [_, ws, _]) = start(certs.path(), config(&[]));
+    drop(s.register("alice"));
+    let mut bob = s.register("bob");
+    // The listener's own protocol is chat/1: the subprotocol picks IRC.
+    let mut irc = Ws::connect(ws, Some("text.ircv3.net")).unwrap();
+    irc.send(&format!("PASS alice:{PASSWORD}"));
+    irc.send("NICK alice");
+    irc.send("USER alice 0 * :Alice");
+    // `expect` checks each message holds no line end at all (no `\r`).
+    irc.expect(":chat 001 alice ");
+    let join = irc.expect(":alice!alice@chat JOIN");
+    assert!(!join.ends_with('\r'), "{join:?}");
+    expect(&mut bob, "JOIN ");
+    irc.send("PRIVMSG #lobby :hi from web irc");
+    msg(&mut bob, "alice", "hi from web irc");
+    bob.send("hi from chat/1").unwrap();
+    assert_eq!(
+        irc.expect(":bob!bob@chat PRIVMSG"),
+        ":bob!bob@chat PRIVMSG #lobby :hi from chat/1"
+    );
 }
 
 fn tls_config(ca: &PathBuf) -> std::sync::Arc<rustls::ClientConfig> {

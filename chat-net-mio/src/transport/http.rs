@@ -8,14 +8,14 @@ use crate::config::Protocol;
 
 /// The WebSocket subprotocol that carries chat/1, one line per message.
 pub const CHAT1_SUBPROTOCOL: &str = "chat.v1";
-/// The IRCv3 WebSocket subprotocol (IRC is not served yet: never chosen).
+/// The IRCv3 WebSocket subprotocol: IRC, one message per text message.
 pub const IRC_SUBPROTOCOL: &str = "text.ircv3.net";
 
 /// The protocol a WebSocket subprotocol carries, if this server speaks it.
 fn protocol_of(subprotocol: &str) -> Option<Protocol> {
     match subprotocol {
         CHAT1_SUBPROTOCOL => Some(Protocol::Chat1),
-        // IRC_SUBPROTOCOL maps to the IRC codec once it exists.
+        IRC_SUBPROTOCOL => Some(Protocol::Irc),
         _ => None,
     }
 }
@@ -204,7 +204,7 @@ mod tests {
     fn upgrade_with_our_subprotocol() {
         let req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-Sec-WebSocket-Protocol: text.ircv3.net, chat.v1\r\n\r\nrest";
+Sec-WebSocket-Protocol: mqtt, chat.v1, text.ircv3.net\r\n\r\nrest";
         let Answer::Upgrade {
             response,
             protocol,
@@ -218,6 +218,22 @@ Sec-WebSocket-Protocol: text.ircv3.net, chat.v1\r\n\r\nrest";
         assert!(response.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
         assert_eq!(protocol, Protocol::Chat1);
         assert_eq!(&req[head_len..], "rest");
+    }
+
+    #[test]
+    fn upgrade_with_the_ircv3_subprotocol() {
+        let req = "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a\r\n\
+Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: text.ircv3.net\r\n\r\n";
+        let Answer::Upgrade {
+            response, protocol, ..
+        } = ask(req)
+        else {
+            panic!("not an upgrade");
+        };
+        assert!(String::from_utf8(response)
+            .unwrap()
+            .contains("Sec-WebSocket-Protocol: text.ircv3.net\r\n"));
+        assert_eq!(protocol, Protocol::Irc);
     }
 
     #[test]
@@ -235,7 +251,7 @@ Sec-WebSocket-Protocol: text.ircv3.net, chat.v1\r\n\r\nrest";
             ("garbage\r\n\r\n", "400"),
             (
                 "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: a\r\n\
-Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: text.ircv3.net\r\n\r\n",
+Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt, binary.ircv3.net\r\n\r\n",
                 "400",
             ),
         ] {

@@ -40,6 +40,8 @@ pub(crate) struct Transport {
     ws_closed: bool,
     /// TLS `close_notify` was queued (or an alert made it pointless).
     tls_notified: bool,
+    /// The protocol of plain lines over TLS: the listener's.
+    protocol: Protocol,
     /// Limits, from the configuration.
     max_line: usize,
     max_request: usize,
@@ -79,7 +81,7 @@ pub(crate) struct Layers {
 impl Transport {
     /// Plain TCP lines: ready at once.
     pub(crate) fn plain() -> Transport {
-        Transport::new(None, App::Lines, 0, 0)
+        Transport::new(None, App::Lines, Protocol::Chat1, 0, 0)
     }
 
     /// A transport for a listener: TLS if `tls` is given, then WebSocket
@@ -93,12 +95,19 @@ impl Transport {
         } else {
             App::Lines
         };
-        Transport::new(tls.map(Box::new), app, layers.max_line, layers.max_request)
+        Transport::new(
+            tls.map(Box::new),
+            app,
+            layers.protocol,
+            layers.max_line,
+            layers.max_request,
+        )
     }
 
     fn new(
         tls: Option<Box<rustls::ServerConnection>>,
         app: App,
+        protocol: Protocol,
         max_line: usize,
         max_request: usize,
     ) -> Transport {
@@ -110,6 +119,7 @@ impl Transport {
             ending: false,
             ws_closed: false,
             tls_notified: false,
+            protocol,
             max_line,
             max_request,
         }
@@ -182,8 +192,9 @@ impl Transport {
             self.receive_plain(&plain, lines, &mut step);
         }
         if !was_ready && self.is_ready() && step.opened.is_none() {
-            // Plain lines over TLS: ready when the handshake is done.
-            step.opened = Some(Protocol::Chat1);
+            // Plain lines over TLS: ready when the handshake is done, in
+            // the listener's protocol (IRC on 6697, chat/1 elsewhere).
+            step.opened = Some(self.protocol);
         }
         if closed {
             return self.end(step);

@@ -186,16 +186,16 @@ fn encode(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(payload);
 }
 
-/// Appends one text message per line of `lines` (each ending in `\n`,
-/// which is not sent); returns the bytes of `lines` consumed (whole lines
-/// only).
+/// Appends one text message per line of `lines` (each ending in `\n` or
+/// `\r\n`, which is not sent: IRCv3's WebSocket messages carry no line
+/// end); returns the bytes of `lines` consumed (whole lines only).
 pub(crate) fn encode_lines(lines: &[u8], out: &mut Vec<u8>) -> usize {
     let mut used = 0;
     for line in lines.split_inclusive(|&b| b == b'\n') {
-        if line.last() != Some(&b'\n') {
+        let Some(text) = line.strip_suffix(b"\n") else {
             break;
-        }
-        encode(TEXT, &line[..line.len() - 1], out);
+        };
+        encode(TEXT, text.strip_suffix(b"\r").unwrap_or(text), out);
         used += line.len();
     }
     used
@@ -297,6 +297,11 @@ pub(crate) mod tests {
         assert_eq!(out[..2], [0x81, 8]);
         assert_eq!(&out[2..10], b"MSG a hi");
         assert_eq!(out[10..12], [0x81, 6]);
+        let mut irc = Vec::new();
+        assert_eq!(encode_lines(b":s 001 al :hi\r\nPING x\r\n", &mut irc), 23);
+        assert_eq!(irc[..2], [0x81, 13]);
+        assert_eq!(&irc[2..15], b":s 001 al :hi");
+        assert_eq!(irc[15..], *b"\x81\x06PING x");
         let mut long = Vec::new();
         encode_lines(
             &[b'x'; 300].iter().chain(b"\n").copied().collect::<Vec<_>>(),
