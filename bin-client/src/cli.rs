@@ -69,7 +69,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     pub(crate) ca_file: Option<PathBuf>,
 
-    /// The name the server's certificate must carry (default: HOST).
+    /// The name the server's certificate must carry (default: HOST;
+    /// implies --tls).
     #[arg(long, value_name = "NAME")]
     pub(crate) tls_name: Option<String>,
 }
