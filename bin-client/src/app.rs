@@ -12,7 +12,7 @@ use chat_core::Command;
 use chrono::Local;
 
 use crate::cli::Args;
-use crate::conn::{spawn_stdin, Connection, Event};
+use crate::conn::{spawn_stdin, Connection, Dialer, Event};
 use crate::render::render;
 use crate::ClientError;
 
@@ -50,7 +50,7 @@ enum Next {
 }
 
 pub(crate) struct App {
-    addr: String,
+    dialer: Dialer,
     raw: bool,
     tx: Sender<Event>,
     rx: Receiver<Event>,
@@ -88,12 +88,12 @@ pub(crate) fn session_for(args: &Args) -> Result<Session, ClientError> {
 
 /// Line mode: what the server says on stdout, stdin lines to the server.
 pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
-    let addr = args.address();
+    let dialer = args.dialer()?;
     let session = session_for(&args)?;
     let (tx, rx) = mpsc::channel();
-    let conn = Connection::open(&addr, 0, tx.clone())?;
+    let conn = Connection::open(&dialer, 0, tx.clone())?;
     let mut app = App {
-        addr,
+        dialer,
         raw: args.raw,
         tx,
         rx,
@@ -411,7 +411,7 @@ impl App {
     fn reconnect(&mut self) -> Result<Option<Outcome>, ClientError> {
         let generation = self.conn.generation + 1;
         self.session.on_closed();
-        self.conn = Connection::reopen(&self.addr, generation, &self.tx, RESTART_PATIENCE)?;
+        self.conn = Connection::reopen(&self.dialer, generation, &self.tx, RESTART_PATIENCE)?;
         self.session.on_connected();
         self.flush()?;
         if self.session.user().is_some() {

@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use chat_client::TlsConnector;
 use clap::Parser;
+
+use crate::conn::Dialer;
+use crate::ClientError;
 
 /// The port when none is given.
 const DEFAULT_PORT: u16 = 9797;
@@ -55,6 +59,20 @@ pub(crate) struct Args {
     /// (implies line mode).
     #[arg(long)]
     pub(crate) raw: bool,
+
+    /// Connect with TLS, trusting the system's root certificates.
+    #[arg(long)]
+    pub(crate) tls: bool,
+
+    /// Connect with TLS, trusting the certificates in FILE (PEM) instead
+    /// of the system's (implies --tls).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+
+    /// The name the server's certificate must carry (default: HOST;
+    /// implies --tls).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) tls_name: Option<String>,
 }
 
 impl Args {
@@ -62,6 +80,31 @@ impl Args {
     pub(crate) fn address(&self) -> String {
         address(&self.host, self.port)
     }
+
+    /// How to reach the server: the address, and TLS if asked for.
+    pub(crate) fn dialer(&self) -> Result<Dialer, ClientError> {
+        let addr = self.address();
+        let tls = if self.tls || self.ca_file.is_some() || self.tls_name.is_some() {
+            let name = match &self.tls_name {
+                Some(name) => name.clone(),
+                None => host_of(&addr).to_owned(),
+            };
+            let connector =
+                TlsConnector::new(self.ca_file.as_deref(), &name).map_err(ClientError::TlsSetup)?;
+            Some(connector)
+        } else {
+            None
+        };
+        Ok(Dialer { addr, tls })
+    }
+}
+
+/// The host of a `host:port` from [`address`], without IPv6 brackets.
+fn host_of(addr: &str) -> &str {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 /// `host` and `port` as one address; `host` may carry the port itself.
@@ -126,5 +169,17 @@ mod tests {
         let a = Args::parse_from(["chat-client", "127.0.0.1:9797", "--plain"]);
         assert_eq!(a.address(), "127.0.0.1:9797");
         assert!(a.plain);
+    }
+
+    #[test]
+    fn tls_name_defaults_to_the_host() {
+        assert_eq!(host_of("example.org:4000"), "example.org");
+        assert_eq!(host_of("127.0.0.1:9797"), "127.0.0.1");
+        assert_eq!(host_of("[::1]:4000"), "::1");
+        let a = Args::parse_from(["chat-client", "example.org"]);
+        assert!(a.dialer().unwrap().tls.is_none());
+        let a = Args::parse_from(["chat-client", "--ca-file", "/nonexistent/ca.pem"]);
+        let e = a.dialer().unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
     }
 }

@@ -1,11 +1,14 @@
-//! The connection: a socket, a reader thread that forwards the server's
-//! bytes as events, and (re)connecting.
+//! The connection: a socket (plain, or TLS through [`tls::Pump`]), a
+//! thread that forwards the server's bytes as events, and (re)connecting.
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 
+use chat_client::TlsConnector;
+
+use crate::tls;
 use crate::ClientError;
 
 /// Something for the main loop.
@@ -22,86 +25,141 @@ pub(crate) enum Event {
     /// Standard input ended.
     StdinEnd,
     /// A reconnect started with [`Connection::reopen_in_background`]
-    /// ended: the new socket for that generation, or why there is none.
-    Reconnected(u64, Result<TcpStream, String>),
+    /// ended: the new link for that generation, or why there is none.
+    Reconnected(u64, Result<Link, String>),
     /// A key or resize on the terminal (the full-screen interface).
     Term(ratatui::crossterm::event::Event),
+}
+
+/// Where the server is and how to reach it: plain TCP, or TLS checked
+/// with `tls`.
+#[derive(Debug, Clone)]
+pub(crate) struct Dialer {
+    /// `host:port` for the resolver.
+    pub(crate) addr: String,
+    /// Set for `--tls`/`--ca-file`.
+    pub(crate) tls: Option<TlsConnector>,
+}
+
+/// A connected socket, its TLS handshake (if any) done.
+#[derive(Debug)]
+pub(crate) enum Link {
+    Tcp(TcpStream),
+    Tls(Box<tls::Pump>),
+}
+
+impl Dialer {
+    /// Connects once.
+    fn dial(&self) -> Result<Link, ClientError> {
+        let stream = TcpStream::connect(&self.addr).map_err(|source| self.refused(source))?;
+        self.finish(stream)
+    }
+
+    /// Connects again after a restart, retrying for up to `patience`.
+    fn redial(&self, patience: Duration) -> Result<Link, ClientError> {
+        let stream = chat_client::connect_retrying(self.addr.as_str(), patience)
+            .map_err(|source| self.refused(source))?;
+        self.finish(stream)
+    }
+
+    fn refused(&self, source: io::Error) -> ClientError {
+        ClientError::Connect {
+            addr: self.addr.clone(),
+            source,
+        }
+    }
+
+    fn finish(&self, stream: TcpStream) -> Result<Link, ClientError> {
+        let _ = stream.set_nodelay(true);
+        match &self.tls {
+            None => Ok(Link::Tcp(stream)),
+            Some(connector) => tls::Pump::handshake(stream, connector)
+                .map(|p| Link::Tls(Box::new(p)))
+                .map_err(|reason| ClientError::Tls {
+                    addr: self.addr.clone(),
+                    reason,
+                }),
+        }
+    }
+}
+
+/// Where [`Connection::send`] puts bytes: the socket itself, or the TLS
+/// pump thread that owns the stream (a TLS stream cannot be shared by a
+/// reader and a writer thread).
+enum Outbox {
+    Tcp(TcpStream),
+    Tls(Sender<Vec<u8>>),
 }
 
 /// One connection to the server. Each reconnect is a new generation, so
 /// lines from an old socket are told apart from the new one's.
 pub(crate) struct Connection {
-    stream: TcpStream,
+    outbox: Outbox,
     pub(crate) generation: u64,
 }
 
 impl Connection {
     pub(crate) fn open(
-        addr: &str,
+        dialer: &Dialer,
         generation: u64,
         events: Sender<Event>,
     ) -> Result<Connection, ClientError> {
-        let stream = TcpStream::connect(addr).map_err(|source| ClientError::Connect {
-            addr: addr.to_owned(),
-            source,
-        })?;
-        let _ = stream.set_nodelay(true);
-        Connection::with_stream(stream, generation, events)
+        Connection::adopt(dialer.dial()?, generation, &events)
     }
 
     /// Connects again after a restart, retrying for up to `patience`.
     pub(crate) fn reopen(
-        addr: &str,
+        dialer: &Dialer,
         generation: u64,
         events: &Sender<Event>,
         patience: Duration,
     ) -> Result<Connection, ClientError> {
-        let stream = chat_client::connect_retrying(addr, patience).map_err(|source| {
-            ClientError::Connect {
-                addr: addr.to_owned(),
-                source,
-            }
-        })?;
-        Connection::with_stream(stream, generation, events.clone())
+        Connection::adopt(dialer.redial(patience)?, generation, events)
     }
 
     /// Like [`reopen`](Connection::reopen) on a thread, so the screen
     /// stays alive meanwhile; the result comes as [`Event::Reconnected`].
     pub(crate) fn reopen_in_background(
-        addr: &str,
+        dialer: &Dialer,
         generation: u64,
         events: &Sender<Event>,
         patience: Duration,
     ) {
-        let (addr, events) = (addr.to_owned(), events.clone());
+        let (dialer, events) = (dialer.clone(), events.clone());
         std::thread::spawn(move || {
-            let result = chat_client::connect_retrying(addr.as_str(), patience)
-                .map_err(|e| format!("cannot connect to {addr}: {e}"));
+            let result = dialer.redial(patience).map_err(|e| e.to_string());
             let _ = events.send(Event::Reconnected(generation, result));
         });
     }
 
-    /// A connection on a socket [`reopen_in_background`] made.
+    /// A connection on a link [`Dialer`] made: starts the thread that
+    /// forwards the server's bytes.
     pub(crate) fn adopt(
-        stream: TcpStream,
+        link: Link,
         generation: u64,
         events: &Sender<Event>,
     ) -> Result<Connection, ClientError> {
-        Connection::with_stream(stream, generation, events.clone())
-    }
-
-    fn with_stream(
-        stream: TcpStream,
-        generation: u64,
-        events: Sender<Event>,
-    ) -> Result<Connection, ClientError> {
-        let reader = stream.try_clone().map_err(ClientError::Io)?;
-        std::thread::spawn(move || read_bytes(reader, generation, &events));
-        Ok(Connection { stream, generation })
+        let events = events.clone();
+        let outbox = match link {
+            Link::Tcp(stream) => {
+                let reader = stream.try_clone().map_err(ClientError::Io)?;
+                std::thread::spawn(move || read_bytes(reader, generation, &events));
+                Outbox::Tcp(stream)
+            }
+            Link::Tls(pump) => {
+                let (tx, rx) = mpsc::channel();
+                std::thread::spawn(move || pump.run(generation, &rx, &events));
+                Outbox::Tls(tx)
+            }
+        };
+        Ok(Connection { outbox, generation })
     }
 
     pub(crate) fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
-        self.stream.write_all(bytes).map_err(|_| ClientError::Lost)
+        match &mut self.outbox {
+            Outbox::Tcp(stream) => stream.write_all(bytes).map_err(|_| ClientError::Lost),
+            Outbox::Tls(tx) => tx.send(bytes.to_vec()).map_err(|_| ClientError::Lost),
+        }
     }
 }
 

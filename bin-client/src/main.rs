@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod conn;
 mod render;
+mod tls;
 mod tui;
 
 use std::io::IsTerminal;
@@ -20,6 +21,10 @@ pub(crate) enum ClientError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("cannot connect to {addr} over TLS: {reason}")]
+    Tls { addr: String, reason: String },
+    #[error("{0}")]
+    TlsSetup(chat_client::ClientError),
     #[error("connection lost")]
     Lost,
     #[error("no password: set CHAT_PASSWORD or give --password-file")]

@@ -11,12 +11,15 @@ use chat_client::Client;
 use chat_core::password::HashParams;
 use chat_core::password::Password;
 use chat_net_mio::store::KeySource;
-use chat_net_mio::{Server, ServerConfig, ServerHandle};
+use chat_net_mio::{ListenerConfig, Protocol, Server, ServerConfig, ServerHandle};
+use chat_net_mio::{TlsFiles, TransportKind};
 
 const PW: &str = "password-123";
 
 struct TestServer {
     addr: SocketAddr,
+    /// The listeners of `config.listeners`, in order.
+    listener_addrs: Vec<SocketAddr>,
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -24,6 +27,11 @@ struct TestServer {
 
 impl TestServer {
     fn start() -> TestServer {
+        TestServer::start_with(|_| {})
+    }
+
+    /// A server whose configuration `adjust` changes first (listeners, TLS).
+    fn start_with(adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = ServerConfig {
             admins: vec!["root".into()],
@@ -33,6 +41,7 @@ impl TestServer {
         // Every test client is on loopback.
         config.limits.exempt_loopback = true;
         config.limits.command_units_per_second = 0;
+        adjust(&mut config);
         let server = Server::builder()
             .bind("127.0.0.1:0".parse().unwrap())
             .data_dir(dir.path())
@@ -43,9 +52,11 @@ impl TestServer {
             .build()
             .unwrap();
         let (addr, handle) = (server.local_addr(), server.handle());
+        let listener_addrs = server.listener_addrs();
         let thread = std::thread::spawn(move || server.run().unwrap());
         TestServer {
             addr,
+            listener_addrs,
             handle,
             thread: Some(thread),
             _dir: dir,
@@ -583,4 +594,107 @@ fn login_after_restart(addr: SocketAddr, name: &str) -> Client {
             }
         }
     }
+}
+
+/// A self-signed certificate for 127.0.0.1 written as PEM into `dir`
+/// under `name`.
+fn cert(dir: &std::path::Path, name: &str) -> TlsFiles {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let files = TlsFiles {
+        cert: dir.join(format!("{name}.pem")),
+        key: dir.join(format!("{name}.key")),
+    };
+    std::fs::write(&files.cert, ck.cert.pem()).unwrap();
+    std::fs::write(&files.key, ck.key_pair.serialize_pem()).unwrap();
+    files
+}
+
+/// A server with a chat/1 TLS listener (certificate in `certs`) beside
+/// plain TCP; returns it, its certificate and the TLS address.
+fn start_tls(certs: &std::path::Path) -> (TestServer, TlsFiles, SocketAddr) {
+    let files = cert(certs, "server");
+    let tls = files.clone();
+    let s = TestServer::start_with(move |config| {
+        config.tls = Some(tls);
+        config.listeners = vec![ListenerConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            transport: TransportKind::Tls,
+            protocol: Protocol::Chat1,
+        }];
+    });
+    let addr = s.listener_addrs[0];
+    (s, files, addr)
+}
+
+/// Waits for `from`'s room message `text` on a library client.
+fn room_message(c: &mut Client, from: &str, text: &str) {
+    loop {
+        let line = c.next_line().unwrap().expect("the server closed");
+        if line.starts_with("MSG ") && line.ends_with(&format!(" {from} {text}")) {
+            return;
+        }
+    }
+}
+
+#[test]
+fn tls_with_a_ca_file_logs_in_talks_and_reconnects_after_a_restart() {
+    let certs = tempfile::tempdir().unwrap();
+    let (s, files, tls) = start_tls(certs.path());
+    let mut bob = Client::register(s.addr, "bob", PW).unwrap();
+    let ca = files.cert.to_str().unwrap();
+    let target = [tls.to_string()];
+    let mut c = client_at(
+        &target,
+        &["--ca-file", ca, "--user", "ursula", "--register"],
+        Some(PW),
+    );
+    c.wait_out("Welcome, ursula!");
+    c.type_line("hello over tls");
+    room_message(&mut bob, "ursula", "hello over tls");
+    bob.send("hello back").unwrap();
+    c.wait_out("bob: hello back");
+
+    // The reconnect after a restart is over TLS too.
+    let mut root = Client::login(s.addr, "root", PW).unwrap();
+    root.send("/restart").unwrap();
+    c.wait_out("The server is restarting");
+    drop((root, bob));
+    let mut bob = login_after_restart(s.addr, "bob");
+    c.wait_out_times("Welcome, ursula!", 2);
+    c.type_line("still over tls");
+    room_message(&mut bob, "ursula", "still over tls");
+    c.close_stdin();
+    assert_eq!(c.exit_code(), 0);
+}
+
+#[test]
+fn tls_with_the_wrong_ca_or_to_a_plain_port_is_a_clear_error_and_exit_1() {
+    let certs = tempfile::tempdir().unwrap();
+    let (s, _, tls) = start_tls(certs.path());
+    let other = cert(certs.path(), "other");
+    let ca = other.cert.to_str().unwrap();
+    for addr in [tls, s.addr] {
+        let target = [addr.to_string()];
+        let mut c = client_at(&target, &["--ca-file", ca, "--user", "x"], Some(PW));
+        assert_eq!(c.exit_code(), 1);
+        let err = c.stderr();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(
+            err[0].starts_with(&format!("chat-client: cannot connect to {addr} over TLS: ")),
+            "{err:?}"
+        );
+        assert!(c.stdout().is_empty(), "{:?}", c.stdout());
+        if addr == s.addr {
+            assert!(err[0].ends_with("(is that port TLS?)"), "{err:?}");
+        } else {
+            assert!(err[0].contains("certificate"), "{err:?}");
+        }
+    }
+    // The system's roots do not know a self-signed certificate either (or
+    // there are none): one line, exit 1.
+    let mut c = client_at(&[tls.to_string()], &["--tls", "--user", "x"], Some(PW));
+    assert_eq!(c.exit_code(), 1);
+    let err = c.stderr();
+    assert_eq!(err.len(), 1, "{err:?}");
+    assert!(err[0].starts_with("chat-client: "), "{err:?}");
 }

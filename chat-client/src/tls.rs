@@ -84,6 +84,14 @@ impl TlsConnector {
             .map_err(|e| ClientError::Tls(format!("server name {server_name:?}: {e}")))?;
         Ok(TlsConnector { config, name })
     }
+
+    /// A fresh rustls connection to drive over a socket of the caller's
+    /// (for a caller that cannot use a blocking [`Client`](crate::Client),
+    /// such as one that reads and writes from one thread with a poll loop).
+    pub fn connection(&self) -> Result<ClientConnection, ClientError> {
+        ClientConnection::new(Arc::clone(&self.config), self.name.clone())
+            .map_err(|e| ClientError::Tls(e.to_string()))
+    }
 }
 
 /// A connected stream, plain or TLS.
@@ -101,8 +109,7 @@ impl Stream {
             Transport::Tcp => Ok(Stream::Tcp(sock)),
             #[cfg(feature = "tls")]
             Transport::Tls(c) => {
-                let conn = ClientConnection::new(Arc::clone(&c.config), c.name.clone())
-                    .map_err(|e| ClientError::Tls(e.to_string()))?;
+                let conn = c.connection()?;
                 Ok(Stream::Tls(Box::new(StreamOwned::new(conn, sock))))
             }
         }

@@ -23,7 +23,7 @@ use chat_core::Command;
 
 use crate::app::{session_for, Outcome};
 use crate::cli::Args;
-use crate::conn::{Connection, Event};
+use crate::conn::{Connection, Dialer, Event, Link};
 use crate::ClientError;
 use screen::Screen;
 use view::Kind;
@@ -101,15 +101,16 @@ fn spawn_keys(events: Sender<Event>) {
 /// Runs the interface until the session ends; what ended it is printed
 /// after the terminal is back to normal.
 pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
-    let addr = args.address();
+    let dialer = args.dialer()?;
+    let addr = dialer.addr.clone();
     let session = session_for(&args)?;
     let (tx, rx) = mpsc::channel();
     // Before the screen is taken: a failure here prints as usual.
-    let conn = Connection::open(&addr, 0, tx.clone())?;
+    let conn = Connection::open(&dialer, 0, tx.clone())?;
     let mut screen = Screenful::enter().map_err(ClientError::Io)?;
     spawn_keys(tx.clone());
     let mut ui = Ui {
-        addr: addr.clone(),
+        dialer,
         tx,
         rx,
         conn,
@@ -131,7 +132,7 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
 }
 
 struct Ui {
-    addr: String,
+    dialer: Dialer,
     tx: Sender<Event>,
     rx: Receiver<Event>,
     conn: Connection,
@@ -304,7 +305,7 @@ impl Ui {
         // The old connection's bytes and end are ignored from now on.
         self.conn.generation += 1;
         Connection::reopen_in_background(
-            &self.addr,
+            &self.dialer,
             self.conn.generation,
             &self.tx,
             RESTART_PATIENCE,
@@ -316,13 +317,13 @@ impl Ui {
     fn reconnected(
         &mut self,
         generation: u64,
-        result: Result<std::net::TcpStream, String>,
+        result: Result<Link, String>,
     ) -> Result<Option<Outcome>, ClientError> {
         if generation != self.conn.generation {
             return Ok(None);
         }
-        match result.and_then(|stream| {
-            Connection::adopt(stream, generation, &self.tx).map_err(|e| e.to_string())
+        match result.and_then(|link| {
+            Connection::adopt(link, generation, &self.tx).map_err(|e| e.to_string())
         }) {
             Ok(conn) => self.conn = conn,
             Err(e) => {
