@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use crate::error::Refusal;
 use crate::irc::{self, IrcCodec};
 use crate::reply::Reply;
-use crate::wire::{self, ServerCodec};
+use crate::wire::{self, Framer, ServerCodec};
 use crate::{Command, Frame};
 
 /// Why a line could not be framed (too long, not UTF-8).
@@ -58,9 +58,13 @@ impl Protocol {
     }
 }
 
-/// The codec state of one connection.
+/// The codec state of one connection: the line framing every protocol
+/// shares, and the protocol's own state.
 #[derive(Debug)]
-pub struct ConnCodec(Inner);
+pub struct ConnCodec {
+    framer: Framer,
+    inner: Inner,
+}
 
 #[derive(Debug)]
 enum Inner {
@@ -72,15 +76,18 @@ impl ConnCodec {
     /// A connection speaking `protocol`, with lines of at most `max_line`
     /// bytes.
     pub fn new(protocol: Protocol, max_line: usize) -> ConnCodec {
-        ConnCodec(match protocol {
-            Protocol::Chat1 => Inner::Chat1(ServerCodec::new(max_line)),
-            Protocol::Irc => Inner::Irc(Box::new(IrcCodec::new(max_line))),
-        })
+        ConnCodec {
+            framer: Framer::new(max_line),
+            inner: match protocol {
+                Protocol::Chat1 => Inner::Chat1(ServerCodec::new()),
+                Protocol::Irc => Inner::Irc(Box::default()),
+            },
+        }
     }
 
     /// The protocol it speaks.
     pub fn protocol(&self) -> Protocol {
-        match self.0 {
+        match self.inner {
             Inner::Chat1(_) => Protocol::Chat1,
             Inner::Irc(_) => Protocol::Irc,
         }
@@ -92,18 +99,12 @@ impl ConnCodec {
         &mut self,
         bytes: &mut &'b [u8],
     ) -> Option<Result<Cow<'b, str>, LineError>> {
-        match &mut self.0 {
-            Inner::Chat1(c) => c.next_line(bytes),
-            Inner::Irc(c) => c.next_line(bytes),
-        }
+        self.framer.next_line(bytes)
     }
 
     /// Bytes of a partial line held.
     pub fn buffered(&self) -> usize {
-        match &self.0 {
-            Inner::Chat1(c) => c.buffered(),
-            Inner::Irc(c) => c.buffered(),
-        }
+        self.framer.buffered()
     }
 
     /// The first step of reading a line: the codec's own state machine
@@ -114,7 +115,7 @@ impl ConnCodec {
     /// and password gathered over several IRC lines). chat/1 returns the
     /// line as it is.
     pub fn prepare<'b>(&mut self, line: Cow<'b, str>) -> Cow<'b, str> {
-        match &mut self.0 {
+        match &mut self.inner {
             Inner::Chat1(_) => line,
             Inner::Irc(c) => c.prepare(line),
         }
@@ -124,7 +125,7 @@ impl ConnCodec {
     /// a question), `None` when the codec answered it by itself, or the
     /// refusal for a line it cannot read.
     pub fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
-        match &mut self.0 {
+        match &mut self.inner {
             Inner::Chat1(c) => c.parse(line).map(Some),
             Inner::Irc(c) => c.parse(line),
         }
@@ -132,7 +133,7 @@ impl ConnCodec {
 
     /// What the codec answered by itself while reading the last line.
     pub fn take_local(&mut self) -> Option<Vec<u8>> {
-        match &mut self.0 {
+        match &mut self.inner {
             Inner::Chat1(_) => None,
             Inner::Irc(c) => c.take_local(),
         }
@@ -142,7 +143,7 @@ impl ConnCodec {
     /// IRC with `echo-message`). The engine leaves the sender out of a
     /// room line otherwise.
     pub fn echoes_own_lines(&self) -> bool {
-        match &self.0 {
+        match &self.inner {
             Inner::Chat1(_) => true,
             Inner::Irc(c) => c.echoes_own_lines(),
         }
@@ -151,12 +152,12 @@ impl ConnCodec {
     /// Whether the client expects the room's members listed when it
     /// enters (IRC's names on join); the engine then sends a listing.
     pub fn lists_room_on_join(&self) -> bool {
-        matches!(self.0, Inner::Irc(_))
+        matches!(self.inner, Inner::Irc(_))
     }
 
     /// The line just parsed was dropped unread: reopen what it answered.
     pub fn unread(&mut self) {
-        match &mut self.0 {
+        match &mut self.inner {
             Inner::Chat1(c) => c.unread(),
             Inner::Irc(c) => c.unread(),
         }
@@ -165,7 +166,7 @@ impl ConnCodec {
     /// Appends `replies` for this connection to `out`.
     pub fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
         for reply in replies {
-            match &mut self.0 {
+            match &mut self.inner {
                 Inner::Chat1(c) => c.render(reply, out),
                 Inner::Irc(c) => c.render(reply, out),
             }

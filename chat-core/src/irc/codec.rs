@@ -10,7 +10,7 @@ use super::render::{as_notices, shared, CHANNEL, HOST};
 use super::sasl;
 use crate::error::Refusal;
 use crate::reply::{Control, Done, Listing, Notice, Presence, Reason, Reply};
-use crate::wire::{FrameError, Framer};
+use crate::wire::FrameError;
 use crate::{Command, Grant, UserName};
 use zeroize::Zeroizing;
 
@@ -66,7 +66,6 @@ enum ListKind {
 /// the nick, and the listings asked for and not yet answered.
 #[derive(Debug)]
 pub struct IrcCodec {
-    framer: Framer,
     nick: Option<String>,
     user_seen: bool,
     /// Inside `CAP LS`/`REQ` ... `CAP END`: registration waits.
@@ -94,12 +93,16 @@ pub struct IrcCodec {
     login_before: Option<Via>,
 }
 
+impl Default for IrcCodec {
+    fn default() -> IrcCodec {
+        IrcCodec::new()
+    }
+}
+
 impl IrcCodec {
-    /// A connection whose lines (tags included) are at most `max_line`
-    /// bytes.
-    pub fn new(max_line: usize) -> IrcCodec {
+    /// A connection before registration.
+    pub fn new() -> IrcCodec {
         IrcCodec {
-            framer: Framer::new(max_line),
             nick: None,
             user_seen: false,
             negotiating: false,
@@ -118,19 +121,6 @@ impl IrcCodec {
             pushed_listing: false,
             login_before: None,
         }
-    }
-
-    /// The next whole line of `bytes`.
-    pub fn next_line<'b>(
-        &mut self,
-        bytes: &mut &'b [u8],
-    ) -> Option<Result<Cow<'b, str>, FrameError>> {
-        self.framer.next_line(bytes)
-    }
-
-    /// Bytes of a partial line held.
-    pub fn buffered(&self) -> usize {
-        self.framer.buffered()
     }
 
     /// Whether the client asked to see its own room lines (`echo-message`).

@@ -1,12 +1,10 @@
 //! The server side of chat/1 for one connection: framing, the client
 //! lines as commands (answers to the last `ASK` included), and rendering.
 
-use std::borrow::Cow;
-
 use crate::command::Answer;
 use crate::error::Refusal;
 use crate::reply::{AskStep, Reply};
-use crate::wire::{parse, render, FrameError, Framer};
+use crate::wire::{parse, render};
 use crate::Command;
 
 /// What chat/1 keeps for one server connection.
@@ -17,34 +15,25 @@ use crate::Command;
 /// the engine only ever sees [`Command::Answer`].
 #[derive(Debug)]
 pub struct ServerCodec {
-    framer: Framer,
     /// The question the next line answers, if any.
     asked: Option<AskStep>,
     /// `asked` before the last parsed line, for [`ServerCodec::unread`].
     before_last: Option<AskStep>,
 }
 
+impl Default for ServerCodec {
+    fn default() -> ServerCodec {
+        ServerCodec::new()
+    }
+}
+
 impl ServerCodec {
-    /// A connection whose lines are at most `max_line` bytes.
-    pub fn new(max_line: usize) -> ServerCodec {
+    /// A connection's dialog state, before anything was asked.
+    pub fn new() -> ServerCodec {
         ServerCodec {
-            framer: Framer::new(max_line),
             asked: None,
             before_last: None,
         }
-    }
-
-    /// The next whole line of `bytes` (see [`Framer::next_line`]).
-    pub fn next_line<'b>(
-        &mut self,
-        bytes: &mut &'b [u8],
-    ) -> Option<Result<Cow<'b, str>, FrameError>> {
-        self.framer.next_line(bytes)
-    }
-
-    /// Bytes of a partial line held.
-    pub fn buffered(&self) -> usize {
-        self.framer.buffered()
     }
 
     /// Reads one line as a command, in the light of the last `ASK`.
@@ -121,7 +110,7 @@ mod tests {
     use super::*;
 
     fn asked(step: AskStep) -> ServerCodec {
-        let mut codec = ServerCodec::new(64);
+        let mut codec = ServerCodec::new();
         codec.render(&Reply::Ask(step), &mut Vec::new());
         codec
     }
