@@ -130,7 +130,10 @@ pub use engine::{
 pub use error::{ErrorCode, Refusal};
 pub use grant::Grant;
 pub use ids::{ConnId, JobId, PersistId};
-pub use name::{NameError, NameKey, UserName, MAX_NAME_LEN};
-pub use record::{ChangeError, KickEntry, StoreChange, StoreSnapshot, UserRecord};
+pub use name::{NameError, NameKey, RoomKey, RoomName, UserName, MAX_NAME_LEN, MAX_ROOM_NAME_LEN};
+pub use record::{
+    ChangeError, Conversation, HistoryLine, KickEntry, Retention, RoomRecord, StoreChange,
+    StoreSnapshot, Topic, UserRecord,
+};
 pub use time::Millis;
 pub use wire::Frame;

@@ -107,3 +107,70 @@ impl NameKey {
         &self.0
     }
 }
+
+/// The longest allowed room name, in characters (all ASCII).
+pub const MAX_ROOM_NAME_LEN: usize = 32;
+
+/// A valid room name, as its creator spelled it, without any protocol
+/// prefix (IRC shows `lobby` as `#lobby`).
+///
+/// The same rules as a [`UserName`]: 1 to 32 ASCII letters, digits, `_`,
+/// `-`, `.`, starting with a letter; names that differ only in case are the
+/// same room (compare through [`RoomName::key`]).
+///
+/// ```
+/// use chat_core::RoomName;
+/// let rust = RoomName::parse("Rust").unwrap();
+/// assert_eq!(rust.key(), RoomName::parse("rust").unwrap().key());
+/// assert!(RoomName::parse("#rust").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomName(String);
+
+impl RoomName {
+    /// Validates `s` as a room name (the rules of [`UserName::parse`]).
+    pub fn parse(s: &str) -> Result<RoomName, NameError> {
+        UserName::parse(s).map(|n| RoomName(n.0))
+    }
+
+    /// The name as its creator spelled it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The room's identity: the name folded to lower case.
+    pub fn key(&self) -> RoomKey {
+        RoomKey(self.0.to_ascii_lowercase())
+    }
+}
+
+impl fmt::Display for RoomName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for RoomName {
+    type Error = NameError;
+    fn try_from(s: String) -> Result<Self, NameError> {
+        RoomName::parse(&s)
+    }
+}
+
+impl From<RoomName> for String {
+    fn from(n: RoomName) -> String {
+        n.0
+    }
+}
+
+/// The case-folded identity of a room.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RoomKey(String);
+
+impl RoomKey {
+    /// The folded name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

@@ -69,6 +69,7 @@ fn the_last_admin_cannot_be_demoted() {
             created: chat_core::Millis(0),
         }],
         kicked: vec![],
+        ..Default::default()
     };
     let mut h = Harness::with(chat_core::Config::default(), snapshot);
     let lines = h.login("boss", "boss", PW);

@@ -727,19 +727,16 @@ impl Engine {
         let Some(Pending { conn, change }) = self.pending.remove(&id) else {
             return;
         };
-        let key = change.subject().key();
-        self.directory.end(&key);
+        if let Some(name) = change.subject() {
+            self.directory.end(&name.key());
+        }
         let conn = conn.filter(|c| self.live(*c));
         match result {
             Ok(()) => self.apply_durable(conn, change),
             Err(failed) => {
                 // The detail can name a path on the server's disk: log it,
                 // and tell the client only that it failed.
-                log::warn!(
-                    "could not save a change to {}: {}",
-                    change.subject(),
-                    failed.0
-                );
+                log::warn!("could not save a change: {}", failed.0);
                 if let Some(c) = conn {
                     self.refuse(c.id, Reason::CouldNotSave);
                     if matches!(change, StoreChange::AddUser(_)) {
@@ -800,6 +797,11 @@ impl Engine {
                     );
                 }
             }
+            // The engine does not ask for room or history changes yet.
+            StoreChange::CreateRoom(_)
+            | StoreChange::SetTopic { .. }
+            | StoreChange::RemoveRoom { .. }
+            | StoreChange::AppendLine { .. } => {}
         }
     }
 }

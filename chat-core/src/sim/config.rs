@@ -101,5 +101,6 @@ pub fn initial_store(root_password: &str, phc_salt: u64, real_hash: bool) -> Sto
             created: Millis(0),
         }],
         kicked: Vec::new(),
+        ..StoreSnapshot::default()
     }
 }

@@ -72,7 +72,7 @@ impl Persister {
         self.writes
             .iter()
             .filter(|w| !w.acked)
-            .map(|w| w.change.subject().as_str().to_owned())
+            .filter_map(|w| w.change.subject().map(|n| n.as_str().to_owned()))
             .collect()
     }
 
