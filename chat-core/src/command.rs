@@ -1,6 +1,6 @@
 //! What a client asks for, independent of the wire format.
 
-use crate::Grant;
+use crate::{Grant, Millis};
 
 /// One client line, parsed. Borrowed from the line it came from.
 ///
@@ -91,6 +91,86 @@ pub enum Command<'a> {
     /// connection (a step of the login dialog or of `/changepassword`).
     /// Only a codec that remembers what it asked produces it.
     Answer(Answer<'a>),
+    /// Extension: `/create <room>`: a new room, whose operator you are.
+    CreateRoom {
+        /// The name as typed.
+        room: &'a str,
+    },
+    /// Extension: `/join <room>`.
+    JoinRoom {
+        /// The name as typed.
+        room: &'a str,
+    },
+    /// Extension: `/part <room>`.
+    PartRoom {
+        /// The name as typed.
+        room: &'a str,
+    },
+    /// Extension: `/rooms [page]`.
+    ListRooms {
+        /// The page, from 1.
+        page: u64,
+    },
+    /// Extension: `/topic <room> [text]` shows or sets a topic,
+    /// `/cleartopic <room>` clears it.
+    Topic {
+        /// The name as typed.
+        room: &'a str,
+        /// What to do.
+        change: TopicChange<'a>,
+    },
+    /// Extension: `/say <room> <text>`: a line in a room you are in.
+    SayIn {
+        /// The name as typed.
+        room: &'a str,
+        /// The message.
+        text: &'a str,
+    },
+    /// Extension: `/remove <room> <user> [reason]`: take a user out of a
+    /// room (its operator, or an admin).
+    RemoveFromRoom {
+        /// The room as typed.
+        room: &'a str,
+        /// The user as typed.
+        user: &'a str,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    },
+    /// Extension: `/closeroom <room>`: remove a room and its history (its
+    /// operator, or an admin).
+    CloseRoom {
+        /// The name as typed.
+        room: &'a str,
+    },
+    /// Extension: `/history <room|@user> [count] [before <ts>]`.
+    History {
+        /// Whose history.
+        of: HistoryTarget<'a>,
+        /// How many lines at most (`None`: the configured page).
+        count: Option<u64>,
+        /// Only lines said before this time.
+        before: Option<Millis>,
+    },
+}
+
+/// What `/topic` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicChange<'a> {
+    /// Show the topic.
+    Show,
+    /// Set it to this text.
+    Set(&'a str),
+    /// Clear it.
+    Clear,
+}
+
+/// Whose history `/history` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryTarget<'a> {
+    /// A room, by name as typed.
+    Room(&'a str),
+    /// Private messages with a user, by name as typed.
+    Private(&'a str),
 }
 
 /// The answer to a question of the server (an `ASK` in chat/1).

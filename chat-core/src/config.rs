@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{NameError, NameKey, UserName};
+use crate::{NameError, NameKey, Retention, UserName};
 
 /// Engine configuration. Every field has a default, so a RON file only
 /// names what it changes:
@@ -23,6 +23,9 @@ pub struct Config {
     pub admins: Vec<String>,
     /// Client-facing limits.
     pub limits: Limits,
+    /// How much history rooms and pairs of users keep (see also
+    /// [`Limits::history_bytes_per_room`]).
+    pub retention: Retention,
     /// Whether to emit [`Output::Event`](crate::Output::Event)s for
     /// observers (bots, bridges, audit logs). Off by default: an event costs
     /// a copy of each message.
@@ -44,6 +47,7 @@ impl Default for Config {
             server_name: "chat".into(),
             admins: Vec::new(),
             limits: Limits::default(),
+            retention: Retention::default(),
             emit_events: false,
             hash_seed: DEFAULT_HASH_SEED,
         }
@@ -139,6 +143,27 @@ pub struct Limits {
     pub messages_per_second: u32,
     /// How many messages a user may send at once before the rate applies.
     pub message_burst: u32,
+    /// Rooms on the server besides the lobby (created ones; closing one
+    /// frees its place).
+    pub max_rooms: usize,
+    /// Rooms one user may be in at once, the lobby not counted.
+    pub max_rooms_per_user: usize,
+    /// Members of one room (the lobby not limited: every user is in it).
+    pub max_room_members: usize,
+    /// Rows of one `/rooms` page.
+    pub rooms_page_rows: usize,
+    /// History lines replayed on joining a room.
+    pub history_on_join: usize,
+    /// Most lines one `/history` answers (a larger count is cut to this).
+    pub history_page_lines: usize,
+    /// Bytes of text one room's history keeps in memory (the oldest lines
+    /// go first beyond it, as beyond the retention's count and age).
+    pub history_bytes_per_room: usize,
+    /// Bytes of text one pair's private history keeps in memory.
+    pub history_bytes_per_pair: usize,
+    /// Pairs of users whose private history is kept in memory; beyond it
+    /// the pair that started talking longest ago is forgotten.
+    pub max_private_histories: usize,
 }
 
 impl Default for Limits {
@@ -177,6 +202,15 @@ impl Default for Limits {
             max_password_bytes: 128,
             messages_per_second: 10,
             message_burst: 20,
+            max_rooms: 1_000,
+            max_rooms_per_user: 50,
+            max_room_members: 10_000,
+            rooms_page_rows: 100,
+            history_on_join: 50,
+            history_page_lines: 100,
+            history_bytes_per_room: 256 * 1024,
+            history_bytes_per_pair: 16 * 1024,
+            max_private_histories: 10_000,
         }
     }
 }
@@ -214,7 +248,11 @@ impl Config {
         if l.max_connections == 0 || l.max_connections_per_address == 0 {
             return Err(ConfigError::BadLimit("max_connections (at least 1)"));
         }
-        if l.users_page_rows == 0 || l.kicked_page_rows == 0 {
+        if l.users_page_rows == 0
+            || l.kicked_page_rows == 0
+            || l.rooms_page_rows == 0
+            || l.history_page_lines == 0
+        {
             return Err(ConfigError::BadLimit("*_page_rows (at least 1)"));
         }
         if l.max_password_jobs == 0 || l.max_password_jobs_per_address == 0 {

@@ -53,6 +53,13 @@ pub enum ErrorCode {
     /// Extension: the server has too much password work in flight; try
     /// again in a moment (nothing was counted against you).
     ServerBusy,
+    /// Extension: no room of that name.
+    NoSuchRoom,
+    /// Extension: the command needs you (or the named user) in the room.
+    NotInRoom,
+    /// Extension: a configured limit on rooms is reached (rooms in all,
+    /// rooms per user, members per room).
+    LimitReached,
 }
 
 impl ErrorCode {
@@ -80,11 +87,14 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::ServerError => "server-error",
             ErrorCode::ServerBusy => "server-busy",
+            ErrorCode::NoSuchRoom => "no-such-room",
+            ErrorCode::NotInRoom => "not-in-room",
+            ErrorCode::LimitReached => "limit-reached",
         }
     }
 
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::UnknownCommand,
         ErrorCode::BadArgument,
         ErrorCode::NotPermitted,
@@ -106,6 +116,9 @@ impl ErrorCode {
         ErrorCode::Timeout,
         ErrorCode::ServerError,
         ErrorCode::ServerBusy,
+        ErrorCode::NoSuchRoom,
+        ErrorCode::NotInRoom,
+        ErrorCode::LimitReached,
     ];
 }
 

@@ -120,7 +120,7 @@ pub mod sim;
 mod time;
 pub mod wire;
 
-pub use command::{Answer, Command};
+pub use command::{Answer, Command, HistoryTarget, TopicChange};
 pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
     AccountState, CarryOver, ChatEvent, CloseCause, CloseReason, ConnStats, Engine, EngineStats,

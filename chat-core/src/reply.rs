@@ -45,6 +45,18 @@ pub enum Done<'a> {
     Unkicked(&'a str),
     /// `OK password-changed`.
     PasswordChanged,
+    /// Extension: `OK created <room>` (the room is durable).
+    Created(&'a str),
+    /// Extension: `OK joined <room>`.
+    Joined(&'a str),
+    /// Extension: `OK parted <room>`.
+    Parted(&'a str),
+    /// Extension: `OK topic <room>` (the topic is durable).
+    TopicSet(&'a str),
+    /// Extension: `OK removed <room> <user>`.
+    Removed(&'a str, &'a str),
+    /// Extension: `OK closed <room>` (the room and its history are gone).
+    Closed(&'a str),
 }
 
 /// Why a user left the room (the `<reason>` of `LEAVE`).
@@ -66,6 +78,13 @@ pub enum LeaveReason {
     /// Extension: the owner logged in again elsewhere and took the account
     /// over (`takeover`).
     TakenOver,
+    /// Extension, rooms only: the user left the room (`part`).
+    Parted,
+    /// Extension, rooms only: the room's operator or an admin removed the
+    /// user (`removed`).
+    Removed,
+    /// Extension, rooms only: the room was closed (`closed`).
+    Closed,
 }
 
 impl LeaveReason {
@@ -117,6 +136,16 @@ pub enum Control<'a> {
     /// Extension: `CTL takeover`: the account logged in on another
     /// connection; this one is closed (a client should not reconnect).
     Takeover,
+    /// Extension: `CTL removed <room> <by> [reason]`: you were removed
+    /// from a room (you may join it again).
+    Removed {
+        /// The room.
+        room: &'a str,
+        /// The operator or admin.
+        by: &'a str,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    },
 }
 
 /// Which listing an `END` line ends.
@@ -141,6 +170,27 @@ pub enum Listing {
         /// Lines dropped because the hold queue was full.
         dropped: u64,
     },
+    /// Extension: `END rooms <shown> <total> [next-page]`, a page of
+    /// `/rooms [page]`.
+    RoomsPage(Page),
+    /// Extension: `END history <shown> [<before>]`: the end of `HIST`
+    /// lines; `before` (the time of the oldest line shown) is there only
+    /// when older lines remain, to ask for them with `/history ... before`.
+    History {
+        /// Lines shown.
+        shown: u64,
+        /// Where to continue, if older lines remain.
+        before: Option<Millis>,
+    },
+}
+
+/// Whose history a `HIST` line is from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryOf<'a> {
+    /// A room (chat/1 writes its name).
+    Room(&'a str),
+    /// Private messages with this user (chat/1 writes `@<user>`).
+    Private(&'a str),
 }
 
 /// The counts of one page of a listing.
@@ -266,6 +316,95 @@ pub enum Reply<'a> {
     Refused(Reason<'a>),
     /// A notice as data (`INFO <text>`); the text is the codec's.
     Notice(Notice<'a>),
+    /// Extension: `RMSG <room> <ts> <from> <text>`: a line said in a room
+    /// other than the lobby.
+    RoomMsg {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// The sender.
+        from: &'a str,
+        /// The message.
+        text: &'a str,
+    },
+    /// Extension: `RJOIN <room> <ts> <user>`.
+    RoomJoin {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who.
+        user: &'a str,
+    },
+    /// Extension: `RLEAVE <room> <ts> <user> <reason>`.
+    RoomLeave {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who.
+        user: &'a str,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// Extension: `TOPIC <room> <ts> <by> [text]`: a room's topic (no text:
+    /// cleared).
+    Topic {
+        /// The room.
+        room: &'a str,
+        /// When it was set.
+        at: Millis,
+        /// Who set it.
+        by: &'a str,
+        /// The topic, `None` when cleared.
+        text: Option<&'a str>,
+    },
+    /// Extension: `ROOM <name> <members> <operator> [topic]`, a row of
+    /// `/rooms` (the lobby's operator is `-`).
+    Room {
+        /// The room.
+        name: &'a str,
+        /// Members now.
+        members: u64,
+        /// Its operator, `None` for the lobby.
+        operator: Option<&'a str>,
+        /// Its topic, if set.
+        topic: Option<&'a str>,
+    },
+    /// Extension: `HIST <room|@user> <ts> <from> <text>`: a kept line, said
+    /// at `at`, replayed on join or by `/history`.
+    Hist {
+        /// Where it was said.
+        of: HistoryOf<'a>,
+        /// When it was said.
+        at: Millis,
+        /// Who said it.
+        from: &'a str,
+        /// What was said.
+        text: &'a str,
+    },
+}
+
+/// Which room limit a refusal is about (`ERR limit-reached`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RoomLimit {
+    /// Rooms on the server.
+    Rooms {
+        /// The limit.
+        max: usize,
+    },
+    /// Rooms one user is in at once (the lobby not counted).
+    PerUser {
+        /// The limit.
+        max: usize,
+    },
+    /// Members of one room.
+    Members {
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// What a retry-later refusal is about (`ERR rate-limited`).
@@ -415,6 +554,39 @@ pub enum Reason<'a> {
     LoginTimeout,
     /// The session was idle too long.
     IdleTimeout,
+    /// Not a valid room name.
+    BadRoomName(crate::NameError),
+    /// No room of that name.
+    NoSuchRoom {
+        /// The name as typed.
+        room: &'a str,
+    },
+    /// A room of that name exists (or is being created).
+    RoomExists {
+        /// The name as typed.
+        room: &'a str,
+    },
+    /// The user is not in the room.
+    NotInRoom {
+        /// The room.
+        room: &'a str,
+        /// The user, `None` for the asker.
+        user: Option<&'a str>,
+    },
+    /// The asker is in the room already.
+    AlreadyInRoom {
+        /// The room.
+        room: &'a str,
+    },
+    /// Only the room's operator or an admin may do that.
+    NotRoomOperator {
+        /// The room.
+        room: &'a str,
+    },
+    /// The lobby cannot be left, closed, or given a topic.
+    LobbyIsFixed,
+    /// A configured room limit is reached.
+    RoomLimit(RoomLimit),
 }
 
 /// Why the server takes no connection (`ERR server-full`).
@@ -465,6 +637,13 @@ impl Reason<'_> {
             Reason::ChangeInFlight { .. } => ErrorCode::TryAgain,
             Reason::LastAdmin { .. } => ErrorCode::LastAdmin,
             Reason::LoginTimeout | Reason::IdleTimeout => ErrorCode::Timeout,
+            Reason::BadRoomName(_) => ErrorCode::BadName,
+            Reason::NoSuchRoom { .. } => ErrorCode::NoSuchRoom,
+            Reason::RoomExists { .. } => ErrorCode::NameTaken,
+            Reason::NotInRoom { .. } => ErrorCode::NotInRoom,
+            Reason::AlreadyInRoom { .. } => ErrorCode::BadArgument,
+            Reason::NotRoomOperator { .. } | Reason::LobbyIsFixed => ErrorCode::NotPermitted,
+            Reason::RoomLimit(_) => ErrorCode::LimitReached,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
-use crate::{Answer, Command, ConnId, NameKey};
+use crate::{Answer, Command, ConnId, Conversation, HistoryLine, NameKey, UserName};
 
 use super::connection::{Connection, Session};
 use super::held::HeldLines;
@@ -54,12 +54,45 @@ impl Engine {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }
             Command::Answer(_) => {}
+            Command::CreateRoom { room } => self.create_room(id, room),
+            Command::JoinRoom { room } => self.join_room(id, room),
+            Command::PartRoom { room } => self.part_room(id, room),
+            Command::ListRooms { page } => self.list_rooms(id, page),
+            Command::Topic { room, change } => self.topic(id, room, change),
+            Command::SayIn { room, text } => self.say_in(id, room, text),
+            Command::RemoveFromRoom { room, user, reason } => {
+                self.remove_from_room(id, room, user, reason)
+            }
+            Command::CloseRoom { room } => self.close_room(id, room),
+            Command::History { of, count, before } => self.history(id, of, count, before),
+        }
+    }
+
+    /// A line said now, for a history.
+    pub(super) fn history_line(&self, from: &UserName, text: &str) -> HistoryLine {
+        HistoryLine {
+            at: self.now,
+            from: from.clone(),
+            text: text.to_owned(),
+        }
+    }
+
+    /// Moves a user to `presence` in the lobby and every room they are in.
+    fn set_presence_everywhere(&mut self, id: ConnId, presence: Presence) {
+        let Some(session) = self.conns.get(&id).and_then(Connection::session) else {
+            return;
+        };
+        self.rooms.lobby_mut().set_presence(id, presence);
+        for key in &session.rooms {
+            if let Some(channel) = self.rooms.get_mut(key) {
+                channel.members.set_presence(id, presence);
+            }
         }
     }
 
     /// Flood control for room and private messages: false (after telling
     /// the user) when the message must be dropped.
-    fn may_send(&mut self, id: ConnId) -> bool {
+    pub(super) fn may_send(&mut self, id: ConnId) -> bool {
         let (now, l) = (self.now, &self.config.limits);
         let (rate, burst) = (l.messages_per_second, l.message_burst);
         let allowed = self
@@ -97,6 +130,8 @@ impl Engine {
             text,
         };
         self.broadcast_from(Some(id), std::slice::from_ref(&line));
+        let lobby = Conversation::Room(self.rooms.lobby_key().clone());
+        self.remember(lobby, self.history_line(&from, text));
         if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at: self.now,
@@ -141,6 +176,8 @@ impl Engine {
         } else {
             self.send(id, &Reply::Ok(Done::Sent(recipient.as_str())));
         }
+        let pair = Conversation::private(&from, &recipient);
+        self.remember(pair, self.history_line(&from, text));
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at: self.now,
@@ -154,7 +191,7 @@ impl Engine {
     fn busy(&mut self, id: ConnId) {
         if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
             session.held.get_or_insert_with(HeldLines::default);
-            self.lobby.set_presence(id, Presence::Busy);
+            self.set_presence_everywhere(id, Presence::Busy);
         }
         self.send(id, &Reply::Ctl(Control::Busy));
     }
@@ -166,7 +203,7 @@ impl Engine {
         let Some(held) = session.held.take() else {
             return self.refuse(id, Reason::NotBusy);
         };
-        self.lobby.set_presence(id, Presence::Free);
+        self.set_presence_everywhere(id, Presence::Free);
         let (lines, dropped) = held.into_parts();
         let replayed = lines.len() as u64;
         self.send(id, &Reply::Ctl(Control::Free));

@@ -90,6 +90,9 @@ pub(crate) struct Session {
     pub(crate) flood: Flood,
     /// Where `/changepassword` without arguments is, if it is asking.
     pub(crate) change: Option<ChangeStep>,
+    /// The rooms joined besides the lobby (few: bounded by
+    /// `max_rooms_per_user`).
+    pub(crate) rooms: Vec<crate::RoomKey>,
 }
 
 /// A step of `/changepassword` asked for step by step: the next answer is

@@ -10,10 +10,9 @@ use crate::{ConnId, Frame, UserName};
 use super::connection::{Connection, Flood, Phase, Session};
 use super::held::HeldLines;
 use super::io::{ChatEvent, CloseReason, Output};
-use super::room::Room;
 use super::text::has_unsafe_char;
 use super::timers::TimerKind;
-use super::{Engine, LOBBY};
+use super::Engine;
 
 impl Engine {
     pub(super) fn on_opened(&mut self, id: ConnId, peer: IpAddr, protocol: Protocol) {
@@ -75,7 +74,8 @@ impl Engine {
         }
         if let Phase::Online(session) = conn.phase {
             self.online.remove(&session.key);
-            self.lobby.leave(id);
+            self.leave_rooms(id, &session.rooms, session.name.as_str(), reason);
+            self.rooms.lobby_mut().leave(id);
             self.broadcast(&Reply::Leave {
                 at: self.now,
                 user: session.name.as_str(),
@@ -128,7 +128,7 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
-        self.lobby.join(id, protocol);
+        self.rooms.lobby_mut().join(id, protocol);
         self.broadcast(&Reply::Join {
             at: now,
             user: name.as_str(),
@@ -154,6 +154,7 @@ impl Engine {
                 last_active: now,
                 flood: Flood::new(burst, now),
                 change: None,
+                rooms: Vec::new(),
             });
         }
         if names_on_join {
@@ -162,7 +163,9 @@ impl Engine {
         if carried {
             if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
                 session.held = Some(HeldLines::default());
-                self.lobby.set_presence(id, crate::reply::Presence::Busy);
+                self.rooms
+                    .lobby_mut()
+                    .set_presence(id, crate::reply::Presence::Busy);
                 self.send(id, &Reply::Ctl(Control::Busy));
             }
         }
@@ -278,7 +281,7 @@ impl Engine {
         self.conns.clear();
         self.online.clear();
         self.per_address.clear();
-        self.lobby = Room::new(LOBBY, self.config.hash_seed);
+        self.rooms.clear_members();
         self.timers.clear();
         self.out.push(Output::Stop { restart });
     }

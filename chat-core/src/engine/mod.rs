@@ -8,11 +8,14 @@ mod connection;
 mod dialog;
 mod directory;
 mod held;
+mod history;
 mod io;
 mod kicklist;
 mod lifecycle;
 mod outbox;
 mod room;
+mod room_commands;
+mod rooms;
 mod table;
 mod text;
 mod throttle;
@@ -31,16 +34,17 @@ use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
 use crate::{
-    Command, ConnId, Frame, Grant, JobId, Millis, NameKey, PersistId, StoreChange, StoreSnapshot,
-    UserName,
+    Command, ConnId, Conversation, Frame, Grant, HistoryLine, JobId, Millis, NameKey, PersistId,
+    RoomKey, StoreChange, StoreSnapshot, UserName,
 };
 
 use connection::{ConnRef, Connection, Line, Phase, QueuedLine};
 use directory::Directory;
 use held::HeldLines;
+use history::PrivateHistories;
 use kicklist::KickList;
 use outbox::Outbox;
-use room::Room;
+use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
 use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
 use timers::Timers;
@@ -77,6 +81,16 @@ pub struct EngineStats {
     pub password_addresses: usize,
     /// Busy accounts carried over from before a restart, not yet back.
     pub carried_busy: usize,
+    /// Rooms besides the lobby.
+    pub rooms: usize,
+    /// History lines kept in memory, rooms (the lobby included) and pairs.
+    pub history_lines: usize,
+    /// Pairs of users with private history in memory.
+    pub private_histories: usize,
+    /// Bytes of sender names and text in those history lines (the
+    /// quantity `history_bytes_per_room` and `history_bytes_per_pair`
+    /// bound).
+    pub history_bytes: usize,
 }
 
 /// An account as the engine sees it ([`Engine::account`]).
@@ -148,7 +162,10 @@ pub struct Engine {
     online: Map<NameKey, ConnId>,
     directory: Directory,
     kicks: KickList,
-    lobby: Room,
+    /// The lobby and the created rooms, with their history.
+    rooms: Rooms,
+    /// Private history per pair of users.
+    private: PrivateHistories,
     throttle: LoginThrottle,
     /// Registrations per address, and (under the key `None`) in all.
     registrations: Counter<Option<std::net::IpAddr>>,
@@ -170,8 +187,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine over the users and kick list of `snapshot` (what the store
-    /// holds at start).
+    /// An engine over what the store holds at start (`snapshot`): users,
+    /// the kick list, rooms and their topics, and history (trimmed to the
+    /// configured retention).
     ///
     /// ```
     /// use chat_core::{Config, Engine, StoreSnapshot};
@@ -193,10 +211,28 @@ impl Engine {
             },
             seed,
         );
+        let room_bounds = room_bounds(&config.retention, l.history_bytes_per_room);
+        let pair_bounds = private_bounds(&config.retention, l.history_bytes_per_pair);
+        let mut rooms = Rooms::new(snapshot.rooms.clone(), seed);
+        rooms.load_history(&snapshot, room_bounds);
+        let mut private = PrivateHistories::new(seed);
+        for (conversation, lines) in &snapshot.history {
+            if matches!(conversation, Conversation::Private(..)) {
+                for line in lines {
+                    private.push(
+                        conversation,
+                        line.clone(),
+                        pair_bounds,
+                        l.max_private_histories,
+                    );
+                }
+            }
+        }
         Ok(Engine {
             directory: Directory::new(snapshot.users, admins, seed),
             kicks: KickList::new(snapshot.kicked, seed),
-            lobby: Room::new(LOBBY, seed),
+            rooms,
+            private,
             throttle,
             registrations: Counter::new(seed),
             password_work: map(seed),
@@ -281,7 +317,7 @@ impl Engine {
         EngineStats {
             connections: self.conns.len(),
             online: self.online.len(),
-            in_room: self.lobby.len(),
+            in_room: self.rooms.lobby().len(),
             users: self.directory.len(),
             kicked: self.kicks.len(),
             timers: self.timers.len(),
@@ -291,6 +327,20 @@ impl Engine {
             registration_entries: self.registrations.len(),
             password_addresses: self.password_work.len(),
             carried_busy: self.carried_busy.len(),
+            rooms: self.rooms.created_count(),
+            history_lines: self
+                .rooms
+                .iter()
+                .map(|(_, c)| c.history.len())
+                .sum::<usize>()
+                + self.private.lines(),
+            private_histories: self.private.len(),
+            history_bytes: self
+                .rooms
+                .iter()
+                .map(|(_, c)| c.history.bytes())
+                .sum::<usize>()
+                + self.private.bytes(),
         }
     }
 
@@ -470,7 +520,8 @@ impl Engine {
     /// that have not logged in again (so busy survives several restarts).
     fn busy_names(&self) -> Vec<UserName> {
         let online = self
-            .lobby
+            .rooms
+            .lobby()
             .busy_members()
             .iter()
             .filter_map(|c| self.conns.get(c)?.session())
@@ -493,6 +544,30 @@ impl Engine {
                 change: change.clone(),
             },
         );
+        self.out
+            .push(Output::Persist(Box::new(PersistRequest { id, change })));
+    }
+
+    /// Keeps a line in a conversation's history in memory and asks the
+    /// store to keep it too. Nobody waits for that change: it is not
+    /// tracked, and its answer (even a failure, which the runtime logs)
+    /// changes nothing here.
+    fn remember(&mut self, conversation: Conversation, line: HistoryLine) {
+        let l = &self.config.limits;
+        match &conversation {
+            Conversation::Room(key) => {
+                let bounds = room_bounds(&self.config.retention, l.history_bytes_per_room);
+                self.rooms.remember(key, line.clone(), bounds);
+            }
+            Conversation::Private(..) => {
+                let bounds = private_bounds(&self.config.retention, l.history_bytes_per_pair);
+                let max = l.max_private_histories;
+                self.private.push(&conversation, line.clone(), bounds, max);
+            }
+        }
+        let id = PersistId(self.next_persist);
+        self.next_persist += 1;
+        let change = StoreChange::AppendLine { conversation, line };
         self.out
             .push(Output::Persist(Box::new(PersistRequest { id, change })));
     }
@@ -521,6 +596,25 @@ impl Engine {
     /// left out when its codec does not echo a client's own lines (IRC
     /// without `echo-message`): its protocol's list is copied without it.
     fn broadcast_from(&mut self, sender: Option<ConnId>, replies: &[Reply<'_>]) {
+        self.broadcast_in(None, sender, replies);
+    }
+
+    /// [`broadcast_from`](Engine::broadcast_from) in a room (`None`: the
+    /// lobby).
+    fn broadcast_in(
+        &mut self,
+        room: Option<&RoomKey>,
+        sender: Option<ConnId>,
+        replies: &[Reply<'_>],
+    ) {
+        let channel = match room {
+            Some(key) => self.rooms.get_mut(key),
+            None => Some(self.rooms.lobby_channel_mut()),
+        };
+        let Some(channel) = channel else {
+            return;
+        };
+        let members = &mut channel.members;
         let except = sender.filter(|s| {
             self.conns
                 .get(s)
@@ -531,7 +625,7 @@ impl Engine {
             .map(|c| c.codec.protocol());
         let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
         for protocol in Protocol::ALL {
-            let mut to = self.lobby.free_recipients(protocol);
+            let mut to = members.free_recipients(protocol);
             if except_protocol == Some(protocol) {
                 to = to.iter().copied().filter(|c| Some(*c) != except).collect();
             }
@@ -547,7 +641,7 @@ impl Engine {
         }
         let cap = self.config.limits.max_held_lines;
         let max_bytes = self.config.limits.max_held_bytes;
-        for member in self.lobby.busy_members() {
+        for member in members.busy_members() {
             if Some(*member) == except {
                 continue;
             }
@@ -565,7 +659,7 @@ impl Engine {
     }
 
     fn presence_of(&self, conn: ConnId) -> Presence {
-        self.lobby.presence(conn).unwrap_or(Presence::Free)
+        self.rooms.lobby().presence(conn).unwrap_or(Presence::Free)
     }
 
     // ---- lines ----------------------------------------------------------
@@ -666,9 +760,13 @@ impl Engine {
             return true;
         }
         let cost = match cmd {
-            Ok(Some(Command::ViewUsers { .. } | Command::ViewKicked { .. } | Command::Help)) => {
-                l.listing_cost
-            }
+            Ok(Some(
+                Command::ViewUsers { .. }
+                | Command::ViewKicked { .. }
+                | Command::Help
+                | Command::ListRooms { .. }
+                | Command::History { .. },
+            )) => l.listing_cost,
             _ => l.command_cost,
         };
         let max_refusals = l.max_budget_refusals;
@@ -725,8 +823,15 @@ impl Engine {
 
     fn on_persisted(&mut self, id: PersistId, result: Result<(), PersistFailed>) {
         let Some(Pending { conn, change }) = self.pending.remove(&id) else {
+            // Untracked: a history line (see `remember`).
+            if let Err(failed) = result {
+                log::warn!("could not save a history line: {}", failed.0);
+            }
             return;
         };
+        if let StoreChange::CreateRoom(record) = &change {
+            self.rooms.end_create(&record.name.key());
+        }
         if let Some(name) = change.subject() {
             self.directory.end(&name.key());
         }
@@ -797,11 +902,11 @@ impl Engine {
                     );
                 }
             }
-            // The engine does not ask for room or history changes yet.
-            StoreChange::CreateRoom(_)
-            | StoreChange::SetTopic { .. }
-            | StoreChange::RemoveRoom { .. }
-            | StoreChange::AppendLine { .. } => {}
+            StoreChange::CreateRoom(record) => self.on_room_created(conn, record),
+            StoreChange::SetTopic { room, topic } => self.on_topic_durable(conn, &room, topic),
+            StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room),
+            // Never tracked (see `remember`).
+            StoreChange::AppendLine { .. } => {}
         }
     }
 }

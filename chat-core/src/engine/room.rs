@@ -65,6 +65,11 @@ impl Room {
         Arc::clone(self.free_shared[i].get_or_insert_with(|| Arc::from(free.as_slice())))
     }
 
+    /// Every member, free or busy, in no order.
+    pub(crate) fn member_ids(&self) -> impl Iterator<Item = ConnId> + '_ {
+        self.slots.keys().copied()
+    }
+
     pub(crate) fn busy_members(&self) -> &[ConnId] {
         &self.busy
     }

@@ -59,6 +59,9 @@ fn quit_text(reason: LeaveReason) -> &'static str {
         LeaveReason::Timeout => "Ping timeout",
         LeaveReason::Shutdown => "Server shutting down",
         LeaveReason::TakenOver => "Logged in elsewhere",
+        LeaveReason::Parted => "Left",
+        LeaveReason::Removed => "Removed",
+        LeaveReason::Closed => "Channel closed",
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::command::Answer;
 use crate::wire::account_answer;
 use crate::Command;
+use crate::{HistoryTarget, TopicChange};
 
 /// Why a command cannot be written as one line that parses back to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +145,57 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
         Command::Answer(Answer::Text(text)) => {
             no_break("answer", text)?;
             line(out, &[text]);
+        }
+        Command::CreateRoom { room } => line(out, &["/create", one_word("room", room)?]),
+        Command::JoinRoom { room } => line(out, &["/join", one_word("room", room)?]),
+        Command::PartRoom { room } => line(out, &["/part", one_word("room", room)?]),
+        Command::ListRooms { page } => paged(out, "/rooms", page),
+        Command::SayIn { room, text } => {
+            let room = one_word("room", room)?;
+            line(out, &["/say", room, rest("message", text)?]);
+        }
+        Command::Topic { room, change } => {
+            let room = one_word("room", room)?;
+            match change {
+                TopicChange::Show => line(out, &["/topic", room]),
+                TopicChange::Set(text) => {
+                    // Blank text would read back as showing the topic.
+                    if text.trim().is_empty() {
+                        return Err(EncodeError::BadText("topic"));
+                    }
+                    line(out, &["/topic", room, rest("topic", text)?]);
+                }
+                TopicChange::Clear => line(out, &["/cleartopic", room]),
+            }
+        }
+        Command::RemoveFromRoom { room, user, reason } => {
+            let (room, user) = (one_word("room", room)?, one_word("user", user)?);
+            match trimmed("reason", reason)? {
+                Some(r) => line(out, &["/remove", room, user, r]),
+                None => line(out, &["/remove", room, user]),
+            }
+        }
+        Command::CloseRoom { room } => line(out, &["/closeroom", one_word("room", room)?]),
+        Command::History { of, count, before } => {
+            let target = match of {
+                HistoryTarget::Room(room) if !room.starts_with('@') => one_word("room", room)?,
+                HistoryTarget::Room(_) => return Err(EncodeError::NotOneWord("room")),
+                HistoryTarget::Private(user) => one_word("user", user)?,
+            };
+            let mut text = String::from("/history ");
+            if matches!(of, HistoryTarget::Private(_)) {
+                text.push('@');
+            }
+            text.push_str(target);
+            match count {
+                Some(0) => return Err(EncodeError::BadText("count")),
+                Some(n) => text.push_str(&format!(" {n}")),
+                None => {}
+            }
+            if let Some(t) = before {
+                text.push_str(&format!(" before {t}"));
+            }
+            line(out, &[&text]);
         }
     }
     Ok(())

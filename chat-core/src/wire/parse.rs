@@ -1,7 +1,7 @@
 //! Protocol v1 text lines to [`Command`]s.
 
 use crate::error::{ErrorCode, Refusal};
-use crate::{Command, Grant};
+use crate::{Command, Grant, HistoryTarget, Millis, TopicChange};
 
 /// The commands of protocol v1 as people type them: name, arguments, what
 /// it does, and whether it needs grant 0. `/help` prints this table.
@@ -34,6 +34,51 @@ pub const HELP: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("/ping", "[token]", "answered with PONG", false),
+    (
+        "/create",
+        "<room>",
+        "create a room (you are its operator) and join it",
+        false,
+    ),
+    (
+        "/join",
+        "<room>",
+        "join a room; its last lines are replayed",
+        false,
+    ),
+    ("/part", "<room>", "leave a room", false),
+    ("/rooms", "[page]", "the rooms, a page at a time", false),
+    ("/say", "<room> <text>", "say something in a room", false),
+    (
+        "/topic",
+        "<room> [text]",
+        "show a room's topic, or set it (its operator)",
+        false,
+    ),
+    (
+        "/cleartopic",
+        "<room>",
+        "clear a room's topic (its operator)",
+        false,
+    ),
+    (
+        "/remove",
+        "<room> <user> [reason]",
+        "take a user out of a room (its operator)",
+        false,
+    ),
+    (
+        "/closeroom",
+        "<room>",
+        "remove a room and its history (its operator)",
+        false,
+    ),
+    (
+        "/history",
+        "<room|@user> [count] [before <ts>]",
+        "earlier lines of a room or of private messages",
+        false,
+    ),
     ("/disconnect", "", "leave (alias /quit)", false),
     (
         "/changegrant",
@@ -147,6 +192,58 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
             }
             Command::Login { name, password }
         }
+        "create" => Command::CreateRoom {
+            room: one_word(args, "/create <room>")?,
+        },
+        "join" => Command::JoinRoom {
+            room: one_word(args, "/join <room>")?,
+        },
+        "part" => Command::PartRoom {
+            room: one_word(args, "/part <room>")?,
+        },
+        "rooms" => Command::ListRooms {
+            page: page(args, "/rooms [page]")?,
+        },
+        "say" => {
+            let (room, text) = split_word(args);
+            if room.is_empty() || text.is_empty() {
+                return Err(usage("/say <room> <text>"));
+            }
+            Command::SayIn { room, text }
+        }
+        "topic" => {
+            let (room, text) = split_word(args);
+            if room.is_empty() {
+                return Err(usage("/topic <room> [text]"));
+            }
+            let change = if text.trim().is_empty() {
+                TopicChange::Show
+            } else {
+                TopicChange::Set(text)
+            };
+            Command::Topic { room, change }
+        }
+        "cleartopic" => Command::Topic {
+            room: one_word(args, "/cleartopic <room>")?,
+            change: TopicChange::Clear,
+        },
+        "remove" => {
+            let (room, rest) = split_word(args);
+            let (user, reason) = split_word(rest);
+            if room.is_empty() || user.is_empty() {
+                return Err(usage("/remove <room> <user> [reason]"));
+            }
+            let reason = reason.trim();
+            Command::RemoveFromRoom {
+                room,
+                user,
+                reason: (!reason.is_empty()).then_some(reason),
+            }
+        }
+        "closeroom" => Command::CloseRoom {
+            room: one_word(args, "/closeroom <room>")?,
+        },
+        "history" => history(args)?,
         _ => {
             return Err(Refusal::new(
                 ErrorCode::UnknownCommand,
@@ -186,6 +283,48 @@ fn page(args: &str, form: &str) -> Result<u64, Refusal> {
     }
 }
 
+/// Exactly one word.
+fn one_word<'a>(args: &'a str, form: &str) -> Result<&'a str, Refusal> {
+    let args = args.trim_matches(' ');
+    if args.is_empty() || args.contains(' ') {
+        return Err(usage(form));
+    }
+    Ok(args)
+}
+
+/// `/history <room|@user> [count] [before <ts>]`.
+fn history(args: &str) -> Result<Command<'_>, Refusal> {
+    const FORM: &str = "/history <room|@user> [count] [before <ts>]";
+    let mut words = args.split(' ').filter(|w| !w.is_empty());
+    let of = match words.next() {
+        Some(w) => match w.strip_prefix('@') {
+            Some(user) if !user.is_empty() => HistoryTarget::Private(user),
+            Some(_) => return Err(usage(FORM)),
+            None => HistoryTarget::Room(w),
+        },
+        None => return Err(usage(FORM)),
+    };
+    let number = |w: Option<&str>| -> Result<u64, Refusal> {
+        w.filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|w| w.parse().ok())
+            .ok_or_else(|| usage(FORM))
+    };
+    let (mut count, mut before) = (None, None);
+    let mut next = words.next();
+    if let Some(w) = next.filter(|w| *w != "before") {
+        count = Some(number(Some(w))?);
+        next = words.next();
+    }
+    if next == Some("before") {
+        before = Some(Millis(number(words.next())?));
+        next = words.next();
+    }
+    if next.is_some() || count == Some(0) {
+        return Err(usage(FORM));
+    }
+    Ok(Command::History { of, count, before })
+}
+
 fn usage(form: &str) -> Refusal {
     Refusal::new(ErrorCode::BadArgument, format!("usage: {form}"))
 }
@@ -196,6 +335,102 @@ mod tests {
 
     fn code(line: &str) -> &'static str {
         parse(line).unwrap_err().code.as_str()
+    }
+
+    #[test]
+    fn room_commands() {
+        assert_eq!(
+            parse("/create rust").unwrap(),
+            Command::CreateRoom { room: "rust" }
+        );
+        assert_eq!(
+            parse("/join rust").unwrap(),
+            Command::JoinRoom { room: "rust" }
+        );
+        assert_eq!(
+            parse("/part rust").unwrap(),
+            Command::PartRoom { room: "rust" }
+        );
+        assert_eq!(parse("/rooms 2").unwrap(), Command::ListRooms { page: 2 });
+        assert_eq!(
+            parse("/say rust hi  there").unwrap(),
+            Command::SayIn {
+                room: "rust",
+                text: "hi  there"
+            }
+        );
+        assert_eq!(
+            parse("/topic rust").unwrap(),
+            Command::Topic {
+                room: "rust",
+                change: TopicChange::Show
+            }
+        );
+        assert_eq!(
+            parse("/topic rust all about it").unwrap(),
+            Command::Topic {
+                room: "rust",
+                change: TopicChange::Set("all about it")
+            }
+        );
+        assert_eq!(
+            parse("/cleartopic rust").unwrap(),
+            Command::Topic {
+                room: "rust",
+                change: TopicChange::Clear
+            }
+        );
+        assert_eq!(
+            parse("/remove rust bob go away").unwrap(),
+            Command::RemoveFromRoom {
+                room: "rust",
+                user: "bob",
+                reason: Some("go away")
+            }
+        );
+        assert_eq!(
+            parse("/closeroom rust").unwrap(),
+            Command::CloseRoom { room: "rust" }
+        );
+        assert_eq!(
+            parse("/history rust").unwrap(),
+            Command::History {
+                of: HistoryTarget::Room("rust"),
+                count: None,
+                before: None
+            }
+        );
+        assert_eq!(
+            parse("/history @bob 20 before 1700").unwrap(),
+            Command::History {
+                of: HistoryTarget::Private("bob"),
+                count: Some(20),
+                before: Some(Millis(1700))
+            }
+        );
+        assert_eq!(
+            parse("/history rust before 5").unwrap(),
+            Command::History {
+                of: HistoryTarget::Room("rust"),
+                count: None,
+                before: Some(Millis(5))
+            }
+        );
+        for bad in [
+            "/create",
+            "/join a b",
+            "/say rust",
+            "/remove rust",
+            "/history",
+            "/history @",
+            "/history rust 0",
+            "/history rust x",
+            "/history rust before",
+            "/history rust 5 before 6 7",
+            "/history rust +5",
+        ] {
+            assert_eq!(code(bad), "bad-argument", "{bad}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::reply::{FullScope, LimitScope, Notice, Reason};
+use crate::reply::{FullScope, LimitScope, Notice, Reason, RoomLimit};
 
 /// The text for people of an `ERR` line (without the retry ending).
 pub(crate) fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
@@ -30,6 +30,33 @@ pub(crate) fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         }
         Reason::LastAdmin { name } => return Cow::Owned(format!("{name} is the last admin")),
         Reason::NotKicked { name } => return Cow::Owned(format!("{name} is not on the kick list")),
+        Reason::BadRoomName(ref e) => {
+            return Cow::Owned(e.to_string().replacen("a name", "a room name", 1))
+        }
+        Reason::NoSuchRoom { room } => return Cow::Owned(format!("no room named {room}")),
+        Reason::RoomExists { room } => return Cow::Owned(format!("the room {room} exists")),
+        Reason::NotInRoom { room, user: None } => {
+            return Cow::Owned(format!("you are not in {room}"))
+        }
+        Reason::NotInRoom {
+            room,
+            user: Some(user),
+        } => return Cow::Owned(format!("{user} is not in {room}")),
+        Reason::AlreadyInRoom { room } => return Cow::Owned(format!("you are in {room} already")),
+        Reason::NotRoomOperator { room } => {
+            return Cow::Owned(format!(
+                "only the operator of {room} or an admin may do that"
+            ))
+        }
+        Reason::RoomLimit(limit) => {
+            return Cow::Owned(match limit {
+                RoomLimit::Rooms { max } => format!("the server has {max} rooms, the most it may"),
+                RoomLimit::PerUser { max } => format!("you are in {max} rooms, the most you may"),
+                RoomLimit::Members { max } => {
+                    format!("the room has {max} members, the most it may")
+                }
+            })
+        }
         Reason::ChangeInFlight {
             name: None,
             retry_hint: true,
@@ -73,6 +100,7 @@ pub(crate) fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         Reason::NotBusy => "you are not busy",
         Reason::LoginTimeout => "login took too long",
         Reason::IdleTimeout => "idle for too long",
+        Reason::LobbyIsFixed => "the lobby cannot be left, closed or given a topic",
     };
     Cow::Borrowed(fixed)
 }

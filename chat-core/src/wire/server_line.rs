@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::reply::{Control, Done, LeaveReason, Listing, Page, Presence, Reply};
+use crate::reply::{Control, Done, HistoryOf, LeaveReason, Listing, Page, Presence, Reply};
 use crate::wire::words::{ask_text, AskField, WireWord};
 use crate::{ErrorCode, Grant, Millis};
 
@@ -61,7 +61,7 @@ impl<'a, T: WireWord> Word<'a, T> {
 /// line.write(&mut out);
 /// assert_eq!(out, b"LEAVE 5 bob too-slow\n");
 /// // A tag from a newer server is kept, not refused.
-/// assert_eq!(ServerLine::parse("TOPIC x").unwrap(), ServerLine::Unknown("TOPIC x"));
+/// assert_eq!(ServerLine::parse("MODE x").unwrap(), ServerLine::Unknown("MODE x"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -161,6 +161,71 @@ pub enum ServerLine<'a> {
     Ctl(Word<'a, Control<'a>>),
     /// `PONG [token]`.
     Pong(Option<&'a str>),
+    /// Extension: `RMSG <room> <ts> <from> <text>`.
+    RoomMsg {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// The sender.
+        from: &'a str,
+        /// The message.
+        text: &'a str,
+    },
+    /// Extension: `RJOIN <room> <ts> <user>`.
+    RoomJoin {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who.
+        user: &'a str,
+    },
+    /// Extension: `RLEAVE <room> <ts> <user> <reason>`.
+    RoomLeave {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who.
+        user: &'a str,
+        /// Why.
+        reason: Word<'a, LeaveReason>,
+    },
+    /// Extension: `TOPIC <room> <ts> <by> [text]` (no text: no topic).
+    Topic {
+        /// The room.
+        room: &'a str,
+        /// When it was set.
+        at: Millis,
+        /// Who set it.
+        by: &'a str,
+        /// The topic (never empty).
+        text: Option<&'a str>,
+    },
+    /// Extension: `ROOM <name> <members> <operator> [topic]` (`-`: no
+    /// operator, the lobby).
+    Room {
+        /// The room.
+        name: &'a str,
+        /// Members now.
+        members: u64,
+        /// Its operator.
+        operator: Option<&'a str>,
+        /// Its topic (never empty).
+        topic: Option<&'a str>,
+    },
+    /// Extension: `HIST <room|@user> <ts> <from> <text>`.
+    Hist {
+        /// Where it was said.
+        of: HistoryOf<'a>,
+        /// When it was said.
+        at: Millis,
+        /// Who said it.
+        from: &'a str,
+        /// What was said.
+        text: &'a str,
+    },
     /// A line whose tag this side does not know: the whole line.
     Unknown(&'a str),
 }
@@ -290,6 +355,63 @@ impl<'a> ServerLine<'a> {
             "END" => (!rest.is_empty()).then(|| ServerLine::End(parse_listing(rest))),
             "CTL" => (!rest.is_empty()).then(|| ServerLine::Ctl(parse_control(rest))),
             "PONG" => Some(ServerLine::Pong(opt(rest))),
+            "RMSG" | "HIST" => word(rest).and_then(|(place, rest)| {
+                let (at, rest) = word(rest)?;
+                let at = ts(at)?;
+                let (from, text) = word(rest)?;
+                Some(if tag == "RMSG" {
+                    ServerLine::RoomMsg {
+                        room: place,
+                        at,
+                        from,
+                        text,
+                    }
+                } else {
+                    let of = match place.strip_prefix('@') {
+                        Some(user) => HistoryOf::Private(opt(user)?),
+                        None => HistoryOf::Room(place),
+                    };
+                    ServerLine::Hist { of, at, from, text }
+                })
+            }),
+            "RJOIN" => word(rest).and_then(|(room, rest)| {
+                let (at, user) = word(rest)?;
+                Some(ServerLine::RoomJoin {
+                    room,
+                    at: ts(at)?,
+                    user: last_word(user)?,
+                })
+            }),
+            "RLEAVE" => word(rest).and_then(|(room, rest)| {
+                let (at, rest) = word(rest)?;
+                let (user, reason) = word(rest)?;
+                Some(ServerLine::RoomLeave {
+                    room,
+                    at: ts(at)?,
+                    user,
+                    reason: Word::parse(last_word(reason)?),
+                })
+            }),
+            "TOPIC" => word(rest).and_then(|(room, rest)| {
+                let (at, rest) = word(rest)?;
+                let (by, text) = word(rest)?;
+                Some(ServerLine::Topic {
+                    room,
+                    at: ts(at)?,
+                    by,
+                    text: opt(text),
+                })
+            }),
+            "ROOM" => word(rest).and_then(|(name, rest)| {
+                let (members, rest) = word(rest)?;
+                let (operator, topic) = word(rest)?;
+                Some(ServerLine::Room {
+                    name,
+                    members: ts(members)?.0,
+                    operator: (operator != "-").then_some(operator),
+                    topic: opt(topic),
+                })
+            }),
             _ => return None,
         };
         Some(parsed)
@@ -313,6 +435,12 @@ impl<'a> ServerLine<'a> {
                 Done::Kicked(u) => writeln!(out, "OK kicked {u}"),
                 Done::Unkicked(u) => writeln!(out, "OK unkicked {u}"),
                 Done::PasswordChanged => writeln!(out, "OK password-changed"),
+                Done::Created(r) => writeln!(out, "OK created {r}"),
+                Done::Joined(r) => writeln!(out, "OK joined {r}"),
+                Done::Parted(r) => writeln!(out, "OK parted {r}"),
+                Done::TopicSet(r) => writeln!(out, "OK topic {r}"),
+                Done::Removed(r, u) => writeln!(out, "OK removed {r} {u}"),
+                Done::Closed(r) => writeln!(out, "OK closed {r}"),
             },
             ServerLine::Ok(Word::Unknown(rest)) => writeln!(out, "OK {rest}"),
             ServerLine::Welcome { user, grant } => writeln!(out, "WELCOME {user} {grant}"),
@@ -356,6 +484,15 @@ impl<'a> ServerLine<'a> {
                 Listing::Held { replayed, dropped } => {
                     writeln!(out, "END held {replayed} {dropped}")
                 }
+                Listing::RoomsPage(page) => write_page(out, "rooms", page),
+                Listing::History {
+                    shown,
+                    before: Some(before),
+                } => writeln!(out, "END history {shown} {before}"),
+                Listing::History {
+                    shown,
+                    before: None,
+                } => writeln!(out, "END history {shown}"),
             },
             ServerLine::End(Word::Unknown(rest)) => writeln!(out, "END {rest}"),
             ServerLine::Ctl(Word::Known(ctl)) => match ctl {
@@ -371,8 +508,67 @@ impl<'a> ServerLine<'a> {
                 Control::Shutdown => writeln!(out, "CTL shutdown"),
                 Control::Restart => writeln!(out, "CTL restart"),
                 Control::Takeover => writeln!(out, "CTL takeover"),
+                Control::Removed {
+                    room,
+                    by,
+                    reason: None,
+                } => writeln!(out, "CTL removed {room} {by}"),
+                Control::Removed {
+                    room,
+                    by,
+                    reason: Some(r),
+                } => writeln!(out, "CTL removed {room} {by} {r}"),
             },
             ServerLine::Ctl(Word::Unknown(rest)) => writeln!(out, "CTL {rest}"),
+            ServerLine::RoomMsg {
+                room,
+                at,
+                from,
+                text,
+            } => writeln!(out, "RMSG {room} {at} {from} {text}"),
+            ServerLine::RoomJoin { room, at, user } => writeln!(out, "RJOIN {room} {at} {user}"),
+            ServerLine::RoomLeave {
+                room,
+                at,
+                user,
+                reason,
+            } => writeln!(out, "RLEAVE {room} {at} {user} {}", reason.as_str()),
+            ServerLine::Topic {
+                room,
+                at,
+                by,
+                text: Some(text),
+            } => writeln!(out, "TOPIC {room} {at} {by} {text}"),
+            ServerLine::Topic {
+                room,
+                at,
+                by,
+                text: None,
+            } => writeln!(out, "TOPIC {room} {at} {by}"),
+            ServerLine::Room {
+                name,
+                members,
+                operator,
+                topic,
+            } => {
+                let operator = operator.unwrap_or("-");
+                match topic {
+                    Some(t) => writeln!(out, "ROOM {name} {members} {operator} {t}"),
+                    None => writeln!(out, "ROOM {name} {members} {operator}"),
+                }
+            }
+            ServerLine::Hist {
+                of: HistoryOf::Room(room),
+                at,
+                from,
+                text,
+            } => writeln!(out, "HIST {room} {at} {from} {text}"),
+            ServerLine::Hist {
+                of: HistoryOf::Private(user),
+                at,
+                from,
+                text,
+            } => writeln!(out, "HIST @{user} {at} {from} {text}"),
             ServerLine::Pong(None) => writeln!(out, "PONG"),
             ServerLine::Pong(Some(token)) => writeln!(out, "PONG {token}"),
             ServerLine::Unknown(line) => writeln!(out, "{line}"),
@@ -441,6 +637,47 @@ impl<'a> ServerLine<'a> {
             Reply::End(list) => ServerLine::End(Word::Known(list)),
             Reply::Ctl(ctl) => ServerLine::Ctl(Word::Known(ctl)),
             Reply::Pong(token) => ServerLine::Pong(token),
+            Reply::RoomMsg {
+                room,
+                at,
+                from,
+                text,
+            } => ServerLine::RoomMsg {
+                room,
+                at,
+                from,
+                text,
+            },
+            Reply::RoomJoin { room, at, user } => ServerLine::RoomJoin { room, at, user },
+            Reply::RoomLeave {
+                room,
+                at,
+                user,
+                reason,
+            } => ServerLine::RoomLeave {
+                room,
+                at,
+                user,
+                reason: Word::Known(reason),
+            },
+            Reply::Topic { room, at, by, text } => ServerLine::Topic {
+                room,
+                at,
+                by,
+                text: text.filter(|t| !t.is_empty()),
+            },
+            Reply::Room {
+                name,
+                members,
+                operator,
+                topic,
+            } => ServerLine::Room {
+                name,
+                members,
+                operator,
+                topic: topic.filter(|t| !t.is_empty()),
+            },
+            Reply::Hist { of, at, from, text } => ServerLine::Hist { of, at, from, text },
         })
     }
 }
@@ -455,6 +692,12 @@ fn parse_done(rest: &str) -> Word<'_, Done<'_>> {
         "kicked" => last_word(args).map(Done::Kicked),
         "unkicked" => last_word(args).map(Done::Unkicked),
         "password-changed" => args.is_empty().then_some(Done::PasswordChanged),
+        "created" => last_word(args).map(Done::Created),
+        "joined" => last_word(args).map(Done::Joined),
+        "parted" => last_word(args).map(Done::Parted),
+        "topic" => last_word(args).map(Done::TopicSet),
+        "removed" => word(args).and_then(|(r, u)| Some(Done::Removed(r, last_word(u)?))),
+        "closed" => last_word(args).map(Done::Closed),
         _ => None,
     };
     done.map_or(Word::Unknown(rest), Word::Known)
@@ -468,6 +711,8 @@ fn parse_listing(rest: &str) -> Word<'_, Listing> {
         "users" => parse_page(args).map(Listing::UsersPage),
         "kicked" => parse_page(args).map(Listing::KickedPage),
         "help" => args.is_empty().then_some(Listing::Help),
+        "rooms" => parse_page(args).map(Listing::RoomsPage),
+        "history" => parse_history_end(args),
         "held" => word(args).and_then(|(r, d)| {
             Some(Listing::Held {
                 replayed: ts(r)?.0,
@@ -477,6 +722,18 @@ fn parse_listing(rest: &str) -> Word<'_, Listing> {
         _ => None,
     };
     list.map_or(Word::Unknown(rest), Word::Known)
+}
+
+/// `<shown> [before]` of `END history`.
+fn parse_history_end(args: &str) -> Option<Listing> {
+    let (shown, before) = split_word(args);
+    Some(Listing::History {
+        shown: ts(shown)?.0,
+        before: match before {
+            "" => None,
+            b => Some(ts(last_word(b)?)?),
+        },
+    })
 }
 
 /// `<shown> <total> [next-page]` of a paged `END users` or `END kicked`.
@@ -532,6 +789,14 @@ fn parse_control(rest: &str) -> Word<'_, Control<'_>> {
         "shutdown" => args.is_empty().then_some(Control::Shutdown),
         "restart" => args.is_empty().then_some(Control::Restart),
         "takeover" => args.is_empty().then_some(Control::Takeover),
+        "removed" => word(args).and_then(|(room, rest)| {
+            let (by, reason) = word(rest)?;
+            Some(Control::Removed {
+                room,
+                by,
+                reason: opt(reason),
+            })
+        }),
         _ => None,
     };
     ctl.map_or(Word::Unknown(rest), Word::Known)
@@ -628,7 +893,7 @@ mod tests {
 
     #[test]
     fn extensions_are_kept_as_unknown() {
-        assert_eq!(parse("TOPIC new"), ServerLine::Unknown("TOPIC new"));
+        assert_eq!(parse("MODE new"), ServerLine::Unknown("MODE new"));
         assert_eq!(parse(""), ServerLine::Unknown(""));
         assert_eq!(
             parse("ERR slow-down wait"),
@@ -655,8 +920,8 @@ mod tests {
             ServerLine::End(Word::Unknown("rooms 3"))
         );
         assert_eq!(
-            parse("OK joined x"),
-            ServerLine::Ok(Word::Unknown("joined x"))
+            parse("OK muted x"),
+            ServerLine::Ok(Word::Unknown("muted x"))
         );
         assert_eq!(
             parse("ASK email Your email:"),
@@ -683,6 +948,12 @@ mod tests {
             "CTL",
             "HELLO",
             "MSG +5 al hi",
+            "RMSG rust 5 al",
+            "RJOIN rust 5",
+            "RLEAVE rust 5 al",
+            "TOPIC rust x al",
+            "ROOM rust many al",
+            "HIST @ 5 al hi",
         ] {
             let err = ServerLine::parse(line).unwrap_err();
             assert_eq!(err.tag, line.split(' ').next().unwrap(), "{line}");

@@ -46,6 +46,9 @@ wire_words!(LeaveReason {
     LeaveReason::Timeout => "timeout",
     LeaveReason::Shutdown => "shutdown",
     LeaveReason::TakenOver => "takeover",
+    LeaveReason::Parted => "part",
+    LeaveReason::Removed => "removed",
+    LeaveReason::Closed => "closed",
 });
 
 wire_words!(Presence {

@@ -1,0 +1,600 @@
+//! Commands about rooms other than the lobby: create, join, part, list,
+//! topic, talk, remove a member, close; and history of rooms and pairs.
+
+use crate::command::{HistoryTarget, TopicChange};
+use crate::reply::{
+    Control, Done, HistoryOf, LeaveReason, Listing, Presence, Reason, Reply, RoomLimit,
+};
+use crate::{
+    ConnId, Conversation, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
+};
+
+use super::chat::page_of;
+use super::connection::{ConnRef, Connection};
+use super::history::History;
+use super::text::has_unsafe_char;
+use super::Engine;
+
+impl Engine {
+    /// The key of an existing room named as typed, or a refusal sent.
+    fn existing_room(&mut self, id: ConnId, typed: &str) -> Option<RoomKey> {
+        let key = match RoomName::parse(typed) {
+            Ok(name) => name.key(),
+            Err(e) => {
+                self.refuse(id, Reason::BadRoomName(e));
+                return None;
+            }
+        };
+        if self.rooms.get(&key).is_none() {
+            self.refuse(id, Reason::NoSuchRoom { room: typed });
+            return None;
+        }
+        Some(key)
+    }
+
+    /// The time of the oldest line the retention keeps now.
+    fn oldest_kept(&self) -> Millis {
+        Millis(self.now.0.saturating_sub(self.config.retention.max_age_ms))
+    }
+
+    /// Whether the user may run the room: its operator or an admin.
+    fn runs_room(&self, id: ConnId, key: &RoomKey) -> bool {
+        let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(key)) else {
+            return false;
+        };
+        session.grant.is_admin()
+            || channel
+                .record
+                .as_ref()
+                .is_some_and(|r| r.operator.key() == session.key)
+    }
+
+    fn in_room(&self, id: ConnId, key: &RoomKey) -> bool {
+        self.rooms
+            .get(key)
+            .is_some_and(|c| c.members.presence(id).is_some())
+    }
+
+    /// Refuses (and says so) when the user is in as many rooms as allowed.
+    fn at_rooms_per_user(&mut self, id: ConnId) -> bool {
+        let max = self.config.limits.max_rooms_per_user;
+        let full = self.session(id).is_some_and(|s| s.rooms.len() >= max);
+        if full {
+            self.refuse(id, Reason::RoomLimit(RoomLimit::PerUser { max }));
+        }
+        full
+    }
+
+    pub(super) fn create_room(&mut self, id: ConnId, typed: &str) {
+        let name = match RoomName::parse(typed) {
+            Ok(name) => name,
+            Err(e) => return self.refuse(id, Reason::BadRoomName(e)),
+        };
+        if self.rooms.is_taken(&name.key()) {
+            return self.refuse(id, Reason::RoomExists { room: typed });
+        }
+        let max = self.config.limits.max_rooms;
+        if self.rooms.created_count() >= max {
+            return self.refuse(id, Reason::RoomLimit(RoomLimit::Rooms { max }));
+        }
+        if self.at_rooms_per_user(id) {
+            return;
+        }
+        let Some(session) = self.session(id) else {
+            return;
+        };
+        let record = RoomRecord {
+            name: name.clone(),
+            operator: session.name.clone(),
+            created: self.now,
+            topic: None,
+        };
+        log::info!("{} creates room {name}", session.name);
+        self.rooms.begin_create(name.key());
+        let conn = self.conn_ref(id);
+        self.set_waiting(id, true);
+        self.persist(conn, crate::StoreChange::CreateRoom(record));
+    }
+
+    /// A room's creation is durable: it exists; its creator is told and
+    /// joins it.
+    pub(super) fn on_room_created(&mut self, conn: Option<ConnRef>, record: RoomRecord) {
+        let name = record.name.clone();
+        self.rooms.insert(record);
+        if let Some(c) = conn {
+            self.send(c.id, &Reply::Ok(Done::Created(name.as_str())));
+            self.enter(c.id, &name.key());
+        }
+    }
+
+    pub(super) fn join_room(&mut self, id: ConnId, typed: &str) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if self.in_room(id, &key) {
+            return self.refuse(id, Reason::AlreadyInRoom { room: typed });
+        }
+        if self.at_rooms_per_user(id) {
+            return;
+        }
+        let max = self.config.limits.max_room_members;
+        if self.rooms.get(&key).is_some_and(|c| c.members.len() >= max) {
+            return self.refuse(id, Reason::RoomLimit(RoomLimit::Members { max }));
+        }
+        self.enter(id, &key);
+    }
+
+    /// Puts a user in a room: `OK joined`, the topic, the last lines of
+    /// history and its end to them, then `RJOIN` to the room.
+    fn enter(&mut self, id: ConnId, key: &RoomKey) {
+        let now = self.now;
+        let window = Window {
+            count: self.config.limits.history_on_join,
+            before: None,
+            oldest: self.oldest_kept(),
+        };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let protocol = conn.codec.protocol();
+        let Some(session) = conn.session_mut() else {
+            return;
+        };
+        let Some(channel) = self.rooms.get_mut(key) else {
+            return;
+        };
+        session.rooms.push(key.clone());
+        let busy = session.held.is_some();
+        channel.members.join(id, protocol);
+        if busy {
+            channel.members.set_presence(id, Presence::Busy);
+        }
+        let name = channel.name();
+        let mut replies = vec![Reply::Ok(Done::Joined(name))];
+        if let Some(t) = channel.topic() {
+            replies.push(Reply::Topic {
+                room: name,
+                at: t.at,
+                by: t.by.as_str(),
+                text: Some(&t.text),
+            });
+        }
+        history_replies(
+            &channel.history,
+            HistoryOf::Room(name),
+            window,
+            &mut replies,
+        );
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        let Some(session) = self.session(id) else {
+            return;
+        };
+        let user = session.name.clone();
+        let Some(channel) = self.rooms.get(key) else {
+            return;
+        };
+        let room = channel.name().to_owned();
+        self.broadcast_in(
+            Some(key),
+            None,
+            &[Reply::RoomJoin {
+                room: &room,
+                at: now,
+                user: user.as_str(),
+            }],
+        );
+    }
+
+    pub(super) fn part_room(&mut self, id: ConnId, typed: &str) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if key == *self.rooms.lobby_key() {
+            return self.refuse(id, Reason::LobbyIsFixed);
+        }
+        if !self.in_room(id, &key) {
+            return self.refuse(
+                id,
+                Reason::NotInRoom {
+                    room: typed,
+                    user: None,
+                },
+            );
+        }
+        let room = self.room_name(&key);
+        self.send(id, &Reply::Ok(Done::Parted(&room)));
+        if let Some(name) = self.session(id).map(|s| s.name.clone()) {
+            self.leave_rooms(id, &[key], name.as_str(), LeaveReason::Parted);
+        }
+    }
+
+    /// The name of a room as its creator spelled it.
+    fn room_name(&self, key: &RoomKey) -> String {
+        self.rooms
+            .get(key)
+            .map_or_else(|| key.as_str().to_owned(), |c| c.name().to_owned())
+    }
+
+    /// Takes a user out of `rooms` (not the lobby); the others in each see
+    /// `RLEAVE` with `reason`.
+    pub(super) fn leave_rooms(
+        &mut self,
+        id: ConnId,
+        rooms: &[RoomKey],
+        user: &str,
+        reason: LeaveReason,
+    ) {
+        if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
+            session.rooms.retain(|k| !rooms.contains(k));
+        }
+        for key in rooms {
+            let Some(channel) = self.rooms.get_mut(key) else {
+                continue;
+            };
+            if !channel.members.leave(id) {
+                continue;
+            }
+            let room = channel.name().to_owned();
+            self.broadcast_in(
+                Some(key),
+                None,
+                &[Reply::RoomLeave {
+                    room: &room,
+                    at: self.now,
+                    user,
+                    reason,
+                }],
+            );
+        }
+    }
+
+    pub(super) fn list_rooms(&mut self, id: ConnId, page: u64) {
+        let mut rows: Vec<(&RoomKey, &super::rooms::Channel)> = self.rooms.iter().collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let (range, page) = page_of(rows.len(), page, self.config.limits.rooms_page_rows);
+        let mut replies: Vec<Reply<'_>> = rows[range]
+            .iter()
+            .map(|(_, c)| Reply::Room {
+                name: c.name(),
+                members: c.members.len() as u64,
+                operator: c.record.as_ref().map(|r| r.operator.as_str()),
+                topic: c.topic().map(|t| t.text.as_str()),
+            })
+            .collect();
+        replies.push(Reply::End(Listing::RoomsPage(page)));
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+    }
+
+    pub(super) fn topic(&mut self, id: ConnId, typed: &str, change: TopicChange<'_>) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if key == *self.rooms.lobby_key() {
+            return self.refuse(id, Reason::LobbyIsFixed);
+        }
+        let text = match change {
+            TopicChange::Show => return self.show_topic(id, &key),
+            TopicChange::Set(text) => Some(text.trim()),
+            TopicChange::Clear => None,
+        };
+        if text.is_some_and(has_unsafe_char) {
+            return self.refuse(id, Reason::UnsafeText { in_reason: false });
+        }
+        if !self.runs_room(id, &key) {
+            return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {
+            return;
+        };
+        let Some(record) = channel.record.as_ref() else {
+            return;
+        };
+        let topic = text.filter(|t| !t.is_empty()).map(|t| Topic {
+            text: t.to_owned(),
+            by: session.name.clone(),
+            at: self.now,
+        });
+        let room = record.name.clone();
+        let conn = self.conn_ref(id);
+        self.set_waiting(id, true);
+        self.persist(conn, crate::StoreChange::SetTopic { room, topic });
+    }
+
+    fn show_topic(&mut self, id: ConnId, key: &RoomKey) {
+        let Some(channel) = self.rooms.get(key) else {
+            return;
+        };
+        let name = channel.name();
+        let reply = match channel.topic() {
+            Some(t) => Reply::Topic {
+                room: name,
+                at: t.at,
+                by: t.by.as_str(),
+                text: Some(&t.text),
+            },
+            None => Reply::Topic {
+                room: name,
+                at: channel.record.as_ref().map_or(Millis(0), |r| r.created),
+                by: channel.record.as_ref().map_or("-", |r| r.operator.as_str()),
+                text: None,
+            },
+        };
+        Self::send_to(&mut self.conns, &mut self.out, id, &[reply]);
+    }
+
+    /// A topic is durable: the setter gets `OK topic`, the room `TOPIC`.
+    pub(super) fn on_topic_durable(
+        &mut self,
+        conn: Option<ConnRef>,
+        room: &RoomName,
+        topic: Option<Topic>,
+    ) {
+        let key = room.key();
+        log::info!("topic of {room} set by {}", self.who(conn));
+        self.rooms.set_topic(&key, topic.clone());
+        if let Some(c) = conn {
+            self.send(c.id, &Reply::Ok(Done::TopicSet(room.as_str())));
+        }
+        let at = topic.as_ref().map_or(self.now, |t| t.at);
+        let by = topic
+            .as_ref()
+            .map_or_else(|| self.who(conn), |t| t.by.to_string());
+        let line = Reply::Topic {
+            room: room.as_str(),
+            at,
+            by: &by,
+            text: topic.as_ref().map(|t| t.text.as_str()),
+        };
+        self.broadcast_in(Some(&key), None, &[line]);
+    }
+
+    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if key == *self.rooms.lobby_key() {
+            return self.on_session_line(id, crate::Command::Say(text));
+        }
+        if !self.in_room(id, &key) {
+            return self.refuse(
+                id,
+                Reason::NotInRoom {
+                    room: typed,
+                    user: None,
+                },
+            );
+        }
+        if text.trim().is_empty() {
+            return;
+        }
+        if has_unsafe_char(text) {
+            return self.refuse(id, Reason::UnsafeText { in_reason: false });
+        }
+        if !self.may_send(id) {
+            return;
+        }
+        let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {
+            return;
+        };
+        let from = session.name.clone();
+        let room = channel.name().to_owned();
+        let line = Reply::RoomMsg {
+            room: &room,
+            at: self.now,
+            from: from.as_str(),
+            text,
+        };
+        self.broadcast_in(Some(&key), Some(id), &[line]);
+        let line = self.history_line(&from, text);
+        self.remember(Conversation::Room(key), line);
+    }
+
+    pub(super) fn remove_from_room(
+        &mut self,
+        id: ConnId,
+        typed: &str,
+        user: &str,
+        reason: Option<&str>,
+    ) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if key == *self.rooms.lobby_key() {
+            return self.refuse(id, Reason::LobbyIsFixed);
+        }
+        if reason.is_some_and(has_unsafe_char) {
+            return self.refuse(id, Reason::UnsafeText { in_reason: true });
+        }
+        if !self.runs_room(id, &key) {
+            return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        let target = self
+            .online
+            .get(&NameKey::of(user))
+            .copied()
+            .filter(|t| self.in_room(*t, &key));
+        let Some(target) = target else {
+            return self.refuse(
+                id,
+                Reason::NotInRoom {
+                    room: typed,
+                    user: Some(user),
+                },
+            );
+        };
+        let (Some(by), Some(name)) = (
+            self.session(id).map(|s| s.name.clone()),
+            self.session(target).map(|s| s.name.clone()),
+        ) else {
+            return;
+        };
+        let room = self.room_name(&key);
+        log::info!("{name} removed from {room} by {by}");
+        self.send(
+            target,
+            &Reply::Ctl(Control::Removed {
+                room: &room,
+                by: by.as_str(),
+                reason,
+            }),
+        );
+        self.leave_rooms(target, &[key], name.as_str(), LeaveReason::Removed);
+        self.send(id, &Reply::Ok(Done::Removed(&room, name.as_str())));
+    }
+
+    pub(super) fn close_room(&mut self, id: ConnId, typed: &str) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if key == *self.rooms.lobby_key() {
+            return self.refuse(id, Reason::LobbyIsFixed);
+        }
+        if !self.runs_room(id, &key) {
+            return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        let Some(room) = self
+            .rooms
+            .get(&key)
+            .and_then(|c| c.record.as_ref())
+            .map(|r| r.name.clone())
+        else {
+            return;
+        };
+        let conn = self.conn_ref(id);
+        self.set_waiting(id, true);
+        self.persist(conn, crate::StoreChange::RemoveRoom { room });
+    }
+
+    /// A room's removal is durable: each member sees themselves leave it
+    /// (`closed`), the asker gets `OK closed`.
+    pub(super) fn on_room_removed(&mut self, conn: Option<ConnRef>, room: &RoomName) {
+        let key = room.key();
+        log::info!("room {room} closed by {}", self.who(conn));
+        let Some(channel) = self.rooms.remove(&key) else {
+            return;
+        };
+        let mut members: Vec<ConnId> = channel.members.member_ids().collect();
+        members.sort_unstable();
+        for member in members {
+            let Some(session) = self
+                .conns
+                .get_mut(&member)
+                .and_then(Connection::session_mut)
+            else {
+                continue;
+            };
+            session.rooms.retain(|k| *k != key);
+            let user = session.name.clone();
+            let line = Reply::RoomLeave {
+                room: room.as_str(),
+                at: self.now,
+                user: user.as_str(),
+                reason: LeaveReason::Closed,
+            };
+            self.send(member, &line);
+        }
+        if let Some(c) = conn {
+            self.send(c.id, &Reply::Ok(Done::Closed(room.as_str())));
+        }
+    }
+
+    pub(super) fn history(
+        &mut self,
+        id: ConnId,
+        of: HistoryTarget<'_>,
+        count: Option<u64>,
+        before: Option<Millis>,
+    ) {
+        let limit = self.config.limits.history_page_lines;
+        let count = count.map_or(limit, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX).min(limit)
+        });
+        let oldest = self.oldest_kept();
+        let empty = History::default();
+        let mut replies = Vec::new();
+        match of {
+            HistoryTarget::Room(typed) => {
+                let Some(key) = self.existing_room(id, typed) else {
+                    return;
+                };
+                if !self.in_room(id, &key) {
+                    return self.refuse(
+                        id,
+                        Reason::NotInRoom {
+                            room: typed,
+                            user: None,
+                        },
+                    );
+                }
+                let Some(channel) = self.rooms.get(&key) else {
+                    return;
+                };
+                let window = Window {
+                    count,
+                    before,
+                    oldest,
+                };
+                history_replies(
+                    &channel.history,
+                    HistoryOf::Room(channel.name()),
+                    window,
+                    &mut replies,
+                );
+                Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+            }
+            HistoryTarget::Private(typed) => {
+                let other = match UserName::parse(typed) {
+                    Ok(name) => name,
+                    Err(e) => return self.refuse(id, Reason::BadName(e)),
+                };
+                let Some(me) = self.session(id).map(|s| s.name.clone()) else {
+                    return;
+                };
+                let pair = Conversation::private(&me, &other);
+                let history = self.private.get(&pair).unwrap_or(&empty);
+                let window = Window {
+                    count,
+                    before,
+                    oldest,
+                };
+                history_replies(history, HistoryOf::Private(typed), window, &mut replies);
+                Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+            }
+        }
+    }
+}
+
+/// Which lines of a history to show: the last `count` said before
+/// `before` (if given) and not before `oldest`.
+#[derive(Clone, Copy)]
+struct Window {
+    count: usize,
+    before: Option<Millis>,
+    oldest: Millis,
+}
+
+/// `HIST` lines of a window of a history, then `END history`.
+fn history_replies<'a>(
+    history: &'a History,
+    of: HistoryOf<'a>,
+    window: Window,
+    replies: &mut Vec<Reply<'a>>,
+) {
+    let (lines, more) = history.page(window.count, window.before, window.oldest);
+    let start = replies.len();
+    replies.extend(lines.map(|l| Reply::Hist {
+        of,
+        at: l.at,
+        from: l.from.as_str(),
+        text: &l.text,
+    }));
+    let shown = (replies.len() - start) as u64;
+    let oldest = match replies.get(start) {
+        Some(Reply::Hist { at, .. }) if more => Some(*at),
+        _ => None,
+    };
+    replies.push(Reply::End(Listing::History {
+        shown,
+        before: oldest,
+    }));
+}

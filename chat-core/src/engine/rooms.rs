@@ -1,0 +1,193 @@
+//! Every room of the server: the lobby and the created ones, each with
+//! its members, its stored record and its recent history.
+
+use crate::{
+    Conversation, HistoryLine, Retention, RoomKey, RoomName, RoomRecord, StoreSnapshot, Topic,
+};
+
+use super::history::{Bounds, History};
+use super::room::Room;
+use super::table::{map, set, Map, Set};
+use super::LOBBY;
+
+/// One room: members, its record (`None` for the lobby) and history.
+#[derive(Debug)]
+pub(crate) struct Channel {
+    pub(crate) members: Room,
+    pub(crate) record: Option<RoomRecord>,
+    pub(crate) history: History,
+}
+
+impl Channel {
+    fn new(name: &str, record: Option<RoomRecord>, seed: u64) -> Channel {
+        Channel {
+            members: Room::new(name, seed),
+            record,
+            history: History::default(),
+        }
+    }
+
+    /// The name as its creator spelled it (`lobby` for the lobby).
+    pub(crate) fn name(&self) -> &str {
+        self.record.as_ref().map_or(LOBBY, |r| r.name.as_str())
+    }
+
+    pub(crate) fn topic(&self) -> Option<&Topic> {
+        self.record.as_ref().and_then(|r| r.topic.as_ref())
+    }
+}
+
+/// The rooms by folded name. The lobby is always there.
+#[derive(Debug)]
+pub(crate) struct Rooms {
+    all: Map<RoomKey, Channel>,
+    lobby: RoomKey,
+    /// Rooms whose creation is being saved: their names are taken.
+    creating: Set<RoomKey>,
+    seed: u64,
+}
+
+impl Rooms {
+    /// The lobby and the stored rooms.
+    pub(crate) fn new(snapshot_rooms: Vec<RoomRecord>, seed: u64) -> Rooms {
+        let lobby = lobby_key();
+        let mut all = map(seed);
+        all.insert(lobby.clone(), Channel::new(LOBBY, None, seed));
+        for record in snapshot_rooms {
+            let key = record.name.key();
+            if key != lobby {
+                let name = record.name.as_str().to_owned();
+                all.insert(key, Channel::new(&name, Some(record), seed));
+            }
+        }
+        Rooms {
+            all,
+            lobby,
+            creating: set(seed),
+            seed,
+        }
+    }
+
+    /// Loads kept room lines (private ones are the caller's); lines past
+    /// the retention's age go when the room's history is next read.
+    pub(crate) fn load_history(&mut self, snapshot: &StoreSnapshot, bounds: Bounds) {
+        for (conversation, lines) in &snapshot.history {
+            let Conversation::Room(key) = conversation else {
+                continue;
+            };
+            if let Some(channel) = self.all.get_mut(key) {
+                for line in lines {
+                    channel.history.push(line.clone(), bounds);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn lobby_key(&self) -> &RoomKey {
+        &self.lobby
+    }
+
+    pub(crate) fn lobby(&self) -> &Room {
+        &self.all[&self.lobby].members
+    }
+
+    pub(crate) fn lobby_mut(&mut self) -> &mut Room {
+        &mut self.lobby_channel_mut().members
+    }
+
+    pub(crate) fn lobby_channel_mut(&mut self) -> &mut Channel {
+        let key = &self.lobby;
+        self.all.get_mut(key).expect("the lobby always exists")
+    }
+
+    pub(crate) fn get(&self, key: &RoomKey) -> Option<&Channel> {
+        self.all.get(key)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &RoomKey) -> Option<&mut Channel> {
+        self.all.get_mut(key)
+    }
+
+    /// Whether the name is taken, by a room or a creation being saved.
+    pub(crate) fn is_taken(&self, key: &RoomKey) -> bool {
+        self.all.contains_key(key) || self.creating.contains(key)
+    }
+
+    /// Rooms besides the lobby, counting those being created.
+    pub(crate) fn created_count(&self) -> usize {
+        self.all.len() - 1 + self.creating.len()
+    }
+
+    pub(crate) fn begin_create(&mut self, key: RoomKey) {
+        self.creating.insert(key);
+    }
+
+    pub(crate) fn end_create(&mut self, key: &RoomKey) {
+        self.creating.remove(key);
+    }
+
+    /// A room whose creation is durable.
+    pub(crate) fn insert(&mut self, record: RoomRecord) {
+        let key = record.name.key();
+        let name = record.name.as_str().to_owned();
+        self.all
+            .insert(key, Channel::new(&name, Some(record), self.seed));
+    }
+
+    pub(crate) fn remove(&mut self, key: &RoomKey) -> Option<Channel> {
+        if *key == self.lobby {
+            return None;
+        }
+        self.all.remove(key)
+    }
+
+    pub(crate) fn set_topic(&mut self, key: &RoomKey, topic: Option<Topic>) {
+        if let Some(record) = self.all.get_mut(key).and_then(|c| c.record.as_mut()) {
+            record.topic = topic;
+        }
+    }
+
+    /// Every room, in no order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&RoomKey, &Channel)> {
+        self.all.iter()
+    }
+
+    /// Adds a line to a room's history.
+    pub(crate) fn remember(&mut self, key: &RoomKey, line: HistoryLine, bounds: Bounds) {
+        if let Some(c) = self.all.get_mut(key) {
+            c.history.push(line, bounds);
+        }
+    }
+
+    /// Empties every room of members (the engine stopped).
+    pub(crate) fn clear_members(&mut self) {
+        for (key, c) in &mut self.all {
+            c.members = Room::new(key.as_str(), self.seed);
+        }
+    }
+}
+
+/// The lobby's key.
+pub(crate) fn lobby_key() -> RoomKey {
+    RoomName::parse(LOBBY)
+        .expect("the lobby's name is valid")
+        .key()
+}
+
+/// The bounds of a room's history.
+pub(crate) fn room_bounds(retention: &Retention, bytes: usize) -> Bounds {
+    Bounds {
+        lines: retention.room_lines,
+        bytes,
+        max_age_ms: retention.max_age_ms,
+    }
+}
+
+/// The bounds of a pair's history.
+pub(crate) fn private_bounds(retention: &Retention, bytes: usize) -> Bounds {
+    Bounds {
+        lines: retention.private_lines,
+        bytes,
+        max_age_ms: retention.max_age_ms,
+    }
+}
