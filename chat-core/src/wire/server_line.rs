@@ -948,7 +948,7 @@ mod tests {
             "CTL",
             "HELLO",
             "MSG +5 al hi",
-            "RMSG rust 5 al",
+            "RMSG rust 5",
             "RJOIN rust 5",
             "RLEAVE rust 5 al",
             "TOPIC rust x al",
