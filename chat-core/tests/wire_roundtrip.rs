@@ -3,9 +3,11 @@
 //! the server's `render` of each `Reply` reads back as that reply. Every
 //! client command: `wire::parse(encode_command(c)) == c`.
 
-use chat_core::reply::{AskStep, Control, Done, LeaveReason, Listing, Page, Presence, Reply};
+use chat_core::reply::{
+    AskStep, Control, Done, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
+};
 use chat_core::wire::{encode_command, parse, render, AskField, ServerLine, WireWord, Word};
-use chat_core::{Command, ErrorCode, Grant, Millis};
+use chat_core::{Command, ErrorCode, Grant, HistoryTarget, Millis, TopicChange};
 use proptest::prelude::*;
 
 /// Everything a generated line is built from.
@@ -27,7 +29,7 @@ struct Parts {
 
 fn parts() -> impl Strategy<Value = Parts> {
     (
-        (0usize..64, any::<usize>(), any::<bool>()),
+        (0usize..1024, any::<usize>(), any::<bool>()),
         (
             "[A-Za-z][A-Za-z0-9_.-]{0,8}",
             "[^ \n\r]{1,8}",
@@ -81,7 +83,13 @@ fn reason(p: &Parts) -> Option<&str> {
 
 fn done(p: &Parts) -> Done<'_> {
     let u = p.w1.as_str();
-    match p.idx % 7 {
+    match p.idx % 13 {
+        7 => Done::Created(u),
+        8 => Done::Joined(u),
+        9 => Done::Parted(u),
+        10 => Done::TopicSet(u),
+        11 => Done::Removed(u, &p.w2),
+        12 => Done::Closed(u),
         0 => Done::Registered(u),
         1 => Done::Login(u),
         2 => Done::Sent(u),
@@ -98,7 +106,12 @@ fn listing(p: &Parts) -> Listing {
         total: p.n2,
         next: p.some.then_some(p.n1 ^ p.n2),
     };
-    match p.idx % 6 {
+    match p.idx % 8 {
+        6 => Listing::RoomsPage(page),
+        7 => Listing::History {
+            shown: p.n1,
+            before: p.some.then_some(Millis(p.n2)),
+        },
         0 => Listing::Users,
         1 => Listing::Kicked,
         2 => Listing::Help,
@@ -112,7 +125,12 @@ fn listing(p: &Parts) -> Listing {
 }
 
 fn control(p: &Parts) -> Control<'_> {
-    match p.idx % 8 {
+    match p.idx % 9 {
+        8 => Control::Removed {
+            room: &p.w1,
+            by: &p.w2,
+            reason: reason(p),
+        },
         7 => Control::Takeover,
         0 => Control::Busy,
         1 => Control::Free,
@@ -124,6 +142,14 @@ fn control(p: &Parts) -> Control<'_> {
         4 => Control::Disconnect,
         5 => Control::Shutdown,
         _ => Control::Restart,
+    }
+}
+
+fn history_of(p: &Parts) -> HistoryOf<'_> {
+    if p.admin {
+        HistoryOf::Room(&p.w1)
+    } else {
+        HistoryOf::Private(&p.w1)
     }
 }
 
@@ -139,7 +165,42 @@ fn known_or_unknown<'a, T>(p: &'a Parts, known: T) -> Word<'a, T> {
 fn server_line(p: &Parts) -> ServerLine<'_> {
     let at = Millis(p.n1);
     let (w1, w2, text) = (p.w1.as_str(), p.w2.as_str(), p.text.as_str());
-    match p.sel % 16 {
+    match p.sel % 22 {
+        16 => ServerLine::RoomMsg {
+            room: w1,
+            at,
+            from: w2,
+            text,
+        },
+        17 => ServerLine::RoomJoin {
+            room: w1,
+            at,
+            user: w2,
+        },
+        18 => ServerLine::RoomLeave {
+            room: w1,
+            at,
+            user: w2,
+            reason: word::<LeaveReason>(p),
+        },
+        19 => ServerLine::Topic {
+            room: w1,
+            at,
+            by: w2,
+            text: reason(p),
+        },
+        20 => ServerLine::Room {
+            name: w1,
+            members: p.n2,
+            operator: p.admin.then_some(w2),
+            topic: reason(p),
+        },
+        21 => ServerLine::Hist {
+            of: history_of(p),
+            at,
+            from: w2,
+            text,
+        },
         0 => ServerLine::Hello {
             protocol: w2,
             server: text,
@@ -197,7 +258,42 @@ fn reply(p: &Parts) -> Reply<'_> {
         AskStep::LoginName,
         AskStep::LoginPassword,
     ];
-    match p.sel % 15 {
+    match p.sel % 21 {
+        15 => Reply::RoomMsg {
+            room: w1,
+            at,
+            from: w2,
+            text,
+        },
+        16 => Reply::RoomJoin {
+            room: w1,
+            at,
+            user: w2,
+        },
+        17 => Reply::RoomLeave {
+            room: w1,
+            at,
+            user: w2,
+            reason: pick(p.idx),
+        },
+        18 => Reply::Topic {
+            room: w1,
+            at,
+            by: w2,
+            text: reason(p),
+        },
+        19 => Reply::Room {
+            name: w1,
+            members: p.n2,
+            operator: p.admin.then_some(w2),
+            topic: reason(p),
+        },
+        20 => Reply::Hist {
+            of: history_of(p),
+            at,
+            from: w2,
+            text,
+        },
         0 => Reply::Hello { server: text },
         1 => Reply::Ask(steps[p.idx % steps.len()]),
         2 => Reply::Ok(done(p)),
@@ -240,7 +336,40 @@ fn command(p: &Parts) -> Command<'_> {
     let (w1, w2, nonempty) = (p.w1.as_str(), p.w2.as_str(), p.nonempty.as_str());
     // A trailing field the server trims: no spaces at its ends.
     let trimmed = p.some.then_some(p.w1.as_str());
-    match p.sel % 17 {
+    match p.sel % 27 {
+        17 => Command::CreateRoom { room: w1 },
+        18 => Command::JoinRoom { room: w1 },
+        19 => Command::PartRoom { room: w1 },
+        20 => Command::ListRooms {
+            page: 1 + p.n1 % 1000,
+        },
+        21 => Command::SayIn {
+            room: w1,
+            text: nonempty,
+        },
+        22 => Command::Topic {
+            room: w1,
+            change: match p.idx % 3 {
+                0 => TopicChange::Show,
+                1 => TopicChange::Set(w2),
+                _ => TopicChange::Clear,
+            },
+        },
+        23 => Command::RemoveFromRoom {
+            room: w1,
+            user: w2,
+            reason: trimmed,
+        },
+        24 => Command::CloseRoom { room: w1 },
+        25 => Command::History {
+            of: if p.admin {
+                HistoryTarget::Room(w1)
+            } else {
+                HistoryTarget::Private(w2)
+            },
+            count: p.known.then_some(1 + p.n1 % 1000),
+            before: p.some.then_some(Millis(p.n2)),
+        },
         16 => Command::ChangePasswordDialog,
         0 => Command::Say(&p.text),
         1 => Command::Help,
