@@ -354,3 +354,38 @@ fn a_dialog_step_asked_again_after_an_error_is_read_as_that_step() {
     s.on_connected();
     assert_eq!(sent(&mut s).lines().last(), Some("/login lou secret-1"));
 }
+
+#[test]
+fn rooms_are_tracked_and_joined_again_after_a_restart() {
+    let mut s = Session::new(
+        Credentials::new("dave", "password-1"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME dave 1\nOK created Rust\nOK joined Rust\nOK joined den\n");
+    s.receive(b"OK joined gone\nRMSG Rust 5 bob hi\nOK joined old\nOK parted old\n");
+    s.receive(b"RLEAVE gone 6 dave closed\nCTL removed den bob spam\n");
+    assert_eq!(s.rooms(), ["Rust"]);
+    let removed: Vec<Event> = derived(&mut s)
+        .into_iter()
+        .filter(|e| matches!(e, Event::RemovedFromRoom { .. }))
+        .collect();
+    assert_eq!(
+        removed,
+        vec![Event::RemovedFromRoom {
+            room: "den".into(),
+            by: "bob".into(),
+            reason: Some("spam".into())
+        }]
+    );
+    s.receive(b"CTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login dave password-1\n");
+    s.receive(b"WELCOME dave 1\n");
+    assert_eq!(sent(&mut s), "/join Rust\n");
+    s.receive(b"OK joined Rust\n");
+    assert_eq!(s.rooms(), ["Rust"]);
+}

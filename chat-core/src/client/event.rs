@@ -88,4 +88,14 @@ pub enum Event {
     Restarting,
     /// The server ended the session; do not reconnect.
     Ended(Ended),
+    /// `CTL removed <room> <by> [reason]`: the room's operator or an admin
+    /// took us out of a room (we may join it again).
+    RemovedFromRoom {
+        /// The room.
+        room: String,
+        /// Who removed us.
+        by: String,
+        /// Why, if given.
+        reason: Option<String>,
+    },
 }

@@ -116,6 +116,9 @@ pub struct Session {
     /// An `ERR` came in the room: an `ASK new-password` now is the server
     /// asking that step again.
     change_refused: bool,
+    /// The rooms joined besides the lobby, as the server names them: joined
+    /// again after a re-login.
+    rooms: Vec<String>,
 }
 
 impl Session {
@@ -152,6 +155,7 @@ impl Session {
             typed_password: None,
             change_step: None,
             change_refused: false,
+            rooms: Vec::new(),
         }
     }
 
@@ -170,6 +174,13 @@ impl Session {
     /// server announced a restart and the session can log in again.
     pub fn wants_reconnect(&self) -> bool {
         self.restarting && self.creds.is_some()
+    }
+
+    /// The rooms joined besides the lobby (`OK joined` minus parted,
+    /// removed and closed ones); after a re-login the session joins them
+    /// again by itself.
+    pub fn rooms(&self) -> &[String] {
+        &self.rooms
     }
 
     /// The name the session logs in with, once known.
@@ -234,7 +245,9 @@ impl Session {
             }
             ServerLine::Welcome { user, grant } => {
                 self.phase = Phase::InRoom;
-                self.relogin = true;
+                if std::mem::replace(&mut self.relogin, true) {
+                    self.rejoin_rooms();
+                }
                 if self.creds.is_none() {
                     if let Some(password) = self.typed_password.take() {
                         self.creds = Some(Credentials {
@@ -264,8 +277,31 @@ impl Session {
                 }
                 self.events.push_back(Event::PasswordChanged);
             }
+            ServerLine::Ok(Word::Known(Done::Joined(room))) => {
+                if !self.rooms.iter().any(|r| r == room) {
+                    self.rooms.push(room.to_owned());
+                }
+            }
+            ServerLine::Ok(Word::Known(Done::Parted(room) | Done::Closed(room))) => {
+                self.forget_room(room);
+            }
+            ServerLine::RoomLeave { room, user, .. } if Some(user) == self.user() => {
+                self.forget_room(room);
+            }
             ServerLine::Ctl(Word::Known(ctl)) => self.on_ctl(ctl),
             _ => {}
+        }
+    }
+
+    fn forget_room(&mut self, room: &str) {
+        self.rooms.retain(|r| !r.eq_ignore_ascii_case(room));
+    }
+
+    /// Logged in again (after a restart): join the rooms we were in.
+    fn rejoin_rooms(&mut self) {
+        for room in std::mem::take(&mut self.rooms) {
+            // Names came from the server as one word: they encode.
+            let _ = encode_command(&Command::JoinRoom { room: &room }, &mut self.transmit);
         }
     }
 
@@ -308,6 +344,15 @@ impl Session {
             Control::Shutdown => Ended::Shutdown,
             Control::Disconnect => Ended::Disconnected,
             Control::Takeover => Ended::Takeover,
+            Control::Removed { room, by, reason } => {
+                self.forget_room(room);
+                self.events.push_back(Event::RemovedFromRoom {
+                    room: room.to_owned(),
+                    by: by.to_owned(),
+                    reason: reason.map(str::to_owned),
+                });
+                return;
+            }
             _ => return,
         };
         self.phase = Phase::Ended;
