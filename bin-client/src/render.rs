@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeZone};
 
-use chat_core::reply::{Control, Done, Listing};
+use chat_core::reply::{Control, Done, HistoryOf, Listing};
 use chat_core::wire::{ServerLine, Word};
 use chat_core::{Grant, Millis};
 
@@ -88,13 +88,19 @@ where
             Word::Known(Listing::Held { replayed, dropped }) => {
                 format!("-- {replayed} held lines replayed, {dropped} dropped")
             }
-            Word::Known(Listing::UsersPage(p) | Listing::KickedPage(p)) => match p.next {
-                Some(next) => format!(
-                    "-- {} of {} shown; ask for page {next} for more",
-                    p.shown, p.total
-                ),
-                None => return None,
-            },
+            Word::Known(Listing::History {
+                shown,
+                before: Some(t),
+            }) => format!("-- {shown} earlier lines; older ones: /history <where> before {t}"),
+            Word::Known(Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p)) => {
+                match p.next {
+                    Some(next) => format!(
+                        "-- {} of {} shown; ask for page {next} for more",
+                        p.shown, p.total
+                    ),
+                    None => return None,
+                }
+            }
             Word::Known(_) => return None,
             Word::Unknown(list) => format!("-- end of {list}"),
         },
@@ -112,12 +118,61 @@ where
             Control::Takeover => {
                 "Your account logged in from somewhere else; this session is closed.".to_owned()
             }
+            Control::Removed { room, by, reason } => match reason {
+                Some(r) => format!("{by} removed you from #{room}: {r}"),
+                None => format!("{by} removed you from #{room}."),
+            },
             _ => format!("-- control: {}", raw.trim_start_matches("CTL ")),
         },
         ServerLine::Ctl(Word::Unknown(s)) => format!("-- control: {s}"),
         ServerLine::Pong(token) => match token {
             Some(t) => format!("pong {t}"),
             None => "pong".to_owned(),
+        },
+        ServerLine::RoomMsg {
+            room,
+            at,
+            from,
+            text,
+        } => format!("{} [#{room}] {from}: {text}", stamp(at, tz)),
+        ServerLine::RoomJoin { room, at, user } => {
+            format!("{} [#{room}] * {user} joined", stamp(at, tz))
+        }
+        ServerLine::RoomLeave {
+            room,
+            at,
+            user,
+            reason,
+        } => format!(
+            "{} [#{room}] * {user} left ({})",
+            stamp(at, tz),
+            reason.as_str()
+        ),
+        ServerLine::Topic {
+            room,
+            at,
+            by,
+            text: Some(text),
+        } => format!("{} [#{room}] topic by {by}: {text}", stamp(at, tz)),
+        ServerLine::Topic { room, .. } => format!("[#{room}] no topic"),
+        ServerLine::Room {
+            name,
+            members,
+            operator,
+            topic,
+        } => format!(
+            "   #{name:<20} {members:>5} members  operator {}{}",
+            operator.unwrap_or("-"),
+            topic.map(|t| format!("  - {t}")).unwrap_or_default()
+        ),
+        // History is marked so it is not taken for live talk.
+        ServerLine::Hist { of, at, from, text } => match of {
+            HistoryOf::Room(room) => {
+                format!("(history) {} [#{room}] {from}: {text}", stamp(at, tz))
+            }
+            HistoryOf::Private(_) => {
+                format!("(history) {} (private) {from}: {text}", stamp(at, tz))
+            }
         },
         _ => raw.to_owned(),
     })
@@ -127,7 +182,8 @@ where
 /// empty (an empty listing would otherwise show nothing at all).
 pub(crate) fn empty_listing(list: Listing, rows: u64) -> Option<&'static str> {
     let total = match list {
-        Listing::UsersPage(p) | Listing::KickedPage(p) => p.total,
+        Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p) => p.total,
+        Listing::History { shown, .. } => shown,
         _ => rows,
     };
     if total > 0 {
@@ -136,6 +192,7 @@ pub(crate) fn empty_listing(list: Listing, rows: u64) -> Option<&'static str> {
     match list {
         Listing::Users | Listing::UsersPage(_) => Some("-- nobody is online"),
         Listing::Kicked | Listing::KickedPage(_) => Some("-- nobody is on the kick list"),
+        Listing::History { .. } => Some("-- no earlier lines"),
         _ => None,
     }
 }
@@ -149,6 +206,12 @@ fn ok_text(done: Done<'_>) -> String {
         Done::Kicked(u) => format!("{u} was kicked."),
         Done::Unkicked(u) => format!("{u} is off the kick list."),
         Done::PasswordChanged => "Password changed.".to_owned(),
+        Done::Created(r) => format!("Created #{r}; you are its operator."),
+        Done::Joined(r) => format!("You joined #{r}."),
+        Done::Parted(r) => format!("You left #{r}."),
+        Done::TopicSet(r) => format!("Topic of #{r} set."),
+        Done::Removed(r, u) => format!("{u} was removed from #{r}."),
+        Done::Closed(r) => format!("#{r} is closed."),
         _ => "ok".to_owned(),
     }
 }
@@ -208,6 +271,43 @@ mod tests {
         assert_eq!(
             show(&format!("MSG {morning} a b")).unwrap(),
             "[03:04 AM] a: b"
+        );
+    }
+
+    #[test]
+    fn room_lines_say_their_room_and_history_is_marked() {
+        assert_eq!(
+            show(&format!("RMSG rust {TS} alice hi")).unwrap(),
+            "[03:04 PM] [#rust] alice: hi"
+        );
+        assert_eq!(
+            show(&format!("HIST rust {TS} alice hi")).unwrap(),
+            "(history) [03:04 PM] [#rust] alice: hi"
+        );
+        assert_eq!(
+            show(&format!("HIST @bob {TS} alice hi")).unwrap(),
+            "(history) [03:04 PM] (private) alice: hi"
+        );
+        assert_eq!(
+            show(&format!("RLEAVE rust {TS} bob part")).unwrap(),
+            "[03:04 PM] [#rust] * bob left (part)"
+        );
+        assert_eq!(
+            show(&format!("TOPIC rust {TS} bob all about it")).unwrap(),
+            "[03:04 PM] [#rust] topic by bob: all about it"
+        );
+        assert_eq!(show("OK joined rust").unwrap(), "You joined #rust.");
+        assert_eq!(show("END history 2"), None);
+        let history = |shown| Listing::History {
+            shown,
+            before: None,
+        };
+        assert_eq!(empty_listing(history(0), 0), Some("-- no earlier lines"));
+        assert_eq!(empty_listing(history(3), 0), None);
+        assert!(show("END history 50 17").unwrap().contains("before 17"));
+        assert_eq!(
+            show("CTL removed rust bob spam").unwrap(),
+            "bob removed you from #rust: spam"
         );
     }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use chat_core::password::HashParams;
-use chat_core::{Config, Limits};
+use chat_core::{Config, Limits, Retention};
 use serde::{Deserialize, Serialize};
 
 /// Everything a server runs with, beside its address and data folder.
@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub admins: Vec<String>,
     /// The engine's client-facing limits.
     pub limits: Limits,
+    /// How much history rooms and pairs of users keep, by count and age
+    /// (see also `limits.history_bytes_per_room`).
+    pub retention: Retention,
     /// argon2id parameters for password hashes (OWASP's by default).
     pub hash: HashParams,
     /// The runtime's own settings.
@@ -112,6 +115,7 @@ impl Default for ServerConfig {
             server_name: engine.server_name,
             admins: engine.admins,
             limits: engine.limits,
+            retention: engine.retention,
             hash: HashParams::default(),
             net: NetConfig::default(),
             listeners: Vec::new(),
@@ -224,6 +228,7 @@ impl ServerConfig {
             server_name: self.server_name.clone(),
             admins: self.admins.clone(),
             limits: self.limits.clone(),
+            retention: self.retention,
             emit_events: false,
             // Clients choose the keys of the engine's tables: a seed they
             // cannot guess keeps them from flooding one bucket.
