@@ -203,6 +203,55 @@ fn private_message(c: &mut Criterion) {
     });
 }
 
+/// `/join` a room whose last 50 lines are replayed (the default
+/// `history_on_join`), then `/part` so the next iteration can join again.
+fn join_with_history(c: &mut Criterion) {
+    let mut engine = room_of(100);
+    let now = Millis(2);
+    type_line(&mut engine, now, ConnId(0), "/create den\n");
+    for i in 0..200 {
+        type_line(
+            &mut engine,
+            now,
+            ConnId(0),
+            &format!("/say den line {i} of an ordinary length for a chat message\n"),
+        );
+    }
+    c.bench_function("join a room + 50 lines of history (then part)", |b| {
+        b.iter(|| {
+            type_line(&mut engine, now, ConnId(1), "/join den\n");
+            type_line(&mut engine, now, ConnId(1), "/part den\n");
+        })
+    });
+}
+
+/// A line in a room other than the lobby, with `n` members.
+fn room_broadcast(c: &mut Criterion) {
+    let mut group = c.benchmark_group("room broadcast");
+    for n in [10usize, 1_000] {
+        let mut engine = room_of(n);
+        let now = Millis(2);
+        type_line(&mut engine, now, ConnId(0), "/create den\n");
+        for i in 1..n {
+            type_line(&mut engine, now, ConnId(i as u64), "/join den\n");
+        }
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| {
+                engine.handle(
+                    now,
+                    Input::Received {
+                        conn: ConnId(0),
+                        bytes: b"/say den hello room\n",
+                    },
+                );
+                assert_eq!(drain(&mut engine, now), n);
+            })
+        });
+    }
+    group.finish();
+}
+
 fn register_dialog(c: &mut Criterion) {
     let mut engine = room_of(0);
     let mut i = 0u64;
@@ -247,6 +296,8 @@ criterion_group!(
     broadcast,
     broadcast_fanout,
     private_message,
+    join_with_history,
+    room_broadcast,
     register_dialog
 );
 criterion_main!(benches);

@@ -184,6 +184,7 @@ impl ServerBuilder {
             None => KeySource::from_env(&self.data_dir),
         };
         let mut store = Store::open(&self.data_dir, key)?;
+        store.set_retention(self.config.retention);
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
         poll.registry()

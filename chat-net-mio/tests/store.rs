@@ -264,3 +264,33 @@ fn persister_acknowledges_each_change_once_and_durably() {
         200
     );
 }
+
+#[test]
+fn history_is_trimmed_to_the_retention_on_each_write() {
+    use chat_core::{Conversation, HistoryLine, Retention, RoomName};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(dir.path(), KEY).unwrap();
+    s.set_retention(Retention {
+        room_lines: 3,
+        private_lines: 1,
+        max_age_ms: 1_000,
+    });
+    let lobby = Conversation::Room(RoomName::parse("lobby").unwrap().key());
+    let line = |at: u64| StoreChange::AppendLine {
+        conversation: lobby.clone(),
+        line: HistoryLine {
+            at: Millis(at),
+            from: name("alice"),
+            text: format!("line {at}"),
+        },
+    };
+    let batch: Vec<StoreChange> = (1..=5).map(line).collect();
+    assert!(s.commit(&batch).iter().all(Result::is_ok));
+    assert_eq!(s.snapshot().history[0].1.len(), 3);
+    // Age counts from the newest line written.
+    assert!(s.commit(&[line(1_500)]).iter().all(Result::is_ok));
+    drop(s);
+    let s = Store::open(dir.path(), KEY).unwrap();
+    let kept: Vec<u64> = s.snapshot().history[0].1.iter().map(|l| l.at.0).collect();
+    assert_eq!(kept, vec![1_500]);
+}

@@ -37,7 +37,7 @@ use std::fmt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
-use chat_core::{StoreChange, StoreSnapshot};
+use chat_core::{Retention, StoreChange, StoreSnapshot};
 use ring::rand::SystemRandom;
 
 pub use error::StoreError;
@@ -58,6 +58,8 @@ pub struct Store {
     snapshot: StoreSnapshot,
     rng: SystemRandom,
     writes: u64,
+    /// What history to keep; without it, every line is kept.
+    retention: Option<Retention>,
 }
 
 impl fmt::Debug for Store {
@@ -154,6 +156,7 @@ impl Store {
             snapshot,
             rng,
             writes: 0,
+            retention: None,
         })
     }
 
@@ -165,6 +168,13 @@ impl Store {
     /// The store file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Keeps only the history `retention` keeps: each write trims the
+    /// history to it (by age as of the newest line written), so the file
+    /// stays bounded however long the server runs.
+    pub fn set_retention(&mut self, retention: Retention) {
+        self.retention = Some(retention);
     }
 
     /// Writes made since it was opened.
@@ -182,6 +192,16 @@ impl Store {
             .iter()
             .map(|c| next.apply(c).map_err(|e| StoreError::Change(e.to_string())))
             .collect();
+        let newest_line = changes
+            .iter()
+            .filter_map(|c| match c {
+                StoreChange::AppendLine { line, .. } => Some(line.at),
+                _ => None,
+            })
+            .max();
+        if let (Some(retention), Some(now)) = (&self.retention, newest_line) {
+            next.trim(retention, now);
+        }
         if results.iter().any(Result::is_ok) {
             match self.write(&next) {
                 Ok(()) => self.snapshot = next,
