@@ -598,3 +598,59 @@ fn history_replies<'a>(
         before: oldest,
     }));
 }
+
+#[cfg(feature = "sim")]
+impl Engine {
+    /// The first way rooms disagree with sessions or exceed a bound, for
+    /// the simulator's invariants: every member is online and knows the
+    /// room, every session's rooms hold it, busy members are the busy
+    /// users, and the limits and history bounds hold.
+    pub(crate) fn room_problem(&self) -> Option<String> {
+        let l = &self.config.limits;
+        let r = &self.config.retention;
+        if self.rooms.created_count() > l.max_rooms {
+            return Some(format!("{} rooms", self.rooms.created_count()));
+        }
+        for (key, channel) in self.rooms.iter() {
+            let lobby = key == self.rooms.lobby_key();
+            if !lobby && channel.members.len() > l.max_room_members {
+                return Some(format!(
+                    "{} has {} members",
+                    key.as_str(),
+                    channel.members.len()
+                ));
+            }
+            if channel.history.len() > r.room_lines
+                || channel.history.bytes() > l.history_bytes_per_room
+            {
+                return Some(format!("{} keeps too much history", key.as_str()));
+            }
+            for id in channel.members.member_ids() {
+                let Some(session) = self.session(id) else {
+                    return Some(format!("{id} in {} is not online", key.as_str()));
+                };
+                if !lobby && !session.rooms.contains(key) {
+                    return Some(format!("{id} in {} does not know it", key.as_str()));
+                }
+                let busy = channel.members.presence(id) == Some(Presence::Busy);
+                if busy != session.held.is_some() {
+                    return Some(format!("{id} is busy in {} alone", key.as_str()));
+                }
+            }
+        }
+        for (&id, c) in &self.conns {
+            let Some(session) = c.session() else {
+                continue;
+            };
+            if session.rooms.len() > l.max_rooms_per_user {
+                return Some(format!("{id} is in {} rooms", session.rooms.len()));
+            }
+            let in_lobby = self.rooms.lobby().presence(id).is_some();
+            let known = session.rooms.iter().all(|k| self.in_room(id, k));
+            if !in_lobby || !known {
+                return Some(format!("{id} is not in a room it names"));
+            }
+        }
+        (self.private.len() > l.max_private_histories).then(|| "too many pairs".to_owned())
+    }
+}

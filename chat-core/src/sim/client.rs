@@ -120,6 +120,9 @@ pub struct Client {
     /// asked again after a typo is never answered with the next step's
     /// answer.
     pub answers: VecDeque<(&'static str, String)>,
+    /// The rooms besides the lobby it is in, folded, as its own lines
+    /// say (`OK joined`, `OK parted`, `CTL removed`, `RLEAVE ... closed`).
+    pub rooms: HashSet<String>,
 }
 
 impl Client {
@@ -147,6 +150,7 @@ impl Client {
             lost_lines: false,
             asked: None,
             answers: VecDeque::new(),
+            rooms: HashSet::new(),
         }
     }
 

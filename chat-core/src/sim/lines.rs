@@ -1,7 +1,7 @@
 //! The one place the simulation reads chat/1 server lines: through the
 //! protocol's typed parser, reduced to what the checks need.
 
-use crate::reply::Listing;
+use crate::reply::{Control, Listing};
 use crate::wire::{self, Word};
 
 /// A server line, as much as the simulation's checks need.
@@ -51,6 +51,25 @@ pub enum ServerLine {
         /// The token, if any.
         token: Option<String>,
     },
+    /// `RMSG <room> ...`: a line in a room other than the lobby.
+    RoomMsg {
+        /// The room, folded.
+        room: String,
+    },
+    /// `RLEAVE <room> <ts> <user> <reason>`.
+    RoomLeave {
+        /// The room, folded.
+        room: String,
+        /// Who left.
+        user: String,
+        /// Why.
+        reason: String,
+    },
+    /// `CTL removed <room> ...`: taken out of a room.
+    Removed {
+        /// The room, folded.
+        room: String,
+    },
     /// Any other line (`HELLO`, `JOIN`, `LEAVE`, `PM`, `INFO`, `USER`, ...).
     Other,
     /// Not a line of protocol v1.
@@ -81,6 +100,19 @@ pub fn parse(line: &str) -> ServerLine {
         },
         wire::ServerLine::Msg { .. } => ServerLine::Msg {
             line: line.to_owned(),
+        },
+        wire::ServerLine::RoomMsg { room, .. } => ServerLine::RoomMsg {
+            room: room.to_ascii_lowercase(),
+        },
+        wire::ServerLine::RoomLeave {
+            room, user, reason, ..
+        } => ServerLine::RoomLeave {
+            room: room.to_ascii_lowercase(),
+            user: user.to_owned(),
+            reason: reason.as_str().to_owned(),
+        },
+        wire::ServerLine::Ctl(Word::Known(Control::Removed { room, .. })) => ServerLine::Removed {
+            room: room.to_ascii_lowercase(),
         },
         wire::ServerLine::Ctl(_) => ServerLine::Ctl {
             what: a.unwrap_or("").to_owned(),
@@ -139,6 +171,14 @@ mod tests {
             }
         );
         assert_eq!(parse("JOIN 5 a"), ServerLine::Other);
+        assert_eq!(
+            parse("RMSG Den 5 a hi"),
+            ServerLine::RoomMsg { room: "den".into() }
+        );
+        assert_eq!(
+            parse("CTL removed Den a"),
+            ServerLine::Removed { room: "den".into() }
+        );
         assert!(matches!(parse("BOGUS x"), ServerLine::Unknown(_)));
     }
 }

@@ -62,9 +62,13 @@ impl Persister {
         &self.durable
     }
 
-    /// Writes not yet answered.
+    /// Writes not yet answered that someone waits for (history lines are
+    /// fire-and-forget: the engine does not track them).
     pub fn in_flight(&self) -> usize {
-        self.writes.iter().filter(|w| !w.acked).count()
+        self.writes
+            .iter()
+            .filter(|w| !w.acked && !matches!(w.change, StoreChange::AppendLine { .. }))
+            .count()
     }
 
     /// The accounts with a change on its way (durable or not, unanswered).

@@ -5,15 +5,76 @@
 //! acknowledges each. While one write and its fsyncs run, new changes queue
 //! and go together in the next, so a burst of registrations costs a few
 //! writes, not one each.
+//!
+//! History lines ([`StoreChange::AppendLine`]) are different: nobody waits
+//! for them, and there is one per chat message. The writer keeps them back
+//! until the next write of another change, or at most
+//! [`HISTORY_FLUSH`] after the first one kept, so chat traffic costs a few
+//! writes a second rather than one per batch of messages; a crash loses at
+//! most that much history, never an acknowledged change.
 
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chat_core::StoreChange;
 
 use super::error::StoreError;
 use super::Store;
+
+/// The longest a history line waits for its write.
+pub const HISTORY_FLUSH: Duration = Duration::from_millis(500);
+
+/// The writer thread's loop: takes what has queued, writes it (history
+/// lines held back as the module says), acknowledges each change.
+fn writer(
+    store: &mut Store,
+    rx: &Receiver<(u64, StoreChange)>,
+    done_tx: &Sender<Committed>,
+    notify: &impl Fn(),
+) {
+    // History lines held back, oldest first, and since when.
+    let mut held: Vec<(u64, StoreChange)> = Vec::new();
+    let mut held_since: Option<Instant> = None;
+    loop {
+        let first = match held_since {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(t) => rx.recv_timeout(HISTORY_FLUSH.saturating_sub(t.elapsed())),
+        };
+        let closing = matches!(first, Err(RecvTimeoutError::Disconnected));
+        let mut batch: Vec<(u64, StoreChange)> = first.into_iter().collect();
+        batch.extend(rx.try_iter());
+        let urgent = batch
+            .iter()
+            .any(|(_, c)| !matches!(c, StoreChange::AppendLine { .. }));
+        if held_since.is_none() && !batch.is_empty() {
+            held_since = Some(Instant::now());
+        }
+        // Kept in arrival order: held lines came before this batch.
+        held.append(&mut batch);
+        let due = held_since.is_some_and(|t| t.elapsed() >= HISTORY_FLUSH);
+        if !held.is_empty() && (urgent || due || closing) {
+            let (ids, changes): (Vec<u64>, Vec<StoreChange>) = held.drain(..).unzip();
+            held_since = None;
+            let started = Instant::now();
+            let results = store.commit(&changes);
+            log::debug!(
+                "store: {} changes in one write, {:?}",
+                changes.len(),
+                started.elapsed()
+            );
+            for (id, result) in ids.into_iter().zip(results) {
+                if done_tx.send(Committed { id, result }).is_err() {
+                    break;
+                }
+            }
+            notify();
+        }
+        if closing {
+            return;
+        }
+    }
+}
 
 /// The outcome of one submitted change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,27 +123,7 @@ impl Persister {
         let thread = std::thread::Builder::new()
             .name("chat-store".into())
             .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut ids = vec![first.0];
-                    let mut changes = vec![first.1];
-                    while let Ok((id, change)) = rx.try_recv() {
-                        ids.push(id);
-                        changes.push(change);
-                    }
-                    let started = Instant::now();
-                    let results = store.commit(&changes);
-                    log::debug!(
-                        "store: {} changes in one write, {:?}",
-                        changes.len(),
-                        started.elapsed()
-                    );
-                    for (id, result) in ids.into_iter().zip(results) {
-                        if done_tx.send(Committed { id, result }).is_err() {
-                            break;
-                        }
-                    }
-                    notify();
-                }
+                writer(&mut store, &rx, &done_tx, &notify);
                 store
             });
         Ok((

@@ -177,6 +177,9 @@ impl World {
                 self.acked.users.len()
             ));
         }
+        if let Some(p) = self.engine.room_problem() {
+            problems.push(format!("rooms: {p}"));
+        }
         if let Some(p) = problems.into_iter().next() {
             self.fail(p);
         }

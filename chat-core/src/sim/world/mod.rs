@@ -26,6 +26,19 @@ use super::SimOptions;
 /// the real one does when its write buffer is full.
 const SLOW_READER_BYTES: usize = 16 * 1024;
 
+/// The room (folded) a broadcast frame of a room besides the lobby is for.
+fn room_of_frame(frame: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(frame).ok()?;
+    let first = text.lines().next()?;
+    match crate::wire::ServerLine::parse(first).ok()? {
+        crate::wire::ServerLine::RoomMsg { room, .. }
+        | crate::wire::ServerLine::RoomJoin { room, .. }
+        | crate::wire::ServerLine::RoomLeave { room, .. }
+        | crate::wire::ServerLine::Topic { room, .. } => Some(room.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
 /// Password work on a simulated worker.
 struct Job {
     due: Millis,
@@ -264,6 +277,9 @@ impl World {
                         }
                     }
                 }
+                if let Some(room) = room_of_frame(&frame) {
+                    self.check_room_recipients(&room, to.as_slice());
+                }
                 for &conn in to.as_slice() {
                     self.trace.mix(&conn.0.to_le_bytes());
                     self.deliver(conn, &frame);
@@ -315,6 +331,27 @@ impl World {
             // Outputs a later engine may add are traced, not dropped silently.
             #[allow(unreachable_patterns)]
             other => self.trace.line(format!("unhandled output {other:?}")),
+        }
+    }
+
+    /// A room line goes to exactly the room's free members, as the
+    /// members' own lines tell them (a busy member holds it instead).
+    fn check_room_recipients(&mut self, room: &str, to: &[ConnId]) {
+        for &conn in to {
+            let Some(&i) = self.by_conn.get(&conn) else {
+                continue;
+            };
+            let c = &self.clients[i];
+            if !self.is_cut(conn) && c.phase != Phase::Closed && !c.rooms.contains(room) {
+                return self.fail(format!("a line of {room} went to {conn}, not a member"));
+            }
+        }
+        for c in &self.clients {
+            let member = c.phase == Phase::Online && c.rooms.contains(room);
+            if member && !c.busy && !self.is_cut(c.conn) && !to.contains(&c.conn) {
+                let conn = c.conn;
+                return self.fail(format!("a line of {room} missed {conn}, a free member"));
+            }
         }
     }
 

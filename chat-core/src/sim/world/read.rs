@@ -28,6 +28,14 @@ impl World {
                         self.idents[ident].registered = true;
                     }
                 }
+                "joined" => {
+                    let room = arg.unwrap_or_default().to_ascii_lowercase();
+                    self.clients[i].rooms.insert(room);
+                }
+                "parted" | "closed" => {
+                    let room = arg.unwrap_or_default().to_ascii_lowercase();
+                    self.clients[i].rooms.remove(&room);
+                }
                 "password-changed" => {
                     let id = &mut self.idents[ident];
                     match id.changing.take() {
@@ -39,6 +47,25 @@ impl World {
             },
             ServerLine::Err { code } => self.refused(i, &code),
             ServerLine::Msg { line } => self.room_line(i, &line),
+            // Held lines may come after the user left the room; live ones
+            // only to members.
+            ServerLine::RoomMsg { room } => {
+                let c = &self.clients[i];
+                if !c.ever_busy && !c.rooms.contains(&room) {
+                    self.fail(format!(
+                        "{conn} got a line of {room}, which it is not in: {line}"
+                    ));
+                }
+            }
+            ServerLine::RoomLeave { room, user, reason } => {
+                let me = &self.idents[ident].name;
+                if user.eq_ignore_ascii_case(me) && reason == "closed" {
+                    self.clients[i].rooms.remove(&room);
+                }
+            }
+            ServerLine::Removed { room } => {
+                self.clients[i].rooms.remove(&room);
+            }
             ServerLine::Ctl { what } => match what.as_str() {
                 "busy" => {
                     self.clients[i].busy = true;

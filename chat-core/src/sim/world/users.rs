@@ -166,7 +166,8 @@ impl World {
         let admin = self.clients[i].admin && kind == Kind::Admin;
         let r = self.rng.below(100);
         let line = match r {
-            0..=39 => format!("hello #{tag}"),
+            0..=24 => format!("hello #{tag}"),
+            25..=39 => self.room_action(tag),
             40..=49 => format!("/msg {} psst #{tag}", self.other_name()),
             50..=57 => "/busy".into(),
             58..=65 => "/free".into(),
@@ -209,6 +210,23 @@ impl World {
             _ => format!("//slash #{tag}"),
         };
         self.clients[i].write(&line);
+    }
+
+    /// A command about rooms, on a few names so users meet in them.
+    fn room_action(&mut self, tag: u64) -> String {
+        let room = ["r0", "R1", "r2", "r3"][self.rng.below(4)];
+        match self.rng.below(100) {
+            0..=14 => format!("/create {room}"),
+            15..=39 => format!("/join {room}"),
+            40..=49 => format!("/part {room}"),
+            50..=84 => format!("/say {room} talk #{tag}"),
+            85..=87 => "/rooms".into(),
+            88..=91 => format!("/history {room} {}", 1 + self.rng.below(5)),
+            92..=93 => format!("/history @{} 3", self.other_name()),
+            94..=96 => format!("/topic {room} about #{tag}"),
+            97..=98 => format!("/remove {room} {}", self.other_name()),
+            _ => format!("/closeroom {room}"),
+        }
     }
 
     pub(super) fn change_password(&mut self, i: usize, tag: u64) {
