@@ -829,8 +829,10 @@ impl Engine {
             }
             return;
         };
-        if let StoreChange::CreateRoom(record) = &change {
-            self.rooms.end_create(&record.name.key());
+        match &change {
+            StoreChange::CreateRoom(record) => self.rooms.end_create(&record.name.key()),
+            StoreChange::RemoveRoom { room } => self.rooms.end_close(&room.key()),
+            _ => {}
         }
         if let Some(name) = change.subject() {
             self.directory.end(&name.key());

@@ -272,6 +272,9 @@ impl Engine {
         if key == *self.rooms.lobby_key() {
             return self.refuse(id, Reason::LobbyIsFixed);
         }
+        if self.rooms.is_closing(&key) && change != TopicChange::Show {
+            return self.refuse(id, Reason::NoSuchRoom { room: typed });
+        }
         let text = match change {
             TopicChange::Show => return self.show_topic(id, &key),
             TopicChange::Set(text) => Some(text.trim()),
@@ -452,6 +455,9 @@ impl Engine {
         if !self.runs_room(id, &key) {
             return self.refuse(id, Reason::NotRoomOperator { room: typed });
         }
+        if self.rooms.is_closing(&key) {
+            return self.refuse(id, Reason::NoSuchRoom { room: typed });
+        }
         let Some(room) = self
             .rooms
             .get(&key)
@@ -461,6 +467,7 @@ impl Engine {
             return;
         };
         let conn = self.conn_ref(id);
+        self.rooms.begin_close(key);
         self.set_waiting(id, true);
         self.persist(conn, crate::StoreChange::RemoveRoom { room });
     }

@@ -44,6 +44,9 @@ pub(crate) struct Rooms {
     lobby: RoomKey,
     /// Rooms whose creation is being saved: their names are taken.
     creating: Set<RoomKey>,
+    /// Rooms whose removal is being saved: no more changes to them are
+    /// asked for (the store would refuse one that came after).
+    closing: Set<RoomKey>,
     seed: u64,
 }
 
@@ -64,6 +67,7 @@ impl Rooms {
             all,
             lobby,
             creating: set(seed),
+            closing: set(seed),
             seed,
         }
     }
@@ -124,6 +128,19 @@ impl Rooms {
 
     pub(crate) fn end_create(&mut self, key: &RoomKey) {
         self.creating.remove(key);
+    }
+
+    pub(crate) fn begin_close(&mut self, key: RoomKey) {
+        self.closing.insert(key);
+    }
+
+    pub(crate) fn end_close(&mut self, key: &RoomKey) {
+        self.closing.remove(key);
+    }
+
+    /// Whether the room's removal is being saved.
+    pub(crate) fn is_closing(&self, key: &RoomKey) -> bool {
+        self.closing.contains(key)
     }
 
     /// A room whose creation is durable.

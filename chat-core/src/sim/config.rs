@@ -73,6 +73,19 @@ pub fn config(rng: &mut Rng) -> Config {
     l.command_burst = rng.range(8, 60) as u32;
     l.listing_cost = rng.range(1, 8) as u32;
     l.max_budget_refusals = rng.range(1, 100) as u32;
+    // Rooms and history, small enough that runs reach every bound.
+    l.max_rooms = rng.range(0, 5) as usize;
+    l.max_rooms_per_user = rng.range(0, 4) as usize;
+    l.max_room_members = rng.range(1, 6) as usize;
+    l.rooms_page_rows = rng.range(1, 4) as usize;
+    l.history_on_join = rng.range(0, 6) as usize;
+    l.history_page_lines = rng.range(1, 6) as usize;
+    l.history_bytes_per_room = rng.range(0, 400) as usize;
+    l.history_bytes_per_pair = rng.range(0, 200) as usize;
+    l.max_private_histories = rng.range(0, 5) as usize;
+    c.retention.room_lines = rng.range(0, 12) as usize;
+    c.retention.private_lines = rng.range(0, 6) as usize;
+    c.retention.max_age_ms = rng.range(1_000, 120_000);
     // The engine's hash tables are seeded by the run too, so one seed
     // gives one run.
     c.hash_seed = rng.next_u64();

@@ -166,8 +166,8 @@ impl World {
         let admin = self.clients[i].admin && kind == Kind::Admin;
         let r = self.rng.below(100);
         let line = match r {
-            0..=24 => format!("hello #{tag}"),
-            25..=39 => self.room_action(tag),
+            0..=19 => format!("hello #{tag}"),
+            20..=39 => self.room_action(i, tag),
             40..=49 => format!("/msg {} psst #{tag}", self.other_name()),
             50..=57 => "/busy".into(),
             58..=65 => "/free".into(),
@@ -213,13 +213,20 @@ impl World {
     }
 
     /// A command about rooms, on a few names so users meet in them.
-    fn room_action(&mut self, tag: u64) -> String {
+    fn room_action(&mut self, i: usize, tag: u64) -> String {
+        // Mostly talk in a room it is in (sorted: the run stays one seed's).
+        let mut mine: Vec<&String> = self.clients[i].rooms.iter().collect();
+        mine.sort();
+        if !mine.is_empty() && self.rng.chance(600) {
+            let room = mine[self.rng.below(mine.len())].clone();
+            return format!("/say {room} talk #{tag}");
+        }
         let room = ["r0", "R1", "r2", "r3"][self.rng.below(4)];
         match self.rng.below(100) {
-            0..=14 => format!("/create {room}"),
-            15..=39 => format!("/join {room}"),
-            40..=49 => format!("/part {room}"),
-            50..=84 => format!("/say {room} talk #{tag}"),
+            0..=9 => format!("/create {room}"),
+            10..=34 => format!("/join {room}"),
+            35..=42 => format!("/part {room}"),
+            43..=84 => format!("/say {room} talk #{tag}"),
             85..=87 => "/rooms".into(),
             88..=91 => format!("/history {room} {}", 1 + self.rng.below(5)),
             92..=93 => format!("/history @{} 3", self.other_name()),
