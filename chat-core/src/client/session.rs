@@ -277,10 +277,10 @@ impl Session {
                 }
                 self.events.push_back(Event::PasswordChanged);
             }
-            ServerLine::Ok(Word::Known(Done::Joined(room))) => {
-                if !self.rooms.iter().any(|r| r == room) {
-                    self.rooms.push(room.to_owned());
-                }
+            ServerLine::Ok(Word::Known(Done::Joined(room)))
+                if !self.rooms.iter().any(|r| r == room) =>
+            {
+                self.rooms.push(room.to_owned());
             }
             ServerLine::Ok(Word::Known(Done::Parted(room) | Done::Closed(room))) => {
                 self.forget_room(room);
