@@ -92,7 +92,7 @@ impl Engine {
 
     /// Flood control for room and private messages: false (after telling
     /// the user) when the message must be dropped.
-    pub(super) fn may_send(&mut self, id: ConnId) -> bool {
+    fn may_send(&mut self, id: ConnId) -> bool {
         let (now, l) = (self.now, &self.config.limits);
         let (rate, burst) = (l.messages_per_second, l.message_burst);
         let allowed = self
@@ -110,14 +110,21 @@ impl Engine {
         self.conns.get(&id).and_then(Connection::session)
     }
 
-    fn say(&mut self, id: ConnId, text: &str) {
+    /// Whether a room line may go out: not blank (ignored), no unsafe
+    /// characters, within flood control; refusals are sent here.
+    pub(super) fn may_say(&mut self, id: ConnId, text: &str) -> bool {
         if text.trim().is_empty() {
-            return;
+            return false;
         }
         if has_unsafe_char(text) {
-            return self.refuse(id, Reason::UnsafeText { in_reason: false });
+            self.refuse(id, Reason::UnsafeText { in_reason: false });
+            return false;
         }
-        if !self.may_send(id) {
+        self.may_send(id)
+    }
+
+    fn say(&mut self, id: ConnId, text: &str) {
+        if !self.may_say(id, text) {
             return;
         }
         let Some(session) = self.session(id) else {

@@ -49,6 +49,16 @@ impl Engine {
                 .is_some_and(|r| r.operator.key() == session.key)
     }
 
+    fn refuse_not_in(&mut self, id: ConnId, typed: &str) {
+        self.refuse(
+            id,
+            Reason::NotInRoom {
+                room: typed,
+                user: None,
+            },
+        );
+    }
+
     fn in_room(&self, id: ConnId, key: &RoomKey) -> bool {
         self.rooms
             .get(key)
@@ -193,13 +203,7 @@ impl Engine {
             return self.refuse(id, Reason::LobbyIsFixed);
         }
         if !self.in_room(id, &key) {
-            return self.refuse(
-                id,
-                Reason::NotInRoom {
-                    room: typed,
-                    user: None,
-                },
-            );
+            return self.refuse_not_in(id, typed);
         }
         let room = self.room_name(&key);
         self.send(id, &Reply::Ok(Done::Parted(&room)));
@@ -359,21 +363,9 @@ impl Engine {
             return self.on_session_line(id, crate::Command::Say(text));
         }
         if !self.in_room(id, &key) {
-            return self.refuse(
-                id,
-                Reason::NotInRoom {
-                    room: typed,
-                    user: None,
-                },
-            );
+            return self.refuse_not_in(id, typed);
         }
-        if text.trim().is_empty() {
-            return;
-        }
-        if has_unsafe_char(text) {
-            return self.refuse(id, Reason::UnsafeText { in_reason: false });
-        }
-        if !self.may_send(id) {
+        if !self.may_say(id, text) {
             return;
         }
         let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {
@@ -525,13 +517,7 @@ impl Engine {
                     return;
                 };
                 if !self.in_room(id, &key) {
-                    return self.refuse(
-                        id,
-                        Reason::NotInRoom {
-                            room: typed,
-                            user: None,
-                        },
-                    );
+                    return self.refuse_not_in(id, typed);
                 }
                 let Some(channel) = self.rooms.get(&key) else {
                     return;
