@@ -351,7 +351,7 @@ fn command(p: &Parts) -> Command<'_> {
             room: w1,
             change: match p.idx % 3 {
                 0 => TopicChange::Show,
-                1 => TopicChange::Set(w2),
+                1 => TopicChange::Set(w1),
                 _ => TopicChange::Clear,
             },
         },
