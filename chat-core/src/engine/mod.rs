@@ -538,6 +538,9 @@ impl Engine {
             .map(|c| c.codec.rendering());
         let mut frames: [Option<Frame>; Rendering::COUNT] = Default::default();
         for rendering in Rendering::ALL {
+            if !self.lobby.has_free(rendering) {
+                continue;
+            }
             let mut to = self.lobby.free_recipients(rendering);
             if except_rendering == Some(rendering) {
                 to = to.iter().copied().filter(|c| Some(*c) != except).collect();

@@ -59,6 +59,12 @@ impl Room {
         &self.free[rendering.index()]
     }
 
+    /// Whether any free member has `rendering` (most renderings have none
+    /// in a given room: a broadcast skips them without touching a list).
+    pub(crate) fn has_free(&self, rendering: Rendering) -> bool {
+        !self.free[rendering.index()].is_empty()
+    }
+
     /// The free members of `rendering`, shared (see `free_shared`).
     pub(crate) fn free_recipients(&mut self, rendering: Rendering) -> Arc<[ConnId]> {
         let i = rendering.index();
