@@ -580,6 +580,15 @@ fn away_notify_shows_others_going_busy_and_free_to_those_who_asked() {
     assert_eq!(h.take("carol"), vec![":bob!bob@chat AWAY"]);
 }
 
+/// An IRC client that registers as `nick` without logging in (a guest,
+/// when the server takes them); what it heard is returned.
+fn register_as_guest(h: &mut Harness, label: &str, nick: &str) -> Vec<String> {
+    h.connect_irc(label);
+    h.send(label, &format!("NICK {nick}"));
+    h.send(label, &format!("USER {nick} 0 * :{nick}"));
+    h.take(label)
+}
+
 fn guest_harness() -> Harness {
     let mut config = harness::unlimited();
     config.irc_guests = true;
@@ -592,10 +601,7 @@ fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
     let mut h = guest_harness();
     h.register("bob", "bob");
     h.take("bob");
-    h.connect_irc("g");
-    h.send("g", "NICK visitor");
-    h.send("g", "USER v 0 * :Visitor");
-    let lines = h.take("g");
+    let lines = register_as_guest(&mut h, "g", "visitor");
     assert!(has(&lines, ":chat 001 visitor "), "{lines:?}");
     assert!(
         !has(&lines, ":chat 900 "),
@@ -632,11 +638,7 @@ fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
     h.connect("reg");
     h.send("reg", &format!("/register visitor {PW}"));
     assert!(has(&h.take("reg"), "ERR name-taken"));
-    h.connect_irc("op");
-    h.send("op", &format!("PASS root:{PW}"));
-    h.send("op", "NICK root");
-    h.send("op", "USER root 0 * :Root");
-    h.take("op");
+    irc_login(&mut h, "op", "root", "");
     h.send("op", "MODE #lobby +o visitor");
     assert_eq!(
         h.take("op"),
@@ -655,10 +657,7 @@ fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
 fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
     let mut h = guest_harness();
     h.register("bob", "bob");
-    h.connect_irc("g");
-    h.send("g", "NICK bob");
-    h.send("g", "USER b 0 * :B");
-    let lines = h.take("g");
+    let lines = register_as_guest(&mut h, "g", "bob");
     assert!(has(&lines, ":chat 001 bob "), "{lines:?}");
     assert!(
         has(&lines, ":chat 433 bob bob :Nickname is already in use"),
@@ -681,10 +680,10 @@ fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
     assert!(has(&lines, ":root!root@chat NICK :bob2"), "{lines:?}");
     assert!(has(&lines, ":bob2!bob2@chat JOIN #lobby"), "{lines:?}");
     // Two guests cannot share a nick.
-    h.connect_irc("g2");
-    h.send("g2", "NICK bob2");
-    h.send("g2", "USER b 0 * :B");
-    assert!(has(&h.take("g2"), ":chat 433 bob2 bob2 "));
+    assert!(has(
+        &register_as_guest(&mut h, "g2", "bob2"),
+        ":chat 433 bob2 bob2 "
+    ));
     // Off by default: no guests, the NickServ hint instead.
     let mut plain = Harness::new();
     plain.connect_irc("g");
@@ -702,10 +701,7 @@ fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
 fn an_admin_kicks_a_guest_and_the_room_sees_who_and_why() {
     let mut h = guest_harness();
     h.register("bob", "bob");
-    h.connect_irc("g");
-    h.send("g", "NICK visitor");
-    h.send("g", "USER v 0 * :V");
-    h.take("g");
+    register_as_guest(&mut h, "g", "visitor");
     h.login("root", "root", PW);
     h.take("bob");
     h.take("g");
