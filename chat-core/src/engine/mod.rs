@@ -585,15 +585,14 @@ impl Engine {
     // ---- lines ----------------------------------------------------------
 
     fn on_received(&mut self, id: ConnId, mut bytes: &[u8]) {
-        if let Some(conn) = self.conns.get_mut(&id) {
-            // Any traffic answers a server ping.
-            conn.last_heard = self.now;
-            conn.pinged = None;
-        }
         loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
             };
+            // Any traffic answers a server ping (set here, in the lookup
+            // the loop makes anyway).
+            conn.last_heard = self.now;
+            conn.pinged = None;
             let Some(line) = conn.codec.next_line(&mut bytes) else {
                 return;
             };
