@@ -44,6 +44,8 @@ pub struct ServerConfig {
     /// TCP listener speaking IRC, the same as one in `listeners`. Off when
     /// `None`, the default.
     pub irc_bind: Option<SocketAddr>,
+    /// The store's history retention and compaction.
+    pub store: crate::store::StoreOptions,
 }
 
 /// A protocol spoken on a listener.
@@ -117,6 +119,7 @@ impl Default for ServerConfig {
             listeners: Vec::new(),
             tls: None,
             irc_bind: None,
+            store: crate::store::StoreOptions::default(),
         }
     }
 }

@@ -1,0 +1,41 @@
+//! Reading the single-file store of earlier versions (`users.store`: the
+//! sealed container at version 1 holding a RON snapshot), to migrate it.
+
+use std::path::Path;
+
+use chat_core::StoreSnapshot;
+use ring::rand::SystemRandom;
+
+use super::error::StoreError;
+use super::key::KeySource;
+use super::seal::{self, Kdf, SealKey, VERSION_LEGACY};
+use super::snapshot::sealed_error;
+
+/// Opens `users.store`: its key (and how it was derived, kept for the new
+/// snapshot so a passphrase keeps working) and its snapshot.
+pub(crate) fn read(
+    path: &Path,
+    bytes: &[u8],
+    key: &KeySource,
+    rng: &SystemRandom,
+) -> Result<([u8; 32], Kdf, StoreSnapshot), StoreError> {
+    let header = seal::read_header(bytes).map_err(|e| sealed_error(path, e, bytes.len()))?;
+    if header.version != VERSION_LEGACY {
+        return Err(StoreError::Unsupported {
+            path: path.display().to_string(),
+            version: header.version,
+            algorithm: seal::ALG_CHACHA20_POLY1305,
+            kdf: u8::from(header.kdf != Kdf::Raw),
+        });
+    }
+    let (k, kdf) = key.resolve(path, Some(header.kdf), rng)?;
+    let plain = seal::open(&SealKey::new(&k), &header, bytes)
+        .map_err(|e| sealed_error(path, e, bytes.len()))?;
+    let corrupt = |message: String| StoreError::Corrupt {
+        path: path.display().to_string(),
+        message,
+    };
+    let text = std::str::from_utf8(&plain).map_err(|e| corrupt(e.to_string()))?;
+    let snapshot: StoreSnapshot = ron::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    Ok((k, kdf, snapshot))
+}
