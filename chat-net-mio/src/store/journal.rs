@@ -173,7 +173,10 @@ pub(crate) fn scan(
             if rest.iter().all(|&b| b == 0) {
                 break torn("zeros after the last record");
             }
-            return Err(damaged(at, "a record's length does not match its check".into()));
+            return Err(damaged(
+                at,
+                "a record's length does not match its check".into(),
+            ));
         }
         if !(TAG as u32..=MAX_RECORD).contains(&len) {
             return Err(damaged(at, format!("a record of impossible length {len}")));
@@ -268,13 +271,14 @@ impl LogWriter {
         plaintext: &[u8],
         rng: &SystemRandom,
     ) -> Result<(), StoreError> {
-        let record = seal_record(key, &self.header, seq, self.len, plaintext, rng).map_err(
-            |_| StoreError::Io {
-                path: self.path.display().to_string(),
-                action: "seal a record",
-                message: "the AEAD failed".into(),
-            },
-        )?;
+        let record =
+            seal_record(key, &self.header, seq, self.len, plaintext, rng).map_err(|_| {
+                StoreError::Io {
+                    path: self.path.display().to_string(),
+                    action: "seal a record",
+                    message: "the AEAD failed".into(),
+                }
+            })?;
         let written = self
             .write_at_end(&record)
             .and_then(|()| self.file.sync_data());
@@ -285,7 +289,11 @@ impl LogWriter {
             }
             Err(e) => {
                 let err = StoreError::io(&self.path, "append to the journal", &e);
-                match self.file.set_len(self.len).and_then(|()| self.file.sync_data()) {
+                match self
+                    .file
+                    .set_len(self.len)
+                    .and_then(|()| self.file.sync_data())
+                {
                     Ok(()) => Err(err),
                     Err(_) => Err(StoreError::Broken {
                         path: self.path.display().to_string(),

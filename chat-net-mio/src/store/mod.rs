@@ -218,8 +218,8 @@ fn load(
     retention: Retention,
     rng: &SystemRandom,
 ) -> Result<Loaded, StoreError> {
-    let mut bytes = std::fs::read(&paths.snapshot)
-        .map_err(|e| StoreError::io(&paths.snapshot, "read", &e))?;
+    let mut bytes =
+        std::fs::read(&paths.snapshot).map_err(|e| StoreError::io(&paths.snapshot, "read", &e))?;
     let snapshot_len = bytes.len() as u64;
     let header = snapshot::header(&paths.snapshot, &bytes)?;
     let (k, kdf) = key.resolve(&paths.snapshot, Some(header.kdf), rng)?;
@@ -262,7 +262,11 @@ fn load(
                     })?;
                     for change in &changes {
                         state.apply(change).map_err(|e| {
-                            StoreError::damaged(path, at, format!("a change that cannot apply: {e}"))
+                            StoreError::damaged(
+                                path,
+                                at,
+                                format!("a change that cannot apply: {e}"),
+                            )
                         })?;
                     }
                     Ok(())

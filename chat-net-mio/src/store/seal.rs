@@ -71,7 +71,10 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, SealError> {
         return Err(SealError::BadMagic);
     }
     let (version, algorithm, kdf_id) = (bytes[8], bytes[9], bytes[10]);
-    if !(VERSION_LEGACY..=VERSION_SNAPSHOT).contains(&version) || algorithm != ALG_CHACHA20_POLY1305 || kdf_id > KDF_ARGON2ID {
+    if !(VERSION_LEGACY..=VERSION_SNAPSHOT).contains(&version)
+        || algorithm != ALG_CHACHA20_POLY1305
+        || kdf_id > KDF_ARGON2ID
+    {
         return Err(SealError::Unsupported {
             version,
             algorithm,
@@ -251,7 +254,14 @@ mod tests {
     #[test]
     fn every_flipped_bit_is_caught() {
         let key = SealKey::new(&[1; 32]);
-        let sealed = seal(VERSION_SNAPSHOT, &key, &Kdf::Raw, b"abc", &SystemRandom::new()).unwrap();
+        let sealed = seal(
+            VERSION_SNAPSHOT,
+            &key,
+            &Kdf::Raw,
+            b"abc",
+            &SystemRandom::new(),
+        )
+        .unwrap();
         for i in 0..sealed.len() {
             for bit in 0..8 {
                 let mut bad = sealed.clone();

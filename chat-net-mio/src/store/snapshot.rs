@@ -48,12 +48,11 @@ pub(crate) fn seal_snapshot(
     snapshot: &StoreSnapshot,
     rng: &SystemRandom,
 ) -> Result<Vec<u8>, StoreError> {
-    let plain = postcard::to_stdvec(&BodyRef { position, snapshot }).map_err(|e| {
-        StoreError::Corrupt {
+    let plain =
+        postcard::to_stdvec(&BodyRef { position, snapshot }).map_err(|e| StoreError::Corrupt {
             path: path.display().to_string(),
             message: e.to_string(),
-        }
-    })?;
+        })?;
     seal::seal(VERSION_SNAPSHOT, key, kdf, &plain, rng).map_err(|_| StoreError::Io {
         path: path.display().to_string(),
         action: "seal",
