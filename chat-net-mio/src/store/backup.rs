@@ -70,10 +70,8 @@ impl Store {
         let sealed = bytes.clone();
         let header = snapshot::header(from, &bytes)?;
         let (k, _) = key.resolve(from, Some(header.kdf), &SystemRandom::new())?;
-        let (_, snap) =
-            snapshot::open_snapshot(from, &super::SealKey::new(&k), &header, &mut bytes)?;
-        super::StoreState::from_snapshot(snap, StoreOptions::default().retention, super::now())
-            .map_err(|e| StoreError::damaged(from, 0, e.to_string()))?;
+        let parts = snapshot::open_snapshot(from, &super::SealKey::new(&k), &header, &mut bytes)?;
+        super::decode_state(from, &bytes, &parts, StoreOptions::default().retention)?;
         remove_if_present(&paths.log)?;
         file::sync_dir(dir)?;
         file::write_atomic(&paths.snapshot, &sealed)?;

@@ -185,6 +185,24 @@ fn remove_if_present(path: &Path) -> Result<bool, StoreError> {
     }
 }
 
+/// The log's header, if there is a log (an obsolete log is not read
+/// further).
+fn read_log_header(path: &Path) -> Result<Option<LogHeader>, StoreError> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(path, "open", &e)),
+    };
+    let mut head = Vec::with_capacity(journal::HEADER_LEN);
+    file.take(journal::HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| StoreError::io(path, "read", &e))?;
+    LogHeader::parse(&head)
+        .map(Some)
+        .map_err(|what| StoreError::damaged(path, 0, what))
+}
+
 /// What the log on disk is, next to the snapshot.
 #[derive(Debug)]
 enum LogState {
@@ -211,6 +229,37 @@ struct Loaded {
     log: LogState,
 }
 
+/// Decodes and indexes an opened snapshot: the accounts on a second
+/// thread, the rest on this one.
+fn decode_state(
+    path: &Path,
+    bytes: &[u8],
+    parts: &snapshot::Parts,
+    retention: Retention,
+) -> Result<StoreState, StoreError> {
+    let damaged = |e: state::ApplyError| StoreError::damaged(path, 0, e.to_string());
+    let (users, others) = std::thread::scope(|s| {
+        let users = s.spawn(|| {
+            let list =
+                snapshot::decode_users(path, &bytes[parts.users.clone()], parts.users.start)?;
+            state::Users::index(list).map_err(damaged)
+        });
+        let others =
+            snapshot::decode_others(path, &bytes[parts.others.clone()], parts.others.start).map(
+                |mut others| {
+                    let history = state::history_of(others.take_history(), &retention);
+                    (others, history)
+                },
+            );
+        let users = users
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (users, others)
+    });
+    let (others, history) = others?;
+    StoreState::from_parts(users?, others, history, retention, now()).map_err(damaged)
+}
+
 /// Reads the snapshot and replays the log, writing nothing.
 fn load(
     paths: &Paths,
@@ -224,17 +273,14 @@ fn load(
     let header = snapshot::header(&paths.snapshot, &bytes)?;
     let (k, kdf) = key.resolve(&paths.snapshot, Some(header.kdf), rng)?;
     let sealing = SealKey::new(&k);
-    let (mut position, snap) =
-        snapshot::open_snapshot(&paths.snapshot, &sealing, &header, &mut bytes)?;
+    let parts = snapshot::open_snapshot(&paths.snapshot, &sealing, &header, &mut bytes)?;
+    let mut position = parts.position;
+    let mut state = decode_state(&paths.snapshot, &bytes, &parts, retention)?;
     drop(bytes);
-    let mut state = StoreState::from_snapshot(snap, retention, now())
-        .map_err(|e| StoreError::damaged(&paths.snapshot, 0, e.to_string()))?;
-    let log = match read_optional(&paths.log)? {
+    let path = &paths.log;
+    let log = match read_log_header(path)? {
         None => LogState::Missing,
-        Some(mut bytes) => {
-            let path = &paths.log;
-            let header =
-                LogHeader::parse(&bytes).map_err(|what| StoreError::damaged(path, 0, what))?;
+        Some(header) => {
             if header.generation < position.generation {
                 LogState::Obsolete
             } else if header.generation > position.generation {
@@ -256,6 +302,8 @@ fn load(
                     ),
                 ));
             } else {
+                let mut bytes =
+                    std::fs::read(path).map_err(|e| StoreError::io(path, "read", &e))?;
                 let scanned = journal::scan(path, &mut bytes, &sealing, header, |at, plain| {
                     let changes: Vec<StoreChange> = postcard::from_bytes(plain).map_err(|e| {
                         StoreError::damaged(path, at, format!("a record that does not decode: {e}"))
@@ -517,8 +565,7 @@ impl Store {
             && log > u64::from(self.options.compact_factor.max(1)) * self.snapshot_len
     }
 
-    /// Writes a new snapshot of everything and starts a new log (created
-    /// by the next commit). A crash at any point leaves a store that opens
+    /// Writes a new snapshot of everything and starts a new log. A crash at any point leaves a store that opens
     /// with everything acknowledged: until the rename, the old snapshot
     /// and log; after it, the new snapshot, and the old log, of an older
     /// generation, is ignored.
@@ -539,7 +586,19 @@ impl Store {
         );
         self.position = next;
         self.snapshot_len = sealed.len() as u64;
-        self.log = None;
+        // The old log is in the snapshot now: replace it at once (to free
+        // its space); if that fails, the next commit tries again.
+        let header = LogHeader {
+            generation: next.generation,
+            first_seq: next.next_seq,
+        };
+        self.log = match LogWriter::create(&self.paths.log, header) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                log::warn!("a new log after compaction: {e}");
+                None
+            }
+        };
         Ok(())
     }
 

@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
+
 use chat_core::{
     ChangeError, Conversation, Grant, HistoryLine, KickEntry, Millis, NameKey, Retention, RoomKey,
     RoomRecord, StoreChange, StoreSnapshot, Topic, UserRecord,
@@ -107,6 +109,94 @@ pub(crate) enum Undo {
     },
 }
 
+/// The accounts in registration order, indexed by folded name.
+#[derive(Debug, Default)]
+pub(crate) struct Users {
+    list: Vec<UserRecord>,
+    index: HashMap<NameKey, usize>,
+}
+
+impl Users {
+    /// Indexes accounts read from a snapshot; two of one name is damage.
+    pub(crate) fn index(list: Vec<UserRecord>) -> Result<Users, ApplyError> {
+        let mut index = HashMap::with_capacity(list.len());
+        for (i, user) in list.iter().enumerate() {
+            if index.insert(user.name.key(), i).is_some() {
+                return Err(ChangeError::NameTaken(user.name.clone()).into());
+            }
+        }
+        Ok(Users { list, index })
+    }
+}
+
+/// Everything but the accounts, as a snapshot holds it: encoded and
+/// decoded apart from the accounts, so the two go in parallel.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Others {
+    kicked: Vec<KickEntry>,
+    rooms: Vec<RoomRecord>,
+    history: Vec<(Conversation, Vec<HistoryLine>)>,
+}
+
+/// [`Others`] borrowed from a [`StoreSnapshot`], to encode.
+#[derive(Debug, Serialize)]
+pub(crate) struct OthersRef<'a> {
+    kicked: &'a [KickEntry],
+    rooms: &'a [RoomRecord],
+    history: &'a [(Conversation, Vec<HistoryLine>)],
+}
+
+impl<'a> OthersRef<'a> {
+    pub(crate) fn of(snapshot: &'a StoreSnapshot) -> OthersRef<'a> {
+        OthersRef {
+            kicked: &snapshot.kicked,
+            rooms: &snapshot.rooms,
+            history: &snapshot.history,
+        }
+    }
+}
+
+/// History by conversation, each trimmed to its retention.
+type History = BTreeMap<Conversation, VecDeque<HistoryLine>>;
+
+fn keep_for(retention: &Retention, conversation: &Conversation) -> usize {
+    match conversation {
+        Conversation::Room(_) => retention.room_lines,
+        Conversation::Private(..) => retention.private_lines,
+    }
+}
+
+/// Builds the history of a snapshot (moving its lines, no copy).
+pub(crate) fn history_of(
+    lines: Vec<(Conversation, Vec<HistoryLine>)>,
+    retention: &Retention,
+) -> History {
+    let mut history = History::new();
+    for (conversation, lines) in lines {
+        let keep = keep_for(retention, &conversation);
+        let kept = history.entry(conversation).or_default();
+        if kept.is_empty() {
+            *kept = VecDeque::from(lines);
+        } else {
+            kept.extend(lines);
+        }
+        let over = kept.len().saturating_sub(keep);
+        kept.drain(..over);
+    }
+    history
+}
+
+impl Others {
+    /// Splits off the history to build it apart.
+    pub(crate) fn take_history(&mut self) -> Vec<(Conversation, Vec<HistoryLine>)> {
+        std::mem::take(&mut self.history)
+    }
+}
+
+/// Above this many accounts, copying the state for the engine uses a
+/// second thread.
+const PARALLEL_FROM: usize = 10_000;
+
 /// The store's indexed state.
 #[derive(Debug)]
 pub(crate) struct StoreState {
@@ -130,41 +220,30 @@ impl StoreState {
         }
     }
 
-    /// Indexes a snapshot, applying `retention` (by count; by age at
-    /// `now`).
-    pub(crate) fn from_snapshot(
-        snapshot: StoreSnapshot,
+    /// Puts together the parts of a snapshot decoded apart.
+    pub(crate) fn from_parts(
+        users: Users,
+        others: Others,
+        history: History,
         retention: Retention,
         now: Millis,
     ) -> Result<StoreState, ApplyError> {
         let mut state = StoreState::new(retention);
-        state.users.reserve(snapshot.users.len());
-        state.user_index.reserve(snapshot.users.len());
-        for user in snapshot.users {
-            state.add_user(user)?;
-        }
-        for entry in snapshot.kicked {
+        state.users = users.list;
+        state.user_index = users.index;
+        for entry in others.kicked {
             state.apply(&StoreChange::Kick(entry))?;
         }
-        for room in snapshot.rooms {
+        for room in others.rooms {
             state.apply(&StoreChange::CreateRoom(room))?;
         }
-        for (conversation, lines) in snapshot.history {
-            let keep = state.retention_for(&conversation);
-            let kept = state.history.entry(conversation).or_default();
-            kept.extend(lines);
-            let over = kept.len().saturating_sub(keep);
-            kept.drain(..over);
-        }
+        state.history = history;
         state.drop_older_than(now);
         Ok(state)
     }
 
     fn retention_for(&self, conversation: &Conversation) -> usize {
-        match conversation {
-            Conversation::Room(_) => self.retention.room_lines,
-            Conversation::Private(..) => self.retention.private_lines,
-        }
+        keep_for(&self.retention, conversation)
     }
 
     /// Drops the lines older than the retention's age at `now`.
@@ -329,8 +408,8 @@ impl StoreState {
     /// Everything, as the engine and the snapshot file take it. History
     /// comes ordered by conversation.
     pub(crate) fn snapshot(&self) -> StoreSnapshot {
-        StoreSnapshot {
-            users: self.users.clone(),
+        let others = || StoreSnapshot {
+            users: Vec::new(),
             kicked: self.kicked.values().cloned().collect(),
             rooms: self.rooms.values().cloned().collect(),
             history: self
@@ -338,7 +417,23 @@ impl StoreState {
                 .iter()
                 .map(|(c, lines)| (c.clone(), lines.iter().cloned().collect()))
                 .collect(),
+        };
+        if self.users.len() < PARALLEL_FROM {
+            return StoreSnapshot {
+                users: self.users.clone(),
+                ..others()
+            };
         }
+        std::thread::scope(|s| {
+            let users = s.spawn(|| self.users.clone());
+            let rest = others();
+            StoreSnapshot {
+                users: users
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                ..rest
+            }
+        })
     }
 
     /// Counts for logs: users, kicked, rooms, history lines.
