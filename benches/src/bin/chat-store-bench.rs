@@ -47,6 +47,7 @@ fn main() -> ExitCode {
             let cpu0 = cpu_ms();
             Store::open(&PathBuf::from(dir), KeySource::Raw(BENCH_KEY)).map(|store| {
                 let (opened, cpu_open) = (started.elapsed(), cpu_ms() - cpu0);
+                let open_kib = resident_kib();
                 let snap_at = Instant::now();
                 let cpu1 = cpu_ms();
                 let snapshot = store.snapshot();
@@ -59,9 +60,10 @@ fn main() -> ExitCode {
                 println!(
                     "wall: Store::open {opened:.2?}, StoreSnapshot {snap:.2?}, Engine::new {engine_t:.2?}, \
                      total {:.2?}; cpu: {cpu_open} / {cpu_snap} / {cpu_engine} ms; {} users; \
-                     resident {} MiB after the snapshot, {} MiB with the engine",
+                     resident {} MiB after Store::open, {} MiB with the snapshot, {} MiB with the engine",
                     started.elapsed(),
                     engine.stats().users,
+                    open_kib / 1024,
                     store_kib / 1024,
                     resident_kib() / 1024
                 );

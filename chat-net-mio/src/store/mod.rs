@@ -143,6 +143,10 @@ pub struct Store {
     options: StoreOptions,
     writes: u64,
     broken: bool,
+    /// The log's length when a compaction last failed: the next try waits
+    /// for the log to grow by `compact_min_bytes` (a full disk must not
+    /// cost a whole snapshot per commit).
+    compact_failed_at: Option<u64>,
 }
 
 impl fmt::Debug for Store {
@@ -413,6 +417,7 @@ impl Store {
             options,
             writes: 0,
             broken: false,
+            compact_failed_at: None,
         };
         log::info!("{store:?} open in {:?}", started.elapsed());
         Ok(store)
@@ -561,8 +566,12 @@ impl Store {
     /// Whether the log has outgrown the snapshot.
     pub fn compaction_due(&self) -> bool {
         let log = self.log_len();
-        log >= self.options.compact_min_bytes
-            && log > u64::from(self.options.compact_factor.max(1)) * self.snapshot_len
+        let min = self.options.compact_min_bytes;
+        let retry_from = self
+            .compact_failed_at
+            .map_or(0, |at| at.saturating_add(min));
+        log >= min.max(retry_from)
+            && log > u64::from(self.options.compact_factor.max(1)).saturating_mul(self.snapshot_len)
     }
 
     /// Writes a new snapshot of everything and starts a new log. A crash at any point leaves a store that opens
@@ -575,8 +584,17 @@ impl Store {
             generation: self.position.generation + 1,
             next_seq: self.position.next_seq,
         };
-        let sealed = self.sealed_snapshot(next)?;
-        file::write_atomic(&self.paths.snapshot, &sealed)?;
+        let written = self
+            .sealed_snapshot(next)
+            .and_then(|sealed| file::write_atomic(&self.paths.snapshot, &sealed).map(|()| sealed));
+        let sealed = match written {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                self.compact_failed_at = Some(self.log_len());
+                return Err(e);
+            }
+        };
+        self.compact_failed_at = None;
         log::info!(
             "store compacted: {} bytes of log into a snapshot of {} bytes (generation {}), {:?}",
             self.log_len(),
