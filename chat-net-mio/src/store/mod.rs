@@ -308,6 +308,11 @@ fn load(
             } else {
                 let mut bytes =
                     std::fs::read(path).map_err(|e| StoreError::io(path, "read", &e))?;
+                // A reader without the lock (a backup) may race a
+                // compaction that replaced the log since its header was read.
+                if LogHeader::parse(&bytes) != Ok(header) {
+                    return Err(StoreError::damaged(path, 0, "the log changed while read"));
+                }
                 let scanned = journal::scan(path, &mut bytes, &sealing, header, |at, plain| {
                     let changes: Vec<StoreChange> = postcard::from_bytes(plain).map_err(|e| {
                         StoreError::damaged(path, at, format!("a record that does not decode: {e}"))

@@ -10,6 +10,13 @@
 //! others      *  postcard: the kick list, the rooms, the history
 //! ```
 //!
+//! postcard is not self-describing: the records' shapes (the fields of
+//! `UserRecord`, `KickEntry`, `RoomRecord`, `Topic`, `HistoryLine`, the
+//! variants of `StoreChange`, `Conversation` and `Grant`, in their order)
+//! are the disk format. A new variant at the end of an enum is compatible;
+//! any other change to those types needs a new version here and in the
+//! log, and a migration.
+//!
 //! The accounts and the rest are apart so that start-up decodes and
 //! indexes them on two threads. postcard rather than RON: it is several
 //! times faster to encode and decode and about half the size, and start-up
