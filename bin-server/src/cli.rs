@@ -178,7 +178,7 @@ mod tests {
             "d",
         ]);
         assert!(
-            matches!(a.command, Some(StoreCommand::Backup { out }) if out == PathBuf::from("b.snap"))
+            matches!(a.command, Some(StoreCommand::Backup { out }) if out == std::path::Path::new("b.snap"))
         );
         assert_eq!(a.data_dir, PathBuf::from("d"));
         let a = Args::parse_from(["chat-server", "--data-dir", "d", "restore", "--from", "b"]);
