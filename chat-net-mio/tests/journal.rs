@@ -7,27 +7,18 @@ use std::time::Duration;
 
 use chat_core::{
     Conversation, Grant, HistoryLine, KickEntry, Millis, Retention, RoomName, RoomRecord,
-    StoreChange, StoreSnapshot, Topic, UserName, UserRecord,
+    StoreChange, StoreSnapshot, Topic,
 };
 use chat_net_mio::store::{
     KeySource, Persister, Store, StoreError, StoreOptions, KEY_FILE, LEGACY_STORE_FILE, LOG_FILE,
     SNAPSHOT_FILE,
 };
 
+mod support;
+
+use support::{name, user};
+
 const KEY: KeySource = KeySource::Raw([5; 32]);
-
-fn name(s: &str) -> UserName {
-    UserName::parse(s).unwrap()
-}
-
-fn user(s: &str) -> StoreChange {
-    StoreChange::AddUser(UserRecord {
-        name: name(s),
-        phc: format!("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$hash-of-{s}"),
-        grant: Grant::User,
-        created: Millis(42),
-    })
-}
 
 fn lobby() -> Conversation {
     Conversation::Room(RoomName::parse("lobby").unwrap().key())

@@ -6,25 +6,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use chat_core::password::HashParams;
-use chat_core::{Grant, KickEntry, Millis, StoreChange, UserName, UserRecord};
+use chat_core::{Grant, KickEntry, Millis, StoreChange};
 use chat_net_mio::store::{
     KeySource, Persister, Store, StoreError, KEY_FILE, LOG_FILE, SNAPSHOT_FILE,
 };
 
+mod support;
+
+use support::{name, user};
+
 const KEY: KeySource = KeySource::Raw([5; 32]);
-
-fn name(s: &str) -> UserName {
-    UserName::parse(s).unwrap()
-}
-
-fn user(s: &str) -> StoreChange {
-    StoreChange::AddUser(UserRecord {
-        name: name(s),
-        phc: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$hash-of-{s}"),
-        grant: Grant::User,
-        created: Millis(42),
-    })
-}
 
 /// A store whose snapshot holds alice (compacted), and its snapshot's bytes.
 fn store_with_alice(dir: &Path, key: KeySource) -> Vec<u8> {

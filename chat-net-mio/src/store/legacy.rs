@@ -9,7 +9,7 @@ use ring::rand::SystemRandom;
 use super::error::StoreError;
 use super::key::KeySource;
 use super::seal::{self, Kdf, SealKey, VERSION_LEGACY};
-use super::snapshot::sealed_error;
+use super::snapshot::{sealed_error, sealed_header};
 
 /// Opens `users.store`: its key (and how it was derived, kept for the new
 /// snapshot so a passphrase keeps working) and its snapshot.
@@ -19,15 +19,7 @@ pub(crate) fn read(
     key: &KeySource,
     rng: &SystemRandom,
 ) -> Result<([u8; 32], Kdf, StoreSnapshot), StoreError> {
-    let header = seal::read_header(bytes).map_err(|e| sealed_error(path, e, bytes.len()))?;
-    if header.version != VERSION_LEGACY {
-        return Err(StoreError::Unsupported {
-            path: path.display().to_string(),
-            version: header.version,
-            algorithm: seal::ALG_CHACHA20_POLY1305,
-            kdf: u8::from(header.kdf != Kdf::Raw),
-        });
-    }
+    let header = sealed_header(path, bytes, VERSION_LEGACY)?;
     let (k, kdf) = key.resolve(path, Some(header.kdf), rng)?;
     let plain = seal::open(&SealKey::new(&k), &header, bytes)
         .map_err(|e| sealed_error(path, e, bytes.len()))?;

@@ -93,8 +93,17 @@ pub(crate) fn sealed_error(path: &Path, e: SealError, len: usize) -> StoreError 
 
 /// Reads a snapshot's header: its key derivation, to resolve the key.
 pub(crate) fn header(path: &Path, bytes: &[u8]) -> Result<seal::Header, StoreError> {
+    sealed_header(path, bytes, VERSION_SNAPSHOT)
+}
+
+/// Reads the header of a sealed file that must be of `version`.
+pub(crate) fn sealed_header(
+    path: &Path,
+    bytes: &[u8],
+    version: u8,
+) -> Result<seal::Header, StoreError> {
     let header = seal::read_header(bytes).map_err(|e| sealed_error(path, e, bytes.len()))?;
-    if header.version != VERSION_SNAPSHOT {
+    if header.version != version {
         return Err(StoreError::Unsupported {
             path: path.display().to_string(),
             version: header.version,
