@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release -p benches --bin chat-store-bench -- gen /tmp/big 1000000 1000000
 //! cargo run --release -p benches --bin chat-store-bench -- open /tmp/big
+//! cargo run --release -p benches --bin chat-store-bench -- compact /tmp/big
 //! ```
 
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use chat_core::{Config, Engine};
 use chat_net_mio::store::{KeySource, Store};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: chat-store-bench gen DIR USERS LINES | open DIR");
+    eprintln!("usage: chat-store-bench gen DIR USERS LINES | open DIR | compact DIR");
     ExitCode::from(2)
 }
 
@@ -67,6 +68,20 @@ fn main() -> ExitCode {
                     store_kib / 1024,
                     resident_kib() / 1024
                 );
+            })
+        }
+        ["compact", dir] => {
+            Store::open(&PathBuf::from(dir), KeySource::Raw(BENCH_KEY)).and_then(|mut store| {
+                // What a compaction holds commits up for, on the writer thread.
+                let started = Instant::now();
+                let cpu0 = cpu_ms();
+                store.compact()?;
+                println!(
+                    "compaction: wall {:.2?}, cpu {} ms",
+                    started.elapsed(),
+                    cpu_ms() - cpu0
+                );
+                Ok(())
             })
         }
         _ => return usage(),

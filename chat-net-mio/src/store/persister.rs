@@ -32,6 +32,67 @@ enum Job {
     Backup(PathBuf, Sender<Result<(), StoreError>>),
 }
 
+/// What the writer does in one turn: the changes that queued up (one
+/// record), then a backup if one was asked for after them.
+struct Batch {
+    ids: Vec<u64>,
+    changes: Vec<StoreChange>,
+    backup: Option<(PathBuf, Sender<Result<(), StoreError>>)>,
+}
+
+impl Batch {
+    /// Takes `first` and whatever else is queued, up to a backup: the
+    /// backup then holds exactly what was acknowledged before it.
+    fn gather(first: Job, rx: &Receiver<Job>) -> Batch {
+        let mut batch = Batch {
+            ids: Vec::new(),
+            changes: Vec::new(),
+            backup: None,
+        };
+        let mut job = Some(first);
+        while let Some(j) = job.take() {
+            match j {
+                Job::Change(id, change) => {
+                    batch.ids.push(id);
+                    batch.changes.push(change);
+                    job = rx.try_recv().ok();
+                }
+                Job::Backup(out, reply) => batch.backup = Some((out, reply)),
+            }
+        }
+        batch
+    }
+
+    /// Commits, acknowledges, backs up, and compacts if the log is due.
+    fn run(self, store: &mut Store, done: &Sender<Committed>, notify: &impl Fn()) {
+        if !self.changes.is_empty() {
+            let started = Instant::now();
+            let results = store.commit(&self.changes);
+            log::debug!(
+                "store: {} changes in one write, {:?}",
+                self.changes.len(),
+                started.elapsed()
+            );
+            for (id, result) in self.ids.into_iter().zip(results) {
+                if done.send(Committed { id, result }).is_err() {
+                    break;
+                }
+            }
+            notify();
+        }
+        if let Some((out, reply)) = self.backup {
+            // The caller may have stopped waiting.
+            let _ = reply.send(store.backup_to(&out));
+        }
+        if store.compaction_due() {
+            if let Err(e) = store.compact() {
+                // The log keeps growing; a later batch tries again.
+                log::error!("store compaction failed: {e}");
+            }
+        }
+    }
+}
+
 /// A running writer thread that owns the [`Store`].
 ///
 /// ```
@@ -70,50 +131,9 @@ impl Persister {
         let thread = std::thread::Builder::new()
             .name("chat-store".into())
             .spawn(move || {
-                let mut next = rx.recv().ok();
-                while let Some(job) = next.take() {
-                    let mut ids = Vec::new();
-                    let mut changes = Vec::new();
-                    let mut backup = None;
-                    // A batch ends at a backup, so the backup holds exactly
-                    // what was acknowledged before it.
-                    let mut job = Some(job);
-                    while let Some(j) = job.take() {
-                        match j {
-                            Job::Change(id, change) => {
-                                ids.push(id);
-                                changes.push(change);
-                                job = rx.try_recv().ok();
-                            }
-                            Job::Backup(out, reply) => backup = Some((out, reply)),
-                        }
-                    }
-                    if !changes.is_empty() {
-                        let started = Instant::now();
-                        let results = store.commit(&changes);
-                        log::debug!(
-                            "store: {} changes in one write, {:?}",
-                            changes.len(),
-                            started.elapsed()
-                        );
-                        for (id, result) in ids.into_iter().zip(results) {
-                            if done_tx.send(Committed { id, result }).is_err() {
-                                break;
-                            }
-                        }
-                        notify();
-                    }
-                    if let Some((out, reply)) = backup {
-                        // The caller may have stopped waiting.
-                        let _ = reply.send(store.backup_to(&out));
-                    }
-                    if store.compaction_due() {
-                        if let Err(e) = store.compact() {
-                            // The log keeps growing; the next batch tries again.
-                            log::error!("store compaction failed: {e}");
-                        }
-                    }
-                    next = rx.recv().ok();
+                while let Ok(first) = rx.recv() {
+                    let batch = Batch::gather(first, &rx);
+                    batch.run(&mut store, &done_tx, &notify);
                 }
                 store
             });
