@@ -26,7 +26,7 @@
 //! anything else that is wrong is damage, reported with its offset.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use ring::aead::NONCE_LEN;
@@ -137,41 +137,44 @@ pub(crate) struct Scanned {
     pub(crate) torn: Option<&'static str>,
 }
 
-/// Reads every record after the header, handing each one's plaintext and
-/// offset to `each`, in order. `bytes` is the whole file (opened in place).
+/// Reads every record after the header from `reader` (positioned just
+/// after it; the log is `total` bytes long), handing each one's plaintext
+/// and offset to `each`, in order. Reads one record at a time: a large log
+/// is never all in memory.
 pub(crate) fn scan(
     path: &Path,
-    bytes: &mut [u8],
+    mut reader: impl Read,
+    total: u64,
     key: &SealKey,
     header: LogHeader,
     mut each: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
 ) -> Result<Scanned, StoreError> {
     let head = header.to_bytes();
-    let total = bytes.len();
-    let mut at = HEADER_LEN;
+    let mut at = HEADER_LEN as u64;
     let mut seq = header.first_seq;
-    let damaged = |at: usize, what: String| StoreError::damaged(path, at as u64, what);
-    let torn = |what| Scanned {
-        end: 0,
-        next_seq: 0,
-        torn: Some(what),
+    let mut frame = [0u8; FRAME];
+    let mut body = Vec::new();
+    let damaged = |at: u64, what: String| StoreError::damaged(path, at, what);
+    let mut read = |buf: &mut [u8]| {
+        reader
+            .read_exact(buf)
+            .map_err(|e| StoreError::io(path, "read", &e))
     };
-    let outcome = loop {
-        let rest = &bytes[at..];
-        if rest.is_empty() {
-            break Scanned {
-                end: 0,
-                next_seq: 0,
-                torn: None,
-            };
+    let torn = loop {
+        let rest = total.saturating_sub(at);
+        if rest == 0 {
+            break None;
         }
-        if rest.len() < FRAME {
-            break torn("a partial record header");
+        if rest < FRAME as u64 {
+            break Some("a partial record header");
         }
-        let len = u32_at(rest, 0);
-        if len != !u32_at(rest, 4) {
-            if rest.iter().all(|&b| b == 0) {
-                break torn("zeros after the last record");
+        read(&mut frame)?;
+        let len = u32_at(&frame, 0);
+        if len != !u32_at(&frame, 4) {
+            let mut tail = vec![0u8; (rest - FRAME as u64) as usize];
+            read(&mut tail)?;
+            if frame.iter().chain(&tail).all(|&b| b == 0) {
+                break Some("zeros after the last record");
             }
             return Err(damaged(
                 at,
@@ -181,11 +184,11 @@ pub(crate) fn scan(
         if !(TAG as u32..=MAX_RECORD).contains(&len) {
             return Err(damaged(at, format!("a record of impossible length {len}")));
         }
-        let end = at + FRAME + len as usize;
+        let end = at + (FRAME as u64) + u64::from(len);
         if end > total {
-            break torn("a partial last record");
+            break Some("a partial last record");
         }
-        let found = u64_at(rest, 8);
+        let found = u64_at(&frame, 8);
         if found != seq {
             return Err(damaged(
                 at,
@@ -193,11 +196,12 @@ pub(crate) fn scan(
             ));
         }
         let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&rest[16..FRAME]);
-        let body = &mut bytes[at + FRAME..end];
-        match key.open_in_place(nonce, &aad(&head, len, seq, at as u64), body) {
-            Ok(plain_len) => each(at as u64, &bytes[at + FRAME..at + FRAME + plain_len])?,
-            Err(_) if end == total => break torn("a last record that does not authenticate"),
+        nonce.copy_from_slice(&frame[16..FRAME]);
+        body.resize(len as usize, 0);
+        read(&mut body)?;
+        match key.open_in_place(nonce, &aad(&head, len, seq, at), &mut body) {
+            Ok(plain_len) => each(at, &body[..plain_len])?,
+            Err(_) if end == total => break Some("a last record that does not authenticate"),
             Err(_) => {
                 return Err(damaged(
                     at,
@@ -209,9 +213,9 @@ pub(crate) fn scan(
         seq += 1;
     };
     Ok(Scanned {
-        end: at as u64,
+        end: at,
         next_seq: seq,
-        ..outcome
+        torn,
     })
 }
 

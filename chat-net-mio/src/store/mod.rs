@@ -54,6 +54,8 @@ mod snapshot;
 mod state;
 
 use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -189,22 +191,26 @@ fn remove_if_present(path: &Path) -> Result<bool, StoreError> {
     }
 }
 
-/// The log's header, if there is a log (an obsolete log is not read
-/// further).
-fn read_log_header(path: &Path) -> Result<Option<LogHeader>, StoreError> {
-    use std::io::Read;
-    let file = match std::fs::File::open(path) {
+/// The log, open and read up to its header, with its length (an
+/// obsolete log is not read further).
+fn open_log(path: &Path) -> Result<Option<(LogHeader, BufReader<File>, u64)>, StoreError> {
+    let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(StoreError::io(path, "open", &e)),
     };
+    let total = file
+        .metadata()
+        .map_err(|e| StoreError::io(path, "read the size of", &e))?
+        .len();
+    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut head = Vec::with_capacity(journal::HEADER_LEN);
-    file.take(journal::HEADER_LEN as u64)
+    (&mut reader)
+        .take(journal::HEADER_LEN as u64)
         .read_to_end(&mut head)
         .map_err(|e| StoreError::io(path, "read", &e))?;
-    LogHeader::parse(&head)
-        .map(Some)
-        .map_err(|what| StoreError::damaged(path, 0, what))
+    let header = LogHeader::parse(&head).map_err(|what| StoreError::damaged(path, 0, what))?;
+    Ok(Some((header, reader, total)))
 }
 
 /// What the log on disk is, next to the snapshot.
@@ -282,9 +288,9 @@ fn load(
     let mut state = decode_state(&paths.snapshot, &bytes, &parts, retention)?;
     drop(bytes);
     let path = &paths.log;
-    let log = match read_log_header(path)? {
+    let log = match open_log(path)? {
         None => LogState::Missing,
-        Some(header) => {
+        Some((header, reader, total)) => {
             if header.generation < position.generation {
                 LogState::Obsolete
             } else if header.generation > position.generation {
@@ -306,14 +312,10 @@ fn load(
                     ),
                 ));
             } else {
-                let mut bytes =
-                    std::fs::read(path).map_err(|e| StoreError::io(path, "read", &e))?;
-                // A reader without the lock (a backup) may race a
-                // compaction that replaced the log since its header was read.
-                if LogHeader::parse(&bytes) != Ok(header) {
-                    return Err(StoreError::damaged(path, 0, "the log changed while read"));
-                }
-                let scanned = journal::scan(path, &mut bytes, &sealing, header, |at, plain| {
+                // One open file throughout: a reader without the lock (a
+                // backup) racing a compaction keeps reading the log it
+                // opened, which goes with the snapshot it read before.
+                let scanned = journal::scan(path, reader, total, &sealing, header, |at, plain| {
                     let changes: Vec<StoreChange> = postcard::from_bytes(plain).map_err(|e| {
                         StoreError::damaged(path, at, format!("a record that does not decode: {e}"))
                     })?;
