@@ -519,30 +519,30 @@ impl Engine {
 
     /// [`broadcast_all`](Engine::broadcast_all) of a line said by `sender`,
     /// left out when its codec does not echo a client's own lines (IRC
-    /// without `echo-message`): its protocol's list is copied without it.
+    /// without `echo-message`): its protocol's shared list goes out with
+    /// the sender marked as left out, not copied without it, so the
+    /// runtime can still join the turn's broadcasts into one frame.
     fn broadcast_from(&mut self, sender: Option<ConnId>, replies: &[Reply<'_>]) {
         let except = sender.filter(|s| {
             self.conns
                 .get(s)
                 .is_some_and(|c| !c.codec.echoes_own_lines())
         });
+        // Only a free member is in a free list to be left out of.
         let except_protocol = except
+            .filter(|s| self.lobby.presence(*s) == Some(Presence::Free))
             .and_then(|s| self.conns.get(&s))
             .map(|c| c.codec.protocol());
         let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
         for protocol in Protocol::ALL {
-            let mut to = self.lobby.free_recipients(protocol);
-            if except_protocol == Some(protocol) {
-                to = to.iter().copied().filter(|c| Some(*c) != except).collect();
-            }
+            let list = self.lobby.free_recipients(protocol);
+            let left_out = except.filter(|_| except_protocol == Some(protocol));
+            let to = Recipients::leaving_out(list, left_out);
             if !to.is_empty() {
                 let frame = frames[protocol.index()]
                     .get_or_insert_with(|| protocol.render(replies))
                     .clone();
-                self.out.push(Output::Broadcast {
-                    to: Recipients(to),
-                    frame,
-                });
+                self.out.push(Output::Broadcast { to, frame });
             }
         }
         let cap = self.config.limits.max_held_lines;
