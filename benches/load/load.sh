@@ -14,6 +14,9 @@
 #   RUNS=1 ONLY=W1 PROTOS=chat benches/load/load.sh
 #   PROTOS="irc ngircd" ONLY="W1 W2 W3" benches/load/load.sh   # IRC beside ngircd
 #
+# The ports (CHAT_PORT, OUR_IRC_PORT, NGIRCD_PORT) can be moved when others
+# run servers on the same machine.
+#
 # PROTOS: chat (our server, chat/1), irc (our server's IRC listener, the
 # same PRIVMSG lines as ngircd gets) and ngircd.
 # Needs: cargo, python3, ngircd (apt-get install ngircd) for the reference.
@@ -27,7 +30,7 @@ ONLY=${ONLY:-}
 PROTOS=${PROTOS:-chat irc ngircd}
 CHAT_PORT=${CHAT_PORT:-19797}
 OUR_IRC_PORT=${OUR_IRC_PORT:-19667}
-NGIRCD_PORT=16667 # fixed in benches/load/ngircd.conf
+NGIRCD_PORT=${NGIRCD_PORT:-16667} # replaces the Ports of benches/load/ngircd.conf
 OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -87,7 +90,8 @@ start_chat() {
 
 start_ngircd() {
     port_free "$NGIRCD_PORT"
-    ngircd -n -f benches/load/ngircd.conf >>"$OUT/ngircd.log" 2>&1 &
+    sed "s/^\([[:space:]]*Ports = \).*/\1$NGIRCD_PORT/" benches/load/ngircd.conf >"$OUT/ngircd.conf"
+    ngircd -n -f "$OUT/ngircd.conf" >>"$OUT/ngircd.log" 2>&1 &
     SERVER_PID=$!
     wait_port "$NGIRCD_PORT"
 }
