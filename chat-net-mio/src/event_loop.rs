@@ -557,6 +557,7 @@ impl<'a> EventLoop<'a> {
                 }
                 Request::Announce(text) => self.handle(Input::Announce { text: &text }),
                 Request::ReloadTls => self.reload_tls(),
+                Request::Backup(out, reply) => self.persister.backup(out, reply),
                 Request::Subscribe(tx) => {
                     self.shared.subscribers.add(tx);
                     self.engine.set_emit_events(true);
