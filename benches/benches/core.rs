@@ -217,7 +217,7 @@ fn broadcast_fanout(c: &mut Criterion) {
                 );
                 while let Some(out) = engine.poll_output() {
                     if let Output::Broadcast { to, frame } = out {
-                        for conn in to.as_slice() {
+                        for conn in to.iter() {
                             queues[conn.0 as usize].push_back(frame.clone());
                         }
                     }

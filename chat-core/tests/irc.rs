@@ -224,6 +224,36 @@ fn echo_message_returns_the_senders_own_lines() {
 }
 
 #[test]
+fn an_irc_line_leaves_its_sender_out_of_the_shared_list() {
+    // The runtime joins a turn's broadcasts with the same list into one
+    // frame: an IRC sender is left out of the room's list, not copied out.
+    let mut h = Harness::new();
+    for (label, name) in [("x", "alice"), ("y", "bob")] {
+        h.register(label, name);
+        h.send(label, "/quit");
+    }
+    for (label, name) in [("ia", "alice"), ("ib", "bob")] {
+        h.connect_irc(label);
+        h.send(label, &format!("PASS {name}:{PW}"));
+        h.send(label, &format!("NICK {name}"));
+        h.send(label, &format!("USER {name} 0 * :{name}"));
+        let lines = h.take(label);
+        assert!(has(&lines, &format!(":chat 001 {name} ")), "{lines:?}");
+    }
+    let from_a = h.broadcast_list("ia", "PRIVMSG #lobby :one");
+    let from_b = h.broadcast_list("ib", "PRIVMSG #lobby :two");
+    assert!(from_a.same_list(&from_b), "one list, whoever sent");
+    assert_eq!(from_a.iter().collect::<Vec<_>>(), [h.conn("ib")]);
+    assert_eq!(from_b.iter().collect::<Vec<_>>(), [h.conn("ia")]);
+    assert_eq!((from_a.len(), from_a.except()), (1, Some(h.conn("ia"))));
+    // A busy sender is not in the free list: nobody to leave out.
+    h.send("ia", "AWAY :out");
+    let busy = h.broadcast_list("ia", "PRIVMSG #lobby :three");
+    assert_eq!(busy.except(), None);
+    assert_eq!(busy.iter().collect::<Vec<_>>(), [h.conn("ib")]);
+}
+
+#[test]
 fn queries_clients_send_on_join_are_answered() {
     let mut h = Harness::with_admins(&["root"]);
     h.register("bob", "bob");
