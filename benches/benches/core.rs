@@ -70,6 +70,24 @@ fn type_line(engine: &mut Engine, now: Millis, conn: ConnId, line: &str) {
 
 /// An engine with `n` logged-in members (connections 0..n).
 fn room_of(n: usize) -> Engine {
+    room_with(n, |_| None)
+}
+
+/// The IRC capabilities of the mixed room's members: a quarter each of
+/// chat/1, IRC, IRC with `server-time`, IRC with `server-time` and
+/// `away-notify` (IRC members are guests, so no login is needed).
+fn mixed_caps(i: usize) -> Option<&'static str> {
+    match i % 4 {
+        0 => None,
+        1 => Some(""),
+        2 => Some("server-time"),
+        _ => Some("server-time away-notify"),
+    }
+}
+
+/// An engine with `n` members; member `i` speaks IRC (as a guest, with
+/// the capabilities given) when `irc(i)` is `Some`, chat/1 otherwise.
+fn room_with(n: usize, irc: impl Fn(usize) -> Option<&'static str>) -> Engine {
     let limits = Limits {
         max_connections: n + 16,
         // The bench sends thousands of messages at one instant, all from
@@ -84,6 +102,7 @@ fn room_of(n: usize) -> Engine {
     let mut engine = Engine::new(
         Config {
             limits,
+            irc_guests: true,
             ..Config::default()
         },
         StoreSnapshot::default(),
@@ -92,20 +111,25 @@ fn room_of(n: usize) -> Engine {
     let now = Millis(1);
     for i in 0..n {
         let conn = ConnId(i as u64);
+        let caps = irc(i);
         engine.handle(
             now,
             Input::Opened {
                 conn,
                 peer: "127.0.0.1".parse().unwrap(),
-                protocol: Protocol::Chat1,
+                protocol: if caps.is_some() {
+                    Protocol::Irc
+                } else {
+                    Protocol::Chat1
+                },
             },
         );
-        type_line(
-            &mut engine,
-            now,
-            conn,
-            &format!("/register u{i} password-123\n"),
-        );
+        let login = match caps {
+            None => format!("/register u{i} password-123\n"),
+            Some("") => format!("NICK u{i}\r\nUSER u 0 * :u\r\n"),
+            Some(caps) => format!("CAP REQ :{caps}\r\nNICK u{i}\r\nUSER u 0 * :u\r\nCAP END\r\n"),
+        };
+        type_line(&mut engine, now, conn, &login);
     }
     assert_eq!(engine.stats().online, n);
     engine
@@ -131,9 +155,29 @@ fn frame_and_parse(c: &mut Criterion) {
 }
 
 fn broadcast(c: &mut Criterion) {
-    let mut group = c.benchmark_group("broadcast");
-    for n in [10usize, 1_000, 10_000] {
-        let mut engine = room_of(n);
+    bench_broadcast(c, "broadcast", [10, 1_000, 10_000], room_of);
+}
+
+/// A room line to a room of four renderings (chat/1, IRC, IRC with
+/// server-time, IRC with server-time and away-notify): rendered four
+/// times, whatever the room's size. Member 0 (chat/1) says it.
+fn broadcast_mixed(c: &mut Criterion) {
+    bench_broadcast(c, "broadcast mixed renderings", [12, 1_000, 10_000], |n| {
+        room_with(n, mixed_caps)
+    });
+}
+
+/// Member 0 says a line to a room of each size built by `room`; every
+/// member gets it.
+fn bench_broadcast(
+    c: &mut Criterion,
+    name: &str,
+    sizes: [usize; 3],
+    room: impl Fn(usize) -> Engine,
+) {
+    let mut group = c.benchmark_group(name);
+    for n in sizes {
+        let mut engine = room(n);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             b.iter(|| {
@@ -173,7 +217,7 @@ fn broadcast_fanout(c: &mut Criterion) {
                 );
                 while let Some(out) = engine.poll_output() {
                     if let Output::Broadcast { to, frame } = out {
-                        for conn in to.as_slice() {
+                        for conn in to.iter() {
                             queues[conn.0 as usize].push_back(frame.clone());
                         }
                     }
@@ -294,6 +338,7 @@ criterion_group!(
     benches,
     frame_and_parse,
     broadcast,
+    broadcast_mixed,
     broadcast_fanout,
     private_message,
     join_with_history,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use chat_core::password::HashParams;
-use chat_core::{Config, Limits, Retention};
+use chat_core::{Config, Limits};
 use serde::{Deserialize, Serialize};
 
 /// Everything a server runs with, beside its address and data folder.
@@ -29,9 +29,6 @@ pub struct ServerConfig {
     pub admins: Vec<String>,
     /// The engine's client-facing limits.
     pub limits: Limits,
-    /// How much history rooms and pairs of users keep, by count and age
-    /// (see also `limits.history_bytes_per_room`).
-    pub retention: Retention,
     /// argon2id parameters for password hashes (OWASP's by default).
     pub hash: HashParams,
     /// The runtime's own settings.
@@ -47,6 +44,15 @@ pub struct ServerConfig {
     /// TCP listener speaking IRC, the same as one in `listeners`. Off when
     /// `None`, the default.
     pub irc_bind: Option<SocketAddr>,
+    /// Whether IRC connections that do not log in chat as guests under a
+    /// nick no account holds (never admin, no account, gone when they
+    /// leave); off by default. See [`Config::irc_guests`].
+    pub irc_guests: bool,
+    /// The store's history retention and compaction. `store.retention`
+    /// is the one setting of how much history is kept, by count and age:
+    /// the engine keeps the same in memory (see also
+    /// `limits.history_bytes_per_room`).
+    pub store: crate::store::StoreOptions,
 }
 
 /// A protocol spoken on a listener.
@@ -115,12 +121,13 @@ impl Default for ServerConfig {
             server_name: engine.server_name,
             admins: engine.admins,
             limits: engine.limits,
-            retention: engine.retention,
             hash: HashParams::default(),
             net: NetConfig::default(),
             listeners: Vec::new(),
             tls: None,
             irc_bind: None,
+            irc_guests: engine.irc_guests,
+            store: crate::store::StoreOptions::default(),
         }
     }
 }
@@ -228,8 +235,9 @@ impl ServerConfig {
             server_name: self.server_name.clone(),
             admins: self.admins.clone(),
             limits: self.limits.clone(),
-            retention: self.retention,
+            retention: self.store.retention,
             emit_events: false,
+            irc_guests: self.irc_guests,
             // Clients choose the keys of the engine's tables: a seed they
             // cannot guess keeps them from flooding one bucket.
             hash_seed: random_seed(),

@@ -31,7 +31,7 @@ use mio::{Events, Interest, Poll, Token};
 use crate::clock::Clock;
 use crate::handle::{Request, Subscribers};
 use crate::listener::{self, Listener};
-use crate::net::{keepalive, slot_of, BroadcastBatch, Conn, ConnTable, Flushed};
+use crate::net::{keepalive, slot_of, BroadcastBatch, Conn, ConnTable, Flushed, Released};
 use crate::store::{Committed, Persister};
 use crate::transport::tls::TlsAcceptor;
 use crate::transport::Transport;
@@ -557,6 +557,7 @@ impl<'a> EventLoop<'a> {
                 }
                 Request::Announce(text) => self.handle(Input::Announce { text: &text }),
                 Request::ReloadTls => self.reload_tls(),
+                Request::Backup(out, reply) => self.persister.backup(out, reply),
                 Request::Subscribe(tx) => {
                     self.shared.subscribers.add(tx);
                     self.engine.set_emit_events(true);
@@ -704,14 +705,16 @@ impl<'a> EventLoop<'a> {
 
     /// Fans the pending broadcasts out to their recipients' queues.
     fn release_batch(&mut self) {
-        if let Some((to, frame)) = self.batch.take() {
-            self.fan_out(&to, &frame);
+        if let Some(released) = self.batch.take() {
+            self.fan_out(&released);
         }
     }
 
-    fn fan_out(&mut self, to: &chat_core::Recipients, frame: &chat_core::Frame) {
-        for &conn in to.as_slice() {
-            self.queue(conn, frame.clone());
+    fn fan_out(&mut self, released: &Released) {
+        for &conn in released.list.shared_list() {
+            if let Some(frame) = released.frame_for(conn) {
+                self.queue(conn, frame.clone());
+            }
         }
     }
 

@@ -183,8 +183,7 @@ impl ServerBuilder {
             Some(k) => k,
             None => KeySource::from_env(&self.data_dir),
         };
-        let mut store = Store::open(&self.data_dir, key)?;
-        store.set_retention(self.config.retention);
+        let mut store = Store::open_with(&self.data_dir, key, self.config.store)?;
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
         poll.registry()
@@ -340,8 +339,9 @@ impl Server {
         let workers_n = pool.threads;
         let mut carried = chat_core::CarryOver::default();
         loop {
-            let snapshot = store.snapshot().clone();
-            let mut engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            let started = std::time::Instant::now();
+            let mut engine = Engine::new(shared.config.engine_config(), store.snapshot())?;
+            log::debug!("engine built from the store in {:?}", started.elapsed());
             engine.resume_from(std::mem::take(&mut carried));
             info!(
                 "{} users, {} kicked; {} password workers",

@@ -138,3 +138,106 @@ fn sasl_login_over_tcp_and_quit() {
     assert_eq!(irc.until("ERROR"), "ERROR :Closing link: quit");
     assert_eq!(irc.line(), None);
 }
+
+/// Room lines of several IRC senders, joined into one frame per loop turn
+/// when they arrive together: each sender gets the others' lines in order
+/// and never its own (no echo-message); a chat/1 member gets them all.
+#[test]
+fn irc_senders_get_the_others_lines_and_never_their_own() {
+    let server = TestServer::start(irc_config(&[]));
+    let mut bob = server.register("bob");
+    let mut peers: Vec<(String, Irc)> = ["ann", "cy", "dee"]
+        .iter()
+        .map(|nick| {
+            let mut irc = Irc::connect(&server);
+            irc.send(&format!("NICK {nick}"));
+            irc.send(&format!("USER {nick} 0 * :{nick}"));
+            irc.send(&format!("PRIVMSG NickServ :REGISTER {PASSWORD}"));
+            irc.until(&format!(" 366 {nick} #lobby "));
+            (nick.to_string(), irc)
+        })
+        .collect();
+    for _ in &peers {
+        expect(&mut bob, "JOIN ");
+    }
+    const LINES: usize = 20;
+    // Every sender's lines in one write each, back to back.
+    for (nick, irc) in &mut peers {
+        let burst: String = (0..LINES)
+            .map(|i| format!("PRIVMSG #lobby :{nick} {i}\r\n"))
+            .collect();
+        irc.writer.write_all(burst.as_bytes()).unwrap();
+    }
+    for (me, irc) in &mut peers {
+        let mut next: Vec<(&str, usize)> = ["ann", "cy", "dee"]
+            .into_iter()
+            .filter(|n| n != me)
+            .map(|n| (n, 0))
+            .collect();
+        while next.iter().any(|(_, i)| *i < LINES) {
+            let line = irc.until(" PRIVMSG #lobby :");
+            let text = line.rsplit(" :").next().unwrap();
+            let (from, i) = text.split_once(' ').unwrap();
+            assert_ne!(from, me, "{me} got its own line back: {line}");
+            let slot = next.iter_mut().find(|(n, _)| *n == from).unwrap();
+            assert_eq!(i, slot.1.to_string(), "{me}: {from}'s lines out of order");
+            slot.1 += 1;
+        }
+    }
+    for _ in 0..3 * LINES {
+        expect(&mut bob, "MSG ");
+    }
+}
+
+#[test]
+fn a_guest_chats_over_tcp_when_the_server_takes_guests() {
+    let mut c = irc_config(&[]);
+    c.irc_guests = true;
+    let server = TestServer::start(c);
+    let mut bob = server.register("bob");
+    let mut irc = Irc::connect(&server);
+    irc.send("NICK bob");
+    irc.send("USER b 0 * :B");
+    // bob is an account: the nick is refused, another one works.
+    irc.until(" 433 bob bob ");
+    irc.send("NICK visitor");
+    irc.until(":visitor!visitor@chat JOIN #lobby");
+    irc.until(" 366 visitor #lobby ");
+    expect(&mut bob, "JOIN ");
+    bob.send("/viewusers").unwrap();
+    expect(&mut bob, "USER visitor 1 guest");
+    irc.send("PRIVMSG #lobby :hello as a guest");
+    let line = expect(&mut bob, "MSG ");
+    assert!(line.ends_with(" visitor hello as a guest"), "{line}");
+    irc.send("QUIT");
+    assert_eq!(irc.until("ERROR"), "ERROR :Closing link: quit");
+    assert_eq!(irc.line(), None);
+    expect(&mut bob, "LEAVE ");
+}
+
+#[test]
+fn a_silent_irc_client_is_pinged_then_dropped() {
+    let mut c = irc_config(&[]);
+    c.limits.irc_ping_interval_ms = 200;
+    c.limits.irc_ping_timeout_ms = 300;
+    let server = TestServer::start(c);
+    drop(server.register("dave"));
+    let mut bob = server.register("bob");
+    let mut irc = Irc::connect(&server);
+    irc.send(&format!("PASS dave:{PASSWORD}"));
+    irc.send("NICK dave");
+    irc.send("USER dave 0 * :Dave");
+    irc.until(" 366 dave #lobby ");
+    // Answered: still there, pinged again later.
+    let ping = irc.until("PING :");
+    irc.send(&ping.replacen("PING", "PONG", 1));
+    irc.until("PING :");
+    // Not answered: ERROR, then the close.
+    assert_eq!(
+        irc.until("ERROR"),
+        "ERROR :Closing Link: dave (Ping timeout)"
+    );
+    assert_eq!(irc.line(), None);
+    let leave = expect(&mut bob, "LEAVE ");
+    assert!(leave.ends_with(" dave timeout"), "{leave}");
+}

@@ -146,7 +146,7 @@ impl Engine {
         let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        let protocol = conn.codec.protocol();
+        let rendering = conn.codec.rendering();
         let Some(session) = conn.session_mut() else {
             return;
         };
@@ -155,7 +155,7 @@ impl Engine {
         };
         session.rooms.push(key.clone());
         let busy = session.held.is_some();
-        channel.members.join(id, protocol);
+        channel.members.join(id, rendering);
         if busy {
             channel.members.set_presence(id, Presence::Busy);
         }

@@ -101,6 +101,7 @@ pub(crate) fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         Reason::LoginTimeout => "login took too long",
         Reason::IdleTimeout => "idle for too long",
         Reason::LobbyIsFixed => "the lobby cannot be left, closed or given a topic",
+        Reason::PingTimeout => "no answer to a ping",
     };
     Cow::Borrowed(fixed)
 }

@@ -6,6 +6,6 @@ pub(crate) mod keepalive;
 mod outbound;
 mod table;
 
-pub(crate) use batch::BroadcastBatch;
+pub(crate) use batch::{BroadcastBatch, Released};
 pub(crate) use outbound::{Flushed, Outbound};
 pub(crate) use table::{slot_of, Conn, ConnTable};

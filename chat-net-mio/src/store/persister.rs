@@ -8,11 +8,13 @@
 //!
 //! History lines ([`StoreChange::AppendLine`]) are different: nobody waits
 //! for them, and there is one per chat message. The writer keeps them back
-//! until the next write of another change, or at most
+//! until the next write of another change or a backup, or at most
 //! [`HISTORY_FLUSH`] after the first one kept, so chat traffic costs a few
-//! writes a second rather than one per batch of messages; a crash loses at
-//! most that much history, never an acknowledged change.
+//! log records (and fsyncs) a second rather than one per batch of
+//! messages; a crash loses at most that much history, never an
+//! acknowledged change.
 
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -25,57 +27,6 @@ use super::Store;
 /// The longest a history line waits for its write.
 pub const HISTORY_FLUSH: Duration = Duration::from_millis(500);
 
-/// The writer thread's loop: takes what has queued, writes it (history
-/// lines held back as the module says), acknowledges each change.
-fn writer(
-    store: &mut Store,
-    rx: &Receiver<(u64, StoreChange)>,
-    done_tx: &Sender<Committed>,
-    notify: &impl Fn(),
-) {
-    // History lines held back, oldest first, and since when.
-    let mut held: Vec<(u64, StoreChange)> = Vec::new();
-    let mut held_since: Option<Instant> = None;
-    loop {
-        let first = match held_since {
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(t) => rx.recv_timeout(HISTORY_FLUSH.saturating_sub(t.elapsed())),
-        };
-        let closing = matches!(first, Err(RecvTimeoutError::Disconnected));
-        let mut batch: Vec<(u64, StoreChange)> = first.into_iter().collect();
-        batch.extend(rx.try_iter());
-        let urgent = batch
-            .iter()
-            .any(|(_, c)| !matches!(c, StoreChange::AppendLine { .. }));
-        if held_since.is_none() && !batch.is_empty() {
-            held_since = Some(Instant::now());
-        }
-        // Kept in arrival order: held lines came before this batch.
-        held.append(&mut batch);
-        let due = held_since.is_some_and(|t| t.elapsed() >= HISTORY_FLUSH);
-        if !held.is_empty() && (urgent || due || closing) {
-            let (ids, changes): (Vec<u64>, Vec<StoreChange>) = held.drain(..).unzip();
-            held_since = None;
-            let started = Instant::now();
-            let results = store.commit(&changes);
-            log::debug!(
-                "store: {} changes in one write, {:?}",
-                changes.len(),
-                started.elapsed()
-            );
-            for (id, result) in ids.into_iter().zip(results) {
-                if done_tx.send(Committed { id, result }).is_err() {
-                    break;
-                }
-            }
-            notify();
-        }
-        if closing {
-            return;
-        }
-    }
-}
-
 /// The outcome of one submitted change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed {
@@ -83,6 +34,120 @@ pub struct Committed {
     pub id: u64,
     /// `Ok` once the change is durable.
     pub result: Result<(), StoreError>,
+}
+
+/// What the writer is asked to do.
+#[derive(Debug)]
+enum Job {
+    Change(u64, StoreChange),
+    Backup(PathBuf, Sender<Result<(), StoreError>>),
+}
+
+/// What the writer does in one turn: the changes that queued up (one
+/// record), then a backup if one was asked for after them.
+struct Batch {
+    ids: Vec<u64>,
+    changes: Vec<StoreChange>,
+    backup: Option<(PathBuf, Sender<Result<(), StoreError>>)>,
+}
+
+impl Batch {
+    fn empty() -> Batch {
+        Batch {
+            ids: Vec::new(),
+            changes: Vec::new(),
+            backup: None,
+        }
+    }
+
+    /// Adds `first` and whatever else is queued, up to a backup: the
+    /// backup then holds exactly what was acknowledged before it.
+    fn gather(&mut self, first: Job, rx: &Receiver<Job>) {
+        let mut job = Some(first);
+        while let Some(j) = job.take() {
+            match j {
+                Job::Change(id, change) => {
+                    self.ids.push(id);
+                    self.changes.push(change);
+                    job = rx.try_recv().ok();
+                }
+                Job::Backup(out, reply) => self.backup = Some((out, reply)),
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.backup.is_none()
+    }
+
+    /// Whether someone waits for it: a change other than a history line,
+    /// or a backup.
+    fn is_awaited(&self) -> bool {
+        self.backup.is_some()
+            || self
+                .changes
+                .iter()
+                .any(|c| !matches!(c, StoreChange::AppendLine { .. }))
+    }
+
+    /// Commits, acknowledges, backs up, and compacts if the log is due.
+    fn run(self, store: &mut Store, done: &Sender<Committed>, notify: &impl Fn()) {
+        if !self.changes.is_empty() {
+            let started = Instant::now();
+            let results = store.commit(&self.changes);
+            log::debug!(
+                "store: {} changes in one write, {:?}",
+                self.changes.len(),
+                started.elapsed()
+            );
+            for (id, result) in self.ids.into_iter().zip(results) {
+                if done.send(Committed { id, result }).is_err() {
+                    break;
+                }
+            }
+            notify();
+        }
+        if let Some((out, reply)) = self.backup {
+            // The caller may have stopped waiting.
+            let _ = reply.send(store.backup_to(&out));
+        }
+        if store.compaction_due() {
+            if let Err(e) = store.compact() {
+                // The log keeps growing; a later batch tries again.
+                log::error!("store compaction failed: {e}");
+            }
+        }
+    }
+}
+
+/// The writer thread's loop: one turn per batch of jobs, history lines
+/// held back as the module says.
+fn writer(store: &mut Store, rx: &Receiver<Job>, done: &Sender<Committed>, notify: &impl Fn()) {
+    let mut batch = Batch::empty();
+    // When the oldest history line held back in `batch` came.
+    let mut held_since: Option<Instant> = None;
+    loop {
+        let next = match held_since {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(t) => rx.recv_timeout(HISTORY_FLUSH.saturating_sub(t.elapsed())),
+        };
+        let closing = matches!(next, Err(RecvTimeoutError::Disconnected));
+        if let Ok(job) = next {
+            batch.gather(job, rx);
+        }
+        let due = held_since.is_some_and(|t| t.elapsed() >= HISTORY_FLUSH);
+        if batch.is_awaited() || due || closing {
+            if !batch.is_empty() {
+                std::mem::replace(&mut batch, Batch::empty()).run(store, done, notify);
+            }
+            held_since = None;
+        } else if held_since.is_none() && !batch.is_empty() {
+            held_since = Some(Instant::now());
+        }
+        if closing {
+            return;
+        }
+    }
 }
 
 /// A running writer thread that owns the [`Store`].
@@ -107,7 +172,7 @@ pub struct Committed {
 /// ```
 #[derive(Debug)]
 pub struct Persister {
-    tx: Option<Sender<(u64, StoreChange)>>,
+    tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<Store>>,
 }
 
@@ -118,7 +183,7 @@ impl Persister {
         mut store: Store,
         notify: impl Fn() + Send + 'static,
     ) -> std::io::Result<(Persister, Receiver<Committed>)> {
-        let (tx, rx) = mpsc::channel::<(u64, StoreChange)>();
+        let (tx, rx) = mpsc::channel::<Job>();
         let (done_tx, done_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("chat-store".into())
@@ -139,7 +204,24 @@ impl Persister {
     pub fn submit(&self, id: u64, change: StoreChange) {
         if let Some(tx) = &self.tx {
             // Fails only if the writer is gone; shutdown() reports that.
-            let _ = tx.send((id, change));
+            let _ = tx.send(Job::Change(id, change));
+        }
+    }
+
+    /// Asks for a backup to `out` after the changes submitted before it;
+    /// its outcome comes on `reply`.
+    pub fn backup(&self, out: PathBuf, reply: Sender<Result<(), StoreError>>) {
+        match &self.tx {
+            Some(tx) => {
+                if let Err(mpsc::SendError(Job::Backup(_, reply))) =
+                    tx.send(Job::Backup(out, reply))
+                {
+                    let _ = reply.send(Err(StoreError::WriterGone));
+                }
+            }
+            None => {
+                let _ = reply.send(Err(StoreError::WriterGone));
+            }
         }
     }
 

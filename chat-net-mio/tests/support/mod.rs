@@ -138,3 +138,39 @@ pub fn next(c: &mut Client, prefix: &str) -> String {
     );
     line
 }
+
+/// A valid user name.
+pub fn name(s: &str) -> chat_core::UserName {
+    chat_core::UserName::parse(s).unwrap()
+}
+
+/// A new account `s`, for the store's own tests.
+pub fn user(s: &str) -> chat_core::StoreChange {
+    chat_core::StoreChange::AddUser(chat_core::UserRecord {
+        name: name(s),
+        phc: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$hash-of-{s}"),
+        grant: chat_core::Grant::User,
+        created: chat_core::Millis(42),
+    })
+}
+
+/// The lobby's conversation.
+pub fn lobby() -> chat_core::Conversation {
+    chat_core::Conversation::Room(chat_core::RoomName::parse("lobby").unwrap().key())
+}
+
+/// A line alice says in the lobby now (so age retention keeps it).
+pub fn now_line(text: &str) -> chat_core::StoreChange {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    chat_core::StoreChange::AppendLine {
+        conversation: lobby(),
+        line: chat_core::HistoryLine {
+            at: chat_core::Millis(now),
+            from: name("alice"),
+            text: text.into(),
+        },
+    }
+}

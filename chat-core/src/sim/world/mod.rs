@@ -278,9 +278,10 @@ impl World {
                     }
                 }
                 if let Some(room) = room_of_frame(&frame) {
-                    self.check_room_recipients(&room, to.as_slice());
+                    let to: Vec<ConnId> = to.iter().collect();
+                    self.check_room_recipients(&room, &to);
                 }
-                for &conn in to.as_slice() {
+                for conn in to.iter() {
                     self.trace.mix(&conn.0.to_le_bytes());
                     self.deliver(conn, &frame);
                 }
