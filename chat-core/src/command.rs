@@ -148,6 +148,17 @@ pub enum Command<'a> {
         /// The name as typed.
         room: &'a str,
     },
+    /// Join a room, creating it first when there is none (IRC's `JOIN`;
+    /// no chat/1 form: a chat/1 client says `/create`, then `/join`).
+    EnterRoom {
+        /// The name as typed.
+        room: &'a str,
+    },
+    /// The members of a room (IRC's `NAMES #room`; no chat/1 form).
+    RoomMembers {
+        /// The name as typed.
+        room: &'a str,
+    },
     /// Extension: `/history <room|@user> [count] [before <ts>]`.
     History {
         /// Whose history.

@@ -286,10 +286,10 @@ fn queries_clients_send_on_join_are_answered() {
     assert_eq!(h.take("op"), vec![":chat 302 root :root=+root@chat"]);
     h.send("op", "JOIN #lobby");
     assert_eq!(h.take("op"), Vec::<String>::new());
-    h.send("op", "JOIN #elsewhere");
+    h.send("op", "JOIN elsewhere");
     assert_eq!(
         h.take("op"),
-        vec![":chat 403 root #elsewhere :No such channel"]
+        vec![":chat 403 root elsewhere :No such channel"]
     );
     h.send("op", "PING :token-1");
     assert_eq!(h.take("op"), vec![":chat PONG chat :token-1"]);
@@ -832,4 +832,182 @@ fn idle_irc_connections_are_pinged_and_dropped_without_an_answer() {
     assert!(h.closed("bob").is_none());
     // carol stopped talking: pinged, then dropped.
     assert_eq!(h.take("carol"), vec!["PING :1089000"]);
+}
+
+#[test]
+fn rooms_are_channels_joined_listed_and_talked_in_beside_chat1() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol"]);
+    h.register("bob", "bob");
+    irc_login(&mut h, "irc", "carol", "");
+    h.take("bob");
+    // JOIN creates a room that does not exist; the creator is its operator.
+    h.send("irc", "JOIN #rust");
+    assert_eq!(
+        h.take("irc"),
+        vec![
+            ":carol!carol@chat JOIN #rust",
+            ":chat 353 carol = #rust :carol",
+            ":chat 366 carol #rust :End of /NAMES list",
+        ]
+    );
+    h.send("bob", "/join rust");
+    h.take("bob");
+    assert_eq!(h.take("irc"), vec![":bob!bob@chat JOIN #rust"]);
+    h.send("bob", "/say rust hello");
+    h.take("bob");
+    assert_eq!(h.take("irc"), vec![":bob!bob@chat PRIVMSG #rust :hello"]);
+    h.send("irc", "PRIVMSG #rust :hi bob");
+    assert_eq!(h.take("bob"), vec!["RMSG rust 1000000 carol hi bob"]);
+    assert!(h.take("irc").is_empty(), "no echo-message, no echo");
+    // The topic: set by the operator, seen as TOPIC; asked for as 332/333.
+    h.send("irc", "TOPIC #rust :Rust talk");
+    assert_eq!(
+        h.take("irc"),
+        vec![":carol!carol@chat TOPIC #rust :Rust talk"]
+    );
+    assert_eq!(h.take("bob"), vec!["TOPIC rust 1000000 carol Rust talk"]);
+    h.send("irc", "TOPIC #rust");
+    assert_eq!(
+        h.take("irc"),
+        vec![
+            ":chat 332 carol #rust :Rust talk",
+            ":chat 333 carol #rust carol 1000",
+        ]
+    );
+    h.send("irc", "LIST");
+    assert_eq!(
+        h.take("irc"),
+        vec![
+            ":chat 321 carol Channel :Users  Name",
+            ":chat 322 carol #lobby 2 :",
+            ":chat 322 carol #rust 2 :Rust talk",
+            ":chat 323 carol :End of /LIST",
+        ]
+    );
+    h.send("irc", "NAMES #rust");
+    assert_eq!(
+        h.take("irc"),
+        vec![
+            ":chat 353 carol = #rust :bob carol",
+            ":chat 366 carol #rust :End of /NAMES list",
+        ]
+    );
+    // A refused NAMES ends its listing: the next one is the lobby's.
+    h.send("irc", "NAMES #nope");
+    assert_eq!(
+        h.take("irc"),
+        vec![":chat 403 carol #nope :No such channel"]
+    );
+    h.send("irc", "NAMES");
+    assert_eq!(
+        h.take("irc"),
+        vec![
+            ":chat 353 carol = #lobby :bob carol",
+            ":chat 366 carol #lobby :End of /NAMES list",
+        ]
+    );
+    // The operator removes bob from the room (not from the server).
+    h.send("irc", "KICK #rust bob :off topic");
+    assert_eq!(h.take("irc"), vec![":chat KICK #rust bob :removed"]);
+    assert!(has(&h.take("bob"), "CTL removed rust carol"));
+    h.send("bob", "/join rust");
+    h.take("bob");
+    h.take("irc");
+    h.send("bob", "/part rust");
+    h.take("bob");
+    assert_eq!(h.take("irc"), vec![":bob!bob@chat PART #rust"]);
+    h.send("irc", "PART #rust");
+    assert_eq!(h.take("irc"), vec![":carol!carol@chat PART #rust"]);
+    h.send("irc", "PRIVMSG #rust :anyone?");
+    assert_eq!(
+        h.take("irc"),
+        vec![":chat 442 carol #rust :You're not on that channel"]
+    );
+    h.send("irc", "PART #lobby");
+    assert_eq!(
+        h.take("irc"),
+        vec![":chat 442 carol #lobby :Everyone is in #lobby; QUIT to leave"]
+    );
+}
+
+#[test]
+fn joining_replays_history_tagged_with_its_time_when_asked() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    h.register("bob", "bob");
+    h.send("bob", "/create news");
+    h.send("bob", "/say news first");
+    h.advance(std::time::Duration::from_secs(60));
+    h.send("bob", "/say news second");
+    h.take("bob");
+    irc_login(&mut h, "tagged", "carol", "server-time");
+    irc_login(&mut h, "plain", "dave", "");
+    h.take("tagged");
+    h.take("bob");
+    h.send("tagged", "JOIN #news");
+    assert_eq!(
+        h.take("tagged"),
+        vec![
+            ":carol!carol@chat JOIN #news",
+            ":chat 353 carol = #news :bob carol",
+            ":chat 366 carol #news :End of /NAMES list",
+            "@time=1970-01-01T00:16:40.000Z :bob!bob@chat PRIVMSG #news :first",
+            "@time=1970-01-01T00:17:40.000Z :bob!bob@chat PRIVMSG #news :second",
+        ]
+    );
+    assert_eq!(h.take("bob"), vec!["RJOIN news 1060000 carol"]);
+    h.send("plain", "JOIN #news");
+    let lines = h.take("plain");
+    assert_eq!(
+        lines[3..],
+        [
+            ":bob!bob@chat PRIVMSG #news :first",
+            ":bob!bob@chat PRIVMSG #news :second",
+        ]
+    );
+    assert_eq!(
+        h.take("tagged"),
+        vec!["@time=1970-01-01T00:17:40.000Z :dave!dave@chat JOIN #news"]
+    );
+}
+
+#[test]
+fn several_channels_in_one_join_and_room_operators_only_kick() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    irc_login(&mut h, "carol", "carol", "");
+    irc_login(&mut h, "dave", "dave", "");
+    h.take("carol");
+    // One command a channel: both rooms created, the lobby passed over.
+    h.send("carol", "JOIN #lobby,#one,#two");
+    let lines = h.take("carol");
+    assert!(has(&lines, ":carol!carol@chat JOIN #one"), "{lines:?}");
+    assert!(has(&lines, ":carol!carol@chat JOIN #two"), "{lines:?}");
+    h.send("dave", "JOIN #one,#two");
+    let lines = h.take("dave");
+    assert!(has(&lines, ":dave!dave@chat JOIN #one"), "{lines:?}");
+    assert!(has(&lines, ":dave!dave@chat JOIN #two"), "{lines:?}");
+    h.take("carol");
+    h.send("dave", "KICK #one carol");
+    assert_eq!(
+        h.take("dave"),
+        vec![":chat 482 dave #one :You're not channel operator"]
+    );
+    h.send("dave", "JOIN #two");
+    assert!(h.take("dave").is_empty(), "joining again is no error");
+    h.send("carol", "KICK #two dave :bye");
+    assert_eq!(
+        h.take("dave"),
+        vec![":carol!carol@chat KICK #two dave :bye"]
+    );
+    assert_eq!(h.take("carol"), vec![":chat KICK #two dave :removed"]);
+    h.send("carol", "KICK #two dave");
+    assert_eq!(
+        h.take("carol"),
+        vec![":chat 441 carol dave #two :They aren't on that channel"]
+    );
+    // dave leaves the server: the lobby's QUIT takes him out of #one.
+    h.send("dave", "QUIT");
+    assert_eq!(h.take("carol"), vec![":dave!dave@chat QUIT :Quit"]);
 }

@@ -195,6 +195,15 @@ impl ConnCodec {
         }
     }
 
+    /// Lines the last one stands for beside itself, to be read next (an
+    /// IRC `JOIN` of several channels: one command each).
+    pub fn take_followups(&mut self) -> Vec<String> {
+        match &mut self.inner {
+            Inner::Chat1(_) => Vec::new(),
+            Inner::Irc(c) => c.take_followups(),
+        }
+    }
+
     /// What the codec answered by itself while reading the last line.
     pub fn take_local(&mut self) -> Option<Vec<u8>> {
         match &mut self.inner {

@@ -61,6 +61,8 @@ impl Engine {
             Command::Answer(_) => {}
             Command::CreateRoom { room } => self.create_room(id, room),
             Command::JoinRoom { room } => self.join_room(id, room),
+            Command::EnterRoom { room } => self.enter_or_create(id, room),
+            Command::RoomMembers { room } => self.room_members(id, room),
             Command::PartRoom { room } => self.part_room(id, room),
             Command::ListRooms { page } => self.list_rooms(id, page),
             Command::Topic { room, change } => self.topic(id, room, change),
@@ -250,9 +252,15 @@ impl Engine {
     }
 
     pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
-        let mut rows: Vec<Row<'_>> = self
-            .online
-            .values()
+        let online: Vec<ConnId> = self.online.values().copied().collect();
+        self.list_members(id, &online, page);
+    }
+
+    /// A page of `members` (the lobby's or a room's), as `/viewusers`
+    /// lists them.
+    pub(super) fn list_members(&mut self, id: ConnId, members: &[ConnId], page: u64) {
+        let mut rows: Vec<Row<'_>> = members
+            .iter()
             .filter_map(|&c| {
                 let s = self.conns.get(&c)?.session()?;
                 Some((s.name.as_str(), s.grant, self.presence_of(c), s.guest))

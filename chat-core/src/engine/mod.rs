@@ -698,6 +698,11 @@ impl Engine {
             // the loop makes anyway).
             conn.last_heard = self.now;
             conn.pinged = None;
+            // Lines a line stood for (see `on_line`) before the next one.
+            if !conn.waiting && !conn.queued.is_empty() {
+                self.resume(id);
+                continue;
+            }
             let Some(line) = conn.codec.next_line(&mut bytes) else {
                 return;
             };
@@ -745,6 +750,10 @@ impl Engine {
         };
         let line = conn.codec.prepare(line);
         let cmd = conn.codec.parse(&line);
+        // Read right after this one (on_received and resume run them).
+        for followup in conn.codec.take_followups().into_iter().rev() {
+            conn.queued.push_front(Ok(followup));
+        }
         if let Some(local) = conn.codec.take_local() {
             self.out.send_frame(id, Frame::from(local));
         }
@@ -797,6 +806,7 @@ impl Engine {
                 | Command::ViewKicked { .. }
                 | Command::Help
                 | Command::ListRooms { .. }
+                | Command::RoomMembers { .. }
                 | Command::History { .. },
             )) => l.listing_cost,
             _ => l.command_cost,

@@ -93,6 +93,10 @@ impl Engine {
         let Some(session) = self.session(id) else {
             return;
         };
+        // A guest's name is free again once it leaves: it runs no room.
+        if session.guest {
+            return self.refuse(id, Reason::NotLoggedIn);
+        }
         let record = RoomRecord {
             name: name.clone(),
             operator: session.name.clone(),
@@ -135,7 +139,10 @@ impl Engine {
     }
 
     /// Puts a user in a room: `OK joined`, the topic, the last lines of
-    /// history and its end to them, then `RJOIN` to the room.
+    /// history and its end to them, then `RJOIN` to the room. A client
+    /// whose codec lists the room on join (IRC) gets the members between
+    /// the topic and the history, and no room line of its own join (its
+    /// `JOIN` is the answer).
     fn enter(&mut self, id: ConnId, key: &RoomKey) {
         let now = self.now;
         let window = Window {
@@ -147,6 +154,7 @@ impl Engine {
             return;
         };
         let rendering = conn.codec.rendering();
+        let names_on_join = conn.codec.lists_room_on_join();
         let Some(session) = conn.session_mut() else {
             return;
         };
@@ -155,6 +163,7 @@ impl Engine {
         };
         session.rooms.push(key.clone());
         let busy = session.held.is_some();
+        let user = session.name.clone();
         channel.members.join(id, rendering);
         if busy {
             channel.members.set_presence(id, Presence::Busy);
@@ -169,30 +178,63 @@ impl Engine {
                 text: Some(&t.text),
             });
         }
-        history_replies(
-            &channel.history,
-            HistoryOf::Room(name),
-            window,
-            &mut replies,
-        );
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-        let Some(session) = self.session(id) else {
-            return;
+        if names_on_join {
+            let members: Vec<ConnId> = channel.members.member_ids().collect();
+            Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+            self.list_members(id, &members, 1);
+            self.replay_on_join(id, key, window);
+        } else {
+            history_replies(
+                &channel.history,
+                HistoryOf::Room(name),
+                window,
+                &mut replies,
+            );
+            Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        }
+        let room = self.room_name(key);
+        let line = Reply::RoomJoin {
+            room: &room,
+            at: now,
+            user: user.as_str(),
         };
-        let user = session.name.clone();
+        let except = names_on_join.then_some(id);
+        self.broadcast_to(Some(key), except, &[line]);
+    }
+
+    /// The last lines of a room's history and their end, to one member.
+    fn replay_on_join(&mut self, id: ConnId, key: &RoomKey, window: Window) {
         let Some(channel) = self.rooms.get(key) else {
             return;
         };
-        let room = channel.name().to_owned();
-        self.broadcast_in(
-            Some(key),
-            None,
-            &[Reply::RoomJoin {
-                room: &room,
-                at: now,
-                user: user.as_str(),
-            }],
-        );
+        let mut replies = Vec::new();
+        let of = HistoryOf::Room(channel.name());
+        history_replies(&channel.history, of, window, &mut replies);
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+    }
+
+    /// IRC's `JOIN`: joins the room, or creates it (and so joins it) when
+    /// there is none.
+    pub(super) fn enter_or_create(&mut self, id: ConnId, typed: &str) {
+        let exists = RoomName::parse(typed).is_ok_and(|n| self.rooms.get(&n.key()).is_some());
+        if exists {
+            self.join_room(id, typed);
+        } else {
+            self.create_room(id, typed);
+        }
+    }
+
+    /// The members of a room, as a page of `/viewusers` lists them (IRC's
+    /// `NAMES #room`).
+    pub(super) fn room_members(&mut self, id: ConnId, typed: &str) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        let Some(channel) = self.rooms.get(&key) else {
+            return;
+        };
+        let members: Vec<ConnId> = channel.members.member_ids().collect();
+        self.list_members(id, &members, 1);
     }
 
     pub(super) fn part_room(&mut self, id: ConnId, typed: &str) {

@@ -8,8 +8,9 @@ use std::ops::Range;
 use super::message::{self, Malformed, Message};
 use super::render::{as_notices, shared, RoomCaps, CHANNEL, HOST};
 use super::sasl;
+use crate::command::TopicChange;
 use crate::error::Refusal;
-use crate::reply::{Control, Done, Listing, Notice, Presence, Reason, Reply};
+use crate::reply::{Control, Done, HistoryOf, Listing, Notice, Presence, Reason, Reply, RoomLimit};
 use crate::wire::FrameError;
 use crate::{Command, Grant, UserName};
 use zeroize::Zeroizing;
@@ -59,6 +60,15 @@ enum Note {
     Help,
     Restart,
     Quit,
+    /// `JOIN #room`: the room's name, without `#`.
+    Enter(Range<usize>),
+    Part(Range<usize>),
+    RoomMembers(Range<usize>),
+    ListRooms,
+    /// `TOPIC #room [text]`: no text shows it, an empty one clears it.
+    Topic(Range<usize>, Option<Range<usize>>),
+    SayIn(Range<usize>, Range<usize>),
+    Remove(Range<usize>, Range<usize>, Option<Range<usize>>),
 }
 
 /// What a listing of the engine is for.
@@ -72,6 +82,9 @@ enum ListKind {
     Who(Option<String>),
     /// The ban list (`MODE #lobby b`).
     Bans,
+    /// Names of a room (on joining it, or `NAMES #room`), as the channel
+    /// the client named.
+    RoomNames(String),
 }
 
 /// What one IRC connection keeps: framing, registration, capabilities,
@@ -111,6 +124,11 @@ pub struct IrcCodec {
     pushed_listing: bool,
     /// `login` before the last line.
     login_before: Option<Via>,
+    /// Lines the last one stands for beside itself (a `JOIN` of several
+    /// channels: one command each), to be read next.
+    followups: Vec<String>,
+    /// 321 went out for the `LIST` being answered.
+    list_started: bool,
 }
 
 impl Default for IrcCodec {
@@ -145,6 +163,8 @@ impl IrcCodec {
             names: Vec::new(),
             pushed_listing: false,
             login_before: None,
+            followups: Vec::new(),
+            list_started: false,
         }
     }
 
@@ -168,6 +188,12 @@ impl IrcCodec {
     /// without a login.
     pub fn allow_guests(&mut self, on: bool) {
         self.guests = on;
+    }
+
+    /// The lines the last one stands for beside itself, in order (see
+    /// `followups`).
+    pub fn take_followups(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.followups)
     }
 
     /// What the codec answered by itself since last asked.
@@ -238,6 +264,27 @@ impl IrcCodec {
             Note::Help => Command::Help,
             Note::Restart => Command::Restart,
             Note::Quit => Command::Quit,
+            Note::Enter(room) => Command::EnterRoom { room: s(room) },
+            Note::Part(room) => Command::PartRoom { room: s(room) },
+            Note::RoomMembers(room) => Command::RoomMembers { room: s(room) },
+            Note::ListRooms => Command::ListRooms { page: 1 },
+            Note::Topic(room, text) => Command::Topic {
+                room: s(room),
+                change: match text {
+                    None => TopicChange::Show,
+                    Some(t) if t.is_empty() => TopicChange::Clear,
+                    Some(t) => TopicChange::Set(s(t)),
+                },
+            },
+            Note::SayIn(room, text) => Command::SayIn {
+                room: s(room),
+                text: s(text),
+            },
+            Note::Remove(room, user, reason) => Command::RemoveFromRoom {
+                room: s(room),
+                user: s(user),
+                reason: reason.as_ref().map(s).filter(|r| !r.is_empty()),
+            },
         }))
     }
 
@@ -365,8 +412,8 @@ impl IrcCodec {
                 };
                 if target.eq_ignore_ascii_case(CHANNEL) {
                     self.note = Some(Note::Say(r(text)));
-                } else if target.starts_with('#') {
-                    self.numeric("403", &format!("{target} :No such channel"));
+                } else if let Some(room) = target.strip_prefix('#') {
+                    self.note = Some(Note::SayIn(r(room), r(text)));
                 } else {
                     self.note = Some(Note::MessageTo(r(target), r(text)));
                 }
@@ -396,21 +443,37 @@ impl IrcCodec {
         match cmd {
             "JOIN" => {
                 if self.need(msg, 1) {
-                    for chan in msg.params[0].split(',') {
-                        if !chan.eq_ignore_ascii_case(CHANNEL) && chan != "0" {
-                            self.numeric("403", &format!("{chan} :No such channel"));
-                        }
-                    }
+                    self.each_channel("JOIN", msg.params[0], |codec, chan| match room_of(chan) {
+                        Some(room) => codec.note = Some(Note::Enter(r(room))),
+                        None => codec.no_such_channel(chan),
+                    });
                 }
             }
-            "PART" => self.numeric(
-                "442",
-                &format!("{CHANNEL} :This server has one room; QUIT to leave"),
-            ),
-            "NAMES" => {
-                self.push_listing(ListKind::Names);
-                self.note = Some(Note::Users);
+            "PART" => {
+                if self.need(msg, 1) {
+                    self.each_channel("PART", msg.params[0], |codec, chan| match room_of(chan) {
+                        Some(room) => codec.note = Some(Note::Part(r(room))),
+                        None => codec.no_such_channel(chan),
+                    });
+                }
             }
+            "LIST" => self.note = Some(Note::ListRooms),
+            "NAMES" => match msg.params.first().and_then(|c| c.split(',').next()) {
+                Some(chan) if !lobby(Some(&chan)) => match room_of(chan) {
+                    Some(room) => {
+                        self.push_listing(ListKind::RoomNames(chan.to_owned()));
+                        self.note = Some(Note::RoomMembers(r(room)));
+                    }
+                    None => {
+                        let end = format!("{chan} :End of /NAMES list");
+                        self.numeric("366", &end);
+                    }
+                },
+                _ => {
+                    self.push_listing(ListKind::Names);
+                    self.note = Some(Note::Users);
+                }
+            },
             "WHO" => {
                 let mask = msg.params.first().copied().unwrap_or("*");
                 let who = (!mask.starts_with('#') && mask != "*").then(|| mask.to_owned());
@@ -418,20 +481,33 @@ impl IrcCodec {
                 self.note = Some(Note::Users);
             }
             "TOPIC" => {
-                if self.need(msg, 1) {
-                    self.numeric("331", &format!("{CHANNEL} :No topic is set"));
+                if !self.need(msg, 1) {
+                    return;
+                }
+                if lobby(msg.params.first()) {
+                    return self.numeric("331", &format!("{CHANNEL} :No topic is set"));
+                }
+                match room_of(msg.params[0]) {
+                    Some(room) => {
+                        let text = msg.params.get(1).map(|t| r(t));
+                        self.note = Some(Note::Topic(r(room), text));
+                    }
+                    None => self.no_such_channel(msg.params[0]),
                 }
             }
             "MODE" => self.mode(line, msg),
             "KICK" => {
                 if self.need(msg, 2) {
-                    if !lobby(msg.params.first()) {
-                        let chan = msg.params[0];
-                        self.numeric("403", &format!("{chan} :No such channel"));
+                    let reason = msg.params.get(2).map(|p| r(p));
+                    let nick = r(msg.params[1]);
+                    if lobby(msg.params.first()) {
+                        self.note = Some(Note::Kick(nick, reason));
                         return;
                     }
-                    let reason = msg.params.get(2).map(|p| r(p));
-                    self.note = Some(Note::Kick(r(msg.params[1]), reason));
+                    match room_of(msg.params[0]) {
+                        Some(room) => self.note = Some(Note::Remove(r(room), nick, reason)),
+                        None => self.no_such_channel(msg.params[0]),
+                    }
                 }
             }
             "AWAY" => {
@@ -479,8 +555,7 @@ impl IrcCodec {
             return;
         }
         if !target.eq_ignore_ascii_case(CHANNEL) {
-            self.numeric("403", &format!("{target} :No such channel"));
-            return;
+            return self.room_mode(target, msg.params.get(1).copied());
         }
         let Some(modes) = msg.params.get(1) else {
             self.numeric("324", &format!("{CHANNEL} +nt"));
@@ -501,6 +576,42 @@ impl IrcCodec {
             }
             _ => self.numeric("472", &format!("{modes} :is unknown mode char to me")),
         }
+    }
+
+    /// `MODE` of a room: its operator is its creator and bans are the
+    /// server's, so there is nothing to change here.
+    fn room_mode(&mut self, chan: &str, modes: Option<&str>) {
+        match modes {
+            None => self.numeric("324", &format!("{chan} +nt")),
+            Some("b" | "+b") => self.numeric("368", &format!("{chan} :End of channel ban list")),
+            Some(_) => self.numeric(
+                "482",
+                &format!("{chan} :Room modes cannot be changed (its operator is its creator)"),
+            ),
+        }
+    }
+
+    /// `JOIN` or `PART` of a comma-separated list: `#lobby` (where
+    /// everyone is) and `0` are passed over, the first other channel is
+    /// handled here by `one`, the rest become lines of their own read
+    /// next (one command a line).
+    fn each_channel(&mut self, cmd: &str, list: &str, one: impl FnOnce(&mut IrcCodec, &str)) {
+        let mut rest = list
+            .split(',')
+            .filter(|c| !c.is_empty() && *c != "0" && !c.eq_ignore_ascii_case(CHANNEL));
+        let Some(first) = rest.next() else {
+            if cmd == "PART" {
+                let why = format!("{CHANNEL} :Everyone is in {CHANNEL}; QUIT to leave");
+                self.numeric("442", &why);
+            }
+            return;
+        };
+        one(self, first);
+        self.followups.extend(rest.map(|c| format!("{cmd} {c}")));
+    }
+
+    fn no_such_channel(&mut self, chan: &str) {
+        self.numeric("403", &format!("{chan} :No such channel"));
     }
 
     fn cap(&mut self, msg: &Message<'_>) -> Option<String> {
@@ -756,7 +867,7 @@ impl IrcCodec {
             format!("003 {nick} :This server was created at start"),
             format!("004 {nick} {HOST} chat-irc i bnot"),
             format!(
-                "005 {nick} CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN={} PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=chat :are supported by this server",
+                "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={} PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=chat :are supported by this server",
                 crate::name::MAX_NAME_LEN
             ),
             format!("422 {nick} :MOTD File is missing"),
@@ -770,10 +881,15 @@ impl IrcCodec {
 
     /// Appends the line(s) of `reply` for this connection to `out`.
     pub fn render(&mut self, reply: &Reply<'_>, out: &mut Vec<u8>) {
+        let me = self.me().to_owned();
+        // A topic sent to one client answers it (on joining, or `TOPIC`);
+        // the room's `TOPIC` line is the shared one.
+        if let Reply::Topic { room, at, by, text } = reply {
+            return topic_numerics(&me, room, *at, by, *text, out);
+        }
         if shared(reply, self.room_caps(), out) {
             return;
         }
-        let me = self.me().to_owned();
         match reply {
             Reply::Hello { .. } | Reply::Ask(_) => {}
             Reply::Welcome { user, .. } => self.welcome(user, out),
@@ -790,10 +906,10 @@ impl IrcCodec {
             }
             Reply::Help { admin } => {
                 let mut text = String::from(
-                    "Commands: PRIVMSG #lobby|<nick> :<text>, NAMES, WHO #lobby, AWAY [:reason], MODE #lobby b, QUIT, PING",
+                    "Commands: PRIVMSG #lobby|#<room>|<nick> :<text>, JOIN #<room> (creates it), PART #<room>, LIST, TOPIC #<room> [:text], NAMES [#<room>], WHO #lobby, AWAY [:reason], MODE #lobby b, QUIT, PING",
                 );
                 if *admin {
-                    text.push_str("; operators: KICK #lobby <nick> [:reason], MODE #lobby +o|-o <nick>, MODE #lobby -b <nick>, RESTART");
+                    text.push_str("; operators: KICK #lobby <nick> [:reason], MODE #lobby +o|-o <nick>, MODE #lobby -b <nick>, RESTART; a room's operator (its creator) or an admin: KICK #<room> <nick> [:reason], TOPIC #<room> :text");
                 }
                 let _ = write!(out, ":{HOST} NOTICE {me} :{text}\r\n");
             }
@@ -818,6 +934,34 @@ impl IrcCodec {
             Reply::Refused(reason) => self.refused(&me, reason, reply, out),
             Reply::Notice(Notice::RecipientBusy { name }) => {
                 let _ = write!(out, ":{HOST} 301 {me} {name} :is away (busy)\r\n");
+            }
+            Reply::Hist { of, at, from, text } => {
+                // Replayed as said, at its own time when the client reads
+                // `server-time`.
+                self.room_caps().stamp(*at, out);
+                let _ = match of {
+                    HistoryOf::Room(room) => {
+                        write!(out, ":{from}!{from}@{HOST} PRIVMSG #{room} :{text}\r\n")
+                    }
+                    HistoryOf::Private(with) => {
+                        let to: &str = if from.eq_ignore_ascii_case(&me) {
+                            with
+                        } else {
+                            &me
+                        };
+                        write!(out, ":{from}!{from}@{HOST} PRIVMSG {to} :{text}\r\n")
+                    }
+                };
+            }
+            Reply::Room {
+                name,
+                members,
+                topic,
+                ..
+            } => {
+                self.start_list(&me, out);
+                let topic = topic.unwrap_or("");
+                let _ = write!(out, ":{HOST} 322 {me} #{name} {members} :{topic}\r\n");
             }
             _ => as_notices(&me, reply, out),
         }
@@ -863,6 +1007,15 @@ impl IrcCodec {
             }
             Done::Unkicked(name) => {
                 let _ = write!(out, ":{me}!{me}@{HOST} MODE {CHANNEL} -b {name}!*@*\r\n");
+            }
+            Done::Joined(room) => {
+                let _ = write!(out, ":{me}!{me}@{HOST} JOIN #{room}\r\n");
+                // The engine lists the members next.
+                self.listings
+                    .push_back(ListKind::RoomNames(format!("#{room}")));
+            }
+            Done::Parted(room) => {
+                let _ = write!(out, ":{me}!{me}@{HOST} PART #{room}\r\n");
             }
             Done::PasswordChanged => {
                 let _ = write!(
@@ -910,13 +1063,19 @@ impl IrcCodec {
                     let mask = filter.as_deref().unwrap_or(CHANNEL);
                     let _ = write!(out, ":{HOST} 315 {me} {mask} :End of WHO list\r\n");
                 }
+                Some(ListKind::RoomNames(chan)) => self.write_names(me, &chan, out),
                 kind => {
                     if kind == Some(ListKind::JoinNames) {
                         let _ = write!(out, ":{HOST} 331 {me} {CHANNEL} :No topic is set\r\n");
                     }
-                    self.write_names(me, out);
+                    self.write_names(me, CHANNEL, out);
                 }
             },
+            Listing::RoomsPage(_) => {
+                self.start_list(me, out);
+                self.list_started = false;
+                let _ = write!(out, ":{HOST} 323 {me} :End of /LIST\r\n");
+            }
             Listing::Kicked | Listing::KickedPage(_) => {
                 self.listings.pop_front();
                 let _ = write!(
@@ -929,13 +1088,20 @@ impl IrcCodec {
         }
     }
 
+    /// 321, once before the rows of a `LIST`.
+    fn start_list(&mut self, me: &str, out: &mut Vec<u8>) {
+        if !std::mem::replace(&mut self.list_started, true) {
+            let _ = write!(out, ":{HOST} 321 {me} Channel :Users  Name\r\n");
+        }
+    }
+
     /// 353 lines of at most ~400 bytes of names, then 366.
-    fn write_names(&mut self, me: &str, out: &mut Vec<u8>) {
+    fn write_names(&mut self, me: &str, chan: &str, out: &mut Vec<u8>) {
         let names = std::mem::take(&mut self.names);
         let mut line = String::new();
         for name in names {
             if !line.is_empty() && line.len() + name.len() > 400 {
-                let _ = write!(out, ":{HOST} 353 {me} = {CHANNEL} :{line}\r\n");
+                let _ = write!(out, ":{HOST} 353 {me} = {chan} :{line}\r\n");
                 line.clear();
             }
             if !line.is_empty() {
@@ -944,9 +1110,9 @@ impl IrcCodec {
             line.push_str(&name);
         }
         if !line.is_empty() {
-            let _ = write!(out, ":{HOST} 353 {me} = {CHANNEL} :{line}\r\n");
+            let _ = write!(out, ":{HOST} 353 {me} = {chan} :{line}\r\n");
         }
-        let _ = write!(out, ":{HOST} 366 {me} {CHANNEL} :End of /NAMES list\r\n");
+        let _ = write!(out, ":{HOST} 366 {me} {chan} :End of /NAMES list\r\n");
     }
 
     fn control(&mut self, me: &str, ctl: &Control<'_>, out: &mut Vec<u8>) {
@@ -967,6 +1133,10 @@ impl IrcCodec {
                     out,
                     ":{by}!{by}@{HOST} KICK {CHANNEL} {me} :{reason}\r\nERROR :Closing link: kicked by {by} ({reason})\r\n"
                 )
+            }
+            Control::Removed { room, by, reason } => {
+                let reason = reason.unwrap_or("removed");
+                write!(out, ":{by}!{by}@{HOST} KICK #{room} {me} :{reason}\r\n")
             }
             Control::Disconnect => write!(out, "ERROR :Closing link: quit\r\n"),
             Control::Takeover => write!(out, "ERROR :Closing link: logged in elsewhere\r\n"),
@@ -1015,6 +1185,41 @@ impl IrcCodec {
                 out,
                 ":{HOST} 305 {me} :You are no longer marked as being away\r\n"
             ),
+            Reason::NoSuchRoom { room } => {
+                self.drop_room_names();
+                write!(out, ":{HOST} 403 {me} #{room} :No such channel\r\n")
+            }
+            Reason::BadRoomName(_) => {
+                self.drop_room_names();
+                write!(out, ":{HOST} 479 {me} * :Illegal channel name\r\n")
+            }
+            Reason::NotInRoom { room, user: None } => {
+                write!(
+                    out,
+                    ":{HOST} 442 {me} #{room} :You're not on that channel\r\n"
+                )
+            }
+            Reason::NotInRoom {
+                room,
+                user: Some(user),
+            } => write!(
+                out,
+                ":{HOST} 441 {me} {user} #{room} :They aren't on that channel\r\n"
+            ),
+            Reason::NotRoomOperator { room } => write!(
+                out,
+                ":{HOST} 482 {me} #{room} :You're not channel operator\r\n"
+            ),
+            // A JOIN of a channel the client is in is not an error.
+            Reason::AlreadyInRoom { .. } => Ok(()),
+            Reason::RoomLimit(RoomLimit::PerUser { .. }) => write!(
+                out,
+                ":{HOST} 405 {me} * :You have joined too many channels\r\n"
+            ),
+            Reason::RoomLimit(RoomLimit::Members { .. }) => write!(
+                out,
+                ":{HOST} 471 {me} * :Cannot join channel (it is full)\r\n"
+            ),
             Reason::PingTimeout => {
                 write!(out, "ERROR :Closing Link: {me} (Ping timeout)\r\n")
             }
@@ -1030,6 +1235,14 @@ impl IrcCodec {
 }
 
 impl IrcCodec {
+    /// A `NAMES #room` refused (no such room) is answered: its listing
+    /// ends here.
+    fn drop_room_names(&mut self) {
+        if matches!(self.listings.front(), Some(ListKind::RoomNames(_))) {
+            self.listings.pop_front();
+        }
+    }
+
     /// The nick was refused as a guest's: the client is greeted (so it
     /// keeps the nick and can log in to it), told why with the nick
     /// numeric, and how to log in; a `NICK` tries again.
@@ -1061,6 +1274,30 @@ impl IrcCodec {
         self.nickserv_says("Log in with /msg NickServ IDENTIFY <password>, or pick another nick to chat as a guest");
         out.append(&mut self.local);
     }
+}
+
+/// 332 and 333 for a topic, 331 for none.
+fn topic_numerics(
+    me: &str,
+    room: &str,
+    at: crate::Millis,
+    by: &str,
+    text: Option<&str>,
+    out: &mut Vec<u8>,
+) {
+    let _ = match text {
+        Some(text) => write!(
+            out,
+            ":{HOST} 332 {me} #{room} :{text}\r\n:{HOST} 333 {me} #{room} {by} {}\r\n",
+            at.as_u64() / 1000
+        ),
+        None => write!(out, ":{HOST} 331 {me} #{room} :No topic is set\r\n"),
+    };
+}
+
+/// The room a channel names (`#rust`: `rust`), if it is a channel.
+fn room_of(chan: &str) -> Option<&str> {
+    chan.strip_prefix('#').filter(|r| !r.is_empty())
 }
 
 /// The byte range of `part` (a slice of `line`) within `line`.

@@ -1,12 +1,13 @@
 //! Lines every IRC recipient gets alike (room lines), rendered once and
 //! shared; the per-connection lines are the codec's ([`super::IrcCodec`]).
+//! The lobby is `#lobby`; every other room is the channel `#<name>`.
 
 use std::io::Write;
 
 use crate::reply::{Control, LeaveReason, Reply};
 use crate::{wire, Millis};
 
-/// The one channel: the room.
+/// The lobby's channel, where everyone is.
 pub const CHANNEL: &str = "#lobby";
 /// The source of server lines and the host of every user's mask.
 pub const HOST: &str = "chat";
@@ -98,11 +99,61 @@ pub fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
                 };
             }
         }
+        Reply::RoomMsg {
+            room,
+            at,
+            from,
+            text,
+        } => {
+            caps.stamp(*at, out);
+            let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG #{room} :{text}\r\n");
+        }
+        Reply::RoomJoin { room, at, user } => {
+            caps.stamp(*at, out);
+            let _ = write!(out, ":{user}!{user}@{HOST} JOIN #{room}\r\n");
+        }
+        Reply::RoomLeave {
+            room,
+            at,
+            user,
+            reason,
+        } => room_leave(room, *at, user, *reason, caps, out),
+        Reply::Topic { room, at, by, text } => {
+            caps.stamp(*at, out);
+            let text = text.unwrap_or("");
+            let _ = write!(out, ":{by}!{by}@{HOST} TOPIC #{room} :{text}\r\n");
+        }
         Reply::Ctl(Control::Shutdown) => closing("Server shutting down", out),
         Reply::Ctl(Control::Restart) => closing("Server restarting", out),
         _ => return false,
     }
     true
+}
+
+/// Someone left a room: `PART`, or the server's `KICK` when they were
+/// removed, kicked or the room closed. Nothing when they left the server
+/// (quit, lost, timed out...): the lobby's `QUIT` that follows takes them
+/// out of every channel.
+fn room_leave(
+    room: &str,
+    at: Millis,
+    user: &str,
+    reason: LeaveReason,
+    caps: RoomCaps,
+    out: &mut Vec<u8>,
+) {
+    let why = match reason {
+        LeaveReason::Parted => None,
+        LeaveReason::Removed => Some("removed"),
+        LeaveReason::Kicked => Some("kicked"),
+        LeaveReason::Closed => Some("Channel closed"),
+        _ => return,
+    };
+    caps.stamp(at, out);
+    let _ = match why {
+        None => write!(out, ":{user}!{user}@{HOST} PART #{room}\r\n"),
+        Some(why) => write!(out, ":{HOST} KICK #{room} {user} :{why}\r\n"),
+    };
 }
 
 /// A notice to the channel then `ERROR`: the server is closing the link.

@@ -22,7 +22,8 @@ pub enum EncodeError {
     /// its ends (the server trims them).
     #[error("the {0} is empty or has spaces at its ends")]
     BadText(&'static str),
-    /// The command has no chat/1 form (an IRC guest's).
+    /// The command has no chat/1 form (an IRC guest's, IRC's `JOIN` and
+    /// `NAMES` of a room).
     #[error("the {0} command has no chat/1 form")]
     NoChat1Form(&'static str),
 }
@@ -143,6 +144,8 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
             line(out, &["/login", name, rest("password", password)?]);
         }
         Command::Guest { .. } => return Err(EncodeError::NoChat1Form("guest")),
+        Command::EnterRoom { .. } => return Err(EncodeError::NoChat1Form("enter-room")),
+        Command::RoomMembers { .. } => return Err(EncodeError::NoChat1Form("room-members")),
         // An answer is taken verbatim by the server: no escape.
         Command::Answer(Answer::Yes) => line(out, &[account_answer(true)]),
         Command::Answer(Answer::No) => line(out, &[account_answer(false)]),
