@@ -8,6 +8,12 @@
 #
 #   benches/load/load.sh              # everything (about 10 minutes)
 #   RUNS=1 ONLY=W1 PROTOS=chat benches/load/load.sh
+#   IO_THREADS=2 ONLY="W4 IDLE" PROTOS=chat benches/load/load.sh
+#
+# IO_THREADS passes --io-threads to chat-server (unset: its default, one
+# per core); CHAT_SERVER runs another build (a baseline) instead of this
+# tree's; IDLE_CLIENTS sets the idle run's size (default 10000), spread
+# over loopback source addresses past what one address's ports allow.
 #
 # Needs: cargo, python3, ngircd (apt-get install ngircd) for the reference.
 set -euo pipefail
@@ -21,10 +27,14 @@ PROTOS=${PROTOS:-chat irc}
 CHAT_PORT=${CHAT_PORT:-19797}
 IRC_PORT=16667 # fixed in benches/load/ngircd.conf
 OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
+IO_THREADS=${IO_THREADS:-}
+IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
+IDLE_SOURCES=$(( (IDLE_CLIENTS + 19999) / 20000 ))
 mkdir -p "$OUT"
 
 cargo build --release -q -p bin-server -p benches
 T=${CARGO_TARGET_DIR:-target}/release
+CHAT_SERVER=${CHAT_SERVER:-$T/chat-server}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 SERVER_PID=
@@ -67,8 +77,9 @@ start_chat() {
         DATA=$(mktemp -d /tmp/chat-load-data.XXXXXX)
     fi
     port_free "$CHAT_PORT"
-    "$T/chat-server" --bind "127.0.0.1:$CHAT_PORT" --data-dir "$DATA" \
-        --config benches/load/bench-server.ron --log-level warn 2>>"$OUT/server.log" &
+    "$CHAT_SERVER" --bind "127.0.0.1:$CHAT_PORT" --data-dir "$DATA" \
+        --config benches/load/bench-server.ron --log-level warn \
+        ${IO_THREADS:+--io-threads "$IO_THREADS"} 2>>"$OUT/server.log" &
     SERVER_PID=$!
     wait_port "$CHAT_PORT"
 }
@@ -101,13 +112,14 @@ for proto in $PROTOS; do
         continue
     fi
     for i in $(seq "$RUNS"); do
-        for w in W1 W2 W3 W3A STORM; do
+        for w in W1 W2 W3 W3A W4 STORM; do
             want "$w" || continue
             case $w in
                 W1) args=(--clients 100 --senders 10) ;;
                 W2) args=(--clients 1000 --senders 10) ;;
                 W3) args=(--clients 1000 --senders 10 --rate 20) ;;
                 W3A) args=(--clients 1000 --senders 10 --rate 20 --aligned) ;;
+                W4) args=(--clients 1000 --senders 10 --rate 2) ;;
                 STORM) args=(--clients 1000 --senders 10 --rate 20 --storm 200 --storm-at 3) ;;
             esac
             echo "== $proto $w run $i" >&2
@@ -122,12 +134,12 @@ for proto in $PROTOS; do
                 # that loaded them: the figure is per connection, and the
                 # directory's own cost is reported apart.
                 start_chat
-                load chat "IDLE-register-$i" --idle --clients 10000 --names idle \
-                    --duration 0.1 --warmup 0
+                load chat "IDLE-register-$i" --idle --clients "$IDLE_CLIENTS" --names idle \
+                    --sources "$IDLE_SOURCES" --duration 0.1 --warmup 0
                 stop_server
                 start_chat keep
-                load chat "IDLE-$proto-$i" --idle --clients 10000 --names idle --login \
-                    --duration 2 --warmup 0
+                load chat "IDLE-$proto-$i" --idle --clients "$IDLE_CLIENTS" --names idle --login \
+                    --sources "$IDLE_SOURCES" --probe --duration 2 --warmup 0
             else
                 start_irc
                 load irc "IDLE-$proto-$i" --idle --clients 10000 --duration 2 --warmup 0
@@ -157,8 +169,9 @@ rows = [
     ("W2 1,000 clients, 10 senders, saturation", "W2", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
     ("W3 1,000 clients, 10 senders at 20/s", "W3", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("deliveries/s", "deliveries_per_s")]),
     ("W3A as W3, senders aligned (bursts)", "W3A", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us")]),
+    ("W4 1,000 clients, 10 senders at 2/s", "W4", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us")]),
     ("W3 + storm of 200 logins", "STORM", [("p50 us outside storm", "p50_us"), ("p99 us outside storm", "p99_us"), ("p50 us during storm", "storm_p50_us"), ("p99 us during storm", "storm_p99_us"), ("storm login p99 us", "storm_login_p99_us")]),
-    ("10,000 idle logged-in connections", "IDLE", [("server bytes per connection", "rss_per_client_bytes"), ("connect+login all, s", "connect_all_s")]),
+    ("idle logged-in connections", "IDLE", [("server bytes per connection", "rss_per_client_bytes"), ("connect+login all, s", "connect_all_s"), ("one message to all, ms", "fanout_all_ms")]),
 ]
 print(f"Medians of runs in {out}\n")
 print("| workload | figure | chat-server | ngircd | ratio |")

@@ -67,6 +67,9 @@ pub struct Report {
     pub rss_after_kib: Option<u64>,
     /// The storm, if there was one.
     pub storm: Option<StormReport>,
+    /// With --probe: milliseconds from one room message's send until
+    /// every client had it.
+    pub fanout_all_ms: Option<f64>,
 }
 
 impl Report {
@@ -120,6 +123,13 @@ impl Report {
             "connect+login    {:.2} s for all; login p50 {} us, p99 {} us",
             self.connect_all_s, self.login.p50, self.login.p99
         );
+        if let Some(ms) = self.fanout_all_ms {
+            let _ = writeln!(
+                s,
+                "one message      reached all {} clients in {ms:.1} ms",
+                self.clients
+            );
+        }
         let _ = writeln!(s, "measured         {:.1} s", self.measured_s);
         let _ = writeln!(
             s,
@@ -224,6 +234,7 @@ impl Report {
         num("rss_loaded_kib", opt(self.rss_loaded_kib.map(|v| v as f64)));
         num("rss_after_kib", opt(self.rss_after_kib.map(|v| v as f64)));
         num("rss_per_client_bytes", opt(self.rss_per_client_bytes()));
+        num("fanout_all_ms", opt(self.fanout_all_ms));
         if let Some(st) = &self.storm {
             num("storm_clients", st.clients.to_string());
             num("storm_logged_in", st.logged_in.to_string());
@@ -273,6 +284,7 @@ mod tests {
             rss_loaded_kib: Some(1100),
             rss_after_kib: Some(1100),
             storm: None,
+            fanout_all_ms: None,
         }
     }
 
