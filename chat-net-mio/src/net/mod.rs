@@ -11,5 +11,5 @@ pub(crate) mod shard;
 mod table;
 
 pub(crate) use batch::BroadcastBatch;
-pub(crate) use outbound::{Flushed, Outbound};
+pub(crate) use outbound::{Flushed, Outbound, QueuePool};
 pub(crate) use table::{Conn, ConnTable, Shard};

@@ -22,7 +22,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use super::inbox::Inbox;
-use super::{keepalive, Conn, ConnTable, Flushed, Shard};
+use super::{keepalive, Conn, ConnTable, Flushed, QueuePool, Shard};
 use crate::transport::Transport;
 use crate::{NetConfig, Protocol};
 
@@ -68,6 +68,9 @@ pub(crate) struct IoShard {
     /// handshake timeout.
     handshakes: VecDeque<(Instant, ConnId)>,
     handshaking: Handshaking,
+    /// Outbound queue storage, lent to connections while they have bytes
+    /// pending.
+    queues: QueuePool,
 }
 
 impl IoShard {
@@ -89,6 +92,7 @@ impl IoShard {
             more_reads: Vec::new(),
             handshakes: VecDeque::new(),
             handshaking,
+            queues: QueuePool::default(),
         }
     }
 
@@ -354,7 +358,7 @@ impl IoShard {
         let Some(c) = self.conns.get_mut(id) else {
             return;
         };
-        c.out.push(frame);
+        c.out.push_pooled(frame, &mut self.queues);
         if !c.dirty {
             c.dirty = true;
             self.dirty.push(id);
@@ -399,6 +403,7 @@ impl IoShard {
                 self.handshaking.fetch_sub(1, Ordering::Relaxed);
             }
             let _ = self.registry.deregister(&mut conn.stream);
+            conn.out.discard(&mut self.queues);
             debug!("{id} closed ({})", conn.peer);
         }
     }
@@ -493,6 +498,7 @@ impl IoShard {
         let result = conn
             .transport
             .flush(&mut conn.out, &mut conn.stream, closing);
+        conn.out.release(&mut self.queues);
         let blocked = matches!(result, Ok(Flushed::Blocked));
         if blocked != conn.wants_writable {
             // Ask for writable events only while a write waits on the peer.
