@@ -165,6 +165,11 @@ pub struct NetConfig {
     /// poll; 0 means one per core. The engine runs on the first, so 1
     /// serves everything from one thread.
     pub io_threads: usize,
+    /// Bytes an I/O thread may have read and handed to the engine's
+    /// thread that the engine has not taken yet; past this it stops
+    /// reading (the kernel's buffers, then TCP, push back on the clients)
+    /// until the engine catches up.
+    pub io_backlog_bytes: usize,
 }
 
 impl Default for NetConfig {
@@ -184,6 +189,7 @@ impl Default for NetConfig {
             max_handshakes: 1024,
             max_http_request_bytes: 8 * 1024,
             io_threads: 0,
+            io_backlog_bytes: 4 * 1024 * 1024,
         }
     }
 }

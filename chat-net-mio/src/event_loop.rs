@@ -356,7 +356,10 @@ impl<'a> EventLoop<'a> {
         }
         while let Ok(report) = self.remotes.reports.try_recv() {
             match report {
-                Report::Arrived(inbox) => self.feed(&inbox),
+                Report::Arrived { shard, inbox } => {
+                    self.feed(&inbox);
+                    self.remotes.taken(shard, &inbox);
+                }
                 Report::Stopped => self.remotes.running -= 1,
             }
         }

@@ -68,6 +68,11 @@ impl Inbox {
         self.arrivals.push(Arrival::Closed { conn, cause });
     }
 
+    /// Bytes received in it.
+    pub(crate) fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.arrivals.is_empty()
     }

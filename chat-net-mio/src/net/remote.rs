@@ -10,6 +10,7 @@
 //! turn, its [`Inbox`].
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -43,7 +44,8 @@ pub(crate) enum Command {
 /// What a shard tells the engine's thread.
 #[derive(Debug)]
 pub(crate) enum Report {
-    Arrived(Inbox),
+    /// What shard `shard`'s sockets said.
+    Arrived { shard: usize, inbox: Inbox },
     /// The shard's thread ended.
     Stopped,
 }
@@ -62,6 +64,8 @@ pub(crate) struct Remotes {
 struct RemoteLink {
     commands: Sender<Vec<Command>>,
     waker: Arc<Waker>,
+    /// Bytes the shard reported that the engine has not taken yet.
+    backlog: Arc<AtomicUsize>,
     /// This turn's commands, sent at its end.
     pending: Vec<Command>,
 }
@@ -82,6 +86,7 @@ impl Remotes {
             let poll = Poll::new()?;
             let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
             let (commands, rx) = mpsc::channel();
+            let backlog = Arc::new(AtomicUsize::new(0));
             let io = IoShard::new(
                 poll.registry().try_clone()?,
                 Shard { index, count },
@@ -95,6 +100,8 @@ impl Remotes {
                 reports: report_tx.clone(),
                 engine_waker: Arc::clone(engine_waker),
                 stopping: None,
+                backlog: Arc::clone(&backlog),
+                max_backlog: net.io_backlog_bytes.max(1),
             };
             let thread = std::thread::Builder::new()
                 .name(format!("chat-io-{index}"))
@@ -102,6 +109,7 @@ impl Remotes {
             shards.push(RemoteLink {
                 commands,
                 waker,
+                backlog,
                 pending: Vec::new(),
             });
             threads.push(thread);
@@ -120,6 +128,13 @@ impl Remotes {
     /// How many I/O shards there are in all, the engine's own included.
     pub(crate) fn count(&self) -> usize {
         self.shards.len() + 1
+    }
+
+    /// The engine took what shard `index` reported: it may read that much
+    /// more.
+    pub(crate) fn taken(&self, index: usize, inbox: &Inbox) {
+        let link = &self.shards[index - 1];
+        link.backlog.fetch_sub(inbox.byte_len(), Ordering::Relaxed);
     }
 
     /// Queues a command for shard `index` (1 or more).
@@ -180,6 +195,10 @@ struct RemoteShard {
     reports: Sender<Report>,
     engine_waker: Arc<Waker>,
     stopping: Option<Instant>,
+    /// Bytes reported that the engine has not taken yet, and the most
+    /// allowed before reads pause.
+    backlog: Arc<AtomicUsize>,
+    max_backlog: usize,
 }
 
 impl RemoteShard {
@@ -189,10 +208,7 @@ impl RemoteShard {
             warn!("I/O shard {index} failed: {e}");
         }
         self.io.drop_all();
-        let inbox = std::mem::take(&mut self.io.inbox);
-        if !inbox.is_empty() {
-            self.report(Report::Arrived(inbox));
-        }
+        self.send_inbox();
         self.report(Report::Stopped);
         debug!("I/O shard {index} stopped");
     }
@@ -211,6 +227,8 @@ impl RemoteShard {
                 }
                 return Err(e);
             }
+            let behind = self.backlog.load(Ordering::Relaxed) >= self.max_backlog;
+            self.io.set_paused(behind);
             for event in events.iter() {
                 if event.token() != WAKER {
                     self.io.on_event(event);
@@ -221,10 +239,7 @@ impl RemoteShard {
             let now = Instant::now();
             self.io.on_deadlines(now);
             self.io.write_dirty();
-            if !self.io.inbox.is_empty() {
-                let inbox = std::mem::take(&mut self.io.inbox);
-                self.report(Report::Arrived(inbox));
-            }
+            self.send_inbox();
             self.io.recycle();
             // The engine's thread is gone (its channel closed) or done.
             if ended {
@@ -262,6 +277,17 @@ impl RemoteShard {
             Command::Close(id, reason) => self.io.close(id, reason),
             Command::Stop(deadline) => self.stopping = Some(deadline),
         }
+    }
+
+    /// Hands the turn's arrivals to the engine's thread.
+    fn send_inbox(&mut self) {
+        if self.io.inbox.is_empty() {
+            return;
+        }
+        let inbox = std::mem::take(&mut self.io.inbox);
+        self.backlog.fetch_add(inbox.byte_len(), Ordering::Relaxed);
+        let shard = self.io.shard().index;
+        self.report(Report::Arrived { shard, inbox });
     }
 
     fn report(&self, report: Report) {

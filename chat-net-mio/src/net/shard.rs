@@ -71,6 +71,8 @@ pub(crate) struct IoShard {
     /// Outbound queue storage, lent to connections while they have bytes
     /// pending.
     queues: QueuePool,
+    /// The engine is behind on what this shard read: reads wait.
+    paused: bool,
 }
 
 impl IoShard {
@@ -93,7 +95,13 @@ impl IoShard {
             handshakes: VecDeque::new(),
             handshaking,
             queues: QueuePool::default(),
+            paused: false,
         }
+    }
+
+    /// Stops reading (readable connections wait in line) or starts again.
+    pub(crate) fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
     }
 
     pub(crate) fn shard(&self) -> Shard {
@@ -118,7 +126,14 @@ impl IoShard {
     /// The earliest of its own deadlines; zero if a read is owed.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         if !self.more_reads.is_empty() {
-            return Some(Instant::now());
+            // While paused, look again soon: the engine takes a backlog
+            // in well under a millisecond.
+            let wait = if self.paused {
+                Duration::from_millis(1)
+            } else {
+                Duration::ZERO
+            };
+            return Some(Instant::now() + wait);
         }
         let linger = self.lingering.front().map(|&(t, _)| t);
         let handshake = self.handshakes.front().map(|&(t, _)| t);
@@ -211,7 +226,11 @@ impl IoShard {
             conn.read_closed = true;
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
-            self.read(id);
+            if self.paused {
+                self.read_later(id);
+            } else {
+                self.read(id);
+            }
         }
         if event.is_writable() {
             self.flush(id);
@@ -249,13 +268,7 @@ impl IoShard {
                     }
                     if total >= budget {
                         // Let the others have their turn; come back next turn.
-                        if let Some(conn) = self.conns.get_mut(id) {
-                            if !conn.more_to_read {
-                                conn.more_to_read = true;
-                                self.more_reads.push(id);
-                            }
-                        }
-                        return;
+                        return self.read_later(id);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -268,8 +281,22 @@ impl IoShard {
         }
     }
 
-    /// Reads the connections that hit their read budget last turn.
+    /// Lists a connection to be read next turn, even without an event.
+    fn read_later(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(id) {
+            if !conn.more_to_read {
+                conn.more_to_read = true;
+                self.more_reads.push(id);
+            }
+        }
+    }
+
+    /// Reads the connections that hit their read budget last turn (or
+    /// waited while reads were paused).
     pub(crate) fn read_leftovers(&mut self) {
+        if self.paused {
+            return;
+        }
         for id in std::mem::take(&mut self.more_reads) {
             if let Some(conn) = self.conns.get_mut(id) {
                 conn.more_to_read = false;
