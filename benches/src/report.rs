@@ -96,6 +96,14 @@ impl Report {
         Some((b.saturating_sub(a) as f64 * 1024.0) / self.clients as f64)
     }
 
+    /// Server memory per connected client (bytes), from before connecting
+    /// to the end of the run: for idle runs, once the server has been
+    /// quiet for the run's duration.
+    pub fn rss_idle_per_client_bytes(&self) -> Option<f64> {
+        let (a, b) = (self.rss_before_kib?, self.rss_after_kib?);
+        Some((b.saturating_sub(a) as f64 * 1024.0) / self.clients as f64)
+    }
+
     fn counts(&self) -> &'static str {
         match self.proto {
             Proto::Chat => "room lines received by every client, the sender's echo included",
@@ -234,6 +242,10 @@ impl Report {
         num("rss_loaded_kib", opt(self.rss_loaded_kib.map(|v| v as f64)));
         num("rss_after_kib", opt(self.rss_after_kib.map(|v| v as f64)));
         num("rss_per_client_bytes", opt(self.rss_per_client_bytes()));
+        num(
+            "rss_idle_per_client_bytes",
+            opt(self.rss_idle_per_client_bytes()),
+        );
         num("fanout_all_ms", opt(self.fanout_all_ms));
         if let Some(st) = &self.storm {
             num("storm_clients", st.clients.to_string());

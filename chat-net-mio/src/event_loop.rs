@@ -35,6 +35,7 @@ use crate::net::{BroadcastBatch, Shard};
 use crate::store::{Committed, Persister};
 use crate::transport::tls::TlsAcceptor;
 use crate::transport::Transport;
+use crate::trim::Trimmer;
 use crate::workers::{Finished, Workers};
 use crate::{Protocol, ServerConfig};
 
@@ -96,6 +97,7 @@ pub(crate) struct EventLoop<'a> {
     refused: Vec<(JobId, std::net::IpAddr)>,
     accept_paused_until: Option<Instant>,
     stopping: Option<(Exit, Instant)>,
+    trimmer: Trimmer,
 }
 
 impl<'a> EventLoop<'a> {
@@ -129,6 +131,7 @@ impl<'a> EventLoop<'a> {
             refused: Vec::new(),
             accept_paused_until: None,
             stopping: None,
+            trimmer: Trimmer::default(),
         })
     }
 
@@ -146,6 +149,9 @@ impl<'a> EventLoop<'a> {
                     continue;
                 }
                 return Err(e);
+            }
+            if !events.is_empty() {
+                self.trimmer.busy(Instant::now());
             }
             for event in events.iter() {
                 self.on_event(event);
@@ -173,6 +179,9 @@ impl<'a> EventLoop<'a> {
             consider(self.shared.clock.instant_of(at));
         }
         if let Some(t) = self.accept_paused_until {
+            consider(t);
+        }
+        if let Some(t) = self.trimmer.deadline() {
             consider(t);
         }
         if let Some((_, t)) = &self.stopping {
@@ -375,6 +384,9 @@ impl<'a> EventLoop<'a> {
             self.handle(Input::Timeout);
         }
         self.io.on_deadlines(now);
+        if self.trimmer.on_deadline(now) {
+            log::debug!("quiet: free memory returned to the system");
+        }
         if self.accept_paused_until.is_some_and(|t| t <= now) {
             self.accept_all(None);
             for i in 0..self.shared.listeners.len() {

@@ -48,6 +48,7 @@ mod net;
 mod server;
 pub mod store;
 mod transport;
+mod trim;
 mod workers;
 
 pub use config::{

@@ -452,11 +452,7 @@ impl IoShard {
 
     /// Drops the connections that overstayed their linger or handshake.
     pub(crate) fn on_deadlines(&mut self, now: Instant) {
-        while let Some(&(deadline, id)) = self.lingering.front() {
-            if deadline > now {
-                break;
-            }
-            self.lingering.pop_front();
+        while let Some(id) = pop_due(&mut self.lingering, now) {
             if self
                 .conns
                 .get_mut(id)
@@ -467,11 +463,7 @@ impl IoShard {
             }
         }
         let timeout = Duration::from_millis(self.net.handshake_timeout_ms);
-        while let Some(&(deadline, id)) = self.handshakes.front() {
-            if deadline > now {
-                break;
-            }
-            self.handshakes.pop_front();
+        while let Some(id) = pop_due(&mut self.handshakes, now) {
             if self
                 .conns
                 .get_mut(id)
@@ -559,5 +551,16 @@ impl IoShard {
                 self.gone(id, CloseCause::Lost);
             }
         }
+    }
+}
+
+/// The connection of the oldest entry of `queue` if its deadline passed.
+fn pop_due(queue: &mut VecDeque<(Instant, ConnId)>, now: Instant) -> Option<ConnId> {
+    match queue.front() {
+        Some(&(deadline, id)) if deadline <= now => {
+            queue.pop_front();
+            Some(id)
+        }
+        _ => None,
     }
 }
