@@ -70,6 +70,24 @@ fn type_line(engine: &mut Engine, now: Millis, conn: ConnId, line: &str) {
 
 /// An engine with `n` logged-in members (connections 0..n).
 fn room_of(n: usize) -> Engine {
+    room_with(n, |_| None)
+}
+
+/// The IRC capabilities of the mixed room's members: a quarter each of
+/// chat/1, IRC, IRC with `server-time`, IRC with `server-time` and
+/// `away-notify` (IRC members are guests, so no login is needed).
+fn mixed_caps(i: usize) -> Option<&'static str> {
+    match i % 4 {
+        0 => None,
+        1 => Some(""),
+        2 => Some("server-time"),
+        _ => Some("server-time away-notify"),
+    }
+}
+
+/// An engine with `n` members; member `i` speaks IRC (as a guest, with
+/// the capabilities given) when `irc(i)` is `Some`, chat/1 otherwise.
+fn room_with(n: usize, irc: impl Fn(usize) -> Option<&'static str>) -> Engine {
     let limits = Limits {
         max_connections: n + 16,
         // The bench sends thousands of messages at one instant, all from
@@ -84,6 +102,7 @@ fn room_of(n: usize) -> Engine {
     let mut engine = Engine::new(
         Config {
             limits,
+            irc_guests: true,
             ..Config::default()
         },
         StoreSnapshot::default(),
@@ -92,20 +111,25 @@ fn room_of(n: usize) -> Engine {
     let now = Millis(1);
     for i in 0..n {
         let conn = ConnId(i as u64);
+        let caps = irc(i);
         engine.handle(
             now,
             Input::Opened {
                 conn,
                 peer: "127.0.0.1".parse().unwrap(),
-                protocol: Protocol::Chat1,
+                protocol: if caps.is_some() {
+                    Protocol::Irc
+                } else {
+                    Protocol::Chat1
+                },
             },
         );
-        type_line(
-            &mut engine,
-            now,
-            conn,
-            &format!("/register u{i} password-123\n"),
-        );
+        let login = match caps {
+            None => format!("/register u{i} password-123\n"),
+            Some("") => format!("NICK u{i}\r\nUSER u 0 * :u\r\n"),
+            Some(caps) => format!("CAP REQ :{caps}\r\nNICK u{i}\r\nUSER u 0 * :u\r\nCAP END\r\n"),
+        };
+        type_line(&mut engine, now, conn, &login);
     }
     assert_eq!(engine.stats().online, n);
     engine
@@ -134,6 +158,31 @@ fn broadcast(c: &mut Criterion) {
     let mut group = c.benchmark_group("broadcast");
     for n in [10usize, 1_000, 10_000] {
         let mut engine = room_of(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| {
+                engine.handle(
+                    Millis(2),
+                    Input::Received {
+                        conn: ConnId(0),
+                        bytes: b"hello room\n",
+                    },
+                );
+                let sent = drain(&mut engine, Millis(2));
+                assert_eq!(sent, n);
+            })
+        });
+    }
+    group.finish();
+}
+
+/// A room line to a room of four renderings (chat/1, IRC, IRC with
+/// server-time, IRC with server-time and away-notify): rendered four
+/// times, whatever the room's size. Member 0 (chat/1) says it.
+fn broadcast_mixed(c: &mut Criterion) {
+    let mut group = c.benchmark_group("broadcast mixed renderings");
+    for n in [12usize, 1_000, 10_000] {
+        let mut engine = room_with(n, mixed_caps);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             b.iter(|| {
@@ -245,6 +294,7 @@ criterion_group!(
     benches,
     frame_and_parse,
     broadcast,
+    broadcast_mixed,
     broadcast_fanout,
     private_message,
     register_dialog

@@ -24,6 +24,12 @@ pub(crate) struct Args {
     #[arg(long, value_name = "ADDR:PORT")]
     pub(crate) irc_bind: Option<SocketAddr>,
 
+    /// Let IRC users who do not log in chat as guests under a nick that no
+    /// account holds (never admin, no account, gone when they leave); off
+    /// unless given here or as `irc_guests: true` in the --config file.
+    #[arg(long)]
+    pub(crate) irc_guests: bool,
+
     /// Folder of the user store (users.store) and its key file (store.key,
     /// created on first start unless CHAT_STORE_KEY is set). Created if
     /// missing.

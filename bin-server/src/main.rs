@@ -104,6 +104,7 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(irc) = args.irc_bind {
         config.irc_bind = Some(irc);
     }
+    config.irc_guests |= args.irc_guests;
     let mut builder = Server::builder()
         .bind(args.bind)
         .data_dir(&args.data_dir)

@@ -87,6 +87,12 @@ pub enum Command<'a> {
         /// The password (the rest of the line).
         password: &'a str,
     },
+    /// Chat without an account under `name` (IRC, after registration,
+    /// on a server that takes guests).
+    Guest {
+        /// The nick as typed.
+        name: &'a str,
+    },
     /// The answer to the question the server asked last on this
     /// connection (a step of the login dialog or of `/changepassword`).
     /// Only a codec that remembers what it asked produces it.

@@ -27,6 +27,11 @@ pub struct Config {
     /// observers (bots, bridges, audit logs). Off by default: an event costs
     /// a copy of each message.
     pub emit_events: bool,
+    /// Whether IRC connections that register without logging in chat as
+    /// guests under their nick (one no account holds, not a configured
+    /// admin's): in the room like anyone, never admin, no account, gone
+    /// when they leave. Off by default.
+    pub irc_guests: bool,
     /// The seed of the engine's hash tables, so a client cannot choose
     /// keys (names, addresses) that collide. The runtime seeds it from the
     /// OS at start; tests pass a fixed one. Not read from a config file.
@@ -45,6 +50,7 @@ impl Default for Config {
             admins: Vec::new(),
             limits: Limits::default(),
             emit_events: false,
+            irc_guests: false,
             hash_seed: DEFAULT_HASH_SEED,
         }
     }
@@ -105,6 +111,12 @@ pub struct Limits {
     pub login_timeout_ms: u64,
     /// A logged-in user silent this long is disconnected; 0 turns it off.
     pub idle_timeout_ms: u64,
+    /// An IRC connection that sent nothing this long gets `PING`; 0 turns
+    /// server pings off.
+    pub irc_ping_interval_ms: u64,
+    /// No traffic this long after that `PING`: `ERROR` (ping timeout) and
+    /// the connection is closed.
+    pub irc_ping_timeout_ms: u64,
     /// Lines that may queue on a connection while its previous command
     /// waits for password work or the store.
     pub max_queued_lines: usize,
@@ -163,6 +175,8 @@ impl Default for Limits {
             max_password_jobs: 256,
             login_timeout_ms: 60_000,
             idle_timeout_ms: 0,
+            irc_ping_interval_ms: 120_000,
+            irc_ping_timeout_ms: 60_000,
             max_queued_lines: 32,
             max_queued_lines_before_login: 4,
             max_held_bytes: 128 * 1024,

@@ -135,5 +135,5 @@ pub use record::{
     ChangeError, Conversation, HistoryLine, KickEntry, Retention, RoomRecord, StoreChange,
     StoreSnapshot, Topic, UserRecord,
 };
-pub use time::Millis;
+pub use time::{Iso8601, Millis};
 pub use wire::Frame;

@@ -244,6 +244,14 @@ pub enum Reply<'a> {
         /// Free or busy.
         presence: Presence,
     },
+    /// Extension: `USER <name> 1 guest` (or `guest-busy`): a guest (an
+    /// IRC user the server lets chat without an account) in a listing.
+    GuestUser {
+        /// The nick.
+        name: &'a str,
+        /// Free or busy.
+        presence: Presence,
+    },
     /// `KICKED <name> <by> <ts> [reason]`.
     Kicked {
         /// The kicked user.
@@ -266,6 +274,47 @@ pub enum Reply<'a> {
     Refused(Reason<'a>),
     /// A notice as data (`INFO <text>`); the text is the codec's.
     Notice(Notice<'a>),
+    /// A room line: an admin kicked `user` out. chat/1 writes it as
+    /// `LEAVE <ts> <user> kicked`, as ever (its wire names no actor); IRC
+    /// as the admin's `KICK` with the reason.
+    KickedOut {
+        /// When.
+        at: Millis,
+        /// Who was kicked.
+        user: &'a str,
+        /// The admin.
+        by: &'a str,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    },
+    /// A room line: an admin changed `user`'s grant. chat/1 says nothing
+    /// here (the user gets `CTL grant`); IRC shows the admin's `MODE`.
+    GrantChanged {
+        /// When.
+        at: Millis,
+        /// Whose grant.
+        user: &'a str,
+        /// The admin.
+        by: &'a str,
+        /// The new grant.
+        grant: Grant,
+    },
+    /// A room line: a member went busy or free. Only IRC clients that
+    /// asked for `away-notify` see it (`AWAY`); chat/1 says nothing.
+    Away {
+        /// When.
+        at: Millis,
+        /// Who.
+        user: &'a str,
+        /// Busy (true) or free again.
+        busy: bool,
+    },
+    /// The server asks an idle connection whether it is alive (IRC
+    /// `PING :<token>`); chat/1 clients are never asked.
+    Ping {
+        /// Any traffic answers it; a `PONG` echoes it.
+        token: u64,
+    },
 }
 
 /// What a retry-later refusal is about (`ERR rate-limited`).
@@ -415,6 +464,8 @@ pub enum Reason<'a> {
     LoginTimeout,
     /// The session was idle too long.
     IdleTimeout,
+    /// No traffic within the ping timeout after a server `PING`.
+    PingTimeout,
 }
 
 /// Why the server takes no connection (`ERR server-full`).
@@ -464,7 +515,7 @@ impl Reason<'_> {
             Reason::NotOnline { .. } | Reason::NoSuchUser { .. } => ErrorCode::NoSuchUser,
             Reason::ChangeInFlight { .. } => ErrorCode::TryAgain,
             Reason::LastAdmin { .. } => ErrorCode::LastAdmin,
-            Reason::LoginTimeout | Reason::IdleTimeout => ErrorCode::Timeout,
+            Reason::LoginTimeout | Reason::IdleTimeout | Reason::PingTimeout => ErrorCode::Timeout,
         }
     }
 

@@ -39,6 +39,58 @@ impl Millis {
     pub fn as_u64(self) -> u64 {
         self.0
     }
+
+    /// The time in ISO 8601 UTC with milliseconds, as IRC's `server-time`
+    /// writes it; computed from the number alone (no clock, no time zone
+    /// table).
+    ///
+    /// ```
+    /// use chat_core::Millis;
+    /// assert_eq!(Millis(0).iso8601().to_string(), "1970-01-01T00:00:00.000Z");
+    /// assert_eq!(
+    ///     Millis(1_796_151_600_123).iso8601().to_string(),
+    ///     "2026-12-01T19:00:00.123Z"
+    /// );
+    /// ```
+    pub fn iso8601(self) -> Iso8601 {
+        Iso8601(self)
+    }
+}
+
+/// A [`Millis`] shown as ISO 8601 UTC (`2026-12-01T19:00:00.123Z`).
+#[derive(Clone, Copy, Debug)]
+pub struct Iso8601(Millis);
+
+impl fmt::Display for Iso8601 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0 .0;
+        let (days, in_day) = (ms / 86_400_000, ms % 86_400_000);
+        let (y, m, d) = civil_from_days(days);
+        let secs = in_day / 1000;
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+            in_day % 1000
+        )
+    }
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, for days on or after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
 }
 
 impl Add<Duration> for Millis {
@@ -59,5 +111,21 @@ impl Sub for Millis {
 impl fmt::Display for Millis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_across_leap_days_and_centuries() {
+        let at = |ms: u64| Millis(ms).iso8601().to_string();
+        // 2000-02-29 (a leap day of a year divisible by 400).
+        assert_eq!(at(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(at(951_868_799_999), "2000-02-29T23:59:59.999Z");
+        // 2100-03-01 (2100 is not a leap year).
+        assert_eq!(at(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
+        assert_eq!(at(1_709_164_800_000), "2024-02-29T00:00:00.000Z");
     }
 }

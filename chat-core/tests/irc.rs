@@ -25,7 +25,7 @@ fn sasl_alice(h: &mut Harness, label: &str) -> Vec<String> {
     h.send(label, "USER alice 0 * :Alice");
     assert_eq!(
         h.take(label),
-        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify"]
+        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify"]
     );
     h.send(label, "CAP REQ :sasl multi-prefix");
     assert_eq!(
@@ -282,7 +282,12 @@ fn operators_grant_kick_and_unban() {
     assert_eq!(h.take("op"), vec![":root!root@chat MODE #lobby -o bob"]);
     h.take("bob");
     h.send("op", "KICK #lobby bob :behave");
-    assert_eq!(h.take("op"), vec![":chat KICK #lobby bob :kicked"]);
+    // The room sees the kick with its actor and reason; chat/1's line is
+    // unchanged.
+    assert_eq!(
+        h.take("op"),
+        vec![":root!root@chat KICK #lobby bob :behave"]
+    );
     assert!(has(&h.take("bob"), "CTL kick root behave"));
     h.send("op", "MODE #lobby b");
     let bans = h.take("op");
@@ -441,4 +446,361 @@ fn a_user_line_after_a_sasl_login_is_welcome_once() {
         h.take("irc"),
         vec![":chat 462 alice :You may not reregister"]
     );
+}
+
+/// An IRC client that asks for `caps` (if any), then logs in as `nick`
+/// (an existing account, password [`PW`]) with `PASS`; its greeting is
+/// taken.
+fn irc_login(h: &mut Harness, label: &str, nick: &str, caps: &str) {
+    h.connect_irc(label);
+    if !caps.is_empty() {
+        h.send(label, "CAP LS 302");
+        h.send(label, &format!("CAP REQ :{caps}"));
+    }
+    h.send(label, &format!("PASS {nick}:{PW}"));
+    h.send(label, &format!("NICK {nick}"));
+    h.send(label, &format!("USER {nick} 0 * :{nick}"));
+    if !caps.is_empty() {
+        h.send(label, "CAP END");
+    }
+    let lines = h.take(label);
+    let join = format!(":{nick}!{nick}@chat JOIN #lobby");
+    assert!(lines.iter().any(|l| l.ends_with(&join)), "{lines:?}");
+}
+
+/// Accounts `names` exist (registered over chat/1, then gone).
+fn accounts(h: &mut Harness, names: &[&str]) {
+    for name in names {
+        h.register("tmp", name);
+        h.send("tmp", "/quit");
+    }
+}
+
+#[test]
+fn server_time_tags_room_lines_and_private_messages_with_the_event_time() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    h.register("bob", "bob");
+    irc_login(&mut h, "tagged", "carol", "server-time message-tags");
+    irc_login(&mut h, "plain", "dave", "");
+    h.take("bob");
+    h.take("tagged");
+    // The harness clock starts at 1 000 000 ms after the epoch.
+    h.send("bob", "hi all");
+    assert_eq!(
+        h.take("tagged"),
+        vec!["@time=1970-01-01T00:16:40.000Z :bob!bob@chat PRIVMSG #lobby :hi all"]
+    );
+    assert_eq!(
+        h.take("plain"),
+        vec![":bob!bob@chat PRIVMSG #lobby :hi all"]
+    );
+    h.send("bob", "/msg carol psst");
+    assert_eq!(
+        h.take("tagged"),
+        vec!["@time=1970-01-01T00:16:40.000Z :bob!bob@chat PRIVMSG carol :psst"]
+    );
+    // Client tags are read past, TAGMSG is taken quietly.
+    h.send("tagged", "@+draft/typing=active TAGMSG #lobby");
+    h.send("tagged", "@+example=1 PRIVMSG #lobby :tagged hello");
+    assert_eq!(h.take("tagged"), Vec::<String>::new());
+    assert!(has(&h.take("bob"), "MSG 1000000 carol tagged hello"));
+
+    // Held lines keep the time they were said, replayed later.
+    h.send("tagged", "AWAY :lunch");
+    assert_eq!(
+        h.take("tagged"),
+        vec![":chat 306 carol :You have been marked as being away"]
+    );
+    h.advance(std::time::Duration::from_millis(1_500));
+    h.send("bob", "while you were out");
+    h.advance(std::time::Duration::from_secs(60));
+    h.send("tagged", "AWAY");
+    let lines = h.take("tagged");
+    assert!(
+        lines.contains(
+            &"@time=1970-01-01T00:16:41.500Z :bob!bob@chat PRIVMSG #lobby :while you were out"
+                .to_string()
+        ),
+        "{lines:?}"
+    );
+
+    // Asked for after login: the member moves to the tagged rendering.
+    h.take("plain");
+    h.send("plain", "CAP REQ :server-time");
+    assert_eq!(h.take("plain"), vec![":chat CAP dave ACK :server-time"]);
+    h.send("bob", "now tagged");
+    assert_eq!(
+        h.take("plain"),
+        vec!["@time=1970-01-01T00:17:41.500Z :bob!bob@chat PRIVMSG #lobby :now tagged"]
+    );
+    h.send("plain", "CAP LIST");
+    assert_eq!(
+        h.take("plain"),
+        vec![":chat CAP dave LIST :sasl cap-notify server-time"]
+    );
+}
+
+#[test]
+fn away_notify_shows_others_going_busy_and_free_to_those_who_asked() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave", "erin"]);
+    h.register("bob", "bob");
+    irc_login(&mut h, "carol", "carol", "away-notify");
+    irc_login(&mut h, "both", "erin", "away-notify server-time");
+    irc_login(&mut h, "dave", "dave", "");
+    h.take("carol");
+    h.take("both");
+    h.take("bob");
+    h.send("dave", "AWAY :lunch");
+    assert_eq!(
+        h.take("dave"),
+        vec![":chat 306 dave :You have been marked as being away"]
+    );
+    assert_eq!(h.take("carol"), vec![":dave!dave@chat AWAY :busy"]);
+    assert_eq!(
+        h.take("both"),
+        vec!["@time=1970-01-01T00:16:40.000Z :dave!dave@chat AWAY :busy"]
+    );
+    // chat/1 has no such line.
+    assert_eq!(h.take("bob"), Vec::<String>::new());
+    // Busy again: no second notice.
+    h.send("dave", "AWAY :still");
+    h.take("dave");
+    assert_eq!(h.take("carol"), Vec::<String>::new());
+    h.send("bob", "/busy");
+    assert_eq!(h.take("bob"), vec!["CTL busy"]);
+    assert_eq!(h.take("carol"), vec![":bob!bob@chat AWAY :busy"]);
+    h.send("dave", "AWAY");
+    assert!(has(&h.take("dave"), ":chat 305 dave "));
+    assert_eq!(h.take("carol"), vec![":dave!dave@chat AWAY"]);
+    // bob is busy: he holds nothing for an away change (chat/1 shows none).
+    h.send("bob", "/free");
+    assert_eq!(h.take("bob"), vec!["CTL free", "END held 0 0"]);
+    assert_eq!(h.take("carol"), vec![":bob!bob@chat AWAY"]);
+}
+
+fn guest_harness() -> Harness {
+    let mut config = harness::unlimited();
+    config.irc_guests = true;
+    config.admins = vec!["root".into()];
+    Harness::with(config, harness::admin_snapshot(&["root"]))
+}
+
+#[test]
+fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
+    let mut h = guest_harness();
+    h.register("bob", "bob");
+    h.take("bob");
+    h.connect_irc("g");
+    h.send("g", "NICK visitor");
+    h.send("g", "USER v 0 * :Visitor");
+    let lines = h.take("g");
+    assert!(has(&lines, ":chat 001 visitor "), "{lines:?}");
+    assert!(
+        !has(&lines, ":chat 900 "),
+        "a guest is not logged in: {lines:?}"
+    );
+    assert!(has(&lines, ":visitor!visitor@chat JOIN #lobby"));
+    assert!(has(&lines, ":chat 353 visitor = #lobby :bob visitor"));
+    assert!(has(&h.take("bob"), "JOIN 1000000 visitor"));
+    // In the room like anyone; chat/1 lists it with the presence word guest.
+    h.send("g", "PRIVMSG #lobby :hello from outside");
+    assert!(has(
+        &h.take("bob"),
+        "MSG 1000000 visitor hello from outside"
+    ));
+    h.send("bob", "/viewusers");
+    let rows = h.take("bob");
+    assert!(
+        rows.contains(&"USER visitor 1 guest".to_string()),
+        "{rows:?}"
+    );
+    h.send("g", "AWAY :brb");
+    h.take("g");
+    h.send("bob", "/viewusers");
+    assert!(h
+        .take("bob")
+        .contains(&"USER visitor 1 guest-busy".to_string()));
+    h.send("g", "AWAY");
+    h.take("g");
+    h.send("bob", "/msg visitor hi guest");
+    assert_eq!(h.take("g"), vec![":bob!bob@chat PRIVMSG visitor :hi guest"]);
+    // No account, no password, never an operator.
+    h.send("g", "PRIVMSG NickServ :SET PASSWORD a b");
+    assert!(has(&h.take("g"), ":chat NOTICE visitor :"));
+    h.connect("reg");
+    h.send("reg", &format!("/register visitor {PW}"));
+    assert!(has(&h.take("reg"), "ERR name-taken"));
+    h.connect_irc("op");
+    h.send("op", &format!("PASS root:{PW}"));
+    h.send("op", "NICK root");
+    h.send("op", "USER root 0 * :Root");
+    h.take("op");
+    h.send("op", "MODE #lobby +o visitor");
+    assert_eq!(
+        h.take("op"),
+        vec![":chat 401 root visitor :No such nick/channel"]
+    );
+    h.send("g", "QUIT");
+    assert!(h.closed("g").is_some());
+    assert!(h.engine.account(&harness::user("visitor")).is_none());
+    assert!(h
+        .persisted
+        .iter()
+        .all(|c| !format!("{c:?}").contains("visitor")));
+}
+
+#[test]
+fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
+    let mut h = guest_harness();
+    h.register("bob", "bob");
+    h.connect_irc("g");
+    h.send("g", "NICK bob");
+    h.send("g", "USER b 0 * :B");
+    let lines = h.take("g");
+    assert!(has(&lines, ":chat 001 bob "), "{lines:?}");
+    assert!(
+        has(&lines, ":chat 433 bob bob :Nickname is already in use"),
+        "{lines:?}"
+    );
+    assert!(!has(&lines, ":bob!bob@chat JOIN"), "{lines:?}");
+    h.send("g", "NICK root");
+    let lines = h.take("g");
+    assert!(
+        has(&lines, ":chat 432 root root :Erroneous nickname"),
+        "{lines:?}"
+    );
+    h.send("g", "PRIVMSG #lobby :let me in");
+    assert!(has(
+        &h.take("g"),
+        ":NickServ!NickServ@chat NOTICE root :Log in first"
+    ));
+    h.send("g", "NICK bob2");
+    let lines = h.take("g");
+    assert!(has(&lines, ":root!root@chat NICK :bob2"), "{lines:?}");
+    assert!(has(&lines, ":bob2!bob2@chat JOIN #lobby"), "{lines:?}");
+    // Two guests cannot share a nick.
+    h.connect_irc("g2");
+    h.send("g2", "NICK bob2");
+    h.send("g2", "USER b 0 * :B");
+    assert!(has(&h.take("g2"), ":chat 433 bob2 bob2 "));
+    // Off by default: no guests, the NickServ hint instead.
+    let mut plain = Harness::new();
+    plain.connect_irc("g");
+    plain.send("g", "NICK visitor");
+    plain.send("g", "USER v 0 * :V");
+    let lines = plain.take("g");
+    assert!(!has(&lines, ":visitor!visitor@chat JOIN"), "{lines:?}");
+    assert!(has(
+        &lines,
+        ":NickServ!NickServ@chat NOTICE visitor :Your nick is your account"
+    ));
+}
+
+#[test]
+fn an_admin_kicks_a_guest_and_the_room_sees_who_and_why() {
+    let mut h = guest_harness();
+    h.register("bob", "bob");
+    h.connect_irc("g");
+    h.send("g", "NICK visitor");
+    h.send("g", "USER v 0 * :V");
+    h.take("g");
+    h.login("root", "root", PW);
+    h.take("bob");
+    h.take("g");
+    h.send("root", "/kickuser visitor spam");
+    assert!(has(&h.take("root"), "OK kicked visitor"));
+    assert_eq!(
+        h.take("g"),
+        vec![
+            ":root!root@chat KICK #lobby visitor :spam",
+            "ERROR :Closing link: kicked by root (spam)",
+        ]
+    );
+    assert!(h.closed("g").is_some());
+    assert!(has(&h.take("bob"), "LEAVE 1000000 visitor kicked"));
+    // No kick-list entry: there is no account to ban.
+    h.send("root", "/viewkickusers");
+    assert_eq!(h.take("root"), vec!["END kicked 0 0"]);
+}
+
+#[test]
+fn kicks_and_grants_reach_other_members_with_the_admin_and_reason() {
+    let mut h = Harness::with_admins(&["root"]);
+    h.register("root", "root");
+    accounts(&mut h, &["bob", "carol"]);
+    h.register("watcher", "wendy");
+    irc_login(&mut h, "bob", "bob", "");
+    irc_login(&mut h, "carol", "carol", "server-time");
+    h.take("bob");
+    h.take("watcher");
+    h.take("root");
+    h.send("root", "/changegrant bob 0");
+    assert!(has(&h.take("root"), "OK grant bob 0"));
+    assert_eq!(
+        h.take("carol"),
+        vec!["@time=1970-01-01T00:16:40.000Z :root!root@chat MODE #lobby +o bob"]
+    );
+    assert_eq!(h.take("bob"), vec![":root!root@chat MODE #lobby +o bob"]);
+    // chat/1 bystanders see nothing new for a grant.
+    assert_eq!(h.take("watcher"), Vec::<String>::new());
+    h.send("root", "/changegrant bob 1");
+    h.take("root");
+    assert_eq!(h.take("bob"), vec![":root!root@chat MODE #lobby -o bob"]);
+    h.take("carol");
+    h.send("root", "/kickuser bob too loud");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@time=1970-01-01T00:16:40.000Z :root!root@chat KICK #lobby bob :too loud"]
+    );
+    // chat/1's line is as it always was.
+    assert_eq!(h.take("watcher"), vec!["LEAVE 1000000 bob kicked"]);
+    assert!(h.closed("bob").is_some());
+}
+
+#[test]
+fn idle_irc_connections_are_pinged_and_dropped_without_an_answer() {
+    let mut config = harness::unlimited();
+    config.limits.irc_ping_interval_ms = 10_000;
+    config.limits.irc_ping_timeout_ms = 5_000;
+    let mut h = Harness::with(config, chat_core::StoreSnapshot::default());
+    accounts(&mut h, &["carol", "dave"]);
+    h.register("bob", "bob");
+    irc_login(&mut h, "carol", "carol", "");
+    irc_login(&mut h, "dave", "dave", "");
+    h.take("bob");
+    h.take("carol");
+    // carol talks every few seconds, so only dave is ever idle.
+    let step = |h: &mut Harness, secs: u64| {
+        h.advance(std::time::Duration::from_secs(secs));
+        h.send("carol", "PONG :still here");
+    };
+    step(&mut h, 5);
+    assert_eq!(h.take("dave"), Vec::<String>::new());
+    step(&mut h, 5);
+    assert_eq!(h.take("dave"), vec!["PING :1010000"]);
+    // Any line answers it; the next ping comes an interval after it.
+    step(&mut h, 4);
+    h.send("dave", "PONG :1010000");
+    step(&mut h, 5);
+    assert_eq!(h.take("dave"), Vec::<String>::new());
+    step(&mut h, 5);
+    assert_eq!(h.take("dave"), vec!["PING :1024000"]);
+    step(&mut h, 4);
+    assert!(h.closed("dave").is_none());
+    step(&mut h, 1);
+    assert_eq!(
+        h.take("dave"),
+        vec!["ERROR :Closing Link: dave (Ping timeout)"]
+    );
+    assert!(h.closed("dave").is_some());
+    assert_eq!(h.take("carol"), vec![":dave!dave@chat QUIT :Ping timeout"]);
+    assert!(h.closed("carol").is_none());
+    // chat/1 is never pinged; it sees the leave with reason timeout.
+    assert_eq!(h.take("bob"), vec!["LEAVE 1029000 dave timeout"]);
+    h.advance(std::time::Duration::from_secs(60));
+    assert!(h.closed("bob").is_none());
+    // carol stopped talking: pinged, then dropped.
+    assert_eq!(h.take("carol"), vec!["PING :1089000"]);
 }

@@ -44,6 +44,10 @@ pub struct ServerConfig {
     /// TCP listener speaking IRC, the same as one in `listeners`. Off when
     /// `None`, the default.
     pub irc_bind: Option<SocketAddr>,
+    /// Whether IRC connections that do not log in chat as guests under a
+    /// nick no account holds (never admin, no account, gone when they
+    /// leave); off by default. See [`Config::irc_guests`].
+    pub irc_guests: bool,
 }
 
 /// A protocol spoken on a listener.
@@ -117,6 +121,7 @@ impl Default for ServerConfig {
             listeners: Vec::new(),
             tls: None,
             irc_bind: None,
+            irc_guests: engine.irc_guests,
         }
     }
 }
@@ -236,6 +241,7 @@ impl ServerConfig {
             admins: self.admins.clone(),
             limits: self.limits.clone(),
             emit_events: false,
+            irc_guests: self.irc_guests,
             // Clients choose the keys of the engine's tables: a seed they
             // cannot guess keeps them from flooding one bucket.
             hash_seed: random_seed(),

@@ -138,3 +138,56 @@ fn sasl_login_over_tcp_and_quit() {
     assert_eq!(irc.until("ERROR"), "ERROR :Closing link: quit");
     assert_eq!(irc.line(), None);
 }
+
+#[test]
+fn a_guest_chats_over_tcp_when_the_server_takes_guests() {
+    let mut c = irc_config(&[]);
+    c.irc_guests = true;
+    let server = TestServer::start(c);
+    let mut bob = server.register("bob");
+    let mut irc = Irc::connect(&server);
+    irc.send("NICK bob");
+    irc.send("USER b 0 * :B");
+    // bob is an account: the nick is refused, another one works.
+    irc.until(" 433 bob bob ");
+    irc.send("NICK visitor");
+    irc.until(":visitor!visitor@chat JOIN #lobby");
+    irc.until(" 366 visitor #lobby ");
+    expect(&mut bob, "JOIN ");
+    bob.send("/viewusers").unwrap();
+    expect(&mut bob, "USER visitor 1 guest");
+    irc.send("PRIVMSG #lobby :hello as a guest");
+    let line = expect(&mut bob, "MSG ");
+    assert!(line.ends_with(" visitor hello as a guest"), "{line}");
+    irc.send("QUIT");
+    assert_eq!(irc.until("ERROR"), "ERROR :Closing link: quit");
+    assert_eq!(irc.line(), None);
+    expect(&mut bob, "LEAVE ");
+}
+
+#[test]
+fn a_silent_irc_client_is_pinged_then_dropped() {
+    let mut c = irc_config(&[]);
+    c.limits.irc_ping_interval_ms = 200;
+    c.limits.irc_ping_timeout_ms = 300;
+    let server = TestServer::start(c);
+    drop(server.register("dave"));
+    let mut bob = server.register("bob");
+    let mut irc = Irc::connect(&server);
+    irc.send(&format!("PASS dave:{PASSWORD}"));
+    irc.send("NICK dave");
+    irc.send("USER dave 0 * :Dave");
+    irc.until(" 366 dave #lobby ");
+    // Answered: still there, pinged again later.
+    let ping = irc.until("PING :");
+    irc.send(&ping.replacen("PING", "PONG", 1));
+    irc.until("PING :");
+    // Not answered: ERROR, then the close.
+    assert_eq!(
+        irc.until("ERROR"),
+        "ERROR :Closing Link: dave (Ping timeout)"
+    );
+    assert_eq!(irc.line(), None);
+    let leave = expect(&mut bob, "LEAVE ");
+    assert!(leave.ends_with(" dave timeout"), "{leave}");
+}

@@ -14,6 +14,8 @@ use support::{config, expect, TestServer, PASSWORD};
 fn python_irc_client_logs_in_with_sasl_and_talks_to_a_chat1_user() {
     let mut c = config(&[]);
     c.irc_bind = Some("127.0.0.1:0".parse().unwrap());
+    // The client must see a server PING and answer it (the package does).
+    c.limits.irc_ping_interval_ms = 300;
     let server = TestServer::start(c);
     drop(server.register("alice"));
     let mut bob = server.register("bob");
@@ -31,7 +33,9 @@ fn python_irc_client_logs_in_with_sasl_and_talks_to_a_chat1_user() {
     assert!(line.ends_with(" alice pm from python-irc"), "{line}");
     bob.send("hello python").unwrap();
     bob.send("/msg alice pm back").unwrap();
-    expect(&mut bob, "LEAVE ");
+    // It quit by itself: it answered the ping.
+    let leave = expect(&mut bob, "LEAVE ");
+    assert!(leave.ends_with(" alice quit"), "{leave}");
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use crate::error::Refusal;
+pub use crate::irc::RoomCaps;
 use crate::irc::{self, IrcCodec};
 use crate::reply::Reply;
 use crate::wire::{self, Framer, ServerCodec};
@@ -45,13 +46,76 @@ impl Protocol {
     }
 
     /// Renders replies that carry no per-connection state (room lines),
-    /// for every recipient speaking this protocol.
+    /// for every recipient speaking this protocol with no options on.
+    pub fn render(self, replies: &[Reply<'_>]) -> Frame {
+        Rendering::plain(self).render(replies)
+    }
+}
+
+/// How room lines are rendered for a connection: its protocol and, for
+/// IRC, the capabilities that change a room line's bytes (`server-time`
+/// tags, `away-notify`). A room keeps its members per rendering, so a
+/// broadcast is rendered once per rendering in use, never per member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rendering {
+    /// chat/1.
+    Chat1,
+    /// IRC with these capabilities.
+    Irc(RoomCaps),
+}
+
+impl Rendering {
+    /// How many renderings there are.
+    pub const COUNT: usize = 5;
+
+    /// Every rendering, in [`index`](Rendering::index) order.
+    pub const ALL: [Rendering; Rendering::COUNT] = [
+        Rendering::Chat1,
+        Rendering::Irc(RoomCaps::new(false, false)),
+        Rendering::Irc(RoomCaps::new(true, false)),
+        Rendering::Irc(RoomCaps::new(false, true)),
+        Rendering::Irc(RoomCaps::new(true, true)),
+    ];
+
+    /// A protocol with no options on.
+    pub fn plain(protocol: Protocol) -> Rendering {
+        match protocol {
+            Protocol::Chat1 => Rendering::Chat1,
+            Protocol::Irc => Rendering::Irc(RoomCaps::default()),
+        }
+    }
+
+    /// A dense index, for tables with one slot per rendering.
+    pub fn index(self) -> usize {
+        match self {
+            Rendering::Chat1 => 0,
+            Rendering::Irc(caps) => {
+                1 + usize::from(caps.server_time) + 2 * usize::from(caps.away_notify)
+            }
+        }
+    }
+
+    /// Renders room lines for every recipient of this rendering; an empty
+    /// frame when none of them is shown (an `AWAY` to a chat/1 client).
+    ///
+    /// ```
+    /// use chat_core::codec::{Rendering, RoomCaps};
+    /// use chat_core::reply::Reply;
+    /// use chat_core::Millis;
+    /// let line = Reply::Join { at: Millis(0), user: "ann" };
+    /// let tagged = Rendering::Irc(RoomCaps::new(true, false)).render(&[line]);
+    /// assert_eq!(
+    ///     &tagged[..],
+    ///     b"@time=1970-01-01T00:00:00.000Z :ann!ann@chat JOIN #lobby\r\n"
+    /// );
+    /// ```
     pub fn render(self, replies: &[Reply<'_>]) -> Frame {
         let mut out = Vec::with_capacity(64);
         for reply in replies {
             match self {
-                Protocol::Chat1 => wire::render(reply, &mut out),
-                Protocol::Irc => irc::render_shared(reply, &mut out),
+                Rendering::Chat1 => wire::render(reply, &mut out),
+                Rendering::Irc(caps) => irc::render_shared(reply, caps, &mut out),
             }
         }
         Frame::from(out)
@@ -137,6 +201,37 @@ impl ConnCodec {
             Inner::Chat1(_) => None,
             Inner::Irc(c) => c.take_local(),
         }
+    }
+
+    /// How this connection's room lines are rendered now.
+    pub fn rendering(&self) -> Rendering {
+        match &self.inner {
+            Inner::Chat1(_) => Rendering::Chat1,
+            Inner::Irc(c) => Rendering::Irc(c.room_caps()),
+        }
+    }
+
+    /// The rendering, if the last line changed it (an IRC `CAP REQ`):
+    /// the engine then moves the member to the room's other list.
+    pub fn take_rendering_change(&mut self) -> Option<Rendering> {
+        match &mut self.inner {
+            Inner::Chat1(_) => None,
+            Inner::Irc(c) => c.take_caps_change().map(Rendering::Irc),
+        }
+    }
+
+    /// Lets a connection that does not log in chat as a guest (IRC: after
+    /// registration, under its nick); off unless the server allows it.
+    pub fn allow_guests(&mut self, on: bool) {
+        if let Inner::Irc(c) = &mut self.inner {
+            c.allow_guests(on);
+        }
+    }
+
+    /// Whether the server pings this connection when it is idle (IRC
+    /// clients expect it and answer `PONG`; chat/1 has its idle timeout).
+    pub fn wants_keepalive(&self) -> bool {
+        matches!(self.inner, Inner::Irc(_))
     }
 
     /// Whether the client gets its own room lines back (chat/1 always;

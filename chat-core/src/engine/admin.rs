@@ -1,13 +1,12 @@
 //! Admin commands: grants, the kick list, and the listing of it. Every
 //! privilege check is here or in the dispatcher, never in the client.
 
-use crate::reply::{Control, Done, LeaveReason, Listing, Reason, Reply};
+use crate::reply::{Control, Done, Listing, Reason, Reply};
 use crate::{ConnId, Grant, KickEntry, NameKey, StoreChange, UserName};
 
 use super::chat::page_of;
 use super::connection::Connection;
 use super::directory::PendingKind;
-use super::io::CloseReason;
 use super::text::has_unsafe_char;
 use super::{ConnRef, Engine};
 
@@ -90,14 +89,23 @@ impl Engine {
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Grant(name.as_str(), grant)));
         }
-        let Some(&target) = self.online.get(&name.key()) else {
-            return;
-        };
         let key = name.key();
         let effective = if self.directory.is_config_admin(&key) {
             Grant::Admin
         } else {
             grant
+        };
+        // The room sees who changed it, online or not (IRC's MODE, which
+        // is also the IRC admin's answer; chat/1 shows nothing).
+        let by = self.who(conn);
+        self.broadcast(&Reply::GrantChanged {
+            at: self.now,
+            user: name.as_str(),
+            by: &by,
+            grant: effective,
+        });
+        let Some(&target) = self.online.get(&key) else {
+            return;
         };
         if let Some(session) = self
             .conns
@@ -121,6 +129,9 @@ impl Engine {
         else {
             return;
         };
+        if let Some(guest) = self.online_guest(user) {
+            return self.kick_guest(id, guest, &by, reason);
+        }
         let Some((key, name, grant)) = self.target(id, user) else {
             return;
         };
@@ -167,8 +178,32 @@ impl Engine {
                     reason,
                 }),
             );
-            self.close(target, CloseReason::Kicked, LeaveReason::Kicked);
+            self.close_kicked(target, by.as_str(), reason);
         }
+    }
+
+    /// The connection of an online guest named `user`, if there is one.
+    fn online_guest(&self, user: &str) -> Option<ConnId> {
+        let &conn = self.online.get(&NameKey::of(user))?;
+        self.session(conn)?.guest.then_some(conn)
+    }
+
+    /// A guest has no account to put on the kick list: it is put out at
+    /// once (it may come back, as a guest on public IRC can).
+    fn kick_guest(&mut self, id: ConnId, guest: ConnId, by: &UserName, reason: Option<&str>) {
+        let Some(name) = self.session(guest).map(|s| s.name.clone()) else {
+            return;
+        };
+        log::info!("guest {name} kicked by {by}");
+        self.send(id, &Reply::Ok(Done::Kicked(name.as_str())));
+        self.send(
+            guest,
+            &Reply::Ctl(Control::Kick {
+                by: by.as_str(),
+                reason,
+            }),
+        );
+        self.close_kicked(guest, by.as_str(), reason);
     }
 
     pub(super) fn unkick(&mut self, id: ConnId, user: &str) {

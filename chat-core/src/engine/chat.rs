@@ -42,6 +42,10 @@ impl Engine {
             Command::Kick { user, reason } => self.kick(id, user, reason),
             Command::Unkick { user } => self.unkick(id, user),
             Command::ViewKicked { page } => self.view_kicked(id, page),
+            // A guest has no account, hence no password.
+            Command::ChangePassword { .. } | Command::ChangePasswordDialog if session.guest => {
+                self.refuse(id, Reason::NotLoggedIn)
+            }
             Command::ChangePassword { old, new } => self.change_password(id, old, new),
             Command::ChangePasswordDialog => self.start_change_dialog(id),
             Command::Restart => {
@@ -50,7 +54,7 @@ impl Engine {
             }
             Command::Quit => self.quit(id),
             Command::Ping { token } => self.send(id, &Reply::Pong(token)),
-            Command::Register { .. } | Command::Login { .. } => {
+            Command::Register { .. } | Command::Login { .. } | Command::Guest { .. } => {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }
             Command::Answer(_) => {}
@@ -152,11 +156,29 @@ impl Engine {
     }
 
     fn busy(&mut self, id: ConnId) {
+        let was_free = self.presence_of(id) == Presence::Free;
         if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
             session.held.get_or_insert_with(HeldLines::default);
             self.lobby.set_presence(id, Presence::Busy);
         }
         self.send(id, &Reply::Ctl(Control::Busy));
+        if was_free {
+            self.announce_away(id, true);
+        }
+    }
+
+    /// Tells the room (those who asked: IRC's `away-notify`) that a member
+    /// went busy or free; not the member itself.
+    pub(super) fn announce_away(&mut self, id: ConnId, busy: bool) {
+        let Some(name) = self.session(id).map(|s| s.name.clone()) else {
+            return;
+        };
+        let line = Reply::Away {
+            at: self.now,
+            user: name.as_str(),
+            busy,
+        };
+        self.broadcast_except(Some(id), std::slice::from_ref(&line));
     }
 
     fn free(&mut self, id: ConnId) {
@@ -174,54 +196,59 @@ impl Engine {
             self.out.send_frame(id, frame);
         }
         self.send(id, &Reply::End(Listing::Held { replayed, dropped }));
+        self.announce_away(id, false);
     }
 
     pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
-        let mut rows: Vec<(&str, crate::Grant, Presence)> = self
+        let mut rows: Vec<Row<'_>> = self
             .online
             .values()
             .filter_map(|&c| {
                 let s = self.conns.get(&c)?.session()?;
-                Some((s.name.as_str(), s.grant, self.presence_of(c)))
+                Some((s.name.as_str(), s.grant, self.presence_of(c), s.guest))
             })
             .collect();
         rows.sort_unstable_by_key(|r| r.0.to_ascii_lowercase());
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
-        let mut replies: Vec<Reply<'_>> = rows[range.clone()]
-            .iter()
-            .map(|&(name, grant, presence)| Reply::User {
-                name,
-                grant,
-                presence,
-            })
-            .collect();
-        replies.push(Reply::End(Listing::UsersPage(page)));
+        let end = Reply::End(Listing::UsersPage(page));
         // A listing holds no question, so chat/1 renders it alone (the
         // rows borrow the connection table); IRC's numerics name the
         // asker and the query, its codec's state.
         let Some(protocol) = self.conns.get(&id).map(|c| c.codec.protocol()) else {
             return;
         };
-        let frame = if protocol == crate::codec::Protocol::Chat1 {
-            protocol.render(&replies)
-        } else {
-            let owned: Vec<(String, crate::Grant, Presence)> = rows[range.clone()]
-                .iter()
-                .map(|&(n, g, p)| (n.to_owned(), g, p))
-                .collect();
-            drop(replies);
-            let mut replies: Vec<Reply<'_>> = owned
-                .iter()
-                .map(|(name, grant, presence)| Reply::User {
-                    name,
-                    grant: *grant,
-                    presence: *presence,
-                })
-                .collect();
-            replies.push(Reply::End(Listing::UsersPage(page)));
-            return Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-        };
-        self.out.send_frame(id, frame);
+        if protocol == crate::codec::Protocol::Chat1 {
+            let mut replies: Vec<Reply<'_>> = rows[range].iter().map(user_row).collect();
+            replies.push(end);
+            let frame = protocol.render(&replies);
+            return self.out.send_frame(id, frame);
+        }
+        let owned: Vec<(String, crate::Grant, Presence, bool)> = rows[range]
+            .iter()
+            .map(|&(n, g, p, guest)| (n.to_owned(), g, p, guest))
+            .collect();
+        let mut replies: Vec<Reply<'_>> = owned
+            .iter()
+            .map(|(n, g, p, guest)| user_row(&(n.as_str(), *g, *p, *guest)))
+            .collect();
+        replies.push(end);
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+    }
+}
+
+/// A row of `/viewusers`: name, grant, presence, whether a guest.
+type Row<'a> = (&'a str, crate::Grant, Presence, bool);
+
+/// The listing line of a row: a guest's says so.
+fn user_row<'a>(&(name, grant, presence, guest): &Row<'a>) -> Reply<'a> {
+    if guest {
+        Reply::GuestUser { name, presence }
+    } else {
+        Reply::User {
+            name,
+            grant,
+            presence,
+        }
     }
 }
 

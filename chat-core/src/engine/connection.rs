@@ -36,6 +36,10 @@ pub(crate) struct Connection {
     pub(crate) budget: Flood,
     /// Lines refused in a row for the budget.
     pub(crate) budget_refusals: u32,
+    /// When bytes last came in (server pings measure idleness from it).
+    pub(crate) last_heard: Millis,
+    /// A server `PING` is out, sent at this time, and nothing came since.
+    pub(crate) pinged: Option<Millis>,
 }
 
 #[derive(Debug)]
@@ -84,6 +88,8 @@ pub(crate) struct Session {
     pub(crate) name: UserName,
     pub(crate) key: NameKey,
     pub(crate) grant: Grant,
+    /// A guest: no account behind the name (IRC, when the server allows).
+    pub(crate) guest: bool,
     /// Room lines held while busy.
     pub(crate) held: Option<HeldLines>,
     pub(crate) last_active: Millis,
@@ -163,6 +169,8 @@ impl Connection {
         Connection {
             budget: Flood::new(burst, now),
             budget_refusals: 0,
+            last_heard: now,
+            pinged: None,
             serial,
             peer,
             codec,

@@ -27,6 +27,7 @@ impl Engine {
             Command::Login { name, password } => {
                 self.start_login(id, name, Password::new(password))
             }
+            Command::Guest { name } => self.start_guest(id, name),
             Command::Ping { token } => self.send(id, &Reply::Pong(token)),
             Command::Help => self.send(id, &Reply::Help { admin: false }),
             Command::Answer(answer) => self.on_dialog_answer(id, answer),
@@ -173,10 +174,26 @@ impl Engine {
         if self.directory.is_config_admin(&name.key()) {
             return Err(Reason::NameReserved { name: typed });
         }
-        if self.directory.is_taken(&name.key()) {
+        // Online but not an account: a guest holds the name.
+        if self.directory.is_taken(&name.key()) || self.online.contains_key(&name.key()) {
             return Err(Reason::NameTaken { name: typed });
         }
         Ok(name)
+    }
+
+    /// A guest comes in under a name no account holds and nobody online
+    /// uses; refused (the dialog goes on) when the server takes no guests.
+    fn start_guest(&mut self, id: ConnId, typed: &str) {
+        if !self.config.irc_guests {
+            return self.refuse(id, Reason::NotLoggedIn);
+        }
+        let name = match self.check_new_name(typed) {
+            Ok(name) => name,
+            Err(reason) => return self.refuse(id, reason),
+        };
+        let peer = self.conns.get(&id).map(|c| c.peer);
+        log::info!("guest {name} from {}", Self::addr_text(peer));
+        self.enter_room(id, name, true);
     }
 
     /// The registration throttles, per address and overall.
@@ -374,7 +391,7 @@ impl Engine {
             }
             log::info!("login {name} from {peer}");
             self.send(id, &Reply::Ok(Done::Login(name.as_str())));
-            self.enter_room(id, name);
+            self.enter_room(id, name, false);
         }
         self.done_working(id);
     }

@@ -47,14 +47,20 @@ impl Engine {
         }
         let serial = self.next_serial;
         self.next_serial += 1;
-        let codec = ConnCodec::new(protocol, l.max_line_bytes);
+        let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
+        codec.allow_guests(self.config.irc_guests);
+        let pinged = codec.wants_keepalive() && l.irc_ping_interval_ms > 0;
         let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
+        let ping_at = self.now + Duration::from_millis(l.irc_ping_interval_ms);
         self.conns.insert(id, conn);
         let first = [hello, Reply::Ask(crate::reply::AskStep::Account)];
         Self::send_to(&mut self.conns, &mut self.out, id, &first);
         *self.per_address.entry(peer).or_insert(0) += 1;
         self.timers.arm(deadline, id, serial, TimerKind::Login);
+        if pinged {
+            self.timers.arm(ping_at, id, serial, TimerKind::Ping);
+        }
     }
 
     pub(super) fn is_exempt(&self, peer: IpAddr) -> bool {
@@ -64,6 +70,12 @@ impl Engine {
     /// Removes a connection; if its user was in the room, the others see
     /// `LEAVE` with `reason`.
     pub(super) fn forget(&mut self, id: ConnId, reason: LeaveReason) {
+        self.forget_as(id, reason, None);
+    }
+
+    /// [`forget`](Engine::forget); `kick` names the admin and the reason
+    /// of a kick, which the room's line carries.
+    fn forget_as(&mut self, id: ConnId, reason: LeaveReason, kick: Option<(&str, Option<&str>)>) {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
@@ -76,10 +88,15 @@ impl Engine {
         if let Phase::Online(session) = conn.phase {
             self.online.remove(&session.key);
             self.lobby.leave(id);
-            self.broadcast(&Reply::Leave {
-                at: self.now,
-                user: session.name.as_str(),
-                reason,
+            let (at, user) = (self.now, session.name.as_str());
+            self.broadcast(&match kick {
+                Some((by, why)) => Reply::KickedOut {
+                    at,
+                    user,
+                    by,
+                    reason: why,
+                },
+                None => Reply::Leave { at, user, reason },
             });
             if self.config.emit_events {
                 self.out.event(ChatEvent::Left {
@@ -105,8 +122,18 @@ impl Engine {
         }
     }
 
-    /// A user is logged in: `WELCOME`, then into the room.
-    pub(super) fn enter_room(&mut self, id: ConnId, name: UserName) {
+    /// An admin kicked the user out: what was sent is flushed, the
+    /// connection closed, and the room sees the kick with its actor.
+    pub(super) fn close_kicked(&mut self, id: ConnId, by: &str, reason: Option<&str>) {
+        if self.conns.contains_key(&id) {
+            self.out.close(id, CloseReason::Kicked);
+            self.forget_as(id, LeaveReason::Kicked, Some((by, reason)));
+        }
+    }
+
+    /// A user is logged in (or a guest let in): `WELCOME`, then into the
+    /// room.
+    pub(super) fn enter_room(&mut self, id: ConnId, name: UserName, guest: bool) {
         let key = name.key();
         let grant = self
             .directory
@@ -119,7 +146,7 @@ impl Engine {
             return;
         };
         conn.failures = 0;
-        let (serial, protocol) = (conn.serial, conn.codec.protocol());
+        let (serial, rendering) = (conn.serial, conn.codec.rendering());
         self.send(
             id,
             &Reply::Welcome {
@@ -128,7 +155,7 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
-        self.lobby.join(id, protocol);
+        self.lobby.join(id, rendering);
         self.broadcast(&Reply::Join {
             at: now,
             user: name.as_str(),
@@ -150,6 +177,7 @@ impl Engine {
                 name,
                 key,
                 grant,
+                guest,
                 held: None,
                 last_active: now,
                 flood: Flood::new(burst, now),
@@ -164,6 +192,7 @@ impl Engine {
                 session.held = Some(HeldLines::default());
                 self.lobby.set_presence(id, crate::reply::Presence::Busy);
                 self.send(id, &Reply::Ctl(Control::Busy));
+                self.announce_away(id, true);
             }
         }
         if idle > 0 {
@@ -203,9 +232,43 @@ impl Engine {
                         self.timers.arm(due, id, serial, TimerKind::Idle);
                     }
                 }
+                (TimerKind::Ping, _) => self.on_ping_due(id, serial),
                 _ => {}
             }
         }
+    }
+
+    /// A connection's ping deadline: ping it if it has been quiet for the
+    /// interval, close it if its ping went unanswered for the timeout, or
+    /// wait until the next such moment. One timer entry per connection.
+    fn on_ping_due(&mut self, id: ConnId, serial: u64) {
+        let now = self.now;
+        let l = &self.config.limits;
+        let interval = Duration::from_millis(l.irc_ping_interval_ms);
+        let timeout = Duration::from_millis(l.irc_ping_timeout_ms);
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let due = match conn.pinged {
+            Some(sent) if sent + timeout <= now => {
+                log::info!("{} ({id}) closed: ping timeout", conn.peer);
+                self.refuse(id, Reason::PingTimeout);
+                return self.close(id, CloseReason::Timeout, LeaveReason::Timeout);
+            }
+            Some(sent) => sent + timeout,
+            None if conn.last_heard + interval <= now => {
+                conn.pinged = Some(now);
+                self.send(
+                    id,
+                    &Reply::Ping {
+                        token: now.as_u64(),
+                    },
+                );
+                now + timeout
+            }
+            None => conn.last_heard + interval,
+        };
+        self.timers.arm(due, id, serial, TimerKind::Ping);
     }
 
     pub(super) fn on_announce(&mut self, text: &str) {

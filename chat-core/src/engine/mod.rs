@@ -26,7 +26,7 @@ pub use io::{
     PersistFailed, PersistRequest, Recipients,
 };
 
-use crate::codec::Protocol;
+use crate::codec::Rendering;
 use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
@@ -510,39 +510,51 @@ impl Engine {
         self.broadcast_all(std::slice::from_ref(reply));
     }
 
-    /// Room lines, rendered once per protocol in use (not per member): one
-    /// [`Output::Broadcast`] per protocol, each with the room's shared list
-    /// of that protocol's free members; busy members hold the same frame.
+    /// Room lines, rendered once per rendering in use (not per member):
+    /// one [`Output::Broadcast`] per rendering, each with the room's shared
+    /// list of its free members; busy members hold the same frame.
     fn broadcast_all(&mut self, replies: &[Reply<'_>]) {
-        self.broadcast_from(None, replies);
+        self.broadcast_except(None, replies);
     }
 
     /// [`broadcast_all`](Engine::broadcast_all) of a line said by `sender`,
     /// left out when its codec does not echo a client's own lines (IRC
-    /// without `echo-message`): its protocol's list is copied without it.
+    /// without `echo-message`).
     fn broadcast_from(&mut self, sender: Option<ConnId>, replies: &[Reply<'_>]) {
         let except = sender.filter(|s| {
             self.conns
                 .get(s)
                 .is_some_and(|c| !c.codec.echoes_own_lines())
         });
-        let except_protocol = except
+        self.broadcast_except(except, replies);
+    }
+
+    /// Room lines to every member but `except`: its rendering's list is
+    /// copied without it. A rendering that shows nothing of the lines (an
+    /// `AWAY` to chat/1) sends and holds nothing.
+    fn broadcast_except(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        let except_rendering = except
             .and_then(|s| self.conns.get(&s))
-            .map(|c| c.codec.protocol());
-        let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
-        for protocol in Protocol::ALL {
-            let mut to = self.lobby.free_recipients(protocol);
-            if except_protocol == Some(protocol) {
+            .map(|c| c.codec.rendering());
+        let mut frames: [Option<Frame>; Rendering::COUNT] = Default::default();
+        for rendering in Rendering::ALL {
+            if !self.lobby.has_free(rendering) {
+                continue;
+            }
+            let mut to = self.lobby.free_recipients(rendering);
+            if except_rendering == Some(rendering) {
                 to = to.iter().copied().filter(|c| Some(*c) != except).collect();
             }
             if !to.is_empty() {
-                let frame = frames[protocol.index()]
-                    .get_or_insert_with(|| protocol.render(replies))
+                let frame = frames[rendering.index()]
+                    .get_or_insert_with(|| rendering.render(replies))
                     .clone();
-                self.out.push(Output::Broadcast {
-                    to: Recipients(to),
-                    frame,
-                });
+                if !frame.is_empty() {
+                    self.out.push(Output::Broadcast {
+                        to: Recipients(to),
+                        frame,
+                    });
+                }
             }
         }
         let cap = self.config.limits.max_held_lines;
@@ -554,12 +566,14 @@ impl Engine {
             let Some(conn) = self.conns.get_mut(member) else {
                 continue;
             };
-            let protocol = conn.codec.protocol();
+            let rendering = conn.codec.rendering();
             if let Some(held) = conn.session_mut().and_then(|s| s.held.as_mut()) {
-                let frame = frames[protocol.index()]
-                    .get_or_insert_with(|| protocol.render(replies))
+                let frame = frames[rendering.index()]
+                    .get_or_insert_with(|| rendering.render(replies))
                     .clone();
-                held.push(frame, cap, max_bytes);
+                if !frame.is_empty() {
+                    held.push(frame, cap, max_bytes);
+                }
             }
         }
     }
@@ -571,6 +585,11 @@ impl Engine {
     // ---- lines ----------------------------------------------------------
 
     fn on_received(&mut self, id: ConnId, mut bytes: &[u8]) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            // Any traffic answers a server ping.
+            conn.last_heard = self.now;
+            conn.pinged = None;
+        }
         loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
@@ -624,6 +643,9 @@ impl Engine {
         let cmd = conn.codec.parse(&line);
         if let Some(local) = conn.codec.take_local() {
             self.out.send_frame(id, Frame::from(local));
+        }
+        if let Some(rendering) = conn.codec.take_rendering_change() {
+            self.lobby.set_rendering(id, rendering);
         }
         if !self.within_budget(id, &cmd) {
             if let Some(conn) = self.conns.get_mut(&id) {
@@ -764,7 +786,7 @@ impl Engine {
                         c.id,
                         &Reply::Ok(crate::reply::Done::Registered(name.as_str())),
                     );
-                    self.enter_room(c.id, name);
+                    self.enter_room(c.id, name, false);
                 }
             }
             StoreChange::SetGrant { name, grant } => {

@@ -3,33 +3,34 @@
 use super::table::{map, Map};
 use std::sync::Arc;
 
-use crate::codec::Protocol;
+use crate::codec::Rendering;
 use crate::reply::Presence;
 use crate::ConnId;
 
-/// A room: who is in it, whether each member is free or busy, and the
-/// protocol each speaks.
+/// A room: who is in it, whether each member is free or busy, and how
+/// each one's room lines are rendered.
 ///
-/// Free members are kept in one list per protocol, so a broadcast walks
-/// them without a lookup per member and renders once per protocol; removal
+/// Free members are kept in one list per [`Rendering`], so a broadcast
+/// walks them without a lookup per member and renders once per rendering
+/// in use; removal
 /// is O(1) by swap-remove with an index.
 #[derive(Debug)]
 pub(crate) struct Room {
     name: String,
-    free: [Vec<ConnId>; Protocol::COUNT],
+    free: [Vec<ConnId>; Rendering::COUNT],
     busy: Vec<ConnId>,
     slots: Map<ConnId, Slot>,
-    /// Each protocol's free members as a shared list, rebuilt after a
+    /// Each rendering's free members as a shared list, rebuilt after a
     /// change: in a steady room a broadcast costs one reference count per
     /// protocol, not one entry per member.
-    free_shared: [Option<Arc<[ConnId]>>; Protocol::COUNT],
+    free_shared: [Option<Arc<[ConnId]>>; Rendering::COUNT],
 }
 
-/// Where a member is: its presence, protocol, and index in its list.
+/// Where a member is: its presence, rendering, and index in its list.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     presence: Presence,
-    protocol: Protocol,
+    rendering: Rendering,
     at: usize,
 }
 
@@ -54,13 +55,19 @@ impl Room {
     }
 
     #[cfg(test)]
-    pub(crate) fn free_members(&self, protocol: Protocol) -> &[ConnId] {
-        &self.free[protocol.index()]
+    pub(crate) fn free_members(&self, rendering: Rendering) -> &[ConnId] {
+        &self.free[rendering.index()]
     }
 
-    /// The free members speaking `protocol`, shared (see `free_shared`).
-    pub(crate) fn free_recipients(&mut self, protocol: Protocol) -> Arc<[ConnId]> {
-        let i = protocol.index();
+    /// Whether any free member has `rendering` (most renderings have none
+    /// in a given room: a broadcast skips them without touching a list).
+    pub(crate) fn has_free(&self, rendering: Rendering) -> bool {
+        !self.free[rendering.index()].is_empty()
+    }
+
+    /// The free members of `rendering`, shared (see `free_shared`).
+    pub(crate) fn free_recipients(&mut self, rendering: Rendering) -> Arc<[ConnId]> {
+        let i = rendering.index();
         let free = &self.free[i];
         Arc::clone(self.free_shared[i].get_or_insert_with(|| Arc::from(free.as_slice())))
     }
@@ -74,13 +81,13 @@ impl Room {
     }
 
     /// Adds a member as free (no-op if present).
-    pub(crate) fn join(&mut self, id: ConnId, protocol: Protocol) {
+    pub(crate) fn join(&mut self, id: ConnId, rendering: Rendering) {
         if !self.slots.contains_key(&id) {
-            let i = protocol.index();
+            let i = rendering.index();
             self.free_shared[i] = None;
             let slot = Slot {
                 presence: Presence::Free,
-                protocol,
+                rendering,
                 at: self.free[i].len(),
             };
             self.slots.insert(id, slot);
@@ -101,38 +108,51 @@ impl Room {
 
     /// Moves a member to `presence`.
     pub(crate) fn set_presence(&mut self, id: ConnId, presence: Presence) {
-        let Some(&old) = self.slots.get(&id) else {
-            return;
-        };
-        if old.presence == presence {
+        if let Some(&old) = self.slots.get(&id) {
+            self.relist(id, old, presence, old.rendering);
+        }
+    }
+
+    /// Moves a member to another rendering's list (a client changed its
+    /// capabilities), keeping its presence.
+    pub(crate) fn set_rendering(&mut self, id: ConnId, rendering: Rendering) {
+        if let Some(&old) = self.slots.get(&id) {
+            self.relist(id, old, old.presence, rendering);
+        }
+    }
+
+    /// Moves a member from the list of `old` to that of `presence` and
+    /// `rendering`.
+    fn relist(&mut self, id: ConnId, old: Slot, presence: Presence, rendering: Rendering) {
+        if old.presence == presence && old.rendering == rendering {
             return;
         }
         self.take(old);
-        let list = self.list_mut(presence, old.protocol);
+        let list = self.list_mut(presence, rendering);
         list.push(id);
         let at = list.len() - 1;
         self.slots.insert(
             id,
             Slot {
                 presence,
-                protocol: old.protocol,
+                rendering,
                 at,
             },
         );
     }
 
-    fn list_mut(&mut self, presence: Presence, protocol: Protocol) -> &mut Vec<ConnId> {
+    fn list_mut(&mut self, presence: Presence, rendering: Rendering) -> &mut Vec<ConnId> {
         match presence {
             Presence::Free => {
-                self.free_shared[protocol.index()] = None;
-                &mut self.free[protocol.index()]
+                self.free_shared[rendering.index()] = None;
+                &mut self.free[rendering.index()]
             }
             Presence::Busy => &mut self.busy,
         }
     }
 
     fn take(&mut self, slot: Slot) {
-        let list = self.list_mut(slot.presence, slot.protocol);
+        let list = self.list_mut(slot.presence, slot.rendering);
         list.swap_remove(slot.at);
         if let Some(&moved) = list.get(slot.at) {
             if let Some(s) = self.slots.get_mut(&moved) {
@@ -151,27 +171,33 @@ mod tests {
         let mut room = Room::new("lobby", 7);
         assert_eq!(room.name(), "lobby");
         for i in 0..5 {
-            room.join(ConnId(i), Protocol::Chat1);
+            room.join(ConnId(i), Rendering::Chat1);
         }
         room.set_presence(ConnId(1), Presence::Busy);
         room.set_presence(ConnId(3), Presence::Busy);
         assert!(room.leave(ConnId(0)));
         assert!(!room.leave(ConnId(0)));
         room.set_presence(ConnId(1), Presence::Free);
-        let mut free = room.free_members(Protocol::Chat1).to_vec();
+        let mut free = room.free_members(Rendering::Chat1).to_vec();
         free.sort();
         assert_eq!(free, vec![ConnId(1), ConnId(2), ConnId(4)]);
         assert_eq!(room.busy_members(), &[ConnId(3)]);
         assert_eq!(room.presence(ConnId(3)), Some(Presence::Busy));
         assert_eq!(room.len(), 4);
-        let mut shared = room.free_recipients(Protocol::Chat1).to_vec();
+        let mut shared = room.free_recipients(Rendering::Chat1).to_vec();
         shared.sort();
         assert_eq!(shared, free);
-        room.join(ConnId(9), Protocol::Chat1);
-        assert_eq!(room.free_recipients(Protocol::Chat1).len(), 4);
+        room.join(ConnId(9), Rendering::Chat1);
+        assert_eq!(room.free_recipients(Rendering::Chat1).len(), 4);
+        let tagged = Rendering::Irc(crate::codec::RoomCaps::new(true, false));
+        room.set_rendering(ConnId(9), tagged);
+        room.set_rendering(ConnId(3), tagged);
+        assert_eq!(room.free_recipients(Rendering::Chat1).len(), 3);
+        assert_eq!(&room.free_recipients(tagged)[..], &[ConnId(9)]);
+        assert_eq!(room.presence(ConnId(3)), Some(Presence::Busy));
         for (id, slot) in &room.slots {
             let list = match slot.presence {
-                Presence::Free => &room.free[slot.protocol.index()],
+                Presence::Free => &room.free[slot.rendering.index()],
                 Presence::Busy => &room.busy,
             };
             assert_eq!(list[slot.at], *id);

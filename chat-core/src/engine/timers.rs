@@ -1,4 +1,5 @@
-//! Deadlines: login timeouts and idle timeouts, earliest first.
+//! Deadlines: login timeouts, idle timeouts and server pings, earliest
+//! first.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -9,6 +10,8 @@ use crate::{ConnId, Millis};
 pub(crate) enum TimerKind {
     Login,
     Idle,
+    /// Ping an idle connection, or close it when its ping went unanswered.
+    Ping,
 }
 
 /// A heap of deadlines. Entries are not removed when a connection closes or

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::ops::Range;
 
 use super::message::{self, Malformed, Message};
-use super::render::{as_notices, shared, CHANNEL, HOST};
+use super::render::{as_notices, shared, RoomCaps, CHANNEL, HOST};
 use super::sasl;
 use crate::error::Refusal;
 use crate::reply::{Control, Done, Listing, Notice, Presence, Reason, Reply};
@@ -14,8 +14,17 @@ use crate::wire::FrameError;
 use crate::{Command, Grant, UserName};
 use zeroize::Zeroizing;
 
-/// The capabilities offered (`CAP LS`).
-const CAPS: [&str; 4] = ["sasl", "multi-prefix", "echo-message", "cap-notify"];
+/// The capabilities offered (`CAP LS`), `sasl` first (its value is
+/// added for `CAP LS 302`).
+const CAPS: [&str; 7] = [
+    "sasl",
+    "multi-prefix",
+    "echo-message",
+    "cap-notify",
+    "server-time",
+    "message-tags",
+    "away-notify",
+];
 
 /// The name of the services nick.
 const NICKSERV: &str = "NickServ";
@@ -26,6 +35,8 @@ enum Via {
     Sasl,
     Pass,
     NickServ,
+    /// Registered without a login, on a server that takes guests.
+    Guest,
 }
 
 /// A command for the engine, as ranges into the prepared line.
@@ -34,6 +45,7 @@ enum Note {
     Say(Range<usize>),
     MessageTo(Range<usize>, Range<usize>),
     Login(Range<usize>, Range<usize>),
+    Guest(Range<usize>),
     Register(Range<usize>, Range<usize>),
     ChangePassword(Range<usize>, Range<usize>),
     Grant(Range<usize>, Grant),
@@ -72,6 +84,14 @@ pub struct IrcCodec {
     negotiating: bool,
     echo: bool,
     multi_prefix: bool,
+    /// `server-time`, `message-tags`, `away-notify`.
+    server_time: bool,
+    message_tags: bool,
+    away_notify: bool,
+    /// A `CAP REQ` changed [`RoomCaps`] since last asked.
+    caps_changed: bool,
+    /// Whether registering without a login makes a guest.
+    guests: bool,
     caps_302: bool,
     /// `PASS` given before registration: (name, password).
     /// Wiped when dropped, like the SASL payload.
@@ -108,6 +128,11 @@ impl IrcCodec {
             negotiating: false,
             echo: false,
             multi_prefix: false,
+            server_time: false,
+            message_tags: false,
+            away_notify: false,
+            caps_changed: false,
+            guests: false,
             caps_302: false,
             pass: None,
             sasl: None,
@@ -126,6 +151,23 @@ impl IrcCodec {
     /// Whether the client asked to see its own room lines (`echo-message`).
     pub fn echoes_own_lines(&self) -> bool {
         self.echo
+    }
+
+    /// The capabilities that change how room lines look to this client.
+    pub fn room_caps(&self) -> RoomCaps {
+        RoomCaps::new(self.server_time, self.away_notify)
+    }
+
+    /// [`room_caps`](IrcCodec::room_caps), if a `CAP REQ` changed them
+    /// since last asked.
+    pub fn take_caps_change(&mut self) -> Option<RoomCaps> {
+        std::mem::take(&mut self.caps_changed).then(|| self.room_caps())
+    }
+
+    /// Lets the connection chat as a guest when registration ends
+    /// without a login.
+    pub fn allow_guests(&mut self, on: bool) {
+        self.guests = on;
     }
 
     /// What the codec answered by itself since last asked.
@@ -168,6 +210,7 @@ impl IrcCodec {
                 name: s(n),
                 password: s(p),
             },
+            Note::Guest(n) => Command::Guest { name: s(n) },
             Note::Register(n, p) => Command::Register {
                 name: s(n),
                 password: s(p),
@@ -263,6 +306,7 @@ impl IrcCodec {
                     let _ = write!(self.local, ":{HOST} PONG {HOST} :{token}\r\n");
                 }
             }
+            // Any line shows the client is alive (the engine counts it).
             "PONG" => {}
             "QUIT" => self.note = Some(Note::Quit),
             "NICK" => return self.nick_cmd(msg),
@@ -412,6 +456,8 @@ impl IrcCodec {
                 }
             }
             "MOTD" => self.numeric("422", ":MOTD File is missing"),
+            // Tags only (message-tags): nothing here reads client tags.
+            "TAGMSG" => {}
             "HELP" => self.note = Some(Note::Help),
             "RESTART" => self.note = Some(Note::Restart),
             _ => self.numeric("421", &format!("{cmd} :Unknown command")),
@@ -466,20 +512,24 @@ impl IrcCodec {
                     self.negotiating = true;
                 }
                 self.caps_302 |= msg.params.get(1).is_some_and(|v| *v >= "302");
-                let list = if self.caps_302 {
-                    "sasl=PLAIN multi-prefix echo-message cap-notify"
-                } else {
-                    "sasl multi-prefix echo-message cap-notify"
-                };
-                let _ = write!(self.local, ":{HOST} CAP {me} LS :{list}\r\n");
+                let sasl = if self.caps_302 { "sasl=PLAIN" } else { "sasl" };
+                let rest = CAPS[1..].join(" ");
+                let _ = write!(self.local, ":{HOST} CAP {me} LS :{sasl} {rest}\r\n");
             }
             Some("LIST") => {
                 let mut on = vec!["sasl", "cap-notify"];
                 if self.echo {
                     on.push("echo-message");
                 }
-                if self.multi_prefix {
-                    on.push("multi-prefix");
+                for (cap, set) in [
+                    ("multi-prefix", self.multi_prefix),
+                    ("server-time", self.server_time),
+                    ("message-tags", self.message_tags),
+                    ("away-notify", self.away_notify),
+                ] {
+                    if set {
+                        on.push(cap);
+                    }
                 }
                 let _ = write!(self.local, ":{HOST} CAP {me} LIST :{}\r\n", on.join(" "));
             }
@@ -492,14 +542,19 @@ impl IrcCodec {
                     .split_whitespace()
                     .all(|c| CAPS.contains(&c.trim_start_matches('-')));
                 if known {
+                    let before = self.room_caps();
                     for c in asked.split_whitespace() {
                         let on = !c.starts_with('-');
                         match c.trim_start_matches('-') {
                             "echo-message" => self.echo = on,
                             "multi-prefix" => self.multi_prefix = on,
+                            "server-time" => self.server_time = on,
+                            "message-tags" => self.message_tags = on,
+                            "away-notify" => self.away_notify = on,
                             _ => {}
                         }
                     }
+                    self.caps_changed |= self.room_caps() != before;
                 }
                 let verdict = if known { "ACK" } else { "NAK" };
                 let _ = write!(self.local, ":{HOST} CAP {me} {verdict} :{asked}\r\n");
@@ -537,7 +592,8 @@ impl IrcCodec {
             let old = self.me().to_owned();
             let _ = write!(self.local, ":{old}!{old}@{HOST} NICK :{nick}\r\n");
             self.nick = Some((*nick).to_owned());
-            return None;
+            // A guest refused its nick tries again with the new one.
+            return self.try_guest();
         }
         self.nick = Some((*nick).to_owned());
         self.try_register()
@@ -557,11 +613,26 @@ impl IrcCodec {
             self.login = Some(Via::Pass);
             return Some(self.note_credentials(name.as_deref().unwrap_or(&nick), &password, true));
         }
+        if self.guests {
+            return self.try_guest();
+        }
         self.greet(&nick);
         self.nickserv_says(&format!(
             "Your nick is your account: /msg NickServ IDENTIFY <password> to log in as {nick}, or REGISTER <password> to create it"
         ));
         None
+    }
+
+    /// Asks the engine to let the nick in as a guest (the server takes
+    /// guests, nothing else is under way); greeted on the answer.
+    fn try_guest(&mut self) -> Option<String> {
+        if !self.guests || self.logged_in || self.login.is_some() {
+            return None;
+        }
+        let nick = self.nick.clone()?;
+        self.login = Some(Via::Guest);
+        self.note = Some(Note::Guest(0..nick.len()));
+        Some(nick)
     }
 
     /// A line of the codec's holding a name and a password, and the note
@@ -699,7 +770,7 @@ impl IrcCodec {
 
     /// Appends the line(s) of `reply` for this connection to `out`.
     pub fn render(&mut self, reply: &Reply<'_>, out: &mut Vec<u8>) {
-        if shared(reply, out) {
+        if shared(reply, self.room_caps(), out) {
             return;
         }
         let me = self.me().to_owned();
@@ -707,8 +778,12 @@ impl IrcCodec {
             Reply::Hello { .. } | Reply::Ask(_) => {}
             Reply::Welcome { user, .. } => self.welcome(user, out),
             Reply::Ok(done) => self.done(&me, done, out),
-            Reply::Pm { from, text, .. } => {
+            Reply::Pm { at, from, text } => {
+                self.room_caps().stamp(*at, out);
                 let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG {me} :{text}\r\n");
+            }
+            Reply::Ping { token } => {
+                let _ = write!(out, "PING :{token}\r\n");
             }
             Reply::Info(text) => {
                 let _ = write!(out, ":{HOST} NOTICE {me} :{text}\r\n");
@@ -727,6 +802,9 @@ impl IrcCodec {
                 grant,
                 presence,
             } => self.user_row(&me, name, *grant, *presence, out),
+            Reply::GuestUser { name, presence } => {
+                self.user_row(&me, name, Grant::User, *presence, out)
+            }
             Reply::Kicked { name, by, at, .. } => {
                 let secs = at.as_u64() / 1000;
                 let _ = write!(out, ":{HOST} 367 {me} {CHANNEL} {name}!*@* {by} {secs}\r\n");
@@ -753,10 +831,12 @@ impl IrcCodec {
         if self.registered && me != user {
             let _ = write!(out, ":{me}!{me}@{HOST} NICK :{user}\r\n");
         }
-        let _ = write!(
-            out,
-            ":{HOST} 900 {user} {user}!{user}@{HOST} {user} :You are now logged in as {user}\r\n"
-        );
+        if via != Some(Via::Guest) {
+            let _ = write!(
+                out,
+                ":{HOST} 900 {user} {user}!{user}@{HOST} {user} :You are now logged in as {user}\r\n"
+            );
+        }
         if via == Some(Via::Sasl) {
             let _ = write!(
                 out,
@@ -781,10 +861,6 @@ impl IrcCodec {
                     ":{NICKSERV}!{NICKSERV}@{HOST} NOTICE {me} :Account {name} registered\r\n"
                 );
             }
-            Done::Grant(name, grant) => {
-                let sign = if grant.is_admin() { '+' } else { '-' };
-                let _ = write!(out, ":{me}!{me}@{HOST} MODE {CHANNEL} {sign}o {name}\r\n");
-            }
             Done::Unkicked(name) => {
                 let _ = write!(out, ":{me}!{me}@{HOST} MODE {CHANNEL} -b {name}!*@*\r\n");
             }
@@ -794,8 +870,8 @@ impl IrcCodec {
                     ":{NICKSERV}!{NICKSERV}@{HOST} NOTICE {me} :Password changed\r\n"
                 );
             }
-            // The KICK itself reaches the admin with the room; a login or a
-            // private message needs no word.
+            // The KICK and the MODE of a grant reach the admin with the
+            // room; a login or a private message needs no word.
             _ => {}
         }
     }
@@ -883,10 +959,8 @@ impl IrcCodec {
                 out,
                 ":{HOST} 305 {me} :You are no longer marked as being away\r\n"
             ),
-            Control::Grant(grant) => {
-                let sign = if grant.is_admin() { '+' } else { '-' };
-                write!(out, ":{HOST} MODE {CHANNEL} {sign}o {me}\r\n")
-            }
+            // The room's MODE line, with the admin who did it, tells it.
+            Control::Grant(_) => Ok(()),
             Control::Kick { by, reason } => {
                 let reason = reason.unwrap_or("kicked");
                 write!(
@@ -901,6 +975,9 @@ impl IrcCodec {
     }
 
     fn refused(&mut self, me: &str, reason: &Reason<'_>, reply: &Reply<'_>, out: &mut Vec<u8>) {
+        if self.login == Some(Via::Guest) {
+            return self.guest_refused(me, reason, reply, out);
+        }
         if let Some(via) = self.login.take() {
             // A login or registration failed: told the way it was asked.
             let mut text = Vec::new();
@@ -913,7 +990,7 @@ impl IrcCodec {
                     ":{HOST} 904 {me} :SASL authentication failed: {text}\r\n"
                 ),
                 Via::Pass => write!(out, ":{HOST} 464 {me} :Password incorrect: {text}\r\n"),
-                Via::NickServ => {
+                Via::NickServ | Via::Guest => {
                     write!(out, ":{NICKSERV}!{NICKSERV}@{HOST} NOTICE {me} :{text}\r\n")
                 }
             };
@@ -938,6 +1015,9 @@ impl IrcCodec {
                 out,
                 ":{HOST} 305 {me} :You are no longer marked as being away\r\n"
             ),
+            Reason::PingTimeout => {
+                write!(out, "ERROR :Closing Link: {me} (Ping timeout)\r\n")
+            }
             Reason::Line(FrameError::TooLong { .. }) => {
                 write!(out, ":{HOST} 417 {me} :Input line was too long\r\n")
             }
@@ -946,6 +1026,40 @@ impl IrcCodec {
                 Ok(())
             }
         };
+    }
+}
+
+impl IrcCodec {
+    /// The nick was refused as a guest's: the client is greeted (so it
+    /// keeps the nick and can log in to it), told why with the nick
+    /// numeric, and how to log in; a `NICK` tries again.
+    fn guest_refused(
+        &mut self,
+        me: &str,
+        reason: &Reason<'_>,
+        reply: &Reply<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        self.login = None;
+        if !self.registered {
+            self.greet(me);
+            out.append(&mut self.local);
+        }
+        let _ = match reason {
+            Reason::NameTaken { .. } => write!(
+                out,
+                ":{HOST} 433 {me} {me} :Nickname is already in use (an account or someone online)\r\n"
+            ),
+            Reason::NameReserved { .. } | Reason::BadName(_) => {
+                write!(out, ":{HOST} 432 {me} {me} :Erroneous nickname (reserved)\r\n")
+            }
+            _ => {
+                as_notices(me, reply, out);
+                Ok(())
+            }
+        };
+        self.nickserv_says("Log in with /msg NickServ IDENTIFY <password>, or pick another nick to chat as a guest");
+        out.append(&mut self.local);
     }
 }
 

@@ -18,4 +18,4 @@ mod render;
 mod sasl;
 
 pub use codec::IrcCodec;
-pub use render::{render_shared, CHANNEL, HOST};
+pub use render::{render_shared, RoomCaps, CHANNEL, HOST};

@@ -4,36 +4,99 @@
 use std::io::Write;
 
 use crate::reply::{Control, LeaveReason, Reply};
-use crate::wire;
+use crate::{wire, Millis};
 
 /// The one channel: the room.
 pub const CHANNEL: &str = "#lobby";
 /// The source of server lines and the host of every user's mask.
 pub const HOST: &str = "chat";
 
-/// Renders a reply that does not depend on the recipient; `false` when it
-/// does (the caller renders it with the connection's state).
-pub fn shared(reply: &Reply<'_>, out: &mut Vec<u8>) -> bool {
+/// The capabilities of an IRC client that change the bytes of a room
+/// line; the room keeps one member list per combination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RoomCaps {
+    /// `server-time`: lines carry `@time=` with the event's time.
+    pub server_time: bool,
+    /// `away-notify`: others going busy or free are shown as `AWAY`.
+    pub away_notify: bool,
+}
+
+impl RoomCaps {
+    /// Capabilities as given.
+    pub const fn new(server_time: bool, away_notify: bool) -> RoomCaps {
+        RoomCaps {
+            server_time,
+            away_notify,
+        }
+    }
+
+    /// Writes the `@time=` tag of an event at `at`, when asked for.
+    pub(crate) fn stamp(self, at: Millis, out: &mut Vec<u8>) {
+        if self.server_time {
+            let _ = write!(out, "@time={} ", at.iso8601());
+        }
+    }
+}
+
+/// Renders a reply that does not depend on the recipient beyond its room
+/// capabilities; `false` when it does (the caller renders it with the
+/// connection's state).
+pub fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
     match reply {
-        Reply::Msg { from, text, .. } => {
+        Reply::Msg { at, from, text } => {
+            caps.stamp(*at, out);
             let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG {CHANNEL} :{text}\r\n");
         }
-        Reply::Join { user, .. } => {
+        Reply::Join { at, user } => {
+            caps.stamp(*at, out);
             let _ = write!(out, ":{user}!{user}@{HOST} JOIN {CHANNEL}\r\n");
         }
         Reply::Leave {
+            at,
             user,
             reason: LeaveReason::Kicked,
-            ..
         } => {
+            caps.stamp(*at, out);
             let _ = write!(out, ":{HOST} KICK {CHANNEL} {user} :kicked\r\n");
         }
-        Reply::Leave { user, reason, .. } => {
+        Reply::Leave { at, user, reason } => {
+            caps.stamp(*at, out);
             let _ = write!(
                 out,
                 ":{user}!{user}@{HOST} QUIT :{}\r\n",
                 quit_text(*reason)
             );
+        }
+        Reply::KickedOut {
+            at,
+            user,
+            by,
+            reason,
+        } => {
+            caps.stamp(*at, out);
+            let reason = reason.unwrap_or("kicked");
+            let _ = write!(out, ":{by}!{by}@{HOST} KICK {CHANNEL} {user} :{reason}\r\n");
+        }
+        Reply::GrantChanged {
+            at,
+            user,
+            by,
+            grant,
+        } => {
+            caps.stamp(*at, out);
+            let sign = if grant.is_admin() { '+' } else { '-' };
+            let _ = write!(out, ":{by}!{by}@{HOST} MODE {CHANNEL} {sign}o {user}\r\n");
+        }
+        // Only clients that asked see others' away changes.
+        Reply::Away { at, user, busy } => {
+            if caps.away_notify {
+                caps.stamp(*at, out);
+                let _ = if *busy {
+                    write!(out, ":{user}!{user}@{HOST} AWAY :busy\r\n")
+                } else {
+                    write!(out, ":{user}!{user}@{HOST} AWAY\r\n")
+                };
+            }
         }
         Reply::Ctl(Control::Shutdown) => closing("Server shutting down", out),
         Reply::Ctl(Control::Restart) => closing("Server restarting", out),
@@ -73,9 +136,9 @@ pub fn as_notices(target: &str, reply: &Reply<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// Renders room lines for every IRC recipient.
-pub fn render_shared(reply: &Reply<'_>, out: &mut Vec<u8>) {
-    if !shared(reply, out) {
+/// Renders room lines for every IRC recipient with `caps`.
+pub fn render_shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) {
+    if !shared(reply, caps, out) {
         as_notices(CHANNEL, reply, out);
     }
 }

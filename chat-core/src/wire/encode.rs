@@ -21,6 +21,9 @@ pub enum EncodeError {
     /// its ends (the server trims them).
     #[error("the {0} is empty or has spaces at its ends")]
     BadText(&'static str),
+    /// The command has no chat/1 form (an IRC guest's).
+    #[error("the {0} command has no chat/1 form")]
+    NoChat1Form(&'static str),
 }
 
 fn no_break(field: &'static str, s: &str) -> Result<(), EncodeError> {
@@ -138,6 +141,7 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
             let name = one_word("name", name)?;
             line(out, &["/login", name, rest("password", password)?]);
         }
+        Command::Guest { .. } => return Err(EncodeError::NoChat1Form("guest")),
         // An answer is taken verbatim by the server: no escape.
         Command::Answer(Answer::Yes) => line(out, &[account_answer(true)]),
         Command::Answer(Answer::No) => line(out, &[account_answer(false)]),

@@ -73,6 +73,7 @@ pub(crate) fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         Reason::NotBusy => "you are not busy",
         Reason::LoginTimeout => "login took too long",
         Reason::IdleTimeout => "idle for too long",
+        Reason::PingTimeout => "no answer to a ping",
     };
     Cow::Borrowed(fixed)
 }

@@ -416,8 +416,21 @@ impl<'a> ServerLine<'a> {
                 user,
                 reason: Word::Known(reason),
             },
+            // chat/1 names no actor: a kick is the plain `LEAVE ... kicked`.
+            Reply::KickedOut { at, user, .. } => ServerLine::Leave {
+                at,
+                user,
+                reason: Word::Known(LeaveReason::Kicked),
+            },
             Reply::Info(text) => ServerLine::Info(text),
-            Reply::Help { .. } | Reply::Refused(_) | Reply::Notice(_) => return None,
+            // Help and refusals are written by the renderer; grant changes,
+            // away notices and pings have no chat/1 line (nothing is sent).
+            Reply::Help { .. }
+            | Reply::Refused(_)
+            | Reply::Notice(_)
+            | Reply::GrantChanged { .. }
+            | Reply::Away { .. }
+            | Reply::Ping { .. } => return None,
             Reply::User {
                 name,
                 grant,
@@ -426,6 +439,15 @@ impl<'a> ServerLine<'a> {
                 name,
                 grant,
                 presence: Word::Known(presence),
+            },
+            // An open-set presence word: older clients show "unknown".
+            Reply::GuestUser { name, presence } => ServerLine::User {
+                name,
+                grant: Grant::User,
+                presence: Word::Unknown(match presence {
+                    Presence::Free => "guest",
+                    Presence::Busy => "guest-busy",
+                }),
             },
             Reply::Kicked {
                 name,
