@@ -122,7 +122,9 @@ impl Shard {
 pub(crate) struct ConnTable {
     shard: Shard,
     /// `None`: emptied this turn, held until [`ConnTable::recycle`].
-    slots: Slab<Option<Conn>>,
+    /// Boxed: the slab doubles as it grows, and its spare half then costs
+    /// a pointer a slot rather than a whole connection.
+    slots: Slab<Option<Box<Conn>>>,
     /// How many times each slot has been freed; indexed like `slots`.
     generations: Vec<u32>,
     released: Vec<usize>,
@@ -154,7 +156,7 @@ impl ConnTable {
         }
         let id = self.shard.conn_id(slot, self.generations[slot])?;
         conn.id = id;
-        entry.insert(Some(conn));
+        entry.insert(Some(Box::new(conn)));
         Some(id)
     }
 
@@ -171,7 +173,7 @@ impl ConnTable {
     /// Whatever connection is in `slot` now: for readiness events, whose
     /// token names a slot only.
     pub(crate) fn in_slot(&mut self, slot: usize) -> Option<&mut Conn> {
-        self.slots.get_mut(slot).and_then(Option::as_mut)
+        self.slots.get_mut(slot).and_then(|c| c.as_deref_mut())
     }
 
     /// Takes a connection out; its slot is free again after
@@ -186,7 +188,7 @@ impl ConnTable {
             return None;
         }
         self.released.push(slot);
-        entry.take()
+        entry.take().map(|c| *c)
     }
 
     /// Makes the slots emptied since the last call free for reuse, each
