@@ -27,7 +27,7 @@ impl Sim {
                 match out {
                     Output::Send { conn, frame } => self.record(conn, &frame),
                     Output::Broadcast { to, frame } => {
-                        for &conn in to.as_slice() {
+                        for conn in to.iter() {
                             self.record(conn, &frame);
                         }
                     }

@@ -155,34 +155,29 @@ fn frame_and_parse(c: &mut Criterion) {
 }
 
 fn broadcast(c: &mut Criterion) {
-    let mut group = c.benchmark_group("broadcast");
-    for n in [10usize, 1_000, 10_000] {
-        let mut engine = room_of(n);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
-            b.iter(|| {
-                engine.handle(
-                    Millis(2),
-                    Input::Received {
-                        conn: ConnId(0),
-                        bytes: b"hello room\n",
-                    },
-                );
-                let sent = drain(&mut engine, Millis(2));
-                assert_eq!(sent, n);
-            })
-        });
-    }
-    group.finish();
+    bench_broadcast(c, "broadcast", [10, 1_000, 10_000], room_of);
 }
 
 /// A room line to a room of four renderings (chat/1, IRC, IRC with
 /// server-time, IRC with server-time and away-notify): rendered four
 /// times, whatever the room's size. Member 0 (chat/1) says it.
 fn broadcast_mixed(c: &mut Criterion) {
-    let mut group = c.benchmark_group("broadcast mixed renderings");
-    for n in [12usize, 1_000, 10_000] {
-        let mut engine = room_with(n, mixed_caps);
+    bench_broadcast(c, "broadcast mixed renderings", [12, 1_000, 10_000], |n| {
+        room_with(n, mixed_caps)
+    });
+}
+
+/// Member 0 says a line to a room of each size built by `room`; every
+/// member gets it.
+fn bench_broadcast(
+    c: &mut Criterion,
+    name: &str,
+    sizes: [usize; 3],
+    room: impl Fn(usize) -> Engine,
+) {
+    let mut group = c.benchmark_group(name);
+    for n in sizes {
+        let mut engine = room(n);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             b.iter(|| {
@@ -222,7 +217,7 @@ fn broadcast_fanout(c: &mut Criterion) {
                 );
                 while let Some(out) = engine.poll_output() {
                     if let Output::Broadcast { to, frame } = out {
-                        for conn in to.as_slice() {
+                        for conn in to.iter() {
                             queues[conn.0 as usize].push_back(frame.clone());
                         }
                     }

@@ -1,38 +1,24 @@
-//! Criterion benches on the sealed store: seal (write) and open of 10,000
-//! users.
+//! Criterion benches on the store (the journal): a durable change (one
+//! record appended and fsynced) at 10,000, 100,000 and 1,000,000 accounts,
+//! and opening a store of 10,000 and 100,000 accounts.
 //!
 //! `cargo bench -p benches --bench store`
+//!
+//! Start-up with a million accounts and a million history lines is timed
+//! by `chat-store-bench` (see BENCHMARKS.md): generating that store takes
+//! longer than a bench should.
 
-use chat_core::{Grant, Millis, StoreChange, UserName, UserRecord};
+use benches::store_data::{generate, user_name, BENCH_KEY};
+use chat_core::{Conversation, Grant, HistoryLine, KickEntry, Millis, RoomName, StoreChange};
 use chat_net_mio::store::{KeySource, Store};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
 
-const KEY: [u8; 32] = [3; 32];
-
-fn store_of(dir: &std::path::Path, n: usize) -> Store {
-    let mut store = Store::open(dir, KeySource::Raw(KEY)).expect("open");
-    let changes: Vec<StoreChange> = (0..n)
-        .map(|i| {
-            StoreChange::AddUser(UserRecord {
-                name: UserName::parse(&format!("user{i}")).expect("name"),
-                phc: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0{i:06}$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"),
-                grant: Grant::User,
-                created: Millis(1_700_000_000_000 + i as u64),
-            })
-        })
-        .collect();
-    assert!(store.commit(&changes).iter().all(Result::is_ok));
-    store
-}
-
-fn seal_and_open(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = store_of(dir.path(), 10_000);
-    let mut g = c.benchmark_group("store 10k users");
-    g.sample_size(20);
-    g.bench_function("seal+write (one change)", |b| {
-        let name = UserName::parse("user1").expect("name");
-        let mut flip = false;
+/// The changes benched on a store of `users` accounts.
+fn changes(g: &mut BenchmarkGroup<'_, WallTime>, store: &mut Store, users: usize) {
+    let name = user_name(users / 2);
+    let mut flip = false;
+    g.bench_with_input(BenchmarkId::new("grant", users), &users, |b, _| {
         b.iter(|| {
             flip = !flip;
             let grant = if flip { Grant::Admin } else { Grant::User };
@@ -43,14 +29,84 @@ fn seal_and_open(c: &mut Criterion) {
             assert!(r[0].is_ok());
         })
     });
-    g.bench_function("open", |b| {
+    g.bench_with_input(BenchmarkId::new("kick+unkick", users), &users, |b, _| {
         b.iter(|| {
-            let s = Store::open(dir.path(), KeySource::Raw(KEY)).expect("open");
-            assert_eq!(s.snapshot().users.len(), 10_000);
+            let r = store.commit(&[
+                StoreChange::Kick(KickEntry {
+                    name: name.clone(),
+                    by: user_name(0),
+                    at: Millis(1),
+                    reason: None,
+                }),
+                StoreChange::Unkick { name: name.clone() },
+            ]);
+            assert!(r.iter().all(Result::is_ok));
         })
     });
+    let lobby = Conversation::Room(RoomName::parse("lobby").expect("room").key());
+    let mut n = 0u64;
+    g.bench_with_input(BenchmarkId::new("history line", users), &users, |b, _| {
+        b.iter(|| {
+            n += 1;
+            let r = store.commit(&[StoreChange::AppendLine {
+                conversation: lobby.clone(),
+                line: HistoryLine {
+                    at: Millis(1_800_000_000_000 + n),
+                    from: name.clone(),
+                    text: "a line of typical length, said in the lobby".into(),
+                },
+            }]);
+            assert!(r[0].is_ok());
+        })
+    });
+}
+
+const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
+
+/// On the disk: what a client waits for, mostly the fsync.
+fn durable_change(c: &mut Criterion) {
+    let mut g = c.benchmark_group("store durable change");
+    g.sample_size(30);
+    for users in SIZES {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = generate(dir.path(), users, 0, 1_000).expect("store");
+        changes(&mut g, &mut store, users);
+    }
     g.finish();
 }
 
-criterion_group!(benches, seal_and_open);
+/// On tmpfs, where an fsync costs next to nothing: the store's own work
+/// (apply to the index, encode, seal, write), which must not grow with
+/// the number of accounts.
+fn change_without_disk(c: &mut Criterion) {
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return;
+    }
+    let mut g = c.benchmark_group("store change on tmpfs");
+    for users in SIZES {
+        let dir = tempfile::tempdir_in(shm).expect("tempdir");
+        let mut store = generate(dir.path(), users, 0, 1_000).expect("store");
+        changes(&mut g, &mut store, users);
+    }
+    g.finish();
+}
+
+fn open(c: &mut Criterion) {
+    let mut g = c.benchmark_group("store open");
+    g.sample_size(10);
+    for users in [10_000usize, 100_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        drop(generate(dir.path(), users, users, 1_000).expect("store"));
+        g.bench_with_input(BenchmarkId::new("accounts+lines", users), &users, |b, _| {
+            b.iter(|| {
+                let s = Store::open(dir.path(), KeySource::Raw(BENCH_KEY)).expect("open");
+                assert_eq!(s.snapshot().users.len(), users);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, durable_change, change_without_disk, open);
 criterion_main!(benches);

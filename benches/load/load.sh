@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# The whole load set, against a release chat-server and against ngircd
-# (the reference), on loopback: W1, W2, W3 (senders spread over the
-# interval, and W3A with them aligned into bursts), the login storm and
-# 10,000 idle connections, RUNS runs each (default 3), each on a freshly started server.
-# Prints the medians and our/ngircd ratios as a markdown table; the raw
-# JSON of every run stays in $OUT (printed at the end).
+# The whole load set on loopback, against a release chat-server (over chat/1
+# and over its IRC listener) and against ngircd (the reference): W1, W2, W3
+# (senders spread over the interval, and W3A with them aligned into
+# bursts), the login storm and 10,000 idle connections, RUNS runs each
+# (default 3), each on a freshly started server. The servers take turns
+# within each run (chat/1, our IRC, ngircd, then the next workload), so a
+# change in the machine's load hits all of them alike; the load average
+# before every run is kept in $OUT/loadavg.txt. Prints the medians and the
+# ratios to ngircd as a markdown table; the raw JSON of every run stays in
+# $OUT (printed at the end).
 #
-#   benches/load/load.sh              # everything (about 10 minutes)
+#   benches/load/load.sh                        # everything (about 15 minutes)
 #   RUNS=1 ONLY=W1 PROTOS=chat benches/load/load.sh
+#   PROTOS="irc ngircd" ONLY="W1 W2 W3" benches/load/load.sh   # IRC beside ngircd
 #   IO_THREADS=2 ONLY="W4 IDLE" PROTOS=chat benches/load/load.sh
 #
 # IO_THREADS passes --io-threads to chat-server (unset: its default, one
 # per core); CHAT_SERVER runs another build (a baseline) instead of this
-# tree's; IDLE_CLIENTS sets the idle run's size (default 10000), spread
+# tree's; IDLE_CLIENTS sets the idle runs' size (default 10000), spread
 # over loopback source addresses past what one address's ports allow.
 #
+# The ports (CHAT_PORT, OUR_IRC_PORT, NGIRCD_PORT) can be moved when others
+# run servers on the same machine.
+#
+# PROTOS: chat (our server, chat/1), irc (our server's IRC listener, the
+# same PRIVMSG lines as ngircd gets) and ngircd.
 # Needs: cargo, python3, ngircd (apt-get install ngircd) for the reference.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,9 +33,10 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 ONLY=${ONLY:-}
-PROTOS=${PROTOS:-chat irc}
+PROTOS=${PROTOS:-chat irc ngircd}
 CHAT_PORT=${CHAT_PORT:-19797}
-IRC_PORT=16667 # fixed in benches/load/ngircd.conf
+OUR_IRC_PORT=${OUR_IRC_PORT:-19667}
+NGIRCD_PORT=${NGIRCD_PORT:-16667} # replaces the Ports of benches/load/ngircd.conf
 OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
 IO_THREADS=${IO_THREADS:-}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
@@ -70,31 +81,43 @@ wait_port() {
     return 1
 }
 
-# start_chat [keep]: a fresh data folder unless "keep".
+# start_chat [keep]: our server with its chat/1 and IRC listeners; a fresh
+# data folder unless "keep".
 start_chat() {
     if [ "${1:-}" != keep ]; then
         if [ -n "$DATA" ]; then rm -rf "$DATA"; fi
         DATA=$(mktemp -d /tmp/chat-load-data.XXXXXX)
     fi
     port_free "$CHAT_PORT"
-    "$CHAT_SERVER" --bind "127.0.0.1:$CHAT_PORT" --data-dir "$DATA" \
-        --config benches/load/bench-server.ron --log-level warn \
+    port_free "$OUR_IRC_PORT"
+    "$CHAT_SERVER" --bind "127.0.0.1:$CHAT_PORT" --irc-bind "127.0.0.1:$OUR_IRC_PORT" \
+        --data-dir "$DATA" --config benches/load/bench-server.ron --log-level warn \
         ${IO_THREADS:+--io-threads "$IO_THREADS"} 2>>"$OUT/server.log" &
     SERVER_PID=$!
     wait_port "$CHAT_PORT"
+    wait_port "$OUR_IRC_PORT"
 }
 
-start_irc() {
-    port_free "$IRC_PORT"
-    ngircd -n -f benches/load/ngircd.conf >>"$OUT/ngircd.log" 2>&1 &
+start_ngircd() {
+    port_free "$NGIRCD_PORT"
+    sed "s/^\([[:space:]]*Ports = \).*/\1$NGIRCD_PORT/" benches/load/ngircd.conf >"$OUT/ngircd.conf"
+    ngircd -n -f "$OUT/ngircd.conf" >>"$OUT/ngircd.log" 2>&1 &
     SERVER_PID=$!
-    wait_port "$IRC_PORT"
+    wait_port "$NGIRCD_PORT"
 }
 
-load() { # proto out-name args...
-    local proto=$1 name=$2; shift 2
-    local port=$CHAT_PORT
-    [ "$proto" = irc ] && port=$IRC_PORT
+# start SERVER [keep]: the server a PROTOS value runs against.
+start() {
+    if [ "$1" = ngircd ]; then start_ngircd; else start_chat "${2:-}"; fi
+}
+
+load() { # server out-name args...
+    local server=$1 name=$2; shift 2
+    local port=$CHAT_PORT proto=chat
+    case $server in
+        irc) port=$OUR_IRC_PORT proto=irc ;;
+        ngircd) port=$NGIRCD_PORT proto=irc ;;
+    esac
     if ! "$T/chat-load" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
         --json "$@" >"$OUT/$name.json.tmp"; then
         echo "run $name failed; left out of the medians" >&2
@@ -106,46 +129,67 @@ load() { # proto out-name args...
 
 want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
-for proto in $PROTOS; do
-    if [ "$proto" = irc ] && ! command -v ngircd >/dev/null; then
-        echo "ngircd is not installed: skipping the reference runs" >&2
-        continue
-    fi
-    for i in $(seq "$RUNS"); do
-        for w in W1 W2 W3 W3A W4 STORM; do
-            want "$w" || continue
-            case $w in
-                W1) args=(--clients 100 --senders 10) ;;
-                W2) args=(--clients 1000 --senders 10) ;;
-                W3) args=(--clients 1000 --senders 10 --rate 20) ;;
-                W3A) args=(--clients 1000 --senders 10 --rate 20 --aligned) ;;
-                W4) args=(--clients 1000 --senders 10 --rate 2) ;;
-                STORM) args=(--clients 1000 --senders 10 --rate 20 --storm 200 --storm-at 3) ;;
-            esac
-            echo "== $proto $w run $i" >&2
-            if [ "$proto" = chat ]; then start_chat; else start_irc; fi
-            load "$proto" "$w-$proto-$i" "${args[@]}" --duration "$DURATION" --warmup "$WARMUP"
+# The load average before a run: the machine is shared, so a figure is
+# only as good as the quiet it was taken in.
+note_load() { # label
+    echo "$1 $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/loadavg.txt"
+}
+
+if [[ " $PROTOS " == *" ngircd "* ]] && ! command -v ngircd >/dev/null; then
+    echo "ngircd is not installed: skipping the reference runs" >&2
+    PROTOS=${PROTOS//ngircd/}
+fi
+for i in $(seq "$RUNS"); do
+    for w in W1 W2 W3 W3A W4 STORM; do
+        want "$w" || continue
+        case $w in
+            W1) args=(--clients 100 --senders 10) ;;
+            W2) args=(--clients 1000 --senders 10) ;;
+            W3) args=(--clients 1000 --senders 10 --rate 20) ;;
+            W3A) args=(--clients 1000 --senders 10 --rate 20 --aligned) ;;
+            W4) args=(--clients 1000 --senders 10 --rate 2) ;;
+            STORM) args=(--clients 1000 --senders 10 --rate 20 --storm 200 --storm-at 3) ;;
+        esac
+        for server in $PROTOS; do
+            echo "== $server $w run $i" >&2
+            start "$server"
+            note_load "$w-$server-$i"
+            load "$server" "$w-$server-$i" "${args[@]}" --duration "$DURATION" --warmup "$WARMUP"
             stop_server
         done
-        if want IDLE; then
-            echo "== $proto IDLE run $i" >&2
-            if [ "$proto" = chat ]; then
+    done
+    want IDLE || continue
+    for server in $PROTOS; do
+        echo "== $server IDLE run $i" >&2
+        case $server in
+            chat)
                 # Register the accounts, then measure on a restarted server
                 # that loaded them: the figure is per connection, and the
                 # directory's own cost is reported apart.
-                start_chat
-                load chat "IDLE-register-$i" --idle --clients "$IDLE_CLIENTS" --names idle \
+                start chat
+                load chat "REG-chat-$i" --idle --clients "$IDLE_CLIENTS" --names idle \
                     --sources "$IDLE_SOURCES" --duration 0.1 --warmup 0
                 stop_server
-                start_chat keep
-                load chat "IDLE-$proto-$i" --idle --clients "$IDLE_CLIENTS" --names idle --login \
+                start chat keep
+                note_load "IDLE-$server-$i"
+                load chat "IDLE-$server-$i" --idle --clients "$IDLE_CLIENTS" --names idle --login \
                     --sources "$IDLE_SOURCES" --probe --duration 2 --warmup 0
-            else
-                start_irc
-                load irc "IDLE-$proto-$i" --idle --clients 10000 --duration 2 --warmup 0
-            fi
-            stop_server
-        fi
+                ;;
+            irc)
+                # An IRC login here joins #lobby and lists its members:
+                # 10,000 of them would measure NAMES replies (O(n^2) bytes,
+                # over 120 s), not idle connections.
+                echo "IDLE over IRC left out: every login lists the whole room" >&2
+                continue
+                ;;
+            ngircd)
+                start ngircd
+                note_load "IDLE-$server-$i"
+                load ngircd "IDLE-$server-$i" --idle --clients "$IDLE_CLIENTS" \
+                    --sources "$IDLE_SOURCES" --duration 2 --warmup 0
+                ;;
+        esac
+        stop_server
     done
 done
 
@@ -174,18 +218,23 @@ rows = [
     ("idle logged-in connections", "IDLE", [("server bytes per connection, all in", "rss_per_client_bytes"), ("server bytes per connection, after 2 s idle", "rss_idle_per_client_bytes"), ("connect+login all, s", "connect_all_s"), ("one message to all, ms", "fanout_all_ms")]),
 ]
 print(f"Medians of runs in {out}\n")
-print("| workload | figure | chat-server | ngircd | ratio |")
-print("|---|---|---|---|---|")
+print("| workload | figure | chat-server chat/1 | chat-server IRC | ngircd | IRC / ngircd | chat/1 / ngircd |")
+print("|---|---|---|---|---|---|---|")
 for title, key, figs in rows:
-    ours, ref = runs(f"{key}-chat-"), runs(f"{key}-irc-")
-    if not ours and not ref: continue
+    chat, irc, ref = runs(f"{key}-chat-"), runs(f"{key}-irc-"), runs(f"{key}-ngircd-")
+    if not chat and not irc and not ref: continue
     for label, k in figs:
-        a, b = med(ours, k), med(ref, k)
-        print(f"| {title} | {label} | {fmt(a)} | {fmt(b)} | {ratio(a, b)} |")
+        a, b, c = med(chat, k), med(irc, k), med(ref, k)
+        print(f"| {title} | {label} | {fmt(a)} | {fmt(b)} | {fmt(c)} | {ratio(b, c)} | {ratio(a, c)} |")
         title = ""
-reg = runs("IDLE-register-")
+reg = runs("REG-")
 if reg:
-    print(f"\nRegistering the 10,000 accounts (directory and store included): {fmt(med(reg, 'rss_per_client_bytes'))} bytes per account, median of {len(reg)}.")
+    print(f"\nRegistering the accounts (directory and store included): {fmt(med(reg, 'rss_per_client_bytes'))} bytes per account, median of {len(reg)}.")
+loadavg = os.path.join(out, "loadavg.txt")
+if os.path.exists(loadavg):
+    avgs = [float(l.split()[1]) for l in open(loadavg) if len(l.split()) > 1]
+    if avgs:
+        print(f"\nLoad average (1 min) before the runs: {min(avgs):.2f} to {max(avgs):.2f}, median {statistics.median(avgs):.2f} ({loadavg}).")
 errs = [(os.path.basename(p), r["errors"], r["closed"], r["gaps"]) for p in sorted(glob.glob(os.path.join(out, "*.json"))) for r in [json.load(open(p))] if r["errors"] or r["closed"] or r["gaps"]]
 print("\nErrors, closes or gaps: " + (", ".join(f"{n}: {e} ERR {c} closed {g} missing" for n, e, c, g in errs) if errs else "none"))
 PY

@@ -11,7 +11,8 @@ use crate::proto::Proto;
 pub enum ProtoArg {
     /// Our protocol, chat/1.
     Chat,
-    /// IRC, for reference runs against an IRC server.
+    /// IRC: our server's IRC listener (`--irc-bind`), or a reference IRC
+    /// server such as ngircd.
     Irc,
 }
 

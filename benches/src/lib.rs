@@ -12,4 +12,5 @@ pub mod procfs;
 pub mod proto;
 pub mod report;
 pub mod stats;
+pub mod store_data;
 pub mod wire;

@@ -1,6 +1,7 @@
 //! The two protocols chat-load speaks: chat/1 (ours, through chat-core's
 //! typed codec: [`ServerLine`] to read, [`encode_command`] to write) and
-//! just enough IRC for a reference server.
+//! just enough IRC for our IRC listener and a reference server, with the
+//! same room lines for both.
 
 use chat_core::wire::{encode_command, EncodeError, ServerLine};
 use chat_core::Command;

@@ -15,6 +15,10 @@ use log::LevelFilter;
 #[derive(Debug, Parser)]
 #[command(name = "chat-server", version)]
 pub(crate) struct Args {
+    /// Instead of serving: back the store up, or restore it.
+    #[command(subcommand)]
+    pub(crate) command: Option<StoreCommand>,
+
     /// Address and port to listen on.
     #[arg(long, value_name = "ADDR:PORT", default_value = chat_net_mio::DEFAULT_BIND)]
     pub(crate) bind: SocketAddr,
@@ -30,10 +34,11 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) irc_guests: bool,
 
-    /// Folder of the user store (users.store) and its key file (store.key,
+    /// Folder of the store (store.snapshot and store.log; a users.store of
+    /// an earlier version is migrated) and its key file (store.key,
     /// created on first start unless CHAT_STORE_KEY is set). Created if
     /// missing.
-    #[arg(long, value_name = "DIR", default_value = chat_net_mio::DEFAULT_DATA_DIR)]
+    #[arg(long, value_name = "DIR", default_value = chat_net_mio::DEFAULT_DATA_DIR, global = true)]
     pub(crate) data_dir: PathBuf,
 
     /// An account with grant 0 (admin); it cannot be demoted or kicked.
@@ -96,8 +101,30 @@ pub(crate) struct Args {
 
     /// Log level: off, error, warn, info, debug or trace. Logs go to stderr
     /// and never contain passwords, hashes or keys.
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    #[arg(long, value_name = "LEVEL", default_value = "info", global = true)]
     pub(crate) log_level: LevelFilter,
+}
+
+/// The store's maintenance commands (the key comes from CHAT_STORE_KEY or
+/// the data folder's store.key, as when serving).
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum StoreCommand {
+    /// Write a consistent backup of the store to FILE, sealed with the
+    /// store's key. Works while a server runs on the folder: it reads the
+    /// files without writing them and takes everything acknowledged up to
+    /// the last complete record.
+    Backup {
+        /// Where to write the backup (replaced if it exists).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Replace the store with a backup. The server must be stopped (the
+    /// data folder's lock is taken); the backup must open with the key.
+    Restore {
+        /// The backup to restore.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
 }
 
 #[cfg(test)]
@@ -149,6 +176,25 @@ mod tests {
             "k.pem"
         ])
         .is_err());
+    }
+
+    #[test]
+    fn store_commands() {
+        let a = Args::parse_from([
+            "chat-server",
+            "backup",
+            "--out",
+            "b.snap",
+            "--data-dir",
+            "d",
+        ]);
+        assert!(
+            matches!(a.command, Some(StoreCommand::Backup { out }) if out == std::path::Path::new("b.snap"))
+        );
+        assert_eq!(a.data_dir, PathBuf::from("d"));
+        let a = Args::parse_from(["chat-server", "--data-dir", "d", "restore", "--from", "b"]);
+        assert!(matches!(a.command, Some(StoreCommand::Restore { .. })));
+        assert!(Args::try_parse_from(["chat-server", "restore"]).is_err());
     }
 
     #[test]

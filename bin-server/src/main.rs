@@ -6,6 +6,7 @@ mod tls;
 use std::process::ExitCode;
 
 use chat_core::password::Password;
+use chat_net_mio::store::{KeySource, Store};
 use chat_net_mio::{ListenerConfig, Protocol, Server, ServerConfig, TlsFiles, TransportKind};
 use clap::Parser;
 
@@ -64,7 +65,33 @@ fn raise_open_file_limit() {
     }
 }
 
+/// `backup` and `restore`: the store's files, without a server.
+fn store_command(
+    data_dir: &std::path::Path,
+    command: &cli::StoreCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let key = KeySource::from_env(data_dir);
+    match command {
+        cli::StoreCommand::Backup { out } => {
+            Store::backup_files(data_dir, key, out)?;
+            log::info!(
+                "backup of {} written to {}",
+                data_dir.display(),
+                out.display()
+            );
+        }
+        cli::StoreCommand::Restore { from } => {
+            Store::restore(data_dir, from, key)?;
+            log::info!("{} restored from {}", data_dir.display(), from.display());
+        }
+    }
+    Ok(())
+}
+
 fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(command) = &args.command {
+        return store_command(&args.data_dir, command);
+    }
     raise_open_file_limit();
     let mut config = match &args.config {
         Some(path) => ServerConfig::from_file(path)?,

@@ -236,49 +236,112 @@ fn sigint_also_stops_gracefully() {
     assert!(wait_exit(&mut p.child).success());
 }
 
-/// Kills the server with SIGKILL while registrations are in flight, then
-/// checks that every registration that was acknowledged is there.
+/// Kills the server with SIGKILL while registrations and room traffic are
+/// in flight, then checks that every registration that was acknowledged is
+/// there, twice: the server restarts on its journal without help each time.
 #[test]
 fn crash_loses_no_acknowledged_registration() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let mut p = start(&data, &[]);
-    let addr = p.addr;
-    let acked = Arc::new(Mutex::new(Vec::new()));
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
+    let mut acked_all = Vec::new();
+    for round in 0..2 {
+        let mut p = start(&data, &[]);
+        let addr = p.addr;
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let registering = (0..6).map(|t| {
             let acked = Arc::clone(&acked);
             std::thread::spawn(move || {
                 for i in 0.. {
-                    let name = format!("t{t}u{i}");
+                    let name = format!("r{round}t{t}u{i}");
                     match Client::register(addr, &name, PASSWORD) {
                         Ok(_) => acked.lock().unwrap().push(name),
                         Err(_) => return,
                     }
                 }
             })
-        })
-        .collect();
-    // Let some registrations land, then pull the plug mid-flight.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while acked.lock().unwrap().len() < 40 {
-        assert!(Instant::now() < deadline, "registrations too slow");
-        std::thread::sleep(Duration::from_millis(2));
+        });
+        let talking = (0..2).map(|t| {
+            std::thread::spawn(move || {
+                let Ok(mut c) = Client::register(addr, &format!("r{round}talker{t}"), PASSWORD)
+                else {
+                    return;
+                };
+                for i in 0.. {
+                    if c.send(&format!("line {i} from talker {t}")).is_err() {
+                        return;
+                    }
+                    if i % 50 == 0 && c.wait_for("MSG ").is_err() {
+                        return;
+                    }
+                }
+            })
+        });
+        let threads: Vec<_> = registering.chain(talking).collect();
+        // Let some registrations land, then pull the plug mid-flight.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while acked.lock().unwrap().len() < 40 {
+            assert!(Instant::now() < deadline, "registrations too slow");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        p.child.kill().unwrap();
+        p.child.wait().unwrap();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let acked = acked.lock().unwrap().clone();
+        assert!(acked.len() >= 40);
+        acked_all.extend(acked);
     }
-    p.child.kill().unwrap();
-    p.child.wait().unwrap();
-    for t in threads {
-        t.join().unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 40);
-
-    let p2 = start(&data, &[]);
-    for name in &acked {
-        Client::login(p2.addr, name, PASSWORD)
+    let p = start(&data, &[]);
+    for name in &acked_all {
+        Client::login(p.addr, name, PASSWORD)
             .unwrap_or_else(|e| panic!("acknowledged {name} lost after a crash: {e}"));
     }
-    drop(p2);
+    drop(p);
+}
+
+/// `chat-server backup` while the server runs, `restore` refused while it
+/// runs and done once it stopped.
+#[test]
+fn backup_while_running_and_restore_once_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let backup = tmp.path().join("chat.backup");
+    let mut p = start(&data, &[]);
+    Client::register(p.addr, "alice", PASSWORD).unwrap();
+    let store_cmd = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_chat-server"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env_remove("CHAT_STORE_KEY")
+            .output()
+            .unwrap()
+    };
+    let out = store_cmd(&["backup", "--out", backup.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Client::register(p.addr, "bob", PASSWORD).unwrap();
+    let out = store_cmd(&["restore", "--from", backup.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use"));
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+    let out = store_cmd(&["restore", "--from", backup.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = start(&data, &[]);
+    Client::login(p.addr, "alice", PASSWORD).unwrap();
+    assert!(
+        Client::login(p.addr, "bob", PASSWORD).is_err(),
+        "bob came after the backup"
+    );
 }
 
 fn store_with_one_user(data: &Path) {
@@ -293,7 +356,7 @@ fn tampered_store_is_refused_and_not_overwritten() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     store_with_one_user(&data);
-    let file = data.join("users.store");
+    let file = data.join("store.snapshot");
     let mut bytes = std::fs::read(&file).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x01;
@@ -302,7 +365,7 @@ fn tampered_store_is_refused_and_not_overwritten() {
     let (status, stderr) = run_to_end(&data, &[], &["--config", cfg.to_str().unwrap()]);
     assert!(!status.success());
     assert!(
-        stderr.contains("users.store"),
+        stderr.contains("store.snapshot"),
         "error does not name the file: {stderr}"
     );
     assert_eq!(
@@ -317,7 +380,7 @@ fn wrong_key_is_refused_and_not_overwritten() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     store_with_one_user(&data);
-    let file = data.join("users.store");
+    let file = data.join("store.snapshot");
     let before = std::fs::read(&file).unwrap();
     let cfg = config_file(tmp.path());
     let zeros = "0".repeat(64);
@@ -327,7 +390,7 @@ fn wrong_key_is_refused_and_not_overwritten() {
         &["--config", cfg.to_str().unwrap()],
     );
     assert!(!status.success());
-    assert!(stderr.contains("users.store"), "{stderr}");
+    assert!(stderr.contains("store.snapshot"), "{stderr}");
     assert_eq!(std::fs::read(&file).unwrap(), before);
 }
 
@@ -487,7 +550,7 @@ fn listening_is_logged_only_once_the_store_is_open() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     store_with_one_user(&data);
-    let file = data.join("users.store");
+    let file = data.join("store.snapshot");
     let mut bytes = std::fs::read(&file).unwrap();
     bytes[10] ^= 0x01;
     std::fs::write(&file, &bytes).unwrap();

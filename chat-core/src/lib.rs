@@ -45,8 +45,8 @@
 //!         match out {
 //!             Output::Send { conn, frame } => wire.entry(conn).or_default().extend_from_slice(&frame),
 //!             Output::Broadcast { to, frame } => {
-//!                 for conn in to.as_slice() {
-//!                     wire.entry(*conn).or_default().extend_from_slice(&frame);
+//!                 for conn in to.iter() {
+//!                     wire.entry(conn).or_default().extend_from_slice(&frame);
 //!                 }
 //!             }
 //!             Output::Close { .. } => {}

@@ -3,9 +3,7 @@
 
 mod harness;
 
-use chat_core::{
-    ChatEvent, CloseCause, CloseReason, Config, Input, Limits, Output, Recipients, StoreSnapshot,
-};
+use chat_core::{ChatEvent, CloseCause, CloseReason, Config, Input, Limits, StoreSnapshot};
 use harness::{has, Harness};
 
 fn two() -> Harness {
@@ -28,43 +26,22 @@ fn room_messages_reach_everyone_including_the_sender() {
     assert_eq!(h.last("a"), format!("MSG {ts} bob /me waves"));
 }
 
-/// Sends one line from `label` and returns the room broadcast's recipients,
-/// draining the engine by hand to see the outputs themselves.
-fn broadcast_list(h: &mut Harness, label: &str, line: &str) -> Recipients {
-    let conn = h.conn(label);
-    let bytes = format!("{line}\n");
-    h.engine.handle(
-        h.now,
-        Input::Received {
-            conn,
-            bytes: bytes.as_bytes(),
-        },
-    );
-    let mut list = None;
-    while let Some(out) = h.engine.poll_output() {
-        if let Output::Broadcast { to, .. } = out {
-            assert!(list.replace(to).is_none(), "one broadcast per message");
-        }
-    }
-    list.expect("a broadcast")
-}
-
 #[test]
 fn a_steady_room_hands_out_the_same_recipient_list() {
     // The runtime joins consecutive broadcasts with the same list into one
     // frame; that is only right if the list changes whenever its members do.
     let mut h = two();
-    let first = broadcast_list(&mut h, "a", "one");
-    let second = broadcast_list(&mut h, "b", "two");
+    let first = h.broadcast_list("a", "one");
+    let second = h.broadcast_list("b", "two");
     assert!(first.same_list(&second));
     assert_eq!(first.len(), 2);
     h.send("b", "/busy");
-    let busy = broadcast_list(&mut h, "a", "three");
+    let busy = h.broadcast_list("a", "three");
     assert!(!busy.same_list(&first));
-    assert_eq!(busy.as_slice(), &[h.conn("a")]);
+    assert_eq!(busy.iter().collect::<Vec<_>>(), [h.conn("a")]);
     h.send("b", "/free");
     h.connect("c");
-    let back = broadcast_list(&mut h, "a", "four");
+    let back = h.broadcast_list("a", "four");
     assert!(!back.same_list(&busy));
     assert_eq!(back.len(), 2, "a connection not logged in is not a member");
 }

@@ -224,6 +224,36 @@ fn echo_message_returns_the_senders_own_lines() {
 }
 
 #[test]
+fn an_irc_line_leaves_its_sender_out_of_the_shared_list() {
+    // The runtime joins a turn's broadcasts with the same list into one
+    // frame: an IRC sender is left out of the room's list, not copied out.
+    let mut h = Harness::new();
+    for (label, name) in [("x", "alice"), ("y", "bob")] {
+        h.register(label, name);
+        h.send(label, "/quit");
+    }
+    for (label, name) in [("ia", "alice"), ("ib", "bob")] {
+        h.connect_irc(label);
+        h.send(label, &format!("PASS {name}:{PW}"));
+        h.send(label, &format!("NICK {name}"));
+        h.send(label, &format!("USER {name} 0 * :{name}"));
+        let lines = h.take(label);
+        assert!(has(&lines, &format!(":chat 001 {name} ")), "{lines:?}");
+    }
+    let from_a = h.broadcast_list("ia", "PRIVMSG #lobby :one");
+    let from_b = h.broadcast_list("ib", "PRIVMSG #lobby :two");
+    assert!(from_a.same_list(&from_b), "one list, whoever sent");
+    assert_eq!(from_a.iter().collect::<Vec<_>>(), [h.conn("ib")]);
+    assert_eq!(from_b.iter().collect::<Vec<_>>(), [h.conn("ia")]);
+    assert_eq!((from_a.len(), from_a.except()), (1, Some(h.conn("ia"))));
+    // A busy sender is not in the free list: nobody to leave out.
+    h.send("ia", "AWAY :out");
+    let busy = h.broadcast_list("ia", "PRIVMSG #lobby :three");
+    assert_eq!(busy.except(), None);
+    assert_eq!(busy.iter().collect::<Vec<_>>(), [h.conn("ib")]);
+}
+
+#[test]
 fn queries_clients_send_on_join_are_answered() {
     let mut h = Harness::with_admins(&["root"]);
     h.register("bob", "bob");
@@ -580,6 +610,15 @@ fn away_notify_shows_others_going_busy_and_free_to_those_who_asked() {
     assert_eq!(h.take("carol"), vec![":bob!bob@chat AWAY"]);
 }
 
+/// An IRC client that registers as `nick` without logging in (a guest,
+/// when the server takes them); what it heard is returned.
+fn register_as_guest(h: &mut Harness, label: &str, nick: &str) -> Vec<String> {
+    h.connect_irc(label);
+    h.send(label, &format!("NICK {nick}"));
+    h.send(label, &format!("USER {nick} 0 * :{nick}"));
+    h.take(label)
+}
+
 fn guest_harness() -> Harness {
     let mut config = harness::unlimited();
     config.irc_guests = true;
@@ -592,10 +631,7 @@ fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
     let mut h = guest_harness();
     h.register("bob", "bob");
     h.take("bob");
-    h.connect_irc("g");
-    h.send("g", "NICK visitor");
-    h.send("g", "USER v 0 * :Visitor");
-    let lines = h.take("g");
+    let lines = register_as_guest(&mut h, "g", "visitor");
     assert!(has(&lines, ":chat 001 visitor "), "{lines:?}");
     assert!(
         !has(&lines, ":chat 900 "),
@@ -632,11 +668,7 @@ fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
     h.connect("reg");
     h.send("reg", &format!("/register visitor {PW}"));
     assert!(has(&h.take("reg"), "ERR name-taken"));
-    h.connect_irc("op");
-    h.send("op", &format!("PASS root:{PW}"));
-    h.send("op", "NICK root");
-    h.send("op", "USER root 0 * :Root");
-    h.take("op");
+    irc_login(&mut h, "op", "root", "");
     h.send("op", "MODE #lobby +o visitor");
     assert_eq!(
         h.take("op"),
@@ -655,10 +687,7 @@ fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
 fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
     let mut h = guest_harness();
     h.register("bob", "bob");
-    h.connect_irc("g");
-    h.send("g", "NICK bob");
-    h.send("g", "USER b 0 * :B");
-    let lines = h.take("g");
+    let lines = register_as_guest(&mut h, "g", "bob");
     assert!(has(&lines, ":chat 001 bob "), "{lines:?}");
     assert!(
         has(&lines, ":chat 433 bob bob :Nickname is already in use"),
@@ -681,10 +710,10 @@ fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
     assert!(has(&lines, ":root!root@chat NICK :bob2"), "{lines:?}");
     assert!(has(&lines, ":bob2!bob2@chat JOIN #lobby"), "{lines:?}");
     // Two guests cannot share a nick.
-    h.connect_irc("g2");
-    h.send("g2", "NICK bob2");
-    h.send("g2", "USER b 0 * :B");
-    assert!(has(&h.take("g2"), ":chat 433 bob2 bob2 "));
+    assert!(has(
+        &register_as_guest(&mut h, "g2", "bob2"),
+        ":chat 433 bob2 bob2 "
+    ));
     // Off by default: no guests, the NickServ hint instead.
     let mut plain = Harness::new();
     plain.connect_irc("g");
@@ -702,10 +731,7 @@ fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
 fn an_admin_kicks_a_guest_and_the_room_sees_who_and_why() {
     let mut h = guest_harness();
     h.register("bob", "bob");
-    h.connect_irc("g");
-    h.send("g", "NICK visitor");
-    h.send("g", "USER v 0 * :V");
-    h.take("g");
+    register_as_guest(&mut h, "g", "visitor");
     h.login("root", "root", PW);
     h.take("bob");
     h.take("g");

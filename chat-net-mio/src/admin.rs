@@ -23,10 +23,7 @@ pub(crate) fn set_passwords(
         .admins
         .iter()
         .filter_map(|a| UserName::parse(a).ok())
-        .filter(|name| {
-            let key = name.key();
-            !store.snapshot().users.iter().any(|u| u.name.key() == key)
-        })
+        .filter(|name| !store.has_user(name))
         .collect();
     if missing.is_empty() {
         return Ok(missing);

@@ -48,6 +48,8 @@ pub struct ServerConfig {
     /// nick no account holds (never admin, no account, gone when they
     /// leave); off by default. See [`Config::irc_guests`].
     pub irc_guests: bool,
+    /// The store's history retention and compaction.
+    pub store: crate::store::StoreOptions,
 }
 
 /// A protocol spoken on a listener.
@@ -122,6 +124,7 @@ impl Default for ServerConfig {
             tls: None,
             irc_bind: None,
             irc_guests: engine.irc_guests,
+            store: crate::store::StoreOptions::default(),
         }
     }
 }

@@ -342,6 +342,7 @@ impl<'a> EventLoop<'a> {
                 }
                 Request::Announce(text) => self.handle(Input::Announce { text: &text }),
                 Request::ReloadTls => self.reload_tls(),
+                Request::Backup(out, reply) => self.helpers.persister.backup(out, reply),
                 Request::Subscribe(tx) => {
                     self.shared.subscribers.add(tx);
                     self.engine.set_emit_events(true);
@@ -468,9 +469,9 @@ impl<'a> EventLoop<'a> {
     /// Fans the pending broadcasts out: shard 0's recipients to their
     /// queues, the one frame and list to every other shard.
     fn release_batch(&mut self) {
-        if let Some((to, frame)) = self.batch.take() {
-            self.io.fan_out(&to, &frame);
-            self.remotes.broadcast(&to, &frame);
+        if let Some(released) = self.batch.take() {
+            self.io.fan_out(&released);
+            self.remotes.broadcast(&released);
         }
     }
 

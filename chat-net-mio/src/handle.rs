@@ -2,12 +2,15 @@
 //! thread.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::Arc;
 
 use chat_core::ChatEvent;
 use mio::Waker;
+
+use crate::store::StoreError;
 
 /// What a handle asks of the event loop.
 #[derive(Debug)]
@@ -16,6 +19,7 @@ pub(crate) enum Request {
     Announce(String),
     Subscribe(SyncSender<ChatEvent>),
     ReloadTls,
+    Backup(PathBuf, Sender<Result<(), StoreError>>),
 }
 
 /// The event loop's side of the subscriptions: bounded channels, and a
@@ -133,6 +137,28 @@ impl ServerHandle {
     /// logged).
     pub fn reload_tls(&self) {
         self.request(Request::ReloadTls);
+    }
+
+    /// Writes a consistent backup of the store to `out` and waits for it:
+    /// everything acknowledged before the call, taken by the store's
+    /// writer between two commits while traffic goes on. The backup is
+    /// sealed with the store's key; restore it, with the server stopped,
+    /// with [`Store::restore`](crate::store::Store::restore) (or
+    /// `chat-server restore --from FILE`). Do not call it from the thread
+    /// that runs the server.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = chat_net_mio::Server::builder().data_dir("/tmp/chat-doc").build()?;
+    /// let handle = server.handle();
+    /// std::thread::spawn(move || server.run());
+    /// handle.backup("/tmp/chat-backup.snapshot")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn backup(&self, out: impl Into<PathBuf>) -> Result<(), StoreError> {
+        let (tx, rx) = mpsc::channel();
+        self.request(Request::Backup(out.into(), tx));
+        rx.recv().unwrap_or(Err(StoreError::WriterGone))
     }
 
     /// Sends an announcement to everyone in the room, as `INFO` lines.

@@ -8,8 +8,9 @@
 //! every connection on its own thread, frames queued
 //! per connection and flushed with vectored writes, a cap on unsent bytes
 //! (a client that stops reading is dropped as `too-slow`), password work on
-//! a pool of worker threads, and the user store sealed with an AEAD and
-//! written atomically with group commit ([`store`]).
+//! a pool of worker threads, and the store: accounts, kick list, rooms and
+//! history on an append-only journal of AEAD-sealed records, one per group
+//! commit, with snapshots and compaction ([`store`]).
 //!
 //! Beside the builder's chat/1 TCP address, [`ServerConfig::listeners`]
 //! adds listeners that each name a transport and a protocol

@@ -184,7 +184,7 @@ impl ServerBuilder {
             Some(k) => k,
             None => KeySource::from_env(&self.data_dir),
         };
-        let mut store = Store::open(&self.data_dir, key)?;
+        let mut store = Store::open_with(&self.data_dir, key, self.config.store)?;
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
         poll.registry()
@@ -342,8 +342,9 @@ impl Server {
         let handshaking = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut carried = chat_core::CarryOver::default();
         loop {
-            let snapshot = store.snapshot().clone();
-            let mut engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            let started = std::time::Instant::now();
+            let mut engine = Engine::new(shared.config.engine_config(), store.snapshot())?;
+            log::debug!("engine built from the store in {:?}", started.elapsed());
             engine.resume_from(std::mem::take(&mut carried));
             info!(
                 "{} users, {} kicked; {} password workers, {} I/O threads",

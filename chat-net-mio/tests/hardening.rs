@@ -261,14 +261,14 @@ fn a_slow_subscriber_is_bounded_and_its_losses_counted() {
 #[test]
 fn a_store_failure_shows_no_server_path() {
     let s = TestServer::start(config(&[]));
-    // The writer cannot create its temporary file where a folder is.
-    std::fs::create_dir(s.dir.path().join("users.store.tmp")).unwrap();
+    // The writer cannot create its log's temporary file where a folder is.
+    std::fs::create_dir(s.dir.path().join("store.log.tmp")).unwrap();
     let mut c = Client::connect(s.addr).unwrap();
     c.send(&format!("/register alice {PASSWORD}")).unwrap();
     let err = expect(&mut c, "ERR ");
     let dir = s.dir.path().display().to_string();
     assert!(
-        !err.contains("users.store") && !err.contains(&dir),
+        !err.contains("store.log") && !err.contains(&dir),
         "the client saw the server's disk: {err}"
     );
 }

@@ -139,6 +139,56 @@ fn sasl_login_over_tcp_and_quit() {
     assert_eq!(irc.line(), None);
 }
 
+/// Room lines of several IRC senders, joined into one frame per loop turn
+/// when they arrive together: each sender gets the others' lines in order
+/// and never its own (no echo-message); a chat/1 member gets them all.
+#[test]
+fn irc_senders_get_the_others_lines_and_never_their_own() {
+    let server = TestServer::start(irc_config(&[]));
+    let mut bob = server.register("bob");
+    let mut peers: Vec<(String, Irc)> = ["ann", "cy", "dee"]
+        .iter()
+        .map(|nick| {
+            let mut irc = Irc::connect(&server);
+            irc.send(&format!("NICK {nick}"));
+            irc.send(&format!("USER {nick} 0 * :{nick}"));
+            irc.send(&format!("PRIVMSG NickServ :REGISTER {PASSWORD}"));
+            irc.until(&format!(" 366 {nick} #lobby "));
+            (nick.to_string(), irc)
+        })
+        .collect();
+    for _ in &peers {
+        expect(&mut bob, "JOIN ");
+    }
+    const LINES: usize = 20;
+    // Every sender's lines in one write each, back to back.
+    for (nick, irc) in &mut peers {
+        let burst: String = (0..LINES)
+            .map(|i| format!("PRIVMSG #lobby :{nick} {i}\r\n"))
+            .collect();
+        irc.writer.write_all(burst.as_bytes()).unwrap();
+    }
+    for (me, irc) in &mut peers {
+        let mut next: Vec<(&str, usize)> = ["ann", "cy", "dee"]
+            .into_iter()
+            .filter(|n| n != me)
+            .map(|n| (n, 0))
+            .collect();
+        while next.iter().any(|(_, i)| *i < LINES) {
+            let line = irc.until(" PRIVMSG #lobby :");
+            let text = line.rsplit(" :").next().unwrap();
+            let (from, i) = text.split_once(' ').unwrap();
+            assert_ne!(from, me, "{me} got its own line back: {line}");
+            let slot = next.iter_mut().find(|(n, _)| *n == from).unwrap();
+            assert_eq!(i, slot.1.to_string(), "{me}: {from}'s lines out of order");
+            slot.1 += 1;
+        }
+    }
+    for _ in 0..3 * LINES {
+        expect(&mut bob, "MSG ");
+    }
+}
+
 #[test]
 fn a_guest_chats_over_tcp_when_the_server_takes_guests() {
     let mut c = irc_config(&[]);

@@ -82,3 +82,26 @@ fn handle_announces_and_observes() {
     );
     assert!(matches!(&seen[2], ChatEvent::Announcement { .. }));
 }
+
+/// A backup through the handle while the server runs holds what was
+/// acknowledged before it; restored into the stopped server's folder, the
+/// next start has exactly that.
+#[test]
+fn handle_backup_while_running_then_restore() {
+    use chat_net_mio::store::{KeySource, Store};
+    let s = TestServer::start(config(&[]));
+    s.register("alice");
+    let out = tempfile::tempdir().unwrap();
+    let backup = out.path().join("chat.backup");
+    s.handle.backup(&backup).unwrap();
+    s.register("bob");
+    let dir = s.stop();
+    Store::restore(dir.path(), &backup, KeySource::Raw(support::KEY)).unwrap();
+    let s = TestServer::start_in(dir, config(&[]));
+    s.login("alice").unwrap();
+    assert!(s.login("bob").is_err(), "bob came after the backup");
+    // A stopped server's handle says so instead of waiting forever.
+    let handle = s.handle.clone();
+    drop(s);
+    assert!(handle.backup(out.path().join("late")).is_err());
+}

@@ -1,33 +1,28 @@
 //! The sealed store over real files: round trips, group commit, refusals
-//! that never overwrite, keys.
+//! that never overwrite, keys. (The journal's own cases: journal.rs.)
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 use chat_core::password::HashParams;
-use chat_core::{Grant, KickEntry, Millis, StoreChange, UserName, UserRecord};
-use chat_net_mio::store::{KeySource, Persister, Store, StoreError, KEY_FILE, STORE_FILE};
+use chat_core::{Grant, KickEntry, Millis, StoreChange};
+use chat_net_mio::store::{
+    KeySource, Persister, Store, StoreError, KEY_FILE, LOG_FILE, SNAPSHOT_FILE,
+};
+
+mod support;
+
+use support::{name, user};
 
 const KEY: KeySource = KeySource::Raw([5; 32]);
 
-fn name(s: &str) -> UserName {
-    UserName::parse(s).unwrap()
-}
-
-fn user(s: &str) -> StoreChange {
-    StoreChange::AddUser(UserRecord {
-        name: name(s),
-        phc: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$hash-of-{s}"),
-        grant: Grant::User,
-        created: Millis(42),
-    })
-}
-
+/// A store whose snapshot holds alice (compacted), and its snapshot's bytes.
 fn store_with_alice(dir: &Path, key: KeySource) -> Vec<u8> {
     let mut s = Store::open(dir, key).unwrap();
     assert_eq!(s.commit(&[user("alice")]), vec![Ok(())]);
-    std::fs::read(dir.join(STORE_FILE)).unwrap()
+    s.compact().unwrap();
+    std::fs::read(dir.join(SNAPSHOT_FILE)).unwrap()
 }
 
 #[test]
@@ -108,9 +103,9 @@ fn a_failed_write_fails_the_batch_and_keeps_the_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut s = Store::open(&data, KEY).unwrap();
-    s.commit(&[user("alice")]);
-    // Make the write fail: the temporary file's place is a folder.
-    std::fs::create_dir(data.join(format!("{STORE_FILE}.tmp"))).unwrap();
+    // Make the write fail: the new log's temporary file's place is a folder.
+    let blocker = data.join(format!("{LOG_FILE}.tmp"));
+    std::fs::create_dir(&blocker).unwrap();
     let results = s.commit(&[user("bob"), user("carol")]);
     assert!(
         results
@@ -118,6 +113,10 @@ fn a_failed_write_fails_the_batch_and_keeps_the_snapshot() {
             .all(|r| matches!(r, Err(StoreError::Io { .. }))),
         "{results:?}"
     );
+    assert!(s.snapshot().users.is_empty());
+    // Once the way is clear, the same changes go through.
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(s.commit(&[user("bob")]), vec![Ok(())]);
     assert_eq!(s.snapshot().users.len(), 1);
 }
 
@@ -127,22 +126,25 @@ fn wrong_key_is_refused_and_the_file_is_untouched() {
     let before = store_with_alice(dir.path(), KEY);
     let err = Store::open(dir.path(), KeySource::Raw([6; 32])).unwrap_err();
     assert!(matches!(err, StoreError::Unseal { .. }), "{err}");
-    assert!(err.to_string().contains(STORE_FILE));
-    assert_eq!(std::fs::read(dir.path().join(STORE_FILE)).unwrap(), before);
+    assert!(err.to_string().contains(SNAPSHOT_FILE));
+    assert_eq!(
+        std::fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap(),
+        before
+    );
 }
 
 #[test]
 fn a_flipped_bit_in_every_region_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let good = store_with_alice(dir.path(), KEY);
-    let path = dir.path().join(STORE_FILE);
+    let path = dir.path().join(SNAPSHOT_FILE);
     // magic, version, reserved, nonce, body, tag
     for at in [0, 8, 11, 14, good.len() / 2, good.len() - 1] {
         let mut bad = good.clone();
         bad[at] ^= 0x10;
         std::fs::write(&path, &bad).unwrap();
         let err = Store::open(dir.path(), KEY).unwrap_err();
-        assert!(err.to_string().contains(STORE_FILE), "{err}");
+        assert!(err.to_string().contains(SNAPSHOT_FILE), "{err}");
         assert_eq!(
             std::fs::read(&path).unwrap(),
             bad,
@@ -155,7 +157,7 @@ fn a_flipped_bit_in_every_region_is_refused_untouched() {
 fn a_truncated_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let good = store_with_alice(dir.path(), KEY);
-    let path = dir.path().join(STORE_FILE);
+    let path = dir.path().join(SNAPSHOT_FILE);
     for len in [0, 5, 20, good.len() - 1] {
         std::fs::write(&path, &good[..len]).unwrap();
         assert!(
@@ -193,14 +195,14 @@ fn key_file_is_created_private_and_required_afterwards() {
     let err = Store::open(&data, from_env()).unwrap_err();
     assert!(matches!(err, StoreError::KeyMissing { .. }), "{err}");
     assert!(!key.exists(), "a new key was made for an existing store");
-    assert_eq!(std::fs::read(data.join(STORE_FILE)).unwrap(), before);
+    assert_eq!(std::fs::read(data.join(SNAPSHOT_FILE)).unwrap(), before);
 }
 
 #[test]
 fn leftover_temporary_file_is_removed() {
     let dir = tempfile::tempdir().unwrap();
     store_with_alice(dir.path(), KEY);
-    let tmp = dir.path().join(format!("{STORE_FILE}.tmp"));
+    let tmp = dir.path().join(format!("{SNAPSHOT_FILE}.tmp"));
     std::fs::write(&tmp, b"half a write").unwrap();
     Store::open(dir.path(), KEY).unwrap();
     assert!(!tmp.exists());
@@ -230,7 +232,10 @@ fn passphrase_round_trip_and_wrong_passphrase() {
         Store::open(dir.path(), KEY).unwrap_err(),
         StoreError::KeyKind { .. }
     ));
-    assert_eq!(std::fs::read(dir.path().join(STORE_FILE)).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap(),
+        before
+    );
     // CHAT_STORE_KEY: hex is a raw key, other text a passphrase.
     let raw = KeySource::from_env_value(dir.path(), Some("0f".repeat(32)));
     assert!(matches!(raw, KeySource::Raw(k) if k == [0x0f; 32]));

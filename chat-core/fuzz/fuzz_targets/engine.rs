@@ -186,7 +186,7 @@ impl Caller {
             match out {
                 Output::Send { conn, frame } => self.deliver(conn, &frame),
                 Output::Broadcast { to, frame } => {
-                    for &conn in to.as_slice() {
+                    for conn in to.iter() {
                         self.deliver(conn, &frame);
                     }
                 }

@@ -171,14 +171,7 @@ impl Engine {
             self.send(c.id, &Reply::Ok(Done::Kicked(name.as_str())));
         }
         if let Some(&target) = self.online.get(&name.key()) {
-            self.send(
-                target,
-                &Reply::Ctl(Control::Kick {
-                    by: by.as_str(),
-                    reason,
-                }),
-            );
-            self.close_kicked(target, by.as_str(), reason);
+            self.kick_out(target, by.as_str(), reason);
         }
     }
 
@@ -196,14 +189,7 @@ impl Engine {
         };
         log::info!("guest {name} kicked by {by}");
         self.send(id, &Reply::Ok(Done::Kicked(name.as_str())));
-        self.send(
-            guest,
-            &Reply::Ctl(Control::Kick {
-                by: by.as_str(),
-                reason,
-            }),
-        );
-        self.close_kicked(guest, by.as_str(), reason);
+        self.kick_out(guest, by.as_str(), reason);
     }
 
     pub(super) fn unkick(&mut self, id: ConnId, user: &str) {

@@ -66,39 +66,90 @@ pub enum Input<'a> {
 }
 
 /// The recipients of a [`Output::Broadcast`]: a shared list, so a steady
-/// room broadcasts without copying its member list.
+/// room broadcasts without copying its member list, less at most one of its
+/// members (the sender of a line its client does not get back, IRC without
+/// `echo-message`), left out by [`iter`](Recipients::iter) rather than by
+/// copying the list without it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Recipients(pub(crate) Arc<[ConnId]>);
+pub struct Recipients {
+    list: Arc<[ConnId]>,
+    /// A connection of `list` that does not get the frame.
+    except: Option<ConnId>,
+}
 
 impl Recipients {
-    /// The connections.
-    pub fn as_slice(&self) -> &[ConnId] {
-        &self.0
+    /// `list` less `except`, which must be in it ([`len`](Recipients::len)
+    /// counts on that). Clones of one `list` are the
+    /// [`same_list`](Recipients::same_list), whoever each leaves out.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use chat_core::{ConnId, Recipients};
+    /// let room: Arc<[ConnId]> = vec![ConnId(1), ConnId(2)].into();
+    /// let to = Recipients::leaving_out(Arc::clone(&room), Some(ConnId(1)));
+    /// assert_eq!(to.iter().collect::<Vec<_>>(), [ConnId(2)]);
+    /// assert!(to.same_list(&Recipients::leaving_out(room, None)));
+    /// ```
+    pub fn leaving_out(list: Arc<[ConnId]>, except: Option<ConnId>) -> Recipients {
+        debug_assert!(except.is_none_or(|e| list.contains(&e)));
+        Recipients { list, except }
+    }
+
+    /// The connections, in the room's order.
+    ///
+    /// ```
+    /// use chat_core::{ConnId, Recipients};
+    /// let to = Recipients::from(vec![ConnId(1), ConnId(2)]);
+    /// assert_eq!(to.iter().collect::<Vec<_>>(), [ConnId(1), ConnId(2)]);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = ConnId> + '_ {
+        let except = self.except;
+        self.list
+            .iter()
+            .copied()
+            .filter(move |&c| Some(c) != except)
+    }
+
+    /// The shared list, with the connection left out (if any) still in it:
+    /// for a caller that joins broadcasts to the same list and leaves
+    /// [`except`](Recipients::except) out itself.
+    pub fn shared_list(&self) -> &[ConnId] {
+        &self.list
+    }
+
+    /// The member of [`shared_list`](Recipients::shared_list) that does not
+    /// get this broadcast.
+    pub fn except(&self) -> Option<ConnId> {
+        self.except
     }
 
     /// How many.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.list.len() - usize::from(self.except.is_some())
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
-    /// Whether `other` is this very list (not just an equal one): the room
-    /// hands out the same list until its membership or presence changes,
-    /// so two broadcasts with the same list go to the same connections.
-    /// Constant time, unlike `==`.
+    /// Whether `other` has this very list (not just an equal one), whoever
+    /// each leaves out: the room hands out the same list until its
+    /// membership or presence changes, so two broadcasts with the same list
+    /// go to the same connections, less their senders. Constant time,
+    /// unlike `==`.
     pub fn same_list(&self, other: &Recipients) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.list, &other.list)
     }
 }
 
 impl From<Vec<ConnId>> for Recipients {
     /// A new list, [`same_list`](Recipients::same_list) only as its clones.
     fn from(ids: Vec<ConnId>) -> Recipients {
-        Recipients(ids.into())
+        Recipients {
+            list: ids.into(),
+            except: None,
+        }
     }
 }
 

@@ -122,10 +122,12 @@ impl Engine {
         }
     }
 
-    /// An admin kicked the user out: what was sent is flushed, the
-    /// connection closed, and the room sees the kick with its actor.
-    pub(super) fn close_kicked(&mut self, id: ConnId, by: &str, reason: Option<&str>) {
+    /// An admin kicked the user out: the user is told (`CTL kick`), the
+    /// connection closed once that is flushed, and the room sees the kick
+    /// with its actor.
+    pub(super) fn kick_out(&mut self, id: ConnId, by: &str, reason: Option<&str>) {
         if self.conns.contains_key(&id) {
+            self.send(id, &Reply::Ctl(Control::Kick { by, reason }));
             self.out.close(id, CloseReason::Kicked);
             self.forget_as(id, LeaveReason::Kicked, Some((by, reason)));
         }

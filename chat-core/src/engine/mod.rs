@@ -529,11 +529,15 @@ impl Engine {
         self.broadcast_except(except, replies);
     }
 
-    /// Room lines to every member but `except`: its rendering's list is
-    /// copied without it. A rendering that shows nothing of the lines (an
-    /// `AWAY` to chat/1) sends and holds nothing.
+    /// Room lines to every member but `except`: its rendering's shared list
+    /// goes out with `except` marked as left out, not copied without it,
+    /// so the runtime can still join the turn's broadcasts into one frame.
+    /// A rendering that shows nothing of the lines (an `AWAY` to chat/1)
+    /// sends and holds nothing.
     fn broadcast_except(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        // Only a free member is in a free list to be left out of.
         let except_rendering = except
+            .filter(|s| self.lobby.presence(*s) == Some(Presence::Free))
             .and_then(|s| self.conns.get(&s))
             .map(|c| c.codec.rendering());
         let mut frames: [Option<Frame>; Rendering::COUNT] = Default::default();
@@ -541,19 +545,15 @@ impl Engine {
             if !self.lobby.has_free(rendering) {
                 continue;
             }
-            let mut to = self.lobby.free_recipients(rendering);
-            if except_rendering == Some(rendering) {
-                to = to.iter().copied().filter(|c| Some(*c) != except).collect();
-            }
+            let list = self.lobby.free_recipients(rendering);
+            let left_out = except.filter(|_| except_rendering == Some(rendering));
+            let to = Recipients::leaving_out(list, left_out);
             if !to.is_empty() {
                 let frame = frames[rendering.index()]
                     .get_or_insert_with(|| rendering.render(replies))
                     .clone();
                 if !frame.is_empty() {
-                    self.out.push(Output::Broadcast {
-                        to: Recipients(to),
-                        frame,
-                    });
+                    self.out.push(Output::Broadcast { to, frame });
                 }
             }
         }
@@ -585,15 +585,14 @@ impl Engine {
     // ---- lines ----------------------------------------------------------
 
     fn on_received(&mut self, id: ConnId, mut bytes: &[u8]) {
-        if let Some(conn) = self.conns.get_mut(&id) {
-            // Any traffic answers a server ping.
-            conn.last_heard = self.now;
-            conn.pinged = None;
-        }
         loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
             };
+            // Any traffic answers a server ping (set here, in the lookup
+            // the loop makes anyway).
+            conn.last_heard = self.now;
+            conn.pinged = None;
             let Some(line) = conn.codec.next_line(&mut bytes) else {
                 return;
             };

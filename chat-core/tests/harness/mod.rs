@@ -12,8 +12,8 @@ use chat_core::codec::Protocol;
 use chat_core::password::HashParams;
 use chat_core::{
     ChatEvent, CloseCause, CloseReason, Config, ConnId, Engine, Frame, Grant, Input, Millis,
-    Output, PasswordJob, PersistFailed, PersistRequest, StoreChange, StoreSnapshot, UserName,
-    UserRecord,
+    Output, PasswordJob, PersistFailed, PersistRequest, Recipients, StoreChange, StoreSnapshot,
+    UserName, UserRecord,
 };
 
 pub const PW: &str = "password-1";
@@ -134,7 +134,7 @@ impl Harness {
                 match out {
                     Output::Send { conn, frame } => self.deliver(conn, frame),
                     Output::Broadcast { to, frame } => {
-                        for &conn in to.as_slice() {
+                        for conn in to.iter() {
                             self.deliver(conn, frame.clone());
                         }
                     }
@@ -308,6 +308,29 @@ impl Harness {
     pub fn send_bytes(&mut self, label: &str, bytes: &[u8]) {
         let conn = self.conn(label);
         self.input(Input::Received { conn, bytes });
+    }
+
+    /// Sends one line from `label` and returns the room broadcast's
+    /// recipients, draining the engine by hand to see the outputs
+    /// themselves (nothing is delivered).
+    pub fn broadcast_list(&mut self, label: &str, line: &str) -> Recipients {
+        let conn = self.conn(label);
+        let bytes = format!("{line}\n");
+        let now = self.now;
+        self.engine.handle(
+            now,
+            Input::Received {
+                conn,
+                bytes: bytes.as_bytes(),
+            },
+        );
+        let mut list = None;
+        while let Some(out) = self.engine.poll_output() {
+            if let Output::Broadcast { to, .. } = out {
+                assert!(list.replace(to).is_none(), "one broadcast per message");
+            }
+        }
+        list.expect("a broadcast")
     }
 
     /// Lines received since the last take.

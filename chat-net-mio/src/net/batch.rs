@@ -6,8 +6,15 @@
 //! queue push. Consecutive broadcasts to the same recipient list are instead
 //! joined, once per turn, into one frame that every member shares: one
 //! queue push and one iovec per member, still no copy per recipient.
+//!
+//! A broadcast may leave one member of its list out (the sender of an IRC
+//! line, which IRC does not echo). Those broadcasts join too: the members
+//! left out of some of them (a turn's senders, a few) get a frame of their
+//! own without those lines, everyone else the whole one.
 
-use chat_core::{Frame, Recipients};
+use std::ops::Range;
+
+use chat_core::{ConnId, Frame, Recipients};
 
 /// Broadcasts waiting to be fanned out, all to the same recipients.
 #[derive(Debug)]
@@ -16,6 +23,9 @@ pub(crate) struct BroadcastBatch {
     /// The pending batch's bytes once a second frame joined it (empty
     /// until then); the allocation is kept between turns.
     joined: Vec<u8>,
+    /// Once a second frame joined: where each joined frame is in `joined`
+    /// and whom it leaves out.
+    parts: Vec<(Range<usize>, Option<ConnId>)>,
     /// A batch this large is released at once, so one turn's frame stays
     /// small next to the outbound cap.
     max_bytes: usize,
@@ -28,11 +38,37 @@ struct Pending {
     first: Frame,
 }
 
+/// A released batch: who gets what. Cloned for each I/O thread (the
+/// frames and the list are shared, not copied).
+#[derive(Clone, Debug)]
+pub(crate) struct Released {
+    /// The list; every member gets [`frame`](Released::frame) unless
+    /// [`own`](Released::own) says otherwise.
+    pub(crate) list: Recipients,
+    /// Every line of the batch.
+    pub(crate) frame: Frame,
+    /// The members left out of some of the lines, with the frame of the
+    /// others (`None` when they were left out of all of them).
+    pub(crate) own: Vec<(ConnId, Option<Frame>)>,
+}
+
+impl Released {
+    /// What `conn`, a member of the list, gets.
+    pub(crate) fn frame_for(&self, conn: ConnId) -> Option<&Frame> {
+        // A linear search: `own` holds one entry per sender of the turn.
+        match self.own.iter().find(|(c, _)| *c == conn) {
+            Some((_, own)) => own.as_ref(),
+            None => Some(&self.frame),
+        }
+    }
+}
+
 impl BroadcastBatch {
     pub(crate) fn new(max_bytes: usize) -> BroadcastBatch {
         BroadcastBatch {
             pending: None,
             joined: Vec::new(),
+            parts: Vec::new(),
             max_bytes,
         }
     }
@@ -54,8 +90,11 @@ impl BroadcastBatch {
         }
         if self.joined.is_empty() {
             self.joined.extend_from_slice(&p.first);
+            self.parts.push((0..p.first.len(), p.to.except()));
         }
+        let start = self.joined.len();
         self.joined.extend_from_slice(frame);
+        self.parts.push((start..self.joined.len(), to.except()));
         true
     }
 
@@ -65,17 +104,39 @@ impl BroadcastBatch {
         self.pending = Some(Pending { to, first: frame });
     }
 
-    /// Ends the batch: the recipients and the one frame they all get.
-    pub(crate) fn take(&mut self) -> Option<(Recipients, Frame)> {
+    /// Ends the batch: the recipients and what each gets.
+    pub(crate) fn take(&mut self) -> Option<Released> {
         let p = self.pending.take()?;
-        let frame = if self.joined.is_empty() {
-            p.first
-        } else {
-            let frame = Frame::from(self.joined.as_slice());
-            self.joined.clear();
-            frame
-        };
-        Some((p.to, frame))
+        if self.joined.is_empty() {
+            let own = p.to.except().map(|c| (c, None)).into_iter().collect();
+            return Some(Released {
+                list: p.to,
+                frame: p.first,
+                own,
+            });
+        }
+        let mut own: Vec<(ConnId, Option<Frame>)> = Vec::new();
+        for (_, except) in &self.parts {
+            let Some(left_out) = *except else {
+                continue;
+            };
+            if own.iter().any(|(c, _)| *c == left_out) {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            for (range, _) in self.parts.iter().filter(|(_, e)| *e != Some(left_out)) {
+                bytes.extend_from_slice(&self.joined[range.clone()]);
+            }
+            own.push((left_out, (!bytes.is_empty()).then(|| Frame::from(bytes))));
+        }
+        let frame = Frame::from(self.joined.as_slice());
+        self.joined.clear();
+        self.parts.clear();
+        Some(Released {
+            list: p.to,
+            frame,
+            own,
+        })
     }
 
     fn pending_bytes(&self) -> usize {
@@ -90,7 +151,7 @@ impl BroadcastBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chat_core::ConnId;
+    use std::sync::Arc;
 
     fn frame(s: &str) -> Frame {
         Frame::from(s.as_bytes())
@@ -101,7 +162,7 @@ mod tests {
     }
 
     /// What the event loop does: join, or take and start anew.
-    fn add(b: &mut BroadcastBatch, to: &Recipients, f: &str) -> Option<(Recipients, Frame)> {
+    fn add(b: &mut BroadcastBatch, to: &Recipients, f: &str) -> Option<Released> {
         let f = frame(f);
         if b.join(to, &f) {
             return None;
@@ -111,6 +172,18 @@ mod tests {
         released
     }
 
+    /// What each member of the list gets, as text ("" for nothing).
+    fn got(r: &Released) -> Vec<(u64, String)> {
+        r.list
+            .shared_list()
+            .iter()
+            .map(|&c| {
+                let bytes = r.frame_for(c).map_or(&b""[..], |f| f.as_bytes());
+                (c.0, String::from_utf8_lossy(bytes).into_owned())
+            })
+            .collect()
+    }
+
     #[test]
     fn broadcasts_to_the_same_list_join_into_one_frame() {
         let mut b = BroadcastBatch::new(1024);
@@ -118,9 +191,10 @@ mod tests {
         assert!(add(&mut b, &to, "a\n").is_none());
         assert!(add(&mut b, &to, "b\n").is_none());
         assert!(add(&mut b, &to, "c\n").is_none());
-        let (got_to, f) = b.take().unwrap();
-        assert!(got_to.same_list(&to));
-        assert_eq!(f.as_bytes(), b"a\nb\nc\n");
+        let r = b.take().unwrap();
+        assert!(r.list.same_list(&to));
+        assert_eq!(r.frame.as_bytes(), b"a\nb\nc\n");
+        assert!(r.own.is_empty(), "no one left out: one frame for all");
         assert!(b.take().is_none());
     }
 
@@ -130,8 +204,8 @@ mod tests {
         let f = frame("only\n");
         assert!(!b.join(&room(), &f), "nothing pending to join");
         b.start(room(), f.clone());
-        let (_, got) = b.take().unwrap();
-        assert!(std::ptr::eq(got.as_bytes(), f.as_bytes()));
+        let r = b.take().unwrap();
+        assert!(std::ptr::eq(r.frame.as_bytes(), f.as_bytes()));
     }
 
     #[test]
@@ -140,12 +214,12 @@ mod tests {
         let (old, new) = (room(), room()); // equal ids, different lists
         add(&mut b, &old, "a\n");
         add(&mut b, &old, "b\n");
-        let (to, f) = add(&mut b, &new, "c\n").unwrap();
-        assert!(to.same_list(&old));
-        assert_eq!(f.as_bytes(), b"a\nb\n");
-        let (to, f) = b.take().unwrap();
-        assert!(to.same_list(&new));
-        assert_eq!(f.as_bytes(), b"c\n");
+        let r = add(&mut b, &new, "c\n").unwrap();
+        assert!(r.list.same_list(&old));
+        assert_eq!(r.frame.as_bytes(), b"a\nb\n");
+        let r = b.take().unwrap();
+        assert!(r.list.same_list(&new));
+        assert_eq!(r.frame.as_bytes(), b"c\n");
     }
 
     #[test]
@@ -153,11 +227,55 @@ mod tests {
         let mut b = BroadcastBatch::new(5);
         let to = room();
         assert!(add(&mut b, &to, "ab\n").is_none());
-        let (_, f) = add(&mut b, &to, "cd\n").unwrap();
-        assert_eq!(f.as_bytes(), b"ab\n");
+        let r = add(&mut b, &to, "cd\n").unwrap();
+        assert_eq!(r.frame.as_bytes(), b"ab\n");
         // The joined buffer is reused: no stale bytes from the last batch.
         assert!(add(&mut b, &to, "e\n").is_none());
-        let (_, f) = b.take().unwrap();
-        assert_eq!(f.as_bytes(), b"cd\ne\n");
+        let r = b.take().unwrap();
+        assert_eq!(r.frame.as_bytes(), b"cd\ne\n");
+    }
+
+    /// The room's list less one sender, as the engine hands it out for
+    /// an IRC line.
+    fn from(list: &Arc<[ConnId]>, sender: u64) -> Recipients {
+        Recipients::leaving_out(Arc::clone(list), Some(ConnId(sender)))
+    }
+
+    #[test]
+    fn senders_left_out_get_the_batch_without_their_own_lines() {
+        let mut b = BroadcastBatch::new(1024);
+        let list: Arc<[ConnId]> = vec![ConnId(1), ConnId(2), ConnId(3)].into();
+        let everyone = Recipients::leaving_out(Arc::clone(&list), None);
+        assert!(add(&mut b, &from(&list, 1), "a1\n").is_none());
+        assert!(add(&mut b, &from(&list, 2), "b2\n").is_none());
+        assert!(add(&mut b, &everyone, "c\n").is_none());
+        assert!(add(&mut b, &from(&list, 1), "d1\n").is_none());
+        let r = b.take().unwrap();
+        assert_eq!(
+            got(&r),
+            [
+                (1, "b2\nc\n".to_owned()),
+                (2, "a1\nc\nd1\n".to_owned()),
+                (3, "a1\nb2\nc\nd1\n".to_owned()),
+            ]
+        );
+        assert_eq!(r.own.len(), 2, "one frame of its own per sender left out");
+        // The next batch starts clean.
+        assert!(add(&mut b, &everyone, "e\n").is_none());
+        let r = b.take().unwrap();
+        assert_eq!(got(&r)[0], (1, "e\n".to_owned()));
+    }
+
+    #[test]
+    fn a_sender_left_out_of_every_line_gets_nothing() {
+        let mut b = BroadcastBatch::new(1024);
+        let list: Arc<[ConnId]> = vec![ConnId(1), ConnId(2)].into();
+        add(&mut b, &from(&list, 1), "a\n");
+        let r = b.take().unwrap();
+        assert_eq!(got(&r), [(1, String::new()), (2, "a\n".to_owned())]);
+        add(&mut b, &from(&list, 1), "a\n");
+        add(&mut b, &from(&list, 1), "b\n");
+        let r = b.take().unwrap();
+        assert_eq!(got(&r), [(1, String::new()), (2, "a\nb\n".to_owned())]);
     }
 }

@@ -10,6 +10,6 @@ pub(crate) mod remote;
 pub(crate) mod shard;
 mod table;
 
-pub(crate) use batch::BroadcastBatch;
+pub(crate) use batch::{BroadcastBatch, Released};
 pub(crate) use outbound::{Flushed, Outbound, QueuePool};
 pub(crate) use table::{Conn, ConnTable, Shard};

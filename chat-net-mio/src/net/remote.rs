@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chat_core::{CloseReason, ConnId, Frame, Recipients};
+use chat_core::{CloseReason, ConnId, Frame};
 use log::{debug, warn};
 use mio::{Events, Poll, Token, Waker};
 
 use super::inbox::Inbox;
 use super::shard::{Accepted, Handshaking, IoShard};
-use super::Shard;
+use super::{Released, Shard};
 use crate::NetConfig;
 
 const WAKER: Token = Token(1);
@@ -34,7 +34,7 @@ pub(crate) enum Command {
     Adopt(Accepted),
     Send(ConnId, Frame),
     /// The shard serves the recipients that are its own.
-    Broadcast(Recipients, Frame),
+    Broadcast(Released),
     Close(ConnId, CloseReason),
     /// The engine stopped: finish the connections by this deadline, then
     /// end the thread.
@@ -143,10 +143,9 @@ impl Remotes {
     }
 
     /// Queues a broadcast for every shard beyond the first.
-    pub(crate) fn broadcast(&mut self, to: &Recipients, frame: &Frame) {
+    pub(crate) fn broadcast(&mut self, released: &Released) {
         for link in &mut self.shards {
-            link.pending
-                .push(Command::Broadcast(to.clone(), frame.clone()));
+            link.pending.push(Command::Broadcast(released.clone()));
         }
     }
 
@@ -273,7 +272,7 @@ impl RemoteShard {
         match command {
             Command::Adopt(accepted) => self.io.adopt(accepted),
             Command::Send(id, frame) => self.io.queue(id, frame),
-            Command::Broadcast(to, frame) => self.io.fan_out(&to, &frame),
+            Command::Broadcast(released) => self.io.fan_out(&released),
             Command::Close(id, reason) => self.io.close(id, reason),
             Command::Stop(deadline) => self.stopping = Some(deadline),
         }

@@ -15,14 +15,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chat_core::{CloseCause, CloseReason, ConnId, Frame, Recipients};
+use chat_core::{CloseCause, CloseReason, ConnId, Frame};
 use log::{debug, warn};
 use mio::event::Event;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
 use super::inbox::Inbox;
-use super::{keepalive, Conn, ConnTable, Flushed, QueuePool, Shard};
+use super::{keepalive, Conn, ConnTable, Flushed, QueuePool, Released, Shard};
 use crate::transport::Transport;
 use crate::{NetConfig, Protocol};
 
@@ -392,19 +392,16 @@ impl IoShard {
         }
     }
 
-    /// Queues a shared frame for the recipients that are this shard's;
-    /// the others are other shards' to serve.
-    pub(crate) fn fan_out(&mut self, to: &Recipients, frame: &Frame) {
+    /// Queues a released batch's shared frames for the recipients that are
+    /// this shard's; the others are other shards' to serve.
+    pub(crate) fn fan_out(&mut self, released: &Released) {
         let shard = self.conns.shard();
-        if shard.count == 1 {
-            for &conn in to.as_slice() {
-                self.queue(conn, frame.clone());
+        for &conn in released.list.shared_list() {
+            if shard.count > 1 && !shard.holds(conn) {
+                continue;
             }
-        } else {
-            for &conn in to.as_slice() {
-                if shard.holds(conn) {
-                    self.queue(conn, frame.clone());
-                }
+            if let Some(frame) = released.frame_for(conn) {
+                self.queue(conn, frame.clone());
             }
         }
     }

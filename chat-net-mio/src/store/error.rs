@@ -59,6 +59,24 @@ pub enum StoreError {
         /// The parse error.
         message: String,
     },
+    /// A journal or snapshot file is damaged somewhere other than a torn
+    /// tail: refused, never skipped (restore a backup).
+    #[error("{path}: damaged at byte {offset}: {what}; refusing to open (restore a backup, see `chat-server restore`)")]
+    Damaged {
+        /// The file.
+        path: String,
+        /// Where the damage starts.
+        offset: u64,
+        /// What is wrong there.
+        what: String,
+    },
+    /// The store is in an unknown state after a failed write could not be
+    /// taken back; it accepts no more changes until restarted.
+    #[error("{path}: a failed write could not be undone; restart the server")]
+    Broken {
+        /// The journal file.
+        path: String,
+    },
     /// The store exists but its key file does not: refusing to make a new
     /// key (that would lose every user).
     #[error("{path}: the store exists but its key file {key} is missing; set CHAT_STORE_KEY or restore the key file")]
@@ -108,6 +126,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    pub(crate) fn damaged(path: &Path, offset: u64, what: impl Into<String>) -> StoreError {
+        StoreError::Damaged {
+            path: path.display().to_string(),
+            offset,
+            what: what.into(),
+        }
+    }
+
     pub(crate) fn io(path: &Path, action: &'static str, e: &std::io::Error) -> StoreError {
         StoreError::Io {
             path: path.display().to_string(),

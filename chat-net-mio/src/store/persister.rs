@@ -6,6 +6,7 @@
 //! and go together in the next, so a burst of registrations costs a few
 //! writes, not one each.
 
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -22,6 +23,74 @@ pub struct Committed {
     pub id: u64,
     /// `Ok` once the change is durable.
     pub result: Result<(), StoreError>,
+}
+
+/// What the writer is asked to do.
+#[derive(Debug)]
+enum Job {
+    Change(u64, StoreChange),
+    Backup(PathBuf, Sender<Result<(), StoreError>>),
+}
+
+/// What the writer does in one turn: the changes that queued up (one
+/// record), then a backup if one was asked for after them.
+struct Batch {
+    ids: Vec<u64>,
+    changes: Vec<StoreChange>,
+    backup: Option<(PathBuf, Sender<Result<(), StoreError>>)>,
+}
+
+impl Batch {
+    /// Takes `first` and whatever else is queued, up to a backup: the
+    /// backup then holds exactly what was acknowledged before it.
+    fn gather(first: Job, rx: &Receiver<Job>) -> Batch {
+        let mut batch = Batch {
+            ids: Vec::new(),
+            changes: Vec::new(),
+            backup: None,
+        };
+        let mut job = Some(first);
+        while let Some(j) = job.take() {
+            match j {
+                Job::Change(id, change) => {
+                    batch.ids.push(id);
+                    batch.changes.push(change);
+                    job = rx.try_recv().ok();
+                }
+                Job::Backup(out, reply) => batch.backup = Some((out, reply)),
+            }
+        }
+        batch
+    }
+
+    /// Commits, acknowledges, backs up, and compacts if the log is due.
+    fn run(self, store: &mut Store, done: &Sender<Committed>, notify: &impl Fn()) {
+        if !self.changes.is_empty() {
+            let started = Instant::now();
+            let results = store.commit(&self.changes);
+            log::debug!(
+                "store: {} changes in one write, {:?}",
+                self.changes.len(),
+                started.elapsed()
+            );
+            for (id, result) in self.ids.into_iter().zip(results) {
+                if done.send(Committed { id, result }).is_err() {
+                    break;
+                }
+            }
+            notify();
+        }
+        if let Some((out, reply)) = self.backup {
+            // The caller may have stopped waiting.
+            let _ = reply.send(store.backup_to(&out));
+        }
+        if store.compaction_due() {
+            if let Err(e) = store.compact() {
+                // The log keeps growing; a later batch tries again.
+                log::error!("store compaction failed: {e}");
+            }
+        }
+    }
 }
 
 /// A running writer thread that owns the [`Store`].
@@ -46,7 +115,7 @@ pub struct Committed {
 /// ```
 #[derive(Debug)]
 pub struct Persister {
-    tx: Option<Sender<(u64, StoreChange)>>,
+    tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<Store>>,
 }
 
@@ -57,31 +126,14 @@ impl Persister {
         mut store: Store,
         notify: impl Fn() + Send + 'static,
     ) -> std::io::Result<(Persister, Receiver<Committed>)> {
-        let (tx, rx) = mpsc::channel::<(u64, StoreChange)>();
+        let (tx, rx) = mpsc::channel::<Job>();
         let (done_tx, done_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("chat-store".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
-                    let mut ids = vec![first.0];
-                    let mut changes = vec![first.1];
-                    while let Ok((id, change)) = rx.try_recv() {
-                        ids.push(id);
-                        changes.push(change);
-                    }
-                    let started = Instant::now();
-                    let results = store.commit(&changes);
-                    log::debug!(
-                        "store: {} changes in one write, {:?}",
-                        changes.len(),
-                        started.elapsed()
-                    );
-                    for (id, result) in ids.into_iter().zip(results) {
-                        if done_tx.send(Committed { id, result }).is_err() {
-                            break;
-                        }
-                    }
-                    notify();
+                    let batch = Batch::gather(first, &rx);
+                    batch.run(&mut store, &done_tx, &notify);
                 }
                 store
             });
@@ -98,7 +150,24 @@ impl Persister {
     pub fn submit(&self, id: u64, change: StoreChange) {
         if let Some(tx) = &self.tx {
             // Fails only if the writer is gone; shutdown() reports that.
-            let _ = tx.send((id, change));
+            let _ = tx.send(Job::Change(id, change));
+        }
+    }
+
+    /// Asks for a backup to `out` after the changes submitted before it;
+    /// its outcome comes on `reply`.
+    pub fn backup(&self, out: PathBuf, reply: Sender<Result<(), StoreError>>) {
+        match &self.tx {
+            Some(tx) => {
+                if let Err(mpsc::SendError(Job::Backup(_, reply))) =
+                    tx.send(Job::Backup(out, reply))
+                {
+                    let _ = reply.send(Err(StoreError::WriterGone));
+                }
+            }
+            None => {
+                let _ = reply.send(Err(StoreError::WriterGone));
+            }
         }
     }
 

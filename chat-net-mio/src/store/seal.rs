@@ -3,20 +3,24 @@
 //!
 //! ```text
 //! magic    8  b"CHATSTOR"
-//! version  1  1
+//! version  1  1 = RON snapshot (`users.store`, read only to migrate),
+//!             2 = postcard snapshot of the journal (`store.snapshot`)
 //! alg      1  1 = ChaCha20-Poly1305
 //! kdf      1  0 = raw key, 1 = argon2id passphrase
 //! reserved 1  0
 //! [kdf = 1: salt 16, memory KiB u32 LE, iterations u32 LE, lanes u32 LE]
 //! nonce   12  fresh random bytes for every write
-//! body     *  ciphertext of the RON snapshot, then the 16-byte tag
+//! body     *  ciphertext of the snapshot, then the 16-byte tag
 //! ```
 
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
 
 pub(crate) const MAGIC: &[u8; 8] = b"CHATSTOR";
-pub(crate) const VERSION: u8 = 1;
+/// The format of the single-file store that the journal replaced.
+pub(crate) const VERSION_LEGACY: u8 = 1;
+/// The journal's snapshot.
+pub(crate) const VERSION_SNAPSHOT: u8 = 2;
 pub(crate) const ALG_CHACHA20_POLY1305: u8 = 1;
 pub(crate) const KDF_RAW: u8 = 0;
 pub(crate) const KDF_ARGON2ID: u8 = 1;
@@ -49,6 +53,7 @@ pub(crate) enum SealError {
 /// The parsed header, and where the body starts.
 #[derive(Debug)]
 pub(crate) struct Header {
+    pub(crate) version: u8,
     pub(crate) kdf: Kdf,
     len: usize,
 }
@@ -66,7 +71,10 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, SealError> {
         return Err(SealError::BadMagic);
     }
     let (version, algorithm, kdf_id) = (bytes[8], bytes[9], bytes[10]);
-    if version != VERSION || algorithm != ALG_CHACHA20_POLY1305 || kdf_id > KDF_ARGON2ID {
+    if !(VERSION_LEGACY..=VERSION_SNAPSHOT).contains(&version)
+        || algorithm != ALG_CHACHA20_POLY1305
+        || kdf_id > KDF_ARGON2ID
+    {
         return Err(SealError::Unsupported {
             version,
             algorithm,
@@ -96,15 +104,16 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, SealError> {
         return Err(SealError::Truncated);
     }
     Ok(Header {
+        version,
         kdf,
         len: len + NONCE_LEN,
     })
 }
 
-fn header_bytes(kdf: &Kdf, nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+fn header_bytes(version: u8, kdf: &Kdf, nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
     let mut h = Vec::with_capacity(FIXED + KDF_PARAMS + NONCE_LEN);
     h.extend_from_slice(MAGIC);
-    h.push(VERSION);
+    h.push(version);
     h.push(ALG_CHACHA20_POLY1305);
     match kdf {
         Kdf::Raw => h.extend_from_slice(&[KDF_RAW, 0]),
@@ -133,7 +142,33 @@ impl SealKey {
         let unbound = UnboundKey::new(&CHACHA20_POLY1305, bytes).expect("32 bytes is the key size");
         SealKey(LessSafeKey::new(unbound))
     }
+
+    /// Seals `body` in place (appending the tag) under `nonce`, with `aad`.
+    pub(crate) fn seal_in_place(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        body: &mut Vec<u8>,
+    ) -> Result<(), ring::error::Unspecified> {
+        self.0
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
+    }
+
+    /// Opens `body` (ciphertext and tag) in place; the plaintext's length.
+    pub(crate) fn open_in_place(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        body: &mut [u8],
+    ) -> Result<usize, ring::error::Unspecified> {
+        self.0
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
+            .map(|plain| plain.len())
+    }
 }
+
+/// The AEAD tag's length.
+pub(crate) const TAG: usize = TAG_LEN;
 
 impl std::fmt::Debug for SealKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -141,8 +176,10 @@ impl std::fmt::Debug for SealKey {
     }
 }
 
-/// Seals `plaintext` under a fresh random nonce.
+/// Seals `plaintext` under a fresh random nonce, with a header of
+/// `version`.
 pub(crate) fn seal(
+    version: u8,
     key: &SealKey,
     kdf: &Kdf,
     plaintext: &[u8],
@@ -150,7 +187,7 @@ pub(crate) fn seal(
 ) -> Result<Vec<u8>, ring::error::Unspecified> {
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill(&mut nonce)?;
-    let mut out = header_bytes(kdf, &nonce);
+    let mut out = header_bytes(version, kdf, &nonce);
     let header_len = out.len();
     out.extend_from_slice(plaintext);
     let mut body = out.split_off(header_len);
@@ -165,21 +202,27 @@ pub(crate) fn seal(
 
 /// Opens sealed bytes whose header was read with [`read_header`].
 pub(crate) fn open(key: &SealKey, header: &Header, bytes: &[u8]) -> Result<Vec<u8>, SealError> {
-    let (head, body) = bytes.split_at(header.len);
+    let mut owned = bytes.to_vec();
+    let plain = open_in_place(key, header, &mut owned)?;
+    owned.truncate(plain.end);
+    owned.drain(..plain.start);
+    Ok(owned)
+}
+
+/// Opens sealed bytes in place (no copy of a large snapshot); where the
+/// plaintext now lies in `bytes`.
+pub(crate) fn open_in_place(
+    key: &SealKey,
+    header: &Header,
+    bytes: &mut [u8],
+) -> Result<std::ops::Range<usize>, SealError> {
+    let (head, body) = bytes.split_at_mut(header.len);
     let mut nonce = [0u8; NONCE_LEN];
     nonce.copy_from_slice(&head[head.len() - NONCE_LEN..]);
-    let mut body = body.to_vec();
     let plain_len = key
-        .0
-        .open_in_place(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(head),
-            &mut body,
-        )
-        .map_err(|_| SealError::Unseal)?
-        .len();
-    body.truncate(plain_len);
-    Ok(body)
+        .open_in_place(nonce, head, body)
+        .map_err(|_| SealError::Unseal)?;
+    Ok(header.len..header.len + plain_len)
 }
 
 #[cfg(test)]
@@ -189,11 +232,11 @@ mod tests {
     fn roundtrip(kdf: Kdf) {
         let key = SealKey::new(&[9; 32]);
         let rng = SystemRandom::new();
-        let sealed = seal(&key, &kdf, b"hello store", &rng).unwrap();
+        let sealed = seal(VERSION_SNAPSHOT, &key, &kdf, b"hello store", &rng).unwrap();
         let header = read_header(&sealed).unwrap();
         assert_eq!(header.kdf, kdf);
         assert_eq!(open(&key, &header, &sealed).unwrap(), b"hello store");
-        let again = seal(&key, &kdf, b"hello store", &rng).unwrap();
+        let again = seal(VERSION_SNAPSHOT, &key, &kdf, b"hello store", &rng).unwrap();
         assert_ne!(sealed, again, "a fresh nonce per write");
     }
 
@@ -211,7 +254,14 @@ mod tests {
     #[test]
     fn every_flipped_bit_is_caught() {
         let key = SealKey::new(&[1; 32]);
-        let sealed = seal(&key, &Kdf::Raw, b"abc", &SystemRandom::new()).unwrap();
+        let sealed = seal(
+            VERSION_SNAPSHOT,
+            &key,
+            &Kdf::Raw,
+            b"abc",
+            &SystemRandom::new(),
+        )
+        .unwrap();
         for i in 0..sealed.len() {
             for bit in 0..8 {
                 let mut bad = sealed.clone();
@@ -225,6 +275,7 @@ mod tests {
     #[test]
     fn wrong_key_and_truncation() {
         let sealed = seal(
+            VERSION_LEGACY,
             &SealKey::new(&[1; 32]),
             &Kdf::Raw,
             b"abc",

@@ -149,3 +149,18 @@ pub fn next(c: &mut Client, prefix: &str) -> String {
     );
     line
 }
+
+/// A valid user name.
+pub fn name(s: &str) -> chat_core::UserName {
+    chat_core::UserName::parse(s).unwrap()
+}
+
+/// A new account `s`, for the store's own tests.
+pub fn user(s: &str) -> chat_core::StoreChange {
+    chat_core::StoreChange::AddUser(chat_core::UserRecord {
+        name: name(s),
+        phc: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$hash-of-{s}"),
+        grant: chat_core::Grant::User,
+        created: chat_core::Millis(42),
+    })
+}

@@ -264,7 +264,7 @@ impl World {
                         }
                     }
                 }
-                for &conn in to.as_slice() {
+                for conn in to.iter() {
                     self.trace.mix(&conn.0.to_le_bytes());
                     self.deliver(conn, &frame);
                 }

@@ -1,0 +1,448 @@
+//! The store's own copy of what is durable, indexed so that a change costs
+//! the same whatever the number of accounts: users by folded name, the
+//! kick list and rooms by key with their order kept, history as one
+//! bounded deque per conversation, trimmed by [`Retention`] on append.
+//!
+//! [`StoreState::apply`] means exactly what [`StoreSnapshot::apply`] means
+//! (the tests compare them), and returns an [`Undo`] so a batch whose write
+//! fails can be taken back.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use chat_core::{
+    ChangeError, Conversation, Grant, HistoryLine, KickEntry, Millis, NameKey, Retention, RoomKey,
+    RoomRecord, StoreChange, StoreSnapshot, Topic, UserRecord,
+};
+
+/// Entries kept in the order they came, found by key in O(1): the order is
+/// a counter, so removing one and adding it again puts it last.
+#[derive(Debug)]
+struct Ordered<K, V> {
+    by_key: HashMap<K, u64>,
+    by_order: BTreeMap<u64, V>,
+    next: u64,
+}
+
+impl<K: std::hash::Hash + Eq, V> Default for Ordered<K, V> {
+    fn default() -> Self {
+        Ordered {
+            by_key: HashMap::new(),
+            by_order: BTreeMap::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Ordered<K, V> {
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        let at = self.by_key.get(key)?;
+        self.by_order.get_mut(at)
+    }
+
+    fn contains(&self, key: &K) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    /// Adds `value` last (the caller removed any earlier entry).
+    fn push(&mut self, key: K, value: V) -> u64 {
+        let at = self.next;
+        self.next += 1;
+        self.by_key.insert(key, at);
+        self.by_order.insert(at, value);
+        at
+    }
+
+    fn remove(&mut self, key: &K) -> Option<(u64, V)> {
+        let at = self.by_key.remove(key)?;
+        self.by_order.remove(&at).map(|v| (at, v))
+    }
+
+    /// Puts back an entry at its old place (undo only).
+    fn restore(&mut self, key: K, at: u64, value: V) {
+        self.by_key.insert(key, at);
+        self.by_order.insert(at, value);
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.by_order.values()
+    }
+
+    fn len(&self) -> usize {
+        self.by_order.len()
+    }
+}
+
+/// Why a change cannot apply.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApplyError {
+    /// What the change means forbids it.
+    #[error(transparent)]
+    Change(#[from] ChangeError),
+    /// A change added to chat-core after this store was written.
+    #[error("a kind of change this store does not know: {0}")]
+    Unknown(String),
+}
+
+/// What takes one applied change back.
+#[derive(Debug)]
+pub(crate) enum Undo {
+    AddUser(NameKey),
+    Grant(usize, Grant),
+    Password(usize, String),
+    Kicked {
+        key: NameKey,
+        old: Option<(u64, KickEntry)>,
+    },
+    CreateRoom(RoomKey),
+    Topic(RoomKey, Option<Topic>),
+    RemoveRoom {
+        key: RoomKey,
+        at: u64,
+        record: RoomRecord,
+        history: Option<VecDeque<HistoryLine>>,
+    },
+    Append {
+        conversation: Conversation,
+        dropped: Vec<HistoryLine>,
+    },
+}
+
+/// The accounts in registration order, indexed by folded name.
+#[derive(Debug, Default)]
+pub(crate) struct Users {
+    list: Vec<UserRecord>,
+    index: HashMap<NameKey, usize>,
+}
+
+impl Users {
+    /// Indexes accounts read from a snapshot; two of one name is damage.
+    pub(crate) fn index(list: Vec<UserRecord>) -> Result<Users, ApplyError> {
+        let mut index = HashMap::with_capacity(list.len());
+        for (i, user) in list.iter().enumerate() {
+            if index.insert(user.name.key(), i).is_some() {
+                return Err(ChangeError::NameTaken(user.name.clone()).into());
+            }
+        }
+        Ok(Users { list, index })
+    }
+}
+
+/// Everything but the accounts, as a snapshot holds it: encoded and
+/// decoded apart from the accounts, so the two go in parallel.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Others {
+    kicked: Vec<KickEntry>,
+    rooms: Vec<RoomRecord>,
+    history: Vec<(Conversation, Vec<HistoryLine>)>,
+}
+
+/// [`Others`] borrowed from a [`StoreSnapshot`], to encode.
+#[derive(Debug, Serialize)]
+pub(crate) struct OthersRef<'a> {
+    kicked: &'a [KickEntry],
+    rooms: &'a [RoomRecord],
+    history: &'a [(Conversation, Vec<HistoryLine>)],
+}
+
+impl<'a> OthersRef<'a> {
+    pub(crate) fn of(snapshot: &'a StoreSnapshot) -> OthersRef<'a> {
+        OthersRef {
+            kicked: &snapshot.kicked,
+            rooms: &snapshot.rooms,
+            history: &snapshot.history,
+        }
+    }
+}
+
+/// History by conversation, each trimmed to its retention.
+type History = BTreeMap<Conversation, VecDeque<HistoryLine>>;
+
+fn keep_for(retention: &Retention, conversation: &Conversation) -> usize {
+    match conversation {
+        Conversation::Room(_) => retention.room_lines,
+        Conversation::Private(..) => retention.private_lines,
+    }
+}
+
+/// Builds the history of a snapshot (moving its lines, no copy).
+pub(crate) fn history_of(
+    lines: Vec<(Conversation, Vec<HistoryLine>)>,
+    retention: &Retention,
+) -> History {
+    let mut history = History::new();
+    for (conversation, lines) in lines {
+        let keep = keep_for(retention, &conversation);
+        let kept = history.entry(conversation).or_default();
+        if kept.is_empty() {
+            *kept = VecDeque::from(lines);
+        } else {
+            kept.extend(lines);
+        }
+        let over = kept.len().saturating_sub(keep);
+        kept.drain(..over);
+    }
+    history
+}
+
+impl Others {
+    /// Splits off the history to build it apart.
+    pub(crate) fn take_history(&mut self) -> Vec<(Conversation, Vec<HistoryLine>)> {
+        std::mem::take(&mut self.history)
+    }
+}
+
+/// Above this many accounts, copying the state for the engine uses a
+/// second thread.
+const PARALLEL_FROM: usize = 10_000;
+
+/// The store's indexed state.
+#[derive(Debug)]
+pub(crate) struct StoreState {
+    users: Vec<UserRecord>,
+    user_index: HashMap<NameKey, usize>,
+    kicked: Ordered<NameKey, KickEntry>,
+    rooms: Ordered<RoomKey, RoomRecord>,
+    history: BTreeMap<Conversation, VecDeque<HistoryLine>>,
+    retention: Retention,
+}
+
+impl StoreState {
+    pub(crate) fn new(retention: Retention) -> StoreState {
+        StoreState {
+            users: Vec::new(),
+            user_index: HashMap::new(),
+            kicked: Ordered::default(),
+            rooms: Ordered::default(),
+            history: BTreeMap::new(),
+            retention,
+        }
+    }
+
+    /// Puts together the parts of a snapshot decoded apart.
+    pub(crate) fn from_parts(
+        users: Users,
+        others: Others,
+        history: History,
+        retention: Retention,
+        now: Millis,
+    ) -> Result<StoreState, ApplyError> {
+        let mut state = StoreState::new(retention);
+        state.users = users.list;
+        state.user_index = users.index;
+        for entry in others.kicked {
+            state.apply(&StoreChange::Kick(entry))?;
+        }
+        for room in others.rooms {
+            state.apply(&StoreChange::CreateRoom(room))?;
+        }
+        state.history = history;
+        state.drop_older_than(now);
+        Ok(state)
+    }
+
+    fn retention_for(&self, conversation: &Conversation) -> usize {
+        keep_for(&self.retention, conversation)
+    }
+
+    /// Drops the lines older than the retention's age at `now`.
+    pub(crate) fn drop_older_than(&mut self, now: Millis) {
+        let oldest = now.0.saturating_sub(self.retention.max_age_ms);
+        for lines in self.history.values_mut() {
+            while lines.front().is_some_and(|l| l.at.0 < oldest) {
+                lines.pop_front();
+            }
+        }
+        self.history.retain(|_, lines| !lines.is_empty());
+    }
+
+    fn add_user(&mut self, user: UserRecord) -> Result<Undo, ApplyError> {
+        let key = user.name.key();
+        if self.user_index.contains_key(&key) {
+            return Err(ChangeError::NameTaken(user.name).into());
+        }
+        self.user_index.insert(key.clone(), self.users.len());
+        self.users.push(user);
+        Ok(Undo::AddUser(key))
+    }
+
+    fn user(&self, name: &chat_core::UserName) -> Result<usize, ChangeError> {
+        self.user_index
+            .get(&name.key())
+            .copied()
+            .ok_or_else(|| ChangeError::NoSuchUser(name.clone()))
+    }
+
+    /// Whether an account of that (folded) name exists.
+    pub(crate) fn has_user(&self, key: &NameKey) -> bool {
+        self.user_index.contains_key(key)
+    }
+
+    /// Applies one change; on error nothing changed.
+    pub(crate) fn apply(&mut self, change: &StoreChange) -> Result<Undo, ApplyError> {
+        Ok(match change {
+            StoreChange::AddUser(record) => self.add_user(record.clone())?,
+            StoreChange::SetGrant { name, grant } => {
+                let i = self.user(name)?;
+                Undo::Grant(i, std::mem::replace(&mut self.users[i].grant, *grant))
+            }
+            StoreChange::SetPassword { name, phc } => {
+                let i = self.user(name)?;
+                Undo::Password(i, std::mem::replace(&mut self.users[i].phc, phc.clone()))
+            }
+            StoreChange::Kick(entry) => {
+                self.user(&entry.name)?;
+                let key = entry.name.key();
+                let old = self.kicked.remove(&key);
+                self.kicked.push(key.clone(), entry.clone());
+                Undo::Kicked { key, old }
+            }
+            StoreChange::Unkick { name } => {
+                let key = name.key();
+                let old = self.kicked.remove(&key);
+                Undo::Kicked { key, old }
+            }
+            StoreChange::CreateRoom(record) => {
+                let key = record.name.key();
+                if self.rooms.contains(&key) {
+                    return Err(ChangeError::RoomTaken(record.name.clone()).into());
+                }
+                self.rooms.push(key.clone(), record.clone());
+                Undo::CreateRoom(key)
+            }
+            StoreChange::SetTopic { room, topic } => {
+                let key = room.key();
+                let record = self
+                    .rooms
+                    .get_mut(&key)
+                    .ok_or_else(|| ChangeError::NoSuchRoom(room.clone()))?;
+                Undo::Topic(key, std::mem::replace(&mut record.topic, topic.clone()))
+            }
+            StoreChange::RemoveRoom { room } => {
+                let key = room.key();
+                let (at, record) = self
+                    .rooms
+                    .remove(&key)
+                    .ok_or_else(|| ChangeError::NoSuchRoom(room.clone()))?;
+                let history = self.history.remove(&Conversation::Room(key.clone()));
+                Undo::RemoveRoom {
+                    key,
+                    at,
+                    record,
+                    history,
+                }
+            }
+            StoreChange::AppendLine { conversation, line } => {
+                let keep = self.retention_for(conversation);
+                let oldest = line.at.0.saturating_sub(self.retention.max_age_ms);
+                let lines = self.history.entry(conversation.clone()).or_default();
+                lines.push_back(line.clone());
+                let mut dropped = Vec::new();
+                while lines.len() > keep || lines.front().is_some_and(|l| l.at.0 < oldest) {
+                    dropped.extend(lines.pop_front());
+                }
+                if lines.is_empty() {
+                    self.history.remove(conversation);
+                }
+                Undo::Append {
+                    conversation: conversation.clone(),
+                    dropped,
+                }
+            }
+            // A change this store does not know cannot be made durable.
+            other => return Err(ApplyError::Unknown(format!("{other:?}"))),
+        })
+    }
+
+    /// Takes back one change, the last applied first.
+    pub(crate) fn undo(&mut self, undo: Undo) {
+        match undo {
+            Undo::AddUser(key) => {
+                self.user_index.remove(&key);
+                self.users.pop();
+            }
+            Undo::Grant(i, grant) => self.users[i].grant = grant,
+            Undo::Password(i, phc) => self.users[i].phc = phc,
+            Undo::Kicked { key, old } => {
+                self.kicked.remove(&key);
+                if let Some((at, entry)) = old {
+                    self.kicked.restore(key, at, entry);
+                }
+            }
+            Undo::CreateRoom(key) => {
+                self.rooms.remove(&key);
+            }
+            Undo::Topic(key, topic) => {
+                if let Some(record) = self.rooms.get_mut(&key) {
+                    record.topic = topic;
+                }
+            }
+            Undo::RemoveRoom {
+                key,
+                at,
+                record,
+                history,
+            } => {
+                if let Some(lines) = history {
+                    self.history.insert(Conversation::Room(key.clone()), lines);
+                }
+                self.rooms.restore(key, at, record);
+            }
+            Undo::Append {
+                conversation,
+                dropped,
+            } => {
+                let lines = self.history.entry(conversation.clone()).or_default();
+                lines.pop_back();
+                for line in dropped.into_iter().rev() {
+                    lines.push_front(line);
+                }
+                if lines.is_empty() {
+                    self.history.remove(&conversation);
+                }
+            }
+        }
+    }
+
+    /// Everything, as the engine and the snapshot file take it. History
+    /// comes ordered by conversation.
+    pub(crate) fn snapshot(&self) -> StoreSnapshot {
+        let others = || StoreSnapshot {
+            users: Vec::new(),
+            kicked: self.kicked.values().cloned().collect(),
+            rooms: self.rooms.values().cloned().collect(),
+            history: self
+                .history
+                .iter()
+                .map(|(c, lines)| (c.clone(), lines.iter().cloned().collect()))
+                .collect(),
+        };
+        if self.users.len() < PARALLEL_FROM {
+            return StoreSnapshot {
+                users: self.users.clone(),
+                ..others()
+            };
+        }
+        std::thread::scope(|s| {
+            let users = s.spawn(|| self.users.clone());
+            let rest = others();
+            StoreSnapshot {
+                users: users
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                ..rest
+            }
+        })
+    }
+
+    /// Counts for logs: users, kicked, rooms, history lines.
+    pub(crate) fn counts(&self) -> (usize, usize, usize, usize) {
+        (
+            self.users.len(),
+            self.kicked.len(),
+            self.rooms.len(),
+            self.history.values().map(VecDeque::len).sum(),
+        )
+    }
+}

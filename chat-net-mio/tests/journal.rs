@@ -1,0 +1,438 @@
+//! The journal over real files: torn tails cut, damage refused with file
+//! and offset, migration from `users.store`, compaction while changes
+//! flow, history bounded by retention, backup and restore.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chat_core::{
+    Conversation, Grant, HistoryLine, KickEntry, Millis, Retention, RoomName, RoomRecord,
+    StoreChange, StoreSnapshot, Topic,
+};
+use chat_net_mio::store::{
+    KeySource, Persister, Store, StoreError, StoreOptions, KEY_FILE, LEGACY_STORE_FILE, LOG_FILE,
+    SNAPSHOT_FILE,
+};
+
+mod support;
+
+use support::{name, user};
+
+const KEY: KeySource = KeySource::Raw([5; 32]);
+
+fn lobby() -> Conversation {
+    Conversation::Room(RoomName::parse("lobby").unwrap().key())
+}
+
+/// A line said now (so age retention keeps it).
+fn line(text: &str) -> StoreChange {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    StoreChange::AppendLine {
+        conversation: lobby(),
+        line: HistoryLine {
+            at: Millis(now),
+            from: name("alice"),
+            text: text.into(),
+        },
+    }
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join(LOG_FILE)
+}
+
+/// Three records (one user each) and where each record starts.
+fn three_records(dir: &Path) -> Vec<u64> {
+    let mut s = Store::open(dir, KEY).unwrap();
+    let mut starts = Vec::new();
+    for u in ["alice", "bob", "carol"] {
+        starts.push(s.log_len().max(32));
+        assert_eq!(s.commit(&[user(u)]), vec![Ok(())]);
+    }
+    starts
+}
+
+fn users(dir: &Path) -> Vec<String> {
+    Store::open(dir, KEY)
+        .unwrap()
+        .snapshot()
+        .users
+        .iter()
+        .map(|u| u.name.as_str().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_torn_tail_is_cut_off_and_the_log_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let starts = three_records(dir.path());
+    let log = log_path(dir.path());
+    let full = std::fs::read(&log).unwrap();
+    // Every cut inside the last record: a crash mid-append.
+    for cut in [starts[2] + 1, starts[2] + 20, full.len() as u64 - 1] {
+        std::fs::write(&log, &full[..cut as usize]).unwrap();
+        assert_eq!(users(dir.path()), ["alice", "bob"], "cut at {cut}");
+        assert_eq!(std::fs::metadata(&log).unwrap().len(), starts[2]);
+        std::fs::write(&log, &full).unwrap();
+    }
+    // A last record that does not authenticate, and zeros after the end.
+    let mut bad_tag = full.clone();
+    *bad_tag.last_mut().unwrap() ^= 1;
+    std::fs::write(&log, &bad_tag).unwrap();
+    assert_eq!(users(dir.path()), ["alice", "bob"]);
+    let mut zeros = full.clone();
+    zeros.extend_from_slice(&[0; 100]);
+    std::fs::write(&log, &zeros).unwrap();
+    assert_eq!(users(dir.path()), ["alice", "bob", "carol"]);
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), full.len() as u64);
+    // After a cut, new records follow on.
+    std::fs::write(&log, &full[..full.len() - 3]).unwrap();
+    let mut s = Store::open(dir.path(), KEY).unwrap();
+    assert_eq!(s.commit(&[user("dave")]), vec![Ok(())]);
+    drop(s);
+    assert_eq!(users(dir.path()), ["alice", "bob", "dave"]);
+}
+
+fn refused_at(dir: &Path, offset: u64) {
+    let log = log_path(dir);
+    let before = std::fs::read(&log).unwrap();
+    let err = Store::open(dir, KEY).unwrap_err();
+    match &err {
+        StoreError::Damaged {
+            path, offset: at, ..
+        } => {
+            assert!(path.ends_with(LOG_FILE), "{err}");
+            assert_eq!(*at, offset, "{err}");
+        }
+        other => panic!("expected Damaged, got {other}"),
+    }
+    assert!(err.to_string().contains(LOG_FILE) && err.to_string().contains(&offset.to_string()));
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        before,
+        "a damaged log was written"
+    );
+}
+
+#[test]
+fn damage_in_the_middle_is_refused_with_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let starts = three_records(dir.path());
+    let log = log_path(dir.path());
+    let good = std::fs::read(&log).unwrap();
+    // A flipped bit in the body, the nonce, the sequence number, the
+    // length of the first or second record.
+    for (record, within) in [(0, 40), (1, 30), (0, 20), (1, 9), (0, 1), (1, 4)] {
+        let mut bad = good.clone();
+        bad[(starts[record] + within) as usize] ^= 0x04;
+        std::fs::write(&log, &bad).unwrap();
+        refused_at(dir.path(), starts[record]);
+    }
+    // The header is in every record's associated data.
+    let mut bad = good.clone();
+    bad[20] ^= 1; // its generation
+    std::fs::write(&log, &bad).unwrap();
+    assert!(matches!(
+        Store::open(dir.path(), KEY).unwrap_err(),
+        StoreError::Damaged { offset: 0, .. }
+    ));
+    // A record replayed at the end is out of sequence, not a torn tail.
+    let mut replayed = good.clone();
+    replayed.extend_from_slice(&good[starts[1] as usize..starts[2] as usize]);
+    std::fs::write(&log, &replayed).unwrap();
+    refused_at(dir.path(), good.len() as u64);
+    std::fs::write(&log, &good).unwrap();
+    assert_eq!(users(dir.path()), ["alice", "bob", "carol"]);
+}
+
+#[test]
+fn a_log_without_its_snapshot_or_a_damaged_snapshot_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    three_records(dir.path());
+    let snap = dir.path().join(SNAPSHOT_FILE);
+    let good = std::fs::read(&snap).unwrap();
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    std::fs::write(&snap, &bad).unwrap();
+    let err = Store::open(dir.path(), KEY).unwrap_err();
+    assert!(err.to_string().contains(SNAPSHOT_FILE), "{err}");
+    std::fs::remove_file(&snap).unwrap();
+    let err = Store::open(dir.path(), KEY).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Damaged { offset: 0, .. }),
+        "{err}"
+    );
+    assert!(!snap.exists(), "a new snapshot was made beside a log");
+}
+
+#[test]
+fn the_old_single_file_store_is_migrated_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy-store");
+    for f in [LEGACY_STORE_FILE, KEY_FILE] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    let key = || KeySource::KeyFile(dir.path().join(KEY_FILE));
+    let wrong = Store::open(dir.path(), KeySource::Raw([1; 32])).unwrap_err();
+    assert!(wrong.to_string().contains(LEGACY_STORE_FILE), "{wrong}");
+    assert!(
+        dir.path().join(LEGACY_STORE_FILE).exists(),
+        "removed after a failed open"
+    );
+    let mut s = Store::open(dir.path(), key()).unwrap();
+    let snap = s.snapshot();
+    let names: Vec<&str> = snap.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "Bob", "carol"]);
+    assert_eq!(snap.users[1].grant, Grant::Admin);
+    assert_eq!(snap.kicked.len(), 1);
+    assert_eq!(snap.kicked[0].reason.as_deref(), Some("spam"));
+    assert!(!dir.path().join(LEGACY_STORE_FILE).exists());
+    assert_eq!(s.commit(&[user("dave")]), vec![Ok(())]);
+    drop(s);
+    // A crash after the snapshot, before the old file went: the snapshot
+    // (with what came after) wins, the old file is retired.
+    std::fs::copy(
+        fixture.join(LEGACY_STORE_FILE),
+        dir.path().join(LEGACY_STORE_FILE),
+    )
+    .unwrap();
+    assert_eq!(
+        Store::open(dir.path(), key())
+            .unwrap()
+            .snapshot()
+            .users
+            .len(),
+        4
+    );
+    assert!(!dir.path().join(LEGACY_STORE_FILE).exists());
+}
+
+#[test]
+fn history_is_bounded_by_retention_across_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        retention: Retention {
+            room_lines: 10,
+            private_lines: 2,
+            max_age_ms: 3_600_000,
+        },
+        ..StoreOptions::default()
+    };
+    let mut s = Store::open_with(dir.path(), KEY, options).unwrap();
+    let old = StoreChange::AppendLine {
+        conversation: lobby(),
+        line: HistoryLine {
+            at: Millis(1),
+            from: name("alice"),
+            text: "ancient".into(),
+        },
+    };
+    assert_eq!(s.commit(&[old]), vec![Ok(())]);
+    for i in 0..50 {
+        assert_eq!(s.commit(&[line(&i.to_string())]), vec![Ok(())]);
+    }
+    let check = |snap: StoreSnapshot| {
+        assert_eq!(snap.history.len(), 1);
+        let texts: Vec<String> = snap.history[0].1.iter().map(|l| l.text.clone()).collect();
+        let want: Vec<String> = (40..50).map(|i: i32| i.to_string()).collect();
+        assert_eq!(texts, want);
+    };
+    check(s.snapshot());
+    drop(s);
+    let mut s = Store::open_with(dir.path(), KEY, options).unwrap();
+    check(s.snapshot());
+    s.compact().unwrap();
+    drop(s);
+    check(
+        Store::open_with(dir.path(), KEY, options)
+            .unwrap()
+            .snapshot(),
+    );
+}
+
+/// Every kind of change, then the same through `StoreSnapshot::apply`: the
+/// store means what the shared interface means.
+#[test]
+fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let room = RoomName::parse("Rust").unwrap();
+    let changes = vec![
+        user("alice"),
+        user("bob"),
+        StoreChange::CreateRoom(RoomRecord {
+            name: room.clone(),
+            operator: name("alice"),
+            created: Millis(5),
+            topic: None,
+        }),
+        StoreChange::SetTopic {
+            room: room.clone(),
+            topic: Some(Topic {
+                text: "borrowck".into(),
+                by: name("alice"),
+                at: Millis(6),
+            }),
+        },
+        StoreChange::Kick(KickEntry {
+            name: name("bob"),
+            by: name("alice"),
+            at: Millis(7),
+            reason: None,
+        }),
+        line("hello"),
+        StoreChange::AppendLine {
+            conversation: Conversation::Room(room.key()),
+            line: HistoryLine {
+                at: Millis(u64::MAX / 2),
+                from: name("bob"),
+                text: "in rust".into(),
+            },
+        },
+        StoreChange::AppendLine {
+            conversation: Conversation::private(&name("bob"), &name("alice")),
+            line: HistoryLine {
+                at: Millis(u64::MAX / 2),
+                from: name("bob"),
+                text: "psst".into(),
+            },
+        },
+        StoreChange::SetGrant {
+            name: name("bob"),
+            grant: Grant::Admin,
+        },
+        StoreChange::Unkick { name: name("bob") },
+        StoreChange::CreateRoom(RoomRecord {
+            name: RoomName::parse("rust").unwrap(),
+            operator: name("bob"),
+            created: Millis(8),
+            topic: None,
+        }),
+        StoreChange::RemoveRoom { room },
+        user("ALICE"),
+    ];
+    let mut s = Store::open(dir.path(), KEY).unwrap();
+    let mut reference = StoreSnapshot::default();
+    for (i, change) in changes.iter().enumerate() {
+        let got = s.commit(std::slice::from_ref(change));
+        let want = reference.apply(change);
+        assert_eq!(
+            got[0].is_ok(),
+            want.is_ok(),
+            "change {i}: {got:?} vs {want:?}"
+        );
+    }
+    drop(s);
+    let mut reopened = Store::open(dir.path(), KEY).unwrap().snapshot();
+    reopened.history.sort_by(|a, b| a.0.cmp(&b.0));
+    reference.history.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(reopened, reference);
+}
+
+#[test]
+fn compaction_while_changes_flow_keeps_every_acknowledged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        compact_factor: 1,
+        compact_min_bytes: 4096,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(dir.path(), KEY, options).unwrap();
+    let (persister, committed) = Persister::spawn(store, || {}).unwrap();
+    let n = 3_000u64;
+    let mut backups = Vec::new();
+    for i in 0..n {
+        persister.submit(2 * i, user(&format!("u{i}")));
+        persister.submit(2 * i + 1, line(&format!("line {i}")));
+        if i % 1000 == 500 {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let out = dir.path().join(format!("backup-{i}"));
+            persister.backup(out.clone(), tx);
+            backups.push((i, out, rx));
+        }
+    }
+    for _ in 0..2 * n {
+        let c = committed.recv_timeout(Duration::from_secs(60)).unwrap();
+        assert_eq!(c.result, Ok(()), "{c:?}");
+    }
+    for (_, _, rx) in &backups {
+        rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
+    }
+    let store = persister.shutdown().unwrap();
+    assert!(
+        store.generation() > 2,
+        "compacted {} times",
+        store.generation() - 1
+    );
+    drop(store);
+    let snap = Store::open_with(dir.path(), KEY, options)
+        .unwrap()
+        .snapshot();
+    assert_eq!(snap.users.len(), n as usize);
+    assert_eq!(snap.history[0].1.len(), 1_000, "the default room retention");
+    assert_eq!(
+        snap.history[0].1.last().unwrap().text,
+        format!("line {}", n - 1)
+    );
+    // Each backup holds at least what was submitted before it, whole.
+    for (i, out, _) in &backups {
+        let restored = tempfile::tempdir().unwrap();
+        Store::restore(restored.path(), out, KEY).unwrap();
+        let users = Store::open(restored.path(), KEY).unwrap().snapshot().users;
+        assert!(users.len() as u64 > *i, "backup at {i} has {}", users.len());
+        for (k, u) in users.iter().enumerate() {
+            assert_eq!(u.name.as_str(), format!("u{k}"));
+        }
+    }
+}
+
+#[test]
+fn backup_from_the_files_and_restore_over_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("backup.snapshot");
+    let data = dir.path().join("data");
+    let mut s = Store::open(&data, KEY).unwrap();
+    assert_eq!(s.commit(&[user("alice"), line("hi")]), vec![Ok(()), Ok(())]);
+    s.compact().unwrap();
+    assert_eq!(s.commit(&[user("bob")]), vec![Ok(())]);
+    // While the store is open (as a running server holds it).
+    Store::backup_files(&data, KEY, &out).unwrap();
+    assert_eq!(s.commit(&[user("carol")]), vec![Ok(())]);
+    drop(s);
+    assert!(matches!(
+        Store::restore(&data, &out, KeySource::Raw([9; 32])),
+        Err(StoreError::Unseal { .. })
+    ));
+    assert_eq!(
+        users(&data),
+        ["alice", "bob", "carol"],
+        "a failed restore changed the store"
+    );
+    Store::restore(&data, &out, KEY).unwrap();
+    let snap = Store::open(&data, KEY).unwrap().snapshot();
+    let names: Vec<&str> = snap.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert_eq!(snap.history[0].1[0].text, "hi");
+    // The restored store takes changes and keeps them.
+    let mut s = Store::open(&data, KEY).unwrap();
+    assert_eq!(s.commit(&[user("dave")]), vec![Ok(())]);
+    drop(s);
+    assert_eq!(users(&data), ["alice", "bob", "dave"]);
+}
+
+#[test]
+fn restore_refuses_a_folder_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("b");
+    Store::open(&data, KEY).unwrap();
+    Store::backup_files(&data, KEY, &out).unwrap();
+    let _held = chat_net_mio::store::DirLock::acquire(&data).unwrap();
+    assert!(matches!(
+        Store::restore(&data, &out, KEY),
+        Err(StoreError::Locked { .. })
+    ));
+}
