@@ -109,10 +109,7 @@ impl<'a> EventLoop<'a> {
         handshaking: Handshaking,
     ) -> io::Result<Self> {
         let registry = shared.poll.registry().try_clone()?;
-        let shard = Shard {
-            index: 0,
-            count: remotes.count(),
-        };
+        let shard = Shard::new(0, remotes.count());
         let io = IoShard::new(
             registry,
             shard,
@@ -434,7 +431,7 @@ impl<'a> EventLoop<'a> {
     }
 
     fn shard_of(&self, conn: ConnId) -> usize {
-        Shard::of(conn, self.remotes.count())
+        self.io.shard().shard_of(conn)
     }
 
     /// The engine stopped: no more accepts, and every shard finishes its

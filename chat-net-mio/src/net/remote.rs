@@ -89,7 +89,7 @@ impl Remotes {
             let backlog = Arc::new(AtomicUsize::new(0));
             let io = IoShard::new(
                 poll.registry().try_clone()?,
-                Shard { index, count },
+                Shard::new(index, count),
                 net.clone(),
                 Arc::clone(handshaking),
             );

@@ -67,27 +67,43 @@ const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 /// Which of the I/O shards holds a connection, and how many there are.
 ///
 /// A connection's id carries its shard: the low bits of the id are
-/// `slot * count + index`, so with one shard an id is its slot, and the
-/// engine's thread finds the shard of any id without a lookup.
+/// `slot << bits | index`, with just enough bits for the shard count, so
+/// with one shard an id is its slot, and the engine's thread finds the
+/// shard of any id with a mask (no lookup, no division on the hot path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Shard {
     pub(crate) index: usize,
     pub(crate) count: usize,
+    bits: u32,
 }
 
 impl Shard {
     /// The only shard, when there is one I/O thread.
     #[cfg(test)]
-    pub(crate) const ONLY: Shard = Shard { index: 0, count: 1 };
+    pub(crate) const ONLY: Shard = Shard {
+        index: 0,
+        count: 1,
+        bits: 0,
+    };
 
-    /// The shard that holds the connection `id`, of `count`.
-    pub(crate) fn of(id: ConnId, count: usize) -> usize {
-        ((id.0 & SLOT_MASK) % count as u64) as usize
+    /// Shard `index` of `count` (at least 1).
+    pub(crate) fn new(index: usize, count: usize) -> Shard {
+        let count = count.max(1);
+        Shard {
+            index,
+            count,
+            bits: usize::BITS - (count - 1).leading_zeros(),
+        }
+    }
+
+    /// The shard that holds the connection `id`.
+    pub(crate) fn shard_of(&self, id: ConnId) -> usize {
+        (id.0 & SLOT_MASK & ((1 << self.bits) - 1)) as usize
     }
 
     /// Whether `id` is one of this shard's connections.
     pub(crate) fn holds(&self, id: ConnId) -> bool {
-        Shard::of(id, self.count) == self.index
+        self.shard_of(id) == self.index
     }
 
     /// The id of the connection in `slot` after the slot was reused
@@ -95,15 +111,14 @@ impl Shard {
     /// The first connection in a slot gets a small number, which keeps ids
     /// in logs short.
     fn conn_id(&self, slot: usize, generation: u32) -> Option<ConnId> {
-        let low = (slot as u64)
-            .checked_mul(self.count as u64)?
-            .checked_add(self.index as u64)?;
-        (low <= SLOT_MASK).then(|| ConnId(u64::from(generation) << SLOT_BITS | low))
+        let low = (slot as u64).checked_shl(self.bits)? | self.index as u64;
+        (low <= SLOT_MASK && low >> self.bits == slot as u64)
+            .then(|| ConnId(u64::from(generation) << SLOT_BITS | low))
     }
 
     /// The slot an id names in its shard, whichever generation it is of.
     pub(crate) fn slot_of(&self, id: ConnId) -> usize {
-        ((id.0 & SLOT_MASK) / self.count as u64) as usize
+        ((id.0 & SLOT_MASK) >> self.bits) as usize
     }
 }
 
@@ -271,17 +286,19 @@ mod tests {
 
     #[test]
     fn ids_name_their_shard_and_other_shards_ids_find_nothing() {
-        let second = Shard { index: 1, count: 3 };
+        let second = Shard::new(1, 3);
         let mut table = ConnTable::new(second);
         let ids: Vec<_> = (0..3).map(|_| table.insert(conn()).unwrap()).collect();
-        assert_eq!(ids, vec![ConnId(1), ConnId(4), ConnId(7)]);
+        // Two bits for three shards: slot << 2 | 1.
+        assert_eq!(ids, vec![ConnId(1), ConnId(5), ConnId(9)]);
         for (slot, &id) in ids.iter().enumerate() {
-            assert_eq!(Shard::of(id, 3), 1);
+            assert_eq!(Shard::new(0, 3).shard_of(id), 1);
             assert_eq!(second.slot_of(id), slot);
         }
         // Slot 1 of shard 0 or 2: not this table's, though the slot is used.
-        assert!(table.get_mut(ConnId(3)).is_none());
-        assert!(table.remove(ConnId(5)).is_none());
+        assert!(table.get_mut(ConnId(4)).is_none());
+        assert!(table.remove(ConnId(6)).is_none());
+        assert_eq!(Shard::new(0, 1), Shard::ONLY);
         assert_eq!(table.len(), 3);
     }
 }
