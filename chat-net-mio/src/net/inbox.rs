@@ -10,7 +10,9 @@ use std::net::IpAddr;
 use chat_core::codec::Protocol;
 use chat_core::{CloseCause, ConnId, Input};
 
-/// One thing the engine must hear of.
+/// One thing the engine must hear of: the socket side's three
+/// [`Input`]s, owned (their bytes as a range of the inbox's buffer) so
+/// they can wait and cross threads, which `Input`'s borrowed bytes cannot.
 #[derive(Debug)]
 enum Arrival {
     Opened {
