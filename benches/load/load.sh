@@ -13,6 +13,12 @@
 #   benches/load/load.sh                        # everything (about 15 minutes)
 #   RUNS=1 ONLY=W1 PROTOS=chat benches/load/load.sh
 #   PROTOS="irc ngircd" ONLY="W1 W2 W3" benches/load/load.sh   # IRC beside ngircd
+#   IO_THREADS=2 ONLY="W4 IDLE" PROTOS=chat benches/load/load.sh
+#
+# IO_THREADS passes --io-threads to chat-server (unset: its default, one
+# per core); CHAT_SERVER runs another build (a baseline) instead of this
+# tree's; IDLE_CLIENTS sets the idle runs' size (default 10000), spread
+# over loopback source addresses past what one address's ports allow.
 #
 # The ports (CHAT_PORT, OUR_IRC_PORT, NGIRCD_PORT) can be moved when others
 # run servers on the same machine.
@@ -32,10 +38,14 @@ CHAT_PORT=${CHAT_PORT:-19797}
 OUR_IRC_PORT=${OUR_IRC_PORT:-19667}
 NGIRCD_PORT=${NGIRCD_PORT:-16667} # replaces the Ports of benches/load/ngircd.conf
 OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
+IO_THREADS=${IO_THREADS:-}
+IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
+IDLE_SOURCES=$(( (IDLE_CLIENTS + 19999) / 20000 ))
 mkdir -p "$OUT"
 
 cargo build --release -q -p bin-server -p benches
 T=${CARGO_TARGET_DIR:-target}/release
+CHAT_SERVER=${CHAT_SERVER:-$T/chat-server}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 SERVER_PID=
@@ -80,9 +90,9 @@ start_chat() {
     fi
     port_free "$CHAT_PORT"
     port_free "$OUR_IRC_PORT"
-    "$T/chat-server" --bind "127.0.0.1:$CHAT_PORT" --irc-bind "127.0.0.1:$OUR_IRC_PORT" \
+    "$CHAT_SERVER" --bind "127.0.0.1:$CHAT_PORT" --irc-bind "127.0.0.1:$OUR_IRC_PORT" \
         --data-dir "$DATA" --config benches/load/bench-server.ron --log-level warn \
-        2>>"$OUT/server.log" &
+        ${IO_THREADS:+--io-threads "$IO_THREADS"} 2>>"$OUT/server.log" &
     SERVER_PID=$!
     wait_port "$CHAT_PORT"
     wait_port "$OUR_IRC_PORT"
@@ -130,13 +140,14 @@ if [[ " $PROTOS " == *" ngircd "* ]] && ! command -v ngircd >/dev/null; then
     PROTOS=${PROTOS//ngircd/}
 fi
 for i in $(seq "$RUNS"); do
-    for w in W1 W2 W3 W3A STORM; do
+    for w in W1 W2 W3 W3A W4 STORM; do
         want "$w" || continue
         case $w in
             W1) args=(--clients 100 --senders 10) ;;
             W2) args=(--clients 1000 --senders 10) ;;
             W3) args=(--clients 1000 --senders 10 --rate 20) ;;
             W3A) args=(--clients 1000 --senders 10 --rate 20 --aligned) ;;
+            W4) args=(--clients 1000 --senders 10 --rate 2) ;;
             STORM) args=(--clients 1000 --senders 10 --rate 20 --storm 200 --storm-at 3) ;;
         esac
         for server in $PROTOS; do
@@ -156,13 +167,13 @@ for i in $(seq "$RUNS"); do
                 # that loaded them: the figure is per connection, and the
                 # directory's own cost is reported apart.
                 start chat
-                load chat "REG-chat-$i" --idle --clients 10000 --names idle \
-                    --duration 0.1 --warmup 0
+                load chat "REG-chat-$i" --idle --clients "$IDLE_CLIENTS" --names idle \
+                    --sources "$IDLE_SOURCES" --duration 0.1 --warmup 0
                 stop_server
                 start chat keep
                 note_load "IDLE-$server-$i"
-                load chat "IDLE-$server-$i" --idle --clients 10000 --names idle --login \
-                    --duration 2 --warmup 0
+                load chat "IDLE-$server-$i" --idle --clients "$IDLE_CLIENTS" --names idle --login \
+                    --sources "$IDLE_SOURCES" --probe --duration 2 --warmup 0
                 ;;
             irc)
                 # An IRC login here joins #lobby and lists its members:
@@ -174,7 +185,8 @@ for i in $(seq "$RUNS"); do
             ngircd)
                 start ngircd
                 note_load "IDLE-$server-$i"
-                load ngircd "IDLE-$server-$i" --idle --clients 10000 --duration 2 --warmup 0
+                load ngircd "IDLE-$server-$i" --idle --clients "$IDLE_CLIENTS" \
+                    --sources "$IDLE_SOURCES" --duration 2 --warmup 0
                 ;;
         esac
         stop_server
@@ -201,8 +213,9 @@ rows = [
     ("W2 1,000 clients, 10 senders, saturation", "W2", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
     ("W3 1,000 clients, 10 senders at 20/s", "W3", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("deliveries/s", "deliveries_per_s")]),
     ("W3A as W3, senders aligned (bursts)", "W3A", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us")]),
+    ("W4 1,000 clients, 10 senders at 2/s", "W4", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us")]),
     ("W3 + storm of 200 logins", "STORM", [("p50 us outside storm", "p50_us"), ("p99 us outside storm", "p99_us"), ("p50 us during storm", "storm_p50_us"), ("p99 us during storm", "storm_p99_us"), ("storm login p99 us", "storm_login_p99_us")]),
-    ("10,000 idle logged-in connections", "IDLE", [("server bytes per connection", "rss_per_client_bytes"), ("connect+login all, s", "connect_all_s")]),
+    ("idle logged-in connections", "IDLE", [("server bytes per connection, all in", "rss_per_client_bytes"), ("server bytes per connection, after 2 s idle", "rss_idle_per_client_bytes"), ("connect+login all, s", "connect_all_s"), ("one message to all, ms", "fanout_all_ms")]),
 ]
 print(f"Medians of runs in {out}\n")
 print("| workload | figure | chat-server chat/1 | chat-server IRC | ngircd | IRC / ngircd | chat/1 / ngircd |")
@@ -216,7 +229,7 @@ for title, key, figs in rows:
         title = ""
 reg = runs("REG-")
 if reg:
-    print(f"\nRegistering the 10,000 accounts (directory and store included): {fmt(med(reg, 'rss_per_client_bytes'))} bytes per account, median of {len(reg)}.")
+    print(f"\nRegistering the accounts (directory and store included): {fmt(med(reg, 'rss_per_client_bytes'))} bytes per account, median of {len(reg)}.")
 loadavg = os.path.join(out, "loadavg.txt")
 if os.path.exists(loadavg):
     avgs = [float(l.split()[1]) for l in open(loadavg) if len(l.split()) > 1]

@@ -111,6 +111,16 @@ pub struct Args {
     /// The CA (or self-signed) certificate for --tls, PEM.
     #[arg(long, value_name = "FILE.pem")]
     pub ca_file: Option<std::path::PathBuf>,
+    /// Spread the clients over this many loopback source addresses
+    /// (127.0.0.2, 127.0.0.3, ...), each with its own range of ports, to
+    /// open more connections than one address's ephemeral ports allow
+    /// (about 28,000). 1 lets the kernel choose, as usual.
+    #[arg(long, default_value_t = 1)]
+    pub sources: u8,
+    /// With --idle: once everyone is in, one client sends one room message,
+    /// and the time until every client has it is reported.
+    #[arg(long, requires = "idle")]
+    pub probe: bool,
     /// Seconds allowed to connect and log everyone in.
     #[arg(long, default_value_t = 120.0)]
     pub login_timeout: f64,
@@ -136,6 +146,14 @@ impl Args {
         }
         if (self.tls || self.ws) && self.proto != ProtoArg::Chat {
             return Err("--tls and --ws speak chat/1 only".into());
+        }
+        if self.sources == 0 || self.sources > 250 {
+            return Err("--sources must be 1 to 250".into());
+        }
+        if self.sources > 1 && !self.addr.ip().is_loopback() {
+            return Err(
+                "--sources spreads over loopback addresses: --addr must be loopback".into(),
+            );
         }
         if self.window == 0 {
             return Err("--window must be at least 1".into());

@@ -159,7 +159,8 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
         args,
         proto,
         poll: Poll::new()?,
-        expected: vec![vec![GAP_UNSET; sender_count]; total],
+        // The probe's one sender is added once everyone is in.
+        expected: vec![vec![GAP_UNSET; sender_count.max(usize::from(args.probe))]; total],
         clients,
         senders,
         observer,
@@ -268,6 +269,11 @@ impl Run<'_> {
             _ => None,
         };
         let rss_after = args.server_pid.and_then(procfs::rss_kib);
+        let fanout_all_ms = if args.probe {
+            Some(self.probe(&mut events)?)
+        } else {
+            None
+        };
         let storm = (args.storm > 0).then(|| StormReport {
             clients: args.storm,
             logged_in: self.clients[args.clients..]
@@ -303,7 +309,43 @@ impl Run<'_> {
             rss_loaded_kib: rss_loaded,
             rss_after_kib: rss_after,
             storm,
+            fanout_all_ms,
         })
+    }
+
+    /// One room message from client 0: milliseconds until every client
+    /// that is still in has it (chat/1 echoes it to its sender too).
+    fn probe(&mut self, events: &mut Events) -> Result<f64, LoadError> {
+        let start = Instant::now();
+        self.senders.push(Sender {
+            client: 0,
+            seq: 0,
+            seen: 0,
+            next_at: start,
+        });
+        self.phase = Phase::Measure;
+        self.deliveries = 0;
+        self.latency.reset();
+        let stamp = Stamp {
+            sender: 0,
+            seq: 0,
+            sent_ns: self.t0.elapsed().as_nanos() as u64,
+        };
+        self.scratch.clear();
+        payload::encode(stamp, self.args.payload, &mut self.scratch);
+        if self
+            .proto
+            .message(&self.scratch, &mut self.clients[0].out)
+            .is_err()
+        {
+            self.errors += 1;
+        }
+        self.flush(0);
+        let deadline = start + Duration::from_secs_f64(self.args.login_timeout);
+        while (self.deliveries as usize) < self.ready && Instant::now() < deadline {
+            self.turn(events, Some(Duration::from_millis(50)))?;
+        }
+        Ok(self.latency.summary().max as f64 / 1000.0)
     }
 
     /// How long the loop may sleep: until the next send is due, at most
@@ -351,7 +393,10 @@ impl Run<'_> {
     }
 
     fn connect(&mut self, i: usize) -> io::Result<()> {
-        let mut stream = TcpStream::connect(self.args.addr)?;
+        let mut stream = match self.args.sources {
+            0 | 1 => TcpStream::connect(self.args.addr)?,
+            n => connect_from(source_addr(i, n), self.args.addr)?,
+        };
         self.poll.registry().register(
             &mut stream,
             Token(i),
@@ -682,5 +727,44 @@ impl Run<'_> {
             }
             _ => self.latency.record_ns(latency),
         }
+    }
+}
+
+/// The loopback source address of client `i` of `sources`: 127.0.0.2 on.
+fn source_addr(i: usize, sources: u8) -> std::net::IpAddr {
+    let k = (i % usize::from(sources)) as u8;
+    std::net::Ipv4Addr::new(127, 0, 0, 2 + k).into()
+}
+
+/// A non-blocking connect from `source` (any port) to `to`.
+fn connect_from(source: std::net::IpAddr, to: std::net::SocketAddr) -> io::Result<TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(to), Type::STREAM, None)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&std::net::SocketAddr::new(source, 0).into())?;
+    match socket.connect(&to.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(TcpStream::from_std(socket.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_go_round_the_loopback_addresses() {
+        let got: Vec<_> = (0..4).map(|i| source_addr(i, 3).to_string()).collect();
+        assert_eq!(got, ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.2"]);
+    }
+
+    #[test]
+    fn a_connection_from_another_loopback_address_arrives_from_it() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _stream = connect_from(source_addr(1, 2), listener.local_addr().unwrap()).unwrap();
+        let (_, peer) = listener.accept().unwrap();
+        assert_eq!(peer.ip().to_string(), "127.0.0.3");
     }
 }

@@ -67,6 +67,9 @@ pub struct Report {
     pub rss_after_kib: Option<u64>,
     /// The storm, if there was one.
     pub storm: Option<StormReport>,
+    /// With --probe: milliseconds from one room message's send until
+    /// every client had it.
+    pub fanout_all_ms: Option<f64>,
 }
 
 impl Report {
@@ -90,6 +93,14 @@ impl Report {
     /// to once everyone was in.
     pub fn rss_per_client_bytes(&self) -> Option<f64> {
         let (a, b) = (self.rss_before_kib?, self.rss_loaded_kib?);
+        Some((b.saturating_sub(a) as f64 * 1024.0) / self.clients as f64)
+    }
+
+    /// Server memory per connected client (bytes), from before connecting
+    /// to the end of the run: for idle runs, once the server has been
+    /// quiet for the run's duration.
+    pub fn rss_idle_per_client_bytes(&self) -> Option<f64> {
+        let (a, b) = (self.rss_before_kib?, self.rss_after_kib?);
         Some((b.saturating_sub(a) as f64 * 1024.0) / self.clients as f64)
     }
 
@@ -120,6 +131,13 @@ impl Report {
             "connect+login    {:.2} s for all; login p50 {} us, p99 {} us",
             self.connect_all_s, self.login.p50, self.login.p99
         );
+        if let Some(ms) = self.fanout_all_ms {
+            let _ = writeln!(
+                s,
+                "one message      reached all {} clients in {ms:.1} ms",
+                self.clients
+            );
+        }
         let _ = writeln!(s, "measured         {:.1} s", self.measured_s);
         let _ = writeln!(
             s,
@@ -224,6 +242,11 @@ impl Report {
         num("rss_loaded_kib", opt(self.rss_loaded_kib.map(|v| v as f64)));
         num("rss_after_kib", opt(self.rss_after_kib.map(|v| v as f64)));
         num("rss_per_client_bytes", opt(self.rss_per_client_bytes()));
+        num(
+            "rss_idle_per_client_bytes",
+            opt(self.rss_idle_per_client_bytes()),
+        );
+        num("fanout_all_ms", opt(self.fanout_all_ms));
         if let Some(st) = &self.storm {
             num("storm_clients", st.clients.to_string());
             num("storm_logged_in", st.logged_in.to_string());
@@ -273,6 +296,7 @@ mod tests {
             rss_loaded_kib: Some(1100),
             rss_after_kib: Some(1100),
             storm: None,
+            fanout_all_ms: None,
         }
     }
 

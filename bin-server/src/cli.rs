@@ -94,6 +94,11 @@ pub(crate) struct Args {
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     pub(crate) tls_self_signed: bool,
 
+    /// I/O threads that share the connections out (0: one per core, the
+    /// default); overrides `net.io_threads` in the --config file.
+    #[arg(long, value_name = "N")]
+    pub(crate) io_threads: Option<usize>,
+
     /// Log level: off, error, warn, info, debug or trace. Logs go to stderr
     /// and never contain passwords, hashes or keys.
     #[arg(long, value_name = "LEVEL", default_value = "info", global = true)]

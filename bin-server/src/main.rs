@@ -125,6 +125,9 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
             });
         }
     }
+    if let Some(n) = args.io_threads {
+        config.net.io_threads = n;
+    }
     if let Some(irc) = args.irc_bind {
         config.irc_bind = Some(irc);
     }

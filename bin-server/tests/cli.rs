@@ -55,6 +55,8 @@ fn command(data: &Path, level: &str, extra: &[&str]) -> Command {
         .arg(data)
         .arg("--log-level")
         .arg(level)
+        .arg("--io-threads")
+        .arg(std::env::var("CHAT_TEST_IO_THREADS").unwrap_or_else(|_| "3".into()))
         .args(extra)
         .env_remove("CHAT_STORE_KEY")
         .env_remove("CHAT_ADMIN_PASSWORD")

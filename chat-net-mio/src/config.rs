@@ -172,6 +172,15 @@ pub struct NetConfig {
     pub max_handshakes: usize,
     /// The longest HTTP request head on a WebSocket listener.
     pub max_http_request_bytes: usize,
+    /// I/O threads that share the connections out, each with its own
+    /// poll; 0 means one per core. The engine runs on the first, so 1
+    /// serves everything from one thread.
+    pub io_threads: usize,
+    /// Bytes an I/O thread may have read and handed to the engine's
+    /// thread that the engine has not taken yet; past this it stops
+    /// reading (the kernel's buffers, then TCP, push back on the clients)
+    /// until the engine catches up.
+    pub io_backlog_bytes: usize,
 }
 
 impl Default for NetConfig {
@@ -190,6 +199,8 @@ impl Default for NetConfig {
             handshake_timeout_ms: 10_000,
             max_handshakes: 1024,
             max_http_request_bytes: 8 * 1024,
+            io_threads: 0,
+            io_backlog_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -241,6 +252,14 @@ impl ServerConfig {
             // Clients choose the keys of the engine's tables: a seed they
             // cannot guess keeps them from flooding one bucket.
             hash_seed: random_seed(),
+        }
+    }
+
+    /// I/O threads to run (see [`NetConfig::io_threads`]).
+    pub fn io_thread_count(&self) -> usize {
+        match self.net.io_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
         }
     }
 

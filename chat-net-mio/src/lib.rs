@@ -1,8 +1,11 @@
 #![warn(missing_docs)]
 //! # chat-net-mio: the runtime around chat-core
 //!
-//! A [`Server`] runs the [`chat_core::Engine`] in one mio event loop:
-//! non-blocking accept, read and write for every connection, frames queued
+//! A [`Server`] runs the [`chat_core::Engine`] in one mio event loop, with
+//! the connections shared out over I/O threads ([`NetConfig::io_threads`],
+//! one per core by default), each with its own poll: non-blocking accept
+//! (on the engine's thread, handed out round robin), read and write for
+//! every connection on its own thread, frames queued
 //! per connection and flushed with vectored writes, a cap on unsent bytes
 //! (a client that stops reading is dropped as `too-slow`), password work on
 //! a pool of worker threads, and the store: accounts, kick list, rooms and
@@ -46,6 +49,7 @@ mod net;
 mod server;
 pub mod store;
 mod transport;
+mod trim;
 mod workers;
 
 pub use config::{

@@ -13,9 +13,10 @@ use mio::net::TcpListener;
 use mio::{Interest, Poll, Waker};
 
 use crate::clock::Clock;
-use crate::event_loop::{EventLoop, Exit, Shared, LISTENER, SIGNALS, WAKER};
+use crate::event_loop::{EventLoop, Exit, Helpers, Shared, LISTENER, SIGNALS, WAKER};
 use crate::handle::{ServerHandle, Subscribers};
 use crate::listener::{self, Listener};
+use crate::net::remote::Remotes;
 use crate::store::{DirLock, KeySource, Persister, Store, StoreError};
 use crate::transport::tls::{TlsAcceptor, TlsError};
 use crate::workers::{PoolLimits, Workers};
@@ -337,6 +338,8 @@ impl Server {
             queue_total: net.password_queue_total,
         };
         let workers_n = pool.threads;
+        let io_threads = shared.config.io_thread_count();
+        let handshaking = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut carried = chat_core::CarryOver::default();
         loop {
             let started = std::time::Instant::now();
@@ -344,10 +347,11 @@ impl Server {
             log::debug!("engine built from the store in {:?}", started.elapsed());
             engine.resume_from(std::mem::take(&mut carried));
             info!(
-                "{} users, {} kicked; {} password workers",
+                "{} users, {} kicked; {} password workers, {} I/O threads",
                 engine.stats().users,
                 engine.stats().kicked,
-                workers_n
+                workers_n,
+                io_threads
             );
             let notify: Arc<dyn Fn() + Send + Sync> = {
                 let waker = Arc::clone(&waker);
@@ -358,15 +362,20 @@ impl Server {
             let (done_tx, finished) = mpsc::channel();
             let workers = Workers::start(pool, shared.config.hash, done_tx, Arc::clone(&notify))?;
             let (persister, committed) = Persister::spawn(store, move || notify())?;
-            let exit = EventLoop::new(
-                &mut shared,
-                engine,
-                &workers,
-                &finished,
-                &persister,
-                &committed,
-            )
-            .run();
+            let (remotes, io) =
+                Remotes::spawn(io_threads, &shared.config.net, &handshaking, &waker)?;
+            let helpers = Helpers {
+                workers: &workers,
+                finished: &finished,
+                persister: &persister,
+                committed: &committed,
+            };
+            let exit = EventLoop::new(&mut shared, engine, helpers, remotes, handshaking.clone())
+                .and_then(EventLoop::run);
+            // The loop dropped its end of their channels: each shard ends.
+            for thread in io {
+                let _ = thread.join();
+            }
             workers.stop();
             // Every change asked for is written before we stop or restart.
             store = persister.shutdown()?;

@@ -120,7 +120,12 @@ fn a_too_slow_drop_is_announced_at_once() {
     joined(&mut bob, "sloth");
     // More than the kernel's buffers for it can hold (up to 4 MiB to send);
     // alice reads her echoes meanwhile, so only the sloth falls behind.
+    // (With several I/O threads the sloth's drop is found on its own
+    // thread, so more of alice's echoes may come before its LEAVE.)
     let mut writer = alice.try_clone().unwrap();
+    let reader = std::thread::spawn(move || {
+        wait_line(&mut BufReader::with_capacity(1 << 20, alice), "LEAVE ")
+    });
     let sender = std::thread::spawn(move || {
         let line = format!("{}\n", "y".repeat(3_000)).repeat(2_500);
         // Fails once the test stops reading and alice is dropped in turn.
@@ -128,7 +133,7 @@ fn a_too_slow_drop_is_announced_at_once() {
     });
     let leave = expect(&mut bob, "LEAVE ");
     assert!(leave.ends_with(" sloth too-slow"), "{leave}");
-    let leave = wait_line(&mut BufReader::new(alice), "LEAVE ");
+    let leave = reader.join().unwrap();
     assert!(leave.ends_with(" sloth too-slow"), "{leave}");
     sender.join().unwrap();
 }

@@ -38,8 +38,9 @@ struct Pending {
     first: Frame,
 }
 
-/// A released batch: who gets what.
-#[derive(Debug)]
+/// A released batch: who gets what. Cloned for each I/O thread (the
+/// frames and the list are shared, not copied).
+#[derive(Clone, Debug)]
 pub(crate) struct Released {
     /// The list; every member gets [`frame`](Released::frame) unless
     /// [`own`](Released::own) says otherwise.

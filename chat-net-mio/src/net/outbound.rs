@@ -7,6 +7,36 @@ use chat_core::Frame;
 
 /// How many frames one `writev` carries at most (well under IOV_MAX).
 const MAX_IOVECS: usize = 64;
+/// Spare queues a pool keeps; more are freed.
+const POOL_MAX: usize = 1024;
+/// A queue that grew past this many frames is freed, not pooled.
+const POOL_MAX_FRAMES: usize = 64;
+
+/// Queue storage of connections that have nothing to send, lent to those
+/// that do: a connection holds a queue only while bytes are pending, and
+/// a burst to many idle members allocates nothing once the pool is warm.
+#[derive(Debug, Default)]
+pub(crate) struct QueuePool {
+    spare: Vec<VecDeque<Frame>>,
+}
+
+impl QueuePool {
+    fn take(&mut self) -> VecDeque<Frame> {
+        self.spare.pop().unwrap_or_default()
+    }
+
+    fn put(&mut self, mut queue: VecDeque<Frame>) {
+        queue.clear();
+        if self.spare.len() < POOL_MAX && queue.capacity() <= POOL_MAX_FRAMES {
+            self.spare.push(queue);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.spare.len()
+    }
+}
 
 /// Frames waiting for the socket, shared with every other recipient; the
 /// first may be partly written already.
@@ -29,6 +59,28 @@ pub(crate) enum Flushed {
 }
 
 impl Outbound {
+    /// Queues a frame, taking storage from `pool` if the queue has none.
+    pub(crate) fn push_pooled(&mut self, frame: Frame, pool: &mut QueuePool) {
+        if self.frames.capacity() == 0 {
+            self.frames = pool.take();
+        }
+        self.push(frame);
+    }
+
+    /// Gives the queue's storage back to `pool` once everything is sent
+    /// (or the connection is gone): an idle connection holds none.
+    pub(crate) fn release(&mut self, pool: &mut QueuePool) {
+        if self.frames.is_empty() && self.frames.capacity() > 0 {
+            pool.put(std::mem::take(&mut self.frames));
+        }
+    }
+
+    /// Drops what is queued (its connection is gone), the storage to `pool`.
+    pub(crate) fn discard(&mut self, pool: &mut QueuePool) {
+        pool.put(std::mem::take(&mut self.frames));
+        *self = Outbound::default();
+    }
+
     pub(crate) fn push(&mut self, frame: Frame) {
         self.bytes += frame.len();
         self.frames.push_back(frame);
@@ -100,10 +152,6 @@ impl Outbound {
                 written = 0;
             }
         }
-        if self.frames.is_empty() {
-            // Give the memory back: most connections are idle most of the time.
-            self.frames = VecDeque::new();
-        }
     }
 }
 
@@ -160,6 +208,28 @@ mod tests {
         assert_eq!(q.flush(&mut sink).unwrap(), Flushed::All);
         assert_eq!(sink.got, b"hello\nworld\n");
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_queue_holds_storage_only_while_bytes_are_pending() {
+        let mut pool = QueuePool::default();
+        let mut q = Outbound::default();
+        q.push_pooled(Frame::from(b"hi\n".to_vec()), &mut pool);
+        let mut sink = Trickle {
+            got: Vec::new(),
+            room: 100,
+            calls: 0,
+        };
+        assert_eq!(q.flush(&mut sink).unwrap(), Flushed::All);
+        q.release(&mut pool);
+        assert_eq!(q.frames.capacity(), 0, "an idle queue holds no storage");
+        assert_eq!(pool.len(), 1);
+        // The next connection with something to send reuses it.
+        let mut other = Outbound::default();
+        other.push_pooled(Frame::from(b"x\n".to_vec()), &mut pool);
+        assert_eq!(pool.len(), 0);
+        other.discard(&mut pool);
+        assert_eq!((pool.len(), other.bytes()), (1, 0));
     }
 
     #[test]

@@ -64,16 +64,62 @@ impl Conn {
 const SLOT_BITS: u32 = 32;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 
-/// The id of the connection in `slot` after the slot was reused
-/// `generation` times. The first connection in a slot gets the slot's
-/// number itself, which keeps ids in logs short.
-fn conn_id(slot: usize, generation: u32) -> ConnId {
-    ConnId(u64::from(generation) << SLOT_BITS | slot as u64)
+/// Which of the I/O shards holds a connection, and how many there are.
+///
+/// A connection's id carries its shard: the low bits of the id are
+/// `slot << bits | index`, with just enough bits for the shard count, so
+/// with one shard an id is its slot, and the engine's thread finds the
+/// shard of any id with a mask (no lookup, no division on the hot path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shard {
+    pub(crate) index: usize,
+    pub(crate) count: usize,
+    bits: u32,
 }
 
-/// The slot an id names, whichever generation it is of.
-pub(crate) fn slot_of(id: ConnId) -> usize {
-    (id.0 & SLOT_MASK) as usize
+impl Shard {
+    /// The only shard, when there is one I/O thread.
+    #[cfg(test)]
+    pub(crate) const ONLY: Shard = Shard {
+        index: 0,
+        count: 1,
+        bits: 0,
+    };
+
+    /// Shard `index` of `count` (at least 1).
+    pub(crate) fn new(index: usize, count: usize) -> Shard {
+        let count = count.max(1);
+        Shard {
+            index,
+            count,
+            bits: usize::BITS - (count - 1).leading_zeros(),
+        }
+    }
+
+    /// The shard that holds the connection `id`.
+    pub(crate) fn shard_of(&self, id: ConnId) -> usize {
+        (id.0 & SLOT_MASK & ((1 << self.bits) - 1)) as usize
+    }
+
+    /// Whether `id` is one of this shard's connections.
+    pub(crate) fn holds(&self, id: ConnId) -> bool {
+        self.shard_of(id) == self.index
+    }
+
+    /// The id of the connection in `slot` after the slot was reused
+    /// `generation` times; `None` if the slot is past what an id holds.
+    /// The first connection in a slot gets a small number, which keeps ids
+    /// in logs short.
+    fn conn_id(&self, slot: usize, generation: u32) -> Option<ConnId> {
+        let low = (slot as u64).checked_shl(self.bits)? | self.index as u64;
+        (low <= SLOT_MASK && low >> self.bits == slot as u64)
+            .then(|| ConnId(u64::from(generation) << SLOT_BITS | low))
+    }
+
+    /// The slot an id names in its shard, whichever generation it is of.
+    pub(crate) fn slot_of(&self, id: ConnId) -> usize {
+        ((id.0 & SLOT_MASK) >> self.bits) as usize
+    }
 }
 
 /// The live connections.
@@ -87,56 +133,77 @@ pub(crate) fn slot_of(id: ConnId) -> usize {
 /// nothing.
 ///
 /// [`recycle`]: ConnTable::recycle
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ConnTable {
+    shard: Shard,
     /// `None`: emptied this turn, held until [`ConnTable::recycle`].
-    slots: Slab<Option<Conn>>,
+    /// Boxed: the slab doubles as it grows, and its spare half then costs
+    /// a pointer a slot rather than a whole connection.
+    slots: Slab<Option<Box<Conn>>>,
     /// How many times each slot has been freed; indexed like `slots`.
     generations: Vec<u32>,
     released: Vec<usize>,
 }
 
 impl ConnTable {
+    /// An empty table for the connections of `shard`.
+    pub(crate) fn new(shard: Shard) -> ConnTable {
+        ConnTable {
+            shard,
+            slots: Slab::new(),
+            generations: Vec::new(),
+            released: Vec::new(),
+        }
+    }
+
+    pub(crate) fn shard(&self) -> Shard {
+        self.shard
+    }
+
     /// Adds a connection and returns its id; `None` (and the connection
     /// dropped) when the slot number would not fit in an id, past four
     /// billion connections at once.
     pub(crate) fn insert(&mut self, mut conn: Conn) -> Option<ConnId> {
         let entry = self.slots.vacant_entry();
         let slot = entry.key();
-        if slot as u64 > SLOT_MASK {
-            return None;
-        }
         if slot == self.generations.len() {
             self.generations.push(0);
         }
-        let id = conn_id(slot, self.generations[slot]);
+        let id = self.shard.conn_id(slot, self.generations[slot])?;
         conn.id = id;
-        entry.insert(Some(conn));
+        entry.insert(Some(Box::new(conn)));
         Some(id)
     }
 
     /// The connection `id` names, unless it is gone (even if its slot now
     /// holds another).
     pub(crate) fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
-        self.in_slot(slot_of(id)).filter(|c| c.id == id)
+        if !self.shard.holds(id) {
+            return None;
+        }
+        let slot = self.shard.slot_of(id);
+        self.in_slot(slot).filter(|c| c.id == id)
     }
 
     /// Whatever connection is in `slot` now: for readiness events, whose
     /// token names a slot only.
     pub(crate) fn in_slot(&mut self, slot: usize) -> Option<&mut Conn> {
-        self.slots.get_mut(slot).and_then(Option::as_mut)
+        self.slots.get_mut(slot).and_then(|c| c.as_deref_mut())
     }
 
     /// Takes a connection out; its slot is free again after
     /// [`recycle`](ConnTable::recycle).
     pub(crate) fn remove(&mut self, id: ConnId) -> Option<Conn> {
-        let slot = slot_of(id);
+        if !self.shard.holds(id) {
+            return None;
+        }
+        let slot = self.shard.slot_of(id);
         let entry = self.slots.get_mut(slot)?;
         if entry.as_ref().is_none_or(|c| c.id != id) {
             return None;
         }
         self.released.push(slot);
-        entry.take()
+        entry.take().map(|c| *c)
     }
 
     /// Makes the slots emptied since the last call free for reuse, each
@@ -178,12 +245,13 @@ mod tests {
 
     #[test]
     fn a_reused_slot_gets_a_new_id_and_the_old_one_finds_nothing() {
-        let mut table = ConnTable::default();
+        let mut table = ConnTable::new(Shard::ONLY);
         let old = table.insert(conn()).unwrap();
         assert!(table.remove(old).is_some());
         table.recycle();
         let new = table.insert(conn()).unwrap();
-        assert_eq!(slot_of(new), slot_of(old), "the slot is reused");
+        let shard = Shard::ONLY;
+        assert_eq!(shard.slot_of(new), shard.slot_of(old), "the slot is reused");
         assert_ne!(new, old);
         // Whatever is still addressed to the old connection is dropped.
         assert!(table.get_mut(old).is_none());
@@ -194,24 +262,43 @@ mod tests {
 
     #[test]
     fn a_slot_emptied_this_turn_is_not_reused_before_recycle() {
-        let mut table = ConnTable::default();
+        let mut table = ConnTable::new(Shard::ONLY);
         let a = table.insert(conn()).unwrap();
         table.remove(a);
         let b = table.insert(conn()).unwrap();
-        assert_ne!(slot_of(a), slot_of(b));
-        assert!(table.in_slot(slot_of(a)).is_none());
+        let shard = Shard::ONLY;
+        assert_ne!(shard.slot_of(a), shard.slot_of(b));
+        assert!(table.in_slot(shard.slot_of(a)).is_none());
         assert_eq!(table.len(), 1);
         assert_eq!(table.ids().collect::<Vec<_>>(), vec![b]);
         table.recycle();
         let c = table.insert(conn()).unwrap();
-        assert_eq!(slot_of(c), slot_of(a));
+        assert_eq!(shard.slot_of(c), shard.slot_of(a));
         assert_eq!(table.len(), 2);
     }
 
     #[test]
     fn first_ids_are_the_slot_numbers() {
-        let mut table = ConnTable::default();
+        let mut table = ConnTable::new(Shard::ONLY);
         let ids: Vec<_> = (0..3).map(|_| table.insert(conn()).unwrap()).collect();
         assert_eq!(ids, vec![ConnId(0), ConnId(1), ConnId(2)]);
+    }
+
+    #[test]
+    fn ids_name_their_shard_and_other_shards_ids_find_nothing() {
+        let second = Shard::new(1, 3);
+        let mut table = ConnTable::new(second);
+        let ids: Vec<_> = (0..3).map(|_| table.insert(conn()).unwrap()).collect();
+        // Two bits for three shards: slot << 2 | 1.
+        assert_eq!(ids, vec![ConnId(1), ConnId(5), ConnId(9)]);
+        for (slot, &id) in ids.iter().enumerate() {
+            assert_eq!(Shard::new(0, 3).shard_of(id), 1);
+            assert_eq!(second.slot_of(id), slot);
+        }
+        // Slot 1 of shard 0 or 2: not this table's, though the slot is used.
+        assert!(table.get_mut(ConnId(4)).is_none());
+        assert!(table.remove(ConnId(6)).is_none());
+        assert_eq!(Shard::new(0, 1), Shard::ONLY);
+        assert_eq!(table.len(), 3);
     }
 }

@@ -24,9 +24,73 @@ use crate::net::{Flushed, Outbound};
 /// at a time, so a long queue is encoded only as fast as the socket takes it.
 const REFILL_BYTES: usize = 64 * 1024;
 
+/// What sits between one connection's socket and the engine: nothing for
+/// plain TCP, which then costs one pointer (most connections are plain
+/// and idle), else its layers, boxed.
+#[derive(Debug)]
+pub(crate) struct Transport(Option<Box<Layered>>);
+
+impl Transport {
+    /// Plain TCP lines: ready at once.
+    pub(crate) fn plain() -> Transport {
+        Transport(None)
+    }
+
+    /// A transport for a listener: TLS if `tls` is given, then WebSocket
+    /// if asked; plain if neither.
+    pub(crate) fn new_for(tls: Option<rustls::ServerConnection>, layers: Layers) -> Transport {
+        if tls.is_none() && !layers.websocket {
+            return Transport::plain();
+        }
+        Transport(Some(Box::new(Layered::new_for(tls, layers))))
+    }
+
+    /// Plain TCP: the engine reads the socket's bytes as they are.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Bytes waiting beside the engine's queue (for the outbound cap).
+    pub(crate) fn buffered(&self) -> usize {
+        self.0.as_ref().map_or(0, |l| l.buffered())
+    }
+
+    /// Has something to write even with no frame queued.
+    pub(crate) fn wants_write(&self) -> bool {
+        self.0.as_ref().is_some_and(|l| l.wants_write())
+    }
+
+    /// Takes bytes read from the socket; protocol lines for the engine are
+    /// appended to `lines`.
+    pub(crate) fn receive(&mut self, raw: &[u8], lines: &mut Vec<u8>) -> Step {
+        match self.0.as_mut() {
+            None => {
+                lines.extend_from_slice(raw);
+                Step::default()
+            }
+            Some(l) => l.receive(raw, lines),
+        }
+    }
+
+    /// Writes what is queued through the layers. With `closing`, the
+    /// transport's own goodbye (close frame, `close_notify`) follows the
+    /// last frame.
+    pub(crate) fn flush(
+        &mut self,
+        out: &mut Outbound,
+        sock: &mut impl Write,
+        closing: bool,
+    ) -> io::Result<Flushed> {
+        match self.0.as_mut() {
+            None => out.flush(sock),
+            Some(l) => l.flush(out, sock, closing),
+        }
+    }
+}
+
 /// The layers of one connection.
 #[derive(Debug)]
-pub(crate) struct Transport {
+struct Layered {
     tls: Option<Box<rustls::ServerConnection>>,
     app: App,
     /// Bytes for the socket (or for TLS to encrypt) that are not frames
@@ -78,15 +142,10 @@ pub(crate) struct Layers {
     pub(crate) max_request: usize,
 }
 
-impl Transport {
-    /// Plain TCP lines: ready at once.
-    pub(crate) fn plain() -> Transport {
-        Transport::new(None, App::Lines, Protocol::Chat1, 0, 0)
-    }
-
+impl Layered {
     /// A transport for a listener: TLS if `tls` is given, then WebSocket
     /// if asked.
-    pub(crate) fn new_for(tls: Option<rustls::ServerConnection>, layers: Layers) -> Transport {
+    fn new_for(tls: Option<rustls::ServerConnection>, layers: Layers) -> Layered {
         let app = if layers.websocket {
             App::Http {
                 head: Vec::new(),
@@ -95,7 +154,7 @@ impl Transport {
         } else {
             App::Lines
         };
-        Transport::new(
+        Layered::new(
             tls.map(Box::new),
             app,
             layers.protocol,
@@ -110,8 +169,8 @@ impl Transport {
         protocol: Protocol,
         max_line: usize,
         max_request: usize,
-    ) -> Transport {
-        Transport {
+    ) -> Layered {
+        Layered {
             tls,
             app,
             pending: Vec::new(),
@@ -126,29 +185,29 @@ impl Transport {
     }
 
     /// Plain TCP: the engine reads the socket's bytes as they are.
-    pub(crate) fn is_plain(&self) -> bool {
+    fn is_plain(&self) -> bool {
         self.tls.is_none() && matches!(self.app, App::Lines)
     }
 
     /// Ready for protocol lines.
-    pub(crate) fn is_ready(&self) -> bool {
+    fn is_ready(&self) -> bool {
         let tls_done = self.tls.as_ref().is_none_or(|t| !t.is_handshaking());
         tls_done && matches!(self.app, App::Lines | App::Ws(_))
     }
 
     /// Bytes waiting beside the engine's queue (for the outbound cap).
-    pub(crate) fn buffered(&self) -> usize {
+    fn buffered(&self) -> usize {
         self.pending.len() - self.pending_at
     }
 
     /// Has something to write even with no frame queued.
-    pub(crate) fn wants_write(&self) -> bool {
+    fn wants_write(&self) -> bool {
         self.buffered() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
     }
 
     /// Takes bytes read from the socket; protocol lines for the engine are
     /// appended to `lines`.
-    pub(crate) fn receive(&mut self, raw: &[u8], lines: &mut Vec<u8>) -> Step {
+    fn receive(&mut self, raw: &[u8], lines: &mut Vec<u8>) -> Step {
         let mut step = Step::default();
         if self.ending {
             return step;
@@ -261,7 +320,7 @@ impl Transport {
     /// Writes what is queued through the layers. With `closing`, the
     /// transport's own goodbye (close frame, `close_notify`) follows the
     /// last frame.
-    pub(crate) fn flush(
+    fn flush(
         &mut self,
         out: &mut Outbound,
         sock: &mut impl Write,

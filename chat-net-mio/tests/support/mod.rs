@@ -40,7 +40,18 @@ pub fn config(admins: &[&str]) -> ServerConfig {
     config.limits.exempt_loopback = true;
     config.limits.command_units_per_second = 0;
     config.limits.registrations_per_window = u32::MAX;
+    config.net.io_threads = io_threads();
     config
+}
+
+/// I/O threads for test servers: `CHAT_TEST_IO_THREADS`, else 3, so the
+/// connections of every test spread over shards (CI runs the tests again
+/// with 1).
+pub fn io_threads() -> usize {
+    std::env::var("CHAT_TEST_IO_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
 }
 
 impl TestServer {

@@ -1,0 +1,563 @@
+//! One I/O shard: a share of the connections, read and written by one
+//! thread through its own mio `Poll`.
+//!
+//! The shard never calls the engine. What its sockets say (a connection
+//! opened, bytes, a connection lost) goes to its [`Inbox`], which the
+//! engine's thread reads; what the engine says comes back as frames
+//! queued with [`IoShard::queue`] and [`IoShard::fan_out`], and closes
+//! with [`IoShard::close`]. A connection is judged too slow by what it
+//! leaves unsent after a turn's write, not by what one turn queued for it.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chat_core::{CloseCause, CloseReason, ConnId, Frame};
+use log::{debug, warn};
+use mio::event::Event;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+
+use super::inbox::Inbox;
+use super::{keepalive, Conn, ConnTable, Flushed, QueuePool, Released, Shard};
+use crate::transport::Transport;
+use crate::{NetConfig, Protocol};
+
+/// Tokens below this are the thread's own (listeners' are far above).
+pub(crate) const FIRST_CONN: usize = 3;
+
+/// How long a closed connection may take to read its last lines.
+const LINGER: Duration = Duration::from_secs(5);
+
+/// Bytes read from a socket at once; one buffer per shard, not per
+/// connection, so an idle connection holds none.
+const READ_BUF_BYTES: usize = 64 * 1024;
+
+/// How many connections are in a TLS or WebSocket handshake, over every
+/// shard: the acceptor counts one up before handing the connection to its
+/// shard, the shard counts it down when the handshake ends.
+pub(crate) type Handshaking = Arc<AtomicUsize>;
+
+/// A connection accepted for a shard, not registered yet.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub(crate) stream: TcpStream,
+    pub(crate) peer: SocketAddr,
+    pub(crate) transport: Transport,
+    pub(crate) protocol: Protocol,
+}
+
+/// The sockets of one shard.
+#[derive(Debug)]
+pub(crate) struct IoShard {
+    registry: Registry,
+    conns: ConnTable,
+    net: NetConfig,
+    /// What the engine has yet to hear.
+    pub(crate) inbox: Inbox,
+    read_buf: Vec<u8>,
+    /// Protocol lines a transport decoded, reused between reads.
+    lines: Vec<u8>,
+    dirty: Vec<ConnId>,
+    lingering: VecDeque<(Instant, ConnId)>,
+    more_reads: Vec<ConnId>,
+    /// Connections whose transport is not ready yet, oldest first, for the
+    /// handshake timeout.
+    handshakes: VecDeque<(Instant, ConnId)>,
+    handshaking: Handshaking,
+    /// Outbound queue storage, lent to connections while they have bytes
+    /// pending.
+    queues: QueuePool,
+    /// The engine is behind on what this shard read: reads wait.
+    paused: bool,
+}
+
+impl IoShard {
+    pub(crate) fn new(
+        registry: Registry,
+        shard: Shard,
+        net: NetConfig,
+        handshaking: Handshaking,
+    ) -> IoShard {
+        IoShard {
+            registry,
+            conns: ConnTable::new(shard),
+            net,
+            inbox: Inbox::default(),
+            read_buf: vec![0; READ_BUF_BYTES],
+            lines: Vec::new(),
+            dirty: Vec::new(),
+            lingering: VecDeque::new(),
+            more_reads: Vec::new(),
+            handshakes: VecDeque::new(),
+            handshaking,
+            queues: QueuePool::default(),
+            paused: false,
+        }
+    }
+
+    /// Stops reading (readable connections wait in line) or starts again.
+    pub(crate) fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    pub(crate) fn shard(&self) -> Shard {
+        self.conns.shard()
+    }
+
+    /// How many connections it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Whether a write is owed somewhere.
+    pub(crate) fn has_dirty(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    /// The poll token of a connection: its slot, past the fixed tokens.
+    fn token(&self, id: ConnId) -> Token {
+        Token(self.conns.shard().slot_of(id) + FIRST_CONN)
+    }
+
+    /// The earliest of its own deadlines; zero if a read is owed.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        if !self.more_reads.is_empty() {
+            // While paused, look again soon: the engine takes a backlog
+            // in well under a millisecond.
+            let wait = if self.paused {
+                Duration::from_millis(1)
+            } else {
+                Duration::ZERO
+            };
+            return Some(Instant::now() + wait);
+        }
+        let linger = self.lingering.front().map(|&(t, _)| t);
+        let handshake = self.handshakes.front().map(|&(t, _)| t);
+        match (linger, handshake) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Takes a connection in: registers it, and tells the engine of it
+    /// at once if its transport is ready (plain TCP), else after its
+    /// handshake (which the acceptor counted in `handshaking`).
+    pub(crate) fn adopt(&mut self, accepted: Accepted) {
+        let Accepted {
+            stream,
+            peer,
+            transport,
+            protocol,
+        } = accepted;
+        let plain = transport.is_plain();
+        if let Err(e) = stream.set_nodelay(true) {
+            debug!("set_nodelay for {peer}: {e}");
+        }
+        if let Err(e) = keepalive::apply(&stream, &self.net) {
+            debug!("keepalive for {peer}: {e}");
+        }
+        let Some(id) = self.conns.insert(Conn::new(stream, peer, transport)) else {
+            warn!("no connection slot left for {peer}");
+            if !plain {
+                self.handshaking.fetch_sub(1, Ordering::Relaxed);
+            }
+            return;
+        };
+        let token = self.token(id);
+        let registered = match self.conns.get_mut(id) {
+            Some(conn) => self
+                .registry
+                .register(&mut conn.stream, token, Interest::READABLE),
+            None => return,
+        };
+        if let Err(e) = registered {
+            warn!("cannot register a connection from {peer}: {e}");
+            self.drop_conn(id);
+            return;
+        }
+        debug!("{id} connected from {peer}");
+        if plain {
+            self.open(id, protocol);
+        } else {
+            let timeout = Duration::from_millis(self.net.handshake_timeout_ms);
+            self.handshakes.push_back((Instant::now() + timeout, id));
+        }
+    }
+
+    /// Tells the engine of a connection whose transport is ready, and
+    /// which protocol it speaks.
+    fn open(&mut self, id: ConnId, protocol: Protocol) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        if conn.opened {
+            return;
+        }
+        conn.opened = true;
+        if !conn.transport.is_plain() {
+            self.handshaking.fetch_sub(1, Ordering::Relaxed);
+        }
+        let peer = conn.peer.ip();
+        debug!("{id} speaks {protocol:?}");
+        let protocol = match protocol {
+            Protocol::Chat1 => chat_core::codec::Protocol::Chat1,
+            Protocol::Irc => chat_core::codec::Protocol::Irc,
+        };
+        self.inbox.opened(id, peer, protocol);
+    }
+
+    /// A readiness event for one of its connections.
+    pub(crate) fn on_event(&mut self, event: &Event) {
+        let Token(t) = event.token();
+        // The token names a slot; its connection now is the one the event
+        // is for (see `ConnTable`).
+        let Some(conn) = t
+            .checked_sub(FIRST_CONN)
+            .and_then(|slot| self.conns.in_slot(slot))
+        else {
+            return;
+        };
+        let id = conn.id;
+        if event.is_read_closed() || event.is_error() {
+            conn.read_closed = true;
+        }
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            if self.paused {
+                self.read_later(id);
+            } else {
+                self.read(id);
+            }
+        }
+        if event.is_writable() {
+            self.flush(id);
+        }
+    }
+
+    fn read(&mut self, id: ConnId) {
+        let budget = self.net.read_budget_bytes.max(1);
+        let mut total = 0;
+        loop {
+            let Some(conn) = self.conns.get_mut(id) else {
+                return;
+            };
+            let read_closed = conn.read_closed;
+            match conn.stream.read(&mut self.read_buf) {
+                Ok(0) => return self.gone(id, CloseCause::Lost),
+                Ok(n) => {
+                    if conn.closing.is_some() {
+                        // Closed by the engine: drain and discard until EOF.
+                        continue;
+                    }
+                    if conn.transport.is_plain() {
+                        self.inbox.received(id, &self.read_buf[..n]);
+                    } else {
+                        self.receive(id, n);
+                    }
+                    total += n;
+                    // A short read took all the socket had: with
+                    // edge-triggered polling, new bytes raise a new event,
+                    // so the read that would only say EAGAIN is skipped.
+                    // Not so once the peer closed: its end of file came in
+                    // the same event and raises no new one.
+                    if n < self.read_buf.len() && !read_closed {
+                        return;
+                    }
+                    if total >= budget {
+                        // Let the others have their turn; come back next turn.
+                        return self.read_later(id);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    debug!("{id} read failed: {e}");
+                    return self.gone(id, CloseCause::Lost);
+                }
+            }
+        }
+    }
+
+    /// Lists a connection to be read next turn, even without an event.
+    fn read_later(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(id) {
+            if !conn.more_to_read {
+                conn.more_to_read = true;
+                self.more_reads.push(id);
+            }
+        }
+    }
+
+    /// Reads the connections that hit their read budget last turn (or
+    /// waited while reads were paused).
+    pub(crate) fn read_leftovers(&mut self) {
+        if self.paused {
+            return;
+        }
+        for id in std::mem::take(&mut self.more_reads) {
+            if let Some(conn) = self.conns.get_mut(id) {
+                conn.more_to_read = false;
+                self.read(id);
+            }
+        }
+    }
+
+    /// Bytes from a TLS or WebSocket connection: through its transport,
+    /// then to the engine.
+    fn receive(&mut self, id: ConnId, n: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        let step = conn.transport.receive(&self.read_buf[..n], &mut lines);
+        let wants_write = conn.transport.wants_write();
+        if let Some(protocol) = step.opened {
+            self.open(id, protocol);
+        }
+        if !lines.is_empty()
+            && self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| c.opened && c.closing.is_none())
+        {
+            self.inbox.received(id, &lines);
+        }
+        self.lines = lines;
+        if step.ending {
+            self.end(id);
+        } else if wants_write {
+            self.mark_dirty(id);
+        }
+    }
+
+    /// The transport ends the connection (an HTTP answer, a WebSocket
+    /// close, a TLS alert): write what it queued, then close.
+    fn end(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        if c.closing.is_some() {
+            return;
+        }
+        let deadline = Instant::now() + LINGER;
+        c.closing = Some(deadline);
+        if c.opened {
+            self.inbox.closed(id, CloseCause::Lost);
+        }
+        self.lingering.push_back((deadline, id));
+        self.mark_dirty(id);
+    }
+
+    /// The engine closed a connection: it gets what is queued, then a FIN,
+    /// and a bounded time to read it.
+    pub(crate) fn close(&mut self, id: ConnId, reason: CloseReason) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        match reason {
+            CloseReason::Refused => warn!("{id} ({}) refused: over a connection limit", c.peer),
+            CloseReason::RateLimited => warn!("{id} ({}) closed: over a rate limit", c.peer),
+            _ => debug!("{id} closing: {reason:?}"),
+        }
+        let deadline = Instant::now() + LINGER;
+        c.closing = Some(deadline);
+        self.lingering.push_back((deadline, id));
+        self.mark_dirty(id);
+    }
+
+    fn mark_dirty(&mut self, id: ConnId) {
+        if let Some(c) = self.conns.get_mut(id) {
+            if !c.dirty {
+                c.dirty = true;
+                self.dirty.push(id);
+            }
+        }
+    }
+
+    /// Queues a frame for a connection; the cap is enforced after the
+    /// turn's write ([`write_dirty`](IoShard::write_dirty)). A frame for a
+    /// connection that is gone is dropped.
+    pub(crate) fn queue(&mut self, id: ConnId, frame: Frame) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        c.out.push_pooled(frame, &mut self.queues);
+        if !c.dirty {
+            c.dirty = true;
+            self.dirty.push(id);
+        }
+    }
+
+    /// Queues a released batch's shared frames for the recipients that are
+    /// this shard's; the others are other shards' to serve.
+    pub(crate) fn fan_out(&mut self, released: &Released) {
+        let shard = self.conns.shard();
+        for &conn in released.list.shared_list() {
+            if shard.count > 1 && !shard.holds(conn) {
+                continue;
+            }
+            if let Some(frame) = released.frame_for(conn) {
+                self.queue(conn, frame.clone());
+            }
+        }
+    }
+
+    /// Drops a connection now; the engine hears of it through the inbox
+    /// (unless it closed the connection itself or never heard of it).
+    pub(crate) fn gone(&mut self, id: ConnId, cause: CloseCause) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let engine_knows = conn.closing.is_some() || !conn.opened;
+        self.drop_conn(id);
+        if !engine_knows {
+            self.inbox.closed(id, cause);
+        }
+    }
+
+    fn drop_conn(&mut self, id: ConnId) {
+        // What is still addressed to it (engine output on its way) finds
+        // nothing: its id is never given to another connection.
+        if let Some(mut conn) = self.conns.remove(id) {
+            if !conn.opened && !conn.transport.is_plain() {
+                self.handshaking.fetch_sub(1, Ordering::Relaxed);
+            }
+            let _ = self.registry.deregister(&mut conn.stream);
+            conn.out.discard(&mut self.queues);
+            debug!("{id} closed ({})", conn.peer);
+        }
+    }
+
+    /// Drops every connection (a stop's grace period is over).
+    pub(crate) fn drop_all(&mut self) {
+        let ids: Vec<ConnId> = self.conns.ids().collect();
+        if !ids.is_empty() {
+            debug!(
+                "closing {} connections that did not finish in the grace period",
+                ids.len()
+            );
+        }
+        for id in ids {
+            self.drop_conn(id);
+        }
+        self.conns.recycle();
+    }
+
+    /// Drops the connections that overstayed their linger or handshake.
+    pub(crate) fn on_deadlines(&mut self, now: Instant) {
+        while let Some(id) = pop_due(&mut self.lingering, now) {
+            if self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| c.closing.is_some_and(|t| t <= now))
+            {
+                debug!("{id} did not take its last lines in time");
+                self.drop_conn(id);
+            }
+        }
+        let timeout = Duration::from_millis(self.net.handshake_timeout_ms);
+        while let Some(id) = pop_due(&mut self.handshakes, now) {
+            if self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| !c.opened && c.accepted + timeout <= now)
+            {
+                debug!("{id} did not finish its handshake in time");
+                self.drop_conn(id);
+            }
+        }
+    }
+
+    /// Writes to every connection with something queued, and drops those
+    /// that leave more than their cap unsent (the engine hears of them
+    /// through the inbox).
+    pub(crate) fn write_dirty(&mut self) {
+        let cap = self.net.max_outbound_bytes;
+        for id in std::mem::take(&mut self.dirty) {
+            if let Some(c) = self.conns.get_mut(id) {
+                c.dirty = false;
+            }
+            self.flush(id);
+            let Some(c) = self.conns.get_mut(id) else {
+                continue;
+            };
+            let unsent = c.out.bytes() + c.transport.buffered();
+            if unsent > cap && c.closing.is_none() {
+                warn!(
+                    "{id} ({}) is too slow: {unsent} bytes unsent, over the cap of {cap}",
+                    c.peer,
+                );
+                self.gone(id, CloseCause::TooSlow);
+            }
+        }
+    }
+
+    /// Ends a turn: the slots emptied in it may be reused (under a new
+    /// generation, so nothing addressed to the old connection reaches the
+    /// new one).
+    pub(crate) fn recycle(&mut self) {
+        self.conns.recycle();
+    }
+
+    /// Writes what is queued; a closed connection whose queue is empty
+    /// sends its FIN and waits (bounded) for the peer's.
+    fn flush(&mut self, id: ConnId) {
+        let token = self.token(id);
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let closing = conn.closing.is_some();
+        let result = conn
+            .transport
+            .flush(&mut conn.out, &mut conn.stream, closing);
+        conn.out.release(&mut self.queues);
+        let blocked = matches!(result, Ok(Flushed::Blocked));
+        if blocked != conn.wants_writable {
+            // Ask for writable events only while a write waits on the peer.
+            let interest = if blocked {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if self
+                .registry
+                .reregister(&mut conn.stream, token, interest)
+                .is_err()
+            {
+                return self.gone(id, CloseCause::Lost);
+            }
+            conn.wants_writable = blocked;
+        }
+        match result {
+            Ok(Flushed::All) => {
+                if conn.closing.is_some() {
+                    // Half-close so the peer reads everything before EOF;
+                    // closing outright with unread input would send a RST.
+                    if conn.stream.shutdown(Shutdown::Write).is_err() {
+                        self.drop_conn(id);
+                    }
+                }
+            }
+            Ok(Flushed::Blocked) => {}
+            Err(e) => {
+                debug!("{id} write failed: {e}");
+                self.gone(id, CloseCause::Lost);
+            }
+        }
+    }
+}
+
+/// The connection of the oldest entry of `queue` if its deadline passed.
+fn pop_due(queue: &mut VecDeque<(Instant, ConnId)>, now: Instant) -> Option<ConnId> {
+    match queue.front() {
+        Some(&(deadline, id)) if deadline <= now => {
+            queue.pop_front();
+            Some(id)
+        }
+        _ => None,
+    }
+}
