@@ -114,6 +114,53 @@ impl Screen {
                 who: Some(from.to_owned()),
                 text: text.to_owned(),
             }),
+            // Lines of other rooms: said in the pane like the lobby's, with
+            // their room in front, at the time they were said (not twice).
+            ServerLine::RoomMsg {
+                room,
+                at: t,
+                from,
+                text,
+            } => v.push(Entry {
+                stamp: at(t),
+                kind: Kind::Room,
+                who: Some(from.to_owned()),
+                text: format!("[#{room}] {text}"),
+            }),
+            ServerLine::Hist {
+                of,
+                at: t,
+                from,
+                text,
+            } => {
+                let place = match of {
+                    chat_core::reply::HistoryOf::Room(room) => format!("#{room}"),
+                    chat_core::reply::HistoryOf::Private(with) => format!("@{with}"),
+                };
+                v.push(Entry {
+                    stamp: at(t),
+                    kind: Kind::Room,
+                    who: Some(from.to_owned()),
+                    text: format!("[{place}] (history) {text}"),
+                })
+            }
+            ServerLine::RoomJoin { room, at: t, user } => v.push(Entry {
+                stamp: at(t),
+                kind: Kind::Presence,
+                who: None,
+                text: format!("{user} joined #{room}"),
+            }),
+            ServerLine::RoomLeave {
+                room,
+                at: t,
+                user,
+                reason,
+            } => v.push(Entry {
+                stamp: at(t),
+                kind: Kind::Presence,
+                who: None,
+                text: format!("{user} left #{room} ({})", reason.as_str()),
+            }),
             ServerLine::Join { at: t, user } => {
                 v.online.insert(user.to_owned());
                 v.online_total = None;

@@ -74,6 +74,27 @@ fn each_kind_of_line_looks_its_own() {
 }
 
 #[test]
+fn lines_of_other_rooms_say_their_room_once_stamped() {
+    let mut s = logged_in();
+    feed(
+        &mut s,
+        &[
+            &format!("HIST rust {TS} bob said before"),
+            &format!("HIST @bob {TS} bob psst earlier"),
+            &format!("RJOIN rust {TS} alice"),
+            &format!("RMSG rust {TS} bob hello rust"),
+            &format!("RLEAVE rust {TS} bob part"),
+        ],
+    );
+    let r = rows(&mut s, 60, 8);
+    assert_eq!(r[1], "15:04 <bob> [#rust] (history) said before");
+    assert_eq!(r[2], "15:04 <bob> [@bob] (history) psst earlier");
+    assert_eq!(r[3], "15:04 * alice joined #rust");
+    assert_eq!(r[4], "15:04 <bob> [#rust] hello rust");
+    assert_eq!(r[5], "15:04 * bob left #rust (part)");
+}
+
+#[test]
 fn a_mention_of_my_name_stands_out() {
     let mut s = logged_in();
     feed(
