@@ -18,7 +18,7 @@ use support::{config, TestServer, PASSWORD};
 const CONNS: usize = 500;
 /// The live heap an idle logged-in connection may cost, engine and
 /// runtime together (see BENCHMARKS.md for the breakdown).
-const MAX_BYTES_PER_CONN: isize = 1536;
+const MAX_BYTES_PER_CONN: isize = 1024;
 
 struct Counting;
 

@@ -7,7 +7,7 @@ use crate::password::{Password, PasswordError};
 use crate::reply::{AskStep, LimitScope, Reason, Reply};
 use crate::{ConnId, StoreChange};
 
-use super::connection::{ChangeStep, Connection};
+use super::connection::ChangeStep;
 use super::directory::PendingKind;
 use super::io::{PasswordAnswer, PasswordWork};
 use super::{ConnRef, Engine, Job};
@@ -19,8 +19,9 @@ impl Engine {
     }
 
     fn set_change_step(&mut self, id: ConnId, step: Option<ChangeStep>) {
-        if let Some(s) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
-            s.change = step;
+        if let Some(s) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
+            // Boxed: a session rarely asks, and an idle one keeps 8 bytes.
+            s.change = step.map(Box::new);
         }
     }
 
@@ -29,8 +30,9 @@ impl Engine {
         let Some(step) = self
             .conns
             .get_mut(&id)
-            .and_then(Connection::session_mut)
+            .and_then(|c| c.session_mut())
             .and_then(|s| s.change.take())
+            .map(|step| *step)
         else {
             return;
         };
@@ -169,7 +171,7 @@ impl Engine {
                 return self.password_change_failed(conn, Reason::HashingFailed);
             }
         };
-        let Some(session) = self.conns.get(&conn.id).and_then(Connection::session) else {
+        let Some(session) = self.conns.get(&conn.id).and_then(|c| c.session()) else {
             return;
         };
         let (key, name) = (session.key.clone(), session.name.clone());
@@ -188,7 +190,7 @@ impl Engine {
     fn session_key(&self, id: ConnId) -> Option<crate::NameKey> {
         self.conns
             .get(&id)
-            .and_then(Connection::session)
+            .and_then(|c| c.session())
             .map(|s| s.key.clone())
     }
 }

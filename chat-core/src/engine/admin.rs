@@ -5,7 +5,6 @@ use crate::reply::{Control, Done, Listing, Reason, Reply};
 use crate::{ConnId, Grant, KickEntry, NameKey, StoreChange, UserName};
 
 use super::chat::page_of;
-use super::connection::Connection;
 use super::directory::PendingKind;
 use super::text::has_unsafe_char;
 use super::{ConnRef, Engine};
@@ -107,11 +106,7 @@ impl Engine {
         let Some(&target) = self.online.get(&key) else {
             return;
         };
-        if let Some(session) = self
-            .conns
-            .get_mut(&target)
-            .and_then(Connection::session_mut)
-        {
+        if let Some(session) = self.conns.get_mut(&target).and_then(|c| c.session_mut()) {
             session.grant = effective;
             self.send(target, &Reply::Ctl(Control::Grant(effective)));
         }
@@ -124,7 +119,7 @@ impl Engine {
         let Some(by) = self
             .conns
             .get(&id)
-            .and_then(Connection::session)
+            .and_then(|c| c.session())
             .map(|s| s.name.clone())
         else {
             return;

@@ -6,8 +6,7 @@ use std::ops::Range;
 use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
 use crate::{Answer, Command, ConnId, Conversation, HistoryLine, NameKey, UserName};
 
-use super::connection::{Connection, Session};
-use super::held::HeldLines;
+use super::connection::Session;
 use super::io::ChatEvent;
 use super::room::Room;
 use super::text::has_unsafe_char;
@@ -23,7 +22,7 @@ impl Engine {
                 _ => log::debug!("{id}: an answer while nothing was asked, ignored"),
             };
         }
-        let Some(session) = self.conns.get(&id).and_then(Connection::session) else {
+        let Some(session) = self.conns.get(&id).and_then(|c| c.session()) else {
             return;
         };
         if cmd.needs_admin() && !session.grant.is_admin() {
@@ -91,7 +90,7 @@ impl Engine {
 
     /// Applies `change` to the lobby and every room the user is in.
     pub(super) fn in_every_room(&mut self, id: ConnId, mut change: impl FnMut(&mut Room)) {
-        let Some(session) = self.conns.get(&id).and_then(Connection::session) else {
+        let Some(session) = self.conns.get(&id).and_then(|c| c.session()) else {
             return;
         };
         change(self.rooms.lobby_mut());
@@ -110,7 +109,7 @@ impl Engine {
         let allowed = self
             .conns
             .get_mut(&id)
-            .and_then(Connection::session_mut)
+            .and_then(|c| c.session_mut())
             .is_some_and(|s| s.flood.take(now, rate, burst, 1));
         if !allowed {
             self.refuse(id, Reason::Flood { per_second: rate });
@@ -119,7 +118,7 @@ impl Engine {
     }
 
     pub(super) fn session(&self, id: ConnId) -> Option<&Session> {
-        self.conns.get(&id).and_then(Connection::session)
+        self.conns.get(&id).and_then(|c| c.session())
     }
 
     /// Whether a room line may go out: not blank (ignored), no unsafe
@@ -209,8 +208,8 @@ impl Engine {
 
     fn busy(&mut self, id: ConnId) {
         let was_free = self.presence_of(id) == Presence::Free;
-        if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
-            session.held.get_or_insert_with(HeldLines::default);
+        if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
+            session.held.get_or_insert_with(Box::default);
             self.set_presence_everywhere(id, Presence::Busy);
         }
         self.send(id, &Reply::Ctl(Control::Busy));
@@ -234,14 +233,14 @@ impl Engine {
     }
 
     fn free(&mut self, id: ConnId) {
-        let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) else {
+        let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) else {
             return;
         };
         let Some(held) = session.held.take() else {
             return self.refuse(id, Reason::NotBusy);
         };
         self.set_presence_everywhere(id, Presence::Free);
-        let (lines, dropped) = held.into_parts();
+        let (lines, dropped) = (*held).into_parts();
         let replayed = lines.len() as u64;
         self.send(id, &Reply::Ctl(Control::Free));
         for frame in lines {

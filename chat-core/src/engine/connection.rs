@@ -90,12 +90,13 @@ pub(crate) struct Session {
     pub(crate) grant: Grant,
     /// A guest: no account behind the name (IRC, when the server allows).
     pub(crate) guest: bool,
-    /// Room lines held while busy.
-    pub(crate) held: Option<HeldLines>,
+    /// Room lines held while busy (boxed: few sessions are busy).
+    pub(crate) held: Option<Box<HeldLines>>,
     pub(crate) last_active: Millis,
     pub(crate) flood: Flood,
-    /// Where `/changepassword` without arguments is, if it is asking.
-    pub(crate) change: Option<ChangeStep>,
+    /// Where `/changepassword` without arguments is, if it is asking
+    /// (boxed: rarely asking).
+    pub(crate) change: Option<Box<ChangeStep>>,
     /// The rooms joined besides the lobby (few: bounded by
     /// `max_rooms_per_user`).
     pub(crate) rooms: Vec<crate::RoomKey>,

@@ -8,7 +8,6 @@ use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
 use crate::{ConnId, Frame, UserName};
 
 use super::connection::{Connection, Flood, Phase, Session};
-use super::held::HeldLines;
 use super::io::{ChatEvent, CloseReason, Output};
 use super::text::has_unsafe_char;
 use super::timers::TimerKind;
@@ -52,7 +51,7 @@ impl Engine {
         let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
         let ping_at = self.now + Duration::from_millis(l.irc_ping_interval_ms);
-        self.conns.insert(id, conn);
+        self.conns.insert(id, Box::new(conn));
         let first = [hello, Reply::Ask(crate::reply::AskStep::Account)];
         Self::send_to(&mut self.conns, &mut self.out, id, &first);
         *self.per_address.entry(peer).or_insert(0) += 1;
@@ -191,8 +190,8 @@ impl Engine {
             self.view_users(id, 1);
         }
         if carried {
-            if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
-                session.held = Some(HeldLines::default());
+            if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
+                session.held = Some(Box::default());
                 self.rooms
                     .lobby_mut()
                     .set_presence(id, crate::reply::Presence::Busy);
@@ -333,7 +332,7 @@ impl Engine {
                 .clone();
             self.out.send_frame(id, frame);
             self.out.close(id, reason);
-            if let Some(session) = self.conns.get(&id).and_then(Connection::session) {
+            if let Some(session) = self.conns.get(&id).and_then(|c| c.session()) {
                 if self.config.emit_events {
                     self.out.event(ChatEvent::Left {
                         at: self.now,

@@ -10,7 +10,7 @@ use crate::{
 };
 
 use super::chat::page_of;
-use super::connection::{ConnRef, Connection};
+use super::connection::ConnRef;
 use super::history::History;
 use super::text::has_unsafe_char;
 use super::Engine;
@@ -270,7 +270,7 @@ impl Engine {
         user: &str,
         reason: LeaveReason,
     ) {
-        if let Some(session) = self.conns.get_mut(&id).and_then(Connection::session_mut) {
+        if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
             session.rooms.retain(|k| !rooms.contains(k));
         }
         for key in rooms {
@@ -517,11 +517,7 @@ impl Engine {
         let mut members: Vec<ConnId> = channel.members.member_ids().collect();
         members.sort_unstable();
         for member in members {
-            let Some(session) = self
-                .conns
-                .get_mut(&member)
-                .and_then(Connection::session_mut)
-            else {
+            let Some(session) = self.conns.get_mut(&member).and_then(|c| c.session_mut()) else {
                 continue;
             };
             session.rooms.retain(|k| *k != key);

@@ -78,10 +78,16 @@ impl<K: Hash + Eq + Ord + Clone> Counter<K> {
         entry.1 = entry.1.saturating_add(1);
     }
 
-    /// Takes back one event (a login that succeeded).
+    /// Takes back one event (a login that succeeded). A window counting
+    /// nothing is forgotten: an entry per logged-in user would otherwise
+    /// stay for as long as the table has room, and a missing entry counts
+    /// the same (none).
     pub(crate) fn forgive(&mut self, key: &K) {
         if let Some(entry) = self.windows.get_mut(key) {
             entry.1 = entry.1.saturating_sub(1);
+            if entry.1 == 0 {
+                self.windows.remove(key);
+            }
         }
     }
 
@@ -185,6 +191,11 @@ impl LoginThrottle {
         }
         if let Some(c) = self.accounts.get_mut(account) {
             c.count = c.count.saturating_sub(1);
+            // Nothing counted and never locked: as good as no entry (an
+            // account logged in keeps none).
+            if c.count == 0 && c.strikes == 0 {
+                self.accounts.remove(account);
+            }
         }
     }
 
@@ -323,6 +334,23 @@ mod tests {
         }
         assert!(t.check(&NameKey::of("fresh"), a, false, Millis(1)).is_err());
         assert!(t.check(&NameKey::of("fresh"), a, true, Millis(1)).is_ok());
+    }
+
+    #[test]
+    fn a_forgiven_login_leaves_no_entry_but_a_failure_stays() {
+        let mut t = LoginThrottle::new(limits(), 1);
+        let (alice, bob, a) = (NameKey::of("alice"), NameKey::of("bob"), ip("192.0.2.1"));
+        t.record_attempt(alice.clone(), a, true, Millis(0));
+        t.forgive(&alice, a, true);
+        assert_eq!(t.table_len(), 0);
+        t.record_attempt(bob.clone(), a, false, Millis(0));
+        t.record_attempt(bob.clone(), a, false, Millis(0));
+        t.forgive(&bob, a, false);
+        assert_eq!(
+            t.table_len(),
+            3,
+            "one failure on the pair, account, address"
+        );
     }
 
     #[test]
