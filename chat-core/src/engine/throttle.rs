@@ -7,7 +7,8 @@
 //! per account under a much higher ceiling that locks the account with a
 //! doubling back-off. An attempt counts when it arrives (before its hash
 //! check), so parallel guesses on many connections are counted too; a
-//! successful one is forgiven.
+//! successful one is forgiven, and a window forgiven to nothing is
+//! dropped, so logged-in users keep no entries.
 
 use super::table::{map, Map};
 use std::hash::Hash;
