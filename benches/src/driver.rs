@@ -243,6 +243,8 @@ impl Run<'_> {
         self.sent = 0;
         self.phase = Phase::Measure;
         let cpu_start = args.server_pid.and_then(procfs::cpu_seconds);
+        let machine_start = procfs::machine_busy_seconds();
+        let load_start = procfs::cpu_seconds(std::process::id());
         let measure_start = Instant::now();
         let measure_end = measure_start + Duration::from_secs_f64(args.duration);
         let storm_at = measure_start + Duration::from_secs_f64(args.storm_at);
@@ -265,6 +267,14 @@ impl Run<'_> {
         }
         let measured = measure_start.elapsed().as_secs_f64();
         let cpu = match (cpu_start, args.server_pid.and_then(procfs::cpu_seconds)) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        let machine_cpu = match (machine_start, procfs::machine_busy_seconds()) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        let load_cpu = match (load_start, procfs::cpu_seconds(std::process::id())) {
             (Some(a), Some(b)) => Some(b - a),
             _ => None,
         };
@@ -305,6 +315,8 @@ impl Run<'_> {
             gaps: self.gaps,
             retried: self.retried,
             server_cpu_s: cpu,
+            machine_cpu_s: machine_cpu,
+            load_cpu_s: load_cpu,
             rss_before_kib: rss_before,
             rss_loaded_kib: rss_loaded,
             rss_after_kib: rss_after,

@@ -1,4 +1,5 @@
-//! The server's CPU time and memory, from `/proc/<pid>`.
+//! The server's CPU time and memory, from `/proc/<pid>`, and the whole
+//! machine's busy time, from `/proc/stat`.
 
 /// Clock ticks per second for `/proc/<pid>/stat` times.
 #[allow(unsafe_code)]
@@ -29,6 +30,32 @@ pub fn parse_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// CPU time the whole machine spent busy (every core: user, system, and
+/// interrupt work, which on loopback carries the receivers' TCP work), in
+/// seconds. The load generator's own share is in it: on one box, a
+/// fan-out's cost is the server's writes plus the clients' reads.
+pub fn machine_busy_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_busy_ticks(&text).map(|t| t as f64 / ticks_per_second())
+}
+
+/// Busy ticks from the `cpu` line of `/proc/stat`: everything but idle
+/// and iowait (guest time is already counted in user).
+pub fn parse_busy_ticks(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal ...
+    let busy = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|&i| ticks.get(i))
+        .sum();
+    (ticks.len() >= 4).then_some(busy)
+}
+
 /// Resident memory of a process, in KiB.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -55,6 +82,14 @@ mod tests {
         let status = "Name:\tx\nVmPeak:\t  100 kB\nVmRSS:\t   4321 kB\nThreads: 3\n";
         assert_eq!(parse_rss_kib(status), Some(4321));
         assert_eq!(parse_rss_kib("Name: x\n"), None);
+    }
+
+    #[test]
+    fn counts_busy_ticks_without_idle_and_iowait() {
+        let stat = "cpu  100 5 50 9000 40 1 30 2 0 0\ncpu0 50 2 25 4500 20 1 15 1 0 0\n";
+        assert_eq!(parse_busy_ticks(stat), Some(100 + 5 + 50 + 1 + 30 + 2));
+        assert_eq!(parse_busy_ticks("intr 1 2 3\n"), None);
+        assert!(machine_busy_seconds().is_some_and(|s| s > 0.0));
     }
 
     #[test]

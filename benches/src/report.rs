@@ -59,6 +59,12 @@ pub struct Report {
     pub retried: u64,
     /// Server CPU seconds (user + system) while measuring.
     pub server_cpu_s: Option<f64>,
+    /// CPU seconds the whole machine was busy while measuring (the
+    /// server, this load generator, the kernel's loopback work, anything
+    /// else running).
+    pub machine_cpu_s: Option<f64>,
+    /// CPU seconds this load generator used while measuring.
+    pub load_cpu_s: Option<f64>,
     /// Server memory before connecting (KiB).
     pub rss_before_kib: Option<u64>,
     /// Server memory once everyone was in (KiB).
@@ -87,6 +93,20 @@ impl Report {
     pub fn cpu_ns_per_delivery(&self) -> Option<f64> {
         let cpu = self.server_cpu_s?;
         (self.deliveries > 0).then(|| cpu * 1e9 / self.deliveries as f64)
+    }
+
+    /// Machine CPU milliseconds per message sent: at a fixed rate, what
+    /// one message's whole fan-out costs the box (server and clients).
+    pub fn machine_cpu_ms_per_message(&self) -> Option<f64> {
+        let cpu = self.machine_cpu_s?;
+        (self.sent > 0).then(|| cpu * 1e3 / self.sent as f64)
+    }
+
+    /// The load generator's CPU milliseconds per message sent: its reads
+    /// of one fan-out, done on one thread.
+    pub fn load_cpu_ms_per_message(&self) -> Option<f64> {
+        let cpu = self.load_cpu_s?;
+        (self.sent > 0).then(|| cpu * 1e3 / self.sent as f64)
     }
 
     /// Server memory per connected client (bytes), from before connecting
@@ -169,6 +189,18 @@ impl Report {
                 .map_or("-".into(), |n| format!("{n:.0} ns"));
             let _ = writeln!(s, "server cpu       {cpu:.2} s ({per} per delivery)");
         }
+        if let Some(cpu) = self.machine_cpu_s {
+            let per = self
+                .machine_cpu_ms_per_message()
+                .map_or("-".into(), |n| format!("{n:.2} ms"));
+            let _ = writeln!(s, "machine cpu      {cpu:.2} s ({per} per message sent)");
+        }
+        if let Some(cpu) = self.load_cpu_s {
+            let per = self
+                .load_cpu_ms_per_message()
+                .map_or("-".into(), |n| format!("{n:.2} ms"));
+            let _ = writeln!(s, "chat-load cpu    {cpu:.2} s ({per} per message sent)");
+        }
         if let (Some(a), Some(b), Some(c)) =
             (self.rss_before_kib, self.rss_loaded_kib, self.rss_after_kib)
         {
@@ -238,6 +270,16 @@ impl Report {
         let opt = |v: Option<f64>| v.map_or("null".to_owned(), |v| format!("{v:.3}"));
         num("server_cpu_s", opt(self.server_cpu_s));
         num("cpu_ns_per_delivery", opt(self.cpu_ns_per_delivery()));
+        num("machine_cpu_s", opt(self.machine_cpu_s));
+        num(
+            "machine_cpu_ms_per_message",
+            opt(self.machine_cpu_ms_per_message()),
+        );
+        num("load_cpu_s", opt(self.load_cpu_s));
+        num(
+            "load_cpu_ms_per_message",
+            opt(self.load_cpu_ms_per_message()),
+        );
         num("rss_before_kib", opt(self.rss_before_kib.map(|v| v as f64)));
         num("rss_loaded_kib", opt(self.rss_loaded_kib.map(|v| v as f64)));
         num("rss_after_kib", opt(self.rss_after_kib.map(|v| v as f64)));
@@ -292,6 +334,8 @@ mod tests {
             gaps: 0,
             retried: 0,
             server_cpu_s: Some(1.0),
+            machine_cpu_s: Some(3.0),
+            load_cpu_s: Some(0.5),
             rss_before_kib: Some(1000),
             rss_loaded_kib: Some(1100),
             rss_after_kib: Some(1100),
@@ -306,6 +350,8 @@ mod tests {
         assert_eq!(r.deliveries_per_s(), 50_000.0);
         assert_eq!(r.sent_per_s(), 500.0);
         assert_eq!(r.cpu_ns_per_delivery(), Some(10_000.0));
+        assert_eq!(r.machine_cpu_ms_per_message(), Some(3.0));
+        assert_eq!(r.load_cpu_ms_per_message(), Some(0.5));
         assert_eq!(r.rss_per_client_bytes(), Some(1024.0));
     }
 
