@@ -1,6 +1,7 @@
 //! User names: validation and the case-insensitive identity of an account.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,9 +39,33 @@ pub enum NameError {
 /// assert_eq!(alice.key(), UserName::parse("aLICE").unwrap().key());
 /// assert!(UserName::parse("9lives").is_err());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct UserName(String);
+///
+/// The text is shared: a clone (the directory's record, a session, the
+/// online index) is a reference count, not a copy.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
+pub struct UserName(Arc<str>);
+
+/// Reads a name as a string and checks it; from a borrowed string (the
+/// store's decoder) it is one allocation, not a `String` and a copy.
+impl<'de> Deserialize<'de> for UserName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UserName, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = UserName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a user name")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<UserName, E> {
+                UserName::parse(s).map_err(E::custom)
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<UserName, E> {
+                UserName::try_from(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
 
 /// The rules of a name (user or room), without copying it.
 fn check(s: &str) -> Result<(), NameError> {
@@ -62,7 +87,7 @@ impl UserName {
     /// Validates `s` as a user name.
     pub fn parse(s: &str) -> Result<UserName, NameError> {
         check(s)?;
-        Ok(UserName(s.to_owned()))
+        Ok(UserName(Arc::from(s)))
     }
 
     /// The name as the user spelled it.
@@ -72,7 +97,7 @@ impl UserName {
 
     /// The account identity: the name folded to lower case.
     pub fn key(&self) -> NameKey {
-        NameKey(self.0.to_ascii_lowercase())
+        NameKey::of(&self.0)
     }
 }
 
@@ -84,31 +109,38 @@ impl fmt::Display for UserName {
 
 impl TryFrom<String> for UserName {
     type Error = NameError;
-    /// Validates and keeps the string (no copy: a store of a million
-    /// accounts decodes a million names).
+    /// Validates the string and moves it into a shared one.
     fn try_from(s: String) -> Result<Self, NameError> {
         check(&s)?;
-        Ok(UserName(s))
+        Ok(UserName(Arc::from(s)))
     }
 }
 
 impl From<UserName> for String {
     fn from(n: UserName) -> String {
-        n.0
+        n.0.as_ref().to_owned()
     }
 }
 
 /// The case-folded identity of an account; two [`UserName`]s with the same
 /// key are the same account.
+///
+/// Shared like a [`UserName`]: a clone is a reference count.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NameKey(String);
+pub struct NameKey(Arc<str>);
 
 impl NameKey {
     /// The key of an arbitrary string, for lookups of names typed by a
     /// client that may not be valid (crate-private: a public key comes
     /// from a checked [`UserName::key`]).
     pub(crate) fn of(s: &str) -> NameKey {
-        NameKey(s.to_ascii_lowercase())
+        let mut key: Arc<str> = Arc::from(s);
+        // Just made, so not shared: folded in place (one allocation).
+        match Arc::get_mut(&mut key) {
+            Some(text) => text.make_ascii_lowercase(),
+            None => key = Arc::from(s.to_ascii_lowercase()),
+        }
+        NameKey(key)
     }
 
     /// The folded name.
@@ -140,7 +172,8 @@ pub struct RoomName(String);
 impl RoomName {
     /// Validates `s` as a room name (the rules of [`UserName::parse`]).
     pub fn parse(s: &str) -> Result<RoomName, NameError> {
-        UserName::parse(s).map(|n| RoomName(n.0))
+        check(s)?;
+        Ok(RoomName(s.to_owned()))
     }
 
     /// The name as its creator spelled it.

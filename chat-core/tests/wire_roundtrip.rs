@@ -192,7 +192,8 @@ fn server_line(p: &Parts) -> ServerLine<'_> {
         20 => ServerLine::Room {
             name: w1,
             members: p.n2,
-            operator: p.admin.then_some(w2),
+            // An operator is a user name (never `-`, which the line uses for none).
+            operator: p.admin.then_some(w1),
             topic: reason(p),
         },
         21 => ServerLine::Hist {
@@ -285,7 +286,8 @@ fn reply(p: &Parts) -> Reply<'_> {
         19 => Reply::Room {
             name: w1,
             members: p.n2,
-            operator: p.admin.then_some(w2),
+            // An operator is a user name (never `-`, which the line uses for none).
+            operator: p.admin.then_some(w1),
             topic: reason(p),
         },
         20 => Reply::Hist {

@@ -43,6 +43,11 @@ impl Directory {
         self.users.get(key)
     }
 
+    /// The record and the directory's own key (to share, not copy).
+    pub(crate) fn get_key_value(&self, key: &NameKey) -> Option<(&NameKey, &UserRecord)> {
+        self.users.get_key_value(key)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.users.len()
     }

@@ -135,11 +135,18 @@ impl Engine {
     /// A user is logged in (or a guest let in): `WELCOME`, then into the
     /// room.
     pub(super) fn enter_room(&mut self, id: ConnId, name: UserName, guest: bool) {
-        let key = name.key();
-        let grant = self
-            .directory
-            .get(&key)
-            .map_or(crate::Grant::User, |r| self.directory.grant_of(r));
+        let mut key = name.key();
+        let mut name = name;
+        let mut grant = crate::Grant::User;
+        if let Some((stored_key, record)) = self.directory.get_key_value(&key) {
+            grant = self.directory.grant_of(record);
+            // The session and the online index share the directory's
+            // strings: an idle connection holds no copy of its name.
+            if record.name == name {
+                name = record.name.clone();
+            }
+            key = stored_key.clone();
+        }
         let now = self.now;
         let idle = self.config.limits.idle_timeout_ms;
         let burst = self.config.limits.message_burst;
