@@ -216,7 +216,7 @@ rows = [
     ("W3A as W3, senders aligned (bursts)", "W3A", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us")]),
     ("W4 1,000 clients, 10 senders at 2/s", "W4", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("machine CPU ms/message", "machine_cpu_ms_per_message"), ("chat-load CPU ms/message", "load_cpu_ms_per_message")]),
     ("W3 + storm of 200 logins", "STORM", [("p50 us outside storm", "p50_us"), ("p99 us outside storm", "p99_us"), ("p50 us during storm", "storm_p50_us"), ("p99 us during storm", "storm_p99_us"), ("storm login p99 us", "storm_login_p99_us")]),
-    ("idle logged-in connections", "IDLE", [("server bytes per connection, all in", "rss_per_client_bytes"), ("server bytes per connection, after 2 s idle", "rss_idle_per_client_bytes"), ("connect+login all, s", "connect_all_s"), ("one message to all, ms", "fanout_all_ms")]),
+    ("idle logged-in connections", "IDLE", [("server bytes per connection, all in", "rss_per_client_bytes"), ("server bytes per connection, after 2 s idle", "rss_idle_per_client_bytes"), ("connect+login all, s", "connect_all_s"), ("JOIN lines all in, s after", "settle_s"), ("one message to all, ms", "fanout_all_ms")]),
 ]
 print(f"Medians of runs in {out}\n")
 print("| workload | figure | chat-server chat/1 | chat-server IRC | ngircd | IRC / ngircd | chat/1 / ngircd |")

@@ -103,6 +103,8 @@ struct Run<'a> {
     gaps: u64,
     retried: u64,
     read_buf: Vec<u8>,
+    /// When any client last received bytes.
+    last_read: Instant,
     /// One message's payload, before the protocol frames it.
     scratch: Vec<u8>,
     /// The TLS configuration, with --tls.
@@ -116,6 +118,9 @@ const GAP_UNSET: u64 = u64::MAX;
 const MAX_RETRIES: u32 = 5;
 /// How long one login attempt may take before it is tried again.
 const STUCK: Duration = Duration::from_secs(10);
+/// An idle run's window starts once no client has received anything for
+/// this long.
+const QUIET: Duration = Duration::from_millis(250);
 
 /// Runs one measurement as `args` says.
 pub fn run(args: &Args) -> Result<Report, LoadError> {
@@ -187,6 +192,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
             _ => None,
         },
         lines: Vec::new(),
+        last_read: now,
     };
     run.go()
 }
@@ -218,6 +224,19 @@ impl Run<'_> {
         let login_all = start.elapsed();
         let connect_all = login_all;
         let rss_loaded = args.server_pid.and_then(procfs::rss_kib);
+        // The room's JOIN lines reach everyone for a while after the last
+        // WELCOME (N^2/2 of them): an idle window starts once they are
+        // all in, so it measures connections at rest.
+        let settle = if args.idle {
+            let since = Instant::now();
+            let cap = since + Duration::from_secs_f64(args.login_timeout);
+            while self.last_read.elapsed() < QUIET && Instant::now() < cap {
+                self.turn(&mut events, Some(QUIET / 4))?;
+            }
+            Some(since.elapsed().as_secs_f64())
+        } else {
+            None
+        };
 
         // Warm up, then measure.
         self.phase = Phase::Warmup;
@@ -322,6 +341,7 @@ impl Run<'_> {
             rss_after_kib: rss_after,
             storm,
             fanout_all_ms,
+            settle_s: settle,
         })
     }
 
@@ -609,7 +629,10 @@ impl Run<'_> {
             };
             let n = match stream.read(&mut self.read_buf) {
                 Ok(0) => return self.close(i),
-                Ok(n) => n,
+                Ok(n) => {
+                    self.last_read = Instant::now();
+                    n
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return self.close(i),

@@ -76,6 +76,10 @@ pub struct Report {
     /// With --probe: milliseconds from one room message's send until
     /// every client had it.
     pub fanout_all_ms: Option<f64>,
+    /// Idle runs: seconds from the last login until no client received
+    /// anything for a quarter second (the room's JOIN lines arriving),
+    /// before the idle window.
+    pub settle_s: Option<f64>,
 }
 
 impl Report {
@@ -151,6 +155,12 @@ impl Report {
             "connect+login    {:.2} s for all; login p50 {} us, p99 {} us",
             self.connect_all_s, self.login.p50, self.login.p99
         );
+        if let Some(secs) = self.settle_s {
+            let _ = writeln!(
+                s,
+                "settled          {secs:.2} s after the last login (JOIN lines)"
+            );
+        }
         if let Some(ms) = self.fanout_all_ms {
             let _ = writeln!(
                 s,
@@ -289,6 +299,7 @@ impl Report {
             opt(self.rss_idle_per_client_bytes()),
         );
         num("fanout_all_ms", opt(self.fanout_all_ms));
+        num("settle_s", opt(self.settle_s));
         if let Some(st) = &self.storm {
             num("storm_clients", st.clients.to_string());
             num("storm_logged_in", st.logged_in.to_string());
@@ -341,6 +352,7 @@ mod tests {
             rss_after_kib: Some(1100),
             storm: None,
             fanout_all_ms: None,
+            settle_s: None,
         }
     }
 
