@@ -134,9 +134,8 @@ impl Engine {
 
     /// A user is logged in (or a guest let in): `WELCOME`, then into the
     /// room.
-    pub(super) fn enter_room(&mut self, id: ConnId, name: UserName, guest: bool) {
+    pub(super) fn enter_room(&mut self, id: ConnId, mut name: UserName, guest: bool) {
         let mut key = name.key();
-        let mut name = name;
         let mut grant = crate::Grant::User;
         if let Some((stored_key, record)) = self.directory.get_key_value(&key) {
             grant = self.directory.grant_of(record);
