@@ -103,8 +103,8 @@ struct Run<'a> {
     gaps: u64,
     retried: u64,
     read_buf: Vec<u8>,
-    /// When any client last received bytes.
-    last_read: Instant,
+    /// Bytes received by all clients so far.
+    received: u64,
     /// One message's payload, before the protocol frames it.
     scratch: Vec<u8>,
     /// The TLS configuration, with --tls.
@@ -121,6 +121,11 @@ const STUCK: Duration = Duration::from_secs(10);
 /// An idle run's window starts once no client has received anything for
 /// this long.
 const QUIET: Duration = Duration::from_millis(250);
+
+/// Seconds between two readings of a clock, if both were read.
+fn spent(start: Option<f64>, end: Option<f64>) -> Option<f64> {
+    Some(end? - start?)
+}
 
 /// Runs one measurement as `args` says.
 pub fn run(args: &Args) -> Result<Report, LoadError> {
@@ -192,7 +197,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
             _ => None,
         },
         lines: Vec::new(),
-        last_read: now,
+        received: 0,
     };
     run.go()
 }
@@ -230,8 +235,13 @@ impl Run<'_> {
         let settle = if args.idle {
             let since = Instant::now();
             let cap = since + Duration::from_secs_f64(args.login_timeout);
-            while self.last_read.elapsed() < QUIET && Instant::now() < cap {
+            let mut quiet_since = since;
+            while quiet_since.elapsed() < QUIET && Instant::now() < cap {
+                let seen = self.received;
                 self.turn(&mut events, Some(QUIET / 4))?;
+                if self.received != seen {
+                    quiet_since = Instant::now();
+                }
             }
             Some(since.elapsed().as_secs_f64())
         } else {
@@ -285,18 +295,9 @@ impl Run<'_> {
             self.turn(&mut events, Some(self.next_wait(measure_end)))?;
         }
         let measured = measure_start.elapsed().as_secs_f64();
-        let cpu = match (cpu_start, args.server_pid.and_then(procfs::cpu_seconds)) {
-            (Some(a), Some(b)) => Some(b - a),
-            _ => None,
-        };
-        let machine_cpu = match (machine_start, procfs::machine_busy_seconds()) {
-            (Some(a), Some(b)) => Some(b - a),
-            _ => None,
-        };
-        let load_cpu = match (load_start, procfs::cpu_seconds(std::process::id())) {
-            (Some(a), Some(b)) => Some(b - a),
-            _ => None,
-        };
+        let cpu = spent(cpu_start, args.server_pid.and_then(procfs::cpu_seconds));
+        let machine_cpu = spent(machine_start, procfs::machine_busy_seconds());
+        let load_cpu = spent(load_start, procfs::cpu_seconds(std::process::id()));
         let rss_after = args.server_pid.and_then(procfs::rss_kib);
         let fanout_all_ms = if args.probe {
             Some(self.probe(&mut events)?)
@@ -630,7 +631,7 @@ impl Run<'_> {
             let n = match stream.read(&mut self.read_buf) {
                 Ok(0) => return self.close(i),
                 Ok(n) => {
-                    self.last_read = Instant::now();
+                    self.received += n as u64;
                     n
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

@@ -102,14 +102,17 @@ impl Report {
     /// Machine CPU milliseconds per message sent: at a fixed rate, what
     /// one message's whole fan-out costs the box (server and clients).
     pub fn machine_cpu_ms_per_message(&self) -> Option<f64> {
-        let cpu = self.machine_cpu_s?;
-        (self.sent > 0).then(|| cpu * 1e3 / self.sent as f64)
+        self.ms_per_message(self.machine_cpu_s)
     }
 
     /// The load generator's CPU milliseconds per message sent: its reads
     /// of one fan-out, done on one thread.
     pub fn load_cpu_ms_per_message(&self) -> Option<f64> {
-        let cpu = self.load_cpu_s?;
+        self.ms_per_message(self.load_cpu_s)
+    }
+
+    fn ms_per_message(&self, cpu_s: Option<f64>) -> Option<f64> {
+        let cpu = cpu_s?;
         (self.sent > 0).then(|| cpu * 1e3 / self.sent as f64)
     }
 
@@ -199,17 +202,16 @@ impl Report {
                 .map_or("-".into(), |n| format!("{n:.0} ns"));
             let _ = writeln!(s, "server cpu       {cpu:.2} s ({per} per delivery)");
         }
-        if let Some(cpu) = self.machine_cpu_s {
-            let per = self
-                .machine_cpu_ms_per_message()
-                .map_or("-".into(), |n| format!("{n:.2} ms"));
-            let _ = writeln!(s, "machine cpu      {cpu:.2} s ({per} per message sent)");
-        }
-        if let Some(cpu) = self.load_cpu_s {
-            let per = self
-                .load_cpu_ms_per_message()
-                .map_or("-".into(), |n| format!("{n:.2} ms"));
-            let _ = writeln!(s, "chat-load cpu    {cpu:.2} s ({per} per message sent)");
+        for (label, cpu_s) in [
+            ("machine cpu     ", self.machine_cpu_s),
+            ("chat-load cpu   ", self.load_cpu_s),
+        ] {
+            if let Some(cpu) = cpu_s {
+                let per = self
+                    .ms_per_message(cpu_s)
+                    .map_or("-".into(), |n| format!("{n:.2} ms"));
+                let _ = writeln!(s, "{label} {cpu:.2} s ({per} per message sent)");
+            }
         }
         if let (Some(a), Some(b), Some(c)) =
             (self.rss_before_kib, self.rss_loaded_kib, self.rss_after_kib)
