@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::event_loop::{EventLoop, Exit, Helpers, Shared, LISTENER, SIGNALS, WAKER};
 use crate::handle::{ServerHandle, Subscribers};
 use crate::listener::{self, Listener};
+use crate::net::admission::{Admission, AdmissionLimits};
 use crate::net::remote::Remotes;
 use crate::store::{DirLock, KeySource, Persister, Store, StoreError};
 use crate::transport::tls::{TlsAcceptor, TlsError};
@@ -159,6 +160,8 @@ impl ServerBuilder {
             None => None,
         };
         let mut listeners = Vec::new();
+        let allowed_origins: std::sync::Arc<[String]> =
+            self.config.net.allowed_origins.clone().into();
         let irc = self.config.irc_bind.map(|bind| crate::ListenerConfig {
             bind,
             transport: crate::TransportKind::Tcp,
@@ -175,6 +178,7 @@ impl ServerBuilder {
             listeners.push(Listener {
                 socket,
                 config: config.clone(),
+                allowed_origins: allowed_origins.clone(),
             });
         }
         // One server per data folder: lock it before reading the store.
@@ -339,7 +343,8 @@ impl Server {
         };
         let workers_n = pool.threads;
         let io_threads = shared.config.io_thread_count();
-        let handshaking = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Counted over restarts: connections outlive an engine's run.
+        let admission = Admission::new(AdmissionLimits::of(&shared.config));
         let mut carried = chat_core::CarryOver::default();
         loop {
             let started = std::time::Instant::now();
@@ -362,15 +367,14 @@ impl Server {
             let (done_tx, finished) = mpsc::channel();
             let workers = Workers::start(pool, shared.config.hash, done_tx, Arc::clone(&notify))?;
             let (persister, committed) = Persister::spawn(store, move || notify())?;
-            let (remotes, io) =
-                Remotes::spawn(io_threads, &shared.config.net, &handshaking, &waker)?;
+            let (remotes, io) = Remotes::spawn(io_threads, &shared.config.net, &waker)?;
             let helpers = Helpers {
                 workers: &workers,
                 finished: &finished,
                 persister: &persister,
                 committed: &committed,
             };
-            let exit = EventLoop::new(&mut shared, engine, helpers, remotes, handshaking.clone())
+            let exit = EventLoop::new(&mut shared, engine, helpers, remotes, admission.clone())
                 .and_then(EventLoop::run);
             // The loop dropped its end of their channels: each shard ends.
             for thread in io {

@@ -21,7 +21,7 @@ use log::{debug, warn};
 use mio::{Events, Poll, Token, Waker};
 
 use super::inbox::Inbox;
-use super::shard::{Accepted, Handshaking, IoShard};
+use super::shard::{Accepted, IoShard};
 use super::{Released, Shard};
 use crate::NetConfig;
 
@@ -76,7 +76,6 @@ impl Remotes {
     pub(crate) fn spawn(
         count: usize,
         net: &NetConfig,
-        handshaking: &Handshaking,
         engine_waker: &Arc<Waker>,
     ) -> io::Result<(Remotes, Vec<JoinHandle<()>>)> {
         let (report_tx, reports) = mpsc::channel();
@@ -91,7 +90,6 @@ impl Remotes {
                 poll.registry().try_clone()?,
                 Shard::new(index, count),
                 net.clone(),
-                Arc::clone(handshaking),
             );
             let remote = RemoteShard {
                 poll,
