@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::{
     CloseCause, Config, ConnId, Engine, Input, Millis, Output, PasswordJob, PersistFailed,
-    StoreSnapshot,
+    StoreChange, StoreSnapshot,
 };
 
 mod check;
@@ -178,6 +178,9 @@ impl World {
                         self.fail(format!("an acknowledged change does not apply: {e}"));
                     }
                     self.trace.line(format!("persisted {id:?} ok {change:?}"));
+                    if let StoreChange::AddUser(record) = &change {
+                        self.learn_account(record.name.as_str());
+                    }
                     self.handle(Input::Persisted { id, result: Ok(()) });
                 }
                 Ack::Failed(id) => {
@@ -450,6 +453,11 @@ impl World {
         self.engine = Engine::new(self.config.clone(), durable.clone())
             .unwrap_or_else(|e| panic!("restart refused the config: {e}"));
         self.check_acked_survived(&in_flight);
+        // What reached the disk before the crash is there now, acknowledged
+        // or not.
+        for user in &durable.users {
+            self.learn_account(user.name.as_str());
+        }
         self.acked = durable;
     }
 

@@ -126,6 +126,33 @@ impl World {
         }
     }
 
+    /// An account is durable: if no identity has its name, a garbage
+    /// client's bytes registered it and the client may never read
+    /// `OK registered` (it vanished, or its connection was cut first), so
+    /// the model learns of it from the store, as an account whose
+    /// password nobody knows. A registration is durable before it is
+    /// acknowledged, never the other way round.
+    pub(super) fn learn_account(&mut self, name: &str) {
+        if self
+            .idents
+            .iter()
+            .any(|id| id.name.eq_ignore_ascii_case(name))
+        {
+            return;
+        }
+        self.trace.line(format!(
+            "the store holds {name}, which no client was told of"
+        ));
+        self.idents.push(Identity {
+            name: name.to_owned(),
+            password: String::new(),
+            maybe: None,
+            registered: false,
+            changing: None,
+            stray: true,
+        });
+    }
+
     /// Random bytes can answer the whole dialog: a garbage client that got
     /// an account of another name takes that name on, as an account whose
     /// password nobody knows. Any other client must never.
