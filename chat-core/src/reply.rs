@@ -589,6 +589,12 @@ pub enum Reason<'a> {
         /// The account.
         name: &'a str,
     },
+    /// A room's operator who is not an admin tried to remove an admin
+    /// from the room: only an admin may.
+    TargetIsAdmin {
+        /// The admin.
+        name: &'a str,
+    },
     /// The change would leave no admin.
     LastAdmin {
         /// The account.
@@ -682,7 +688,9 @@ impl Reason<'_> {
             Reason::CouldNotCheckPassword { busy: false } => ErrorCode::ServerError,
             Reason::WrongCredentials | Reason::WrongOldPassword => ErrorCode::BadCredentials,
             Reason::OnKickList => ErrorCode::Kicked,
-            Reason::AdminOnly | Reason::ConfigAdmin { .. } => ErrorCode::NotPermitted,
+            Reason::AdminOnly | Reason::ConfigAdmin { .. } | Reason::TargetIsAdmin { .. } => {
+                ErrorCode::NotPermitted
+            }
             Reason::AlreadyLoggedIn => ErrorCode::AlreadyOnline,
             Reason::NotOnline { .. } | Reason::NoSuchUser { .. } => ErrorCode::NoSuchUser,
             Reason::ChangeInFlight { .. } => ErrorCode::TryAgain,

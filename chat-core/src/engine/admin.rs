@@ -6,7 +6,7 @@ use crate::{ConnId, Grant, KickEntry, NameKey, StoreChange, UserName};
 
 use super::chat::page_of;
 use super::directory::PendingKind;
-use super::text::has_unsafe_char;
+use super::text::refused_text;
 use super::{ConnRef, Engine};
 
 impl Engine {
@@ -113,7 +113,7 @@ impl Engine {
     }
 
     pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<&str>) {
-        if reason.is_some_and(has_unsafe_char) {
+        if reason.is_some_and(refused_text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: true });
         }
         let Some(by) = self

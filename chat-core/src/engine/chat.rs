@@ -9,7 +9,7 @@ use crate::{Answer, Command, ConnId, Conversation, HistoryLine, NameKey, UserNam
 use super::connection::Session;
 use super::io::ChatEvent;
 use super::room::Room;
-use super::text::has_unsafe_char;
+use super::text::refused_text;
 use super::Engine;
 
 impl Engine {
@@ -127,7 +127,7 @@ impl Engine {
         if text.trim().is_empty() {
             return false;
         }
-        if has_unsafe_char(text) {
+        if refused_text(text) {
             self.refuse(id, Reason::UnsafeText { in_reason: false });
             return false;
         }
@@ -160,7 +160,7 @@ impl Engine {
     }
 
     fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
-        if has_unsafe_char(text) {
+        if refused_text(text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: false });
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {

@@ -12,7 +12,7 @@ use crate::{
 use super::chat::page_of;
 use super::connection::ConnRef;
 use super::history::History;
-use super::text::has_unsafe_char;
+use super::text::refused_text;
 use super::Engine;
 
 impl Engine {
@@ -326,7 +326,7 @@ impl Engine {
             TopicChange::Set(text) => Some(text.trim()),
             TopicChange::Clear => None,
         };
-        if text.is_some_and(has_unsafe_char) {
+        if text.is_some_and(|t| !t.is_empty() && refused_text(t)) {
             return self.refuse(id, Reason::UnsafeText { in_reason: false });
         }
         if !self.runs_room(id, &key) {
@@ -439,7 +439,7 @@ impl Engine {
         if key == *self.rooms.lobby_key() {
             return self.refuse(id, Reason::LobbyIsFixed);
         }
-        if reason.is_some_and(has_unsafe_char) {
+        if reason.is_some_and(refused_text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: true });
         }
         if !self.runs_room(id, &key) {
@@ -459,12 +459,23 @@ impl Engine {
                 },
             );
         };
-        let (Some(by), Some(name)) = (
+        let (Some(by), Some((name, target_grant)), Some(admin)) = (
             self.session(id).map(|s| s.name.clone()),
-            self.session(target).map(|s| s.name.clone()),
+            self.session(target).map(|s| (s.name.clone(), s.grant)),
+            self.session(id).map(|s| s.grant.is_admin()),
         ) else {
             return;
         };
+        // A room's operator runs the room, not the server: an admin stays
+        // unless another admin removes them.
+        if target_grant.is_admin() && !admin {
+            return self.refuse(
+                id,
+                Reason::TargetIsAdmin {
+                    name: name.as_str(),
+                },
+            );
+        }
         let room = self.room_name(&key);
         log::info!("{name} removed from {room} by {by}");
         self.send(

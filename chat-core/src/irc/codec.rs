@@ -1177,7 +1177,10 @@ impl IrcCodec {
             Reason::NotOnline { name } | Reason::NoSuchUser { name } => {
                 write!(out, ":{HOST} 401 {me} {name} :No such nick/channel\r\n")
             }
-            Reason::AdminOnly | Reason::ConfigAdmin { .. } | Reason::LastAdmin { .. } => write!(
+            Reason::AdminOnly
+            | Reason::ConfigAdmin { .. }
+            | Reason::LastAdmin { .. }
+            | Reason::TargetIsAdmin { .. } => write!(
                 out,
                 ":{HOST} 482 {me} {CHANNEL} :You're not channel operator\r\n"
             ),

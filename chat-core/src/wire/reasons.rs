@@ -29,6 +29,9 @@ pub(crate) fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(format!("{name} is an admin by configuration"))
         }
         Reason::LastAdmin { name } => return Cow::Owned(format!("{name} is the last admin")),
+        Reason::TargetIsAdmin { name } => {
+            return Cow::Owned(format!("{name} is an admin; only an admin may remove them"))
+        }
         Reason::NotKicked { name } => return Cow::Owned(format!("{name} is not on the kick list")),
         Reason::BadRoomName(ref e) => {
             return Cow::Owned(e.to_string().replacen("a name", "a room name", 1))
