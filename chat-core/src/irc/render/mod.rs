@@ -55,7 +55,7 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
         Reply::Hello { .. } | Reply::Ask(_) => {}
         Reply::Welcome { user, .. } => view.reg.render_welcome(user, out),
         Reply::Ok(done) => self::done(me, done, out),
-        Reply::Pm { at, from, text } => {
+        Reply::Pm { at, from, text, .. } => {
             view.caps.stamp(*at, out);
             let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG {me} :{text}\r\n");
         }
@@ -85,7 +85,9 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
         Reply::Notice(Notice::RecipientBusy { name }) => {
             let _ = write!(out, ":{HOST} 301 {me} {name} :is away (busy)\r\n");
         }
-        Reply::Hist { of, at, from, text } => {
+        Reply::Hist {
+            of, at, from, text, ..
+        } => {
             // Replayed as said, at its own time when the client reads
             // `server-time`.
             view.caps.stamp(*at, out);

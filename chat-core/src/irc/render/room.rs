@@ -9,22 +9,16 @@ use super::notice_text;
 use crate::irc::caps::RoomCaps;
 use crate::irc::lines::{server_notice, CHANNEL, HOST};
 use crate::reply::{Control, LeaveReason, Reply};
-use crate::Millis;
+use crate::{Millis, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
 /// capabilities; `false` when it does (the caller renders it with the
 /// connection's state).
 pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
     match reply {
-        Reply::Msg { at, from, text } => {
-            caps.stamp(*at, out);
-            let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG {CHANNEL} :{text}\r\n");
-        }
-        Reply::Join { at, user } => {
-            caps.stamp(*at, out);
-            let _ = write!(out, ":{user}!{user}@{HOST} JOIN {CHANNEL}\r\n");
-        }
-        Reply::Leave {
+        // Leaving the lobby is leaving the server.
+        Reply::RoomLeave {
+            room: LOBBY,
             at,
             user,
             reason: LeaveReason::Kicked,
@@ -32,7 +26,12 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
             caps.stamp(*at, out);
             let _ = write!(out, ":{HOST} KICK {CHANNEL} {user} :kicked\r\n");
         }
-        Reply::Leave { at, user, reason } => {
+        Reply::RoomLeave {
+            room: LOBBY,
+            at,
+            user,
+            reason,
+        } => {
             caps.stamp(*at, out);
             let _ = write!(
                 out,
@@ -76,6 +75,7 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
             at,
             from,
             text,
+            ..
         } => {
             caps.stamp(*at, out);
             let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG #{room} :{text}\r\n");
