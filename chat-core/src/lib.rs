@@ -125,12 +125,14 @@ pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
     AccountState, CarryOver, ChatEvent, CloseCause, CloseReason, ConnStats, Engine, EngineStats,
     Input, Output, PasswordAnswer, PasswordJob, PasswordWork, PersistFailed, PersistRequest,
-    Recipients, LOBBY,
+    Recipients,
 };
 pub use error::{ErrorCode, Refusal};
 pub use grant::Grant;
-pub use ids::{ConnId, JobId, PersistId};
-pub use name::{NameError, NameKey, RoomKey, RoomName, UserName, MAX_NAME_LEN, MAX_ROOM_NAME_LEN};
+pub use ids::{ConnId, JobId, MsgId, PersistId};
+pub use name::{
+    NameError, NameKey, RoomKey, RoomName, UserName, LOBBY, MAX_NAME_LEN, MAX_ROOM_NAME_LEN,
+};
 pub use record::{
     ChangeError, Conversation, HistoryLine, KickEntry, Retention, RoomRecord, StoreChange,
     StoreSnapshot, Topic, UserRecord,

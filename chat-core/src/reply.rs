@@ -1,6 +1,6 @@
 //! What the server tells a client, independent of the wire format.
 
-use crate::{ErrorCode, Grant, Millis};
+use crate::{ErrorCode, Grant, Millis, MsgId};
 
 /// A step of the login dialog (the `<step>` of `ASK`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +35,13 @@ pub enum Done<'a> {
     Registered(&'a str),
     /// `OK login <user>`.
     Login(&'a str),
-    /// `OK sent <user>`.
-    Sent(&'a str),
+    /// `OK sent <user>`: a private message was delivered.
+    Sent {
+        /// The recipient.
+        to: &'a str,
+        /// The message's id, in the pair's sequence.
+        id: Option<MsgId>,
+    },
     /// `OK grant <user> <grant>`.
     Grant(&'a str, Grant),
     /// `OK kicked <user>`.
@@ -207,6 +212,13 @@ pub struct Page {
 /// One line from the server, as data. Rendering it to bytes is the
 /// connection's codec's job ([`crate::codec`]; chat/1:
 /// [`wire::render`](crate::wire::render)).
+///
+/// Every room is on the same variants, the lobby included (its name is
+/// [`LOBBY`](crate::LOBBY)); a codec may write the lobby's lines in forms
+/// of their own (chat/1's `MSG`, `JOIN`, `LEAVE`). Room lines, private
+/// messages and history lines carry their [`MsgId`]: always `Some` in
+/// what the engine sends, `None` only in a line read from a server that
+/// sent none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reply<'a> {
@@ -244,39 +256,16 @@ pub enum Reply<'a> {
         /// Seconds to wait before trying again (at least 1).
         secs: u64,
     },
-    /// `MSG <ts> <from> <text>`.
-    Msg {
-        /// When.
-        at: Millis,
-        /// The sender.
-        from: &'a str,
-        /// The message.
-        text: &'a str,
-    },
-    /// `PM <ts> <from> <text>`.
+    /// `PM <ts> <from> <text>`: a private message to you.
     Pm {
+        /// Its id, in the sequence of the pair of users.
+        id: Option<MsgId>,
         /// When.
         at: Millis,
         /// The sender.
         from: &'a str,
         /// The message.
         text: &'a str,
-    },
-    /// `JOIN <ts> <user>`.
-    Join {
-        /// When.
-        at: Millis,
-        /// Who.
-        user: &'a str,
-    },
-    /// `LEAVE <ts> <user> <reason>`.
-    Leave {
-        /// When.
-        at: Millis,
-        /// Who.
-        user: &'a str,
-        /// Why.
-        reason: LeaveReason,
     },
     /// `INFO <text>`.
     Info(&'a str),
@@ -324,11 +313,15 @@ pub enum Reply<'a> {
     Refused(Reason<'a>),
     /// A notice as data (`INFO <text>`); the text is the codec's.
     Notice(Notice<'a>),
-    /// Extension: `RMSG <room> <ts> <from> <text>`: a line said in a room
-    /// other than the lobby.
+    /// A line said in a room. chat/1 writes the lobby's as
+    /// `MSG <ts> <from> <text>` and other rooms' as (extension)
+    /// `RMSG <room> <ts> <from> <text>`.
     RoomMsg {
-        /// The room.
+        /// The room, as its creator spelled it; [`LOBBY`](crate::LOBBY)
+        /// for the lobby.
         room: &'a str,
+        /// Its id, in the room's sequence.
+        id: Option<MsgId>,
         /// When.
         at: Millis,
         /// The sender.
@@ -336,18 +329,21 @@ pub enum Reply<'a> {
         /// The message.
         text: &'a str,
     },
-    /// Extension: `RJOIN <room> <ts> <user>`.
+    /// A user entered a room: chat/1 `JOIN <ts> <user>` for the lobby
+    /// (logged in), (extension) `RJOIN <room> <ts> <user>` for others.
     RoomJoin {
-        /// The room.
+        /// The room ([`LOBBY`](crate::LOBBY) for the lobby).
         room: &'a str,
         /// When.
         at: Millis,
         /// Who.
         user: &'a str,
     },
-    /// Extension: `RLEAVE <room> <ts> <user> <reason>`.
+    /// A user left a room: chat/1 `LEAVE <ts> <user> <reason>` for the
+    /// lobby (logged out), (extension) `RLEAVE <room> <ts> <user> <reason>`
+    /// for others.
     RoomLeave {
-        /// The room.
+        /// The room ([`LOBBY`](crate::LOBBY) for the lobby).
         room: &'a str,
         /// When.
         at: Millis,
@@ -385,6 +381,8 @@ pub enum Reply<'a> {
     Hist {
         /// Where it was said.
         of: HistoryOf<'a>,
+        /// Its id, as when it was said.
+        id: Option<MsgId>,
         /// When it was said.
         at: Millis,
         /// Who said it.

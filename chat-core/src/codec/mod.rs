@@ -103,7 +103,7 @@ impl Rendering {
     /// use chat_core::codec::{Rendering, RoomCaps};
     /// use chat_core::reply::Reply;
     /// use chat_core::Millis;
-    /// let line = Reply::Join { at: Millis(0), user: "ann" };
+    /// let line = Reply::RoomJoin { room: chat_core::LOBBY, at: Millis(0), user: "ann" };
     /// let tagged = Rendering::Irc(RoomCaps::new(true, false)).render(&[line]);
     /// assert_eq!(
     ///     &tagged[..],

@@ -894,7 +894,7 @@ impl IrcCodec {
             Reply::Hello { .. } | Reply::Ask(_) => {}
             Reply::Welcome { user, .. } => self.welcome(user, out),
             Reply::Ok(done) => self.done(&me, done, out),
-            Reply::Pm { at, from, text } => {
+            Reply::Pm { at, from, text, .. } => {
                 self.room_caps().stamp(*at, out);
                 let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG {me} :{text}\r\n");
             }
@@ -935,7 +935,9 @@ impl IrcCodec {
             Reply::Notice(Notice::RecipientBusy { name }) => {
                 let _ = write!(out, ":{HOST} 301 {me} {name} :is away (busy)\r\n");
             }
-            Reply::Hist { of, at, from, text } => {
+            Reply::Hist {
+                of, at, from, text, ..
+            } => {
                 // Replayed as said, at its own time when the client reads
                 // `server-time`.
                 self.room_caps().stamp(*at, out);

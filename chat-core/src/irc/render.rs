@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use crate::reply::{Control, LeaveReason, Reply};
-use crate::{wire, Millis};
+use crate::{wire, Millis, LOBBY};
 
 /// The lobby's channel, where everyone is.
 pub const CHANNEL: &str = "#lobby";
@@ -44,15 +44,9 @@ impl RoomCaps {
 /// connection's state).
 pub fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
     match reply {
-        Reply::Msg { at, from, text } => {
-            caps.stamp(*at, out);
-            let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG {CHANNEL} :{text}\r\n");
-        }
-        Reply::Join { at, user } => {
-            caps.stamp(*at, out);
-            let _ = write!(out, ":{user}!{user}@{HOST} JOIN {CHANNEL}\r\n");
-        }
-        Reply::Leave {
+        // Leaving the lobby is leaving the server.
+        Reply::RoomLeave {
+            room: LOBBY,
             at,
             user,
             reason: LeaveReason::Kicked,
@@ -60,7 +54,12 @@ pub fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
             caps.stamp(*at, out);
             let _ = write!(out, ":{HOST} KICK {CHANNEL} {user} :kicked\r\n");
         }
-        Reply::Leave { at, user, reason } => {
+        Reply::RoomLeave {
+            room: LOBBY,
+            at,
+            user,
+            reason,
+        } => {
             caps.stamp(*at, out);
             let _ = write!(
                 out,
@@ -104,6 +103,7 @@ pub fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
             at,
             from,
             text,
+            ..
         } => {
             caps.stamp(*at, out);
             let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG #{room} :{text}\r\n");
