@@ -62,6 +62,11 @@ impl History {
         self.lines.len()
     }
 
+    /// When the newest line was said.
+    pub(crate) fn last_at(&self) -> Option<Millis> {
+        self.lines.back().map(|l| l.at)
+    }
+
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }

@@ -223,6 +223,7 @@ impl Engine {
 
     pub(super) fn on_timeout(&mut self) {
         let now = self.now;
+        self.close_empty_rooms();
         while let Some((id, serial, kind)) = self.timers.pop_due(now) {
             let Some(conn) = self.conns.get(&id).filter(|c| c.serial == serial) else {
                 continue;

@@ -14,7 +14,9 @@ mod kicklist;
 mod lifecycle;
 mod outbox;
 mod room;
+mod room_closing;
 mod room_commands;
+mod room_upkeep;
 mod rooms;
 mod table;
 mod text;
@@ -44,6 +46,7 @@ use held::HeldLines;
 use history::PrivateHistories;
 use kicklist::KickList;
 use outbox::Outbox;
+use room_upkeep::RoomUpkeep;
 use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
 use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
@@ -88,6 +91,9 @@ pub struct EngineStats {
     /// quantity `history_bytes_per_room` and `history_bytes_per_pair`
     /// bound).
     pub history_bytes: usize,
+    /// Entries of the room limits' tables: users with rooms they created,
+    /// creation windows, empty rooms waiting to be closed.
+    pub room_upkeep_entries: usize,
 }
 
 /// An account as the engine sees it ([`Engine::account`]).
@@ -164,6 +170,8 @@ pub struct Engine {
     kicks: KickList,
     /// The lobby and the created rooms, with their history.
     rooms: Rooms,
+    /// Who created how many rooms, how fast, and which rooms are empty.
+    upkeep: RoomUpkeep,
     /// Private history per pair of users.
     private: PrivateHistories,
     throttle: LoginThrottle,
@@ -217,6 +225,15 @@ impl Engine {
         let pair_bounds = private_bounds(&config.retention, l.history_bytes_per_pair);
         let mut rooms = Rooms::new(snapshot.rooms.clone(), seed);
         rooms.load_history(&snapshot, room_bounds);
+        let mut upkeep = RoomUpkeep::new(seed);
+        for (key, channel) in rooms.iter() {
+            if let Some(record) = &channel.record {
+                upkeep.count_created(record.operator.key());
+                // Nobody is in a room at start: it has been empty since
+                // it was last used, as far as the store can tell.
+                upkeep.emptied(key.clone(), channel.last_used(), l.empty_room_ttl_ms);
+            }
+        }
         let mut private = PrivateHistories::new(seed);
         for (conversation, lines) in &snapshot.history {
             if matches!(conversation, Conversation::Private(..)) {
@@ -234,6 +251,7 @@ impl Engine {
             directory: Directory::new(snapshot.users, admins, seed),
             kicks: KickList::new(snapshot.kicked, seed),
             rooms,
+            upkeep,
             private,
             throttle,
             registrations: Counter::new(seed),
@@ -295,7 +313,10 @@ impl Engine {
     /// When to feed [`Input::Timeout`] next, if ever.
     #[must_use = "the engine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        match (self.timers.next_deadline(), self.upkeep.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// An account as the engine sees it now, if it is registered.
@@ -344,6 +365,10 @@ impl Engine {
                 .map(|(_, c)| c.history.bytes())
                 .sum::<usize>()
                 + self.private.bytes(),
+            room_upkeep_entries: {
+                let (creators, windows, empty) = self.upkeep.sizes();
+                creators + windows + empty
+            },
         }
     }
 
@@ -884,8 +909,20 @@ impl Engine {
             return;
         };
         match &change {
-            StoreChange::CreateRoom(record) => self.rooms.end_create(&record.name.key()),
-            StoreChange::RemoveRoom { room } => self.rooms.end_close(&room.key()),
+            StoreChange::CreateRoom(record) => {
+                let key = record.name.key();
+                self.rooms.end_create(&key);
+                if result.is_err() {
+                    self.upkeep.uncount_created(&record.operator.key(), &key);
+                }
+            }
+            StoreChange::RemoveRoom { room } => {
+                let key = room.key();
+                self.rooms.end_close(&key);
+                if result.is_err() {
+                    self.room_close_failed(key);
+                }
+            }
             _ => {}
         }
         if let Some(name) = change.subject() {

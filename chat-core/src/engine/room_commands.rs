@@ -3,7 +3,7 @@
 
 use crate::command::{HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, HistoryOf, LeaveReason, Listing, Presence, Reason, Reply, RoomLimit,
+    Control, Done, HistoryOf, LeaveReason, LimitScope, Listing, Presence, Reason, Reply, RoomLimit,
 };
 use crate::{
     ConnId, Conversation, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
@@ -12,6 +12,7 @@ use crate::{
 use super::chat::page_of;
 use super::connection::ConnRef;
 use super::history::History;
+use super::room_upkeep::CreateRefusal;
 use super::text::refused_text;
 use super::Engine;
 
@@ -97,6 +98,18 @@ impl Engine {
         if session.guest {
             return self.refuse(id, Reason::NotLoggedIn);
         }
+        let (user, admin) = (session.key.clone(), session.grant.is_admin());
+        let l = &self.config.limits;
+        match self.upkeep.may_create(&user, admin, self.now, l) {
+            Ok(()) => {}
+            Err(CreateRefusal::PerCreator { max }) => {
+                return self.refuse(id, Reason::RoomLimit(RoomLimit::PerCreator { max }));
+            }
+            Err(CreateRefusal::Rate(limited)) => {
+                log::warn!("{} is over the room creation rate", session.name);
+                return self.refuse_limited(id, LimitScope::RoomCreations, limited);
+            }
+        }
         let record = RoomRecord {
             name: name.clone(),
             operator: session.name.clone(),
@@ -104,6 +117,7 @@ impl Engine {
             topic: None,
         };
         log::info!("{} creates room {name}", session.name);
+        self.upkeep.creating(user, admin, self.now, l);
         self.rooms.begin_create(name.key());
         let conn = self.conn_ref(id);
         self.set_waiting(id, true);
@@ -114,10 +128,16 @@ impl Engine {
     /// joins it.
     pub(super) fn on_room_created(&mut self, conn: Option<ConnRef>, record: RoomRecord) {
         let name = record.name.clone();
+        let key = name.key();
         self.rooms.insert(record);
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Created(name.as_str())));
-            self.enter(c.id, &name.key());
+            self.enter(c.id, &key);
+        }
+        if self.rooms.get(&key).is_some_and(|c| c.members.len() == 0) {
+            // Its creator left before it was saved.
+            let ttl = self.config.limits.empty_room_ttl_ms;
+            self.upkeep.emptied(key, self.now, ttl);
         }
     }
 
@@ -165,6 +185,7 @@ impl Engine {
         let busy = session.held.is_some();
         let user = session.name.clone();
         channel.members.join(id, rendering);
+        self.upkeep.occupied(key);
         if busy {
             channel.members.set_presence(id, Presence::Busy);
         }
@@ -279,6 +300,10 @@ impl Engine {
             };
             if !channel.members.leave(id) {
                 continue;
+            }
+            if channel.members.len() == 0 && channel.record.is_some() {
+                let ttl = self.config.limits.empty_room_ttl_ms;
+                self.upkeep.emptied(key.clone(), self.now, ttl);
             }
             let room = channel.name().to_owned();
             self.broadcast_in(
@@ -526,6 +551,9 @@ impl Engine {
         let Some(channel) = self.rooms.remove(&key) else {
             return;
         };
+        if let Some(record) = &channel.record {
+            self.upkeep.uncount_created(&record.operator.key(), &key);
+        }
         let mut members: Vec<ConnId> = channel.members.member_ids().collect();
         members.sort_unstable();
         for member in members {
@@ -657,6 +685,19 @@ impl Engine {
         }
         for (key, channel) in self.rooms.iter() {
             let lobby = key == self.rooms.lobby_key();
+            let counted_empty = self.upkeep.counts_empty(key);
+            let empty = channel.members.len() == 0;
+            if !lobby
+                && !self.rooms.is_closing(key)
+                && l.empty_room_ttl_ms > 0
+                && counted_empty != empty
+            {
+                return Some(format!(
+                    "{} has {} members but is counted empty: {counted_empty}",
+                    key.as_str(),
+                    channel.members.len()
+                ));
+            }
             if !lobby && channel.members.len() > l.max_room_members {
                 return Some(format!(
                     "{} has {} members",

@@ -26,6 +26,11 @@ pub enum RoomLimit {
         /// The limit.
         max: usize,
     },
+    /// Rooms one user created that still exist.
+    PerCreator {
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// What a retry-later refusal is about (`ERR rate-limited`).
@@ -42,6 +47,8 @@ pub enum LimitScope {
     LoginsFromAddress,
     /// The per-connection command budget; the line was dropped.
     CommandBudget,
+    /// Rooms created by the user or in all.
+    RoomCreations,
 }
 
 /// Why the server refused a line, a command or a connection: an `ERR`
@@ -368,6 +375,9 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(match limit {
                 RoomLimit::Rooms { max } => format!("the server has {max} rooms, the most it may"),
                 RoomLimit::PerUser { max } => format!("you are in {max} rooms, the most you may"),
+                RoomLimit::PerCreator { max } => {
+                    format!("you created {max} rooms, the most you may have; close one first")
+                }
                 RoomLimit::Members { max } => {
                     format!("the room has {max} members, the most it may")
                 }
@@ -388,6 +398,7 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             LimitScope::WrongPasswords => "too many wrong passwords",
             LimitScope::LoginsFromAddress => "too many logins from your address",
             LimitScope::CommandBudget => "over the command budget; line dropped",
+            LimitScope::RoomCreations => "too many rooms created",
         },
         Reason::TooManyFailures => "too many failed attempts",
         Reason::LoginsInProgress { .. } => "too many logins in progress",

@@ -81,7 +81,8 @@ impl World {
     /// The world of `opts.seed`.
     pub fn new(opts: SimOptions) -> World {
         let mut rng = Rng::new(opts.seed);
-        let config = config::config(&mut rng);
+        let mut config = config::config(&mut rng);
+        config::room_limits(&mut config, opts.seed);
         let pool = rng.range(3, 8) as usize;
         let mut idents = vec![Identity {
             name: ROOT.into(),
