@@ -219,3 +219,49 @@ fn connections_per_address_are_counted_from_accept() {
     expect(&mut bob, "PONG p");
     drop(held);
 }
+
+/// Hole 3: eight ordinary accounts (twice the four that took every room in
+/// 34 s) each try to create and leave 250 rooms as fast as they can; each
+/// gets its hourly few, and anyone else can still create a room.
+#[test]
+fn accounts_cannot_hoard_the_rooms() {
+    use std::io::{BufRead, BufReader};
+    let s = TestServer::start(attack_config());
+    let mut created = 0;
+    for a in 0..8 {
+        let name = format!("hoarder{a}");
+        drop(s.register(&name));
+        let mut c = connect_from(s.addr, "127.0.0.2").unwrap();
+        let mut r = BufReader::new(c.try_clone().unwrap());
+        // Sends a line; its answer is the first line that starts with
+        // `ok` or is an error.
+        let mut answer = |c: &mut TcpStream, line: String, ok: &str| -> String {
+            c.write_all(line.as_bytes()).unwrap();
+            loop {
+                let mut got = String::new();
+                assert!(r.read_line(&mut got).unwrap() > 0, "closed");
+                if got.starts_with(ok) || got.starts_with("ERR ") {
+                    return got;
+                }
+            }
+        };
+        answer(&mut c, format!("/login {name} {PASSWORD}\n"), "WELCOME ");
+        // A store write per creation: each waits for its answer, as lines
+        // sent meanwhile would queue (and past the queue, be dropped).
+        for n in 0..250 {
+            let room = format!("h{a}x{n}");
+            if answer(&mut c, format!("/create {room}\n"), "OK created ").starts_with("OK ") {
+                created += 1;
+                answer(&mut c, format!("/part {room}\n"), "OK parted ");
+            }
+        }
+    }
+    let per_user = ServerConfig::default().limits.room_creations_per_user as usize;
+    assert_eq!(created, 8 * per_user, "rooms the hoarders created");
+    let mut carol = s.register("carol");
+    carol.send("/create mine").unwrap();
+    expect(&mut carol, "OK created mine");
+    carol.send("/rooms").unwrap();
+    let end = expect(&mut carol, "END rooms ");
+    assert!(end.contains(&format!(" {} ", 8 * per_user + 2)), "{end}");
+}
