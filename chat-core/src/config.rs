@@ -190,6 +190,12 @@ pub struct Limits {
     /// Pairs of users whose private history is kept in memory; beyond it
     /// the pair that started talking longest ago is forgotten.
     pub max_private_histories: usize,
+    /// Bytes the engine sends one connection (besides room lines) before
+    /// it waits to hear the connection drained ([`crate::Output::WhenDrained`]):
+    /// history and listings are produced a part at a time as it drains,
+    /// and the connection's next lines wait meanwhile. 0 turns this off
+    /// (everything is produced at once, as the caller must then bound).
+    pub output_window_bytes: usize,
 }
 
 impl Default for Limits {
@@ -244,6 +250,7 @@ impl Default for Limits {
             history_bytes_per_room: 256 * 1024,
             history_bytes_per_pair: 16 * 1024,
             max_private_histories: 10_000,
+            output_window_bytes: 64 * 1024,
         }
     }
 }

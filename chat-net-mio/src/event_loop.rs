@@ -423,6 +423,10 @@ impl<'a> EventLoop<'a> {
                     0 => self.io.close(conn, reason),
                     s => self.remotes.push(s, Command::Close(conn, reason)),
                 },
+                Output::WhenDrained { conn } => match self.shard_of(conn) {
+                    0 => self.io.when_drained(conn),
+                    s => self.remotes.push(s, Command::WhenDrained(conn)),
+                },
                 Output::Password(job) => {
                     if let Err(job) = self.helpers.workers.submit(job) {
                         self.refused.push((job.id, job.peer));

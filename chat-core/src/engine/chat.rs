@@ -8,6 +8,7 @@ use crate::{Answer, Command, ConnId, Conversation, HistoryLine, NameKey, UserNam
 
 use super::connection::Session;
 use super::io::ChatEvent;
+use super::owed::Owed;
 use super::room::Room;
 use super::text::refused_text;
 use super::Engine;
@@ -267,14 +268,11 @@ impl Engine {
     }
 
     /// A page of `members` (the lobby's or a room's), as `/viewusers`
-    /// lists them.
+    /// lists them: owed, and sent as the connection drains.
     pub(super) fn list_members(&mut self, id: ConnId, members: &[ConnId], page: u64) {
-        let mut rows: Vec<Row<'_>> = members
+        let mut rows: Vec<(&str, ConnId)> = members
             .iter()
-            .filter_map(|&c| {
-                let s = self.conns.get(&c)?.session()?;
-                Some((s.name.as_str(), s.grant, self.presence_of(c), s.guest))
-            })
+            .filter_map(|&c| Some((self.conns.get(&c)?.session()?.name.as_str(), c)))
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
         // O(n log n) strings per listing, and IRC lists the room on every
@@ -285,45 +283,9 @@ impl Engine {
                 .cmp(b.map(|c| c.to_ascii_lowercase()))
         });
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
-        let end = Reply::End(Listing::UsersPage(page));
-        // A listing holds no question, so chat/1 renders it alone (the
-        // rows borrow the connection table); IRC's numerics name the
-        // asker and the query, its codec's state.
-        let Some(protocol) = self.conns.get(&id).map(|c| c.codec.protocol()) else {
-            return;
-        };
-        if protocol == crate::codec::Protocol::Chat1 {
-            let mut replies: Vec<Reply<'_>> = rows[range].iter().map(user_row).collect();
-            replies.push(end);
-            let frame = protocol.render(&replies);
-            return self.out.send_frame(id, frame);
-        }
-        let owned: Vec<(String, crate::Grant, Presence, bool)> = rows[range]
-            .iter()
-            .map(|&(n, g, p, guest)| (n.to_owned(), g, p, guest))
-            .collect();
-        let mut replies: Vec<Reply<'_>> = owned
-            .iter()
-            .map(|(n, g, p, guest)| user_row(&(n.as_str(), *g, *p, *guest)))
-            .collect();
-        replies.push(end);
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-    }
-}
-
-/// A row of `/viewusers`: name, grant, presence, whether a guest.
-type Row<'a> = (&'a str, crate::Grant, Presence, bool);
-
-/// The listing line of a row: a guest's says so.
-fn user_row<'a>(&(name, grant, presence, guest): &Row<'a>) -> Reply<'a> {
-    if guest {
-        Reply::GuestUser { name, presence }
-    } else {
-        Reply::User {
-            name,
-            grant,
-            presence,
-        }
+        let rows = rows[range].iter().map(|&(_, c)| c).collect();
+        let end = Listing::UsersPage(page);
+        self.owe(id, Owed::Members { rows, end });
     }
 }
 

@@ -23,6 +23,10 @@ pub(crate) struct History {
     lines: VecDeque<HistoryLine>,
     /// Bytes of sender and text held, the bound a client can push.
     bytes: usize,
+    /// Lines ever kept: the position after the newest. A line's position
+    /// names it for as long as it is kept, whatever goes from the front,
+    /// so a reader can go on where it stopped (see [`History::span`]).
+    pushed: u64,
 }
 
 fn cost(line: &HistoryLine) -> usize {
@@ -38,6 +42,7 @@ impl History {
         let now = line.at;
         self.bytes += cost(&line);
         self.lines.push_back(line);
+        self.pushed += 1;
         while self.lines.len() > bounds.lines || self.bytes > bounds.bytes {
             self.pop_front();
         }
@@ -71,15 +76,16 @@ impl History {
         self.bytes
     }
 
-    /// The last `count` lines said before `before` (all, without it) and
-    /// not before `oldest` (older ones are past the retention's age),
-    /// oldest first, and whether older ones remain.
-    pub(crate) fn page(
+    /// The positions of the last `count` lines said before `before` (all,
+    /// without it) and not before `oldest` (older ones are past the
+    /// retention's age), and, if older ones remain, when the first of
+    /// them was said (where an `END history` says to go on).
+    pub(crate) fn span(
         &self,
         count: usize,
         before: Option<Millis>,
         oldest: Millis,
-    ) -> (impl Iterator<Item = &HistoryLine>, bool) {
+    ) -> (std::ops::Range<u64>, Option<Millis>) {
         let first = self.lines.partition_point(|l| l.at < oldest);
         let end = match before {
             Some(t) => self.lines.partition_point(|l| l.at < t),
@@ -87,7 +93,25 @@ impl History {
         }
         .max(first);
         let start = end.saturating_sub(count).max(first);
-        (self.lines.range(start..end), start > first)
+        // Where to go on: the oldest line shown, if older ones remain.
+        let more = (start > first && start < end).then(|| self.lines[start].at);
+        let base = self.first_position();
+        (base + start as u64..base + end as u64, more)
+    }
+
+    /// The position of the oldest line kept.
+    fn first_position(&self) -> u64 {
+        self.pushed - self.lines.len() as u64
+    }
+
+    /// The lines kept from position `from` on (those before it that went
+    /// are skipped), with their positions, oldest first.
+    pub(crate) fn from_position(&self, from: u64) -> impl Iterator<Item = (u64, &HistoryLine)> {
+        let base = self.first_position();
+        let skip = usize::try_from(from.saturating_sub(base)).unwrap_or(usize::MAX);
+        (base..)
+            .zip(self.lines.iter())
+            .skip(skip.min(self.lines.len()))
     }
 
     /// The lines, oldest first.
@@ -199,15 +223,30 @@ mod tests {
         for t in 1..=6 {
             h.push(line(t * 10, "x"), b);
         }
-        let (lines, more) = h.page(2, None, Millis(0));
-        assert_eq!(lines.map(|l| l.at.0).collect::<Vec<_>>(), vec![50, 60]);
-        assert!(more);
-        let (lines, more) = h.page(2, Some(Millis(30)), Millis(0));
-        assert_eq!(lines.map(|l| l.at.0).collect::<Vec<_>>(), vec![10, 20]);
-        assert!(!more);
-        let (lines, more) = h.page(9, Some(Millis(45)), Millis(20));
-        assert_eq!(lines.map(|l| l.at.0).collect::<Vec<_>>(), vec![20, 30, 40]);
-        assert!(!more, "lines past the age are not offered");
+        let times = |h: &History, span: std::ops::Range<u64>| -> Vec<u64> {
+            h.from_position(span.start)
+                .take_while(|(p, _)| *p < span.end)
+                .map(|(_, l)| l.at.0)
+                .collect()
+        };
+        let (span, more) = h.span(2, None, Millis(0));
+        assert_eq!(times(&h, span), vec![50, 60]);
+        assert_eq!(more, Some(Millis(50)));
+        let (span, more) = h.span(2, Some(Millis(30)), Millis(0));
+        assert_eq!(times(&h, span), vec![10, 20]);
+        assert_eq!(more, None);
+        let (span, more) = h.span(9, Some(Millis(45)), Millis(20));
+        assert_eq!(times(&h, span.clone()), vec![20, 30, 40]);
+        assert_eq!(more, None, "lines past the age are not offered");
+        // A reader goes on where it stopped though older lines went.
+        let next = span.start + 1;
+        for t in 7..=12 {
+            h.push(line(t * 10, "x"), Bounds { lines: 4, ..b });
+        }
+        assert_eq!(
+            times(&h, next..h.span(99, None, Millis(0)).0.end),
+            vec![90, 100, 110, 120]
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ mod io;
 mod kicklist;
 mod lifecycle;
 mod outbox;
+mod owed;
+mod pull;
 mod room;
 mod room_closing;
 mod room_commands;
@@ -121,6 +123,12 @@ pub struct ConnStats {
     pub held_lines: usize,
     /// Bytes of those held lines.
     pub held_bytes: usize,
+    /// Bytes sent to it (room lines aside) since it last drained: at most
+    /// about `output_window_bytes` (the last part of a long answer may
+    /// pass it by a line or a few rows).
+    pub unacked_bytes: usize,
+    /// Long answers (history, listings) it is owed, not sent yet.
+    pub owed_answers: usize,
 }
 
 /// What one engine hands the next across a `/restart`: the accounts that
@@ -294,6 +302,7 @@ impl Engine {
             }
             Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
             Input::Persisted { id, result } => self.on_persisted(id, result),
+            Input::Drained { conn } => self.on_drained(conn),
             Input::Timeout => self.on_timeout(),
             Input::Announce { text } => self.on_announce(text),
             Input::Shutdown => {
@@ -433,6 +442,8 @@ impl Engine {
             queued_lines: c.queued.len(),
             held_lines: held.map_or(0, HeldLines::len),
             held_bytes: held.map_or(0, HeldLines::bytes),
+            unacked_bytes: c.flow.unacked(),
+            owed_answers: c.flow.owed_len(),
         })
     }
 
@@ -478,6 +489,7 @@ impl Engine {
         // A codec may say nothing (IRC to `HELLO` and `ASK`); an empty
         // frame is no output (a writer can take it for a closed socket).
         if !bytes.is_empty() {
+            c.flow.sent(bytes.len());
             out.send_frame(conn, Frame::from(bytes));
         }
     }
@@ -727,6 +739,7 @@ impl Engine {
     // ---- lines ----------------------------------------------------------
 
     fn on_received(&mut self, id: ConnId, mut bytes: &[u8]) {
+        let window = self.config.limits.output_window_bytes;
         loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
@@ -735,26 +748,43 @@ impl Engine {
             // the loop makes anyway).
             conn.last_heard = self.now;
             conn.pinged = None;
+            // A command waits for password work or the store, or the
+            // connection must drain first: its lines wait their turn.
+            let held = conn.waiting || conn.flow.holds_lines(window);
             // Lines a line stood for (see `on_line`) before the next one.
-            if !conn.waiting && !conn.queued.is_empty() {
+            if !held && !conn.queued.is_empty() {
                 self.resume(id);
                 continue;
             }
             let Some(line) = conn.codec.next_line(&mut bytes) else {
                 return;
             };
-            if conn.waiting || !conn.queued.is_empty() {
+            if held || !conn.queued.is_empty() {
                 let l = &self.config.limits;
                 let cap = if conn.session().is_some() {
                     l.max_queued_lines
                 } else {
                     l.max_queued_lines_before_login
                 };
+                // More than the queue holds is refused, never answered:
+                // a connection that does not read cannot make the engine
+                // render for it. Refusals in a row count as the budget's
+                // do, so a client that keeps sending past them is closed
+                // rather than sent a refusal per line.
                 if conn.queued.len() >= cap {
+                    conn.budget_refusals = conn.budget_refusals.saturating_add(1);
+                    let (refusals, peer) = (conn.budget_refusals, conn.peer);
                     self.refuse(id, Reason::QueueFull);
+                    if refusals > self.config.limits.max_budget_refusals {
+                        log::warn!("{peer} ({id}) closed: kept sending past a full queue");
+                        return self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+                    }
                 } else {
+                    conn.budget_refusals = 0;
                     conn.queued.push_back(line.map(Cow::into_owned));
                 }
+                // Held by its window: it will hear when to go on.
+                self.pump_owed(id);
                 continue;
             }
             self.on_line(id, line);
@@ -769,6 +799,14 @@ impl Engine {
             };
             if conn.waiting {
                 return;
+            }
+            if conn
+                .flow
+                .holds_lines(self.config.limits.output_window_bytes)
+            {
+                // Owed output or a full window: the lines go on once it
+                // drained (`on_drained`).
+                return self.pump_owed(id);
             }
             let Some(line): Option<QueuedLine> = conn.queued.pop_front() else {
                 return;
@@ -792,6 +830,7 @@ impl Engine {
             conn.queued.push_front(Ok(followup));
         }
         if let Some(local) = conn.codec.take_local() {
+            conn.flow.sent(local.len());
             self.out.send_frame(id, Frame::from(local));
         }
         if let Some(rendering) = conn.codec.take_rendering_change() {

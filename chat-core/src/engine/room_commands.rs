@@ -3,15 +3,16 @@
 
 use crate::command::{HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, HistoryOf, LeaveReason, LimitScope, Listing, Presence, Reason, Reply, RoomLimit,
+    Control, Done, LeaveReason, LimitScope, Listing, Presence, Reason, Reply, RoomLimit,
 };
 use crate::{
-    ConnId, Conversation, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
+    ConnId, Conversation, Frame, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
 };
 
 use super::chat::page_of;
 use super::connection::ConnRef;
 use super::history::History;
+use super::owed::{HistorySource, Owed};
 use super::room_upkeep::CreateRefusal;
 use super::text::refused_text;
 use super::Engine;
@@ -199,39 +200,64 @@ impl Engine {
                 text: Some(&t.text),
             });
         }
-        if names_on_join {
-            let members: Vec<ConnId> = channel.members.member_ids().collect();
-            Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-            self.list_members(id, &members, 1);
-            self.replay_on_join(id, key, window);
+        let members: Vec<ConnId> = if names_on_join {
+            channel.members.member_ids().collect()
         } else {
-            history_replies(
-                &channel.history,
-                HistoryOf::Room(name),
-                window,
-                &mut replies,
-            );
-            Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+            Vec::new()
+        };
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        if names_on_join {
+            self.list_members(id, &members, 1);
         }
+        // The history and, for a client that sees its own join, its own
+        // `RJOIN` are owed: sent as the connection drains.
+        self.owe_history(id, HistorySource::Room(key.clone()), window);
         let room = self.room_name(key);
         let line = Reply::RoomJoin {
             room: &room,
             at: now,
             user: user.as_str(),
         };
-        let except = names_on_join.then_some(id);
-        self.broadcast_to(Some(key), except, &[line]);
+        if !names_on_join {
+            let (cap, max_bytes) = (
+                self.config.limits.max_held_lines,
+                self.config.limits.max_held_bytes,
+            );
+            let mut own = Vec::new();
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.codec.render(std::slice::from_ref(&line), &mut own);
+                // A busy user's room lines wait for `/free`, its own
+                // join's too.
+                if let Some(held) = c.session_mut().and_then(|s| s.held.as_mut()) {
+                    held.push(Frame::from(own), cap, max_bytes);
+                    own = Vec::new();
+                }
+            }
+            if !own.is_empty() {
+                self.owe(id, Owed::Frame(Frame::from(own)));
+            }
+        }
+        self.broadcast_to(Some(key), Some(id), &[line]);
     }
 
-    /// The last lines of a room's history and their end, to one member.
-    fn replay_on_join(&mut self, id: ConnId, key: &RoomKey, window: Window) {
-        let Some(channel) = self.rooms.get(key) else {
-            return;
+    /// Owes a connection the lines of a history `window` shows, then its
+    /// `END history`.
+    fn owe_history(&mut self, id: ConnId, source: HistorySource, window: Window) {
+        let empty = History::default();
+        let history = match &source {
+            HistorySource::Room(key) => self.rooms.get(key).map(|c| &c.history),
+            HistorySource::Private { pair, .. } => self.private.get(pair),
+        }
+        .unwrap_or(&empty);
+        let (span, before) = history.span(window.count, window.before, window.oldest);
+        let item = Owed::History {
+            source,
+            next: span.start,
+            end: span.end,
+            shown: 0,
+            before,
         };
-        let mut replies = Vec::new();
-        let of = HistoryOf::Room(channel.name());
-        history_replies(&channel.history, of, window, &mut replies);
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        self.owe(id, item);
     }
 
     /// IRC's `JOIN`: joins the room, or creates it (and so joins it) when
@@ -320,20 +346,12 @@ impl Engine {
     }
 
     pub(super) fn list_rooms(&mut self, id: ConnId, page: u64) {
-        let mut rows: Vec<(&RoomKey, &super::rooms::Channel)> = self.rooms.iter().collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let (range, page) = page_of(rows.len(), page, self.config.limits.rooms_page_rows);
-        let mut replies: Vec<Reply<'_>> = rows[range]
-            .iter()
-            .map(|(_, c)| Reply::Room {
-                name: c.name(),
-                members: c.members.len() as u64,
-                operator: c.record.as_ref().map(|r| r.operator.as_str()),
-                topic: c.topic().map(|t| t.text.as_str()),
-            })
-            .collect();
-        replies.push(Reply::End(Listing::RoomsPage(page)));
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        let mut keys: Vec<&RoomKey> = self.rooms.iter().map(|(k, _)| k).collect();
+        keys.sort_unstable();
+        let (range, page) = page_of(keys.len(), page, self.config.limits.rooms_page_rows);
+        let rows = keys[range].iter().map(|&k| k.clone()).collect();
+        let end = Listing::RoomsPage(page);
+        self.owe(id, Owed::Rooms { rows, end });
     }
 
     pub(super) fn topic(&mut self, id: ConnId, typed: &str, change: TopicChange<'_>) {
@@ -586,10 +604,12 @@ impl Engine {
         let count = count.map_or(limit, |n| {
             usize::try_from(n).unwrap_or(usize::MAX).min(limit)
         });
-        let oldest = self.oldest_kept();
-        let empty = History::default();
-        let mut replies = Vec::new();
-        match of {
+        let window = Window {
+            count,
+            before,
+            oldest: self.oldest_kept(),
+        };
+        let source = match of {
             HistoryTarget::Room(typed) => {
                 let Some(key) = self.existing_room(id, typed) else {
                     return;
@@ -597,21 +617,7 @@ impl Engine {
                 if !self.in_room(id, &key) {
                     return self.refuse_not_in(id, typed);
                 }
-                let Some(channel) = self.rooms.get(&key) else {
-                    return;
-                };
-                let window = Window {
-                    count,
-                    before,
-                    oldest,
-                };
-                history_replies(
-                    &channel.history,
-                    HistoryOf::Room(channel.name()),
-                    window,
-                    &mut replies,
-                );
-                Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+                HistorySource::Room(key)
             }
             HistoryTarget::Private(typed) => {
                 let other = match UserName::parse(typed) {
@@ -621,17 +627,13 @@ impl Engine {
                 let Some(me) = self.session(id).map(|s| s.name.clone()) else {
                     return;
                 };
-                let pair = Conversation::private(&me, &other);
-                let history = self.private.get(&pair).unwrap_or(&empty);
-                let window = Window {
-                    count,
-                    before,
-                    oldest,
-                };
-                history_replies(history, HistoryOf::Private(typed), window, &mut replies);
-                Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+                HistorySource::Private {
+                    pair: Conversation::private(&me, &other),
+                    with: typed.to_owned(),
+                }
             }
-        }
+        };
+        self.owe_history(id, source, window);
     }
 }
 
@@ -642,33 +644,6 @@ struct Window {
     count: usize,
     before: Option<Millis>,
     oldest: Millis,
-}
-
-/// `HIST` lines of a window of a history, then `END history`.
-fn history_replies<'a>(
-    history: &'a History,
-    of: HistoryOf<'a>,
-    window: Window,
-    replies: &mut Vec<Reply<'a>>,
-) {
-    let (lines, more) = history.page(window.count, window.before, window.oldest);
-    let start = replies.len();
-    replies.extend(lines.map(|l| Reply::Hist {
-        of,
-        id: None,
-        at: l.at,
-        from: l.from.as_str(),
-        text: &l.text,
-    }));
-    let shown = (replies.len() - start) as u64;
-    let oldest = match replies.get(start) {
-        Some(Reply::Hist { at, .. }) if more => Some(*at),
-        _ => None,
-    };
-    replies.push(Reply::End(Listing::History {
-        shown,
-        before: oldest,
-    }));
 }
 
 #[cfg(feature = "sim")]

@@ -32,6 +32,8 @@ pub struct IrcCodec {
     /// Lines the last one stands for beside itself (a `JOIN` of several
     /// channels: one command each), to be read next.
     followups: Vec<String>,
+    /// The listing being rendered, over as many renders as it takes.
+    batch: Batch,
 }
 
 impl IrcCodec {
@@ -116,14 +118,13 @@ impl IrcCodec {
     /// means for the connection (logged in, a listing answered) is taken
     /// in before the next one is rendered.
     pub fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
-        let mut batch = Batch::default();
         for reply in replies {
             let view = View {
                 reg: &self.reg,
                 caps: self.caps.room(),
                 listing: self.listings.next(),
             };
-            render::reply(&view, &mut batch, reply, out);
+            render::reply(&view, &mut self.batch, reply, out);
             self.follow(reply);
         }
     }

@@ -92,10 +92,12 @@ pub fn config(rng: &mut Rng) -> Config {
     c
 }
 
-/// The limits on creating and keeping rooms, drawn from a stream of their
-/// own (`seed` with a constant mixed in) so that adding them did not move
-/// every other draw of a run: a seed found before replays as it did.
-pub fn room_limits(c: &mut Config, seed: u64) {
+/// The limits added after seeds were found (rooms a user may create and
+/// keep, the output window), drawn from a stream of their own (`seed`
+/// with a constant mixed in) so that adding them did not move every other
+/// draw of a run: a seed found before replays as it did, as far as the
+/// new limits leave it alone.
+pub fn later_limits(c: &mut Config, seed: u64) {
     let rng = &mut Rng::new(seed ^ 0x726f_6f6d_735f_3230);
     let l = &mut c.limits;
     l.max_rooms_per_creator = rng.range(1, 5) as usize;
@@ -107,6 +109,12 @@ pub fn room_limits(c: &mut Config, seed: u64) {
         0
     } else {
         rng.range(500, 120_000)
+    };
+    // Small windows, so long answers come in many parts; sometimes none.
+    l.output_window_bytes = if rng.chance(200) {
+        0
+    } else {
+        rng.range(1, 600) as usize
     };
 }
 

@@ -36,6 +36,8 @@ pub(crate) enum Command {
     /// The shard serves the recipients that are its own.
     Broadcast(Released),
     Close(ConnId, CloseReason),
+    /// Report the connection once what is queued for it is written.
+    WhenDrained(ConnId),
     /// The engine stopped: finish the connections by this deadline, then
     /// end the thread.
     Stop(Instant),
@@ -272,6 +274,7 @@ impl RemoteShard {
             Command::Send(id, frame) => self.io.queue(id, frame),
             Command::Broadcast(released) => self.io.fan_out(&released),
             Command::Close(id, reason) => self.io.close(id, reason),
+            Command::WhenDrained(id) => self.io.when_drained(id),
             Command::Stop(deadline) => self.stopping = Some(deadline),
         }
     }

@@ -385,6 +385,23 @@ impl IoShard {
         }
     }
 
+    /// The engine asks to hear (through the inbox) once what is queued
+    /// for a connection now is written: at once if nothing is, else after
+    /// the write that empties its queue.
+    pub(crate) fn when_drained(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        if c.closing.is_some() {
+            return;
+        }
+        if !c.dirty && c.out.bytes() == 0 && !c.transport.wants_write() {
+            self.inbox.drained(id);
+        } else {
+            c.drain_asked = true;
+        }
+    }
+
     /// Queues a released batch's shared frames for the recipients that are
     /// this shard's; the others are other shards' to serve.
     pub(crate) fn fan_out(&mut self, released: &Released) {
@@ -535,6 +552,9 @@ impl IoShard {
         }
         match result {
             Ok(Flushed::All) => {
+                if std::mem::take(&mut conn.drain_asked) && conn.closing.is_none() {
+                    self.inbox.drained(id);
+                }
                 if conn.closing.is_some() {
                     // Half-close so the peer reads everything before EOF;
                     // closing outright with unread input would send a RST.

@@ -38,6 +38,8 @@ pub(crate) struct Conn {
     pub(crate) transport: Transport,
     /// The engine was told of it (its transport is ready).
     pub(crate) opened: bool,
+    /// The engine asked to hear once its queue is written out.
+    pub(crate) drain_asked: bool,
     /// When it was accepted (for the handshake timeout).
     pub(crate) accepted: Instant,
     /// Some bytes came from the peer (for the first-byte timeout).
@@ -66,6 +68,7 @@ impl Conn {
             read_closed: false,
             transport,
             opened: false,
+            drain_asked: false,
             accepted: Instant::now(),
             heard: false,
             ticket,

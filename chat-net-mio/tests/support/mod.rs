@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod attack;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -191,8 +192,21 @@ pub fn now_line(text: &str) -> chat_core::StoreChange {
 /// A connection to `addr` from the loopback address `from` (127.0.0.2
 /// and up stand for other hosts).
 pub fn connect_from(addr: SocketAddr, from: &str) -> std::io::Result<std::net::TcpStream> {
+    connect_small(addr, from, None)
+}
+
+/// [`connect_from`] with a receive buffer of `rcvbuf` bytes: a client that
+/// does not read then leaves what it is sent in the server.
+pub fn connect_small(
+    addr: SocketAddr,
+    from: &str,
+    rcvbuf: Option<usize>,
+) -> std::io::Result<std::net::TcpStream> {
     use socket2::{Domain, Socket, Type};
     let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    if let Some(n) = rcvbuf {
+        s.set_recv_buffer_size(n)?;
+    }
     let local: SocketAddr = format!("{from}:0").parse().unwrap();
     s.bind(&local.into())?;
     s.connect(&addr.into())?;

@@ -29,13 +29,14 @@ pub(super) struct View<'s> {
     pub(super) listing: Option<&'s ListKind>,
 }
 
-/// What the replies of one batch gather as they are rendered: a listing
-/// comes whole in one batch, so its names and its `LIST` header are the
-/// batch's, not the connection's.
+/// What a listing gathers while it is rendered, which may take several
+/// renders (the engine sends a long listing a part at a time as the
+/// connection drains): the `NAMES` line being filled and whether the
+/// `LIST` header went out. Both end with the listing's `END`.
 #[derive(Debug, Default)]
 pub(super) struct Batch {
-    /// Names of a `NAMES` listing, until its end.
-    names: Vec<String>,
+    /// Names of the `353` line being filled (full lines go out at once).
+    names: String,
     /// `321` went out for the `LIST` being answered.
     list_started: bool,
 }
@@ -199,7 +200,21 @@ fn user_row(
                 ":{HOST} 352 {me} {CHANNEL} {name} {HOST} {HOST} {name} {away}{op} :0 {name}\r\n"
             );
         }
-        _ => batch.names.push(format!("{op}{name}")),
+        kind => {
+            let chan = match kind {
+                Some(ListKind::RoomNames(chan)) => chan.as_str(),
+                _ => CHANNEL,
+            };
+            if !batch.names.is_empty() && batch.names.len() + op.len() + name.len() >= 400 {
+                let _ = write!(out, ":{HOST} 353 {me} = {chan} :{}\r\n", batch.names);
+                batch.names.clear();
+            }
+            if !batch.names.is_empty() {
+                batch.names.push(' ');
+            }
+            batch.names.push_str(op);
+            batch.names.push_str(name);
+        }
     }
 }
 
@@ -242,22 +257,11 @@ fn start_list(me: &str, batch: &mut Batch, out: &mut Vec<u8>) {
     }
 }
 
-/// 353 lines of at most ~400 bytes of names, then 366.
+/// The last 353 line (names of at most ~400 bytes each), then 366.
 fn write_names(me: &str, chan: &str, batch: &mut Batch, out: &mut Vec<u8>) {
-    let names = std::mem::take(&mut batch.names);
-    let mut line = String::new();
-    for name in names {
-        if !line.is_empty() && line.len() + name.len() > 400 {
-            let _ = write!(out, ":{HOST} 353 {me} = {chan} :{line}\r\n");
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&name);
-    }
-    if !line.is_empty() {
-        let _ = write!(out, ":{HOST} 353 {me} = {chan} :{line}\r\n");
+    if !batch.names.is_empty() {
+        let _ = write!(out, ":{HOST} 353 {me} = {chan} :{}\r\n", batch.names);
+        batch.names.clear();
     }
     let _ = write!(out, ":{HOST} 366 {me} {chan} :End of /NAMES list\r\n");
 }

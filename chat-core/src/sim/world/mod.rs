@@ -70,6 +70,9 @@ pub struct World {
     /// Peers the runtime dropped while draining outputs; the engine is
     /// told after the drain (outputs to them meanwhile are discarded).
     cut: Vec<(ConnId, CloseCause)>,
+    /// Connections the engine asked to hear drained of; a reading peer
+    /// drains some steps later, one that stopped reading never.
+    drain_asked: Vec<ConnId>,
     /// Set when the engine asked to stop: `Some(restart)`.
     stop: Option<bool>,
     pub(super) trace: Trace,
@@ -82,7 +85,7 @@ impl World {
     pub fn new(opts: SimOptions) -> World {
         let mut rng = Rng::new(opts.seed);
         let mut config = config::config(&mut rng);
-        config::room_limits(&mut config, opts.seed);
+        config::later_limits(&mut config, opts.seed);
         let pool = rng.range(3, 8) as usize;
         let mut idents = vec![Identity {
             name: ROOT.into(),
@@ -126,6 +129,7 @@ impl World {
             room: Vec::new(),
             room_index: HashMap::new(),
             cut: Vec::new(),
+            drain_asked: Vec::new(),
             stop: None,
             trace,
             failure: None,
@@ -160,6 +164,7 @@ impl World {
             self.input_timeout();
         }
         self.move_bytes();
+        self.drain_readers();
         self.act();
         if let Some(restart) = self.stop.take() {
             self.restart(restart);
@@ -236,6 +241,26 @@ impl World {
         }
     }
 
+    /// Peers that read what they were sent drain: the engine hears so for
+    /// those it asked about, each some steps after it asked.
+    fn drain_readers(&mut self) {
+        for conn in std::mem::take(&mut self.drain_asked) {
+            let Some(&i) = self.by_conn.get(&conn) else {
+                continue;
+            };
+            let c = &self.clients[i];
+            if c.phase == Phase::Closed || self.is_cut(conn) {
+                continue;
+            }
+            if !c.reading || self.rng.chance(300) {
+                self.drain_asked.push(conn);
+                continue;
+            }
+            self.trace.line(format!("{conn} drained"));
+            self.handle(Input::Drained { conn });
+        }
+    }
+
     // ---- the engine's side ----------------------------------------------
 
     /// Feeds one input and carries out everything the engine asks for.
@@ -283,7 +308,13 @@ impl World {
                 }
                 if let Some(room) = room_of_frame(&frame) {
                     let to: Vec<ConnId> = to.iter().collect();
-                    self.check_room_recipients(&room, &to);
+                    // A joiner's own `RJOIN` comes to it after the room's
+                    // history, not with the room's.
+                    let joiner = String::from_utf8_lossy(&frame)
+                        .strip_prefix("RJOIN ")
+                        .and_then(|l| l.split(' ').nth(2))
+                        .map(|u| u.trim_end().to_ascii_lowercase());
+                    self.check_room_recipients(&room, &to, joiner.as_deref());
                 }
                 for conn in to.iter() {
                     self.trace.mix(&conn.0.to_le_bytes());
@@ -328,6 +359,12 @@ impl World {
                 self.persister
                     .submit(self.now, req.id, req.change, delay, lag, fails);
             }
+            Output::WhenDrained { conn } => {
+                self.trace.line(format!("{conn} to be told when drained"));
+                if !self.drain_asked.contains(&conn) {
+                    self.drain_asked.push(conn);
+                }
+            }
             Output::Event(_) => {}
             Output::Stop { restart } => {
                 self.trace.line(format!("engine stops, restart: {restart}"));
@@ -341,7 +378,7 @@ impl World {
 
     /// A room line goes to exactly the room's free members, as the
     /// members' own lines tell them (a busy member holds it instead).
-    fn check_room_recipients(&mut self, room: &str, to: &[ConnId]) {
+    fn check_room_recipients(&mut self, room: &str, to: &[ConnId], joiner: Option<&str>) {
         for &conn in to {
             let Some(&i) = self.by_conn.get(&conn) else {
                 continue;
@@ -353,7 +390,8 @@ impl World {
         }
         for c in &self.clients {
             let member = c.phase == Phase::Online && c.rooms.contains(room);
-            if member && !c.busy && !self.is_cut(c.conn) && !to.contains(&c.conn) {
+            let joining = joiner.is_some_and(|j| self.idents[c.ident].name.eq_ignore_ascii_case(j));
+            if member && !joining && !c.busy && !self.is_cut(c.conn) && !to.contains(&c.conn) {
                 let conn = c.conn;
                 return self.fail(format!("a line of {room} missed {conn}, a free member"));
             }
@@ -440,6 +478,7 @@ impl World {
 
     fn reboot(&mut self, in_flight: Vec<String>) {
         self.jobs.clear();
+        self.drain_asked.clear();
         for i in 0..self.clients.len() {
             if self.clients[i].phase != Phase::Closed {
                 self.closed(i);
