@@ -6,9 +6,10 @@
 //! connection drained ([`crate::Input::Drained`]).
 
 use std::collections::VecDeque;
+use std::ops::RangeInclusive;
 
-use crate::reply::Listing;
-use crate::{ConnId, Conversation, Frame, Millis, NameKey, RoomKey};
+use crate::reply::{HistoryMark, Listing};
+use crate::{ConnId, Conversation, Frame, MsgId, NameKey, RoomKey};
 
 /// A connection's output window and what it is owed.
 #[derive(Debug, Default)]
@@ -25,16 +26,16 @@ pub(crate) struct Flow {
 /// A long answer not sent yet, as a cursor into what it shows.
 #[derive(Debug)]
 pub(crate) enum Owed {
-    /// History lines at positions `next..end` (see
-    /// [`super::history::History::span`]), then `END history`.
+    /// The history lines of a page, by id (those that go meanwhile are
+    /// skipped), then `END history`.
     History {
         source: HistorySource,
-        next: u64,
-        end: u64,
+        /// The ids left to send, if any.
+        ids: Option<RangeInclusive<MsgId>>,
         /// Lines sent so far.
         shown: u64,
-        /// The `before` of its `END`: where older lines continue.
-        before: Option<Millis>,
+        /// The `next` of its `END`: where more lines continue.
+        next: Option<HistoryMark>,
     },
     /// Rows of users (online ones, or a room's members), then `end`.
     Members {

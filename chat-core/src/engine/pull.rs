@@ -2,8 +2,10 @@
 //! each part is rendered only while the connection has room in its
 //! window, from a cursor into what it shows, never ahead of it.
 
-use crate::reply::{HistoryOf, Listing, Presence, Reply};
-use crate::{ConnId, Frame, Grant, UserName};
+use crate::reply::{HistoryMark, HistoryOf, Listing, Presence, Reply};
+use std::ops::RangeInclusive;
+
+use crate::{ConnId, Frame, Grant, MsgId, UserName};
 
 use super::owed::{HistorySource, Owed};
 use super::{Engine, Output};
@@ -76,11 +78,10 @@ impl Engine {
             }
             Owed::History {
                 source,
-                next,
-                end,
+                ids,
                 shown,
-                before,
-            } => self.produce_history(id, source, (next, end, shown, before), room, &mut out),
+                next,
+            } => self.produce_history(id, source, (ids, shown, next), room, &mut out),
             Owed::Members { mut rows, end } => {
                 while out.len() < room {
                     let Some(c) = rows.pop_front() else { break };
@@ -128,13 +129,13 @@ impl Engine {
         (out, rest)
     }
 
-    /// A part of a history: its lines from `next` while there is room,
-    /// then, at `end`, its `END history`.
+    /// A part of a history: its lines by id while there is room, then,
+    /// once none are left, its `END history`.
     fn produce_history(
         &mut self,
         id: ConnId,
         source: HistorySource,
-        (mut next, end, mut shown, before): (u64, u64, u64, Option<Millis>),
+        (ids, mut shown, next): (Option<RangeInclusive<MsgId>>, u64, Option<HistoryMark>),
         room: usize,
         out: &mut Vec<u8>,
     ) -> Option<Owed> {
@@ -149,40 +150,38 @@ impl Engine {
                 HistoryOf::Private(with),
             ),
         };
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return None;
-        };
-        for (at, line) in history.from_position(next) {
-            if at >= end || out.len() >= room {
-                break;
+        let conn = self.conns.get_mut(&id)?;
+        let mut left = ids;
+        if let Some(range) = left.take() {
+            let (mut from, to) = range.into_inner();
+            let mut lines = history.from_id(from).take_while(|l| l.id <= to).peekable();
+            while out.len() < room {
+                let Some(line) = lines.next() else { break };
+                let reply = Reply::Hist {
+                    of,
+                    id: Some(line.id),
+                    at: line.at,
+                    from: line.from.as_str(),
+                    text: &line.text,
+                };
+                conn.codec.render(std::slice::from_ref(&reply), out);
+                shown += 1;
+                from = MsgId(line.id.0 + 1);
             }
-            let reply = Reply::Hist {
-                of,
-                id: None,
-                at: line.at,
-                from: line.from.as_str(),
-                text: &line.text,
-            };
-            conn.codec.render(std::slice::from_ref(&reply), out);
-            next = at + 1;
-            shown += 1;
+            // Lines that went meanwhile are not waited for.
+            if lines.peek().is_some() {
+                left = Some(from..=to);
+            }
         }
-        // Lines that went meanwhile are not waited for.
-        let done = next >= end
-            || history
-                .from_position(next)
-                .next()
-                .is_none_or(|(p, _)| p >= end);
-        if !done {
+        if left.is_some() {
             return Some(Owed::History {
                 source,
-                next,
-                end,
+                ids: left,
                 shown,
-                before,
+                next,
             });
         }
-        let end_line = Reply::End(Listing::History { shown, before });
+        let end_line = Reply::End(Listing::History { shown, next });
         conn.codec.render(std::slice::from_ref(&end_line), out);
         None
     }
@@ -210,8 +209,6 @@ impl Engine {
         render_with(&mut self.conns, id, replies, out);
     }
 }
-
-use crate::Millis;
 
 /// [`Engine::render_for`] on the connection table alone, for replies that
 /// borrow other parts of the engine.

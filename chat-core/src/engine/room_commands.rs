@@ -1,9 +1,10 @@
 //! Commands about rooms other than the lobby: create, join, part, list,
 //! topic, talk, remove a member, close; and history of rooms and pairs.
 
-use crate::command::{HistoryTarget, TopicChange};
+use crate::command::{HistoryRange, HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, LeaveReason, LimitScope, Listing, Presence, Reason, Reply, RoomLimit,
+    Control, Done, HistoryMark, LeaveReason, LimitScope, Listing, Presence, Reason, Reply,
+    RoomLimit,
 };
 use crate::{
     ConnId, Conversation, Frame, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
@@ -167,8 +168,8 @@ impl Engine {
     fn enter(&mut self, id: ConnId, key: &RoomKey) {
         let now = self.now;
         let window = Window {
+            range: HistoryRange::Latest(None),
             count: self.config.limits.history_on_join,
-            before: None,
             oldest: self.oldest_kept(),
         };
         let Some(conn) = self.conns.get_mut(&id) else {
@@ -241,7 +242,8 @@ impl Engine {
     }
 
     /// Owes a connection the lines of a history `window` shows, then its
-    /// `END history`.
+    /// `END history`: the ids of the page's first and last lines, sent
+    /// as the connection drains.
     fn owe_history(&mut self, id: ConnId, source: HistorySource, window: Window) {
         let empty = History::default();
         let history = match &source {
@@ -249,13 +251,21 @@ impl Engine {
             HistorySource::Private { pair, .. } => self.private.get(pair),
         }
         .unwrap_or(&empty);
-        let (span, before) = history.span(window.count, window.before, window.oldest);
+        let page = history.page(window.range, window.count, window.oldest);
+        let next = page.next.and_then(|i| history.get(i)).map(|l| HistoryMark {
+            id: Some(l.id),
+            at: Some(l.at),
+        });
+        let ids = history
+            .get(page.lines.start)
+            .zip(page.lines.end.checked_sub(1).and_then(|i| history.get(i)))
+            .filter(|_| !page.lines.is_empty())
+            .map(|(first, last)| first.id..=last.id);
         let item = Owed::History {
             source,
-            next: span.start,
-            end: span.end,
+            ids,
             shown: 0,
-            before,
+            next,
         };
         self.owe(id, item);
     }
@@ -458,15 +468,16 @@ impl Engine {
         };
         let from = session.name.clone();
         let room = channel.name().to_owned();
+        let msg = self.next_msg_id();
         let line = Reply::RoomMsg {
             room: &room,
-            id: Some(self.next_msg_id()),
+            id: Some(msg),
             at: self.now,
             from: from.as_str(),
             text,
         };
         self.broadcast_in(Some(&key), Some(id), &[line]);
-        let line = self.history_line(&from, text);
+        let line = self.history_line(msg, &from, text);
         self.remember(Conversation::Room(key), line);
     }
 
@@ -598,15 +609,15 @@ impl Engine {
         id: ConnId,
         of: HistoryTarget<'_>,
         count: Option<u64>,
-        before: Option<Millis>,
+        range: HistoryRange,
     ) {
         let limit = self.config.limits.history_page_lines;
         let count = count.map_or(limit, |n| {
             usize::try_from(n).unwrap_or(usize::MAX).min(limit)
         });
         let window = Window {
+            range,
             count,
-            before,
             oldest: self.oldest_kept(),
         };
         let source = match of {
@@ -637,17 +648,29 @@ impl Engine {
     }
 }
 
-/// Which lines of a history to show: the last `count` said before
-/// `before` (if given) and not before `oldest`.
+/// Which lines of a history to show: `range`, at most `count` of them,
+/// none said before `oldest`.
 #[derive(Clone, Copy)]
 struct Window {
+    range: HistoryRange,
     count: usize,
-    before: Option<Millis>,
     oldest: Millis,
 }
 
 #[cfg(feature = "sim")]
 impl Engine {
+    /// The ids of a room's history that `/history` can still show (within
+    /// the retention's age), oldest first, for the simulator.
+    pub(crate) fn history_ids(&self, room: &str) -> Option<Vec<u64>> {
+        let key = RoomName::parse(room).ok()?.key();
+        let oldest = self.oldest_kept();
+        let channel = self.rooms.get(&key)?;
+        let page = channel
+            .history
+            .page(HistoryRange::Latest(None), usize::MAX, oldest);
+        Some(channel.history.lines(page.lines).map(|l| l.id.0).collect())
+    }
+
     /// The first way rooms disagree with sessions or exceed a bound, for
     /// the simulator's invariants: every member is online and knows the
     /// room, every session's rooms hold it, busy members are the busy
@@ -684,6 +707,14 @@ impl Engine {
                 || channel.history.bytes() > l.history_bytes_per_room
             {
                 return Some(format!("{} keeps too much history", key.as_str()));
+            }
+            let ids: Vec<_> = channel
+                .history
+                .lines(0..channel.history.len())
+                .map(|l| l.id)
+                .collect();
+            if !ids.windows(2).all(|w| w[0] < w[1]) {
+                return Some(format!("{} keeps lines out of id order", key.as_str()));
             }
             for id in channel.members.member_ids() {
                 let Some(session) = self.session(id) else {
