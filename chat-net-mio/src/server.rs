@@ -189,6 +189,9 @@ impl ServerBuilder {
             None => KeySource::from_env(&self.data_dir),
         };
         let mut store = Store::open_with(&self.data_dir, key, self.config.store)?;
+        // The store's copy of history is bounded as the engine's is.
+        let l = &self.config.limits;
+        store.bound_history_bytes(l.history_bytes_per_room, l.history_bytes_per_pair);
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
         poll.registry()

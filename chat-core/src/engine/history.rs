@@ -144,14 +144,17 @@ impl History {
         }
     }
 
-    /// The lines of `range` (from [`History::page`]), oldest first.
+    /// The lines of `range` (from [`History::page`]), oldest first (for
+    /// the simulator's checks and the tests; answers go by id, see
+    /// [`History::lines_from`]).
+    #[cfg(any(test, feature = "sim"))]
     pub(crate) fn lines(&self, range: Range<usize>) -> impl Iterator<Item = &HistoryLine> {
         self.lines.range(range)
     }
 
     /// The lines from id `from` on, oldest first (the id need not be
     /// kept: a reader goes on where it stopped though lines went).
-    pub(crate) fn from_id(&self, from: MsgId) -> impl Iterator<Item = &HistoryLine> {
+    pub(crate) fn lines_from(&self, from: MsgId) -> impl Iterator<Item = &HistoryLine> {
         let start = self.lines.partition_point(|l| l.id < from);
         self.lines.range(start..)
     }

@@ -154,7 +154,10 @@ impl Engine {
         let mut left = ids;
         if let Some(range) = left.take() {
             let (mut from, to) = range.into_inner();
-            let mut lines = history.from_id(from).take_while(|l| l.id <= to).peekable();
+            let mut lines = history
+                .lines_from(from)
+                .take_while(|l| l.id <= to)
+                .peekable();
             while out.len() < room {
                 let Some(line) = lines.next() else { break };
                 let reply = Reply::Hist {

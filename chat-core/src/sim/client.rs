@@ -130,6 +130,9 @@ pub struct Client {
     /// A walk back through a room's history in flight: it sends nothing
     /// else until the walk ends.
     pub walk: Option<Walk>,
+    /// Rooms joined whose history (sent as the connection drains, ended
+    /// by `END history`) has not ended yet: their lines are not a walk's.
+    pub replays: u32,
 }
 
 /// A walk back through a room's history, page by page by id.
@@ -174,6 +177,7 @@ impl Client {
             tags: false,
             last_ids: HashMap::new(),
             walk: None,
+            replays: 0,
         }
     }
 

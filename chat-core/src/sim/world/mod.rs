@@ -88,6 +88,9 @@ pub struct World {
     pub(super) trace: Trace,
     /// The first broken invariant.
     pub(super) failure: Option<String>,
+    /// Accounts the model learned from the store, no client having been
+    /// told of them (see `learn_account`).
+    pub(super) unacked_registrations: u32,
 }
 
 impl World {
@@ -145,6 +148,7 @@ impl World {
             stop: None,
             trace,
             failure: None,
+            unacked_registrations: 0,
         }
     }
 

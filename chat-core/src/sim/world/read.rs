@@ -31,6 +31,7 @@ impl World {
                 "joined" => {
                     let room = arg.unwrap_or_default().to_ascii_lowercase();
                     self.clients[i].rooms.insert(room);
+                    self.clients[i].replays += 1;
                 }
                 "parted" | "closed" => {
                     let room = arg.unwrap_or_default().to_ascii_lowercase();
@@ -67,13 +68,22 @@ impl World {
             }
             ServerLine::Hist { room, id } => {
                 let tags = self.clients[i].tags;
-                if let Some(walk) = self.clients[i].walk.as_mut().filter(|w| w.room == room) {
+                let replaying = self.clients[i].replays > 0;
+                if let Some(walk) = self.clients[i]
+                    .walk
+                    .as_mut()
+                    .filter(|w| w.room == room && !replaying)
+                {
                     match id {
                         Some(id) => walk.page.push(id),
                         None if tags => self.fail(format!("{conn}: a HIST line without its id")),
                         None => {}
                     }
                 }
+            }
+            // A join's history ends before anything asked after it.
+            ServerLine::EndHistory { .. } if self.clients[i].replays > 0 => {
+                self.clients[i].replays -= 1;
             }
             ServerLine::EndHistory { next } => self.walk_page(i, next),
             ServerLine::RoomLeave { room, user, reason } => {
@@ -240,6 +250,7 @@ impl World {
         self.trace.line(format!(
             "the store holds {name}, which no client was told of"
         ));
+        self.unacked_registrations += 1;
         self.idents.push(Identity {
             name: name.to_owned(),
             password: String::new(),
