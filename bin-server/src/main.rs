@@ -132,6 +132,14 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
         config.irc_bind = Some(irc);
     }
     config.irc_guests |= args.irc_guests;
+    if !args.cluster.is_empty() {
+        let mut cluster = config.cluster.take().unwrap_or_default();
+        cluster.servers.clone_from(&args.cluster);
+        if let Some(node) = &args.node {
+            cluster.node.clone_from(node);
+        }
+        config.cluster = Some(cluster);
+    }
     let mut builder = Server::builder()
         .bind(args.bind)
         .data_dir(&args.data_dir)

@@ -101,6 +101,7 @@
 //!   and the changes the engine asks it to make durable.
 
 pub mod client;
+pub mod cluster;
 pub mod codec;
 mod command;
 mod config;

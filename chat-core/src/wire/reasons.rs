@@ -83,6 +83,8 @@ pub(crate) fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         Reason::YesOrNo => "answer y or n",
         Reason::PasswordMismatch => "the passwords differ",
         Reason::CouldNotSave => "could not save the change",
+        Reason::ClusterUnavailable => "this server cannot reach its cluster; try another server",
+        Reason::NotDelivered => "not delivered: the cluster did not take it in time",
         Reason::CouldNotCheckPassword { .. } => "could not check the password",
         Reason::CouldNotHash => "could not hash the password",
         Reason::HashingFailed => "hashing failed",

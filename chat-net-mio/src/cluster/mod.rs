@@ -12,10 +12,17 @@
 //! [`Event`]s, waking the mio loop for each.
 
 mod bridge;
+mod link;
+mod node;
 mod ops;
+mod seal;
 
 pub use bridge::{Bridge, BridgeConfig, BridgeError};
 pub use bytes::Bytes;
+pub(crate) use link::Fed;
+pub use link::Layout;
+pub use node::ClusterError;
+pub(crate) use node::Node;
 pub use ops::{
     Append, BrokerState, BucketSpec, Event, KvEntry, Op, OpError, StreamEntry, StreamSpec, Written,
 };
