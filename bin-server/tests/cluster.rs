@@ -29,7 +29,6 @@ struct Node {
     chat: SocketAddr,
     irc: SocketAddr,
     ws: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -96,7 +95,6 @@ impl Node {
             chat: chat.unwrap(),
             irc: irc.unwrap(),
             ws: ws.unwrap(),
-            log,
             _dir: dir,
         }
     }
