@@ -103,7 +103,9 @@ pub(crate) struct Args {
     /// (nats://HOST:PORT; repeat it or separate with commas for several
     /// broker servers). Needs --node, and a build with the `cluster`
     /// feature. Without it the server stands alone and needs no broker.
-    #[arg(long, value_name = "URL", value_delimiter = ',', requires = "node")]
+    /// With `backup` or `restore`, the cluster's buckets and logs are
+    /// backed up or restored (no --node needed).
+    #[arg(long, value_name = "URL", value_delimiter = ',', global = true)]
     pub(crate) cluster: Vec<String>,
 
     /// This node's name in its cluster (1 to 32 of a-z, 0-9, '-' and

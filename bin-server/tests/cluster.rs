@@ -532,5 +532,156 @@ fn a_kick_and_a_takeover_cross_nodes() {
     let alice2 = Client::connect("alice", Proto::Chat, &nodes[0], false);
     alice.wait_line("CTL takeover");
     alice2.wait_line("WELCOME alice");
-    root.wait_line(" alice takenover");
+    // The room sees the new session come in (the old one's leave names a
+    // session that is no longer alice's, and shows nothing).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while root
+        .lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("JOIN ") && l.ends_with(" alice"))
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            root.lines.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+/// Three NATS servers in a cluster with JetStream, R3.
+struct NatsCluster {
+    servers: Vec<broker::NatsServer>,
+}
+
+impl NatsCluster {
+    fn start() -> NatsCluster {
+        let ports: Vec<(u16, u16)> = (0..3)
+            .map(|_| (broker::free_port(), broker::free_port()))
+            .collect();
+        let routes: Vec<String> = ports
+            .iter()
+            .map(|(_, r)| format!("nats://127.0.0.1:{r}"))
+            .collect();
+        let servers = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (port, route))| {
+                let dir = tempfile::tempdir().unwrap().keep();
+                broker::NatsServer::start_with(
+                    *port,
+                    &dir,
+                    &[
+                        "--server_name".into(),
+                        format!("s{i}"),
+                        "--cluster_name".into(),
+                        "chat".into(),
+                        "--cluster".into(),
+                        format!("nats://127.0.0.1:{route}"),
+                        "--routes".into(),
+                        routes.join(","),
+                    ],
+                )
+            })
+            .collect();
+        NatsCluster { servers }
+    }
+
+    fn urls(&self) -> String {
+        self.servers
+            .iter()
+            .map(|s| s.url())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[test]
+fn a_nats_server_killed_during_traffic_loses_no_acknowledged_line() {
+    let mut nats = NatsCluster::start();
+    let urls = nats.urls();
+    let nodes = cluster_of(
+        3,
+        &urls,
+        "cluster: Some((replicas: 3, start_timeout_ms: 60000))",
+    );
+    let mut clients: Vec<Client> = ["gina", "hank", "ivy"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Client::connect(n, Proto::Chat, &nodes[i], true))
+        .collect();
+    clients[0].wait_line("ivy");
+    for i in 0..40 {
+        for c in clients.iter_mut() {
+            let text = format!("{}{i}", &c.name[..1]);
+            c.say(&text);
+        }
+        if i == 20 {
+            nats.servers[1].kill();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Every line anyone saw echoed (acknowledged) reached everyone.
+    let refs: Vec<&Client> = clients.iter().collect();
+    let acked: Vec<String> = refs
+        .iter()
+        .flat_map(|c| {
+            c.said()
+                .into_iter()
+                .filter(|l| l.starts_with(&format!("{}:", c.name)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for c in &refs {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !acked.iter().all(|l| c.said().contains(l)) {
+            if Instant::now() > deadline {
+                panic!("{} lacks acknowledged lines: {:?}", c.name, c.said());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    check(&refs);
+}
+
+#[test]
+fn a_cluster_backup_restores_into_a_new_cluster() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let config = format!("cluster: Some((prefix: \"{prefix}\"))");
+    let nodes = cluster_of(1, &url, &config);
+    let mut alice = Client::connect("alice", Proto::Chat, &nodes[0], true);
+    alice.say("kept across the restore");
+    alice.wait_said("her line", |t| t.len() == 1);
+    drop(nodes);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.backup");
+    let tool = |args: &[&str], prefix: &str| {
+        let cfg = dir.path().join(format!("{prefix}.ron"));
+        std::fs::write(&cfg, format!("(cluster: Some((prefix: \"{prefix}\")))")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+            .args(["--cluster", &url, "--config"])
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env("CHAT_STORE_KEY", KEY)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    tool(&["backup", "--out", file.to_str().unwrap()], &prefix);
+    let restored = unique_prefix();
+    tool(&["restore", "--from", file.to_str().unwrap()], &restored);
+    let nodes = cluster_of(1, &url, &format!("cluster: Some((prefix: \"{restored}\"))"));
+    let mut alice = Client::connect("alice", Proto::Chat, &nodes[0], false);
+    alice.command("/history lobby");
+    alice.wait_line("kept across the restore");
 }

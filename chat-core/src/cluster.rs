@@ -151,6 +151,10 @@ pub enum Left {
     Parted,
     /// Removed by the room's operator or an admin.
     Removed,
+    /// Its node was not heard from in time (shown as `lost`); appended by
+    /// the other nodes. A node that finds its own users so sent out while
+    /// they are still with it brings them back in.
+    Gone,
 }
 
 impl From<LeaveReason> for Left {
@@ -181,6 +185,7 @@ impl From<Left> for LeaveReason {
             Left::TakenOver => LeaveReason::TakenOver,
             Left::Parted => LeaveReason::Parted,
             Left::Removed => LeaveReason::Removed,
+            Left::Gone => LeaveReason::Lost,
         }
     }
 }
@@ -450,7 +455,9 @@ pub struct ClusterConfig {
     /// A node whose heartbeat is this late is gone: its users leave.
     pub node_timeout_ms: u64,
     /// How long an append may go unacknowledged (retried with its message
-    /// id meanwhile) before the user is told it was not delivered.
+    /// id meanwhile) before the user is told it was not delivered: longer
+    /// than a broker cluster takes to elect a new leader for a log whose
+    /// leader died (about 6 s for nats-server 2.9).
     pub append_timeout_ms: u64,
     /// After losing the broker this long, the node tells its clients to
     /// reconnect elsewhere and closes them.
@@ -462,7 +469,7 @@ pub struct ClusterConfig {
 
 impl ClusterConfig {
     /// The defaults for a node run: presence at most 4 times a second, a
-    /// heartbeat every second, a node gone after 3 s, appends given 5 s,
+    /// heartbeat every second, a node gone after 3 s, appends given 10 s,
     /// 10 s of grace without the broker, joins shown up to 200 members.
     pub fn new(node: NodeId) -> ClusterConfig {
         ClusterConfig {
@@ -470,7 +477,7 @@ impl ClusterConfig {
             presence_every_ms: 250,
             heartbeat_ms: 1_000,
             node_timeout_ms: 3_000,
-            append_timeout_ms: 5_000,
+            append_timeout_ms: 10_000,
             grace_ms: 10_000,
             quiet_joins_above: 200,
         }

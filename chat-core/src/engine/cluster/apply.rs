@@ -271,6 +271,22 @@ impl Engine {
             return;
         }
         members.remove(&user.key());
+        let me = n.me().clone();
+        if reason == Left::Gone && *node == me && self.online.contains_key(&user.key()) {
+            // Judged gone while still here (the broker was away longer
+            // than the others waited): back in, in the room's order.
+            log::info!(
+                "cluster: {user} was sent out of {} as gone; back in",
+                key.as_str()
+            );
+            let at = self.now;
+            let user = user.clone();
+            self.append(None, Log::Room(key.clone()), |origin| RoomEvent::Join {
+                at,
+                user,
+                origin,
+            });
+        }
         if quiet {
             return;
         }

@@ -69,6 +69,10 @@ pub(crate) struct Node {
     pub(super) published: Option<(Vec<crate::cluster::PresentUser>, Millis)>,
     /// When the last heartbeat went out.
     pub(super) beat: Millis,
+    /// When this node last heard its own heartbeat back: a node that
+    /// cannot hear itself (its broker electing a leader, say) judges no
+    /// other node gone.
+    pub(super) self_heard: Millis,
     /// Node runs whose users were already sent out (their leaves are
     /// appended once per node here).
     pub(super) buried: Map<NodeId, Millis>,
@@ -92,6 +96,7 @@ impl Node {
             claims: map(seed),
             published: None,
             beat: Millis(0),
+            self_heard: Millis(0),
             buried: map(seed),
             seed,
         }

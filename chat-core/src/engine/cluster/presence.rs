@@ -58,6 +58,7 @@ impl Engine {
             log::info!("cluster: caught up; taking logins");
             node.ready = true;
             node.beat = Millis(0);
+            node.self_heard = now;
             // Whoever the logs say is in a room on a node run not heard
             // from is gone (this node's earlier runs included).
             let me = node.me().clone();
@@ -117,7 +118,18 @@ impl Engine {
         let Some(node) = self.cluster.as_deref_mut() else {
             return;
         };
-        if run == *node.me() || node.buried.contains_key(&run) {
+        if run == *node.me() {
+            // Heard again after a silence: the others were silent to us
+            // for the same reason, so their clocks start again too.
+            if now.0 > node.self_heard.0 + node.config.node_timeout_ms {
+                for peer in node.peers.values_mut() {
+                    peer.heard = now;
+                }
+            }
+            node.self_heard = now;
+            return;
+        }
+        if node.buried.contains_key(&run) {
             return;
         }
         match node.peers.get_mut(&run) {
@@ -160,11 +172,11 @@ impl Engine {
         let Some(node) = self.cluster.as_deref_mut() else {
             return;
         };
-        if !node.serving() {
-            // Not hearing anyone may be this node's own loss.
+        let timeout = node.config.node_timeout_ms;
+        if !node.serving() || node.self_heard.0 + timeout <= now.0 {
+            // Not hearing others may be this node's own loss.
             return;
         }
-        let timeout = node.config.node_timeout_ms;
         let gone: Vec<NodeId> = node
             .peers
             .iter()
@@ -216,7 +228,7 @@ impl Engine {
                 at: now,
                 user,
                 node: run.clone(),
-                reason: Left::Lost,
+                reason: Left::Gone,
                 kick: None,
             };
             self.append_once(msg_id, Log::Room(room), event);
@@ -243,6 +255,7 @@ impl Engine {
     }
 
     pub(super) fn presence_deadline(&self, node: &Node) -> Millis {
+        // (Also when to judge others again once this node hears itself.)
         if !node.serving() {
             return Millis(u64::MAX);
         }
