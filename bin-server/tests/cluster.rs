@@ -25,6 +25,7 @@ const CHEAP: &str = "hash: (memory_kib: 8, iterations: 1, parallelism: 1), \
 
 /// A node process.
 struct Node {
+    log: Arc<Mutex<Vec<String>>>,
     child: Child,
     chat: SocketAddr,
     irc: SocketAddr,
@@ -91,6 +92,7 @@ impl Node {
             }
         }
         Node {
+            log,
             child,
             chat: chat.unwrap(),
             irc: irc.unwrap(),
@@ -639,7 +641,19 @@ fn a_nats_server_killed_during_traffic_loses_no_acknowledged_line() {
         let deadline = Instant::now() + Duration::from_secs(30);
         while !acked.iter().all(|l| c.said().contains(l)) {
             if Instant::now() > deadline {
-                panic!("{} lacks acknowledged lines: {:?}", c.name, c.said());
+                for (i, n) in nodes.iter().enumerate() {
+                    for l in n.log.lock().unwrap().iter() {
+                        if !l.contains(" INFO ") {
+                            eprintln!("n{i}: {l}");
+                        }
+                    }
+                }
+                let said = c.said();
+                let missing: Vec<&String> = acked.iter().filter(|l| !said.contains(l)).collect();
+                panic!(
+                    "{} lacks acknowledged lines {missing:?}; saw {said:?}",
+                    c.name
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -684,4 +698,33 @@ fn a_cluster_backup_restores_into_a_new_cluster() {
     let mut alice = Client::connect("alice", Proto::Chat, &nodes[0], false);
     alice.command("/history lobby");
     alice.wait_line("kept across the restore");
+}
+
+#[test]
+fn a_client_moves_to_another_node_and_rejoins_its_rooms() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let mut nodes = cluster_of(2, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    let mut bot = chat_client::Client::register(nodes[0].chat, "roamer", PASSWORD)
+        .unwrap()
+        .with_fallbacks(vec![nodes[1].chat]);
+    bot.send("/create Den").unwrap();
+    bot.wait_for("OK joined Den").unwrap();
+    let mut other = Client::connect("stayer", Proto::Chat, &nodes[1], true);
+    other.command("/join Den");
+    other.wait_line("OK joined Den");
+    nodes[0].kill9();
+    // While the roamer is away, the room goes on.
+    other.command("/say Den said while you moved");
+    other.wait_line("said while you moved");
+    bot.reconnect(Duration::from_secs(30)).unwrap();
+    assert_eq!(bot.addr(), nodes[1].chat);
+    // Rejoined by itself; the history replayed on join has the line.
+    let (_, before) = bot.wait_for("END history").unwrap();
+    assert!(
+        before.iter().any(|l| l.contains("said while you moved")),
+        "{before:?}"
+    );
+    bot.send("/say Den back").unwrap();
+    other.wait_line("roamer back");
 }

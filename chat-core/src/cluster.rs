@@ -335,6 +335,10 @@ pub struct PresentUser {
     pub busy: bool,
     /// A guest (no account).
     pub guest: bool,
+    /// The rooms it is in besides the lobby: a node that starts learns
+    /// from these who is in a room whose older joins its log no longer
+    /// keeps.
+    pub rooms: Vec<crate::RoomKey>,
 }
 
 /// A node's online list, published coalesced and as a heartbeat.

@@ -5,10 +5,13 @@
 //! What lives where on the broker (every name under the configured
 //! prefix, `chat` by default):
 //!
-//! - `<P>_LOG_<i>`, `i` in `0..logs`: the logs. A room's events go to
-//!   subject `<p>.r.<i>.<hex of its key>`, a pair's private messages to
+//! - `<P>_LOG_<i>`, `i` in `0..logs`: the logs. A room's lines go to
+//!   subject `<p>.r.<i>.<hex of its key>` and its other events (joins,
+//!   leaves, topic...) to `<p>.s.<i>.<hex>`, a pair's private messages to
 //!   `<p>.p.<i>.<hex of the pair>`, `i` the conversation's hash over the
-//!   logs; each subject keeps the retention's number of lines.
+//!   logs. One stream holds both of a room's subjects, so they have one
+//!   order; each subject keeps the retention's number of entries, so joins
+//!   and leaves never push lines out of a room's history.
 //! - Buckets `<p>_accounts`, `<p>_kicks`, `<p>_rooms` (by hex of the
 //!   folded name), `<p>_sessions` (by account) and `<p>_presence`
 //!   (`list.<node>` and `beat.<node>`).
@@ -56,10 +59,15 @@ impl Layout {
         format!("{}_{which}", self.prefix)
     }
 
-    /// The log index and subject of a log.
-    fn subject(&self, log: &Log) -> String {
+    /// The subject of an event of a log.
+    fn subject(&self, log: &Log, event: &RoomEvent) -> String {
+        let lines = if matches!(event, RoomEvent::Line { .. }) {
+            "r"
+        } else {
+            "s"
+        };
         let (kind, name) = match log {
-            Log::Room(key) => ("r", key.as_str().to_owned()),
+            Log::Room(key) => (lines, key.as_str().to_owned()),
             Log::Private(Conversation::Private(a, b)) => ("p", format!("{a}\n{b}")),
             Log::Private(Conversation::Room(key)) => ("r", key.as_str().to_owned()),
         };
@@ -74,6 +82,7 @@ impl Layout {
                 name: self.stream(i),
                 subjects: vec![
                     format!("{}.r.{i}.*", self.prefix),
+                    format!("{}.s.{i}.*", self.prefix),
                     format!("{}.p.{i}.*", self.prefix),
                 ],
                 max_per_subject: Some(self.per_conversation.max(1)),
@@ -353,7 +362,7 @@ impl Link {
             } => {
                 let t = self.token();
                 self.appends.insert(t, token);
-                let subject = self.layout.subject(&log);
+                let subject = self.layout.subject(&log, &event);
                 let payload = self.seal(&(log, event));
                 vec![Op::Append {
                     token: t,

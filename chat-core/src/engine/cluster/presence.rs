@@ -61,6 +61,26 @@ impl Engine {
             node.self_heard = now;
             // Whoever the logs say is in a room on a node run not heard
             // from is gone (this node's earlier runs included).
+            // Members whose joins the logs no longer keep: from the online
+            // lists (the lobby's members are every node's users).
+            let lobby = self.rooms.lobby_key().clone();
+            let mut listed: Vec<(RoomKey, super::Member)> = Vec::new();
+            for (run, p) in &node.peers {
+                for u in &p.users {
+                    for room in std::iter::once(&lobby).chain(&u.rooms) {
+                        let member = super::Member {
+                            name: u.name.clone(),
+                            node: run.clone(),
+                        };
+                        listed.push((room.clone(), member));
+                    }
+                }
+            }
+            for (room, member) in listed {
+                node.members_of(&room)
+                    .entry(member.name.key())
+                    .or_insert(member);
+            }
             let me = node.me().clone();
             let mut runs: Vec<NodeId> = node
                 .members
@@ -247,6 +267,7 @@ impl Engine {
                     grant: s.grant,
                     busy: s.held.is_some(),
                     guest: s.guest,
+                    rooms: s.rooms.clone(),
                 })
             })
             .collect();
