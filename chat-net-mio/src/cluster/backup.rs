@@ -144,8 +144,8 @@ pub fn backup_cluster(
         for fed in std::mem::take(&mut s.fed) {
             match fed {
                 Fed::Cluster(ClusterInput::Ready) => ready = true,
-                Fed::Cluster(ClusterInput::Entry { log, event, .. }) => {
-                    if let Some(change) = line_of(log, event) {
+                Fed::Cluster(ClusterInput::Entry { log, seq, event }) => {
+                    if let Some(change) = line_of(log, seq, event) {
                         changes.push(change);
                     }
                 }
@@ -173,17 +173,18 @@ pub fn backup_cluster(
     Ok(())
 }
 
-/// A history line of a log's event.
-fn line_of(log: Log, event: RoomEvent) -> Option<StoreChange> {
+/// A history line of a log's event (its id: its position in the log).
+fn line_of(log: Log, seq: u64, event: RoomEvent) -> Option<StoreChange> {
+    let id = chat_core::MsgId(seq);
     match (log, event) {
         (Log::Room(key), RoomEvent::Line { at, from, text, .. }) => Some(StoreChange::AppendLine {
             conversation: Conversation::Room(key),
-            line: HistoryLine { at, from, text },
+            line: HistoryLine { id, at, from, text },
         }),
         (Log::Private(pair), RoomEvent::Private { at, from, text, .. }) => {
             Some(StoreChange::AppendLine {
                 conversation: pair,
-                line: HistoryLine { at, from, text },
+                line: HistoryLine { id, at, from, text },
             })
         }
         _ => None,

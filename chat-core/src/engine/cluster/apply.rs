@@ -165,8 +165,16 @@ impl Engine {
                 text: text.as_str().into(),
             });
         }
-        self.rooms
-            .remember(key, HistoryLine { at, from, text }, bounds);
+        self.rooms.remember(
+            key,
+            HistoryLine {
+                id: MsgId(seq),
+                at,
+                from,
+                text,
+            },
+            bounds,
+        );
     }
 
     fn apply_join(
@@ -473,7 +481,16 @@ impl Engine {
         let l = &self.config.limits;
         let bounds = private_bounds(&self.config.retention, l.history_bytes_per_pair);
         let max = l.max_private_histories;
-        self.private
-            .push(&pair, HistoryLine { at, from, text }, bounds, max);
+        self.private.push(
+            &pair,
+            HistoryLine {
+                id: MsgId(seq),
+                at,
+                from,
+                text,
+            },
+            bounds,
+            max,
+        );
     }
 }
