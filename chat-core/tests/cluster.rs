@@ -379,6 +379,19 @@ fn the_cluster_simulator_keeps_its_invariants() {
 }
 
 #[test]
+fn the_cluster_simulator_catches_a_broker_that_ignores_message_ids() {
+    let caught = (0..30).find_map(|seed| {
+        let report = run(&ClusterSimOptions {
+            planted_duplicates: true,
+            ..ClusterSimOptions::new(seed)
+        });
+        report.failure
+    });
+    let why = caught.expect("a duplicated line is caught within 30 seeds");
+    assert!(why.contains("twice") || why.contains("order"), "{why}");
+}
+
+#[test]
 fn a_cluster_run_is_the_same_for_the_same_seed() {
     let a = run(&ClusterSimOptions::new(5));
     let b = run(&ClusterSimOptions::new(5));

@@ -50,6 +50,9 @@ pub struct Broker {
     kicks: HashMap<NameKey, KickEntry>,
     /// Every change, in the order watchers hear them.
     pub changes: Vec<Change>,
+    /// The planted bug: a broker that ignores message ids, so an append
+    /// retried after a lost acknowledgement is stored twice.
+    pub ignore_msg_ids: bool,
 }
 
 impl Broker {
@@ -76,7 +79,7 @@ impl Broker {
     /// Appends unless the message id is stored already; the entry's
     /// stream, sequence, and whether it was a duplicate.
     pub fn append(&mut self, msg_id: &str, log: Log, event: RoomEvent) -> (usize, Seq, bool) {
-        if let Some(&(s, seq)) = self.ids.get(msg_id) {
+        if let Some(&(s, seq)) = self.ids.get(msg_id).filter(|_| !self.ignore_msg_ids) {
             return (s, seq, true);
         }
         let s = self.stream_of(&log);
