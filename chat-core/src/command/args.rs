@@ -1,0 +1,390 @@
+//! The arguments of a typed command, both ways: each kind of argument
+//! reads itself from the rest of the line ([`Args`]) and writes itself to
+//! a line ([`Line`]), so a form declared with its kinds parses and
+//! encodes alike.
+
+use super::spec::Trailing;
+use super::{HistoryTarget, TopicChange};
+use crate::{Grant, Millis};
+
+/// Why a command cannot be written as one line that parses back to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A field holds a line break, which would end the line early (and let
+    /// the rest pass as a second command).
+    #[error("the {0} contains a line break")]
+    LineBreak(&'static str),
+    /// A one-word field (a name, a password before another field) is
+    /// empty or holds a space.
+    #[error("the {0} must be one word")]
+    NotOneWord(&'static str),
+    /// A field that may not be empty is, or a trailing field has spaces at
+    /// its ends (the server trims them).
+    #[error("the {0} is empty or has spaces at its ends")]
+    BadText(&'static str),
+    /// The command has no typed form (an IRC guest's login, IRC's `JOIN`
+    /// and `NAMES` of a room); the name is its variant's.
+    #[error("the {0} command has no chat/1 form")]
+    NoChat1Form(&'static str),
+}
+
+/// The arguments of a typed command, read left to right.
+#[derive(Debug)]
+pub struct Args<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Args<'a> {
+    /// The arguments after a command's name (leading spaces dropped).
+    pub(crate) fn new(args: &'a str) -> Args<'a> {
+        Args {
+            rest: args.trim_start_matches(' '),
+        }
+    }
+
+    /// The next word, up to the next space (which is dropped); a second
+    /// space starts an empty word.
+    fn word(&mut self) -> &'a str {
+        let (word, rest) = self.rest.split_once(' ').unwrap_or((self.rest, ""));
+        self.rest = rest;
+        word
+    }
+
+    /// Everything left, as it is.
+    fn rest(&mut self) -> &'a str {
+        std::mem::take(&mut self.rest)
+    }
+
+    /// The next word after any spaces, without taking it.
+    fn peek_spaced(&self) -> Option<&'a str> {
+        self.rest.split(' ').find(|w| !w.is_empty())
+    }
+
+    /// Takes the next word after any spaces.
+    fn take_spaced(&mut self) -> Option<&'a str> {
+        self.rest = self.rest.trim_start_matches(' ');
+        let word = self.word();
+        (!word.is_empty()).then_some(word)
+    }
+
+    /// Whether what is left may end the line.
+    pub(crate) fn end(&self, trailing: Trailing) -> bool {
+        trailing == Trailing::Ignored || self.rest.trim().is_empty()
+    }
+}
+
+/// A client line being written: `/name` and its arguments.
+#[derive(Debug)]
+pub struct Line {
+    text: String,
+}
+
+impl Line {
+    /// A line starting with `/name`.
+    pub(crate) fn start(name: &str) -> Line {
+        let mut text = String::with_capacity(64);
+        text.push('/');
+        text.push_str(name);
+        Line { text }
+    }
+
+    fn push(&mut self, part: &str) {
+        self.text.push(' ');
+        self.text.push_str(part);
+    }
+
+    /// The line, with its ending.
+    pub(crate) fn finish(mut self) -> String {
+        self.text.push('\n');
+        self.text
+    }
+}
+
+fn no_break(label: &'static str, s: &str) -> Result<(), EncodeError> {
+    if s.contains(['\n', '\r']) {
+        Err(EncodeError::LineBreak(label))
+    } else {
+        Ok(())
+    }
+}
+
+/// A kind of argument: how it reads and writes itself.
+pub trait Kind<'a> {
+    /// What it reads as.
+    type Value;
+    /// Whether it may be left out.
+    const OPTIONAL: bool;
+    /// A value as typed, for examples and for the test that reads and
+    /// writes every form.
+    const SAMPLE: &'static str;
+    /// Reads it, `None` when the line does not hold one.
+    fn read(args: &mut Args<'a>) -> Option<Self::Value>;
+    /// Writes it (nothing for a value left out), `Ok(false)` when this
+    /// value is another form's to write.
+    fn write(
+        value: &Self::Value,
+        label: &'static str,
+        line: &mut Line,
+    ) -> Result<bool, EncodeError>;
+}
+
+/// One word (a name): up to the next space.
+#[derive(Debug)]
+pub struct Word;
+
+impl<'a> Kind<'a> for Word {
+    type Value = &'a str;
+    const OPTIONAL: bool = false;
+    const SAMPLE: &'static str = "bob";
+    fn read(args: &mut Args<'a>) -> Option<&'a str> {
+        let word = args.word();
+        (!word.is_empty()).then_some(word)
+    }
+    fn write(value: &&'a str, label: &'static str, line: &mut Line) -> Result<bool, EncodeError> {
+        one_word(label, value)?;
+        line.push(value);
+        Ok(true)
+    }
+}
+
+fn one_word(label: &'static str, s: &str) -> Result<(), EncodeError> {
+    no_break(label, s)?;
+    if s.is_empty() || s.contains(' ') {
+        return Err(EncodeError::NotOneWord(label));
+    }
+    Ok(())
+}
+
+/// The rest of the line as it is, spaces included (a message, a
+/// password); not empty.
+#[derive(Debug)]
+pub struct Text;
+
+impl<'a> Kind<'a> for Text {
+    type Value = &'a str;
+    const OPTIONAL: bool = false;
+    const SAMPLE: &'static str = "hi there";
+    fn read(args: &mut Args<'a>) -> Option<&'a str> {
+        let text = args.rest();
+        (!text.is_empty()).then_some(text)
+    }
+    fn write(value: &&'a str, label: &'static str, line: &mut Line) -> Result<bool, EncodeError> {
+        no_break(label, value)?;
+        if value.is_empty() {
+            return Err(EncodeError::BadText(label));
+        }
+        line.push(value);
+        Ok(true)
+    }
+}
+
+/// The rest of the line, trimmed; left out when blank (a reason, a
+/// token).
+#[derive(Debug)]
+pub struct OptText;
+
+impl<'a> Kind<'a> for OptText {
+    type Value = Option<&'a str>;
+    const OPTIONAL: bool = true;
+    const SAMPLE: &'static str = "too loud";
+    fn read(args: &mut Args<'a>) -> Option<Option<&'a str>> {
+        let text = args.rest().trim();
+        Some((!text.is_empty()).then_some(text))
+    }
+    fn write(
+        value: &Option<&'a str>,
+        label: &'static str,
+        line: &mut Line,
+    ) -> Result<bool, EncodeError> {
+        if let Some(text) = value {
+            no_break(label, text)?;
+            if text.trim() != *text || text.is_empty() {
+                return Err(EncodeError::BadText(label));
+            }
+            line.push(text);
+        }
+        Ok(true)
+    }
+}
+
+/// A page of a listing, from 1; page 1 when left out (and written so).
+#[derive(Debug)]
+pub struct Page;
+
+impl<'a> Kind<'a> for Page {
+    type Value = u64;
+    const OPTIONAL: bool = true;
+    const SAMPLE: &'static str = "2";
+    fn read(args: &mut Args<'a>) -> Option<u64> {
+        let text = args.rest().trim();
+        if text.is_empty() {
+            return Some(1);
+        }
+        text.parse().ok().filter(|n| *n >= 1)
+    }
+    fn write(value: &u64, _: &'static str, line: &mut Line) -> Result<bool, EncodeError> {
+        if *value != 1 {
+            line.push(&value.to_string());
+        }
+        Ok(true)
+    }
+}
+
+/// A grant as chat/1 writes it: `0` (admin) or `1` (user).
+#[derive(Debug)]
+pub struct GrantWord;
+
+impl<'a> Kind<'a> for GrantWord {
+    type Value = Grant;
+    const OPTIONAL: bool = false;
+    const SAMPLE: &'static str = "0";
+    fn read(args: &mut Args<'a>) -> Option<Grant> {
+        Grant::from_wire(args.rest().trim())
+    }
+    fn write(value: &Grant, _: &'static str, line: &mut Line) -> Result<bool, EncodeError> {
+        line.push(value.as_wire());
+        Ok(true)
+    }
+}
+
+/// A topic's new text, or none to show it. Clearing it is another form's
+/// (`/cleartopic`).
+#[derive(Debug)]
+pub struct TopicText;
+
+impl<'a> Kind<'a> for TopicText {
+    type Value = TopicChange<'a>;
+    const OPTIONAL: bool = true;
+    const SAMPLE: &'static str = "all about it";
+    fn read(args: &mut Args<'a>) -> Option<TopicChange<'a>> {
+        let text = args.rest();
+        Some(if text.trim().is_empty() {
+            TopicChange::Show
+        } else {
+            TopicChange::Set(text)
+        })
+    }
+    fn write(
+        value: &TopicChange<'a>,
+        label: &'static str,
+        line: &mut Line,
+    ) -> Result<bool, EncodeError> {
+        match *value {
+            TopicChange::Show => {}
+            // Blank text would read back as showing the topic.
+            TopicChange::Set(text) if text.trim().is_empty() => {
+                return Err(EncodeError::BadText(label))
+            }
+            TopicChange::Set(text) => {
+                Text::write(&text, label, line)?;
+            }
+            TopicChange::Clear => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Whose history: a room by name, or `@user` for private messages.
+#[derive(Debug)]
+pub struct Target;
+
+impl<'a> Kind<'a> for Target {
+    type Value = HistoryTarget<'a>;
+    const OPTIONAL: bool = false;
+    const SAMPLE: &'static str = "@bob";
+    fn read(args: &mut Args<'a>) -> Option<HistoryTarget<'a>> {
+        let word = args.take_spaced()?;
+        Some(match word.strip_prefix('@') {
+            Some(user) if !user.is_empty() => HistoryTarget::Private(user),
+            Some(_) => return None,
+            None => HistoryTarget::Room(word),
+        })
+    }
+    fn write(
+        value: &HistoryTarget<'a>,
+        _: &'static str,
+        line: &mut Line,
+    ) -> Result<bool, EncodeError> {
+        match *value {
+            HistoryTarget::Room(room) if room.starts_with('@') => {
+                Err(EncodeError::NotOneWord("room"))
+            }
+            HistoryTarget::Room(room) => Word::write(&room, "room", line),
+            HistoryTarget::Private(user) => {
+                one_word("user", user)?;
+                line.push(&format!("@{user}"));
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// How many lines at most: a number from 1, unless the next word is
+/// `before` (or there is none).
+#[derive(Debug)]
+pub struct Count;
+
+impl<'a> Kind<'a> for Count {
+    type Value = Option<u64>;
+    const OPTIONAL: bool = true;
+    const SAMPLE: &'static str = "5";
+    fn read(args: &mut Args<'a>) -> Option<Option<u64>> {
+        match args.peek_spaced() {
+            None | Some("before") => Some(None),
+            Some(_) => {
+                let n = digits(args.take_spaced()?)?;
+                (n >= 1).then_some(Some(n))
+            }
+        }
+    }
+    fn write(
+        value: &Option<u64>,
+        label: &'static str,
+        line: &mut Line,
+    ) -> Result<bool, EncodeError> {
+        match *value {
+            Some(0) => return Err(EncodeError::BadText(label)),
+            Some(n) => line.push(&n.to_string()),
+            None => {}
+        }
+        Ok(true)
+    }
+}
+
+/// `before <ts>`: only lines said before this time.
+#[derive(Debug)]
+pub struct Before;
+
+impl<'a> Kind<'a> for Before {
+    type Value = Option<Millis>;
+    const OPTIONAL: bool = true;
+    const SAMPLE: &'static str = "before 1700";
+    fn read(args: &mut Args<'a>) -> Option<Option<Millis>> {
+        match args.peek_spaced() {
+            None => Some(None),
+            Some("before") => {
+                args.take_spaced();
+                Some(Some(Millis(digits(args.take_spaced()?)?)))
+            }
+            Some(_) => None,
+        }
+    }
+    fn write(
+        value: &Option<Millis>,
+        _: &'static str,
+        line: &mut Line,
+    ) -> Result<bool, EncodeError> {
+        if let Some(at) = value {
+            line.push(&format!("before {at}"));
+        }
+        Ok(true)
+    }
+}
+
+/// A number written in digits only (no sign).
+fn digits(word: &str) -> Option<u64> {
+    word.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| word.parse().ok())?
+}
