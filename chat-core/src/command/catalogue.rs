@@ -313,6 +313,51 @@ pub fn forms() -> impl Iterator<Item = &'static super::Form> {
     CATALOGUE.iter().flat_map(|c| c.forms)
 }
 
+/// The forms a typed name (without `/`, in any case) names, aliases
+/// included, in catalogue order: one, or several of one variant told
+/// apart by their arguments, or none.
+///
+/// ```
+/// let forms: Vec<_> = chat_core::command::forms_named("MSG").collect();
+/// assert_eq!(forms.len(), 1);
+/// assert_eq!(forms[0].name, "messageto");
+/// assert_eq!(chat_core::command::forms_named("changepassword").count(), 2);
+/// ```
+pub fn forms_named(name: &str) -> impl Iterator<Item = &'static super::Form> + '_ {
+    name_index()[bucket_of(name.as_bytes())]
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, form)| *form)
+}
+
+/// Buckets of [`name_index`]: enough that most hold one name.
+const BUCKETS: usize = 64;
+
+/// A name's bucket, from its length and its first and last bytes in any
+/// case (every line starting with `/` comes here, so no more).
+fn bucket_of(name: &[u8]) -> usize {
+    let (Some(first), Some(last)) = (name.first(), name.last()) else {
+        return 0;
+    };
+    let (first, last) = (first.to_ascii_lowercase(), last.to_ascii_lowercase());
+    (name.len() * 7 + usize::from(first) * 3 + usize::from(last)) % BUCKETS
+}
+
+/// Every name and alias with its form, by bucket, in catalogue order.
+fn name_index() -> &'static [Vec<(&'static str, &'static super::Form)>; BUCKETS] {
+    type Buckets = [Vec<(&'static str, &'static super::Form)>; BUCKETS];
+    static INDEX: std::sync::OnceLock<Buckets> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: Buckets = std::array::from_fn(|_| Vec::new());
+        for form in forms() {
+            for name in std::iter::once(form.name).chain(form.aliases.iter().copied()) {
+                index[bucket_of(name.as_bytes())].push((name, form));
+            }
+        }
+        index
+    })
+}
+
 /// Every name a logged-in user may type, with its `/`, aliases included,
 /// each once, in catalogue order (what a client completes).
 ///

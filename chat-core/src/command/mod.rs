@@ -9,7 +9,7 @@ mod catalogue;
 mod spec;
 
 pub use args::{Args, EncodeError, Kind, Line};
-pub use catalogue::{catalogue, forms, typed_names, Command};
+pub use catalogue::{catalogue, forms, forms_named, typed_names, Command};
 pub use spec::{CommandSpec, Cost, Form, Param, Permission, Trailing};
 
 /// What `/topic` does.

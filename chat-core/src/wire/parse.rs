@@ -1,7 +1,7 @@
 //! Protocol v1 text lines to [`Command`]s, by the forms of the command
 //! catalogue ([`crate::command::catalogue`]).
 
-use crate::command::forms;
+use crate::command::forms_named;
 use crate::error::{ErrorCode, Refusal};
 use crate::Command;
 
@@ -31,7 +31,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
     }
     let (name, args) = rest.split_once(' ').unwrap_or((rest, ""));
     let mut usage = None;
-    for form in forms().filter(|f| f.is_named(name)) {
+    for form in forms_named(name) {
         if let Some(cmd) = form.read(args) {
             return Ok(cmd);
         }
