@@ -45,24 +45,24 @@ impl<'a> Args<'a> {
 
     /// The next word, up to the next space (which is dropped); a second
     /// space starts an empty word.
-    fn word(&mut self) -> &'a str {
+    pub(crate) fn word(&mut self) -> &'a str {
         let (word, rest) = self.rest.split_once(' ').unwrap_or((self.rest, ""));
         self.rest = rest;
         word
     }
 
     /// Everything left, as it is.
-    fn rest(&mut self) -> &'a str {
+    pub(crate) fn rest(&mut self) -> &'a str {
         std::mem::take(&mut self.rest)
     }
 
     /// The next word after any spaces, without taking it.
-    fn peek_spaced(&self) -> Option<&'a str> {
+    pub(crate) fn peek_spaced(&self) -> Option<&'a str> {
         self.rest.split(' ').find(|w| !w.is_empty())
     }
 
     /// Takes the next word after any spaces.
-    fn take_spaced(&mut self) -> Option<&'a str> {
+    pub(crate) fn take_spaced(&mut self) -> Option<&'a str> {
         self.rest = self.rest.trim_start_matches(' ');
         let word = self.word();
         (!word.is_empty()).then_some(word)
