@@ -4,8 +4,8 @@
 //! encodes alike.
 
 use super::spec::Trailing;
-use super::{HistoryTarget, TopicChange};
-use crate::{Grant, Millis};
+use super::{HistoryPoint, HistoryRange, HistoryTarget, TopicChange};
+use crate::{Grant, Millis, MsgId};
 
 /// Why a command cannot be written as one line that parses back to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -320,8 +320,8 @@ impl<'a> Kind<'a> for Target {
     }
 }
 
-/// How many lines at most: a number from 1, unless the next word is
-/// `before` (or there is none).
+/// How many lines at most: a number from 1, when the next word starts
+/// with a digit (else the range follows, or nothing).
 #[derive(Debug)]
 pub struct Count;
 
@@ -331,11 +331,11 @@ impl<'a> Kind<'a> for Count {
     const SAMPLE: &'static str = "5";
     fn read(args: &mut Args<'a>) -> Option<Option<u64>> {
         match args.peek_spaced() {
-            None | Some("before") => Some(None),
-            Some(_) => {
+            Some(w) if w.starts_with(|c: char| c.is_ascii_digit()) => {
                 let n = digits(args.take_spaced()?)?;
                 (n >= 1).then_some(Some(n))
             }
+            _ => Some(None),
         }
     }
     fn write(
@@ -352,39 +352,98 @@ impl<'a> Kind<'a> for Count {
     }
 }
 
-/// `before <ts>`: only lines said before this time.
+/// Which lines of a history: `before`, `after`, `around` or `since` a
+/// point, or `between` two; the latest when left out.
 #[derive(Debug)]
-pub struct Before;
+pub struct Range;
 
-impl<'a> Kind<'a> for Before {
-    type Value = Option<Millis>;
+impl<'a> Kind<'a> for Range {
+    type Value = HistoryRange;
     const OPTIONAL: bool = true;
-    const SAMPLE: &'static str = "before 1700";
-    fn read(args: &mut Args<'a>) -> Option<Option<Millis>> {
-        match args.peek_spaced() {
-            None => Some(None),
-            Some("before") => {
-                args.take_spaced();
-                Some(Some(Millis(digits(args.take_spaced()?)?)))
+    const SAMPLE: &'static str = "before id=5";
+    fn read(args: &mut Args<'a>) -> Option<HistoryRange> {
+        let Some(word) = args.take_spaced() else {
+            return Some(HistoryRange::Latest(None));
+        };
+        let mut point = || args.take_spaced().and_then(parse_point);
+        Some(match word {
+            "before" => HistoryRange::Before(point()?),
+            "after" => HistoryRange::After(point()?),
+            "around" => HistoryRange::Around(point()?),
+            "since" => HistoryRange::Latest(Some(point()?)),
+            "between" => {
+                let first = point()?;
+                HistoryRange::Between(first, point()?)
             }
-            Some(_) => None,
+            _ => return None,
+        })
+    }
+    fn write(value: &HistoryRange, _: &'static str, line: &mut Line) -> Result<bool, EncodeError> {
+        let (word, points) = match *value {
+            HistoryRange::Latest(None) => return Ok(true),
+            HistoryRange::Latest(Some(p)) => ("since", [Some(p), None]),
+            HistoryRange::Before(p) => ("before", [Some(p), None]),
+            HistoryRange::After(p) => ("after", [Some(p), None]),
+            HistoryRange::Around(p) => ("around", [Some(p), None]),
+            HistoryRange::Between(a, b) => ("between", [Some(a), Some(b)]),
+        };
+        line.push(word);
+        for p in points.into_iter().flatten() {
+            line.push(&point_text(p));
+        }
+        Ok(true)
+    }
+}
+
+/// Reads a history point: `id=<id>` or `<ts>`.
+///
+/// ```
+/// use chat_core::wire::parse_point;
+/// use chat_core::{HistoryPoint, Millis, MsgId};
+/// assert_eq!(parse_point("id=42"), Some(HistoryPoint::Id(MsgId(42))));
+/// assert_eq!(parse_point("1700000000000"), Some(HistoryPoint::Time(Millis(1_700_000_000_000))));
+/// assert_eq!(parse_point("id="), None);
+/// ```
+pub fn parse_point(word: &str) -> Option<HistoryPoint> {
+    match word.strip_prefix("id=") {
+        Some(id) => digits(id).map(|n| HistoryPoint::Id(MsgId(n))),
+        None => digits(word).map(|n| HistoryPoint::Time(Millis(n))),
+    }
+}
+
+/// A history point as it is typed (and as `END history` writes it).
+pub fn point_text(point: HistoryPoint) -> String {
+    match point {
+        HistoryPoint::Id(id) => format!("id={id}"),
+        HistoryPoint::Time(at) => at.0.to_string(),
+    }
+}
+
+/// `on` or `off`, in any case.
+#[derive(Debug)]
+pub struct OnOff;
+
+impl<'a> Kind<'a> for OnOff {
+    type Value = bool;
+    const OPTIONAL: bool = false;
+    const SAMPLE: &'static str = "on";
+    fn read(args: &mut Args<'a>) -> Option<bool> {
+        match args.rest().trim_matches(' ') {
+            w if w.eq_ignore_ascii_case("on") => Some(true),
+            w if w.eq_ignore_ascii_case("off") => Some(false),
+            _ => None,
         }
     }
-    fn write(
-        value: &Option<Millis>,
-        _: &'static str,
-        line: &mut Line,
-    ) -> Result<bool, EncodeError> {
-        if let Some(at) = value {
-            line.push(&format!("before {at}"));
-        }
+    fn write(value: &bool, _: &'static str, line: &mut Line) -> Result<bool, EncodeError> {
+        line.push(if *value { "on" } else { "off" });
         Ok(true)
     }
 }
 
 /// A number written in digits only (no sign).
 fn digits(word: &str) -> Option<u64> {
-    word.bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| word.parse().ok())?
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    word.parse().ok()
 }

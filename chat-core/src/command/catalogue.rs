@@ -10,8 +10,8 @@
 //!
 //! The order is `/help`'s: commands for everyone, then for admins.
 
-use super::{Answer, HistoryTarget, TopicChange};
-use crate::{Grant, Millis};
+use super::{Answer, HistoryRange, HistoryTarget, TopicChange};
+use crate::Grant;
 
 commands! {
     /// A room message (or, during the login dialog, an answer): any line
@@ -184,18 +184,32 @@ commands! {
             => "remove a room and its history (its operator)",
     }
 
-    /// Extension: `/history <room|@user> [count] [before <ts>]`.
+    /// Extension: `/history <room|@user> [count] [<range>]`.
     History {
         /// Whose history.
         of: HistoryTarget<'a>,
         /// How many lines at most (`None`: the configured page).
         count: Option<u64>,
-        /// Only lines said before this time.
-        before: Option<Millis>,
+        /// Which lines.
+        range: HistoryRange,
     } => {
         who: Anyone, cost: Listing,
-        chat1: "history" [of: Target("room|@user"), count: Count("count"), before: Before("before <ts>")]
-            => "earlier lines of a room or of private messages",
+        chat1: "history" [
+            of: Target("room|@user"),
+            count: Count("count"),
+            range: Range("<range>")
+        ] => "earlier lines of a room or of private messages; a <range> is before, after, around or since a <point>, or between two; a <point> is id=<id> or <ts>",
+    }
+
+    /// Extension: `/tags <on|off>`: message ids on lines (`@id=<id> ...`).
+    /// chat/1's own (its codec answers it, before login too); the engine
+    /// never sees it.
+    Tags {
+        /// On or off.
+        on: bool,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "tags" [on: OnOff("on|off")] => "message ids on lines (@id=<id> ...)",
     }
 
     /// `/disconnect`, `/quit`.

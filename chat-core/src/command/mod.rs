@@ -8,9 +8,12 @@ pub(crate) mod args;
 mod catalogue;
 mod spec;
 
+pub use args::{parse_point, point_text};
 pub use args::{Args, EncodeError, Kind, Line};
 pub use catalogue::{catalogue, forms, forms_named, typed_names, Command};
 pub use spec::{CommandSpec, Cost, Form, Param, Permission, Trailing};
+
+use crate::{Millis, MsgId};
 
 /// What `/topic` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +33,36 @@ pub enum HistoryTarget<'a> {
     Room(&'a str),
     /// Private messages with a user, by name as typed.
     Private(&'a str),
+}
+
+/// A place in a conversation's history: a line, by its id, or a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryPoint {
+    /// The line with this id (it need not be kept any more: the point is
+    /// where it was).
+    Id(MsgId),
+    /// This moment (Unix time in milliseconds). Lines said in the same
+    /// millisecond are not told apart by it: page with ids.
+    Time(Millis),
+}
+
+/// Which lines of a history `/history` asks for, at most `count` of
+/// them, always shown oldest first. The forms are those of IRC's
+/// `CHATHISTORY`; a point is never part of the lines it bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryRange {
+    /// The last lines, or (`Some`) the last of those after a point.
+    Latest(Option<HistoryPoint>),
+    /// The last lines before a point.
+    Before(HistoryPoint),
+    /// The first lines after a point.
+    After(HistoryPoint),
+    /// The lines around a point: the line at it (if any) with as many
+    /// before it as after it, as far as there are.
+    Around(HistoryPoint),
+    /// The lines between two points, counted from the first: forwards in
+    /// time when the first is the earlier, backwards when it is the later.
+    Between(HistoryPoint, HistoryPoint),
 }
 
 /// The answer to a question of the server (an `ASK` in chat/1).

@@ -49,7 +49,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Grant, HistoryTarget, Millis, TopicChange};
+    use crate::{Grant, HistoryPoint, HistoryRange, HistoryTarget, Millis, MsgId, TopicChange};
 
     fn code(line: &str) -> &'static str {
         parse(line).unwrap_err().code.as_str()
@@ -115,7 +115,7 @@ mod tests {
             Command::History {
                 of: HistoryTarget::Room("rust"),
                 count: None,
-                before: None
+                range: HistoryRange::Latest(None)
             }
         );
         assert_eq!(
@@ -123,17 +123,45 @@ mod tests {
             Command::History {
                 of: HistoryTarget::Private("bob"),
                 count: Some(20),
-                before: Some(Millis(1700))
+                range: HistoryRange::Before(HistoryPoint::Time(Millis(1700)))
             }
         );
         assert_eq!(
-            parse("/history rust before 5").unwrap(),
+            parse("/history rust before id=5").unwrap(),
             Command::History {
                 of: HistoryTarget::Room("rust"),
                 count: None,
-                before: Some(Millis(5))
+                range: HistoryRange::Before(HistoryPoint::Id(MsgId(5)))
             }
         );
+        assert_eq!(
+            parse("/history rust 3 between id=5 1700").unwrap(),
+            Command::History {
+                of: HistoryTarget::Room("rust"),
+                count: Some(3),
+                range: HistoryRange::Between(
+                    HistoryPoint::Id(MsgId(5)),
+                    HistoryPoint::Time(Millis(1700))
+                )
+            }
+        );
+        for (word, range) in [
+            (
+                "after",
+                HistoryRange::After as fn(HistoryPoint) -> HistoryRange,
+            ),
+            ("around", HistoryRange::Around),
+            ("since", |p| HistoryRange::Latest(Some(p))),
+        ] {
+            assert_eq!(
+                parse(&format!("/history rust {word} id=9")).unwrap(),
+                Command::History {
+                    of: HistoryTarget::Room("rust"),
+                    count: None,
+                    range: range(HistoryPoint::Id(MsgId(9)))
+                }
+            );
+        }
         for bad in [
             "/create",
             "/join a b",
@@ -145,6 +173,10 @@ mod tests {
             "/history rust x",
             "/history rust before",
             "/history rust 5 before 6 7",
+            "/history rust before id=",
+            "/history rust before id=x",
+            "/history rust between 5",
+            "/history rust later 5",
             "/history rust +5",
         ] {
             assert_eq!(code(bad), "bad-argument", "{bad}");
