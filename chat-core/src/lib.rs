@@ -108,7 +108,7 @@
 pub mod client;
 pub mod cluster;
 pub mod codec;
-mod command;
+pub mod command;
 mod config;
 mod engine;
 mod error;
