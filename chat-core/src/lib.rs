@@ -109,8 +109,9 @@
 //!   and the changes the engine asks it to make durable.
 
 pub mod client;
+pub mod cluster;
 pub mod codec;
-mod command;
+pub mod command;
 mod config;
 mod engine;
 mod error;

@@ -8,7 +8,7 @@ use crate::{Answer, Command, ConnId, Conversation, HistoryLine, MsgId, NameKey, 
 
 use super::connection::Session;
 use super::io::ChatEvent;
-use super::owed::Owed;
+use super::owed::{Member, Owed};
 use super::room::Room;
 use super::text::refused_text;
 use super::Engine;
@@ -59,6 +59,8 @@ impl Engine {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }
             Command::Answer(_) => {}
+            // chat/1's codec answers `/tags` itself.
+            Command::Tags { .. } => {}
             Command::CreateRoom { room } => self.create_room(id, room),
             Command::JoinRoom { room } => self.join_room(id, room),
             Command::EnterRoom { room } => self.enter_or_create(id, room),
@@ -105,7 +107,7 @@ impl Engine {
 
     /// Flood control for room and private messages: false (after telling
     /// the user) when the message must be dropped.
-    fn may_send(&mut self, id: ConnId) -> bool {
+    pub(super) fn may_send(&mut self, id: ConnId) -> bool {
         let (now, l) = (self.now, &self.config.limits);
         let (rate, burst) = (l.messages_per_second, l.message_burst);
         let allowed = self
@@ -140,6 +142,10 @@ impl Engine {
         if !self.may_say(id, text) {
             return;
         }
+        if self.cluster.is_some() {
+            let lobby = self.rooms.lobby_key().clone();
+            return self.cluster_say(id, lobby, text);
+        }
         let Some(session) = self.session(id) else {
             return;
         };
@@ -167,6 +173,9 @@ impl Engine {
     fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
         if refused_text(text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: false });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_message_to(id, to, text);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
             return self.refuse(id, Reason::NotOnline { name: to });
@@ -235,6 +244,9 @@ impl Engine {
     /// Tells the room (those who asked: IRC's `away-notify`) that a member
     /// went busy or free; not the member itself.
     pub(super) fn announce_away(&mut self, id: ConnId, busy: bool) {
+        if self.cluster.is_some() {
+            return self.cluster_away(id, busy);
+        }
         let Some(name) = self.session(id).map(|s| s.name.clone()) else {
             return;
         };
@@ -266,15 +278,38 @@ impl Engine {
 
     pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
         let online: Vec<ConnId> = self.online.values().copied().collect();
-        self.list_members(id, &online, page);
+        let remote = self.remote_rows(None);
+        self.list_members_with(id, &online, &remote, page);
     }
 
     /// A page of `members` (the lobby's or a room's), as `/viewusers`
     /// lists them: owed, and sent as the connection drains.
     pub(super) fn list_members(&mut self, id: ConnId, members: &[ConnId], page: u64) {
-        let mut rows: Vec<(&str, ConnId)> = members
+        self.list_members_with(id, members, &[], page);
+    }
+
+    /// [`list_members`](Engine::list_members) and, at a node of a
+    /// cluster, the `remote` users of the other nodes.
+    pub(super) fn list_members_with(
+        &mut self,
+        id: ConnId,
+        members: &[ConnId],
+        remote: &[(UserName, crate::Grant, Presence, bool)],
+        page: u64,
+    ) {
+        let mut rows: Vec<(&str, Member)> = members
             .iter()
-            .filter_map(|&c| Some((self.conns.get(&c)?.session()?.name.as_str(), c)))
+            .filter_map(|&c| {
+                Some((
+                    self.conns.get(&c)?.session()?.name.as_str(),
+                    Member::Local(c),
+                ))
+            })
+            .chain(
+                remote
+                    .iter()
+                    .map(|row| (row.0.as_str(), Member::Remote(Box::new(row.clone())))),
+            )
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
         // O(n log n) strings per listing, and IRC lists the room on every
@@ -285,7 +320,7 @@ impl Engine {
                 .cmp(b.map(|c| c.to_ascii_lowercase()))
         });
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
-        let rows = rows[range].iter().map(|&(_, c)| c).collect();
+        let rows = rows.drain(range).map(|(_, m)| m).collect();
         let end = Listing::UsersPage(page);
         self.owe(id, Owed::Members { rows, end });
     }

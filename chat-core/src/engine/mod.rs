@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod chat;
+mod cluster;
 mod connection;
 mod dialog;
 mod directory;
@@ -34,6 +35,7 @@ pub use io::{
 };
 
 use crate::codec::Rendering;
+use crate::command::Cost;
 use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
@@ -209,6 +211,9 @@ pub struct Engine {
     next_job: u64,
     next_persist: u64,
     stopped: bool,
+    /// A node's state besides a single server's; `None` for a single
+    /// server, which takes none of the cluster's paths.
+    cluster: Option<Box<cluster::Node>>,
 }
 
 impl Engine {
@@ -289,6 +294,7 @@ impl Engine {
             next_job: 0,
             next_persist: 0,
             stopped: false,
+            cluster: None,
         })
     }
 
@@ -312,7 +318,11 @@ impl Engine {
             Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
             Input::Persisted { id, result } => self.on_persisted(id, result),
             Input::Drained { conn } => self.on_drained(conn),
-            Input::Timeout => self.on_timeout(),
+            Input::Timeout => {
+                self.on_timeout();
+                self.on_cluster_timeout();
+            }
+            Input::Cluster(input) => self.on_cluster(input),
             Input::Announce { text } => self.on_announce(text),
             Input::Shutdown => {
                 log::info!("shutdown requested by the operator");
@@ -331,10 +341,14 @@ impl Engine {
     /// When to feed [`Input::Timeout`] next, if ever.
     #[must_use = "the engine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        match (self.timers.next_deadline(), self.upkeep.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.timers.next_deadline(),
+            self.upkeep.next_deadline(),
+            self.cluster_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// An account as the engine sees it now, if it is registered.
@@ -898,14 +912,7 @@ impl Engine {
             return true;
         }
         let cost = match cmd {
-            Ok(Some(
-                Command::ViewUsers { .. }
-                | Command::ViewKicked { .. }
-                | Command::Help
-                | Command::ListRooms { .. }
-                | Command::RoomMembers { .. }
-                | Command::History { .. },
-            )) => l.listing_cost,
+            Ok(Some(cmd)) if cmd.cost() == Cost::Listing => l.listing_cost,
             _ => l.command_cost,
         };
         let max_refusals = l.max_budget_refusals;
@@ -1011,6 +1018,9 @@ impl Engine {
 
     /// A change is durable: make it true in memory, then answer.
     fn apply_durable(&mut self, conn: Option<ConnRef>, change: StoreChange) {
+        if self.cluster.is_some() {
+            return self.durable_in_cluster(conn, change);
+        }
         match change {
             StoreChange::AddUser(record) => {
                 let name = record.name.clone();

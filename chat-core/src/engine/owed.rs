@@ -8,8 +8,8 @@
 use std::collections::VecDeque;
 use std::ops::RangeInclusive;
 
-use crate::reply::{HistoryMark, Listing};
-use crate::{ConnId, Conversation, Frame, MsgId, NameKey, RoomKey};
+use crate::reply::{HistoryMark, Listing, Presence};
+use crate::{ConnId, Conversation, Frame, Grant, MsgId, NameKey, RoomKey, UserName};
 
 /// A connection's output window and what it is owed.
 #[derive(Debug, Default)]
@@ -41,7 +41,7 @@ pub(crate) enum Owed {
     },
     /// Rows of users (online ones, or a room's members), then `end`.
     Members {
-        rows: VecDeque<ConnId>,
+        rows: VecDeque<Member>,
         end: Listing,
     },
     /// Rows of rooms, then `end`.
@@ -57,6 +57,16 @@ pub(crate) enum Owed {
     /// Lines rendered already, owed after what comes before them (a
     /// user's own `RJOIN` after the room's history).
     Frame(Frame),
+}
+
+/// A user row of a listing owed.
+#[derive(Debug)]
+pub(crate) enum Member {
+    /// A connection of this server: its row as it is when sent.
+    Local(ConnId),
+    /// A user of another node of a cluster, as the listing found it
+    /// (boxed: most rows are local).
+    Remote(Box<(UserName, Grant, Presence, bool)>),
 }
 
 /// Whose history is owed, and how its lines name it.

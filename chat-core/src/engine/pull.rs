@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 
 use crate::{ConnId, Frame, Grant, MsgId, UserName};
 
-use super::owed::{HistorySource, Owed};
+use super::owed::{HistorySource, Member, Owed};
 use super::{Engine, Output};
 
 impl Engine {
@@ -84,11 +84,18 @@ impl Engine {
             } => self.produce_history(id, source, (ids, shown, next), room, &mut out),
             Owed::Members { mut rows, end } => {
                 while out.len() < room {
-                    let Some(c) = rows.pop_front() else { break };
-                    let Some(s) = self.conns.get(&c).and_then(|c| c.session()) else {
-                        continue;
+                    let Some(member) = rows.pop_front() else {
+                        break;
                     };
-                    let row = (s.name.clone(), s.grant, self.presence_of(c), s.guest);
+                    let row = match member {
+                        Member::Local(c) => {
+                            let Some(s) = self.conns.get(&c).and_then(|c| c.session()) else {
+                                continue;
+                            };
+                            (s.name.clone(), s.grant, self.presence_of(c), s.guest)
+                        }
+                        Member::Remote(row) => *row,
+                    };
                     self.render_for(id, &[user_row(&row)], &mut out);
                 }
                 self.rest_or_end(id, rows, end, &mut out, |rows| Owed::Members { rows, end })
@@ -99,9 +106,10 @@ impl Engine {
                     let Some(c) = self.rooms.get(&k) else {
                         continue;
                     };
+                    let members = self.members_anywhere(&k).unwrap_or(c.members.len());
                     let row = Reply::Room {
                         name: c.name(),
-                        members: c.members.len() as u64,
+                        members: members as u64,
                         operator: c.record.as_ref().map(|r| r.operator.as_str()),
                         topic: c.topic().map(|t| t.text.as_str()),
                     };
