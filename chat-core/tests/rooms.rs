@@ -602,3 +602,60 @@ fn rooms_nobody_is_in_are_closed_after_a_while() {
         "both closed 30 days after their last use"
     );
 }
+
+/// An admin lists a hoarder's rooms and closes them together: each is
+/// closed once durable, in order, and its members see it closed; the
+/// admin's next line waits until the last.
+#[test]
+fn an_admin_lists_and_closes_a_users_rooms() {
+    let mut h = three();
+    for room in ["h1", "h2", "h3"] {
+        h.send("b", &format!("/create {room}"));
+    }
+    h.send("c", "/create mine");
+    h.send("c", "/join h2");
+    h.take("b");
+    h.take("c");
+    h.send("b", "/roomsof bob");
+    assert_eq!(h.last("b"), "ERR not-permitted that command is for admins");
+    h.send("a", "/roomsof bob");
+    assert_eq!(
+        h.take("a"),
+        vec![
+            "ROOM h1 1 bob",
+            "ROOM h2 2 bob",
+            "ROOM h3 1 bob",
+            "END rooms 3 3"
+        ]
+    );
+    h.persist = Persist::Hold;
+    h.send("a", "/closeroomsof bob");
+    h.send("a", "/ping after");
+    // One removal at a time, each answered once durable, in order.
+    let mut lines = Vec::new();
+    for room in ["h1", "h2", "h3"] {
+        assert!(h.take("a").is_empty(), "nothing before {room} is durable");
+        h.release_persists(true);
+        lines = h.take("a");
+        assert_eq!(lines[0], format!("OK closed {room}"), "{lines:?}");
+    }
+    // The admin's next line came after the last.
+    assert_eq!(lines, ["OK closed h3", "PONG after"]);
+    h.persist = Persist::Ack;
+    let ts = h.now.0;
+    assert!(h
+        .take("c")
+        .contains(&format!("RLEAVE h2 {ts} carol closed")));
+    h.send("a", "/rooms");
+    let rooms = h.take("a");
+    assert!(!has(&rooms, "ROOM h"), "{rooms:?}");
+    assert!(has(&rooms, "ROOM mine 1 carol"));
+    h.send("a", "/closeroomsof bob");
+    assert_eq!(
+        h.last("a"),
+        "ERR no-such-room bob created no room that still exists"
+    );
+    // Bob may create again: closing freed his places.
+    h.send("b", "/create again");
+    assert!(h.take("b").contains(&"OK created again".to_owned()));
+}

@@ -73,6 +73,8 @@ impl Engine {
                 self.remove_from_room(id, room, user, reason)
             }
             Command::CloseRoom { room } => self.close_room(id, room),
+            Command::RoomsOf { user, page } => self.rooms_of(id, user, page),
+            Command::CloseRoomsOf { user } => self.close_rooms_of(id, user),
             Command::History { of, count, range } => self.history(id, of, count, range),
         }
     }

@@ -77,6 +77,8 @@ impl Engine {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
+        // An admin's `/closeroomsof` ends with the admin's connection.
+        self.bulk_closes.remove(&id);
         if let Some(n) = self.per_address.get_mut(&conn.peer) {
             *n -= 1;
             if *n == 0 {

@@ -187,6 +187,8 @@ pub struct Engine {
     rooms: Rooms,
     /// Who created how many rooms, how fast, and which rooms are empty.
     upkeep: RoomUpkeep,
+    /// Admins' `/closeroomsof` under way, by the admin's connection.
+    bulk_closes: Map<ConnId, room_closing::BulkClose>,
     /// Private history per pair of users.
     private: PrivateHistories,
     throttle: LoginThrottle,
@@ -273,6 +275,7 @@ impl Engine {
             kicks: KickList::new(snapshot.kicked, seed),
             rooms,
             upkeep,
+            bulk_closes: map(seed),
             private,
             throttle,
             registrations: Counter::new(seed),
@@ -996,6 +999,8 @@ impl Engine {
             self.directory.end(&name.key());
         }
         let conn = conn.filter(|c| self.live(*c));
+        let removed_room = matches!(change, StoreChange::RemoveRoom { .. });
+        let saved = result.is_ok();
         match result {
             Ok(()) => self.apply_durable(conn, change),
             Err(failed) => {
@@ -1011,6 +1016,14 @@ impl Engine {
             }
         }
         if let Some(c) = conn {
+            // An admin's `/closeroomsof` goes on with its next room, the
+            // admin still waiting; a failure ends it.
+            if removed_room && saved && self.close_next_of_bulk(c) {
+                return;
+            }
+            if removed_room && !saved {
+                self.stop_bulk_close(c);
+            }
             self.set_waiting(c.id, false);
             self.resume(c.id);
         }

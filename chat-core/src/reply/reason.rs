@@ -201,6 +201,11 @@ pub enum Reason<'a> {
         /// The name as typed.
         room: &'a str,
     },
+    /// `/closeroomsof` of a user who created no room that still exists.
+    NoRoomsOf {
+        /// The account as typed.
+        user: &'a str,
+    },
     /// A room of that name exists (or is being created).
     RoomExists {
         /// The name as typed.
@@ -282,7 +287,7 @@ impl Reason<'_> {
             Reason::ChangeInFlight { .. } => ErrorCode::TryAgain,
             Reason::LastAdmin { .. } => ErrorCode::LastAdmin,
             Reason::BadRoomName(_) => ErrorCode::BadName,
-            Reason::NoSuchRoom { .. } => ErrorCode::NoSuchRoom,
+            Reason::NoSuchRoom { .. } | Reason::NoRoomsOf { .. } => ErrorCode::NoSuchRoom,
             Reason::RoomExists { .. } => ErrorCode::NameTaken,
             Reason::NotInRoom { .. } => ErrorCode::NotInRoom,
             Reason::AlreadyInRoom { .. } => ErrorCode::BadArgument,
@@ -364,6 +369,9 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(e.to_string().replacen("a name", "a room name", 1))
         }
         Reason::NoSuchRoom { room } => return Cow::Owned(format!("no room named {room}")),
+        Reason::NoRoomsOf { user } => {
+            return Cow::Owned(format!("{user} created no room that still exists"))
+        }
         Reason::RoomExists { room } => return Cow::Owned(format!("the room {room} exists")),
         Reason::NotInRoom { room, user: None } => {
             return Cow::Owned(format!("you are not in {room}"))
