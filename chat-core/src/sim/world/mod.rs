@@ -320,6 +320,10 @@ impl World {
     fn output(&mut self, out: Output) {
         match out {
             Output::Send { conn, frame } => {
+                // A room line's recipients are checked against the
+                // members as they were when it went out, before a reply
+                // (an `OK joined`) changes who is in the room.
+                self.check_room_broadcast();
                 self.trace.mix(&conn.0.to_le_bytes());
                 self.trace.mix(&frame);
                 self.deliver(conn, &frame);
