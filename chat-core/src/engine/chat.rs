@@ -326,7 +326,7 @@ fn user_row<'a>(&(name, grant, presence, guest): &Row<'a>) -> Reply<'a> {
         Reply::User {
             name,
             grant,
-            presence,
+            presence: presence.into(),
         }
     }
 }
