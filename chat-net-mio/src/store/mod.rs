@@ -67,7 +67,9 @@ use serde::{Deserialize, Serialize};
 pub use error::StoreError;
 pub use key::{KeySource, KEY_ENV, KEY_FILE};
 pub use lock::DirLock;
-pub use persister::{Committed, Persister, HISTORY_FLUSH};
+pub use persister::{
+    Committed, Persister, HISTORY_BATCH_BYTES, HISTORY_BATCH_LINES, HISTORY_FLUSH,
+};
 
 use journal::{LogHeader, LogWriter};
 use seal::{Kdf, SealKey};
