@@ -52,6 +52,8 @@ enum Job {
     /// History lines, in order, acknowledged to no one.
     Lines(Vec<StoreChange>),
     Backup(PathBuf, Sender<Result<(), StoreError>>),
+    /// Compact now, whether or not the log is due.
+    Compact,
 }
 
 /// What the writer does in one turn: the changes that queued up (one
@@ -61,6 +63,8 @@ struct Batch {
     ids: Vec<Option<u64>>,
     changes: Vec<StoreChange>,
     backup: Option<(PathBuf, Sender<Result<(), StoreError>>)>,
+    /// A compaction was asked for.
+    compact: bool,
 }
 
 impl Batch {
@@ -69,6 +73,7 @@ impl Batch {
             ids: Vec::new(),
             changes: Vec::new(),
             backup: None,
+            compact: false,
         }
     }
 
@@ -88,12 +93,17 @@ impl Batch {
                     self.changes.extend(lines);
                     job = rx.try_recv().ok();
                 }
+                Job::Compact => {
+                    self.compact = true;
+                    job = rx.try_recv().ok();
+                }
                 Job::Backup(out, reply) => self.backup = Some((out, reply)),
             }
         }
     }
 
-    /// Commits, acknowledges, backs up, and compacts if the log is due.
+    /// Commits, acknowledges, backs up, and starts a compaction if the log
+    /// is due.
     fn run(self, store: &mut Store, done: &Sender<Committed>, notify: &impl Fn()) {
         if !self.changes.is_empty() {
             let started = Instant::now();
@@ -131,8 +141,10 @@ impl Batch {
             // The caller may have stopped waiting.
             let _ = reply.send(store.backup_to(&out));
         }
-        if store.compaction_due() {
-            if let Err(e) = store.compact() {
+        store.poll_compaction();
+        if store.compaction_due() || (self.compact && !store.is_compacting()) {
+            // The snapshot is written beside this thread: commits go on.
+            if let Err(e) = store.compact_in_background() {
                 // The log keeps growing; a later batch tries again.
                 log::error!("store compaction failed: {e}");
             }
@@ -290,6 +302,15 @@ impl Persister {
                 let _ = reply.send(Err(StoreError::WriterGone));
             }
         }
+    }
+
+    /// Asks for a compaction after the changes submitted before it (held
+    /// history lines included), whether or not the log is due; the
+    /// snapshot is written beside the writer, which goes on committing.
+    /// Nothing happens if one is running.
+    pub fn compact(&mut self) {
+        self.send_held();
+        self.send(Job::Compact);
     }
 
     /// Writes whatever is queued or held, stops the writer and returns
