@@ -344,11 +344,10 @@ fn compaction_while_changes_flow_keeps_every_acknowledged_one() {
         rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
     }
     let store = persister.shutdown().unwrap();
-    assert!(
-        store.generation() > 2,
-        "compacted {} times",
-        store.generation() - 1
-    );
+    // At least one compaction beside the writer while changes came (how
+    // many depends on how fast the machine writes snapshots: one runs at
+    // a time).
+    assert!(store.generation() > 1, "never compacted");
     drop(store);
     let snap = Store::open_with(dir.path(), KEY, options)
         .unwrap()
