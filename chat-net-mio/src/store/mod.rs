@@ -46,6 +46,7 @@ mod backup;
 mod compaction;
 mod error;
 mod file;
+mod format;
 mod journal;
 mod key;
 mod legacy;
@@ -261,6 +262,8 @@ struct Loaded {
     /// A log handed over to a compaction that did not finish was
     /// replayed (see [`PREV_LOG_FILE`]).
     handed_over: bool,
+    /// Read from the formats before message ids: to be rewritten.
+    old_format: bool,
 }
 
 /// Which logs [`load`] replays after the snapshot.
@@ -287,13 +290,16 @@ fn decode_state(
                 snapshot::decode_users(path, &bytes[parts.users.clone()], parts.users.start)?;
             state::Users::index(list).map_err(damaged)
         });
-        let others =
-            snapshot::decode_others(path, &bytes[parts.others.clone()], parts.others.start).map(
-                |mut others| {
-                    let history = state::history_of(others.take_history(), &retention);
-                    (others, history)
-                },
-            );
+        let others = snapshot::decode_others(
+            path,
+            &bytes[parts.others.clone()],
+            parts.others.start,
+            parts.version,
+        )
+        .map(|mut others| {
+            let history = state::history_of(others.take_history(), &retention);
+            (others, history)
+        });
         let users = users
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -330,12 +336,22 @@ fn load_with_key(
     let header = snapshot::header(&paths.snapshot, &bytes)?;
     let parts = snapshot::open_snapshot(&paths.snapshot, &sealing, &header, &mut bytes)?;
     let mut position = parts.position;
+    let mut old_format = parts.version != seal::VERSION_SNAPSHOT;
     let mut state = decode_state(&paths.snapshot, &bytes, &parts, retention)?;
     drop(bytes);
-    let handed_over = replay_handed_over(&paths.prev_log, &sealing, &mut state, &mut position)?;
+    let state_last_id = state.last_msg_id();
+    // A log of the format before message ids: its lines get ids after
+    // the snapshot's (and the handed-over log's, in the live log).
+    let mut replay = Replay {
+        state: &mut state,
+        position: &mut position,
+        old_ids: format::Ids::after(state_last_id),
+        old_format: &mut old_format,
+    };
+    let handed_over = replay.handed_over(&paths.prev_log, &sealing)?;
     let log = match logs {
         Logs::HandedOver => LogState::Missing,
-        Logs::All => replay_log(&paths.log, &sealing, &mut state, &mut position, handed_over)?,
+        Logs::All => replay.log(&paths.log, &sealing, handed_over)?,
     };
     state.drop_older_than(now());
     Ok(Loaded {
@@ -346,119 +362,142 @@ fn load_with_key(
         snapshot_len,
         log,
         handed_over,
+        old_format,
     })
 }
 
-/// Applies every change of one log record to `state`.
-fn apply_record(
-    path: &Path,
-    state: &mut StoreState,
-    at: u64,
-    plain: &[u8],
-) -> Result<(), StoreError> {
-    let changes: Vec<StoreChange> = postcard::from_bytes(plain).map_err(|e| {
-        StoreError::damaged(path, at, format!("a record that does not decode: {e}"))
-    })?;
-    for change in &changes {
-        state.apply(change).map_err(|e| {
-            StoreError::damaged(path, at, format!("a change that cannot apply: {e}"))
+/// Replaying logs onto a snapshot's state, in order.
+struct Replay<'a> {
+    state: &'a mut StoreState,
+    position: &'a mut Position,
+    /// Ids for history lines of the format before message ids.
+    old_ids: format::Ids,
+    /// Set when a log of an older format is read.
+    old_format: &'a mut bool,
+}
+
+impl Replay<'_> {
+    /// Applies every change of one record of a log with `header`.
+    fn record(
+        &mut self,
+        path: &Path,
+        header: LogHeader,
+        at: u64,
+        plain: &[u8],
+    ) -> Result<(), StoreError> {
+        let undecodable = |e: postcard::Error| {
+            StoreError::damaged(path, at, format!("a record that does not decode: {e}"))
+        };
+        let changes: Vec<StoreChange> = if header.version == journal::VERSION_V1 {
+            postcard::from_bytes::<Vec<format::ChangeV1>>(plain)
+                .map_err(undecodable)?
+                .into_iter()
+                .map(|c| self.old_ids.change(c))
+                .collect()
+        } else {
+            postcard::from_bytes(plain).map_err(undecodable)?
+        };
+        for change in &changes {
+            self.state.apply(change).map_err(|e| {
+                StoreError::damaged(path, at, format!("a change that cannot apply: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Replays the log handed over to a compaction that has not replaced
+    /// the snapshot yet, if there is one: it follows the snapshot, and the
+    /// live log then belongs to the next generation. Whether it was
+    /// replayed.
+    fn handed_over(&mut self, path: &Path, sealing: &SealKey) -> Result<bool, StoreError> {
+        let Some((header, reader, total)) = open_log(path)? else {
+            return Ok(false);
+        };
+        let position = *self.position;
+        if header.generation < position.generation {
+            // The compaction wrote its snapshot and stopped before removing
+            // it.
+            return Ok(false);
+        }
+        if header.generation > position.generation || header.first_seq != position.next_seq {
+            return Err(StoreError::damaged(
+                path,
+                0,
+                format!(
+                    "a handed-over log of generation {} from record {}, but {} is of generation {} up to record {}",
+                    header.generation, header.first_seq, SNAPSHOT_FILE, position.generation, position.next_seq
+                ),
+            ));
+        }
+        let scanned = journal::scan(path, reader, total, sealing, header, |at, plain| {
+            self.record(path, header, at, plain)
         })?;
+        if let Some(what) = scanned.torn {
+            // It was complete and durable when it was handed over.
+            return Err(StoreError::damaged(path, scanned.end, what));
+        }
+        *self.old_format |= header.version != journal::VERSION;
+        self.position.next_seq = scanned.next_seq;
+        self.position.generation += 1;
+        Ok(true)
     }
-    Ok(())
-}
 
-/// Replays the log handed over to a compaction that has not replaced the
-/// snapshot yet, if there is one: it follows the snapshot, and the live
-/// log then belongs to the next generation. Whether it was replayed.
-fn replay_handed_over(
-    path: &Path,
-    sealing: &SealKey,
-    state: &mut StoreState,
-    position: &mut Position,
-) -> Result<bool, StoreError> {
-    let Some((header, reader, total)) = open_log(path)? else {
-        return Ok(false);
-    };
-    if header.generation < position.generation {
-        // The compaction wrote its snapshot and stopped before removing it.
-        return Ok(false);
+    /// Replays the live log, the one that follows the snapshot (and the
+    /// handed-over log, if `after_handed_over`).
+    fn log(
+        &mut self,
+        path: &Path,
+        sealing: &SealKey,
+        after_handed_over: bool,
+    ) -> Result<LogState, StoreError> {
+        let Some((header, reader, total)) = open_log(path)? else {
+            return Ok(LogState::Missing);
+        };
+        let position = *self.position;
+        if header.generation < position.generation && !after_handed_over {
+            return Ok(LogState::Obsolete);
+        }
+        if header.generation != position.generation {
+            return Err(StoreError::damaged(
+                path,
+                0,
+                format!(
+                    "a log of generation {} but {} is of generation {}{}",
+                    header.generation,
+                    SNAPSHOT_FILE,
+                    position.generation - u64::from(after_handed_over),
+                    if after_handed_over {
+                        format!(", followed by {PREV_LOG_FILE}")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+        if header.first_seq != position.next_seq {
+            return Err(StoreError::damaged(
+                path,
+                0,
+                format!(
+                    "the log starts at record {} but the snapshot ends before record {}",
+                    header.first_seq, position.next_seq
+                ),
+            ));
+        }
+        // One open file throughout: a reader without the lock (a backup)
+        // racing a compaction keeps reading the log it opened, which goes
+        // with the snapshot it read before.
+        let scanned = journal::scan(path, reader, total, sealing, header, |at, plain| {
+            self.record(path, header, at, plain)
+        })?;
+        *self.old_format |= header.version != journal::VERSION;
+        self.position.next_seq = scanned.next_seq;
+        Ok(LogState::Current {
+            header,
+            end: scanned.end,
+            torn: scanned.torn,
+        })
     }
-    if header.generation > position.generation || header.first_seq != position.next_seq {
-        return Err(StoreError::damaged(
-            path,
-            0,
-            format!(
-                "a handed-over log of generation {} from record {}, but {} is of generation {} up to record {}",
-                header.generation, header.first_seq, SNAPSHOT_FILE, position.generation, position.next_seq
-            ),
-        ));
-    }
-    let scanned = journal::scan(path, reader, total, sealing, header, |at, plain| {
-        apply_record(path, state, at, plain)
-    })?;
-    if let Some(what) = scanned.torn {
-        // It was complete and durable when it was handed over.
-        return Err(StoreError::damaged(path, scanned.end, what));
-    }
-    position.next_seq = scanned.next_seq;
-    position.generation += 1;
-    Ok(true)
-}
-
-/// Replays the live log, the one that follows the snapshot (and the
-/// handed-over log, if `after_handed_over`).
-fn replay_log(
-    path: &Path,
-    sealing: &SealKey,
-    state: &mut StoreState,
-    position: &mut Position,
-    after_handed_over: bool,
-) -> Result<LogState, StoreError> {
-    let Some((header, reader, total)) = open_log(path)? else {
-        return Ok(LogState::Missing);
-    };
-    if header.generation < position.generation && !after_handed_over {
-        return Ok(LogState::Obsolete);
-    }
-    if header.generation != position.generation {
-        return Err(StoreError::damaged(
-            path,
-            0,
-            format!(
-                "a log of generation {} but {} is of generation {}{}",
-                header.generation,
-                SNAPSHOT_FILE,
-                position.generation - u64::from(after_handed_over),
-                if after_handed_over {
-                    format!(", followed by {PREV_LOG_FILE}")
-                } else {
-                    String::new()
-                }
-            ),
-        ));
-    }
-    if header.first_seq != position.next_seq {
-        return Err(StoreError::damaged(
-            path,
-            0,
-            format!(
-                "the log starts at record {} but the snapshot ends before record {}",
-                header.first_seq, position.next_seq
-            ),
-        ));
-    }
-    // One open file throughout: a reader without the lock (a backup)
-    // racing a compaction keeps reading the log it opened, which goes with
-    // the snapshot it read before.
-    let scanned = journal::scan(path, reader, total, sealing, header, |at, plain| {
-        apply_record(path, state, at, plain)
-    })?;
-    position.next_seq = scanned.next_seq;
-    Ok(LogState::Current {
-        header,
-        end: scanned.end,
-        torn: scanned.torn,
-    })
 }
 
 impl Store {
@@ -529,6 +568,7 @@ impl Store {
                 Some(LogWriter::open(&paths.log, header, end)?)
             }
         };
+        let old_format = loaded.old_format;
         let mut store = Store {
             paths,
             key: loaded.key,
@@ -545,14 +585,24 @@ impl Store {
             compacting: None,
             handed_over: None,
         };
-        log::info!("{store:?} open in {:?}", started.elapsed());
-        if loaded.handed_over {
-            log::info!(
-                "{}: finishing a compaction that was interrupted",
-                store.paths.prev_log.display()
-            );
+        if old_format || loaded.handed_over {
+            // Never append to the old format, nor after a log handed over
+            // to a compaction that did not finish: rewrite it all now (the
+            // old files stay until the new snapshot is in place).
             store.compact()?;
+            if old_format {
+                log::info!(
+                    "{} migrated to the format with message ids",
+                    store.paths.dir.display()
+                );
+            } else {
+                log::info!(
+                    "{}: a compaction that was interrupted is finished",
+                    store.paths.dir.display()
+                );
+            }
         }
+        log::info!("{store:?} open in {:?}", started.elapsed());
         Ok(store)
     }
 
@@ -684,10 +734,7 @@ impl Store {
             Some(log) => log,
             None => self.log.insert(LogWriter::create(
                 &self.paths.log,
-                LogHeader {
-                    generation: self.position.generation,
-                    first_seq: self.position.next_seq,
-                },
+                LogHeader::new(self.position.generation, self.position.next_seq),
             )?),
         };
         log.append(&self.key, self.position.next_seq, &plain, &self.rng)?;
@@ -777,10 +824,7 @@ impl Store {
             generation: self.position.generation + 1,
             next_seq: self.position.next_seq,
         };
-        let header = LogHeader {
-            generation: target.generation,
-            first_seq: target.next_seq,
-        };
+        let header = LogHeader::new(target.generation, target.next_seq);
         // Creating it fsyncs the folder: the rename is durable too.
         match LogWriter::create(log, header) {
             Ok(new) => {
@@ -880,10 +924,7 @@ impl Store {
         }
         // The old log is in the snapshot now: replace it at once (to free
         // its space); if that fails, the next commit tries again.
-        let header = LogHeader {
-            generation: next.generation,
-            first_seq: next.next_seq,
-        };
+        let header = LogHeader::new(next.generation, next.next_seq);
         self.log = match LogWriter::create(&self.paths.log, header) {
             Ok(log) => Some(log),
             Err(e) => {
