@@ -84,7 +84,16 @@ impl Engine {
             }
         }
         if let Phase::Online(session) = conn.phase {
-            self.online.remove(&session.key);
+            if self.online.get(&session.key) == Some(&id) {
+                self.online.remove(&session.key);
+            }
+            if self.cluster.is_some() {
+                let lobby = self.rooms.lobby_key().clone();
+                let mut rooms = session.rooms.clone();
+                rooms.push(lobby);
+                let name = session.name.as_str();
+                return self.cluster_leave(id, &rooms, name, reason, kick);
+            }
             self.leave_rooms(id, &session.rooms, session.name.as_str(), reason);
             self.rooms.lobby_mut().leave(id);
             let (at, user) = (self.now, session.name.as_str());
@@ -167,17 +176,21 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
-        self.rooms.lobby_mut().join(id, rendering);
-        self.broadcast(&Reply::RoomJoin {
-            room: LOBBY,
-            at: now,
-            user: name.as_str(),
-        });
+        if self.cluster.is_some() {
+            self.cluster_enter_lobby(id, name.clone(), guest);
+        } else {
+            self.rooms.lobby_mut().join(id, rendering);
+            self.broadcast(&Reply::RoomJoin {
+                room: LOBBY,
+                at: now,
+                user: name.as_str(),
+            });
+        }
         let names_on_join = self
             .conns
             .get(&id)
             .is_some_and(|c| c.codec.lists_room_on_join());
-        if self.config.emit_events {
+        if self.config.emit_events && self.cluster.is_none() {
             self.out.event(ChatEvent::Joined {
                 at: now,
                 user: name.clone(),
@@ -307,6 +320,9 @@ impl Engine {
         if lines.is_empty() {
             return;
         }
+        if self.cluster.is_some() {
+            return self.cluster_announce(&lines);
+        }
         let replies: Vec<Reply<'_>> = lines.iter().map(|l| Reply::Info(l)).collect();
         self.broadcast_all(&replies);
         if self.config.emit_events {
@@ -325,6 +341,9 @@ impl Engine {
         }
         self.stopped = true;
         self.busy_at_stop = self.busy_names();
+        if self.cluster.is_some() {
+            self.cluster_leave_all(LeaveReason::Shutdown);
+        }
         let (ctl, reason) = if restart {
             (Control::Restart, CloseReason::Restart)
         } else {
