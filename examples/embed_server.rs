@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             match event {
                 ChatEvent::Joined { user, .. } => println!("[audit] {user} joined"),
                 ChatEvent::Left { user, reason, .. } => {
-                    println!("[audit] {user} left ({})", reason.as_str())
+                    println!("[audit] {user} left ({reason:?})")
                 }
                 ChatEvent::Message { from, text, .. } => println!("[audit] {from}: {text}"),
                 ChatEvent::Private { from, to, .. } => println!("[audit] {from} -> {to} (private)"),

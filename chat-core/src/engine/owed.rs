@@ -42,17 +42,17 @@ pub(crate) enum Owed {
     /// Rows of users (online ones, or a room's members), then `end`.
     Members {
         rows: VecDeque<Member>,
-        end: Listing,
+        end: Listing<'static>,
     },
     /// Rows of rooms, then `end`.
     Rooms {
         rows: VecDeque<RoomKey>,
-        end: Listing,
+        end: Listing<'static>,
     },
     /// Rows of the kick list, then `end`.
     Kicked {
         rows: VecDeque<NameKey>,
-        end: Listing,
+        end: Listing<'static>,
     },
     /// Lines rendered already, owed after what comes before them (a
     /// user's own `RJOIN` after the room's history).

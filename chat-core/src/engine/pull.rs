@@ -245,7 +245,7 @@ fn user_row((name, grant, presence, guest): &(UserName, Grant, Presence, bool)) 
         Reply::User {
             name: name.as_str(),
             grant: *grant,
-            presence: *presence,
+            presence: (*presence).into(),
         }
     }
 }

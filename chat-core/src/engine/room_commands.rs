@@ -362,7 +362,7 @@ impl Engine {
                     room: &room,
                     at: self.now,
                     user,
-                    reason,
+                    reason: reason.into(),
                 }],
             );
         }
@@ -614,7 +614,7 @@ impl Engine {
                 room: room.as_str(),
                 at: self.now,
                 user: user.as_str(),
-                reason: LeaveReason::Closed,
+                reason: LeaveReason::Closed.into(),
             };
             self.send(member, &line);
         }

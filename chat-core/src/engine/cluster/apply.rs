@@ -311,7 +311,7 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
-                reason,
+                reason: reason.into(),
             },
         };
         self.broadcast_to(Some(key), None, &[line]);
@@ -368,7 +368,7 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
-                reason: LeaveReason::Closed,
+                reason: LeaveReason::Closed.into(),
             };
             self.send(member, &line);
         }
@@ -423,7 +423,7 @@ impl Engine {
             room: &room,
             at,
             user: user.as_str(),
-            reason: LeaveReason::Removed,
+            reason: LeaveReason::Removed.into(),
         };
         self.broadcast_to(Some(key), None, &[line]);
         if let Some(asker) = asker {
