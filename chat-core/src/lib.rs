@@ -142,6 +142,6 @@ pub use name::{
 };
 pub use record::{
     ChangeError, Conversation, HistoryLine, KickEntry, Retention, RoomRecord, StoreChange,
-    StoreSnapshot, Topic, UserRecord,
+    StoreSnapshot, StoreTables, Topic, UserRecord,
 };
 pub use time::{Iso8601, Millis};

@@ -17,6 +17,7 @@ mod room;
 mod room_commands;
 mod rooms;
 mod table;
+mod tables;
 mod text;
 mod throttle;
 mod timers;
@@ -46,6 +47,7 @@ use kicklist::KickList;
 use outbox::Outbox;
 use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
+use tables::Tables;
 use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
@@ -565,23 +567,27 @@ impl Engine {
     /// tracked, and its answer (even a failure, which the runtime logs)
     /// changes nothing here.
     fn remember(&mut self, conversation: Conversation, line: HistoryLine) {
-        let l = &self.config.limits;
-        match &conversation {
-            Conversation::Room(key) => {
-                let bounds = room_bounds(&self.config.retention, l.history_bytes_per_room);
-                self.rooms.remember(key, line.clone(), bounds);
-            }
-            Conversation::Private(..) => {
-                let bounds = private_bounds(&self.config.retention, l.history_bytes_per_pair);
-                let max = l.max_private_histories;
-                self.private.push(&conversation, line.clone(), bounds, max);
-            }
-        }
+        let change = StoreChange::AppendLine { conversation, line };
+        // An append has no checks to fail.
+        let _ = change.apply_to(&mut self.tables());
         let id = PersistId(self.next_persist);
         self.next_persist += 1;
-        let change = StoreChange::AppendLine { conversation, line };
         self.out
             .push(Output::Persist(Box::new(PersistRequest { id, change })));
+    }
+
+    /// The engine's copy of what the store holds, to apply a change to.
+    fn tables(&mut self) -> Tables<'_> {
+        let l = &self.config.limits;
+        Tables {
+            directory: &mut self.directory,
+            kicks: &mut self.kicks,
+            rooms: &mut self.rooms,
+            private: &mut self.private,
+            room_bounds: room_bounds(&self.config.retention, l.history_bytes_per_room),
+            pair_bounds: private_bounds(&self.config.retention, l.history_bytes_per_pair),
+            max_pairs: l.max_private_histories,
+        }
     }
 
     /// Draws the id of a new room line or private message. One sequence
@@ -933,14 +939,28 @@ impl Engine {
         }
     }
 
-    /// A change is durable: make it true in memory, then answer.
+    /// A change is durable: make it true in memory (what it means is
+    /// [`StoreChange::apply_to`], as for the store), then answer.
     fn apply_durable(&mut self, conn: Option<ConnRef>, change: StoreChange) {
+        // Whoever is in a room being removed is told once it is gone.
+        let members = match &change {
+            StoreChange::RemoveRoom { room } => self
+                .rooms
+                .get(&room.key())
+                .map(|c| c.members.member_ids().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if let Err(e) = change.apply_to(&mut self.tables()) {
+            // The store took it: the engine's copy had drifted.
+            log::error!("a durable change does not apply in memory: {e}");
+            return;
+        }
         match change {
             StoreChange::AddUser(record) => {
-                let name = record.name.clone();
+                let name = record.name;
                 let from = conn.and_then(|c| self.conns.get(&c.id)).map(|c| c.peer);
                 log::info!("registered {name} from {}", Self::addr_text(from));
-                self.directory.insert(record);
                 if let Some(c) = conn {
                     self.send(
                         c.id,
@@ -951,27 +971,20 @@ impl Engine {
             }
             StoreChange::SetGrant { name, grant } => {
                 log::info!("grant of {name} set to {grant} by {}", self.who(conn));
-                self.directory.set_grant(&name.key(), grant);
                 self.on_grant_durable(conn, &name, grant);
             }
-            StoreChange::SetPassword { name, phc } => {
+            StoreChange::SetPassword { name, .. } => {
                 log::info!("password of {name} changed");
-                self.directory.set_password(&name.key(), &phc);
                 if let Some(c) = conn {
                     self.send(c.id, &Reply::Ok(crate::reply::Done::PasswordChanged));
                 }
             }
             StoreChange::Kick(entry) => {
-                let name = entry.name.clone();
-                let by = entry.by.clone();
-                let reason = entry.reason.clone();
-                log::info!("{name} kicked by {by}");
-                self.kicks.insert(entry);
-                self.on_kick_durable(conn, &name, &by, reason.as_deref());
+                log::info!("{} kicked by {}", entry.name, entry.by);
+                self.on_kick_durable(conn, &entry.name, &entry.by, entry.reason.as_deref());
             }
             StoreChange::Unkick { name } => {
                 log::info!("{name} unkicked by {}", self.who(conn));
-                self.kicks.remove(&name.key());
                 if let Some(c) = conn {
                     self.send(
                         c.id,
@@ -981,7 +994,7 @@ impl Engine {
             }
             StoreChange::CreateRoom(record) => self.on_room_created(conn, record),
             StoreChange::SetTopic { room, topic } => self.on_topic_durable(conn, &room, topic),
-            StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room),
+            StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room, members),
             // Never tracked (see `remember`).
             StoreChange::AppendLine { .. } => {}
         }

@@ -113,8 +113,7 @@ impl Engine {
     /// A room's creation is durable: it exists; its creator is told and
     /// joins it.
     pub(super) fn on_room_created(&mut self, conn: Option<ConnRef>, record: RoomRecord) {
-        let name = record.name.clone();
-        self.rooms.insert(record);
+        let name = record.name;
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Created(name.as_str())));
             self.enter(c.id, &name.key());
@@ -380,7 +379,6 @@ impl Engine {
     ) {
         let key = room.key();
         log::info!("topic of {room} set by {}", self.who(conn));
-        self.rooms.set_topic(&key, topic.clone());
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::TopicSet(room.as_str())));
         }
@@ -508,15 +506,16 @@ impl Engine {
         self.persist(conn, crate::StoreChange::RemoveRoom { room });
     }
 
-    /// A room's removal is durable: each member sees themselves leave it
-    /// (`closed`), the asker gets `OK closed`.
-    pub(super) fn on_room_removed(&mut self, conn: Option<ConnRef>, room: &RoomName) {
+    /// A room's removal is durable (it is gone): each of its `members`
+    /// sees themselves leave it (`closed`), the asker gets `OK closed`.
+    pub(super) fn on_room_removed(
+        &mut self,
+        conn: Option<ConnRef>,
+        room: &RoomName,
+        mut members: Vec<ConnId>,
+    ) {
         let key = room.key();
         log::info!("room {room} closed by {}", self.who(conn));
-        let Some(channel) = self.rooms.remove(&key) else {
-            return;
-        };
-        let mut members: Vec<ConnId> = channel.members.member_ids().collect();
         members.sort_unstable();
         for member in members {
             let Some(session) = self.conns.get_mut(&member).and_then(|c| c.session_mut()) else {
