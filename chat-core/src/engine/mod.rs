@@ -618,34 +618,17 @@ impl Engine {
         }
     }
 
-    /// Sends a room line to every free member and holds it for every busy
-    /// one.
-    fn broadcast(&mut self, reply: &Reply<'_>) {
-        self.broadcast_all(std::slice::from_ref(reply));
+    /// Lines for everyone: the lobby's members, all but `except` (an
+    /// announcement, a grant or presence change, a kick).
+    fn broadcast_lobby(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        let lobby = self.rooms.lobby_key().clone();
+        self.broadcast_to(&lobby, except, replies);
     }
 
-    /// Room lines, rendered once per rendering in use (not per member):
-    /// one [`Output::Broadcast`] per rendering, each with the room's shared
-    /// list of its free members; busy members hold the same frame.
-    fn broadcast_all(&mut self, replies: &[Reply<'_>]) {
-        self.broadcast_except(None, replies);
-    }
-
-    /// [`broadcast_all`](Engine::broadcast_all) of a line said by `sender`,
-    /// left out when its codec does not echo a client's own lines (IRC
-    /// without `echo-message`).
-    fn broadcast_from(&mut self, sender: Option<ConnId>, replies: &[Reply<'_>]) {
-        self.broadcast_in(None, sender, replies);
-    }
-
-    /// [`broadcast_from`](Engine::broadcast_from) in a room (`None`: the
-    /// lobby).
-    fn broadcast_in(
-        &mut self,
-        room: Option<&RoomKey>,
-        sender: Option<ConnId>,
-        replies: &[Reply<'_>],
-    ) {
+    /// Lines said by `sender` in a room (none: the server's), to every
+    /// member; the sender is left out when its codec does not echo a
+    /// client's own lines (IRC without `echo-message`).
+    fn broadcast_in(&mut self, room: &RoomKey, sender: Option<ConnId>, replies: &[Reply<'_>]) {
         let except = sender.filter(|s| {
             self.conns
                 .get(s)
@@ -654,28 +637,16 @@ impl Engine {
         self.broadcast_to(room, except, replies);
     }
 
-    /// Lobby lines to every member but `except` (see
-    /// [`broadcast_to`](Engine::broadcast_to)).
-    fn broadcast_except(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
-        self.broadcast_to(None, except, replies);
-    }
-
-    /// Lines to every member of a room (`None`: the lobby) but `except`:
-    /// its rendering's shared list goes out with `except` marked as left
-    /// out, not copied without it, so the runtime can still join the
-    /// turn's broadcasts into one frame. A rendering that shows nothing of
-    /// the lines (an `AWAY` to chat/1) sends and holds nothing.
-    fn broadcast_to(
-        &mut self,
-        room: Option<&RoomKey>,
-        except: Option<ConnId>,
-        replies: &[Reply<'_>],
-    ) {
-        let channel = match room {
-            Some(key) => self.rooms.get_mut(key),
-            None => Some(self.rooms.lobby_channel_mut()),
-        };
-        let Some(channel) = channel else {
+    /// Lines to every member of a room but `except`, rendered once per
+    /// rendering in use (not per member): one [`Output::Broadcast`] per
+    /// rendering, each with the room's shared list of its free members;
+    /// busy members hold the same frame. `except` is marked as left out of
+    /// its rendering's shared list, not copied without it, so the runtime
+    /// can still join the turn's broadcasts into one frame. A rendering
+    /// that shows nothing of the lines (an `AWAY` to chat/1) sends and
+    /// holds nothing.
+    fn broadcast_to(&mut self, room: &RoomKey, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        let Some(channel) = self.rooms.get_mut(room) else {
             return;
         };
         let members = &mut channel.members;
