@@ -61,6 +61,8 @@ impl Engine {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }
             Command::Answer(_) => {}
+            // chat/1's codec answers `/tags` itself.
+            Command::Tags { .. } => {}
             Command::CreateRoom { room } => self.create_room(id, room),
             Command::JoinRoom { room } => self.join_room(id, room),
             Command::EnterRoom { room } => self.enter_or_create(id, room),
