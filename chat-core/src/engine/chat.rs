@@ -110,7 +110,7 @@ impl Engine {
 
     /// Flood control for room and private messages: false (after telling
     /// the user) when the message must be dropped.
-    fn may_send(&mut self, id: ConnId) -> bool {
+    pub(super) fn may_send(&mut self, id: ConnId) -> bool {
         let (now, l) = (self.now, &self.config.limits);
         let (rate, burst) = (l.messages_per_second, l.message_burst);
         let allowed = self
@@ -144,6 +144,9 @@ impl Engine {
     fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
         if has_unsafe_char(text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: false });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_message_to(id, to, text);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
             return self.refuse(id, Reason::NotOnline { name: to });
@@ -213,6 +216,9 @@ impl Engine {
     /// Tells the room (those who asked: IRC's `away-notify`) that a member
     /// went busy or free; not the member itself.
     pub(super) fn announce_away(&mut self, id: ConnId, busy: bool) {
+        if self.cluster.is_some() {
+            return self.cluster_away(id, busy);
+        }
         let Some(name) = self.session(id).map(|s| s.name.clone()) else {
             return;
         };
@@ -244,18 +250,36 @@ impl Engine {
 
     pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
         let online: Vec<ConnId> = self.online.values().copied().collect();
-        self.list_members(id, &online, page);
+        let remote = self.remote_rows(None);
+        self.list_members_with(id, &online, &remote, page);
     }
 
     /// A page of `members` (the lobby's or a room's), as `/viewusers`
     /// lists them.
     pub(super) fn list_members(&mut self, id: ConnId, members: &[ConnId], page: u64) {
+        self.list_members_with(id, members, &[], page);
+    }
+
+    /// [`list_members`](Engine::list_members) and, at a node of a
+    /// cluster, the `remote` users of the other nodes.
+    pub(super) fn list_members_with(
+        &mut self,
+        id: ConnId,
+        members: &[ConnId],
+        remote: &[(UserName, crate::Grant, Presence, bool)],
+        page: u64,
+    ) {
         let mut rows: Vec<Row<'_>> = members
             .iter()
             .filter_map(|&c| {
                 let s = self.conns.get(&c)?.session()?;
                 Some((s.name.as_str(), s.grant, self.presence_of(c), s.guest))
             })
+            .chain(
+                remote
+                    .iter()
+                    .map(|(n, g, p, guest)| (n.as_str(), *g, *p, *guest)),
+            )
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
         // O(n log n) strings per listing, and IRC lists the room on every

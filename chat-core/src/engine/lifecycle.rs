@@ -85,11 +85,19 @@ impl Engine {
             }
         }
         if let Phase::Online(session) = conn.phase {
-            self.online.remove(&session.key);
+            if self.online.get(&session.key) == Some(&id) {
+                self.online.remove(&session.key);
+            }
+            let lobby = self.rooms.lobby_key().clone();
+            if self.cluster.is_some() {
+                let mut rooms = session.rooms.clone();
+                rooms.push(lobby);
+                let name = session.name.as_str();
+                return self.cluster_leave(id, &rooms, name, reason, kick);
+            }
             // Its rooms, then the lobby: leaving the lobby is leaving the
             // server (an IRC client's QUIT takes it out of every channel).
             self.leave_rooms(id, &session.rooms, &session.name, reason);
-            let lobby = self.rooms.lobby_key().clone();
             self.leave_room(id, &lobby, &session.name, reason, kick);
         }
         if self.timers.len() > 2 * self.conns.len() + 1024 {
@@ -149,6 +157,8 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
+        // A node's lobby join goes through the cluster's log.
+        let cluster_user = self.cluster.is_some().then(|| name.clone());
         // Busy before a restart: busy again.
         let carried = self.carried_busy.remove(&key);
         if let Some(conn) = self.conns.get_mut(&id) {
@@ -165,8 +175,12 @@ impl Engine {
             });
         }
         // Into the lobby as into any room; `WELCOME` was the answer.
-        let lobby = self.rooms.lobby_key().clone();
-        self.admit(id, &lobby);
+        if let Some(user) = cluster_user {
+            self.cluster_enter_lobby(id, user, guest);
+        } else {
+            let lobby = self.rooms.lobby_key().clone();
+            self.admit(id, &lobby);
+        }
         if names_on_join {
             self.view_users(id, 1);
         }
@@ -274,6 +288,9 @@ impl Engine {
         if lines.is_empty() {
             return;
         }
+        if self.cluster.is_some() {
+            return self.cluster_announce(&lines);
+        }
         let replies: Vec<Reply<'_>> = lines.iter().map(|l| Reply::Info(l)).collect();
         self.broadcast_lobby(None, &replies);
         if self.config.emit_events {
@@ -292,6 +309,9 @@ impl Engine {
         }
         self.stopped = true;
         self.busy_at_stop = self.busy_names();
+        if self.cluster.is_some() {
+            self.cluster_leave_all(LeaveReason::Shutdown);
+        }
         let (ctl, reason) = if restart {
             (Control::Restart, CloseReason::Restart)
         } else {

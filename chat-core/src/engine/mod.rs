@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod chat;
+mod cluster;
 mod connection;
 mod dialog;
 mod directory;
@@ -196,6 +197,9 @@ pub struct Engine {
     next_job: u64,
     next_persist: u64,
     stopped: bool,
+    /// A node's state besides a single server's; `None` for a single
+    /// server, which takes none of the cluster's paths.
+    cluster: Option<Box<cluster::Node>>,
 }
 
 impl Engine {
@@ -266,6 +270,7 @@ impl Engine {
             next_job: 0,
             next_persist: 0,
             stopped: false,
+            cluster: None,
         })
     }
 
@@ -288,7 +293,11 @@ impl Engine {
             }
             Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
             Input::Persisted { id, result } => self.on_persisted(id, result),
-            Input::Timeout => self.on_timeout(),
+            Input::Timeout => {
+                self.on_timeout();
+                self.on_cluster_timeout();
+            }
+            Input::Cluster(input) => self.on_cluster(input),
             Input::Announce { text } => self.on_announce(text),
             Input::Shutdown => {
                 log::info!("shutdown requested by the operator");
@@ -307,7 +316,11 @@ impl Engine {
     /// When to feed [`Input::Timeout`] next, if ever.
     #[must_use = "the engine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        let next = self.timers.next_deadline();
+        match self.cluster_deadline() {
+            Some(c) => Some(next.map_or(c, |n| n.min(c))),
+            None => next,
+        }
     }
 
     /// An account as the engine sees it now, if it is registered.
@@ -907,6 +920,9 @@ impl Engine {
     /// A change is durable: make it true in memory (what it means is
     /// [`StoreChange::apply_to`], as for the store), then answer.
     fn apply_durable(&mut self, conn: Option<ConnRef>, change: StoreChange) {
+        if self.cluster.is_some() {
+            return self.durable_in_cluster(conn, change);
+        }
         // Whoever is in a room being removed is told once it is gone.
         let members = match &change {
             StoreChange::RemoveRoom { room } => self

@@ -145,8 +145,17 @@ impl Engine {
             return;
         }
         let max = self.config.limits.max_room_members;
-        if self.rooms.get(&key).is_some_and(|c| c.members.len() >= max) {
+        let members = self
+            .members_anywhere(&key)
+            .or_else(|| self.rooms.get(&key).map(|c| c.members.len()));
+        if members.is_some_and(|n| n >= max) {
             return self.refuse(id, Reason::RoomLimit(RoomLimit::Members { max }));
+        }
+        if self.cluster.is_some() {
+            if self.session(id).is_some_and(|s| s.rooms.contains(&key)) {
+                return self.refuse(id, Reason::AlreadyInRoom { room: typed });
+            }
+            return self.cluster_join(id, key);
         }
         self.enter(id, &key);
     }
@@ -156,7 +165,7 @@ impl Engine {
     /// whose codec lists the room on join (IRC) gets the members between
     /// the topic and the history, and no room line of its own join (its
     /// `JOIN` is the answer).
-    fn enter(&mut self, id: ConnId, key: &RoomKey) {
+    pub(super) fn enter(&mut self, id: ConnId, key: &RoomKey) {
         let window = Window {
             range: HistoryRange::Latest(None),
             count: self.config.limits.history_on_join,
@@ -209,7 +218,7 @@ impl Engine {
     }
 
     /// Adds a logged-in user to a room's members, busy there if busy.
-    fn join_members(&mut self, id: ConnId, key: &RoomKey) {
+    pub(super) fn join_members(&mut self, id: ConnId, key: &RoomKey) {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
@@ -239,7 +248,7 @@ impl Engine {
         };
         self.broadcast_to(key, except, &[line]);
         if self.config.emit_events {
-            let room = channel_name(&self.rooms, key);
+            let room = self.rooms.room_name(key);
             self.out.event(ChatEvent::Joined {
                 at: self.now,
                 room,
@@ -280,7 +289,8 @@ impl Engine {
             return;
         };
         let members: Vec<ConnId> = channel.members.member_ids().collect();
-        self.list_members(id, &members, 1);
+        let remote = self.remote_rows(Some(&key));
+        self.list_members_with(id, &members, &remote, 1);
     }
 
     pub(super) fn part_room(&mut self, id: ConnId, typed: &str) {
@@ -301,7 +311,7 @@ impl Engine {
     }
 
     /// The name of a room as its creator spelled it.
-    fn room_name(&self, key: &RoomKey) -> String {
+    pub(super) fn room_name(&self, key: &RoomKey) -> String {
         self.rooms
             .get(key)
             .map_or_else(|| key.as_str().to_owned(), |c| c.name().to_owned())
@@ -316,6 +326,9 @@ impl Engine {
         user: &UserName,
         reason: LeaveReason,
     ) {
+        if self.cluster.is_some() {
+            return self.cluster_leave(id, rooms, user.as_str(), reason, None);
+        }
         if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
             session.rooms.retain(|k| !rooms.contains(k));
         }
@@ -359,7 +372,7 @@ impl Engine {
         };
         self.broadcast_in(key, None, &[line]);
         if self.config.emit_events {
-            let room = channel_name(&self.rooms, key);
+            let room = self.rooms.room_name(key);
             self.out.event(ChatEvent::Left {
                 at,
                 room,
@@ -375,9 +388,9 @@ impl Engine {
         let (range, page) = page_of(rows.len(), page, self.config.limits.rooms_page_rows);
         let mut replies: Vec<Reply<'_>> = rows[range]
             .iter()
-            .map(|(_, c)| Reply::Room {
+            .map(|(k, c)| Reply::Room {
                 name: c.name(),
-                members: c.members.len() as u64,
+                members: self.members_anywhere(k).unwrap_or(c.members.len()) as u64,
                 operator: c.record.as_ref().map(|r| r.operator.as_str()),
                 topic: c.topic().map(|t| t.text.as_str()),
             })
@@ -488,6 +501,9 @@ impl Engine {
         if !self.may_say(id, text) {
             return;
         }
+        if self.cluster.is_some() {
+            return self.cluster_say(id, key, text);
+        }
         let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {
             return;
         };
@@ -506,7 +522,7 @@ impl Engine {
         if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at: self.now,
-                room: channel_name(&self.rooms, &key),
+                room: self.rooms.room_name(&key),
                 id: msg,
                 from,
                 text: text.into(),
@@ -533,6 +549,9 @@ impl Engine {
         }
         if !self.runs_room(id, &key) {
             return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_remove(id, key, user, reason);
         }
         let target = self
             .online
@@ -799,11 +818,4 @@ impl Engine {
         }
         (self.private.len() > l.max_private_histories).then(|| "too many pairs".to_owned())
     }
-}
-
-/// A room's name for observers' events (the lobby's if it is gone).
-fn channel_name(rooms: &super::rooms::Rooms, key: &RoomKey) -> RoomName {
-    rooms
-        .get(key)
-        .map_or_else(RoomName::lobby, super::rooms::Channel::room_name)
 }

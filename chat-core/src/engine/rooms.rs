@@ -182,6 +182,12 @@ impl Rooms {
         }
     }
 
+    /// A room's name for observers' events (the lobby's if it is gone).
+    pub(crate) fn room_name(&self, key: &RoomKey) -> RoomName {
+        self.get(key)
+            .map_or_else(RoomName::lobby, Channel::room_name)
+    }
+
     /// Every room, in no order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&RoomKey, &Channel)> {
         self.all.iter()
