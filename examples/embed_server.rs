@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ChatEvent::Left {
                     room, user, reason, ..
                 } => {
-                    println!("[audit] {user} left #{room} ({})", reason.as_str())
+                    println!("[audit] {user} left #{room} ({reason:?})")
                 }
                 ChatEvent::Message {
                     room, from, text, ..

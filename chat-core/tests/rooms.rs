@@ -514,7 +514,7 @@ fn every_room_line_is_an_event_for_observers() {
             ChatEvent::Joined { room, user, .. } => format!("{user} joined {room}"),
             ChatEvent::Left {
                 room, user, reason, ..
-            } => format!("{user} left {room} ({})", reason.as_str()),
+            } => format!("{user} left {room} ({reason:?})"),
             ChatEvent::Message {
                 room, from, text, ..
             } => format!("{from} in {room}: {text}"),
@@ -528,9 +528,9 @@ fn every_room_line_is_an_event_for_observers() {
             "carol joined den",
             "carol in den: in the den",
             "bob in lobby: in the lobby",
-            "carol left den (part)",
-            "bob left den (quit)",
-            "bob left lobby (quit)",
+            "carol left den (Parted)",
+            "bob left den (Quit)",
+            "bob left lobby (Quit)",
         ]
     );
     let ids: Vec<u64> = h

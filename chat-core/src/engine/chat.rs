@@ -327,7 +327,7 @@ fn user_row<'a>(&(name, grant, presence, guest): &Row<'a>) -> Reply<'a> {
         Reply::User {
             name,
             grant,
-            presence,
+            presence: presence.into(),
         }
     }
 }

@@ -53,7 +53,7 @@ impl Engine {
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
         let ping_at = self.now + Duration::from_millis(l.irc_ping_interval_ms);
         self.conns.insert(id, Box::new(conn));
-        let first = [hello, Reply::Ask(crate::reply::AskStep::Account)];
+        let first = [hello, Reply::ask(crate::reply::AskStep::Account)];
         Self::send_to(&mut self.conns, &mut self.out, id, &first);
         *self.per_address.entry(peer).or_insert(0) += 1;
         self.timers.arm(deadline, id, serial, TimerKind::Login);

@@ -367,7 +367,7 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
-                reason,
+                reason: reason.into(),
             },
         };
         self.broadcast_in(key, None, &[line]);
@@ -635,7 +635,7 @@ impl Engine {
                 room: room.as_str(),
                 at: self.now,
                 user: user.as_str(),
-                reason: LeaveReason::Closed,
+                reason: LeaveReason::Closed.into(),
             };
             self.send(member, &line);
             if self.config.emit_events {

@@ -306,7 +306,7 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
-                reason,
+                reason: reason.into(),
             },
         };
         self.broadcast_to(key, None, &[line]);
@@ -364,7 +364,7 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
-                reason: LeaveReason::Closed,
+                reason: LeaveReason::Closed.into(),
             };
             self.send(member, &line);
         }
@@ -419,7 +419,7 @@ impl Engine {
             room: &room,
             at,
             user: user.as_str(),
-            reason: LeaveReason::Removed,
+            reason: LeaveReason::Removed.into(),
         };
         self.broadcast_to(key, None, &[line]);
         if let Some(asker) = asker {
