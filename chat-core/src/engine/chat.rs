@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
-use crate::{Answer, Command, ConnId, Conversation, HistoryLine, MsgId, NameKey, UserName, LOBBY};
+use crate::{Answer, Command, ConnId, Conversation, HistoryLine, MsgId, NameKey, UserName};
 
 use super::connection::Session;
 use super::io::ChatEvent;
@@ -29,7 +29,10 @@ impl Engine {
             return self.refuse(id, Reason::AdminOnly);
         }
         match cmd {
-            Command::Say(text) => self.say(id, text),
+            Command::Say(text) => {
+                let lobby = self.rooms.lobby_key().clone();
+                self.say_in_room(id, lobby, text)
+            }
             Command::Help => {
                 let admin = session.grant.is_admin();
                 self.send(id, &Reply::Help { admin });
@@ -91,13 +94,14 @@ impl Engine {
         self.in_every_room(id, |room| room.set_presence(id, presence));
     }
 
-    /// Applies `change` to the lobby and every room the user is in.
+    /// Applies `change` to every room the user is in: the lobby, and those
+    /// it joined.
     pub(super) fn in_every_room(&mut self, id: ConnId, mut change: impl FnMut(&mut Room)) {
         let Some(session) = self.conns.get(&id).and_then(|c| c.session()) else {
             return;
         };
-        change(self.rooms.lobby_mut());
-        for key in &session.rooms {
+        let lobby = self.rooms.lobby_key().clone();
+        for key in std::iter::once(&lobby).chain(&session.rooms) {
             if let Some(channel) = self.rooms.get_mut(key) {
                 change(&mut channel.members);
             }
@@ -135,38 +139,6 @@ impl Engine {
             return false;
         }
         self.may_send(id)
-    }
-
-    fn say(&mut self, id: ConnId, text: &str) {
-        if !self.may_say(id, text) {
-            return;
-        }
-        if self.cluster.is_some() {
-            let lobby = self.rooms.lobby_key().clone();
-            return self.cluster_say(id, lobby, text);
-        }
-        let Some(session) = self.session(id) else {
-            return;
-        };
-        let from = session.name.clone();
-        let msg = self.next_msg_id();
-        let line = Reply::RoomMsg {
-            room: LOBBY,
-            id: Some(msg),
-            at: self.now,
-            from: from.as_str(),
-            text,
-        };
-        self.broadcast_from(Some(id), std::slice::from_ref(&line));
-        let lobby = Conversation::Room(self.rooms.lobby_key().clone());
-        self.remember(lobby, self.history_line(msg, &from, text));
-        if self.config.emit_events {
-            self.out.event(ChatEvent::Message {
-                at: self.now,
-                from,
-                text: text.into(),
-            });
-        }
     }
 
     fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
@@ -221,6 +193,7 @@ impl Engine {
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at: self.now,
+                id: msg,
                 from,
                 to: recipient,
                 text: text.into(),
@@ -254,7 +227,7 @@ impl Engine {
             user: name.as_str(),
             busy,
         };
-        self.broadcast_except(Some(id), std::slice::from_ref(&line));
+        self.broadcast_lobby(Some(id), std::slice::from_ref(&line));
     }
 
     fn free(&mut self, id: ConnId) {
@@ -354,7 +327,7 @@ fn user_row<'a>(&(name, grant, presence, guest): &Row<'a>) -> Reply<'a> {
         Reply::User {
             name,
             grant,
-            presence,
+            presence: presence.into(),
         }
     }
 }

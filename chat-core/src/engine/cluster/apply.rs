@@ -5,7 +5,7 @@
 //! connection that asked (the echo of a line is the applied line).
 
 use crate::cluster::{Left, Log, RoomEvent, Seq};
-use crate::reply::{Control, Done, LeaveReason, Notice, Presence, Reason, Reply};
+use crate::reply::{Control, Done, LeaveReason, Notice, Reason, Reply};
 use crate::{ConnId, Conversation, HistoryLine, Millis, MsgId, RoomKey, UserName, LOBBY};
 
 use super::super::io::ChatEvent;
@@ -100,11 +100,11 @@ impl Engine {
                     user: user.as_str(),
                     busy,
                 };
-                self.broadcast_to(Some(&key), except, &[line]);
+                self.broadcast_to(&key, except, &[line]);
             }
             RoomEvent::Announce { at, text } => {
                 let replies: Vec<Reply<'_>> = text.lines().map(Reply::Info).collect();
-                self.broadcast_to(Some(&key), None, &replies);
+                self.broadcast_to(&key, None, &replies);
                 if self.config.emit_events {
                     self.out.event(ChatEvent::Announcement {
                         at,
@@ -124,7 +124,7 @@ impl Engine {
                     by: &by,
                     grant,
                 };
-                self.broadcast_to(Some(&key), None, &[line]);
+                self.broadcast_to(&key, None, &[line]);
             }
             RoomEvent::Opened(_) | RoomEvent::Private { .. } => {}
         }
@@ -153,14 +153,16 @@ impl Engine {
             from: from.as_str(),
             text: &text,
         };
-        self.broadcast_to(Some(key), except, &[line]);
+        self.broadcast_to(key, except, &[line]);
         let bounds = room_bounds(
             &self.config.retention,
             self.config.limits.history_bytes_per_room,
         );
-        if self.config.emit_events && self.is_lobby(key) {
+        if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at,
+                room: self.rooms.room_name(key),
+                id: MsgId(seq),
                 from: from.clone(),
                 text: text.as_str().into(),
             });
@@ -208,9 +210,10 @@ impl Engine {
             at,
             user: user.as_str(),
         };
-        self.broadcast_to(Some(key), None, &[line]);
-        if self.config.emit_events && self.is_lobby(key) {
-            self.out.event(ChatEvent::Joined { at, user });
+        self.broadcast_to(key, None, &[line]);
+        if self.config.emit_events {
+            let room = self.rooms.room_name(key);
+            self.out.event(ChatEvent::Joined { at, room, user });
         }
     }
 
@@ -230,16 +233,7 @@ impl Engine {
             }
             return self.enter(conn, key);
         }
-        let Some(c) = self.conns.get(&conn) else {
-            return;
-        };
-        let rendering = c.codec.rendering();
-        let busy = c.session().is_some_and(|s| s.held.is_some());
-        let lobby = self.rooms.lobby_mut();
-        lobby.join(conn, rendering);
-        if busy {
-            lobby.set_presence(conn, Presence::Busy);
-        }
+        self.join_members(conn, key);
         let line = Reply::RoomJoin {
             room: LOBBY,
             at,
@@ -248,11 +242,12 @@ impl Engine {
         if quiet {
             self.send(conn, &line);
         } else {
-            self.broadcast_to(Some(key), None, &[line]);
+            self.broadcast_to(key, None, &[line]);
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Joined {
                 at,
+                room: self.rooms.room_name(key),
                 user: user.clone(),
             });
         }
@@ -311,13 +306,14 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
-                reason,
+                reason: reason.into(),
             },
         };
-        self.broadcast_to(Some(key), None, &[line]);
-        if self.config.emit_events && self.is_lobby(key) {
+        self.broadcast_to(key, None, &[line]);
+        if self.config.emit_events {
             self.out.event(ChatEvent::Left {
                 at,
+                room: self.rooms.room_name(key),
                 user: user.clone(),
                 reason,
             });
@@ -339,7 +335,7 @@ impl Engine {
             by: by.as_str(),
             text: topic.as_ref().map(|t| t.text.as_str()),
         };
-        self.broadcast_to(Some(key), None, &[line]);
+        self.broadcast_to(key, None, &[line]);
     }
 
     /// The room closes at this point of its log on every node: this
@@ -368,7 +364,7 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
-                reason: LeaveReason::Closed,
+                reason: LeaveReason::Closed.into(),
             };
             self.send(member, &line);
         }
@@ -423,9 +419,9 @@ impl Engine {
             room: &room,
             at,
             user: user.as_str(),
-            reason: LeaveReason::Removed,
+            reason: LeaveReason::Removed.into(),
         };
-        self.broadcast_to(Some(key), None, &[line]);
+        self.broadcast_to(key, None, &[line]);
         if let Some(asker) = asker {
             self.send(asker, &Reply::Ok(Done::Removed(&room, user.as_str())));
         }
@@ -473,6 +469,7 @@ impl Engine {
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at,
+                id: MsgId(seq),
                 from: from.clone(),
                 to,
                 text: text.as_str().into(),
