@@ -96,7 +96,7 @@ impl Default for ClusterSettings {
             prefix: "chat".into(),
             logs: 4,
             replicas: 1,
-            op_timeout_ms: 2_000,
+            op_timeout_ms: 5_000,
             start_timeout_ms: 30_000,
             grace_ms: 10_000,
             quiet_joins_above: 200,
