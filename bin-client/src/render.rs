@@ -201,7 +201,7 @@ fn ok_text(done: Done<'_>) -> String {
     match done {
         Done::Registered(u) => format!("Registered {u}."),
         Done::Login(u) => format!("Logged in as {u}."),
-        Done::Sent(u) => format!("(sent to {u})"),
+        Done::Sent { to, .. } => format!("(sent to {to})"),
         Done::Grant(u, g) => format!("{u} now has grant {g} ({}).", grant_name(g)),
         Done::Kicked(u) => format!("{u} was kicked."),
         Done::Unkicked(u) => format!("{u} is off the kick list."),

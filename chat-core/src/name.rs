@@ -152,6 +152,11 @@ impl NameKey {
 /// The longest allowed room name, in characters (all ASCII).
 pub const MAX_ROOM_NAME_LEN: usize = 32;
 
+/// The name of the lobby: the room everyone is in from login to logout
+/// (the one room of protocol v1). Its lines are written with this name,
+/// exactly, so a renderer tells them from other rooms' lines by it.
+pub const LOBBY: &str = "lobby";
+
 /// A valid room name, as its creator spelled it, without any protocol
 /// prefix (IRC shows `lobby` as `#lobby`).
 ///

@@ -7,7 +7,7 @@ use chat_core::reply::{
     AskStep, Control, Done, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
 };
 use chat_core::wire::{encode_command, parse, render, AskField, ServerLine, WireWord, Word};
-use chat_core::{Command, ErrorCode, Grant, HistoryTarget, Millis, TopicChange};
+use chat_core::{Command, ErrorCode, Grant, HistoryTarget, Millis, MsgId, TopicChange, LOBBY};
 use proptest::prelude::*;
 
 /// Everything a generated line is built from.
@@ -92,7 +92,7 @@ fn done(p: &Parts) -> Done<'_> {
         12 => Done::Closed(u),
         0 => Done::Registered(u),
         1 => Done::Login(u),
-        2 => Done::Sent(u),
+        2 => Done::Sent { to: u, id: None },
         3 => Done::Grant(u, grant(p)),
         4 => Done::Kicked(u),
         5 => Done::Unkicked(u),
@@ -262,6 +262,7 @@ fn reply(p: &Parts) -> Reply<'_> {
     match p.sel % 21 {
         15 => Reply::RoomMsg {
             room: w1,
+            id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w2,
             text,
@@ -292,6 +293,7 @@ fn reply(p: &Parts) -> Reply<'_> {
         },
         20 => Reply::Hist {
             of: history_of(p),
+            id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w2,
             text,
@@ -307,10 +309,26 @@ fn reply(p: &Parts) -> Reply<'_> {
             code: pick(p.idx),
             text,
         },
-        5 => Reply::Msg { at, from: w1, text },
-        6 => Reply::Pm { at, from: w1, text },
-        7 => Reply::Join { at, user: w1 },
-        8 => Reply::Leave {
+        5 => Reply::RoomMsg {
+            room: LOBBY,
+            id: p.some.then_some(MsgId(p.n2)),
+            at,
+            from: w1,
+            text,
+        },
+        6 => Reply::Pm {
+            id: p.some.then_some(MsgId(p.n2)),
+            at,
+            from: w1,
+            text,
+        },
+        7 => Reply::RoomJoin {
+            room: LOBBY,
+            at,
+            user: w1,
+        },
+        8 => Reply::RoomLeave {
+            room: LOBBY,
             at,
             user: w1,
             reason: pick(p.idx),

@@ -41,6 +41,8 @@
 
 mod admin;
 mod clock;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod config;
 mod event_loop;
 mod handle;

@@ -87,7 +87,7 @@ impl Screen {
                 let text = render(raw, tz).unwrap_or_default();
                 v.notice(Kind::Error, text.trim_start_matches("error "));
             }
-            ServerLine::Ok(Word::Known(Done::Sent(to))) => {
+            ServerLine::Ok(Word::Known(Done::Sent { to, .. })) => {
                 let found = self
                     .pending_pms
                     .iter()

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
-use crate::{Answer, Command, ConnId, Conversation, HistoryLine, NameKey, UserName};
+use crate::{Answer, Command, ConnId, Conversation, HistoryLine, NameKey, UserName, LOBBY};
 
 use super::connection::Session;
 use super::io::ChatEvent;
@@ -142,7 +142,9 @@ impl Engine {
             return;
         };
         let from = session.name.clone();
-        let line = Reply::Msg {
+        let line = Reply::RoomMsg {
+            room: LOBBY,
+            id: Some(self.next_msg_id()),
             at: self.now,
             from: from.as_str(),
             text,
@@ -173,9 +175,11 @@ impl Engine {
             return;
         };
         let (from, recipient) = (from.name.clone(), recipient.name.clone());
+        let msg = self.next_msg_id();
         self.send(
             target,
             &Reply::Pm {
+                id: Some(msg),
                 at: self.now,
                 from: from.as_str(),
                 text,
@@ -185,14 +189,21 @@ impl Engine {
             self.send_many(
                 id,
                 &[
-                    Reply::Ok(Done::Sent(recipient.as_str())),
+                    Reply::Ok(Done::Sent {
+                        to: recipient.as_str(),
+                        id: Some(msg),
+                    }),
                     Reply::Notice(Notice::RecipientBusy {
                         name: recipient.as_str(),
                     }),
                 ],
             );
         } else {
-            self.send(id, &Reply::Ok(Done::Sent(recipient.as_str())));
+            let sent = Done::Sent {
+                to: recipient.as_str(),
+                id: Some(msg),
+            };
+            self.send(id, &Reply::Ok(sent));
         }
         let pair = Conversation::private(&from, &recipient);
         self.remember(pair, self.history_line(&from, text));

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::codec::{ConnCodec, Protocol};
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
-use crate::{ConnId, Frame, UserName};
+use crate::{ConnId, Frame, UserName, LOBBY};
 
 use super::connection::{Connection, Flood, Phase, Session};
 use super::io::{ChatEvent, CloseReason, Output};
@@ -95,7 +95,12 @@ impl Engine {
                     by,
                     reason: why,
                 },
-                None => Reply::Leave { at, user, reason },
+                None => Reply::RoomLeave {
+                    room: LOBBY,
+                    at,
+                    user,
+                    reason,
+                },
             });
             if self.config.emit_events {
                 self.out.event(ChatEvent::Left {
@@ -163,7 +168,8 @@ impl Engine {
         );
         self.online.insert(key.clone(), id);
         self.rooms.lobby_mut().join(id, rendering);
-        self.broadcast(&Reply::Join {
+        self.broadcast(&Reply::RoomJoin {
+            room: LOBBY,
             at: now,
             user: name.as_str(),
         });

@@ -34,8 +34,8 @@ use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
 use crate::{
-    Command, ConnId, Conversation, Frame, Grant, HistoryLine, JobId, Millis, NameKey, PersistId,
-    RoomKey, StoreChange, StoreSnapshot, UserName,
+    Command, ConnId, Conversation, Frame, Grant, HistoryLine, JobId, Millis, MsgId, NameKey,
+    PersistId, RoomKey, StoreChange, StoreSnapshot, UserName,
 };
 
 use connection::{ConnRef, Connection, Line, Phase, QueuedLine};
@@ -48,9 +48,6 @@ use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
 use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
 use timers::Timers;
-
-/// The name of the one room of protocol v1.
-pub const LOBBY: &str = "lobby";
 
 /// Sizes of the engine's tables (see [`Engine::stats`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -184,6 +181,8 @@ pub struct Engine {
     pending: Map<PersistId, Pending>,
     out: Outbox,
     next_serial: u64,
+    /// The id of the next room line or private message.
+    next_msg: MsgId,
     next_job: u64,
     next_persist: u64,
     stopped: bool,
@@ -251,6 +250,7 @@ impl Engine {
             pending: map(seed),
             out: Outbox::default(),
             next_serial: 0,
+            next_msg: MsgId(1),
             next_job: 0,
             next_persist: 0,
             stopped: false,
@@ -573,6 +573,15 @@ impl Engine {
         let change = StoreChange::AppendLine { conversation, line };
         self.out
             .push(Output::Persist(Box::new(PersistRequest { id, change })));
+    }
+
+    /// Draws the id of a new room line or private message. One sequence
+    /// serves every conversation, so an id is never reused, in a room
+    /// closed and made again or a pair whose history was forgotten.
+    fn next_msg_id(&mut self) -> MsgId {
+        let id = self.next_msg;
+        self.next_msg = id.next();
+        id
     }
 
     /// Marks a connection as waiting: its later lines queue.

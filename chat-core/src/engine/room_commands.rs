@@ -417,6 +417,7 @@ impl Engine {
         let room = channel.name().to_owned();
         let line = Reply::RoomMsg {
             room: &room,
+            id: Some(self.next_msg_id()),
             at: self.now,
             from: from.as_str(),
             text,
@@ -615,6 +616,7 @@ fn history_replies<'a>(
     let start = replies.len();
     replies.extend(lines.map(|l| Reply::Hist {
         of,
+        id: None,
         at: l.at,
         from: l.from.as_str(),
         text: &l.text,

@@ -3,12 +3,12 @@
 
 use crate::{
     Conversation, HistoryLine, Retention, RoomKey, RoomName, RoomRecord, StoreSnapshot, Topic,
+    LOBBY,
 };
 
 use super::history::{Bounds, History};
 use super::room::Room;
 use super::table::{map, set, Map, Set};
-use super::LOBBY;
 
 /// One room: members, its record (`None` for the lobby) and history.
 #[derive(Debug)]

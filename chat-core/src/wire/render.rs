@@ -2,7 +2,6 @@
 
 use crate::reply::{Listing, Reply};
 use crate::wire::parse::HELP;
-use crate::wire::reasons::{notice_text, reason_text};
 use crate::wire::server_line::{ServerLine, Word};
 use crate::Frame;
 
@@ -13,9 +12,10 @@ pub const PROTOCOL: &str = "chat/1";
 ///
 /// ```
 /// use chat_core::reply::Reply;
-/// use chat_core::{wire::render, Millis};
+/// use chat_core::{wire::render, Millis, MsgId, LOBBY};
 /// let mut out = Vec::new();
-/// render(&Reply::Msg { at: Millis(5), from: "alice", text: "hi" }, &mut out);
+/// let line = Reply::RoomMsg { room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice", text: "hi" };
+/// render(&line, &mut out);
 /// assert_eq!(out, b"MSG 5 alice hi\n");
 /// ```
 pub fn render(reply: &Reply<'_>, out: &mut Vec<u8>) {
@@ -37,7 +37,7 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
     match reply {
         Reply::Help { admin } => write_help(*admin, out),
         Reply::Refused(reason) => {
-            let text = reason_text(reason);
+            let text = reason.to_string();
             ServerLine::Err {
                 code: Word::Known(reason.code()),
                 text: &text,
@@ -45,7 +45,7 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
             }
             .write(out);
         }
-        Reply::Notice(notice) => ServerLine::Info(&notice_text(notice)).write(out),
+        Reply::Notice(notice) => ServerLine::Info(&notice.to_string()).write(out),
         _ => {}
     }
 }
@@ -69,7 +69,7 @@ fn write_help(admin: bool, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use crate::reply::{AskStep, Control, Done, LeaveReason, Page, Presence};
-    use crate::{ErrorCode, Grant, Millis};
+    use crate::{ErrorCode, Grant, Millis, MsgId, LOBBY};
 
     fn text(reply: Reply<'_>) -> String {
         let mut out = Vec::new();
@@ -108,6 +108,7 @@ mod tests {
         );
         assert_eq!(
             text(Reply::Pm {
+                id: Some(MsgId(4)),
                 at: Millis(1),
                 from: "a",
                 text: "x y"
@@ -115,14 +116,16 @@ mod tests {
             "PM 1 a x y\n"
         );
         assert_eq!(
-            text(Reply::Join {
+            text(Reply::RoomJoin {
+                room: LOBBY,
                 at: Millis(2),
                 user: "a"
             }),
             "JOIN 2 a\n"
         );
         assert_eq!(
-            text(Reply::Leave {
+            text(Reply::RoomLeave {
+                room: LOBBY,
                 at: Millis(3),
                 user: "a",
                 reason: LeaveReason::TooSlow

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::reply::{Control, Done, HistoryOf, LeaveReason, Listing, Page, Presence, Reply};
 use crate::wire::words::{ask_text, AskField, WireWord};
-use crate::{ErrorCode, Grant, Millis};
+use crate::{ErrorCode, Grant, Millis, LOBBY};
 
 /// A value that is one of a fixed set of words on the wire. A word this
 /// side does not know (from a newer server) is kept as `Unknown`, so
@@ -430,7 +430,7 @@ impl<'a> ServerLine<'a> {
             ServerLine::Ok(Word::Known(done)) => match done {
                 Done::Registered(u) => writeln!(out, "OK registered {u}"),
                 Done::Login(u) => writeln!(out, "OK login {u}"),
-                Done::Sent(u) => writeln!(out, "OK sent {u}"),
+                Done::Sent { to, .. } => writeln!(out, "OK sent {to}"),
                 Done::Grant(u, g) => writeln!(out, "OK grant {u} {g}"),
                 Done::Kicked(u) => writeln!(out, "OK kicked {u}"),
                 Done::Unkicked(u) => writeln!(out, "OK unkicked {u}"),
@@ -604,10 +604,26 @@ impl<'a> ServerLine<'a> {
                 text,
                 retry: Some(secs),
             },
-            Reply::Msg { at, from, text } => ServerLine::Msg { at, from, text },
-            Reply::Pm { at, from, text } => ServerLine::Pm { at, from, text },
-            Reply::Join { at, user } => ServerLine::Join { at, user },
-            Reply::Leave { at, user, reason } => ServerLine::Leave {
+            Reply::Pm { at, from, text, .. } => ServerLine::Pm { at, from, text },
+            // The lobby's lines are chat/1's first ones, without a room.
+            Reply::RoomMsg {
+                room: LOBBY,
+                at,
+                from,
+                text,
+                ..
+            } => ServerLine::Msg { at, from, text },
+            Reply::RoomJoin {
+                room: LOBBY,
+                at,
+                user,
+            } => ServerLine::Join { at, user },
+            Reply::RoomLeave {
+                room: LOBBY,
+                at,
+                user,
+                reason,
+            } => ServerLine::Leave {
                 at,
                 user,
                 reason: Word::Known(reason),
@@ -664,6 +680,7 @@ impl<'a> ServerLine<'a> {
                 at,
                 from,
                 text,
+                ..
             } => ServerLine::RoomMsg {
                 room,
                 at,
@@ -699,7 +716,9 @@ impl<'a> ServerLine<'a> {
                 operator,
                 topic: topic.filter(|t| !t.is_empty()),
             },
-            Reply::Hist { of, at, from, text } => ServerLine::Hist { of, at, from, text },
+            Reply::Hist {
+                of, at, from, text, ..
+            } => ServerLine::Hist { of, at, from, text },
         })
     }
 }
@@ -709,7 +728,7 @@ fn parse_done(rest: &str) -> Word<'_, Done<'_>> {
     let done = match what {
         "registered" => last_word(args).map(Done::Registered),
         "login" => last_word(args).map(Done::Login),
-        "sent" => last_word(args).map(Done::Sent),
+        "sent" => last_word(args).map(|to| Done::Sent { to, id: None }),
         "grant" => word(args).and_then(|(u, g)| Some(Done::Grant(u, grant(g)?))),
         "kicked" => last_word(args).map(Done::Kicked),
         "unkicked" => last_word(args).map(Done::Unkicked),

@@ -53,6 +53,17 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/css; charset=utf-8",
         include_bytes!("../web/style.css"),
     ),
+    // Also at the address browsers ask for by themselves.
+    (
+        "/favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../web/favicon.svg"),
+    ),
+    (
+        "/favicon.ico",
+        "image/svg+xml",
+        include_bytes!("../web/favicon.svg"),
+    ),
 ];
 
 /// Nothing from another host, no inline script or style: user text that

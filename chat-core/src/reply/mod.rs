@@ -1,6 +1,10 @@
 //! What the server tells a client, independent of the wire format.
 
-use crate::{ErrorCode, Grant, Millis};
+mod reason;
+
+pub use reason::{FullScope, LimitScope, Notice, Reason, RoomLimit};
+
+use crate::{ErrorCode, Grant, Millis, MsgId};
 
 /// A step of the login dialog (the `<step>` of `ASK`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +39,13 @@ pub enum Done<'a> {
     Registered(&'a str),
     /// `OK login <user>`.
     Login(&'a str),
-    /// `OK sent <user>`.
-    Sent(&'a str),
+    /// `OK sent <user>`: a private message was delivered.
+    Sent {
+        /// The recipient.
+        to: &'a str,
+        /// The message's id, in the pair's sequence.
+        id: Option<MsgId>,
+    },
     /// `OK grant <user> <grant>`.
     Grant(&'a str, Grant),
     /// `OK kicked <user>`.
@@ -207,6 +216,13 @@ pub struct Page {
 /// One line from the server, as data. Rendering it to bytes is the
 /// connection's codec's job ([`crate::codec`]; chat/1:
 /// [`wire::render`](crate::wire::render)).
+///
+/// Every room is on the same variants, the lobby included (its name is
+/// [`LOBBY`](crate::LOBBY)); a codec may write the lobby's lines in forms
+/// of their own (chat/1's `MSG`, `JOIN`, `LEAVE`). Room lines, private
+/// messages and history lines carry their [`MsgId`]: always `Some` in
+/// what the engine sends, `None` only in a line read from a server that
+/// sent none.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reply<'a> {
@@ -244,39 +260,16 @@ pub enum Reply<'a> {
         /// Seconds to wait before trying again (at least 1).
         secs: u64,
     },
-    /// `MSG <ts> <from> <text>`.
-    Msg {
-        /// When.
-        at: Millis,
-        /// The sender.
-        from: &'a str,
-        /// The message.
-        text: &'a str,
-    },
-    /// `PM <ts> <from> <text>`.
+    /// `PM <ts> <from> <text>`: a private message to you.
     Pm {
+        /// Its id, in the sequence of the pair of users.
+        id: Option<MsgId>,
         /// When.
         at: Millis,
         /// The sender.
         from: &'a str,
         /// The message.
         text: &'a str,
-    },
-    /// `JOIN <ts> <user>`.
-    Join {
-        /// When.
-        at: Millis,
-        /// Who.
-        user: &'a str,
-    },
-    /// `LEAVE <ts> <user> <reason>`.
-    Leave {
-        /// When.
-        at: Millis,
-        /// Who.
-        user: &'a str,
-        /// Why.
-        reason: LeaveReason,
     },
     /// `INFO <text>`.
     Info(&'a str),
@@ -324,11 +317,15 @@ pub enum Reply<'a> {
     Refused(Reason<'a>),
     /// A notice as data (`INFO <text>`); the text is the codec's.
     Notice(Notice<'a>),
-    /// Extension: `RMSG <room> <ts> <from> <text>`: a line said in a room
-    /// other than the lobby.
+    /// A line said in a room. chat/1 writes the lobby's as
+    /// `MSG <ts> <from> <text>` and other rooms' as (extension)
+    /// `RMSG <room> <ts> <from> <text>`.
     RoomMsg {
-        /// The room.
+        /// The room, as its creator spelled it; [`LOBBY`](crate::LOBBY)
+        /// for the lobby.
         room: &'a str,
+        /// Its id, in the room's sequence.
+        id: Option<MsgId>,
         /// When.
         at: Millis,
         /// The sender.
@@ -336,18 +333,21 @@ pub enum Reply<'a> {
         /// The message.
         text: &'a str,
     },
-    /// Extension: `RJOIN <room> <ts> <user>`.
+    /// A user entered a room: chat/1 `JOIN <ts> <user>` for the lobby
+    /// (logged in), (extension) `RJOIN <room> <ts> <user>` for others.
     RoomJoin {
-        /// The room.
+        /// The room ([`LOBBY`](crate::LOBBY) for the lobby).
         room: &'a str,
         /// When.
         at: Millis,
         /// Who.
         user: &'a str,
     },
-    /// Extension: `RLEAVE <room> <ts> <user> <reason>`.
+    /// A user left a room: chat/1 `LEAVE <ts> <user> <reason>` for the
+    /// lobby (logged out), (extension) `RLEAVE <room> <ts> <user> <reason>`
+    /// for others.
     RoomLeave {
-        /// The room.
+        /// The room ([`LOBBY`](crate::LOBBY) for the lobby).
         room: &'a str,
         /// When.
         at: Millis,
@@ -385,6 +385,8 @@ pub enum Reply<'a> {
     Hist {
         /// Where it was said.
         of: HistoryOf<'a>,
+        /// Its id, as when it was said.
+        id: Option<MsgId>,
         /// When it was said.
         at: Millis,
         /// Who said it.
@@ -432,292 +434,5 @@ pub enum Reply<'a> {
     Ping {
         /// Any traffic answers it; a `PONG` echoes it.
         token: u64,
-    },
-}
-
-/// Which room limit a refusal is about (`ERR limit-reached`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RoomLimit {
-    /// Rooms on the server.
-    Rooms {
-        /// The limit.
-        max: usize,
-    },
-    /// Rooms one user is in at once (the lobby not counted).
-    PerUser {
-        /// The limit.
-        max: usize,
-    },
-    /// Members of one room.
-    Members {
-        /// The limit.
-        max: usize,
-    },
-}
-
-/// What a retry-later refusal is about (`ERR rate-limited`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LimitScope {
-    /// Registrations, from the address or in all.
-    Registrations,
-    /// Login attempts to the account or from the address.
-    LoginAttempts,
-    /// Wrong old passwords of `/changepassword`.
-    WrongPasswords,
-    /// Password work in flight from the address.
-    LoginsFromAddress,
-    /// The per-connection command budget; the line was dropped.
-    CommandBudget,
-}
-
-/// Why the server refused a line, a command or a connection: an `ERR`
-/// line as data. Each reason has one [`ErrorCode`]; the text for people is
-/// the codec's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Reason<'a> {
-    /// A line that could not be framed (too long, not UTF-8).
-    Line(crate::wire::FrameError),
-    /// A line the codec could not read as a command.
-    Invalid(&'a crate::Refusal),
-    /// More lines arrived while a command was answered than may queue;
-    /// the line was dropped.
-    QueueFull,
-    /// Too many tries for now; wait `retry_secs`.
-    RateLimited {
-        /// What was limited.
-        scope: LimitScope,
-        /// Seconds to wait (at least 1).
-        retry_secs: u64,
-    },
-    /// Messages come faster than `per_second`; the message was dropped.
-    Flood {
-        /// The messages allowed a second.
-        per_second: u32,
-    },
-    /// Too many failed logins on this connection; it closes.
-    TooManyFailures,
-    /// Too much password work in flight on the server; wait `retry_secs`.
-    LoginsInProgress {
-        /// Seconds to wait.
-        retry_secs: u64,
-    },
-    /// The caller's password workers refused the work; wait `retry_secs`.
-    PasswordWorkersBusy {
-        /// Seconds to wait.
-        retry_secs: u64,
-    },
-    /// The server takes no connection now.
-    Full(FullScope),
-    /// The command needs a logged-in session.
-    NotLoggedIn,
-    /// The answer to `ASK account` was neither yes nor no.
-    YesOrNo,
-    /// Not a valid user name.
-    BadName(crate::NameError),
-    /// The name is a configured admin's, never registrable.
-    NameReserved {
-        /// The name.
-        name: &'a str,
-    },
-    /// The name is registered already.
-    NameTaken {
-        /// The name.
-        name: &'a str,
-    },
-    /// The two passwords differ.
-    PasswordMismatch,
-    /// A password's length is out of bounds.
-    PasswordLength {
-        /// The fewest bytes.
-        min: usize,
-        /// The most bytes.
-        max: usize,
-    },
-    /// The store could not save the change.
-    CouldNotSave,
-    /// The password could not be checked; `busy` when the workers were.
-    CouldNotCheckPassword {
-        /// Whether it was for being busy (`server-busy`, else
-        /// `server-error`).
-        busy: bool,
-    },
-    /// A registration's password could not be hashed.
-    CouldNotHash,
-    /// A new password could not be hashed.
-    HashingFailed,
-    /// Wrong user name or password.
-    WrongCredentials,
-    /// Wrong old password of `/changepassword`.
-    WrongOldPassword,
-    /// The account is on the kick list.
-    OnKickList,
-    /// The command is for admins.
-    AdminOnly,
-    /// Register or log in while logged in.
-    AlreadyLoggedIn,
-    /// Text with control or invisible formatting characters: a message,
-    /// or (with `in_reason`) a kick reason.
-    UnsafeText {
-        /// Whether it was a kick reason.
-        in_reason: bool,
-    },
-    /// The recipient of a private message is not online.
-    NotOnline {
-        /// The name as typed.
-        name: &'a str,
-    },
-    /// `/free` while not busy.
-    NotBusy,
-    /// No account of that name.
-    NoSuchUser {
-        /// The name as typed.
-        name: &'a str,
-    },
-    /// A change to the account is being saved. `name: None` is the user's
-    /// own account; `retry_hint` asks to try again.
-    ChangeInFlight {
-        /// The account, or `None` for the user's own.
-        name: Option<&'a str>,
-        /// Whether the text says to try again.
-        retry_hint: bool,
-    },
-    /// The account is an admin by the server's configuration.
-    ConfigAdmin {
-        /// The account.
-        name: &'a str,
-    },
-    /// The change would leave no admin.
-    LastAdmin {
-        /// The account.
-        name: &'a str,
-    },
-    /// `/unkick` of an account not on the kick list.
-    NotKicked {
-        /// The account.
-        name: &'a str,
-    },
-    /// The login dialog took too long.
-    LoginTimeout,
-    /// The session was idle too long.
-    IdleTimeout,
-    /// Not a valid room name.
-    BadRoomName(crate::NameError),
-    /// No room of that name.
-    NoSuchRoom {
-        /// The name as typed.
-        room: &'a str,
-    },
-    /// A room of that name exists (or is being created).
-    RoomExists {
-        /// The name as typed.
-        room: &'a str,
-    },
-    /// The user is not in the room.
-    NotInRoom {
-        /// The room.
-        room: &'a str,
-        /// The user, `None` for the asker.
-        user: Option<&'a str>,
-    },
-    /// The asker is in the room already.
-    AlreadyInRoom {
-        /// The room.
-        room: &'a str,
-    },
-    /// Only the room's operator or an admin may do that.
-    NotRoomOperator {
-        /// The room.
-        room: &'a str,
-    },
-    /// The lobby cannot be left, closed, or given a topic.
-    LobbyIsFixed,
-    /// A configured room limit is reached.
-    RoomLimit(RoomLimit),
-    /// No traffic within the ping timeout after a server `PING`.
-    PingTimeout,
-}
-
-/// Why the server takes no connection (`ERR server-full`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FullScope {
-    /// The server is shutting down.
-    ShuttingDown,
-    /// Every connection slot is taken.
-    Server,
-    /// The address has as many connections as it may.
-    Address,
-}
-
-impl Reason<'_> {
-    /// The error code of the refusal.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            Reason::Line(e) => e.code(),
-            Reason::Invalid(r) => r.code,
-            Reason::QueueFull
-            | Reason::RateLimited { .. }
-            | Reason::Flood { .. }
-            | Reason::TooManyFailures => ErrorCode::RateLimited,
-            Reason::LoginsInProgress { .. } | Reason::PasswordWorkersBusy { .. } => {
-                ErrorCode::ServerBusy
-            }
-            Reason::Full(_) => ErrorCode::ServerFull,
-            Reason::NotLoggedIn => ErrorCode::NotLoggedIn,
-            Reason::YesOrNo
-            | Reason::UnsafeText { .. }
-            | Reason::NotBusy
-            | Reason::NotKicked { .. } => ErrorCode::BadArgument,
-            Reason::BadName(_) => ErrorCode::BadName,
-            Reason::NameReserved { .. } | Reason::NameTaken { .. } => ErrorCode::NameTaken,
-            Reason::PasswordMismatch => ErrorCode::PasswordMismatch,
-            Reason::PasswordLength { .. } => ErrorCode::BadPassword,
-            Reason::CouldNotSave | Reason::CouldNotHash | Reason::HashingFailed => {
-                ErrorCode::ServerError
-            }
-            Reason::CouldNotCheckPassword { busy: true } => ErrorCode::ServerBusy,
-            Reason::CouldNotCheckPassword { busy: false } => ErrorCode::ServerError,
-            Reason::WrongCredentials | Reason::WrongOldPassword => ErrorCode::BadCredentials,
-            Reason::OnKickList => ErrorCode::Kicked,
-            Reason::AdminOnly | Reason::ConfigAdmin { .. } => ErrorCode::NotPermitted,
-            Reason::AlreadyLoggedIn => ErrorCode::AlreadyOnline,
-            Reason::NotOnline { .. } | Reason::NoSuchUser { .. } => ErrorCode::NoSuchUser,
-            Reason::ChangeInFlight { .. } => ErrorCode::TryAgain,
-            Reason::LastAdmin { .. } => ErrorCode::LastAdmin,
-            Reason::BadRoomName(_) => ErrorCode::BadName,
-            Reason::NoSuchRoom { .. } => ErrorCode::NoSuchRoom,
-            Reason::RoomExists { .. } => ErrorCode::NameTaken,
-            Reason::NotInRoom { .. } => ErrorCode::NotInRoom,
-            Reason::AlreadyInRoom { .. } => ErrorCode::BadArgument,
-            Reason::NotRoomOperator { .. } | Reason::LobbyIsFixed => ErrorCode::NotPermitted,
-            Reason::RoomLimit(_) => ErrorCode::LimitReached,
-            Reason::LoginTimeout | Reason::IdleTimeout | Reason::PingTimeout => ErrorCode::Timeout,
-        }
-    }
-
-    /// Seconds to wait before trying again, for a refusal for now.
-    pub fn retry_secs(&self) -> Option<u64> {
-        match *self {
-            Reason::RateLimited { retry_secs, .. }
-            | Reason::LoginsInProgress { retry_secs }
-            | Reason::PasswordWorkersBusy { retry_secs } => Some(retry_secs),
-            _ => None,
-        }
-    }
-}
-
-/// Something the server tells a user that is neither a reply nor a
-/// refusal (an `INFO` line in chat/1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Notice<'a> {
-    /// The recipient of a private message is busy: it is delivered, but
-    /// they may not read it soon.
-    RecipientBusy {
-        /// The recipient.
-        name: &'a str,
     },
 }
