@@ -132,6 +132,7 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
         config.irc_bind = Some(irc);
     }
     config.irc_guests |= args.irc_guests;
+    config.irc_guest_rooms |= args.irc_guest_rooms;
     let mut builder = Server::builder()
         .bind(args.bind)
         .data_dir(&args.data_dir)

@@ -1,6 +1,6 @@
 //! What a client asks for, independent of the wire format.
 
-use crate::{Grant, Millis};
+use crate::{Grant, MessageKind, Millis};
 
 /// One client line, parsed. Borrowed from the line it came from.
 ///
@@ -25,9 +25,14 @@ pub enum Command<'a> {
         to: &'a str,
         /// The message.
         text: &'a str,
+        /// Said, a notice (never answered, errors included) or an action.
+        kind: MessageKind,
     },
-    /// `/busy`.
-    Busy,
+    /// `/busy`: hold room lines (IRC's `AWAY :text`, with its message).
+    Busy {
+        /// The away message, if given.
+        text: Option<&'a str>,
+    },
     /// `/free`.
     Free,
     /// `/changegrant <user> <0|1>`.
@@ -67,7 +72,10 @@ pub enum Command<'a> {
     /// `/restart`.
     Restart,
     /// `/disconnect`, `/quit`.
-    Quit,
+    Quit {
+        /// The quit message others see (IRC's `QUIT :text`), if given.
+        reason: Option<&'a str>,
+    },
     /// `/ping [token]`.
     Ping {
         /// Echoed back in `PONG`.
@@ -111,6 +119,9 @@ pub enum Command<'a> {
     PartRoom {
         /// The name as typed.
         room: &'a str,
+        /// The part message others see (IRC's `PART #room :text`), if
+        /// given.
+        reason: Option<&'a str>,
     },
     /// Extension: `/rooms [page]`.
     ListRooms {
@@ -131,6 +142,8 @@ pub enum Command<'a> {
         room: &'a str,
         /// The message.
         text: &'a str,
+        /// Said, a notice (never answered, errors included) or an action.
+        kind: MessageKind,
     },
     /// Extension: `/remove <room> <user> [reason]`: take a user out of a
     /// room (its operator, or an admin).
@@ -159,6 +172,23 @@ pub enum Command<'a> {
         /// The name as typed.
         room: &'a str,
     },
+    /// Who a user is (IRC's `WHOIS`; no chat/1 form): a
+    /// [`Reply::WhoIs`](crate::reply::Reply::WhoIs), or `no-such-user`.
+    WhoIs {
+        /// The name as typed.
+        name: &'a str,
+    },
+    /// The users online whose names match any of `masks` (IRC's `WHO
+    /// <mask>` and `USERHOST`; no chat/1 form): masks separated by spaces
+    /// or commas, `*` any run of characters and `?` any one, case
+    /// folded; listed as a page of `/viewusers`.
+    FindUsers {
+        /// The masks.
+        masks: &'a str,
+    },
+    /// A login checked before the client finished registering (IRC's SASL
+    /// before `CAP END`): the client is ready, enter now. No chat/1 form.
+    Ready,
     /// Extension: `/history <room|@user> [count] [before <ts>]`.
     History {
         /// Whose history.

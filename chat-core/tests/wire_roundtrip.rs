@@ -4,10 +4,13 @@
 //! client command: `wire::parse(encode_command(c)) == c`.
 
 use chat_core::reply::{
+    Identity, Profile,
     AskStep, Control, Done, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
 };
 use chat_core::wire::{encode_command, parse, render, AskField, ServerLine, WireWord, Word};
-use chat_core::{Command, ErrorCode, Grant, HistoryTarget, Millis, MsgId, TopicChange, LOBBY};
+use chat_core::{
+    Command, ErrorCode, Grant, HistoryTarget, MessageKind, Millis, MsgId, TopicChange, LOBBY,
+};
 use proptest::prelude::*;
 
 /// Everything a generated line is built from.
@@ -265,18 +268,24 @@ fn reply(p: &Parts) -> Reply<'_> {
             id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w2,
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text,
         },
         16 => Reply::RoomJoin {
             room: w1,
             at,
             user: w2,
+            who: Identity::default(),
         },
         17 => Reply::RoomLeave {
             room: w1,
             at,
             user: w2,
+            who: Identity::default(),
             reason: pick(p.idx),
+            by: None,
+            text: None,
         },
         18 => Reply::Topic {
             room: w1,
@@ -314,30 +323,40 @@ fn reply(p: &Parts) -> Reply<'_> {
             id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w1,
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text,
         },
         6 => Reply::Pm {
             id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w1,
+            who: Identity::default(),
+            to: None,
+            kind: MessageKind::Said,
             text,
         },
         7 => Reply::RoomJoin {
             room: LOBBY,
             at,
             user: w1,
+            who: Identity::default(),
         },
         8 => Reply::RoomLeave {
             room: LOBBY,
             at,
             user: w1,
+            who: Identity::default(),
             reason: pick(p.idx),
+            by: None,
+            text: None,
         },
         9 => Reply::Info(text),
         10 => Reply::User {
             name: w1,
             grant: grant(p),
             presence: pick(p.idx),
+            profile: Profile::default(),
         },
         11 => Reply::Kicked {
             name: w1,
@@ -359,13 +378,17 @@ fn command(p: &Parts) -> Command<'_> {
     match p.sel % 27 {
         17 => Command::CreateRoom { room: w1 },
         18 => Command::JoinRoom { room: w1 },
-        19 => Command::PartRoom { room: w1 },
+        19 => Command::PartRoom {
+            room: w1,
+            reason: None,
+        },
         20 => Command::ListRooms {
             page: 1 + p.n1 % 1000,
         },
         21 => Command::SayIn {
             room: w1,
             text: nonempty,
+            kind: MessageKind::Said,
         },
         22 => Command::Topic {
             room: w1,
@@ -399,8 +422,9 @@ fn command(p: &Parts) -> Command<'_> {
         3 => Command::MessageTo {
             to: w2,
             text: nonempty,
+            kind: MessageKind::Said,
         },
-        4 => Command::Busy,
+        4 => Command::Busy { text: None },
         5 => Command::Free,
         6 => Command::ChangeGrant {
             user: w1,
@@ -419,7 +443,7 @@ fn command(p: &Parts) -> Command<'_> {
             new: nonempty,
         },
         11 => Command::Restart,
-        12 => Command::Quit,
+        12 => Command::Quit { reason: None },
         13 => Command::Ping { token: trimmed },
         14 => Command::Register {
             name: w2,

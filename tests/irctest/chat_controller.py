@@ -31,14 +31,17 @@ SERVER_BIN = Path(
 
 # Cheap password hashing (tests measure the protocol, not argon2), the
 # server's name as irctest's other controllers call theirs, guests who may
-# create channels (an open IRC server), and no per-address limits on
-# loopback, where every irctest client comes from.
+# make channels (an open IRC server), passwords up to 1,024 bytes (the
+# suite registers 600-byte ones to test long SASL payloads), and no
+# per-address limits on loopback, where every irctest client comes from.
 CONFIG = """(
     server_name: "My.Little.Server",
     irc_guests: true,
+    irc_guest_rooms: true,
     hash: (memory_kib: 8, iterations: 1, parallelism: 1),
     limits: (
         exempt_loopback: true,
+        max_password_bytes: 1024,
     ),
     listeners: [{listeners}],
     {tls}

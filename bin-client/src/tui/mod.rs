@@ -425,7 +425,7 @@ impl Ui {
             }
             return;
         }
-        if matches!(parse(line.trim()), Ok(Command::Quit)) {
+        if matches!(parse(line.trim()), Ok(Command::Quit { .. })) {
             self.quitting = Some(Instant::now() + QUIT_WAIT);
         }
         self.screen.sent(line);

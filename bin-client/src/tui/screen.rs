@@ -38,7 +38,7 @@ impl Screen {
 
     /// The user sent `line` (not an answer to an ASK).
     pub(crate) fn sent(&mut self, line: &str) {
-        if let Ok(Command::MessageTo { to, text }) = chat_core::wire::parse(line) {
+        if let Ok(Command::MessageTo { to, text, .. }) = chat_core::wire::parse(line) {
             if self.pending_pms.len() == MAX_PENDING_PMS {
                 self.pending_pms.pop_front();
             }

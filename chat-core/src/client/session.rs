@@ -408,7 +408,7 @@ impl Session {
             return Ok(());
         }
         match cmd {
-            Some(cmd @ (Command::Register { .. } | Command::Login { .. } | Command::Quit)) => {
+            Some(cmd @ (Command::Register { .. } | Command::Login { .. } | Command::Quit { .. })) => {
                 self.track(&cmd)
             }
             // As the server does: while it asks for a password, a line

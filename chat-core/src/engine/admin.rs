@@ -108,6 +108,11 @@ impl Engine {
         };
         if let Some(session) = self.conns.get_mut(&target).and_then(|c| c.session_mut()) {
             session.grant = effective;
+            // The lobby's operators are the admins.
+            let lobby = self.rooms.lobby_mut();
+            let mut status = lobby.status(target).unwrap_or_default();
+            status.operator = effective.is_admin();
+            lobby.set_status(target, status);
             self.send(target, &Reply::Ctl(Control::Grant(effective)));
         }
     }

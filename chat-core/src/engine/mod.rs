@@ -154,6 +154,9 @@ struct Pending {
 #[derive(Debug)]
 pub struct Engine {
     config: Config,
+    /// `config.server_name`, shared with every IRC codec, which names the
+    /// server in its lines.
+    server_name: std::sync::Arc<str>,
     now: Millis,
     /// Boxed: the map keeps up to twice its entries' room while it grows,
     /// which for a 288-byte `Connection` inline was half an idle
@@ -240,6 +243,7 @@ impl Engine {
             password_work: map(seed),
             carried_busy: set(seed),
             busy_at_stop: Vec::new(),
+            server_name: config.server_name.as_str().into(),
             config,
             now: Millis(0),
             conns: map(seed),
@@ -561,6 +565,10 @@ impl Engine {
             Conversation::Room(key) => {
                 let bounds = room_bounds(&self.config.retention, l.history_bytes_per_room);
                 self.rooms.remember(key, line.clone(), bounds);
+                // A guest's room is not stored, nor its lines.
+                if self.rooms.get(key).is_some_and(|c| !c.stored) {
+                    return;
+                }
             }
             Conversation::Private(..) => {
                 let bounds = private_bounds(&self.config.retention, l.history_bytes_per_pair);
@@ -667,7 +675,7 @@ impl Engine {
             let to = Recipients::leaving_out(list, left_out);
             if !to.is_empty() {
                 let frame = frames[rendering.index()]
-                    .get_or_insert_with(|| rendering.render(replies))
+                    .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {
                     self.out.push(Output::Broadcast { to, frame });
@@ -686,7 +694,7 @@ impl Engine {
             let rendering = conn.codec.rendering();
             if let Some(held) = conn.session_mut().and_then(|s| s.held.as_mut()) {
                 let frame = frames[rendering.index()]
-                    .get_or_insert_with(|| rendering.render(replies))
+                    .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {
                     held.push(frame, cap, max_bytes);
@@ -837,18 +845,25 @@ impl Engine {
         if refusals == 1 {
             log::warn!("{peer} ({id}) is over the command budget");
         }
-        self.refuse(
-            id,
-            Reason::RateLimited {
-                scope: LimitScope::CommandBudget,
-                retry_secs: secs,
-            },
-        );
+        // A ping over the budget is answered all the same (answering costs
+        // no more than refusing, and a client that gets no answer takes the
+        // server for dead), but it counts as over.
+        let ping = matches!(cmd, Ok(Some(Command::Ping { .. })));
+        if !ping {
+            self.refuse(
+                id,
+                Reason::RateLimited {
+                    scope: LimitScope::CommandBudget,
+                    retry_secs: secs,
+                },
+            );
+        }
         if refusals > max_refusals {
             log::warn!("{peer} ({id}) closed: far over the command budget");
             self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+            return false;
         }
-        false
+        ping
     }
 
     // ---- answers from the caller ----------------------------------------

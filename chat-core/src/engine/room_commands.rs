@@ -3,13 +3,15 @@
 
 use crate::command::{HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, HistoryOf, LeaveReason, Listing, Presence, Reason, Reply, RoomLimit,
+    Control, Done, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Presence, Reason,
+    Reply, RoomLimit,
 };
 use crate::{
-    ConnId, Conversation, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
+    ConnId, Conversation, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic,
+    UserName,
 };
 
-use super::chat::page_of;
+use super::chat::{page_of, Listed};
 use super::connection::ConnRef;
 use super::history::History;
 use super::text::has_unsafe_char;
@@ -37,16 +39,26 @@ impl Engine {
         Millis(self.now.0.saturating_sub(self.config.retention.max_age_ms))
     }
 
-    /// Whether the user may run the room: its operator or an admin.
+    /// Whether the user may run the room: an admin, the founder of a
+    /// stored room (its record's operator), or a member with operator
+    /// standing.
     fn runs_room(&self, id: ConnId, key: &RoomKey) -> bool {
         let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(key)) else {
             return false;
         };
         session.grant.is_admin()
-            || channel
+            || Self::founds(channel, &session.key)
+            || channel.members.status(id).is_some_and(|s| s.operator)
+    }
+
+    /// Whether the account `key` founded a stored room (a guest's room has
+    /// no founder: a name is nobody's once its guest leaves).
+    fn founds(channel: &super::rooms::Channel, key: &NameKey) -> bool {
+        channel.stored
+            && channel
                 .record
                 .as_ref()
-                .is_some_and(|r| r.operator.key() == session.key)
+                .is_some_and(|r| r.operator.key() == *key)
     }
 
     fn refuse_not_in(&mut self, id: ConnId, typed: &str) {
@@ -93,16 +105,24 @@ impl Engine {
         let Some(session) = self.session(id) else {
             return;
         };
-        // A guest's name is free again once it leaves: it runs no room.
-        if session.guest {
-            return self.refuse(id, Reason::NotLoggedIn);
-        }
         let record = RoomRecord {
             name: name.clone(),
             operator: session.name.clone(),
             created: self.now,
             topic: None,
         };
+        // A guest's name is free again once it leaves: its room is not
+        // stored, and lives while it has members (if guests may make one).
+        if session.guest {
+            if !self.config.irc_guest_rooms {
+                return self.refuse(id, Reason::NotLoggedIn);
+            }
+            log::info!("guest {} makes room {name}", session.name);
+            let key = name.key();
+            self.rooms.insert_unstored(record);
+            self.send(id, &Reply::Ok(Done::Created(name.as_str())));
+            return self.enter(id, &key, true);
+        }
         log::info!("{} creates room {name}", session.name);
         self.rooms.begin_create(name.key());
         let conn = self.conn_ref(id);
@@ -117,7 +137,7 @@ impl Engine {
         self.rooms.insert(record);
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Created(name.as_str())));
-            self.enter(c.id, &name.key());
+            self.enter(c.id, &name.key(), true);
         }
     }
 
@@ -135,15 +155,16 @@ impl Engine {
         if self.rooms.get(&key).is_some_and(|c| c.members.len() >= max) {
             return self.refuse(id, Reason::RoomLimit(RoomLimit::Members { max }));
         }
-        self.enter(id, &key);
+        self.enter(id, &key, false);
     }
 
     /// Puts a user in a room: `OK joined`, the topic, the last lines of
     /// history and its end to them, then `RJOIN` to the room. A client
     /// whose codec lists the room on join (IRC) gets the members between
     /// the topic and the history, and no room line of its own join (its
-    /// `JOIN` is the answer).
-    fn enter(&mut self, id: ConnId, key: &RoomKey) {
+    /// `JOIN` is the answer). Its creator, and the founder of a stored
+    /// room, are its operators.
+    fn enter(&mut self, id: ConnId, key: &RoomKey, creator: bool) {
         let now = self.now;
         let window = Window {
             count: self.config.limits.history_on_join,
@@ -163,10 +184,17 @@ impl Engine {
         };
         session.rooms.push(key.clone());
         let busy = session.held.is_some();
-        let user = session.name.clone();
+        let sender = session.sender();
         channel.members.join(id, rendering);
         if busy {
             channel.members.set_presence(id, Presence::Busy);
+        }
+        if creator || Self::founds(channel, &session.key) {
+            let op = MemberStatus {
+                operator: true,
+                voice: false,
+            };
+            channel.members.set_status(id, op);
         }
         let name = channel.name();
         let mut replies = vec![Reply::Ok(Done::Joined(name))];
@@ -181,7 +209,7 @@ impl Engine {
         if names_on_join {
             let members: Vec<ConnId> = channel.members.member_ids().collect();
             Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-            self.list_members(id, &members, 1);
+            self.list_members(id, &members, 1, Listed::Room(key));
             self.replay_on_join(id, key, window);
         } else {
             history_replies(
@@ -196,7 +224,8 @@ impl Engine {
         let line = Reply::RoomJoin {
             room: &room,
             at: now,
-            user: user.as_str(),
+            user: sender.name.as_str(),
+            who: sender.identity(),
         };
         let except = names_on_join.then_some(id);
         self.broadcast_to(Some(key), except, &[line]);
@@ -234,10 +263,10 @@ impl Engine {
             return;
         };
         let members: Vec<ConnId> = channel.members.member_ids().collect();
-        self.list_members(id, &members, 1);
+        self.list_members(id, &members, 1, Listed::Room(&key));
     }
 
-    pub(super) fn part_room(&mut self, id: ConnId, typed: &str) {
+    pub(super) fn part_room(&mut self, id: ConnId, typed: &str, reason: Option<&str>) {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
@@ -249,9 +278,34 @@ impl Engine {
         }
         let room = self.room_name(&key);
         self.send(id, &Reply::Ok(Done::Parted(&room)));
-        if let Some(name) = self.session(id).map(|s| s.name.clone()) {
-            self.leave_rooms(id, &[key], name.as_str(), LeaveReason::Parted);
+        let reason = reason.filter(|r| !has_unsafe_char(r));
+        let Some(sender) = self.sender(id) else {
+            return;
+        };
+        // An IRC client sees its own PART, message and all, with the room.
+        if self.conns.get(&id).is_some_and(|c| c.codec.sees_own_part()) {
+            let line = Reply::RoomLeave {
+                room: &room,
+                at: self.now,
+                user: sender.name.as_str(),
+                who: sender.identity(),
+                reason: LeaveReason::Parted,
+                by: None,
+                text: reason,
+            };
+            let rendering = self.conns.get(&id).map(|c| c.codec.rendering());
+            if let Some(rendering) = rendering {
+                let frame = rendering.render(&self.server_name, std::slice::from_ref(&line));
+                self.out.send_frame(id, frame);
+            }
         }
+        let leaver = Leaver {
+            user: sender.name.as_str(),
+            who: sender.identity(),
+            by: None,
+            text: reason,
+        };
+        self.leave_rooms(id, &[key], &leaver, LeaveReason::Parted);
     }
 
     /// The name of a room as its creator spelled it.
@@ -262,12 +316,12 @@ impl Engine {
     }
 
     /// Takes a user out of `rooms` (not the lobby); the others in each see
-    /// `RLEAVE` with `reason`.
+    /// `RLEAVE` with `reason`. A guest's room left empty is gone.
     pub(super) fn leave_rooms(
         &mut self,
         id: ConnId,
         rooms: &[RoomKey],
-        user: &str,
+        leaver: &Leaver<'_>,
         reason: LeaveReason,
     ) {
         if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
@@ -280,6 +334,11 @@ impl Engine {
             if !channel.members.leave(id) {
                 continue;
             }
+            if !channel.stored && channel.members.len() == 0 {
+                log::info!("room {} is empty and gone", channel.name());
+                self.rooms.remove(key);
+                continue;
+            }
             let room = channel.name().to_owned();
             self.broadcast_in(
                 Some(key),
@@ -287,8 +346,11 @@ impl Engine {
                 &[Reply::RoomLeave {
                     room: &room,
                     at: self.now,
-                    user,
+                    user: leaver.user,
+                    who: leaver.who,
                     reason,
+                    by: leaver.by,
+                    text: leaver.text,
                 }],
             );
         }
@@ -345,6 +407,10 @@ impl Engine {
         });
         let room = record.name.clone();
         let conn = self.conn_ref(id);
+        // A guest's room is not stored: its topic holds at once.
+        if !channel.stored {
+            return self.on_topic_durable(conn, &room, topic);
+        }
         self.set_waiting(id, true);
         self.persist(conn, crate::StoreChange::SetTopic { room, topic });
     }
@@ -397,32 +463,41 @@ impl Engine {
         self.broadcast_in(Some(&key), None, &[line]);
     }
 
-    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str) {
-        let Some(key) = self.existing_room(id, typed) else {
-            return;
+    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str, kind: MessageKind) {
+        let key = match RoomName::parse(typed) {
+            Ok(name) if self.rooms.get(&name.key()).is_some() => name.key(),
+            Ok(_) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
+            Err(e) => return self.refuse_message(id, kind, Reason::BadRoomName(e)),
         };
         if key == *self.rooms.lobby_key() {
-            return self.on_session_line(id, crate::Command::Say(text));
+            return self.say(id, text, kind);
         }
         if !self.in_room(id, &key) {
-            return self.refuse_not_in(id, typed);
+            let not_in = Reason::NotInRoom {
+                room: typed,
+                user: None,
+            };
+            return self.refuse_message(id, kind, not_in);
         }
-        if !self.may_say(id, text) {
+        if !self.may_say(id, text, kind) {
             return;
         }
-        let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {
+        let msg = self.next_msg_id();
+        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
             return;
         };
-        let from = session.name.clone();
         let room = channel.name().to_owned();
         let line = Reply::RoomMsg {
             room: &room,
-            id: Some(self.next_msg_id()),
+            id: Some(msg),
             at: self.now,
-            from: from.as_str(),
+            from: sender.name.as_str(),
+            who: sender.identity(),
+            kind,
             text,
         };
         self.broadcast_in(Some(&key), Some(id), &[line]);
+        let from = sender.name;
         let line = self.history_line(&from, text);
         self.remember(Conversation::Room(key), line);
     }
@@ -476,7 +551,16 @@ impl Engine {
                 reason,
             }),
         );
-        self.leave_rooms(target, &[key], name.as_str(), LeaveReason::Removed);
+        let Some(target_sender) = self.sender(target) else {
+            return;
+        };
+        let leaver = Leaver {
+            user: name.as_str(),
+            who: target_sender.identity(),
+            by: Some(by.as_str()),
+            text: reason,
+        };
+        self.leave_rooms(target, &[key], &leaver, LeaveReason::Removed);
         self.send(id, &Reply::Ok(Done::Removed(&room, name.as_str())));
     }
 
@@ -502,6 +586,9 @@ impl Engine {
             return;
         };
         let conn = self.conn_ref(id);
+        if self.rooms.get(&key).is_some_and(|c| !c.stored) {
+            return self.on_room_removed(conn, &room);
+        }
         self.rooms.begin_close(key);
         self.set_waiting(id, true);
         self.persist(conn, crate::StoreChange::RemoveRoom { room });
@@ -522,12 +609,15 @@ impl Engine {
                 continue;
             };
             session.rooms.retain(|k| *k != key);
-            let user = session.name.clone();
+            let user = session.sender();
             let line = Reply::RoomLeave {
                 room: room.as_str(),
                 at: self.now,
-                user: user.as_str(),
+                user: user.name.as_str(),
+                who: user.identity(),
                 reason: LeaveReason::Closed,
+                by: None,
+                text: None,
             };
             self.send(member, &line);
         }
@@ -594,6 +684,20 @@ impl Engine {
             }
         }
     }
+}
+
+/// Who leaves a room, and how: for the room's `RLEAVE` (IRC's `PART`,
+/// `KICK`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Leaver<'a> {
+    /// Their name.
+    pub(super) user: &'a str,
+    /// What IRC shows of them beside it.
+    pub(super) who: Identity<'a>,
+    /// Who took them out, if someone did.
+    pub(super) by: Option<&'a str>,
+    /// Their part or quit message, or the removal's reason.
+    pub(super) text: Option<&'a str>,
 }
 
 /// Which lines of a history to show: the last `count` said before

@@ -16,6 +16,11 @@ pub(crate) struct Channel {
     pub(crate) members: Room,
     pub(crate) record: Option<RoomRecord>,
     pub(crate) history: History,
+    /// Whether the store keeps it. A guest's room is not stored: it lives
+    /// while it has members, as an IRC channel does, and its operators are
+    /// its members' standing alone (no name is its operator: a guest's
+    /// name is anyone's once the guest leaves).
+    pub(crate) stored: bool,
 }
 
 impl Channel {
@@ -24,6 +29,7 @@ impl Channel {
             members: Room::new(name, seed),
             record,
             history: History::default(),
+            stored: true,
         }
     }
 
@@ -149,6 +155,16 @@ impl Rooms {
         let name = record.name.as_str().to_owned();
         self.all
             .insert(key, Channel::new(&name, Some(record), self.seed));
+    }
+
+    /// A room the store does not keep (a guest's), there from now on
+    /// until its last member leaves.
+    pub(crate) fn insert_unstored(&mut self, record: RoomRecord) {
+        let key = record.name.key();
+        let name = record.name.as_str().to_owned();
+        let mut channel = Channel::new(&name, Some(record), self.seed);
+        channel.stored = false;
+        self.all.insert(key, channel);
     }
 
     pub(crate) fn remove(&mut self, key: &RoomKey) -> Option<Channel> {

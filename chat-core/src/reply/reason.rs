@@ -292,6 +292,8 @@ pub enum Notice<'a> {
     RecipientBusy {
         /// The recipient.
         name: &'a str,
+        /// Their away message, if they gave one.
+        text: Option<&'a str>,
     },
 }
 
@@ -414,6 +416,10 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
 /// The text of an `INFO` notice.
 fn notice_text(notice: &Notice<'_>) -> String {
     match notice {
-        Notice::RecipientBusy { name } => format!("{name} is busy"),
+        Notice::RecipientBusy { name, text: None } => format!("{name} is busy"),
+        Notice::RecipientBusy {
+            name,
+            text: Some(text),
+        } => format!("{name} is busy: {text}"),
     }
 }

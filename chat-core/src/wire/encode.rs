@@ -4,7 +4,7 @@
 use crate::command::Answer;
 use crate::wire::account_answer;
 use crate::Command;
-use crate::{HistoryTarget, TopicChange};
+use crate::{HistoryTarget, MessageKind, TopicChange};
 
 /// Why a command cannot be written as one line that parses back to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -103,11 +103,17 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
         }
         Command::Help => line(out, &["/help"]),
         Command::ViewUsers { page } => paged(out, "/viewusers", page),
-        Command::MessageTo { to, text } => {
+        // chat/1 has no notices or actions yet: never sent as plain lines.
+        Command::MessageTo { kind, .. } | Command::SayIn { kind, .. }
+            if kind != MessageKind::Said =>
+        {
+            return Err(EncodeError::NoChat1Form("notice or action"))
+        }
+        Command::MessageTo { to, text, .. } => {
             let to = one_word("recipient", to)?;
             line(out, &["/messageto", to, rest("message", text)?]);
         }
-        Command::Busy => line(out, &["/busy"]),
+        Command::Busy { .. } => line(out, &["/busy"]),
         Command::Free => line(out, &["/free"]),
         Command::ChangeGrant { user, grant } => {
             line(
@@ -130,7 +136,7 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
             line(out, &["/changepassword", old, rest("new password", new)?]);
         }
         Command::Restart => line(out, &["/restart"]),
-        Command::Quit => line(out, &["/quit"]),
+        Command::Quit { .. } => line(out, &["/quit"]),
         Command::Ping { token } => match trimmed("token", token)? {
             Some(t) => line(out, &["/ping", t]),
             None => line(out, &["/ping"]),
@@ -146,6 +152,9 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
         Command::Guest { .. } => return Err(EncodeError::NoChat1Form("guest")),
         Command::EnterRoom { .. } => return Err(EncodeError::NoChat1Form("enter-room")),
         Command::RoomMembers { .. } => return Err(EncodeError::NoChat1Form("room-members")),
+        Command::WhoIs { .. } => return Err(EncodeError::NoChat1Form("whois")),
+        Command::FindUsers { .. } => return Err(EncodeError::NoChat1Form("find-users")),
+        Command::Ready => return Err(EncodeError::NoChat1Form("ready")),
         // An answer is taken verbatim by the server: no escape.
         Command::Answer(Answer::Yes) => line(out, &[account_answer(true)]),
         Command::Answer(Answer::No) => line(out, &[account_answer(false)]),
@@ -155,9 +164,9 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
         }
         Command::CreateRoom { room } => line(out, &["/create", one_word("room", room)?]),
         Command::JoinRoom { room } => line(out, &["/join", one_word("room", room)?]),
-        Command::PartRoom { room } => line(out, &["/part", one_word("room", room)?]),
+        Command::PartRoom { room, .. } => line(out, &["/part", one_word("room", room)?]),
         Command::ListRooms { page } => paged(out, "/rooms", page),
-        Command::SayIn { room, text } => {
+        Command::SayIn { room, text, .. } => {
             let room = one_word("room", room)?;
             line(out, &["/say", room, rest("message", text)?]);
         }
@@ -271,6 +280,7 @@ mod tests {
                 Command::MessageTo {
                     to: "bob",
                     text: "a\rb",
+                    kind: MessageKind::Said,
                 },
                 EncodeError::LineBreak("message"),
             ),

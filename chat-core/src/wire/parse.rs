@@ -1,7 +1,7 @@
 //! Protocol v1 text lines to [`Command`]s.
 
 use crate::error::{ErrorCode, Refusal};
-use crate::{Command, Grant, HistoryTarget, Millis, TopicChange};
+use crate::{Command, Grant, HistoryTarget, MessageKind, Millis, TopicChange};
 
 /// The commands of protocol v1 as people type them: name, arguments, what
 /// it does, and whether it needs grant 0. `/help` prints this table.
@@ -102,12 +102,12 @@ pub const HELP: &[(&str, &str, &str, bool)] = &[
 /// message `/text`. A parse failure is a [`Refusal`] for the peer.
 ///
 /// ```
-/// use chat_core::{wire::parse, Command};
+/// use chat_core::{wire::parse, Command, MessageKind};
 /// assert_eq!(parse("hello all").unwrap(), Command::Say("hello all"));
 /// assert_eq!(parse("//shrug").unwrap(), Command::Say("/shrug"));
 /// assert_eq!(
 ///     parse("/msg bob hi there").unwrap(),
-///     Command::MessageTo { to: "bob", text: "hi there" }
+///     Command::MessageTo { to: "bob", text: "hi there", kind: MessageKind::Said }
 /// );
 /// assert_eq!(parse("/nope").unwrap_err().code.as_str(), "unknown-command");
 /// ```
@@ -130,9 +130,13 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
             if to.is_empty() || text.is_empty() {
                 return Err(usage("/messageto <user> <text>"));
             }
-            Command::MessageTo { to, text }
+            Command::MessageTo {
+                to,
+                text,
+                kind: MessageKind::Said,
+            }
         }
-        "busy" => no_args(Command::Busy, args, "/busy")?,
+        "busy" => no_args(Command::Busy { text: None }, args, "/busy")?,
         "free" => no_args(Command::Free, args, "/free")?,
         "changegrant" => {
             let (user, grant) = split_word(args);
@@ -171,7 +175,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
             Command::ChangePassword { old, new }
         }
         "restart" => no_args(Command::Restart, args, "/restart")?,
-        "disconnect" | "quit" => Command::Quit,
+        "disconnect" | "quit" => Command::Quit { reason: None },
         "ping" => {
             let token = args.trim();
             Command::Ping {
@@ -200,6 +204,7 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
         },
         "part" => Command::PartRoom {
             room: one_word(args, "/part <room>")?,
+            reason: None,
         },
         "rooms" => Command::ListRooms {
             page: page(args, "/rooms [page]")?,
@@ -209,7 +214,11 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
             if room.is_empty() || text.is_empty() {
                 return Err(usage("/say <room> <text>"));
             }
-            Command::SayIn { room, text }
+            Command::SayIn {
+                room,
+                text,
+                kind: MessageKind::Said,
+            }
         }
         "topic" => {
             let (room, text) = split_word(args);
@@ -349,14 +358,18 @@ mod tests {
         );
         assert_eq!(
             parse("/part rust").unwrap(),
-            Command::PartRoom { room: "rust" }
+            Command::PartRoom {
+                room: "rust",
+                reason: None
+            }
         );
         assert_eq!(parse("/rooms 2").unwrap(), Command::ListRooms { page: 2 });
         assert_eq!(
             parse("/say rust hi  there").unwrap(),
             Command::SayIn {
                 room: "rust",
-                text: "hi  there"
+                text: "hi  there",
+                kind: MessageKind::Said
             }
         );
         assert_eq!(
@@ -442,10 +455,11 @@ mod tests {
             parse("/messageto bob a b").unwrap(),
             Command::MessageTo {
                 to: "bob",
-                text: "a b"
+                text: "a b",
+                kind: MessageKind::Said
             }
         );
-        assert_eq!(parse("/busy").unwrap(), Command::Busy);
+        assert_eq!(parse("/busy").unwrap(), Command::Busy { text: None });
         assert_eq!(parse("/free").unwrap(), Command::Free);
         assert_eq!(
             parse("/changegrant bob 0").unwrap(),
@@ -492,8 +506,8 @@ mod tests {
             }
         );
         assert_eq!(parse("/restart").unwrap(), Command::Restart);
-        assert_eq!(parse("/disconnect").unwrap(), Command::Quit);
-        assert_eq!(parse("/quit").unwrap(), Command::Quit);
+        assert_eq!(parse("/disconnect").unwrap(), Command::Quit { reason: None });
+        assert_eq!(parse("/quit").unwrap(), Command::Quit { reason: None });
         assert_eq!(parse("/ping").unwrap(), Command::Ping { token: None });
         assert_eq!(
             parse("/ping abc").unwrap(),

@@ -50,7 +50,7 @@ impl ServerCodec {
         if line.starts_with('/') {
             return match parse(line) {
                 // These leave the dialog: whatever comes next asks again.
-                Ok(cmd @ (Command::Quit | Command::Register { .. } | Command::Login { .. })) => {
+                Ok(cmd @ (Command::Quit { .. } | Command::Register { .. } | Command::Login { .. })) => {
                     self.asked = None;
                     Ok(cmd)
                 }
@@ -138,7 +138,7 @@ mod tests {
             Command::Answer(Answer::Text("/help"))
         );
         let mut c = asked(AskStep::LoginPassword);
-        assert_eq!(c.parse("/quit").unwrap(), Command::Quit);
+        assert_eq!(c.parse("/quit").unwrap(), Command::Quit { reason: None });
         assert_eq!(c.parse("/help").unwrap(), Command::Help);
         let mut c = asked(AskStep::OldPassword);
         assert_eq!(

@@ -617,12 +617,14 @@ impl<'a> ServerLine<'a> {
                 room: LOBBY,
                 at,
                 user,
+                ..
             } => ServerLine::Join { at, user },
             Reply::RoomLeave {
                 room: LOBBY,
                 at,
                 user,
                 reason,
+                ..
             } => ServerLine::Leave {
                 at,
                 user,
@@ -642,18 +644,26 @@ impl<'a> ServerLine<'a> {
             | Reply::Notice(_)
             | Reply::GrantChanged { .. }
             | Reply::Away { .. }
+            | Reply::Members { .. }
             | Reply::Ping { .. } => return None,
             Reply::User {
                 name,
                 grant,
                 presence,
+                ..
             } => ServerLine::User {
                 name,
                 grant,
                 presence: Word::Known(presence),
             },
+            // chat/1 has no `WHOIS` yet: the user's row.
+            Reply::WhoIs(ref whois) => ServerLine::User {
+                name: whois.name,
+                grant: whois.grant,
+                presence: Word::Known(whois.presence),
+            },
             // An open-set presence word: older clients show "unknown".
-            Reply::GuestUser { name, presence } => ServerLine::User {
+            Reply::GuestUser { name, presence, .. } => ServerLine::User {
                 name,
                 grant: Grant::User,
                 presence: Word::Unknown(match presence {
@@ -687,12 +697,13 @@ impl<'a> ServerLine<'a> {
                 from,
                 text,
             },
-            Reply::RoomJoin { room, at, user } => ServerLine::RoomJoin { room, at, user },
+            Reply::RoomJoin { room, at, user, .. } => ServerLine::RoomJoin { room, at, user },
             Reply::RoomLeave {
                 room,
                 at,
                 user,
                 reason,
+                ..
             } => ServerLine::RoomLeave {
                 room,
                 at,
