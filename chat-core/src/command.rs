@@ -1,6 +1,6 @@
 //! What a client asks for, independent of the wire format.
 
-use crate::{Grant, MessageKind, Millis};
+use crate::{Grant, MessageKind, Millis, MsgId};
 
 /// One client line, parsed. Borrowed from the line it came from.
 ///
@@ -189,14 +189,14 @@ pub enum Command<'a> {
     /// A login checked before the client finished registering (IRC's SASL
     /// before `CAP END`): the client is ready, enter now. No chat/1 form.
     Ready,
-    /// Extension: `/history <room|@user> [count] [before <ts>]`.
+    /// Extension: `/history <room|@user> [count] [<range>]`.
     History {
         /// Whose history.
         of: HistoryTarget<'a>,
         /// How many lines at most (`None`: the configured page).
         count: Option<u64>,
-        /// Only lines said before this time.
-        before: Option<Millis>,
+        /// Which lines.
+        range: HistoryRange,
     },
 }
 
@@ -218,6 +218,36 @@ pub enum HistoryTarget<'a> {
     Room(&'a str),
     /// Private messages with a user, by name as typed.
     Private(&'a str),
+}
+
+/// A place in a conversation's history: a line, by its id, or a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryPoint {
+    /// The line with this id (it need not be kept any more: the point is
+    /// where it was).
+    Id(MsgId),
+    /// This moment (Unix time in milliseconds). Lines said in the same
+    /// millisecond are not told apart by it: page with ids.
+    Time(Millis),
+}
+
+/// Which lines of a history `/history` asks for, at most `count` of
+/// them, always shown oldest first. The forms are those of IRC's
+/// `CHATHISTORY`; a point is never part of the lines it bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryRange {
+    /// The last lines, or (`Some`) the last of those after a point.
+    Latest(Option<HistoryPoint>),
+    /// The last lines before a point.
+    Before(HistoryPoint),
+    /// The first lines after a point.
+    After(HistoryPoint),
+    /// The lines around a point: the line at it (if any) with as many
+    /// before it as after it, as far as there are.
+    Around(HistoryPoint),
+    /// The lines between two points, counted from the first: forwards in
+    /// time when the first is the earlier, backwards when it is the later.
+    Between(HistoryPoint, HistoryPoint),
 }
 
 /// The answer to a question of the server (an `ASK` in chat/1).

@@ -7,7 +7,8 @@ use crate::reply::{
     Control, Done, Listing, MemberStatus, Notice, Page, Presence, Profile, Reason, Reply,
 };
 use crate::{
-    Answer, Command, ConnId, Conversation, HistoryLine, MessageKind, NameKey, UserName, LOBBY,
+    Answer, Command, ConnId, Conversation, HistoryLine, MessageKind, MsgId, NameKey, UserName,
+    LOBBY,
 };
 
 use super::connection::{Sender, Session};
@@ -76,13 +77,14 @@ impl Engine {
                 self.remove_from_room(id, room, user, reason)
             }
             Command::CloseRoom { room } => self.close_room(id, room),
-            Command::History { of, count, before } => self.history(id, of, count, before),
+            Command::History { of, count, range } => self.history(id, of, count, range),
         }
     }
 
     /// A line said now, for a history.
-    pub(super) fn history_line(&self, from: &UserName, text: &str) -> HistoryLine {
+    pub(super) fn history_line(&self, id: MsgId, from: &UserName, text: &str) -> HistoryLine {
         HistoryLine {
+            id,
             at: self.now,
             from: from.clone(),
             text: text.to_owned(),
@@ -176,7 +178,7 @@ impl Engine {
         self.broadcast_from(Some(id), std::slice::from_ref(&line));
         let from = sender.name;
         let lobby = Conversation::Room(self.rooms.lobby_key().clone());
-        self.remember(lobby, self.history_line(&from, text));
+        self.remember(lobby, self.history_line(msg, &from, text));
         if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at: self.now,
@@ -232,7 +234,7 @@ impl Engine {
         drop(answer);
         let from = sender.name;
         let pair = Conversation::private(&from, &recipient);
-        self.remember(pair, self.history_line(&from, text));
+        self.remember(pair, self.history_line(msg, &from, text));
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at: self.now,

@@ -237,7 +237,7 @@ pub(super) fn command(
             let own = nicks.join(" ");
             Reading {
                 listing: Some(ListKind::Userhost),
-                ..Reading::own_line(own, |all| Note::FindUsers(all))
+                ..Reading::own_line(own, Note::FindUsers)
             }
         }
         "TOPIC" => topic(server, line, msg, me, out),

@@ -3,8 +3,9 @@
 
 use crate::command::Answer;
 use crate::wire::account_answer;
+use crate::wire::tags::point_text;
 use crate::Command;
-use crate::{HistoryTarget, MessageKind, TopicChange};
+use crate::{HistoryRange, HistoryTarget, MessageKind, TopicChange};
 
 /// Why a command cannot be written as one line that parses back to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -192,7 +193,7 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
             }
         }
         Command::CloseRoom { room } => line(out, &["/closeroom", one_word("room", room)?]),
-        Command::History { of, count, before } => {
+        Command::History { of, count, range } => {
             let target = match of {
                 HistoryTarget::Room(room) if !room.starts_with('@') => one_word("room", room)?,
                 HistoryTarget::Room(_) => return Err(EncodeError::NotOneWord("room")),
@@ -208,8 +209,21 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
                 Some(n) => text.push_str(&format!(" {n}")),
                 None => {}
             }
-            if let Some(t) = before {
-                text.push_str(&format!(" before {t}"));
+            let (word, points) = match range {
+                HistoryRange::Latest(None) => ("", [None, None]),
+                HistoryRange::Latest(Some(p)) => ("since", [Some(p), None]),
+                HistoryRange::Before(p) => ("before", [Some(p), None]),
+                HistoryRange::After(p) => ("after", [Some(p), None]),
+                HistoryRange::Around(p) => ("around", [Some(p), None]),
+                HistoryRange::Between(a, b) => ("between", [Some(a), Some(b)]),
+            };
+            if !word.is_empty() {
+                text.push(' ');
+                text.push_str(word);
+            }
+            for p in points.into_iter().flatten() {
+                text.push(' ');
+                text.push_str(&point_text(p));
             }
             line(out, &[&text]);
         }

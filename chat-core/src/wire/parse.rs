@@ -1,7 +1,8 @@
 //! Protocol v1 text lines to [`Command`]s.
 
 use crate::error::{ErrorCode, Refusal};
-use crate::{Command, Grant, HistoryTarget, MessageKind, Millis, TopicChange};
+use crate::wire::tags::parse_point;
+use crate::{Command, Grant, HistoryRange, HistoryTarget, MessageKind, TopicChange};
 
 /// The commands of protocol v1 as people type them: name, arguments, what
 /// it does, and whether it needs grant 0. `/help` prints this table.
@@ -75,8 +76,14 @@ pub const HELP: &[(&str, &str, &str, bool)] = &[
     ),
     (
         "/history",
-        "<room|@user> [count] [before <ts>]",
-        "earlier lines of a room or of private messages",
+        "<room|@user> [count] [before|after|around|since <point> | between <point> <point>]",
+        "earlier lines of a room or of private messages; a point is id=<id> or <ts>",
+        false,
+    ),
+    (
+        "/tags",
+        "<on|off>",
+        "message ids on lines (@id=<id> ...)",
         false,
     ),
     ("/disconnect", "", "leave (alias /quit)", false),
@@ -301,37 +308,54 @@ fn one_word<'a>(args: &'a str, form: &str) -> Result<&'a str, Refusal> {
     Ok(args)
 }
 
-/// `/history <room|@user> [count] [before <ts>]`.
+/// The form of `/history`, for its usage and help.
+pub(crate) const HISTORY_FORM: &str =
+    "/history <room|@user> [count] [before|after|around|since <point> | between <point> <point>]";
+
+/// `/history <room|@user> [count] [<range>]`: a range is `before`,
+/// `after`, `around` or `since` a point, or `between` two; a point is
+/// `id=<id>` or `<ts>`.
 fn history(args: &str) -> Result<Command<'_>, Refusal> {
-    const FORM: &str = "/history <room|@user> [count] [before <ts>]";
+    let bad = || usage(HISTORY_FORM);
     let mut words = args.split(' ').filter(|w| !w.is_empty());
     let of = match words.next() {
         Some(w) => match w.strip_prefix('@') {
             Some(user) if !user.is_empty() => HistoryTarget::Private(user),
-            Some(_) => return Err(usage(FORM)),
+            Some(_) => return Err(bad()),
             None => HistoryTarget::Room(w),
         },
-        None => return Err(usage(FORM)),
+        None => return Err(bad()),
     };
-    let number = |w: Option<&str>| -> Result<u64, Refusal> {
-        w.filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|w| w.parse().ok())
-            .ok_or_else(|| usage(FORM))
-    };
-    let (mut count, mut before) = (None, None);
+    let mut count = None;
     let mut next = words.next();
-    if let Some(w) = next.filter(|w| *w != "before") {
-        count = Some(number(Some(w))?);
+    if let Some(w) = next.filter(|w| w.bytes().next().is_some_and(|b| b.is_ascii_digit())) {
+        count = Some(
+            w.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| w.parse::<u64>().ok())
+                .flatten()
+                .filter(|n| *n > 0)
+                .ok_or_else(bad)?,
+        );
         next = words.next();
     }
-    if next == Some("before") {
-        before = Some(Millis(number(words.next())?));
-        next = words.next();
+    let mut point = || words.next().and_then(parse_point).ok_or_else(bad);
+    let range = match next {
+        None => HistoryRange::Latest(None),
+        Some("before") => HistoryRange::Before(point()?),
+        Some("after") => HistoryRange::After(point()?),
+        Some("around") => HistoryRange::Around(point()?),
+        Some("since") => HistoryRange::Latest(Some(point()?)),
+        Some("between") => {
+            let first = point()?;
+            HistoryRange::Between(first, point()?)
+        }
+        Some(_) => return Err(bad()),
+    };
+    if words.next().is_some() {
+        return Err(bad());
     }
-    if next.is_some() || count == Some(0) {
-        return Err(usage(FORM));
-    }
-    Ok(Command::History { of, count, before })
+    Ok(Command::History { of, count, range })
 }
 
 fn usage(form: &str) -> Refusal {
@@ -341,6 +365,7 @@ fn usage(form: &str) -> Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{HistoryPoint, Millis, MsgId};
 
     fn code(line: &str) -> &'static str {
         parse(line).unwrap_err().code.as_str()
@@ -410,7 +435,7 @@ mod tests {
             Command::History {
                 of: HistoryTarget::Room("rust"),
                 count: None,
-                before: None
+                range: HistoryRange::Latest(None)
             }
         );
         assert_eq!(
@@ -418,17 +443,45 @@ mod tests {
             Command::History {
                 of: HistoryTarget::Private("bob"),
                 count: Some(20),
-                before: Some(Millis(1700))
+                range: HistoryRange::Before(HistoryPoint::Time(Millis(1700)))
             }
         );
         assert_eq!(
-            parse("/history rust before 5").unwrap(),
+            parse("/history rust before id=5").unwrap(),
             Command::History {
                 of: HistoryTarget::Room("rust"),
                 count: None,
-                before: Some(Millis(5))
+                range: HistoryRange::Before(HistoryPoint::Id(MsgId(5)))
             }
         );
+        assert_eq!(
+            parse("/history rust 3 between id=5 1700").unwrap(),
+            Command::History {
+                of: HistoryTarget::Room("rust"),
+                count: Some(3),
+                range: HistoryRange::Between(
+                    HistoryPoint::Id(MsgId(5)),
+                    HistoryPoint::Time(Millis(1700))
+                )
+            }
+        );
+        for (word, range) in [
+            (
+                "after",
+                HistoryRange::After as fn(HistoryPoint) -> HistoryRange,
+            ),
+            ("around", HistoryRange::Around),
+            ("since", |p| HistoryRange::Latest(Some(p))),
+        ] {
+            assert_eq!(
+                parse(&format!("/history rust {word} id=9")).unwrap(),
+                Command::History {
+                    of: HistoryTarget::Room("rust"),
+                    count: None,
+                    range: range(HistoryPoint::Id(MsgId(9)))
+                }
+            );
+        }
         for bad in [
             "/create",
             "/join a b",
@@ -440,6 +493,10 @@ mod tests {
             "/history rust x",
             "/history rust before",
             "/history rust 5 before 6 7",
+            "/history rust before id=",
+            "/history rust before id=x",
+            "/history rust between 5",
+            "/history rust later 5",
             "/history rust +5",
         ] {
             assert_eq!(code(bad), "bad-argument", "{bad}");

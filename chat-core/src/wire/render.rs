@@ -1,9 +1,10 @@
 //! [`Reply`] values to protocol v1 text lines.
 
-use crate::reply::{Listing, Reply};
+use crate::reply::{Done, HistoryMark, Listing, Reply};
 use crate::wire::parse::HELP;
 use crate::wire::server_line::{ServerLine, Word};
-use crate::Frame;
+use crate::wire::tags::write_id_tag;
+use crate::{Frame, MsgId};
 
 /// The protocol name and version sent in `HELLO`.
 pub const PROTOCOL: &str = "chat/1";
@@ -22,7 +23,25 @@ pub const PROTOCOL: &str = "chat/1";
 /// assert_eq!(out, b"MSG 5 alice hi\n");
 /// ```
 pub fn render(reply: &Reply<'_>, out: &mut Vec<u8>) {
-    write_reply(reply, out);
+    write_reply(reply, false, out);
+}
+
+/// [`render`] for a client that turned tags on (`/tags on`): message
+/// lines start with `@id=<id> `, and `END history` continues from an id.
+///
+/// ```
+/// use chat_core::reply::{Identity, Reply};
+/// use chat_core::{wire::render_tagged, MessageKind, Millis, MsgId, LOBBY};
+/// let mut out = Vec::new();
+/// let line = Reply::RoomMsg {
+///     room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice",
+///     who: Identity::default(), kind: MessageKind::Said, text: "hi",
+/// };
+/// render_tagged(&line, &mut out);
+/// assert_eq!(out, b"@id=9 MSG 5 alice hi\n");
+/// ```
+pub fn render_tagged(reply: &Reply<'_>, out: &mut Vec<u8>) {
+    write_reply(reply, true, out);
 }
 
 /// Renders `reply` into a fresh [`Frame`].
@@ -32,8 +51,30 @@ pub fn render_frame(reply: &Reply<'_>) -> Frame {
     Frame::from(out)
 }
 
-fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
+fn write_reply(reply: &Reply<'_>, tags: bool, out: &mut Vec<u8>) {
+    // A page continues from an id where the client reads ids, else from
+    // a time (all a client without tags knows).
+    if let Reply::End(Listing::History { shown, next }) = reply {
+        let next = next.map(|mark| match mark.id {
+            Some(id) if tags => HistoryMark {
+                id: Some(id),
+                at: None,
+            },
+            _ => HistoryMark {
+                id: None,
+                at: mark.at,
+            },
+        });
+        let end = Listing::History {
+            shown: *shown,
+            next,
+        };
+        return ServerLine::End(Word::Known(end)).write(out);
+    }
     if let Some(line) = ServerLine::from_reply(reply) {
+        if let Some(id) = message_id(reply).filter(|_| tags) {
+            write_id_tag(id, out);
+        }
         return line.write(out);
     }
     // Every reply but these is one line, written above.
@@ -50,6 +91,17 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
         }
         Reply::Notice(notice) => ServerLine::Info(&notice.to_string()).write(out),
         _ => {}
+    }
+}
+
+/// The id a line carries as its `id` tag.
+fn message_id(reply: &Reply<'_>) -> Option<MsgId> {
+    match reply {
+        Reply::RoomMsg { id, .. }
+        | Reply::Pm { id, .. }
+        | Reply::Hist { id, .. }
+        | Reply::Ok(Done::Sent { id, .. }) => *id,
+        _ => None,
     }
 }
 
