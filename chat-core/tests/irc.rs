@@ -57,7 +57,10 @@ fn sasl_login_greets_joins_and_lists_the_room() {
     h.send("c1", "/quit");
     h.take("bob");
     let lines = sasl_alice(&mut h, "irc");
-    assert_eq!(lines[0], ":chat 001 alice :Welcome to the chat network, alice");
+    assert_eq!(
+        lines[0],
+        ":chat 001 alice :Welcome to the chat network, alice"
+    );
     let isupport = lines.iter().find(|l| l.starts_with(":chat 005 ")).unwrap();
     for token in [
         "CASEMAPPING=ascii",
@@ -571,10 +574,7 @@ fn server_time_tags_room_lines_and_private_messages_with_the_event_time() {
         vec!["@time=1970-01-01T00:17:41.500Z :bob!bob@chat PRIVMSG #lobby :now tagged"]
     );
     h.send("plain", "CAP LIST");
-    assert_eq!(
-        h.take("plain"),
-        vec![":chat CAP dave LIST :server-time"]
-    );
+    assert_eq!(h.take("plain"), vec![":chat CAP dave LIST :server-time"]);
 }
 
 #[test]
@@ -721,11 +721,15 @@ fn a_guest_nick_that_is_an_account_or_reserved_is_refused_then_another_works() {
     let lines = h.take("g");
     assert!(has(&lines, ":root!bob@chat NICK :bob2"), "{lines:?}");
     assert!(has(&lines, ":bob2!bob@chat JOIN #lobby"), "{lines:?}");
-    // Two guests cannot share a nick.
-    assert!(has(
-        &register_as_guest(&mut h, "g2", "bob2"),
-        ":chat 433 bob2 bob2 "
-    ));
+    // Two guests cannot share a nick: the second is not registered until
+    // it picks another (as IRC does for a nick in use).
+    assert_eq!(
+        register_as_guest(&mut h, "g2", "bob2"),
+        vec![":chat 433 * bob2 :Nickname is already in use"]
+    );
+    h.send("g2", "NICK bob3");
+    let lines = h.take("g2");
+    assert!(has(&lines, ":chat 001 bob3 "), "{lines:?}");
     // Off by default: no guests, the NickServ hint instead.
     let mut plain = Harness::new();
     plain.connect_irc("g");
@@ -889,8 +893,18 @@ fn rooms_are_channels_joined_listed_and_talked_in_beside_chat1() {
         h.take("irc"),
         vec![
             ":chat 321 carol Channel :Users  Name",
-            ":chat 322 carol #lobby 2 :",
             ":chat 322 carol #rust 2 :Rust talk",
+            ":chat 323 carol :End of /LIST",
+        ]
+    );
+    // The lobby, where everyone is, only when asked for; a channel that
+    // is not there, nothing.
+    h.send("irc", "LIST #lobby,#nope");
+    assert_eq!(
+        h.take("irc"),
+        vec![
+            ":chat 321 carol Channel :Users  Name",
+            ":chat 322 carol #lobby 2 :",
             ":chat 323 carol :End of /LIST",
         ]
     );
@@ -1013,7 +1027,10 @@ fn several_channels_in_one_join_and_room_operators_only_kick() {
         h.take("dave"),
         vec![":carol!carol@chat KICK #two dave :bye"]
     );
-    assert_eq!(h.take("carol"), vec![":carol!carol@chat KICK #two dave :bye"]);
+    assert_eq!(
+        h.take("carol"),
+        vec![":carol!carol@chat KICK #two dave :bye"]
+    );
     h.send("carol", "KICK #two dave");
     assert_eq!(
         h.take("carol"),
@@ -1170,7 +1187,13 @@ fn the_server_calls_itself_by_its_configured_name() {
 #[test]
 fn who_of_a_channel_ends_with_it_and_masks_match_nicks() {
     let mut h = open_harness();
-    guest(&mut h, "cool", "coolNick", "myusernam", "My UniqueReal Name");
+    guest(
+        &mut h,
+        "cool",
+        "coolNick",
+        "myusernam",
+        "My UniqueReal Name",
+    );
     guest(&mut h, "other", "otherNick", "other", "Other");
     h.send("cool", "JOIN #chan");
     h.send("other", "JOIN #chan");
@@ -1266,7 +1289,10 @@ fn a_notice_stays_a_notice_and_is_never_answered_with_an_error() {
     h.take("bot");
     h.take("bob");
     h.send("bot", "NOTICE #chan :I am a bot");
-    assert_eq!(h.take("foo"), vec![":bot!bot@chat NOTICE #chan :I am a bot"]);
+    assert_eq!(
+        h.take("foo"),
+        vec![":bot!bot@chat NOTICE #chan :I am a bot"]
+    );
     h.send("foo", "NOTICE #chan :echoed as a notice");
     assert_eq!(
         h.take("foo"),
@@ -1308,7 +1334,10 @@ fn a_rooms_operator_has_its_at_in_names_and_who() {
     h.send("nick1", "JOIN #chan");
     h.send("nick2", "JOIN #chan");
     let lines = h.take("nick2");
-    assert!(has(&lines, ":chat 353 nick2 = #chan :@nick1 nick2"), "{lines:?}");
+    assert!(
+        has(&lines, ":chat 353 nick2 = #chan :@nick1 nick2"),
+        "{lines:?}"
+    );
     h.send("nick2", "NAMES #chan");
     assert_eq!(
         h.take("nick2"),
@@ -1367,13 +1396,22 @@ fn part_and_quit_messages_reach_the_room() {
     h.take("baz");
     h.take("watch");
     h.send("bar", "PART #chan :bye everyone");
-    assert_eq!(h.take("bar"), vec![":bar!bar@chat PART #chan :bye everyone"]);
-    assert_eq!(h.take("baz"), vec![":bar!bar@chat PART #chan :bye everyone"]);
+    assert_eq!(
+        h.take("bar"),
+        vec![":bar!bar@chat PART #chan :bye everyone"]
+    );
+    assert_eq!(
+        h.take("baz"),
+        vec![":bar!bar@chat PART #chan :bye everyone"]
+    );
     h.send("bar", "JOIN #chan");
     h.take("bar");
     h.take("baz");
     h.send("bar", "QUIT :gone fishing");
-    assert_eq!(h.take("baz"), vec![":bar!bar@chat QUIT :Quit: gone fishing"]);
+    assert_eq!(
+        h.take("baz"),
+        vec![":bar!bar@chat QUIT :Quit: gone fishing"]
+    );
     // chat/1 has its reason word, as ever.
     assert_eq!(h.take("watch"), vec!["LEAVE 1000000 bar quit"]);
 }
@@ -1445,8 +1483,14 @@ fn whois_tells_who_where_and_since_when() {
     irc_login(&mut h, "root", "root", "");
     h.send("g", "WHOIS root");
     let lines = h.take("g");
-    assert!(has(&lines, ":chat 313 visitor root :is an IRC operator"), "{lines:?}");
-    assert!(has(&lines, ":chat 330 visitor root root :is logged in as"), "{lines:?}");
+    assert!(
+        has(&lines, ":chat 313 visitor root :is an IRC operator"),
+        "{lines:?}"
+    );
+    assert!(
+        has(&lines, ":chat 330 visitor root root :is logged in as"),
+        "{lines:?}"
+    );
     assert!(has(&lines, ":chat 319 visitor root :@#lobby"), "{lines:?}");
     h.send("g", "WHOIS nobody");
     assert_eq!(
@@ -1468,7 +1512,7 @@ fn sasl_waits_for_registration_and_answers_the_nick_or_star() {
     h.take("c");
     h.send("c", "AUTHENTICATE PLAIN");
     h.send("c", "AUTHENTICATE AGppbGxlcwBwYXNzd29yZC0x"); // \0jilles\0password-1
-    // No NICK yet: addressed to `*`; no greeting before registration.
+                                                          // No NICK yet: addressed to `*`; no greeting before registration.
     assert_eq!(
         h.take("c"),
         vec![
@@ -1488,7 +1532,10 @@ fn sasl_waits_for_registration_and_answers_the_nick_or_star() {
     assert_eq!(h.take("c"), Vec::<String>::new());
     h.send("c", "CAP END");
     let lines = h.take("c");
-    assert_eq!(lines[0], ":chat 001 jilles :Welcome to the chat network, jilles");
+    assert_eq!(
+        lines[0],
+        ":chat 001 jilles :Welcome to the chat network, jilles"
+    );
     assert!(has(&lines, ":jilles!foo@chat JOIN #lobby"), "{lines:?}");
 }
 

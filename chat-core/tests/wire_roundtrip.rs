@@ -4,7 +4,8 @@
 //! client command: `wire::parse(encode_command(c)) == c`.
 
 use chat_core::reply::{
-    AskStep, Control, Done, HistoryMark, Identity, Profile, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
+    AskStep, Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, Page, Presence,
+    Profile, Reply,
 };
 use chat_core::wire::{
     encode_command, parse, render, render_tagged, split_tags, AskField, ServerLine, Tags, WireWord,
@@ -12,8 +13,7 @@ use chat_core::wire::{
 };
 use chat_core::{
     Command, ErrorCode, Grant, HistoryPoint, HistoryRange, HistoryTarget, MessageKind, Millis,
-    MsgId,
-    TopicChange, LOBBY,
+    MsgId, TopicChange, LOBBY,
 };
 use proptest::prelude::*;
 

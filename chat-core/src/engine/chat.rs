@@ -221,7 +221,11 @@ impl Engine {
         });
         let away = self.session(target).and_then(|s| s.away.clone());
         let mut answer = vec![sent];
-        if self.conns.get(&id).is_some_and(|c| c.codec.echoes_private_messages()) {
+        if self
+            .conns
+            .get(&id)
+            .is_some_and(|c| c.codec.echoes_private_messages())
+        {
             answer.push(echo);
         }
         if self.presence_of(target) == Presence::Busy && !kind.is_notice() {
@@ -339,7 +343,10 @@ impl Engine {
         // O(n log n) strings per listing, and IRC lists the room on every
         // join (a login storm into a 1,000-member room).
         rows.sort_unstable_by(|a, b| {
-            let (a, b) = (a.sender.name.as_str().bytes(), b.sender.name.as_str().bytes());
+            let (a, b) = (
+                a.sender.name.as_str().bytes(),
+                b.sender.name.as_str().bytes(),
+            );
             a.map(|c| c.to_ascii_lowercase())
                 .cmp(b.map(|c| c.to_ascii_lowercase()))
         });
@@ -393,7 +400,12 @@ impl Engine {
             idle_secs: idle,
         };
         let reply = Reply::WhoIs(Box::new(whois));
-        Self::send_to(&mut self.conns, &mut self.out, id, std::slice::from_ref(&reply));
+        Self::send_to(
+            &mut self.conns,
+            &mut self.out,
+            id,
+            std::slice::from_ref(&reply),
+        );
     }
 
     /// The users online whose names match any of `masks` (IRC's `WHO
@@ -525,7 +537,11 @@ mod tests {
             ("a*b*c", "aXXbYYc", true),
             ("a*b*c", "aXXbYY", false),
         ] {
-            assert_eq!(glob_matches(mask.as_bytes(), name.as_bytes()), m, "{mask} {name}");
+            assert_eq!(
+                glob_matches(mask.as_bytes(), name.as_bytes()),
+                m,
+                "{mask} {name}"
+            );
         }
     }
 }

@@ -10,8 +10,8 @@ use crate::{Answer, Command, ConnId, Grant, NameKey, StoreChange, UserName, User
 
 use super::connection::{ConnRef, Phase, Step};
 use super::directory::PendingKind;
-use super::text::has_unsafe_char;
 use super::io::{CloseReason, PasswordAnswer, PasswordWork};
+use super::text::has_unsafe_char;
 use super::throttle::Limited;
 use super::{Engine, Job};
 use crate::reply::LeaveReason;
@@ -196,6 +196,13 @@ impl Engine {
             return self.refuse(id, Reason::NotLoggedIn);
         }
         let name = match self.check_new_name(typed) {
+            // Someone online has it (not an account): the nick is in use.
+            Err(Reason::NameTaken { .. })
+                if self.online.contains_key(&NameKey::of(typed))
+                    && !self.directory.is_taken(&NameKey::of(typed)) =>
+            {
+                return self.refuse(id, Reason::NameInUse { name: typed })
+            }
             Ok(name) => name,
             Err(reason) => return self.refuse(id, reason),
         };

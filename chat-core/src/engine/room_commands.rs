@@ -3,8 +3,8 @@
 
 use crate::command::{HistoryRange, HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus,
-    Presence, Reason, Reply, RoomLimit,
+    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Presence,
+    Reason, Reply, RoomLimit,
 };
 use crate::{
     ConnId, Conversation, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic,

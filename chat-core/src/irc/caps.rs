@@ -150,7 +150,13 @@ impl Caps {
             }
             _ => {
                 let sub = params.first().copied().unwrap_or("");
-                numeric(out, server, me, "410", &format!("{sub} :Invalid CAP command"));
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "410",
+                    &format!("{sub} :Invalid CAP command"),
+                );
             }
         }
         false

@@ -115,7 +115,13 @@ impl IrcCodec {
             Err(Malformed::Empty) => Reading::default(),
             Err(Malformed::TooLong) => {
                 let me = self.reg.me();
-                numeric(&mut self.local, &self.server, me, "417", ":Input line was too long");
+                numeric(
+                    &mut self.local,
+                    &self.server,
+                    me,
+                    "417",
+                    ":Input line was too long",
+                );
                 Reading::default()
             }
         };
@@ -167,7 +173,9 @@ impl IrcCodec {
                 self.reg.logged_in(user);
                 self.caps.negotiating = false;
             }
-            Reply::Refused(_) if self.reg.login.is_some() => return self.reg.login_refused(),
+            Reply::Refused(reason) if self.reg.login.is_some() => {
+                return self.reg.login_refused(reason)
+            }
             _ => {}
         }
         self.listings.follow(reply);
@@ -185,7 +193,10 @@ impl IrcCodec {
             "CAP" => {
                 let me = self.reg.me();
                 let registered = self.reg.registered;
-                if self.caps.on_cap(server, me, registered, &msg.params, &mut self.local) {
+                if self
+                    .caps
+                    .on_cap(server, me, registered, &msg.params, &mut self.local)
+                {
                     // The login the registration waited for reads a line
                     // of the codec's.
                     return self.registration_step(server, None);
@@ -273,7 +284,13 @@ impl IrcCodec {
         }
         if self.reg.logged_in || self.reg.verified {
             if self.reg.by_sasl {
-                numeric(out, server, me, "907", ":You have already authenticated using SASL");
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "907",
+                    ":You have already authenticated using SASL",
+                );
             } else {
                 // A guest, or logged in another way: no second login on
                 // this connection.
@@ -293,7 +310,13 @@ impl IrcCodec {
 
     /// `PRIVMSG` or `NOTICE` (`kind`): to NickServ, a channel or a nick.
     /// A notice is never answered with an error.
-    fn message(&mut self, server: &str, line: &str, msg: &Message<'_>, kind: MessageKind) -> Reading {
+    fn message(
+        &mut self,
+        server: &str,
+        line: &str,
+        msg: &Message<'_>,
+        kind: MessageKind,
+    ) -> Reading {
         let me = self.reg.me();
         let quiet = kind.is_notice();
         let out = &mut self.local;

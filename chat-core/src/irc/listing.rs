@@ -28,6 +28,8 @@ pub(super) enum ListKind {
     WhoIs(String),
     /// `USERHOST <nick>...`.
     Userhost,
+    /// `LIST [#chan,...]`: the channels asked for (folded), or all.
+    List(Option<Vec<String>>),
     /// The ban list (`MODE #lobby b`).
     Bans,
     /// Names of a room (on joining it, or `NAMES #room`), as the channel
@@ -79,7 +81,11 @@ impl Listings {
                 false
             }
             Reply::End(
-                Listing::Users | Listing::UsersPage(_) | Listing::Kicked | Listing::KickedPage(_),
+                Listing::Users
+                | Listing::UsersPage(_)
+                | Listing::Kicked
+                | Listing::KickedPage(_)
+                | Listing::RoomsPage(_),
             ) => true,
             Reply::WhoIs(_) => true,
             Reply::Refused(reason) => matches!(

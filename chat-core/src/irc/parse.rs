@@ -210,7 +210,14 @@ pub(super) fn command(
     let r = |part: &str| range_in(line, part);
     match cmd {
         "JOIN" | "PART" => join_or_part(server, cmd, line, msg, me, out),
-        "LIST" => Reading::noted(Note::ListRooms),
+        "LIST" => {
+            let only = msg.params.first().filter(|p| p.starts_with('#')).map(|p| {
+                p.split(',')
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+            });
+            Reading::listing(Note::ListRooms, ListKind::List(only))
+        }
         "NAMES" => names(server, line, msg, me, out),
         "WHO" => who(line, msg),
         "WHOIS" => {
@@ -274,7 +281,9 @@ fn who(line: &str, msg: &Message<'_>) -> Reading {
         return Reading::listing(Note::Users, listing(Some(CHANNEL)));
     }
     match room_of(mask) {
-        Some(room) => Reading::listing(Note::RoomMembers(range_in(line, room)), listing(Some(mask))),
+        Some(room) => {
+            Reading::listing(Note::RoomMembers(range_in(line, room)), listing(Some(mask)))
+        }
         // `WHO 0` is everyone, as `WHO *`.
         None if mask == "0" => Reading {
             listing: Some(listing(None)),
@@ -331,7 +340,13 @@ fn topic(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8
     }
     let chan = msg.params[0];
     if is_lobby(chan) {
-        numeric(out, server, me, "331", &format!("{CHANNEL} :No topic is set"));
+        numeric(
+            out,
+            server,
+            me,
+            "331",
+            &format!("{CHANNEL} :No topic is set"),
+        );
         return Reading::default();
     }
     match room_of(chan) {
@@ -379,7 +394,13 @@ fn names(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8
                 ListKind::RoomNames(chan.to_owned()),
             ),
             None => {
-                numeric(out, server, me, "366", &format!("{chan} :End of /NAMES list"));
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "366",
+                    &format!("{chan} :End of /NAMES list"),
+                );
                 Reading::default()
             }
         },
@@ -436,9 +457,13 @@ fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
 fn room_mode(server: &str, chan: &str, modes: Option<&str>, me: &str, out: &mut Vec<u8>) {
     match modes {
         None => numeric(out, server, me, "324", &format!("{chan} +nt")),
-        Some("b" | "+b") => {
-            numeric(out, server, me, "368", &format!("{chan} :End of channel ban list"))
-        }
+        Some("b" | "+b") => numeric(
+            out,
+            server,
+            me,
+            "368",
+            &format!("{chan} :End of channel ban list"),
+        ),
         Some(_) => numeric(
             out,
             server,

@@ -32,13 +32,7 @@ pub(super) fn part_lobby(server: &str, me: &str, out: &mut Vec<u8>) {
 /// one: refused, and told how to log in once registered. Clients join on
 /// `001` and ask the lobby's modes: those are passed over, the lobby
 /// comes with the login.
-pub(super) fn before_login(
-    server: &str,
-    cmd: &str,
-    registered: bool,
-    me: &str,
-    out: &mut Vec<u8>,
-) {
+pub(super) fn before_login(server: &str, cmd: &str, registered: bool, me: &str, out: &mut Vec<u8>) {
     if registered && (cmd == "JOIN" || cmd == "MODE") {
         return;
     }

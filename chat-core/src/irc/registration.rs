@@ -293,10 +293,12 @@ impl Registration {
     }
 
     /// The login under way was refused (told by the renderer, which
-    /// greets a client that was not yet).
-    pub(super) fn login_refused(&mut self) {
+    /// greets a client that was not yet, unless its nick is in use: it
+    /// picks another before it registers).
+    pub(super) fn login_refused(&mut self, reason: &crate::reply::Reason<'_>) {
         let via = self.login.take();
-        if matches!(via, Some(Via::Pass | Via::Guest)) {
+        let in_use = matches!(reason, crate::reply::Reason::NameInUse { .. });
+        if matches!(via, Some(Via::Pass | Via::Guest)) && !in_use {
             self.registered = true;
         }
     }
@@ -311,7 +313,11 @@ fn user_name(given: &str) -> String {
     if given.chars().all(safe) {
         return given.chars().take(USERLEN).collect();
     }
-    let kept: String = given.chars().filter(|&c| safe(c)).take(USERLEN - 1).collect();
+    let kept: String = given
+        .chars()
+        .filter(|&c| safe(c))
+        .take(USERLEN - 1)
+        .collect();
     if kept.is_empty() {
         "~u".to_owned()
     } else {

@@ -63,7 +63,13 @@ impl Sasl {
                 self.gathered = Some(Zeroizing::new(String::new()));
                 out.extend_from_slice(b"AUTHENTICATE +\r\n");
             } else {
-                numeric(out, server, me, "908", "PLAIN :are available SASL mechanisms");
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "908",
+                    "PLAIN :are available SASL mechanisms",
+                );
                 numeric(out, server, me, "904", ":SASL authentication failed");
             }
             return None;
@@ -79,7 +85,13 @@ impl Sasl {
         if gathered.len() > MAX_PAYLOAD {
             self.gathered = None;
             self.overflowed = arg.len() == CHUNK;
-            numeric(out, server, me, "904", ":SASL authentication failed: payload too long");
+            numeric(
+                out,
+                server,
+                me,
+                "904",
+                ":SASL authentication failed: payload too long",
+            );
             return None;
         }
         if arg.len() == CHUNK {

@@ -99,6 +99,11 @@ pub enum Reason<'a> {
         /// The name.
         name: &'a str,
     },
+    /// Someone online has the name (a guest's nick).
+    NameInUse {
+        /// The name.
+        name: &'a str,
+    },
     /// The two passwords differ.
     PasswordMismatch,
     /// A password's length is out of bounds.
@@ -244,7 +249,9 @@ impl Reason<'_> {
             | Reason::NotBusy
             | Reason::NotKicked { .. } => ErrorCode::BadArgument,
             Reason::BadName(_) => ErrorCode::BadName,
-            Reason::NameReserved { .. } | Reason::NameTaken { .. } => ErrorCode::NameTaken,
+            Reason::NameReserved { .. } | Reason::NameTaken { .. } | Reason::NameInUse { .. } => {
+                ErrorCode::NameTaken
+            }
             Reason::PasswordMismatch => ErrorCode::PasswordMismatch,
             Reason::PasswordLength { .. } => ErrorCode::BadPassword,
             Reason::CouldNotSave | Reason::CouldNotHash | Reason::HashingFailed => {
@@ -324,6 +331,7 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         }
         Reason::NameReserved { name } => return Cow::Owned(format!("{name} is reserved")),
         Reason::NameTaken { name } => return Cow::Owned(format!("{name} is taken")),
+        Reason::NameInUse { name } => return Cow::Owned(format!("{name} is in use")),
         Reason::PasswordLength { min, max } => {
             return Cow::Owned(format!("a password is {min} to {max} bytes"))
         }

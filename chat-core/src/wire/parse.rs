@@ -563,7 +563,10 @@ mod tests {
             }
         );
         assert_eq!(parse("/restart").unwrap(), Command::Restart);
-        assert_eq!(parse("/disconnect").unwrap(), Command::Quit { reason: None });
+        assert_eq!(
+            parse("/disconnect").unwrap(),
+            Command::Quit { reason: None }
+        );
         assert_eq!(parse("/quit").unwrap(), Command::Quit { reason: None });
         assert_eq!(parse("/ping").unwrap(), Command::Ping { token: None });
         assert_eq!(

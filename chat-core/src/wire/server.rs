@@ -209,7 +209,10 @@ mod tests {
             Command::Answer(Answer::Text("/help"))
         );
         let mut c = asked(AskStep::LoginPassword);
-        assert_eq!(c.parse("/quit").unwrap().unwrap(), Command::Quit { reason: None });
+        assert_eq!(
+            c.parse("/quit").unwrap().unwrap(),
+            Command::Quit { reason: None }
+        );
         assert_eq!(c.parse("/help").unwrap().unwrap(), Command::Help);
         let mut c = asked(AskStep::OldPassword);
         assert_eq!(

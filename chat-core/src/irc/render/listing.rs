@@ -89,9 +89,7 @@ pub(super) fn whois(view: &View<'_>, whois: &WhoIs<'_>, out: &mut Vec<u8>) {
         name,
         grant,
         presence,
-        profile: Profile {
-            identity, away, ..
-        },
+        profile: Profile { identity, away, .. },
         ..
     } = whois;
     let user = identity.user_name.unwrap_or(name);
@@ -118,10 +116,7 @@ pub(super) fn whois(view: &View<'_>, whois: &WhoIs<'_>, out: &mut Vec<u8>) {
         let _ = write!(out, ":{server} 301 {me} {name} :{text}\r\n");
     }
     if identity.account {
-        let _ = write!(
-            out,
-            ":{server} 330 {me} {name} {name} :is logged in as\r\n"
-        );
+        let _ = write!(out, ":{server} 330 {me} {name} {name} :is logged in as\r\n");
     }
     let idle = whois.idle_secs;
     let _ = write!(
@@ -150,10 +145,7 @@ pub(super) fn end(view: &View<'_>, batch: &mut Batch, listing: &Listing, out: &m
             }
             kind => {
                 if kind == Some(&ListKind::JoinNames) {
-                    let _ = write!(
-                        out,
-                        ":{server} 331 {me} {CHANNEL} :No topic is set\r\n"
-                    );
+                    let _ = write!(out, ":{server} 331 {me} {CHANNEL} :No topic is set\r\n");
                 }
                 write_names(server, me, CHANNEL, batch, out);
             }
@@ -171,6 +163,31 @@ pub(super) fn end(view: &View<'_>, batch: &mut Batch, listing: &Listing, out: &m
         }
         // 305 came with the free; help is one notice.
         _ => {}
+    }
+}
+
+/// A row of `LIST`: a room asked for (all of them but the lobby, which
+/// everyone is in, when none was named).
+pub(super) fn list_row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &mut Vec<u8>) {
+    let Reply::Room {
+        name,
+        members,
+        topic,
+        ..
+    } = reply
+    else {
+        return;
+    };
+    let (server, me) = (view.server, view.reg.me());
+    let chan = format!("#{name}");
+    let shown = match view.listing {
+        Some(ListKind::List(Some(only))) => only.contains(&chan.to_ascii_lowercase()),
+        _ => *name != crate::LOBBY,
+    };
+    start_list(server, me, batch, out);
+    if shown {
+        let topic = topic.unwrap_or("");
+        let _ = write!(out, ":{server} 322 {me} {chan} {members} :{topic}\r\n");
     }
 }
 

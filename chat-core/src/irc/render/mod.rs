@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::io::Write;
 
 pub use room::render_shared;
-pub(super) use room::{message_line, shared};
+pub(super) use room::{message_line, shared, Channel};
 
 use super::caps::Caps;
 use super::lines::{nickserv_says, server_notice, Mask, CHANNEL};
@@ -109,28 +109,22 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             // Replayed as said, at its own time when the client reads
             // `server-time`.
             view.caps.room().stamp(*at, out);
-            let to: Cow<'_, str> = match of {
-                HistoryOf::Room(room) => Cow::Owned(format!("#{room}")),
-                HistoryOf::Private(with) if from.eq_ignore_ascii_case(me) => Cow::Borrowed(with),
-                HistoryOf::Private(_) => Cow::Borrowed(me),
-            };
             let mask = Mask {
                 nick: from,
                 user: None,
                 host: server,
             };
-            message_line(&mask, &to, MessageKind::Said, text, out);
+            match of {
+                HistoryOf::Room(room) => {
+                    message_line(&mask, Channel(room), MessageKind::Said, text, out)
+                }
+                HistoryOf::Private(with) if from.eq_ignore_ascii_case(me) => {
+                    message_line(&mask, with, MessageKind::Said, text, out)
+                }
+                HistoryOf::Private(_) => message_line(&mask, me, MessageKind::Said, text, out),
+            }
         }
-        Reply::Room {
-            name,
-            members,
-            topic,
-            ..
-        } => {
-            listing::start_list(server, me, batch, out);
-            let topic = topic.unwrap_or("");
-            let _ = write!(out, ":{server} 322 {me} #{name} {members} :{topic}\r\n");
-        }
+        Reply::Room { .. } => listing::list_row(view, batch, reply, out),
         _ => {
             if let Some(text) = notice_text(reply) {
                 server_notice(out, server, me, &text);

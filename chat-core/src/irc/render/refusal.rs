@@ -64,7 +64,13 @@ fn login_failed(view: &View<'_>, via: Via, reason: &Reason<'_>, out: &mut Vec<u8
             "904",
             &format!(":SASL authentication failed: {text}"),
         ),
-        Via::Pass => numeric(out, server, me, "464", &format!(":Password incorrect: {text}")),
+        Via::Pass => numeric(
+            out,
+            server,
+            me,
+            "464",
+            &format!(":Password incorrect: {text}"),
+        ),
         Via::NickServ | Via::Guest => nickserv_says(out, server, me, &text),
     }
     if via == Via::Pass && !view.reg.registered {
@@ -83,6 +89,13 @@ fn login_failed(view: &View<'_>, via: Via, reason: &Reason<'_>, out: &mut Vec<u8
 /// numeric, and how to log in; a `NICK` tries again.
 fn guest_refused(view: &View<'_>, reason: &Reason<'_>, out: &mut Vec<u8>) {
     let (server, me) = (view.server, view.reg.me());
+    // Someone online has the nick: not registered yet, as IRC says (the
+    // client picks another and sends `NICK`).
+    if let Reason::NameInUse { name } = reason {
+        let who = if view.reg.registered { me } else { "*" };
+        let rest = format!("{name} :Nickname is already in use");
+        return numeric(out, server, who, "433", &rest);
+    }
     if !view.reg.registered {
         greeting(server, me, out);
     }

@@ -39,7 +39,8 @@ pub(in crate::irc) fn shared(
             caps.stamp(*at, out);
             let _ = match (reason, by) {
                 (LeaveReason::Kicked, by) => {
-                    let source = by.map_or_else(|| server.to_owned(), |b| mask(b, None).to_string());
+                    let source =
+                        by.map_or_else(|| server.to_owned(), |b| mask(b, None).to_string());
                     let why = text.or(*by).unwrap_or("kicked");
                     write!(out, ":{source} KICK {CHANNEL} {user} :{why}\r\n")
                 }
@@ -79,11 +80,7 @@ pub(in crate::irc) fn shared(
         } => {
             caps.stamp(*at, out);
             let sign = if grant.is_admin() { '+' } else { '-' };
-            let _ = write!(
-                out,
-                ":{} MODE {CHANNEL} {sign}o {user}\r\n",
-                mask(by, None)
-            );
+            let _ = write!(out, ":{} MODE {CHANNEL} {sign}o {user}\r\n", mask(by, None));
         }
         // Only clients that asked see others' away changes.
         Reply::Away {
@@ -114,10 +111,15 @@ pub(in crate::irc) fn shared(
             ..
         } => {
             caps.stamp(*at, out);
-            let target = format!("#{room}");
-            message_line(&mask(from, who.user_name), &target, *kind, text, out);
+            let target = Channel(room);
+            message_line(&mask(from, who.user_name), target, *kind, text, out);
         }
-        Reply::RoomJoin { room, at, user, who } => {
+        Reply::RoomJoin {
+            room,
+            at,
+            user,
+            who,
+        } => {
             caps.stamp(*at, out);
             let _ = write!(out, ":{} JOIN #{room}\r\n", mask(user, who.user_name));
         }
@@ -144,7 +146,8 @@ pub(in crate::irc) fn shared(
                     mask(user, who.user_name)
                 ),
                 Leave::Kick { by, why } => {
-                    let source = by.map_or_else(|| server.to_owned(), |b| mask(b, None).to_string());
+                    let source =
+                        by.map_or_else(|| server.to_owned(), |b| mask(b, None).to_string());
                     write!(out, ":{source} KICK #{room} {user} :{why}\r\n")
                 }
             };
@@ -176,7 +179,7 @@ pub fn render_shared(reply: &Reply<'_>, caps: RoomCaps, server: &str, out: &mut 
 /// `ACTION` in a `PRIVMSG`.
 pub(in crate::irc) fn message_line(
     source: &Mask<'_>,
-    target: &str,
+    target: impl std::fmt::Display,
     kind: MessageKind,
     text: &str,
     out: &mut Vec<u8>,
@@ -189,6 +192,15 @@ pub(in crate::irc) fn message_line(
         ),
         _ => write!(out, ":{source} PRIVMSG {target} :{text}\r\n"),
     };
+}
+
+/// A room as its channel, `#<name>`, written without a copy.
+pub(in crate::irc) struct Channel<'a>(pub(in crate::irc) &'a str);
+
+impl std::fmt::Display for Channel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
 }
 
 /// How leaving a room shows.
