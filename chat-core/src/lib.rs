@@ -107,7 +107,7 @@
 
 pub mod client;
 pub mod codec;
-mod command;
+pub mod command;
 mod config;
 mod engine;
 mod error;

@@ -35,26 +35,16 @@ const RESTART_PATIENCE: Duration = Duration::from_secs(30);
 /// How often the loop looks at the clock when nothing happens.
 const TICK: Duration = Duration::from_millis(250);
 
-/// The commands Tab completes.
-const COMMANDS: &[&str] = &[
-    "/help",
-    "/viewusers",
-    "/users",
-    "/messageto",
-    "/msg",
-    "/busy",
-    "/free",
-    "/viewkickusers",
-    "/changepassword",
-    "/ping",
-    "/disconnect",
-    "/quit",
-    "/changegrant",
-    "/kickuser",
-    "/unkick",
-    "/restart",
-    "/older",
-];
+/// The commands Tab completes: every name of the command catalogue a
+/// logged-in user may type, and the client's own `/older`.
+fn commands() -> &'static [String] {
+    static COMMANDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    COMMANDS.get_or_init(|| {
+        let mut names = chat_core::command::typed_names();
+        names.push("/older".to_owned());
+        names
+    })
+}
 
 /// The terminal in raw mode on the alternate screen, given back on drop
 /// (every way out: return, error, unwinding panic).
@@ -374,7 +364,8 @@ impl Ui {
             KeyCode::PageDown => view.scroll_by(-page),
             KeyCode::Tab if view.ask.is_none() => {
                 let names: Vec<String> = view.online.iter().cloned().collect();
-                let found = e.complete(COMMANDS, &names);
+                let commands: Vec<&str> = commands().iter().map(String::as_str).collect();
+                let found = e.complete(&commands, &names);
                 if !found.is_empty() {
                     let list = found.join(" ");
                     view.notice(Kind::Notice, list);

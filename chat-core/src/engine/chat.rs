@@ -65,6 +65,8 @@ impl Engine {
             Command::Answer(_) | Command::Ready => {}
             Command::WhoIs { name } => self.whois(id, name),
             Command::FindUsers { masks } => self.find_users(id, masks),
+            // chat/1's codec answers `/tags` itself.
+            Command::Tags { .. } => {}
             Command::CreateRoom { room } => self.create_room(id, room),
             Command::JoinRoom { room } => self.join_room(id, room),
             Command::EnterRoom { room } => self.enter_or_create(id, room),

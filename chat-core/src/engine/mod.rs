@@ -30,6 +30,7 @@ pub use io::{
 };
 
 use crate::codec::Rendering;
+use crate::command::Cost;
 use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
@@ -842,14 +843,7 @@ impl Engine {
             return true;
         }
         let cost = match cmd {
-            Ok(Some(
-                Command::ViewUsers { .. }
-                | Command::ViewKicked { .. }
-                | Command::Help
-                | Command::ListRooms { .. }
-                | Command::RoomMembers { .. }
-                | Command::History { .. },
-            )) => l.listing_cost,
+            Ok(Some(cmd)) if cmd.cost() == Cost::Listing => l.listing_cost,
             _ => l.command_cost,
         };
         let max_refusals = l.max_budget_refusals;

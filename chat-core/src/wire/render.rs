@@ -1,7 +1,7 @@
 //! [`Reply`] values to protocol v1 text lines.
 
+use crate::command::Permission;
 use crate::reply::{Done, HistoryMark, Listing, Reply};
-use crate::wire::parse::HELP;
 use crate::wire::server_line::{ServerLine, Word};
 use crate::wire::tags::write_id_tag;
 use crate::{Frame, MsgId};
@@ -105,16 +105,25 @@ fn message_id(reply: &Reply<'_>) -> Option<MsgId> {
     }
 }
 
-/// `/help`: an `INFO` line per command the user may run, then `END help`.
+/// `/help`: an `INFO` line per form of the catalogue the user may use
+/// (`/name args - what it does (alias /other) (admin)`), then `END help`.
 fn write_help(admin: bool, out: &mut Vec<u8>) {
-    for (name, args, about, needs_admin) in HELP {
-        if *needs_admin && !admin {
-            continue;
+    for command in crate::command::catalogue() {
+        let tag = match command.permission {
+            Permission::LoggedOut => continue,
+            Permission::Admin if !admin => continue,
+            Permission::Admin => " (admin)",
+            _ => "",
+        };
+        for form in command.forms {
+            let mut row = format!("{} - {}", form.usage(), form.help);
+            let aliases: Vec<String> = form.aliases.iter().map(|a| format!("/{a}")).collect();
+            if !aliases.is_empty() {
+                row.push_str(&format!(" (alias {})", aliases.join(", ")));
+            }
+            row.push_str(tag);
+            ServerLine::Info(&row).write(out);
         }
-        let tag = if *needs_admin { " (admin)" } else { "" };
-        let sep = if args.is_empty() { "" } else { " " };
-        let row = format!("{name}{sep}{args} - {about}{tag}");
-        ServerLine::Info(&row).write(out);
     }
     ServerLine::Info("any other line is a room message; //text sends /text").write(out);
     ServerLine::End(Word::Known(Listing::Help)).write(out);

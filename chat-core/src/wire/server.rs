@@ -2,7 +2,7 @@
 //! lines as commands (answers to the last `ASK` included), and rendering.
 
 use crate::command::Answer;
-use crate::error::{ErrorCode, Refusal};
+use crate::error::Refusal;
 use crate::reply::{AskStep, Done, Reply};
 use crate::wire::{parse, render, render_tagged};
 use crate::Command;
@@ -60,7 +60,7 @@ impl ServerCodec {
         }
         if line.starts_with('/') {
             // A password may start with '/': take the line verbatim.
-            if is_password_step(step) && tags_switch(line).is_some() {
+            if is_password_step(step) && matches!(parse(line), Ok(Command::Tags { .. })) {
                 self.asked = None;
                 return Ok(Some(Command::Answer(Answer::Text(line))));
             }
@@ -95,23 +95,15 @@ impl ServerCodec {
 
     /// A command line: `/tags` is the codec's own, the rest the engine's.
     fn command<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
-        let Some(args) = tags_switch(line) else {
-            return parse(line).map(Some);
-        };
-        let on = match args.trim_matches(' ') {
-            a if a.eq_ignore_ascii_case("on") => true,
-            a if a.eq_ignore_ascii_case("off") => false,
-            _ => {
-                return Err(Refusal::new(
-                    ErrorCode::BadArgument,
-                    "usage: /tags <on|off>".to_owned(),
-                ))
+        match parse(line)? {
+            Command::Tags { on } => {
+                self.tags_changed |= self.tags != on;
+                self.tags = on;
+                render(&Reply::Ok(Done::Tags(on)), &mut self.local);
+                Ok(None)
             }
-        };
-        self.tags_changed |= self.tags != on;
-        self.tags = on;
-        render(&Reply::Ok(Done::Tags(on)), &mut self.local);
-        Ok(None)
+            cmd => Ok(Some(cmd)),
+        }
     }
 
     /// What the codec answered by itself while reading the last line.
@@ -147,13 +139,6 @@ impl ServerCodec {
             render(reply, out);
         }
     }
-}
-
-/// The arguments of a `/tags` line, if it is one.
-fn tags_switch(line: &str) -> Option<&str> {
-    let rest = line.strip_prefix('/')?;
-    let (name, args) = rest.split_once(' ').unwrap_or((rest, ""));
-    name.eq_ignore_ascii_case("tags").then_some(args)
 }
 
 fn is_password_step(step: AskStep) -> bool {
@@ -263,7 +248,7 @@ mod tests {
         assert!(!c.take_tags_change(), "no change: nothing to move");
         assert_eq!(
             c.parse("/tags maybe").unwrap_err().code,
-            ErrorCode::BadArgument
+            crate::ErrorCode::BadArgument
         );
         let mut c = asked(AskStep::LoginPassword);
         assert_eq!(

@@ -11,7 +11,8 @@
 //! or `<ts>` (a moment, Unix milliseconds); `/history` takes either, and
 //! `END history` writes an id to a client with tags on, else a time.
 
-use crate::{HistoryPoint, Millis, MsgId};
+pub use crate::command::{parse_point, point_text};
+use crate::MsgId;
 
 /// The tags of a server line (empty when it has none).
 ///
@@ -69,28 +70,4 @@ fn digits(s: &str) -> Option<u64> {
         return None;
     }
     s.parse().ok()
-}
-
-/// Reads a history point: `id=<id>` or `<ts>`.
-///
-/// ```
-/// use chat_core::wire::parse_point;
-/// use chat_core::{HistoryPoint, Millis, MsgId};
-/// assert_eq!(parse_point("id=42"), Some(HistoryPoint::Id(MsgId(42))));
-/// assert_eq!(parse_point("1700000000000"), Some(HistoryPoint::Time(Millis(1_700_000_000_000))));
-/// assert_eq!(parse_point("id="), None);
-/// ```
-pub fn parse_point(word: &str) -> Option<HistoryPoint> {
-    match word.strip_prefix("id=") {
-        Some(id) => digits(id).map(|n| HistoryPoint::Id(MsgId(n))),
-        None => digits(word).map(|n| HistoryPoint::Time(Millis(n))),
-    }
-}
-
-/// A history point as chat/1 writes it.
-pub fn point_text(point: HistoryPoint) -> String {
-    match point {
-        HistoryPoint::Id(id) => format!("id={id}"),
-        HistoryPoint::Time(at) => at.0.to_string(),
-    }
 }
