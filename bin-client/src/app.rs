@@ -379,6 +379,17 @@ impl App {
                     }
                 }
                 Next::Session(_) | Next::Tick => {}
+                // Lost, with other servers of the cluster to go to.
+                Next::Closed
+                    if self.quitting.is_none()
+                        && self.dialer.has_others()
+                        && self.session.is_logged_in() =>
+                {
+                    eprintln!("chat-client: connection lost; moving to another server");
+                    if let Some(outcome) = self.reconnect()? {
+                        return Ok(outcome);
+                    }
+                }
                 Next::Closed => {
                     return Ok(if self.quitting.is_some() {
                         Outcome::Done

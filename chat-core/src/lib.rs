@@ -106,6 +106,7 @@
 //!   and the changes the engine asks it to make durable.
 
 pub mod client;
+pub mod cluster;
 pub mod codec;
 pub mod command;
 mod config;

@@ -57,6 +57,55 @@ pub struct ServerConfig {
     /// the engine keeps the same in memory (see also
     /// `limits.history_bytes_per_room`).
     pub store: crate::store::StoreOptions,
+    /// Makes this server a node of a cluster (`cluster: Some((servers:
+    /// ["nats://127.0.0.1:4222"], node: "a"))`); needs the `cluster`
+    /// feature. `None`, the default, is a single server with no broker.
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// A node's place in its cluster (the `cluster:` section of the config).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// The NATS servers (`nats://host:port`), any of which will do.
+    pub servers: Vec<String>,
+    /// This node's name: unique in the cluster, 1 to 32 of `a-z0-9-_`.
+    pub node: String,
+    /// The prefix of the cluster's streams, subjects and buckets (several
+    /// clusters can share one broker).
+    pub prefix: String,
+    /// How many logs (JetStream streams) rooms are hashed over, so one
+    /// stream's leader is not the ceiling. Every node must agree.
+    pub logs: u32,
+    /// Copies of every log and bucket: 3 with a cluster of three NATS
+    /// servers (what an acknowledgement needs to survive one of them).
+    pub replicas: usize,
+    /// How long an append or a write waits for the broker.
+    pub op_timeout_ms: u64,
+    /// How long a starting node waits for the broker and its state.
+    pub start_timeout_ms: u64,
+    /// How long a node that lost the broker keeps its clients before it
+    /// tells them to reconnect elsewhere.
+    pub grace_ms: u64,
+    /// Past this many members a room's joins and leaves are not shown one
+    /// by one.
+    pub quiet_joins_above: usize,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            servers: Vec::new(),
+            node: String::new(),
+            prefix: "chat".into(),
+            logs: 4,
+            replicas: 1,
+            op_timeout_ms: 2_000,
+            start_timeout_ms: 30_000,
+            grace_ms: 10_000,
+            quiet_joins_above: 200,
+        }
+    }
 }
 
 /// A protocol spoken on a listener.
@@ -133,6 +182,7 @@ impl Default for ServerConfig {
             irc_guests: engine.irc_guests,
             irc_guest_rooms: engine.irc_guest_rooms,
             store: crate::store::StoreOptions::default(),
+            cluster: None,
         }
     }
 }

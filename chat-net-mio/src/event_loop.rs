@@ -79,6 +79,10 @@ pub(crate) struct Helpers<'a> {
     pub(crate) finished: &'a Receiver<Finished>,
     pub(crate) persister: &'a Persister,
     pub(crate) committed: &'a Receiver<Committed>,
+    /// A node's link to its cluster: store changes go to its buckets, and
+    /// what the broker says comes back as inputs.
+    #[cfg(feature = "cluster")]
+    pub(crate) node: Option<&'a mut crate::cluster::Node>,
 }
 
 pub(crate) struct EventLoop<'a> {
@@ -98,6 +102,9 @@ pub(crate) struct EventLoop<'a> {
     accept_paused_until: Option<Instant>,
     stopping: Option<(Exit, Instant)>,
     trimmer: Trimmer,
+    /// Answers of the cluster link not yet fed to the engine.
+    #[cfg(feature = "cluster")]
+    cluster_fed: Vec<crate::cluster::Fed>,
 }
 
 impl<'a> EventLoop<'a> {
@@ -129,6 +136,8 @@ impl<'a> EventLoop<'a> {
             accept_paused_until: None,
             stopping: None,
             trimmer: Trimmer::default(),
+            #[cfg(feature = "cluster")]
+            cluster_fed: Vec::new(),
         })
     }
 
@@ -330,7 +339,25 @@ impl<'a> EventLoop<'a> {
         }
     }
 
+    /// What the cluster's broker said, fed to the engine.
+    #[cfg(feature = "cluster")]
+    fn feed_cluster(&mut self) {
+        use crate::cluster::Fed;
+        let mut fed = std::mem::take(&mut self.cluster_fed);
+        if let Some(node) = self.helpers.node.as_deref_mut() {
+            fed.extend(node.drain());
+        }
+        for input in fed {
+            match input {
+                Fed::Cluster(c) => self.handle(Input::Cluster(c)),
+                Fed::Persisted(id, result) => self.handle(Input::Persisted { id, result }),
+            }
+        }
+    }
+
     fn on_wakeups(&mut self) {
+        #[cfg(feature = "cluster")]
+        self.feed_cluster();
         while let Ok(request) = self.shared.requests.try_recv() {
             match request {
                 Request::Shutdown => {
@@ -422,7 +449,19 @@ impl<'a> EventLoop<'a> {
                         self.refused.push((job.id, job.peer));
                     }
                 }
+                #[cfg(feature = "cluster")]
+                Output::Persist(req) if self.helpers.node.is_some() => {
+                    if let Some(node) = self.helpers.node.as_deref_mut() {
+                        self.cluster_fed.extend(node.persist(*req));
+                    }
+                }
                 Output::Persist(req) => self.helpers.persister.submit(req.id.0, req.change),
+                #[cfg(feature = "cluster")]
+                Output::Cluster(out) => {
+                    if let Some(node) = self.helpers.node.as_deref_mut() {
+                        node.submit(*out);
+                    }
+                }
                 Output::Event(event) => self.shared.subscribers.send(&event),
                 Output::Stop { restart } => self.stop(restart),
                 _ => {}
@@ -480,6 +519,10 @@ impl<'a> EventLoop<'a> {
     /// (a LEAVE) goes out in the same turn.
     fn settle(&mut self) {
         loop {
+            #[cfg(feature = "cluster")]
+            if !self.cluster_fed.is_empty() {
+                self.feed_cluster();
+            }
             self.feed_own_inbox();
             let refused = std::mem::take(&mut self.refused);
             if let Some((_, peer)) = refused.first() {

@@ -194,6 +194,16 @@ impl Ui {
                         self.farewell = Some("the login was refused".into());
                         return Ok(Outcome::Refused);
                     }
+                    if self.dialer.has_others() && self.session.user().is_some() {
+                        // Another server of the cluster will do.
+                        self.screen
+                            .view
+                            .notice(Kind::Notice, "connection lost; moving to another server");
+                        if let Some(outcome) = self.reconnect()? {
+                            return Ok(outcome);
+                        }
+                        continue;
+                    }
                     self.farewell = Some("connection lost".into());
                     return Ok(Outcome::Lost);
                 }

@@ -113,7 +113,7 @@ impl Engine {
 
     /// Flood control for room and private messages: false (after telling
     /// the user, unless it is a notice) when the message must be dropped.
-    fn may_send(&mut self, id: ConnId, kind: MessageKind) -> bool {
+    pub(super) fn may_send(&mut self, id: ConnId, kind: MessageKind) -> bool {
         let (now, l) = (self.now, &self.config.limits);
         let (rate, burst) = (l.messages_per_second, l.message_burst);
         let allowed = self
@@ -164,6 +164,10 @@ impl Engine {
         if !self.may_say(id, text, kind) {
             return;
         }
+        if self.cluster.is_some() {
+            let lobby = self.rooms.lobby_key().clone();
+            return self.cluster_say(id, lobby, text);
+        }
         let msg = self.next_msg_id();
         let Some(sender) = self.sender(id) else {
             return;
@@ -193,6 +197,9 @@ impl Engine {
     fn message_to(&mut self, id: ConnId, to: &str, text: &str, kind: MessageKind) {
         if has_unsafe_char(text) {
             return self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_message_to(id, to, text);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
             return self.refuse_message(id, kind, Reason::NotOnline { name: to });
@@ -273,6 +280,9 @@ impl Engine {
     /// Tells the room (those who asked: IRC's `away-notify`) that a member
     /// went busy or free; not the member itself.
     pub(super) fn announce_away(&mut self, id: ConnId, busy: bool) {
+        if self.cluster.is_some() {
+            return self.cluster_away(id, busy);
+        }
         let Some(session) = self.session(id) else {
             return;
         };
@@ -309,7 +319,8 @@ impl Engine {
 
     pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
         let online: Vec<ConnId> = self.online.values().copied().collect();
-        self.list_members(id, &online, page, Listed::Lobby);
+        let remote = self.remote_rows(None);
+        self.list_members_with(id, &online, &remote, page, Listed::Lobby);
     }
 
     /// A page of `members` (the lobby's, a room's, or users found), as
@@ -318,6 +329,19 @@ impl Engine {
         &mut self,
         id: ConnId,
         members: &[ConnId],
+        page: u64,
+        listed: Listed<'_>,
+    ) {
+        self.list_members_with(id, members, &[], page, listed);
+    }
+
+    /// [`list_members`](Engine::list_members) and, at a node of a
+    /// cluster, the `remote` users of the other nodes.
+    pub(super) fn list_members_with(
+        &mut self,
+        id: ConnId,
+        members: &[ConnId],
+        remote: &[(UserName, crate::Grant, Presence, bool)],
         page: u64,
         listed: Listed<'_>,
     ) {
@@ -340,6 +364,21 @@ impl Engine {
                     status: room.and_then(|r| r.members.status(c)).unwrap_or_default(),
                 })
             })
+            .chain(
+                remote
+                    .iter()
+                    .map(|(name, grant, presence, guest)| MemberRow {
+                        sender: Sender {
+                            name: name.clone(),
+                            identity: None,
+                            guest: *guest,
+                        },
+                        grant: *grant,
+                        presence: *presence,
+                        away: None,
+                        status: MemberStatus::default(),
+                    }),
+            )
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
         // O(n log n) strings per listing, and IRC lists the room on every

@@ -63,6 +63,10 @@ pub enum Input<'a> {
     },
     /// Shut down: every client gets `CTL shutdown` and is closed.
     Shutdown,
+    /// What the cluster's broker says to a node (see
+    /// [`Engine::into_node`](crate::Engine::into_node)); a single server
+    /// never gets one.
+    Cluster(crate::cluster::ClusterInput),
 }
 
 /// The recipients of a [`Output::Broadcast`]: a shared list, so a steady
@@ -331,4 +335,7 @@ pub enum Output {
         /// Whether to start again.
         restart: bool,
     },
+    /// A node's request to its cluster's broker (a single server never
+    /// makes one); answered with [`Input::Cluster`].
+    Cluster(Box<crate::cluster::ClusterOutput>),
 }

@@ -94,7 +94,16 @@ impl Engine {
             }
         }
         if let Phase::Online(session) = conn.phase {
-            self.online.remove(&session.key);
+            if self.online.get(&session.key) == Some(&id) {
+                self.online.remove(&session.key);
+            }
+            if self.cluster.is_some() {
+                let lobby = self.rooms.lobby_key().clone();
+                let mut rooms = session.rooms.clone();
+                rooms.push(lobby);
+                let name = session.name.as_str();
+                return self.cluster_leave(id, &rooms, name, reason, kick);
+            }
             let who = session.identity();
             let (by, why) = match kick {
                 Some((by, why)) => (Some(by), why),
@@ -222,20 +231,24 @@ impl Engine {
             operator: grant.is_admin(),
             voice: false,
         };
-        let lobby = self.rooms.lobby_mut();
-        lobby.join(id, rendering);
-        lobby.set_status(id, status);
-        self.broadcast(&Reply::RoomJoin {
-            room: LOBBY,
-            at: now,
-            user: name.as_str(),
-            who,
-        });
+        if self.cluster.is_some() {
+            self.cluster_enter_lobby(id, name.clone(), guest);
+        } else {
+            let lobby = self.rooms.lobby_mut();
+            lobby.join(id, rendering);
+            lobby.set_status(id, status);
+            self.broadcast(&Reply::RoomJoin {
+                room: LOBBY,
+                at: now,
+                user: name.as_str(),
+                who,
+            });
+        }
         let names_on_join = self
             .conns
             .get(&id)
             .is_some_and(|c| c.codec.lists_room_on_join());
-        if self.config.emit_events {
+        if self.config.emit_events && self.cluster.is_none() {
             self.out.event(ChatEvent::Joined {
                 at: now,
                 user: name.clone(),
@@ -368,6 +381,9 @@ impl Engine {
         if lines.is_empty() {
             return;
         }
+        if self.cluster.is_some() {
+            return self.cluster_announce(&lines);
+        }
         let replies: Vec<Reply<'_>> = lines.iter().map(|l| Reply::Info(l)).collect();
         self.broadcast_all(&replies);
         if self.config.emit_events {
@@ -386,6 +402,9 @@ impl Engine {
         }
         self.stopped = true;
         self.busy_at_stop = self.busy_names();
+        if self.cluster.is_some() {
+            self.cluster_leave_all(LeaveReason::Shutdown);
+        }
         let (ctl, reason) = if restart {
             (Control::Restart, CloseReason::Restart)
         } else {

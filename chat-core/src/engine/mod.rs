@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod chat;
+mod cluster;
 mod connection;
 mod dialog;
 mod directory;
@@ -197,6 +198,9 @@ pub struct Engine {
     next_job: u64,
     next_persist: u64,
     stopped: bool,
+    /// A node's state besides a single server's; `None` for a single
+    /// server, which takes none of the cluster's paths.
+    cluster: Option<Box<cluster::Node>>,
 }
 
 impl Engine {
@@ -268,6 +272,7 @@ impl Engine {
             next_job: 0,
             next_persist: 0,
             stopped: false,
+            cluster: None,
         })
     }
 
@@ -290,7 +295,11 @@ impl Engine {
             }
             Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
             Input::Persisted { id, result } => self.on_persisted(id, result),
-            Input::Timeout => self.on_timeout(),
+            Input::Timeout => {
+                self.on_timeout();
+                self.on_cluster_timeout();
+            }
+            Input::Cluster(input) => self.on_cluster(input),
             Input::Announce { text } => self.on_announce(text),
             Input::Shutdown => {
                 log::info!("shutdown requested by the operator");
@@ -309,7 +318,11 @@ impl Engine {
     /// When to feed [`Input::Timeout`] next, if ever.
     #[must_use = "the engine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        let next = self.timers.next_deadline();
+        match self.cluster_deadline() {
+            Some(c) => Some(next.map_or(c, |n| n.min(c))),
+            None => next,
+        }
     }
 
     /// An account as the engine sees it now, if it is registered.
@@ -944,6 +957,9 @@ impl Engine {
 
     /// A change is durable: make it true in memory, then answer.
     fn apply_durable(&mut self, conn: Option<ConnRef>, change: StoreChange) {
+        if self.cluster.is_some() {
+            return self.durable_in_cluster(conn, change);
+        }
         match change {
             StoreChange::AddUser(record) => {
                 let name = record.name.clone();

@@ -152,8 +152,17 @@ impl Engine {
             return;
         }
         let max = self.config.limits.max_room_members;
-        if self.rooms.get(&key).is_some_and(|c| c.members.len() >= max) {
+        let members = self
+            .members_anywhere(&key)
+            .or_else(|| self.rooms.get(&key).map(|c| c.members.len()));
+        if members.is_some_and(|n| n >= max) {
             return self.refuse(id, Reason::RoomLimit(RoomLimit::Members { max }));
+        }
+        if self.cluster.is_some() {
+            if self.session(id).is_some_and(|s| s.rooms.contains(&key)) {
+                return self.refuse(id, Reason::AlreadyInRoom { room: typed });
+            }
+            return self.cluster_join(id, key);
         }
         self.enter(id, &key, false);
     }
@@ -164,7 +173,7 @@ impl Engine {
     /// the topic and the history, and no room line of its own join (its
     /// `JOIN` is the answer). Its creator, and the founder of a stored
     /// room, are its operators.
-    fn enter(&mut self, id: ConnId, key: &RoomKey, creator: bool) {
+    pub(super) fn enter(&mut self, id: ConnId, key: &RoomKey, creator: bool) {
         let now = self.now;
         let window = Window {
             range: HistoryRange::Latest(None),
@@ -263,7 +272,8 @@ impl Engine {
             return;
         };
         let members: Vec<ConnId> = channel.members.member_ids().collect();
-        self.list_members(id, &members, 1, Listed::Room(&key));
+        let remote = self.remote_rows(Some(&key));
+        self.list_members_with(id, &members, &remote, 1, Listed::Room(&key));
     }
 
     pub(super) fn part_room(&mut self, id: ConnId, typed: &str, reason: Option<&str>) {
@@ -309,7 +319,7 @@ impl Engine {
     }
 
     /// The name of a room as its creator spelled it.
-    fn room_name(&self, key: &RoomKey) -> String {
+    pub(super) fn room_name(&self, key: &RoomKey) -> String {
         self.rooms
             .get(key)
             .map_or_else(|| key.as_str().to_owned(), |c| c.name().to_owned())
@@ -324,6 +334,9 @@ impl Engine {
         leaver: &Leaver<'_>,
         reason: LeaveReason,
     ) {
+        if self.cluster.is_some() {
+            return self.cluster_leave(id, rooms, leaver.user, reason, None);
+        }
         if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
             session.rooms.retain(|k| !rooms.contains(k));
         }
@@ -362,9 +375,9 @@ impl Engine {
         let (range, page) = page_of(rows.len(), page, self.config.limits.rooms_page_rows);
         let mut replies: Vec<Reply<'_>> = rows[range]
             .iter()
-            .map(|(_, c)| Reply::Room {
+            .map(|(k, c)| Reply::Room {
                 name: c.name(),
-                members: c.members.len() as u64,
+                members: self.members_anywhere(k).unwrap_or(c.members.len()) as u64,
                 operator: c.record.as_ref().map(|r| r.operator.as_str()),
                 topic: c.topic().map(|t| t.text.as_str()),
             })
@@ -482,6 +495,9 @@ impl Engine {
         if !self.may_say(id, text, kind) {
             return;
         }
+        if self.cluster.is_some() {
+            return self.cluster_say(id, key, text);
+        }
         let msg = self.next_msg_id();
         let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
             return;
@@ -520,6 +536,9 @@ impl Engine {
         }
         if !self.runs_room(id, &key) {
             return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_remove(id, key, user, reason);
         }
         let target = self
             .online

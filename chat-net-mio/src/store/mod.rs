@@ -50,7 +50,7 @@ mod key;
 mod legacy;
 mod lock;
 mod persister;
-mod seal;
+pub(crate) mod seal;
 mod snapshot;
 mod state;
 
