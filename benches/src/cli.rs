@@ -139,6 +139,12 @@ pub struct Args {
     /// Seconds allowed to connect and log everyone in.
     #[arg(long, default_value_t = 120.0)]
     pub login_timeout: f64,
+    /// Write one CSV row per message sent while measuring: when it was
+    /// sent, when its first and last receivers read it, and how many did
+    /// (microseconds from the start of the measured window);
+    /// `benches/load/timeline.py` reads it.
+    #[arg(long, value_name = "FILE.csv")]
+    pub timeline: Option<std::path::PathBuf>,
 }
 
 impl Args {

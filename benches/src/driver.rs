@@ -111,6 +111,61 @@ struct Run<'a> {
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     /// Lines a client's wire decoded, reused between reads.
     lines: Vec<u8>,
+    /// With --timeline: per message sent while measuring, keyed by sender
+    /// and sequence number.
+    timeline: Option<Timeline>,
+    /// When the measured window started, on the clock of `t0` (ns).
+    measure_start_ns: u64,
+}
+
+/// What --timeline records of each message (ns on the clock of `t0`).
+#[derive(Default)]
+struct Timeline {
+    messages: std::collections::HashMap<(u32, u64), Reads>,
+}
+
+/// One message's reads.
+struct Reads {
+    sent: u64,
+    first: u64,
+    last: u64,
+    receipts: u32,
+}
+
+impl Timeline {
+    fn record(&mut self, stamp: Stamp, now_ns: u64) {
+        let seen = self
+            .messages
+            .entry((stamp.sender, stamp.seq))
+            .or_insert(Reads {
+                sent: stamp.sent_ns,
+                first: now_ns,
+                last: now_ns,
+                receipts: 0,
+            });
+        seen.first = seen.first.min(now_ns);
+        seen.last = seen.last.max(now_ns);
+        seen.receipts += 1;
+    }
+
+    /// The CSV, messages in the order they were sent, times in µs from
+    /// `start_ns`.
+    fn write(&self, path: &std::path::Path, start_ns: u64) -> io::Result<()> {
+        let mut rows: Vec<(&(u32, u64), &Reads)> = self.messages.iter().collect();
+        rows.sort_by_key(|(_, s)| s.sent);
+        let mut out = String::from("sender,seq,sent_us,first_us,last_us,receipts\n");
+        let us = |ns: u64| (ns - start_ns) / 1_000;
+        for ((sender, seq), s) in rows {
+            out.push_str(&format!(
+                "{sender},{seq},{},{},{},{}\n",
+                us(s.sent),
+                us(s.first),
+                us(s.last),
+                s.receipts
+            ));
+        }
+        std::fs::write(path, out)
+    }
 }
 
 const GAP_UNSET: u64 = u64::MAX;
@@ -215,6 +270,8 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
         },
         lines: Vec::new(),
         received: 0,
+        timeline: args.timeline.as_ref().map(|_| Timeline::default()),
+        measure_start_ns: 0,
     };
     run.go()
 }
@@ -288,6 +345,7 @@ impl Run<'_> {
         self.deliveries = 0;
         self.sent = 0;
         self.phase = Phase::Measure;
+        self.measure_start_ns = self.t0.elapsed().as_nanos() as u64;
         let cpu_start = cpu_of(&args.server_pid);
         let machine_start = procfs::machine_busy_seconds();
         let load_start = procfs::cpu_seconds(std::process::id());
@@ -316,6 +374,9 @@ impl Run<'_> {
         let machine_cpu = spent(machine_start, procfs::machine_busy_seconds());
         let load_cpu = spent(load_start, procfs::cpu_seconds(std::process::id()));
         let rss_after = rss_of(&args.server_pid);
+        if let (Some(timeline), Some(path)) = (&self.timeline, &args.timeline) {
+            timeline.write(path, self.measure_start_ns)?;
+        }
         let mut probe_sent_unix_ms = None;
         let fanout_all_ms = if args.probe {
             probe_sent_unix_ms = Some(unix_ms());
@@ -803,6 +864,11 @@ impl Run<'_> {
         self.deliveries += 1;
         let now_ns = self.t0.elapsed().as_nanos() as u64;
         let latency = now_ns.saturating_sub(stamp.sent_ns);
+        if stamp.sent_ns >= self.measure_start_ns {
+            if let Some(timeline) = &mut self.timeline {
+                timeline.record(stamp, now_ns);
+            }
+        }
         match self.storm_window {
             Some((start, end))
                 if Instant::now() >= start && end.is_none_or(|e| Instant::now() <= e) =>

@@ -6,8 +6,10 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use chat_client::Received;
 use chat_client::{Auth, Credentials, Ended, Event as SessionEvent, LoginForm, Session};
-use chat_core::wire::{parse, ServerLine, Word};
+use chat_core::reply::{Reply, Word};
+use chat_core::wire::parse;
 use chat_core::Command;
 use chrono::Local;
 
@@ -138,17 +140,19 @@ fn script_password(args: &Args) -> Result<String, ClientError> {
 }
 
 impl App {
-    fn show(&mut self, line: &str) {
-        let parsed = ServerLine::parse(line);
+    fn show(&mut self, line: &Received) {
+        let parsed = line.reply();
         if !self.session.is_logged_in() {
-            self.refused = matches!(parsed, Ok(ServerLine::Err { .. }));
+            self.refused = matches!(parsed, Ok(Reply::Err { .. }));
         }
         let text = if self.raw {
-            Some(line.to_owned())
+            Some(line.text().to_owned())
         } else {
             match parsed {
-                Ok(ServerLine::User { .. } | ServerLine::Kicked { .. }) => self.listing_rows += 1,
-                Ok(ServerLine::End(Word::Known(list))) => {
+                Ok(Reply::User { .. } | Reply::GuestUser { .. } | Reply::Kicked { .. }) => {
+                    self.listing_rows += 1
+                }
+                Ok(Reply::End(list)) => {
                     let rows = std::mem::take(&mut self.listing_rows);
                     if let Some(text) = crate::render::empty_listing(list, rows) {
                         self.print(text);
@@ -227,11 +231,11 @@ impl App {
     fn wait_for_welcome(&mut self) -> Result<Option<Outcome>, ClientError> {
         loop {
             match self.next()? {
-                Next::Session(SessionEvent::Line(line)) => match line.line() {
-                    Ok(ServerLine::Ask { .. } | ServerLine::Hello { .. }) if !self.raw => {}
+                Next::Session(SessionEvent::Line(line)) => match line.reply() {
+                    Ok(Reply::Ask { .. } | Reply::Hello { .. }) if !self.raw => {}
                     // Reported below, with the refusal.
-                    Ok(ServerLine::Err { .. }) => {}
-                    _ => self.show(line.text()),
+                    Ok(Reply::Err { .. }) => {}
+                    _ => self.show(&line),
                 },
                 Next::Session(SessionEvent::LoggedIn { .. }) => return Ok(None),
                 Next::Session(SessionEvent::LoginRefused(line)) => {
@@ -257,8 +261,8 @@ impl App {
                 Next::Closed => return Ok(Some(self.closed())),
                 _ => continue,
             };
-            match line.line() {
-                Ok(ServerLine::Ask { step, prompt }) => {
+            match line.reply() {
+                Ok(Reply::Ask { step, prompt }) => {
                     let secret = step.known().is_some_and(|s| s.is_password());
                     let answer = match self.read_answer(prompt, secret)? {
                         Hidden::Answer(a) => a,
@@ -267,16 +271,16 @@ impl App {
                     };
                     self.send_line(&answer)?;
                 }
-                Ok(ServerLine::Welcome { .. }) => {
-                    self.show(line.text());
+                Ok(Reply::Welcome { .. }) => {
+                    self.show(&line);
                     println!("Type to talk; /help lists the commands.");
                     return Ok(None);
                 }
-                Ok(ServerLine::Err { .. }) => {
-                    self.show(line.text());
+                Ok(Reply::Err { .. }) => {
+                    self.show(&line);
                     self.refused = true;
                 }
-                _ => self.show(line.text()),
+                _ => self.show(&line),
             }
         }
     }
@@ -329,7 +333,7 @@ impl App {
                     Event::Server(g, bytes) if g == self.conn.generation => {
                         self.session.receive(&bytes);
                         while let Some(SessionEvent::Line(line)) = self.session.poll_event() {
-                            if let Some(text) = render(line.text(), &Local) {
+                            if let Some(text) = render(&line, &Local) {
                                 print!("\r\n{text}\r\n");
                             }
                             self.refused |= line.error().is_some();
@@ -368,7 +372,7 @@ impl App {
                 None => self.next()?,
             };
             match next {
-                Next::Session(SessionEvent::Line(line)) => self.show(line.text()),
+                Next::Session(SessionEvent::Line(line)) => self.show(&line),
                 Next::Session(SessionEvent::Ended(Ended::Kicked { .. } | Ended::Takeover)) => {
                     return Ok(Outcome::Kicked)
                 }

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, TimeZone};
 
-use chat_core::reply::{Control, Done, HistoryOf, Listing};
-use chat_core::wire::{ServerLine, Word};
-use chat_core::{Grant, Millis};
+use chat_client::Received;
+use chat_core::reply::{Control, Done, HistoryOf, Listing, Reply};
+use chat_core::{Grant, Millis, LOBBY};
 
 /// `[03:04 PM]` for a Unix-milliseconds timestamp, in `tz`.
 pub(crate) fn stamp<Tz: TimeZone>(at: Millis, tz: &Tz) -> String
@@ -27,47 +27,73 @@ fn grant_name(g: Grant) -> &'static str {
     }
 }
 
-/// The text to show for a line (`raw` as sent when it does not parse), or
+/// The text to show for a line (as sent when it does not read), or
 /// `None` for lines that show nothing.
-pub(crate) fn render<Tz: TimeZone>(raw: &str, tz: &Tz) -> Option<String>
+pub(crate) fn render<Tz: TimeZone>(line: &Received, tz: &Tz) -> Option<String>
 where
     Tz::Offset: std::fmt::Display,
 {
-    let Ok(line) = ServerLine::parse(raw) else {
-        return Some(raw.to_owned());
-    };
-    Some(match line {
-        ServerLine::Hello { server, .. } => format!("Connected to {server}."),
-        ServerLine::Ask { prompt, .. } => prompt.to_owned(),
-        ServerLine::Ok(Word::Known(done)) => ok_text(done),
-        ServerLine::Ok(Word::Unknown(what)) => format!("ok {what}"),
-        ServerLine::Welcome { user, grant } => {
+    match line.reply() {
+        Ok(reply) => render_reply(&reply, tz),
+        Err(_) => Some(line.text().to_owned()),
+    }
+}
+
+/// The text to show for a reply the session read, or `None` for what
+/// shows nothing.
+pub(crate) fn render_reply<Tz: TimeZone>(reply: &Reply<'_>, tz: &Tz) -> Option<String>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    Some(match *reply {
+        Reply::Hello { server } => format!("Connected to {server}."),
+        Reply::Ask { prompt, .. } => prompt.to_owned(),
+        Reply::Ok(done) => ok_text(done),
+        Reply::Welcome { user, grant } => {
             format!(
                 "Welcome, {user}! You are in the room as {}.",
                 grant_name(grant)
             )
         }
-        ServerLine::Err {
+        Reply::Err {
             code,
             text,
             retry: None,
         } => format!("error ({}): {text}", code.as_str()),
-        ServerLine::Err {
+        Reply::Err {
             code,
             text,
             retry: Some(secs),
         } => format!("error ({}): {text} (try again in {secs} s)", code.as_str()),
-        ServerLine::Msg { at, from, text } => format!("{} {from}: {text}", stamp(at, tz)),
-        ServerLine::Pm { at, from, text } => format!("{} (private) {from}: {text}", stamp(at, tz)),
-        ServerLine::Join { at, user } => format!("{} * {user} joined", stamp(at, tz)),
-        ServerLine::Leave { at, user, reason } => {
+        Reply::RoomMsg {
+            room: LOBBY,
+            at,
+            from,
+            text,
+            ..
+        } => format!("{} {from}: {text}", stamp(at, tz)),
+        Reply::Pm { at, from, text, .. } => format!("{} (private) {from}: {text}", stamp(at, tz)),
+        Reply::RoomJoin {
+            room: LOBBY,
+            at,
+            user,
+            ..
+        } => format!("{} * {user} joined", stamp(at, tz)),
+        Reply::RoomLeave {
+            room: LOBBY,
+            at,
+            user,
+            reason,
+            ..
+        } => {
             format!("{} * {user} left ({})", stamp(at, tz), reason.as_str())
         }
-        ServerLine::Info(text) => format!("-- {text}"),
-        ServerLine::User {
+        Reply::Info(text) => format!("-- {text}"),
+        Reply::User {
             name,
             grant,
             presence,
+            ..
         } => {
             format!(
                 "   {name:<20} {:<6} {}",
@@ -75,7 +101,7 @@ where
                 presence.as_str()
             )
         }
-        ServerLine::Kicked {
+        Reply::Kicked {
             name,
             by,
             at,
@@ -84,14 +110,14 @@ where
             let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
             format!("   {name} kicked by {by} {}{why}", stamp(at, tz))
         }
-        ServerLine::End(list) => match list {
-            Word::Known(Listing::Held { replayed, dropped }) => {
+        Reply::End(list) => match list {
+            Listing::Held { replayed, dropped } => {
                 format!("-- {replayed} held lines replayed, {dropped} dropped")
             }
-            Word::Known(Listing::History {
+            Listing::History {
                 shown,
                 next: Some(mark),
-            }) => {
+            } => {
                 let point = match (mark.id, mark.at) {
                     (Some(id), _) => format!("id={id}"),
                     (None, Some(at)) => at.to_string(),
@@ -99,7 +125,7 @@ where
                 };
                 format!("-- {shown} earlier lines; older ones: /history <where> before {point}")
             }
-            Word::Known(Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p)) => {
+            Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p) => {
                 match p.next {
                     Some(next) => format!(
                         "-- {} of {} shown; ask for page {next} for more",
@@ -108,10 +134,10 @@ where
                     None => return None,
                 }
             }
-            Word::Known(_) => return None,
-            Word::Unknown(list) => format!("-- end of {list}"),
+            Listing::Other(list) => format!("-- end of {list}"),
+            _ => return None,
         },
-        ServerLine::Ctl(Word::Known(ctl)) => match ctl {
+        Reply::Ctl(ctl) => match ctl {
             Control::Busy => "You are busy: room lines are held until /free.".to_owned(),
             Control::Free => "You are free: replaying held lines.".to_owned(),
             Control::Grant(g) => format!("Your grant is now {g} ({}).", grant_name(g)),
@@ -129,40 +155,42 @@ where
                 Some(r) => format!("{by} removed you from #{room}: {r}"),
                 None => format!("{by} removed you from #{room}."),
             },
-            _ => format!("-- control: {}", raw.trim_start_matches("CTL ")),
+            Control::Other(s) => format!("-- control: {s}"),
+            _ => "-- control".to_owned(),
         },
-        ServerLine::Ctl(Word::Unknown(s)) => format!("-- control: {s}"),
-        ServerLine::Pong(token) => match token {
+        Reply::Pong(token) => match token {
             Some(t) => format!("pong {t}"),
             None => "pong".to_owned(),
         },
-        ServerLine::RoomMsg {
+        Reply::RoomMsg {
             room,
             at,
             from,
             text,
+            ..
         } => format!("{} [#{room}] {from}: {text}", stamp(at, tz)),
-        ServerLine::RoomJoin { room, at, user } => {
+        Reply::RoomJoin { room, at, user, .. } => {
             format!("{} [#{room}] * {user} joined", stamp(at, tz))
         }
-        ServerLine::RoomLeave {
+        Reply::RoomLeave {
             room,
             at,
             user,
             reason,
+            ..
         } => format!(
             "{} [#{room}] * {user} left ({})",
             stamp(at, tz),
             reason.as_str()
         ),
-        ServerLine::Topic {
+        Reply::Topic {
             room,
             at,
             by,
             text: Some(text),
         } => format!("{} [#{room}] topic by {by}: {text}", stamp(at, tz)),
-        ServerLine::Topic { room, .. } => format!("[#{room}] no topic"),
-        ServerLine::Room {
+        Reply::Topic { room, .. } => format!("[#{room}] no topic"),
+        Reply::Room {
             name,
             members,
             operator,
@@ -173,7 +201,9 @@ where
             topic.map(|t| format!("  - {t}")).unwrap_or_default()
         ),
         // History is marked so it is not taken for live talk.
-        ServerLine::Hist { of, at, from, text } => match of {
+        Reply::Hist {
+            of, at, from, text, ..
+        } => match of {
             HistoryOf::Room(room) => {
                 format!("(history) {} [#{room}] {from}: {text}", stamp(at, tz))
             }
@@ -181,7 +211,8 @@ where
                 format!("(history) {} (private) {from}: {text}", stamp(at, tz))
             }
         },
-        _ => raw.to_owned(),
+        Reply::Unknown(line) => line.to_owned(),
+        _ => return None,
     })
 }
 
@@ -221,6 +252,7 @@ fn ok_text(done: Done<'_>) -> String {
         Done::Closed(r) => format!("#{r} is closed."),
         Done::Tags(true) => "Lines carry their ids.".to_owned(),
         Done::Tags(false) => "Lines no longer carry ids.".to_owned(),
+        Done::Other(what) => format!("ok {what}"),
         _ => "ok".to_owned(),
     }
 }
@@ -252,7 +284,10 @@ mod tests {
 
     fn show(line: &str) -> Option<String> {
         // TS is 14:04 UTC: 03:04 PM at +01:00.
-        render(line, &FixedOffset::east_opt(3600).unwrap())
+        match chat_core::wire::parse_reply(line) {
+            Ok(reply) => render_reply(&reply, &FixedOffset::east_opt(3600).unwrap()),
+            Err(_) => Some(line.to_owned()),
+        }
     }
 
     // 2023-11-14 14:04:05 UTC

@@ -101,8 +101,9 @@ pub(crate) struct Args {
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     pub(crate) tls_self_signed: bool,
 
-    /// I/O threads that share the connections out (0: one per core, the
-    /// default); overrides `net.io_threads` in the --config file.
+    /// Threads that serve the sockets (0, the default: chosen from the
+    /// cores the server may run on, one up to two cores); overrides
+    /// `net.io_threads` in the --config file.
     #[arg(long, value_name = "N")]
     pub(crate) io_threads: Option<usize>,
 

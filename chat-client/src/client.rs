@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use chat_core::client::{Auth, Credentials, Event, LoginForm, Session};
-use chat_core::wire::Word;
+use chat_core::reply::Word;
 use chat_core::{Command, HistoryTarget};
 
 use crate::tls::Stream;
@@ -43,14 +43,14 @@ pub fn connect_retrying<A: ToSocketAddrs>(
 ///
 /// ```no_run
 /// use chat_client::{Client, Event};
-/// use chat_core::wire::ServerLine;
+/// use chat_core::reply::Reply;
 /// # fn main() -> Result<(), chat_client::ClientError> {
 /// let addr = "127.0.0.1:9797".parse().unwrap();
 /// let mut bot = Client::register(addr, "timebot", "a-long-password")?;
 /// bot.send("hello, I tell the time")?;
 /// while let Some(event) = bot.next_event()? {
 ///     if let Event::Line(line) = event {
-///         if let Ok(ServerLine::Msg { text: "!time", .. }) = line.line() {
+///         if let Ok(Reply::RoomMsg { text: "!time", .. }) = line.reply() {
 ///             bot.send("it is time")?;
 ///         }
 ///     }

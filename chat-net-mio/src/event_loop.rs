@@ -77,7 +77,7 @@ pub(crate) enum Exit {
 pub(crate) struct Helpers<'a> {
     pub(crate) workers: &'a Workers,
     pub(crate) finished: &'a Receiver<Finished>,
-    pub(crate) persister: &'a Persister,
+    pub(crate) persister: &'a mut Persister,
     pub(crate) committed: &'a Receiver<Committed>,
     /// A node's link to its cluster: store changes go to its buckets, and
     /// what the broker says comes back as inputs.
@@ -96,6 +96,9 @@ pub(crate) struct EventLoop<'a> {
     handshaking: Handshaking,
     /// The shard the next accepted connection goes to (round robin).
     next_shard: usize,
+    /// The first shard that takes connections: 0, or 1 when the engine's
+    /// thread serves no sockets.
+    first_shard: usize,
     batch: BroadcastBatch,
     /// Password jobs the workers' queue refused this turn.
     refused: Vec<(JobId, std::net::IpAddr)>,
@@ -114,7 +117,10 @@ impl<'a> EventLoop<'a> {
         helpers: Helpers<'a>,
         remotes: Remotes,
         handshaking: Handshaking,
+        engine_serves_sockets: bool,
     ) -> io::Result<Self> {
+        // With no other shard, the engine's thread serves them all.
+        let first_shard = usize::from(!engine_serves_sockets && remotes.count() > 1);
         let registry = shared.poll.registry().try_clone()?;
         let shard = Shard::new(0, remotes.count());
         let io = IoShard::new(
@@ -130,7 +136,8 @@ impl<'a> EventLoop<'a> {
             io,
             remotes,
             handshaking,
-            next_shard: 0,
+            next_shard: first_shard,
+            first_shard,
             batch: BroadcastBatch::new(BATCH_MAX_BYTES),
             refused: Vec::new(),
             accept_paused_until: None,
@@ -188,6 +195,9 @@ impl<'a> EventLoop<'a> {
             consider(t);
         }
         if let Some(t) = self.trimmer.deadline() {
+            consider(t);
+        }
+        if let Some(t) = self.helpers.persister.deadline() {
             consider(t);
         }
         if let Some((_, t)) = &self.stopping {
@@ -318,7 +328,11 @@ impl<'a> EventLoop<'a> {
                         protocol,
                     };
                     let shard = self.next_shard;
-                    self.next_shard = (shard + 1) % self.remotes.count();
+                    self.next_shard = if shard + 1 < self.remotes.count() {
+                        shard + 1
+                    } else {
+                        self.first_shard
+                    };
                     if shard == 0 {
                         self.io.adopt(accepted);
                     } else {
@@ -409,6 +423,7 @@ impl<'a> EventLoop<'a> {
             self.handle(Input::Timeout);
         }
         self.io.on_deadlines(now);
+        self.helpers.persister.on_deadline(now);
         if self.trimmer.on_deadline(now) {
             log::debug!("quiet: free memory returned to the system");
         }

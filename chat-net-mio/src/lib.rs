@@ -55,7 +55,7 @@ mod trim;
 mod workers;
 
 pub use config::{
-    ClusterSettings, ConfigFileError, ListenerConfig, NetConfig, Protocol, ServerConfig,
+    ClusterSettings, ConfigFileError, IoLayout, ListenerConfig, NetConfig, Protocol, ServerConfig,
     TransportKind,
 };
 pub use handle::ServerHandle;

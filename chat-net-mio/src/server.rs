@@ -369,7 +369,7 @@ impl Server {
             queue_total: net.password_queue_total,
         };
         let workers_n = pool.threads;
-        let io_threads = shared.config.io_thread_count();
+        let layout = shared.config.io_layout();
         let handshaking = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut carried = chat_core::CarryOver::default();
         loop {
@@ -420,27 +420,43 @@ impl Server {
             log::debug!("engine built from the store in {:?}", started.elapsed());
             engine.resume_from(std::mem::take(&mut carried));
             info!(
-                "{} users, {} kicked; {} password workers, {} I/O threads",
+                "{} users, {} kicked; {} password workers, {} I/O thread(s){}",
                 engine.stats().users,
                 engine.stats().kicked,
                 workers_n,
-                io_threads
+                layout.threads,
+                if layout.engine_serves {
+                    ""
+                } else {
+                    " beside the engine's"
+                }
             );
             let (done_tx, finished) = mpsc::channel();
             let workers = Workers::start(pool, shared.config.hash, done_tx, Arc::clone(&notify))?;
-            let (persister, committed) = Persister::spawn(store, move || notify())?;
-            let (remotes, io) =
-                Remotes::spawn(io_threads, &shared.config.net, &handshaking, &waker)?;
+            let (mut persister, committed) = Persister::spawn(store, move || notify())?;
+            let (remotes, io) = Remotes::spawn(
+                layout.threads_in_all(),
+                &shared.config.net,
+                &handshaking,
+                &waker,
+            )?;
             let helpers = Helpers {
                 workers: &workers,
                 finished: &finished,
-                persister: &persister,
+                persister: &mut persister,
                 committed: &committed,
                 #[cfg(feature = "cluster")]
                 node: node.as_mut(),
             };
-            let exit = EventLoop::new(&mut shared, engine, helpers, remotes, handshaking.clone())
-                .and_then(EventLoop::run);
+            let exit = EventLoop::new(
+                &mut shared,
+                engine,
+                helpers,
+                remotes,
+                handshaking.clone(),
+                layout.engine_serves,
+            )
+            .and_then(EventLoop::run);
             // The loop dropped its end of their channels: each shard ends.
             for thread in io {
                 let _ = thread.join();

@@ -18,7 +18,8 @@ use ratatui::crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 
 use chat_client::{Ended, Event as SessionEvent, Session};
-use chat_core::wire::{parse, ServerLine};
+use chat_core::reply::Reply;
+use chat_core::wire::parse;
 use chat_core::{Command, HistoryTarget};
 
 use crate::app::{session_for, Outcome};
@@ -240,12 +241,12 @@ impl Ui {
                     self.refused = line.error().is_some();
                     // The session answers the dialog itself (--user, or a
                     // re-login after a restart): no question for the user.
-                    let asked = matches!(line.line(), Ok(ServerLine::Ask { .. }));
+                    let asked = matches!(line.reply(), Ok(Reply::Ask { .. }));
                     if asked && self.session.user().is_some() {
                         return Ok(None);
                     }
                 }
-                self.screen.on_line(line.text());
+                self.screen.on_line(&line);
             }
             SessionEvent::LoggedIn { .. } => {
                 self.refused = false;

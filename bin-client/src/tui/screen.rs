@@ -5,12 +5,13 @@ use std::collections::VecDeque;
 
 use chrono::{Local, TimeZone};
 
-use chat_core::reply::{Control, Done, Listing};
-use chat_core::wire::{ServerLine, Word};
-use chat_core::Command;
+use chat_client::Received;
+use chat_core::reply::{Control, Done, Listing, Reply};
+use chat_core::wire::MalformedLine;
+use chat_core::{Command, LOBBY};
 
 use super::view::{clock, Ask, Entry, Kind, View};
-use crate::render::{empty_listing, render};
+use crate::render::{empty_listing, render_reply};
 
 /// The most private messages waiting for the server's `OK sent`.
 const MAX_PENDING_PMS: usize = 64;
@@ -50,49 +51,53 @@ impl Screen {
     }
 
     /// One line from the server, in the local time zone.
-    pub(crate) fn on_line(&mut self, raw: &str) {
-        self.on_line_in(raw, &Local);
+    pub(crate) fn on_line(&mut self, line: &Received) {
+        self.on_read(line.reply(), line.text(), &Local);
     }
 
-    /// One line from the server, with times in `tz`.
-    pub(crate) fn on_line_in<Tz: TimeZone>(&mut self, raw: &str, tz: &Tz)
-    where
+    /// One line from the server as the session read it (`raw` as sent,
+    /// shown when it does not read), with times in `tz`.
+    pub(crate) fn on_read<Tz: TimeZone>(
+        &mut self,
+        line: Result<Reply<'_>, MalformedLine>,
+        raw: &str,
+        tz: &Tz,
+    ) where
         Tz::Offset: std::fmt::Display,
     {
-        let Ok(line) = ServerLine::parse(raw) else {
+        let Ok(line) = line else {
             return self.view.notice(Kind::Notice, raw);
         };
+        let shown = |tz: &Tz| render_reply(&line, tz);
         let at = |ms: chat_core::Millis| Some(clock(ms.0, tz));
         let v = &mut self.view;
         match line {
-            ServerLine::Hello { server, .. } => {
-                v.notice(Kind::Notice, format!("Connected to {server}."))
-            }
-            ServerLine::Ask { step, prompt } => {
+            Reply::Hello { server } => v.notice(Kind::Notice, format!("Connected to {server}.")),
+            Reply::Ask { step, prompt } => {
                 v.ask = Some(Ask {
                     prompt: prompt.to_owned(),
                     secret: step.known().is_some_and(|s| s.is_password()),
                 });
             }
-            ServerLine::Welcome { user, grant } => {
+            Reply::Welcome { user, grant } => {
                 v.ask = None;
                 v.user = Some(user.to_owned());
                 v.grant = Some(grant);
                 v.link = "connected".to_owned();
-                v.notice(Kind::Notice, render(raw, tz).unwrap_or_default());
+                v.notice(Kind::Notice, shown(tz).unwrap_or_default());
             }
-            ServerLine::Err { .. } => {
+            Reply::Err { .. } => {
                 // In the room an error ends a /changepassword dialog; while
                 // logging in the question stands until the server asks again.
                 if v.user.is_some() {
                     v.ask = None;
                 }
-                let text = render(raw, tz).unwrap_or_default();
+                let text = shown(tz).unwrap_or_default();
                 v.notice(Kind::Error, text.trim_start_matches("error "));
             }
             // Asked for by the client itself on every connection.
-            ServerLine::Ok(Word::Known(Done::Tags(_))) => {}
-            ServerLine::Ok(Word::Known(Done::Sent { to, .. })) => {
+            Reply::Ok(Done::Tags(_)) => {}
+            Reply::Ok(Done::Sent { to, .. }) => {
                 let found = self
                     .pending_pms
                     .iter()
@@ -107,13 +112,21 @@ impl Screen {
                     None => v.notice(Kind::Notice, format!("(sent to {to})")),
                 }
             }
-            ServerLine::Msg { at: t, from, text } => v.push(Entry {
+            Reply::RoomMsg {
+                room: LOBBY,
+                at: t,
+                from,
+                text,
+                ..
+            } => v.push(Entry {
                 stamp: at(t),
                 kind: Kind::Room,
                 who: Some(from.to_owned()),
                 text: text.to_owned(),
             }),
-            ServerLine::Pm { at: t, from, text } => v.push(Entry {
+            Reply::Pm {
+                at: t, from, text, ..
+            } => v.push(Entry {
                 stamp: at(t),
                 kind: Kind::PrivateIn,
                 who: Some(from.to_owned()),
@@ -121,22 +134,24 @@ impl Screen {
             }),
             // Lines of other rooms: said in the pane like the lobby's, with
             // their room in front, at the time they were said (not twice).
-            ServerLine::RoomMsg {
+            Reply::RoomMsg {
                 room,
                 at: t,
                 from,
                 text,
+                ..
             } => v.push(Entry {
                 stamp: at(t),
                 kind: Kind::Room,
                 who: Some(from.to_owned()),
                 text: format!("[#{room}] {text}"),
             }),
-            ServerLine::Hist {
+            Reply::Hist {
                 of,
                 at: t,
                 from,
                 text,
+                ..
             } => {
                 let (place, of) = match of {
                     chat_core::reply::HistoryOf::Room(room) => {
@@ -154,24 +169,12 @@ impl Screen {
                     text: format!("[{place}] (history) {text}"),
                 })
             }
-            ServerLine::RoomJoin { room, at: t, user } => v.push(Entry {
-                stamp: at(t),
-                kind: Kind::Presence,
-                who: None,
-                text: format!("{user} joined #{room}"),
-            }),
-            ServerLine::RoomLeave {
-                room,
+            Reply::RoomJoin {
+                room: LOBBY,
                 at: t,
                 user,
-                reason,
-            } => v.push(Entry {
-                stamp: at(t),
-                kind: Kind::Presence,
-                who: None,
-                text: format!("{user} left #{room} ({})", reason.as_str()),
-            }),
-            ServerLine::Join { at: t, user } => {
+                ..
+            } => {
                 v.online.insert(user.to_owned());
                 v.online_total = None;
                 v.push(Entry {
@@ -181,10 +184,12 @@ impl Screen {
                     text: format!("{user} joined"),
                 });
             }
-            ServerLine::Leave {
+            Reply::RoomLeave {
+                room: LOBBY,
                 at: t,
                 user,
                 reason,
+                ..
             } => {
                 v.online.remove(user);
                 v.online_total = None;
@@ -195,10 +200,31 @@ impl Screen {
                     text: format!("{user} left ({})", reason.as_str()),
                 });
             }
-            ServerLine::User {
+            Reply::RoomJoin {
+                room, at: t, user, ..
+            } => v.push(Entry {
+                stamp: at(t),
+                kind: Kind::Presence,
+                who: None,
+                text: format!("{user} joined #{room}"),
+            }),
+            Reply::RoomLeave {
+                room,
+                at: t,
+                user,
+                reason,
+                ..
+            } => v.push(Entry {
+                stamp: at(t),
+                kind: Kind::Presence,
+                who: None,
+                text: format!("{user} left #{room} ({})", reason.as_str()),
+            }),
+            Reply::User {
                 name,
                 grant,
                 presence,
+                ..
             } => {
                 v.online.insert(name.to_owned());
                 self.listing_rows += 1;
@@ -216,7 +242,7 @@ impl Screen {
                     });
                 }
             }
-            ServerLine::Kicked {
+            Reply::Kicked {
                 name,
                 by,
                 at: t,
@@ -231,25 +257,25 @@ impl Screen {
                     text: format!("{name:<20} by {by:<20} at {when}  {}", reason.unwrap_or("")),
                 });
             }
-            ServerLine::End(Word::Known(list)) => self.on_end(list, raw, tz),
-            ServerLine::Ctl(Word::Known(ctl)) => {
+            Reply::End(list) => self.on_end(list, tz),
+            Reply::Ctl(ctl) => {
                 match ctl {
                     Control::Busy => v.busy = true,
                     Control::Free => v.busy = false,
                     Control::Grant(g) => v.grant = Some(g),
                     _ => {}
                 }
-                v.notice(Kind::Notice, render(raw, tz).unwrap_or_default());
+                v.notice(Kind::Notice, shown(tz).unwrap_or_default());
             }
             _ => {
-                if let Some(text) = render(raw, tz) {
+                if let Some(text) = shown(tz) {
                     v.notice(Kind::Notice, text.trim_start_matches("-- "));
                 }
             }
         }
     }
 
-    fn on_end<Tz: TimeZone>(&mut self, list: Listing, raw: &str, tz: &Tz)
+    fn on_end<Tz: TimeZone>(&mut self, list: Listing<'_>, tz: &Tz)
     where
         Tz::Offset: std::fmt::Display,
     {
@@ -284,7 +310,7 @@ impl Screen {
             Listing::Kicked => v.notice(Kind::Notice, format!("{rows} on the kick list")),
             Listing::KickedPage(p) => v.notice(Kind::Notice, page_text(p, "on the kick list")),
             _ => {
-                if let Some(text) = render(raw, tz) {
+                if let Some(text) = render_reply(&Reply::End(list), tz) {
                     v.notice(Kind::Notice, text.trim_start_matches("-- "));
                 }
             }

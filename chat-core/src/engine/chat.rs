@@ -8,7 +8,6 @@ use crate::reply::{
 };
 use crate::{
     Answer, Command, ConnId, Conversation, HistoryLine, MessageKind, MsgId, NameKey, UserName,
-    LOBBY,
 };
 
 use super::connection::{Sender, Session};
@@ -34,7 +33,10 @@ impl Engine {
             return self.refuse(id, Reason::AdminOnly);
         }
         match cmd {
-            Command::Say(text) => self.say(id, text, MessageKind::Said),
+            Command::Say(text) => {
+                let lobby = self.rooms.lobby_key().clone();
+                self.say_in_room(id, lobby, text, MessageKind::Said)
+            }
             Command::Help => {
                 let admin = session.grant.is_admin();
                 self.send(id, &Reply::Help { admin });
@@ -98,13 +100,14 @@ impl Engine {
         self.in_every_room(id, |room| room.set_presence(id, presence));
     }
 
-    /// Applies `change` to the lobby and every room the user is in.
+    /// Applies `change` to every room the user is in: the lobby, and those
+    /// it joined.
     pub(super) fn in_every_room(&mut self, id: ConnId, mut change: impl FnMut(&mut Room)) {
         let Some(session) = self.conns.get(&id).and_then(|c| c.session()) else {
             return;
         };
-        change(self.rooms.lobby_mut());
-        for key in &session.rooms {
+        let lobby = self.rooms.lobby_key().clone();
+        for key in std::iter::once(&lobby).chain(&session.rooms) {
             if let Some(channel) = self.rooms.get_mut(key) {
                 change(&mut channel.members);
             }
@@ -158,40 +161,6 @@ impl Engine {
             return false;
         }
         self.may_send(id, kind)
-    }
-
-    pub(super) fn say(&mut self, id: ConnId, text: &str, kind: MessageKind) {
-        if !self.may_say(id, text, kind) {
-            return;
-        }
-        if self.cluster.is_some() {
-            let lobby = self.rooms.lobby_key().clone();
-            return self.cluster_say(id, lobby, text);
-        }
-        let msg = self.next_msg_id();
-        let Some(sender) = self.sender(id) else {
-            return;
-        };
-        let line = Reply::RoomMsg {
-            room: LOBBY,
-            id: Some(msg),
-            at: self.now,
-            from: sender.name.as_str(),
-            who: sender.identity(),
-            kind,
-            text,
-        };
-        self.broadcast_from(Some(id), std::slice::from_ref(&line));
-        let from = sender.name;
-        let lobby = Conversation::Room(self.rooms.lobby_key().clone());
-        self.remember(lobby, self.history_line(msg, &from, text));
-        if self.config.emit_events {
-            self.out.event(ChatEvent::Message {
-                at: self.now,
-                from,
-                text: text.into(),
-            });
-        }
     }
 
     fn message_to(&mut self, id: ConnId, to: &str, text: &str, kind: MessageKind) {
@@ -251,6 +220,7 @@ impl Engine {
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at: self.now,
+                id: msg,
                 from,
                 to: recipient,
                 text: text.into(),
@@ -295,7 +265,7 @@ impl Engine {
             busy,
             text: away.as_deref().filter(|_| busy),
         };
-        self.broadcast_except(Some(id), std::slice::from_ref(&line));
+        self.broadcast_lobby(Some(id), std::slice::from_ref(&line));
     }
 
     fn free(&mut self, id: ConnId) {
@@ -509,7 +479,7 @@ impl MemberRow {
             Reply::User {
                 name,
                 grant: self.grant,
-                presence: self.presence,
+                presence: self.presence.into(),
                 profile,
             }
         }

@@ -128,7 +128,7 @@ impl Engine {
     fn ask(&mut self, id: ConnId, step: Step, ask: AskStep) {
         if let Some(Phase::Dialog(s)) = self.conns.get_mut(&id).map(|c| &mut c.phase) {
             *s = step;
-            self.send(id, &Reply::Ask(ask));
+            self.send(id, &Reply::ask(ask));
         }
     }
 

@@ -5,7 +5,7 @@
 //! connection that asked (the echo of a line is the applied line).
 
 use crate::cluster::{Left, Log, RoomEvent, Seq};
-use crate::reply::{Control, Done, Identity, LeaveReason, Notice, Presence, Reason, Reply};
+use crate::reply::{Control, Done, Identity, LeaveReason, Notice, Reason, Reply};
 use crate::{
     ConnId, Conversation, HistoryLine, MessageKind, Millis, MsgId, RoomKey, UserName, LOBBY,
 };
@@ -104,11 +104,11 @@ impl Engine {
                     busy,
                     text: None,
                 };
-                self.broadcast_to(Some(&key), except, &[line]);
+                self.broadcast_to(&key, except, &[line]);
             }
             RoomEvent::Announce { at, text } => {
                 let replies: Vec<Reply<'_>> = text.lines().map(Reply::Info).collect();
-                self.broadcast_to(Some(&key), None, &replies);
+                self.broadcast_to(&key, None, &replies);
                 if self.config.emit_events {
                     self.out.event(ChatEvent::Announcement {
                         at,
@@ -128,7 +128,7 @@ impl Engine {
                     by: &by,
                     grant,
                 };
-                self.broadcast_to(Some(&key), None, &[line]);
+                self.broadcast_to(&key, None, &[line]);
             }
             RoomEvent::Opened(_) | RoomEvent::Private { .. } => {}
         }
@@ -159,14 +159,16 @@ impl Engine {
             kind: MessageKind::Said,
             text: &text,
         };
-        self.broadcast_to(Some(key), except, &[line]);
+        self.broadcast_to(key, except, &[line]);
         let bounds = room_bounds(
             &self.config.retention,
             self.config.limits.history_bytes_per_room,
         );
-        if self.config.emit_events && self.is_lobby(key) {
+        if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at,
+                room: self.rooms.room_name(key),
+                id: MsgId(seq),
                 from: from.clone(),
                 text: text.as_str().into(),
             });
@@ -215,9 +217,10 @@ impl Engine {
             user: user.as_str(),
             who: Identity::default(),
         };
-        self.broadcast_to(Some(key), None, &[line]);
-        if self.config.emit_events && self.is_lobby(key) {
-            self.out.event(ChatEvent::Joined { at, user });
+        self.broadcast_to(key, None, &[line]);
+        if self.config.emit_events {
+            let room = self.rooms.room_name(key);
+            self.out.event(ChatEvent::Joined { at, room, user });
         }
     }
 
@@ -237,16 +240,7 @@ impl Engine {
             }
             return self.enter(conn, key, false);
         }
-        let Some(c) = self.conns.get(&conn) else {
-            return;
-        };
-        let rendering = c.codec.rendering();
-        let busy = c.session().is_some_and(|s| s.held.is_some());
-        let lobby = self.rooms.lobby_mut();
-        lobby.join(conn, rendering);
-        if busy {
-            lobby.set_presence(conn, Presence::Busy);
-        }
+        self.join_members(conn, key);
         let line = Reply::RoomJoin {
             room: LOBBY,
             at,
@@ -256,11 +250,12 @@ impl Engine {
         if quiet {
             self.send(conn, &line);
         } else {
-            self.broadcast_to(Some(key), None, &[line]);
+            self.broadcast_to(key, None, &[line]);
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Joined {
                 at,
+                room: self.rooms.room_name(key),
                 user: user.clone(),
             });
         }
@@ -320,15 +315,16 @@ impl Engine {
                 at,
                 user: user.as_str(),
                 who: Identity::default(),
-                reason,
+                reason: reason.into(),
                 by: None,
                 text: None,
             },
         };
-        self.broadcast_to(Some(key), None, &[line]);
-        if self.config.emit_events && self.is_lobby(key) {
+        self.broadcast_to(key, None, &[line]);
+        if self.config.emit_events {
             self.out.event(ChatEvent::Left {
                 at,
+                room: self.rooms.room_name(key),
                 user: user.clone(),
                 reason,
             });
@@ -350,7 +346,7 @@ impl Engine {
             by: by.as_str(),
             text: topic.as_ref().map(|t| t.text.as_str()),
         };
-        self.broadcast_to(Some(key), None, &[line]);
+        self.broadcast_to(key, None, &[line]);
     }
 
     /// The room closes at this point of its log on every node: this
@@ -380,7 +376,7 @@ impl Engine {
                 at,
                 user: user.as_str(),
                 who: Identity::default(),
-                reason: LeaveReason::Closed,
+                reason: LeaveReason::Closed.into(),
                 by: None,
                 text: None,
             };
@@ -438,11 +434,11 @@ impl Engine {
             at,
             user: user.as_str(),
             who: Identity::default(),
-            reason: LeaveReason::Removed,
+            reason: LeaveReason::Removed.into(),
             by: Some(by.as_str()),
             text: reason,
         };
-        self.broadcast_to(Some(key), None, &[line]);
+        self.broadcast_to(key, None, &[line]);
         if let Some(asker) = asker {
             self.send(asker, &Reply::Ok(Done::Removed(&room, user.as_str())));
         }
@@ -496,6 +492,7 @@ impl Engine {
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at,
+                id: MsgId(seq),
                 from: from.clone(),
                 to,
                 text: text.as_str().into(),

@@ -24,7 +24,12 @@ pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &m
             grant,
             presence,
             profile,
-        } => (*name, *grant, *presence, profile),
+        } => (
+            *name,
+            *grant,
+            presence.known().unwrap_or(Presence::Free),
+            profile,
+        ),
         Reply::GuestUser {
             name,
             presence,

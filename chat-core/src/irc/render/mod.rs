@@ -57,7 +57,7 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
         return;
     }
     match reply {
-        Reply::Hello { .. } | Reply::Ask(_) => {}
+        Reply::Hello { .. } | Reply::Ask { .. } => {}
         Reply::Welcome { user, .. } => view.reg.render_welcome(server, user, out),
         Reply::Ok(done) => self::done(view, done, out),
         Reply::Pm {
@@ -138,8 +138,10 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
 pub(super) fn notice_text<'r>(reply: &'r Reply<'_>) -> Option<Cow<'r, str>> {
     Some(match reply {
         Reply::Info(text) => Cow::Borrowed(*text),
-        Reply::Err { text, .. } => Cow::Borrowed(*text),
-        Reply::Retry { text, secs, .. } => Cow::Owned(with_retry(text, Some(*secs))),
+        Reply::Err {
+            text, retry: None, ..
+        } => Cow::Borrowed(*text),
+        Reply::Err { text, retry, .. } => Cow::Owned(with_retry(text, *retry)),
         Reply::Refused(reason) => Cow::Owned(refusal_text(reason)),
         Reply::Notice(notice) => Cow::Owned(notice.to_string()),
         _ => return None,

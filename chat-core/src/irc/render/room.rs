@@ -37,6 +37,7 @@ pub(in crate::irc) fn shared(
             text,
         } => {
             caps.stamp(*at, out);
+            let reason = reason.known().unwrap_or(LeaveReason::Lost);
             let _ = match (reason, by) {
                 (LeaveReason::Kicked, by) => {
                     let source =
@@ -54,7 +55,7 @@ pub(in crate::irc) fn shared(
                     out,
                     ":{} QUIT :{}\r\n",
                     mask(user, who.user_name),
-                    quit_text(*reason)
+                    quit_text(reason)
                 ),
             };
         }
@@ -132,7 +133,10 @@ pub(in crate::irc) fn shared(
             by,
             text,
         } => {
-            let Some(why) = room_leave(*reason, *by, *text) else {
+            let Some(reason) = reason.known() else {
+                return true;
+            };
+            let Some(why) = room_leave(reason, *by, *text) else {
                 return true;
             };
             caps.stamp(*at, out);
