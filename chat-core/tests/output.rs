@@ -160,10 +160,18 @@ fn an_answer_in_parts_is_the_answer_at_once() {
 }
 
 /// The same over IRC, whose listings span parts: `NAMES` lines, `LIST`
-/// and `WHO` come out as they would at once.
+/// and `WHO` come out as they would at once, each row with its standing
+/// in the room and the room as it spells itself.
 #[test]
 fn an_irc_answer_in_parts_is_the_answer_at_once() {
-    let script = ["JOIN #r0,#r1", "NAMES #r0", "LIST", "WHO #lobby", "NAMES"];
+    let script = [
+        "JOIN #r0,#r1",
+        "NAMES #R0",
+        "LIST",
+        "WHO #lobby",
+        "WHO #R0",
+        "NAMES",
+    ];
     let answer = |window: usize| {
         let mut h = rooms_with_history(2, 5, window);
         // Enough users that the names take several 353 lines.
@@ -187,7 +195,21 @@ fn an_irc_answer_in_parts_is_the_answer_at_once() {
             .iter()
             .filter(|l| l.contains(" 353 bob = #r0 "))
             .count()
-            >= 4,
+            >= 8,
+        "{whole:?}"
+    );
+    // alice made #r0: its operator, shown so in every listing of it.
+    assert!(
+        whole
+            .iter()
+            .any(|l| l.starts_with(":chat 353 bob = #r0 :@alice ")),
+        "{whole:?}"
+    );
+    assert!(
+        has(
+            &whole,
+            ":chat 352 bob #r0 alice chat chat alice H*@ :0 alice"
+        ),
         "{whole:?}"
     );
     for window in [1, 300, 2_000] {

@@ -4,11 +4,13 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::codec::{ConnCodec, Protocol};
+use crate::reply::Presence;
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
-use crate::{ConnId, Frame, UserName, LOBBY};
+use crate::{ConnId, Frame, UserName};
 
-use super::connection::{Connection, Flood, Phase, Session};
+use super::connection::{Connection, Flood, Identity, Phase, Session};
 use super::io::{ChatEvent, CloseReason, Output};
+use super::room_commands::Leaver;
 use super::text::has_unsafe_char;
 use super::timers::TimerKind;
 use super::Engine;
@@ -38,7 +40,9 @@ impl Engine {
             log::warn!("connection from {peer} refused: {scope:?}");
             let err = Reply::Refused(Reason::Full(scope));
             let mut out = Vec::new();
-            ConnCodec::new(protocol, l.max_line_bytes).render(&[hello, err], &mut out);
+            let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
+            codec.set_server_name(std::sync::Arc::clone(&self.server_name));
+            codec.render(&[hello, err], &mut out);
             self.out.send_frame(id, Frame::from(out));
             self.out.close(id, CloseReason::Refused);
             return;
@@ -47,6 +51,7 @@ impl Engine {
         self.next_serial += 1;
         let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
         codec.allow_guests(self.config.irc_guests);
+        codec.set_server_name(std::sync::Arc::clone(&self.server_name));
         let pinged = codec.wants_keepalive() && l.irc_ping_interval_ms > 0;
         let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
@@ -68,12 +73,19 @@ impl Engine {
     /// Removes a connection; if its user was in the room, the others see
     /// `LEAVE` with `reason`.
     pub(super) fn forget(&mut self, id: ConnId, reason: LeaveReason) {
-        self.forget_as(id, reason, None);
+        self.forget_as(id, reason, None, None);
     }
 
     /// [`forget`](Engine::forget); `kick` names the admin and the reason
-    /// of a kick, which the room's line carries.
-    fn forget_as(&mut self, id: ConnId, reason: LeaveReason, kick: Option<(&str, Option<&str>)>) {
+    /// of a kick, which the room's line carries, and `text` is the user's
+    /// own words (a quit message).
+    fn forget_as(
+        &mut self,
+        id: ConnId,
+        reason: LeaveReason,
+        kick: Option<(&str, Option<&str>)>,
+        text: Option<&str>,
+    ) {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
@@ -89,37 +101,27 @@ impl Engine {
             if self.online.get(&session.key) == Some(&id) {
                 self.online.remove(&session.key);
             }
+            let lobby = self.rooms.lobby_key().clone();
             if self.cluster.is_some() {
-                let lobby = self.rooms.lobby_key().clone();
                 let mut rooms = session.rooms.clone();
                 rooms.push(lobby);
                 let name = session.name.as_str();
                 return self.cluster_leave(id, &rooms, name, reason, kick);
             }
-            self.leave_rooms(id, &session.rooms, session.name.as_str(), reason);
-            self.rooms.lobby_mut().leave(id);
-            let (at, user) = (self.now, session.name.as_str());
-            self.broadcast(&match kick {
-                Some((by, why)) => Reply::KickedOut {
-                    at,
-                    user,
-                    by,
-                    reason: why,
-                },
-                None => Reply::RoomLeave {
-                    room: LOBBY,
-                    at,
-                    user,
-                    reason: reason.into(),
-                },
-            });
-            if self.config.emit_events {
-                self.out.event(ChatEvent::Left {
-                    at: self.now,
-                    user: session.name,
-                    reason,
-                });
-            }
+            // Its rooms, then the lobby: leaving the lobby is leaving the
+            // server (an IRC client's QUIT takes it out of every channel).
+            let (by, why) = match kick {
+                Some((by, why)) => (Some(by), why),
+                None => (None, text),
+            };
+            let leaver = Leaver {
+                user: &session.name,
+                who: session.identity(),
+                by,
+                text: why,
+            };
+            self.leave_rooms(id, &session.rooms, &leaver, reason);
+            self.leave_room(id, &lobby, &leaver, reason, kick);
         }
         if self.timers.len() > 2 * self.conns.len() + 1024 {
             let conns = &self.conns;
@@ -131,9 +133,21 @@ impl Engine {
     /// The engine ends a connection: what was sent is flushed, then it is
     /// closed; others see `LEAVE` with `leave`.
     pub(super) fn close(&mut self, id: ConnId, reason: CloseReason, leave: LeaveReason) {
+        self.close_saying(id, reason, leave, None);
+    }
+
+    /// [`close`](Engine::close), the others told the user's own words
+    /// (a quit message).
+    pub(super) fn close_saying(
+        &mut self,
+        id: ConnId,
+        reason: CloseReason,
+        leave: LeaveReason,
+        text: Option<&str>,
+    ) {
         if self.conns.contains_key(&id) {
             self.out.close(id, reason);
-            self.forget(id, leave);
+            self.forget_as(id, leave, None, text);
         }
     }
 
@@ -144,13 +158,20 @@ impl Engine {
         if self.conns.contains_key(&id) {
             self.send(id, &Reply::Ctl(Control::Kick { by, reason }));
             self.out.close(id, CloseReason::Kicked);
-            self.forget_as(id, LeaveReason::Kicked, Some((by, reason)));
+            self.forget_as(id, LeaveReason::Kicked, Some((by, reason)), None);
         }
     }
 
     /// A user is logged in (or a guest let in): `WELCOME`, then into the
-    /// room.
+    /// room. A client still registering (IRC's SASL before `CAP END`)
+    /// enters once it is done, on [`Command::Ready`](crate::Command::Ready).
     pub(super) fn enter_room(&mut self, id: ConnId, mut name: UserName, guest: bool) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if !conn.codec.ready_to_enter() {
+                conn.phase = Phase::Dialog(super::connection::Step::Verified { name });
+                return;
+            }
+        }
         let mut key = name.key();
         let mut grant = crate::Grant::User;
         if let Some((stored_key, record)) = self.directory.get_key_value(&key) {
@@ -169,7 +190,14 @@ impl Engine {
             return;
         };
         conn.failures = 0;
-        let (serial, rendering) = (conn.serial, conn.codec.rendering());
+        let (serial, names_on_join) = (conn.serial, conn.codec.lists_room_on_join());
+        let identity = match conn.codec.identity() {
+            (None, None) => None,
+            (user_name, real_name) => Some(std::sync::Arc::new(Identity {
+                user_name: user_name.map(Into::into),
+                real_name: real_name.map(Into::into),
+            })),
+        };
         self.send(
             id,
             &Reply::Welcome {
@@ -178,26 +206,8 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
-        if self.cluster.is_some() {
-            self.cluster_enter_lobby(id, name.clone(), guest);
-        } else {
-            self.rooms.lobby_mut().join(id, rendering);
-            self.broadcast(&Reply::RoomJoin {
-                room: LOBBY,
-                at: now,
-                user: name.as_str(),
-            });
-        }
-        let names_on_join = self
-            .conns
-            .get(&id)
-            .is_some_and(|c| c.codec.lists_room_on_join());
-        if self.config.emit_events && self.cluster.is_none() {
-            self.out.event(ChatEvent::Joined {
-                at: now,
-                user: name.clone(),
-            });
-        }
+        // A node's lobby join goes through the cluster's log.
+        let cluster_user = self.cluster.is_some().then(|| name.clone());
         // Busy before a restart: busy again.
         let carried = self.carried_busy.remove(&key);
         if let Some(conn) = self.conns.get_mut(&id) {
@@ -211,7 +221,17 @@ impl Engine {
                 flood: Flood::new(burst, now),
                 change: None,
                 rooms: Vec::new(),
+                identity,
+                away: None,
+                since: now,
             });
+        }
+        // Into the lobby as into any room; `WELCOME` was the answer.
+        if let Some(user) = cluster_user {
+            self.cluster_enter_lobby(id, user, guest);
+        } else {
+            let lobby = self.rooms.lobby_key().clone();
+            self.admit(id, &lobby);
         }
         if names_on_join {
             self.view_users(id, 1);
@@ -219,9 +239,7 @@ impl Engine {
         if carried {
             if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
                 session.held = Some(Box::default());
-                self.rooms
-                    .lobby_mut()
-                    .set_presence(id, crate::reply::Presence::Busy);
+                self.in_every_room(id, |room| room.set_presence(id, Presence::Busy));
                 self.send(id, &Reply::Ctl(Control::Busy));
                 self.announce_away(id, true);
             }
@@ -327,7 +345,7 @@ impl Engine {
             return self.cluster_announce(&lines);
         }
         let replies: Vec<Reply<'_>> = lines.iter().map(|l| Reply::Info(l)).collect();
-        self.broadcast_all(&replies);
+        self.broadcast_lobby(None, &replies);
         if self.config.emit_events {
             self.out.event(ChatEvent::Announcement {
                 at: self.now,
@@ -362,17 +380,25 @@ impl Engine {
         ids.sort_unstable_by_key(|(id, _)| *id);
         for (id, protocol) in ids {
             let frame = frames[protocol.index()]
-                .get_or_insert_with(|| protocol.render(&[Reply::Ctl(ctl)]))
+                .get_or_insert_with(|| protocol.render(&self.server_name, &[Reply::Ctl(ctl)]))
                 .clone();
             self.out.send_frame(id, frame);
             self.out.close(id, reason);
             if let Some(session) = self.conns.get(&id).and_then(|c| c.session()) {
                 if self.config.emit_events {
-                    self.out.event(ChatEvent::Left {
-                        at: self.now,
-                        user: session.name.clone(),
-                        reason: LeaveReason::Shutdown,
-                    });
+                    // Out of its rooms, then the lobby, as at any logout.
+                    let rooms = session.rooms.iter().chain([self.rooms.lobby_key()]);
+                    for key in rooms {
+                        let Some(channel) = self.rooms.get(key) else {
+                            continue;
+                        };
+                        self.out.event(ChatEvent::Left {
+                            at: self.now,
+                            room: channel.room_name(),
+                            user: session.name.clone(),
+                            reason: LeaveReason::Shutdown,
+                        });
+                    }
                 }
             }
         }

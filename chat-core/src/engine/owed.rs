@@ -39,8 +39,14 @@ pub(crate) enum Owed {
         /// The `next` of its `END`: where more lines continue.
         next: Option<HistoryMark>,
     },
-    /// Rows of users (online ones, or a room's members), then `end`.
+    /// Rows of users (online ones, a room's members, or users found),
+    /// then `end`.
     Members {
+        /// The room's name, as it spells it, for a room's listing: its
+        /// header goes out before the first row.
+        header: Option<String>,
+        /// The room whose standing the rows show, if any.
+        room: Option<RoomKey>,
         rows: VecDeque<Member>,
         end: Listing<'static>,
     },

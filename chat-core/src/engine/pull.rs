@@ -2,11 +2,12 @@
 //! each part is rendered only while the connection has room in its
 //! window, from a cursor into what it shows, never ahead of it.
 
-use crate::reply::{HistoryMark, HistoryOf, Listing, Presence, Reply};
+use crate::reply::{HistoryMark, HistoryOf, Listing, Reply};
 use std::ops::RangeInclusive;
 
-use crate::{ConnId, Frame, Grant, MsgId, UserName};
+use crate::{ConnId, Frame, MsgId};
 
+use super::chat::MemberRow;
 use super::owed::{HistorySource, Member, Owed};
 use super::{Engine, Output};
 
@@ -82,23 +83,34 @@ impl Engine {
                 shown,
                 next,
             } => self.produce_history(id, source, (ids, shown, next), room, &mut out),
-            Owed::Members { mut rows, end } => {
+            Owed::Members {
+                mut header,
+                room: key,
+                mut rows,
+                end,
+            } => {
+                if let Some(room) = header.take() {
+                    self.render_for(id, &[Reply::Members { room: &room }], &mut out);
+                }
                 while out.len() < room {
                     let Some(member) = rows.pop_front() else {
                         break;
                     };
                     let row = match member {
-                        Member::Local(c) => {
-                            let Some(s) = self.conns.get(&c).and_then(|c| c.session()) else {
-                                continue;
-                            };
-                            (s.name.clone(), s.grant, self.presence_of(c), s.guest)
-                        }
-                        Member::Remote(row) => *row,
+                        Member::Local(c) => match self.member_row(c, key.as_ref()) {
+                            Some(row) => row,
+                            None => continue,
+                        },
+                        Member::Remote(row) => MemberRow::remote(*row),
                     };
-                    self.render_for(id, &[user_row(&row)], &mut out);
+                    self.render_for(id, &[row.reply()], &mut out);
                 }
-                self.rest_or_end(id, rows, end, &mut out, |rows| Owed::Members { rows, end })
+                self.rest_or_end(id, rows, end, &mut out, |rows| Owed::Members {
+                    header: None,
+                    room: key,
+                    rows,
+                    end,
+                })
             }
             Owed::Rooms { mut rows, end } => {
                 while out.len() < room {
@@ -231,21 +243,5 @@ fn render_with(
 ) {
     if let Some(c) = conns.get_mut(&id) {
         c.codec.render(replies, out);
-    }
-}
-
-/// The listing line of a user: a guest's says so.
-fn user_row((name, grant, presence, guest): &(UserName, Grant, Presence, bool)) -> Reply<'_> {
-    if *guest {
-        Reply::GuestUser {
-            name: name.as_str(),
-            presence: *presence,
-        }
-    } else {
-        Reply::User {
-            name: name.as_str(),
-            grant: *grant,
-            presence: (*presence).into(),
-        }
     }
 }

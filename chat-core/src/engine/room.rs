@@ -4,7 +4,7 @@ use super::table::{map, Map};
 use std::sync::Arc;
 
 use crate::codec::Rendering;
-use crate::reply::Presence;
+use crate::reply::{MemberStatus, Presence};
 use crate::ConnId;
 
 /// A room: who is in it, whether each member is free or busy, and how
@@ -16,7 +16,6 @@ use crate::ConnId;
 /// is O(1) by swap-remove with an index.
 #[derive(Debug)]
 pub(crate) struct Room {
-    name: String,
     free: [Vec<ConnId>; Rendering::COUNT],
     busy: Vec<ConnId>,
     slots: Map<ConnId, Slot>,
@@ -26,28 +25,24 @@ pub(crate) struct Room {
     free_shared: [Option<Arc<[ConnId]>>; Rendering::COUNT],
 }
 
-/// Where a member is: its presence, rendering, and index in its list.
+/// Where a member is: its presence, rendering, and index in its list,
+/// and its standing in the room.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     presence: Presence,
     rendering: Rendering,
     at: usize,
+    status: MemberStatus,
 }
 
 impl Room {
-    pub(crate) fn new(name: &str, seed: u64) -> Room {
+    pub(crate) fn new(seed: u64) -> Room {
         Room {
-            name: name.to_owned(),
             free: Default::default(),
             busy: Vec::new(),
             slots: map(seed),
             free_shared: Default::default(),
         }
-    }
-
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn name(&self) -> &str {
-        &self.name
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -85,6 +80,18 @@ impl Room {
         self.slots.get(&id).map(|s| s.presence)
     }
 
+    /// A member's standing (operator, voiced), if it is a member.
+    pub(crate) fn status(&self, id: ConnId) -> Option<MemberStatus> {
+        self.slots.get(&id).map(|s| s.status)
+    }
+
+    /// Sets a member's standing; no-op for one not in the room.
+    pub(crate) fn set_status(&mut self, id: ConnId, status: MemberStatus) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.status = status;
+        }
+    }
+
     /// Adds a member as free (no-op if present).
     pub(crate) fn join(&mut self, id: ConnId, rendering: Rendering) {
         if !self.slots.contains_key(&id) {
@@ -94,6 +101,7 @@ impl Room {
                 presence: Presence::Free,
                 rendering,
                 at: self.free[i].len(),
+                status: MemberStatus::default(),
             };
             self.slots.insert(id, slot);
             self.free[i].push(id);
@@ -142,6 +150,7 @@ impl Room {
                 presence,
                 rendering,
                 at,
+                status: old.status,
             },
         );
     }
@@ -173,8 +182,7 @@ mod tests {
 
     #[test]
     fn join_busy_free_leave_keep_lists_consistent() {
-        let mut room = Room::new("lobby", 7);
-        assert_eq!(room.name(), "lobby");
+        let mut room = Room::new(7);
         for i in 0..5 {
             room.join(ConnId(i), Rendering::Chat1);
         }
