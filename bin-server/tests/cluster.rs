@@ -485,6 +485,26 @@ fn three_nodes_serve_one_room_to_every_protocol() {
         }
         assert!(Instant::now() < deadline, "{lines:?}");
     }
+    // So do IRC's NAMES and WHO.
+    bob.command("NAMES #lobby");
+    bob.command("WHO #lobby");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = bob.lines.lock().unwrap().clone();
+        let listed = |code: &str, name: &str| {
+            lines.iter().any(|l| {
+                l.contains(&format!(" {code} bob ")) && l.split([' ', ':']).any(|w| w == name)
+            })
+        };
+        if ["alice", "carol"]
+            .iter()
+            .all(|n| listed("353", n) && listed("352", n))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{lines:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// The checker of a room's traffic (its lines that contain `-<room>-`,

@@ -1,7 +1,8 @@
 //! The engine as nodes of a cluster, over the simulated broker: lines in
 //! one order on every node, one winner for a name registered twice at
 //! once, kicks and takeovers across nodes, private messages and history
-//! across nodes, a node gone, lost acknowledgements, a node without the
+//! across nodes, busy users, lines sent right after a join, large rooms'
+//! quiet joins, a node gone, lost acknowledgements, a node without the
 //! broker; and the cluster simulator's invariants over many seeds.
 
 use chat_core::sim::cluster::{run, Cluster, ClusterSimOptions, Faults};
@@ -202,6 +203,42 @@ fn private_messages_and_their_history_cross_nodes() {
     c.send("carol", "/msg nobody hi");
     c.settle();
     assert!(has(&c.take("carol"), "ERR no-such-user"));
+}
+
+#[test]
+fn a_busy_user_is_busy_on_every_node() {
+    let mut c = three();
+    c.send("alice", "/busy");
+    c.settle();
+    assert!(has(&c.take("alice"), "CTL busy"));
+    c.advance(1_000);
+    // Writers on other nodes hear she is busy; lists say so.
+    c.send("bob", "/msg alice are you there");
+    c.settle();
+    let bob = c.take("bob");
+    assert!(has(&bob, "OK sent alice"), "{bob:?}");
+    assert!(has(&bob, "INFO alice is busy"), "{bob:?}");
+    c.send("bob", "/viewusers");
+    c.settle();
+    let rows = c.take("bob");
+    assert!(has(&rows, "USER alice 1 busy"), "{rows:?}");
+    // A room line from another node is held for her, then replayed.
+    c.send("carol", "while you were busy");
+    c.settle();
+    let alice = c.take("alice");
+    assert!(
+        !alice.iter().any(|l| l.contains("while you were busy")),
+        "{alice:?}"
+    );
+    c.send("alice", "/free");
+    c.settle();
+    let alice = c.take("alice");
+    let held = alice
+        .iter()
+        .position(|l| l.ends_with("carol while you were busy"));
+    let end = alice.iter().position(|l| l.starts_with("END held 1 "));
+    assert!(held.is_some() && held < end, "{alice:?}");
+    c.check().unwrap();
 }
 
 #[test]
