@@ -318,16 +318,18 @@ impl Engine {
         });
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
         let end = Reply::End(Listing::UsersPage(page));
-        // A listing holds no question, so chat/1 renders it alone (the
-        // rows borrow the connection table); IRC's numerics name the
-        // asker and the query, its codec's state.
-        let Some(protocol) = self.conns.get(&id).map(|c| c.codec.protocol()) else {
+        // A listing holds no question, so a codec that renders it as its
+        // room lines (chat/1) renders it in place (the rows borrow the
+        // connection table); IRC's numerics name the asker and the query,
+        // its codec's state.
+        let Some(codec) = self.conns.get(&id).map(|c| &c.codec) else {
             return;
         };
-        if protocol == crate::codec::Protocol::Chat1 {
+        if codec.renders_as_its_rendering() {
+            let rendering = codec.rendering();
             let mut replies: Vec<Reply<'_>> = rows[range].iter().map(user_row).collect();
             replies.push(end);
-            let frame = protocol.render(&replies);
+            let frame = rendering.render(&replies);
             return self.out.send_frame(id, frame);
         }
         let owned: Vec<(String, crate::Grant, Presence, bool)> = rows[range]

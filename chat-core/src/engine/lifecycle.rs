@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::codec::{ConnCodec, Protocol};
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
+use crate::seam::{CodecOptions, Protocol, Rendering};
 use crate::{ConnId, Frame, UserName, LOBBY};
 
 use super::connection::{Connection, Flood, Phase, Session};
@@ -38,15 +38,19 @@ impl Engine {
             log::warn!("connection from {peer} refused: {scope:?}");
             let err = Reply::Refused(Reason::Full(scope));
             let mut out = Vec::new();
-            ConnCodec::new(protocol, l.max_line_bytes).render(&[hello, err], &mut out);
+            (self.open_codec)(protocol, &CodecOptions::new(l.max_line_bytes))
+                .render(&[hello, err], &mut out);
             self.out.send_frame(id, Frame::from(out));
             self.out.close(id, CloseReason::Refused);
             return;
         }
         let serial = self.next_serial;
         self.next_serial += 1;
-        let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
-        codec.allow_guests(self.config.irc_guests);
+        let options = CodecOptions {
+            guests: self.config.irc_guests,
+            ..CodecOptions::new(l.max_line_bytes)
+        };
+        let codec = (self.open_codec)(protocol, &options);
         let pinged = codec.wants_keepalive() && l.irc_ping_interval_ms > 0;
         let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
@@ -349,17 +353,17 @@ impl Engine {
         } else {
             (Control::Shutdown, CloseReason::Shutdown)
         };
-        // Rendered once per protocol, shared by its connections.
-        let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
-        let mut ids: Vec<(ConnId, Protocol)> = self
+        // Rendered once per rendering, shared by its connections.
+        let mut frames: [Option<Frame>; Rendering::SLOTS] = Default::default();
+        let mut ids: Vec<(ConnId, Rendering)> = self
             .conns
             .iter()
-            .map(|(id, c)| (*id, c.codec.protocol()))
+            .map(|(id, c)| (*id, c.codec.rendering()))
             .collect();
         ids.sort_unstable_by_key(|(id, _)| *id);
-        for (id, protocol) in ids {
-            let frame = frames[protocol.index()]
-                .get_or_insert_with(|| protocol.render(&[Reply::Ctl(ctl)]))
+        for (id, rendering) in ids {
+            let frame = frames[rendering.slot()]
+                .get_or_insert_with(|| rendering.render(&[Reply::Ctl(ctl)]))
                 .clone();
             self.out.send_frame(id, frame);
             self.out.close(id, reason);

@@ -9,8 +9,8 @@ mod room;
 use std::borrow::Cow;
 use std::io::Write;
 
-pub use room::render_shared;
-pub(super) use room::shared;
+pub use room::{render_shared, RENDERINGS};
+pub(super) use room::{rendering, shared};
 
 use super::caps::RoomCaps;
 use super::lines::{nickserv_says, server_notice, CHANNEL, HOST};
