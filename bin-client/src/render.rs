@@ -77,12 +77,14 @@ where
             room: LOBBY,
             at,
             user,
+            ..
         } => format!("{} * {user} joined", stamp(at, tz)),
         Reply::RoomLeave {
             room: LOBBY,
             at,
             user,
             reason,
+            ..
         } => {
             format!("{} * {user} left ({})", stamp(at, tz), reason.as_str())
         }
@@ -91,6 +93,7 @@ where
             name,
             grant,
             presence,
+            ..
         } => {
             format!(
                 "   {name:<20} {:<6} {}",
@@ -166,7 +169,7 @@ where
             text,
             ..
         } => format!("{} [#{room}] {from}: {text}", stamp(at, tz)),
-        Reply::RoomJoin { room, at, user } => {
+        Reply::RoomJoin { room, at, user, .. } => {
             format!("{} [#{room}] * {user} joined", stamp(at, tz))
         }
         Reply::RoomLeave {
@@ -174,6 +177,7 @@ where
             at,
             user,
             reason,
+            ..
         } => format!(
             "{} [#{room}] * {user} left ({})",
             stamp(at, tz),

@@ -118,6 +118,7 @@ pub mod framing;
 mod grant;
 mod ids;
 pub mod irc;
+mod kind;
 mod name;
 pub mod password;
 #[doc = include_str!("../../PROTOCOL.md")]
@@ -141,12 +142,13 @@ pub use error::{ErrorCode, Refusal};
 pub use framing::Frame;
 pub use grant::Grant;
 pub use ids::{ConnId, JobId, MsgId, PersistId};
+pub use kind::MessageKind;
 pub use name::{
     NameError, NameKey, RoomKey, RoomName, UserName, LOBBY, MAX_NAME_LEN, MAX_ROOM_NAME_LEN,
 };
 pub use record::{
     ChangeError, Conversation, HistoryLine, KickEntry, Retention, RoomRecord, StoreChange,
-    StoreSnapshot, Topic, UserRecord,
+    StoreSnapshot, StoreTables, Topic, UserRecord,
 };
 pub use seam::Protocol;
 pub use time::{Iso8601, Millis};

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,21 +29,26 @@ pub enum Protocol {
 }
 
 /// What a connection's codec is told when it opens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CodecOptions {
     /// The longest line, its ending included.
     pub max_line: usize,
+    /// The server's name (`Config::server_name`), for the lines a codec
+    /// writes in the server's name (IRC names it as their source).
+    pub server_name: Arc<str>,
     /// Whether a connection that registers without logging in may chat as
     /// a guest (IRC: under its nick).
     pub guests: bool,
 }
 
 impl CodecOptions {
-    /// Lines of at most `max_line` bytes, no guests.
-    pub fn new(max_line: usize) -> CodecOptions {
+    /// Lines of at most `max_line` bytes on the server named
+    /// `server_name`, no guests.
+    pub fn new(max_line: usize, server_name: Arc<str>) -> CodecOptions {
         CodecOptions {
             max_line,
+            server_name,
             guests: false,
         }
     }
@@ -104,12 +110,17 @@ pub trait Codec: fmt::Debug + Send {
     /// list.
     fn take_rendering_change(&mut self) -> Option<Rendering>;
 
-    /// Whether replies without a question in them render for this
-    /// connection as its [`rendering`](Codec::rendering) renders them,
-    /// with no state of the connection's: the engine then renders a
-    /// listing in place, borrowing its own tables.
-    fn renders_as_its_rendering(&self) -> bool {
-        false
+    /// Whether a login checked now may enter at once; a codec whose
+    /// registration is not complete yet says no, and the client enters
+    /// when it sends [`Command::Ready`].
+    fn ready_to_enter(&self) -> bool {
+        true
+    }
+
+    /// What the client said of itself when it connected, if anything: a
+    /// user name and a real name.
+    fn identity(&self) -> (Option<&str>, Option<&str>) {
+        (None, None)
     }
 
     /// Whether the server pings this connection when it is idle (and
@@ -122,6 +133,18 @@ pub trait Codec: fmt::Debug + Send {
     /// the sender out of a room line otherwise.
     fn echoes_own_lines(&self) -> bool {
         true
+    }
+
+    /// Whether the client gets its own private messages back (the engine
+    /// confirms them otherwise).
+    fn echoes_private_messages(&self) -> bool {
+        false
+    }
+
+    /// Whether the client sees its own leaving of a room as the room sees
+    /// it (the engine confirms it otherwise).
+    fn sees_own_part(&self) -> bool {
+        false
     }
 
     /// Whether the client expects a room's members listed when it enters
@@ -148,8 +171,9 @@ pub struct RenderingSpec {
     pub slot: usize,
     /// Its name, for people (`chat/1`, `IRC with server-time`).
     pub name: &'static str,
-    /// Renders room lines for every connection with this rendering.
-    pub render: fn(&[Reply<'_>], &mut Vec<u8>),
+    /// Renders room lines for every connection with this rendering, on
+    /// the server of the name given.
+    pub render: fn(&[Reply<'_>], &str, &mut Vec<u8>),
 }
 
 impl Rendering {
@@ -172,11 +196,12 @@ impl Rendering {
         self.0.name
     }
 
-    /// Renders room lines for every recipient of this rendering; an empty
-    /// frame when none of them is shown to it.
-    pub fn render(self, replies: &[Reply<'_>]) -> Frame {
+    /// Renders room lines for every recipient of this rendering, on the
+    /// server named `server` (a codec may name it as the source of its
+    /// lines); an empty frame when none of them is shown to it.
+    pub fn render(self, server: &str, replies: &[Reply<'_>]) -> Frame {
         let mut out = Vec::with_capacity(64);
-        (self.0.render)(replies, &mut out);
+        (self.0.render)(replies, server, &mut out);
         Frame::from(out)
     }
 }

@@ -42,7 +42,7 @@ impl Screen {
 
     /// The user sent `line` (not an answer to an ASK).
     pub(crate) fn sent(&mut self, line: &str) {
-        if let Ok(Command::MessageTo { to, text }) = chat_core::wire::parse(line) {
+        if let Ok(Command::MessageTo { to, text, .. }) = chat_core::wire::parse(line) {
             if self.pending_pms.len() == MAX_PENDING_PMS {
                 self.pending_pms.pop_front();
             }
@@ -173,6 +173,7 @@ impl Screen {
                 room: LOBBY,
                 at: t,
                 user,
+                ..
             } => {
                 v.online.insert(user.to_owned());
                 v.online_total = None;
@@ -188,6 +189,7 @@ impl Screen {
                 at: t,
                 user,
                 reason,
+                ..
             } => {
                 v.online.remove(user);
                 v.online_total = None;
@@ -198,7 +200,9 @@ impl Screen {
                     text: format!("{user} left ({})", reason.as_str()),
                 });
             }
-            Reply::RoomJoin { room, at: t, user } => v.push(Entry {
+            Reply::RoomJoin {
+                room, at: t, user, ..
+            } => v.push(Entry {
                 stamp: at(t),
                 kind: Kind::Presence,
                 who: None,
@@ -209,6 +213,7 @@ impl Screen {
                 at: t,
                 user,
                 reason,
+                ..
             } => v.push(Entry {
                 stamp: at(t),
                 kind: Kind::Presence,
@@ -219,6 +224,7 @@ impl Screen {
                 name,
                 grant,
                 presence,
+                ..
             } => {
                 v.online.insert(name.to_owned());
                 self.listing_rows += 1;

@@ -18,7 +18,7 @@ pub use crate::framing::FrameError as LineError;
 ///
 /// ```
 /// use chat_core::codec::{open, CodecOptions, Protocol};
-/// let codec = open(Protocol::Irc, &CodecOptions::new(4096));
+/// let codec = open(Protocol::Irc, &CodecOptions::new(4096, "irc.example".into()));
 /// assert_eq!(codec.protocol(), Protocol::Irc);
 /// assert!(codec.wants_keepalive());
 /// ```
@@ -31,6 +31,19 @@ pub fn open(protocol: Protocol, options: &CodecOptions) -> Box<dyn Codec> {
 
 /// Every rendering of the crate's codecs, in slot order: a broadcast is
 /// rendered once for each in use.
+///
+/// ```
+/// use chat_core::codec::RENDERINGS;
+/// use chat_core::reply::{Identity, Reply};
+/// use chat_core::Millis;
+/// let who = Identity { user_name: Some("ann1"), ..Identity::default() };
+/// let line = Reply::RoomJoin { room: chat_core::LOBBY, at: Millis(0), user: "ann", who };
+/// let irc_with_time = RENDERINGS.iter().find(|r| r.name() == "IRC with server-time").unwrap();
+/// assert_eq!(
+///     &irc_with_time.render("irc.example", &[line])[..],
+///     b"@time=1970-01-01T00:00:00.000Z :ann!ann1@irc.example JOIN #lobby\r\n"
+/// );
+/// ```
 pub const RENDERINGS: [Rendering; 6] = [
     crate::wire::RENDERING,
     crate::irc::RENDERINGS[0],

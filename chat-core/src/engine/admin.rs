@@ -97,17 +97,27 @@ impl Engine {
         // The room sees who changed it, online or not (IRC's MODE, which
         // is also the IRC admin's answer; chat/1 shows nothing).
         let by = self.who(conn);
-        self.broadcast(&Reply::GrantChanged {
-            at: self.now,
-            user: name.as_str(),
-            by: &by,
-            grant: effective,
-        });
+        self.broadcast_lobby(
+            None,
+            &[Reply::GrantChanged {
+                at: self.now,
+                user: name.as_str(),
+                by: &by,
+                grant: effective,
+            }],
+        );
         let Some(&target) = self.online.get(&key) else {
             return;
         };
         if let Some(session) = self.conns.get_mut(&target).and_then(|c| c.session_mut()) {
             session.grant = effective;
+            // The lobby's operators are the admins.
+            let lobby = self.rooms.lobby_key().clone();
+            if let Some(lobby) = self.rooms.get_mut(&lobby) {
+                let mut status = lobby.members.status(target).unwrap_or_default();
+                status.operator = effective.is_admin();
+                lobby.members.set_status(target, status);
+            }
             self.send(target, &Reply::Ctl(Control::Grant(effective)));
         }
     }

@@ -3,12 +3,14 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::reply::Presence;
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
 use crate::seam::{CodecOptions, Protocol, Rendering};
-use crate::{ConnId, Frame, UserName, LOBBY};
+use crate::{ConnId, Frame, UserName};
 
-use super::connection::{Connection, Flood, Phase, Session};
+use super::connection::{Connection, Flood, Identity, Phase, Session};
 use super::io::{ChatEvent, CloseReason, Output};
+use super::room_commands::Leaver;
 use super::text::has_unsafe_char;
 use super::timers::TimerKind;
 use super::Engine;
@@ -38,7 +40,7 @@ impl Engine {
             log::warn!("connection from {peer} refused: {scope:?}");
             let err = Reply::Refused(Reason::Full(scope));
             let mut out = Vec::new();
-            (self.open_codec)(protocol, &CodecOptions::new(l.max_line_bytes))
+            (self.open_codec)(protocol, &self.codec_options())
                 .render(&[hello, err], &mut out);
             self.out.send_frame(id, Frame::from(out));
             self.out.close(id, CloseReason::Refused);
@@ -46,11 +48,7 @@ impl Engine {
         }
         let serial = self.next_serial;
         self.next_serial += 1;
-        let options = CodecOptions {
-            guests: self.config.irc_guests,
-            ..CodecOptions::new(l.max_line_bytes)
-        };
-        let codec = (self.open_codec)(protocol, &options);
+        let codec = (self.open_codec)(protocol, &self.codec_options());
         let pinged = codec.wants_keepalive() && l.irc_ping_interval_ms > 0;
         let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
@@ -65,6 +63,17 @@ impl Engine {
         }
     }
 
+    /// What a connection's codec is told when it opens.
+    fn codec_options(&self) -> CodecOptions {
+        CodecOptions {
+            guests: self.config.irc_guests,
+            ..CodecOptions::new(
+                self.config.limits.max_line_bytes,
+                std::sync::Arc::clone(&self.server_name),
+            )
+        }
+    }
+
     pub(super) fn is_exempt(&self, peer: IpAddr) -> bool {
         self.config.limits.exempt_loopback && peer.is_loopback()
     }
@@ -72,12 +81,19 @@ impl Engine {
     /// Removes a connection; if its user was in the room, the others see
     /// `LEAVE` with `reason`.
     pub(super) fn forget(&mut self, id: ConnId, reason: LeaveReason) {
-        self.forget_as(id, reason, None);
+        self.forget_as(id, reason, None, None);
     }
 
     /// [`forget`](Engine::forget); `kick` names the admin and the reason
-    /// of a kick, which the room's line carries.
-    fn forget_as(&mut self, id: ConnId, reason: LeaveReason, kick: Option<(&str, Option<&str>)>) {
+    /// of a kick, which the room's line carries, and `text` is the user's
+    /// own words (a quit message).
+    fn forget_as(
+        &mut self,
+        id: ConnId,
+        reason: LeaveReason,
+        kick: Option<(&str, Option<&str>)>,
+        text: Option<&str>,
+    ) {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
@@ -91,37 +107,27 @@ impl Engine {
             if self.online.get(&session.key) == Some(&id) {
                 self.online.remove(&session.key);
             }
+            let lobby = self.rooms.lobby_key().clone();
             if self.cluster.is_some() {
-                let lobby = self.rooms.lobby_key().clone();
                 let mut rooms = session.rooms.clone();
                 rooms.push(lobby);
                 let name = session.name.as_str();
                 return self.cluster_leave(id, &rooms, name, reason, kick);
             }
-            self.leave_rooms(id, &session.rooms, session.name.as_str(), reason);
-            self.rooms.lobby_mut().leave(id);
-            let (at, user) = (self.now, session.name.as_str());
-            self.broadcast(&match kick {
-                Some((by, why)) => Reply::KickedOut {
-                    at,
-                    user,
-                    by,
-                    reason: why,
-                },
-                None => Reply::RoomLeave {
-                    room: LOBBY,
-                    at,
-                    user,
-                    reason: reason.into(),
-                },
-            });
-            if self.config.emit_events {
-                self.out.event(ChatEvent::Left {
-                    at: self.now,
-                    user: session.name,
-                    reason,
-                });
-            }
+            // Its rooms, then the lobby: leaving the lobby is leaving the
+            // server (an IRC client's QUIT takes it out of every channel).
+            let (by, why) = match kick {
+                Some((by, why)) => (Some(by), why),
+                None => (None, text),
+            };
+            let leaver = Leaver {
+                user: &session.name,
+                who: session.identity(),
+                by,
+                text: why,
+            };
+            self.leave_rooms(id, &session.rooms, &leaver, reason);
+            self.leave_room(id, &lobby, &leaver, reason, kick);
         }
         if self.timers.len() > 2 * self.conns.len() + 1024 {
             let conns = &self.conns;
@@ -133,9 +139,21 @@ impl Engine {
     /// The engine ends a connection: what was sent is flushed, then it is
     /// closed; others see `LEAVE` with `leave`.
     pub(super) fn close(&mut self, id: ConnId, reason: CloseReason, leave: LeaveReason) {
+        self.close_saying(id, reason, leave, None);
+    }
+
+    /// [`close`](Engine::close), the others told the user's own words
+    /// (a quit message).
+    pub(super) fn close_saying(
+        &mut self,
+        id: ConnId,
+        reason: CloseReason,
+        leave: LeaveReason,
+        text: Option<&str>,
+    ) {
         if self.conns.contains_key(&id) {
             self.out.close(id, reason);
-            self.forget(id, leave);
+            self.forget_as(id, leave, None, text);
         }
     }
 
@@ -146,13 +164,20 @@ impl Engine {
         if self.conns.contains_key(&id) {
             self.send(id, &Reply::Ctl(Control::Kick { by, reason }));
             self.out.close(id, CloseReason::Kicked);
-            self.forget_as(id, LeaveReason::Kicked, Some((by, reason)));
+            self.forget_as(id, LeaveReason::Kicked, Some((by, reason)), None);
         }
     }
 
     /// A user is logged in (or a guest let in): `WELCOME`, then into the
-    /// room.
+    /// room. A client still registering (IRC's SASL before `CAP END`)
+    /// enters once it is done, on [`Command::Ready`](crate::Command::Ready).
     pub(super) fn enter_room(&mut self, id: ConnId, mut name: UserName, guest: bool) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if !conn.codec.ready_to_enter() {
+                conn.phase = Phase::Dialog(super::connection::Step::Verified { name });
+                return;
+            }
+        }
         let mut key = name.key();
         let mut grant = crate::Grant::User;
         if let Some((stored_key, record)) = self.directory.get_key_value(&key) {
@@ -171,7 +196,14 @@ impl Engine {
             return;
         };
         conn.failures = 0;
-        let (serial, rendering) = (conn.serial, conn.codec.rendering());
+        let (serial, names_on_join) = (conn.serial, conn.codec.lists_room_on_join());
+        let identity = match conn.codec.identity() {
+            (None, None) => None,
+            (user_name, real_name) => Some(std::sync::Arc::new(Identity {
+                user_name: user_name.map(Into::into),
+                real_name: real_name.map(Into::into),
+            })),
+        };
         self.send(
             id,
             &Reply::Welcome {
@@ -180,26 +212,8 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
-        if self.cluster.is_some() {
-            self.cluster_enter_lobby(id, name.clone(), guest);
-        } else {
-            self.rooms.lobby_mut().join(id, rendering);
-            self.broadcast(&Reply::RoomJoin {
-                room: LOBBY,
-                at: now,
-                user: name.as_str(),
-            });
-        }
-        let names_on_join = self
-            .conns
-            .get(&id)
-            .is_some_and(|c| c.codec.lists_room_on_join());
-        if self.config.emit_events && self.cluster.is_none() {
-            self.out.event(ChatEvent::Joined {
-                at: now,
-                user: name.clone(),
-            });
-        }
+        // A node's lobby join goes through the cluster's log.
+        let cluster_user = self.cluster.is_some().then(|| name.clone());
         // Busy before a restart: busy again.
         let carried = self.carried_busy.remove(&key);
         if let Some(conn) = self.conns.get_mut(&id) {
@@ -213,7 +227,17 @@ impl Engine {
                 flood: Flood::new(burst, now),
                 change: None,
                 rooms: Vec::new(),
+                identity,
+                away: None,
+                since: now,
             });
+        }
+        // Into the lobby as into any room; `WELCOME` was the answer.
+        if let Some(user) = cluster_user {
+            self.cluster_enter_lobby(id, user, guest);
+        } else {
+            let lobby = self.rooms.lobby_key().clone();
+            self.admit(id, &lobby);
         }
         if names_on_join {
             self.view_users(id, 1);
@@ -221,9 +245,7 @@ impl Engine {
         if carried {
             if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
                 session.held = Some(Box::default());
-                self.rooms
-                    .lobby_mut()
-                    .set_presence(id, crate::reply::Presence::Busy);
+                self.in_every_room(id, |room| room.set_presence(id, Presence::Busy));
                 self.send(id, &Reply::Ctl(Control::Busy));
                 self.announce_away(id, true);
             }
@@ -328,7 +350,7 @@ impl Engine {
             return self.cluster_announce(&lines);
         }
         let replies: Vec<Reply<'_>> = lines.iter().map(|l| Reply::Info(l)).collect();
-        self.broadcast_all(&replies);
+        self.broadcast_lobby(None, &replies);
         if self.config.emit_events {
             self.out.event(ChatEvent::Announcement {
                 at: self.now,
@@ -363,17 +385,25 @@ impl Engine {
         ids.sort_unstable_by_key(|(id, _)| *id);
         for (id, rendering) in ids {
             let frame = frames[rendering.slot()]
-                .get_or_insert_with(|| rendering.render(&[Reply::Ctl(ctl)]))
+                .get_or_insert_with(|| rendering.render(&self.server_name, &[Reply::Ctl(ctl)]))
                 .clone();
             self.out.send_frame(id, frame);
             self.out.close(id, reason);
             if let Some(session) = self.conns.get(&id).and_then(|c| c.session()) {
                 if self.config.emit_events {
-                    self.out.event(ChatEvent::Left {
-                        at: self.now,
-                        user: session.name.clone(),
-                        reason: LeaveReason::Shutdown,
-                    });
+                    // Out of its rooms, then the lobby, as at any logout.
+                    let rooms = session.rooms.iter().chain([self.rooms.lobby_key()]);
+                    for key in rooms {
+                        let Some(channel) = self.rooms.get(key) else {
+                            continue;
+                        };
+                        self.out.event(ChatEvent::Left {
+                            at: self.now,
+                            room: channel.room_name(),
+                            user: session.name.clone(),
+                            reason: LeaveReason::Shutdown,
+                        });
+                    }
                 }
             }
         }

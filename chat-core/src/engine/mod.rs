@@ -18,6 +18,7 @@ mod room;
 mod room_commands;
 mod rooms;
 mod table;
+mod tables;
 mod text;
 mod throttle;
 mod timers;
@@ -48,6 +49,7 @@ use kicklist::KickList;
 use outbox::Outbox;
 use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
+use tables::Tables;
 use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
@@ -161,6 +163,9 @@ struct Pending {
 #[derive(Debug)]
 pub struct Engine {
     config: Config,
+    /// `config.server_name`, shared with every IRC codec, which names the
+    /// server in its lines.
+    server_name: std::sync::Arc<str>,
     now: Millis,
     /// Boxed: the map keeps up to twice its entries' room while it grows,
     /// which for a 288-byte `Connection` inline was half an idle
@@ -255,6 +260,7 @@ impl Engine {
             password_work: map(seed),
             carried_busy: set(seed),
             busy_at_stop: Vec::new(),
+            server_name: config.server_name.as_str().into(),
             config,
             now: Millis(0),
             conns: map(seed),
@@ -582,23 +588,35 @@ impl Engine {
     /// tracked, and its answer (even a failure, which the runtime logs)
     /// changes nothing here.
     fn remember(&mut self, conversation: Conversation, line: HistoryLine) {
-        let l = &self.config.limits;
-        match &conversation {
-            Conversation::Room(key) => {
-                let bounds = room_bounds(&self.config.retention, l.history_bytes_per_room);
-                self.rooms.remember(key, line.clone(), bounds);
-            }
-            Conversation::Private(..) => {
-                let bounds = private_bounds(&self.config.retention, l.history_bytes_per_pair);
-                let max = l.max_private_histories;
-                self.private.push(&conversation, line.clone(), bounds, max);
-            }
+        // A guest's room is not stored, nor its lines.
+        let unstored = match &conversation {
+            Conversation::Room(key) => self.rooms.get(key).is_some_and(|c| !c.stored),
+            Conversation::Private(..) => false,
+        };
+        let change = StoreChange::AppendLine { conversation, line };
+        // An append has no checks to fail.
+        let _ = change.apply_to(&mut self.tables());
+        if unstored {
+            return;
         }
         let id = PersistId(self.next_persist);
         self.next_persist += 1;
-        let change = StoreChange::AppendLine { conversation, line };
         self.out
             .push(Output::Persist(Box::new(PersistRequest { id, change })));
+    }
+
+    /// The engine's copy of what the store holds, to apply a change to.
+    fn tables(&mut self) -> Tables<'_> {
+        let l = &self.config.limits;
+        Tables {
+            directory: &mut self.directory,
+            kicks: &mut self.kicks,
+            rooms: &mut self.rooms,
+            private: &mut self.private,
+            room_bounds: room_bounds(&self.config.retention, l.history_bytes_per_room),
+            pair_bounds: private_bounds(&self.config.retention, l.history_bytes_per_pair),
+            max_pairs: l.max_private_histories,
+        }
     }
 
     /// Draws the id of a new room line or private message. One sequence
@@ -629,34 +647,17 @@ impl Engine {
         }
     }
 
-    /// Sends a room line to every free member and holds it for every busy
-    /// one.
-    fn broadcast(&mut self, reply: &Reply<'_>) {
-        self.broadcast_all(std::slice::from_ref(reply));
+    /// Lines for everyone: the lobby's members, all but `except` (an
+    /// announcement, a grant or presence change, a kick).
+    fn broadcast_lobby(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        let lobby = self.rooms.lobby_key().clone();
+        self.broadcast_to(&lobby, except, replies);
     }
 
-    /// Room lines, rendered once per rendering in use (not per member):
-    /// one [`Output::Broadcast`] per rendering, each with the room's shared
-    /// list of its free members; busy members hold the same frame.
-    fn broadcast_all(&mut self, replies: &[Reply<'_>]) {
-        self.broadcast_except(None, replies);
-    }
-
-    /// [`broadcast_all`](Engine::broadcast_all) of a line said by `sender`,
-    /// left out when its codec does not echo a client's own lines (IRC
-    /// without `echo-message`).
-    fn broadcast_from(&mut self, sender: Option<ConnId>, replies: &[Reply<'_>]) {
-        self.broadcast_in(None, sender, replies);
-    }
-
-    /// [`broadcast_from`](Engine::broadcast_from) in a room (`None`: the
-    /// lobby).
-    fn broadcast_in(
-        &mut self,
-        room: Option<&RoomKey>,
-        sender: Option<ConnId>,
-        replies: &[Reply<'_>],
-    ) {
+    /// Lines said by `sender` in a room (none: the server's), to every
+    /// member; the sender is left out when its codec does not echo a
+    /// client's own lines (IRC without `echo-message`).
+    fn broadcast_in(&mut self, room: &RoomKey, sender: Option<ConnId>, replies: &[Reply<'_>]) {
         let except = sender.filter(|s| {
             self.conns
                 .get(s)
@@ -665,28 +666,16 @@ impl Engine {
         self.broadcast_to(room, except, replies);
     }
 
-    /// Lobby lines to every member but `except` (see
-    /// [`broadcast_to`](Engine::broadcast_to)).
-    fn broadcast_except(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
-        self.broadcast_to(None, except, replies);
-    }
-
-    /// Lines to every member of a room (`None`: the lobby) but `except`:
-    /// its rendering's shared list goes out with `except` marked as left
-    /// out, not copied without it, so the runtime can still join the
-    /// turn's broadcasts into one frame. A rendering that shows nothing of
-    /// the lines (an `AWAY` to chat/1) sends and holds nothing.
-    fn broadcast_to(
-        &mut self,
-        room: Option<&RoomKey>,
-        except: Option<ConnId>,
-        replies: &[Reply<'_>],
-    ) {
-        let channel = match room {
-            Some(key) => self.rooms.get_mut(key),
-            None => Some(self.rooms.lobby_channel_mut()),
-        };
-        let Some(channel) = channel else {
+    /// Lines to every member of a room but `except`, rendered once per
+    /// rendering in use (not per member): one [`Output::Broadcast`] per
+    /// rendering, each with the room's shared list of its free members;
+    /// busy members hold the same frame. `except` is marked as left out of
+    /// its rendering's shared list, not copied without it, so the runtime
+    /// can still join the turn's broadcasts into one frame. A rendering
+    /// that shows nothing of the lines (an `AWAY` to chat/1) sends and
+    /// holds nothing.
+    fn broadcast_to(&mut self, room: &RoomKey, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        let Some(channel) = self.rooms.get_mut(room) else {
             return;
         };
         let members = &mut channel.members;
@@ -702,7 +691,7 @@ impl Engine {
             let to = Recipients::leaving_out(list, left_out);
             if !to.is_empty() {
                 let frame = frames[rendering.slot()]
-                    .get_or_insert_with(|| rendering.render(replies))
+                    .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {
                     self.out.push(Output::Broadcast { to, frame });
@@ -721,7 +710,7 @@ impl Engine {
             let rendering = conn.codec.rendering();
             if let Some(held) = conn.session_mut().and_then(|s| s.held.as_mut()) {
                 let frame = frames[rendering.slot()]
-                    .get_or_insert_with(|| rendering.render(replies))
+                    .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {
                     held.push(frame, cap, max_bytes);
@@ -865,18 +854,25 @@ impl Engine {
         if refusals == 1 {
             log::warn!("{peer} ({id}) is over the command budget");
         }
-        self.refuse(
-            id,
-            Reason::RateLimited {
-                scope: LimitScope::CommandBudget,
-                retry_secs: secs,
-            },
-        );
+        // A ping over the budget is answered all the same (answering costs
+        // no more than refusing, and a client that gets no answer takes the
+        // server for dead), but it counts as over.
+        let ping = matches!(cmd, Ok(Some(Command::Ping { .. })));
+        if !ping {
+            self.refuse(
+                id,
+                Reason::RateLimited {
+                    scope: LimitScope::CommandBudget,
+                    retry_secs: secs,
+                },
+            );
+        }
         if refusals > max_refusals {
             log::warn!("{peer} ({id}) closed: far over the command budget");
             self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+            return false;
         }
-        false
+        ping
     }
 
     // ---- answers from the caller ----------------------------------------
@@ -940,17 +936,31 @@ impl Engine {
         }
     }
 
-    /// A change is durable: make it true in memory, then answer.
+    /// A change is durable: make it true in memory (what it means is
+    /// [`StoreChange::apply_to`], as for the store), then answer.
     fn apply_durable(&mut self, conn: Option<ConnRef>, change: StoreChange) {
         if self.cluster.is_some() {
             return self.durable_in_cluster(conn, change);
         }
+        // Whoever is in a room being removed is told once it is gone.
+        let members = match &change {
+            StoreChange::RemoveRoom { room } => self
+                .rooms
+                .get(&room.key())
+                .map(|c| c.members.member_ids().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if let Err(e) = change.apply_to(&mut self.tables()) {
+            // The store took it: the engine's copy had drifted.
+            log::error!("a durable change does not apply in memory: {e}");
+            return;
+        }
         match change {
             StoreChange::AddUser(record) => {
-                let name = record.name.clone();
+                let name = record.name;
                 let from = conn.and_then(|c| self.conns.get(&c.id)).map(|c| c.peer);
                 log::info!("registered {name} from {}", Self::addr_text(from));
-                self.directory.insert(record);
                 if let Some(c) = conn {
                     self.send(
                         c.id,
@@ -961,27 +971,20 @@ impl Engine {
             }
             StoreChange::SetGrant { name, grant } => {
                 log::info!("grant of {name} set to {grant} by {}", self.who(conn));
-                self.directory.set_grant(&name.key(), grant);
                 self.on_grant_durable(conn, &name, grant);
             }
-            StoreChange::SetPassword { name, phc } => {
+            StoreChange::SetPassword { name, .. } => {
                 log::info!("password of {name} changed");
-                self.directory.set_password(&name.key(), &phc);
                 if let Some(c) = conn {
                     self.send(c.id, &Reply::Ok(crate::reply::Done::PasswordChanged));
                 }
             }
             StoreChange::Kick(entry) => {
-                let name = entry.name.clone();
-                let by = entry.by.clone();
-                let reason = entry.reason.clone();
-                log::info!("{name} kicked by {by}");
-                self.kicks.insert(entry);
-                self.on_kick_durable(conn, &name, &by, reason.as_deref());
+                log::info!("{} kicked by {}", entry.name, entry.by);
+                self.on_kick_durable(conn, &entry.name, &entry.by, entry.reason.as_deref());
             }
             StoreChange::Unkick { name } => {
                 log::info!("{name} unkicked by {}", self.who(conn));
-                self.kicks.remove(&name.key());
                 if let Some(c) = conn {
                     self.send(
                         c.id,
@@ -991,7 +994,7 @@ impl Engine {
             }
             StoreChange::CreateRoom(record) => self.on_room_created(conn, record),
             StoreChange::SetTopic { room, topic } => self.on_topic_durable(conn, &room, topic),
-            StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room),
+            StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room, members),
             // Never tracked (see `remember`).
             StoreChange::AppendLine { .. } => {}
         }

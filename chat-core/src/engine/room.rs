@@ -3,7 +3,7 @@
 use super::table::{map, Map};
 use std::sync::Arc;
 
-use crate::reply::Presence;
+use crate::reply::{MemberStatus, Presence};
 use crate::seam::Rendering;
 use crate::ConnId;
 
@@ -16,7 +16,6 @@ use crate::ConnId;
 /// is O(1) by swap-remove with an index.
 #[derive(Debug)]
 pub(crate) struct Room {
-    name: String,
     free: [Vec<ConnId>; Rendering::SLOTS],
     /// The rendering of each slot that has had a free member.
     renderings: [Option<Rendering>; Rendering::SLOTS],
@@ -28,30 +27,25 @@ pub(crate) struct Room {
     free_shared: [Option<Arc<[ConnId]>>; Rendering::SLOTS],
 }
 
-/// Where a member is: its presence, its rendering's slot, and its index
-/// in its list.
+/// Where a member is: its presence, its rendering's slot, its index in
+/// its list, and its standing in the room.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     presence: Presence,
     rendering: u8,
     at: usize,
+    status: MemberStatus,
 }
 
 impl Room {
-    pub(crate) fn new(name: &str, seed: u64) -> Room {
+    pub(crate) fn new(seed: u64) -> Room {
         Room {
-            name: name.to_owned(),
             free: Default::default(),
             renderings: [None; Rendering::SLOTS],
             busy: Vec::new(),
             slots: map(seed),
             free_shared: Default::default(),
         }
-    }
-
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn name(&self) -> &str {
-        &self.name
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -91,6 +85,18 @@ impl Room {
         self.slots.get(&id).map(|s| s.presence)
     }
 
+    /// A member's standing (operator, voiced), if it is a member.
+    pub(crate) fn status(&self, id: ConnId) -> Option<MemberStatus> {
+        self.slots.get(&id).map(|s| s.status)
+    }
+
+    /// Sets a member's standing; no-op for one not in the room.
+    pub(crate) fn set_status(&mut self, id: ConnId, status: MemberStatus) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.status = status;
+        }
+    }
+
     /// Adds a member as free (no-op if present).
     pub(crate) fn join(&mut self, id: ConnId, rendering: Rendering) {
         if !self.slots.contains_key(&id) {
@@ -101,6 +107,7 @@ impl Room {
                 presence: Presence::Free,
                 rendering: i as u8,
                 at: self.free[i].len(),
+                status: MemberStatus::default(),
             };
             self.slots.insert(id, slot);
             self.free[i].push(id);
@@ -150,6 +157,7 @@ impl Room {
                 presence,
                 rendering: rendering as u8,
                 at,
+                status: old.status,
             },
         );
     }
@@ -185,18 +193,17 @@ mod tests {
     const PLAIN: Rendering = Rendering::new(&RenderingSpec {
         slot: 0,
         name: "plain",
-        render: |_, _| {},
+        render: |_, _, _| {},
     });
     const TAGGED: Rendering = Rendering::new(&RenderingSpec {
         slot: 2,
         name: "tagged",
-        render: |_, _| {},
+        render: |_, _, _| {},
     });
 
     #[test]
     fn join_busy_free_leave_keep_lists_consistent() {
-        let mut room = Room::new("lobby", 7);
-        assert_eq!(room.name(), "lobby");
+        let mut room = Room::new(7);
         for i in 0..5 {
             room.join(ConnId(i), PLAIN);
         }

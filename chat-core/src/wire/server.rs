@@ -69,7 +69,7 @@ impl ServerCodec {
             return match self.command(line) {
                 // These leave the dialog: whatever comes next asks again.
                 Ok(Some(
-                    cmd @ (Command::Quit | Command::Register { .. } | Command::Login { .. }),
+                    cmd @ (Command::Quit { .. } | Command::Register { .. } | Command::Login { .. }),
                 )) => {
                     self.asked = None;
                     Ok(Some(cmd))
@@ -171,11 +171,6 @@ impl Codec for ServerCodec {
     fn take_rendering_change(&mut self) -> Option<Rendering> {
         std::mem::take(&mut self.tags_changed).then(|| self.rendering())
     }
-
-    /// A listing holds no question: it renders as the room lines do.
-    fn renders_as_its_rendering(&self) -> bool {
-        true
-    }
 }
 
 fn is_password_step(step: AskField) -> bool {
@@ -195,7 +190,7 @@ mod tests {
     use crate::reply::AskStep;
 
     fn asked(step: AskStep) -> ServerCodec {
-        let mut codec = ServerCodec::new(&CodecOptions::new(4096));
+        let mut codec = ServerCodec::new(&CodecOptions::new(4096, "chat".into()));
         codec.render(&[Reply::ask(step)], &mut Vec::new());
         codec
     }
@@ -229,7 +224,10 @@ mod tests {
             Command::Answer(Answer::Text("/help"))
         );
         let mut c = asked(AskStep::LoginPassword);
-        assert_eq!(c.parse("/quit").unwrap().unwrap(), Command::Quit);
+        assert_eq!(
+            c.parse("/quit").unwrap().unwrap(),
+            Command::Quit { reason: None }
+        );
         assert_eq!(c.parse("/help").unwrap().unwrap(), Command::Help);
         let mut c = asked(AskStep::OldPassword);
         assert_eq!(
@@ -260,7 +258,7 @@ mod tests {
 
     #[test]
     fn tags_are_the_codecs_own_switch() {
-        let mut c = ServerCodec::new(&CodecOptions::new(4096));
+        let mut c = ServerCodec::new(&CodecOptions::new(4096, "chat".into()));
         assert_eq!(c.parse("/TAGS on").unwrap(), None);
         assert_eq!(c.take_local().unwrap(), b"OK tags on\n");
         assert!(
@@ -270,6 +268,9 @@ mod tests {
             id: Some(crate::MsgId(3)),
             at: crate::Millis(1),
             from: "ann",
+            who: crate::reply::Identity::default(),
+            to: None,
+            kind: crate::MessageKind::Said,
             text: "hi",
         };
         let mut out = Vec::new();

@@ -283,7 +283,7 @@ fn decode_state(
     parts: &snapshot::Parts,
     retention: Retention,
 ) -> Result<StoreState, StoreError> {
-    let damaged = |e: state::ApplyError| StoreError::damaged(path, 0, e.to_string());
+    let damaged = |e: chat_core::ChangeError| StoreError::damaged(path, 0, e.to_string());
     let (users, others) = std::thread::scope(|s| {
         let users = s.spawn(|| {
             let list =

@@ -5,8 +5,10 @@
 //! connection that asked (the echo of a line is the applied line).
 
 use crate::cluster::{Left, Log, RoomEvent, Seq};
-use crate::reply::{Control, Done, LeaveReason, Notice, Presence, Reason, Reply};
-use crate::{ConnId, Conversation, HistoryLine, Millis, MsgId, RoomKey, UserName, LOBBY};
+use crate::reply::{Control, Done, Identity, LeaveReason, Notice, Reason, Reply};
+use crate::{
+    ConnId, Conversation, HistoryLine, MessageKind, Millis, MsgId, RoomKey, UserName, LOBBY,
+};
 
 use super::super::io::ChatEvent;
 use super::super::rooms::{private_bounds, room_bounds};
@@ -98,13 +100,15 @@ impl Engine {
                 let line = Reply::Away {
                     at,
                     user: user.as_str(),
+                    who: Identity::default(),
                     busy,
+                    text: None,
                 };
-                self.broadcast_to(Some(&key), except, &[line]);
+                self.broadcast_to(&key, except, &[line]);
             }
             RoomEvent::Announce { at, text } => {
                 let replies: Vec<Reply<'_>> = text.lines().map(Reply::Info).collect();
-                self.broadcast_to(Some(&key), None, &replies);
+                self.broadcast_to(&key, None, &replies);
                 if self.config.emit_events {
                     self.out.event(ChatEvent::Announcement {
                         at,
@@ -124,7 +128,7 @@ impl Engine {
                     by: &by,
                     grant,
                 };
-                self.broadcast_to(Some(&key), None, &[line]);
+                self.broadcast_to(&key, None, &[line]);
             }
             RoomEvent::Opened(_) | RoomEvent::Private { .. } => {}
         }
@@ -151,16 +155,20 @@ impl Engine {
             id: Some(MsgId(seq)),
             at,
             from: from.as_str(),
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text: &text,
         };
-        self.broadcast_to(Some(key), except, &[line]);
+        self.broadcast_to(key, except, &[line]);
         let bounds = room_bounds(
             &self.config.retention,
             self.config.limits.history_bytes_per_room,
         );
-        if self.config.emit_events && self.is_lobby(key) {
+        if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at,
+                room: self.rooms.room_name(key),
+                id: MsgId(seq),
                 from: from.clone(),
                 text: text.as_str().into(),
             });
@@ -207,10 +215,12 @@ impl Engine {
             room: &room,
             at,
             user: user.as_str(),
+            who: Identity::default(),
         };
-        self.broadcast_to(Some(key), None, &[line]);
-        if self.config.emit_events && self.is_lobby(key) {
-            self.out.event(ChatEvent::Joined { at, user });
+        self.broadcast_to(key, None, &[line]);
+        if self.config.emit_events {
+            let room = self.rooms.room_name(key);
+            self.out.event(ChatEvent::Joined { at, room, user });
         }
     }
 
@@ -228,31 +238,24 @@ impl Engine {
             if let Some(s) = self.conns.get_mut(&conn).and_then(|c| c.session_mut()) {
                 s.rooms.retain(|k| k != key);
             }
-            return self.enter(conn, key);
+            return self.enter(conn, key, false);
         }
-        let Some(c) = self.conns.get(&conn) else {
-            return;
-        };
-        let rendering = c.codec.rendering();
-        let busy = c.session().is_some_and(|s| s.held.is_some());
-        let lobby = self.rooms.lobby_mut();
-        lobby.join(conn, rendering);
-        if busy {
-            lobby.set_presence(conn, Presence::Busy);
-        }
+        self.join_members(conn, key);
         let line = Reply::RoomJoin {
             room: LOBBY,
             at,
             user: user.as_str(),
+            who: Identity::default(),
         };
         if quiet {
             self.send(conn, &line);
         } else {
-            self.broadcast_to(Some(key), None, &[line]);
+            self.broadcast_to(key, None, &[line]);
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Joined {
                 at,
+                room: self.rooms.room_name(key),
                 user: user.clone(),
             });
         }
@@ -311,13 +314,17 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
+                who: Identity::default(),
                 reason: reason.into(),
+                by: None,
+                text: None,
             },
         };
-        self.broadcast_to(Some(key), None, &[line]);
-        if self.config.emit_events && self.is_lobby(key) {
+        self.broadcast_to(key, None, &[line]);
+        if self.config.emit_events {
             self.out.event(ChatEvent::Left {
                 at,
+                room: self.rooms.room_name(key),
                 user: user.clone(),
                 reason,
             });
@@ -339,7 +346,7 @@ impl Engine {
             by: by.as_str(),
             text: topic.as_ref().map(|t| t.text.as_str()),
         };
-        self.broadcast_to(Some(key), None, &[line]);
+        self.broadcast_to(key, None, &[line]);
     }
 
     /// The room closes at this point of its log on every node: this
@@ -368,7 +375,10 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
+                who: Identity::default(),
                 reason: LeaveReason::Closed.into(),
+                by: None,
+                text: None,
             };
             self.send(member, &line);
         }
@@ -423,9 +433,12 @@ impl Engine {
             room: &room,
             at,
             user: user.as_str(),
+            who: Identity::default(),
             reason: LeaveReason::Removed.into(),
+            by: Some(by.as_str()),
+            text: reason,
         };
-        self.broadcast_to(Some(key), None, &[line]);
+        self.broadcast_to(key, None, &[line]);
         if let Some(asker) = asker {
             self.send(asker, &Reply::Ok(Done::Removed(&room, user.as_str())));
         }
@@ -453,6 +466,9 @@ impl Engine {
                     id: Some(MsgId(seq)),
                     at,
                     from: from.as_str(),
+                    who: Identity::default(),
+                    to: None,
+                    kind: MessageKind::Said,
                     text: &text,
                 },
             );
@@ -464,7 +480,10 @@ impl Engine {
                 id: Some(MsgId(seq)),
             });
             if busy {
-                let notice = Reply::Notice(Notice::RecipientBusy { name: to.as_str() });
+                let notice = Reply::Notice(Notice::RecipientBusy {
+                    name: to.as_str(),
+                    text: None,
+                });
                 self.send_many(sender, &[sent, notice]);
             } else {
                 self.send(sender, &sent);
@@ -473,6 +492,7 @@ impl Engine {
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at,
+                id: MsgId(seq),
                 from: from.clone(),
                 to,
                 text: text.as_str().into(),
