@@ -40,8 +40,7 @@ impl Engine {
             log::warn!("connection from {peer} refused: {scope:?}");
             let err = Reply::Refused(Reason::Full(scope));
             let mut out = Vec::new();
-            (self.open_codec)(protocol, &self.codec_options())
-                .render(&[hello, err], &mut out);
+            (self.open_codec)(protocol, &self.codec_options()).render(&[hello, err], &mut out);
             self.out.send_frame(id, Frame::from(out));
             self.out.close(id, CloseReason::Refused);
             return;

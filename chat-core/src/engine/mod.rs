@@ -163,8 +163,8 @@ struct Pending {
 #[derive(Debug)]
 pub struct Engine {
     config: Config,
-    /// `config.server_name`, shared with every IRC codec, which names the
-    /// server in its lines.
+    /// `config.server_name`, shared with every codec (IRC names the
+    /// server in its lines) and every rendering.
     server_name: std::sync::Arc<str>,
     now: Millis,
     /// Boxed: the map keeps up to twice its entries' room while it grows,
