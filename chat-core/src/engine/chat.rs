@@ -396,6 +396,7 @@ impl Engine {
                 identity: sender.identity(),
                 away: away.as_deref(),
                 status: MemberStatus::default(),
+                idle_secs: Some(idle),
             },
             rooms: rooms.iter().map(|(r, s)| (r.as_str(), *s)).collect(),
             since,
@@ -449,6 +450,7 @@ pub(super) struct MemberRow {
     presence: Presence,
     away: Option<std::sync::Arc<str>>,
     status: MemberStatus,
+    idle_secs: Option<u64>,
 }
 
 impl Engine {
@@ -466,6 +468,7 @@ impl Engine {
             presence: self.presence_of(c),
             away: s.away.clone(),
             status,
+            idle_secs: Some(self.now.0.saturating_sub(s.last_active.0) / 1000),
         })
     }
 }
@@ -486,6 +489,7 @@ impl MemberRow {
             presence,
             away: None,
             status: MemberStatus::default(),
+            idle_secs: None,
         }
     }
 
@@ -495,6 +499,7 @@ impl MemberRow {
             identity: self.sender.identity(),
             away: self.away.as_deref(),
             status: self.status,
+            idle_secs: self.idle_secs,
         };
         let name = self.sender.name.as_str();
         if self.sender.guest {
