@@ -146,6 +146,10 @@ pub struct Walk {
     pub ids: Vec<u64>,
     /// The ids of the page being read.
     pub page: Vec<u64>,
+    /// The token of the `PING` sent just before the walk's first request,
+    /// until its `PONG` comes: what comes before it answers lines sent
+    /// earlier (a kick waiting to be durable, then refused), not the walk.
+    pub fence: Option<String>,
 }
 
 impl Client {

@@ -32,12 +32,12 @@ pub(crate) fn refuse_at_accept(
     } else {
         FullScope::Server
     };
-    let protocol = match protocol {
-        Protocol::Chat1 => chat_core::codec::Protocol::Chat1,
-        Protocol::Irc => chat_core::codec::Protocol::Irc,
-    };
+    let options = chat_core::codec::CodecOptions::new(
+        shared.config.limits.max_line_bytes,
+        shared.config.server_name.as_str().into(),
+    );
     let mut out = Vec::new();
-    chat_core::codec::ConnCodec::new(protocol, shared.config.limits.max_line_bytes).render(
+    chat_core::codec::open(protocol, &options).render(
         &[
             Reply::Hello {
                 server: &shared.config.server_name,

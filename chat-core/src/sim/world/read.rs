@@ -47,8 +47,15 @@ impl World {
                 _ => {}
             },
             ServerLine::Err { code } => {
-                // It sent nothing but the walk's request: this answers it.
-                self.clients[i].walk = None;
+                // Past its fence it sent nothing but the walk's request:
+                // this answers it.
+                if self.clients[i]
+                    .walk
+                    .as_ref()
+                    .is_some_and(|w| w.fence.is_none())
+                {
+                    self.clients[i].walk = None;
+                }
                 self.refused(i, &code);
             }
             ServerLine::Msg { line: plain, id } => {
@@ -72,7 +79,7 @@ impl World {
                 if let Some(walk) = self.clients[i]
                     .walk
                     .as_mut()
-                    .filter(|w| w.room == room && !replaying)
+                    .filter(|w| w.room == room && w.fence.is_none() && !replaying)
                 {
                     match id {
                         Some(id) => walk.page.push(id),
@@ -112,6 +119,11 @@ impl World {
                 self.clients[i].dropped += dropped;
             }
             ServerLine::Pong { token } => {
+                if let Some(walk) = self.clients[i].walk.as_mut() {
+                    if token.is_some() && walk.fence == token {
+                        walk.fence = None;
+                    }
+                }
                 if token.is_some() && token == self.clients[i].awaiting_password {
                     // Answered in order: no `OK password-changed` came
                     // before the PONG, so the change failed.
@@ -152,7 +164,8 @@ impl World {
     /// or, at the start of the history, is checked against the engine's.
     fn walk_page(&mut self, i: usize, next: Option<u64>) {
         let conn = self.clients[i].conn;
-        let Some(walk) = self.clients[i].walk.as_mut() else {
+        // Before its fence, an `END history` answers an earlier line.
+        let Some(walk) = self.clients[i].walk.as_mut().filter(|w| w.fence.is_none()) else {
             return;
         };
         let page = std::mem::take(&mut walk.page);

@@ -233,10 +233,13 @@ impl World {
                 mine[self.rng.below(mine.len())].clone()
             };
             let count = 1 + self.rng.below(6);
-            let line = format!("/history {room} {count}");
+            // Fenced by a `PING`: answers to earlier lines come before it.
+            let fence = format!("walk{tag}");
+            let line = format!("/ping {fence}\n/history {room} {count}");
             self.clients[i].walk = Some(Walk {
                 room,
                 count,
+                fence: Some(fence),
                 ..Walk::default()
             });
             return line;
