@@ -5,7 +5,8 @@
 use std::hint::black_box;
 
 use chat_core::codec::Protocol;
-use chat_core::wire::{parse, Framer};
+use chat_core::framing::Framer;
+use chat_core::wire::parse;
 use chat_core::{
     Config, ConnId, Engine, Input, Limits, Millis, Output, PasswordAnswer, StoreSnapshot,
 };

@@ -84,11 +84,16 @@
 //!   [`codec::Protocol`] per connection, chosen when it opens, whose
 //!   [`codec::ConnCodec`] frames, parses and renders; the engine keeps it
 //!   opaque and sees only typed values.
-//! - [`wire`]: protocol v1 text, both directions: [`wire::Framer`] (bytes
-//!   to lines), [`wire::parse()`] (client lines to [`Command`]s),
-//!   [`wire::render`] ([`reply::Reply`] values to bytes), and for clients
-//!   [`wire::ServerLine`] (server lines to typed values) and
-//!   [`wire::encode_command`] (`Command`s to client lines).
+//! - [`framing`]: bytes on a connection whatever the protocol:
+//!   [`framing::Framer`] (bytes to lines) and [`Frame`] (rendered bytes,
+//!   shared by every recipient).
+//! - [`wire`]: protocol v1 text, both directions: [`wire::parse()`]
+//!   (client lines to [`Command`]s), [`wire::render`] ([`reply::Reply`]
+//!   values to bytes), and for clients [`wire::ServerLine`] (server lines
+//!   to typed values) and [`wire::encode_command`] (`Command`s to client
+//!   lines).
+//! - [`irc`]: IRC, split into registration and capability negotiation,
+//!   parsing, policy and rendering.
 //! - [`protocol`]: the specification of protocol v1 (`PROTOCOL.md`).
 //! - [`client`]: a sans-IO client session (the login dialog, typed events,
 //!   reconnection) for bots and terminal clients.
@@ -106,6 +111,7 @@ mod command;
 mod config;
 mod engine;
 mod error;
+pub mod framing;
 mod grant;
 mod ids;
 pub mod irc;
@@ -128,6 +134,7 @@ pub use engine::{
     Recipients,
 };
 pub use error::{ErrorCode, Refusal};
+pub use framing::Frame;
 pub use grant::Grant;
 pub use ids::{ConnId, JobId, MsgId, PersistId};
 pub use name::{
@@ -138,4 +145,3 @@ pub use record::{
     StoreSnapshot, Topic, UserRecord,
 };
 pub use time::{Iso8601, Millis};
-pub use wire::Frame;

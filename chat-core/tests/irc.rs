@@ -409,9 +409,13 @@ fn bad_input_gets_irc_errors_never_a_panic() {
         h.take("irc"),
         vec![":chat 904 * :SASL authentication failed"]
     );
+    // A refusal without a numeric is a notice with its text, made from
+    // the typed refusal (never chat/1's `ERR` line cut apart).
     h.send_bytes("irc", b"\xff\xfe\r\n");
-    let lines = h.take("irc");
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(
+        h.take("irc"),
+        vec![":chat NOTICE * :line is not valid UTF-8"]
+    );
     h.send("irc", "NICK erin");
     h.send("irc", "USER e 0 * :E");
     h.take("irc");
@@ -429,6 +433,11 @@ fn bad_input_gets_irc_errors_never_a_panic() {
     );
     h.send("irc", "NICK other");
     assert!(has(&h.take("irc"), ":chat 447 erin "));
+    h.send("irc", "PRIVMSG #lobby :a\u{7}b");
+    assert_eq!(
+        h.take("irc"),
+        vec![":chat NOTICE erin :no control or invisible formatting characters in messages"]
+    );
     h.send("irc", "RESTART");
     assert_eq!(
         h.take("irc"),

@@ -6,7 +6,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use chat_core::wire::{FrameError, Framer};
+use chat_core::framing::{FrameError, Framer};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]

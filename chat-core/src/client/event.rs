@@ -1,6 +1,7 @@
 //! What a client session tells its driver.
 
-use crate::wire::{EncodeError, FrameError, MalformedLine, ServerLine, Word};
+use crate::framing::FrameError;
+use crate::wire::{EncodeError, MalformedLine, ServerLine, Word};
 use crate::{ErrorCode, Grant};
 
 /// One line from the server, kept as text and read as a typed

@@ -5,10 +5,9 @@ use std::collections::VecDeque;
 use zeroize::Zeroizing;
 
 use super::event::{Ended, Event, Received};
+use crate::framing::Framer;
 use crate::reply::{Control, Done};
-use crate::wire::{
-    account_answer, encode_command, parse, AskField, EncodeError, Framer, ServerLine, Word,
-};
+use crate::wire::{account_answer, encode_command, parse, AskField, EncodeError, ServerLine, Word};
 use crate::Command;
 
 /// The longest server line a session accepts by default, ending included

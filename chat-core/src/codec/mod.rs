@@ -10,14 +10,15 @@
 use std::borrow::Cow;
 
 use crate::error::Refusal;
+use crate::framing::Framer;
 pub use crate::irc::RoomCaps;
 use crate::irc::{self, IrcCodec};
 use crate::reply::Reply;
-use crate::wire::{self, Framer, ServerCodec};
+use crate::wire::{self, ServerCodec};
 use crate::{Command, Frame};
 
 /// Why a line could not be framed (too long, not UTF-8).
-pub use crate::wire::FrameError as LineError;
+pub use crate::framing::FrameError as LineError;
 
 /// A wire protocol a connection speaks, chosen by the listener that
 /// accepted it.
@@ -269,11 +270,9 @@ impl ConnCodec {
 
     /// Appends `replies` for this connection to `out`.
     pub fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
-        for reply in replies {
-            match &mut self.inner {
-                Inner::Chat1(c) => c.render(reply, out),
-                Inner::Irc(c) => c.render(reply, out),
-            }
+        match &mut self.inner {
+            Inner::Chat1(c) => replies.iter().for_each(|reply| c.render(reply, out)),
+            Inner::Irc(c) => c.render(replies, out),
         }
     }
 }

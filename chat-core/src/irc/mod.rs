@@ -1,8 +1,21 @@
-//! IRC as a second codec on the same engine: nick = account, the room is
-//! `#lobby`, admins are its operators, a kick is `KICK` plus a ban, busy is
-//! `AWAY`. Registration (`CAP`, `PASS`, `NICK`, `USER`), SASL PLAIN and
-//! the NickServ service are the codec's; what reaches the engine are the
-//! same [`Command`](crate::Command)s chat/1 sends.
+//! IRC as a second codec on the same engine: nick = account, the lobby is
+//! `#lobby` and every other room a channel, admins are the lobby's
+//! operators, a kick is `KICK` plus a ban, busy is `AWAY`. What reaches
+//! the engine are the same [`Command`](crate::Command)s chat/1 sends; what
+//! it answers ([`Reply`](crate::reply::Reply)s) is rendered straight to
+//! IRC lines, never through chat/1's text.
+//!
+//! The parts, one job each:
+//! - [`message`]: the syntax of a line;
+//! - `registration`, `caps`, `sasl`, `nickserv`: registration (`NICK`,
+//!   `USER`, `PASS`), capability negotiation, SASL PLAIN and the NickServ
+//!   service, which log a connection in;
+//! - `parse`: a logged-in client's commands as engine commands;
+//! - `policy`: this server's rules (before login, the lobby);
+//! - `listing`: which listing the engine's rows answer;
+//! - `render`: replies to lines, shared room lines apart; it reads the
+//!   connection's state and never changes it;
+//! - [`IrcCodec`]: one connection's state, tying them together.
 //!
 //! Reading a line is two steps ([`IrcCodec::prepare`], then
 //! [`IrcCodec::parse`]): the first runs the IRC state machine, writes what
@@ -12,10 +25,19 @@
 //! words are the codec's (a name and password from SASL or `PASS`). The
 //! second reads that note as a [`Command`](crate::Command) borrowed from the line.
 
+mod caps;
 mod codec;
+mod lines;
+mod listing;
 pub mod message;
+mod nickserv;
+mod parse;
+mod policy;
+mod registration;
 mod render;
 mod sasl;
 
+pub use caps::RoomCaps;
 pub use codec::IrcCodec;
-pub use render::{render_shared, RoomCaps, CHANNEL, HOST};
+pub use lines::{CHANNEL, HOST};
+pub use render::render_shared;

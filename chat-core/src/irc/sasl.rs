@@ -1,7 +1,70 @@
-//! SASL PLAIN (RFC 4616): base64 of `authzid NUL authcid NUL password`.
+//! SASL PLAIN (RFC 4616) over `AUTHENTICATE`: base64 of `authzid NUL
+//! authcid NUL password`, in chunks of 400 bytes.
+
+use zeroize::Zeroizing;
+
+use super::lines::numeric;
 
 /// The most bytes of a PLAIN payload, base64, over all its chunks.
 pub const MAX_PAYLOAD: usize = 1600;
+
+/// An `AUTHENTICATE` exchange under way.
+#[derive(Debug, Default)]
+pub(super) struct Sasl {
+    /// `AUTHENTICATE PLAIN` seen; the payload gathered so far (wiped when
+    /// dropped, like every password the codec holds).
+    gathered: Option<Zeroizing<String>>,
+}
+
+impl Sasl {
+    /// One `AUTHENTICATE <arg>` from `me`; its answers go to `out`. The
+    /// account name and password once the whole payload is in and reads
+    /// as PLAIN.
+    pub(super) fn on_authenticate(
+        &mut self,
+        me: &str,
+        logged_in: bool,
+        arg: &str,
+        out: &mut Vec<u8>,
+    ) -> Option<(String, Zeroizing<String>)> {
+        if logged_in {
+            numeric(out, me, "907", ":You have already authenticated using SASL");
+            return None;
+        }
+        if arg == "*" {
+            self.gathered = None;
+            numeric(out, me, "906", ":SASL authentication aborted");
+            return None;
+        }
+        let Some(gathered) = self.gathered.as_mut() else {
+            if arg.eq_ignore_ascii_case("PLAIN") {
+                self.gathered = Some(Zeroizing::new(String::new()));
+                out.extend_from_slice(b"AUTHENTICATE +\r\n");
+            } else {
+                numeric(out, me, "908", "PLAIN :are available SASL mechanisms");
+                numeric(out, me, "904", ":SASL authentication failed");
+            }
+            return None;
+        };
+        if arg != "+" {
+            gathered.push_str(arg);
+        }
+        if gathered.len() > MAX_PAYLOAD {
+            self.gathered = None;
+            numeric(out, me, "905", ":SASL message too long");
+            return None;
+        }
+        if arg.len() == 400 {
+            return None; // more chunks follow
+        }
+        let payload = self.gathered.take().unwrap_or_default();
+        let decoded = decode_plain(&payload);
+        if decoded.is_none() {
+            numeric(out, me, "904", ":SASL authentication failed");
+        }
+        decoded.map(|(name, password)| (name, Zeroizing::new(password)))
+    }
+}
 
 /// The account name and password of a PLAIN payload (base64), or `None`
 /// when it is not one.

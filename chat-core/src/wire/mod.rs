@@ -1,6 +1,7 @@
 //! Protocol v1 (chat/1), the text wire format, both directions.
 //!
-//! Server side: [`Framer`] (bytes to lines), [`parse()`] (client lines to
+//! Server side: [`parse()`] (client lines, framed by
+//! [`Framer`](crate::framing::Framer), to
 //! [`Command`](crate::Command)s), [`render`] ([`Reply`](crate::reply::Reply)
 //! values to bytes). Client side: [`ServerLine::parse`] (server lines to
 //! typed values) and [`encode_command`] (`Command`s to client lines). Every
@@ -10,18 +11,13 @@
 //! described in [`crate::protocol`].
 
 mod encode;
-mod frame;
-mod framer;
 pub mod parse;
-mod reasons;
 mod render;
 mod server;
 mod server_line;
 mod words;
 
 pub use encode::{encode_command, EncodeError};
-pub use frame::Frame;
-pub use framer::{FrameError, Framer};
 pub use parse::parse;
 pub use render::{render, render_frame, PROTOCOL};
 pub use server::ServerCodec;

@@ -2,7 +2,6 @@
 
 use crate::reply::{Listing, Reply};
 use crate::wire::parse::HELP;
-use crate::wire::reasons::{notice_text, reason_text};
 use crate::wire::server_line::{ServerLine, Word};
 use crate::Frame;
 
@@ -38,7 +37,7 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
     match reply {
         Reply::Help { admin } => write_help(*admin, out),
         Reply::Refused(reason) => {
-            let text = reason_text(reason);
+            let text = reason.to_string();
             ServerLine::Err {
                 code: Word::Known(reason.code()),
                 text: &text,
@@ -46,7 +45,7 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
             }
             .write(out);
         }
-        Reply::Notice(notice) => ServerLine::Info(&notice_text(notice)).write(out),
+        Reply::Notice(notice) => ServerLine::Info(&notice.to_string()).write(out),
         _ => {}
     }
 }

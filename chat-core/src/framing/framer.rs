@@ -41,7 +41,7 @@ impl FrameError {
 /// borrowed from that chunk, without a copy.
 ///
 /// ```
-/// use chat_core::wire::Framer;
+/// use chat_core::framing::Framer;
 /// let mut framer = Framer::new(16);
 /// let mut chunk: &[u8] = b"hel";
 /// assert_eq!(framer.next_line(&mut chunk), None);

@@ -1,48 +1,20 @@
-//! Lines every IRC recipient gets alike (room lines), rendered once and
-//! shared; the per-connection lines are the codec's ([`super::IrcCodec`]).
-//! The lobby is `#lobby`; every other room is the channel `#<name>`.
+//! Room lines: every IRC recipient with the same [`RoomCaps`] gets the
+//! same bytes, so a room line is rendered once per combination in use
+//! and shared. The lobby is `#lobby`; every other room is the channel
+//! `#<name>`.
 
 use std::io::Write;
 
+use super::notice_text;
+use crate::irc::caps::RoomCaps;
+use crate::irc::lines::{server_notice, CHANNEL, HOST};
 use crate::reply::{Control, LeaveReason, Reply};
-use crate::{wire, Millis, LOBBY};
-
-/// The lobby's channel, where everyone is.
-pub const CHANNEL: &str = "#lobby";
-/// The source of server lines and the host of every user's mask.
-pub const HOST: &str = "chat";
-
-/// The capabilities of an IRC client that change the bytes of a room
-/// line; the room keeps one member list per combination.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct RoomCaps {
-    /// `server-time`: lines carry `@time=` with the event's time.
-    pub server_time: bool,
-    /// `away-notify`: others going busy or free are shown as `AWAY`.
-    pub away_notify: bool,
-}
-
-impl RoomCaps {
-    /// Capabilities as given.
-    pub const fn new(server_time: bool, away_notify: bool) -> RoomCaps {
-        RoomCaps {
-            server_time,
-            away_notify,
-        }
-    }
-
-    /// Writes the `@time=` tag of an event at `at`, when asked for.
-    pub(crate) fn stamp(self, at: Millis, out: &mut Vec<u8>) {
-        if self.server_time {
-            let _ = write!(out, "@time={} ", at.iso8601());
-        }
-    }
-}
+use crate::{Millis, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
 /// capabilities; `false` when it does (the caller renders it with the
 /// connection's state).
-pub fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
+pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
     match reply {
         // Leaving the lobby is leaving the server.
         Reply::RoomLeave {
@@ -130,6 +102,17 @@ pub fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
     true
 }
 
+/// Renders room lines for every IRC recipient with `caps`: what has no
+/// IRC line of its own but text for people (an announcement) is a notice
+/// to the lobby.
+pub fn render_shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) {
+    if !shared(reply, caps, out) {
+        if let Some(text) = notice_text(reply) {
+            server_notice(out, CHANNEL, &text);
+        }
+    }
+}
+
 /// Someone left a room: `PART`, or the server's `KICK` when they were
 /// removed, kicked or the room closed. Nothing when they left the server
 /// (quit, lost, timed out...): the lobby's `QUIT` that follows takes them
@@ -158,10 +141,8 @@ fn room_leave(
 
 /// A notice to the channel then `ERROR`: the server is closing the link.
 fn closing(why: &str, out: &mut Vec<u8>) {
-    let _ = write!(
-        out,
-        ":{HOST} NOTICE {CHANNEL} :{why}\r\nERROR :Closing link: {why}\r\n"
-    );
+    server_notice(out, CHANNEL, why);
+    let _ = write!(out, "ERROR :Closing link: {why}\r\n");
 }
 
 fn quit_text(reason: LeaveReason) -> &'static str {
@@ -176,23 +157,5 @@ fn quit_text(reason: LeaveReason) -> &'static str {
         LeaveReason::Parted => "Left",
         LeaveReason::Removed => "Removed",
         LeaveReason::Closed => "Channel closed",
-    }
-}
-
-/// Anything else, as chat/1 says it, in notices to `target`: a line for
-/// people rather than nothing.
-pub fn as_notices(target: &str, reply: &Reply<'_>, out: &mut Vec<u8>) {
-    let mut text = Vec::new();
-    wire::render(reply, &mut text);
-    for line in String::from_utf8_lossy(&text).lines() {
-        let line = line.strip_prefix("INFO ").unwrap_or(line);
-        let _ = write!(out, ":{HOST} NOTICE {target} :{line}\r\n");
-    }
-}
-
-/// Renders room lines for every IRC recipient with `caps`.
-pub fn render_shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) {
-    if !shared(reply, caps, out) {
-        as_notices(CHANNEL, reply, out);
     }
 }

@@ -1,0 +1,77 @@
+//! The listings a connection asked for and the engine has not answered
+//! yet, oldest first: the engine's rows (`USER`, `KICKED`, `ROOM`) are
+//! the same whatever they answer, and IRC's numerics differ by what was
+//! asked (`NAMES`, `WHO`, the ban list, a room's names on joining it).
+
+use std::collections::VecDeque;
+
+use crate::reply::{Listing, Reason, Reply};
+
+/// What a listing of the engine is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum ListKind {
+    /// The lobby's names on logging in: topic, names, end.
+    JoinNames,
+    /// `NAMES`.
+    Names,
+    /// `WHO`, of everyone or of one nick.
+    Who(Option<String>),
+    /// The ban list (`MODE #lobby b`).
+    Bans,
+    /// Names of a room (on joining it, or `NAMES #room`), as the channel
+    /// the client named.
+    RoomNames(String),
+}
+
+/// The listings asked for and not yet answered.
+#[derive(Debug, Default)]
+pub(super) struct Listings {
+    queue: VecDeque<ListKind>,
+    /// Whether the last line read asked for one (for
+    /// [`Listings::unread`]).
+    asked_by_last: bool,
+}
+
+impl Listings {
+    /// The listing the engine answers next, if any.
+    pub(super) fn next(&self) -> Option<&ListKind> {
+        self.queue.front()
+    }
+
+    /// A new line is read; `asked` is the listing it asks for.
+    pub(super) fn line_read(&mut self, asked: Option<ListKind>) {
+        self.asked_by_last = asked.is_some();
+        self.queue.extend(asked);
+    }
+
+    /// The last line was dropped unread: its listing will not come.
+    pub(super) fn unread(&mut self) {
+        if std::mem::take(&mut self.asked_by_last) {
+            self.queue.pop_back();
+        }
+    }
+
+    /// What a reply the connection is sent means for its listings: a
+    /// login and a room joined bring their names, an `END` answers one,
+    /// a room that is not there answers its `NAMES`.
+    pub(super) fn follow(&mut self, reply: &Reply<'_>) {
+        match reply {
+            Reply::Welcome { .. } => self.queue.push_back(ListKind::JoinNames),
+            Reply::Ok(crate::reply::Done::Joined(room)) => {
+                self.queue
+                    .push_back(ListKind::RoomNames(format!("#{room}")));
+            }
+            Reply::End(
+                Listing::Users | Listing::UsersPage(_) | Listing::Kicked | Listing::KickedPage(_),
+            ) => {
+                self.queue.pop_front();
+            }
+            Reply::Refused(Reason::NoSuchRoom { .. } | Reason::BadRoomName(_))
+                if matches!(self.queue.front(), Some(ListKind::RoomNames(_))) =>
+            {
+                self.queue.pop_front();
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The commands of a logged-in IRC client, read as the engine's
+//! [`Command`]s: noted as byte ranges into the line ([`Note`]) when the
+//! codec reads it, then borrowed from the line ([`Note::read`]). What
+//! IRC answers without the engine (`USERHOST`, `MOTD`, a `MODE` of a
+//! room) is written here too.
+
+use std::ops::Range;
+
+use super::lines::{need, numeric, CHANNEL, HOST};
+use super::listing::ListKind;
+use super::message::Message;
+use super::policy::{channels, is_lobby, part_lobby, room_of};
+use crate::command::TopicChange;
+use crate::{Command, Grant};
+
+/// A command for the engine, as ranges into the line it is read from.
+#[derive(Clone, Debug)]
+pub(super) enum Note {
+    Say(Range<usize>),
+    MessageTo(Range<usize>, Range<usize>),
+    Login(Range<usize>, Range<usize>),
+    Guest(Range<usize>),
+    Register(Range<usize>, Range<usize>),
+    ChangePassword(Range<usize>, Range<usize>),
+    Grant(Range<usize>, Grant),
+    Kick(Range<usize>, Option<Range<usize>>),
+    Unkick(Range<usize>),
+    Ping(Option<Range<usize>>),
+    Users,
+    Kicked,
+    Busy,
+    Free,
+    Help,
+    Restart,
+    Quit,
+    /// `JOIN #room`: the room's name, without `#`.
+    Enter(Range<usize>),
+    Part(Range<usize>),
+    RoomMembers(Range<usize>),
+    ListRooms,
+    /// `TOPIC #room [text]`: no text shows it, an empty one clears it.
+    Topic(Range<usize>, Option<Range<usize>>),
+    SayIn(Range<usize>, Range<usize>),
+    Remove(Range<usize>, Range<usize>, Option<Range<usize>>),
+}
+
+impl Note {
+    /// The command, borrowed from `line` (the line the note was made on).
+    pub(super) fn read(self, line: &str) -> Command<'_> {
+        let s = |r: Range<usize>| line.get(r).unwrap_or("");
+        match self {
+            Note::Say(t) => Command::Say(s(t)),
+            Note::MessageTo(to, t) => Command::MessageTo {
+                to: s(to),
+                text: s(t),
+            },
+            Note::Login(n, p) => Command::Login {
+                name: s(n),
+                password: s(p),
+            },
+            Note::Guest(n) => Command::Guest { name: s(n) },
+            Note::Register(n, p) => Command::Register {
+                name: s(n),
+                password: s(p),
+            },
+            Note::ChangePassword(o, n) => Command::ChangePassword {
+                old: s(o),
+                new: s(n),
+            },
+            Note::Grant(u, grant) => Command::ChangeGrant { user: s(u), grant },
+            Note::Kick(u, r) => Command::Kick {
+                user: s(u),
+                reason: r.map(s).filter(|r| !r.is_empty()),
+            },
+            Note::Unkick(u) => Command::Unkick { user: s(u) },
+            Note::Ping(t) => Command::Ping { token: t.map(s) },
+            Note::Users => Command::ViewUsers { page: 1 },
+            Note::Kicked => Command::ViewKicked { page: 1 },
+            Note::Busy => Command::Busy,
+            Note::Free => Command::Free,
+            Note::Help => Command::Help,
+            Note::Restart => Command::Restart,
+            Note::Quit => Command::Quit,
+            Note::Enter(room) => Command::EnterRoom { room: s(room) },
+            Note::Part(room) => Command::PartRoom { room: s(room) },
+            Note::RoomMembers(room) => Command::RoomMembers { room: s(room) },
+            Note::ListRooms => Command::ListRooms { page: 1 },
+            Note::Topic(room, text) => Command::Topic {
+                room: s(room),
+                change: match text.map(s) {
+                    None => TopicChange::Show,
+                    Some("") => TopicChange::Clear,
+                    Some(t) => TopicChange::Set(t),
+                },
+            },
+            Note::SayIn(room, text) => Command::SayIn {
+                room: s(room),
+                text: s(text),
+            },
+            Note::Remove(room, user, reason) => Command::RemoveFromRoom {
+                room: s(room),
+                user: s(user),
+                reason: reason.map(s).filter(|r| !r.is_empty()),
+            },
+        }
+    }
+}
+
+/// What reading one line asks of the engine and of the codec.
+#[derive(Debug, Default)]
+pub(super) struct Reading {
+    /// The command for the engine.
+    pub(super) note: Option<Note>,
+    /// The listing the command's answer is (`NAMES`, `WHO`, bans).
+    pub(super) listing: Option<ListKind>,
+    /// Lines the line stands for beside itself (a `JOIN` of several
+    /// channels: one command each), to be read next.
+    pub(super) followups: Vec<String>,
+    /// A line of the codec's that the note reads from, when the
+    /// command's words are the codec's (a name and a password gathered
+    /// from SASL, `PASS` or NickServ).
+    pub(super) line: Option<String>,
+}
+
+impl Reading {
+    /// A command for the engine.
+    pub(super) fn noted(note: Note) -> Reading {
+        Reading {
+            note: Some(note),
+            ..Reading::default()
+        }
+    }
+
+    /// A command whose answer is a listing of `kind`.
+    fn listing(note: Note, kind: ListKind) -> Reading {
+        Reading {
+            listing: Some(kind),
+            ..Reading::noted(note)
+        }
+    }
+
+    /// Two words on a line of their own (`first second`: a name and a
+    /// password, or two passwords), read by the note `make` makes.
+    pub(super) fn credentials(
+        first: &str,
+        second: &str,
+        make: fn(Range<usize>, Range<usize>) -> Note,
+    ) -> Reading {
+        let own = format!("{first} {second}");
+        let note = make(0..first.len(), first.len() + 1..own.len());
+        Reading {
+            line: Some(own),
+            ..Reading::noted(note)
+        }
+    }
+}
+
+/// `PRIVMSG` or `NOTICE` of `text` to `target` (a channel or a nick), from
+/// a logged-in client: a CTCP `ACTION` is said as its text, other CTCP
+/// goes unanswered.
+pub(super) fn message(line: &str, target: &str, text: &str) -> Option<Note> {
+    let r = |part: &str| range_in(line, part);
+    let text = match text.strip_prefix('\u{1}') {
+        Some(ctcp) => ctcp.strip_prefix("ACTION ")?.trim_end_matches('\u{1}'),
+        None => text,
+    };
+    Some(if is_lobby(target) {
+        Note::Say(r(text))
+    } else if let Some(room) = target.strip_prefix('#') {
+        Note::SayIn(r(room), r(text))
+    } else {
+        Note::MessageTo(r(target), r(text))
+    })
+}
+
+/// A command (upper case) of a logged-in client other than those of
+/// registration and messages; what the codec answers itself goes to
+/// `out`.
+pub(super) fn command(
+    cmd: &str,
+    line: &str,
+    msg: &Message<'_>,
+    me: &str,
+    out: &mut Vec<u8>,
+) -> Reading {
+    match cmd {
+        "JOIN" | "PART" => join_or_part(cmd, line, msg, me, out),
+        "LIST" => Reading::noted(Note::ListRooms),
+        "NAMES" => names(line, msg, me, out),
+        "WHO" => {
+            let mask = msg.params.first().copied().unwrap_or("*");
+            let who = (!mask.starts_with('#') && mask != "*").then(|| mask.to_owned());
+            Reading::listing(Note::Users, ListKind::Who(who))
+        }
+        "TOPIC" => topic(line, msg, me, out),
+        "MODE" => mode(line, msg, me, out),
+        "KICK" => kick(line, msg, me, out),
+        "AWAY" => {
+            let busy = msg.params.first().is_some_and(|p| !p.is_empty());
+            Reading::noted(if busy { Note::Busy } else { Note::Free })
+        }
+        "USERHOST" => {
+            if need(out, me, msg, 1) {
+                let hosts: Vec<String> = msg
+                    .params
+                    .iter()
+                    .take(5)
+                    .map(|n| format!("{n}=+{n}@{HOST}"))
+                    .collect();
+                numeric(out, me, "302", &format!(":{}", hosts.join(" ")));
+            }
+            Reading::default()
+        }
+        "WHOIS" => {
+            if need(out, me, msg, 1) {
+                let nick = msg.params[msg.params.len() - 1];
+                numeric(out, me, "318", &format!("{nick} :End of /WHOIS list"));
+            }
+            Reading::default()
+        }
+        "MOTD" => {
+            numeric(out, me, "422", ":MOTD File is missing");
+            Reading::default()
+        }
+        // Tags only (message-tags): nothing here reads client tags.
+        "TAGMSG" => Reading::default(),
+        "HELP" => Reading::noted(Note::Help),
+        "RESTART" => Reading::noted(Note::Restart),
+        _ => {
+            numeric(out, me, "421", &format!("{cmd} :Unknown command"));
+            Reading::default()
+        }
+    }
+}
+
+/// `JOIN` or `PART` of a comma-separated list: the first channel that
+/// means something is read here, the rest become lines of their own read
+/// next (one command a line).
+fn join_or_part(cmd: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    if !need(out, me, msg, 1) {
+        return Reading::default();
+    }
+    let mut list = channels(msg.params[0]);
+    let Some(first) = list.next() else {
+        if cmd == "PART" {
+            part_lobby(me, out);
+        }
+        return Reading::default();
+    };
+    let r = |part: &str| range_in(line, part);
+    let mut reading = match room_of(first) {
+        Some(room) if cmd == "JOIN" => Reading::noted(Note::Enter(r(room))),
+        Some(room) => Reading::noted(Note::Part(r(room))),
+        None => {
+            no_such_channel(me, first, out);
+            Reading::default()
+        }
+    };
+    reading.followups = list.map(|c| format!("{cmd} {c}")).collect();
+    reading
+}
+
+/// `TOPIC #room [text]` (the lobby has none).
+fn topic(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    if !need(out, me, msg, 1) {
+        return Reading::default();
+    }
+    let chan = msg.params[0];
+    if is_lobby(chan) {
+        numeric(out, me, "331", &format!("{CHANNEL} :No topic is set"));
+        return Reading::default();
+    }
+    match room_of(chan) {
+        Some(room) => {
+            let text = msg.params.get(1).map(|t| range_in(line, t));
+            Reading::noted(Note::Topic(range_in(line, room), text))
+        }
+        None => {
+            no_such_channel(me, chan, out);
+            Reading::default()
+        }
+    }
+}
+
+/// `KICK <channel> <nick> [reason]`: off the server from the lobby (and
+/// barred), out of a room from a room.
+fn kick(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    if !need(out, me, msg, 2) {
+        return Reading::default();
+    }
+    let r = |part: &str| range_in(line, part);
+    let reason = msg.params.get(2).map(|p| r(p));
+    let nick = r(msg.params[1]);
+    let chan = msg.params[0];
+    if is_lobby(chan) {
+        return Reading::noted(Note::Kick(nick, reason));
+    }
+    match room_of(chan) {
+        Some(room) => Reading::noted(Note::Remove(r(room), nick, reason)),
+        None => {
+            no_such_channel(me, chan, out);
+            Reading::default()
+        }
+    }
+}
+
+/// `NAMES [channel]`: the lobby's members, or a room's.
+fn names(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    match msg.params.first().and_then(|c| c.split(',').next()) {
+        Some(chan) if !is_lobby(chan) => match room_of(chan) {
+            Some(room) => Reading::listing(
+                Note::RoomMembers(range_in(line, room)),
+                ListKind::RoomNames(chan.to_owned()),
+            ),
+            None => {
+                numeric(out, me, "366", &format!("{chan} :End of /NAMES list"));
+                Reading::default()
+            }
+        },
+        _ => Reading::listing(Note::Users, ListKind::Names),
+    }
+}
+
+/// `MODE`: of oneself, of the lobby (operators, bans), or of a room.
+fn mode(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    let r = |part: &str| range_in(line, part);
+    if !need(out, me, msg, 1) {
+        return Reading::default();
+    }
+    let target = msg.params[0];
+    if !target.starts_with('#') {
+        if target.eq_ignore_ascii_case(me) {
+            numeric(out, me, "221", "+");
+        } else {
+            numeric(out, me, "502", ":Can't change mode for other users");
+        }
+        return Reading::default();
+    }
+    if !is_lobby(target) {
+        room_mode(target, msg.params.get(1).copied(), me, out);
+        return Reading::default();
+    }
+    let Some(modes) = msg.params.get(1) else {
+        numeric(out, me, "324", &format!("{CHANNEL} +nt"));
+        return Reading::default();
+    };
+    let arg = msg.params.get(2).map(|a| a.split('!').next().unwrap_or(a));
+    match (*modes, arg) {
+        ("b" | "+b", None) => return Reading::listing(Note::Kicked, ListKind::Bans),
+        ("+o", Some(nick)) => return Reading::noted(Note::Grant(r(nick), Grant::Admin)),
+        ("-o", Some(nick)) => return Reading::noted(Note::Grant(r(nick), Grant::User)),
+        ("+b", Some(nick)) => return Reading::noted(Note::Kick(r(nick), None)),
+        ("-b", Some(nick)) => return Reading::noted(Note::Unkick(r(nick))),
+        ("+o" | "-o" | "-b", None) => {
+            let _ = need(out, me, msg, 3);
+        }
+        _ => numeric(
+            out,
+            me,
+            "472",
+            &format!("{modes} :is unknown mode char to me"),
+        ),
+    }
+    Reading::default()
+}
+
+/// `MODE` of a room: its operator is its creator and bans are the
+/// server's, so there is nothing to change here.
+fn room_mode(chan: &str, modes: Option<&str>, me: &str, out: &mut Vec<u8>) {
+    match modes {
+        None => numeric(out, me, "324", &format!("{chan} +nt")),
+        Some("b" | "+b") => numeric(out, me, "368", &format!("{chan} :End of channel ban list")),
+        Some(_) => numeric(
+            out,
+            me,
+            "482",
+            &format!("{chan} :Room modes cannot be changed (its operator is its creator)"),
+        ),
+    }
+}
+
+fn no_such_channel(me: &str, chan: &str, out: &mut Vec<u8>) {
+    numeric(out, me, "403", &format!("{chan} :No such channel"));
+}
+
+/// The byte range of `part` (a slice of `line`) within `line`.
+pub(super) fn range_in(line: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize);
+    start..start + part.len()
+}
