@@ -9,7 +9,9 @@
 //! longer than a bench should.
 
 use benches::store_data::{generate, user_name, BENCH_KEY};
-use chat_core::{Conversation, Grant, HistoryLine, KickEntry, Millis, RoomName, StoreChange};
+use chat_core::{
+    Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, RoomName, StoreChange,
+};
 use chat_net_mio::store::{KeySource, Store};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion};
@@ -51,6 +53,7 @@ fn changes(g: &mut BenchmarkGroup<'_, WallTime>, store: &mut Store, users: usize
             let r = store.commit(&[StoreChange::AppendLine {
                 conversation: lobby.clone(),
                 line: HistoryLine {
+                    id: MsgId(n),
                     at: Millis(1_800_000_000_000 + n),
                     from: name.clone(),
                     text: "a line of typical length, said in the lobby".into(),

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use chat_core::{
-    Conversation, Grant, HistoryLine, Millis, RoomName, RoomRecord, StoreChange, UserName,
+    Conversation, Grant, HistoryLine, Millis, MsgId, RoomName, RoomRecord, StoreChange, UserName,
     UserRecord,
 };
 use chat_net_mio::store::{KeySource, Store, StoreError, StoreOptions};
@@ -76,6 +76,7 @@ pub fn generate(
             changes.push(StoreChange::AppendLine {
                 conversation: Conversation::Room(name.key()),
                 line: HistoryLine {
+                    id: MsgId((r * lines_per_room + l) as u64 + 1),
                     at: Millis(created + l as u64),
                     from: user_name((r + l) % users.max(1)),
                     text: format!("line {l} of room {r}: a message of typical length, some words"),

@@ -90,8 +90,15 @@ where
             }
             Word::Known(Listing::History {
                 shown,
-                before: Some(t),
-            }) => format!("-- {shown} earlier lines; older ones: /history <where> before {t}"),
+                next: Some(mark),
+            }) => {
+                let point = match (mark.id, mark.at) {
+                    (Some(id), _) => format!("id={id}"),
+                    (None, Some(at)) => at.to_string(),
+                    (None, None) => String::new(),
+                };
+                format!("-- {shown} earlier lines; older ones: /history <where> before {point}")
+            }
             Word::Known(Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p)) => {
                 match p.next {
                     Some(next) => format!(
@@ -212,6 +219,8 @@ fn ok_text(done: Done<'_>) -> String {
         Done::TopicSet(r) => format!("Topic of #{r} set."),
         Done::Removed(r, u) => format!("{u} was removed from #{r}."),
         Done::Closed(r) => format!("#{r} is closed."),
+        Done::Tags(true) => "Lines carry their ids.".to_owned(),
+        Done::Tags(false) => "Lines no longer carry ids.".to_owned(),
         _ => "ok".to_owned(),
     }
 }
@@ -298,10 +307,7 @@ mod tests {
         );
         assert_eq!(show("OK joined rust").unwrap(), "You joined #rust.");
         assert_eq!(show("END history 2"), None);
-        let history = |shown| Listing::History {
-            shown,
-            before: None,
-        };
+        let history = |shown| Listing::History { shown, next: None };
         assert_eq!(empty_listing(history(0), 0), Some("-- no earlier lines"));
         assert_eq!(empty_listing(history(3), 0), None);
         assert!(show("END history 50 17").unwrap().contains("before 17"));

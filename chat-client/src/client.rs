@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use chat_core::client::{Auth, Credentials, Event, LoginForm, Session};
 use chat_core::wire::Word;
-use chat_core::Command;
+use chat_core::{Command, HistoryTarget};
 
 use crate::tls::Stream;
 use crate::{ClientError, Transport};
@@ -205,6 +205,25 @@ impl Client {
     /// Sends a typed command.
     pub fn send_command(&mut self, cmd: &Command<'_>) -> Result<(), ClientError> {
         self.session.send(cmd)?;
+        self.flush()
+    }
+
+    /// Asks for message ids, now and on every reconnection
+    /// ([`Session::request_ids`]).
+    pub fn request_ids(&mut self) -> Result<(), ClientError> {
+        self.session.request_ids();
+        self.flush()
+    }
+
+    /// Asks for the lines of a conversation older than the oldest one
+    /// received, by id ([`Session::older_lines`]): `HIST` lines, then
+    /// `END history`, whose `next` says whether to ask again.
+    pub fn older_lines(
+        &mut self,
+        of: HistoryTarget<'_>,
+        count: Option<u64>,
+    ) -> Result<(), ClientError> {
+        self.session.older_lines(of, count)?;
         self.flush()
     }
 

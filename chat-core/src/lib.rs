@@ -107,7 +107,7 @@
 
 pub mod client;
 pub mod codec;
-mod command;
+pub mod command;
 mod config;
 mod engine;
 mod error;
@@ -126,7 +126,7 @@ pub mod sim;
 mod time;
 pub mod wire;
 
-pub use command::{Answer, Command, HistoryTarget, TopicChange};
+pub use command::{Answer, Command, HistoryPoint, HistoryRange, HistoryTarget, TopicChange};
 pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
     AccountState, CarryOver, ChatEvent, CloseCause, CloseReason, ConnStats, Engine, EngineStats,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Grant, Millis, RoomKey, RoomName, UserName};
+use crate::{Grant, Millis, MsgId, RoomKey, RoomName, UserName};
 
 /// One registered account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +85,9 @@ impl Conversation {
 /// One line kept in a conversation's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryLine {
+    /// Its id, as it was shown when it was said; a conversation's lines
+    /// are kept in the order of their ids.
+    pub id: MsgId,
     /// When it was said (the server's time).
     pub at: Millis,
     /// Who said it.
@@ -310,15 +313,28 @@ impl StoreSnapshot {
         Ok(())
     }
 
+    /// The largest message id of the history held, if any line is held.
+    ///
+    /// ```
+    /// use chat_core::StoreSnapshot;
+    /// assert_eq!(StoreSnapshot::default().last_msg_id(), None);
+    /// ```
+    pub fn last_msg_id(&self) -> Option<MsgId> {
+        self.history
+            .iter()
+            .filter_map(|(_, lines)| lines.iter().map(|l| l.id).max())
+            .max()
+    }
+
     /// Drops the history `retention` does not keep at `now`: lines older
     /// than its age, then the oldest beyond its count per conversation.
     ///
     /// ```
-    /// use chat_core::{Conversation, HistoryLine, Millis, Retention, RoomName, StoreChange, StoreSnapshot, UserName};
+    /// use chat_core::{Conversation, HistoryLine, Millis, MsgId, Retention, RoomName, StoreChange, StoreSnapshot, UserName};
     /// let mut snap = StoreSnapshot::default();
     /// let lobby = Conversation::Room(RoomName::parse("lobby").unwrap().key());
     /// for t in 0..5 {
-    ///     let line = HistoryLine { at: Millis(t), from: UserName::parse("a").unwrap(), text: t.to_string() };
+    ///     let line = HistoryLine { id: MsgId(t + 1), at: Millis(t), from: UserName::parse("a").unwrap(), text: t.to_string() };
     ///     snap.apply(&StoreChange::AppendLine { conversation: lobby.clone(), line }).unwrap();
     /// }
     /// snap.trim(&Retention { room_lines: 3, private_lines: 1, max_age_ms: 10 }, Millis(5));

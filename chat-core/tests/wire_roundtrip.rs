@@ -4,10 +4,16 @@
 //! client command: `wire::parse(encode_command(c)) == c`.
 
 use chat_core::reply::{
-    AskStep, Control, Done, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
+    AskStep, Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
 };
-use chat_core::wire::{encode_command, parse, render, AskField, ServerLine, WireWord, Word};
-use chat_core::{Command, ErrorCode, Grant, HistoryTarget, Millis, MsgId, TopicChange, LOBBY};
+use chat_core::wire::{
+    encode_command, parse, render, render_tagged, split_tags, AskField, ServerLine, Tags, WireWord,
+    Word,
+};
+use chat_core::{
+    Command, ErrorCode, Grant, HistoryPoint, HistoryRange, HistoryTarget, Millis, MsgId,
+    TopicChange, LOBBY,
+};
 use proptest::prelude::*;
 
 /// Everything a generated line is built from.
@@ -83,7 +89,8 @@ fn reason(p: &Parts) -> Option<&str> {
 
 fn done(p: &Parts) -> Done<'_> {
     let u = p.w1.as_str();
-    match p.idx % 13 {
+    match p.idx % 14 {
+        13 => Done::Tags(p.some),
         7 => Done::Created(u),
         8 => Done::Joined(u),
         9 => Done::Parted(u),
@@ -110,7 +117,11 @@ fn listing(p: &Parts) -> Listing {
         6 => Listing::RoomsPage(page),
         7 => Listing::History {
             shown: p.n1,
-            before: p.some.then_some(Millis(p.n2)),
+            // What a line holds: an id or a time.
+            next: p.some.then_some(HistoryMark {
+                id: p.known.then_some(MsgId(p.n2)),
+                at: (!p.known).then_some(Millis(p.n2)),
+            }),
         },
         0 => Listing::Users,
         1 => Listing::Kicked,
@@ -345,7 +356,17 @@ fn reply(p: &Parts) -> Reply<'_> {
             at,
             reason: reason(p),
         },
-        12 => Reply::End(listing(p)),
+        12 => Reply::End(match listing(p) {
+            // What the engine sends: both.
+            Listing::History { shown, next } if p.admin => Listing::History {
+                shown,
+                next: next.map(|_| HistoryMark {
+                    id: Some(MsgId(p.n2)),
+                    at: Some(Millis(p.n1)),
+                }),
+            },
+            other => other,
+        }),
         13 => Reply::Ctl(control(p)),
         _ => Reply::Pong(reason(p)),
     }
@@ -388,7 +409,7 @@ fn command(p: &Parts) -> Command<'_> {
                 HistoryTarget::Private(w2)
             },
             count: p.known.then_some(1 + p.n1 % 1000),
-            before: p.some.then_some(Millis(p.n2)),
+            range: history_range(p),
         },
         16 => Command::ChangePasswordDialog,
         0 => Command::Say(&p.text),
@@ -432,6 +453,54 @@ fn command(p: &Parts) -> Command<'_> {
     }
 }
 
+/// A history point and range of every form.
+fn history_range(p: &Parts) -> HistoryRange {
+    let point = |n: u64, id: bool| {
+        if id {
+            HistoryPoint::Id(MsgId(n))
+        } else {
+            HistoryPoint::Time(Millis(n))
+        }
+    };
+    let (a, b) = (point(p.n1, p.some), point(p.n2, p.admin));
+    match p.idx % 6 {
+        0 => HistoryRange::Latest(None),
+        1 => HistoryRange::Latest(Some(a)),
+        2 => HistoryRange::Before(a),
+        3 => HistoryRange::After(a),
+        4 => HistoryRange::Around(a),
+        _ => HistoryRange::Between(a, b),
+    }
+}
+
+/// What a client reads of a line the server renders: `END history`
+/// continues from an id with tags on, from a time without.
+fn as_read(line: ServerLine<'_>, tags: bool) -> ServerLine<'_> {
+    match line {
+        ServerLine::End(Word::Known(Listing::History { shown, next })) => {
+            let next = next
+                .map(|m| HistoryMark {
+                    id: m.id.filter(|_| tags),
+                    at: m.at.filter(|_| !tags || m.id.is_none()),
+                })
+                .filter(|m| m.id.is_some() || m.at.is_some());
+            ServerLine::End(Word::Known(Listing::History { shown, next }))
+        }
+        other => other,
+    }
+}
+
+/// The id a rendered reply carries as its tag.
+fn tagged_id(reply: &Reply<'_>) -> Option<MsgId> {
+    match reply {
+        Reply::RoomMsg { id, .. }
+        | Reply::Pm { id, .. }
+        | Reply::Hist { id, .. }
+        | Reply::Ok(Done::Sent { id, .. }) => *id,
+        _ => None,
+    }
+}
+
 fn strip(out: &[u8]) -> &str {
     let text = std::str::from_utf8(out).unwrap();
     let line = text.strip_suffix('\n').expect("ends in a newline");
@@ -455,7 +524,19 @@ proptest! {
         let reply = reply(&p);
         let mut out = Vec::new();
         render(&reply, &mut out);
-        let expected = ServerLine::from_reply(&reply).unwrap();
+        let expected = as_read(ServerLine::from_reply(&reply).unwrap(), false);
+        prop_assert_eq!(split_tags(strip(&out)).0, Tags::default());
+        prop_assert_eq!(ServerLine::parse(strip(&out)).unwrap(), expected);
+    }
+
+    #[test]
+    fn every_tagged_reply_reads_back(p in parts()) {
+        let reply = reply(&p);
+        let mut out = Vec::new();
+        render_tagged(&reply, &mut out);
+        let expected = as_read(ServerLine::from_reply(&reply).unwrap(), true);
+        let (tags, _) = split_tags(strip(&out));
+        prop_assert_eq!(tags.id(), tagged_id(&reply));
         prop_assert_eq!(ServerLine::parse(strip(&out)).unwrap(), expected);
     }
 

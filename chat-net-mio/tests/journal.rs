@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chat_core::{
-    Conversation, Grant, HistoryLine, KickEntry, Millis, Retention, RoomName, RoomRecord,
+    Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, Retention, RoomName, RoomRecord,
     StoreChange, StoreSnapshot, Topic,
 };
 use chat_net_mio::store::{
@@ -206,6 +206,7 @@ fn history_is_bounded_by_retention_across_reopens() {
     let old = StoreChange::AppendLine {
         conversation: lobby(),
         line: HistoryLine {
+            id: MsgId(1),
             at: Millis(1),
             from: name("alice"),
             text: "ancient".into(),
@@ -267,6 +268,7 @@ fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
         StoreChange::AppendLine {
             conversation: Conversation::Room(room.key()),
             line: HistoryLine {
+                id: MsgId(2),
                 at: Millis(u64::MAX / 2),
                 from: name("bob"),
                 text: "in rust".into(),
@@ -275,6 +277,7 @@ fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
         StoreChange::AppendLine {
             conversation: Conversation::private(&name("bob"), &name("alice")),
             line: HistoryLine {
+                id: MsgId(3),
                 at: Millis(u64::MAX / 2),
                 from: name("bob"),
                 text: "psst".into(),
@@ -415,4 +418,84 @@ fn restore_refuses_a_folder_in_use() {
         Store::restore(&data, &out, KEY),
         Err(StoreError::Locked { .. })
     ));
+}
+
+/// A data folder written by the version before message ids (a snapshot
+/// with history, then log records after it): it opens with every line
+/// given an id in the order it was kept, is rewritten in the current
+/// format at once, and keeps those ids from then on.
+#[test]
+fn a_store_from_before_message_ids_opens_with_ids_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1");
+    for f in [SNAPSHOT_FILE, LOG_FILE] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    let key = || KeySource::Raw([7; 32]);
+    let options = StoreOptions {
+        retention: Retention {
+            max_age_ms: u64::MAX,
+            ..Retention::default()
+        },
+        ..StoreOptions::default()
+    };
+    let version = |file: &str| std::fs::read(dir.path().join(file)).unwrap()[8];
+    assert_eq!((version(SNAPSHOT_FILE), version(LOG_FILE)), (2, 1));
+    let s = Store::open_with(dir.path(), key(), options).unwrap();
+    assert_eq!(
+        (version(SNAPSHOT_FILE), version(LOG_FILE)),
+        (3, 2),
+        "rewritten in the current format on opening"
+    );
+    let snap = s.snapshot();
+    let names: Vec<&str> = snap.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["alice", "bob"]);
+    let den = Conversation::Room(RoomName::parse("den").unwrap().key());
+    let pair = Conversation::private(&name("alice"), &name("bob"));
+    let lines = |snap: &StoreSnapshot, c: &Conversation| -> Vec<(u64, String)> {
+        snap.history
+            .iter()
+            .find(|(k, _)| k == c)
+            .map(|(_, l)| l.iter().map(|l| (l.id.0, l.text.clone())).collect())
+            .unwrap_or_default()
+    };
+    let expect = |what: &str| -> Vec<String> {
+        (1..=12)
+            .map(|i| format!("snap {what} {i}"))
+            .chain((1..=5).map(|i| format!("log {what} {i}")))
+            .collect()
+    };
+    for (c, what) in [(lobby(), "lobby"), (den.clone(), "den")] {
+        let got = lines(&snap, &c);
+        let texts: Vec<String> = got.iter().map(|(_, t)| t.clone()).collect();
+        assert_eq!(texts, expect(what), "every line, in order");
+        assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "{got:?}");
+    }
+    let psst = lines(&snap, &pair);
+    assert_eq!(psst.len(), 2);
+    assert!(psst[0].0 < psst[1].0);
+    // The snapshot's lines come before the log's, in every conversation.
+    let last_of_snapshot = lines(&snap, &lobby())[11].0.max(lines(&snap, &den)[11].0);
+    assert!(last_of_snapshot < lines(&snap, &lobby())[12].0.min(psst[1].0));
+    drop(s);
+    let mut s = Store::open_with(dir.path(), key(), options).unwrap();
+    assert_eq!(s.snapshot(), snap, "the ids are kept once given");
+    let next = snap.last_msg_id().unwrap().next();
+    let new = StoreChange::AppendLine {
+        conversation: lobby(),
+        line: HistoryLine {
+            id: next,
+            at: Millis(3_000),
+            from: name("bob"),
+            text: "after the migration".into(),
+        },
+    };
+    assert_eq!(s.commit(&[new]), vec![Ok(())]);
+    drop(s);
+    let s = Store::open_with(dir.path(), key(), options).unwrap();
+    let lobby_lines = lines(&s.snapshot(), &lobby());
+    assert_eq!(
+        lobby_lines.last().unwrap(),
+        &(next.0, "after the migration".into())
+    );
 }

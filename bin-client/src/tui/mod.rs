@@ -19,7 +19,7 @@ use ratatui::Terminal;
 
 use chat_client::{Ended, Event as SessionEvent, Session};
 use chat_core::wire::{parse, ServerLine};
-use chat_core::Command;
+use chat_core::{Command, HistoryTarget};
 
 use crate::app::{session_for, Outcome};
 use crate::cli::Args;
@@ -35,25 +35,16 @@ const RESTART_PATIENCE: Duration = Duration::from_secs(30);
 /// How often the loop looks at the clock when nothing happens.
 const TICK: Duration = Duration::from_millis(250);
 
-/// The commands Tab completes.
-const COMMANDS: &[&str] = &[
-    "/help",
-    "/viewusers",
-    "/users",
-    "/messageto",
-    "/msg",
-    "/busy",
-    "/free",
-    "/viewkickusers",
-    "/changepassword",
-    "/ping",
-    "/disconnect",
-    "/quit",
-    "/changegrant",
-    "/kickuser",
-    "/unkick",
-    "/restart",
-];
+/// The commands Tab completes: every name of the command catalogue a
+/// logged-in user may type, and the client's own `/older`.
+fn commands() -> &'static [String] {
+    static COMMANDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    COMMANDS.get_or_init(|| {
+        let mut names = chat_core::command::typed_names();
+        names.push("/older".to_owned());
+        names
+    })
+}
 
 /// The terminal in raw mode on the alternate screen, given back on drop
 /// (every way out: return, error, unwinding panic).
@@ -122,6 +113,8 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
         redraw_all: false,
         held: Vec::new(),
     };
+    // Lines carry their ids, so /older pages history without a gap.
+    ui.session.request_ids();
     ui.session.on_connected();
     let result = ui.run(&mut screen.terminal);
     drop(screen);
@@ -371,7 +364,8 @@ impl Ui {
             KeyCode::PageDown => view.scroll_by(-page),
             KeyCode::Tab if view.ask.is_none() => {
                 let names: Vec<String> = view.online.iter().cloned().collect();
-                let found = e.complete(COMMANDS, &names);
+                let commands: Vec<&str> = commands().iter().map(String::as_str).collect();
+                let found = e.complete(&commands, &names);
                 if !found.is_empty() {
                     let list = found.join(" ");
                     view.notice(Kind::Notice, list);
@@ -411,6 +405,42 @@ impl Ui {
         self.send(&line);
     }
 
+    /// `/older [room|@user] [count]`: the lines before the oldest one
+    /// shown of a conversation (by default the one whose history was shown
+    /// last, else the lobby), paged by id.
+    fn older(&mut self, args: &str) {
+        let mut words = args.split_whitespace();
+        let mut target = None;
+        let mut count = None;
+        for w in words.by_ref().take(2) {
+            match w.parse::<u64>() {
+                Ok(n) if n > 0 && count.is_none() => count = Some(n),
+                _ if target.is_none() && count.is_none() => target = Some(w.to_owned()),
+                _ => return self.older_usage(),
+            }
+        }
+        if words.next().is_some() {
+            return self.older_usage();
+        }
+        let target = target
+            .or_else(|| self.screen.history_of.clone())
+            .unwrap_or_else(|| chat_core::LOBBY.to_owned());
+        let target = target.trim_start_matches('#');
+        let of = match target.strip_prefix('@') {
+            Some(user) => HistoryTarget::Private(user),
+            None => HistoryTarget::Room(target),
+        };
+        if self.session.older_lines(of, count).is_err() {
+            self.older_usage();
+        }
+    }
+
+    fn older_usage(&mut self) {
+        self.screen
+            .view
+            .notice(Kind::Error, "usage: /older [room|@user] [count]");
+    }
+
     fn send(&mut self, line: &str) {
         if self.screen.view.link == "reconnecting" {
             if self.held.len() < MAX_HELD {
@@ -425,6 +455,9 @@ impl Ui {
             }
             return;
         }
+        if let Some(args) = older_args(line) {
+            return self.older(args);
+        }
         if matches!(parse(line.trim()), Ok(Command::Quit)) {
             self.quitting = Some(Instant::now() + QUIT_WAIT);
         }
@@ -435,4 +468,12 @@ impl Ui {
                 .notice(Kind::Error, "a line cannot hold a line break");
         }
     }
+}
+
+/// The arguments of an `/older` line, if it is one (the client's own
+/// command: it pages history back by id).
+fn older_args(line: &str) -> Option<&str> {
+    let rest = line.trim().strip_prefix('/')?;
+    let (name, args) = rest.split_once(' ').unwrap_or((rest, ""));
+    name.eq_ignore_ascii_case("older").then_some(args)
 }

@@ -25,6 +25,9 @@ pub(crate) struct Screen {
     /// its rows are not shown.
     pub(crate) quiet_users: bool,
     listing_rows: u64,
+    /// The conversation of the last history line shown, as `/older`
+    /// takes it (`den`, `@bob`): where `/older` alone pages back.
+    pub(crate) history_of: Option<String>,
 }
 
 impl Screen {
@@ -87,6 +90,8 @@ impl Screen {
                 let text = render(raw, tz).unwrap_or_default();
                 v.notice(Kind::Error, text.trim_start_matches("error "));
             }
+            // Asked for by the client itself on every connection.
+            ServerLine::Ok(Word::Known(Done::Tags(_))) => {}
             ServerLine::Ok(Word::Known(Done::Sent { to, .. })) => {
                 let found = self
                     .pending_pms
@@ -133,10 +138,15 @@ impl Screen {
                 from,
                 text,
             } => {
-                let place = match of {
-                    chat_core::reply::HistoryOf::Room(room) => format!("#{room}"),
-                    chat_core::reply::HistoryOf::Private(with) => format!("@{with}"),
+                let (place, of) = match of {
+                    chat_core::reply::HistoryOf::Room(room) => {
+                        (format!("#{room}"), room.to_owned())
+                    }
+                    chat_core::reply::HistoryOf::Private(with) => {
+                        (format!("@{with}"), format!("@{with}"))
+                    }
                 };
+                self.history_of = Some(of);
                 v.push(Entry {
                     stamp: at(t),
                     kind: Kind::Room,
@@ -259,6 +269,16 @@ impl Screen {
             return v.notice(Kind::Notice, text.trim_start_matches("-- "));
         }
         match list {
+            Listing::History {
+                shown,
+                next: Some(_),
+            } => {
+                let of = self.history_of.as_deref().unwrap_or("<room|@user>");
+                v.notice(
+                    Kind::Notice,
+                    format!("{shown} earlier lines; older ones: /older {of}"),
+                );
+            }
             Listing::Users => v.notice(Kind::Notice, format!("{rows} online")),
             Listing::UsersPage(p) => v.notice(Kind::Notice, page_text(p, "online")),
             Listing::Kicked => v.notice(Kind::Notice, format!("{rows} on the kick list")),

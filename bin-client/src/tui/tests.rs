@@ -95,6 +95,28 @@ fn lines_of_other_rooms_say_their_room_once_stamped() {
 }
 
 #[test]
+fn tagged_lines_look_the_same_and_history_says_how_to_page_back() {
+    let mut s = logged_in();
+    feed(
+        &mut s,
+        &[
+            "OK tags on",
+            &format!("@id=7 HIST rust {TS} bob said before"),
+            "END history 1 id=7",
+            &format!("@id=9 RMSG rust {TS} bob hello rust"),
+        ],
+    );
+    assert_eq!(s.history_of.as_deref(), Some("rust"));
+    let r = rows(&mut s, 60, 8);
+    assert_eq!(r[1], "15:04 <bob> [#rust] (history) said before");
+    assert!(
+        r[2].ends_with("1 earlier lines; older ones: /older rust"),
+        "{r:?}"
+    );
+    assert_eq!(r[3], "15:04 <bob> [#rust] hello rust");
+}
+
+#[test]
 fn a_mention_of_my_name_stands_out() {
     let mut s = logged_in();
     feed(

@@ -1,8 +1,8 @@
 //! What a client session tells its driver.
 
 use crate::framing::FrameError;
-use crate::wire::{EncodeError, MalformedLine, ServerLine, Word};
-use crate::{ErrorCode, Grant};
+use crate::wire::{split_tags, EncodeError, MalformedLine, ServerLine, Word};
+use crate::{ErrorCode, Grant, MsgId};
 
 /// One line from the server, kept as text and read as a typed
 /// [`ServerLine`] on demand (parsing borrows from the text).
@@ -23,7 +23,12 @@ impl Received {
         &self.text
     }
 
-    /// The line, typed.
+    /// The message id the line carries (after `/tags on`), if any.
+    pub fn id(&self) -> Option<MsgId> {
+        split_tags(&self.text).0.id()
+    }
+
+    /// The line, typed (tags passed over).
     pub fn line(&self) -> Result<ServerLine<'_>, MalformedLine> {
         ServerLine::parse(&self.text)
     }

@@ -1,14 +1,16 @@
 //! The client session state machine.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use zeroize::Zeroizing;
 
 use super::event::{Ended, Event, Received};
 use crate::framing::Framer;
-use crate::reply::{Control, Done};
-use crate::wire::{account_answer, encode_command, parse, AskField, EncodeError, ServerLine, Word};
-use crate::Command;
+use crate::reply::{Control, Done, HistoryOf};
+use crate::wire::{
+    account_answer, encode_command, parse, split_tags, AskField, EncodeError, ServerLine, Word,
+};
+use crate::{Command, HistoryPoint, HistoryRange, HistoryTarget, MsgId, LOBBY};
 
 /// The longest server line a session accepts by default, ending included
 /// (the server's own limit is 4096; a `/help` row or a long name list may
@@ -118,6 +120,11 @@ pub struct Session {
     /// The rooms joined besides the lobby, as the server names them: joined
     /// again after a re-login.
     rooms: Vec<String>,
+    /// Whether to ask for message ids (`/tags on`) on every connection.
+    ids: bool,
+    /// The oldest message id received per conversation (a room's folded
+    /// name, or `@` and a folded user name), where paging back starts.
+    oldest: HashMap<String, MsgId>,
 }
 
 impl Session {
@@ -155,7 +162,63 @@ impl Session {
             change_step: None,
             change_refused: false,
             rooms: Vec::new(),
+            ids: false,
+            oldest: HashMap::new(),
         }
+    }
+
+    /// Asks the server for message ids (`/tags on`, PROTOCOL.md 4.2), now
+    /// if connected and on every connection from now on: lines then carry
+    /// their ids ([`Received::id`]) and [`older_lines`](Session::older_lines)
+    /// pages history by them, never missing or repeating a line.
+    ///
+    /// ```
+    /// use chat_core::client::{Auth, Credentials, LoginForm, Session};
+    /// use chat_core::{HistoryTarget, MsgId};
+    /// let creds = Credentials::new("alice", "a-long-password");
+    /// let mut s = Session::new(creds, Auth::Login, LoginForm::OneLine);
+    /// s.request_ids();
+    /// s.on_connected();
+    /// assert_eq!(s.poll_transmit().unwrap(), b"/tags on\n/login alice a-long-password\n");
+    /// s.receive(b"OK tags on\nWELCOME alice 1\n@id=41 MSG 5 bob hi\n@id=40 HIST lobby 4 ann hello\n");
+    /// assert_eq!(s.oldest_id(HistoryTarget::Room("Lobby")), Some(MsgId(40)));
+    /// s.older_lines(HistoryTarget::Room("lobby"), Some(20)).unwrap();
+    /// assert_eq!(s.poll_transmit().unwrap(), b"/history lobby 20 before id=40\n");
+    /// ```
+    pub fn request_ids(&mut self) {
+        if !self.ids && self.phase != Phase::Offline {
+            self.transmit.extend_from_slice(b"/tags on\n");
+        }
+        self.ids = true;
+    }
+
+    /// The oldest message id received in a conversation (a room, or
+    /// private messages with a user), if any line of it came with one.
+    pub fn oldest_id(&self, of: HistoryTarget<'_>) -> Option<MsgId> {
+        self.oldest.get(&conversation_key(of)).copied()
+    }
+
+    /// Asks for the lines of a conversation older than the oldest one
+    /// received (`/history <of> [count] before id=<id>`), or its last
+    /// lines when none came yet. `END history` says whether older ones
+    /// remain; asking again pages further back. Needs
+    /// [`request_ids`](Session::request_ids) to page by id.
+    pub fn older_lines(
+        &mut self,
+        of: HistoryTarget<'_>,
+        count: Option<u64>,
+    ) -> Result<(), EncodeError> {
+        let range = match self.oldest_id(of) {
+            Some(id) => HistoryRange::Before(HistoryPoint::Id(id)),
+            None => HistoryRange::Latest(None),
+        };
+        self.send(&Command::History { of, count, range })
+    }
+
+    /// Notes the id of a line of a conversation.
+    fn saw_id(&mut self, of: HistoryTarget<'_>, id: MsgId) {
+        let oldest = self.oldest.entry(conversation_key(of)).or_insert(id);
+        *oldest = (*oldest).min(id);
     }
 
     /// Sets the longest server line accepted, ending included.
@@ -195,6 +258,10 @@ impl Session {
         self.restarting = false;
         self.login_step = (self.creds.is_none()).then_some(AskField::Account);
         self.login_refused = false;
+        if self.ids {
+            // Before the login, so even the first lines carry their ids.
+            self.transmit.extend_from_slice(b"/tags on\n");
+        }
         // A re-login is always one line: the account exists by then.
         self.by_dialog = self.form == LoginForm::Dialog && !self.relogin;
         let Some(creds) = &self.creds else { return };
@@ -232,6 +299,24 @@ impl Session {
         let Ok(line) = ServerLine::parse(text) else {
             return;
         };
+        if let Some(id) = split_tags(text).0.id() {
+            match line {
+                ServerLine::Msg { .. } => self.saw_id(HistoryTarget::Room(LOBBY), id),
+                ServerLine::RoomMsg { room, .. } => self.saw_id(HistoryTarget::Room(room), id),
+                ServerLine::Pm { from, .. } => self.saw_id(HistoryTarget::Private(from), id),
+                ServerLine::Ok(Word::Known(Done::Sent { to, .. })) => {
+                    self.saw_id(HistoryTarget::Private(to), id)
+                }
+                ServerLine::Hist { of, .. } => self.saw_id(
+                    match of {
+                        HistoryOf::Room(room) => HistoryTarget::Room(room),
+                        HistoryOf::Private(user) => HistoryTarget::Private(user),
+                    },
+                    id,
+                ),
+                _ => {}
+            }
+        }
         match line {
             ServerLine::Ask { step, .. } => {
                 if self.phase == Phase::InRoom
@@ -467,5 +552,14 @@ impl Session {
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+}
+
+/// The key of a conversation in [`Session::oldest_id`]'s table: names
+/// fold, a user's is marked so it cannot be taken for a room's.
+fn conversation_key(of: HistoryTarget<'_>) -> String {
+    match of {
+        HistoryTarget::Room(room) => room.to_ascii_lowercase(),
+        HistoryTarget::Private(user) => format!("@{}", user.to_ascii_lowercase()),
     }
 }

@@ -62,13 +62,15 @@ impl Protocol {
 pub enum Rendering {
     /// chat/1.
     Chat1,
+    /// chat/1 with tags on (`/tags on`): message lines carry their ids.
+    Chat1Tagged,
     /// IRC with these capabilities.
     Irc(RoomCaps),
 }
 
 impl Rendering {
     /// How many renderings there are.
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 6;
 
     /// Every rendering, in [`index`](Rendering::index) order.
     pub const ALL: [Rendering; Rendering::COUNT] = [
@@ -77,6 +79,7 @@ impl Rendering {
         Rendering::Irc(RoomCaps::new(true, false)),
         Rendering::Irc(RoomCaps::new(false, true)),
         Rendering::Irc(RoomCaps::new(true, true)),
+        Rendering::Chat1Tagged,
     ];
 
     /// A protocol with no options on.
@@ -94,6 +97,7 @@ impl Rendering {
             Rendering::Irc(caps) => {
                 1 + usize::from(caps.server_time) + 2 * usize::from(caps.away_notify)
             }
+            Rendering::Chat1Tagged => 5,
         }
     }
 
@@ -116,6 +120,7 @@ impl Rendering {
         for reply in replies {
             match self {
                 Rendering::Chat1 => wire::render(reply, &mut out),
+                Rendering::Chat1Tagged => wire::render_tagged(reply, &mut out),
                 Rendering::Irc(caps) => irc::render_shared(reply, caps, &mut out),
             }
         }
@@ -191,7 +196,7 @@ impl ConnCodec {
     /// refusal for a line it cannot read.
     pub fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
         match &mut self.inner {
-            Inner::Chat1(c) => c.parse(line).map(Some),
+            Inner::Chat1(c) => c.parse(line),
             Inner::Irc(c) => c.parse(line),
         }
     }
@@ -208,7 +213,7 @@ impl ConnCodec {
     /// What the codec answered by itself while reading the last line.
     pub fn take_local(&mut self) -> Option<Vec<u8>> {
         match &mut self.inner {
-            Inner::Chat1(_) => None,
+            Inner::Chat1(c) => c.take_local(),
             Inner::Irc(c) => c.take_local(),
         }
     }
@@ -216,16 +221,18 @@ impl ConnCodec {
     /// How this connection's room lines are rendered now.
     pub fn rendering(&self) -> Rendering {
         match &self.inner {
+            Inner::Chat1(c) if c.tags() => Rendering::Chat1Tagged,
             Inner::Chat1(_) => Rendering::Chat1,
             Inner::Irc(c) => Rendering::Irc(c.room_caps()),
         }
     }
 
-    /// The rendering, if the last line changed it (an IRC `CAP REQ`):
-    /// the engine then moves the member to the room's other list.
+    /// The rendering, if the last line changed it (an IRC `CAP REQ`, a
+    /// chat/1 `/tags`): the engine then moves the member to the room's
+    /// other list.
     pub fn take_rendering_change(&mut self) -> Option<Rendering> {
         match &mut self.inner {
-            Inner::Chat1(_) => None,
+            Inner::Chat1(c) => c.take_tags_change().then(|| self.rendering()),
             Inner::Irc(c) => c.take_caps_change().map(Rendering::Irc),
         }
     }

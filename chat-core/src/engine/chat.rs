@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
-use crate::{Answer, Command, ConnId, Conversation, HistoryLine, NameKey, UserName, LOBBY};
+use crate::{Answer, Command, ConnId, Conversation, HistoryLine, MsgId, NameKey, UserName, LOBBY};
 
 use super::connection::Session;
 use super::io::ChatEvent;
@@ -58,6 +58,8 @@ impl Engine {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }
             Command::Answer(_) => {}
+            // chat/1's codec answers `/tags` itself.
+            Command::Tags { .. } => {}
             Command::CreateRoom { room } => self.create_room(id, room),
             Command::JoinRoom { room } => self.join_room(id, room),
             Command::EnterRoom { room } => self.enter_or_create(id, room),
@@ -70,13 +72,14 @@ impl Engine {
                 self.remove_from_room(id, room, user, reason)
             }
             Command::CloseRoom { room } => self.close_room(id, room),
-            Command::History { of, count, before } => self.history(id, of, count, before),
+            Command::History { of, count, range } => self.history(id, of, count, range),
         }
     }
 
     /// A line said now, for a history.
-    pub(super) fn history_line(&self, from: &UserName, text: &str) -> HistoryLine {
+    pub(super) fn history_line(&self, id: MsgId, from: &UserName, text: &str) -> HistoryLine {
         HistoryLine {
+            id,
             at: self.now,
             from: from.clone(),
             text: text.to_owned(),
@@ -142,16 +145,17 @@ impl Engine {
             return;
         };
         let from = session.name.clone();
+        let msg = self.next_msg_id();
         let line = Reply::RoomMsg {
             room: LOBBY,
-            id: Some(self.next_msg_id()),
+            id: Some(msg),
             at: self.now,
             from: from.as_str(),
             text,
         };
         self.broadcast_from(Some(id), std::slice::from_ref(&line));
         let lobby = Conversation::Room(self.rooms.lobby_key().clone());
-        self.remember(lobby, self.history_line(&from, text));
+        self.remember(lobby, self.history_line(msg, &from, text));
         if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at: self.now,
@@ -206,7 +210,7 @@ impl Engine {
             self.send(id, &Reply::Ok(sent));
         }
         let pair = Conversation::private(&from, &recipient);
-        self.remember(pair, self.history_line(&from, text));
+        self.remember(pair, self.history_line(msg, &from, text));
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at: self.now,

@@ -2,8 +2,9 @@
 //! the private histories of pairs of users, bounded in number.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
-use crate::{Conversation, HistoryLine, Millis};
+use crate::{Conversation, HistoryLine, HistoryPoint, HistoryRange, Millis};
 
 use super::table::{map, Map};
 
@@ -15,9 +16,18 @@ pub(crate) struct Bounds {
     pub(crate) max_age_ms: u64,
 }
 
-/// A conversation's kept lines, oldest first. Lines arrive in time order
-/// (the engine's clock never goes back), so the stale ones are at the
-/// front and a search by time is a binary search.
+/// Which lines of a [`History`] a page shows, and the one to continue
+/// from when more remain in the page's direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Page {
+    pub(crate) lines: Range<usize>,
+    pub(crate) next: Option<usize>,
+}
+
+/// A conversation's kept lines, oldest first. Lines arrive in the order
+/// of their ids and of time (the engine's clock never goes back), so the
+/// stale ones are at the front and a search by id or time is a binary
+/// search.
 #[derive(Debug, Default)]
 pub(crate) struct History {
     lines: VecDeque<HistoryLine>,
@@ -66,23 +76,82 @@ impl History {
         self.bytes
     }
 
-    /// The last `count` lines said before `before` (all, without it) and
-    /// not before `oldest` (older ones are past the retention's age),
-    /// oldest first, and whether older ones remain.
-    pub(crate) fn page(
-        &self,
-        count: usize,
-        before: Option<Millis>,
-        oldest: Millis,
-    ) -> (impl Iterator<Item = &HistoryLine>, bool) {
+    /// The page of `range`, at most `count` lines, none before `oldest`
+    /// (older ones are past the retention's age).
+    pub(crate) fn page(&self, range: HistoryRange, count: usize, oldest: Millis) -> Page {
         let first = self.lines.partition_point(|l| l.at < oldest);
-        let end = match before {
-            Some(t) => self.lines.partition_point(|l| l.at < t),
-            None => self.lines.len(),
+        let len = self.lines.len();
+        // The lines strictly before a point end at `upto`; those strictly
+        // after it start at `past`.
+        let upto = |p: HistoryPoint| self.upto(p).max(first);
+        let past = |p: HistoryPoint| self.past(p).max(first);
+        // Backwards from `end`: the last `count` lines of `lo..end`; more
+        // remain when the page starts after `lo`.
+        let backwards = |lo: usize, end: usize| {
+            let start = end.saturating_sub(count).max(lo).min(end);
+            Page {
+                lines: start..end,
+                next: (start > lo && start < end).then_some(start),
+            }
+        };
+        // Forwards from `start`: the first `count` lines of `start..hi`.
+        let forwards = |start: usize, hi: usize| {
+            let end = start.saturating_add(count).min(hi).max(start);
+            Page {
+                lines: start..end,
+                next: (end < hi && start < end).then(|| end - 1),
+            }
+        };
+        match range {
+            HistoryRange::Latest(None) => backwards(first, len),
+            HistoryRange::Latest(Some(p)) => backwards(past(p), len),
+            HistoryRange::Before(p) => backwards(first, upto(p)),
+            HistoryRange::After(p) => forwards(past(p), len),
+            HistoryRange::Around(p) => {
+                let at = upto(p);
+                let start = at.saturating_sub(count / 2).max(first);
+                let end = start.saturating_add(count).min(len);
+                let start = end.saturating_sub(count).max(first);
+                Page {
+                    lines: start..end,
+                    next: (start > first && start < end).then_some(start),
+                }
+            }
+            HistoryRange::Between(a, b) => {
+                let (from_a, to_b) = (past(a), upto(b));
+                if from_a <= to_b {
+                    forwards(from_a, to_b)
+                } else {
+                    backwards(past(b), upto(a))
+                }
+            }
         }
-        .max(first);
-        let start = end.saturating_sub(count).max(first);
-        (self.lines.range(start..end), start > first)
+    }
+
+    /// Where the lines strictly before `p` end.
+    fn upto(&self, p: HistoryPoint) -> usize {
+        match p {
+            HistoryPoint::Id(id) => self.lines.partition_point(|l| l.id < id),
+            HistoryPoint::Time(t) => self.lines.partition_point(|l| l.at < t),
+        }
+    }
+
+    /// Where the lines strictly after `p` start.
+    fn past(&self, p: HistoryPoint) -> usize {
+        match p {
+            HistoryPoint::Id(id) => self.lines.partition_point(|l| l.id <= id),
+            HistoryPoint::Time(t) => self.lines.partition_point(|l| l.at <= t),
+        }
+    }
+
+    /// The lines of `range` (from [`History::page`]), oldest first.
+    pub(crate) fn lines(&self, range: Range<usize>) -> impl Iterator<Item = &HistoryLine> {
+        self.lines.range(range)
+    }
+
+    /// The line at `index` (from [`History::page`]).
+    pub(crate) fn get(&self, index: usize) -> Option<&HistoryLine> {
+        self.lines.get(index)
     }
 
     /// The lines, oldest first.
@@ -154,10 +223,11 @@ impl PrivateHistories {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::UserName;
+    use crate::{MsgId, UserName};
 
     fn line(at: u64, text: &str) -> HistoryLine {
         HistoryLine {
+            id: MsgId(at + 1),
             at: Millis(at),
             from: UserName::parse("al").unwrap(),
             text: text.into(),
@@ -187,22 +257,118 @@ mod tests {
         assert_eq!(h.len(), 1, "a line over the byte bound is not kept");
     }
 
-    #[test]
-    fn pages_before_a_time() {
+    /// Ten lines with ids 1..=10, said at 10, 20, ... 100.
+    fn ten() -> History {
         let mut h = History::default();
-        let b = Bounds { lines: 10, ..WIDE };
-        for t in 1..=6 {
-            h.push(line(t * 10, "x"), b);
+        let b = Bounds {
+            lines: 10,
+            max_age_ms: 1_000,
+            ..WIDE
+        };
+        for i in 1..=10 {
+            h.push(
+                HistoryLine {
+                    id: MsgId(i),
+                    at: Millis(i * 10),
+                    from: UserName::parse("al").unwrap(),
+                    text: "x".into(),
+                },
+                b,
+            );
         }
-        let (lines, more) = h.page(2, None, Millis(0));
-        assert_eq!(lines.map(|l| l.at.0).collect::<Vec<_>>(), vec![50, 60]);
-        assert!(more);
-        let (lines, more) = h.page(2, Some(Millis(30)), Millis(0));
-        assert_eq!(lines.map(|l| l.at.0).collect::<Vec<_>>(), vec![10, 20]);
-        assert!(!more);
-        let (lines, more) = h.page(9, Some(Millis(45)), Millis(20));
-        assert_eq!(lines.map(|l| l.at.0).collect::<Vec<_>>(), vec![20, 30, 40]);
-        assert!(!more, "lines past the age are not offered");
+        h
+    }
+
+    /// The ids of a page and the id to continue from.
+    fn ids(h: &History, range: HistoryRange, count: usize, oldest: u64) -> (Vec<u64>, Option<u64>) {
+        let page = h.page(range, count, Millis(oldest));
+        let lines = h.lines(page.lines).map(|l| l.id.0).collect();
+        (lines, page.next.map(|i| h.get(i).unwrap().id.0))
+    }
+
+    #[test]
+    fn pages_every_way_by_id_and_time() {
+        use HistoryPoint::{Id, Time};
+        use HistoryRange::*;
+        let h = ten();
+        assert_eq!(ids(&h, Latest(None), 3, 0), (vec![8, 9, 10], Some(8)));
+        assert_eq!(
+            ids(&h, Before(Id(MsgId(8))), 3, 0),
+            (vec![5, 6, 7], Some(5))
+        );
+        assert_eq!(ids(&h, Before(Id(MsgId(3))), 3, 0), (vec![1, 2], None));
+        assert_eq!(ids(&h, Before(Time(Millis(35))), 9, 15), (vec![2, 3], None));
+        assert_eq!(ids(&h, After(Id(MsgId(2))), 3, 0), (vec![3, 4, 5], Some(5)));
+        assert_eq!(ids(&h, After(Time(Millis(80))), 3, 0), (vec![9, 10], None));
+        assert_eq!(
+            ids(&h, Latest(Some(Id(MsgId(6)))), 3, 0),
+            (vec![8, 9, 10], Some(8))
+        );
+        assert_eq!(
+            ids(&h, Latest(Some(Id(MsgId(8)))), 3, 0),
+            (vec![9, 10], None)
+        );
+        assert_eq!(
+            ids(&h, Around(Id(MsgId(5))), 5, 0),
+            (vec![3, 4, 5, 6, 7], Some(3))
+        );
+        assert_eq!(
+            ids(&h, Around(Id(MsgId(10))), 4, 0),
+            (vec![7, 8, 9, 10], Some(7))
+        );
+        assert_eq!(
+            ids(&h, Around(Time(Millis(5))), 3, 0),
+            (vec![1, 2, 3], None)
+        );
+        assert_eq!(
+            ids(&h, Between(Id(MsgId(2)), Id(MsgId(9))), 3, 0),
+            (vec![3, 4, 5], Some(5))
+        );
+        assert_eq!(
+            ids(&h, Between(Id(MsgId(9)), Time(Millis(20))), 3, 0),
+            (vec![6, 7, 8], Some(6))
+        );
+        assert_eq!(
+            ids(&h, Between(Id(MsgId(4)), Id(MsgId(4))), 3, 0),
+            (vec![], None)
+        );
+        // An id no longer kept still marks its place.
+        assert_eq!(ids(&h, Before(Id(MsgId(0))), 3, 0), (vec![], None));
+        assert_eq!(ids(&h, After(Id(MsgId(99))), 3, 0), (vec![], None));
+    }
+
+    #[test]
+    fn lines_of_one_millisecond_page_without_loss_or_repeat() {
+        let mut h = History::default();
+        let b = Bounds {
+            lines: 1_000,
+            bytes: 1 << 20,
+            max_age_ms: 1_000,
+        };
+        for i in 1..=120 {
+            h.push(
+                HistoryLine {
+                    id: MsgId(i * 3),
+                    at: Millis(7),
+                    from: UserName::parse("al").unwrap(),
+                    text: i.to_string(),
+                },
+                b,
+            );
+        }
+        let mut seen = Vec::new();
+        let mut range = HistoryRange::Latest(None);
+        loop {
+            let page = h.page(range, 50, Millis(0));
+            let lines: Vec<u64> = h.lines(page.lines).map(|l| l.id.0).collect();
+            seen.splice(0..0, lines);
+            match page.next {
+                Some(i) => range = HistoryRange::Before(HistoryPoint::Id(h.get(i).unwrap().id)),
+                None => break,
+            }
+        }
+        let all: Vec<u64> = (1..=120).map(|i| i * 3).collect();
+        assert_eq!(seen, all);
     }
 
     #[test]

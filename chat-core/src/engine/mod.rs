@@ -30,6 +30,7 @@ pub use io::{
 };
 
 use crate::codec::Rendering;
+use crate::command::Cost;
 use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
@@ -48,6 +49,11 @@ use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
 use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
 use timers::Timers;
+
+/// How far a new engine's message ids start above the clock: ids from
+/// `now × IDS_PER_MS` on. 1,024 keeps the ids below 2^53 (exact in a
+/// JavaScript number) until the year 2248.
+const IDS_PER_MS: u64 = 1024;
 
 /// Sizes of the engine's tables (see [`Engine::stats`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -183,6 +189,8 @@ pub struct Engine {
     next_serial: u64,
     /// The id of the next room line or private message.
     next_msg: MsgId,
+    /// Whether `next_msg` was raised to the clock at the first id drawn.
+    ids_started: bool,
     next_job: u64,
     next_persist: u64,
     stopped: bool,
@@ -213,6 +221,7 @@ impl Engine {
             },
             seed,
         );
+        let next_msg = snapshot.last_msg_id().unwrap_or_default().next();
         let room_bounds = room_bounds(&config.retention, l.history_bytes_per_room);
         let pair_bounds = private_bounds(&config.retention, l.history_bytes_per_pair);
         let mut rooms = Rooms::new(snapshot.rooms.clone(), seed);
@@ -250,7 +259,8 @@ impl Engine {
             pending: map(seed),
             out: Outbox::default(),
             next_serial: 0,
-            next_msg: MsgId(1),
+            next_msg,
+            ids_started: false,
             next_job: 0,
             next_persist: 0,
             stopped: false,
@@ -578,7 +588,19 @@ impl Engine {
     /// Draws the id of a new room line or private message. One sequence
     /// serves every conversation, so an id is never reused, in a room
     /// closed and made again or a pair whose history was forgotten.
+    ///
+    /// An engine starts above the ids of the store's history and, at its
+    /// first id, above the clock's milliseconds times [`IDS_PER_MS`]:
+    /// lines shown but never made durable before a crash (history lines
+    /// are saved without waiting) had ids below that, unless the last run
+    /// said more than 1,024 lines per millisecond it ran. After that the
+    /// ids count up one by one.
     fn next_msg_id(&mut self) -> MsgId {
+        if !self.ids_started {
+            self.ids_started = true;
+            let floor = MsgId(self.now.0.saturating_mul(IDS_PER_MS));
+            self.next_msg = self.next_msg.max(floor);
+        }
         let id = self.next_msg;
         self.next_msg = id.next();
         id
@@ -813,14 +835,7 @@ impl Engine {
             return true;
         }
         let cost = match cmd {
-            Ok(Some(
-                Command::ViewUsers { .. }
-                | Command::ViewKicked { .. }
-                | Command::Help
-                | Command::ListRooms { .. }
-                | Command::RoomMembers { .. }
-                | Command::History { .. },
-            )) => l.listing_cost,
+            Ok(Some(cmd)) if cmd.cost() == Cost::Listing => l.listing_cost,
             _ => l.command_cost,
         };
         let max_refusals = l.max_budget_refusals;

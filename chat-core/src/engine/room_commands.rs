@@ -1,9 +1,9 @@
 //! Commands about rooms other than the lobby: create, join, part, list,
 //! topic, talk, remove a member, close; and history of rooms and pairs.
 
-use crate::command::{HistoryTarget, TopicChange};
+use crate::command::{HistoryRange, HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, HistoryOf, LeaveReason, Listing, Presence, Reason, Reply, RoomLimit,
+    Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Presence, Reason, Reply, RoomLimit,
 };
 use crate::{
     ConnId, Conversation, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
@@ -146,8 +146,8 @@ impl Engine {
     fn enter(&mut self, id: ConnId, key: &RoomKey) {
         let now = self.now;
         let window = Window {
+            range: HistoryRange::Latest(None),
             count: self.config.limits.history_on_join,
-            before: None,
             oldest: self.oldest_kept(),
         };
         let Some(conn) = self.conns.get_mut(&id) else {
@@ -415,15 +415,16 @@ impl Engine {
         };
         let from = session.name.clone();
         let room = channel.name().to_owned();
+        let msg = self.next_msg_id();
         let line = Reply::RoomMsg {
             room: &room,
-            id: Some(self.next_msg_id()),
+            id: Some(msg),
             at: self.now,
             from: from.as_str(),
             text,
         };
         self.broadcast_in(Some(&key), Some(id), &[line]);
-        let line = self.history_line(&from, text);
+        let line = self.history_line(msg, &from, text);
         self.remember(Conversation::Room(key), line);
     }
 
@@ -541,7 +542,7 @@ impl Engine {
         id: ConnId,
         of: HistoryTarget<'_>,
         count: Option<u64>,
-        before: Option<Millis>,
+        range: HistoryRange,
     ) {
         let limit = self.config.limits.history_page_lines;
         let count = count.map_or(limit, |n| {
@@ -562,8 +563,8 @@ impl Engine {
                     return;
                 };
                 let window = Window {
+                    range,
                     count,
-                    before,
                     oldest,
                 };
                 history_replies(
@@ -585,8 +586,8 @@ impl Engine {
                 let pair = Conversation::private(&me, &other);
                 let history = self.private.get(&pair).unwrap_or(&empty);
                 let window = Window {
+                    range,
                     count,
-                    before,
                     oldest,
                 };
                 history_replies(history, HistoryOf::Private(typed), window, &mut replies);
@@ -596,12 +597,12 @@ impl Engine {
     }
 }
 
-/// Which lines of a history to show: the last `count` said before
-/// `before` (if given) and not before `oldest`.
+/// Which lines of a history to show: `range`, at most `count` of them,
+/// none said before `oldest`.
 #[derive(Clone, Copy)]
 struct Window {
+    range: HistoryRange,
     count: usize,
-    before: Option<Millis>,
     oldest: Millis,
 }
 
@@ -612,28 +613,36 @@ fn history_replies<'a>(
     window: Window,
     replies: &mut Vec<Reply<'a>>,
 ) {
-    let (lines, more) = history.page(window.count, window.before, window.oldest);
-    let start = replies.len();
-    replies.extend(lines.map(|l| Reply::Hist {
+    let page = history.page(window.range, window.count, window.oldest);
+    let shown = page.lines.len() as u64;
+    replies.extend(history.lines(page.lines).map(|l| Reply::Hist {
         of,
-        id: None,
+        id: Some(l.id),
         at: l.at,
         from: l.from.as_str(),
         text: &l.text,
     }));
-    let shown = (replies.len() - start) as u64;
-    let oldest = match replies.get(start) {
-        Some(Reply::Hist { at, .. }) if more => Some(*at),
-        _ => None,
-    };
-    replies.push(Reply::End(Listing::History {
-        shown,
-        before: oldest,
-    }));
+    let next = page.next.and_then(|i| history.get(i)).map(|l| HistoryMark {
+        id: Some(l.id),
+        at: Some(l.at),
+    });
+    replies.push(Reply::End(Listing::History { shown, next }));
 }
 
 #[cfg(feature = "sim")]
 impl Engine {
+    /// The ids of a room's history that `/history` can still show (within
+    /// the retention's age), oldest first, for the simulator.
+    pub(crate) fn history_ids(&self, room: &str) -> Option<Vec<u64>> {
+        let key = RoomName::parse(room).ok()?.key();
+        let oldest = self.oldest_kept();
+        let channel = self.rooms.get(&key)?;
+        let page = channel
+            .history
+            .page(HistoryRange::Latest(None), usize::MAX, oldest);
+        Some(channel.history.lines(page.lines).map(|l| l.id.0).collect())
+    }
+
     /// The first way rooms disagree with sessions or exceed a bound, for
     /// the simulator's invariants: every member is online and knows the
     /// room, every session's rooms hold it, busy members are the busy
@@ -657,6 +666,14 @@ impl Engine {
                 || channel.history.bytes() > l.history_bytes_per_room
             {
                 return Some(format!("{} keeps too much history", key.as_str()));
+            }
+            let ids: Vec<_> = channel
+                .history
+                .lines(0..channel.history.len())
+                .map(|l| l.id)
+                .collect();
+            if !ids.windows(2).all(|w| w[0] < w[1]) {
+                return Some(format!("{} keeps lines out of id order", key.as_str()));
             }
             for id in channel.members.member_ids() {
                 let Some(session) = self.session(id) else {

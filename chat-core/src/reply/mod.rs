@@ -66,6 +66,9 @@ pub enum Done<'a> {
     Removed(&'a str, &'a str),
     /// Extension: `OK closed <room>` (the room and its history are gone).
     Closed(&'a str),
+    /// Extension: `OK tags on|off`: lines carry tags (message ids) from
+    /// now on, or no longer.
+    Tags(bool),
 }
 
 /// Why a user left the room (the `<reason>` of `LEAVE`).
@@ -182,15 +185,29 @@ pub enum Listing {
     /// Extension: `END rooms <shown> <total> [next-page]`, a page of
     /// `/rooms [page]`.
     RoomsPage(Page),
-    /// Extension: `END history <shown> [<before>]`: the end of `HIST`
-    /// lines; `before` (the time of the oldest line shown) is there only
-    /// when older lines remain, to ask for them with `/history ... before`.
+    /// Extension: `END history <shown> [<next>]`: the end of `HIST`
+    /// lines; `next` is there only when more lines remain in the
+    /// direction the page went (older ones, but newer ones for
+    /// `/history ... after` and a `between` that runs forwards): the line
+    /// of this page to continue from.
     History {
         /// Lines shown.
         shown: u64,
-        /// Where to continue, if older lines remain.
-        before: Option<Millis>,
+        /// Where to continue, if more lines remain.
+        next: Option<HistoryMark>,
     },
+}
+
+/// A line of a history page to continue from ([`Listing::History`]): by
+/// its id and by its time. The engine gives both; a codec writes the one
+/// its client reads (chat/1: the id once the client turned tags on, else
+/// the time), so a line read back may hold only one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryMark {
+    /// The line's id.
+    pub id: Option<MsgId>,
+    /// When it was said.
+    pub at: Option<Millis>,
 }
 
 /// Whose history a `HIST` line is from.

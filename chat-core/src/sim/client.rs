@@ -1,6 +1,6 @@
 //! Simulated users: who they are, what they believe, and what they do next.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::ConnId;
 
@@ -123,6 +123,26 @@ pub struct Client {
     /// The rooms besides the lobby it is in, folded, as its own lines
     /// say (`OK joined`, `OK parted`, `CTL removed`, `RLEAVE ... closed`).
     pub rooms: HashSet<String>,
+    /// Whether it turned tags on (`/tags on`): its lines carry ids.
+    pub tags: bool,
+    /// The id of the last live line it got, per room (folded; `lobby`).
+    pub last_ids: HashMap<String, u64>,
+    /// A walk back through a room's history in flight: it sends nothing
+    /// else until the walk ends.
+    pub walk: Option<Walk>,
+}
+
+/// A walk back through a room's history, page by page by id.
+#[derive(Clone, Debug, Default)]
+pub struct Walk {
+    /// The room, folded.
+    pub room: String,
+    /// Lines a page.
+    pub count: usize,
+    /// The ids of the pages so far, oldest first.
+    pub ids: Vec<u64>,
+    /// The ids of the page being read.
+    pub page: Vec<u64>,
 }
 
 impl Client {
@@ -151,6 +171,9 @@ impl Client {
             asked: None,
             answers: VecDeque::new(),
             rooms: HashSet::new(),
+            tags: false,
+            last_ids: HashMap::new(),
+            walk: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The one place the simulation reads chat/1 server lines: through the
 //! protocol's typed parser, reduced to what the checks need.
 
-use crate::reply::{Control, Listing};
+use crate::reply::{Control, HistoryOf, Listing};
 use crate::wire::{self, Word};
 
 /// A server line, as much as the simulation's checks need.
@@ -24,10 +24,13 @@ pub enum ServerLine {
         /// The error code.
         code: String,
     },
-    /// `MSG <ts> <from> <text>`: the whole line is kept to compare streams.
+    /// `MSG <ts> <from> <text>`: the whole line (without its tags) is
+    /// kept to compare streams.
     Msg {
-        /// The whole line.
+        /// The whole line, without tags.
         line: String,
+        /// Its id, if the client turned tags on.
+        id: Option<u64>,
     },
     /// `CTL <what> ...`.
     Ctl {
@@ -55,6 +58,21 @@ pub enum ServerLine {
     RoomMsg {
         /// The room, folded.
         room: String,
+        /// Its id, if the client turned tags on.
+        id: Option<u64>,
+    },
+    /// `HIST <room> ...` of a room (not of private messages).
+    Hist {
+        /// The room, folded.
+        room: String,
+        /// Its id, if the client turned tags on.
+        id: Option<u64>,
+    },
+    /// `END history <shown> [next]`.
+    EndHistory {
+        /// The id to continue from, when the client has tags on and more
+        /// lines remain.
+        next: Option<u64>,
     },
     /// `RLEAVE <room> <ts> <user> <reason>`.
     RoomLeave {
@@ -81,6 +99,8 @@ pub enum ServerLine {
 /// line that parser refuses, or whose tag it does not know, is `Unknown`:
 /// the engine must never write one.
 pub fn parse(line: &str) -> ServerLine {
+    let (tags, line) = wire::split_tags(line);
+    let id = tags.id().map(|id| id.0);
     let Ok(typed) = wire::ServerLine::parse(line) else {
         return ServerLine::Unknown(line.to_owned());
     };
@@ -100,10 +120,24 @@ pub fn parse(line: &str) -> ServerLine {
         },
         wire::ServerLine::Msg { .. } => ServerLine::Msg {
             line: line.to_owned(),
+            id,
         },
         wire::ServerLine::RoomMsg { room, .. } => ServerLine::RoomMsg {
             room: room.to_ascii_lowercase(),
+            id,
         },
+        wire::ServerLine::Hist {
+            of: HistoryOf::Room(room),
+            ..
+        } => ServerLine::Hist {
+            room: room.to_ascii_lowercase(),
+            id,
+        },
+        wire::ServerLine::End(Word::Known(Listing::History { next, .. })) => {
+            ServerLine::EndHistory {
+                next: next.and_then(|m| m.id).map(|id| id.0),
+            }
+        }
         wire::ServerLine::RoomLeave {
             room, user, reason, ..
         } => ServerLine::RoomLeave {
@@ -173,7 +207,21 @@ mod tests {
         assert_eq!(parse("JOIN 5 a"), ServerLine::Other);
         assert_eq!(
             parse("RMSG Den 5 a hi"),
-            ServerLine::RoomMsg { room: "den".into() }
+            ServerLine::RoomMsg {
+                room: "den".into(),
+                id: None
+            }
+        );
+        assert_eq!(
+            parse("@id=7 MSG 5 a hi"),
+            ServerLine::Msg {
+                line: "MSG 5 a hi".into(),
+                id: Some(7)
+            }
+        );
+        assert_eq!(
+            parse("END history 2 id=4"),
+            ServerLine::EndHistory { next: Some(4) }
         );
         assert_eq!(
             parse("CTL removed Den a"),

@@ -111,20 +111,30 @@ impl Persister {
         });
     }
 
-    /// Moves time on to `now`: writes reach the disk and answers are due,
-    /// in submission order. Returns the answers, and an error text if the
-    /// store refused a change the engine asked for.
+    /// Moves time on to `now`: writes reach the disk in submission order,
+    /// as a journal appends them (a write waits for those before it, so a
+    /// crash loses a suffix, never a line from the middle of a
+    /// conversation), and answers are due. Returns the answers, and an
+    /// error text if the store refused a change the engine asked for.
     pub fn advance(&mut self, now: Millis) -> (Vec<Ack>, Option<String>) {
         let mut acks = Vec::new();
         let mut refused = None;
+        let mut blocked = false;
+        let honest = self.mode == DiskMode::Honest;
         for w in &mut self.writes {
-            if !w.durable && !w.fails && w.durable_at <= now {
-                w.durable = true;
-                if let Err(e) = self.durable.apply(&w.change) {
-                    refused = Some(format!("the store refused {:?}: {e}", w.change));
+            if !w.durable && !w.fails {
+                if !blocked && w.durable_at <= now {
+                    w.durable = true;
+                    if let Err(e) = self.durable.apply(&w.change) {
+                        refused = Some(format!("the store refused {:?}: {e}", w.change));
+                    }
+                } else {
+                    blocked = true;
                 }
             }
-            if !w.acked && w.ack_at <= now {
+            // An honest disk answers a write once it is durable.
+            let answerable = w.durable || w.fails || !honest;
+            if !w.acked && w.ack_at <= now && answerable {
                 w.acked = true;
                 acks.push(if w.fails {
                     Ack::Failed(w.id)

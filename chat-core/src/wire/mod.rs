@@ -15,11 +15,13 @@ pub mod parse;
 mod render;
 mod server;
 mod server_line;
+mod tags;
 mod words;
 
 pub use encode::{encode_command, EncodeError};
 pub use parse::parse;
-pub use render::{render, render_frame, PROTOCOL};
+pub use render::{render, render_frame, render_tagged, PROTOCOL};
 pub use server::ServerCodec;
 pub use server_line::{MalformedLine, ServerLine, Word};
+pub use tags::{parse_point, point_text, split_tags, Tags};
 pub use words::{account_answer, AskField, WireWord};

@@ -1,105 +1,16 @@
-//! Protocol v1 text lines to [`Command`]s.
+//! Protocol v1 text lines to [`Command`]s, by the forms of the command
+//! catalogue ([`crate::command::catalogue`]).
 
+use crate::command::forms_named;
 use crate::error::{ErrorCode, Refusal};
-use crate::{Command, Grant, HistoryTarget, Millis, TopicChange};
-
-/// The commands of protocol v1 as people type them: name, arguments, what
-/// it does, and whether it needs grant 0. `/help` prints this table.
-pub const HELP: &[(&str, &str, &str, bool)] = &[
-    ("/help", "", "this list", false),
-    (
-        "/viewusers",
-        "[page]",
-        "who is online, a page at a time (alias /users)",
-        false,
-    ),
-    (
-        "/messageto",
-        "<user> <text>",
-        "a private message (alias /msg)",
-        false,
-    ),
-    ("/busy", "", "hold room lines until /free", false),
-    ("/free", "", "replay held room lines", false),
-    (
-        "/viewkickusers",
-        "[page]",
-        "the kick list, a page at a time",
-        false,
-    ),
-    (
-        "/changepassword",
-        "[<old> <new>]",
-        "change your password (without arguments: asked step by step)",
-        false,
-    ),
-    ("/ping", "[token]", "answered with PONG", false),
-    (
-        "/create",
-        "<room>",
-        "create a room (you are its operator) and join it",
-        false,
-    ),
-    (
-        "/join",
-        "<room>",
-        "join a room; its last lines are replayed",
-        false,
-    ),
-    ("/part", "<room>", "leave a room", false),
-    ("/rooms", "[page]", "the rooms, a page at a time", false),
-    ("/say", "<room> <text>", "say something in a room", false),
-    (
-        "/topic",
-        "<room> [text]",
-        "show a room's topic, or set it (its operator)",
-        false,
-    ),
-    (
-        "/cleartopic",
-        "<room>",
-        "clear a room's topic (its operator)",
-        false,
-    ),
-    (
-        "/remove",
-        "<room> <user> [reason]",
-        "take a user out of a room (its operator)",
-        false,
-    ),
-    (
-        "/closeroom",
-        "<room>",
-        "remove a room and its history (its operator)",
-        false,
-    ),
-    (
-        "/history",
-        "<room|@user> [count] [before <ts>]",
-        "earlier lines of a room or of private messages",
-        false,
-    ),
-    ("/disconnect", "", "leave (alias /quit)", false),
-    (
-        "/changegrant",
-        "<user> <0|1>",
-        "make a user admin (0) or user (1)",
-        true,
-    ),
-    (
-        "/kickuser",
-        "<user> [reason]",
-        "disconnect a user and bar them",
-        true,
-    ),
-    ("/unkick", "<user>", "take a user off the kick list", true),
-    ("/restart", "", "restart the server", true),
-];
+use crate::Command;
 
 /// Parses one line (without its ending).
 ///
 /// A line not starting with `/` is a room message; `//text` is the room
-/// message `/text`. A parse failure is a [`Refusal`] for the peer.
+/// message `/text`. A `/name` is read by the catalogue's form of that name
+/// (or alias, in any case); when a name has several forms, the first that
+/// fits. A parse failure is a [`Refusal`] for the peer.
 ///
 /// ```
 /// use chat_core::{wire::parse, Command};
@@ -118,220 +29,27 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
     if rest.starts_with('/') {
         return Ok(Command::Say(rest));
     }
-    let (name, args) = split_word(rest);
-    let args = args.trim_start_matches(' ');
-    let cmd = match name.to_ascii_lowercase().as_str() {
-        "help" => no_args(Command::Help, args, "/help")?,
-        "viewusers" | "users" => Command::ViewUsers {
-            page: page(args, "/viewusers [page]")?,
-        },
-        "messageto" | "msg" => {
-            let (to, text) = split_word(args);
-            if to.is_empty() || text.is_empty() {
-                return Err(usage("/messageto <user> <text>"));
-            }
-            Command::MessageTo { to, text }
+    let (name, args) = rest.split_once(' ').unwrap_or((rest, ""));
+    let mut usage = None;
+    for form in forms_named(name) {
+        if let Some(cmd) = form.read(args) {
+            return Ok(cmd);
         }
-        "busy" => no_args(Command::Busy, args, "/busy")?,
-        "free" => no_args(Command::Free, args, "/free")?,
-        "changegrant" => {
-            let (user, grant) = split_word(args);
-            match Grant::from_wire(grant.trim()) {
-                Some(grant) if !user.is_empty() => Command::ChangeGrant { user, grant },
-                _ => return Err(usage("/changegrant <user> <0|1>")),
-            }
-        }
-        "kickuser" => {
-            let (user, reason) = split_word(args);
-            if user.is_empty() {
-                return Err(usage("/kickuser <user> [reason]"));
-            }
-            let reason = reason.trim();
-            Command::Kick {
-                user,
-                reason: (!reason.is_empty()).then_some(reason),
-            }
-        }
-        "unkick" => {
-            let (user, extra) = split_word(args);
-            if user.is_empty() || !extra.trim().is_empty() {
-                return Err(usage("/unkick <user>"));
-            }
-            Command::Unkick { user }
-        }
-        "viewkickusers" => Command::ViewKicked {
-            page: page(args, "/viewkickusers [page]")?,
-        },
-        "changepassword" if args.trim_matches(' ').is_empty() => Command::ChangePasswordDialog,
-        "changepassword" => {
-            let (old, new) = split_word(args);
-            if old.is_empty() || new.is_empty() {
-                return Err(usage("/changepassword <old> <new>"));
-            }
-            Command::ChangePassword { old, new }
-        }
-        "restart" => no_args(Command::Restart, args, "/restart")?,
-        "disconnect" | "quit" => Command::Quit,
-        "ping" => {
-            let token = args.trim();
-            Command::Ping {
-                token: (!token.is_empty()).then_some(token),
-            }
-        }
-        "register" => {
-            let (name, password) = split_word(args);
-            if name.is_empty() || password.is_empty() {
-                return Err(usage("/register <name> <password>"));
-            }
-            Command::Register { name, password }
-        }
-        "login" => {
-            let (name, password) = split_word(args);
-            if name.is_empty() || password.is_empty() {
-                return Err(usage("/login <name> <password>"));
-            }
-            Command::Login { name, password }
-        }
-        "create" => Command::CreateRoom {
-            room: one_word(args, "/create <room>")?,
-        },
-        "join" => Command::JoinRoom {
-            room: one_word(args, "/join <room>")?,
-        },
-        "part" => Command::PartRoom {
-            room: one_word(args, "/part <room>")?,
-        },
-        "rooms" => Command::ListRooms {
-            page: page(args, "/rooms [page]")?,
-        },
-        "say" => {
-            let (room, text) = split_word(args);
-            if room.is_empty() || text.is_empty() {
-                return Err(usage("/say <room> <text>"));
-            }
-            Command::SayIn { room, text }
-        }
-        "topic" => {
-            let (room, text) = split_word(args);
-            if room.is_empty() {
-                return Err(usage("/topic <room> [text]"));
-            }
-            let change = if text.trim().is_empty() {
-                TopicChange::Show
-            } else {
-                TopicChange::Set(text)
-            };
-            Command::Topic { room, change }
-        }
-        "cleartopic" => Command::Topic {
-            room: one_word(args, "/cleartopic <room>")?,
-            change: TopicChange::Clear,
-        },
-        "remove" => {
-            let (room, rest) = split_word(args);
-            let (user, reason) = split_word(rest);
-            if room.is_empty() || user.is_empty() {
-                return Err(usage("/remove <room> <user> [reason]"));
-            }
-            let reason = reason.trim();
-            Command::RemoveFromRoom {
-                room,
-                user,
-                reason: (!reason.is_empty()).then_some(reason),
-            }
-        }
-        "closeroom" => Command::CloseRoom {
-            room: one_word(args, "/closeroom <room>")?,
-        },
-        "history" => history(args)?,
-        _ => {
-            return Err(Refusal::new(
-                ErrorCode::UnknownCommand,
-                format!("/{name} is not a command; try /help"),
-            ))
-        }
-    };
-    Ok(cmd)
-}
-
-/// Splits off the first space-separated word; the rest keeps its inner
-/// spaces (it may be a message or a password).
-fn split_word(s: &str) -> (&str, &str) {
-    match s.split_once(' ') {
-        Some((word, rest)) => (word, rest),
-        None => (s, ""),
+        usage.get_or_insert_with(|| form.usage());
     }
-}
-
-fn no_args<'a>(cmd: Command<'a>, args: &str, form: &str) -> Result<Command<'a>, Refusal> {
-    if args.trim().is_empty() {
-        Ok(cmd)
-    } else {
-        Err(usage(form))
-    }
-}
-
-/// An optional page number, from 1.
-fn page(args: &str, form: &str) -> Result<u64, Refusal> {
-    let args = args.trim();
-    if args.is_empty() {
-        return Ok(1);
-    }
-    match args.parse::<u64>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(usage(form)),
-    }
-}
-
-/// Exactly one word.
-fn one_word<'a>(args: &'a str, form: &str) -> Result<&'a str, Refusal> {
-    let args = args.trim_matches(' ');
-    if args.is_empty() || args.contains(' ') {
-        return Err(usage(form));
-    }
-    Ok(args)
-}
-
-/// `/history <room|@user> [count] [before <ts>]`.
-fn history(args: &str) -> Result<Command<'_>, Refusal> {
-    const FORM: &str = "/history <room|@user> [count] [before <ts>]";
-    let mut words = args.split(' ').filter(|w| !w.is_empty());
-    let of = match words.next() {
-        Some(w) => match w.strip_prefix('@') {
-            Some(user) if !user.is_empty() => HistoryTarget::Private(user),
-            Some(_) => return Err(usage(FORM)),
-            None => HistoryTarget::Room(w),
-        },
-        None => return Err(usage(FORM)),
-    };
-    let number = |w: Option<&str>| -> Result<u64, Refusal> {
-        w.filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|w| w.parse().ok())
-            .ok_or_else(|| usage(FORM))
-    };
-    let (mut count, mut before) = (None, None);
-    let mut next = words.next();
-    if let Some(w) = next.filter(|w| *w != "before") {
-        count = Some(number(Some(w))?);
-        next = words.next();
-    }
-    if next == Some("before") {
-        before = Some(Millis(number(words.next())?));
-        next = words.next();
-    }
-    if next.is_some() || count == Some(0) {
-        return Err(usage(FORM));
-    }
-    Ok(Command::History { of, count, before })
-}
-
-fn usage(form: &str) -> Refusal {
-    Refusal::new(ErrorCode::BadArgument, format!("usage: {form}"))
+    Err(match usage {
+        Some(usage) => Refusal::new(ErrorCode::BadArgument, format!("usage: {usage}")),
+        None => Refusal::new(
+            ErrorCode::UnknownCommand,
+            format!("/{name} is not a command; try /help"),
+        ),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Grant, HistoryPoint, HistoryRange, HistoryTarget, Millis, MsgId, TopicChange};
 
     fn code(line: &str) -> &'static str {
         parse(line).unwrap_err().code.as_str()
@@ -397,7 +115,7 @@ mod tests {
             Command::History {
                 of: HistoryTarget::Room("rust"),
                 count: None,
-                before: None
+                range: HistoryRange::Latest(None)
             }
         );
         assert_eq!(
@@ -405,17 +123,45 @@ mod tests {
             Command::History {
                 of: HistoryTarget::Private("bob"),
                 count: Some(20),
-                before: Some(Millis(1700))
+                range: HistoryRange::Before(HistoryPoint::Time(Millis(1700)))
             }
         );
         assert_eq!(
-            parse("/history rust before 5").unwrap(),
+            parse("/history rust before id=5").unwrap(),
             Command::History {
                 of: HistoryTarget::Room("rust"),
                 count: None,
-                before: Some(Millis(5))
+                range: HistoryRange::Before(HistoryPoint::Id(MsgId(5)))
             }
         );
+        assert_eq!(
+            parse("/history rust 3 between id=5 1700").unwrap(),
+            Command::History {
+                of: HistoryTarget::Room("rust"),
+                count: Some(3),
+                range: HistoryRange::Between(
+                    HistoryPoint::Id(MsgId(5)),
+                    HistoryPoint::Time(Millis(1700))
+                )
+            }
+        );
+        for (word, range) in [
+            (
+                "after",
+                HistoryRange::After as fn(HistoryPoint) -> HistoryRange,
+            ),
+            ("around", HistoryRange::Around),
+            ("since", |p| HistoryRange::Latest(Some(p))),
+        ] {
+            assert_eq!(
+                parse(&format!("/history rust {word} id=9")).unwrap(),
+                Command::History {
+                    of: HistoryTarget::Room("rust"),
+                    count: None,
+                    range: range(HistoryPoint::Id(MsgId(9)))
+                }
+            );
+        }
         for bad in [
             "/create",
             "/join a b",
@@ -427,6 +173,10 @@ mod tests {
             "/history rust x",
             "/history rust before",
             "/history rust 5 before 6 7",
+            "/history rust before id=",
+            "/history rust before id=x",
+            "/history rust between 5",
+            "/history rust later 5",
             "/history rust +5",
         ] {
             assert_eq!(code(bad), "bad-argument", "{bad}");

@@ -1,9 +1,10 @@
 //! [`Reply`] values to protocol v1 text lines.
 
-use crate::reply::{Listing, Reply};
-use crate::wire::parse::HELP;
+use crate::command::Permission;
+use crate::reply::{Done, HistoryMark, Listing, Reply};
 use crate::wire::server_line::{ServerLine, Word};
-use crate::Frame;
+use crate::wire::tags::write_id_tag;
+use crate::{Frame, MsgId};
 
 /// The protocol name and version sent in `HELLO`.
 pub const PROTOCOL: &str = "chat/1";
@@ -19,7 +20,22 @@ pub const PROTOCOL: &str = "chat/1";
 /// assert_eq!(out, b"MSG 5 alice hi\n");
 /// ```
 pub fn render(reply: &Reply<'_>, out: &mut Vec<u8>) {
-    write_reply(reply, out);
+    write_reply(reply, false, out);
+}
+
+/// [`render`] for a client that turned tags on (`/tags on`): message
+/// lines start with `@id=<id> `, and `END history` continues from an id.
+///
+/// ```
+/// use chat_core::reply::Reply;
+/// use chat_core::{wire::render_tagged, Millis, MsgId, LOBBY};
+/// let mut out = Vec::new();
+/// let line = Reply::RoomMsg { room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice", text: "hi" };
+/// render_tagged(&line, &mut out);
+/// assert_eq!(out, b"@id=9 MSG 5 alice hi\n");
+/// ```
+pub fn render_tagged(reply: &Reply<'_>, out: &mut Vec<u8>) {
+    write_reply(reply, true, out);
 }
 
 /// Renders `reply` into a fresh [`Frame`].
@@ -29,8 +45,30 @@ pub fn render_frame(reply: &Reply<'_>) -> Frame {
     Frame::from(out)
 }
 
-fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
+fn write_reply(reply: &Reply<'_>, tags: bool, out: &mut Vec<u8>) {
+    // A page continues from an id where the client reads ids, else from
+    // a time (all a client without tags knows).
+    if let Reply::End(Listing::History { shown, next }) = reply {
+        let next = next.map(|mark| match mark.id {
+            Some(id) if tags => HistoryMark {
+                id: Some(id),
+                at: None,
+            },
+            _ => HistoryMark {
+                id: None,
+                at: mark.at,
+            },
+        });
+        let end = Listing::History {
+            shown: *shown,
+            next,
+        };
+        return ServerLine::End(Word::Known(end)).write(out);
+    }
     if let Some(line) = ServerLine::from_reply(reply) {
+        if let Some(id) = message_id(reply).filter(|_| tags) {
+            write_id_tag(id, out);
+        }
         return line.write(out);
     }
     // Every reply but these is one line, written above.
@@ -50,16 +88,36 @@ fn write_reply(reply: &Reply<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// `/help`: an `INFO` line per command the user may run, then `END help`.
+/// The id a line carries as its `id` tag.
+fn message_id(reply: &Reply<'_>) -> Option<MsgId> {
+    match reply {
+        Reply::RoomMsg { id, .. }
+        | Reply::Pm { id, .. }
+        | Reply::Hist { id, .. }
+        | Reply::Ok(Done::Sent { id, .. }) => *id,
+        _ => None,
+    }
+}
+
+/// `/help`: an `INFO` line per form of the catalogue the user may use
+/// (`/name args - what it does (alias /other) (admin)`), then `END help`.
 fn write_help(admin: bool, out: &mut Vec<u8>) {
-    for (name, args, about, needs_admin) in HELP {
-        if *needs_admin && !admin {
-            continue;
+    for command in crate::command::catalogue() {
+        let tag = match command.permission {
+            Permission::LoggedOut => continue,
+            Permission::Admin if !admin => continue,
+            Permission::Admin => " (admin)",
+            _ => "",
+        };
+        for form in command.forms {
+            let mut row = format!("{} - {}", form.usage(), form.help);
+            let aliases: Vec<String> = form.aliases.iter().map(|a| format!("/{a}")).collect();
+            if !aliases.is_empty() {
+                row.push_str(&format!(" (alias {})", aliases.join(", ")));
+            }
+            row.push_str(tag);
+            ServerLine::Info(&row).write(out);
         }
-        let tag = if *needs_admin { " (admin)" } else { "" };
-        let sep = if args.is_empty() { "" } else { " " };
-        let row = format!("{name}{sep}{args} - {about}{tag}");
-        ServerLine::Info(&row).write(out);
     }
     ServerLine::Info("any other line is a room message; //text sends /text").write(out);
     ServerLine::End(Word::Known(Listing::Help)).write(out);

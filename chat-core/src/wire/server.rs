@@ -3,8 +3,8 @@
 
 use crate::command::Answer;
 use crate::error::Refusal;
-use crate::reply::{AskStep, Reply};
-use crate::wire::{parse, render};
+use crate::reply::{AskStep, Done, Reply};
+use crate::wire::{parse, render, render_tagged};
 use crate::Command;
 
 /// What chat/1 keeps for one server connection.
@@ -19,6 +19,12 @@ pub struct ServerCodec {
     asked: Option<AskStep>,
     /// `asked` before the last parsed line, for [`ServerCodec::unread`].
     before_last: Option<AskStep>,
+    /// Whether the client turned tags on (`/tags on`).
+    tags: bool,
+    /// Whether the last line turned tags on or off.
+    tags_changed: bool,
+    /// What the codec answered by itself (`OK tags ...`).
+    local: Vec<u8>,
 }
 
 impl Default for ServerCodec {
@@ -33,31 +39,42 @@ impl ServerCodec {
         ServerCodec {
             asked: None,
             before_last: None,
+            tags: false,
+            tags_changed: false,
+            local: Vec::new(),
         }
     }
 
-    /// Reads one line as a command, in the light of the last `ASK`.
-    pub fn parse<'l>(&mut self, line: &'l str) -> Result<Command<'l>, Refusal> {
+    /// Reads one line as a command, in the light of the last `ASK`;
+    /// `None` for a line the codec answered itself (`/tags`, whose answer
+    /// [`take_local`](ServerCodec::take_local) hands out).
+    pub fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
         self.before_last = self.asked;
         let Some(step) = self.asked else {
-            return parse(line);
+            return self.command(line);
         };
         if is_change_step(step) {
             // `/changepassword` steps take any line as the password.
             self.asked = None;
-            return Ok(Command::Answer(Answer::Text(line)));
+            return Ok(Some(Command::Answer(Answer::Text(line))));
         }
         if line.starts_with('/') {
-            return match parse(line) {
+            // A password may start with '/': take the line verbatim.
+            if is_password_step(step) && matches!(parse(line), Ok(Command::Tags { .. })) {
+                self.asked = None;
+                return Ok(Some(Command::Answer(Answer::Text(line))));
+            }
+            return match self.command(line) {
                 // These leave the dialog: whatever comes next asks again.
-                Ok(cmd @ (Command::Quit | Command::Register { .. } | Command::Login { .. })) => {
+                Ok(Some(
+                    cmd @ (Command::Quit | Command::Register { .. } | Command::Login { .. }),
+                )) => {
                     self.asked = None;
-                    Ok(cmd)
+                    Ok(Some(cmd))
                 }
-                // A password may start with '/': take the line verbatim.
                 _ if is_password_step(step) => {
                     self.asked = None;
-                    Ok(Command::Answer(Answer::Text(line)))
+                    Ok(Some(Command::Answer(Answer::Text(line))))
                 }
                 // Other commands leave the question open.
                 other => other,
@@ -73,7 +90,36 @@ impl ServerCodec {
             AskStep::RegisterName | AskStep::LoginName => Answer::Text(line.trim()),
             _ => Answer::Text(line),
         };
-        Ok(Command::Answer(answer))
+        Ok(Some(Command::Answer(answer)))
+    }
+
+    /// A command line: `/tags` is the codec's own, the rest the engine's.
+    fn command<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
+        match parse(line)? {
+            Command::Tags { on } => {
+                self.tags_changed |= self.tags != on;
+                self.tags = on;
+                render(&Reply::Ok(Done::Tags(on)), &mut self.local);
+                Ok(None)
+            }
+            cmd => Ok(Some(cmd)),
+        }
+    }
+
+    /// What the codec answered by itself while reading the last line.
+    pub fn take_local(&mut self) -> Option<Vec<u8>> {
+        (!self.local.is_empty()).then(|| std::mem::take(&mut self.local))
+    }
+
+    /// Whether the client turned tags on.
+    pub fn tags(&self) -> bool {
+        self.tags
+    }
+
+    /// Whether tags, and so how room lines are rendered, changed since
+    /// this was last asked.
+    pub fn take_tags_change(&mut self) -> bool {
+        std::mem::take(&mut self.tags_changed)
     }
 
     /// The engine dropped the line just parsed without reading it (over
@@ -87,7 +133,11 @@ impl ServerCodec {
         if let Reply::Ask(step) = reply {
             self.asked = Some(*step);
         }
-        render(reply, out);
+        if self.tags {
+            render_tagged(reply, out);
+        } else {
+            render(reply, out);
+        }
     }
 }
 
@@ -118,11 +168,14 @@ mod tests {
     #[test]
     fn account_answers_are_typed_once() {
         let mut c = asked(AskStep::Account);
-        assert_eq!(c.parse(" Yes ").unwrap(), Command::Answer(Answer::Yes));
-        assert_eq!(c.parse("n").unwrap(), Command::Say("n"));
+        assert_eq!(
+            c.parse(" Yes ").unwrap().unwrap(),
+            Command::Answer(Answer::Yes)
+        );
+        assert_eq!(c.parse("n").unwrap().unwrap(), Command::Say("n"));
         let mut c = asked(AskStep::Account);
         assert_eq!(
-            c.parse("maybe").unwrap(),
+            c.parse("maybe").unwrap().unwrap(),
             Command::Answer(Answer::Text("maybe"))
         );
     }
@@ -130,24 +183,27 @@ mod tests {
     #[test]
     fn commands_leave_the_question_open_but_passwords_are_verbatim() {
         let mut c = asked(AskStep::Account);
-        assert_eq!(c.parse("/ping").unwrap(), Command::Ping { token: None });
-        assert_eq!(c.parse("no").unwrap(), Command::Answer(Answer::No));
+        assert_eq!(
+            c.parse("/ping").unwrap().unwrap(),
+            Command::Ping { token: None }
+        );
+        assert_eq!(c.parse("no").unwrap().unwrap(), Command::Answer(Answer::No));
         let mut c = asked(AskStep::LoginPassword);
         assert_eq!(
-            c.parse("/help").unwrap(),
+            c.parse("/help").unwrap().unwrap(),
             Command::Answer(Answer::Text("/help"))
         );
         let mut c = asked(AskStep::LoginPassword);
-        assert_eq!(c.parse("/quit").unwrap(), Command::Quit);
-        assert_eq!(c.parse("/help").unwrap(), Command::Help);
+        assert_eq!(c.parse("/quit").unwrap().unwrap(), Command::Quit);
+        assert_eq!(c.parse("/help").unwrap().unwrap(), Command::Help);
         let mut c = asked(AskStep::OldPassword);
         assert_eq!(
-            c.parse("/quit").unwrap(),
+            c.parse("/quit").unwrap().unwrap(),
             Command::Answer(Answer::Text("/quit"))
         );
         let mut c = asked(AskStep::LoginName);
         assert_eq!(
-            c.parse(" bob ").unwrap(),
+            c.parse(" bob ").unwrap().unwrap(),
             Command::Answer(Answer::Text("bob"))
         );
     }
@@ -156,14 +212,43 @@ mod tests {
     fn an_unread_answer_is_asked_for_again() {
         let mut c = asked(AskStep::RegisterName);
         assert_eq!(
-            c.parse("bob").unwrap(),
+            c.parse("bob").unwrap().unwrap(),
             Command::Answer(Answer::Text("bob"))
         );
         c.unread();
         assert_eq!(
-            c.parse("carol").unwrap(),
+            c.parse("carol").unwrap().unwrap(),
             Command::Answer(Answer::Text("carol"))
         );
-        assert_eq!(c.parse("dave").unwrap(), Command::Say("dave"));
+        assert_eq!(c.parse("dave").unwrap().unwrap(), Command::Say("dave"));
+    }
+
+    #[test]
+    fn tags_are_the_codecs_own_switch() {
+        let mut c = ServerCodec::new();
+        assert_eq!(c.parse("/TAGS on").unwrap(), None);
+        assert_eq!(c.take_local().unwrap(), b"OK tags on\n");
+        assert!(c.tags() && c.take_tags_change() && !c.take_tags_change());
+        let line = Reply::Pm {
+            id: Some(crate::MsgId(3)),
+            at: crate::Millis(1),
+            from: "ann",
+            text: "hi",
+        };
+        let mut out = Vec::new();
+        c.render(&line, &mut out);
+        assert_eq!(out, b"@id=3 PM 1 ann hi\n");
+        assert_eq!(c.parse("/tags on").unwrap(), None);
+        assert!(!c.take_tags_change(), "no change: nothing to move");
+        assert_eq!(
+            c.parse("/tags maybe").unwrap_err().code,
+            crate::ErrorCode::BadArgument
+        );
+        let mut c = asked(AskStep::LoginPassword);
+        assert_eq!(
+            c.parse("/tags off").unwrap().unwrap(),
+            Command::Answer(Answer::Text("/tags off"))
+        );
+        assert!(c.take_local().is_none());
     }
 }

@@ -4,9 +4,12 @@
 
 use std::io::Write;
 
-use crate::reply::{Control, Done, HistoryOf, LeaveReason, Listing, Page, Presence, Reply};
+use crate::reply::{
+    Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
+};
+use crate::wire::tags::{parse_point, point_text, split_tags};
 use crate::wire::words::{ask_text, AskField, WireWord};
-use crate::{ErrorCode, Grant, Millis, LOBBY};
+use crate::{ErrorCode, Grant, HistoryPoint, Millis, LOBBY};
 
 /// A value that is one of a fixed set of words on the wire. A word this
 /// side does not know (from a newer server) is kept as `Unknown`, so
@@ -275,7 +278,10 @@ impl<'a> ServerLine<'a> {
     /// not know is [`ServerLine::Unknown`]; so is an unknown word where the
     /// protocol allows extensions ([`Word::Unknown`]). A known tag with
     /// missing or malformed fields is an error.
+    /// Tags before the line (extension, `/tags on`) are passed over: read
+    /// them with [`split_tags`](crate::wire::split_tags).
     pub fn parse(line: &'a str) -> Result<ServerLine<'a>, MalformedLine> {
+        let (_, line) = split_tags(line);
         let (tag, rest) = split_word(line);
         match Self::parse_known(tag, rest) {
             None => Ok(ServerLine::Unknown(line)),
@@ -431,6 +437,7 @@ impl<'a> ServerLine<'a> {
                 Done::Registered(u) => writeln!(out, "OK registered {u}"),
                 Done::Login(u) => writeln!(out, "OK login {u}"),
                 Done::Sent { to, .. } => writeln!(out, "OK sent {to}"),
+                Done::Tags(on) => writeln!(out, "OK tags {}", if on { "on" } else { "off" }),
                 Done::Grant(u, g) => writeln!(out, "OK grant {u} {g}"),
                 Done::Kicked(u) => writeln!(out, "OK kicked {u}"),
                 Done::Unkicked(u) => writeln!(out, "OK unkicked {u}"),
@@ -485,14 +492,10 @@ impl<'a> ServerLine<'a> {
                     writeln!(out, "END held {replayed} {dropped}")
                 }
                 Listing::RoomsPage(page) => write_page(out, "rooms", page),
-                Listing::History {
-                    shown,
-                    before: Some(before),
-                } => writeln!(out, "END history {shown} {before}"),
-                Listing::History {
-                    shown,
-                    before: None,
-                } => writeln!(out, "END history {shown}"),
+                Listing::History { shown, next } => match next.and_then(mark_point) {
+                    Some(point) => writeln!(out, "END history {shown} {}", point_text(point)),
+                    None => writeln!(out, "END history {shown}"),
+                },
             },
             ServerLine::End(Word::Unknown(rest)) => writeln!(out, "END {rest}"),
             ServerLine::Ctl(Word::Known(ctl)) => match ctl {
@@ -729,6 +732,11 @@ fn parse_done(rest: &str) -> Word<'_, Done<'_>> {
         "registered" => last_word(args).map(Done::Registered),
         "login" => last_word(args).map(Done::Login),
         "sent" => last_word(args).map(|to| Done::Sent { to, id: None }),
+        "tags" => match args {
+            "on" => Some(Done::Tags(true)),
+            "off" => Some(Done::Tags(false)),
+            _ => None,
+        },
         "grant" => word(args).and_then(|(u, g)| Some(Done::Grant(u, grant(g)?))),
         "kicked" => last_word(args).map(Done::Kicked),
         "unkicked" => last_word(args).map(Done::Unkicked),
@@ -765,16 +773,33 @@ fn parse_listing(rest: &str) -> Word<'_, Listing> {
     list.map_or(Word::Unknown(rest), Word::Known)
 }
 
-/// `<shown> [before]` of `END history`.
+/// `<shown> [next]` of `END history`.
 fn parse_history_end(args: &str) -> Option<Listing> {
-    let (shown, before) = split_word(args);
+    let (shown, next) = split_word(args);
     Some(Listing::History {
         shown: ts(shown)?.0,
-        before: match before {
+        next: match next {
             "" => None,
-            b => Some(ts(last_word(b)?)?),
+            n => Some(match parse_point(last_word(n)?)? {
+                HistoryPoint::Id(id) => HistoryMark {
+                    id: Some(id),
+                    at: None,
+                },
+                HistoryPoint::Time(at) => HistoryMark {
+                    id: None,
+                    at: Some(at),
+                },
+            }),
         },
     })
+}
+
+/// The point `END history` writes for a mark: its id if it has one (the
+/// renderer leaves the id out for a client without tags), else its time.
+fn mark_point(mark: HistoryMark) -> Option<HistoryPoint> {
+    mark.id
+        .map(HistoryPoint::Id)
+        .or(mark.at.map(HistoryPoint::Time))
 }
 
 /// `<shown> <total> [next-page]` of a paged `END users` or `END kicked`.

@@ -5,7 +5,7 @@
 //! ```text
 //! header (32 bytes, in every record's associated data)
 //!   magic       8  b"CHATJRNL"
-//!   version     1  1
+//!   version     1  2 (1: history lines without ids, read only to migrate)
 //!   alg         1  1 = ChaCha20-Poly1305
 //!   reserved    6  0
 //!   generation  8  u64 LE: the snapshot this log follows
@@ -37,7 +37,10 @@ use super::file;
 use super::seal::{SealKey, ALG_CHACHA20_POLY1305, TAG};
 
 const MAGIC: &[u8; 8] = b"CHATJRNL";
-const VERSION: u8 = 1;
+/// The log's format: its records are `Vec<StoreChange>` as of now.
+pub(crate) const VERSION: u8 = 2;
+/// The log of history lines without ids (`format::ChangeV1`).
+pub(crate) const VERSION_V1: u8 = 1;
 /// The header's length.
 pub(crate) const HEADER_LEN: usize = 32;
 /// A record's framing before its body.
@@ -50,13 +53,24 @@ const MAX_RECORD: u32 = 256 * 1024 * 1024;
 pub(crate) struct LogHeader {
     pub(crate) generation: u64,
     pub(crate) first_seq: u64,
+    /// [`VERSION`], or an older one being read.
+    pub(crate) version: u8,
 }
 
 impl LogHeader {
+    /// The header of a new log in the current format.
+    pub(crate) fn new(generation: u64, first_seq: u64) -> LogHeader {
+        LogHeader {
+            generation,
+            first_seq,
+            version: VERSION,
+        }
+    }
+
     pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
         let mut h = [0u8; HEADER_LEN];
         h[..8].copy_from_slice(MAGIC);
-        h[8] = VERSION;
+        h[8] = self.version;
         h[9] = ALG_CHACHA20_POLY1305;
         h[16..24].copy_from_slice(&self.generation.to_le_bytes());
         h[24..32].copy_from_slice(&self.first_seq.to_le_bytes());
@@ -71,12 +85,16 @@ impl LogHeader {
         if &h[..8] != MAGIC {
             return Err("not a chat journal (bad magic bytes)");
         }
-        if h[8] != VERSION || h[9] != ALG_CHACHA20_POLY1305 || h[10..16] != [0; 6] {
+        if ![VERSION, VERSION_V1].contains(&h[8])
+            || h[9] != ALG_CHACHA20_POLY1305
+            || h[10..16] != [0; 6]
+        {
             return Err("unsupported journal version or algorithm");
         }
         Ok(LogHeader {
             generation: u64_at(h, 16),
             first_seq: u64_at(h, 24),
+            version: h[8],
         })
     }
 }

@@ -1,12 +1,15 @@
 //! Reading the single-file store of earlier versions (`users.store`: the
-//! sealed container at version 1 holding a RON snapshot), to migrate it.
+//! sealed container at version 1 holding a RON snapshot), to migrate it;
+//! its history lines get ids in the order they were kept.
 
 use std::path::Path;
 
-use chat_core::StoreSnapshot;
+use chat_core::{Conversation, KickEntry, RoomRecord, StoreSnapshot, UserRecord};
 use ring::rand::SystemRandom;
+use serde::Deserialize;
 
 use super::error::StoreError;
+use super::format::{Ids, LineV1};
 use super::key::KeySource;
 use super::seal::{self, Kdf, SealKey, VERSION_LEGACY};
 use super::snapshot::{sealed_error, sealed_header};
@@ -28,6 +31,23 @@ pub(crate) fn read(
         message,
     };
     let text = std::str::from_utf8(&plain).map_err(|e| corrupt(e.to_string()))?;
-    let snapshot: StoreSnapshot = ron::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    let old: SnapshotV1 = ron::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+    let snapshot = StoreSnapshot {
+        users: old.users,
+        kicked: old.kicked,
+        rooms: old.rooms,
+        history: Ids::after(None).history(old.history),
+    };
     Ok((k, kdf, snapshot))
+}
+
+/// The snapshot as `users.store` held it: history lines without ids.
+#[derive(Deserialize)]
+struct SnapshotV1 {
+    users: Vec<UserRecord>,
+    kicked: Vec<KickEntry>,
+    #[serde(default)]
+    rooms: Vec<RoomRecord>,
+    #[serde(default)]
+    history: Vec<(Conversation, Vec<LineV1>)>,
 }

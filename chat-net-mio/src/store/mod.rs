@@ -44,6 +44,7 @@
 mod backup;
 mod error;
 mod file;
+mod format;
 mod journal;
 mod key;
 mod legacy;
@@ -237,6 +238,8 @@ struct Loaded {
     position: Position,
     snapshot_len: u64,
     log: LogState,
+    /// Read from the formats before message ids: to be rewritten.
+    old_format: bool,
 }
 
 /// Decodes and indexes an opened snapshot: the accounts on a second
@@ -254,13 +257,16 @@ fn decode_state(
                 snapshot::decode_users(path, &bytes[parts.users.clone()], parts.users.start)?;
             state::Users::index(list).map_err(damaged)
         });
-        let others =
-            snapshot::decode_others(path, &bytes[parts.others.clone()], parts.others.start).map(
-                |mut others| {
-                    let history = state::history_of(others.take_history(), &retention);
-                    (others, history)
-                },
-            );
+        let others = snapshot::decode_others(
+            path,
+            &bytes[parts.others.clone()],
+            parts.others.start,
+            parts.version,
+        )
+        .map(|mut others| {
+            let history = state::history_of(others.take_history(), &retention);
+            (others, history)
+        });
         let users = users
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -285,6 +291,7 @@ fn load(
     let sealing = SealKey::new(&k);
     let parts = snapshot::open_snapshot(&paths.snapshot, &sealing, &header, &mut bytes)?;
     let mut position = parts.position;
+    let mut old_format = parts.version != seal::VERSION_SNAPSHOT;
     let mut state = decode_state(&paths.snapshot, &bytes, &parts, retention)?;
     drop(bytes);
     let path = &paths.log;
@@ -315,10 +322,22 @@ fn load(
                 // One open file throughout: a reader without the lock (a
                 // backup) racing a compaction keeps reading the log it
                 // opened, which goes with the snapshot it read before.
+                // A log of the format before message ids: its lines get
+                // ids after the snapshot's.
+                let mut old_ids = format::Ids::after(state.last_msg_id());
                 let scanned = journal::scan(path, reader, total, &sealing, header, |at, plain| {
-                    let changes: Vec<StoreChange> = postcard::from_bytes(plain).map_err(|e| {
+                    let undecodable = |e: postcard::Error| {
                         StoreError::damaged(path, at, format!("a record that does not decode: {e}"))
-                    })?;
+                    };
+                    let changes: Vec<StoreChange> = if header.version == journal::VERSION_V1 {
+                        postcard::from_bytes::<Vec<format::ChangeV1>>(plain)
+                            .map_err(undecodable)?
+                            .into_iter()
+                            .map(|c| old_ids.change(c))
+                            .collect()
+                    } else {
+                        postcard::from_bytes(plain).map_err(undecodable)?
+                    };
                     for change in &changes {
                         state.apply(change).map_err(|e| {
                             StoreError::damaged(
@@ -331,6 +350,7 @@ fn load(
                     Ok(())
                 })?;
                 position.next_seq = scanned.next_seq;
+                old_format |= header.version != journal::VERSION;
                 LogState::Current {
                     header,
                     end: scanned.end,
@@ -347,6 +367,7 @@ fn load(
         position,
         snapshot_len,
         log,
+        old_format,
     })
 }
 
@@ -412,7 +433,8 @@ impl Store {
                 Some(LogWriter::open(&paths.log, header, end)?)
             }
         };
-        let store = Store {
+        let old_format = loaded.old_format;
+        let mut store = Store {
             paths,
             key: loaded.key,
             kdf: loaded.kdf,
@@ -426,6 +448,15 @@ impl Store {
             broken: false,
             compact_failed_at: None,
         };
+        if old_format {
+            // Never append to the old format: rewrite it all now (the
+            // old files stay until the new snapshot is in place).
+            store.compact()?;
+            log::info!(
+                "{} migrated to the format with message ids",
+                store.paths.dir.display()
+            );
+        }
         log::info!("{store:?} open in {:?}", started.elapsed());
         Ok(store)
     }
@@ -564,10 +595,7 @@ impl Store {
             Some(log) => log,
             None => self.log.insert(LogWriter::create(
                 &self.paths.log,
-                LogHeader {
-                    generation: self.position.generation,
-                    first_seq: self.position.next_seq,
-                },
+                LogHeader::new(self.position.generation, self.position.next_seq),
             )?),
         };
         log.append(&self.key, self.position.next_seq, &plain, &self.rng)?;
@@ -619,10 +647,7 @@ impl Store {
         self.snapshot_len = sealed.len() as u64;
         // The old log is in the snapshot now: replace it at once (to free
         // its space); if that fails, the next commit tries again.
-        let header = LogHeader {
-            generation: next.generation,
-            first_seq: next.next_seq,
-        };
+        let header = LogHeader::new(next.generation, next.next_seq);
         self.log = match LogWriter::create(&self.paths.log, header) {
             Ok(log) => Some(log),
             Err(e) => {

@@ -4,7 +4,9 @@
 //! ```text
 //! magic    8  b"CHATSTOR"
 //! version  1  1 = RON snapshot (`users.store`, read only to migrate),
-//!             2 = postcard snapshot of the journal (`store.snapshot`)
+//!             2 = postcard snapshot of the journal, history lines
+//!                 without ids (read only to migrate),
+//!             3 = postcard snapshot of the journal (`store.snapshot`)
 //! alg      1  1 = ChaCha20-Poly1305
 //! kdf      1  0 = raw key, 1 = argon2id passphrase
 //! reserved 1  0
@@ -19,8 +21,10 @@ use ring::rand::{SecureRandom, SystemRandom};
 pub(crate) const MAGIC: &[u8; 8] = b"CHATSTOR";
 /// The format of the single-file store that the journal replaced.
 pub(crate) const VERSION_LEGACY: u8 = 1;
+/// The journal's snapshot before history lines had message ids.
+pub(crate) const VERSION_SNAPSHOT_V2: u8 = 2;
 /// The journal's snapshot.
-pub(crate) const VERSION_SNAPSHOT: u8 = 2;
+pub(crate) const VERSION_SNAPSHOT: u8 = 3;
 pub(crate) const ALG_CHACHA20_POLY1305: u8 = 1;
 pub(crate) const KDF_RAW: u8 = 0;
 pub(crate) const KDF_ARGON2ID: u8 = 1;

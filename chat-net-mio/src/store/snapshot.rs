@@ -28,7 +28,8 @@ use chat_core::{StoreSnapshot, UserRecord};
 use ring::rand::SystemRandom;
 
 use super::error::StoreError;
-use super::seal::{self, Kdf, SealError, SealKey, VERSION_SNAPSHOT};
+use super::format::{Ids, OthersV1};
+use super::seal::{self, Kdf, SealError, SealKey, VERSION_SNAPSHOT, VERSION_SNAPSHOT_V2};
 use super::state::{Others, OthersRef};
 
 /// The snapshot's place in the journal.
@@ -92,8 +93,12 @@ pub(crate) fn sealed_error(path: &Path, e: SealError, len: usize) -> StoreError 
 }
 
 /// Reads a snapshot's header: its key derivation, to resolve the key.
+/// A snapshot of the format before message ids is read too (to migrate).
 pub(crate) fn header(path: &Path, bytes: &[u8]) -> Result<seal::Header, StoreError> {
-    sealed_header(path, bytes, VERSION_SNAPSHOT)
+    match sealed_header(path, bytes, VERSION_SNAPSHOT_V2) {
+        Ok(header) => Ok(header),
+        Err(_) => sealed_header(path, bytes, VERSION_SNAPSHOT),
+    }
 }
 
 /// Reads the header of a sealed file that must be of `version`.
@@ -117,6 +122,8 @@ pub(crate) fn sealed_header(
 /// Where the parts of an opened snapshot lie.
 #[derive(Debug)]
 pub(crate) struct Parts {
+    /// The snapshot's format.
+    pub(crate) version: u8,
     pub(crate) position: Position,
     pub(crate) users: std::ops::Range<usize>,
     pub(crate) others: std::ops::Range<usize>,
@@ -149,6 +156,7 @@ pub(crate) fn open_snapshot(
         .filter(|&end| end <= plain.end)
         .ok_or_else(short)?;
     Ok(Parts {
+        version: header.version,
         position,
         users: at + PREFIX..users_end,
         others: users_end..plain.end,
@@ -166,13 +174,25 @@ pub(crate) fn decode_users(
     })
 }
 
-/// Decodes the other part found at `at` in `path`.
-pub(crate) fn decode_others(path: &Path, bytes: &[u8], at: usize) -> Result<Others, StoreError> {
-    postcard::from_bytes(bytes).map_err(|e| {
+/// Decodes the other part found at `at` in `path`, a snapshot of
+/// `version` (one before message ids gets its lines' ids here).
+pub(crate) fn decode_others(
+    path: &Path,
+    bytes: &[u8],
+    at: usize,
+    version: u8,
+) -> Result<Others, StoreError> {
+    let damaged = |e: postcard::Error| {
         StoreError::damaged(
             path,
             at as u64,
             format!("rooms or history that do not decode: {e}"),
         )
-    })
+    };
+    if version == VERSION_SNAPSHOT_V2 {
+        let old: OthersV1 = postcard::from_bytes(bytes).map_err(damaged)?;
+        let history = Ids::after(None).history(old.history);
+        return Ok(Others::new(old.kicked, old.rooms, history));
+    }
+    postcard::from_bytes(bytes).map_err(damaged)
 }

@@ -187,6 +187,19 @@ pub(crate) fn history_of(
 }
 
 impl Others {
+    /// The parts, as read from an older format.
+    pub(crate) fn new(
+        kicked: Vec<KickEntry>,
+        rooms: Vec<RoomRecord>,
+        history: Vec<(Conversation, Vec<HistoryLine>)>,
+    ) -> Others {
+        Others {
+            kicked,
+            rooms,
+            history,
+        }
+    }
+
     /// Splits off the history to build it apart.
     pub(crate) fn take_history(&mut self) -> Vec<(Conversation, Vec<HistoryLine>)> {
         std::mem::take(&mut self.history)
@@ -439,6 +452,15 @@ impl StoreState {
                 ..rest
             }
         })
+    }
+
+    /// The largest message id of the history held, if any.
+    pub(crate) fn last_msg_id(&self) -> Option<chat_core::MsgId> {
+        self.history
+            .values()
+            .filter_map(|l| l.back())
+            .map(|l| l.id)
+            .max()
     }
 
     /// Counts for logs: users, kicked, rooms, history lines.

@@ -727,6 +727,8 @@ const LEFT = {
 const DONE = {
   registered() { state.registered = true; },
   login() {},
+  // The answer to /tags (message ids), which the page does not send.
+  tags() {},
   sent(rest, h) {
     const [to] = fields(rest, 0);
     if (h && h.pending) {

@@ -170,6 +170,9 @@ pub fn lobby() -> chat_core::Conversation {
     chat_core::Conversation::Room(chat_core::RoomName::parse("lobby").unwrap().key())
 }
 
+/// The id of the next line of [`now_line`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1_000);
+
 /// A line alice says in the lobby now (so age retention keeps it).
 pub fn now_line(text: &str) -> chat_core::StoreChange {
     let now = std::time::SystemTime::now()
@@ -179,6 +182,8 @@ pub fn now_line(text: &str) -> chat_core::StoreChange {
     chat_core::StoreChange::AppendLine {
         conversation: lobby(),
         line: chat_core::HistoryLine {
+            // Later lines have larger ids, as the engine gives them.
+            id: chat_core::MsgId(NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
             at: chat_core::Millis(now),
             from: name("alice"),
             text: text.into(),

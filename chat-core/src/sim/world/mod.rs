@@ -2,7 +2,7 @@
 //! password workers, the persister and the users, driven step by step from
 //! one seed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::{
     CloseCause, Config, ConnId, Engine, Input, Millis, Output, PasswordJob, PersistFailed,
@@ -26,15 +26,19 @@ use super::SimOptions;
 /// the real one does when its write buffer is full.
 const SLOW_READER_BYTES: usize = 16 * 1024;
 
-/// The room (folded) a broadcast frame of a room besides the lobby is for.
-fn room_of_frame(frame: &[u8]) -> Option<String> {
+/// The room (folded) a broadcast frame of a room besides the lobby is
+/// for, and its first line without tags: the frames of one line for each
+/// rendering in use (with tags and without) share it.
+fn room_of_frame(frame: &[u8]) -> Option<(String, String)> {
     let text = std::str::from_utf8(frame).ok()?;
-    let first = text.lines().next()?;
+    let (_, first) = crate::wire::split_tags(text.lines().next()?);
     match crate::wire::ServerLine::parse(first).ok()? {
         crate::wire::ServerLine::RoomMsg { room, .. }
         | crate::wire::ServerLine::RoomJoin { room, .. }
         | crate::wire::ServerLine::RoomLeave { room, .. }
-        | crate::wire::ServerLine::Topic { room, .. } => Some(room.to_ascii_lowercase()),
+        | crate::wire::ServerLine::Topic { room, .. } => {
+            Some((room.to_ascii_lowercase(), first.to_owned()))
+        }
         _ => None,
     }
 }
@@ -67,6 +71,12 @@ pub struct World {
     /// Room lines (`MSG`) in the order the engine broadcast them.
     room: Vec<String>,
     room_index: HashMap<String, usize>,
+    /// Each room line and whether it had tags, as broadcast.
+    rendered: HashSet<(String, bool)>,
+    /// A line of a room besides the lobby being broadcast (its room, its
+    /// line without tags, its recipients so far), checked once every
+    /// rendering's frame of it went out.
+    room_broadcast: Option<(String, String, Vec<ConnId>)>,
     /// Peers the runtime dropped while draining outputs; the engine is
     /// told after the drain (outputs to them meanwhile are discarded).
     cut: Vec<(ConnId, CloseCause)>,
@@ -124,6 +134,8 @@ impl World {
             next_tag: 0,
             room: Vec::new(),
             room_index: HashMap::new(),
+            rendered: HashSet::new(),
+            room_broadcast: None,
             cut: Vec::new(),
             stop: None,
             trace,
@@ -251,6 +263,15 @@ impl World {
         while let Some(out) = self.engine.poll_output() {
             self.output(out);
         }
+        self.check_room_broadcast();
+    }
+
+    /// The recipients of the last room line, over the frames of every
+    /// rendering.
+    fn check_room_broadcast(&mut self) {
+        if let Some((room, _, to)) = self.room_broadcast.take() {
+            self.check_room_recipients(&room, &to);
+        }
     }
 
     fn is_cut(&self, conn: ConnId) -> bool {
@@ -266,20 +287,27 @@ impl World {
             }
             Output::Broadcast { to, frame } => {
                 self.trace.mix(&frame);
-                // Note the room lines in broadcast order before anyone reads them.
+                // Note the room lines in broadcast order before anyone
+                // reads them; a line goes out once per rendering (with
+                // tags and without).
                 for line in String::from_utf8_lossy(&frame).lines() {
-                    if let ServerLine::Msg { line } = lines::parse(line) {
-                        if self.room_index.contains_key(&line) {
+                    if let ServerLine::Msg { line, id } = lines::parse(line) {
+                        if !self.rendered.insert((line.clone(), id.is_some())) {
                             self.fail(format!("room line broadcast twice: {line}"));
-                        } else {
+                        } else if !self.room_index.contains_key(&line) {
                             self.room_index.insert(line.clone(), self.room.len());
                             self.room.push(line);
                         }
                     }
                 }
-                if let Some(room) = room_of_frame(&frame) {
-                    let to: Vec<ConnId> = to.iter().collect();
-                    self.check_room_recipients(&room, &to);
+                if let Some((room, line)) = room_of_frame(&frame) {
+                    match &mut self.room_broadcast {
+                        Some((r, l, all)) if *r == room && *l == line => all.extend(to.iter()),
+                        _ => {
+                            self.check_room_broadcast();
+                            self.room_broadcast = Some((room, line, to.iter().collect()));
+                        }
+                    }
                 }
                 for conn in to.iter() {
                     self.trace.mix(&conn.0.to_le_bytes());

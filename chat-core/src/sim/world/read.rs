@@ -45,11 +45,19 @@ impl World {
                 }
                 _ => {}
             },
-            ServerLine::Err { code } => self.refused(i, &code),
-            ServerLine::Msg { line } => self.room_line(i, &line),
+            ServerLine::Err { code } => {
+                // It sent nothing but the walk's request: this answers it.
+                self.clients[i].walk = None;
+                self.refused(i, &code);
+            }
+            ServerLine::Msg { line: plain, id } => {
+                self.line_id(i, "lobby", id, line);
+                self.room_line(i, &plain);
+            }
             // Held lines may come after the user left the room; live ones
             // only to members.
-            ServerLine::RoomMsg { room } => {
+            ServerLine::RoomMsg { room, id } => {
+                self.line_id(i, &room, id, line);
                 let c = &self.clients[i];
                 if !c.ever_busy && !c.rooms.contains(&room) {
                     self.fail(format!(
@@ -57,6 +65,17 @@ impl World {
                     ));
                 }
             }
+            ServerLine::Hist { room, id } => {
+                let tags = self.clients[i].tags;
+                if let Some(walk) = self.clients[i].walk.as_mut().filter(|w| w.room == room) {
+                    match id {
+                        Some(id) => walk.page.push(id),
+                        None if tags => self.fail(format!("{conn}: a HIST line without its id")),
+                        None => {}
+                    }
+                }
+            }
+            ServerLine::EndHistory { next } => self.walk_page(i, next),
             ServerLine::RoomLeave { room, user, reason } => {
                 let me = &self.idents[ident].name;
                 if user.eq_ignore_ascii_case(me) && reason == "closed" {
@@ -92,6 +111,84 @@ impl World {
             }
             ServerLine::Ask { step } => self.asked(i, step),
             ServerLine::Other => {}
+        }
+    }
+
+    /// A live room line's id: present when the client asked for tags,
+    /// and larger than the last of its room.
+    fn line_id(&mut self, i: usize, room: &str, id: Option<u64>, line: &str) {
+        let c = &mut self.clients[i];
+        let conn = c.conn;
+        let Some(id) = id else {
+            if c.tags {
+                self.fail(format!(
+                    "{conn} asked for tags but got a line without: {line}"
+                ));
+            }
+            return;
+        };
+        if !c.tags {
+            return self.fail(format!("{conn} got an id it did not ask for: {line}"));
+        }
+        if let Some(&last) = c.last_ids.get(room).filter(|&&last| last >= id) {
+            return self.fail(format!(
+                "{conn}: ids of {room} went from {last} to {id}: {line}"
+            ));
+        }
+        c.last_ids.insert(room.to_owned(), id);
+    }
+
+    /// The end of a page of history: a walk goes on from the id it names,
+    /// or, at the start of the history, is checked against the engine's.
+    fn walk_page(&mut self, i: usize, next: Option<u64>) {
+        let conn = self.clients[i].conn;
+        let Some(walk) = self.clients[i].walk.as_mut() else {
+            return;
+        };
+        let page = std::mem::take(&mut walk.page);
+        if !page.windows(2).all(|w| w[0] < w[1]) {
+            return self.fail(format!("{conn}: a history page out of order: {page:?}"));
+        }
+        if let (Some(&last), Some(&first)) = (page.last(), walk.ids.first()) {
+            if last >= first {
+                let room = walk.room.clone();
+                return self.fail(format!(
+                    "{conn}: a page of {room} ending at {last} after one from {first}"
+                ));
+            }
+        }
+        walk.ids.splice(0..0, page);
+        if let Some(next) = next {
+            let line = format!("/history {} {} before id={next}", walk.room, walk.count);
+            return self.clients[i].write(&line);
+        }
+        let Some(walk) = self.clients[i].walk.take() else {
+            return;
+        };
+        if walk.room != "lobby" && !self.clients[i].rooms.contains(&walk.room) {
+            return;
+        }
+        let Some(kept) = self.engine.history_ids(&walk.room) else {
+            return;
+        };
+        let seen = |id: &u64| walk.ids.binary_search(id).is_ok();
+        let newest = walk.ids.last().copied().unwrap_or(0);
+        let oldest_kept = kept.first().copied().unwrap_or(u64::MAX);
+        if let Some(missed) = kept.iter().find(|&&k| k <= newest && !seen(&k)) {
+            return self.fail(format!(
+                "{conn}: walking back through {} skipped line {missed}",
+                walk.room
+            ));
+        }
+        if let Some(extra) = walk
+            .ids
+            .iter()
+            .find(|&&w| w >= oldest_kept && kept.binary_search(&w).is_err())
+        {
+            self.fail(format!(
+                "{conn}: walking back through {} found line {extra}, which it does not hold",
+                walk.room
+            ));
         }
     }
 

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::codec::Protocol;
 use crate::{CloseCause, ConnId, Input};
 
-use super::super::client::{garbage, Attempt, Client, Kind, Phase};
+use super::super::client::{garbage, Attempt, Client, Kind, Phase, Walk};
 use super::World;
 
 impl World {
@@ -71,6 +71,12 @@ impl World {
             peer,
             protocol: Protocol::Chat1,
         });
+        // Half the users read ids; before logging in, as a client would.
+        if kind != Kind::Garbage && self.rng.chance(500) {
+            let c = &mut self.clients[self.by_conn[&conn]];
+            c.tags = true;
+            c.write("/tags on");
+        }
     }
 
     pub(super) fn client_acts(&mut self, i: usize) {
@@ -86,7 +92,8 @@ impl World {
             self.clients[i].reading = false;
             return;
         }
-        if self.clients[i].awaiting_password.is_some() || !self.clients[i].outbox.is_empty() {
+        let c = &self.clients[i];
+        if c.awaiting_password.is_some() || c.walk.is_some() || !c.outbox.is_empty() {
             // Waits for its answer or for its bytes to go out.
             return;
         }
@@ -217,6 +224,23 @@ impl World {
         // Mostly talk in a room it is in (sorted: the run stays one seed's).
         let mut mine: Vec<&String> = self.clients[i].rooms.iter().collect();
         mine.sort();
+        if self.clients[i].tags && self.rng.chance(150) {
+            // Walk back through the history of the lobby or of a room it
+            // is in, a few lines a page.
+            let room = if mine.is_empty() || self.rng.chance(400) {
+                "lobby".to_owned()
+            } else {
+                mine[self.rng.below(mine.len())].clone()
+            };
+            let count = 1 + self.rng.below(6);
+            let line = format!("/history {room} {count}");
+            self.clients[i].walk = Some(Walk {
+                room,
+                count,
+                ..Walk::default()
+            });
+            return line;
+        }
         if !mine.is_empty() && self.rng.chance(600) {
             let room = mine[self.rng.below(mine.len())].clone();
             return format!("/say {room} talk #{tag}");

@@ -1,0 +1,424 @@
+//! The command set, each command declared once: its variant of
+//! [`Command`], who may use it, what it costs against the command budget,
+//! and how it is typed (`/name`, aliases, arguments, the row `/help`
+//! shows). chat/1's parser and encoder, `/help`, the terminal client's
+//! Tab completion, the engine's budget and admin check, and the test that
+//! holds `PROTOCOL.md`'s tables to it all read this.
+//!
+//! Adding a command is one entry here and its handler in the engine (a
+//! `match` arm in `engine/chat.rs`, which the compiler asks for).
+//!
+//! The order is `/help`'s: commands for everyone, then for admins.
+
+use super::{Answer, HistoryRange, HistoryTarget, TopicChange};
+use crate::Grant;
+
+commands! {
+    /// A room message (or, during the login dialog, an answer): any line
+    /// not starting with `/` (`//text` says `/text`).
+    Say(&'a str) => { who: Anyone, cost: Line, }
+
+    /// `/help`: the commands you may use.
+    Help => {
+        who: Anyone, cost: Listing,
+        chat1: "help" [] => "this list",
+    }
+
+    /// `/viewusers [page]`, `/users [page]`: who is online.
+    ViewUsers {
+        /// The page, from 1.
+        page: u64,
+    } => {
+        who: Anyone, cost: Listing,
+        chat1: "viewusers" | "users" [page: Page("page")]
+            => "who is online, a page at a time",
+    }
+
+    /// `/messageto <user> <text>`, `/msg`: a private message.
+    MessageTo {
+        /// The recipient as typed.
+        to: &'a str,
+        /// The message.
+        text: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "messageto" | "msg" [to: Word("user"), text: Text("text")]
+            => "a private message",
+    }
+
+    /// `/busy`: hold room lines.
+    Busy => {
+        who: Anyone, cost: Line,
+        chat1: "busy" [] => "hold room lines until /free",
+    }
+
+    /// `/free`: replay held room lines.
+    Free => {
+        who: Anyone, cost: Line,
+        chat1: "free" [] => "replay held room lines",
+    }
+
+    /// `/viewkickusers [page]`: the kick list.
+    ViewKicked {
+        /// The page, from 1.
+        page: u64,
+    } => {
+        who: Anyone, cost: Listing,
+        chat1: "viewkickusers" [page: Page("page")] => "the kick list, a page at a time",
+    }
+
+    /// `/changepassword <old> <new>`.
+    ChangePassword {
+        /// The current password.
+        old: &'a str,
+        /// The new password (the rest of the line).
+        new: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "changepassword" [old: Word("old"), new: Text("new")]
+            => "change your password",
+    }
+
+    /// `/changepassword` without arguments: ask for the passwords by
+    /// `ASK` steps, so a client can hide them and they may hold spaces.
+    ChangePasswordDialog => {
+        who: Anyone, cost: Line,
+        chat1: "changepassword" [] => "change your password, asked step by step",
+    }
+
+    /// `/ping [token]`.
+    Ping {
+        /// Echoed back in `PONG`.
+        token: Option<&'a str>,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "ping" [token: OptText("token")] => "answered with PONG",
+    }
+
+    /// Extension: `/create <room>`: a new room, whose operator you are.
+    CreateRoom {
+        /// The name as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "create" [room: Word("room")]
+            => "create a room (you are its operator) and join it",
+    }
+
+    /// Extension: `/join <room>`.
+    JoinRoom {
+        /// The name as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "join" [room: Word("room")] => "join a room; its last lines are replayed",
+    }
+
+    /// Extension: `/part <room>`.
+    PartRoom {
+        /// The name as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "part" [room: Word("room")] => "leave a room",
+    }
+
+    /// Extension: `/rooms [page]`.
+    ListRooms {
+        /// The page, from 1.
+        page: u64,
+    } => {
+        who: Anyone, cost: Listing,
+        chat1: "rooms" [page: Page("page")] => "the rooms, a page at a time",
+    }
+
+    /// Extension: `/say <room> <text>`: a line in a room you are in.
+    SayIn {
+        /// The name as typed.
+        room: &'a str,
+        /// The message.
+        text: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "say" [room: Word("room"), text: Text("text")] => "say something in a room",
+    }
+
+    /// Extension: `/topic <room> [text]` shows or sets a topic,
+    /// `/cleartopic <room>` clears it.
+    Topic {
+        /// The name as typed.
+        room: &'a str,
+        /// What to do.
+        change: TopicChange<'a>,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "topic" [room: Word("room"), change: TopicText("text")]
+            => "show a room's topic, or set it (its operator)",
+        chat1: "cleartopic" [room: Word("room")] { change: TopicChange::Clear }
+            => "clear a room's topic (its operator)",
+    }
+
+    /// Extension: `/remove <room> <user> [reason]`: take a user out of a
+    /// room (its operator, or an admin).
+    RemoveFromRoom {
+        /// The room as typed.
+        room: &'a str,
+        /// The user as typed.
+        user: &'a str,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "remove" [room: Word("room"), user: Word("user"), reason: OptText("reason")]
+            => "take a user out of a room (its operator)",
+    }
+
+    /// Extension: `/closeroom <room>`: remove a room and its history (its
+    /// operator, or an admin).
+    CloseRoom {
+        /// The name as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "closeroom" [room: Word("room")]
+            => "remove a room and its history (its operator)",
+    }
+
+    /// Extension: `/history <room|@user> [count] [<range>]`.
+    History {
+        /// Whose history.
+        of: HistoryTarget<'a>,
+        /// How many lines at most (`None`: the configured page).
+        count: Option<u64>,
+        /// Which lines.
+        range: HistoryRange,
+    } => {
+        who: Anyone, cost: Listing,
+        chat1: "history" [
+            of: Target("room|@user"),
+            count: Count("count"),
+            range: Range("<range>")
+        ] => "earlier lines of a room or of private messages; a <range> is before, after, around or since a <point>, or between two; a <point> is id=<id> or <ts>",
+    }
+
+    /// Extension: `/tags <on|off>`: message ids on lines (`@id=<id> ...`).
+    /// chat/1's own (its codec answers it, before login too); the engine
+    /// never sees it.
+    Tags {
+        /// On or off.
+        on: bool,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "tags" [on: OnOff("on|off")] => "message ids on lines (@id=<id> ...)",
+    }
+
+    /// `/disconnect`, `/quit`.
+    Quit => {
+        who: Anyone, cost: Line,
+        chat1: "disconnect" | "quit" [] ignoring_rest => "leave",
+    }
+
+    /// `/changegrant <user> <0|1>`.
+    ChangeGrant {
+        /// The account as typed.
+        user: &'a str,
+        /// The new grant.
+        grant: Grant,
+    } => {
+        who: Admin, cost: Line,
+        chat1: "changegrant" [user: Word("user"), grant: GrantWord("0|1")]
+            => "make a user admin (0) or user (1)",
+    }
+
+    /// `/kickuser <user> [reason]`.
+    Kick {
+        /// The account as typed.
+        user: &'a str,
+        /// Why, if given.
+        reason: Option<&'a str>,
+    } => {
+        who: Admin, cost: Line,
+        chat1: "kickuser" [user: Word("user"), reason: OptText("reason")]
+            => "disconnect a user and bar them",
+    }
+
+    /// `/unkick <user>`.
+    Unkick {
+        /// The account as typed.
+        user: &'a str,
+    } => {
+        who: Admin, cost: Line,
+        chat1: "unkick" [user: Word("user")] => "take a user off the kick list",
+    }
+
+    /// `/restart`.
+    Restart => {
+        who: Admin, cost: Line,
+        chat1: "restart" [] => "restart the server",
+    }
+
+    /// `/register <name> <password>`.
+    Register {
+        /// The name as typed.
+        name: &'a str,
+        /// The password (the rest of the line).
+        password: &'a str,
+    } => {
+        who: LoggedOut, cost: Line,
+        chat1: "register" [name: Word("name"), password: Text("password")]
+            => "create an account and log in",
+    }
+
+    /// `/login <name> <password>`.
+    Login {
+        /// The name as typed.
+        name: &'a str,
+        /// The password (the rest of the line).
+        password: &'a str,
+    } => {
+        who: LoggedOut, cost: Line,
+        chat1: "login" [name: Word("name"), password: Text("password")] => "log in",
+    }
+
+    /// Chat without an account under `name` (IRC, after registration,
+    /// on a server that takes guests).
+    Guest {
+        /// The nick as typed.
+        name: &'a str,
+    } => { who: LoggedOut, cost: Line, }
+
+    /// The answer to the question the server asked last on this
+    /// connection (a step of the login dialog or of `/changepassword`).
+    /// Only a codec that remembers what it asked produces it.
+    Answer(Answer<'a>) => { who: Anyone, cost: Line, }
+
+    /// Join a room, creating it first when there is none (IRC's `JOIN`;
+    /// a chat/1 client says `/create`, then `/join`).
+    EnterRoom {
+        /// The name as typed.
+        room: &'a str,
+    } => { who: Anyone, cost: Line, }
+
+    /// The members of a room (IRC's `NAMES #room`).
+    RoomMembers {
+        /// The name as typed.
+        room: &'a str,
+    } => { who: Anyone, cost: Listing, }
+}
+
+/// Every command, in the order `/help` lists them.
+///
+/// ```
+/// use chat_core::command::{catalogue, Permission};
+/// let admin: Vec<&str> = catalogue()
+///     .iter()
+///     .filter(|c| c.permission == Permission::Admin)
+///     .flat_map(|c| c.forms)
+///     .map(|f| f.name)
+///     .collect();
+/// assert_eq!(admin, ["changegrant", "kickuser", "unkick", "restart"]);
+/// ```
+pub fn catalogue() -> &'static [&'static super::CommandSpec] {
+    CATALOGUE
+}
+
+/// The typed forms, in catalogue order.
+pub fn forms() -> impl Iterator<Item = &'static super::Form> {
+    CATALOGUE.iter().flat_map(|c| c.forms)
+}
+
+/// The forms a typed name (without `/`, in any case) names, aliases
+/// included, in catalogue order: one, or several of one variant told
+/// apart by their arguments, or none.
+///
+/// ```
+/// let forms: Vec<_> = chat_core::command::forms_named("MSG").collect();
+/// assert_eq!(forms.len(), 1);
+/// assert_eq!(forms[0].name, "messageto");
+/// assert_eq!(chat_core::command::forms_named("changepassword").count(), 2);
+/// ```
+pub fn forms_named(name: &str) -> impl Iterator<Item = &'static super::Form> + '_ {
+    name_index()[bucket_of(name.as_bytes())]
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, form)| *form)
+}
+
+/// Buckets of [`name_index`]: enough that most hold one name.
+const BUCKETS: usize = 64;
+
+/// A name's bucket, from its length and its first and last bytes in any
+/// case (every line starting with `/` comes here, so no more).
+fn bucket_of(name: &[u8]) -> usize {
+    let (Some(first), Some(last)) = (name.first(), name.last()) else {
+        return 0;
+    };
+    let (first, last) = (first.to_ascii_lowercase(), last.to_ascii_lowercase());
+    (name.len() * 7 + usize::from(first) * 3 + usize::from(last)) % BUCKETS
+}
+
+/// Every name and alias with its form, by bucket, in catalogue order.
+fn name_index() -> &'static [Vec<(&'static str, &'static super::Form)>; BUCKETS] {
+    type Buckets = [Vec<(&'static str, &'static super::Form)>; BUCKETS];
+    static INDEX: std::sync::OnceLock<Buckets> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: Buckets = std::array::from_fn(|_| Vec::new());
+        for form in forms() {
+            for name in std::iter::once(form.name).chain(form.aliases.iter().copied()) {
+                index[bucket_of(name.as_bytes())].push((name, form));
+            }
+        }
+        index
+    })
+}
+
+/// Every name a logged-in user may type, with its `/`, aliases included,
+/// each once, in catalogue order (what a client completes).
+///
+/// ```
+/// let names = chat_core::command::typed_names();
+/// assert!(names.contains(&"/msg".to_string()) && names.contains(&"/join".to_string()));
+/// assert!(!names.contains(&"/login".to_string()));
+/// ```
+pub fn typed_names() -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for command in CATALOGUE {
+        if command.permission == super::Permission::LoggedOut {
+            continue;
+        }
+        for name in command.forms.iter().flat_map(super::Form::slash_names) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{encode_command, parse};
+
+    /// Every form reads its example as a command of its own variant (so
+    /// forms sharing a name, as `/changepassword`'s two, are told apart),
+    /// which writes back as the same line; its aliases read the same
+    /// command.
+    #[test]
+    fn every_form_reads_and_writes_its_example() {
+        for command in catalogue() {
+            for form in command.forms {
+                let example = form.example();
+                let cmd = parse(&example).unwrap_or_else(|e| panic!("{example}: {e}"));
+                assert_eq!(cmd.spec().variant, command.variant, "{example}");
+                let mut out = Vec::new();
+                encode_command(&cmd, &mut out).unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), format!("{example}\n"));
+                for alias in form.aliases {
+                    let aliased = example.replacen(form.name, alias, 1);
+                    assert_eq!(parse(&aliased).unwrap(), cmd, "{aliased}");
+                }
+            }
+        }
+    }
+}

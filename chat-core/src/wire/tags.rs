@@ -1,0 +1,73 @@
+//! Extension: line tags and history points.
+//!
+//! A client that sends `/tags on` gets server lines that may start with
+//! tags: `@` and `key=value` pairs separated by `;`, then a space, then
+//! the line as ever. The first tag is `id`, a message's id, on `MSG`,
+//! `PM`, `RMSG`, `HIST` and `OK sent`; a client ignores keys it does not
+//! know. Without `/tags on` no line carries tags, so a client that never
+//! asks sees chat/1 as it always was.
+//!
+//! A history point names a place in a conversation: `id=<id>` (a line)
+//! or `<ts>` (a moment, Unix milliseconds); `/history` takes either, and
+//! `END history` writes an id to a client with tags on, else a time.
+
+pub use crate::command::{parse_point, point_text};
+use crate::MsgId;
+
+/// The tags of a server line (empty when it has none).
+///
+/// ```
+/// use chat_core::wire::split_tags;
+/// use chat_core::MsgId;
+/// let (tags, line) = split_tags("@id=17 MSG 5 ann hi");
+/// assert_eq!((tags.id(), line), (Some(MsgId(17)), "MSG 5 ann hi"));
+/// let (tags, line) = split_tags("MSG 5 ann hi");
+/// assert_eq!((tags.id(), line), (None, "MSG 5 ann hi"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tags<'a> {
+    raw: &'a str,
+}
+
+impl<'a> Tags<'a> {
+    /// The value of a tag, if the line has it.
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.raw
+            .split(';')
+            .filter_map(|pair| pair.split_once('='))
+            .find_map(|(k, v)| (k == key).then_some(v))
+    }
+
+    /// The message id (`id=`), if the line has one.
+    pub fn id(&self) -> Option<MsgId> {
+        self.get("id").and_then(digits).map(MsgId)
+    }
+
+    /// Whether the line has no tags.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+/// Splits a server line into its tags and the line after them.
+pub fn split_tags(line: &str) -> (Tags<'_>, &str) {
+    match line.strip_prefix('@').and_then(|l| l.split_once(' ')) {
+        Some((raw, rest)) => (Tags { raw }, rest),
+        None => (Tags::default(), line),
+    }
+}
+
+/// Writes the tags of a line with message id `id`.
+pub(crate) fn write_id_tag(id: MsgId, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"@id=");
+    out.extend_from_slice(id.0.to_string().as_bytes());
+    out.push(b' ');
+}
+
+/// Decimal digits only (`u64::from_str` would take a leading `+`).
+fn digits(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}

@@ -1,0 +1,281 @@
+//! Message ids and history paged by them, as engine transcripts: ids on
+//! every room line and private message (with `/tags on`), increasing per
+//! conversation, the same live and replayed; and paging that neither
+//! loses nor repeats a line however many share a millisecond, across a
+//! restart too.
+
+mod harness;
+
+use chat_core::{Config, StoreSnapshot};
+use harness::{unlimited, Harness};
+
+fn config() -> Config {
+    Config {
+        admins: vec!["alice".into()],
+        ..unlimited()
+    }
+}
+
+/// alice (admin), bob and carol, logged in with tags on; bob runs `den`,
+/// carol is in it.
+fn room() -> Harness {
+    let config = config();
+    let mut h = Harness::with(config, harness::admin_snapshot(&["alice"]));
+    h.register("b", "bob");
+    h.register("c", "carol");
+    for l in ["b", "c"] {
+        h.send(l, "/tags on");
+    }
+    h.send("b", "/create den");
+    h.send("c", "/join den");
+    h.take("b");
+    h.take("c");
+    h
+}
+
+/// The snapshot a store holds after what the engine made durable.
+fn snapshot_of(h: &Harness) -> StoreSnapshot {
+    let mut snap = harness::admin_snapshot(&["alice"]);
+    for change in &h.persisted {
+        let _ = snap.apply(change);
+    }
+    snap
+}
+
+/// A tagged line's id and the line without its tags.
+fn id_of(line: &str) -> (u64, &str) {
+    let (tag, rest) = line.split_once(' ').expect("a tagged line");
+    let id = tag.strip_prefix("@id=").expect("an id tag");
+    (id.parse().expect("a number"), rest)
+}
+
+/// The `HIST` lines of a page (ids and texts) and where `END history`
+/// says to continue.
+fn page(lines: &[String]) -> (Vec<(u64, String)>, Option<String>) {
+    let (end, hist) = lines.split_last().expect("END history");
+    let mut parts = end
+        .strip_prefix("END history ")
+        .expect("END history")
+        .split(' ');
+    let shown: usize = parts.next().unwrap().parse().unwrap();
+    let next = parts.next().map(str::to_owned);
+    let hist: Vec<(u64, String)> = hist
+        .iter()
+        .filter(|l| l.contains(" HIST "))
+        .map(|l| {
+            let (id, rest) = id_of(l);
+            (id, rest.rsplit(' ').next().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(hist.len(), shown, "{lines:?}");
+    (hist, next)
+}
+
+/// Pages `/history <of>` back from the newest line to the start, by the
+/// point each `END history` gives, and returns every line in order.
+fn page_back(h: &mut Harness, who: &str, of: &str, count: usize) -> Vec<(u64, String)> {
+    h.send(who, &format!("/history {of} {count}"));
+    let (mut all, mut next) = page(&h.take(who));
+    while let Some(point) = next {
+        assert!(point.starts_with("id="), "ids with tags on: {point}");
+        h.send(who, &format!("/history {of} {count} before {point}"));
+        let (older, n) = page(&h.take(who));
+        assert!(!older.is_empty(), "a page that says more remain has lines");
+        all.splice(0..0, older);
+        next = n;
+    }
+    all
+}
+
+#[test]
+fn room_lines_carry_ids_that_increase_and_history_shows_the_same_ids() {
+    let mut h = room();
+    h.send("b", "/say den one");
+    h.send("c", "/say den two");
+    let b = h.take("b");
+    let c = h.take("c");
+    assert_eq!(b, c, "everyone sees the same lines, ids included");
+    let (one, line) = id_of(&b[0]);
+    assert!(line.starts_with("RMSG den ") && line.ends_with(" bob one"));
+    let (two, _) = id_of(&b[1]);
+    assert!(two > one);
+    h.send("c", "/history den");
+    let lines = h.take("c");
+    assert_eq!(
+        page(&lines),
+        (vec![(one, "one".into()), (two, "two".into())], None)
+    );
+    // The lobby's lines keep their form, with the tag before it.
+    h.send("b", "lobby line");
+    let lobby = h.take("c");
+    let (_, line) = id_of(&lobby[0]);
+    assert!(line.starts_with("MSG ") && line.ends_with(" bob lobby line"));
+}
+
+#[test]
+fn without_tags_nothing_changes_on_the_wire() {
+    let mut h = room();
+    h.send("c", "/tags off");
+    assert_eq!(h.take("c"), vec!["OK tags off"]);
+    h.send("b", "/say den plain");
+    h.send("b", "hello lobby");
+    let ts = h.now.0;
+    assert_eq!(
+        h.take("c"),
+        vec![
+            format!("RMSG den {ts} bob plain"),
+            format!("MSG {ts} bob hello lobby")
+        ]
+    );
+    // bob still has tags on: the same line, rendered once for each.
+    let b = h.take("b");
+    assert!(b.iter().all(|l| l.starts_with("@id=")), "{b:?}");
+    h.send("c", "/history den");
+    let lines = h.take("c");
+    assert_eq!(
+        lines,
+        vec![format!("HIST den {ts} bob plain"), "END history 1".into()]
+    );
+}
+
+#[test]
+fn tags_can_be_turned_on_before_logging_in() {
+    let mut h = Harness::with(config(), harness::admin_snapshot(&["alice"]));
+    h.register("b", "bob");
+    h.connect("x");
+    h.send("x", "/tags on");
+    h.send("x", "/register carol a-long-password");
+    let lines = h.take("x");
+    assert!(lines.contains(&"OK tags on".to_owned()), "{lines:?}");
+    h.take("b");
+    h.send("b", "/msg carol psst");
+    assert_eq!(h.take("b"), vec!["OK sent carol"], "bob has no tags");
+    let got = h.take("x");
+    let (_, pm) = id_of(&got[0]);
+    assert!(pm.starts_with("PM ") && pm.ends_with(" bob psst"));
+}
+
+#[test]
+fn private_messages_carry_the_pairs_ids() {
+    let mut h = room();
+    h.send("b", "/msg carol first");
+    h.send("c", "/msg bob second");
+    let to_carol = h.take("c");
+    let to_bob = h.take("b");
+    let (first, pm) = id_of(&to_carol[0]);
+    assert!(pm.starts_with("PM ") && pm.ends_with(" bob first"));
+    let (first_sent, ok) = id_of(&to_bob[0]);
+    assert_eq!((first_sent, ok), (first, "OK sent carol"));
+    let (second, _) = id_of(&to_bob[1]);
+    assert!(second > first);
+    h.send("b", "/history @carol");
+    let (lines, next) = page(&h.take("b"));
+    assert_eq!(
+        lines,
+        vec![(first, "first".into()), (second, "second".into())]
+    );
+    assert_eq!(next, None);
+}
+
+#[test]
+fn a_burst_in_one_millisecond_pages_back_without_loss_or_repeat() {
+    let mut h = room();
+    for i in 1..=120 {
+        h.send("b", &format!("/say den line{i}"));
+    }
+    h.take("b");
+    h.take("c");
+    // Joining shows the last 50 and where to go on.
+    h.send("c", "/part den");
+    h.send("c", "/join den");
+    let lines = h.take("c");
+    let end = lines.iter().find(|l| l.starts_with("END history")).unwrap();
+    assert!(end.starts_with("END history 50 id="), "{end}");
+    let all = page_back(&mut h, "c", "den", 50);
+    let texts: Vec<String> = all.iter().map(|(_, t)| t.clone()).collect();
+    let expected: Vec<String> = (1..=120).map(|i| format!("line{i}")).collect();
+    assert_eq!(texts, expected);
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "ids increase");
+    // 100 before the oldest of the last 50: the 70 before it, not 0-29.
+    let oldest_shown = all[70].0;
+    h.send("c", &format!("/history den 100 before id={oldest_shown}"));
+    let (older, next) = page(&h.take("c"));
+    assert_eq!((older.len(), next), (70, None));
+}
+
+#[test]
+fn every_range_form_by_id() {
+    let mut h = room();
+    for i in 1..=10 {
+        h.send("b", &format!("/say den l{i}"));
+    }
+    h.take("c");
+    h.send("b", "/history den 10");
+    let (all, _) = page(&h.take("b"));
+    let id = |i: usize| all[i - 1].0;
+    let texts =
+        |lines: Vec<(u64, String)>| -> Vec<String> { lines.into_iter().map(|(_, t)| t).collect() };
+    let ask = |h: &mut Harness, q: String| {
+        h.send("b", &q);
+        page(&h.take("b"))
+    };
+    let (lines, next) = ask(&mut h, format!("/history den 3 after id={}", id(2)));
+    assert_eq!(texts(lines), ["l3", "l4", "l5"]);
+    assert_eq!(next, Some(format!("id={}", id(5))));
+    let (lines, _) = ask(&mut h, format!("/history den 3 around id={}", id(5)));
+    assert_eq!(texts(lines), ["l4", "l5", "l6"]);
+    let (lines, next) = ask(&mut h, format!("/history den 2 since id={}", id(7)));
+    assert_eq!(
+        (texts(lines), next),
+        (
+            vec!["l9".into(), "l10".into()],
+            Some(format!("id={}", id(9)))
+        )
+    );
+    let (lines, _) = ask(
+        &mut h,
+        format!("/history den 9 between id={} id={}", id(8), id(4)),
+    );
+    assert_eq!(texts(lines), ["l5", "l6", "l7"]);
+}
+
+#[test]
+fn ids_and_paging_survive_a_restart() {
+    let mut h = room();
+    for i in 1..=30 {
+        h.send("b", &format!("/say den before{i}"));
+    }
+    h.send("b", "/msg carol kept");
+    let snapshot = snapshot_of(&h);
+    let mut h = Harness::with(config(), snapshot);
+    h.now = chat_core::Millis(h.now.0 + 5);
+    h.login("b", "bob", harness::PW);
+    h.login("c", "carol", harness::PW);
+    for l in ["b", "c"] {
+        h.send(l, "/tags on");
+    }
+    h.send("b", "/join den");
+    h.send("c", "/join den");
+    for i in 1..=30 {
+        h.send("b", &format!("/say den after{i}"));
+    }
+    h.take("b");
+    h.take("c");
+    let all = page_back(&mut h, "c", "den", 7);
+    let texts: Vec<String> = all.iter().map(|(_, t)| t.clone()).collect();
+    let expected: Vec<String> = (1..=30)
+        .map(|i| format!("before{i}"))
+        .chain((1..=30).map(|i| format!("after{i}")))
+        .collect();
+    assert_eq!(texts, expected);
+    assert!(
+        all.windows(2).all(|w| w[0].0 < w[1].0),
+        "ids increase across the restart"
+    );
+    h.send("c", "/msg bob new");
+    let pm = h.take("b");
+    h.send("b", "/history @carol");
+    let (lines, _) = page(&h.take("b"));
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].0 < lines[1].0, "{pm:?} {lines:?}");
+}
