@@ -3,7 +3,9 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chat_client::TlsConnector;
@@ -25,11 +27,18 @@ pub(crate) enum Event {
     /// Standard input ended.
     StdinEnd,
     /// A reconnect started with [`Connection::reopen_in_background`]
-    /// ended: the new link for that generation, or why there is none.
-    Reconnected(u64, Result<Link, String>),
+    /// made the link for that generation.
+    Reconnected(u64, Link),
+    /// An attempt of that reconnect failed; the next one in this long.
+    Retry(u64, Duration),
     /// A key or resize on the terminal (the full-screen interface).
     Term(ratatui::crossterm::event::Event),
 }
+
+/// The wait after the first failed reconnect, doubled after each next.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// The longest wait between two reconnect attempts.
+const LAST_RETRY: Duration = Duration::from_secs(30);
 
 /// Where the server is and how to reach it: plain TCP, or TLS checked
 /// with `tls`.
@@ -117,18 +126,31 @@ impl Connection {
         Connection::adopt(dialer.redial(patience)?, generation, events)
     }
 
-    /// Like [`reopen`](Connection::reopen) on a thread, so the screen
-    /// stays alive meanwhile; the result comes as [`Event::Reconnected`].
+    /// Connects again on a thread, so the screen stays alive meanwhile:
+    /// at once, then after 1, 2, 4 ... up to 30 s between attempts, each
+    /// failure said as [`Event::Retry`], until a link is made
+    /// ([`Event::Reconnected`]) or `wanted` moves past `generation` (the
+    /// client gave up, or started another reconnect).
     pub(crate) fn reopen_in_background(
         dialer: &Dialer,
         generation: u64,
         events: &Sender<Event>,
-        patience: Duration,
+        wanted: &Arc<AtomicU64>,
     ) {
-        let (dialer, events) = (dialer.clone(), events.clone());
+        let (dialer, events, wanted) = (dialer.clone(), events.clone(), Arc::clone(wanted));
         std::thread::spawn(move || {
-            let result = dialer.redial(patience).map_err(|e| e.to_string());
-            let _ = events.send(Event::Reconnected(generation, result));
+            let mut wait = FIRST_RETRY;
+            while wanted.load(Ordering::Relaxed) == generation {
+                if let Ok(link) = dialer.dial() {
+                    let _ = events.send(Event::Reconnected(generation, link));
+                    return;
+                }
+                if events.send(Event::Retry(generation, wait)).is_err() {
+                    return;
+                }
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(LAST_RETRY);
+            }
         });
     }
 
