@@ -32,11 +32,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let audit = std::thread::spawn(move || {
         for event in events {
             match event {
-                ChatEvent::Joined { user, .. } => println!("[audit] {user} joined"),
-                ChatEvent::Left { user, reason, .. } => {
-                    println!("[audit] {user} left ({})", reason.as_str())
+                ChatEvent::Joined { room, user, .. } => println!("[audit] {user} joined #{room}"),
+                ChatEvent::Left {
+                    room, user, reason, ..
+                } => {
+                    println!("[audit] {user} left #{room} ({reason:?})")
                 }
-                ChatEvent::Message { from, text, .. } => println!("[audit] {from}: {text}"),
+                ChatEvent::Message {
+                    room, from, text, ..
+                } => println!("[audit] #{room} {from}: {text}"),
                 ChatEvent::Private { from, to, .. } => println!("[audit] {from} -> {to} (private)"),
                 ChatEvent::Announcement { text, .. } => println!("[audit] announced: {text}"),
                 _ => {}

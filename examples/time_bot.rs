@@ -10,8 +10,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chat_client::{Client, ClientError, Event};
-use chat_core::wire::ServerLine;
+use chat_core::reply::Reply;
 use chat_core::ErrorCode;
+use chat_core::LOBBY;
 
 /// How long to keep trying to reconnect after the server restarts.
 const RESTART_PATIENCE: Duration = Duration::from_secs(30);
@@ -35,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     loop {
         match bot.next_event()? {
             Some(Event::Line(line)) => {
-                if let Some(reply) = line.line().ok().and_then(|l| answer(&l, &name)) {
+                if let Some(reply) = line.reply().ok().and_then(|l| answer(&l, &name)) {
                     bot.send(&reply)?;
                 }
             }
@@ -53,8 +54,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The bot's whole brain: `MSG <ts> <from> !time` gets the time of day.
-fn answer(line: &ServerLine<'_>, me: &str) -> Option<String> {
-    let ServerLine::Msg { from, text, .. } = *line else {
+fn answer(line: &Reply<'_>, me: &str) -> Option<String> {
+    let Reply::RoomMsg {
+        room: LOBBY,
+        from,
+        text,
+        ..
+    } = *line
+    else {
         return None;
     };
     if from == me || text.trim() != "!time" {
@@ -68,10 +75,10 @@ fn answer(line: &ServerLine<'_>, me: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::answer;
-    use chat_core::wire::ServerLine;
+    use chat_core::wire::parse_reply;
 
     fn reply(line: &str) -> Option<String> {
-        answer(&ServerLine::parse(line).unwrap(), "timebot")
+        answer(&parse_reply(line).unwrap(), "timebot")
     }
 
     #[test]

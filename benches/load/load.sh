@@ -14,26 +14,58 @@
 #   RUNS=1 ONLY=W1 PROTOS=chat benches/load/load.sh
 #   PROTOS="irc ngircd" ONLY="W1 W2 W3" benches/load/load.sh   # IRC beside ngircd
 #   IO_THREADS=2 ONLY="W4 IDLE" PROTOS=chat benches/load/load.sh
+#   FINAL=1 benches/load/load.sh                # the targets table (see below)
 #
-# IO_THREADS passes --io-threads to chat-server (unset: its default, one
-# per core); CHAT_SERVER runs another build (a baseline) instead of this
-# tree's; IDLE_CLIENTS sets the idle runs' size (default 10000), spread
-# over loopback source addresses past what one address's ports allow.
+# IO_THREADS passes --io-threads to chat-server (unset: its default, chosen
+# from the cores it may run on); CHAT_SERVER runs another build (a
+# baseline) instead of this tree's; IDLE_CLIENTS sets the idle runs' size
+# (default 10000), spread over loopback source addresses past what one
+# address's ports allow.
+#
+# The load generator measures as one on another machine would: on a box
+# with fewer than four cores (PIN=auto, the default) chat-load runs on the
+# last core and every server on the others (taskset), so the generator's
+# reading never takes the server's cores and the server's default sees the
+# cores it has; PIN=no shares every core, PIN=yes pins on any box. The
+# server's CPU time comes from /proc/PID/stat (chat-load --server-pid).
+#
+# FINAL=1 takes every figure of the targets (W1-W4 for chat/1, our IRC
+# listener and ngircd, each server's default settings, RUNS runs of each,
+# fresh server per run, plus W4 with one I/O thread for both of our
+# protocols) once the machine is quiet: it waits until the 1-minute load
+# average has stayed under QUIET_LOAD (default 0.5) for QUIET_FOR seconds
+# (default 120), for at most QUIET_WAIT seconds (default 3600), and stops
+# if it never was (QUIET_WAIT=0 runs at once, and says so). It prints the
+# targets with met / not met.
 #
 # The ports (CHAT_PORT, OUR_IRC_PORT, NGIRCD_PORT) can be moved when others
 # run servers on the same machine.
 #
 # PROTOS: chat (our server, chat/1), irc (our server's IRC listener, the
-# same PRIVMSG lines as ngircd gets) and ngircd.
-# Needs: cargo, python3, ngircd (apt-get install ngircd) for the reference.
+# same PRIVMSG lines as ngircd gets) and ngircd; chat-1t and irc-1t are our
+# server with --io-threads 1.
+# Needs: cargo, python3, taskset (util-linux), ngircd (apt-get install
+# ngircd) for the reference.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+FINAL=${FINAL:-}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
+if [ -n "$FINAL" ]; then
+    ONLY=${ONLY:-W1 W2 W3 W4}
+    PROTOS=${PROTOS:-chat irc ngircd}
+    # W4's target compares the default with one I/O thread.
+    EXTRA_W4=${EXTRA_W4:-chat-1t irc-1t}
+fi
 ONLY=${ONLY:-}
 PROTOS=${PROTOS:-chat irc ngircd}
+EXTRA_W4=${EXTRA_W4:-}
+PIN=${PIN:-auto}
+QUIET_LOAD=${QUIET_LOAD:-0.5}
+QUIET_FOR=${QUIET_FOR:-120}
+QUIET_WAIT=${QUIET_WAIT:-3600}
 CHAT_PORT=${CHAT_PORT:-19797}
 OUR_IRC_PORT=${OUR_IRC_PORT:-19667}
 NGIRCD_PORT=${NGIRCD_PORT:-16667} # replaces the Ports of benches/load/ngircd.conf
@@ -47,6 +79,60 @@ cargo build --release -q -p bin-server -p benches
 T=${CARGO_TARGET_DIR:-target}/release
 CHAT_SERVER=${CHAT_SERVER:-$T/chat-server}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# Where the servers and the load generator run (see the top).
+CORES=$(nproc)
+SERVER_ON=()
+LOAD_ON=()
+case $PIN in
+    auto | yes)
+        if [ "$CORES" -ge 2 ] && { [ "$PIN" = yes ] || [ "$CORES" -lt 4 ]; }; then
+            if ! command -v taskset >/dev/null; then
+                echo "taskset is not installed (util-linux): cannot pin the load generator" >&2
+                exit 1
+            fi
+            last=$((CORES - 1))
+            if [ "$last" -eq 1 ]; then SERVER_ON=(taskset -c 0); else SERVER_ON=(taskset -c "0-$((last - 1))"); fi
+            LOAD_ON=(taskset -c "$last")
+        fi
+        ;;
+    no) ;;
+    *)
+        echo "PIN must be auto, yes or no" >&2
+        exit 2
+        ;;
+esac
+{
+    echo "cores: $CORES; servers on: ${SERVER_ON[*]:-every core}; chat-load on: ${LOAD_ON[*]:-every core}"
+    echo "chat-server: $CHAT_SERVER ($(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+} >"$OUT/setup.txt"
+cat "$OUT/setup.txt" >&2
+
+# FINAL: wait for a quiet machine (the load average is over the whole box).
+if [ -n "$FINAL" ] && [ "$QUIET_WAIT" -gt 0 ]; then
+    waited=0
+    quiet_since=
+    while :; do
+        load1=$(cut -d' ' -f1 /proc/loadavg)
+        if awk -v l="$load1" -v q="$QUIET_LOAD" 'BEGIN { exit !(l < q) }'; then
+            quiet_since=${quiet_since:-$waited}
+            if [ $((waited - quiet_since)) -ge "$QUIET_FOR" ]; then
+                break
+            fi
+        else
+            quiet_since=
+        fi
+        if [ "$waited" -ge "$QUIET_WAIT" ]; then
+            echo "the machine never was quiet (1-minute load average under $QUIET_LOAD for ${QUIET_FOR} s) in ${QUIET_WAIT} s (now $load1): not taking final figures; QUIET_WAIT=0 runs anyway" >&2
+            exit 3
+        fi
+        sleep 10
+        waited=$((waited + 10))
+    done
+    echo "quiet: load average under $QUIET_LOAD for ${QUIET_FOR} s" | tee -a "$OUT/setup.txt" >&2
+elif [ -n "$FINAL" ]; then
+    echo "QUIET_WAIT=0: taken without waiting for a quiet machine (load average $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/setup.txt" >&2
+fi
 
 SERVER_PID=
 DATA=
@@ -81,8 +167,9 @@ wait_port() {
     return 1
 }
 
-# start_chat [keep]: our server with its chat/1 and IRC listeners; a fresh
-# data folder unless "keep".
+# start_chat [keep] [THREADS]: our server with its chat/1 and IRC
+# listeners; a fresh data folder unless "keep"; --io-threads THREADS if
+# given, else IO_THREADS.
 start_chat() {
     if [ "${1:-}" != keep ]; then
         if [ -n "$DATA" ]; then rm -rf "$DATA"; fi
@@ -90,9 +177,10 @@ start_chat() {
     fi
     port_free "$CHAT_PORT"
     port_free "$OUR_IRC_PORT"
-    "$CHAT_SERVER" --bind "127.0.0.1:$CHAT_PORT" --irc-bind "127.0.0.1:$OUR_IRC_PORT" \
+    local threads=${2:-$IO_THREADS}
+    "${SERVER_ON[@]}" "$CHAT_SERVER" --bind "127.0.0.1:$CHAT_PORT" --irc-bind "127.0.0.1:$OUR_IRC_PORT" \
         --data-dir "$DATA" --config benches/load/bench-server.ron --log-level warn \
-        ${IO_THREADS:+--io-threads "$IO_THREADS"} 2>>"$OUT/server.log" &
+        ${threads:+--io-threads "$threads"} 2>>"$OUT/server.log" &
     SERVER_PID=$!
     wait_port "$CHAT_PORT"
     wait_port "$OUR_IRC_PORT"
@@ -101,24 +189,28 @@ start_chat() {
 start_ngircd() {
     port_free "$NGIRCD_PORT"
     sed "s/^\([[:space:]]*Ports = \).*/\1$NGIRCD_PORT/" benches/load/ngircd.conf >"$OUT/ngircd.conf"
-    ngircd -n -f "$OUT/ngircd.conf" >>"$OUT/ngircd.log" 2>&1 &
+    "${SERVER_ON[@]}" ngircd -n -f "$OUT/ngircd.conf" >>"$OUT/ngircd.log" 2>&1 &
     SERVER_PID=$!
     wait_port "$NGIRCD_PORT"
 }
 
 # start SERVER [keep]: the server a PROTOS value runs against.
 start() {
-    if [ "$1" = ngircd ]; then start_ngircd; else start_chat "${2:-}"; fi
+    case $1 in
+        ngircd) start_ngircd ;;
+        *-1t) start_chat "${2:-}" 1 ;;
+        *) start_chat "${2:-}" ;;
+    esac
 }
 
 load() { # server out-name args...
     local server=$1 name=$2; shift 2
     local port=$CHAT_PORT proto=chat
     case $server in
-        irc) port=$OUR_IRC_PORT proto=irc ;;
+        irc | irc-1t) port=$OUR_IRC_PORT proto=irc ;;
         ngircd) port=$NGIRCD_PORT proto=irc ;;
     esac
-    if ! "$T/chat-load" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
+    if ! "${LOAD_ON[@]}" "$T/chat-load" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
         --json "$@" >"$OUT/$name.json.tmp"; then
         echo "run $name failed; left out of the medians" >&2
         rm -f "$OUT/$name.json.tmp"
@@ -150,7 +242,9 @@ for i in $(seq "$RUNS"); do
             W4) args=(--clients 1000 --senders 10 --rate 2) ;;
             STORM) args=(--clients 1000 --senders 10 --rate 20 --storm 200 --storm-at 3) ;;
         esac
-        for server in $PROTOS; do
+        servers=$PROTOS
+        if [ "$w" = W4 ]; then servers="$PROTOS $EXTRA_W4"; fi
+        for server in $servers; do
             echo "== $server $w run $i" >&2
             start "$server"
             note_load "$w-$server-$i"
@@ -194,10 +288,12 @@ for i in $(seq "$RUNS"); do
 done
 
 python3 - "$OUT" <<'PY'
-import glob, json, os, statistics, sys
+import glob, json, os, re, statistics, sys
 out = sys.argv[1]
 def runs(name):
-    return [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out, name + "*.json")))]
+    """The runs of `name` (e.g. "W1-chat-"): W1-chat-1.json, not W1-chat-1t-1.json."""
+    pat = re.compile(re.escape(name) + r"[0-9]+\.json$")
+    return [json.load(open(os.path.join(out, f))) for f in sorted(os.listdir(out)) if pat.match(f)]
 def med(rs, key):
     vals = [r[key] for r in rs if r.get(key) is not None]
     return statistics.median(vals) if vals else None
@@ -212,22 +308,60 @@ def ratio(a, b):
 rows = [
     ("W1 100 clients, 10 senders, saturation", "W1", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
     ("W2 1,000 clients, 10 senders, saturation", "W2", [("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("p50 us", "p50_us"), ("p99 us", "p99_us")]),
-    ("W3 1,000 clients, 10 senders at 20/s", "W3", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("deliveries/s", "deliveries_per_s")]),
+    ("W3 1,000 clients, 10 senders at 20/s", "W3", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("deliveries/s", "deliveries_per_s"), ("server CPU ns/delivery", "cpu_ns_per_delivery")]),
     ("W3A as W3, senders aligned (bursts)", "W3A", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us")]),
     ("W4 1,000 clients, 10 senders at 2/s", "W4", [("p50 us", "p50_us"), ("p99 us", "p99_us"), ("p99.9 us", "p999_us"), ("max us", "max_us"), ("server CPU ns/delivery", "cpu_ns_per_delivery"), ("machine CPU ms/message", "machine_cpu_ms_per_message"), ("chat-load CPU ms/message", "load_cpu_ms_per_message")]),
     ("W3 + storm of 200 logins", "STORM", [("p50 us outside storm", "p50_us"), ("p99 us outside storm", "p99_us"), ("p50 us during storm", "storm_p50_us"), ("p99 us during storm", "storm_p99_us"), ("storm login p99 us", "storm_login_p99_us")]),
     ("idle logged-in connections", "IDLE", [("server bytes per connection, all in", "rss_per_client_bytes"), ("server bytes per connection, after 2 s idle", "rss_idle_per_client_bytes"), ("connect+login all, s", "connect_all_s"), ("JOIN lines all in, s after", "settle_s"), ("one message to all, ms", "fanout_all_ms")]),
 ]
+servers = [("chat", "chat-server chat/1"), ("irc", "chat-server IRC"), ("ngircd", "ngircd"), ("chat-1t", "chat/1, 1 I/O thread"), ("irc-1t", "IRC, 1 I/O thread")]
+present = [(k, t) for k, t in servers if any(re.match(r"[A-Z0-9]+-" + re.escape(k) + r"-[0-9]+\.json$", f) for f in os.listdir(out))]
 print(f"Medians of runs in {out}\n")
-print("| workload | figure | chat-server chat/1 | chat-server IRC | ngircd | IRC / ngircd | chat/1 / ngircd |")
-print("|---|---|---|---|---|---|---|")
+setup = os.path.join(out, "setup.txt")
+if os.path.exists(setup):
+    print("".join(f"    {l}" for l in open(setup)))
+head = [t for _, t in present] + [f"{t} / ngircd" for k, t in present if k in ("chat", "irc") and any(k2 == "ngircd" for k2, _ in present)]
+print("| workload | figure | " + " | ".join(head) + " |")
+print("|---|---|" + "---|" * len(head))
 for title, key, figs in rows:
-    chat, irc, ref = runs(f"{key}-chat-"), runs(f"{key}-irc-"), runs(f"{key}-ngircd-")
-    if not chat and not irc and not ref: continue
-    for label, k in figs:
-        a, b, c = med(chat, k), med(irc, k), med(ref, k)
-        print(f"| {title} | {label} | {fmt(a)} | {fmt(b)} | {fmt(c)} | {ratio(b, c)} | {ratio(a, c)} |")
+    got = {k: runs(f"{key}-{k}-") for k, _ in present}
+    if not any(got.values()): continue
+    for label, f in figs:
+        vals = {k: med(got[k], f) for k, _ in present}
+        cells = [fmt(vals[k]) for k, _ in present]
+        if "ngircd" in vals:
+            cells += [ratio(vals[k], vals["ngircd"]) for k, _ in present if k in ("chat", "irc")]
+        print(f"| {title} | {label} | " + " | ".join(cells) + " |")
         title = ""
+def targets():
+    """The issue's targets, from the medians: (target, chat/1, IRC)."""
+    def m(w, k, f): return med(runs(f"{w}-{k}-"), f)
+    def check(name, w, f, num, den, op, limit):
+        cells = []
+        for proto in ("chat", "irc"):
+            a, b = m(w, num.format(p=proto), f), m(w, den.format(p=proto), f)
+            if a is None or b is None:
+                cells.append("-")
+                continue
+            r = a / b
+            ok = r >= limit if op == ">=" else r <= limit
+            cells.append(f"{r:.2f}x {'met' if ok else '**not met**'}")
+        if all(c == "-" for c in cells):
+            return None
+        return f"| {name} | {op} {limit}x | " + " | ".join(cells) + " |"
+    lines = [
+        check("W1 deliveries/s vs ngircd", "W1", "deliveries_per_s", "{p}", "ngircd", ">=", 2.0),
+        check("W1 server CPU per delivery vs ngircd", "W1", "cpu_ns_per_delivery", "{p}", "ngircd", "<=", 0.2),
+        check("W2 deliveries/s vs ngircd", "W2", "deliveries_per_s", "{p}", "ngircd", ">=", 2.0),
+        check("W2 server CPU per delivery vs ngircd", "W2", "cpu_ns_per_delivery", "{p}", "ngircd", "<=", 0.2),
+        check("W3 p99 vs ngircd", "W3", "p99_us", "{p}", "ngircd", "<=", 0.5),
+        check("W4 p99, default vs one I/O thread", "W4", "p99_us", "{p}", "{p}-1t", "<=", 1.0),
+    ]
+    return [l for l in lines if l]
+t = targets()
+if t:
+    print("\n| target | bound | chat/1 | IRC |\n|---|---|---|---|")
+    print("\n".join(t))
 reg = runs("REG-")
 if reg:
     print(f"\nRegistering the accounts (directory and store included): {fmt(med(reg, 'rss_per_client_bytes'))} bytes per account, median of {len(reg)}.")

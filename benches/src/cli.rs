@@ -35,6 +35,11 @@ pub struct Args {
     /// The server's address.
     #[arg(long, default_value = "127.0.0.1:9797")]
     pub addr: SocketAddr,
+    /// More servers (nodes of one cluster): client i connects to the i-th
+    /// of --addr and these, round robin, so senders and receivers spread
+    /// over the nodes and most deliveries cross from one node to another.
+    #[arg(long = "also-addr", value_name = "ADDR")]
+    pub also_addr: Vec<SocketAddr>,
     /// Client connections to open and log in.
     #[arg(long, default_value_t = 100)]
     pub clients: usize,
@@ -68,9 +73,11 @@ pub struct Args {
     /// Protocol.
     #[arg(long, value_enum, default_value = "chat")]
     pub proto: ProtoArg,
-    /// The server's process id: report its CPU time and memory.
+    /// The server's process id: report its CPU time and memory. Repeat it
+    /// for every process of a cluster (its nodes and its broker): their
+    /// CPU and memory are summed.
     #[arg(long)]
-    pub server_pid: Option<u32>,
+    pub server_pid: Vec<u32>,
     /// Login storm: this many extra clients connect and log in at once
     /// while the load runs.
     #[arg(long, default_value_t = 0)]
@@ -121,9 +128,23 @@ pub struct Args {
     /// and the time until every client has it is reported.
     #[arg(long, requires = "idle")]
     pub probe: bool,
+    /// With --idle: send nothing; wait for one room message (another
+    /// chat-load's --probe) and report when the last of these clients had
+    /// it, as Unix time (`fanout_last_unix_ms`). With the clients split
+    /// over several load processes (each under the open-file limit), the
+    /// latest of them minus the sender's `probe_sent_unix_ms` is when the
+    /// line had reached everyone.
+    #[arg(long, requires = "idle", conflicts_with = "probe")]
+    pub probe_listen: bool,
     /// Seconds allowed to connect and log everyone in.
     #[arg(long, default_value_t = 120.0)]
     pub login_timeout: f64,
+    /// Write one CSV row per message sent while measuring: when it was
+    /// sent, when its first and last receivers read it, and how many did
+    /// (microseconds from the start of the measured window);
+    /// `benches/load/timeline.py` reads it.
+    #[arg(long, value_name = "FILE.csv")]
+    pub timeline: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -150,7 +171,11 @@ impl Args {
         if self.sources == 0 || self.sources > 250 {
             return Err("--sources must be 1 to 250".into());
         }
-        if self.sources > 1 && !self.addr.ip().is_loopback() {
+        if self.sources > 1
+            && !std::iter::once(&self.addr)
+                .chain(&self.also_addr)
+                .all(|a| a.ip().is_loopback())
+        {
             return Err(
                 "--sources spreads over loopback addresses: --addr must be loopback".into(),
             );

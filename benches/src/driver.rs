@@ -111,6 +111,61 @@ struct Run<'a> {
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     /// Lines a client's wire decoded, reused between reads.
     lines: Vec<u8>,
+    /// With --timeline: per message sent while measuring, keyed by sender
+    /// and sequence number.
+    timeline: Option<Timeline>,
+    /// When the measured window started, on the clock of `t0` (ns).
+    measure_start_ns: u64,
+}
+
+/// What --timeline records of each message (ns on the clock of `t0`).
+#[derive(Default)]
+struct Timeline {
+    messages: std::collections::HashMap<(u32, u64), Reads>,
+}
+
+/// One message's reads.
+struct Reads {
+    sent: u64,
+    first: u64,
+    last: u64,
+    receipts: u32,
+}
+
+impl Timeline {
+    fn record(&mut self, stamp: Stamp, now_ns: u64) {
+        let seen = self
+            .messages
+            .entry((stamp.sender, stamp.seq))
+            .or_insert(Reads {
+                sent: stamp.sent_ns,
+                first: now_ns,
+                last: now_ns,
+                receipts: 0,
+            });
+        seen.first = seen.first.min(now_ns);
+        seen.last = seen.last.max(now_ns);
+        seen.receipts += 1;
+    }
+
+    /// The CSV, messages in the order they were sent, times in µs from
+    /// `start_ns`.
+    fn write(&self, path: &std::path::Path, start_ns: u64) -> io::Result<()> {
+        let mut rows: Vec<(&(u32, u64), &Reads)> = self.messages.iter().collect();
+        rows.sort_by_key(|(_, s)| s.sent);
+        let mut out = String::from("sender,seq,sent_us,first_us,last_us,receipts\n");
+        let us = |ns: u64| (ns - start_ns) / 1_000;
+        for ((sender, seq), s) in rows {
+            out.push_str(&format!(
+                "{sender},{seq},{},{},{},{}\n",
+                us(s.sent),
+                us(s.first),
+                us(s.last),
+                s.receipts
+            ));
+        }
+        std::fs::write(path, out)
+    }
 }
 
 const GAP_UNSET: u64 = u64::MAX;
@@ -125,6 +180,23 @@ const QUIET: Duration = Duration::from_millis(250);
 /// Seconds between two readings of a clock, if both were read.
 fn spent(start: Option<f64>, end: Option<f64>) -> Option<f64> {
     Some(end? - start?)
+}
+
+/// The CPU seconds of the server's processes, summed (none given: none).
+fn cpu_of(pids: &[u32]) -> Option<f64> {
+    (!pids.is_empty()).then(|| pids.iter().filter_map(|p| procfs::cpu_seconds(*p)).sum())
+}
+
+/// The resident memory of the server's processes, summed (KiB).
+fn rss_of(pids: &[u32]) -> Option<u64> {
+    (!pids.is_empty()).then(|| pids.iter().filter_map(|p| procfs::rss_kib(*p)).sum())
+}
+
+/// Now, as Unix time in milliseconds (comparable between processes).
+fn unix_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// Runs one measurement as `args` says.
@@ -198,6 +270,8 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
         },
         lines: Vec::new(),
         received: 0,
+        timeline: args.timeline.as_ref().map(|_| Timeline::default()),
+        measure_start_ns: 0,
     };
     run.go()
 }
@@ -205,7 +279,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
 impl Run<'_> {
     fn go(&mut self) -> Result<Report, LoadError> {
         let args = self.args;
-        let rss_before = args.server_pid.and_then(procfs::rss_kib);
+        let rss_before = rss_of(&args.server_pid);
         let start = Instant::now();
         let login_deadline = start + Duration::from_secs_f64(args.login_timeout);
         let mut events = Events::with_capacity(4096);
@@ -228,7 +302,7 @@ impl Run<'_> {
         }
         let login_all = start.elapsed();
         let connect_all = login_all;
-        let rss_loaded = args.server_pid.and_then(procfs::rss_kib);
+        let rss_loaded = rss_of(&args.server_pid);
         // The room's JOIN lines reach everyone for a while after the last
         // WELCOME (N^2/2 of them): an idle window starts once they are
         // all in, so it measures connections at rest.
@@ -271,7 +345,8 @@ impl Run<'_> {
         self.deliveries = 0;
         self.sent = 0;
         self.phase = Phase::Measure;
-        let cpu_start = args.server_pid.and_then(procfs::cpu_seconds);
+        self.measure_start_ns = self.t0.elapsed().as_nanos() as u64;
+        let cpu_start = cpu_of(&args.server_pid);
         let machine_start = procfs::machine_busy_seconds();
         let load_start = procfs::cpu_seconds(std::process::id());
         let measure_start = Instant::now();
@@ -295,12 +370,22 @@ impl Run<'_> {
             self.turn(&mut events, Some(self.next_wait(measure_end)))?;
         }
         let measured = measure_start.elapsed().as_secs_f64();
-        let cpu = spent(cpu_start, args.server_pid.and_then(procfs::cpu_seconds));
+        let cpu = spent(cpu_start, cpu_of(&args.server_pid));
         let machine_cpu = spent(machine_start, procfs::machine_busy_seconds());
         let load_cpu = spent(load_start, procfs::cpu_seconds(std::process::id()));
-        let rss_after = args.server_pid.and_then(procfs::rss_kib);
+        let rss_after = rss_of(&args.server_pid);
+        if let (Some(timeline), Some(path)) = (&self.timeline, &args.timeline) {
+            timeline.write(path, self.measure_start_ns)?;
+        }
+        let mut probe_sent_unix_ms = None;
         let fanout_all_ms = if args.probe {
+            probe_sent_unix_ms = Some(unix_ms());
             Some(self.probe(&mut events)?)
+        } else {
+            None
+        };
+        let fanout_last_unix_ms = if args.probe_listen {
+            Some(self.probe_listen(&mut events)?)
         } else {
             None
         };
@@ -342,6 +427,8 @@ impl Run<'_> {
             rss_after_kib: rss_after,
             storm,
             fanout_all_ms,
+            probe_sent_unix_ms,
+            fanout_last_unix_ms,
             settle_s: settle,
         })
     }
@@ -381,6 +468,19 @@ impl Run<'_> {
         Ok(self.latency.summary().max as f64 / 1000.0)
     }
 
+    /// Waits for one room message (another load process's probe) to reach
+    /// every client that is still in; when the last had it, Unix ms.
+    fn probe_listen(&mut self, events: &mut Events) -> Result<f64, LoadError> {
+        self.phase = Phase::Measure;
+        self.deliveries = 0;
+        self.latency.reset();
+        let deadline = Instant::now() + Duration::from_secs_f64(self.args.login_timeout);
+        while (self.deliveries as usize) < self.ready && Instant::now() < deadline {
+            self.turn(events, Some(Duration::from_millis(50)))?;
+        }
+        Ok(unix_ms())
+    }
+
     /// How long the loop may sleep: until the next send is due, at most
     /// until `end`.
     fn next_wait(&self, end: Instant) -> Duration {
@@ -415,6 +515,15 @@ impl Run<'_> {
         }
     }
 
+    /// The server client `i` connects to: --addr and --also-addr in turn.
+    fn addr_of(&self, i: usize) -> std::net::SocketAddr {
+        let also = &self.args.also_addr;
+        match i % (also.len() + 1) {
+            0 => self.args.addr,
+            k => also[k - 1],
+        }
+    }
+
     fn start_connects(&mut self) -> io::Result<()> {
         while self.logging_in < self.args.connect_batch.max(1) {
             let Some(i) = self.queue.pop_front() else {
@@ -427,8 +536,8 @@ impl Run<'_> {
 
     fn connect(&mut self, i: usize) -> io::Result<()> {
         let mut stream = match self.args.sources {
-            0 | 1 => TcpStream::connect(self.args.addr)?,
-            n => connect_from(source_addr(i, n), self.args.addr)?,
+            0 | 1 => TcpStream::connect(self.addr_of(i))?,
+            n => connect_from(source_addr(i, n), self.addr_of(i))?,
         };
         self.poll.registry().register(
             &mut stream,
@@ -755,6 +864,11 @@ impl Run<'_> {
         self.deliveries += 1;
         let now_ns = self.t0.elapsed().as_nanos() as u64;
         let latency = now_ns.saturating_sub(stamp.sent_ns);
+        if stamp.sent_ns >= self.measure_start_ns {
+            if let Some(timeline) = &mut self.timeline {
+                timeline.record(stamp, now_ns);
+            }
+        }
         match self.storm_window {
             Some((start, end))
                 if Instant::now() >= start && end.is_none_or(|e| Instant::now() <= e) =>

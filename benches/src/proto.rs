@@ -1,10 +1,12 @@
 //! The two protocols chat-load speaks: chat/1 (ours, through chat-core's
-//! typed codec: [`ServerLine`] to read, [`encode_command`] to write) and
+//! typed codec: [`parse_reply`] to read, [`encode_command`] to write) and
 //! just enough IRC for our IRC listener and a reference server, with the
 //! same room lines for both.
 
-use chat_core::wire::{encode_command, EncodeError, ServerLine};
+use chat_core::reply::Reply;
+use chat_core::wire::{encode_command, parse_reply, EncodeError};
 use chat_core::Command;
+use chat_core::LOBBY;
 
 /// Which protocol to speak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,10 +109,12 @@ impl Proto {
                 let Ok(line) = std::str::from_utf8(line) else {
                     return Seen::Other;
                 };
-                match ServerLine::parse(line) {
-                    Ok(ServerLine::Msg { text, .. }) => Seen::Message(text.as_bytes()),
-                    Ok(ServerLine::Welcome { .. }) => Seen::Ready,
-                    Ok(ServerLine::Err { .. }) => Seen::Error,
+                match parse_reply(line) {
+                    Ok(Reply::RoomMsg {
+                        room: LOBBY, text, ..
+                    }) => Seen::Message(text.as_bytes()),
+                    Ok(Reply::Welcome { .. }) => Seen::Ready,
+                    Ok(Reply::Err { .. }) => Seen::Error,
                     _ => Seen::Other,
                 }
             }

@@ -76,6 +76,11 @@ pub struct Report {
     /// With --probe: milliseconds from one room message's send until
     /// every client had it.
     pub fanout_all_ms: Option<f64>,
+    /// With --probe: when the probe was sent (Unix time, ms).
+    pub probe_sent_unix_ms: Option<f64>,
+    /// With --probe-listen: when the last of these clients had the probe
+    /// (Unix time, ms).
+    pub fanout_last_unix_ms: Option<f64>,
     /// Idle runs: seconds from the last login until no client received
     /// anything for a quarter second (the room's JOIN lines arriving),
     /// before the idle window.
@@ -354,6 +359,8 @@ mod tests {
             rss_after_kib: Some(1100),
             storm: None,
             fanout_all_ms: None,
+            probe_sent_unix_ms: None,
+            fanout_last_unix_ms: None,
             settle_s: None,
         }
     }

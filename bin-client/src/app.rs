@@ -6,9 +6,10 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use chat_client::Received;
 use chat_client::{Auth, Credentials, Ended, Event as SessionEvent, LoginForm, Session};
-use chat_core::reply::{HistoryOf, Listing};
-use chat_core::wire::{parse, ServerLine, Word};
+use chat_core::reply::{HistoryOf, Listing, Reply, Word};
+use chat_core::wire::parse;
 use chat_core::Command;
 use chrono::Local;
 
@@ -152,28 +153,30 @@ fn script_password(args: &Args) -> Result<String, ClientError> {
 }
 
 impl App {
-    fn show(&mut self, line: &str) {
-        let parsed = ServerLine::parse(line);
+    fn show(&mut self, line: &Received) {
+        let parsed = line.reply();
         if !self.session.is_logged_in() {
-            self.refused = matches!(parsed, Ok(ServerLine::Err { .. }));
+            self.refused = matches!(parsed, Ok(Reply::Err { .. }));
         }
         let text = if self.raw {
-            Some(line.to_owned())
+            Some(line.text().to_owned())
         } else {
             match parsed {
-                Ok(ServerLine::User { .. } | ServerLine::Kicked { .. }) => self.listing_rows += 1,
-                Ok(ServerLine::Hist { of, .. }) => {
+                Ok(Reply::User { .. } | Reply::GuestUser { .. } | Reply::Kicked { .. }) => {
+                    self.listing_rows += 1
+                }
+                Ok(Reply::Hist { of, .. }) => {
                     self.history_of = Some(match of {
                         HistoryOf::Room(room) => room.to_owned(),
                         HistoryOf::Private(user) => format!("@{user}"),
                     })
                 }
-                Ok(ServerLine::End(Word::Known(Listing::History { shown, next }))) => {
+                Ok(Reply::End(Listing::History { shown, next })) => {
                     let target = self.history_of.take().unwrap_or_else(|| "lobby".into());
                     self.print(&format!("-- {}", history_end(&target, shown, next)));
                     return;
                 }
-                Ok(ServerLine::End(Word::Known(list))) => {
+                Ok(Reply::End(list)) => {
                     let rows = std::mem::take(&mut self.listing_rows);
                     if let Some(text) = crate::render::empty_listing(list, rows) {
                         self.print(text);
@@ -266,11 +269,11 @@ impl App {
     fn wait_for_welcome(&mut self) -> Result<Option<Outcome>, ClientError> {
         loop {
             match self.next()? {
-                Next::Session(SessionEvent::Line(line)) => match line.line() {
-                    Ok(ServerLine::Ask { .. } | ServerLine::Hello { .. }) if !self.raw => {}
+                Next::Session(SessionEvent::Line(line)) => match line.reply() {
+                    Ok(Reply::Ask { .. } | Reply::Hello { .. }) if !self.raw => {}
                     // Reported below, with the refusal.
-                    Ok(ServerLine::Err { .. }) => {}
-                    _ => self.show(line.text()),
+                    Ok(Reply::Err { .. }) => {}
+                    _ => self.show(&line),
                 },
                 Next::Session(SessionEvent::LoggedIn { .. }) => return Ok(None),
                 Next::Session(SessionEvent::LoginRefused(line)) => {
@@ -296,8 +299,8 @@ impl App {
                 Next::Closed => return Ok(Some(self.closed())),
                 _ => continue,
             };
-            match line.line() {
-                Ok(ServerLine::Ask { step, prompt }) => {
+            match line.reply() {
+                Ok(Reply::Ask { step, prompt }) => {
                     let secret = step.known().is_some_and(|s| s.is_password());
                     let answer = match self.read_answer(prompt, secret)? {
                         Hidden::Answer(a) => a,
@@ -306,16 +309,16 @@ impl App {
                     };
                     self.send_line(&answer)?;
                 }
-                Ok(ServerLine::Welcome { .. }) => {
-                    self.show(line.text());
+                Ok(Reply::Welcome { .. }) => {
+                    self.show(&line);
                     println!("Type to talk; /help lists the commands.");
                     return Ok(None);
                 }
-                Ok(ServerLine::Err { .. }) => {
-                    self.show(line.text());
+                Ok(Reply::Err { .. }) => {
+                    self.show(&line);
                     self.refused = true;
                 }
-                _ => self.show(line.text()),
+                _ => self.show(&line),
             }
         }
     }
@@ -368,7 +371,7 @@ impl App {
                     Event::Server(g, bytes) if g == self.conn.generation => {
                         self.session.receive(&bytes);
                         while let Some(SessionEvent::Line(line)) = self.session.poll_event() {
-                            if let Some(text) = render(line.text(), &Local, self.clock) {
+                            if let Some(text) = render(&line, &Local, self.clock) {
                                 print!("\r\n{text}\r\n");
                             }
                             self.refused |= line.error().is_some();
@@ -407,7 +410,7 @@ impl App {
                 None => self.next()?,
             };
             match next {
-                Next::Session(SessionEvent::Line(line)) => self.show(line.text()),
+                Next::Session(SessionEvent::Line(line)) => self.show(&line),
                 Next::Session(SessionEvent::Ended(Ended::Kicked { .. } | Ended::Takeover)) => {
                     return Ok(Outcome::Kicked)
                 }
@@ -418,6 +421,17 @@ impl App {
                     }
                 }
                 Next::Session(_) | Next::Tick => {}
+                // Lost, with other servers of the cluster to go to.
+                Next::Closed
+                    if self.quitting.is_none()
+                        && self.dialer.has_others()
+                        && self.session.is_logged_in() =>
+                {
+                    eprintln!("chat-client: connection lost; moving to another server");
+                    if let Some(outcome) = self.reconnect()? {
+                        return Ok(outcome);
+                    }
+                }
                 Next::Closed => {
                     return Ok(if self.quitting.is_some() {
                         Outcome::Done

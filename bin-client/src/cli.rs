@@ -32,7 +32,10 @@ const DEFAULT_PORT: u16 = 9797;
 #[derive(Debug, Parser)]
 #[command(name = "chat-client", version)]
 pub(crate) struct Args {
-    /// The server: HOST, or HOST:PORT ([v6-address]:PORT).
+    /// The server: HOST, or HOST:PORT ([v6-address]:PORT). Several
+    /// servers of one cluster, separated by commas (HOST:PORT,HOST:PORT):
+    /// when the one in use is lost, the client moves to the next, logs in
+    /// again and rejoins its rooms.
     #[arg(default_value = "127.0.0.1")]
     pub(crate) host: String,
 
@@ -81,9 +84,21 @@ pub(crate) struct Args {
 }
 
 impl Args {
-    /// The address to connect to, as `host:port` for the resolver.
+    /// The address to connect to, as `host:port` for the resolver (the
+    /// first, when several are given).
     pub(crate) fn address(&self) -> String {
-        address(&self.host, self.port)
+        let first = self.host.split(',').next().unwrap_or_default();
+        address(first, self.port)
+    }
+
+    /// The other servers given after the first (each HOST or HOST:PORT).
+    pub(crate) fn others(&self) -> Vec<String> {
+        self.host
+            .split(',')
+            .skip(1)
+            .filter(|h| !h.trim().is_empty())
+            .map(|h| address(h.trim(), None))
+            .collect()
     }
 
     /// Whether to speak TLS: asked for, or implied by a TLS option.
@@ -105,7 +120,12 @@ impl Args {
         } else {
             None
         };
-        Ok(Dialer { addr, tls })
+        Ok(Dialer {
+            addr,
+            others: self.others(),
+            current: Default::default(),
+            tls,
+        })
     }
 }
 

@@ -41,11 +41,17 @@ const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LAST_RETRY: Duration = Duration::from_secs(30);
 
 /// Where the server is and how to reach it: plain TCP, or TLS checked
-/// with `tls`.
+/// with `tls`; with several addresses (nodes of one cluster), a reconnect
+/// goes to the next that answers.
 #[derive(Debug, Clone)]
 pub(crate) struct Dialer {
-    /// `host:port` for the resolver.
+    /// `host:port` for the resolver: the first address.
     pub(crate) addr: String,
+    /// The other servers of the same cluster.
+    pub(crate) others: Vec<String>,
+    /// Which address the last connection went to (0: `addr`), shared by
+    /// the clones that reconnect on a thread.
+    pub(crate) current: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// Set for `--tls`/`--ca-file`.
     pub(crate) tls: Option<TlsConnector>,
 }
@@ -58,17 +64,69 @@ pub(crate) enum Link {
 }
 
 impl Dialer {
-    /// Connects once.
-    fn dial(&self) -> Result<Link, ClientError> {
-        let stream = TcpStream::connect(&self.addr).map_err(|source| self.refused(source))?;
-        self.finish(stream)
+    /// Whether there are other servers to move to.
+    pub(crate) fn has_others(&self) -> bool {
+        !self.others.is_empty()
     }
 
-    /// Connects again after a restart, retrying for up to `patience`.
+    /// Address `i` (0: the first).
+    fn nth(&self, i: usize) -> &str {
+        match i {
+            0 => &self.addr,
+            i => &self.others[i - 1],
+        }
+    }
+
+    /// Connects once: the first address that answers.
+    fn dial(&self) -> Result<Link, ClientError> {
+        self.dial_from(0)
+    }
+
+    /// Connects once, trying each address in turn from the one after
+    /// the last connection's (so a lost server of a cluster is tried last).
+    fn dial_next(&self) -> Result<Link, ClientError> {
+        self.dial_from(self.current.load(std::sync::atomic::Ordering::Relaxed) + 1)
+    }
+
+    /// Connects once, trying each address in turn from address `first`.
+    fn dial_from(&self, first: usize) -> Result<Link, ClientError> {
+        let n = self.others.len() + 1;
+        let mut last = None;
+        for k in 0..n {
+            let i = (first + k) % n;
+            match TcpStream::connect(self.nth(i)) {
+                Ok(stream) => {
+                    self.current.store(i, std::sync::atomic::Ordering::Relaxed);
+                    return self.finish(stream);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(self.refused(last.unwrap_or_else(|| io::ErrorKind::NotFound.into())))
+    }
+
+    /// Connects again after a restart or a lost connection, retrying for
+    /// up to `patience`: the same server, or with several the next one
+    /// that answers (the one just lost last).
     fn redial(&self, patience: Duration) -> Result<Link, ClientError> {
-        let stream = chat_client::connect_retrying(self.addr.as_str(), patience)
-            .map_err(|source| self.refused(source))?;
-        self.finish(stream)
+        if self.others.is_empty() {
+            let stream = chat_client::connect_retrying(self.addr.as_str(), patience)
+                .map_err(|source| self.refused(source))?;
+            return self.finish(stream);
+        }
+        let deadline = std::time::Instant::now() + patience;
+        let mut wait = Duration::from_millis(20);
+        loop {
+            let err = match self.dial_next() {
+                Err(ClientError::Connect { source, .. }) => source,
+                other => return other,
+            };
+            if std::time::Instant::now() + wait > deadline {
+                return Err(self.refused(err));
+            }
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(Duration::from_secs(1));
+        }
     }
 
     fn refused(&self, source: io::Error) -> ClientError {
@@ -141,7 +199,7 @@ impl Connection {
         std::thread::spawn(move || {
             let mut wait = FIRST_RETRY;
             while wanted.load(Ordering::Relaxed) == generation {
-                if let Ok(link) = dialer.dial() {
+                if let Ok(link) = dialer.dial_next() {
                     let _ = events.send(Event::Reconnected(generation, link));
                     return;
                 }

@@ -2,9 +2,9 @@
 
 use chrono::TimeZone;
 
-use chat_core::reply::{Control, Done, HistoryMark, HistoryOf, Listing};
-use chat_core::wire::{ServerLine, Word};
-use chat_core::{Grant, Millis};
+use chat_client::Received;
+use chat_core::reply::{Control, Done, HistoryMark, HistoryOf, Listing, Reply};
+use chat_core::{Grant, Millis, LOBBY};
 
 use crate::clock::Clock;
 
@@ -49,50 +49,73 @@ fn grant_name(g: Grant) -> &'static str {
     }
 }
 
-/// The text to show for a line (`raw` as sent when it does not parse), or
+/// The text to show for a line (as sent when it does not read), or
 /// `None` for lines that show nothing.
-pub(crate) fn render<Tz: TimeZone>(raw: &str, tz: &Tz, clock: Clock) -> Option<String>
+pub(crate) fn render<Tz: TimeZone>(line: &Received, tz: &Tz, clock: Clock) -> Option<String>
 where
     Tz::Offset: std::fmt::Display,
 {
-    let Ok(line) = ServerLine::parse(raw) else {
-        return Some(raw.to_owned());
-    };
-    Some(match line {
-        ServerLine::Hello { server, .. } => format!("Connected to {server}."),
-        ServerLine::Ask { prompt, .. } => prompt.to_owned(),
-        ServerLine::Ok(Word::Known(done)) => ok_text(done),
-        ServerLine::Ok(Word::Unknown(what)) => format!("ok {what}"),
-        ServerLine::Welcome { user, grant } => {
+    match line.reply() {
+        Ok(reply) => render_reply(&reply, tz, clock),
+        Err(_) => Some(line.text().to_owned()),
+    }
+}
+
+/// The text to show for a reply the session read, or `None` for what
+/// shows nothing.
+pub(crate) fn render_reply<Tz: TimeZone>(reply: &Reply<'_>, tz: &Tz, clock: Clock) -> Option<String>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    Some(match *reply {
+        Reply::Hello { server } => format!("Connected to {server}."),
+        Reply::Ask { prompt, .. } => prompt.to_owned(),
+        Reply::Ok(done) => ok_text(done),
+        Reply::Welcome { user, grant } => {
             format!(
                 "Welcome, {user}! You are in the room as {}.",
                 grant_name(grant)
             )
         }
-        ServerLine::Err {
+        Reply::Err {
             code,
             text,
             retry: None,
         } => format!("error ({}): {text}", code.as_str()),
-        ServerLine::Err {
+        Reply::Err {
             code,
             text,
             retry: Some(secs),
         } => format!("error ({}): {text} (try again in {secs} s)", code.as_str()),
-        ServerLine::Msg { at, from, text } => format!("{} {from}: {text}", stamp(at, tz, clock)),
-        ServerLine::Pm { at, from, text } => {
+        Reply::RoomMsg {
+            room: LOBBY,
+            at,
+            from,
+            text,
+            ..
+        } => format!("{} {from}: {text}", stamp(at, tz, clock)),
+        Reply::Pm { at, from, text, .. } => {
             format!("{} (private) {from}: {text}", stamp(at, tz, clock))
         }
-        ServerLine::Join { at, user } => format!("{} * {user} joined", stamp(at, tz, clock)),
-        ServerLine::Leave { at, user, reason } => {
+        Reply::RoomJoin {
+            room: LOBBY,
+            at,
+            user,
+        } => format!("{} * {user} joined", stamp(at, tz, clock)),
+        Reply::RoomLeave {
+            room: LOBBY,
+            at,
+            user,
+            reason,
+        } => {
             format!(
                 "{} * {user} left ({})",
                 stamp(at, tz, clock),
                 reason.as_str()
             )
         }
-        ServerLine::Info(text) => format!("-- {text}"),
-        ServerLine::User {
+        Reply::Info(text) => format!("-- {text}"),
+        Reply::User {
             name,
             grant,
             presence,
@@ -103,7 +126,7 @@ where
                 presence.as_str()
             )
         }
-        ServerLine::Kicked {
+        Reply::Kicked {
             name,
             by,
             at,
@@ -112,14 +135,14 @@ where
             let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
             format!("   {name} kicked by {by} {}{why}", stamp(at, tz, clock))
         }
-        ServerLine::End(list) => match list {
-            Word::Known(Listing::Held { replayed, dropped }) => {
+        Reply::End(list) => match list {
+            Listing::Held { replayed, dropped } => {
                 format!("-- {replayed} held lines replayed, {dropped} dropped")
             }
             // Its end names the conversation, which only the reader of the
             // lines before it knows (see `history_end`).
-            Word::Known(Listing::History { .. }) => return None,
-            Word::Known(Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p)) => {
+            Listing::History { .. } => return None,
+            Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p) => {
                 match p.next {
                     Some(next) => format!(
                         "-- {} of {} shown; ask for page {next} for more",
@@ -128,10 +151,10 @@ where
                     None => return None,
                 }
             }
-            Word::Known(_) => return None,
-            Word::Unknown(list) => format!("-- end of {list}"),
+            Listing::Other(list) => format!("-- end of {list}"),
+            _ => return None,
         },
-        ServerLine::Ctl(Word::Known(ctl)) => match ctl {
+        Reply::Ctl(ctl) => match ctl {
             Control::Busy => "You are busy: room lines are held until /free.".to_owned(),
             Control::Free => "You are free: replaying held lines.".to_owned(),
             Control::Grant(g) => format!("Your grant is now {g} ({}).", grant_name(g)),
@@ -149,23 +172,24 @@ where
                 Some(r) => format!("{by} removed you from #{room}: {r}"),
                 None => format!("{by} removed you from #{room}."),
             },
-            _ => format!("-- control: {}", raw.trim_start_matches("CTL ")),
+            Control::Other(s) => format!("-- control: {s}"),
+            _ => "-- control".to_owned(),
         },
-        ServerLine::Ctl(Word::Unknown(s)) => format!("-- control: {s}"),
-        ServerLine::Pong(token) => match token {
+        Reply::Pong(token) => match token {
             Some(t) => format!("pong {t}"),
             None => "pong".to_owned(),
         },
-        ServerLine::RoomMsg {
+        Reply::RoomMsg {
             room,
             at,
             from,
             text,
+            ..
         } => format!("{} [#{room}] {from}: {text}", stamp(at, tz, clock)),
-        ServerLine::RoomJoin { room, at, user } => {
+        Reply::RoomJoin { room, at, user } => {
             format!("{} [#{room}] * {user} joined", stamp(at, tz, clock))
         }
-        ServerLine::RoomLeave {
+        Reply::RoomLeave {
             room,
             at,
             user,
@@ -175,7 +199,7 @@ where
             stamp(at, tz, clock),
             reason.as_str()
         ),
-        ServerLine::Topic {
+        Reply::Topic {
             room,
             at,
             by,
@@ -184,8 +208,8 @@ where
             "{} [#{room}] topic: {text} (set by {by})",
             stamp(at, tz, clock)
         ),
-        ServerLine::Topic { room, .. } => format!("[#{room}] no topic"),
-        ServerLine::Room {
+        Reply::Topic { room, .. } => format!("[#{room}] no topic"),
+        Reply::Room {
             name,
             members,
             operator,
@@ -196,7 +220,9 @@ where
             topic.map(|t| format!("  - {t}")).unwrap_or_default()
         ),
         // History is marked so it is not taken for live talk.
-        ServerLine::Hist { of, at, from, text } => match of {
+        Reply::Hist {
+            of, at, from, text, ..
+        } => match of {
             HistoryOf::Room(room) => {
                 format!(
                     "(history) {} [#{room}] {from}: {text}",
@@ -210,7 +236,8 @@ where
                 )
             }
         },
-        _ => raw.to_owned(),
+        Reply::Unknown(line) => line.to_owned(),
+        _ => return None,
     })
 }
 
@@ -250,6 +277,7 @@ fn ok_text(done: Done<'_>) -> String {
         Done::Closed(r) => format!("#{r} is closed."),
         Done::Tags(true) => "Lines carry their ids.".to_owned(),
         Done::Tags(false) => "Lines no longer carry ids.".to_owned(),
+        Done::Other(what) => format!("ok {what}"),
         _ => "ok".to_owned(),
     }
 }
@@ -281,18 +309,24 @@ mod tests {
 
     fn show(line: &str) -> Option<String> {
         // TS is 14:04 UTC: 3:04 PM at +01:00.
-        render(line, &FixedOffset::east_opt(3600).unwrap(), Clock::H12)
+        read(line, Clock::H12)
+    }
+
+    fn read(line: &str, clock: Clock) -> Option<String> {
+        match chat_core::wire::parse_reply(line) {
+            Ok(reply) => render_reply(&reply, &FixedOffset::east_opt(3600).unwrap(), clock),
+            Err(_) => Some(line.to_owned()),
+        }
     }
 
     #[test]
     fn one_time_format_24_hours_unless_told() {
-        let tz = FixedOffset::east_opt(3600).unwrap();
         assert_eq!(
-            render(&format!("MSG {TS} alice hello"), &tz, Clock::default()).unwrap(),
+            read(&format!("MSG {TS} alice hello"), Clock::default()).unwrap(),
             "[15:04] alice: hello"
         );
         assert_eq!(
-            render(&format!("KICKED bob root {TS}"), &tz, Clock::default()).unwrap(),
+            read(&format!("KICKED bob root {TS}"), Clock::default()).unwrap(),
             "   bob kicked by root [15:04]"
         );
     }

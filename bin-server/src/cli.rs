@@ -94,10 +94,25 @@ pub(crate) struct Args {
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     pub(crate) tls_self_signed: bool,
 
-    /// I/O threads that share the connections out (0: one per core, the
-    /// default); overrides `net.io_threads` in the --config file.
+    /// Threads that serve the sockets (0, the default: chosen from the
+    /// cores the server may run on, one up to two cores); overrides
+    /// `net.io_threads` in the --config file.
     #[arg(long, value_name = "N")]
     pub(crate) io_threads: Option<usize>,
+
+    /// Be a node of a cluster whose NATS JetStream broker is at URL
+    /// (nats://HOST:PORT; repeat it or separate with commas for several
+    /// broker servers). Needs --node, and a build with the `cluster`
+    /// feature. Without it the server stands alone and needs no broker.
+    /// With `backup` or `restore`, the cluster's buckets and logs are
+    /// backed up or restored (no --node needed).
+    #[arg(long, value_name = "URL", value_delimiter = ',', global = true)]
+    pub(crate) cluster: Vec<String>,
+
+    /// This node's name in its cluster (1 to 32 of a-z, 0-9, '-' and
+    /// '_'), unique among its nodes.
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub(crate) node: Option<String>,
 
     /// Log level: off, error, warn, info, debug or trace. Logs go to stderr
     /// and never contain passwords, hashes or keys.

@@ -86,8 +86,40 @@ fn store_command(
     Ok(())
 }
 
+/// `backup` and `restore` of a cluster (with `--cluster`): the broker's
+/// buckets and logs to or from a backup file.
+#[cfg(feature = "cluster")]
+fn cluster_command(
+    args: &cli::Args,
+    command: &cli::StoreCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut settings = match &args.config {
+        Some(path) => ServerConfig::from_file(path)?.cluster.unwrap_or_default(),
+        None => chat_net_mio::ClusterSettings::default(),
+    };
+    settings.servers.clone_from(&args.cluster);
+    let key = KeySource::from_env(&args.data_dir);
+    match command {
+        cli::StoreCommand::Backup { out } => {
+            chat_net_mio::cluster::backup_cluster(&settings, key, out)?;
+        }
+        cli::StoreCommand::Restore { from } => {
+            chat_net_mio::cluster::restore_cluster(&settings, key, from)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster_command(_: &cli::Args, _: &cli::StoreCommand) -> Result<(), Box<dyn std::error::Error>> {
+    Err(chat_net_mio::ServerError::NoClusterSupport.into())
+}
+
 fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(command) = &args.command {
+        if !args.cluster.is_empty() {
+            return cluster_command(&args, command);
+        }
         return store_command(&args.data_dir, command);
     }
     raise_open_file_limit();
@@ -130,6 +162,14 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
         config.irc_bind = Some(irc);
     }
     config.irc_guests |= args.irc_guests;
+    if !args.cluster.is_empty() {
+        let mut cluster = config.cluster.take().unwrap_or_default();
+        cluster.servers.clone_from(&args.cluster);
+        if let Some(node) = &args.node {
+            cluster.node.clone_from(node);
+        }
+        config.cluster = Some(cluster);
+    }
     let mut builder = Server::builder()
         .bind(args.bind)
         .data_dir(&args.data_dir)

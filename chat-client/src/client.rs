@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use chat_core::client::{Auth, Credentials, Event, LoginForm, Session};
-use chat_core::wire::Word;
+use chat_core::reply::Word;
 use chat_core::{Command, HistoryTarget};
 
 use crate::tls::Stream;
@@ -43,14 +43,14 @@ pub fn connect_retrying<A: ToSocketAddrs>(
 ///
 /// ```no_run
 /// use chat_client::{Client, Event};
-/// use chat_core::wire::ServerLine;
+/// use chat_core::reply::Reply;
 /// # fn main() -> Result<(), chat_client::ClientError> {
 /// let addr = "127.0.0.1:9797".parse().unwrap();
 /// let mut bot = Client::register(addr, "timebot", "a-long-password")?;
 /// bot.send("hello, I tell the time")?;
 /// while let Some(event) = bot.next_event()? {
 ///     if let Event::Line(line) = event {
-///         if let Ok(ServerLine::Msg { text: "!time", .. }) = line.line() {
+///         if let Ok(Reply::RoomMsg { text: "!time", .. }) = line.reply() {
 ///             bot.send("it is time")?;
 ///         }
 ///     }
@@ -60,6 +60,9 @@ pub fn connect_retrying<A: ToSocketAddrs>(
 #[derive(Debug)]
 pub struct Client {
     addr: SocketAddr,
+    /// Other servers of the same cluster, tried in turn when the current
+    /// one is lost (see [`with_fallbacks`](Client::with_fallbacks)).
+    fallbacks: Vec<SocketAddr>,
     stream: Stream,
     transport: Transport,
     session: Session,
@@ -93,6 +96,7 @@ impl Client {
         session.on_connected();
         let mut c = Client {
             addr,
+            fallbacks: Vec::new(),
             stream,
             transport,
             session,
@@ -161,16 +165,88 @@ impl Client {
         }
     }
 
-    /// After the session saw `CTL restart` and the server closed: connects
-    /// again and waits until logged in again, with the current password.
-    /// Keeps trying for up to `patience` while the server is away (a
-    /// connection it closes before the login is tried again); a refusal is
-    /// returned at once.
+    /// Other servers of the same cluster (nodes that serve the same rooms
+    /// and accounts): [`reconnect`](Client::reconnect) moves to the next of
+    /// them when the current one is lost or sends its clients away, and
+    /// the session joins its rooms again there (their history replayed on
+    /// join brings back what was said meanwhile).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), chat_client::ClientError> {
+    /// let a = "127.0.0.1:9797".parse().unwrap();
+    /// let b = "127.0.0.1:9798".parse().unwrap();
+    /// let mut bot = chat_client::Client::login(a, "bot", "a-long-password")?.with_fallbacks(vec![b]);
+    /// loop {
+    ///     match bot.next_event() {
+    ///         Ok(Some(_)) => {}
+    ///         // Node a is gone: on to b, logged in again, rooms joined.
+    ///         Ok(None) | Err(_) => bot.reconnect(std::time::Duration::from_secs(30))?,
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn with_fallbacks(mut self, addrs: Vec<SocketAddr>) -> Client {
+        self.fallbacks = addrs;
+        self
+    }
+
+    /// The server connected to now.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Where to try, in order: the other servers from the one after the
+    /// current, then the current one (a single server: just it).
+    fn candidates(&self) -> Vec<SocketAddr> {
+        let mut all: Vec<SocketAddr> = std::iter::once(self.addr)
+            .chain(self.fallbacks.iter().copied().filter(|a| *a != self.addr))
+            .collect();
+        let step = 1.min(all.len().saturating_sub(1));
+        all.rotate_left(step);
+        all
+    }
+
+    /// Connects to the first candidate that answers, going round them with
+    /// a growing pause for up to `patience`.
+    fn connect_any(&mut self, patience: Duration) -> Result<TcpStream, ClientError> {
+        let candidates = self.candidates();
+        if candidates.len() == 1 {
+            return Ok(connect_retrying(self.addr, patience)?);
+        }
+        let deadline = Instant::now() + patience;
+        let mut wait = Duration::from_millis(20);
+        loop {
+            let mut last = None;
+            for addr in &candidates {
+                match TcpStream::connect_timeout(addr, Duration::from_secs(2)) {
+                    Ok(stream) => {
+                        stream.set_nodelay(true)?;
+                        self.addr = *addr;
+                        return Ok(stream);
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            if Instant::now() + wait > deadline {
+                return Err(last.map_or(ClientError::Closed, ClientError::Io));
+            }
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// After the session saw `CTL restart` and the server closed, or the
+    /// connection was lost: connects again (to the next server of
+    /// [`with_fallbacks`](Client::with_fallbacks), if any) and waits until
+    /// logged in again, with the current password. Keeps trying for up to
+    /// `patience` while the servers are away (a connection closed before
+    /// the login is tried again); a refusal is returned at once.
     pub fn reconnect(&mut self, patience: Duration) -> Result<(), ClientError> {
         let deadline = Instant::now() + patience;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            self.stream = Stream::new(connect_retrying(self.addr, left)?, &self.transport)?;
+            let sock = self.connect_any(left)?;
+            self.stream = Stream::new(sock, &self.transport)?;
             self.set_timeout(self.timeout)?;
             self.session.on_connected();
             self.flush()?;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chat_client::{Auth, Client, ClientError, Credentials, Event, LoginForm, Session};
 use chat_core::password::{HashParams, Password};
-use chat_core::wire::{ServerLine, Word};
+use chat_core::reply::Reply;
 use chat_core::{Command, ErrorCode, Grant};
 use chat_net_mio::store::KeySource;
 use chat_net_mio::{Server, ServerConfig, ServerHandle};
@@ -101,11 +101,11 @@ fn typed_commands_and_lines_both_ways() {
     .unwrap();
     let pm = until(
         &mut bob,
-        |e| matches!(e, Event::Line(l) if matches!(l.line(), Ok(ServerLine::Pm { .. }))),
+        |e| matches!(e, Event::Line(l) if matches!(l.reply(), Ok(Reply::Pm { .. }))),
     );
     let Event::Line(pm) = pm else { unreachable!() };
-    match pm.line().unwrap() {
-        ServerLine::Pm { from, text, .. } => assert_eq!((from, text), ("root", "psst, a secret")),
+    match pm.reply().unwrap() {
+        Reply::Pm { from, text, .. } => assert_eq!((from, text), ("root", "psst, a secret")),
         other => panic!("{other:?}"),
     }
     root.send_command(&Command::ChangeGrant {
@@ -115,7 +115,7 @@ fn typed_commands_and_lines_both_ways() {
     .unwrap();
     until(&mut bob, |e| {
         matches!(e, Event::Line(l)
-            if l.line() == Ok(ServerLine::Ctl(Word::Known(chat_core::reply::Control::Grant(Grant::Admin)))))
+            if l.reply() == Ok(Reply::Ctl(chat_core::reply::Control::Grant(Grant::Admin))))
     });
 }
 

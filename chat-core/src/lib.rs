@@ -88,10 +88,13 @@
 //!   [`framing::Framer`] (bytes to lines) and [`Frame`] (rendered bytes,
 //!   shared by every recipient).
 //! - [`wire`]: protocol v1 text, both directions: [`wire::parse()`]
-//!   (client lines to [`Command`]s), [`wire::render`] ([`reply::Reply`]
-//!   values to bytes), and for clients [`wire::ServerLine`] (server lines
-//!   to typed values) and [`wire::encode_command`] (`Command`s to client
-//!   lines).
+//!   (client lines to [`Command`]s) and [`wire::encode_command`] (back),
+//!   by the command catalogue; [`wire::render`] ([`reply::Reply`] values to
+//!   bytes) and [`wire::parse_reply`] (back), by the catalogue of server
+//!   lines ([`wire::server_lines`]).
+//! - [`command`]: the command catalogue, each command declared once.
+//! - [`reply`]: what the server says, the one typed vocabulary of server
+//!   lines.
 //! - [`irc`]: IRC, split into registration and capability negotiation,
 //!   parsing, policy and rendering.
 //! - [`protocol`]: the specification of protocol v1 (`PROTOCOL.md`).
@@ -106,6 +109,7 @@
 //!   and the changes the engine asks it to make durable.
 
 pub mod client;
+pub mod cluster;
 pub mod codec;
 pub mod command;
 mod config;
@@ -142,6 +146,6 @@ pub use name::{
 };
 pub use record::{
     ChangeError, Conversation, HistoryLine, KickEntry, Retention, RoomRecord, StoreChange,
-    StoreSnapshot, Topic, UserRecord,
+    StoreSnapshot, StoreTables, Topic, UserRecord,
 };
 pub use time::{Iso8601, Millis};

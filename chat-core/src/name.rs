@@ -186,9 +186,19 @@ impl RoomName {
         &self.0
     }
 
+    /// The lobby's name ([`LOBBY`]).
+    ///
+    /// ```
+    /// use chat_core::{RoomName, LOBBY};
+    /// assert_eq!(RoomName::lobby().as_str(), LOBBY);
+    /// ```
+    pub fn lobby() -> RoomName {
+        RoomName(LOBBY.to_owned())
+    }
+
     /// The room's identity: the name folded to lower case.
     pub fn key(&self) -> RoomKey {
-        RoomKey(self.0.to_ascii_lowercase())
+        RoomKey(Arc::from(self.0.to_ascii_lowercase()))
     }
 }
 
@@ -213,12 +223,33 @@ impl From<RoomName> for String {
 }
 
 /// The case-folded identity of a room.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct RoomKey(String);
+///
+/// Shared like a [`UserName`]: a clone is a reference count (every line
+/// of a room names its room's key).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomKey(Arc<str>);
 
 impl RoomKey {
     /// The folded name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A newtype struct around its string, as when it held a `String`: the
+/// store's records keep their bytes.
+impl Serialize for RoomKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct("RoomKey", &*self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for RoomKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RoomKey, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename = "RoomKey")]
+        struct Stored(String);
+        let Stored(key) = Stored::deserialize(d)?;
+        Ok(RoomKey(Arc::from(key)))
     }
 }

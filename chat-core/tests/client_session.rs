@@ -1,7 +1,7 @@
 //! The sans-IO client session, driven line by line.
 
 use chat_core::client::{Auth, Credentials, Ended, Event, LoginForm, Session};
-use chat_core::wire::{ServerLine, Word};
+use chat_core::reply::{Reply, Word};
 use chat_core::{Command, ErrorCode, Grant};
 
 fn sent(s: &mut Session) -> String {
@@ -145,7 +145,7 @@ fn kicks_and_shutdowns_end_the_session() {
     s.receive(b"CTL kick root go away\n");
     let ev = events(&mut s);
     match &ev[0] {
-        Event::Line(l) => assert!(matches!(l.line(), Ok(ServerLine::Ctl(_)))),
+        Event::Line(l) => assert!(matches!(l.reply(), Ok(Reply::Ctl(_)))),
         other => panic!("{other:?}"),
     }
     assert_eq!(

@@ -6,7 +6,7 @@ mod harness;
 
 use std::time::Duration;
 
-use chat_core::{Config, Conversation, RoomName, StoreChange, StoreSnapshot};
+use chat_core::{ChatEvent, Config, Conversation, RoomName, StoreChange, StoreSnapshot};
 use harness::{has, unlimited, Harness, Persist};
 
 /// alice (admin by configuration), bob and carol, all in the lobby, with
@@ -489,4 +489,57 @@ fn rooms_topics_and_history_survive_a_restart() {
     assert_eq!(h.take("c")[0], format!("HIST @bob {ts} bob private too"));
     h.send("c", "/history lobby");
     assert_eq!(h.take("c")[0], format!("HIST lobby {ts} bob lobby line"));
+}
+
+/// Observers get an event for every room line, in every room: the lobby
+/// and the others go the same way.
+#[test]
+fn every_room_line_is_an_event_for_observers() {
+    let mut h = three_with(Config {
+        admins: vec!["alice".into()],
+        emit_events: true,
+        ..unlimited()
+    });
+    h.events.clear();
+    h.send("b", "/create den");
+    h.send("c", "/join den");
+    h.send("c", "/say den in the den");
+    h.send("b", "in the lobby");
+    h.send("c", "/part den");
+    h.send("b", "/quit");
+    let seen: Vec<String> = h
+        .events
+        .iter()
+        .map(|e| match e {
+            ChatEvent::Joined { room, user, .. } => format!("{user} joined {room}"),
+            ChatEvent::Left {
+                room, user, reason, ..
+            } => format!("{user} left {room} ({reason:?})"),
+            ChatEvent::Message {
+                room, from, text, ..
+            } => format!("{from} in {room}: {text}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "bob joined den",
+            "carol joined den",
+            "carol in den: in the den",
+            "bob in lobby: in the lobby",
+            "carol left den (Parted)",
+            "bob left den (Quit)",
+            "bob left lobby (Quit)",
+        ]
+    );
+    let ids: Vec<u64> = h
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ChatEvent::Message { id, .. } => Some(id.0),
+            _ => None,
+        })
+        .collect();
+    assert!(ids[0] < ids[1], "one sequence of ids: {ids:?}");
 }

@@ -1,14 +1,15 @@
 //! Property tests: both directions of chat/1 read back what they write.
-//! Every single-line server line: `ServerLine::parse(write(x)) == x`, and
-//! the server's `render` of each `Reply` reads back as that reply. Every
+//! Every single server line a client may read, words of newer servers
+//! included: `parse_reply(render(x)) == x`; the server's `render` of each
+//! `Reply` reads back as that reply, as far as chat/1 carries it. Every
 //! client command: `wire::parse(encode_command(c)) == c`.
 
 use chat_core::reply::{
-    AskStep, Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Page, Presence, Reply,
+    AskField, AskStep, Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Page, Presence,
+    Reply, Word,
 };
 use chat_core::wire::{
-    encode_command, parse, render, render_tagged, split_tags, AskField, ServerLine, Tags, WireWord,
-    Word,
+    encode_command, parse, parse_reply, render, render_tagged, split_tags, Tags, WireWord,
 };
 use chat_core::{
     Command, ErrorCode, Grant, HistoryPoint, HistoryRange, HistoryTarget, Millis, MsgId,
@@ -107,7 +108,7 @@ fn done(p: &Parts) -> Done<'_> {
     }
 }
 
-fn listing(p: &Parts) -> Listing {
+fn listing(p: &Parts) -> Listing<'_> {
     let page = Page {
         shown: p.n1,
         total: p.n2,
@@ -164,97 +165,118 @@ fn history_of(p: &Parts) -> HistoryOf<'_> {
     }
 }
 
-fn known_or_unknown<'a, T>(p: &'a Parts, known: T) -> Word<'a, T> {
-    if p.known {
-        Word::Known(known)
-    } else {
-        Word::Unknown(&p.unknown)
-    }
-}
-
-/// Every kind of single server line, known words and extensions alike.
-fn server_line(p: &Parts) -> ServerLine<'_> {
+/// Every kind of single server line a client may read, known words and
+/// a newer server's alike (as a client reads them: no ids without tags).
+fn server_line(p: &Parts) -> Reply<'_> {
     let at = Millis(p.n1);
     let (w1, w2, text) = (p.w1.as_str(), p.w2.as_str(), p.text.as_str());
+    let unknown = p.unknown.as_str();
     match p.sel % 22 {
-        16 => ServerLine::RoomMsg {
+        16 => Reply::RoomMsg {
             room: w1,
+            id: None,
             at,
             from: w2,
             text,
         },
-        17 => ServerLine::RoomJoin {
+        17 => Reply::RoomJoin {
             room: w1,
             at,
             user: w2,
         },
-        18 => ServerLine::RoomLeave {
+        18 => Reply::RoomLeave {
             room: w1,
             at,
             user: w2,
             reason: word::<LeaveReason>(p),
         },
-        19 => ServerLine::Topic {
+        19 => Reply::Topic {
             room: w1,
             at,
             by: w2,
             text: reason(p),
         },
-        20 => ServerLine::Room {
+        20 => Reply::Room {
             name: w1,
             members: p.n2,
             // An operator is a user name (never `-`, which the line uses for none).
             operator: p.admin.then_some(w1),
             topic: reason(p),
         },
-        21 => ServerLine::Hist {
+        21 => Reply::Hist {
             of: history_of(p),
+            id: None,
             at,
             from: w2,
             text,
         },
-        0 => ServerLine::Hello {
-            protocol: w2,
-            server: text,
-        },
-        1 => ServerLine::Ask {
+        0 => Reply::Hello { server: text },
+        1 => Reply::Ask {
             step: word::<AskField>(p),
             prompt: text,
         },
-        2 => ServerLine::Ok(known_or_unknown(p, done(p))),
-        3 => ServerLine::Welcome {
+        2 => Reply::Ok(if p.known {
+            done(p)
+        } else {
+            Done::Other(unknown)
+        }),
+        3 => Reply::Welcome {
             user: w1,
             grant: grant(p),
         },
-        4 => ServerLine::Err {
+        4 => Reply::Err {
             code: word::<ErrorCode>(p),
             text,
             retry: p.some.then_some(p.n2),
         },
-        5 => ServerLine::Msg { at, from: w1, text },
-        6 => ServerLine::Pm { at, from: w1, text },
-        7 => ServerLine::Join { at, user: w1 },
-        8 => ServerLine::Leave {
+        5 => Reply::RoomMsg {
+            room: LOBBY,
+            id: None,
+            at,
+            from: w1,
+            text,
+        },
+        6 => Reply::Pm {
+            id: None,
+            at,
+            from: w1,
+            text,
+        },
+        7 => Reply::RoomJoin {
+            room: LOBBY,
+            at,
+            user: w1,
+        },
+        8 => Reply::RoomLeave {
+            room: LOBBY,
             at,
             user: w1,
             reason: word::<LeaveReason>(p),
         },
-        9 => ServerLine::Info(text),
-        10 => ServerLine::User {
+        9 => Reply::Info(text),
+        10 => Reply::User {
             name: w1,
             grant: grant(p),
             presence: word::<Presence>(p),
         },
-        11 => ServerLine::Kicked {
+        11 => Reply::Kicked {
             name: w1,
             by: w2,
             at,
             reason: reason(p),
         },
-        12 => ServerLine::End(known_or_unknown(p, listing(p))),
-        13 => ServerLine::Ctl(known_or_unknown(p, control(p))),
-        14 => ServerLine::Pong(reason(p)),
-        _ => ServerLine::Unknown(&p.unknown[2..]),
+        12 => Reply::End(if p.known {
+            listing(p)
+        } else {
+            Listing::Other(unknown)
+        }),
+        13 => Reply::Ctl(if p.known {
+            control(p)
+        } else {
+            Control::Other(unknown)
+        }),
+        14 => Reply::Pong(reason(p)),
+        _ => Reply::Unknown(&unknown[2..]),
     }
 }
 
@@ -287,7 +309,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             room: w1,
             at,
             user: w2,
-            reason: pick(p.idx),
+            reason: Word::Known(pick(p.idx)),
         },
         18 => Reply::Topic {
             room: w1,
@@ -310,15 +332,16 @@ fn reply(p: &Parts) -> Reply<'_> {
             text,
         },
         0 => Reply::Hello { server: text },
-        1 => Reply::Ask(steps[p.idx % steps.len()]),
+        1 => Reply::ask(steps[p.idx % steps.len()]),
         2 => Reply::Ok(done(p)),
         3 => Reply::Welcome {
             user: w1,
             grant: grant(p),
         },
         4 => Reply::Err {
-            code: pick(p.idx),
+            code: Word::Known(pick(p.idx)),
             text,
+            retry: None,
         },
         5 => Reply::RoomMsg {
             room: LOBBY,
@@ -342,13 +365,13 @@ fn reply(p: &Parts) -> Reply<'_> {
             room: LOBBY,
             at,
             user: w1,
-            reason: pick(p.idx),
+            reason: Word::Known(pick(p.idx)),
         },
         9 => Reply::Info(text),
         10 => Reply::User {
             name: w1,
             grant: grant(p),
-            presence: pick(p.idx),
+            presence: Word::Known(pick(p.idx)),
         },
         11 => Reply::Kicked {
             name: w1,
@@ -473,21 +496,31 @@ fn history_range(p: &Parts) -> HistoryRange {
     }
 }
 
-/// What a client reads of a line the server renders: `END history`
-/// continues from an id with tags on, from a time without.
-fn as_read(line: ServerLine<'_>, tags: bool) -> ServerLine<'_> {
-    match line {
-        ServerLine::End(Word::Known(Listing::History { shown, next })) => {
-            let next = next
-                .map(|m| HistoryMark {
-                    id: m.id.filter(|_| tags),
-                    at: m.at.filter(|_| !tags || m.id.is_none()),
-                })
-                .filter(|m| m.id.is_some() || m.at.is_some());
-            ServerLine::End(Word::Known(Listing::History { shown, next }))
-        }
-        other => other,
+/// What a client reads of a line the server renders: ids only with
+/// tags on; `END history` continues from an id with tags on, from a time
+/// without.
+fn as_read(mut reply: Reply<'_>, tags: bool) -> Reply<'_> {
+    if let Reply::End(Listing::History { shown, next }) = reply {
+        let next = next
+            .map(|m| HistoryMark {
+                id: m.id.filter(|_| tags),
+                at: m.at.filter(|_| !tags || m.id.is_none()),
+            })
+            .filter(|m| m.id.is_some() || m.at.is_some());
+        return Reply::End(Listing::History { shown, next });
     }
+    match &mut reply {
+        Reply::RoomMsg { id, .. }
+        | Reply::Pm { id, .. }
+        | Reply::Hist { id, .. }
+        | Reply::Ok(Done::Sent { id, .. })
+            if !tags =>
+        {
+            *id = None
+        }
+        _ => {}
+    }
+    reply
 }
 
 /// The id a rendered reply carries as its tag.
@@ -515,8 +548,8 @@ proptest! {
     fn every_server_line_reads_back(p in parts()) {
         let line = server_line(&p);
         let mut out = Vec::new();
-        line.write(&mut out);
-        prop_assert_eq!(ServerLine::parse(strip(&out)).unwrap(), line);
+        render(&line, &mut out);
+        prop_assert_eq!(parse_reply(strip(&out)).unwrap(), as_read(line, false));
     }
 
     #[test]
@@ -524,9 +557,8 @@ proptest! {
         let reply = reply(&p);
         let mut out = Vec::new();
         render(&reply, &mut out);
-        let expected = as_read(ServerLine::from_reply(&reply).unwrap(), false);
         prop_assert_eq!(split_tags(strip(&out)).0, Tags::default());
-        prop_assert_eq!(ServerLine::parse(strip(&out)).unwrap(), expected);
+        prop_assert_eq!(parse_reply(strip(&out)).unwrap(), as_read(reply, false));
     }
 
     #[test]
@@ -534,10 +566,9 @@ proptest! {
         let reply = reply(&p);
         let mut out = Vec::new();
         render_tagged(&reply, &mut out);
-        let expected = as_read(ServerLine::from_reply(&reply).unwrap(), true);
         let (tags, _) = split_tags(strip(&out));
         prop_assert_eq!(tags.id(), tagged_id(&reply));
-        prop_assert_eq!(ServerLine::parse(strip(&out)).unwrap(), expected);
+        prop_assert_eq!(parse_reply(strip(&out)).unwrap(), as_read(reply, true));
     }
 
     #[test]
@@ -555,13 +586,10 @@ fn help_is_info_lines_then_end_help() {
         let mut out = Vec::new();
         render(&Reply::Help { admin }, &mut out);
         let text = String::from_utf8(out).unwrap();
-        let lines: Vec<_> = text
-            .lines()
-            .map(|l| ServerLine::parse(l).unwrap())
-            .collect();
+        let lines: Vec<_> = text.lines().map(|l| parse_reply(l).unwrap()).collect();
         let (last, rows) = lines.split_last().unwrap();
-        assert_eq!(*last, ServerLine::End(Word::Known(Listing::Help)));
-        assert!(rows.iter().all(|l| matches!(l, ServerLine::Info(_))));
+        assert_eq!(*last, Reply::End(Listing::Help));
+        assert!(rows.iter().all(|l| matches!(l, Reply::Info(_))));
     }
 }
 
@@ -575,11 +603,13 @@ fn every_ask_step_is_a_known_field() {
         AskStep::LoginName,
         AskStep::LoginPassword,
     ] {
-        match ServerLine::from_reply(&Reply::Ask(step)) {
-            Some(ServerLine::Ask {
-                step: Word::Known(_),
-                ..
-            }) => {}
+        let mut out = Vec::new();
+        render(&Reply::ask(step), &mut out);
+        match parse_reply(strip(&out)).unwrap() {
+            Reply::Ask {
+                step: Word::Known(field),
+                prompt,
+            } => assert_eq!((field, prompt), (step.field(), step.prompt())),
             other => panic!("{step:?} gave {other:?}"),
         }
     }

@@ -53,6 +53,55 @@ pub struct ServerConfig {
     /// the engine keeps the same in memory (see also
     /// `limits.history_bytes_per_room`).
     pub store: crate::store::StoreOptions,
+    /// Makes this server a node of a cluster (`cluster: Some((servers:
+    /// ["nats://127.0.0.1:4222"], node: "a"))`); needs the `cluster`
+    /// feature. `None`, the default, is a single server with no broker.
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// A node's place in its cluster (the `cluster:` section of the config).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// The NATS servers (`nats://host:port`), any of which will do.
+    pub servers: Vec<String>,
+    /// This node's name: unique in the cluster, 1 to 32 of `a-z0-9-_`.
+    pub node: String,
+    /// The prefix of the cluster's streams, subjects and buckets (several
+    /// clusters can share one broker).
+    pub prefix: String,
+    /// How many logs (JetStream streams) rooms are hashed over, so one
+    /// stream's leader is not the ceiling. Every node must agree.
+    pub logs: u32,
+    /// Copies of every log and bucket: 3 with a cluster of three NATS
+    /// servers (what an acknowledgement needs to survive one of them).
+    pub replicas: usize,
+    /// How long an append or a write waits for the broker.
+    pub op_timeout_ms: u64,
+    /// How long a starting node waits for the broker and its state.
+    pub start_timeout_ms: u64,
+    /// How long a node that lost the broker keeps its clients before it
+    /// tells them to reconnect elsewhere.
+    pub grace_ms: u64,
+    /// Past this many members a room's joins and leaves are not shown one
+    /// by one.
+    pub quiet_joins_above: usize,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            servers: Vec::new(),
+            node: String::new(),
+            prefix: "chat".into(),
+            logs: 4,
+            replicas: 1,
+            op_timeout_ms: 2_000,
+            start_timeout_ms: 30_000,
+            grace_ms: 10_000,
+            quiet_joins_above: 200,
+        }
+    }
 }
 
 /// A protocol spoken on a listener.
@@ -128,6 +177,7 @@ impl Default for ServerConfig {
             irc_bind: None,
             irc_guests: engine.irc_guests,
             store: crate::store::StoreOptions::default(),
+            cluster: None,
         }
     }
 }
@@ -172,10 +222,15 @@ pub struct NetConfig {
     pub max_handshakes: usize,
     /// The longest HTTP request head on a WebSocket listener.
     pub max_http_request_bytes: usize,
-    /// I/O threads that share the connections out, each with its own
-    /// poll; 0 means one per core. The engine runs on the first, so 1
-    /// serves everything from one thread.
+    /// Threads that serve the sockets, each with its own poll; 0 (the
+    /// default) chooses from the cores this process may run on (see
+    /// [`IoLayout::for_cores`]). With 1, the engine's thread serves
+    /// everything.
     pub io_threads: usize,
+    /// Whether the engine's thread serves a share of the sockets itself
+    /// (then it is one of the `io_threads`); unset (the default), it does
+    /// below [`IoLayout::ENGINE_ALONE_FROM`] threads.
+    pub engine_serves_sockets: Option<bool>,
     /// Bytes an I/O thread may have read and handed to the engine's
     /// thread that the engine has not taken yet; past this it stops
     /// reading (the kernel's buffers, then TCP, push back on the clients)
@@ -200,6 +255,7 @@ impl Default for NetConfig {
             max_handshakes: 1024,
             max_http_request_bytes: 8 * 1024,
             io_threads: 0,
+            engine_serves_sockets: None,
             io_backlog_bytes: 4 * 1024 * 1024,
         }
     }
@@ -255,11 +311,19 @@ impl ServerConfig {
         }
     }
 
-    /// I/O threads to run (see [`NetConfig::io_threads`]).
-    pub fn io_thread_count(&self) -> usize {
-        match self.net.io_threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
+    /// The threads that serve sockets (see [`NetConfig::io_threads`] and
+    /// [`NetConfig::engine_serves_sockets`]).
+    pub fn io_layout(&self) -> IoLayout {
+        let chosen = match self.net.io_threads {
+            0 => IoLayout::for_cores(cores()),
+            n => IoLayout::with_threads(n),
+        };
+        match self.net.engine_serves_sockets {
+            Some(serves) => IoLayout {
+                engine_serves: serves,
+                ..chosen
+            },
+            None => chosen,
         }
     }
 
@@ -269,6 +333,77 @@ impl ServerConfig {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         }
+    }
+}
+
+/// The cores this process may run on: its CPU affinity and cgroup quota,
+/// not the machine's count.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Which threads serve the sockets.
+///
+/// ```
+/// use chat_net_mio::IoLayout;
+/// assert_eq!(IoLayout::for_cores(2), IoLayout { threads: 1, engine_serves: true });
+/// assert_eq!(IoLayout::for_cores(4), IoLayout { threads: 4, engine_serves: true });
+/// assert_eq!(IoLayout::for_cores(16), IoLayout { threads: 15, engine_serves: false });
+/// assert_eq!(IoLayout::for_cores(16).threads_in_all(), 16);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoLayout {
+    /// Threads that serve sockets (at least 1).
+    pub threads: usize,
+    /// Whether the engine's thread is one of them.
+    pub engine_serves: bool,
+}
+
+impl IoLayout {
+    /// From this many threads serving sockets, the engine's thread serves
+    /// none when chosen from the cores: it would carry its share of the
+    /// writes and the whole engine, and be the first to fill up.
+    pub const ENGINE_ALONE_FROM: usize = 8;
+
+    /// The default for a process that may run on `cores` cores.
+    ///
+    /// Nearly all of a delivery's CPU is the kernel's work on its
+    /// `writev` (the sending side of TCP, and on loopback the receiving
+    /// side too), and it divides over threads; the engine's own work is a
+    /// few per cent. Up to two cores one thread serves everything: a
+    /// second one gets no core of its own and costs turns that join fewer
+    /// lines per write, and hand-offs between threads, and made every
+    /// workload slower or its tail longer on two cores (BENCHMARKS.md).
+    /// From three, one thread per core, the engine's among them; from
+    /// [`ENGINE_ALONE_FROM`](IoLayout::ENGINE_ALONE_FROM), the engine gets
+    /// its thread to itself and the other cores serve the sockets.
+    pub fn for_cores(cores: usize) -> IoLayout {
+        match cores {
+            0..=2 => IoLayout::with_threads(1),
+            c if c < Self::ENGINE_ALONE_FROM => IoLayout::with_threads(c),
+            c => IoLayout {
+                threads: c - 1,
+                engine_serves: false,
+            },
+        }
+    }
+
+    /// `threads` threads serving sockets, the engine's among them.
+    pub fn with_threads(threads: usize) -> IoLayout {
+        IoLayout {
+            threads: threads.max(1),
+            engine_serves: true,
+        }
+    }
+
+    /// Threads of their own that serve sockets, besides the engine's.
+    pub fn own_threads(&self) -> usize {
+        self.threads - usize::from(self.engine_serves)
+    }
+
+    /// Threads in all: the engine's and the other I/O threads.
+    pub fn threads_in_all(&self) -> usize {
+        self.own_threads() + 1
     }
 }
 

@@ -77,8 +77,12 @@ pub(crate) enum Exit {
 pub(crate) struct Helpers<'a> {
     pub(crate) workers: &'a Workers,
     pub(crate) finished: &'a Receiver<Finished>,
-    pub(crate) persister: &'a Persister,
+    pub(crate) persister: &'a mut Persister,
     pub(crate) committed: &'a Receiver<Committed>,
+    /// A node's link to its cluster: store changes go to its buckets, and
+    /// what the broker says comes back as inputs.
+    #[cfg(feature = "cluster")]
+    pub(crate) node: Option<&'a mut crate::cluster::Node>,
 }
 
 pub(crate) struct EventLoop<'a> {
@@ -92,12 +96,18 @@ pub(crate) struct EventLoop<'a> {
     handshaking: Handshaking,
     /// The shard the next accepted connection goes to (round robin).
     next_shard: usize,
+    /// The first shard that takes connections: 0, or 1 when the engine's
+    /// thread serves no sockets.
+    first_shard: usize,
     batch: BroadcastBatch,
     /// Password jobs the workers' queue refused this turn.
     refused: Vec<(JobId, std::net::IpAddr)>,
     accept_paused_until: Option<Instant>,
     stopping: Option<(Exit, Instant)>,
     trimmer: Trimmer,
+    /// Answers of the cluster link not yet fed to the engine.
+    #[cfg(feature = "cluster")]
+    cluster_fed: Vec<crate::cluster::Fed>,
 }
 
 impl<'a> EventLoop<'a> {
@@ -107,7 +117,10 @@ impl<'a> EventLoop<'a> {
         helpers: Helpers<'a>,
         remotes: Remotes,
         handshaking: Handshaking,
+        engine_serves_sockets: bool,
     ) -> io::Result<Self> {
+        // With no other shard, the engine's thread serves them all.
+        let first_shard = usize::from(!engine_serves_sockets && remotes.count() > 1);
         let registry = shared.poll.registry().try_clone()?;
         let shard = Shard::new(0, remotes.count());
         let io = IoShard::new(
@@ -123,12 +136,15 @@ impl<'a> EventLoop<'a> {
             io,
             remotes,
             handshaking,
-            next_shard: 0,
+            next_shard: first_shard,
+            first_shard,
             batch: BroadcastBatch::new(BATCH_MAX_BYTES),
             refused: Vec::new(),
             accept_paused_until: None,
             stopping: None,
             trimmer: Trimmer::default(),
+            #[cfg(feature = "cluster")]
+            cluster_fed: Vec::new(),
         })
     }
 
@@ -179,6 +195,9 @@ impl<'a> EventLoop<'a> {
             consider(t);
         }
         if let Some(t) = self.trimmer.deadline() {
+            consider(t);
+        }
+        if let Some(t) = self.helpers.persister.deadline() {
             consider(t);
         }
         if let Some((_, t)) = &self.stopping {
@@ -309,7 +328,11 @@ impl<'a> EventLoop<'a> {
                         protocol,
                     };
                     let shard = self.next_shard;
-                    self.next_shard = (shard + 1) % self.remotes.count();
+                    self.next_shard = if shard + 1 < self.remotes.count() {
+                        shard + 1
+                    } else {
+                        self.first_shard
+                    };
                     if shard == 0 {
                         self.io.adopt(accepted);
                     } else {
@@ -330,7 +353,25 @@ impl<'a> EventLoop<'a> {
         }
     }
 
+    /// What the cluster's broker said, fed to the engine.
+    #[cfg(feature = "cluster")]
+    fn feed_cluster(&mut self) {
+        use crate::cluster::Fed;
+        let mut fed = std::mem::take(&mut self.cluster_fed);
+        if let Some(node) = self.helpers.node.as_deref_mut() {
+            fed.extend(node.drain());
+        }
+        for input in fed {
+            match input {
+                Fed::Cluster(c) => self.handle(Input::Cluster(c)),
+                Fed::Persisted(id, result) => self.handle(Input::Persisted { id, result }),
+            }
+        }
+    }
+
     fn on_wakeups(&mut self) {
+        #[cfg(feature = "cluster")]
+        self.feed_cluster();
         while let Ok(request) = self.shared.requests.try_recv() {
             match request {
                 Request::Shutdown => {
@@ -382,6 +423,7 @@ impl<'a> EventLoop<'a> {
             self.handle(Input::Timeout);
         }
         self.io.on_deadlines(now);
+        self.helpers.persister.on_deadline(now);
         if self.trimmer.on_deadline(now) {
             log::debug!("quiet: free memory returned to the system");
         }
@@ -422,7 +464,19 @@ impl<'a> EventLoop<'a> {
                         self.refused.push((job.id, job.peer));
                     }
                 }
+                #[cfg(feature = "cluster")]
+                Output::Persist(req) if self.helpers.node.is_some() => {
+                    if let Some(node) = self.helpers.node.as_deref_mut() {
+                        self.cluster_fed.extend(node.persist(*req));
+                    }
+                }
                 Output::Persist(req) => self.helpers.persister.submit(req.id.0, req.change),
+                #[cfg(feature = "cluster")]
+                Output::Cluster(out) => {
+                    if let Some(node) = self.helpers.node.as_deref_mut() {
+                        node.submit(*out);
+                    }
+                }
                 Output::Event(event) => self.shared.subscribers.send(&event),
                 Output::Stop { restart } => self.stop(restart),
                 _ => {}
@@ -480,6 +534,10 @@ impl<'a> EventLoop<'a> {
     /// (a LEAVE) goes out in the same turn.
     fn settle(&mut self) {
         loop {
+            #[cfg(feature = "cluster")]
+            if !self.cluster_fed.is_empty() {
+                self.feed_cluster();
+            }
             self.feed_own_inbox();
             let refused = std::mem::take(&mut self.refused);
             if let Some((_, peer)) = refused.first() {

@@ -55,7 +55,8 @@ mod trim;
 mod workers;
 
 pub use config::{
-    ConfigFileError, ListenerConfig, NetConfig, Protocol, ServerConfig, TransportKind,
+    ClusterSettings, ConfigFileError, IoLayout, ListenerConfig, NetConfig, Protocol, ServerConfig,
+    TransportKind,
 };
 pub use handle::ServerHandle;
 pub use server::{Server, ServerBuilder, ServerError, DEFAULT_BIND, DEFAULT_DATA_DIR};

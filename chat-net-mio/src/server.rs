@@ -57,6 +57,13 @@ pub enum ServerError {
     /// The event loop or a thread failed.
     #[error("server I/O failed: {0}")]
     Io(#[from] std::io::Error),
+    /// A cluster is configured but this build has no `cluster` feature.
+    #[error("this server was built without the cluster feature (cargo build --features cluster)")]
+    NoClusterSupport,
+    /// The node could not join its cluster.
+    #[cfg(feature = "cluster")]
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Builds a [`Server`]. Every setting has a default: loopback port 9797,
@@ -148,6 +155,9 @@ impl ServerBuilder {
     pub fn build(self) -> Result<Server, ServerError> {
         let engine_config = self.config.engine_config();
         engine_config.validate()?;
+        if self.config.cluster.is_some() && !cfg!(feature = "cluster") {
+            return Err(ServerError::NoClusterSupport);
+        }
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(self.bind).map_err(|source| ServerError::Bind {
             addr: self.bind,
@@ -183,6 +193,20 @@ impl ServerBuilder {
         let key = match self.key {
             Some(k) => k,
             None => KeySource::from_env(&self.data_dir),
+        };
+        // A node seals what it gives the broker with the store key: the
+        // same key on every node.
+        #[cfg(feature = "cluster")]
+        let cluster_key = match &self.config.cluster {
+            Some(_) => Some(
+                key.resolve(
+                    &self.data_dir.join("cluster"),
+                    None,
+                    &ring::rand::SystemRandom::new(),
+                )?
+                .0,
+            ),
+            None => None,
         };
         let mut store = Store::open_with(&self.data_dir, key, self.config.store)?;
         let created =
@@ -237,6 +261,8 @@ impl ServerBuilder {
             ),
             waker,
             store,
+            #[cfg(feature = "cluster")]
+            cluster_key,
             _lock: lock,
             shared: Shared {
                 poll,
@@ -283,6 +309,9 @@ pub struct Server {
     handle: ServerHandle,
     waker: Arc<Waker>,
     store: Store,
+    /// The store key, for a node to seal what it gives the broker.
+    #[cfg(feature = "cluster")]
+    cluster_key: Option<[u8; 32]>,
     /// Held until the server is dropped.
     _lock: DirLock,
     shared: Shared,
@@ -347,6 +376,8 @@ impl Server {
             handle,
             waker,
             mut store,
+            #[cfg(feature = "cluster")]
+            cluster_key,
             _lock,
             mut shared,
         } = self;
@@ -358,40 +389,94 @@ impl Server {
             queue_total: net.password_queue_total,
         };
         let workers_n = pool.threads;
-        let io_threads = shared.config.io_thread_count();
+        let layout = shared.config.io_layout();
         let handshaking = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut carried = chat_core::CarryOver::default();
         loop {
             let started = std::time::Instant::now();
-            let mut engine = Engine::new(shared.config.engine_config(), store.snapshot())?;
-            log::debug!("engine built from the store in {:?}", started.elapsed());
-            engine.resume_from(std::mem::take(&mut carried));
-            info!(
-                "{} users, {} kicked; {} password workers, {} I/O threads",
-                engine.stats().users,
-                engine.stats().kicked,
-                workers_n,
-                io_threads
-            );
             let notify: Arc<dyn Fn() + Send + Sync> = {
                 let waker = Arc::clone(&waker);
                 Arc::new(move || {
                     let _ = waker.wake();
                 })
             };
+            // A node starts from the cluster's buckets, not its own store.
+            #[cfg(feature = "cluster")]
+            let mut node = None;
+            #[cfg(feature = "cluster")]
+            let snapshot = match (&shared.config.cluster, cluster_key) {
+                (Some(settings), Some(key)) => {
+                    let lines = shared.config.store.retention.room_lines as u64;
+                    let admins: Vec<chat_core::UserRecord> = store
+                        .snapshot()
+                        .users
+                        .into_iter()
+                        .filter(|u| {
+                            let admins = &shared.config.admins;
+                            admins
+                                .iter()
+                                .any(|a| a.eq_ignore_ascii_case(u.name.as_str()))
+                        })
+                        .collect();
+                    let (n, snapshot) = crate::cluster::Node::start(
+                        settings,
+                        &key,
+                        lines,
+                        &admins,
+                        Arc::clone(&notify),
+                    )?;
+                    node = Some(n);
+                    snapshot
+                }
+                _ => store.snapshot(),
+            };
+            #[cfg(not(feature = "cluster"))]
+            let snapshot = store.snapshot();
+            let mut engine = Engine::new(shared.config.engine_config(), snapshot)?;
+            #[cfg(feature = "cluster")]
+            if let Some(n) = &node {
+                engine = engine.into_node(n.engine.clone());
+            }
+            log::debug!("engine built from the store in {:?}", started.elapsed());
+            engine.resume_from(std::mem::take(&mut carried));
+            info!(
+                "{} users, {} kicked; {} password workers, {} I/O thread(s){}",
+                engine.stats().users,
+                engine.stats().kicked,
+                workers_n,
+                layout.threads,
+                if layout.engine_serves {
+                    ""
+                } else {
+                    " beside the engine's"
+                }
+            );
             let (done_tx, finished) = mpsc::channel();
             let workers = Workers::start(pool, shared.config.hash, done_tx, Arc::clone(&notify))?;
-            let (persister, committed) = Persister::spawn(store, move || notify())?;
-            let (remotes, io) =
-                Remotes::spawn(io_threads, &shared.config.net, &handshaking, &waker)?;
+            let (mut persister, committed) = Persister::spawn(store, move || notify())?;
+            let (remotes, io) = Remotes::spawn(
+                layout.threads_in_all(),
+                &shared.config.net,
+                &handshaking,
+                &waker,
+            )?;
             let helpers = Helpers {
                 workers: &workers,
                 finished: &finished,
-                persister: &persister,
+                persister: &mut persister,
                 committed: &committed,
+                #[cfg(feature = "cluster")]
+                node: node.as_mut(),
             };
-            let exit = EventLoop::new(&mut shared, engine, helpers, remotes, handshaking.clone())
-                .and_then(EventLoop::run);
+            let exit = EventLoop::new(
+                &mut shared,
+                engine,
+                helpers,
+                remotes,
+                handshaking.clone(),
+                layout.engine_serves,
+            )
+            .and_then(EventLoop::run);
             // The loop dropped its end of their channels: each shard ends.
             for thread in io {
                 let _ = thread.join();
@@ -399,6 +484,10 @@ impl Server {
             workers.stop();
             // Every change asked for is written before we stop or restart.
             store = persister.shutdown()?;
+            #[cfg(feature = "cluster")]
+            if let Some(n) = node.take() {
+                n.finish(std::time::Duration::from_millis(500));
+            }
             match exit? {
                 Exit::Stopped => break,
                 Exit::Restart(next) => {

@@ -24,14 +24,36 @@ fn bridge(url: &str) -> Bridge {
     bridge
 }
 
-/// The next event that `want` accepts (others are dropped).
+thread_local! {
+    /// Events read while waiting for another, for a later wait: a test
+    /// waiting for an append's answer must not lose a consumer's entry.
+    static STASH: std::cell::RefCell<std::collections::HashMap<usize, Vec<Event>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The next event that `want` accepts; the others are kept for later
+/// waits (except connection changes, which only their own waits want).
 fn next(bridge: &Bridge, want: impl Fn(&Event) -> bool) -> Event {
+    // Each bridge's own events.
+    let key = bridge as *const Bridge as usize;
+    let stashed = STASH.with(|s| {
+        let mut s = s.borrow_mut();
+        let mine = s.entry(key).or_default();
+        let i = mine.iter().position(&want)?;
+        Some(mine.remove(i))
+    });
+    if let Some(event) = stashed {
+        return event;
+    }
     let deadline = Instant::now() + WAIT;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let event = bridge.next_event(left).expect("no event in time");
         if want(&event) {
             return event;
+        }
+        if !matches!(event, Event::Broker(_)) {
+            STASH.with(|s| s.borrow_mut().entry(key).or_default().push(event));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The journal over real files: torn tails cut, damage refused with file
 //! and offset, migration from `users.store`, compaction while changes
-//! flow, history bounded by retention, backup and restore.
+//! flow (and every state a crash mid-compaction leaves), history bounded
+//! by retention, backup and restore.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use chat_core::{
 };
 use chat_net_mio::store::{
     KeySource, Persister, Store, StoreError, StoreOptions, KEY_FILE, LEGACY_STORE_FILE, LOG_FILE,
-    SNAPSHOT_FILE,
+    PREV_LOG_FILE, SNAPSHOT_FILE,
 };
 
 mod support;
@@ -324,7 +325,7 @@ fn compaction_while_changes_flow_keeps_every_acknowledged_one() {
         ..StoreOptions::default()
     };
     let store = Store::open_with(dir.path(), KEY, options).unwrap();
-    let (persister, committed) = Persister::spawn(store, || {}).unwrap();
+    let (mut persister, committed) = Persister::spawn(store, || {}).unwrap();
     let n = 3_000u64;
     let mut backups = Vec::new();
     for i in 0..n {
@@ -337,7 +338,8 @@ fn compaction_while_changes_flow_keeps_every_acknowledged_one() {
             backups.push((i, out, rx));
         }
     }
-    for _ in 0..2 * n {
+    // History lines are not acknowledged: one answer per user.
+    for _ in 0..n {
         let c = committed.recv_timeout(Duration::from_secs(60)).unwrap();
         assert_eq!(c.result, Ok(()), "{c:?}");
     }
@@ -345,11 +347,10 @@ fn compaction_while_changes_flow_keeps_every_acknowledged_one() {
         rx.recv_timeout(Duration::from_secs(60)).unwrap().unwrap();
     }
     let store = persister.shutdown().unwrap();
-    assert!(
-        store.generation() > 2,
-        "compacted {} times",
-        store.generation() - 1
-    );
+    // At least one compaction beside the writer while changes came (how
+    // many depends on how fast the machine writes snapshots: one runs at
+    // a time).
+    assert!(store.generation() > 1, "never compacted");
     drop(store);
     let snap = Store::open_with(dir.path(), KEY, options)
         .unwrap()
@@ -370,6 +371,90 @@ fn compaction_while_changes_flow_keeps_every_acknowledged_one() {
             assert_eq!(u.name.as_str(), format!("u{k}"));
         }
     }
+}
+
+/// Every state of the files a compaction beside the writer passes
+/// through opens with every change committed before it, and the live log
+/// without the handed-over one is refused.
+#[test]
+fn every_step_of_a_compaction_beside_the_writer_opens_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut s = Store::open(d, KEY).unwrap();
+    assert_eq!(s.commit(&[user("a1"), user("a2")]), vec![Ok(()), Ok(())]);
+    let old_snapshot = std::fs::read(d.join(SNAPSHOT_FILE)).unwrap();
+    let old_log = std::fs::read(d.join(LOG_FILE)).unwrap();
+    let generation = s.generation();
+    s.compact_in_background().unwrap();
+    // The writer goes on at once, on the new log.
+    assert_eq!(s.commit(&[user("b1")]), vec![Ok(())]);
+    assert_eq!(s.generation(), generation + 1);
+    s.wait_for_compaction();
+    assert!(!s.is_compacting());
+    assert!(
+        !d.join(PREV_LOG_FILE).exists(),
+        "removed once in the snapshot"
+    );
+    assert_eq!(s.commit(&[user("b2")]), vec![Ok(())]);
+    drop(s);
+    let new_snapshot = std::fs::read(d.join(SNAPSHOT_FILE)).unwrap();
+    let new_log = std::fs::read(d.join(LOG_FILE)).unwrap();
+    assert_ne!(new_snapshot, old_snapshot);
+    assert_eq!(users(d), ["a1", "a2", "b1", "b2"]);
+
+    // (snapshot, handed-over log, live log) as a crash can leave them,
+    // and the accounts each holds.
+    type Files<'a> = (&'a [u8], Option<&'a [u8]>, Option<&'a [u8]>);
+    let states: [(Files, &[&str]); 3] = [
+        // Handed over, the new log not created yet.
+        ((&old_snapshot, Some(&old_log), None), &["a1", "a2"]),
+        // Handed over, the writer appending to the new log.
+        (
+            (&old_snapshot, Some(&old_log), Some(&new_log)),
+            &["a1", "a2", "b1", "b2"],
+        ),
+        // The new snapshot in place, the handed-over log not removed yet.
+        (
+            (&new_snapshot, Some(&old_log), Some(&new_log)),
+            &["a1", "a2", "b1", "b2"],
+        ),
+    ];
+    for (i, ((snapshot, prev, log), want)) in states.into_iter().enumerate() {
+        let crashed = tempfile::tempdir().unwrap();
+        let c = crashed.path();
+        std::fs::write(c.join(SNAPSHOT_FILE), snapshot).unwrap();
+        if let Some(prev) = prev {
+            std::fs::write(c.join(PREV_LOG_FILE), prev).unwrap();
+        }
+        if let Some(log) = log {
+            std::fs::write(c.join(LOG_FILE), log).unwrap();
+        }
+        let mut s = Store::open(c, KEY).unwrap();
+        assert!(
+            !c.join(PREV_LOG_FILE).exists(),
+            "state {i}: finished at open"
+        );
+        assert_eq!(s.commit(&[user("z")]), vec![Ok(())], "state {i}");
+        drop(s);
+        let mut expected: Vec<&str> = want.to_vec();
+        expected.push("z");
+        assert_eq!(users(c), expected, "state {i}");
+    }
+
+    // The live log of the next generation without the log handed over
+    // before it: records are missing, refused.
+    let lost = tempfile::tempdir().unwrap();
+    std::fs::write(lost.path().join(SNAPSHOT_FILE), &old_snapshot).unwrap();
+    std::fs::write(lost.path().join(LOG_FILE), &new_log).unwrap();
+    let err = Store::open(lost.path(), KEY).unwrap_err();
+    assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+    // A handed-over log that does not follow the snapshot: refused.
+    std::fs::write(lost.path().join(PREV_LOG_FILE), &new_log).unwrap();
+    let err = Store::open(lost.path(), KEY).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Damaged { .. }) && err.to_string().contains(PREV_LOG_FILE),
+        "{err}"
+    );
 }
 
 #[test]

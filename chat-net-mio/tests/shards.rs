@@ -18,6 +18,21 @@ fn every_shard_gets_every_line_in_order() {
     // Seven clients round robin over three shards: every shard holds
     // senders and receivers, and the engine's own shard too.
     cfg.net.io_threads = 3;
+    lines_reach_everyone_in_order(cfg);
+}
+
+#[test]
+fn with_the_engine_thread_serving_no_sockets_every_line_arrives_in_order() {
+    let mut cfg = config(&[]);
+    // Two threads of their own serve the seven clients; the engine's
+    // thread only runs the engine (the layout of a big machine).
+    cfg.net.io_threads = 2;
+    cfg.net.engine_serves_sockets = Some(false);
+    assert_eq!(cfg.io_layout().threads_in_all(), 3);
+    lines_reach_everyone_in_order(cfg);
+}
+
+fn lines_reach_everyone_in_order(mut cfg: chat_net_mio::ServerConfig) {
     cfg.limits.messages_per_second = 0;
     let s = TestServer::start(cfg);
     let names: Vec<String> = (0..USERS).map(|i| format!("u{i}")).collect();

@@ -8,7 +8,8 @@ use std::time::Duration;
 use chat_core::password::HashParams;
 use chat_core::{Grant, KickEntry, Millis, StoreChange};
 use chat_net_mio::store::{
-    KeySource, Persister, Store, StoreError, HISTORY_FLUSH, KEY_FILE, LOG_FILE, SNAPSHOT_FILE,
+    KeySource, Persister, Store, StoreError, HISTORY_BATCH_BYTES, HISTORY_BATCH_LINES,
+    HISTORY_FLUSH, KEY_FILE, LOG_FILE, SNAPSHOT_FILE,
 };
 
 mod support;
@@ -246,7 +247,7 @@ fn passphrase_round_trip_and_wrong_passphrase() {
 fn persister_acknowledges_each_change_once_and_durably() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), KEY).unwrap();
-    let (persister, committed) = Persister::spawn(store, || {}).unwrap();
+    let (mut persister, committed) = Persister::spawn(store, || {}).unwrap();
     for i in 0..200u64 {
         persister.submit(i, user(&format!("u{i}")));
     }
@@ -275,20 +276,17 @@ fn history_lines_wait_for_the_next_awaited_change_and_go_in_its_record() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), KEY).unwrap();
     let before = store.writes();
-    let (persister, committed) = Persister::spawn(store, || {}).unwrap();
+    let (mut persister, committed) = Persister::spawn(store, || {}).unwrap();
     for id in 1..=3 {
         persister.submit(id, now_line(&format!("line {id}")));
     }
+    assert!(persister.deadline().is_some(), "the lines are held");
     persister.submit(4, user("bob"));
-    let mut acked: Vec<u64> = (0..4)
-        .map(|_| {
-            let done = committed.recv_timeout(Duration::from_secs(10)).unwrap();
-            assert_eq!(done.result, Ok(()));
-            done.id
-        })
-        .collect();
-    acked.sort_unstable();
-    assert_eq!(acked, [1, 2, 3, 4]);
+    assert_eq!(persister.deadline(), None, "they went with bob");
+    let done = committed.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!((done.id, done.result), (4, Ok(())));
+    // History lines are never acknowledged.
+    assert!(committed.recv_timeout(Duration::from_millis(100)).is_err());
     let store = persister.shutdown().unwrap();
     assert_eq!(
         store.writes() - before,
@@ -299,17 +297,50 @@ fn history_lines_wait_for_the_next_awaited_change_and_go_in_its_record() {
 }
 
 #[test]
-fn history_lines_alone_are_written_within_the_flush_delay() {
+fn history_lines_alone_are_written_once_their_deadline_comes() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), KEY).unwrap();
-    let (persister, committed) = Persister::spawn(store, || {}).unwrap();
+    let before = store.writes();
+    let (mut persister, _committed) = Persister::spawn(store, || {}).unwrap();
+    let now = std::time::Instant::now();
     persister.submit(1, now_line("hello"));
-    // Nothing else comes: the deadline alone writes it.
-    let done = committed
-        .recv_timeout(HISTORY_FLUSH + Duration::from_secs(10))
-        .unwrap();
-    assert_eq!((done.id, done.result), (1, Ok(())));
-    drop(persister.shutdown().unwrap());
+    persister.submit(2, now_line("again"));
+    let due = persister.deadline().expect("held");
+    assert!(due >= now + HISTORY_FLUSH && due <= now + HISTORY_FLUSH + Duration::from_secs(5));
+    persister.on_deadline(due - Duration::from_millis(1));
+    assert_eq!(persister.deadline(), Some(due), "not yet");
+    persister.on_deadline(due);
+    assert_eq!(persister.deadline(), None, "handed to the writer");
+    let store = persister.shutdown().unwrap();
+    assert_eq!(store.writes() - before, 1, "both lines in one record");
+    drop(store);
     let store = Store::open(dir.path(), KEY).unwrap();
-    assert_eq!(store.snapshot().history[0].1.len(), 1);
+    assert_eq!(store.snapshot().history[0].1.len(), 2);
+}
+
+#[test]
+fn held_history_lines_go_to_the_writer_in_batches_of_a_bounded_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), KEY).unwrap();
+    let before = store.writes();
+    let (mut persister, _committed) = Persister::spawn(store, || {}).unwrap();
+    for i in 0..HISTORY_BATCH_LINES {
+        persister.submit(i as u64, now_line("x"));
+    }
+    assert_eq!(persister.deadline(), None, "a full batch goes at once");
+    persister.submit(0, now_line("y"));
+    assert!(persister.deadline().is_some());
+    // Long lines fill a batch by their bytes.
+    let mut long = now_line("z");
+    if let StoreChange::AppendLine { line, .. } = &mut long {
+        line.text = "z".repeat(4000);
+    }
+    for _ in 0..HISTORY_BATCH_BYTES.div_ceil(4000) {
+        persister.submit(0, long.clone());
+    }
+    assert_eq!(persister.deadline(), None);
+    // Shutting down writes what is held; a dropped persister would too.
+    let store = persister.shutdown().unwrap();
+    // The writer takes what queued up while it wrote: one or two records.
+    assert!((1..=2).contains(&(store.writes() - before)));
 }

@@ -23,7 +23,8 @@ use ratatui::crossterm::{cursor, execute, terminal};
 use ratatui::Terminal;
 
 use chat_client::{Ended, Event as SessionEvent, Session};
-use chat_core::wire::{parse, ServerLine};
+use chat_core::reply::Reply;
+use chat_core::wire::parse;
 use chat_core::{Command, HistoryTarget};
 
 use crate::app::{session_for, Outcome};
@@ -256,7 +257,7 @@ impl Ui {
             }
             return Ok(None);
         }
-        self.lose("Connection to the server lost; reconnecting (Ctrl-C stops).");
+        self.lose(self.lost_text());
         Ok(None)
     }
 
@@ -267,8 +268,18 @@ impl Ui {
             self.farewell = Some(wrong);
             return Some(Outcome::Failed);
         }
-        self.lose("Connection to the server lost; reconnecting (Ctrl-C stops).");
+        self.lose(self.lost_text());
         None
+    }
+
+    /// What to say when the connection is lost: with other servers of
+    /// a cluster given, the reconnect goes to the next one.
+    fn lost_text(&self) -> &'static str {
+        if self.dialer.has_others() {
+            "Connection to the server lost; moving to another server (Ctrl-C stops)."
+        } else {
+            "Connection to the server lost; reconnecting (Ctrl-C stops)."
+        }
     }
 
     /// The connection is gone: say so (once; `said` is empty when a line
@@ -328,17 +339,17 @@ impl Ui {
                     self.refused = line.error().is_some();
                     // The session answers the dialog itself (--user, or a
                     // re-login after a reconnect): no question for the user.
-                    let asked = matches!(line.line(), Ok(ServerLine::Ask { .. }));
+                    let asked = matches!(line.reply(), Ok(Reply::Ask { .. }));
                     if asked && self.session.user().is_some() {
                         return Ok(None);
                     }
                     // Said once already, before the connection was lost.
-                    let hello = matches!(line.line(), Ok(ServerLine::Hello { .. }));
+                    let hello = matches!(line.reply(), Ok(Reply::Hello { .. }));
                     if hello && self.lost {
                         return Ok(None);
                     }
                 }
-                self.screen.on_line(line.text());
+                self.screen.on_line(&line);
             }
             SessionEvent::LoggedIn { .. } => {
                 self.refused = false;

@@ -6,13 +6,15 @@ use std::collections::VecDeque;
 
 use chrono::{Local, TimeZone};
 
+use chat_client::Received;
+use chat_core::reply::Reply;
 use chat_core::reply::{Control, Done, HistoryOf, Listing};
-use chat_core::wire::{ServerLine, Word};
-use chat_core::{Command, Grant};
+use chat_core::wire::MalformedLine;
+use chat_core::{Command, Grant, LOBBY};
 
 use super::view::{Ask, Entry, Kind, Link, View};
 use super::windows::Place;
-use crate::render::{empty_listing, history_end, render};
+use crate::render::{empty_listing, history_end, render_reply};
 use crate::secret;
 
 /// What Enter on the input line gives.
@@ -78,8 +80,8 @@ impl Screen {
     }
 
     /// One line from the server, in the local time zone.
-    pub(crate) fn on_line(&mut self, raw: &str) {
-        self.on_line_in(raw, &Local);
+    pub(crate) fn on_line(&mut self, line: &Received) {
+        self.on_read(line.reply(), line.text(), &Local);
     }
 
     /// A line said: in the window of `place`, unread there if it is not
@@ -123,52 +125,64 @@ impl Screen {
         self.view.windows.say(place, entry, false, false);
     }
 
-    /// One line from the server, with times in `tz`.
-    pub(crate) fn on_line_in<Tz: TimeZone>(&mut self, raw: &str, tz: &Tz)
-    where
+    /// One line from the server as the session read it (`raw` as sent,
+    /// shown when it does not read), with times in `tz`.
+    pub(crate) fn on_read<Tz: TimeZone>(
+        &mut self,
+        line: Result<Reply<'_>, MalformedLine>,
+        raw: &str,
+        tz: &Tz,
+    ) where
         Tz::Offset: std::fmt::Display,
     {
-        let Ok(line) = ServerLine::parse(raw) else {
+        let Ok(line) = line else {
             return self.view.notice(Kind::Notice, raw);
         };
         let clock = self.view.clock;
         let at = |ms: chat_core::Millis| clock.at(ms.0, tz);
+        let shown = |line: &Reply<'_>| render_reply(line, tz, clock);
         match line {
-            ServerLine::Hello { server, .. } => self.view.notice_in(
+            Reply::Hello { server } => self.view.notice_in(
                 Place::Lobby,
                 Kind::Notice,
                 format!("Connected to {server}."),
             ),
-            ServerLine::Ask { step, prompt } => {
+            Reply::Ask { step, prompt } => {
                 self.view.ask = Some(Ask {
                     prompt: prompt.to_owned(),
                     secret: step.known().is_some_and(|s| s.is_password()),
                 });
             }
-            ServerLine::Welcome { user, grant } => {
+            Reply::Welcome { user, grant } => {
                 let v = &mut self.view;
                 v.ask = None;
                 v.user = Some(user.to_owned());
                 v.grant = Some(grant);
                 v.link = Link::Connected;
                 v.busy = false;
-                let text = render(raw, tz, clock).unwrap_or_default();
+                let text = shown(&line).unwrap_or_default();
                 v.notice_in(Place::Lobby, Kind::Notice, text);
             }
-            ServerLine::Err { .. } => {
+            Reply::Err { .. } => {
                 // In the room an error ends a /changepassword dialog; while
                 // logging in the question stands until the server asks again.
                 if self.view.user.is_some() {
                     self.view.ask = None;
                 }
-                let text = render(raw, tz, clock).unwrap_or_default();
+                let text = shown(&line).unwrap_or_default();
                 self.view.notice(Kind::Error, text);
             }
-            ServerLine::Ok(Word::Known(done)) => self.on_done(done, raw, tz),
-            ServerLine::Msg { at: t, from, text } => {
-                self.said(Place::Lobby, Kind::Room, at(t), from, text, false)
-            }
-            ServerLine::Pm { at: t, from, text } => self.said(
+            Reply::Ok(done) => self.on_done(done, tz),
+            Reply::RoomMsg {
+                room: LOBBY,
+                at: t,
+                from,
+                text,
+                ..
+            } => self.said(Place::Lobby, Kind::Room, at(t), from, text, false),
+            Reply::Pm {
+                at: t, from, text, ..
+            } => self.said(
                 Place::Private(from.to_owned()),
                 Kind::PrivateIn,
                 at(t),
@@ -177,17 +191,19 @@ impl Screen {
                 false,
             ),
             // A room's lines in its window, as the lobby's are in its.
-            ServerLine::RoomMsg {
+            Reply::RoomMsg {
                 room,
                 at: t,
                 from,
                 text,
+                ..
             } => self.said(Place::room(room), Kind::Room, at(t), from, text, false),
-            ServerLine::Hist {
+            Reply::Hist {
                 of,
                 at: t,
                 from,
                 text,
+                ..
             } => {
                 let (place, kind) = match of {
                     HistoryOf::Room(room) => (Place::room(room), Kind::Room),
@@ -220,7 +236,32 @@ impl Screen {
                 };
                 self.said(place, kind, at(t), &who, text, true);
             }
-            ServerLine::RoomJoin { room, at: t, user } => {
+            Reply::RoomJoin {
+                room: LOBBY,
+                at: t,
+                user,
+            } => {
+                let v = &mut self.view;
+                v.online.insert(user.to_owned());
+                v.online_total = None;
+                self.presence(Place::Lobby, at(t), format!("{user} joined"));
+            }
+            Reply::RoomLeave {
+                room: LOBBY,
+                at: t,
+                user,
+                reason,
+            } => {
+                let v = &mut self.view;
+                v.online.remove(user);
+                v.online_total = None;
+                self.presence(
+                    Place::Lobby,
+                    at(t),
+                    format!("{user} left ({})", reason.as_str()),
+                );
+            }
+            Reply::RoomJoin { room, at: t, user } => {
                 let place = Place::room(room);
                 self.view
                     .windows
@@ -229,7 +270,7 @@ impl Screen {
                     .insert(user.to_owned());
                 self.presence(place, at(t), format!("{user} joined"));
             }
-            ServerLine::RoomLeave {
+            Reply::RoomLeave {
                 room,
                 at: t,
                 user,
@@ -251,27 +292,7 @@ impl Screen {
                 }
                 self.presence(place, at(t), format!("{user} left ({})", reason.as_str()));
             }
-            ServerLine::Join { at: t, user } => {
-                let v = &mut self.view;
-                v.online.insert(user.to_owned());
-                v.online_total = None;
-                self.presence(Place::Lobby, at(t), format!("{user} joined"));
-            }
-            ServerLine::Leave {
-                at: t,
-                user,
-                reason,
-            } => {
-                let v = &mut self.view;
-                v.online.remove(user);
-                v.online_total = None;
-                self.presence(
-                    Place::Lobby,
-                    at(t),
-                    format!("{user} left ({})", reason.as_str()),
-                );
-            }
-            ServerLine::Topic {
+            Reply::Topic {
                 room,
                 at: t,
                 by,
@@ -283,7 +304,7 @@ impl Screen {
                 };
                 self.presence(Place::room(room), at(t), said);
             }
-            ServerLine::User {
+            Reply::User {
                 name,
                 grant,
                 presence,
@@ -300,7 +321,7 @@ impl Screen {
                     self.listing(format!("{name:<20} {role:<6} {}", presence.as_str()));
                 }
             }
-            ServerLine::Kicked {
+            Reply::Kicked {
                 name,
                 by,
                 at: t,
@@ -313,14 +334,15 @@ impl Screen {
                     reason.unwrap_or("")
                 ));
             }
-            ServerLine::Room { name, .. } if !self.view.known_rooms.iter().any(|r| r == name) => {
-                self.view.known_rooms.push(name.to_owned());
-                self.on_line_in(raw, tz);
-            }
-            ServerLine::Room { .. } | ServerLine::Info(_) => {
-                if let Some(text) = render(raw, tz, clock) {
+            Reply::Room { .. } | Reply::Info(_) => {
+                if let Reply::Room { name, .. } = line {
+                    if !self.view.known_rooms.iter().any(|r| r == name) {
+                        self.view.known_rooms.push(name.to_owned());
+                    }
+                }
+                if let Some(text) = shown(&line) {
                     let text = text.trim_start_matches("-- ").trim_start().to_owned();
-                    let kind = if matches!(line, ServerLine::Room { .. }) {
+                    let kind = if matches!(line, Reply::Room { .. }) {
                         Kind::Listing
                     } else {
                         Kind::Notice
@@ -328,8 +350,8 @@ impl Screen {
                     self.view.notice(kind, text);
                 }
             }
-            ServerLine::End(Word::Known(list)) => self.on_end(list, raw, tz),
-            ServerLine::Ctl(Word::Known(ctl)) => {
+            Reply::End(list) => self.on_end(list, tz),
+            Reply::Ctl(ctl) => {
                 let v = &mut self.view;
                 match ctl {
                     Control::Busy => v.busy = true,
@@ -340,15 +362,15 @@ impl Screen {
                         if v.windows.find(&place).is_some() {
                             v.windows.open(place.clone()).joined = false;
                         }
-                        let text = render(raw, tz, clock).unwrap_or_default();
+                        let text = shown(&line).unwrap_or_default();
                         return v.notice_in(place, Kind::Error, text);
                     }
                     _ => {}
                 }
-                v.notice(Kind::Notice, render(raw, tz, clock).unwrap_or_default());
+                v.notice(Kind::Notice, shown(&line).unwrap_or_default());
             }
             _ => {
-                if let Some(text) = render(raw, tz, clock) {
+                if let Some(text) = shown(&line) {
                     self.view
                         .notice(Kind::Notice, text.trim_start_matches("-- "));
                 }
@@ -379,11 +401,12 @@ impl Screen {
         self.view.windows.current_mut().push(entry);
     }
 
-    fn on_done<Tz: TimeZone>(&mut self, done: Done<'_>, raw: &str, tz: &Tz)
+    fn on_done<Tz: TimeZone>(&mut self, done: Done<'_>, tz: &Tz)
     where
         Tz::Offset: std::fmt::Display,
     {
         let clock = self.view.clock;
+        let shown = || render_reply(&Reply::Ok(done), tz, clock).unwrap_or_default();
         let v = &mut self.view;
         match done {
             Done::Sent { to, .. } => {
@@ -430,28 +453,29 @@ impl Screen {
             Done::Parted(room) | Done::Closed(room) => {
                 let place = Place::room(room);
                 v.windows.close(&place);
-                let text = render(raw, tz, clock).unwrap_or_default();
+                let text = shown();
                 v.notice_in(Place::Lobby, Kind::Notice, text);
             }
             // Asked for by the client itself on every connection.
             Done::Tags(_) => {}
             Done::Created(room) => {
-                let text = render(raw, tz, clock).unwrap_or_default();
+                let text = shown();
                 v.notice_in(Place::room(room), Kind::Notice, text);
             }
             _ => {
-                let text = render(raw, tz, clock).unwrap_or_default();
+                let text = shown();
                 v.notice(Kind::Notice, text);
             }
         }
     }
 
-    fn on_end<Tz: TimeZone>(&mut self, list: Listing, raw: &str, tz: &Tz)
+    fn on_end<Tz: TimeZone>(&mut self, list: Listing<'_>, tz: &Tz)
     where
         Tz::Offset: std::fmt::Display,
     {
         let rows = std::mem::take(&mut self.listing_rows);
         let clock = self.view.clock;
+        let shown = || render_reply(&Reply::End(list), tz, clock);
         let v = &mut self.view;
         let users = matches!(list, Listing::Users | Listing::UsersPage(_));
         if users {
@@ -483,7 +507,7 @@ impl Screen {
             Listing::Kicked => v.notice(Kind::Notice, format!("{rows} on the kick list")),
             Listing::KickedPage(p) => v.notice(Kind::Notice, page_text(p, "on the kick list")),
             Listing::Held { .. } => {
-                if let Some(text) = render(raw, tz, clock) {
+                if let Some(text) = shown() {
                     v.notice(Kind::Notice, text.trim_start_matches("-- "));
                 }
                 // Joins and leaves held (or dropped) meanwhile: the count
@@ -491,7 +515,7 @@ impl Screen {
                 self.refresh_users = true;
             }
             _ => {
-                if let Some(text) = render(raw, tz, clock) {
+                if let Some(text) = shown() {
                     v.notice(Kind::Notice, text.trim_start_matches("-- "));
                 }
             }

@@ -19,7 +19,7 @@ fn tz() -> FixedOffset {
 
 fn feed(s: &mut Screen, lines: &[&str]) {
     for l in lines {
-        s.on_line_in(l, &tz());
+        s.on_read(chat_core::wire::parse_reply(l), l, &tz());
     }
 }
 

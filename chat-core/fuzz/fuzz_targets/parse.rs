@@ -44,8 +44,9 @@ fn check(line: &str) {
             let mut out = Vec::new();
             render(
                 &Reply::Err {
-                    code: refusal.code,
+                    code: refusal.code.into(),
                     text: &refusal.text,
+                    retry: None,
                 },
                 &mut out,
             );

@@ -1,11 +1,29 @@
 //! What a client session tells its driver.
 
 use crate::framing::FrameError;
-use crate::wire::{split_tags, EncodeError, MalformedLine, ServerLine, Word};
+use crate::reply::{Reply, Word};
+use crate::wire::{parse_reply, split_tags, EncodeError, MalformedLine};
 use crate::{ErrorCode, Grant, MsgId};
 
-/// One line from the server, kept as text and read as a typed
-/// [`ServerLine`] on demand (parsing borrows from the text).
+/// One line from the server, kept as text and read as a typed [`Reply`]
+/// on demand (the reply borrows from the text).
+///
+/// ```
+/// use chat_core::client::{Auth, Credentials, Event, LoginForm, Session};
+/// use chat_core::reply::Reply;
+/// let mut s = Session::new(Credentials::new("ann", "a-long-password"), Auth::Login, LoginForm::OneLine);
+/// s.on_connected();
+/// s.receive(b"WELCOME ann 1\n@id=7 RMSG rust 5 bob hi there\n");
+/// let lines: Vec<_> = std::iter::from_fn(|| s.poll_event())
+///     .filter_map(|e| match e { Event::Line(line) => Some(line), _ => None })
+///     .collect();
+/// match lines[1].reply().unwrap() {
+///     Reply::RoomMsg { room, id, from, text, .. } => {
+///         assert_eq!((room, id.map(|i| i.0), from, text), ("rust", Some(7), "bob", "hi there"));
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Received {
     text: String,
@@ -28,15 +46,15 @@ impl Received {
         split_tags(&self.text).0.id()
     }
 
-    /// The line, typed (tags passed over).
-    pub fn line(&self) -> Result<ServerLine<'_>, MalformedLine> {
-        ServerLine::parse(&self.text)
+    /// The line, typed: the reply it is, its id from its tags.
+    pub fn reply(&self) -> Result<Reply<'_>, MalformedLine> {
+        parse_reply(&self.text)
     }
 
     /// The code and text, if this is an `ERR` line.
     pub fn error(&self) -> Option<(Word<'_, ErrorCode>, &str)> {
-        match self.line() {
-            Ok(ServerLine::Err { code, text, .. }) => Some((code, text)),
+        match self.reply() {
+            Ok(Reply::Err { code, text, .. }) => Some((code, text)),
             _ => None,
         }
     }

@@ -6,11 +6,9 @@ use zeroize::Zeroizing;
 
 use super::event::{Ended, Event, Received};
 use crate::framing::Framer;
-use crate::reply::{Control, Done, HistoryOf};
-use crate::wire::{
-    account_answer, encode_command, parse, split_tags, AskField, EncodeError, ServerLine, Word,
-};
-use crate::{Command, HistoryPoint, HistoryRange, HistoryTarget, MsgId, LOBBY};
+use crate::reply::{AskField, Control, Done, HistoryOf, Reply, Word};
+use crate::wire::{account_answer, encode_command, parse, parse_reply, EncodeError};
+use crate::{Command, HistoryPoint, HistoryRange, HistoryTarget, MsgId};
 
 /// The longest server line a session accepts by default, ending included
 /// (the server's own limit is 4096; a `/help` row or a long name list may
@@ -296,18 +294,15 @@ impl Session {
     /// One line from the server, without its ending.
     pub fn receive_line(&mut self, text: &str) {
         self.events.push_back(Event::Line(Received::new(text)));
-        let Ok(line) = ServerLine::parse(text) else {
+        let Ok(line) = parse_reply(text) else {
             return;
         };
-        if let Some(id) = split_tags(text).0.id() {
+        if let Some(id) = line.id() {
             match line {
-                ServerLine::Msg { .. } => self.saw_id(HistoryTarget::Room(LOBBY), id),
-                ServerLine::RoomMsg { room, .. } => self.saw_id(HistoryTarget::Room(room), id),
-                ServerLine::Pm { from, .. } => self.saw_id(HistoryTarget::Private(from), id),
-                ServerLine::Ok(Word::Known(Done::Sent { to, .. })) => {
-                    self.saw_id(HistoryTarget::Private(to), id)
-                }
-                ServerLine::Hist { of, .. } => self.saw_id(
+                Reply::RoomMsg { room, .. } => self.saw_id(HistoryTarget::Room(room), id),
+                Reply::Pm { from, .. } => self.saw_id(HistoryTarget::Private(from), id),
+                Reply::Ok(Done::Sent { to, .. }) => self.saw_id(HistoryTarget::Private(to), id),
+                Reply::Hist { of, .. } => self.saw_id(
                     match of {
                         HistoryOf::Room(room) => HistoryTarget::Room(room),
                         HistoryOf::Private(user) => HistoryTarget::Private(user),
@@ -318,7 +313,7 @@ impl Session {
             }
         }
         match line {
-            ServerLine::Ask { step, .. } => {
+            Reply::Ask { step, .. } => {
                 if self.phase == Phase::InRoom
                     && step == Word::Known(AskField::NewPassword)
                     && std::mem::take(&mut self.change_refused)
@@ -327,7 +322,7 @@ impl Session {
                 }
                 self.on_ask(step)
             }
-            ServerLine::Welcome { user, grant } => {
+            Reply::Welcome { user, grant } => {
                 self.phase = Phase::InRoom;
                 if std::mem::replace(&mut self.relogin, true) {
                     self.rejoin_rooms();
@@ -345,34 +340,32 @@ impl Session {
                     grant,
                 });
             }
-            ServerLine::Err { .. } if self.phase == Phase::InRoom => self.change_refused = true,
-            ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_none() => {
+            Reply::Err { .. } if self.phase == Phase::InRoom => self.change_refused = true,
+            Reply::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_none() => {
                 self.login_refused = true;
             }
-            ServerLine::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_some() => {
+            Reply::Err { .. } if self.phase == Phase::LoggingIn && self.creds.is_some() => {
                 self.phase = Phase::Refused;
                 self.events
                     .push_back(Event::LoginRefused(Received::new(text)));
             }
-            ServerLine::Ok(Word::Known(Done::PasswordChanged)) => {
+            Reply::Ok(Done::PasswordChanged) => {
                 self.change_step = None;
                 if let (Some(new), Some(creds)) = (self.pending_password.take(), &mut self.creds) {
                     creds.password = new;
                 }
                 self.events.push_back(Event::PasswordChanged);
             }
-            ServerLine::Ok(Word::Known(Done::Joined(room)))
-                if !self.rooms.iter().any(|r| r == room) =>
-            {
+            Reply::Ok(Done::Joined(room)) if !self.rooms.iter().any(|r| r == room) => {
                 self.rooms.push(room.to_owned());
             }
-            ServerLine::Ok(Word::Known(Done::Parted(room) | Done::Closed(room))) => {
+            Reply::Ok(Done::Parted(room) | Done::Closed(room)) => {
                 self.forget_room(room);
             }
-            ServerLine::RoomLeave { room, user, .. } if Some(user) == self.user() => {
+            Reply::RoomLeave { room, user, .. } if Some(user) == self.user() => {
                 self.forget_room(room);
             }
-            ServerLine::Ctl(Word::Known(ctl)) => self.on_ctl(ctl),
+            Reply::Ctl(ctl) => self.on_ctl(ctl),
             _ => {}
         }
     }

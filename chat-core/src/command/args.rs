@@ -131,9 +131,9 @@ pub trait Kind<'a> {
 
 /// One word (a name): up to the next space.
 #[derive(Debug)]
-pub struct Word;
+pub struct OneWord;
 
-impl<'a> Kind<'a> for Word {
+impl<'a> Kind<'a> for OneWord {
     type Value = &'a str;
     const OPTIONAL: bool = false;
     const SAMPLE: &'static str = "bob";
@@ -310,7 +310,7 @@ impl<'a> Kind<'a> for Target {
             HistoryTarget::Room(room) if room.starts_with('@') => {
                 Err(EncodeError::NotOneWord("room"))
             }
-            HistoryTarget::Room(room) => Word::write(&room, "room", line),
+            HistoryTarget::Room(room) => OneWord::write(&room, "room", line),
             HistoryTarget::Private(user) => {
                 one_word("user", user)?;
                 line.push(&format!("@{user}"));

@@ -42,7 +42,7 @@ commands! {
         text: &'a str,
     } => {
         who: Anyone, cost: Line,
-        chat1: "messageto" | "msg" [to: Word("user"), text: Text("text")]
+        chat1: "messageto" | "msg" [to: OneWord("user"), text: Text("text")]
             => "a private message",
     }
 
@@ -75,7 +75,7 @@ commands! {
         new: &'a str,
     } => {
         who: Anyone, cost: Line,
-        chat1: "changepassword" [old: Word("old"), new: Text("new")]
+        chat1: "changepassword" [old: OneWord("old"), new: Text("new")]
             => "change your password",
     }
 
@@ -101,7 +101,7 @@ commands! {
         room: &'a str,
     } => {
         who: Anyone, cost: Line,
-        chat1: "create" [room: Word("room")]
+        chat1: "create" [room: OneWord("room")]
             => "create a room (you are its operator) and join it",
     }
 
@@ -111,7 +111,7 @@ commands! {
         room: &'a str,
     } => {
         who: Anyone, cost: Line,
-        chat1: "join" [room: Word("room")] => "join a room; its last lines are replayed",
+        chat1: "join" [room: OneWord("room")] => "join a room; its last lines are replayed",
     }
 
     /// Extension: `/part <room>`.
@@ -120,7 +120,7 @@ commands! {
         room: &'a str,
     } => {
         who: Anyone, cost: Line,
-        chat1: "part" [room: Word("room")] => "leave a room",
+        chat1: "part" [room: OneWord("room")] => "leave a room",
     }
 
     /// Extension: `/rooms [page]`.
@@ -140,7 +140,7 @@ commands! {
         text: &'a str,
     } => {
         who: Anyone, cost: Line,
-        chat1: "say" [room: Word("room"), text: Text("text")] => "say something in a room",
+        chat1: "say" [room: OneWord("room"), text: Text("text")] => "say something in a room",
     }
 
     /// Extension: `/topic <room> [text]` shows or sets a topic,
@@ -152,9 +152,9 @@ commands! {
         change: TopicChange<'a>,
     } => {
         who: Anyone, cost: Line,
-        chat1: "topic" [room: Word("room"), change: TopicText("text")]
+        chat1: "topic" [room: OneWord("room"), change: TopicText("text")]
             => "show a room's topic, or set it (its operator)",
-        chat1: "cleartopic" [room: Word("room")] { change: TopicChange::Clear }
+        chat1: "cleartopic" [room: OneWord("room")] { change: TopicChange::Clear }
             => "clear a room's topic (its operator)",
     }
 
@@ -169,7 +169,7 @@ commands! {
         reason: Option<&'a str>,
     } => {
         who: Anyone, cost: Line,
-        chat1: "remove" [room: Word("room"), user: Word("user"), reason: OptText("reason")]
+        chat1: "remove" [room: OneWord("room"), user: OneWord("user"), reason: OptText("reason")]
             => "take a user out of a room (its operator)",
     }
 
@@ -180,7 +180,7 @@ commands! {
         room: &'a str,
     } => {
         who: Anyone, cost: Line,
-        chat1: "closeroom" [room: Word("room")]
+        chat1: "closeroom" [room: OneWord("room")]
             => "remove a room and its history (its operator)",
     }
 
@@ -226,7 +226,7 @@ commands! {
         grant: Grant,
     } => {
         who: Admin, cost: Line,
-        chat1: "changegrant" [user: Word("user"), grant: GrantWord("0|1")]
+        chat1: "changegrant" [user: OneWord("user"), grant: GrantWord("0|1")]
             => "make a user admin (0) or user (1)",
     }
 
@@ -238,7 +238,7 @@ commands! {
         reason: Option<&'a str>,
     } => {
         who: Admin, cost: Line,
-        chat1: "kickuser" [user: Word("user"), reason: OptText("reason")]
+        chat1: "kickuser" [user: OneWord("user"), reason: OptText("reason")]
             => "disconnect a user and bar them",
     }
 
@@ -248,7 +248,7 @@ commands! {
         user: &'a str,
     } => {
         who: Admin, cost: Line,
-        chat1: "unkick" [user: Word("user")] => "take a user off the kick list",
+        chat1: "unkick" [user: OneWord("user")] => "take a user off the kick list",
     }
 
     /// `/restart`.
@@ -265,7 +265,7 @@ commands! {
         password: &'a str,
     } => {
         who: LoggedOut, cost: Line,
-        chat1: "register" [name: Word("name"), password: Text("password")]
+        chat1: "register" [name: OneWord("name"), password: Text("password")]
             => "create an account and log in",
     }
 
@@ -277,7 +277,7 @@ commands! {
         password: &'a str,
     } => {
         who: LoggedOut, cost: Line,
-        chat1: "login" [name: Word("name"), password: Text("password")] => "log in",
+        chat1: "login" [name: OneWord("name"), password: Text("password")] => "log in",
     }
 
     /// Chat without an account under `name` (IRC, after registration,

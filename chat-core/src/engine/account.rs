@@ -15,7 +15,7 @@ use super::{ConnRef, Engine, Job};
 impl Engine {
     pub(super) fn start_change_dialog(&mut self, id: ConnId) {
         self.set_change_step(id, Some(ChangeStep::Old));
-        self.send(id, &Reply::Ask(AskStep::OldPassword));
+        self.send(id, &Reply::ask(AskStep::OldPassword));
     }
 
     fn set_change_step(&mut self, id: ConnId, step: Option<ChangeStep>) {
@@ -40,24 +40,24 @@ impl Engine {
             ChangeStep::Old => {
                 let old = Password::new(line);
                 self.set_change_step(id, Some(ChangeStep::New { old }));
-                self.send(id, &Reply::Ask(AskStep::NewPassword));
+                self.send(id, &Reply::ask(AskStep::NewPassword));
             }
             ChangeStep::New { old } => {
                 if let Err(reason) = self.check_password(line) {
                     // A typo: ask this step again.
                     self.refuse(id, reason);
                     self.set_change_step(id, Some(ChangeStep::New { old }));
-                    return self.send(id, &Reply::Ask(AskStep::NewPassword));
+                    return self.send(id, &Reply::ask(AskStep::NewPassword));
                 }
                 let new = Password::new(line);
                 self.set_change_step(id, Some(ChangeStep::Again { old, new }));
-                self.send(id, &Reply::Ask(AskStep::NewPasswordAgain));
+                self.send(id, &Reply::ask(AskStep::NewPasswordAgain));
             }
             ChangeStep::Again { old, new } => {
                 if new.expose() != line {
                     self.refuse(id, Reason::PasswordMismatch);
                     self.set_change_step(id, Some(ChangeStep::New { old }));
-                    return self.send(id, &Reply::Ask(AskStep::NewPassword));
+                    return self.send(id, &Reply::ask(AskStep::NewPassword));
                 }
                 self.change_password(id, old.expose(), new.expose());
             }

@@ -97,12 +97,15 @@ impl Engine {
         // The room sees who changed it, online or not (IRC's MODE, which
         // is also the IRC admin's answer; chat/1 shows nothing).
         let by = self.who(conn);
-        self.broadcast(&Reply::GrantChanged {
-            at: self.now,
-            user: name.as_str(),
-            by: &by,
-            grant: effective,
-        });
+        self.broadcast_lobby(
+            None,
+            &[Reply::GrantChanged {
+                at: self.now,
+                user: name.as_str(),
+                by: &by,
+                grant: effective,
+            }],
+        );
         let Some(&target) = self.online.get(&key) else {
             return;
         };

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
-use crate::{Answer, Command, ConnId, Conversation, HistoryLine, MsgId, NameKey, UserName, LOBBY};
+use crate::{Answer, Command, ConnId, Conversation, HistoryLine, MsgId, NameKey, UserName};
 
 use super::connection::Session;
 use super::io::ChatEvent;
@@ -29,7 +29,10 @@ impl Engine {
             return self.refuse(id, Reason::AdminOnly);
         }
         match cmd {
-            Command::Say(text) => self.say(id, text),
+            Command::Say(text) => {
+                let lobby = self.rooms.lobby_key().clone();
+                self.say_in_room(id, lobby, text)
+            }
             Command::Help => {
                 let admin = session.grant.is_admin();
                 self.send(id, &Reply::Help { admin });
@@ -91,13 +94,14 @@ impl Engine {
         self.in_every_room(id, |room| room.set_presence(id, presence));
     }
 
-    /// Applies `change` to the lobby and every room the user is in.
+    /// Applies `change` to every room the user is in: the lobby, and those
+    /// it joined.
     pub(super) fn in_every_room(&mut self, id: ConnId, mut change: impl FnMut(&mut Room)) {
         let Some(session) = self.conns.get(&id).and_then(|c| c.session()) else {
             return;
         };
-        change(self.rooms.lobby_mut());
-        for key in &session.rooms {
+        let lobby = self.rooms.lobby_key().clone();
+        for key in std::iter::once(&lobby).chain(&session.rooms) {
             if let Some(channel) = self.rooms.get_mut(key) {
                 change(&mut channel.members);
             }
@@ -106,7 +110,7 @@ impl Engine {
 
     /// Flood control for room and private messages: false (after telling
     /// the user) when the message must be dropped.
-    fn may_send(&mut self, id: ConnId) -> bool {
+    pub(super) fn may_send(&mut self, id: ConnId) -> bool {
         let (now, l) = (self.now, &self.config.limits);
         let (rate, burst) = (l.messages_per_second, l.message_burst);
         let allowed = self
@@ -137,37 +141,12 @@ impl Engine {
         self.may_send(id)
     }
 
-    fn say(&mut self, id: ConnId, text: &str) {
-        if !self.may_say(id, text) {
-            return;
-        }
-        let Some(session) = self.session(id) else {
-            return;
-        };
-        let from = session.name.clone();
-        let msg = self.next_msg_id();
-        let line = Reply::RoomMsg {
-            room: LOBBY,
-            id: Some(msg),
-            at: self.now,
-            from: from.as_str(),
-            text,
-        };
-        self.broadcast_from(Some(id), std::slice::from_ref(&line));
-        let lobby = Conversation::Room(self.rooms.lobby_key().clone());
-        self.remember(lobby, self.history_line(msg, &from, text));
-        if self.config.emit_events {
-            self.out.event(ChatEvent::Message {
-                at: self.now,
-                from,
-                text: text.into(),
-            });
-        }
-    }
-
     fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
         if has_unsafe_char(text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: false });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_message_to(id, to, text);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
             return self.refuse(id, Reason::NotOnline { name: to });
@@ -214,6 +193,7 @@ impl Engine {
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at: self.now,
+                id: msg,
                 from,
                 to: recipient,
                 text: text.into(),
@@ -236,6 +216,9 @@ impl Engine {
     /// Tells the room (those who asked: IRC's `away-notify`) that a member
     /// went busy or free; not the member itself.
     pub(super) fn announce_away(&mut self, id: ConnId, busy: bool) {
+        if self.cluster.is_some() {
+            return self.cluster_away(id, busy);
+        }
         let Some(name) = self.session(id).map(|s| s.name.clone()) else {
             return;
         };
@@ -244,7 +227,7 @@ impl Engine {
             user: name.as_str(),
             busy,
         };
-        self.broadcast_except(Some(id), std::slice::from_ref(&line));
+        self.broadcast_lobby(Some(id), std::slice::from_ref(&line));
     }
 
     fn free(&mut self, id: ConnId) {
@@ -267,18 +250,36 @@ impl Engine {
 
     pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
         let online: Vec<ConnId> = self.online.values().copied().collect();
-        self.list_members(id, &online, page);
+        let remote = self.remote_rows(None);
+        self.list_members_with(id, &online, &remote, page);
     }
 
     /// A page of `members` (the lobby's or a room's), as `/viewusers`
     /// lists them.
     pub(super) fn list_members(&mut self, id: ConnId, members: &[ConnId], page: u64) {
+        self.list_members_with(id, members, &[], page);
+    }
+
+    /// [`list_members`](Engine::list_members) and, at a node of a
+    /// cluster, the `remote` users of the other nodes.
+    pub(super) fn list_members_with(
+        &mut self,
+        id: ConnId,
+        members: &[ConnId],
+        remote: &[(UserName, crate::Grant, Presence, bool)],
+        page: u64,
+    ) {
         let mut rows: Vec<Row<'_>> = members
             .iter()
             .filter_map(|&c| {
                 let s = self.conns.get(&c)?.session()?;
                 Some((s.name.as_str(), s.grant, self.presence_of(c), s.guest))
             })
+            .chain(
+                remote
+                    .iter()
+                    .map(|(n, g, p, guest)| (n.as_str(), *g, *p, *guest)),
+            )
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
         // O(n log n) strings per listing, and IRC lists the room on every
@@ -326,7 +327,7 @@ fn user_row<'a>(&(name, grant, presence, guest): &Row<'a>) -> Reply<'a> {
         Reply::User {
             name,
             grant,
-            presence,
+            presence: presence.into(),
         }
     }
 }

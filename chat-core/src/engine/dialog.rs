@@ -120,7 +120,7 @@ impl Engine {
     fn ask(&mut self, id: ConnId, step: Step, ask: AskStep) {
         if let Some(Phase::Dialog(s)) = self.conns.get_mut(&id).map(|c| &mut c.phase) {
             *s = step;
-            self.send(id, &Reply::Ask(ask));
+            self.send(id, &Reply::ask(ask));
         }
     }
 
@@ -187,6 +187,9 @@ impl Engine {
         if !self.config.irc_guests {
             return self.refuse(id, Reason::NotLoggedIn);
         }
+        if self.cluster_refuses_login(id) {
+            return;
+        }
         let name = match self.check_new_name(typed) {
             Ok(name) => name,
             Err(reason) => return self.refuse(id, reason),
@@ -235,6 +238,9 @@ impl Engine {
     /// Reserves the name and asks for the hash; the account is created once
     /// the store has it.
     fn start_register(&mut self, id: ConnId, name: &str, password: Password) {
+        if self.cluster_refuses_login(id) {
+            return self.dialog_restart(id);
+        }
         let name = match self.check_new_name(name) {
             Ok(n) => n,
             Err(reason) => return self.refuse_and_restart(id, reason),
@@ -269,6 +275,9 @@ impl Engine {
     /// Checks the name's form first (a bad one never reaches a table), then
     /// the throttles; the attempt counts as it arrives.
     fn start_login(&mut self, id: ConnId, name: &str, password: Password) {
+        if self.cluster_refuses_login(id) {
+            return self.dialog_restart(id);
+        }
         let key = match UserName::parse(name) {
             Ok(n) => n.key(),
             Err(e) => return self.refuse_and_restart(id, Reason::BadName(e)),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::codec::Protocol;
 use crate::password::{Password, PasswordError};
 use crate::reply::LeaveReason;
-use crate::{ConnId, Frame, JobId, Millis, PersistId, StoreChange, UserName};
+use crate::{ConnId, Frame, JobId, Millis, MsgId, PersistId, RoomName, StoreChange, UserName};
 
 /// An event for the engine. Each comes with the caller's `now`
 /// ([`Engine::handle`](crate::Engine::handle)).
@@ -63,6 +63,10 @@ pub enum Input<'a> {
     },
     /// Shut down: every client gets `CTL shutdown` and is closed.
     Shutdown,
+    /// What the cluster's broker says to a node (see
+    /// [`Engine::into_node`](crate::Engine::into_node)); a single server
+    /// never gets one.
+    Cluster(crate::cluster::ClusterInput),
 }
 
 /// The recipients of a [`Output::Broadcast`]: a shared list, so a steady
@@ -238,31 +242,40 @@ pub enum CloseReason {
     TakenOver,
 }
 
-/// Something that happened in the room, for observers (bots, bridges,
-/// audit logs). Emitted only with [`Config::emit_events`](crate::Config).
+/// Something that happened in a room, for observers (bots, bridges,
+/// audit logs): every room line has one, in every room, the lobby
+/// included. Emitted only with [`Config::emit_events`](crate::Config).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChatEvent {
-    /// A user entered the room.
+    /// A user entered a room (the lobby: logged in).
     Joined {
         /// When.
         at: Millis,
+        /// The room ([`RoomName::lobby`] for the lobby).
+        room: RoomName,
         /// Who.
         user: UserName,
     },
-    /// A user left the room.
+    /// A user left a room (the lobby: logged out, and then every room).
     Left {
         /// When.
         at: Millis,
+        /// The room.
+        room: RoomName,
         /// Who.
         user: UserName,
         /// Why.
         reason: LeaveReason,
     },
-    /// A room message.
+    /// A line said in a room.
     Message {
         /// When.
         at: Millis,
+        /// The room.
+        room: RoomName,
+        /// Its id.
+        id: MsgId,
         /// The sender.
         from: UserName,
         /// The text.
@@ -272,6 +285,8 @@ pub enum ChatEvent {
     Private {
         /// When.
         at: Millis,
+        /// Its id.
+        id: MsgId,
         /// The sender.
         from: UserName,
         /// The recipient.
@@ -279,7 +294,7 @@ pub enum ChatEvent {
         /// The text.
         text: Arc<str>,
     },
-    /// An announcement to the room.
+    /// An announcement from the operator, to everyone.
     Announcement {
         /// When.
         at: Millis,
@@ -331,4 +346,7 @@ pub enum Output {
         /// Whether to start again.
         restart: bool,
     },
+    /// A node's request to its cluster's broker (a single server never
+    /// makes one); answered with [`Input::Cluster`].
+    Cluster(Box<crate::cluster::ClusterOutput>),
 }

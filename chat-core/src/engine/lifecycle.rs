@@ -4,8 +4,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::codec::{ConnCodec, Protocol};
+use crate::reply::Presence;
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
-use crate::{ConnId, Frame, UserName, LOBBY};
+use crate::{ConnId, Frame, UserName};
 
 use super::connection::{Connection, Flood, Phase, Session};
 use super::io::{ChatEvent, CloseReason, Output};
@@ -52,7 +53,7 @@ impl Engine {
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
         let ping_at = self.now + Duration::from_millis(l.irc_ping_interval_ms);
         self.conns.insert(id, Box::new(conn));
-        let first = [hello, Reply::Ask(crate::reply::AskStep::Account)];
+        let first = [hello, Reply::ask(crate::reply::AskStep::Account)];
         Self::send_to(&mut self.conns, &mut self.out, id, &first);
         *self.per_address.entry(peer).or_insert(0) += 1;
         self.timers.arm(deadline, id, serial, TimerKind::Login);
@@ -84,31 +85,20 @@ impl Engine {
             }
         }
         if let Phase::Online(session) = conn.phase {
-            self.online.remove(&session.key);
-            self.leave_rooms(id, &session.rooms, session.name.as_str(), reason);
-            self.rooms.lobby_mut().leave(id);
-            let (at, user) = (self.now, session.name.as_str());
-            self.broadcast(&match kick {
-                Some((by, why)) => Reply::KickedOut {
-                    at,
-                    user,
-                    by,
-                    reason: why,
-                },
-                None => Reply::RoomLeave {
-                    room: LOBBY,
-                    at,
-                    user,
-                    reason,
-                },
-            });
-            if self.config.emit_events {
-                self.out.event(ChatEvent::Left {
-                    at: self.now,
-                    user: session.name,
-                    reason,
-                });
+            if self.online.get(&session.key) == Some(&id) {
+                self.online.remove(&session.key);
             }
+            let lobby = self.rooms.lobby_key().clone();
+            if self.cluster.is_some() {
+                let mut rooms = session.rooms.clone();
+                rooms.push(lobby);
+                let name = session.name.as_str();
+                return self.cluster_leave(id, &rooms, name, reason, kick);
+            }
+            // Its rooms, then the lobby: leaving the lobby is leaving the
+            // server (an IRC client's QUIT takes it out of every channel).
+            self.leave_rooms(id, &session.rooms, &session.name, reason);
+            self.leave_room(id, &lobby, &session.name, reason, kick);
         }
         if self.timers.len() > 2 * self.conns.len() + 1024 {
             let conns = &self.conns;
@@ -158,7 +148,7 @@ impl Engine {
             return;
         };
         conn.failures = 0;
-        let (serial, rendering) = (conn.serial, conn.codec.rendering());
+        let (serial, names_on_join) = (conn.serial, conn.codec.lists_room_on_join());
         self.send(
             id,
             &Reply::Welcome {
@@ -167,22 +157,8 @@ impl Engine {
             },
         );
         self.online.insert(key.clone(), id);
-        self.rooms.lobby_mut().join(id, rendering);
-        self.broadcast(&Reply::RoomJoin {
-            room: LOBBY,
-            at: now,
-            user: name.as_str(),
-        });
-        let names_on_join = self
-            .conns
-            .get(&id)
-            .is_some_and(|c| c.codec.lists_room_on_join());
-        if self.config.emit_events {
-            self.out.event(ChatEvent::Joined {
-                at: now,
-                user: name.clone(),
-            });
-        }
+        // A node's lobby join goes through the cluster's log.
+        let cluster_user = self.cluster.is_some().then(|| name.clone());
         // Busy before a restart: busy again.
         let carried = self.carried_busy.remove(&key);
         if let Some(conn) = self.conns.get_mut(&id) {
@@ -198,15 +174,20 @@ impl Engine {
                 rooms: Vec::new(),
             });
         }
+        // Into the lobby as into any room; `WELCOME` was the answer.
+        if let Some(user) = cluster_user {
+            self.cluster_enter_lobby(id, user, guest);
+        } else {
+            let lobby = self.rooms.lobby_key().clone();
+            self.admit(id, &lobby);
+        }
         if names_on_join {
             self.view_users(id, 1);
         }
         if carried {
             if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
                 session.held = Some(Box::default());
-                self.rooms
-                    .lobby_mut()
-                    .set_presence(id, crate::reply::Presence::Busy);
+                self.in_every_room(id, |room| room.set_presence(id, Presence::Busy));
                 self.send(id, &Reply::Ctl(Control::Busy));
                 self.announce_away(id, true);
             }
@@ -307,8 +288,11 @@ impl Engine {
         if lines.is_empty() {
             return;
         }
+        if self.cluster.is_some() {
+            return self.cluster_announce(&lines);
+        }
         let replies: Vec<Reply<'_>> = lines.iter().map(|l| Reply::Info(l)).collect();
-        self.broadcast_all(&replies);
+        self.broadcast_lobby(None, &replies);
         if self.config.emit_events {
             self.out.event(ChatEvent::Announcement {
                 at: self.now,
@@ -325,6 +309,9 @@ impl Engine {
         }
         self.stopped = true;
         self.busy_at_stop = self.busy_names();
+        if self.cluster.is_some() {
+            self.cluster_leave_all(LeaveReason::Shutdown);
+        }
         let (ctl, reason) = if restart {
             (Control::Restart, CloseReason::Restart)
         } else {
@@ -346,11 +333,19 @@ impl Engine {
             self.out.close(id, reason);
             if let Some(session) = self.conns.get(&id).and_then(|c| c.session()) {
                 if self.config.emit_events {
-                    self.out.event(ChatEvent::Left {
-                        at: self.now,
-                        user: session.name.clone(),
-                        reason: LeaveReason::Shutdown,
-                    });
+                    // Out of its rooms, then the lobby, as at any logout.
+                    let rooms = session.rooms.iter().chain([self.rooms.lobby_key()]);
+                    for key in rooms {
+                        let Some(channel) = self.rooms.get(key) else {
+                            continue;
+                        };
+                        self.out.event(ChatEvent::Left {
+                            at: self.now,
+                            room: channel.room_name(),
+                            user: session.name.clone(),
+                            reason: LeaveReason::Shutdown,
+                        });
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod chat;
+mod cluster;
 mod connection;
 mod dialog;
 mod directory;
@@ -17,6 +18,7 @@ mod room;
 mod room_commands;
 mod rooms;
 mod table;
+mod tables;
 mod text;
 mod throttle;
 mod timers;
@@ -47,6 +49,7 @@ use kicklist::KickList;
 use outbox::Outbox;
 use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
+use tables::Tables;
 use throttle::{Counter, Limited, LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
@@ -194,6 +197,9 @@ pub struct Engine {
     next_job: u64,
     next_persist: u64,
     stopped: bool,
+    /// A node's state besides a single server's; `None` for a single
+    /// server, which takes none of the cluster's paths.
+    cluster: Option<Box<cluster::Node>>,
 }
 
 impl Engine {
@@ -264,6 +270,7 @@ impl Engine {
             next_job: 0,
             next_persist: 0,
             stopped: false,
+            cluster: None,
         })
     }
 
@@ -286,7 +293,11 @@ impl Engine {
             }
             Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
             Input::Persisted { id, result } => self.on_persisted(id, result),
-            Input::Timeout => self.on_timeout(),
+            Input::Timeout => {
+                self.on_timeout();
+                self.on_cluster_timeout();
+            }
+            Input::Cluster(input) => self.on_cluster(input),
             Input::Announce { text } => self.on_announce(text),
             Input::Shutdown => {
                 log::info!("shutdown requested by the operator");
@@ -305,7 +316,11 @@ impl Engine {
     /// When to feed [`Input::Timeout`] next, if ever.
     #[must_use = "the engine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.timers.next_deadline()
+        let next = self.timers.next_deadline();
+        match self.cluster_deadline() {
+            Some(c) => Some(next.map_or(c, |n| n.min(c))),
+            None => next,
+        }
     }
 
     /// An account as the engine sees it now, if it is registered.
@@ -566,23 +581,27 @@ impl Engine {
     /// tracked, and its answer (even a failure, which the runtime logs)
     /// changes nothing here.
     fn remember(&mut self, conversation: Conversation, line: HistoryLine) {
-        let l = &self.config.limits;
-        match &conversation {
-            Conversation::Room(key) => {
-                let bounds = room_bounds(&self.config.retention, l.history_bytes_per_room);
-                self.rooms.remember(key, line.clone(), bounds);
-            }
-            Conversation::Private(..) => {
-                let bounds = private_bounds(&self.config.retention, l.history_bytes_per_pair);
-                let max = l.max_private_histories;
-                self.private.push(&conversation, line.clone(), bounds, max);
-            }
-        }
+        let change = StoreChange::AppendLine { conversation, line };
+        // An append has no checks to fail.
+        let _ = change.apply_to(&mut self.tables());
         let id = PersistId(self.next_persist);
         self.next_persist += 1;
-        let change = StoreChange::AppendLine { conversation, line };
         self.out
             .push(Output::Persist(Box::new(PersistRequest { id, change })));
+    }
+
+    /// The engine's copy of what the store holds, to apply a change to.
+    fn tables(&mut self) -> Tables<'_> {
+        let l = &self.config.limits;
+        Tables {
+            directory: &mut self.directory,
+            kicks: &mut self.kicks,
+            rooms: &mut self.rooms,
+            private: &mut self.private,
+            room_bounds: room_bounds(&self.config.retention, l.history_bytes_per_room),
+            pair_bounds: private_bounds(&self.config.retention, l.history_bytes_per_pair),
+            max_pairs: l.max_private_histories,
+        }
     }
 
     /// Draws the id of a new room line or private message. One sequence
@@ -613,34 +632,17 @@ impl Engine {
         }
     }
 
-    /// Sends a room line to every free member and holds it for every busy
-    /// one.
-    fn broadcast(&mut self, reply: &Reply<'_>) {
-        self.broadcast_all(std::slice::from_ref(reply));
+    /// Lines for everyone: the lobby's members, all but `except` (an
+    /// announcement, a grant or presence change, a kick).
+    fn broadcast_lobby(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        let lobby = self.rooms.lobby_key().clone();
+        self.broadcast_to(&lobby, except, replies);
     }
 
-    /// Room lines, rendered once per rendering in use (not per member):
-    /// one [`Output::Broadcast`] per rendering, each with the room's shared
-    /// list of its free members; busy members hold the same frame.
-    fn broadcast_all(&mut self, replies: &[Reply<'_>]) {
-        self.broadcast_except(None, replies);
-    }
-
-    /// [`broadcast_all`](Engine::broadcast_all) of a line said by `sender`,
-    /// left out when its codec does not echo a client's own lines (IRC
-    /// without `echo-message`).
-    fn broadcast_from(&mut self, sender: Option<ConnId>, replies: &[Reply<'_>]) {
-        self.broadcast_in(None, sender, replies);
-    }
-
-    /// [`broadcast_from`](Engine::broadcast_from) in a room (`None`: the
-    /// lobby).
-    fn broadcast_in(
-        &mut self,
-        room: Option<&RoomKey>,
-        sender: Option<ConnId>,
-        replies: &[Reply<'_>],
-    ) {
+    /// Lines said by `sender` in a room (none: the server's), to every
+    /// member; the sender is left out when its codec does not echo a
+    /// client's own lines (IRC without `echo-message`).
+    fn broadcast_in(&mut self, room: &RoomKey, sender: Option<ConnId>, replies: &[Reply<'_>]) {
         let except = sender.filter(|s| {
             self.conns
                 .get(s)
@@ -649,28 +651,16 @@ impl Engine {
         self.broadcast_to(room, except, replies);
     }
 
-    /// Lobby lines to every member but `except` (see
-    /// [`broadcast_to`](Engine::broadcast_to)).
-    fn broadcast_except(&mut self, except: Option<ConnId>, replies: &[Reply<'_>]) {
-        self.broadcast_to(None, except, replies);
-    }
-
-    /// Lines to every member of a room (`None`: the lobby) but `except`:
-    /// its rendering's shared list goes out with `except` marked as left
-    /// out, not copied without it, so the runtime can still join the
-    /// turn's broadcasts into one frame. A rendering that shows nothing of
-    /// the lines (an `AWAY` to chat/1) sends and holds nothing.
-    fn broadcast_to(
-        &mut self,
-        room: Option<&RoomKey>,
-        except: Option<ConnId>,
-        replies: &[Reply<'_>],
-    ) {
-        let channel = match room {
-            Some(key) => self.rooms.get_mut(key),
-            None => Some(self.rooms.lobby_channel_mut()),
-        };
-        let Some(channel) = channel else {
+    /// Lines to every member of a room but `except`, rendered once per
+    /// rendering in use (not per member): one [`Output::Broadcast`] per
+    /// rendering, each with the room's shared list of its free members;
+    /// busy members hold the same frame. `except` is marked as left out of
+    /// its rendering's shared list, not copied without it, so the runtime
+    /// can still join the turn's broadcasts into one frame. A rendering
+    /// that shows nothing of the lines (an `AWAY` to chat/1) sends and
+    /// holds nothing.
+    fn broadcast_to(&mut self, room: &RoomKey, except: Option<ConnId>, replies: &[Reply<'_>]) {
+        let Some(channel) = self.rooms.get_mut(room) else {
             return;
         };
         let members = &mut channel.members;
@@ -927,14 +917,31 @@ impl Engine {
         }
     }
 
-    /// A change is durable: make it true in memory, then answer.
+    /// A change is durable: make it true in memory (what it means is
+    /// [`StoreChange::apply_to`], as for the store), then answer.
     fn apply_durable(&mut self, conn: Option<ConnRef>, change: StoreChange) {
+        if self.cluster.is_some() {
+            return self.durable_in_cluster(conn, change);
+        }
+        // Whoever is in a room being removed is told once it is gone.
+        let members = match &change {
+            StoreChange::RemoveRoom { room } => self
+                .rooms
+                .get(&room.key())
+                .map(|c| c.members.member_ids().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        if let Err(e) = change.apply_to(&mut self.tables()) {
+            // The store took it: the engine's copy had drifted.
+            log::error!("a durable change does not apply in memory: {e}");
+            return;
+        }
         match change {
             StoreChange::AddUser(record) => {
-                let name = record.name.clone();
+                let name = record.name;
                 let from = conn.and_then(|c| self.conns.get(&c.id)).map(|c| c.peer);
                 log::info!("registered {name} from {}", Self::addr_text(from));
-                self.directory.insert(record);
                 if let Some(c) = conn {
                     self.send(
                         c.id,
@@ -945,27 +952,20 @@ impl Engine {
             }
             StoreChange::SetGrant { name, grant } => {
                 log::info!("grant of {name} set to {grant} by {}", self.who(conn));
-                self.directory.set_grant(&name.key(), grant);
                 self.on_grant_durable(conn, &name, grant);
             }
-            StoreChange::SetPassword { name, phc } => {
+            StoreChange::SetPassword { name, .. } => {
                 log::info!("password of {name} changed");
-                self.directory.set_password(&name.key(), &phc);
                 if let Some(c) = conn {
                     self.send(c.id, &Reply::Ok(crate::reply::Done::PasswordChanged));
                 }
             }
             StoreChange::Kick(entry) => {
-                let name = entry.name.clone();
-                let by = entry.by.clone();
-                let reason = entry.reason.clone();
-                log::info!("{name} kicked by {by}");
-                self.kicks.insert(entry);
-                self.on_kick_durable(conn, &name, &by, reason.as_deref());
+                log::info!("{} kicked by {}", entry.name, entry.by);
+                self.on_kick_durable(conn, &entry.name, &entry.by, entry.reason.as_deref());
             }
             StoreChange::Unkick { name } => {
                 log::info!("{name} unkicked by {}", self.who(conn));
-                self.kicks.remove(&name.key());
                 if let Some(c) = conn {
                     self.send(
                         c.id,
@@ -975,7 +975,7 @@ impl Engine {
             }
             StoreChange::CreateRoom(record) => self.on_room_created(conn, record),
             StoreChange::SetTopic { room, topic } => self.on_topic_durable(conn, &room, topic),
-            StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room),
+            StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room, members),
             // Never tracked (see `remember`).
             StoreChange::AppendLine { .. } => {}
         }

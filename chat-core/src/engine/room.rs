@@ -16,7 +16,6 @@ use crate::ConnId;
 /// is O(1) by swap-remove with an index.
 #[derive(Debug)]
 pub(crate) struct Room {
-    name: String,
     free: [Vec<ConnId>; Rendering::COUNT],
     busy: Vec<ConnId>,
     slots: Map<ConnId, Slot>,
@@ -35,19 +34,13 @@ struct Slot {
 }
 
 impl Room {
-    pub(crate) fn new(name: &str, seed: u64) -> Room {
+    pub(crate) fn new(seed: u64) -> Room {
         Room {
-            name: name.to_owned(),
             free: Default::default(),
             busy: Vec::new(),
             slots: map(seed),
             free_shared: Default::default(),
         }
-    }
-
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn name(&self) -> &str {
-        &self.name
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -173,8 +166,7 @@ mod tests {
 
     #[test]
     fn join_busy_free_leave_keep_lists_consistent() {
-        let mut room = Room::new("lobby", 7);
-        assert_eq!(room.name(), "lobby");
+        let mut room = Room::new(7);
         for i in 0..5 {
             room.join(ConnId(i), Rendering::Chat1);
         }

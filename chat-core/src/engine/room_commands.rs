@@ -12,6 +12,7 @@ use crate::{
 use super::chat::page_of;
 use super::connection::ConnRef;
 use super::history::History;
+use super::io::ChatEvent;
 use super::text::has_unsafe_char;
 use super::Engine;
 
@@ -47,6 +48,19 @@ impl Engine {
                 .record
                 .as_ref()
                 .is_some_and(|r| r.operator.key() == session.key)
+    }
+
+    /// The lobby's rules: nobody leaves it, operates it (a topic, a
+    /// removal) or closes it. True, after refusing, when `key` is it.
+    fn lobby_is_fixed(&mut self, id: ConnId, key: &RoomKey) -> bool {
+        let fixed = self
+            .rooms
+            .get(key)
+            .is_some_and(super::rooms::Channel::is_lobby);
+        if fixed {
+            self.refuse(id, Reason::LobbyIsFixed);
+        }
+        fixed
     }
 
     fn refuse_not_in(&mut self, id: ConnId, typed: &str) {
@@ -113,8 +127,7 @@ impl Engine {
     /// A room's creation is durable: it exists; its creator is told and
     /// joins it.
     pub(super) fn on_room_created(&mut self, conn: Option<ConnRef>, record: RoomRecord) {
-        let name = record.name.clone();
-        self.rooms.insert(record);
+        let name = record.name;
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Created(name.as_str())));
             self.enter(c.id, &name.key());
@@ -132,8 +145,17 @@ impl Engine {
             return;
         }
         let max = self.config.limits.max_room_members;
-        if self.rooms.get(&key).is_some_and(|c| c.members.len() >= max) {
+        let members = self
+            .members_anywhere(&key)
+            .or_else(|| self.rooms.get(&key).map(|c| c.members.len()));
+        if members.is_some_and(|n| n >= max) {
             return self.refuse(id, Reason::RoomLimit(RoomLimit::Members { max }));
+        }
+        if self.cluster.is_some() {
+            if self.session(id).is_some_and(|s| s.rooms.contains(&key)) {
+                return self.refuse(id, Reason::AlreadyInRoom { room: typed });
+            }
+            return self.cluster_join(id, key);
         }
         self.enter(id, &key);
     }
@@ -143,31 +165,23 @@ impl Engine {
     /// whose codec lists the room on join (IRC) gets the members between
     /// the topic and the history, and no room line of its own join (its
     /// `JOIN` is the answer).
-    fn enter(&mut self, id: ConnId, key: &RoomKey) {
-        let now = self.now;
+    pub(super) fn enter(&mut self, id: ConnId, key: &RoomKey) {
         let window = Window {
             range: HistoryRange::Latest(None),
             count: self.config.limits.history_on_join,
             oldest: self.oldest_kept(),
         };
-        let Some(conn) = self.conns.get_mut(&id) else {
+        let Some(conn) = self.conns.get(&id) else {
             return;
         };
-        let rendering = conn.codec.rendering();
         let names_on_join = conn.codec.lists_room_on_join();
-        let Some(session) = conn.session_mut() else {
-            return;
-        };
-        let Some(channel) = self.rooms.get_mut(key) else {
-            return;
-        };
-        session.rooms.push(key.clone());
-        let busy = session.held.is_some();
-        let user = session.name.clone();
-        channel.members.join(id, rendering);
-        if busy {
-            channel.members.set_presence(id, Presence::Busy);
+        if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
+            session.rooms.push(key.clone());
         }
+        self.join_members(id, key);
+        let Some(channel) = self.rooms.get(key) else {
+            return;
+        };
         let name = channel.name();
         let mut replies = vec![Reply::Ok(Done::Joined(name))];
         if let Some(t) = channel.topic() {
@@ -192,14 +206,55 @@ impl Engine {
             );
             Self::send_to(&mut self.conns, &mut self.out, id, &replies);
         }
-        let room = self.room_name(key);
+        self.announce_join(id, key, names_on_join.then_some(id));
+    }
+
+    /// Puts a logged-in user in a room and tells the room: the one way
+    /// into a room, the lobby's at login as any other's (where the join
+    /// answers nothing but `WELCOME`).
+    pub(super) fn admit(&mut self, id: ConnId, key: &RoomKey) {
+        self.join_members(id, key);
+        self.announce_join(id, key, None);
+    }
+
+    /// Adds a logged-in user to a room's members, busy there if busy.
+    pub(super) fn join_members(&mut self, id: ConnId, key: &RoomKey) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let rendering = conn.codec.rendering();
+        let busy = conn.session().is_some_and(|s| s.held.is_some());
+        let Some(channel) = self.rooms.get_mut(key) else {
+            return;
+        };
+        channel.members.join(id, rendering);
+        if busy {
+            channel.members.set_presence(id, Presence::Busy);
+        }
+    }
+
+    /// Tells a room that a member came in (all but `except`, whom its own
+    /// answer told), and observers.
+    fn announce_join(&mut self, id: ConnId, key: &RoomKey, except: Option<ConnId>) {
+        let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(key)) else {
+            return;
+        };
+        let user = session.name.clone();
+        let room = channel.shared_name();
         let line = Reply::RoomJoin {
             room: &room,
-            at: now,
+            at: self.now,
             user: user.as_str(),
         };
-        let except = names_on_join.then_some(id);
-        self.broadcast_to(Some(key), except, &[line]);
+        self.broadcast_to(key, except, &[line]);
+        if self.config.emit_events {
+            let room = self.rooms.room_name(key);
+            self.out.event(ChatEvent::Joined {
+                at: self.now,
+                room,
+                user,
+            });
+        }
     }
 
     /// The last lines of a room's history and their end, to one member.
@@ -234,15 +289,16 @@ impl Engine {
             return;
         };
         let members: Vec<ConnId> = channel.members.member_ids().collect();
-        self.list_members(id, &members, 1);
+        let remote = self.remote_rows(Some(&key));
+        self.list_members_with(id, &members, &remote, 1);
     }
 
     pub(super) fn part_room(&mut self, id: ConnId, typed: &str) {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
-        if key == *self.rooms.lobby_key() {
-            return self.refuse(id, Reason::LobbyIsFixed);
+        if self.lobby_is_fixed(id, &key) {
+            return;
         }
         if !self.in_room(id, &key) {
             return self.refuse_not_in(id, typed);
@@ -250,47 +306,79 @@ impl Engine {
         let room = self.room_name(&key);
         self.send(id, &Reply::Ok(Done::Parted(&room)));
         if let Some(name) = self.session(id).map(|s| s.name.clone()) {
-            self.leave_rooms(id, &[key], name.as_str(), LeaveReason::Parted);
+            self.leave_rooms(id, &[key], &name, LeaveReason::Parted);
         }
     }
 
     /// The name of a room as its creator spelled it.
-    fn room_name(&self, key: &RoomKey) -> String {
+    pub(super) fn room_name(&self, key: &RoomKey) -> String {
         self.rooms
             .get(key)
             .map_or_else(|| key.as_str().to_owned(), |c| c.name().to_owned())
     }
 
-    /// Takes a user out of `rooms` (not the lobby); the others in each see
-    /// `RLEAVE` with `reason`.
+    /// Takes a user out of `rooms`; the others in each see `RLEAVE` with
+    /// `reason`.
     pub(super) fn leave_rooms(
         &mut self,
         id: ConnId,
         rooms: &[RoomKey],
-        user: &str,
+        user: &UserName,
         reason: LeaveReason,
     ) {
+        if self.cluster.is_some() {
+            return self.cluster_leave(id, rooms, user.as_str(), reason, None);
+        }
         if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
             session.rooms.retain(|k| !rooms.contains(k));
         }
         for key in rooms {
-            let Some(channel) = self.rooms.get_mut(key) else {
-                continue;
-            };
-            if !channel.members.leave(id) {
-                continue;
-            }
-            let room = channel.name().to_owned();
-            self.broadcast_in(
-                Some(key),
-                None,
-                &[Reply::RoomLeave {
-                    room: &room,
-                    at: self.now,
-                    user,
-                    reason,
-                }],
-            );
+            self.leave_room(id, key, user, reason, None);
+        }
+    }
+
+    /// Takes a member out of one room, and tells the others: the one way
+    /// out of a room, the lobby's at logout as any other. `kick` names the
+    /// admin and reason of a kick off the server, which the lobby's line
+    /// carries.
+    pub(super) fn leave_room(
+        &mut self,
+        id: ConnId,
+        key: &RoomKey,
+        user: &UserName,
+        reason: LeaveReason,
+        kick: Option<(&str, Option<&str>)>,
+    ) {
+        let Some(channel) = self.rooms.get_mut(key) else {
+            return;
+        };
+        if !channel.members.leave(id) {
+            return;
+        }
+        let (room, at) = (channel.shared_name(), self.now);
+        let line = match kick {
+            Some((by, why)) if channel.is_lobby() => Reply::KickedOut {
+                at,
+                user: user.as_str(),
+                by,
+                reason: why,
+            },
+            _ => Reply::RoomLeave {
+                room: &room,
+                at,
+                user: user.as_str(),
+                reason: reason.into(),
+            },
+        };
+        self.broadcast_in(key, None, &[line]);
+        if self.config.emit_events {
+            let room = self.rooms.room_name(key);
+            self.out.event(ChatEvent::Left {
+                at,
+                room,
+                user: user.clone(),
+                reason,
+            });
         }
     }
 
@@ -300,9 +388,9 @@ impl Engine {
         let (range, page) = page_of(rows.len(), page, self.config.limits.rooms_page_rows);
         let mut replies: Vec<Reply<'_>> = rows[range]
             .iter()
-            .map(|(_, c)| Reply::Room {
+            .map(|(k, c)| Reply::Room {
                 name: c.name(),
-                members: c.members.len() as u64,
+                members: self.members_anywhere(k).unwrap_or(c.members.len()) as u64,
                 operator: c.record.as_ref().map(|r| r.operator.as_str()),
                 topic: c.topic().map(|t| t.text.as_str()),
             })
@@ -315,8 +403,8 @@ impl Engine {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
-        if key == *self.rooms.lobby_key() {
-            return self.refuse(id, Reason::LobbyIsFixed);
+        if self.lobby_is_fixed(id, &key) {
+            return;
         }
         if self.rooms.is_closing(&key) && change != TopicChange::Show {
             return self.refuse(id, Reason::NoSuchRoom { room: typed });
@@ -380,7 +468,6 @@ impl Engine {
     ) {
         let key = room.key();
         log::info!("topic of {room} set by {}", self.who(conn));
-        self.rooms.set_topic(&key, topic.clone());
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::TopicSet(room.as_str())));
         }
@@ -394,27 +481,34 @@ impl Engine {
             by: &by,
             text: topic.as_ref().map(|t| t.text.as_str()),
         };
-        self.broadcast_in(Some(&key), None, &[line]);
+        self.broadcast_in(&key, None, &[line]);
     }
 
     pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str) {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
-        if key == *self.rooms.lobby_key() {
-            return self.on_session_line(id, crate::Command::Say(text));
-        }
         if !self.in_room(id, &key) {
             return self.refuse_not_in(id, typed);
         }
+        self.say_in_room(id, key, text);
+    }
+
+    /// A line said in a room, the lobby's as any other's: to its members
+    /// (the sender too, where its client echoes), into its history, and
+    /// to observers.
+    pub(super) fn say_in_room(&mut self, id: ConnId, key: RoomKey, text: &str) {
         if !self.may_say(id, text) {
             return;
+        }
+        if self.cluster.is_some() {
+            return self.cluster_say(id, key, text);
         }
         let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {
             return;
         };
         let from = session.name.clone();
-        let room = channel.name().to_owned();
+        let room = channel.shared_name();
         let msg = self.next_msg_id();
         let line = Reply::RoomMsg {
             room: &room,
@@ -423,8 +517,17 @@ impl Engine {
             from: from.as_str(),
             text,
         };
-        self.broadcast_in(Some(&key), Some(id), &[line]);
+        self.broadcast_in(&key, Some(id), &[line]);
         let line = self.history_line(msg, &from, text);
+        if self.config.emit_events {
+            self.out.event(ChatEvent::Message {
+                at: self.now,
+                room: self.rooms.room_name(&key),
+                id: msg,
+                from,
+                text: text.into(),
+            });
+        }
         self.remember(Conversation::Room(key), line);
     }
 
@@ -438,14 +541,17 @@ impl Engine {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
-        if key == *self.rooms.lobby_key() {
-            return self.refuse(id, Reason::LobbyIsFixed);
+        if self.lobby_is_fixed(id, &key) {
+            return;
         }
         if reason.is_some_and(has_unsafe_char) {
             return self.refuse(id, Reason::UnsafeText { in_reason: true });
         }
         if !self.runs_room(id, &key) {
             return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_remove(id, key, user, reason);
         }
         let target = self
             .online
@@ -477,7 +583,7 @@ impl Engine {
                 reason,
             }),
         );
-        self.leave_rooms(target, &[key], name.as_str(), LeaveReason::Removed);
+        self.leave_rooms(target, &[key], &name, LeaveReason::Removed);
         self.send(id, &Reply::Ok(Done::Removed(&room, name.as_str())));
     }
 
@@ -485,8 +591,8 @@ impl Engine {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
-        if key == *self.rooms.lobby_key() {
-            return self.refuse(id, Reason::LobbyIsFixed);
+        if self.lobby_is_fixed(id, &key) {
+            return;
         }
         if !self.runs_room(id, &key) {
             return self.refuse(id, Reason::NotRoomOperator { room: typed });
@@ -508,15 +614,16 @@ impl Engine {
         self.persist(conn, crate::StoreChange::RemoveRoom { room });
     }
 
-    /// A room's removal is durable: each member sees themselves leave it
-    /// (`closed`), the asker gets `OK closed`.
-    pub(super) fn on_room_removed(&mut self, conn: Option<ConnRef>, room: &RoomName) {
+    /// A room's removal is durable (it is gone): each of its `members`
+    /// sees themselves leave it (`closed`), the asker gets `OK closed`.
+    pub(super) fn on_room_removed(
+        &mut self,
+        conn: Option<ConnRef>,
+        room: &RoomName,
+        mut members: Vec<ConnId>,
+    ) {
         let key = room.key();
         log::info!("room {room} closed by {}", self.who(conn));
-        let Some(channel) = self.rooms.remove(&key) else {
-            return;
-        };
-        let mut members: Vec<ConnId> = channel.members.member_ids().collect();
         members.sort_unstable();
         for member in members {
             let Some(session) = self.conns.get_mut(&member).and_then(|c| c.session_mut()) else {
@@ -528,9 +635,17 @@ impl Engine {
                 room: room.as_str(),
                 at: self.now,
                 user: user.as_str(),
-                reason: LeaveReason::Closed,
+                reason: LeaveReason::Closed.into(),
             };
             self.send(member, &line);
+            if self.config.emit_events {
+                self.out.event(ChatEvent::Left {
+                    at: self.now,
+                    room: room.clone(),
+                    user,
+                    reason: LeaveReason::Closed,
+                });
+            }
         }
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Closed(room.as_str())));

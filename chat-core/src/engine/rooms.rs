@@ -1,6 +1,8 @@
 //! Every room of the server: the lobby and the created ones, each with
 //! its members, its stored record and its recent history.
 
+use std::sync::Arc;
+
 use crate::{
     Conversation, HistoryLine, Retention, RoomKey, RoomName, RoomRecord, StoreSnapshot, Topic,
     LOBBY,
@@ -11,25 +13,53 @@ use super::room::Room;
 use super::table::{map, set, Map, Set};
 
 /// One room: members, its record (`None` for the lobby) and history.
+///
+/// Every room is one of these, the lobby too, and goes through the same
+/// code; the lobby only has rules of its own ([`Channel::is_lobby`]).
 #[derive(Debug)]
 pub(crate) struct Channel {
     pub(crate) members: Room,
     pub(crate) record: Option<RoomRecord>,
     pub(crate) history: History,
+    /// The name as written in its lines, shared by them.
+    name: Arc<str>,
 }
 
 impl Channel {
-    fn new(name: &str, record: Option<RoomRecord>, seed: u64) -> Channel {
+    fn new(record: Option<RoomRecord>, seed: u64) -> Channel {
+        let name = Arc::from(record.as_ref().map_or(LOBBY, |r| r.name.as_str()));
         Channel {
-            members: Room::new(name, seed),
+            members: Room::new(seed),
             record,
             history: History::default(),
+            name,
         }
     }
 
     /// The name as its creator spelled it (`lobby` for the lobby).
     pub(crate) fn name(&self) -> &str {
-        self.record.as_ref().map_or(LOBBY, |r| r.name.as_str())
+        &self.name
+    }
+
+    /// The name, shared (a line names its room without a copy).
+    pub(crate) fn shared_name(&self) -> Arc<str> {
+        Arc::clone(&self.name)
+    }
+
+    /// The name, as the vocabulary's (for observers' events).
+    pub(crate) fn room_name(&self) -> RoomName {
+        self.record
+            .as_ref()
+            .map_or_else(RoomName::lobby, |r| r.name.clone())
+    }
+
+    /// Whether this is the lobby, whose rules are its own: everyone is in
+    /// it from login to logout (nobody joins or parts it by command, and
+    /// it counts against no limit of rooms or members); nobody operates
+    /// it (no topic, no removals, never closed); its history is shown
+    /// only on request.
+    pub(crate) fn is_lobby(&self) -> bool {
+        self.record.is_none()
     }
 
     pub(crate) fn topic(&self) -> Option<&Topic> {
@@ -55,12 +85,11 @@ impl Rooms {
     pub(crate) fn new(snapshot_rooms: Vec<RoomRecord>, seed: u64) -> Rooms {
         let lobby = lobby_key();
         let mut all = map(seed);
-        all.insert(lobby.clone(), Channel::new(LOBBY, None, seed));
+        all.insert(lobby.clone(), Channel::new(None, seed));
         for record in snapshot_rooms {
             let key = record.name.key();
             if key != lobby {
-                let name = record.name.as_str().to_owned();
-                all.insert(key, Channel::new(&name, Some(record), seed));
+                all.insert(key, Channel::new(Some(record), seed));
             }
         }
         Rooms {
@@ -93,15 +122,6 @@ impl Rooms {
 
     pub(crate) fn lobby(&self) -> &Room {
         &self.all[&self.lobby].members
-    }
-
-    pub(crate) fn lobby_mut(&mut self) -> &mut Room {
-        &mut self.lobby_channel_mut().members
-    }
-
-    pub(crate) fn lobby_channel_mut(&mut self) -> &mut Channel {
-        let key = &self.lobby;
-        self.all.get_mut(key).expect("the lobby always exists")
     }
 
     pub(crate) fn get(&self, key: &RoomKey) -> Option<&Channel> {
@@ -146,9 +166,7 @@ impl Rooms {
     /// A room whose creation is durable.
     pub(crate) fn insert(&mut self, record: RoomRecord) {
         let key = record.name.key();
-        let name = record.name.as_str().to_owned();
-        self.all
-            .insert(key, Channel::new(&name, Some(record), self.seed));
+        self.all.insert(key, Channel::new(Some(record), self.seed));
     }
 
     pub(crate) fn remove(&mut self, key: &RoomKey) -> Option<Channel> {
@@ -162,6 +180,12 @@ impl Rooms {
         if let Some(record) = self.all.get_mut(key).and_then(|c| c.record.as_mut()) {
             record.topic = topic;
         }
+    }
+
+    /// A room's name for observers' events (the lobby's if it is gone).
+    pub(crate) fn room_name(&self, key: &RoomKey) -> RoomName {
+        self.get(key)
+            .map_or_else(RoomName::lobby, Channel::room_name)
     }
 
     /// Every room, in no order.
@@ -178,8 +202,8 @@ impl Rooms {
 
     /// Empties every room of members (the engine stopped).
     pub(crate) fn clear_members(&mut self) {
-        for (key, c) in &mut self.all {
-            c.members = Room::new(key.as_str(), self.seed);
+        for c in self.all.values_mut() {
+            c.members = Room::new(self.seed);
         }
     }
 }

@@ -1,35 +1,23 @@
-//! What the server tells a client, independent of the wire format.
+//! What the server tells a client, independent of the wire format:
+//! [`Reply`], the one typed vocabulary of server lines. The server renders
+//! it (each codec its own way); a client reads chat/1's lines back into it
+//! ([`crate::wire::parse_reply`]).
+//!
+//! Where the protocol lets a newer server add words (codes, reasons,
+//! steps, presences: one word each; `OK`, `CTL` and `END` kinds: the rest
+//! of the line), a value read from the wire keeps a word this side does
+//! not know: a one-word field is a [`Word`], a kind has an `Other`
+//! variant. What the engine sends is always known.
 
+mod ask;
 mod reason;
+mod word;
 
+pub use ask::{AskField, AskStep};
 pub use reason::{FullScope, LimitScope, Notice, Reason, RoomLimit};
+pub use word::Word;
 
 use crate::{ErrorCode, Grant, Millis, MsgId};
-
-/// A step of the login dialog (the `<step>` of `ASK`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AskStep {
-    /// Register a new account or log in?
-    Account,
-    /// The user name, while registering.
-    RegisterName,
-    /// The password, while registering.
-    RegisterPassword,
-    /// The password again, while registering.
-    RegisterPasswordAgain,
-    /// The user name, while logging in.
-    LoginName,
-    /// The password, while logging in.
-    LoginPassword,
-    /// Extension: the current password, for `/changepassword` without
-    /// arguments (`ASK old-password`).
-    OldPassword,
-    /// Extension: the new password (`ASK new-password`).
-    NewPassword,
-    /// Extension: the new password again (`ASK new-password-again`).
-    NewPasswordAgain,
-}
 
 /// An `OK` reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +57,9 @@ pub enum Done<'a> {
     /// Extension: `OK tags on|off`: lines carry tags (message ids) from
     /// now on, or no longer.
     Tags(bool),
+    /// A kind this side does not know (from a newer server): the rest of
+    /// the line after `OK `.
+    Other(&'a str),
 }
 
 /// Why a user left the room (the `<reason>` of `LEAVE`).
@@ -99,13 +90,6 @@ pub enum LeaveReason {
     Closed,
 }
 
-impl LeaveReason {
-    /// The reason as chat/1 writes it (its one table is the codec's).
-    pub fn as_str(self) -> &'static str {
-        crate::wire::WireWord::word(self)
-    }
-}
-
 /// Whether a user's room lines are delivered or held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Presence {
@@ -113,13 +97,6 @@ pub enum Presence {
     Free,
     /// Room lines are held until `/free`.
     Busy,
-}
-
-impl Presence {
-    /// `free` or `busy`, as chat/1 writes it (its one table is the codec's).
-    pub fn as_str(self) -> &'static str {
-        crate::wire::WireWord::word(self)
-    }
 }
 
 /// A `CTL` line: control for the client program.
@@ -158,12 +135,15 @@ pub enum Control<'a> {
         /// Why, if given.
         reason: Option<&'a str>,
     },
+    /// A kind this side does not know (from a newer server): the rest of
+    /// the line after `CTL `.
+    Other(&'a str),
 }
 
 /// Which listing an `END` line ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Listing {
+pub enum Listing<'a> {
     /// `END users`.
     Users,
     /// `END kicked`.
@@ -196,6 +176,9 @@ pub enum Listing {
         /// Where to continue, if more lines remain.
         next: Option<HistoryMark>,
     },
+    /// A kind this side does not know (from a newer server): the rest of
+    /// the line after `END `.
+    Other(&'a str),
 }
 
 /// A line of a history page to continue from ([`Listing::History`]): by
@@ -248,8 +231,14 @@ pub enum Reply<'a> {
         /// The server's name.
         server: &'a str,
     },
-    /// `ASK <step> <prompt>`.
-    Ask(AskStep),
+    /// `ASK <step> <prompt>`: a question of the login dialog or of
+    /// `/changepassword`; the engine asks with [`Reply::ask`].
+    Ask {
+        /// What is asked for.
+        step: Word<'a, AskField>,
+        /// Text for people.
+        prompt: &'a str,
+    },
     /// `OK ...`.
     Ok(Done<'a>),
     /// `WELCOME <user> <grant>`.
@@ -259,23 +248,18 @@ pub enum Reply<'a> {
         /// Their grant.
         grant: Grant,
     },
-    /// `ERR <code> <text>`.
+    /// `ERR <code> <text>`, as a client reads it (the engine refuses with
+    /// [`Reply::Refused`], whose code and text the codec writes).
+    /// Extension: a refusal for now (code `rate-limited` or
+    /// `server-busy`) ends in `; retry in <n> s`, `<n>` whole seconds.
     Err {
         /// The code.
-        code: ErrorCode,
-        /// Text for people.
+        code: Word<'a, ErrorCode>,
+        /// Text for people (without the retry ending).
         text: &'a str,
-    },
-    /// Extension: `ERR <code> <text>; retry in <n> s`: a refusal for now
-    /// (code `rate-limited` or `server-busy`); the line always ends in
-    /// `retry in <n> s` with `<n>` whole seconds, so a client can parse it.
-    Retry {
-        /// The code.
-        code: ErrorCode,
-        /// Text for people.
-        text: &'a str,
-        /// Seconds to wait before trying again (at least 1).
-        secs: u64,
+        /// Seconds to wait before trying again (at least 1), for a
+        /// refusal for now.
+        retry: Option<u64>,
     },
     /// `PM <ts> <from> <text>`: a private message to you.
     Pm {
@@ -302,7 +286,7 @@ pub enum Reply<'a> {
         /// Their grant.
         grant: Grant,
         /// Free or busy.
-        presence: Presence,
+        presence: Word<'a, Presence>,
     },
     /// Extension: `USER <name> 1 guest` (or `guest-busy`): a guest (an
     /// IRC user the server lets chat without an account) in a listing.
@@ -324,7 +308,7 @@ pub enum Reply<'a> {
         reason: Option<&'a str>,
     },
     /// `END <list> [counts]`.
-    End(Listing),
+    End(Listing<'a>),
     /// `CTL ...`.
     Ctl(Control<'a>),
     /// `PONG [token]`.
@@ -371,7 +355,7 @@ pub enum Reply<'a> {
         /// Who.
         user: &'a str,
         /// Why.
-        reason: LeaveReason,
+        reason: Word<'a, LeaveReason>,
     },
     /// Extension: `TOPIC <room> <ts> <by> [text]`: a room's topic (no text:
     /// cleared).
@@ -452,4 +436,43 @@ pub enum Reply<'a> {
         /// Any traffic answers it; a `PONG` echoes it.
         token: u64,
     },
+    /// A line this side does not read: its tag is a newer server's (a
+    /// client ignores it). Never sent by the engine.
+    Unknown(&'a str),
+}
+
+impl Reply<'_> {
+    /// The message id the line carries: a room line's, a private
+    /// message's (and its `OK sent`), a history line's.
+    pub fn id(&self) -> Option<MsgId> {
+        match *self {
+            Reply::RoomMsg { id, .. }
+            | Reply::Pm { id, .. }
+            | Reply::Hist { id, .. }
+            | Reply::Ok(Done::Sent { id, .. }) => id,
+            _ => None,
+        }
+    }
+
+    /// Gives a line that carries a message id this one (a client reading
+    /// the id from the line's tags); other lines are left as they are.
+    pub fn set_id(&mut self, new: MsgId) {
+        if let Reply::RoomMsg { id, .. }
+        | Reply::Pm { id, .. }
+        | Reply::Hist { id, .. }
+        | Reply::Ok(Done::Sent { id, .. }) = self
+        {
+            *id = Some(new);
+        }
+    }
+}
+
+impl Reply<'static> {
+    /// The question of a dialog step: its word and its prompt.
+    pub fn ask(step: AskStep) -> Reply<'static> {
+        Reply::Ask {
+            step: Word::Known(step.field()),
+            prompt: step.prompt(),
+        }
+    }
 }

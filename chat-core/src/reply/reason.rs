@@ -110,6 +110,12 @@ pub enum Reason<'a> {
     },
     /// The store could not save the change.
     CouldNotSave,
+    /// Extension, a node of a cluster: it cannot reach its cluster now
+    /// (logins and lines refused; try another server).
+    ClusterUnavailable,
+    /// Extension, a node of a cluster: the line was not delivered (the
+    /// cluster did not take it in time).
+    NotDelivered,
     /// The password could not be checked; `busy` when the workers were.
     CouldNotCheckPassword {
         /// Whether it was for being busy (`server-busy`, else
@@ -250,6 +256,7 @@ impl Reason<'_> {
             Reason::CouldNotSave | Reason::CouldNotHash | Reason::HashingFailed => {
                 ErrorCode::ServerError
             }
+            Reason::ClusterUnavailable | Reason::NotDelivered => ErrorCode::ServerError,
             Reason::CouldNotCheckPassword { busy: true } => ErrorCode::ServerBusy,
             Reason::CouldNotCheckPassword { busy: false } => ErrorCode::ServerError,
             Reason::WrongCredentials | Reason::WrongOldPassword => ErrorCode::BadCredentials,
@@ -388,6 +395,8 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         Reason::YesOrNo => "answer y or n",
         Reason::PasswordMismatch => "the passwords differ",
         Reason::CouldNotSave => "could not save the change",
+        Reason::ClusterUnavailable => "this server cannot reach its cluster; try another server",
+        Reason::NotDelivered => "not delivered: the cluster did not take it in time",
         Reason::CouldNotCheckPassword { .. } => "could not check the password",
         Reason::CouldNotHash => "could not hash the password",
         Reason::HashingFailed => "hashing failed",

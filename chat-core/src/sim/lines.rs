@@ -1,8 +1,9 @@
 //! The one place the simulation reads chat/1 server lines: through the
 //! protocol's typed parser, reduced to what the checks need.
 
-use crate::reply::{Control, HistoryOf, Listing};
-use crate::wire::{self, Word};
+use crate::reply::{Control, HistoryOf, Listing, Reply};
+use crate::wire;
+use crate::LOBBY;
 
 /// A server line, as much as the simulation's checks need.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,72 +96,72 @@ pub enum ServerLine {
 }
 
 /// Reads one line (without its `\n`) with the protocol's own parser of
-/// server lines ([`wire::ServerLine`]), and keeps what the checks need. A
+/// server lines ([`wire::parse_reply`]), and keeps what the checks need. A
 /// line that parser refuses, or whose tag it does not know, is `Unknown`:
 /// the engine must never write one.
 pub fn parse(line: &str) -> ServerLine {
     let (tags, line) = wire::split_tags(line);
     let id = tags.id().map(|id| id.0);
-    let Ok(typed) = wire::ServerLine::parse(line) else {
+    let Ok(typed) = wire::parse_reply(line) else {
         return ServerLine::Unknown(line.to_owned());
     };
     // The typed parse checked the fields; the words are taken as written.
     let mut words = line.splitn(3, ' ').skip(1);
     let (a, b) = (words.next(), words.next());
     match typed {
-        wire::ServerLine::Welcome { user, .. } => ServerLine::Welcome {
+        Reply::Welcome { user, .. } => ServerLine::Welcome {
             user: user.to_owned(),
         },
-        wire::ServerLine::Ok(_) => ServerLine::Ok {
+        Reply::Ok(_) => ServerLine::Ok {
             what: a.unwrap_or("").to_owned(),
             arg: b.map(|s| s.split(' ').next().unwrap_or("").to_owned()),
         },
-        wire::ServerLine::Err { code, .. } => ServerLine::Err {
+        Reply::Err { code, .. } => ServerLine::Err {
             code: code.as_str().to_owned(),
         },
-        wire::ServerLine::Msg { .. } => ServerLine::Msg {
+        Reply::RoomMsg { room: LOBBY, .. } => ServerLine::Msg {
             line: line.to_owned(),
             id,
         },
-        wire::ServerLine::RoomMsg { room, .. } => ServerLine::RoomMsg {
+        Reply::RoomMsg { room, .. } => ServerLine::RoomMsg {
             room: room.to_ascii_lowercase(),
             id,
         },
-        wire::ServerLine::Hist {
+        Reply::Hist {
             of: HistoryOf::Room(room),
             ..
         } => ServerLine::Hist {
             room: room.to_ascii_lowercase(),
             id,
         },
-        wire::ServerLine::End(Word::Known(Listing::History { next, .. })) => {
-            ServerLine::EndHistory {
-                next: next.and_then(|m| m.id).map(|id| id.0),
-            }
-        }
-        wire::ServerLine::RoomLeave {
+        Reply::End(Listing::History { next, .. }) => ServerLine::EndHistory {
+            next: next.and_then(|m| m.id).map(|id| id.0),
+        },
+        // The lobby's `LEAVE` is no room's.
+        Reply::RoomLeave { room: LOBBY, .. } => ServerLine::Other,
+        Reply::RoomLeave {
             room, user, reason, ..
         } => ServerLine::RoomLeave {
             room: room.to_ascii_lowercase(),
             user: user.to_owned(),
             reason: reason.as_str().to_owned(),
         },
-        wire::ServerLine::Ctl(Word::Known(Control::Removed { room, .. })) => ServerLine::Removed {
+        Reply::Ctl(Control::Removed { room, .. }) => ServerLine::Removed {
             room: room.to_ascii_lowercase(),
         },
-        wire::ServerLine::Ctl(_) => ServerLine::Ctl {
+        Reply::Ctl(_) => ServerLine::Ctl {
             what: a.unwrap_or("").to_owned(),
         },
-        wire::ServerLine::End(Word::Known(Listing::Held { replayed, dropped })) => {
+        Reply::End(Listing::Held { replayed, dropped }) => {
             ServerLine::EndHeld { replayed, dropped }
         }
-        wire::ServerLine::Ask { step, .. } => ServerLine::Ask {
+        Reply::Ask { step, .. } => ServerLine::Ask {
             step: step.as_str().to_owned(),
         },
-        wire::ServerLine::Pong(token) => ServerLine::Pong {
+        Reply::Pong(token) => ServerLine::Pong {
             token: token.map(str::to_owned),
         },
-        wire::ServerLine::Unknown(_) => ServerLine::Unknown(line.to_owned()),
+        Reply::Unknown(_) => ServerLine::Unknown(line.to_owned()),
         _ => ServerLine::Other,
     }
 }

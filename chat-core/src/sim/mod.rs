@@ -17,6 +17,7 @@
 //! its randomness is a [`rng::Rng`] seeded by the run.
 
 mod client;
+pub mod cluster;
 mod config;
 mod hasher;
 pub mod lines;

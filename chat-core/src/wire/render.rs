@@ -1,10 +1,10 @@
 //! [`Reply`] values to protocol v1 text lines.
 
 use crate::command::Permission;
-use crate::reply::{Done, HistoryMark, Listing, Reply};
-use crate::wire::server_line::{ServerLine, Word};
+use crate::reply::{HistoryMark, Listing, Reply};
+use crate::wire::lines::write_line;
 use crate::wire::tags::write_id_tag;
-use crate::{Frame, MsgId};
+use crate::Frame;
 
 /// The protocol name and version sent in `HELLO`.
 pub const PROTOCOL: &str = "chat/1";
@@ -46,56 +46,35 @@ pub fn render_frame(reply: &Reply<'_>) -> Frame {
 }
 
 fn write_reply(reply: &Reply<'_>, tags: bool, out: &mut Vec<u8>) {
-    // A page continues from an id where the client reads ids, else from
-    // a time (all a client without tags knows).
-    if let Reply::End(Listing::History { shown, next }) = reply {
-        let next = next.map(|mark| match mark.id {
-            Some(id) if tags => HistoryMark {
-                id: Some(id),
-                at: None,
-            },
-            _ => HistoryMark {
-                id: None,
-                at: mark.at,
-            },
-        });
-        let end = Listing::History {
-            shown: *shown,
-            next,
-        };
-        return ServerLine::End(Word::Known(end)).write(out);
-    }
-    if let Some(line) = ServerLine::from_reply(reply) {
-        if let Some(id) = message_id(reply).filter(|_| tags) {
-            write_id_tag(id, out);
-        }
-        return line.write(out);
-    }
-    // Every reply but these is one line, written above.
     match reply {
         Reply::Help { admin } => write_help(*admin, out),
-        Reply::Refused(reason) => {
-            let text = reason.to_string();
-            ServerLine::Err {
-                code: Word::Known(reason.code()),
-                text: &text,
-                retry: reason.retry_secs(),
-            }
-            .write(out);
+        // A page continues from an id where the client reads ids, else
+        // from a time (all a client without tags knows).
+        Reply::End(Listing::History { shown, next }) => {
+            let next = next.map(|mark| match mark.id {
+                Some(id) if tags => HistoryMark {
+                    id: Some(id),
+                    at: None,
+                },
+                _ => HistoryMark {
+                    id: None,
+                    at: mark.at,
+                },
+            });
+            let end = Listing::History {
+                shown: *shown,
+                next,
+            };
+            write_line(&Reply::End(end), out);
         }
-        Reply::Notice(notice) => ServerLine::Info(&notice.to_string()).write(out),
-        _ => {}
-    }
-}
-
-/// The id a line carries as its `id` tag.
-fn message_id(reply: &Reply<'_>) -> Option<MsgId> {
-    match reply {
-        Reply::RoomMsg { id, .. }
-        | Reply::Pm { id, .. }
-        | Reply::Hist { id, .. }
-        | Reply::Ok(Done::Sent { id, .. }) => *id,
-        _ => None,
+        _ => {
+            if let Some(id) = reply.id().filter(|_| tags) {
+                write_id_tag(id, out);
+            }
+            // Nothing for what chat/1 does not show (a grant change or an
+            // away notice to the room, a server ping).
+            write_line(reply, out);
+        }
     }
 }
 
@@ -116,11 +95,14 @@ fn write_help(admin: bool, out: &mut Vec<u8>) {
                 row.push_str(&format!(" (alias {})", aliases.join(", ")));
             }
             row.push_str(tag);
-            ServerLine::Info(&row).write(out);
+            write_line(&Reply::Info(&row), out);
         }
     }
-    ServerLine::Info("any other line is a room message; //text sends /text").write(out);
-    ServerLine::End(Word::Known(Listing::Help)).write(out);
+    write_line(
+        &Reply::Info("any other line is a room message; //text sends /text"),
+        out,
+    );
+    write_line(&Reply::End(Listing::Help), out);
 }
 
 #[cfg(test)]
@@ -139,7 +121,7 @@ mod tests {
     fn every_tag() {
         assert_eq!(text(Reply::Hello { server: "srv" }), "HELLO chat/1 srv\n");
         assert_eq!(
-            text(Reply::Ask(AskStep::Account)),
+            text(Reply::ask(AskStep::Account)),
             "ASK account Do you want to create a new user? [y/n]\n"
         );
         assert_eq!(
@@ -159,8 +141,9 @@ mod tests {
         );
         assert_eq!(
             text(Reply::Err {
-                code: ErrorCode::LastAdmin,
-                text: "no"
+                code: ErrorCode::LastAdmin.into(),
+                text: "no",
+                retry: None
             }),
             "ERR last-admin no\n"
         );
@@ -186,7 +169,7 @@ mod tests {
                 room: LOBBY,
                 at: Millis(3),
                 user: "a",
-                reason: LeaveReason::TooSlow
+                reason: LeaveReason::TooSlow.into()
             }),
             "LEAVE 3 a too-slow\n"
         );
@@ -195,7 +178,7 @@ mod tests {
             text(Reply::User {
                 name: "a",
                 grant: Grant::Admin,
-                presence: Presence::Busy
+                presence: Presence::Busy.into()
             }),
             "USER a 0 busy\n"
         );
@@ -225,10 +208,10 @@ mod tests {
         assert_eq!(text(Reply::Pong(Some("t"))), "PONG t\n");
         assert_eq!(text(Reply::Pong(None)), "PONG\n");
         assert_eq!(
-            text(Reply::Retry {
-                code: ErrorCode::RateLimited,
+            text(Reply::Err {
+                code: ErrorCode::RateLimited.into(),
                 text: "too many logins",
-                secs: 7
+                retry: Some(7)
             }),
             "ERR rate-limited too many logins; retry in 7 s\n"
         );
@@ -247,7 +230,7 @@ mod tests {
         );
         assert_eq!(text(Reply::Ctl(Control::Takeover)), "CTL takeover\n");
         assert_eq!(
-            text(Reply::Ask(AskStep::NewPasswordAgain)),
+            text(Reply::ask(AskStep::NewPasswordAgain)),
             "ASK new-password-again (3/3) Write your new password again:\n"
         );
     }

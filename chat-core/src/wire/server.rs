@@ -3,7 +3,7 @@
 
 use crate::command::Answer;
 use crate::error::Refusal;
-use crate::reply::{AskStep, Done, Reply};
+use crate::reply::{AskField, Done, Reply, Word};
 use crate::wire::{parse, render, render_tagged};
 use crate::Command;
 
@@ -16,9 +16,9 @@ use crate::Command;
 #[derive(Debug)]
 pub struct ServerCodec {
     /// The question the next line answers, if any.
-    asked: Option<AskStep>,
+    asked: Option<AskField>,
     /// `asked` before the last parsed line, for [`ServerCodec::unread`].
-    before_last: Option<AskStep>,
+    before_last: Option<AskField>,
     /// Whether the client turned tags on (`/tags on`).
     tags: bool,
     /// Whether the last line turned tags on or off.
@@ -82,12 +82,12 @@ impl ServerCodec {
         }
         self.asked = None;
         let answer = match step {
-            AskStep::Account => match line.trim().to_ascii_lowercase().as_str() {
+            AskField::Account => match line.trim().to_ascii_lowercase().as_str() {
                 "y" | "yes" => Answer::Yes,
                 "n" | "no" => Answer::No,
                 _ => Answer::Text(line),
             },
-            AskStep::RegisterName | AskStep::LoginName => Answer::Text(line.trim()),
+            AskField::Username => Answer::Text(line.trim()),
             _ => Answer::Text(line),
         };
         Ok(Some(Command::Answer(answer)))
@@ -130,7 +130,11 @@ impl ServerCodec {
 
     /// Appends the line(s) of `reply` to `out`, remembering an `ASK`.
     pub fn render(&mut self, reply: &Reply<'_>, out: &mut Vec<u8>) {
-        if let Reply::Ask(step) = reply {
+        if let Reply::Ask {
+            step: Word::Known(step),
+            ..
+        } = reply
+        {
             self.asked = Some(*step);
         }
         if self.tags {
@@ -141,27 +145,25 @@ impl ServerCodec {
     }
 }
 
-fn is_password_step(step: AskStep) -> bool {
-    matches!(
-        step,
-        AskStep::RegisterPassword | AskStep::RegisterPasswordAgain | AskStep::LoginPassword
-    )
+fn is_password_step(step: AskField) -> bool {
+    matches!(step, AskField::Password | AskField::PasswordAgain)
 }
 
-fn is_change_step(step: AskStep) -> bool {
+fn is_change_step(step: AskField) -> bool {
     matches!(
         step,
-        AskStep::OldPassword | AskStep::NewPassword | AskStep::NewPasswordAgain
+        AskField::OldPassword | AskField::NewPassword | AskField::NewPasswordAgain
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reply::AskStep;
 
     fn asked(step: AskStep) -> ServerCodec {
         let mut codec = ServerCodec::new();
-        codec.render(&Reply::Ask(step), &mut Vec::new());
+        codec.render(&Reply::ask(step), &mut Vec::new());
         codec
     }
 

@@ -12,7 +12,8 @@
 //! `END history` writes an id to a client with tags on, else a time.
 
 pub use crate::command::{parse_point, point_text};
-use crate::MsgId;
+use crate::reply::HistoryMark;
+use crate::{HistoryPoint, MsgId};
 
 /// The tags of a server line (empty when it has none).
 ///
@@ -70,4 +71,12 @@ fn digits(s: &str) -> Option<u64> {
         return None;
     }
     s.parse().ok()
+}
+
+/// The point `END history` writes for a mark: its id if it has one (the
+/// renderer leaves the id out for a client without tags), else its time.
+pub(crate) fn mark_point(mark: HistoryMark) -> Option<HistoryPoint> {
+    mark.id
+        .map(HistoryPoint::Id)
+        .or(mark.at.map(HistoryPoint::Time))
 }

@@ -6,7 +6,7 @@
 //! from the same list, so a variant cannot be rendered without also being
 //! parsed. Adding one is a one-line change here.
 
-use crate::reply::{AskStep, LeaveReason, Presence};
+use crate::reply::{AskField, LeaveReason, Presence, Word};
 use crate::ErrorCode;
 
 /// An enum whose values appear on the wire as fixed words.
@@ -56,29 +56,6 @@ wire_words!(Presence {
     Presence::Busy => "busy",
 });
 
-/// What an `ASK` line asks for: its `<step>` word. The server's
-/// [`AskStep`] also says which dialog (register or login) it belongs to;
-/// on the wire that shows only in the prompt text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AskField {
-    /// `account`: register a new account (`y`) or log in (`n`)?
-    Account,
-    /// `username`: the user name.
-    Username,
-    /// `password`: the password.
-    Password,
-    /// `password-again`: the password once more (registration).
-    PasswordAgain,
-    /// `old-password`: the current password (`/changepassword` without
-    /// arguments).
-    OldPassword,
-    /// `new-password`: the new password.
-    NewPassword,
-    /// `new-password-again`: the new password once more.
-    NewPasswordAgain,
-}
-
 wire_words!(AskField {
     AskField::Account => "account",
     AskField::Username => "username",
@@ -89,17 +66,19 @@ wire_words!(AskField {
     AskField::NewPasswordAgain => "new-password-again",
 });
 
-impl AskField {
-    /// Whether the answer is a password (a client should not echo it).
-    pub fn is_password(self) -> bool {
-        matches!(
-            self,
-            AskField::Password
-                | AskField::PasswordAgain
-                | AskField::OldPassword
-                | AskField::NewPassword
-                | AskField::NewPasswordAgain
-        )
+impl<'a, T: WireWord> Word<'a, T> {
+    /// The word as on the wire, known or not.
+    ///
+    /// ```
+    /// use chat_core::reply::{LeaveReason, Word};
+    /// assert_eq!(Word::Known(LeaveReason::TooSlow).as_str(), "too-slow");
+    /// assert_eq!(Word::<LeaveReason>::Unknown("banned").as_str(), "banned");
+    /// ```
+    pub fn as_str(self) -> &'a str {
+        match self {
+            Word::Known(v) => v.word(),
+            Word::Unknown(w) => w,
+        }
     }
 }
 
@@ -110,26 +89,6 @@ pub fn account_answer(register: bool) -> &'static str {
         "y"
     } else {
         "n"
-    }
-}
-
-/// The `ASK` field and prompt text of each dialog step.
-pub(crate) fn ask_text(step: AskStep) -> (AskField, &'static str) {
-    match step {
-        AskStep::Account => (AskField::Account, "Do you want to create a new user? [y/n]"),
-        AskStep::RegisterName => (AskField::Username, "(1/3) Write your user name:"),
-        AskStep::RegisterPassword => (AskField::Password, "(2/3) Write your password:"),
-        AskStep::RegisterPasswordAgain => {
-            (AskField::PasswordAgain, "(3/3) Write your password again:")
-        }
-        AskStep::LoginName => (AskField::Username, "(1/2) Write your user name:"),
-        AskStep::LoginPassword => (AskField::Password, "(2/2) Write your password:"),
-        AskStep::OldPassword => (AskField::OldPassword, "(1/3) Write your current password:"),
-        AskStep::NewPassword => (AskField::NewPassword, "(2/3) Write your new password:"),
-        AskStep::NewPasswordAgain => (
-            AskField::NewPasswordAgain,
-            "(3/3) Write your new password again:",
-        ),
     }
 }
 

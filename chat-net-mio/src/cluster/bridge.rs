@@ -163,6 +163,10 @@ async fn run(
     sink: Sink,
 ) {
     let status = sink.clone();
+    // Bumped at every (re)connection: consumers start again after one, as
+    // what the broker delivered while the connection was down is lost.
+    let connections = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = Arc::clone(&connections);
     let options = async_nats::ConnectOptions::new()
         .name(&config.name)
         .retry_on_initial_connect()
@@ -175,9 +179,13 @@ async fn run(
         })
         .event_callback(move |event| {
             let status = status.clone();
+            let counted = Arc::clone(&counted);
             async move {
                 match event {
-                    async_nats::Event::Connected => status.send(Event::Broker(BrokerState::Up)),
+                    async_nats::Event::Connected => {
+                        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        status.send(Event::Broker(BrokerState::Up));
+                    }
                     async_nats::Event::Disconnected => {
                         status.send(Event::Broker(BrokerState::Down))
                     }
@@ -206,6 +214,7 @@ async fn run(
         consumers: HashMap::new(),
         watches: HashMap::new(),
         appends: None,
+        connections,
     };
     while let Some(op) = ops.recv().await {
         bridge.serve(op);
@@ -227,6 +236,8 @@ struct Runtime {
     watches: HashMap<u64, TaskHandle<()>>,
     /// The queue of the task that sends appends in order.
     appends: Option<tmpsc::UnboundedSender<(u64, Append)>>,
+    /// How many times the connection came up.
+    connections: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Runtime {
@@ -269,6 +280,7 @@ impl Runtime {
                     from_seq.max(1),
                     self.sink.clone(),
                     self.config.retry_delay,
+                    Arc::clone(&self.connections),
                 ));
                 if let Some(old) = self.consumers.insert(consumer, task) {
                     old.abort();
@@ -537,7 +549,9 @@ fn publish_error(e: &jetstream::context::PublishError) -> OpError {
 }
 
 /// One ordered consumer, delivering from `from_seq` on; started again
-/// after the last delivered sequence whenever it fails.
+/// after the last delivered sequence whenever it fails, whenever it skips
+/// (a consumer sequence not one more than the last: messages delivered
+/// while the connection was down are lost), and after every reconnection.
 #[allow(clippy::too_many_arguments)]
 async fn consume(
     js: jetstream::Context,
@@ -548,15 +562,33 @@ async fn consume(
     from_seq: u64,
     sink: Sink,
     retry: Duration,
+    connections: Arc<std::sync::atomic::AtomicU64>,
 ) {
+    use std::sync::atomic::Ordering;
     let mut next = from_seq;
     loop {
+        let connection = connections.load(Ordering::SeqCst);
         match open_consumer(&js, &stream, filter.clone(), next).await {
             Ok(mut messages) => {
                 // The consumer exists before the flush returns, so a
                 // message appended after this point is delivered.
                 let _ = client.flush().await;
-                while let Some(message) = messages.next().await {
+                let mut delivered = 0;
+                loop {
+                    let message =
+                        match tokio::time::timeout(Duration::from_millis(250), messages.next())
+                            .await
+                        {
+                            Ok(Some(m)) => m,
+                            Ok(None) => break,
+                            Err(_) if connections.load(Ordering::SeqCst) != connection => {
+                                log::info!(
+                                "consumer {consumer} of {stream}: reconnected; again from {next}"
+                            );
+                                break;
+                            }
+                            Err(_) => continue,
+                        };
                     let message = match message {
                         Ok(m) => m,
                         Err(e) => {
@@ -567,6 +599,11 @@ async fn consume(
                     let Ok(info) = message.info() else {
                         continue;
                     };
+                    if info.consumer_sequence != delivered + 1 {
+                        log::info!("consumer {consumer} of {stream}: skipped; again from {next}");
+                        break;
+                    }
+                    delivered = info.consumer_sequence;
                     let seq = info.stream_sequence;
                     if seq < next {
                         continue;
@@ -596,25 +633,42 @@ async fn consume(
     }
 }
 
+/// A consumer from `from_seq`: ephemeral, unacknowledged, in memory, one
+/// copy. Not the client's "ordered consumer", which notices a lost server
+/// only after two 15 s heartbeats: this one's heartbeat is a second, and on
+/// any error the caller makes a new one after the last sequence delivered,
+/// which gives the same guarantee (in order, no gap, no duplicate) and
+/// comes back within seconds of a broker server's loss.
 async fn open_consumer(
     js: &jetstream::Context,
     stream: &str,
     filter: Option<String>,
     from_seq: u64,
-) -> Result<consumer::pull::Ordered, OpError> {
+) -> Result<consumer::pull::Stream, OpError> {
     let stream = js.get_stream(stream).await.map_err(|e| broker(&e))?;
-    let config = consumer::pull::OrderedConfig {
+    let config = consumer::pull::Config {
         filter_subject: filter.unwrap_or_default(),
         deliver_policy: consumer::DeliverPolicy::ByStartSequence {
             start_sequence: from_seq,
         },
+        ack_policy: consumer::AckPolicy::None,
+        inactive_threshold: Duration::from_secs(30),
+        num_replicas: 1,
+        memory_storage: true,
         ..Default::default()
     };
     let consumer = stream
         .create_consumer(config)
         .await
         .map_err(|e| broker(&e))?;
-    consumer.messages().await.map_err(|e| broker(&e))
+    consumer
+        .stream()
+        .max_messages_per_batch(256)
+        .heartbeat(Duration::from_secs(1))
+        .expires(Duration::from_secs(5))
+        .messages()
+        .await
+        .map_err(|e| broker(&e))
 }
 
 /// One watch of a bucket: the current values, a [`Event::KvCurrent`], then

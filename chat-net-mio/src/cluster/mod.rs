@@ -11,11 +11,20 @@
 //! its own, takes typed [`Op`]s without blocking and hands back
 //! [`Event`]s, waking the mio loop for each.
 
+mod backup;
 mod bridge;
+mod link;
+mod node;
 mod ops;
+mod seal;
 
+pub use backup::{backup_cluster, restore_cluster, BackupError};
 pub use bridge::{Bridge, BridgeConfig, BridgeError};
 pub use bytes::Bytes;
+pub(crate) use link::Fed;
+pub use link::Layout;
+pub use node::ClusterError;
+pub(crate) use node::Node;
 pub use ops::{
     Append, BrokerState, BucketSpec, Event, KvEntry, Op, OpError, StreamEntry, StreamSpec, Written,
 };

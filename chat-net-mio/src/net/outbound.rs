@@ -113,19 +113,16 @@ impl Outbound {
     /// Writes as much as the socket takes: every queued frame in as few
     /// `writev` calls as possible.
     pub(crate) fn flush(&mut self, sink: &mut impl Write) -> io::Result<Flushed> {
-        while !self.frames.is_empty() {
-            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-            let mut n = 0;
-            for (i, frame) in self.frames.iter().take(MAX_IOVECS).enumerate() {
-                let bytes = if i == 0 {
-                    &frame[self.head_written..]
-                } else {
-                    &frame[..]
-                };
-                slices[i] = IoSlice::new(bytes);
-                n += 1;
-            }
-            match sink.write_vectored(&slices[..n]) {
+        while let Some(front) = self.front() {
+            // One frame (the usual case below saturation) is one plain
+            // write; more take an array of slices no larger than needed,
+            // since filling one is per write, per recipient.
+            let wrote = match self.frames.len() {
+                1 => sink.write(front),
+                2..=8 => self.write_frames::<8>(sink),
+                _ => self.write_frames::<MAX_IOVECS>(sink),
+            };
+            match wrote {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(written) => self.consume(written),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Blocked),
@@ -134,6 +131,22 @@ impl Outbound {
             }
         }
         Ok(Flushed::All)
+    }
+
+    /// One `writev` of the first `N` frames at most.
+    fn write_frames<const N: usize>(&self, sink: &mut impl Write) -> io::Result<usize> {
+        let mut slices = [IoSlice::new(&[]); N];
+        let mut n = 0;
+        for (i, frame) in self.frames.iter().take(N).enumerate() {
+            let bytes = if i == 0 {
+                &frame[self.head_written..]
+            } else {
+                &frame[..]
+            };
+            slices[i] = IoSlice::new(bytes);
+            n += 1;
+        }
+        sink.write_vectored(&slices[..n])
     }
 
     fn consume(&mut self, mut written: usize) {

@@ -59,7 +59,7 @@ impl Store {
     /// not be in use (its lock is taken, so a running server makes this
     /// fail with [`StoreError::Locked`]); the backup must open with `key`.
     ///
-    /// The log is removed first, then the backup renamed into place as
+    /// The logs are removed first, then the backup renamed into place as
     /// the snapshot: a crash in between leaves the old snapshot alone,
     /// and restoring again finishes the job.
     pub fn restore(dir: &Path, from: &Path, key: KeySource) -> Result<(), StoreError> {
@@ -73,6 +73,7 @@ impl Store {
         let parts = snapshot::open_snapshot(from, &super::SealKey::new(&k), &header, &mut bytes)?;
         super::decode_state(from, &bytes, &parts, StoreOptions::default().retention)?;
         remove_if_present(&paths.log)?;
+        remove_if_present(&paths.prev_log)?;
         file::sync_dir(dir)?;
         file::write_atomic(&paths.snapshot, &sealed)?;
         if remove_if_present(&paths.legacy)? {

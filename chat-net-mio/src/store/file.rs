@@ -18,6 +18,17 @@ pub(crate) fn temp_path(target: &Path) -> PathBuf {
 
 /// Replaces `target` with `bytes`, durably.
 pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_in(target, bytes, bytes.len())
+}
+
+/// [`write_atomic`] written and synced `chunk` bytes at a time.
+///
+/// A large file (a snapshot) written whole and synced at the end has all
+/// its data waiting at once, and on a file system that orders data before
+/// metadata (ext4's default) an fsync of another file in the meantime
+/// (the log's, for a commit) can wait for all of it. Syncing as it goes
+/// keeps what such an fsync can wait for to one chunk.
+pub(crate) fn write_atomic_in(target: &Path, bytes: &[u8], chunk: usize) -> Result<(), StoreError> {
     let tmp = temp_path(target);
     let mut f = OpenOptions::new()
         .write(true)
@@ -26,8 +37,15 @@ pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), StoreError
         .mode(0o600)
         .open(&tmp)
         .map_err(|e| StoreError::io(&tmp, "create", &e))?;
-    f.write_all(bytes)
-        .map_err(|e| StoreError::io(&tmp, "write", &e))?;
+    let mut chunks = bytes.chunks(chunk.max(1)).peekable();
+    while let Some(part) = chunks.next() {
+        f.write_all(part)
+            .map_err(|e| StoreError::io(&tmp, "write", &e))?;
+        if chunks.peek().is_some() {
+            f.sync_data()
+                .map_err(|e| StoreError::io(&tmp, "fsync", &e))?;
+        }
+    }
     f.sync_all()
         .map_err(|e| StoreError::io(&tmp, "fsync", &e))?;
     drop(f);

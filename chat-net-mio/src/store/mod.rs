@@ -7,10 +7,11 @@
 //! and fsynced before the commit is acknowledged (the framing is described in
 //! `journal.rs`). Start-up reads the snapshot and replays the log. When the log
 //! grows past a multiple of the snapshot
-//! ([`StoreOptions::compact_factor`]), the writer thread writes a new
-//! snapshot (temporary file, fsync, rename, fsync of the folder) and starts
-//! a new log; a crash at any step leaves a store that opens with every
-//! acknowledged change.
+//! ([`StoreOptions::compact_factor`]), the writer hands it over
+//! (`store.log.prev`) and starts a new log, and a thread of its own writes
+//! the new snapshot (temporary file, fsync, rename, fsync of the folder)
+//! from the files while commits go on (`compaction.rs`); a crash at any
+//! step leaves a store that opens with every acknowledged change.
 //!
 //! The store keeps its own indexed copy of what it holds, so a change
 //! costs the same at ten thousand accounts or a million; history is kept
@@ -42,6 +43,7 @@
 //! ```
 
 mod backup;
+mod compaction;
 mod error;
 mod file;
 mod format;
@@ -50,7 +52,7 @@ mod key;
 mod legacy;
 mod lock;
 mod persister;
-mod seal;
+pub(crate) mod seal;
 mod snapshot;
 mod state;
 
@@ -68,7 +70,9 @@ use serde::{Deserialize, Serialize};
 pub use error::StoreError;
 pub use key::{KeySource, KEY_ENV, KEY_FILE};
 pub use lock::DirLock;
-pub use persister::{Committed, Persister, HISTORY_FLUSH};
+pub use persister::{
+    Committed, Persister, HISTORY_BATCH_BYTES, HISTORY_BATCH_LINES, HISTORY_FLUSH,
+};
 
 use journal::{LogHeader, LogWriter};
 use seal::{Kdf, SealKey};
@@ -79,6 +83,8 @@ use state::StoreState;
 pub const SNAPSHOT_FILE: &str = "store.snapshot";
 /// The log's file name in the data folder.
 pub const LOG_FILE: &str = "store.log";
+/// The log handed over to a compaction, until the new snapshot holds it.
+pub const PREV_LOG_FILE: &str = "store.log.prev";
 /// The single-file store of earlier versions, migrated on first open.
 pub const LEGACY_STORE_FILE: &str = "users.store";
 
@@ -119,6 +125,7 @@ struct Paths {
     dir: PathBuf,
     snapshot: PathBuf,
     log: PathBuf,
+    prev_log: PathBuf,
     legacy: PathBuf,
 }
 
@@ -128,6 +135,7 @@ impl Paths {
             dir: dir.to_owned(),
             snapshot: dir.join(SNAPSHOT_FILE),
             log: dir.join(LOG_FILE),
+            prev_log: dir.join(PREV_LOG_FILE),
             legacy: dir.join(LEGACY_STORE_FILE),
         }
     }
@@ -150,6 +158,19 @@ pub struct Store {
     /// for the log to grow by `compact_min_bytes` (a full disk must not
     /// cost a whole snapshot per commit).
     compact_failed_at: Option<u64>,
+    /// The compaction running beside the writer.
+    compacting: Option<compaction::Running>,
+    /// A log handed over whose snapshot is not written yet: where that
+    /// snapshot ends (a failed compaction is tried again for it).
+    handed_over: Option<Position>,
+}
+
+impl Drop for Store {
+    /// A compaction beside the writer finishes before the store is gone
+    /// (the next open of the folder must not race its rename).
+    fn drop(&mut self) {
+        self.wait_for_compaction();
+    }
 }
 
 impl fmt::Debug for Store {
@@ -238,8 +259,20 @@ struct Loaded {
     position: Position,
     snapshot_len: u64,
     log: LogState,
+    /// A log handed over to a compaction that did not finish was
+    /// replayed (see [`PREV_LOG_FILE`]).
+    handed_over: bool,
     /// Read from the formats before message ids: to be rewritten.
     old_format: bool,
+}
+
+/// Which logs [`load`] replays after the snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Logs {
+    /// Both: everything acknowledged.
+    All,
+    /// Only the log handed over to a compaction: the state it writes.
+    HandedOver,
 }
 
 /// Decodes and indexes an opened snapshot: the accounts on a second
@@ -250,7 +283,7 @@ fn decode_state(
     parts: &snapshot::Parts,
     retention: Retention,
 ) -> Result<StoreState, StoreError> {
-    let damaged = |e: state::ApplyError| StoreError::damaged(path, 0, e.to_string());
+    let damaged = |e: chat_core::ChangeError| StoreError::damaged(path, 0, e.to_string());
     let (users, others) = std::thread::scope(|s| {
         let users = s.spawn(|| {
             let list =
@@ -276,88 +309,49 @@ fn decode_state(
     StoreState::from_parts(users?, others, history, retention, now()).map_err(damaged)
 }
 
-/// Reads the snapshot and replays the log, writing nothing.
+/// Reads the snapshot and replays the logs, writing nothing.
 fn load(
     paths: &Paths,
     key: &KeySource,
     retention: Retention,
     rng: &SystemRandom,
 ) -> Result<Loaded, StoreError> {
-    let mut bytes =
+    let bytes =
         std::fs::read(&paths.snapshot).map_err(|e| StoreError::io(&paths.snapshot, "read", &e))?;
-    let snapshot_len = bytes.len() as u64;
     let header = snapshot::header(&paths.snapshot, &bytes)?;
     let (k, kdf) = key.resolve(&paths.snapshot, Some(header.kdf), rng)?;
-    let sealing = SealKey::new(&k);
+    load_with_key(paths, bytes, SealKey::new(&k), kdf, retention, Logs::All)
+}
+
+/// [`load`] once the key is known, from the snapshot's `bytes`.
+fn load_with_key(
+    paths: &Paths,
+    mut bytes: Vec<u8>,
+    sealing: SealKey,
+    kdf: Kdf,
+    retention: Retention,
+    logs: Logs,
+) -> Result<Loaded, StoreError> {
+    let snapshot_len = bytes.len() as u64;
+    let header = snapshot::header(&paths.snapshot, &bytes)?;
     let parts = snapshot::open_snapshot(&paths.snapshot, &sealing, &header, &mut bytes)?;
     let mut position = parts.position;
     let mut old_format = parts.version != seal::VERSION_SNAPSHOT;
     let mut state = decode_state(&paths.snapshot, &bytes, &parts, retention)?;
     drop(bytes);
-    let path = &paths.log;
-    let log = match open_log(path)? {
-        None => LogState::Missing,
-        Some((header, reader, total)) => {
-            if header.generation < position.generation {
-                LogState::Obsolete
-            } else if header.generation > position.generation {
-                return Err(StoreError::damaged(
-                    path,
-                    0,
-                    format!(
-                        "a log of generation {} but {} is of generation {}",
-                        header.generation, SNAPSHOT_FILE, position.generation
-                    ),
-                ));
-            } else if header.first_seq != position.next_seq {
-                return Err(StoreError::damaged(
-                    path,
-                    0,
-                    format!(
-                        "the log starts at record {} but the snapshot ends before record {}",
-                        header.first_seq, position.next_seq
-                    ),
-                ));
-            } else {
-                // One open file throughout: a reader without the lock (a
-                // backup) racing a compaction keeps reading the log it
-                // opened, which goes with the snapshot it read before.
-                // A log of the format before message ids: its lines get
-                // ids after the snapshot's.
-                let mut old_ids = format::Ids::after(state.last_msg_id());
-                let scanned = journal::scan(path, reader, total, &sealing, header, |at, plain| {
-                    let undecodable = |e: postcard::Error| {
-                        StoreError::damaged(path, at, format!("a record that does not decode: {e}"))
-                    };
-                    let changes: Vec<StoreChange> = if header.version == journal::VERSION_V1 {
-                        postcard::from_bytes::<Vec<format::ChangeV1>>(plain)
-                            .map_err(undecodable)?
-                            .into_iter()
-                            .map(|c| old_ids.change(c))
-                            .collect()
-                    } else {
-                        postcard::from_bytes(plain).map_err(undecodable)?
-                    };
-                    for change in &changes {
-                        state.apply(change).map_err(|e| {
-                            StoreError::damaged(
-                                path,
-                                at,
-                                format!("a change that cannot apply: {e}"),
-                            )
-                        })?;
-                    }
-                    Ok(())
-                })?;
-                position.next_seq = scanned.next_seq;
-                old_format |= header.version != journal::VERSION;
-                LogState::Current {
-                    header,
-                    end: scanned.end,
-                    torn: scanned.torn,
-                }
-            }
-        }
+    let state_last_id = state.last_msg_id();
+    // A log of the format before message ids: its lines get ids after
+    // the snapshot's (and the handed-over log's, in the live log).
+    let mut replay = Replay {
+        state: &mut state,
+        position: &mut position,
+        old_ids: format::Ids::after(state_last_id),
+        old_format: &mut old_format,
+    };
+    let handed_over = replay.handed_over(&paths.prev_log, &sealing)?;
+    let log = match logs {
+        Logs::HandedOver => LogState::Missing,
+        Logs::All => replay.log(&paths.log, &sealing, handed_over)?,
     };
     state.drop_older_than(now());
     Ok(Loaded {
@@ -367,8 +361,143 @@ fn load(
         position,
         snapshot_len,
         log,
+        handed_over,
         old_format,
     })
+}
+
+/// Replaying logs onto a snapshot's state, in order.
+struct Replay<'a> {
+    state: &'a mut StoreState,
+    position: &'a mut Position,
+    /// Ids for history lines of the format before message ids.
+    old_ids: format::Ids,
+    /// Set when a log of an older format is read.
+    old_format: &'a mut bool,
+}
+
+impl Replay<'_> {
+    /// Applies every change of one record of a log with `header`.
+    fn record(
+        &mut self,
+        path: &Path,
+        header: LogHeader,
+        at: u64,
+        plain: &[u8],
+    ) -> Result<(), StoreError> {
+        let undecodable = |e: postcard::Error| {
+            StoreError::damaged(path, at, format!("a record that does not decode: {e}"))
+        };
+        let changes: Vec<StoreChange> = if header.version == journal::VERSION_V1 {
+            postcard::from_bytes::<Vec<format::ChangeV1>>(plain)
+                .map_err(undecodable)?
+                .into_iter()
+                .map(|c| self.old_ids.change(c))
+                .collect()
+        } else {
+            postcard::from_bytes(plain).map_err(undecodable)?
+        };
+        for change in &changes {
+            self.state.apply(change).map_err(|e| {
+                StoreError::damaged(path, at, format!("a change that cannot apply: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Replays the log handed over to a compaction that has not replaced
+    /// the snapshot yet, if there is one: it follows the snapshot, and the
+    /// live log then belongs to the next generation. Whether it was
+    /// replayed.
+    fn handed_over(&mut self, path: &Path, sealing: &SealKey) -> Result<bool, StoreError> {
+        let Some((header, reader, total)) = open_log(path)? else {
+            return Ok(false);
+        };
+        let position = *self.position;
+        if header.generation < position.generation {
+            // The compaction wrote its snapshot and stopped before removing
+            // it.
+            return Ok(false);
+        }
+        if header.generation > position.generation || header.first_seq != position.next_seq {
+            return Err(StoreError::damaged(
+                path,
+                0,
+                format!(
+                    "a handed-over log of generation {} from record {}, but {} is of generation {} up to record {}",
+                    header.generation, header.first_seq, SNAPSHOT_FILE, position.generation, position.next_seq
+                ),
+            ));
+        }
+        let scanned = journal::scan(path, reader, total, sealing, header, |at, plain| {
+            self.record(path, header, at, plain)
+        })?;
+        if let Some(what) = scanned.torn {
+            // It was complete and durable when it was handed over.
+            return Err(StoreError::damaged(path, scanned.end, what));
+        }
+        *self.old_format |= header.version != journal::VERSION;
+        self.position.next_seq = scanned.next_seq;
+        self.position.generation += 1;
+        Ok(true)
+    }
+
+    /// Replays the live log, the one that follows the snapshot (and the
+    /// handed-over log, if `after_handed_over`).
+    fn log(
+        &mut self,
+        path: &Path,
+        sealing: &SealKey,
+        after_handed_over: bool,
+    ) -> Result<LogState, StoreError> {
+        let Some((header, reader, total)) = open_log(path)? else {
+            return Ok(LogState::Missing);
+        };
+        let position = *self.position;
+        if header.generation < position.generation && !after_handed_over {
+            return Ok(LogState::Obsolete);
+        }
+        if header.generation != position.generation {
+            return Err(StoreError::damaged(
+                path,
+                0,
+                format!(
+                    "a log of generation {} but {} is of generation {}{}",
+                    header.generation,
+                    SNAPSHOT_FILE,
+                    position.generation - u64::from(after_handed_over),
+                    if after_handed_over {
+                        format!(", followed by {PREV_LOG_FILE}")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+        if header.first_seq != position.next_seq {
+            return Err(StoreError::damaged(
+                path,
+                0,
+                format!(
+                    "the log starts at record {} but the snapshot ends before record {}",
+                    header.first_seq, position.next_seq
+                ),
+            ));
+        }
+        // One open file throughout: a reader without the lock (a backup)
+        // racing a compaction keeps reading the log it opened, which goes
+        // with the snapshot it read before.
+        let scanned = journal::scan(path, reader, total, sealing, header, |at, plain| {
+            self.record(path, header, at, plain)
+        })?;
+        *self.old_format |= header.version != journal::VERSION;
+        self.position.next_seq = scanned.next_seq;
+        Ok(LogState::Current {
+            header,
+            end: scanned.end,
+            torn: scanned.torn,
+        })
+    }
 }
 
 impl Store {
@@ -415,6 +544,12 @@ impl Store {
                 SNAPSHOT_FILE
             );
         }
+        if !loaded.handed_over && remove_if_present(&paths.prev_log)? {
+            log::info!(
+                "removed {}: a compaction wrote its snapshot and stopped before removing it",
+                paths.prev_log.display()
+            );
+        }
         for target in [&paths.snapshot, &paths.log] {
             let tmp = file::temp_path(target);
             if remove_if_present(&tmp)? {
@@ -447,15 +582,25 @@ impl Store {
             writes: 0,
             broken: false,
             compact_failed_at: None,
+            compacting: None,
+            handed_over: None,
         };
-        if old_format {
-            // Never append to the old format: rewrite it all now (the
+        if old_format || loaded.handed_over {
+            // Never append to the old format, nor after a log handed over
+            // to a compaction that did not finish: rewrite it all now (the
             // old files stay until the new snapshot is in place).
             store.compact()?;
-            log::info!(
-                "{} migrated to the format with message ids",
-                store.paths.dir.display()
-            );
+            if old_format {
+                log::info!(
+                    "{} migrated to the format with message ids",
+                    store.paths.dir.display()
+                );
+            } else {
+                log::info!(
+                    "{}: a compaction that was interrupted is finished",
+                    store.paths.dir.display()
+                );
+            }
         }
         log::info!("{store:?} open in {:?}", started.elapsed());
         Ok(store)
@@ -604,22 +749,156 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the log has outgrown the snapshot.
+    /// Whether the log has outgrown the snapshot (and no compaction is
+    /// running).
     pub fn compaction_due(&self) -> bool {
         let log = self.log_len();
         let min = self.options.compact_min_bytes;
         let retry_from = self
             .compact_failed_at
             .map_or(0, |at| at.saturating_add(min));
-        log >= min.max(retry_from)
+        self.compacting.is_none()
+            && !self.broken
+            && log >= min.max(retry_from)
             && log > u64::from(self.options.compact_factor.max(1)).saturating_mul(self.snapshot_len)
     }
 
-    /// Writes a new snapshot of everything and starts a new log. A crash at any point leaves a store that opens
-    /// with everything acknowledged: until the rename, the old snapshot
-    /// and log; after it, the new snapshot, and the old log, of an older
-    /// generation, is ignored.
+    /// Whether a compaction runs beside the writer.
+    pub fn is_compacting(&self) -> bool {
+        self.compacting.is_some()
+    }
+
+    /// Hands the log over and writes the new snapshot on a thread of its
+    /// own (see `compaction.rs`): the store goes on committing to a new
+    /// log meanwhile, at the cost of an fsync of the folder or two.
+    /// [`poll_compaction`](Store::poll_compaction) learns how it ended.
+    pub fn compact_in_background(&mut self) -> Result<(), StoreError> {
+        if self.broken {
+            return Err(StoreError::Broken {
+                path: self.paths.log.display().to_string(),
+            });
+        }
+        if self.compacting.is_some() || (self.log.is_none() && self.handed_over.is_none()) {
+            // Running already, or nothing since the snapshot.
+            return Ok(());
+        }
+        let started = Instant::now();
+        let (target, handed_over_bytes) = match self.handed_over {
+            Some(target) => (target, 0),
+            None => {
+                let bytes = self.log_len();
+                (self.hand_over()?, bytes)
+            }
+        };
+        log::debug!(
+            "store: log handed over for compaction in {:?}",
+            started.elapsed()
+        );
+        let job = compaction::Job {
+            paths: self.paths.clone(),
+            key: self.key.clone(),
+            kdf: self.kdf,
+            retention: self.options.retention,
+            target,
+            handed_over_bytes,
+        };
+        match compaction::Running::start(job) {
+            Ok(running) => {
+                self.compacting = Some(running);
+                Ok(())
+            }
+            Err(e) => {
+                self.compact_failed_at = Some(self.log_len());
+                Err(e)
+            }
+        }
+    }
+
+    /// Renames the log to [`PREV_LOG_FILE`] and starts a new one of the
+    /// next generation; where the new snapshot will end.
+    fn hand_over(&mut self) -> Result<Position, StoreError> {
+        let fail = |store: &mut Store, e: StoreError| {
+            store.compact_failed_at = Some(store.log_len());
+            e
+        };
+        let (log, prev) = (&self.paths.log, &self.paths.prev_log);
+        // The open log keeps writing to the renamed file until replaced.
+        if let Err(e) = std::fs::rename(log, prev) {
+            return Err(fail(self, StoreError::io(log, "hand over", &e)));
+        }
+        let target = Position {
+            generation: self.position.generation + 1,
+            next_seq: self.position.next_seq,
+        };
+        let header = LogHeader::new(target.generation, target.next_seq);
+        // Creating it fsyncs the folder: the rename is durable too.
+        match LogWriter::create(log, header) {
+            Ok(new) => {
+                self.log = Some(new);
+                self.position.generation = target.generation;
+                self.handed_over = Some(target);
+                Ok(target)
+            }
+            Err(e) => {
+                // Back as it was; if even that fails the log is nowhere
+                // the next open looks for it after later records.
+                if std::fs::rename(prev, log).is_err() {
+                    self.broken = true;
+                    return Err(StoreError::Broken {
+                        path: log.display().to_string(),
+                    });
+                }
+                Err(fail(self, e))
+            }
+        }
+    }
+
+    /// Learns whether the compaction beside the writer has ended, and
+    /// takes its outcome in.
+    pub fn poll_compaction(&mut self) {
+        if self.compacting.as_ref().is_some_and(|c| c.is_finished()) {
+            self.end_compaction();
+        }
+    }
+
+    /// Waits for the compaction beside the writer, if one runs.
+    pub fn wait_for_compaction(&mut self) {
+        if self.compacting.is_some() {
+            self.end_compaction();
+        }
+    }
+
+    fn end_compaction(&mut self) {
+        let Some(running) = self.compacting.take() else {
+            return;
+        };
+        let target = running.target;
+        match running.join() {
+            Ok(done) => {
+                self.snapshot_len = done.snapshot_len;
+                if self.handed_over == Some(target) {
+                    self.handed_over = None;
+                }
+                self.compact_failed_at = None;
+                log::debug!("store: compaction of {} bytes done", done.handed_over_bytes);
+            }
+            Err(e) => {
+                // The handed-over log stays; a later batch tries again.
+                log::error!("store compaction failed: {e}");
+                self.compact_failed_at = Some(self.log_len());
+            }
+        }
+    }
+
+    /// Writes a new snapshot of everything, on this thread, and starts a
+    /// new log (a compaction running beside the writer is waited for
+    /// first; a handed-over log is then in the snapshot and removed). A
+    /// crash at any point leaves a store that opens with everything
+    /// acknowledged: until the rename, the old snapshot and logs; after
+    /// it, the new snapshot, and the old logs, of older generations, are
+    /// ignored.
     pub fn compact(&mut self) -> Result<(), StoreError> {
+        self.wait_for_compaction();
         let started = Instant::now();
         let next = Position {
             generation: self.position.generation + 1,
@@ -645,6 +924,10 @@ impl Store {
         );
         self.position = next;
         self.snapshot_len = sealed.len() as u64;
+        self.handed_over = None;
+        if let Err(e) = compaction::finish(&self.paths.prev_log, &self.paths.dir) {
+            log::warn!("removing the handed-over log after compaction: {e}");
+        }
         // The old log is in the snapshot now: replace it at once (to free
         // its space); if that fails, the next commit tries again.
         let header = LogHeader::new(next.generation, next.next_seq);

@@ -7,15 +7,20 @@
 //! writes, not one each.
 //!
 //! History lines ([`StoreChange::AppendLine`]) are different: nobody waits
-//! for them, and there is one per chat message. The writer keeps them back
-//! until the next write of another change or a backup, or at most
-//! [`HISTORY_FLUSH`] after the first one kept, so chat traffic costs a few
-//! log records (and fsyncs) a second rather than one per batch of
-//! messages; a crash loses at most that much history, never an
-//! acknowledged change.
+//! for them, and there is one per chat message. They never cross to the
+//! writer one by one (waking its thread for every message): the
+//! [`Persister`] holds them on the caller's side until the next awaited
+//! change or backup (which they precede, in order), until
+//! [`HISTORY_FLUSH`] after the first one held ([`Persister::deadline`],
+//! [`Persister::on_deadline`]), or until [`HISTORY_BATCH_LINES`] or
+//! [`HISTORY_BATCH_BYTES`] are held, and then go over as one job. So chat
+//! traffic costs a few log records (and fsyncs) a second and a few
+//! wake-ups of the writer, not one per message; a crash loses at most that
+//! much history, never an acknowledged change. They are not acknowledged:
+//! a failure to write them is logged.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -26,6 +31,10 @@ use super::Store;
 
 /// The longest a history line waits for its write.
 pub const HISTORY_FLUSH: Duration = Duration::from_millis(500);
+/// History lines held at most before they go to the writer together.
+pub const HISTORY_BATCH_LINES: usize = 4096;
+/// Bytes of history text held at most before they go to the writer.
+pub const HISTORY_BATCH_BYTES: usize = 1024 * 1024;
 
 /// The outcome of one submitted change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,15 +49,22 @@ pub struct Committed {
 #[derive(Debug)]
 enum Job {
     Change(u64, StoreChange),
+    /// History lines, in order, acknowledged to no one.
+    Lines(Vec<StoreChange>),
     Backup(PathBuf, Sender<Result<(), StoreError>>),
+    /// Compact now, whether or not the log is due.
+    Compact,
 }
 
 /// What the writer does in one turn: the changes that queued up (one
 /// record), then a backup if one was asked for after them.
 struct Batch {
-    ids: Vec<u64>,
+    /// The id of each change, `None` for a history line.
+    ids: Vec<Option<u64>>,
     changes: Vec<StoreChange>,
     backup: Option<(PathBuf, Sender<Result<(), StoreError>>)>,
+    /// A compaction was asked for.
+    compact: bool,
 }
 
 impl Batch {
@@ -57,6 +73,7 @@ impl Batch {
             ids: Vec::new(),
             changes: Vec::new(),
             backup: None,
+            compact: false,
         }
     }
 
@@ -67,8 +84,17 @@ impl Batch {
         while let Some(j) = job.take() {
             match j {
                 Job::Change(id, change) => {
-                    self.ids.push(id);
+                    self.ids.push(Some(id));
                     self.changes.push(change);
+                    job = rx.try_recv().ok();
+                }
+                Job::Lines(lines) => {
+                    self.ids.extend(std::iter::repeat_n(None, lines.len()));
+                    self.changes.extend(lines);
+                    job = rx.try_recv().ok();
+                }
+                Job::Compact => {
+                    self.compact = true;
                     job = rx.try_recv().ok();
                 }
                 Job::Backup(out, reply) => self.backup = Some((out, reply)),
@@ -76,21 +102,8 @@ impl Batch {
         }
     }
 
-    fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.backup.is_none()
-    }
-
-    /// Whether someone waits for it: a change other than a history line,
-    /// or a backup.
-    fn is_awaited(&self) -> bool {
-        self.backup.is_some()
-            || self
-                .changes
-                .iter()
-                .any(|c| !matches!(c, StoreChange::AppendLine { .. }))
-    }
-
-    /// Commits, acknowledges, backs up, and compacts if the log is due.
+    /// Commits, acknowledges, backs up, and starts a compaction if the log
+    /// is due.
     fn run(self, store: &mut Store, done: &Sender<Committed>, notify: &impl Fn()) {
         if !self.changes.is_empty() {
             let started = Instant::now();
@@ -100,19 +113,38 @@ impl Batch {
                 self.changes.len(),
                 started.elapsed()
             );
+            let mut acked = false;
+            let mut lost_lines = None;
             for (id, result) in self.ids.into_iter().zip(results) {
-                if done.send(Committed { id, result }).is_err() {
-                    break;
+                match id {
+                    Some(id) => {
+                        acked = true;
+                        if done.send(Committed { id, result }).is_err() {
+                            break;
+                        }
+                    }
+                    None => {
+                        if let Err(e) = result {
+                            lost_lines.get_or_insert((e, 0)).1 += 1;
+                        }
+                    }
                 }
             }
-            notify();
+            if let Some((e, n)) = lost_lines {
+                log::warn!("could not save {n} history line(s): {e}");
+            }
+            if acked {
+                notify();
+            }
         }
         if let Some((out, reply)) = self.backup {
             // The caller may have stopped waiting.
             let _ = reply.send(store.backup_to(&out));
         }
-        if store.compaction_due() {
-            if let Err(e) = store.compact() {
+        store.poll_compaction();
+        if store.compaction_due() || (self.compact && !store.is_compacting()) {
+            // The snapshot is written beside this thread: commits go on.
+            if let Err(e) = store.compact_in_background() {
                 // The log keeps growing; a later batch tries again.
                 log::error!("store compaction failed: {e}");
             }
@@ -120,44 +152,54 @@ impl Batch {
     }
 }
 
-/// The writer thread's loop: one turn per batch of jobs, history lines
-/// held back as the module says.
+/// The writer thread's loop: one turn per batch of jobs, until the
+/// channel closes.
 fn writer(store: &mut Store, rx: &Receiver<Job>, done: &Sender<Committed>, notify: &impl Fn()) {
-    let mut batch = Batch::empty();
-    // When the oldest history line held back in `batch` came.
-    let mut held_since: Option<Instant> = None;
-    loop {
-        let next = match held_since {
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            Some(t) => rx.recv_timeout(HISTORY_FLUSH.saturating_sub(t.elapsed())),
-        };
-        let closing = matches!(next, Err(RecvTimeoutError::Disconnected));
-        if let Ok(job) = next {
-            batch.gather(job, rx);
-        }
-        let due = held_since.is_some_and(|t| t.elapsed() >= HISTORY_FLUSH);
-        if batch.is_awaited() || due || closing {
-            if !batch.is_empty() {
-                std::mem::replace(&mut batch, Batch::empty()).run(store, done, notify);
-            }
-            held_since = None;
-        } else if held_since.is_none() && !batch.is_empty() {
-            held_since = Some(Instant::now());
-        }
-        if closing {
-            return;
-        }
+    while let Ok(job) = rx.recv() {
+        let mut batch = Batch::empty();
+        batch.gather(job, rx);
+        batch.run(store, done, notify);
     }
 }
 
-/// A running writer thread that owns the [`Store`].
+/// History lines held on the caller's side (see the module).
+#[derive(Debug, Default)]
+struct Held {
+    lines: Vec<StoreChange>,
+    bytes: usize,
+    /// When the first of them came.
+    since: Option<Instant>,
+}
+
+impl Held {
+    fn push(&mut self, line: StoreChange) {
+        if let StoreChange::AppendLine { line, .. } = &line {
+            self.bytes += line.text.len();
+        }
+        self.since.get_or_insert_with(Instant::now);
+        self.lines.push(line);
+    }
+
+    fn full(&self) -> bool {
+        self.lines.len() >= HISTORY_BATCH_LINES || self.bytes >= HISTORY_BATCH_BYTES
+    }
+
+    fn take(&mut self) -> Option<Vec<StoreChange>> {
+        self.since = None;
+        self.bytes = 0;
+        (!self.lines.is_empty()).then(|| std::mem::take(&mut self.lines))
+    }
+}
+
+/// A running writer thread that owns the [`Store`], and the history
+/// lines held for it (see the module).
 ///
 /// ```
 /// use chat_core::{Grant, Millis, StoreChange, UserName, UserRecord};
 /// use chat_net_mio::store::{KeySource, Persister, Store};
 /// let dir = tempfile::tempdir().unwrap();
 /// let store = Store::open(dir.path(), KeySource::Raw([1; 32])).unwrap();
-/// let (persister, committed) = Persister::spawn(store, || {}).unwrap();
+/// let (mut persister, committed) = Persister::spawn(store, || {}).unwrap();
 /// let alice = UserRecord {
 ///     name: UserName::parse("alice").unwrap(),
 ///     phc: "$argon2id$v=19$...".into(),
@@ -174,6 +216,7 @@ fn writer(store: &mut Store, rx: &Receiver<Job>, done: &Sender<Committed>, notif
 pub struct Persister {
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<Store>>,
+    held: Held,
 }
 
 impl Persister {
@@ -195,22 +238,58 @@ impl Persister {
             Persister {
                 tx: Some(tx),
                 thread: Some(thread?),
+                held: Held::default(),
             },
             done_rx,
         ))
     }
 
-    /// Queues a change; its [`Committed`] comes once it is durable.
-    pub fn submit(&self, id: u64, change: StoreChange) {
-        if let Some(tx) = &self.tx {
-            // Fails only if the writer is gone; shutdown() reports that.
-            let _ = tx.send(Job::Change(id, change));
+    /// Queues a change; its [`Committed`] comes once it is durable. A
+    /// history line ([`StoreChange::AppendLine`]) is held instead and
+    /// never acknowledged (see the module): the history lines held go to
+    /// the writer before any other change, in order.
+    pub fn submit(&mut self, id: u64, change: StoreChange) {
+        if matches!(change, StoreChange::AppendLine { .. }) {
+            self.held.push(change);
+            if self.held.full() {
+                self.send_held();
+            }
+            return;
+        }
+        self.send_held();
+        self.send(Job::Change(id, change));
+    }
+
+    /// When the held history lines must go to the writer, if any are held.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.held.since.map(|t| t + HISTORY_FLUSH)
+    }
+
+    /// Sends the held history lines to the writer if their deadline has
+    /// come.
+    pub fn on_deadline(&mut self, now: Instant) {
+        if self.deadline().is_some_and(|t| t <= now) {
+            self.send_held();
         }
     }
 
-    /// Asks for a backup to `out` after the changes submitted before it;
-    /// its outcome comes on `reply`.
-    pub fn backup(&self, out: PathBuf, reply: Sender<Result<(), StoreError>>) {
+    fn send_held(&mut self) {
+        if let Some(lines) = self.held.take() {
+            self.send(Job::Lines(lines));
+        }
+    }
+
+    fn send(&self, job: Job) {
+        if let Some(tx) = &self.tx {
+            // Fails only if the writer is gone; shutdown() reports that.
+            let _ = tx.send(job);
+        }
+    }
+
+    /// Asks for a backup to `out` after the changes submitted before it
+    /// (held history lines included); its outcome comes on `reply`.
+    pub fn backup(&mut self, out: PathBuf, reply: Sender<Result<(), StoreError>>) {
+        self.send_held();
         match &self.tx {
             Some(tx) => {
                 if let Err(mpsc::SendError(Job::Backup(_, reply))) =
@@ -225,12 +304,32 @@ impl Persister {
         }
     }
 
-    /// Writes whatever is queued, stops the writer and returns the store.
+    /// Asks for a compaction after the changes submitted before it (held
+    /// history lines included), whether or not the log is due; the
+    /// snapshot is written beside the writer, which goes on committing.
+    /// Nothing happens if one is running.
+    pub fn compact(&mut self) {
+        self.send_held();
+        self.send(Job::Compact);
+    }
+
+    /// Writes whatever is queued or held, stops the writer and returns
+    /// the store.
     pub fn shutdown(mut self) -> Result<Store, StoreError> {
+        self.send_held();
         self.tx = None;
         self.thread
             .take()
             .and_then(|t| t.join().ok())
             .ok_or(StoreError::WriterGone)
+    }
+}
+
+impl Drop for Persister {
+    /// A persister dropped without [`shutdown`](Persister::shutdown)
+    /// still hands its held lines to the writer, which writes them before
+    /// it sees its channel closed.
+    fn drop(&mut self) {
+        self.send_held();
     }
 }

@@ -139,6 +139,7 @@ fn header_bytes(version: u8, kdf: &Kdf, nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
 }
 
 /// A 256-bit key, ready to seal and open.
+#[derive(Clone)]
 pub(crate) struct SealKey(LessSafeKey);
 
 impl SealKey {

@@ -3,9 +3,9 @@
 //! kick list and rooms by key with their order kept, history as one
 //! bounded deque per conversation, trimmed by [`Retention`] on append.
 //!
-//! [`StoreState::apply`] means exactly what [`StoreSnapshot::apply`] means
-//! (the tests compare them), and returns an [`Undo`] so a batch whose write
-//! fails can be taken back.
+//! What a change means is chat-core's [`StoreChange::apply_to`]; this is
+//! the [`StoreTables`] it writes to, each write noting its [`Undo`] so a
+//! batch whose write fails can be taken back.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use chat_core::{
     ChangeError, Conversation, Grant, HistoryLine, KickEntry, Millis, NameKey, Retention, RoomKey,
-    RoomRecord, StoreChange, StoreSnapshot, Topic, UserRecord,
+    RoomName, RoomRecord, StoreChange, StoreSnapshot, StoreTables, Topic, UserName, UserRecord,
 };
 
 /// Entries kept in the order they came, found by key in O(1): the order is
@@ -74,17 +74,6 @@ impl<K: std::hash::Hash + Eq, V> Ordered<K, V> {
     }
 }
 
-/// Why a change cannot apply.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ApplyError {
-    /// What the change means forbids it.
-    #[error(transparent)]
-    Change(#[from] ChangeError),
-    /// A change added to chat-core after this store was written.
-    #[error("a kind of change this store does not know: {0}")]
-    Unknown(String),
-}
-
 /// What takes one applied change back.
 #[derive(Debug)]
 pub(crate) enum Undo {
@@ -107,6 +96,8 @@ pub(crate) enum Undo {
         conversation: Conversation,
         dropped: Vec<HistoryLine>,
     },
+    /// A change that wrote nothing.
+    Nothing,
 }
 
 /// The accounts in registration order, indexed by folded name.
@@ -118,11 +109,11 @@ pub(crate) struct Users {
 
 impl Users {
     /// Indexes accounts read from a snapshot; two of one name is damage.
-    pub(crate) fn index(list: Vec<UserRecord>) -> Result<Users, ApplyError> {
+    pub(crate) fn index(list: Vec<UserRecord>) -> Result<Users, ChangeError> {
         let mut index = HashMap::with_capacity(list.len());
         for (i, user) in list.iter().enumerate() {
             if index.insert(user.name.key(), i).is_some() {
-                return Err(ChangeError::NameTaken(user.name.clone()).into());
+                return Err(ChangeError::NameTaken(user.name.clone()));
             }
         }
         Ok(Users { list, index })
@@ -219,6 +210,8 @@ pub(crate) struct StoreState {
     rooms: Ordered<RoomKey, RoomRecord>,
     history: BTreeMap<Conversation, VecDeque<HistoryLine>>,
     retention: Retention,
+    /// What takes back the write of the change being applied.
+    undo: Option<Undo>,
 }
 
 impl StoreState {
@@ -230,6 +223,7 @@ impl StoreState {
             rooms: Ordered::default(),
             history: BTreeMap::new(),
             retention,
+            undo: None,
         }
     }
 
@@ -240,7 +234,7 @@ impl StoreState {
         history: History,
         retention: Retention,
         now: Millis,
-    ) -> Result<StoreState, ApplyError> {
+    ) -> Result<StoreState, ChangeError> {
         let mut state = StoreState::new(retention);
         state.users = users.list;
         state.user_index = users.index;
@@ -255,10 +249,6 @@ impl StoreState {
         Ok(state)
     }
 
-    fn retention_for(&self, conversation: &Conversation) -> usize {
-        keep_for(&self.retention, conversation)
-    }
-
     /// Drops the lines older than the retention's age at `now`.
     pub(crate) fn drop_older_than(&mut self, now: Millis) {
         let oldest = now.0.saturating_sub(self.retention.max_age_ms);
@@ -270,21 +260,8 @@ impl StoreState {
         self.history.retain(|_, lines| !lines.is_empty());
     }
 
-    fn add_user(&mut self, user: UserRecord) -> Result<Undo, ApplyError> {
-        let key = user.name.key();
-        if self.user_index.contains_key(&key) {
-            return Err(ChangeError::NameTaken(user.name).into());
-        }
-        self.user_index.insert(key.clone(), self.users.len());
-        self.users.push(user);
-        Ok(Undo::AddUser(key))
-    }
-
-    fn user(&self, name: &chat_core::UserName) -> Result<usize, ChangeError> {
-        self.user_index
-            .get(&name.key())
-            .copied()
-            .ok_or_else(|| ChangeError::NoSuchUser(name.clone()))
+    fn user(&self, name: &UserName) -> Option<usize> {
+        self.user_index.get(&name.key()).copied()
     }
 
     /// Whether an account of that (folded) name exists.
@@ -297,80 +274,14 @@ impl StoreState {
         self.users.iter().any(|u| u.grant.is_admin())
     }
 
-    /// Applies one change; on error nothing changed.
-    pub(crate) fn apply(&mut self, change: &StoreChange) -> Result<Undo, ApplyError> {
-        Ok(match change {
-            StoreChange::AddUser(record) => self.add_user(record.clone())?,
-            StoreChange::SetGrant { name, grant } => {
-                let i = self.user(name)?;
-                Undo::Grant(i, std::mem::replace(&mut self.users[i].grant, *grant))
-            }
-            StoreChange::SetPassword { name, phc } => {
-                let i = self.user(name)?;
-                Undo::Password(i, std::mem::replace(&mut self.users[i].phc, phc.clone()))
-            }
-            StoreChange::Kick(entry) => {
-                self.user(&entry.name)?;
-                let key = entry.name.key();
-                let old = self.kicked.remove(&key);
-                self.kicked.push(key.clone(), entry.clone());
-                Undo::Kicked { key, old }
-            }
-            StoreChange::Unkick { name } => {
-                let key = name.key();
-                let old = self.kicked.remove(&key);
-                Undo::Kicked { key, old }
-            }
-            StoreChange::CreateRoom(record) => {
-                let key = record.name.key();
-                if self.rooms.contains(&key) {
-                    return Err(ChangeError::RoomTaken(record.name.clone()).into());
-                }
-                self.rooms.push(key.clone(), record.clone());
-                Undo::CreateRoom(key)
-            }
-            StoreChange::SetTopic { room, topic } => {
-                let key = room.key();
-                let record = self
-                    .rooms
-                    .get_mut(&key)
-                    .ok_or_else(|| ChangeError::NoSuchRoom(room.clone()))?;
-                Undo::Topic(key, std::mem::replace(&mut record.topic, topic.clone()))
-            }
-            StoreChange::RemoveRoom { room } => {
-                let key = room.key();
-                let (at, record) = self
-                    .rooms
-                    .remove(&key)
-                    .ok_or_else(|| ChangeError::NoSuchRoom(room.clone()))?;
-                let history = self.history.remove(&Conversation::Room(key.clone()));
-                Undo::RemoveRoom {
-                    key,
-                    at,
-                    record,
-                    history,
-                }
-            }
-            StoreChange::AppendLine { conversation, line } => {
-                let keep = self.retention_for(conversation);
-                let oldest = line.at.0.saturating_sub(self.retention.max_age_ms);
-                let lines = self.history.entry(conversation.clone()).or_default();
-                lines.push_back(line.clone());
-                let mut dropped = Vec::new();
-                while lines.len() > keep || lines.front().is_some_and(|l| l.at.0 < oldest) {
-                    dropped.extend(lines.pop_front());
-                }
-                if lines.is_empty() {
-                    self.history.remove(conversation);
-                }
-                Undo::Append {
-                    conversation: conversation.clone(),
-                    dropped,
-                }
-            }
-            // A change this store does not know cannot be made durable.
-            other => return Err(ApplyError::Unknown(format!("{other:?}"))),
-        })
+    /// Applies one change ([`StoreChange::apply_to`]); on error nothing
+    /// changed.
+    pub(crate) fn apply(&mut self, change: &StoreChange) -> Result<Undo, ChangeError> {
+        self.undo = None;
+        change.apply_to(self)?;
+        // Every change that applies writes once, and each write notes
+        // its undo.
+        Ok(self.undo.take().unwrap_or(Undo::Nothing))
     }
 
     /// Takes back one change, the last applied first.
@@ -407,6 +318,7 @@ impl StoreState {
                 }
                 self.rooms.restore(key, at, record);
             }
+            Undo::Nothing => {}
             Undo::Append {
                 conversation,
                 dropped,
@@ -471,5 +383,96 @@ impl StoreState {
             self.rooms.len(),
             self.history.values().map(VecDeque::len).sum(),
         )
+    }
+}
+
+/// The indexed tables; each write notes what takes it back.
+impl StoreTables for StoreState {
+    fn has_user(&self, name: &UserName) -> bool {
+        self.user_index.contains_key(&name.key())
+    }
+
+    fn has_room(&self, room: &RoomName) -> bool {
+        self.rooms.contains(&room.key())
+    }
+
+    fn add_user(&mut self, record: &UserRecord) {
+        let key = record.name.key();
+        self.user_index.insert(key.clone(), self.users.len());
+        self.users.push(record.clone());
+        self.undo = Some(Undo::AddUser(key));
+    }
+
+    fn set_grant(&mut self, name: &UserName, grant: Grant) {
+        if let Some(i) = self.user(name) {
+            let old = std::mem::replace(&mut self.users[i].grant, grant);
+            self.undo = Some(Undo::Grant(i, old));
+        }
+    }
+
+    fn set_password(&mut self, name: &UserName, phc: &str) {
+        if let Some(i) = self.user(name) {
+            let old = std::mem::replace(&mut self.users[i].phc, phc.to_owned());
+            self.undo = Some(Undo::Password(i, old));
+        }
+    }
+
+    fn put_kick(&mut self, entry: &KickEntry) {
+        let key = entry.name.key();
+        let old = self.kicked.remove(&key);
+        self.kicked.push(key.clone(), entry.clone());
+        self.undo = Some(Undo::Kicked { key, old });
+    }
+
+    fn remove_kick(&mut self, name: &UserName) {
+        let key = name.key();
+        let old = self.kicked.remove(&key);
+        self.undo = Some(Undo::Kicked { key, old });
+    }
+
+    fn add_room(&mut self, record: &RoomRecord) {
+        let key = record.name.key();
+        self.rooms.push(key.clone(), record.clone());
+        self.undo = Some(Undo::CreateRoom(key));
+    }
+
+    fn set_topic(&mut self, room: &RoomName, topic: Option<&Topic>) {
+        let key = room.key();
+        if let Some(record) = self.rooms.get_mut(&key) {
+            let old = std::mem::replace(&mut record.topic, topic.cloned());
+            self.undo = Some(Undo::Topic(key, old));
+        }
+    }
+
+    fn remove_room(&mut self, room: &RoomName) {
+        let key = room.key();
+        if let Some((at, record)) = self.rooms.remove(&key) {
+            let history = self.history.remove(&Conversation::Room(key.clone()));
+            self.undo = Some(Undo::RemoveRoom {
+                key,
+                at,
+                record,
+                history,
+            });
+        }
+    }
+
+    /// Trims the conversation to the retention as it goes.
+    fn append_line(&mut self, conversation: &Conversation, line: &HistoryLine) {
+        let keep = keep_for(&self.retention, conversation);
+        let oldest = line.at.0.saturating_sub(self.retention.max_age_ms);
+        let lines = self.history.entry(conversation.clone()).or_default();
+        lines.push_back(line.clone());
+        let mut dropped = Vec::new();
+        while lines.len() > keep || lines.front().is_some_and(|l| l.at.0 < oldest) {
+            dropped.extend(lines.pop_front());
+        }
+        if lines.is_empty() {
+            self.history.remove(conversation);
+        }
+        self.undo = Some(Undo::Append {
+            conversation: conversation.clone(),
+            dropped,
+        });
     }
 }

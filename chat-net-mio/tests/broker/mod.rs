@@ -79,7 +79,13 @@ pub struct NatsServer {
 impl NatsServer {
     /// A single server with JetStream storing in `dir`, ready to serve.
     pub fn start(port: u16, dir: &Path) -> NatsServer {
-        let args = vec![
+        NatsServer::start_with(port, dir, &[])
+    }
+
+    /// [`start`](NatsServer::start) with more arguments (a cluster's
+    /// names and routes).
+    pub fn start_with(port: u16, dir: &Path, extra: &[String]) -> NatsServer {
+        let mut args = vec![
             "-js".into(),
             "-a".into(),
             "127.0.0.1".into(),
@@ -88,6 +94,7 @@ impl NatsServer {
             "-sd".into(),
             dir.display().to_string(),
         ];
+        args.extend_from_slice(extra);
         let mut server = NatsServer {
             child: None,
             port,

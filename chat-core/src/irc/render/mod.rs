@@ -52,7 +52,7 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
         return;
     }
     match reply {
-        Reply::Hello { .. } | Reply::Ask(_) => {}
+        Reply::Hello { .. } | Reply::Ask { .. } => {}
         Reply::Welcome { user, .. } => view.reg.render_welcome(user, out),
         Reply::Ok(done) => self::done(me, done, out),
         Reply::Pm { at, from, text, .. } => {
@@ -67,7 +67,10 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             name,
             grant,
             presence,
-        } => user_row(view, batch, name, *grant, *presence, out),
+        } => {
+            let presence = presence.known().unwrap_or(Presence::Free);
+            user_row(view, batch, name, *grant, presence, out)
+        }
         Reply::GuestUser { name, presence } => {
             user_row(view, batch, name, Grant::User, *presence, out)
         }
@@ -124,8 +127,10 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
 pub(super) fn notice_text<'r>(reply: &'r Reply<'_>) -> Option<Cow<'r, str>> {
     Some(match reply {
         Reply::Info(text) => Cow::Borrowed(*text),
-        Reply::Err { text, .. } => Cow::Borrowed(*text),
-        Reply::Retry { text, secs, .. } => Cow::Owned(with_retry(text, Some(*secs))),
+        Reply::Err {
+            text, retry: None, ..
+        } => Cow::Borrowed(*text),
+        Reply::Err { text, retry, .. } => Cow::Owned(with_retry(text, *retry)),
         Reply::Refused(reason) => Cow::Owned(refusal_text(reason)),
         Reply::Notice(notice) => Cow::Owned(notice.to_string()),
         _ => return None,

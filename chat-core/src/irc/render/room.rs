@@ -8,7 +8,7 @@ use std::io::Write;
 use super::notice_text;
 use crate::irc::caps::RoomCaps;
 use crate::irc::lines::{server_notice, CHANNEL, HOST};
-use crate::reply::{Control, LeaveReason, Reply};
+use crate::reply::{Control, LeaveReason, Reply, Word};
 use crate::{Millis, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
@@ -21,7 +21,7 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
             room: LOBBY,
             at,
             user,
-            reason: LeaveReason::Kicked,
+            reason: Word::Known(LeaveReason::Kicked),
         } => {
             caps.stamp(*at, out);
             let _ = write!(out, ":{HOST} KICK {CHANNEL} {user} :kicked\r\n");
@@ -89,7 +89,11 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
             at,
             user,
             reason,
-        } => room_leave(room, *at, user, *reason, caps, out),
+        } => {
+            if let Some(reason) = reason.known() {
+                room_leave(room, *at, user, reason, caps, out);
+            }
+        }
         Reply::Topic { room, at, by, text } => {
             caps.stamp(*at, out);
             let text = text.unwrap_or("");
@@ -145,7 +149,11 @@ fn closing(why: &str, out: &mut Vec<u8>) {
     let _ = write!(out, "ERROR :Closing link: {why}\r\n");
 }
 
-fn quit_text(reason: LeaveReason) -> &'static str {
+fn quit_text<'a>(reason: Word<'a, LeaveReason>) -> &'a str {
+    let reason = match reason {
+        Word::Known(reason) => reason,
+        Word::Unknown(word) => return word,
+    };
     match reason {
         LeaveReason::Quit => "Quit",
         LeaveReason::Kicked => "Kicked",

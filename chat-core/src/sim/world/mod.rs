@@ -32,11 +32,14 @@ const SLOW_READER_BYTES: usize = 16 * 1024;
 fn room_of_frame(frame: &[u8]) -> Option<(String, String)> {
     let text = std::str::from_utf8(frame).ok()?;
     let (_, first) = crate::wire::split_tags(text.lines().next()?);
-    match crate::wire::ServerLine::parse(first).ok()? {
-        crate::wire::ServerLine::RoomMsg { room, .. }
-        | crate::wire::ServerLine::RoomJoin { room, .. }
-        | crate::wire::ServerLine::RoomLeave { room, .. }
-        | crate::wire::ServerLine::Topic { room, .. } => {
+    use crate::reply::Reply;
+    match crate::wire::parse_reply(first).ok()? {
+        Reply::RoomMsg { room, .. }
+        | Reply::RoomJoin { room, .. }
+        | Reply::RoomLeave { room, .. }
+        | Reply::Topic { room, .. }
+            if room != crate::LOBBY =>
+        {
             Some((room.to_ascii_lowercase(), first.to_owned()))
         }
         _ => None,

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# The cluster's figures on loopback, beside a single server in the same
+# run, against release builds (chat-server with the cluster feature) and
+# Debian's nats-server (one JetStream server, file storage):
+#
+#   DELIVERY  chat-load's paced load (CLIENTS clients, SENDERS senders at
+#             RATE lines/s each) on a single server, then on NODES nodes
+#             with the clients spread over them round robin (so of every
+#             line, (NODES-1)/NODES of the deliveries cross nodes):
+#             one-way latency p50/p99 and server CPU per delivery, summed
+#             over every node and the broker. The two take turns, RUNS
+#             times.
+#   FAILOVER  benches/cluster/failover.py: FAIL_CLIENTS clients on one of
+#             3 nodes, which is killed (-9): time until every other node
+#             shows them gone (LEAVE lost) and until each is talking again
+#             on another node.
+#   IDLE      IDLE_CLIENTS logged-in idle connections over IDLE_NODES
+#             nodes (one chat-load process per node, each under the
+#             open-file limit), then one room line: server memory per
+#             connection (every node's RSS, the broker's apart) and the
+#             time until the line had reached every connection.
+#
+#   benches/cluster/cluster.sh                         # everything
+#   ONLY=DELIVERY RUNS=3 benches/cluster/cluster.sh
+#   ONLY=IDLE IDLE_CLIENTS=100000 benches/cluster/cluster.sh
+#
+# Prints a markdown table; the raw JSON stays in $OUT. Stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+RUNS=${RUNS:-3}
+ONLY=${ONLY:-DELIVERY FAILOVER IDLE}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CLIENTS=${CLIENTS:-100}
+SENDERS=${SENDERS:-10}
+RATE=${RATE:-20}
+NODES=${NODES:-3}
+FAIL_CLIENTS=${FAIL_CLIENTS:-20}
+IDLE_CLIENTS=${IDLE_CLIENTS:-100000}
+IDLE_NODES=${IDLE_NODES:-6}
+IO_THREADS=${IO_THREADS:-1}
+BASE_PORT=${BASE_PORT:-19900}
+OUT=${OUT:-$(mktemp -d /tmp/chat-cluster.XXXXXX)}
+mkdir -p "$OUT"
+KEY=7f3a9c0e5b1d2f4a6c8e0b2d4f6a8c0e1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c0e
+
+cargo build --release -q -p bin-server --features cluster -p benches
+T=${CARGO_TARGET_DIR:-target}/release
+NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+PIDS=()
+NATS_PID=
+cleanup() {
+    for p in "${PIDS[@]}" $NATS_PID; do kill -KILL "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat >"$OUT/bench.ron" <<RON
+(
+    hash: (memory_kib: 8, iterations: 1, parallelism: 1),
+    limits: (exempt_loopback: true, command_units_per_second: 0, messages_per_second: 0,
+             max_connections: 30000, max_connections_per_address: 30000),
+    cluster: Some((logs: 4)),
+)
+RON
+
+wait_log() { # file pattern
+    for _ in $(seq 1200); do
+        if grep -q "$2" "$1" 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "no '$2' in $1" >&2; tail -5 "$1" >&2; exit 1
+}
+
+start_nats() {
+    local port=$((BASE_PORT + 99))
+    rm -rf "$OUT/nats"
+    "$NATS" -js -a 127.0.0.1 -p "$port" -sd "$OUT/nats" >"$OUT/nats.log" 2>&1 &
+    NATS_PID=$!
+    NATS_URL="nats://127.0.0.1:$port"
+    for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.05; done
+    echo "nats-server did not start" >&2; exit 1
+}
+
+# start_node i prefix: node i of the cluster with that prefix.
+start_node() {
+    local i=$1 prefix=$2 port=$((BASE_PORT + $1))
+    rm -rf "$OUT/n$i"
+    CHAT_STORE_KEY=$KEY "$T/chat-server" --bind "127.0.0.1:$port" --data-dir "$OUT/n$i" \
+        --config "$OUT/bench.ron" --io-threads "$IO_THREADS" --log-level warn \
+        --cluster "$NATS_URL" --node "n$i" >"$OUT/n$i.log" 2>&1 &
+    PIDS+=($!)
+    eval "NODE_PID_$i=$!"
+}
+
+node_ready() { # i
+    local port=$((BASE_PORT + $1))
+    for _ in $(seq 600); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { sleep 0.5; return 0; }
+        sleep 0.05
+    done
+    echo "node $1 did not come up" >&2; exit 1
+}
+
+stop_all() {
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    PIDS=()
+    if [ -n "$NATS_PID" ]; then kill -KILL "$NATS_PID" 2>/dev/null || true; NATS_PID=; fi
+    wait 2>/dev/null || true
+}
+
+field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
+
+if [[ " $ONLY " == *" DELIVERY "* ]]; then
+    for run in $(seq "$RUNS"); do
+        # A single server, no broker.
+        rm -rf "$OUT/single"
+        "$T/chat-server" --bind "127.0.0.1:$BASE_PORT" --data-dir "$OUT/single" \
+            --config <(sed '/cluster:/d' "$OUT/bench.ron") --io-threads "$IO_THREADS" \
+            --log-level warn >"$OUT/single.log" 2>&1 &
+        PIDS+=($!); single=$!
+        node_ready 0
+        uptime >>"$OUT/loadavg.txt"
+        "$T/chat-load" --addr "127.0.0.1:$BASE_PORT" --clients "$CLIENTS" --senders "$SENDERS" \
+            --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" --server-pid "$single" \
+            --json >"$OUT/single-$run.json"
+        stop_all
+        # NODES nodes and one broker.
+        start_nats
+        addrs=(); pids=()
+        for i in $(seq 0 $((NODES - 1))); do
+            start_node "$i" "chat"; node_ready "$i"
+            addrs+=(--also-addr "127.0.0.1:$((BASE_PORT + i))"); eval "pids+=(--server-pid \$NODE_PID_$i)"
+        done
+        uptime >>"$OUT/loadavg.txt"
+        "$T/chat-load" --addr "127.0.0.1:$BASE_PORT" "${addrs[@]:2}" --clients "$CLIENTS" \
+            --senders "$SENDERS" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" \
+            "${pids[@]}" --server-pid "$NATS_PID" --json >"$OUT/cluster-$run.json"
+        stop_all
+    done
+    echo
+    echo "| run | setup | p50 ms | p99 ms | deliveries/s | server CPU µs/delivery |"
+    echo "|---|---|---|---|---|---|"
+    for run in $(seq "$RUNS"); do
+        for kind in single cluster; do
+            f="$OUT/$kind-$run.json"
+            echo "| $run | $kind | $(field "$f" "d['latency']['p50']/1000") | $(field "$f" "d['latency']['p99']/1000") | $(field "$f" "round(d['deliveries']/d['measured_s'])") | $(field "$f" "round(d['server_cpu_s']/d['deliveries']*1e6, 2)") |"
+        done
+    done
+fi
+
+if [[ " $ONLY " == *" FAILOVER "* ]]; then
+    for run in $(seq "$RUNS"); do
+        start_nats
+        for i in 0 1 2; do start_node "$i" "chat"; node_ready "$i"; done
+        python3 benches/cluster/failover.py --victim "127.0.0.1:$((BASE_PORT + 2))" \
+            --victim-pid "$NODE_PID_2" --others "127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1))" \
+            --clients "$FAIL_CLIENTS" --tag "$run" >"$OUT/failover-$run.json"
+        stop_all
+        cat "$OUT/failover-$run.json"
+    done
+fi
+
+if [[ " $ONLY " == *" IDLE "* ]]; then
+    start_nats
+    per=$(( IDLE_CLIENTS / IDLE_NODES ))
+    for i in $(seq 0 $((IDLE_NODES - 1))); do start_node "$i" "chat"; node_ready "$i"; done
+    nodes_pids=(); for i in $(seq 0 $((IDLE_NODES - 1))); do eval "nodes_pids+=(--server-pid \$NODE_PID_$i)"; done
+    base=0
+    for i in $(seq 0 $((IDLE_NODES - 1))); do
+        kib=$(awk '/VmRSS/ {print $2}' "/proc/$(eval echo \$NODE_PID_$i)/status")
+        base=$((base + kib))
+    done
+    uptime >>"$OUT/loadavg.txt"
+    loads=()
+    for i in $(seq 1 $((IDLE_NODES - 1))); do
+        "$T/chat-load" --addr "127.0.0.1:$((BASE_PORT + i))" --idle --probe-listen --clients "$per" \
+            --sources 2 --names "i${i}x" --duration 20 --login-timeout 600 \
+            --server-pid "$(eval echo \$NODE_PID_$i)" --json >"$OUT/idle-$i.json" &
+        loads+=($!)
+    done
+    sleep 5
+    "$T/chat-load" --addr "127.0.0.1:$BASE_PORT" --idle --probe --clients "$per" --sources 2 \
+        --names "i0x" --duration 20 --login-timeout 600 "${nodes_pids[@]}" --json >"$OUT/idle-0.json"
+    for p in "${loads[@]}"; do wait "$p"; done
+    python3 - "$OUT" "$IDLE_NODES" "$base" "$NATS_PID" <<'PY'
+import json, sys
+out, n, base, nats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+runs = [json.load(open(f"{out}/idle-{i}.json")) for i in range(n)]
+sender = runs[0]
+total = sum(r["clients"] for r in runs)
+rss = sender["rss_after_kib"] - base
+last = max([r["fanout_last_unix_ms"] for r in runs[1:]] + [sender["probe_sent_unix_ms"] + sender["fanout_all_ms"]])
+print(f"| connections | nodes | server KiB (all nodes) | bytes/conn | one line to all, ms |")
+print(f"|---|---|---|---|---|")
+print(f"| {total} | {n} | {rss} | {rss*1024//total} | {last - sender['probe_sent_unix_ms']:.0f} |")
+try:
+    nats_rss = int(open(f"/proc/{nats}/status").read().split("VmRSS:")[1].split()[0])
+    print(f"(nats-server RSS {nats_rss} KiB)")
+except Exception:
+    pass
+PY
+    stop_all
+fi
+echo "raw results in $OUT"

@@ -1,0 +1,730 @@
+//! A cluster as processes: NATS servers (Debian's nats-server) and
+//! `chat-server` nodes, with clients of every protocol (chat/1, IRC, the
+//! page's WebSocket) spread over the nodes in one room. Nodes and NATS
+//! servers are killed (-9) during traffic; a checker reads every client's
+//! transcript: one order per room for everyone, every line at every member
+//! connected across it, none twice.
+
+#[path = "../../chat-net-mio/tests/broker/mod.rs"]
+mod broker;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Every node's store key: a cluster seals with one key.
+const KEY: &str = "7f3a9c0e5b1d2f4a6c8e0b2d4f6a8c0e1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c0e";
+const PASSWORD: &str = "password-123";
+const CHEAP: &str = "hash: (memory_kib: 8, iterations: 1, parallelism: 1), \
+                     limits: (exempt_loopback: true, command_units_per_second: 0, \
+                     messages_per_second: 0)";
+
+/// A node process.
+struct Node {
+    log: Arc<Mutex<Vec<String>>>,
+    child: Child,
+    chat: SocketAddr,
+    irc: SocketAddr,
+    ws: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    /// Starts node `name` on the brokers `urls`, and waits until it has
+    /// caught up with the cluster.
+    fn start(name: &str, urls: &str, extra_config: &str) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("node.ron");
+        std::fs::write(&cfg, format!("({CHEAP}, {extra_config})")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--irc-bind",
+                "127.0.0.1:0",
+                "--ws",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--cluster", urls, "--node", name, "--log-level", "info"])
+            .args(["--io-threads", "2"])
+            .env("CHAT_STORE_KEY", KEY)
+            .env("CHAT_ADMIN_PASSWORD", PASSWORD)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (rx, log) = collect(&mut child);
+        let (mut chat, mut irc, mut ws) = (None, None, None);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("node {name} did not come up: {:?}", log.lock().unwrap())
+            });
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let addr: SocketAddr = rest.split(' ').next().unwrap().parse().unwrap();
+                if rest.contains("Irc") {
+                    irc = Some(addr);
+                } else if rest.contains("Ws") {
+                    ws = Some(addr);
+                } else {
+                    chat = Some(addr);
+                }
+            }
+            if line.contains("caught up; taking logins") {
+                break;
+            }
+        }
+        Node {
+            log,
+            child,
+            chat: chat.unwrap(),
+            irc: irc.unwrap(),
+            ws: ws.unwrap(),
+            _dir: dir,
+        }
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect(child: &mut Child) -> (Receiver<String>, Arc<Mutex<Vec<String>>>) {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let all = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.lock().unwrap().push(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+    (rx, log)
+}
+
+/// How a client talks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Proto {
+    Chat,
+    Irc,
+    Ws,
+}
+
+/// A client with a reader thread keeping its transcript (lobby lines as
+/// `from: text`, in the order received).
+struct Client {
+    name: String,
+    proto: Proto,
+    out: TcpStream,
+    said: Arc<Mutex<Vec<String>>>,
+    lines: Arc<Mutex<Vec<String>>>,
+    closed: Arc<Mutex<bool>>,
+}
+
+impl Client {
+    fn connect(name: &str, proto: Proto, node: &Node, register: bool) -> Client {
+        let addr = match proto {
+            Proto::Chat => node.chat,
+            Proto::Irc => node.irc,
+            Proto::Ws => node.ws,
+        };
+        let stream = TcpStream::connect(addr).unwrap();
+        let mut out = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        let verb = if register { "register" } else { "login" };
+        match proto {
+            Proto::Chat => {
+                writeln!(out, "/{verb} {name} {PASSWORD}").unwrap();
+            }
+            Proto::Irc => {
+                write!(out, "PASS {name}:{PASSWORD}\r\nNICK {name}\r\nUSER {name} 0 * :{name}\r\nCAP REQ :echo-message\r\n").unwrap();
+            }
+            Proto::Ws => {
+                write!(
+                    out,
+                    "GET /chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                )
+                .unwrap();
+                loop {
+                    let mut h = String::new();
+                    reader.read_line(&mut h).unwrap();
+                    if h == "\r\n" || h.is_empty() {
+                        break;
+                    }
+                }
+                ws_send(&mut out, &format!("/{verb} {name} {PASSWORD}"));
+            }
+        }
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let closed = Arc::new(Mutex::new(false));
+        let (s, l, c) = (Arc::clone(&said), Arc::clone(&lines), Arc::clone(&closed));
+        std::thread::spawn(move || {
+            let mut reader = reader;
+            loop {
+                let line = match proto {
+                    Proto::Ws => ws_read(&mut reader),
+                    _ => {
+                        let mut line = String::new();
+                        match reader.read_line(&mut line) {
+                            Ok(0) | Err(_) => None,
+                            Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_owned()),
+                        }
+                    }
+                };
+                let Some(line) = line else {
+                    break;
+                };
+                if let Some(said) = lobby_line(proto, &line) {
+                    s.lock().unwrap().push(said);
+                }
+                l.lock().unwrap().push(line);
+            }
+            *c.lock().unwrap() = true;
+        });
+        let c = Client {
+            name: name.into(),
+            proto,
+            out,
+            said,
+            lines,
+            closed,
+        };
+        let welcome = match proto {
+            Proto::Irc => " 366 ",
+            _ => "WELCOME ",
+        };
+        c.wait_line(welcome);
+        c
+    }
+
+    fn say(&mut self, text: &str) {
+        let _ = match self.proto {
+            Proto::Chat => writeln!(self.out, "{text}"),
+            Proto::Irc => write!(self.out, "PRIVMSG #lobby :{text}\r\n"),
+            Proto::Ws => {
+                ws_send(&mut self.out, text);
+                Ok(())
+            }
+        };
+    }
+
+    fn command(&mut self, line: &str) {
+        match self.proto {
+            Proto::Chat => writeln!(self.out, "{line}").unwrap(),
+            Proto::Ws => ws_send(&mut self.out, line),
+            Proto::Irc => write!(self.out, "{line}\r\n").unwrap(),
+        }
+    }
+
+    fn said(&self) -> Vec<String> {
+        self.said.lock().unwrap().clone()
+    }
+
+    fn wait_line(&self, part: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(l) = self.lines.lock().unwrap().iter().find(|l| l.contains(part)) {
+                return l.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never got {part:?}: {:?}",
+                self.name,
+                self.lines.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until `f` holds of the transcript.
+    fn wait_said(&self, what: &str, f: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !f(&self.said()) {
+            assert!(
+                Instant::now() < deadline,
+                "{}: {what}; saw {:?}",
+                self.name,
+                self.said()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn ws_send(w: &mut TcpStream, line: &str) {
+    let mask = [1, 2, 3, 4];
+    let p = line.as_bytes();
+    let mut f = vec![0x81];
+    if p.len() < 126 {
+        f.push(0x80 | p.len() as u8);
+    } else {
+        f.push(0x80 | 126);
+        f.extend_from_slice(&(p.len() as u16).to_be_bytes());
+    }
+    f.extend_from_slice(&mask);
+    f.extend(p.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+    let _ = w.write_all(&f);
+}
+
+fn ws_read(r: &mut BufReader<TcpStream>) -> Option<String> {
+    let mut h = [0u8; 2];
+    r.read_exact(&mut h).ok()?;
+    let len = match h[1] & 0x7F {
+        126 => {
+            let mut n = [0u8; 2];
+            r.read_exact(&mut n).ok()?;
+            u16::from_be_bytes(n) as usize
+        }
+        127 => {
+            let mut n = [0u8; 8];
+            r.read_exact(&mut n).ok()?;
+            u64::from_be_bytes(n) as usize
+        }
+        n => n as usize,
+    };
+    let mut p = vec![0; len];
+    r.read_exact(&mut p).ok()?;
+    if h[0] & 0x0F == 8 {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&p).into_owned())
+}
+
+/// A lobby line as `from: text`.
+fn lobby_line(proto: Proto, line: &str) -> Option<String> {
+    match proto {
+        Proto::Irc => {
+            let (prefix, text) = line.split_once(" PRIVMSG #lobby :")?;
+            let from = prefix.trim_start_matches(':').split('!').next()?;
+            Some(format!("{from}: {text}"))
+        }
+        _ => {
+            let rest = line.strip_prefix("MSG ")?;
+            let mut parts = rest.splitn(3, ' ');
+            parts.next()?;
+            let from = parts.next()?;
+            Some(format!("{from}: {}", parts.next()?))
+        }
+    }
+}
+
+/// The checker: no line twice; every pair of clients agrees on the order
+/// of the lines both saw; a client connected throughout saw every line
+/// that anyone saw between its first and last.
+fn check(clients: &[&Client]) -> Vec<String> {
+    let transcripts: Vec<Vec<String>> = clients.iter().map(|c| c.said()).collect();
+    for (c, t) in clients.iter().zip(&transcripts) {
+        let mut seen = HashSet::new();
+        for l in t {
+            assert!(seen.insert(l), "{} saw {l:?} twice: {t:?}", c.name);
+        }
+    }
+    // One order: merge every transcript's order into a graph and check
+    // it has no cycle, by positions in the longest transcript first.
+    let mut order: Vec<String> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut by_len: Vec<&Vec<String>> = transcripts.iter().collect();
+    by_len.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    for t in by_len {
+        for l in t {
+            if !position.contains_key(l) {
+                position.insert(l.clone(), order.len());
+                order.push(l.clone());
+            }
+        }
+    }
+    for (c, t) in clients.iter().zip(&transcripts) {
+        let pos: Vec<usize> = t.iter().map(|l| position[l]).collect();
+        for w in pos.windows(2) {
+            assert!(
+                w[0] < w[1],
+                "{} saw {:?} before {:?}, others the other way",
+                c.name,
+                order[w[0]],
+                order[w[1]]
+            );
+        }
+    }
+    order
+}
+
+fn cluster_of(n: usize, url: &str, extra: &str) -> Vec<Node> {
+    (0..n)
+        .map(|i| Node::start(&format!("n{i}"), url, extra))
+        .collect()
+}
+
+fn unique_prefix() -> String {
+    broker::unique("t").replace('_', "")
+}
+
+#[test]
+fn three_nodes_serve_one_room_to_every_protocol() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let nodes = cluster_of(3, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    let mut alice = Client::connect("alice", Proto::Chat, &nodes[0], true);
+    // IRC logs in to an account: bob registers first, on another node.
+    drop(Client::connect("bob", Proto::Chat, &nodes[2], true));
+    let mut bob = Client::connect("bob", Proto::Irc, &nodes[1], false);
+    let mut carol = Client::connect("carol", Proto::Ws, &nodes[2], true);
+    for c in [&alice, &bob, &carol] {
+        c.wait_line("carol");
+    }
+    for i in 0..20 {
+        alice.say(&format!("a{i}"));
+        bob.say(&format!("b{i}"));
+        carol.say(&format!("c{i}"));
+    }
+    for c in [&alice, &bob, &carol] {
+        c.wait_said("all 60 lines", |t| t.len() >= 60);
+    }
+    let order = check(&[&alice, &bob, &carol]);
+    assert_eq!(order.len(), 60);
+    assert_eq!(alice.said(), carol.said());
+    assert_eq!(alice.said(), bob.said());
+    // /viewusers lists the users of every node, once their online lists
+    // are out (a few times a second).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        alice.command("/viewusers");
+        std::thread::sleep(Duration::from_millis(300));
+        let lines = alice.lines.lock().unwrap().clone();
+        if ["alice", "bob", "carol"]
+            .iter()
+            .all(|n| lines.iter().any(|l| l.starts_with(&format!("USER {n} "))))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{lines:?}");
+    }
+}
+
+#[test]
+fn a_node_killed_during_traffic_loses_no_acknowledged_line() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let mut nodes = cluster_of(3, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    let mut d = Client::connect("dave", Proto::Chat, &nodes[0], true);
+    let mut e = Client::connect("erin", Proto::Chat, &nodes[1], true);
+    let mut f = Client::connect("fred", Proto::Chat, &nodes[2], true);
+    d.wait_line("fred");
+    e.wait_line("fred");
+    for i in 0..30 {
+        d.say(&format!("d{i}"));
+        e.say(&format!("e{i}"));
+        f.say(&format!("f{i}"));
+        if i == 15 {
+            nodes[2].kill9();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    d.wait_said("dave's and erin's lines", |t| {
+        t.iter()
+            .filter(|l| l.starts_with("dave:") || l.starts_with("erin:"))
+            .count()
+            >= 60
+    });
+    e.wait_said("dave's and erin's lines", |t| {
+        t.iter()
+            .filter(|l| l.starts_with("dave:") || l.starts_with("erin:"))
+            .count()
+            >= 60
+    });
+    // Every line fred saw echoed (acknowledged) reached the others.
+    let acked: Vec<String> = f
+        .said()
+        .into_iter()
+        .filter(|l| l.starts_with("fred:"))
+        .collect();
+    for l in &acked {
+        assert!(
+            d.said().contains(l),
+            "dave lacks {l:?} that fred saw echoed"
+        );
+    }
+    check(&[&d, &e, &f]);
+    // fred's node is gone: he leaves everywhere within seconds.
+    d.wait_line(" fred lost");
+    e.wait_line(" fred lost");
+    assert_eq!(d.said(), e.said());
+}
+
+#[test]
+fn one_name_registered_on_two_nodes_at_once_has_one_winner() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let nodes = cluster_of(2, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    let mut results = Vec::new();
+    for round in 0..5 {
+        let name = format!("twin{round}");
+        let mut a = TcpStream::connect(nodes[0].chat).unwrap();
+        let mut b = TcpStream::connect(nodes[1].chat).unwrap();
+        writeln!(a, "/register {name} {PASSWORD}").unwrap();
+        writeln!(b, "/register {name} {PASSWORD}").unwrap();
+        let ra = first_answer(a);
+        let rb = first_answer(b);
+        let won = [&ra, &rb]
+            .iter()
+            .filter(|r| r.starts_with("OK registered"))
+            .count();
+        assert_eq!(won, 1, "{ra} / {rb}");
+        results.push((ra, rb));
+    }
+    assert!(results
+        .iter()
+        .all(|(a, b)| a.contains("name-taken") || b.contains("name-taken")));
+}
+
+/// The first `OK registered` or `ERR` line.
+fn first_answer(s: TcpStream) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut r = BufReader::new(s);
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0);
+        if line.starts_with("OK registered") || line.starts_with("ERR ") {
+            return line.trim_end().to_owned();
+        }
+    }
+}
+
+#[test]
+fn a_kick_and_a_takeover_cross_nodes() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let nodes = cluster_of(
+        3,
+        &url,
+        &format!("admins: [\"root\"], cluster: Some((prefix: \"{prefix}\"))"),
+    );
+    let mut root = Client::connect("root", Proto::Chat, &nodes[0], false);
+    let mallory = Client::connect("mallory", Proto::Chat, &nodes[1], true);
+    let alice = Client::connect("alice", Proto::Chat, &nodes[2], true);
+    root.wait_line("alice");
+    root.command("/kickuser mallory bye");
+    mallory.wait_line("CTL kick root bye");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !*mallory.closed.lock().unwrap() {
+        assert!(Instant::now() < deadline, "mallory is still connected");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // alice logs in on node 0: her session on node 2 is taken over.
+    let alice2 = Client::connect("alice", Proto::Chat, &nodes[0], false);
+    alice.wait_line("CTL takeover");
+    alice2.wait_line("WELCOME alice");
+    // The room sees the new session come in (the old one's leave names a
+    // session that is no longer alice's, and shows nothing).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while root
+        .lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("JOIN ") && l.ends_with(" alice"))
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            root.lines.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+/// Three NATS servers in a cluster with JetStream, R3.
+struct NatsCluster {
+    servers: Vec<broker::NatsServer>,
+}
+
+impl NatsCluster {
+    fn start() -> NatsCluster {
+        let ports: Vec<(u16, u16)> = (0..3)
+            .map(|_| (broker::free_port(), broker::free_port()))
+            .collect();
+        let routes: Vec<String> = ports
+            .iter()
+            .map(|(_, r)| format!("nats://127.0.0.1:{r}"))
+            .collect();
+        let servers = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (port, route))| {
+                let dir = tempfile::tempdir().unwrap().keep();
+                broker::NatsServer::start_with(
+                    *port,
+                    &dir,
+                    &[
+                        "--server_name".into(),
+                        format!("s{i}"),
+                        "--cluster_name".into(),
+                        "chat".into(),
+                        "--cluster".into(),
+                        format!("nats://127.0.0.1:{route}"),
+                        "--routes".into(),
+                        routes.join(","),
+                    ],
+                )
+            })
+            .collect();
+        NatsCluster { servers }
+    }
+
+    fn urls(&self) -> String {
+        self.servers
+            .iter()
+            .map(|s| s.url())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[test]
+fn a_nats_server_killed_during_traffic_loses_no_acknowledged_line() {
+    let mut nats = NatsCluster::start();
+    let urls = nats.urls();
+    let nodes = cluster_of(
+        3,
+        &urls,
+        "cluster: Some((replicas: 3, start_timeout_ms: 60000))",
+    );
+    let mut clients: Vec<Client> = ["gina", "hank", "ivy"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Client::connect(n, Proto::Chat, &nodes[i], true))
+        .collect();
+    clients[0].wait_line("ivy");
+    for i in 0..40 {
+        for c in clients.iter_mut() {
+            let text = format!("{}{i}", &c.name[..1]);
+            c.say(&text);
+        }
+        if i == 20 {
+            nats.servers[1].kill();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Every line anyone saw echoed (acknowledged) reached everyone.
+    let refs: Vec<&Client> = clients.iter().collect();
+    let acked: Vec<String> = refs
+        .iter()
+        .flat_map(|c| {
+            c.said()
+                .into_iter()
+                .filter(|l| l.starts_with(&format!("{}:", c.name)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for c in &refs {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !acked.iter().all(|l| c.said().contains(l)) {
+            if Instant::now() > deadline {
+                for (i, n) in nodes.iter().enumerate() {
+                    for l in n.log.lock().unwrap().iter() {
+                        if !l.contains(" INFO ") {
+                            eprintln!("n{i}: {l}");
+                        }
+                    }
+                }
+                let said = c.said();
+                let missing: Vec<&String> = acked.iter().filter(|l| !said.contains(l)).collect();
+                panic!(
+                    "{} lacks acknowledged lines {missing:?}; saw {said:?}",
+                    c.name
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    check(&refs);
+}
+
+#[test]
+fn a_cluster_backup_restores_into_a_new_cluster() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let config = format!("cluster: Some((prefix: \"{prefix}\"))");
+    let nodes = cluster_of(1, &url, &config);
+    let mut alice = Client::connect("alice", Proto::Chat, &nodes[0], true);
+    alice.say("kept across the restore");
+    alice.wait_said("her line", |t| t.len() == 1);
+    drop(nodes);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.backup");
+    let tool = |args: &[&str], prefix: &str| {
+        let cfg = dir.path().join(format!("{prefix}.ron"));
+        std::fs::write(&cfg, format!("(cluster: Some((prefix: \"{prefix}\")))")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+            .args(["--cluster", &url, "--config"])
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env("CHAT_STORE_KEY", KEY)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    tool(&["backup", "--out", file.to_str().unwrap()], &prefix);
+    let restored = unique_prefix();
+    tool(&["restore", "--from", file.to_str().unwrap()], &restored);
+    let nodes = cluster_of(1, &url, &format!("cluster: Some((prefix: \"{restored}\"))"));
+    let mut alice = Client::connect("alice", Proto::Chat, &nodes[0], false);
+    alice.command("/history lobby");
+    alice.wait_line("kept across the restore");
+}
+
+#[test]
+fn a_client_moves_to_another_node_and_rejoins_its_rooms() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let mut nodes = cluster_of(2, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    let mut bot = chat_client::Client::register(nodes[0].chat, "roamer", PASSWORD)
+        .unwrap()
+        .with_fallbacks(vec![nodes[1].chat]);
+    bot.send("/create Den").unwrap();
+    bot.wait_for("OK joined Den").unwrap();
+    let mut other = Client::connect("stayer", Proto::Chat, &nodes[1], true);
+    other.command("/join Den");
+    other.wait_line("OK joined Den");
+    nodes[0].kill9();
+    // While the roamer is away, the room goes on.
+    other.command("/say Den said while you moved");
+    other.wait_line("said while you moved");
+    bot.reconnect(Duration::from_secs(30)).unwrap();
+    assert_eq!(bot.addr(), nodes[1].chat);
+    // Rejoined by itself; the history replayed on join has the line.
+    let (_, before) = bot.wait_for("END history").unwrap();
+    assert!(
+        before.iter().any(|l| l.contains("said while you moved")),
+        "{before:?}"
+    );
+    bot.send("/say Den back").unwrap();
+    other.wait_line("roamer back");
+}
