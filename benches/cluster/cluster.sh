@@ -59,14 +59,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$OUT/bench.ron" <<RON
-(
-    hash: (memory_kib: 8, iterations: 1, parallelism: 1),
-    limits: (exempt_loopback: true, command_units_per_second: 0, messages_per_second: 0,
-             max_connections: 30000, max_connections_per_address: 30000),
-    cluster: Some((logs: 4)),
-)
-RON
+# The load runs' server configuration (benches/load/bench-server.ron), as
+# a single server and as a node.
+cp benches/load/bench-server.ron "$OUT/single.ron"
+sed 's/^)$/    cluster: Some((logs: 4, op_timeout_ms: 10000)),\n)/' benches/load/bench-server.ron >"$OUT/bench.ron"
 
 wait_log() { # file pattern
     for _ in $(seq 1200); do
@@ -113,6 +109,9 @@ stop_all() {
     wait 2>/dev/null || true
 }
 
+# utime + stime of a process, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
 
 if [[ " $ONLY " == *" DELIVERY "* ]]; then
@@ -120,7 +119,7 @@ if [[ " $ONLY " == *" DELIVERY "* ]]; then
         # A single server, no broker.
         rm -rf "$OUT/single"
         "$T/chat-server" --bind "127.0.0.1:$BASE_PORT" --data-dir "$OUT/single" \
-            --config <(sed '/cluster:/d' "$OUT/bench.ron") --io-threads "$IO_THREADS" \
+            --config "$OUT/single.ron" --io-threads "$IO_THREADS" \
             --log-level warn >"$OUT/single.log" 2>&1 &
         PIDS+=($!); single=$!
         node_ready 0
@@ -137,18 +136,26 @@ if [[ " $ONLY " == *" DELIVERY "* ]]; then
             addrs+=(--also-addr "127.0.0.1:$((BASE_PORT + i))"); eval "pids+=(--server-pid \$NODE_PID_$i)"
         done
         uptime >>"$OUT/loadavg.txt"
+        nats_before=$(ticks "$NATS_PID")
         "$T/chat-load" --addr "127.0.0.1:$BASE_PORT" "${addrs[@]:2}" --clients "$CLIENTS" \
             --senders "$SENDERS" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" \
             "${pids[@]}" --server-pid "$NATS_PID" --json >"$OUT/cluster-$run.json"
+        echo $(( $(ticks "$NATS_PID") - nats_before )) >"$OUT/nats-ticks-$run.txt"
         stop_all
     done
     echo
-    echo "| run | setup | p50 ms | p99 ms | deliveries/s | server CPU µs/delivery |"
-    echo "|---|---|---|---|---|---|"
+    hz=$(getconf CLK_TCK)
+    echo "| run | setup | p50 ms | p99 ms | deliveries/s | server CPU µs/delivery (all processes) | broker CPU µs/line |"
+    echo "|---|---|---|---|---|---|---|"
     for run in $(seq "$RUNS"); do
         for kind in single cluster; do
             f="$OUT/$kind-$run.json"
-            echo "| $run | $kind | $(field "$f" "d['latency']['p50']/1000") | $(field "$f" "d['latency']['p99']/1000") | $(field "$f" "round(d['deliveries']/d['measured_s'])") | $(field "$f" "round(d['server_cpu_s']/d['deliveries']*1e6, 2)") |"
+            broker=-
+            if [ "$kind" = cluster ]; then
+                # Over the whole run (logins, warm-up, measure): an upper bound.
+                broker=$(python3 -c "import json; d=json.load(open('$f')); print(round($(cat "$OUT/nats-ticks-$run.txt")/$hz/(d['sent_per_s']*($DURATION+$WARMUP))*1e6))")
+            fi
+            echo "| $run | $kind | $(field "$f" "d['p50_us']/1000") | $(field "$f" "d['p99_us']/1000") | $(field "$f" "round(d['deliveries_per_s'])") | $(field "$f" "round(d['cpu_ns_per_delivery']/1000, 2)") | $broker |"
         done
     done
 fi

@@ -18,7 +18,8 @@
 #
 # IO_THREADS passes --io-threads to chat-server (unset: its default, chosen
 # from the cores it may run on); CHAT_SERVER runs another build (a
-# baseline) instead of this tree's; IDLE_CLIENTS sets the idle runs' size
+# baseline) instead of this tree's, CHAT_LOAD another chat-load (with
+# both set, nothing is built); IDLE_CLIENTS sets the idle runs' size
 # (default 10000), spread over loopback source addresses past what one
 # address's ports allow.
 #
@@ -75,9 +76,14 @@ IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
 IDLE_SOURCES=$(( (IDLE_CLIENTS + 19999) / 20000 ))
 mkdir -p "$OUT"
 
-cargo build --release -q -p bin-server -p benches
 T=${CARGO_TARGET_DIR:-target}/release
+# Given both binaries (CHAT_SERVER and CHAT_LOAD), nothing is built: runs
+# taken in turn against several builds use one load generator throughout.
+if [ -z "${CHAT_SERVER:-}" ] || [ -z "${CHAT_LOAD:-}" ]; then
+    cargo build --release -q -p bin-server -p benches
+fi
 CHAT_SERVER=${CHAT_SERVER:-$T/chat-server}
+CHAT_LOAD=${CHAT_LOAD:-$T/chat-load}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # Where the servers and the load generator run (see the top).
@@ -210,7 +216,7 @@ load() { # server out-name args...
         irc | irc-1t) port=$OUR_IRC_PORT proto=irc ;;
         ngircd) port=$NGIRCD_PORT proto=irc ;;
     esac
-    if ! "${LOAD_ON[@]}" "$T/chat-load" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
+    if ! "${LOAD_ON[@]}" "$CHAT_LOAD" --addr "127.0.0.1:$port" --proto "$proto" --server-pid "$SERVER_PID" \
         --json "$@" >"$OUT/$name.json.tmp"; then
         echo "run $name failed; left out of the medians" >&2
         rm -f "$OUT/$name.json.tmp"

@@ -77,6 +77,8 @@ enum Phase {
 
 struct Run<'a> {
     args: &'a Args,
+    /// Counting every room message, whoever sent it (--probe-listen).
+    listening: bool,
     proto: Proto,
     poll: Poll,
     clients: Vec<Client>,
@@ -270,6 +272,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
         },
         lines: Vec::new(),
         received: 0,
+        listening: false,
         timeline: args.timeline.as_ref().map(|_| Timeline::default()),
         measure_start_ns: 0,
     };
@@ -471,6 +474,7 @@ impl Run<'_> {
     /// Waits for one room message (another load process's probe) to reach
     /// every client that is still in; when the last had it, Unix ms.
     fn probe_listen(&mut self, events: &mut Events) -> Result<f64, LoadError> {
+        self.listening = true;
         self.phase = Phase::Measure;
         self.deliveries = 0;
         self.latency.reset();
@@ -845,6 +849,11 @@ impl Run<'_> {
     }
 
     fn on_message(&mut self, receiver: usize, stamp: Stamp) {
+        if self.listening {
+            // Another process's probe: its sender is not one of ours.
+            self.deliveries += 1;
+            return;
+        }
         let si = stamp.sender as usize;
         let Some(sender) = self.senders.get_mut(si) else {
             return;

@@ -306,6 +306,8 @@ impl Report {
             opt(self.rss_idle_per_client_bytes()),
         );
         num("fanout_all_ms", opt(self.fanout_all_ms));
+        num("probe_sent_unix_ms", opt(self.probe_sent_unix_ms));
+        num("fanout_last_unix_ms", opt(self.fanout_last_unix_ms));
         num("settle_s", opt(self.settle_s));
         if let Some(st) = &self.storm {
             num("storm_clients", st.clients.to_string());

@@ -441,7 +441,7 @@ impl App {
                 }
                 Next::StdinNotUtf8(n) => self.not_utf8(n),
                 Next::Stdin(line) => {
-                    if matches!(parse(line.trim()), Ok(Command::Quit)) {
+                    if matches!(parse(line.trim()), Ok(Command::Quit { .. })) {
                         self.quitting = Some(Instant::now() + QUIT_WAIT);
                     }
                     self.send_line(&line)?;

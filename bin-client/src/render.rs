@@ -101,12 +101,14 @@ where
             room: LOBBY,
             at,
             user,
+            ..
         } => format!("{} * {user} joined", stamp(at, tz, clock)),
         Reply::RoomLeave {
             room: LOBBY,
             at,
             user,
             reason,
+            ..
         } => {
             format!(
                 "{} * {user} left ({})",
@@ -119,6 +121,7 @@ where
             name,
             grant,
             presence,
+            ..
         } => {
             format!(
                 "   {name:<20} {:<6} {}",
@@ -186,7 +189,7 @@ where
             text,
             ..
         } => format!("{} [#{room}] {from}: {text}", stamp(at, tz, clock)),
-        Reply::RoomJoin { room, at, user } => {
+        Reply::RoomJoin { room, at, user, .. } => {
             format!("{} [#{room}] * {user} joined", stamp(at, tz, clock))
         }
         Reply::RoomLeave {
@@ -194,6 +197,7 @@ where
             at,
             user,
             reason,
+            ..
         } => format!(
             "{} [#{room}] * {user} left ({})",
             stamp(at, tz, clock),

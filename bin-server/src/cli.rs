@@ -34,6 +34,13 @@ pub(crate) struct Args {
     #[arg(long)]
     pub(crate) irc_guests: bool,
 
+    /// Let those guests make rooms (`JOIN #new`), as on an open IRC
+    /// network; a guest's room is not stored and lives while it has
+    /// members. Off unless given here or as `irc_guest_rooms: true` in the
+    /// --config file.
+    #[arg(long)]
+    pub(crate) irc_guest_rooms: bool,
+
     /// Folder of the store (store.snapshot and store.log; a users.store of
     /// an earlier version is migrated) and its key file (store.key,
     /// created on first start unless CHAT_STORE_KEY is set). Created if

@@ -162,6 +162,7 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
         config.irc_bind = Some(irc);
     }
     config.irc_guests |= args.irc_guests;
+    config.irc_guest_rooms |= args.irc_guest_rooms;
     if !args.cluster.is_empty() {
         let mut cluster = config.cluster.take().unwrap_or_default();
         cluster.servers.clone_from(&args.cluster);

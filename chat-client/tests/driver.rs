@@ -97,6 +97,7 @@ fn typed_commands_and_lines_both_ways() {
     root.send_command(&Command::MessageTo {
         to: "bob",
         text: "psst, a secret",
+        kind: chat_core::MessageKind::Said,
     })
     .unwrap();
     let pm = until(

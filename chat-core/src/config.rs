@@ -35,6 +35,11 @@ pub struct Config {
     /// admin's): in the room like anyone, never admin, no account, gone
     /// when they leave. Off by default.
     pub irc_guests: bool,
+    /// Whether those guests may make rooms (IRC's `JOIN #new`), as on an
+    /// open IRC network. A guest's room is not stored: it lives while it
+    /// has members, its operators are the members made so (its maker
+    /// first), never a name. Off by default; counts against `max_rooms`.
+    pub irc_guest_rooms: bool,
     /// The seed of the engine's hash tables, so a client cannot choose
     /// keys (names, addresses) that collide. The runtime seeds it from the
     /// OS at start; tests pass a fixed one. Not read from a config file.
@@ -55,6 +60,7 @@ impl Default for Config {
             retention: Retention::default(),
             emit_events: false,
             irc_guests: false,
+            irc_guest_rooms: false,
             hash_seed: DEFAULT_HASH_SEED,
         }
     }

@@ -119,6 +119,7 @@ pub mod framing;
 mod grant;
 mod ids;
 pub mod irc;
+mod kind;
 mod name;
 pub mod password;
 #[doc = include_str!("../../PROTOCOL.md")]
@@ -141,6 +142,7 @@ pub use error::{ErrorCode, Refusal};
 pub use framing::Frame;
 pub use grant::Grant;
 pub use ids::{ConnId, JobId, MsgId, PersistId};
+pub use kind::MessageKind;
 pub use name::{
     NameError, NameKey, RoomKey, RoomName, UserName, LOBBY, MAX_NAME_LEN, MAX_ROOM_NAME_LEN,
 };

@@ -278,3 +278,31 @@ fn flood_control_drops_messages_past_the_burst_with_an_error() {
     h.send("a", "/ping");
     assert_eq!(h.last("a"), "PONG");
 }
+
+#[test]
+fn busy_part_and_quit_take_a_message() {
+    let mut h = two();
+    h.send("b", "/busy at lunch, back at two");
+    assert_eq!(h.take("b"), vec!["CTL busy"]);
+    h.send("a", "/msg bob still?");
+    assert_eq!(
+        h.take("a"),
+        vec!["OK sent bob", "INFO bob is busy: at lunch, back at two"]
+    );
+    h.send("b", "/free");
+    h.take("b");
+    h.send("a", "/create den");
+    h.send("b", "/join den");
+    h.take("a");
+    h.take("b");
+    // chat/1's lines have no field for the message: as they always were.
+    h.send("b", "/part den see you");
+    assert_eq!(h.take("b"), vec!["OK parted den"]);
+    assert_eq!(
+        h.take("a"),
+        vec![format!("RLEAVE den {} bob part", h.now.0)]
+    );
+    h.send("b", "/quit gone fishing");
+    assert_eq!(h.take("b"), vec!["CTL disconnect"]);
+    assert_eq!(h.take("a"), vec![format!("LEAVE {} bob quit", h.now.0)]);
+}

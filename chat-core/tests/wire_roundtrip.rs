@@ -5,15 +5,15 @@
 //! client command: `wire::parse(encode_command(c)) == c`.
 
 use chat_core::reply::{
-    AskField, AskStep, Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Page, Presence,
-    Reply, Word,
+    AskField, AskStep, Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, Page,
+    Presence, Profile, Reply, Word,
 };
 use chat_core::wire::{
     encode_command, parse, parse_reply, render, render_tagged, split_tags, Tags, WireWord,
 };
 use chat_core::{
-    Command, ErrorCode, Grant, HistoryPoint, HistoryRange, HistoryTarget, Millis, MsgId,
-    TopicChange, LOBBY,
+    Command, ErrorCode, Grant, HistoryPoint, HistoryRange, HistoryTarget, MessageKind, Millis,
+    MsgId, TopicChange, LOBBY,
 };
 use proptest::prelude::*;
 
@@ -177,18 +177,24 @@ fn server_line(p: &Parts) -> Reply<'_> {
             id: None,
             at,
             from: w2,
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text,
         },
         17 => Reply::RoomJoin {
             room: w1,
             at,
             user: w2,
+            who: Identity::default(),
         },
         18 => Reply::RoomLeave {
             room: w1,
             at,
             user: w2,
+            who: Identity::default(),
             reason: word::<LeaveReason>(p),
+            by: None,
+            text: None,
         },
         19 => Reply::Topic {
             room: w1,
@@ -234,30 +240,40 @@ fn server_line(p: &Parts) -> Reply<'_> {
             id: None,
             at,
             from: w1,
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text,
         },
         6 => Reply::Pm {
             id: None,
             at,
             from: w1,
+            who: Identity::default(),
+            to: None,
+            kind: MessageKind::Said,
             text,
         },
         7 => Reply::RoomJoin {
             room: LOBBY,
             at,
             user: w1,
+            who: Identity::default(),
         },
         8 => Reply::RoomLeave {
             room: LOBBY,
             at,
             user: w1,
+            who: Identity::default(),
             reason: word::<LeaveReason>(p),
+            by: None,
+            text: None,
         },
         9 => Reply::Info(text),
         10 => Reply::User {
             name: w1,
             grant: grant(p),
             presence: word::<Presence>(p),
+            profile: Profile::default(),
         },
         11 => Reply::Kicked {
             name: w1,
@@ -298,18 +314,24 @@ fn reply(p: &Parts) -> Reply<'_> {
             id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w2,
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text,
         },
         16 => Reply::RoomJoin {
             room: w1,
             at,
             user: w2,
+            who: Identity::default(),
         },
         17 => Reply::RoomLeave {
             room: w1,
             at,
             user: w2,
+            who: Identity::default(),
             reason: Word::Known(pick(p.idx)),
+            by: None,
+            text: None,
         },
         18 => Reply::Topic {
             room: w1,
@@ -348,30 +370,40 @@ fn reply(p: &Parts) -> Reply<'_> {
             id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w1,
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text,
         },
         6 => Reply::Pm {
             id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w1,
+            who: Identity::default(),
+            to: None,
+            kind: MessageKind::Said,
             text,
         },
         7 => Reply::RoomJoin {
             room: LOBBY,
             at,
             user: w1,
+            who: Identity::default(),
         },
         8 => Reply::RoomLeave {
             room: LOBBY,
             at,
             user: w1,
+            who: Identity::default(),
             reason: Word::Known(pick(p.idx)),
+            by: None,
+            text: None,
         },
         9 => Reply::Info(text),
         10 => Reply::User {
             name: w1,
             grant: grant(p),
             presence: Word::Known(pick(p.idx)),
+            profile: Profile::default(),
         },
         11 => Reply::Kicked {
             name: w1,
@@ -403,13 +435,17 @@ fn command(p: &Parts) -> Command<'_> {
     match p.sel % 27 {
         17 => Command::CreateRoom { room: w1 },
         18 => Command::JoinRoom { room: w1 },
-        19 => Command::PartRoom { room: w1 },
+        19 => Command::PartRoom {
+            room: w1,
+            reason: trimmed,
+        },
         20 => Command::ListRooms {
             page: 1 + p.n1 % 1000,
         },
         21 => Command::SayIn {
             room: w1,
             text: nonempty,
+            kind: MessageKind::Said,
         },
         22 => Command::Topic {
             room: w1,
@@ -443,8 +479,9 @@ fn command(p: &Parts) -> Command<'_> {
         3 => Command::MessageTo {
             to: w2,
             text: nonempty,
+            kind: MessageKind::Said,
         },
-        4 => Command::Busy,
+        4 => Command::Busy { text: trimmed },
         5 => Command::Free,
         6 => Command::ChangeGrant {
             user: w1,
@@ -463,7 +500,7 @@ fn command(p: &Parts) -> Command<'_> {
             new: nonempty,
         },
         11 => Command::Restart,
-        12 => Command::Quit,
+        12 => Command::Quit { reason: trimmed },
         13 => Command::Ping { token: trimmed },
         14 => Command::Register {
             name: w2,

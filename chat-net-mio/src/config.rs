@@ -48,6 +48,10 @@ pub struct ServerConfig {
     /// nick no account holds (never admin, no account, gone when they
     /// leave); off by default. See [`Config::irc_guests`].
     pub irc_guests: bool,
+    /// Whether those guests may make rooms (`JOIN #new`), as on an open IRC
+    /// network: a guest's room is not stored and lives while it has
+    /// members. Off by default. See [`Config::irc_guest_rooms`].
+    pub irc_guest_rooms: bool,
     /// The store's history retention and compaction. `store.retention`
     /// is the one setting of how much history is kept, by count and age:
     /// the engine keeps the same in memory (see also
@@ -96,7 +100,7 @@ impl Default for ClusterSettings {
             prefix: "chat".into(),
             logs: 4,
             replicas: 1,
-            op_timeout_ms: 2_000,
+            op_timeout_ms: 5_000,
             start_timeout_ms: 30_000,
             grace_ms: 10_000,
             quiet_joins_above: 200,
@@ -176,6 +180,7 @@ impl Default for ServerConfig {
             tls: None,
             irc_bind: None,
             irc_guests: engine.irc_guests,
+            irc_guest_rooms: engine.irc_guest_rooms,
             store: crate::store::StoreOptions::default(),
             cluster: None,
         }
@@ -305,6 +310,7 @@ impl ServerConfig {
             retention: self.store.retention,
             emit_events: false,
             irc_guests: self.irc_guests,
+            irc_guest_rooms: self.irc_guest_rooms,
             // Clients choose the keys of the engine's tables: a seed they
             // cannot guess keeps them from flooding one bucket.
             hash_seed: random_seed(),

@@ -201,7 +201,7 @@ fn a_guest_chats_over_tcp_when_the_server_takes_guests() {
     // bob is an account: the nick is refused, another one works.
     irc.until(" 433 bob bob ");
     irc.send("NICK visitor");
-    irc.until(":visitor!visitor@chat JOIN #lobby");
+    irc.until(":visitor!b@chat JOIN #lobby");
     irc.until(" 366 visitor #lobby ");
     expect(&mut bob, "JOIN ");
     bob.send("/viewusers").unwrap();

@@ -497,7 +497,7 @@ impl Ui {
         if let Some(args) = older_args(line) {
             return self.older(args);
         }
-        if matches!(parse(line.trim()), Ok(Command::Quit)) {
+        if matches!(parse(line.trim()), Ok(Command::Quit { .. })) {
             self.quitting = Some(Instant::now() + QUIT_WAIT);
         }
         self.screen.sent(line);

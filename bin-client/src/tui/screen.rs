@@ -66,7 +66,7 @@ impl Screen {
     /// The user sent `line` (not an answer to an ASK).
     pub(crate) fn sent(&mut self, line: &str) {
         match chat_core::wire::parse(line) {
-            Ok(Command::MessageTo { to, text }) => {
+            Ok(Command::MessageTo { to, text, .. }) => {
                 if self.pending_pms.len() == MAX_PENDING_PMS {
                     self.pending_pms.pop_front();
                 }
@@ -240,6 +240,7 @@ impl Screen {
                 room: LOBBY,
                 at: t,
                 user,
+                ..
             } => {
                 let v = &mut self.view;
                 v.online.insert(user.to_owned());
@@ -251,6 +252,7 @@ impl Screen {
                 at: t,
                 user,
                 reason,
+                ..
             } => {
                 let v = &mut self.view;
                 v.online.remove(user);
@@ -261,7 +263,9 @@ impl Screen {
                     format!("{user} left ({})", reason.as_str()),
                 );
             }
-            Reply::RoomJoin { room, at: t, user } => {
+            Reply::RoomJoin {
+                room, at: t, user, ..
+            } => {
                 let place = Place::room(room);
                 self.view
                     .windows
@@ -275,6 +279,7 @@ impl Screen {
                 at: t,
                 user,
                 reason,
+                ..
             } => {
                 let place = Place::room(room);
                 let me = self
@@ -308,6 +313,7 @@ impl Screen {
                 name,
                 grant,
                 presence,
+                ..
             } => {
                 let v = &mut self.view;
                 v.online.insert(name.to_owned());

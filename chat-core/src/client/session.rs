@@ -486,9 +486,9 @@ impl Session {
             return Ok(());
         }
         match cmd {
-            Some(cmd @ (Command::Register { .. } | Command::Login { .. } | Command::Quit)) => {
-                self.track(&cmd)
-            }
+            Some(
+                cmd @ (Command::Register { .. } | Command::Login { .. } | Command::Quit { .. }),
+            ) => self.track(&cmd),
             // As the server does: while it asks for a password, a line
             // starting with '/' is the password.
             _ if answering && self.login_step.is_some_and(AskField::is_password) => {

@@ -47,9 +47,10 @@ impl Protocol {
     }
 
     /// Renders replies that carry no per-connection state (room lines),
-    /// for every recipient speaking this protocol with no options on.
-    pub fn render(self, replies: &[Reply<'_>]) -> Frame {
-        Rendering::plain(self).render(replies)
+    /// for every recipient speaking this protocol with no options on, on
+    /// the server named `server`.
+    pub fn render(self, server: &str, replies: &[Reply<'_>]) -> Frame {
+        Rendering::plain(self).render(server, replies)
     }
 }
 
@@ -101,27 +102,30 @@ impl Rendering {
         }
     }
 
-    /// Renders room lines for every recipient of this rendering; an empty
-    /// frame when none of them is shown (an `AWAY` to a chat/1 client).
+    /// Renders room lines for every recipient of this rendering, on the
+    /// server named `server` (IRC names it as the source of its own lines
+    /// and the host of users); an empty frame when none of them is shown
+    /// (an `AWAY` to a chat/1 client).
     ///
     /// ```
     /// use chat_core::codec::{Rendering, RoomCaps};
-    /// use chat_core::reply::Reply;
+    /// use chat_core::reply::{Identity, Reply};
     /// use chat_core::Millis;
-    /// let line = Reply::RoomJoin { room: chat_core::LOBBY, at: Millis(0), user: "ann" };
-    /// let tagged = Rendering::Irc(RoomCaps::new(true, false)).render(&[line]);
+    /// let who = Identity { user_name: Some("ann1"), ..Identity::default() };
+    /// let line = Reply::RoomJoin { room: chat_core::LOBBY, at: Millis(0), user: "ann", who };
+    /// let tagged = Rendering::Irc(RoomCaps::new(true, false)).render("irc.example", &[line]);
     /// assert_eq!(
     ///     &tagged[..],
-    ///     b"@time=1970-01-01T00:00:00.000Z :ann!ann@chat JOIN #lobby\r\n"
+    ///     b"@time=1970-01-01T00:00:00.000Z :ann!ann1@irc.example JOIN #lobby\r\n"
     /// );
     /// ```
-    pub fn render(self, replies: &[Reply<'_>]) -> Frame {
+    pub fn render(self, server: &str, replies: &[Reply<'_>]) -> Frame {
         let mut out = Vec::with_capacity(64);
         for reply in replies {
             match self {
                 Rendering::Chat1 => wire::render(reply, &mut out),
                 Rendering::Chat1Tagged => wire::render_tagged(reply, &mut out),
-                Rendering::Irc(caps) => irc::render_shared(reply, caps, &mut out),
+                Rendering::Irc(caps) => irc::render_shared(reply, caps, server, &mut out),
             }
         }
         Frame::from(out)
@@ -245,6 +249,34 @@ impl ConnCodec {
         }
     }
 
+    /// Names the server in the lines the codec writes by itself (IRC's
+    /// numerics; chat/1 names it in `HELLO` alone, from the engine).
+    pub fn set_server_name(&mut self, name: std::sync::Arc<str>) {
+        if let Inner::Irc(c) = &mut self.inner {
+            c.set_server_name(name);
+        }
+    }
+
+    /// Whether a login checked now may enter the room at once: chat/1
+    /// always; IRC once registration is complete (a SASL login is checked
+    /// before `CAP END`, and the client enters when it sends it, with
+    /// [`Command::Ready`]).
+    pub fn ready_to_enter(&self) -> bool {
+        match &self.inner {
+            Inner::Chat1(_) => true,
+            Inner::Irc(c) => c.registered(),
+        }
+    }
+
+    /// What the client said of itself when it connected: IRC's `USER`
+    /// user name and real name (chat/1: none).
+    pub fn identity(&self) -> (Option<&str>, Option<&str>) {
+        match &self.inner {
+            Inner::Chat1(_) => (None, None),
+            Inner::Irc(c) => c.identity(),
+        }
+    }
+
     /// Whether the server pings this connection when it is idle (IRC
     /// clients expect it and answer `PONG`; chat/1 has its idle timeout).
     pub fn wants_keepalive(&self) -> bool {
@@ -259,6 +291,21 @@ impl ConnCodec {
             Inner::Chat1(_) => true,
             Inner::Irc(c) => c.echoes_own_lines(),
         }
+    }
+
+    /// Whether the client gets its own private messages back (IRC with
+    /// `echo-message`; chat/1 has `OK sent` instead).
+    pub fn echoes_private_messages(&self) -> bool {
+        match &self.inner {
+            Inner::Chat1(_) => false,
+            Inner::Irc(c) => c.echoes_own_lines(),
+        }
+    }
+
+    /// Whether the client sees its own part as the room does (IRC's `PART`
+    /// echoed with its message); chat/1 has `OK parted` instead.
+    pub fn sees_own_part(&self) -> bool {
+        matches!(self.inner, Inner::Irc(_))
     }
 
     /// Whether the client expects the room's members listed when it

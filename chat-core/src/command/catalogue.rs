@@ -11,7 +11,7 @@
 //! The order is `/help`'s: commands for everyone, then for admins.
 
 use super::{Answer, HistoryRange, HistoryTarget, TopicChange};
-use crate::Grant;
+use crate::{Grant, MessageKind};
 
 commands! {
     /// A room message (or, during the login dialog, an answer): any line
@@ -34,22 +34,30 @@ commands! {
             => "who is online, a page at a time",
     }
 
-    /// `/messageto <user> <text>`, `/msg`: a private message.
+    /// `/messageto <user> <text>`, `/msg`: a private message (IRC's
+    /// `PRIVMSG`, `NOTICE` or an `ACTION` to a nick).
     MessageTo {
         /// The recipient as typed.
         to: &'a str,
         /// The message.
         text: &'a str,
+        /// Said, a notice (never answered, errors included) or an action.
+        kind: MessageKind,
     } => {
         who: Anyone, cost: Line,
         chat1: "messageto" | "msg" [to: OneWord("user"), text: Text("text")]
+            { kind: MessageKind::Said }
             => "a private message",
     }
 
-    /// `/busy`: hold room lines.
-    Busy => {
+    /// `/busy [message]`: hold room lines (IRC's `AWAY :message`).
+    Busy {
+        /// The away message, if given.
+        text: Option<&'a str>,
+    } => {
         who: Anyone, cost: Line,
-        chat1: "busy" [] => "hold room lines until /free",
+        chat1: "busy" [text: OptText("message")]
+            => "hold room lines until /free (the message tells those who write to you why)",
     }
 
     /// `/free`: replay held room lines.
@@ -114,13 +122,16 @@ commands! {
         chat1: "join" [room: OneWord("room")] => "join a room; its last lines are replayed",
     }
 
-    /// Extension: `/part <room>`.
+    /// Extension: `/part <room> [message]`.
     PartRoom {
         /// The name as typed.
         room: &'a str,
+        /// The part message others see (IRC's `PART #room :text`), if
+        /// given.
+        reason: Option<&'a str>,
     } => {
         who: Anyone, cost: Line,
-        chat1: "part" [room: OneWord("room")] => "leave a room",
+        chat1: "part" [room: OneWord("room"), reason: OptText("message")] => "leave a room",
     }
 
     /// Extension: `/rooms [page]`.
@@ -132,15 +143,19 @@ commands! {
         chat1: "rooms" [page: Page("page")] => "the rooms, a page at a time",
     }
 
-    /// Extension: `/say <room> <text>`: a line in a room you are in.
+    /// Extension: `/say <room> <text>`: a line in a room you are in
+    /// (IRC's `PRIVMSG`, `NOTICE` or an `ACTION` to a channel).
     SayIn {
         /// The name as typed.
         room: &'a str,
         /// The message.
         text: &'a str,
+        /// Said, a notice (never answered, errors included) or an action.
+        kind: MessageKind,
     } => {
         who: Anyone, cost: Line,
-        chat1: "say" [room: OneWord("room"), text: Text("text")] => "say something in a room",
+        chat1: "say" [room: OneWord("room"), text: Text("text")] { kind: MessageKind::Said }
+            => "say something in a room",
     }
 
     /// Extension: `/topic <room> [text]` shows or sets a topic,
@@ -212,10 +227,13 @@ commands! {
         chat1: "tags" [on: OnOff("on|off")] => "message ids on lines (@id=<id> ...)",
     }
 
-    /// `/disconnect`, `/quit`.
-    Quit => {
+    /// `/disconnect [message]`, `/quit [message]`.
+    Quit {
+        /// The quit message others see (IRC's `QUIT :text`), if given.
+        reason: Option<&'a str>,
+    } => {
         who: Anyone, cost: Line,
-        chat1: "disconnect" | "quit" [] ignoring_rest => "leave",
+        chat1: "disconnect" | "quit" [reason: OptText("message")] => "leave",
     }
 
     /// `/changegrant <user> <0|1>`.
@@ -299,11 +317,31 @@ commands! {
         room: &'a str,
     } => { who: Anyone, cost: Line, }
 
-    /// The members of a room (IRC's `NAMES #room`).
+    /// The members of a room (IRC's `NAMES #room`, `WHO #room`).
     RoomMembers {
         /// The name as typed.
         room: &'a str,
     } => { who: Anyone, cost: Listing, }
+
+    /// Who a user is (IRC's `WHOIS`): a
+    /// [`Reply::WhoIs`](crate::reply::Reply::WhoIs), or `no-such-user`.
+    WhoIs {
+        /// The name as typed.
+        name: &'a str,
+    } => { who: Anyone, cost: Line, }
+
+    /// The users online whose names match any of `masks` (IRC's `WHO
+    /// <mask>` and `USERHOST`): masks separated by spaces or commas, `*`
+    /// any run of characters and `?` any one, case folded; listed as a
+    /// page of `/viewusers`.
+    FindUsers {
+        /// The masks.
+        masks: &'a str,
+    } => { who: Anyone, cost: Listing, }
+
+    /// A login checked before the client finished registering (IRC's SASL
+    /// before `CAP END`): the client is ready, enter now.
+    Ready => { who: LoggedOut, cost: Line, }
 }
 
 /// Every command, in the order `/help` lists them.

@@ -111,6 +111,13 @@ impl Engine {
         };
         if let Some(session) = self.conns.get_mut(&target).and_then(|c| c.session_mut()) {
             session.grant = effective;
+            // The lobby's operators are the admins.
+            let lobby = self.rooms.lobby_key().clone();
+            if let Some(lobby) = self.rooms.get_mut(&lobby) {
+                let mut status = lobby.members.status(target).unwrap_or_default();
+                status.operator = effective.is_admin();
+                lobby.members.set_status(target, status);
+            }
             self.send(target, &Reply::Ctl(Control::Grant(effective)));
         }
     }

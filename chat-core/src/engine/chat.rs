@@ -3,10 +3,14 @@
 
 use std::ops::Range;
 
-use crate::reply::{Control, Done, Listing, Notice, Page, Presence, Reason, Reply};
-use crate::{Answer, Command, ConnId, Conversation, HistoryLine, MsgId, NameKey, UserName};
+use crate::reply::{
+    Control, Done, Listing, MemberStatus, Notice, Page, Presence, Profile, Reason, Reply,
+};
+use crate::{
+    Answer, Command, ConnId, Conversation, HistoryLine, MessageKind, MsgId, NameKey, UserName,
+};
 
-use super::connection::Session;
+use super::connection::{Sender, Session};
 use super::io::ChatEvent;
 use super::room::Room;
 use super::text::has_unsafe_char;
@@ -31,15 +35,15 @@ impl Engine {
         match cmd {
             Command::Say(text) => {
                 let lobby = self.rooms.lobby_key().clone();
-                self.say_in_room(id, lobby, text)
+                self.say_in_room(id, lobby, text, MessageKind::Said)
             }
             Command::Help => {
                 let admin = session.grant.is_admin();
                 self.send(id, &Reply::Help { admin });
             }
             Command::ViewUsers { page } => self.view_users(id, page),
-            Command::MessageTo { to, text } => self.message_to(id, to, text),
-            Command::Busy => self.busy(id),
+            Command::MessageTo { to, text, kind } => self.message_to(id, to, text, kind),
+            Command::Busy { text } => self.busy(id, text),
             Command::Free => self.free(id),
             Command::ChangeGrant { user, grant } => self.change_grant(id, user, grant),
             Command::Kick { user, reason } => self.kick(id, user, reason),
@@ -55,22 +59,24 @@ impl Engine {
                 log::info!("restart requested by {}", session.name);
                 self.stop(true);
             }
-            Command::Quit => self.quit(id),
+            Command::Quit { reason } => self.quit(id, reason),
             Command::Ping { token } => self.send(id, &Reply::Pong(token)),
             Command::Register { .. } | Command::Login { .. } | Command::Guest { .. } => {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }
-            Command::Answer(_) => {}
+            Command::Answer(_) | Command::Ready => {}
+            Command::WhoIs { name } => self.whois(id, name),
+            Command::FindUsers { masks } => self.find_users(id, masks),
             // chat/1's codec answers `/tags` itself.
             Command::Tags { .. } => {}
             Command::CreateRoom { room } => self.create_room(id, room),
             Command::JoinRoom { room } => self.join_room(id, room),
             Command::EnterRoom { room } => self.enter_or_create(id, room),
             Command::RoomMembers { room } => self.room_members(id, room),
-            Command::PartRoom { room } => self.part_room(id, room),
+            Command::PartRoom { room, reason } => self.part_room(id, room, reason),
             Command::ListRooms { page } => self.list_rooms(id, page),
             Command::Topic { room, change } => self.topic(id, room, change),
-            Command::SayIn { room, text } => self.say_in(id, room, text),
+            Command::SayIn { room, text, kind } => self.say_in(id, room, text, kind),
             Command::RemoveFromRoom { room, user, reason } => {
                 self.remove_from_room(id, room, user, reason)
             }
@@ -109,8 +115,8 @@ impl Engine {
     }
 
     /// Flood control for room and private messages: false (after telling
-    /// the user) when the message must be dropped.
-    pub(super) fn may_send(&mut self, id: ConnId) -> bool {
+    /// the user, unless it is a notice) when the message must be dropped.
+    pub(super) fn may_send(&mut self, id: ConnId, kind: MessageKind) -> bool {
         let (now, l) = (self.now, &self.config.limits);
         let (rate, burst) = (l.messages_per_second, l.message_burst);
         let allowed = self
@@ -119,75 +125,96 @@ impl Engine {
             .and_then(|c| c.session_mut())
             .is_some_and(|s| s.flood.take(now, rate, burst, 1));
         if !allowed {
-            self.refuse(id, Reason::Flood { per_second: rate });
+            self.refuse_message(id, kind, Reason::Flood { per_second: rate });
         }
         allowed
+    }
+
+    /// Refuses a message, unless it is a notice: nothing answers a notice,
+    /// the server included (RFC 1459), so a dropped one is only logged.
+    pub(super) fn refuse_message(&mut self, id: ConnId, kind: MessageKind, reason: Reason<'_>) {
+        if kind.is_notice() {
+            log::debug!("{id}: a notice dropped: {reason}");
+        } else {
+            self.refuse(id, reason);
+        }
     }
 
     pub(super) fn session(&self, id: ConnId) -> Option<&Session> {
         self.conns.get(&id).and_then(|c| c.session())
     }
 
+    /// The user of a session as the sender of a line.
+    pub(super) fn sender(&self, id: ConnId) -> Option<Sender> {
+        self.session(id).map(Session::sender)
+    }
+
     /// Whether a room line may go out: not blank (ignored), no unsafe
-    /// characters, within flood control; refusals are sent here.
-    pub(super) fn may_say(&mut self, id: ConnId, text: &str) -> bool {
+    /// characters, within flood control; refusals are sent here (none for
+    /// a notice).
+    pub(super) fn may_say(&mut self, id: ConnId, text: &str, kind: MessageKind) -> bool {
         if text.trim().is_empty() {
             return false;
         }
         if has_unsafe_char(text) {
-            self.refuse(id, Reason::UnsafeText { in_reason: false });
+            self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
             return false;
         }
-        self.may_send(id)
+        self.may_send(id, kind)
     }
 
-    fn message_to(&mut self, id: ConnId, to: &str, text: &str) {
+    fn message_to(&mut self, id: ConnId, to: &str, text: &str, kind: MessageKind) {
         if has_unsafe_char(text) {
-            return self.refuse(id, Reason::UnsafeText { in_reason: false });
+            return self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
         }
         if self.cluster.is_some() {
             return self.cluster_message_to(id, to, text);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
-            return self.refuse(id, Reason::NotOnline { name: to });
+            return self.refuse_message(id, kind, Reason::NotOnline { name: to });
         };
-        if !self.may_send(id) {
+        if !self.may_send(id, kind) {
             return;
         }
-        let (Some(from), Some(recipient)) = (self.session(id), self.session(target)) else {
+        let (Some(sender), Some(recipient)) = (self.sender(id), self.session(target)) else {
             return;
         };
-        let (from, recipient) = (from.name.clone(), recipient.name.clone());
+        let recipient = recipient.name.clone();
         let msg = self.next_msg_id();
-        self.send(
-            target,
-            &Reply::Pm {
-                id: Some(msg),
-                at: self.now,
-                from: from.as_str(),
-                text,
-            },
-        );
-        if self.presence_of(target) == Presence::Busy {
-            self.send_many(
-                id,
-                &[
-                    Reply::Ok(Done::Sent {
-                        to: recipient.as_str(),
-                        id: Some(msg),
-                    }),
-                    Reply::Notice(Notice::RecipientBusy {
-                        name: recipient.as_str(),
-                    }),
-                ],
-            );
-        } else {
-            let sent = Done::Sent {
-                to: recipient.as_str(),
-                id: Some(msg),
-            };
-            self.send(id, &Reply::Ok(sent));
+        let now = self.now;
+        let pm = |to| Reply::Pm {
+            id: Some(msg),
+            at: now,
+            from: sender.name.as_str(),
+            who: sender.identity(),
+            to,
+            kind,
+            text,
+        };
+        let (delivered, echo) = (pm(None), pm(Some(recipient.as_str())));
+        Self::send_to(&mut self.conns, &mut self.out, target, &[delivered]);
+        let sent = Reply::Ok(Done::Sent {
+            to: recipient.as_str(),
+            id: Some(msg),
+        });
+        let away = self.session(target).and_then(|s| s.away.clone());
+        let mut answer = vec![sent];
+        if self
+            .conns
+            .get(&id)
+            .is_some_and(|c| c.codec.echoes_private_messages())
+        {
+            answer.push(echo);
         }
+        if self.presence_of(target) == Presence::Busy && !kind.is_notice() {
+            answer.push(Reply::Notice(Notice::RecipientBusy {
+                name: recipient.as_str(),
+                text: away.as_deref(),
+            }));
+        }
+        Self::send_to(&mut self.conns, &mut self.out, id, &answer);
+        drop(answer);
+        let from = sender.name;
         let pair = Conversation::private(&from, &recipient);
         self.remember(pair, self.history_line(msg, &from, text));
         if self.config.emit_events {
@@ -201,14 +228,21 @@ impl Engine {
         }
     }
 
-    fn busy(&mut self, id: ConnId) {
+    /// Busy (IRC's `AWAY :text`): room lines are held; the room hears of
+    /// it (those who asked), and again when the away message changes.
+    fn busy(&mut self, id: ConnId, text: Option<&str>) {
         let was_free = self.presence_of(id) == Presence::Free;
-        if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
-            session.held.get_or_insert_with(Box::default);
-            self.set_presence_everywhere(id, Presence::Busy);
+        let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) else {
+            return;
+        };
+        let changed = session.away.as_deref() != text;
+        if changed {
+            session.away = text.map(Into::into);
         }
+        session.held.get_or_insert_with(Box::default);
+        self.set_presence_everywhere(id, Presence::Busy);
         self.send(id, &Reply::Ctl(Control::Busy));
-        if was_free {
+        if was_free || changed {
             self.announce_away(id, true);
         }
     }
@@ -219,13 +253,17 @@ impl Engine {
         if self.cluster.is_some() {
             return self.cluster_away(id, busy);
         }
-        let Some(name) = self.session(id).map(|s| s.name.clone()) else {
+        let Some(session) = self.session(id) else {
             return;
         };
+        let sender = session.sender();
+        let away = session.away.clone();
         let line = Reply::Away {
             at: self.now,
-            user: name.as_str(),
+            user: sender.name.as_str(),
+            who: sender.identity(),
             busy,
+            text: away.as_deref().filter(|_| busy),
         };
         self.broadcast_lobby(Some(id), std::slice::from_ref(&line));
     }
@@ -237,6 +275,7 @@ impl Engine {
         let Some(held) = session.held.take() else {
             return self.refuse(id, Reason::NotBusy);
         };
+        session.away = None;
         self.set_presence_everywhere(id, Presence::Free);
         let (lines, dropped) = (*held).into_parts();
         let replayed = lines.len() as u64;
@@ -251,13 +290,19 @@ impl Engine {
     pub(super) fn view_users(&mut self, id: ConnId, page: u64) {
         let online: Vec<ConnId> = self.online.values().copied().collect();
         let remote = self.remote_rows(None);
-        self.list_members_with(id, &online, &remote, page);
+        self.list_members_with(id, &online, &remote, page, Listed::Lobby);
     }
 
-    /// A page of `members` (the lobby's or a room's), as `/viewusers`
-    /// lists them.
-    pub(super) fn list_members(&mut self, id: ConnId, members: &[ConnId], page: u64) {
-        self.list_members_with(id, members, &[], page);
+    /// A page of `members` (the lobby's, a room's, or users found), as
+    /// `/viewusers` lists them, with each one's standing in the room.
+    pub(super) fn list_members(
+        &mut self,
+        id: ConnId,
+        members: &[ConnId],
+        page: u64,
+        listed: Listed<'_>,
+    ) {
+        self.list_members_with(id, members, &[], page, listed);
     }
 
     /// [`list_members`](Engine::list_members) and, at a node of a
@@ -268,68 +313,206 @@ impl Engine {
         members: &[ConnId],
         remote: &[(UserName, crate::Grant, Presence, bool)],
         page: u64,
+        listed: Listed<'_>,
     ) {
-        let mut rows: Vec<Row<'_>> = members
+        let room = match listed {
+            Listed::Room(key) => self.rooms.get(key),
+            Listed::Lobby => self.rooms.get(self.rooms.lobby_key()),
+            Listed::Users => None,
+        };
+        // Shared parts only (names, identities): the rows outlive the
+        // borrow of the connection table that sending takes.
+        let mut rows: Vec<MemberRow> = members
             .iter()
             .filter_map(|&c| {
                 let s = self.conns.get(&c)?.session()?;
-                Some((s.name.as_str(), s.grant, self.presence_of(c), s.guest))
+                Some(MemberRow {
+                    sender: s.sender(),
+                    grant: s.grant,
+                    presence: self.presence_of(c),
+                    away: s.away.clone(),
+                    status: room.and_then(|r| r.members.status(c)).unwrap_or_default(),
+                })
             })
             .chain(
                 remote
                     .iter()
-                    .map(|(n, g, p, guest)| (n.as_str(), *g, *p, *guest)),
+                    .map(|(name, grant, presence, guest)| MemberRow {
+                        sender: Sender {
+                            name: name.clone(),
+                            identity: None,
+                            guest: *guest,
+                        },
+                        grant: *grant,
+                        presence: *presence,
+                        away: None,
+                        status: MemberStatus::default(),
+                    }),
             )
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
         // O(n log n) strings per listing, and IRC lists the room on every
         // join (a login storm into a 1,000-member room).
         rows.sort_unstable_by(|a, b| {
-            let (a, b) = (a.0.bytes(), b.0.bytes());
+            let (a, b) = (
+                a.sender.name.as_str().bytes(),
+                b.sender.name.as_str().bytes(),
+            );
             a.map(|c| c.to_ascii_lowercase())
                 .cmp(b.map(|c| c.to_ascii_lowercase()))
         });
+        let header = match (listed, room) {
+            (Listed::Room(_), Some(channel)) => Some(channel.name().to_owned()),
+            _ => None,
+        };
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
-        let end = Reply::End(Listing::UsersPage(page));
-        // A listing holds no question, so chat/1 renders it alone (the
-        // rows borrow the connection table); IRC's numerics name the
-        // asker and the query, its codec's state.
-        let Some(protocol) = self.conns.get(&id).map(|c| c.codec.protocol()) else {
+        let mut replies: Vec<Reply<'_>> = Vec::with_capacity(range.len() + 2);
+        if let Some(room) = &header {
+            replies.push(Reply::Members { room });
+        }
+        replies.extend(rows[range].iter().map(MemberRow::reply));
+        replies.push(Reply::End(Listing::UsersPage(page)));
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+    }
+
+    /// IRC's `WHOIS`: who a user online is, and the rooms of theirs the
+    /// asker may see (those the asker is in too, and the others today:
+    /// every room is public).
+    pub(super) fn whois(&mut self, id: ConnId, name: &str) {
+        let Some(&target) = self.online.get(&NameKey::of(name)) else {
+            return self.refuse(id, Reason::NotOnline { name });
+        };
+        let Some(session) = self.session(target) else {
             return;
         };
-        if protocol == crate::codec::Protocol::Chat1 {
-            let mut replies: Vec<Reply<'_>> = rows[range].iter().map(user_row).collect();
-            replies.push(end);
-            let frame = protocol.render(&replies);
-            return self.out.send_frame(id, frame);
+        let mut rooms: Vec<(String, MemberStatus)> = session
+            .rooms
+            .iter()
+            .filter_map(|key| {
+                let channel = self.rooms.get(key)?;
+                Some((channel.name().to_owned(), channel.members.status(target)?))
+            })
+            .collect();
+        rooms.sort_by(|a, b| a.0.cmp(&b.0));
+        let sender = session.sender();
+        let (grant, away, since) = (session.grant, session.away.clone(), session.since);
+        let idle = self.now.0.saturating_sub(session.last_active.0) / 1000;
+        let whois = crate::reply::WhoIs {
+            name: sender.name.as_str(),
+            grant,
+            presence: self.presence_of(target),
+            profile: Profile {
+                identity: sender.identity(),
+                away: away.as_deref(),
+                status: MemberStatus::default(),
+            },
+            rooms: rooms.iter().map(|(r, s)| (r.as_str(), *s)).collect(),
+            since,
+            idle_secs: idle,
+        };
+        let reply = Reply::WhoIs(Box::new(whois));
+        Self::send_to(
+            &mut self.conns,
+            &mut self.out,
+            id,
+            std::slice::from_ref(&reply),
+        );
+    }
+
+    /// The users online whose names match any of `masks` (IRC's `WHO
+    /// <mask>`, `USERHOST`): a name without wildcards is looked up, a mask
+    /// matched against everyone online; one page at most.
+    pub(super) fn find_users(&mut self, id: ConnId, masks: &str) {
+        let mut found: Vec<ConnId> = Vec::new();
+        for mask in masks.split([' ', ',']).filter(|m| !m.is_empty()) {
+            if mask.contains(['*', '?']) {
+                let pattern = mask.to_ascii_lowercase();
+                found.extend(self.online.iter().filter_map(|(key, &c)| {
+                    glob_matches(pattern.as_bytes(), key.as_str().as_bytes()).then_some(c)
+                }));
+            } else if let Some(&c) = self.online.get(&NameKey::of(mask)) {
+                found.push(c);
+            }
         }
-        let owned: Vec<(String, crate::Grant, Presence, bool)> = rows[range]
-            .iter()
-            .map(|&(n, g, p, guest)| (n.to_owned(), g, p, guest))
-            .collect();
-        let mut replies: Vec<Reply<'_>> = owned
-            .iter()
-            .map(|(n, g, p, guest)| user_row(&(n.as_str(), *g, *p, *guest)))
-            .collect();
-        replies.push(end);
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        found.sort_unstable();
+        found.dedup();
+        self.list_members(id, &found, 1, Listed::Users);
     }
 }
 
-/// A row of `/viewusers`: name, grant, presence, whether a guest.
-type Row<'a> = (&'a str, crate::Grant, Presence, bool);
+/// What a listing of users is of: the standing shown is the room's.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Listed<'a> {
+    /// The lobby (everyone online): its operators are the admins.
+    Lobby,
+    /// A room's members.
+    Room(&'a crate::RoomKey),
+    /// Users found by name: no room, no standing.
+    Users,
+}
 
-/// The listing line of a row: a guest's says so.
-fn user_row<'a>(&(name, grant, presence, guest): &Row<'a>) -> Reply<'a> {
-    if guest {
-        Reply::GuestUser { name, presence }
-    } else {
-        Reply::User {
-            name,
-            grant,
-            presence: presence.into(),
+/// A row of a listing of users, with shared parts only.
+struct MemberRow {
+    sender: Sender,
+    grant: crate::Grant,
+    presence: Presence,
+    away: Option<std::sync::Arc<str>>,
+    status: MemberStatus,
+}
+
+impl MemberRow {
+    /// The listing line of a row: a guest's says so.
+    fn reply(&self) -> Reply<'_> {
+        let profile = Profile {
+            identity: self.sender.identity(),
+            away: self.away.as_deref(),
+            status: self.status,
+        };
+        let name = self.sender.name.as_str();
+        if self.sender.guest {
+            Reply::GuestUser {
+                name,
+                presence: self.presence,
+                profile,
+            }
+        } else {
+            Reply::User {
+                name,
+                grant: self.grant,
+                presence: self.presence.into(),
+                profile,
+            }
         }
     }
+}
+
+/// Whether `name` matches `pattern` (both folded to lower case): `*` any
+/// run of bytes, `?` any one. Linear in their lengths with backtracking
+/// to the last `*` only, so no mask buys more than one pass per star.
+fn glob_matches(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == name[n].to_ascii_lowercase() => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    p = sp + 1;
+                    n = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 /// The rows of page `page` (from 1) of `total` rows, `per_page` a page,
@@ -347,4 +530,29 @@ pub(super) fn page_of(total: usize, page: u64, per_page: usize) -> (Range<usize>
         next: (end < total).then_some(page + 1),
     };
     (start..end, info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn masks_match_names_folded() {
+        for (mask, name, m) in [
+            ("coolni*", "coolnick", true),
+            ("*", "anyone", true),
+            ("c?ol*k", "coolnick", true),
+            ("*nick", "coolnick", true),
+            ("*x*", "coolnick", false),
+            ("cool", "coolnick", false),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+        ] {
+            assert_eq!(
+                glob_matches(mask.as_bytes(), name.as_bytes()),
+                m,
+                "{mask} {name}"
+            );
+        }
+    }
 }

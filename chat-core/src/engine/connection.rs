@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::codec::{ConnCodec, LineError};
 use crate::password::Password;
@@ -66,6 +67,12 @@ pub(crate) enum Step {
     },
     /// Password work or the store is answering.
     Working,
+    /// The login was checked before the client finished registering (IRC's
+    /// SASL before `CAP END`): it enters on
+    /// [`Command::Ready`](crate::Command::Ready).
+    Verified {
+        name: UserName,
+    },
 }
 
 impl Step {
@@ -73,7 +80,7 @@ impl Step {
     /// from the start).
     pub(crate) fn ask(&self) -> AskStep {
         match self {
-            Step::Account | Step::Working => AskStep::Account,
+            Step::Account | Step::Working | Step::Verified { .. } => AskStep::Account,
             Step::RegisterName => AskStep::RegisterName,
             Step::RegisterPassword { .. } => AskStep::RegisterPassword,
             Step::RegisterPasswordAgain { .. } => AskStep::RegisterPasswordAgain,
@@ -100,6 +107,65 @@ pub(crate) struct Session {
     /// The rooms joined besides the lobby (few: bounded by
     /// `max_rooms_per_user`).
     pub(crate) rooms: Vec<crate::RoomKey>,
+    /// What the client said of itself (IRC's `USER`), if anything (shared:
+    /// each line the user says borrows it without a copy; chat/1 sessions
+    /// have none).
+    pub(crate) identity: Option<Arc<Identity>>,
+    /// The away message while busy, if one was given (shared with the
+    /// listings that show it).
+    pub(crate) away: Option<Arc<str>>,
+    /// When the session began.
+    pub(crate) since: Millis,
+}
+
+/// IRC's `USER`: a user name and a real name.
+#[derive(Debug)]
+pub(crate) struct Identity {
+    pub(crate) user_name: Option<Box<str>>,
+    pub(crate) real_name: Option<Box<str>>,
+}
+
+impl Session {
+    /// What IRC shows of this user beside the name.
+    pub(crate) fn identity(&self) -> crate::reply::Identity<'_> {
+        Identity::shown(self.identity.as_deref(), self.guest)
+    }
+
+    /// The user as the sender of a line: shared parts, cheap to take.
+    pub(crate) fn sender(&self) -> Sender {
+        Sender {
+            name: self.name.clone(),
+            identity: self.identity.clone(),
+            guest: self.guest,
+        }
+    }
+}
+
+impl Identity {
+    /// What IRC shows of a user with this identity (if any).
+    pub(crate) fn shown(id: Option<&Identity>, guest: bool) -> crate::reply::Identity<'_> {
+        crate::reply::Identity {
+            user_name: id.and_then(|i| i.user_name.as_deref()),
+            real_name: id.and_then(|i| i.real_name.as_deref()),
+            account: !guest,
+        }
+    }
+}
+
+/// A session's name and identity, taken to build a line while the
+/// engine is changed (shared strings: no copy of the text).
+#[derive(Debug)]
+pub(crate) struct Sender {
+    pub(crate) name: UserName,
+    pub(crate) identity: Option<Arc<Identity>>,
+    pub(crate) guest: bool,
+}
+
+impl Sender {
+    /// What IRC shows of the sender beside the name.
+    pub(crate) fn identity(&self) -> crate::reply::Identity<'_> {
+        Identity::shown(self.identity.as_deref(), self.guest)
+    }
 }
 
 /// A step of `/changepassword` asked for step by step: the next answer is

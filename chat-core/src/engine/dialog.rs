@@ -11,6 +11,7 @@ use crate::{Answer, Command, ConnId, Grant, NameKey, StoreChange, UserName, User
 use super::connection::{ConnRef, Phase, Step};
 use super::directory::PendingKind;
 use super::io::{CloseReason, PasswordAnswer, PasswordWork};
+use super::text::has_unsafe_char;
 use super::throttle::Limited;
 use super::{Engine, Job};
 use crate::reply::LeaveReason;
@@ -20,7 +21,8 @@ impl Engine {
     /// and the few commands allowed before login.
     pub(super) fn on_dialog_line(&mut self, id: ConnId, cmd: Command<'_>) {
         match cmd {
-            Command::Quit => self.quit(id),
+            Command::Quit { reason } => self.quit(id, reason),
+            Command::Ready => self.ready(id),
             Command::Register { name, password } => {
                 self.start_register(id, name, Password::new(password))
             }
@@ -109,6 +111,12 @@ impl Engine {
                 self.start_login(id, name.as_str(), Password::new(line));
             }
             (Step::Working, _) => {}
+            // IRC asks no question: nothing to answer while it registers.
+            (step @ Step::Verified { .. }, _) => {
+                if let Some(Phase::Dialog(s)) = self.conns.get_mut(&id).map(|c| &mut c.phase) {
+                    *s = step;
+                }
+            }
             // A yes or no where a name or password was asked for: ask again.
             (step, None) => {
                 let ask = step.ask();
@@ -191,6 +199,13 @@ impl Engine {
             return;
         }
         let name = match self.check_new_name(typed) {
+            // Someone online has it (not an account): the nick is in use.
+            Err(Reason::NameTaken { .. })
+                if self.online.contains_key(&NameKey::of(typed))
+                    && !self.directory.is_taken(&NameKey::of(typed)) =>
+            {
+                return self.refuse(id, Reason::NameInUse { name: typed })
+            }
             Ok(name) => name,
             Err(reason) => return self.refuse(id, reason),
         };
@@ -416,9 +431,34 @@ impl Engine {
         self.close(old, CloseReason::TakenOver, LeaveReason::TakenOver);
     }
 
-    /// `/quit` or `/disconnect`, logged in or not.
-    pub(super) fn quit(&mut self, id: ConnId) {
+    /// `/quit` or `/disconnect`, logged in or not; the others see the
+    /// quit message, if one was given.
+    pub(super) fn quit(&mut self, id: ConnId, reason: Option<&str>) {
         self.send(id, &Reply::Ctl(Control::Disconnect));
-        self.close(id, CloseReason::Quit, LeaveReason::Quit);
+        let reason = reason.filter(|r| !has_unsafe_char(r));
+        self.close_saying(id, CloseReason::Quit, LeaveReason::Quit, reason);
+    }
+
+    /// A client whose login was checked before it finished registering is
+    /// ready: it enters now (taking the account over again if another
+    /// session logged in to it meanwhile).
+    fn ready(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let Phase::Dialog(Step::Verified { .. }) = &conn.phase else {
+            return;
+        };
+        let Phase::Dialog(Step::Verified { name }) =
+            std::mem::replace(&mut conn.phase, Phase::Dialog(Step::Working))
+        else {
+            return;
+        };
+        let peer = conn.peer;
+        let key = name.key();
+        if let Some(&old) = self.online.get(&key) {
+            self.take_over(old, &key, &name, peer);
+        }
+        self.enter_room(id, name, false);
     }
 }

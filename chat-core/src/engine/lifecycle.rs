@@ -8,8 +8,9 @@ use crate::reply::Presence;
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
 use crate::{ConnId, Frame, UserName};
 
-use super::connection::{Connection, Flood, Phase, Session};
+use super::connection::{Connection, Flood, Identity, Phase, Session};
 use super::io::{ChatEvent, CloseReason, Output};
+use super::room_commands::Leaver;
 use super::text::has_unsafe_char;
 use super::timers::TimerKind;
 use super::Engine;
@@ -39,7 +40,9 @@ impl Engine {
             log::warn!("connection from {peer} refused: {scope:?}");
             let err = Reply::Refused(Reason::Full(scope));
             let mut out = Vec::new();
-            ConnCodec::new(protocol, l.max_line_bytes).render(&[hello, err], &mut out);
+            let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
+            codec.set_server_name(std::sync::Arc::clone(&self.server_name));
+            codec.render(&[hello, err], &mut out);
             self.out.send_frame(id, Frame::from(out));
             self.out.close(id, CloseReason::Refused);
             return;
@@ -48,6 +51,7 @@ impl Engine {
         self.next_serial += 1;
         let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
         codec.allow_guests(self.config.irc_guests);
+        codec.set_server_name(std::sync::Arc::clone(&self.server_name));
         let pinged = codec.wants_keepalive() && l.irc_ping_interval_ms > 0;
         let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
@@ -69,12 +73,19 @@ impl Engine {
     /// Removes a connection; if its user was in the room, the others see
     /// `LEAVE` with `reason`.
     pub(super) fn forget(&mut self, id: ConnId, reason: LeaveReason) {
-        self.forget_as(id, reason, None);
+        self.forget_as(id, reason, None, None);
     }
 
     /// [`forget`](Engine::forget); `kick` names the admin and the reason
-    /// of a kick, which the room's line carries.
-    fn forget_as(&mut self, id: ConnId, reason: LeaveReason, kick: Option<(&str, Option<&str>)>) {
+    /// of a kick, which the room's line carries, and `text` is the user's
+    /// own words (a quit message).
+    fn forget_as(
+        &mut self,
+        id: ConnId,
+        reason: LeaveReason,
+        kick: Option<(&str, Option<&str>)>,
+        text: Option<&str>,
+    ) {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
@@ -97,8 +108,18 @@ impl Engine {
             }
             // Its rooms, then the lobby: leaving the lobby is leaving the
             // server (an IRC client's QUIT takes it out of every channel).
-            self.leave_rooms(id, &session.rooms, &session.name, reason);
-            self.leave_room(id, &lobby, &session.name, reason, kick);
+            let (by, why) = match kick {
+                Some((by, why)) => (Some(by), why),
+                None => (None, text),
+            };
+            let leaver = Leaver {
+                user: &session.name,
+                who: session.identity(),
+                by,
+                text: why,
+            };
+            self.leave_rooms(id, &session.rooms, &leaver, reason);
+            self.leave_room(id, &lobby, &leaver, reason, kick);
         }
         if self.timers.len() > 2 * self.conns.len() + 1024 {
             let conns = &self.conns;
@@ -110,9 +131,21 @@ impl Engine {
     /// The engine ends a connection: what was sent is flushed, then it is
     /// closed; others see `LEAVE` with `leave`.
     pub(super) fn close(&mut self, id: ConnId, reason: CloseReason, leave: LeaveReason) {
+        self.close_saying(id, reason, leave, None);
+    }
+
+    /// [`close`](Engine::close), the others told the user's own words
+    /// (a quit message).
+    pub(super) fn close_saying(
+        &mut self,
+        id: ConnId,
+        reason: CloseReason,
+        leave: LeaveReason,
+        text: Option<&str>,
+    ) {
         if self.conns.contains_key(&id) {
             self.out.close(id, reason);
-            self.forget(id, leave);
+            self.forget_as(id, leave, None, text);
         }
     }
 
@@ -123,13 +156,20 @@ impl Engine {
         if self.conns.contains_key(&id) {
             self.send(id, &Reply::Ctl(Control::Kick { by, reason }));
             self.out.close(id, CloseReason::Kicked);
-            self.forget_as(id, LeaveReason::Kicked, Some((by, reason)));
+            self.forget_as(id, LeaveReason::Kicked, Some((by, reason)), None);
         }
     }
 
     /// A user is logged in (or a guest let in): `WELCOME`, then into the
-    /// room.
+    /// room. A client still registering (IRC's SASL before `CAP END`)
+    /// enters once it is done, on [`Command::Ready`](crate::Command::Ready).
     pub(super) fn enter_room(&mut self, id: ConnId, mut name: UserName, guest: bool) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if !conn.codec.ready_to_enter() {
+                conn.phase = Phase::Dialog(super::connection::Step::Verified { name });
+                return;
+            }
+        }
         let mut key = name.key();
         let mut grant = crate::Grant::User;
         if let Some((stored_key, record)) = self.directory.get_key_value(&key) {
@@ -149,6 +189,13 @@ impl Engine {
         };
         conn.failures = 0;
         let (serial, names_on_join) = (conn.serial, conn.codec.lists_room_on_join());
+        let identity = match conn.codec.identity() {
+            (None, None) => None,
+            (user_name, real_name) => Some(std::sync::Arc::new(Identity {
+                user_name: user_name.map(Into::into),
+                real_name: real_name.map(Into::into),
+            })),
+        };
         self.send(
             id,
             &Reply::Welcome {
@@ -172,6 +219,9 @@ impl Engine {
                 flood: Flood::new(burst, now),
                 change: None,
                 rooms: Vec::new(),
+                identity,
+                away: None,
+                since: now,
             });
         }
         // Into the lobby as into any room; `WELCOME` was the answer.
@@ -327,7 +377,7 @@ impl Engine {
         ids.sort_unstable_by_key(|(id, _)| *id);
         for (id, protocol) in ids {
             let frame = frames[protocol.index()]
-                .get_or_insert_with(|| protocol.render(&[Reply::Ctl(ctl)]))
+                .get_or_insert_with(|| protocol.render(&self.server_name, &[Reply::Ctl(ctl)]))
                 .clone();
             self.out.send_frame(id, frame);
             self.out.close(id, reason);

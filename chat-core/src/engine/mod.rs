@@ -163,6 +163,9 @@ struct Pending {
 #[derive(Debug)]
 pub struct Engine {
     config: Config,
+    /// `config.server_name`, shared with every IRC codec, which names the
+    /// server in its lines.
+    server_name: std::sync::Arc<str>,
     now: Millis,
     /// Boxed: the map keeps up to twice its entries' room while it grows,
     /// which for a 288-byte `Connection` inline was half an idle
@@ -255,6 +258,7 @@ impl Engine {
             password_work: map(seed),
             carried_busy: set(seed),
             busy_at_stop: Vec::new(),
+            server_name: config.server_name.as_str().into(),
             config,
             now: Millis(0),
             conns: map(seed),
@@ -581,9 +585,17 @@ impl Engine {
     /// tracked, and its answer (even a failure, which the runtime logs)
     /// changes nothing here.
     fn remember(&mut self, conversation: Conversation, line: HistoryLine) {
+        // A guest's room is not stored, nor its lines.
+        let unstored = match &conversation {
+            Conversation::Room(key) => self.rooms.get(key).is_some_and(|c| !c.stored),
+            Conversation::Private(..) => false,
+        };
         let change = StoreChange::AppendLine { conversation, line };
         // An append has no checks to fail.
         let _ = change.apply_to(&mut self.tables());
+        if unstored {
+            return;
+        }
         let id = PersistId(self.next_persist);
         self.next_persist += 1;
         self.out
@@ -679,7 +691,7 @@ impl Engine {
             let to = Recipients::leaving_out(list, left_out);
             if !to.is_empty() {
                 let frame = frames[rendering.index()]
-                    .get_or_insert_with(|| rendering.render(replies))
+                    .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {
                     self.out.push(Output::Broadcast { to, frame });
@@ -698,7 +710,7 @@ impl Engine {
             let rendering = conn.codec.rendering();
             if let Some(held) = conn.session_mut().and_then(|s| s.held.as_mut()) {
                 let frame = frames[rendering.index()]
-                    .get_or_insert_with(|| rendering.render(replies))
+                    .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {
                     held.push(frame, cap, max_bytes);
@@ -842,18 +854,25 @@ impl Engine {
         if refusals == 1 {
             log::warn!("{peer} ({id}) is over the command budget");
         }
-        self.refuse(
-            id,
-            Reason::RateLimited {
-                scope: LimitScope::CommandBudget,
-                retry_secs: secs,
-            },
-        );
+        // A ping over the budget is answered all the same (answering costs
+        // no more than refusing, and a client that gets no answer takes the
+        // server for dead), but it counts as over.
+        let ping = matches!(cmd, Ok(Some(Command::Ping { .. })));
+        if !ping {
+            self.refuse(
+                id,
+                Reason::RateLimited {
+                    scope: LimitScope::CommandBudget,
+                    retry_secs: secs,
+                },
+            );
+        }
         if refusals > max_refusals {
             log::warn!("{peer} ({id}) closed: far over the command budget");
             self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+            return false;
         }
-        false
+        ping
     }
 
     // ---- answers from the caller ----------------------------------------

@@ -4,7 +4,7 @@ use super::table::{map, Map};
 use std::sync::Arc;
 
 use crate::codec::Rendering;
-use crate::reply::Presence;
+use crate::reply::{MemberStatus, Presence};
 use crate::ConnId;
 
 /// A room: who is in it, whether each member is free or busy, and how
@@ -25,12 +25,14 @@ pub(crate) struct Room {
     free_shared: [Option<Arc<[ConnId]>>; Rendering::COUNT],
 }
 
-/// Where a member is: its presence, rendering, and index in its list.
+/// Where a member is: its presence, rendering, and index in its list,
+/// and its standing in the room.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     presence: Presence,
     rendering: Rendering,
     at: usize,
+    status: MemberStatus,
 }
 
 impl Room {
@@ -78,6 +80,18 @@ impl Room {
         self.slots.get(&id).map(|s| s.presence)
     }
 
+    /// A member's standing (operator, voiced), if it is a member.
+    pub(crate) fn status(&self, id: ConnId) -> Option<MemberStatus> {
+        self.slots.get(&id).map(|s| s.status)
+    }
+
+    /// Sets a member's standing; no-op for one not in the room.
+    pub(crate) fn set_status(&mut self, id: ConnId, status: MemberStatus) {
+        if let Some(slot) = self.slots.get_mut(&id) {
+            slot.status = status;
+        }
+    }
+
     /// Adds a member as free (no-op if present).
     pub(crate) fn join(&mut self, id: ConnId, rendering: Rendering) {
         if !self.slots.contains_key(&id) {
@@ -87,6 +101,7 @@ impl Room {
                 presence: Presence::Free,
                 rendering,
                 at: self.free[i].len(),
+                status: MemberStatus::default(),
             };
             self.slots.insert(id, slot);
             self.free[i].push(id);
@@ -135,6 +150,7 @@ impl Room {
                 presence,
                 rendering,
                 at,
+                status: old.status,
             },
         );
     }

@@ -3,13 +3,15 @@
 
 use crate::command::{HistoryRange, HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Presence, Reason, Reply, RoomLimit,
+    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Presence,
+    Reason, Reply, RoomLimit,
 };
 use crate::{
-    ConnId, Conversation, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic, UserName,
+    ConnId, Conversation, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic,
+    UserName,
 };
 
-use super::chat::page_of;
+use super::chat::{page_of, Listed};
 use super::connection::ConnRef;
 use super::history::History;
 use super::io::ChatEvent;
@@ -38,16 +40,26 @@ impl Engine {
         Millis(self.now.0.saturating_sub(self.config.retention.max_age_ms))
     }
 
-    /// Whether the user may run the room: its operator or an admin.
+    /// Whether the user may run the room: an admin, the founder of a
+    /// stored room (its record's operator), or a member with operator
+    /// standing.
     fn runs_room(&self, id: ConnId, key: &RoomKey) -> bool {
         let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(key)) else {
             return false;
         };
         session.grant.is_admin()
-            || channel
+            || Self::founds(channel, &session.key)
+            || channel.members.status(id).is_some_and(|s| s.operator)
+    }
+
+    /// Whether the account `key` founded a stored room (a guest's room has
+    /// no founder: a name is nobody's once its guest leaves).
+    fn founds(channel: &super::rooms::Channel, key: &NameKey) -> bool {
+        channel.stored
+            && channel
                 .record
                 .as_ref()
-                .is_some_and(|r| r.operator.key() == session.key)
+                .is_some_and(|r| r.operator.key() == *key)
     }
 
     /// The lobby's rules: nobody leaves it, operates it (a topic, a
@@ -107,16 +119,24 @@ impl Engine {
         let Some(session) = self.session(id) else {
             return;
         };
-        // A guest's name is free again once it leaves: it runs no room.
-        if session.guest {
-            return self.refuse(id, Reason::NotLoggedIn);
-        }
         let record = RoomRecord {
             name: name.clone(),
             operator: session.name.clone(),
             created: self.now,
             topic: None,
         };
+        // A guest's name is free again once it leaves: its room is not
+        // stored, and lives while it has members (if guests may make one).
+        if session.guest {
+            if !self.config.irc_guest_rooms || self.cluster.is_some() {
+                return self.refuse(id, Reason::NotLoggedIn);
+            }
+            log::info!("guest {} makes room {name}", session.name);
+            let key = name.key();
+            self.rooms.insert_unstored(record);
+            self.send(id, &Reply::Ok(Done::Created(name.as_str())));
+            return self.enter(id, &key, true);
+        }
         log::info!("{} creates room {name}", session.name);
         self.rooms.begin_create(name.key());
         let conn = self.conn_ref(id);
@@ -130,7 +150,7 @@ impl Engine {
         let name = record.name;
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Created(name.as_str())));
-            self.enter(c.id, &name.key());
+            self.enter(c.id, &name.key(), true);
         }
     }
 
@@ -157,15 +177,15 @@ impl Engine {
             }
             return self.cluster_join(id, key);
         }
-        self.enter(id, &key);
+        self.enter(id, &key, false);
     }
 
     /// Puts a user in a room: `OK joined`, the topic, the last lines of
     /// history and its end to them, then `RJOIN` to the room. A client
     /// whose codec lists the room on join (IRC) gets the members between
     /// the topic and the history, and no room line of its own join (its
-    /// `JOIN` is the answer).
-    pub(super) fn enter(&mut self, id: ConnId, key: &RoomKey) {
+    /// `JOIN` is the answer). Its `creator` is an operator of it.
+    pub(super) fn enter(&mut self, id: ConnId, key: &RoomKey, creator: bool) {
         let window = Window {
             range: HistoryRange::Latest(None),
             count: self.config.limits.history_on_join,
@@ -179,6 +199,11 @@ impl Engine {
             session.rooms.push(key.clone());
         }
         self.join_members(id, key);
+        if creator {
+            if let Some(channel) = self.rooms.get_mut(key) {
+                channel.members.set_status(id, OPERATOR);
+            }
+        }
         let Some(channel) = self.rooms.get(key) else {
             return;
         };
@@ -195,7 +220,7 @@ impl Engine {
         if names_on_join {
             let members: Vec<ConnId> = channel.members.member_ids().collect();
             Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-            self.list_members(id, &members, 1);
+            self.list_members(id, &members, 1, Listed::Room(key));
             self.replay_on_join(id, key, window);
         } else {
             history_replies(
@@ -217,13 +242,20 @@ impl Engine {
         self.announce_join(id, key, None);
     }
 
-    /// Adds a logged-in user to a room's members, busy there if busy.
+    /// Adds a logged-in user to a room's members, busy there if busy; an
+    /// operator of it when it is the lobby and they an admin, or it is a
+    /// stored room they founded.
     pub(super) fn join_members(&mut self, id: ConnId, key: &RoomKey) {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
         let rendering = conn.codec.rendering();
-        let busy = conn.session().is_some_and(|s| s.held.is_some());
+        let Some(session) = conn.session() else {
+            return;
+        };
+        let busy = session.held.is_some();
+        let admin = session.grant.is_admin();
+        let me = session.key.clone();
         let Some(channel) = self.rooms.get_mut(key) else {
             return;
         };
@@ -231,22 +263,31 @@ impl Engine {
         if busy {
             channel.members.set_presence(id, Presence::Busy);
         }
+        let operator = if channel.is_lobby() {
+            admin
+        } else {
+            Self::founds(channel, &me)
+        };
+        if operator {
+            channel.members.set_status(id, OPERATOR);
+        }
     }
 
     /// Tells a room that a member came in (all but `except`, whom its own
     /// answer told), and observers.
     fn announce_join(&mut self, id: ConnId, key: &RoomKey, except: Option<ConnId>) {
-        let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(key)) else {
+        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(key)) else {
             return;
         };
-        let user = session.name.clone();
         let room = channel.shared_name();
         let line = Reply::RoomJoin {
             room: &room,
             at: self.now,
-            user: user.as_str(),
+            user: sender.name.as_str(),
+            who: sender.identity(),
         };
         self.broadcast_to(key, except, &[line]);
+        let user = sender.name;
         if self.config.emit_events {
             let room = self.rooms.room_name(key);
             self.out.event(ChatEvent::Joined {
@@ -290,10 +331,10 @@ impl Engine {
         };
         let members: Vec<ConnId> = channel.members.member_ids().collect();
         let remote = self.remote_rows(Some(&key));
-        self.list_members_with(id, &members, &remote, 1);
+        self.list_members_with(id, &members, &remote, 1, Listed::Room(&key));
     }
 
-    pub(super) fn part_room(&mut self, id: ConnId, typed: &str) {
+    pub(super) fn part_room(&mut self, id: ConnId, typed: &str, reason: Option<&str>) {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
@@ -305,9 +346,34 @@ impl Engine {
         }
         let room = self.room_name(&key);
         self.send(id, &Reply::Ok(Done::Parted(&room)));
-        if let Some(name) = self.session(id).map(|s| s.name.clone()) {
-            self.leave_rooms(id, &[key], &name, LeaveReason::Parted);
+        let reason = reason.filter(|r| !has_unsafe_char(r));
+        let Some(sender) = self.sender(id) else {
+            return;
+        };
+        // An IRC client sees its own PART, message and all, with the room.
+        if self.conns.get(&id).is_some_and(|c| c.codec.sees_own_part()) {
+            let line = Reply::RoomLeave {
+                room: &room,
+                at: self.now,
+                user: sender.name.as_str(),
+                who: sender.identity(),
+                reason: LeaveReason::Parted.into(),
+                by: None,
+                text: reason,
+            };
+            let rendering = self.conns.get(&id).map(|c| c.codec.rendering());
+            if let Some(rendering) = rendering {
+                let frame = rendering.render(&self.server_name, std::slice::from_ref(&line));
+                self.out.send_frame(id, frame);
+            }
         }
+        let leaver = Leaver {
+            user: &sender.name,
+            who: sender.identity(),
+            by: None,
+            text: reason,
+        };
+        self.leave_rooms(id, &[key], &leaver, LeaveReason::Parted);
     }
 
     /// The name of a room as its creator spelled it.
@@ -323,29 +389,29 @@ impl Engine {
         &mut self,
         id: ConnId,
         rooms: &[RoomKey],
-        user: &UserName,
+        leaver: &Leaver<'_>,
         reason: LeaveReason,
     ) {
         if self.cluster.is_some() {
-            return self.cluster_leave(id, rooms, user.as_str(), reason, None);
+            return self.cluster_leave(id, rooms, leaver.user.as_str(), reason, None);
         }
         if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
             session.rooms.retain(|k| !rooms.contains(k));
         }
         for key in rooms {
-            self.leave_room(id, key, user, reason, None);
+            self.leave_room(id, key, leaver, reason, None);
         }
     }
 
     /// Takes a member out of one room, and tells the others: the one way
     /// out of a room, the lobby's at logout as any other. `kick` names the
     /// admin and reason of a kick off the server, which the lobby's line
-    /// carries.
+    /// carries. A guest's room left empty is gone.
     pub(super) fn leave_room(
         &mut self,
         id: ConnId,
         key: &RoomKey,
-        user: &UserName,
+        leaver: &Leaver<'_>,
         reason: LeaveReason,
         kick: Option<(&str, Option<&str>)>,
     ) {
@@ -355,7 +421,13 @@ impl Engine {
         if !channel.members.leave(id) {
             return;
         }
+        let user = leaver.user;
         let (room, at) = (channel.shared_name(), self.now);
+        if !channel.stored && channel.members.len() == 0 {
+            log::info!("room {room} is empty and gone");
+            self.rooms.remove(key);
+            return;
+        }
         let line = match kick {
             Some((by, why)) if channel.is_lobby() => Reply::KickedOut {
                 at,
@@ -367,7 +439,10 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
+                who: leaver.who,
                 reason: reason.into(),
+                by: leaver.by,
+                text: leaver.text,
             },
         };
         self.broadcast_in(key, None, &[line]);
@@ -433,8 +508,13 @@ impl Engine {
         });
         let room = record.name.clone();
         let conn = self.conn_ref(id);
+        let change = crate::StoreChange::SetTopic { room, topic };
+        // A guest's room is not stored: its topic holds at once.
+        if !channel.stored {
+            return self.apply_durable(conn, change);
+        }
         self.set_waiting(id, true);
-        self.persist(conn, crate::StoreChange::SetTopic { room, topic });
+        self.persist(conn, change);
     }
 
     fn show_topic(&mut self, id: ConnId, key: &RoomKey) {
@@ -484,40 +564,48 @@ impl Engine {
         self.broadcast_in(&key, None, &[line]);
     }
 
-    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str) {
-        let Some(key) = self.existing_room(id, typed) else {
-            return;
+    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str, kind: MessageKind) {
+        let key = match RoomName::parse(typed) {
+            Ok(name) if self.rooms.get(&name.key()).is_some() => name.key(),
+            Ok(_) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
+            Err(e) => return self.refuse_message(id, kind, Reason::BadRoomName(e)),
         };
         if !self.in_room(id, &key) {
-            return self.refuse_not_in(id, typed);
+            let not_in = Reason::NotInRoom {
+                room: typed,
+                user: None,
+            };
+            return self.refuse_message(id, kind, not_in);
         }
-        self.say_in_room(id, key, text);
+        self.say_in_room(id, key, text, kind);
     }
 
     /// A line said in a room, the lobby's as any other's: to its members
     /// (the sender too, where its client echoes), into its history, and
     /// to observers.
-    pub(super) fn say_in_room(&mut self, id: ConnId, key: RoomKey, text: &str) {
-        if !self.may_say(id, text) {
+    pub(super) fn say_in_room(&mut self, id: ConnId, key: RoomKey, text: &str, kind: MessageKind) {
+        if !self.may_say(id, text, kind) {
             return;
         }
         if self.cluster.is_some() {
             return self.cluster_say(id, key, text);
         }
-        let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {
+        let msg = self.next_msg_id();
+        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
             return;
         };
-        let from = session.name.clone();
         let room = channel.shared_name();
-        let msg = self.next_msg_id();
         let line = Reply::RoomMsg {
             room: &room,
             id: Some(msg),
             at: self.now,
-            from: from.as_str(),
+            from: sender.name.as_str(),
+            who: sender.identity(),
+            kind,
             text,
         };
         self.broadcast_in(&key, Some(id), &[line]);
+        let from = sender.name;
         let line = self.history_line(msg, &from, text);
         if self.config.emit_events {
             self.out.event(ChatEvent::Message {
@@ -583,7 +671,16 @@ impl Engine {
                 reason,
             }),
         );
-        self.leave_rooms(target, &[key], &name, LeaveReason::Removed);
+        let Some(target_sender) = self.sender(target) else {
+            return;
+        };
+        let leaver = Leaver {
+            user: &name,
+            who: target_sender.identity(),
+            by: Some(by.as_str()),
+            text: reason,
+        };
+        self.leave_rooms(target, &[key], &leaver, LeaveReason::Removed);
         self.send(id, &Reply::Ok(Done::Removed(&room, name.as_str())));
     }
 
@@ -609,9 +706,14 @@ impl Engine {
             return;
         };
         let conn = self.conn_ref(id);
+        let change = crate::StoreChange::RemoveRoom { room };
+        // A guest's room is not stored: it is gone at once.
+        if self.rooms.get(&key).is_some_and(|c| !c.stored) {
+            return self.apply_durable(conn, change);
+        }
         self.rooms.begin_close(key);
         self.set_waiting(id, true);
-        self.persist(conn, crate::StoreChange::RemoveRoom { room });
+        self.persist(conn, change);
     }
 
     /// A room's removal is durable (it is gone): each of its `members`
@@ -630,12 +732,16 @@ impl Engine {
                 continue;
             };
             session.rooms.retain(|k| *k != key);
-            let user = session.name.clone();
+            let sender = session.sender();
+            let user = sender.name.clone();
             let line = Reply::RoomLeave {
                 room: room.as_str(),
                 at: self.now,
                 user: user.as_str(),
+                who: sender.identity(),
                 reason: LeaveReason::Closed.into(),
+                by: None,
+                text: None,
             };
             self.send(member, &line);
             if self.config.emit_events {
@@ -711,6 +817,26 @@ impl Engine {
         }
     }
 }
+
+/// Who leaves a room, and how: for the room's `RLEAVE` (IRC's `PART`,
+/// `KICK`, `QUIT`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Leaver<'a> {
+    /// Their name.
+    pub(super) user: &'a UserName,
+    /// What IRC shows of them beside it.
+    pub(super) who: Identity<'a>,
+    /// Who took them out, if someone did.
+    pub(super) by: Option<&'a str>,
+    /// Their part or quit message, or the removal's reason.
+    pub(super) text: Option<&'a str>,
+}
+
+/// The standing of an operator, as a room's maker or founder has.
+pub(super) const OPERATOR: MemberStatus = MemberStatus {
+    operator: true,
+    voice: false,
+};
 
 /// Which lines of a history to show: `range`, at most `count` of them,
 /// none said before `oldest`.

@@ -23,6 +23,11 @@ pub(crate) struct Channel {
     pub(crate) history: History,
     /// The name as written in its lines, shared by them.
     name: Arc<str>,
+    /// Whether the store keeps it. A guest's room is not stored: it lives
+    /// while it has members, as an IRC channel does, and its operators are
+    /// its members' standing alone (no name is its operator: a guest's
+    /// name is anyone's once the guest leaves).
+    pub(crate) stored: bool,
 }
 
 impl Channel {
@@ -33,6 +38,7 @@ impl Channel {
             record,
             history: History::default(),
             name,
+            stored: true,
         }
     }
 
@@ -167,6 +173,15 @@ impl Rooms {
     pub(crate) fn insert(&mut self, record: RoomRecord) {
         let key = record.name.key();
         self.all.insert(key, Channel::new(Some(record), self.seed));
+    }
+
+    /// A room the store does not keep (a guest's), there from now on
+    /// until its last member leaves.
+    pub(crate) fn insert_unstored(&mut self, record: RoomRecord) {
+        let key = record.name.key();
+        let mut channel = Channel::new(Some(record), self.seed);
+        channel.stored = false;
+        self.all.insert(key, channel);
     }
 
     pub(crate) fn remove(&mut self, key: &RoomKey) -> Option<Channel> {

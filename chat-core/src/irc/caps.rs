@@ -3,20 +3,45 @@
 
 use std::io::Write;
 
-use super::lines::{numeric, HOST};
+use super::lines::numeric;
 use crate::Millis;
 
-/// The capabilities offered (`CAP LS`), `sasl` first (its value is
-/// added for `CAP LS 302`).
-const OFFERED: [&str; 7] = [
-    "sasl",
-    "multi-prefix",
-    "echo-message",
-    "cap-notify",
-    "server-time",
-    "message-tags",
-    "away-notify",
+/// A capability this server offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Cap {
+    Sasl,
+    MultiPrefix,
+    EchoMessage,
+    Notify,
+    ServerTime,
+    MessageTags,
+    AwayNotify,
+}
+
+/// The capabilities offered (`CAP LS`), in the order listed, `sasl`
+/// first (its value is added for `CAP LS 302`).
+const OFFERED: [(&str, Cap); 7] = [
+    ("sasl", Cap::Sasl),
+    ("multi-prefix", Cap::MultiPrefix),
+    ("echo-message", Cap::EchoMessage),
+    ("cap-notify", Cap::Notify),
+    ("server-time", Cap::ServerTime),
+    ("message-tags", Cap::MessageTags),
+    ("away-notify", Cap::AwayNotify),
 ];
+
+impl Cap {
+    fn bit(self) -> u32 {
+        1 << self as u32
+    }
+
+    fn named(name: &str) -> Option<Cap> {
+        OFFERED
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|&(_, c)| c)
+    }
+}
 
 /// The capabilities of an IRC client that change the bytes of a room
 /// line; the room keeps one member list per combination.
@@ -52,20 +77,21 @@ pub(super) struct Caps {
     pub(super) negotiating: bool,
     /// `CAP LS 302` or later: values are shown (`sasl=PLAIN`).
     v302: bool,
-    /// `echo-message`.
-    pub(super) echo: bool,
-    multi_prefix: bool,
-    server_time: bool,
-    message_tags: bool,
-    away_notify: bool,
+    /// The capabilities on, one bit each.
+    on: u32,
     /// A `CAP REQ` changed [`RoomCaps`] since last asked.
     changed: bool,
 }
 
 impl Caps {
+    /// Whether the client asked for `cap`.
+    pub(super) fn has(&self, cap: Cap) -> bool {
+        self.on & cap.bit() != 0
+    }
+
     /// The capabilities that change how room lines look to this client.
     pub(super) fn room(&self) -> RoomCaps {
-        RoomCaps::new(self.server_time, self.away_notify)
+        RoomCaps::new(self.has(Cap::ServerTime), self.has(Cap::AwayNotify))
     }
 
     /// [`room`](Caps::room), if a `CAP REQ` changed it since last asked.
@@ -77,6 +103,7 @@ impl Caps {
     /// `CAP END`: registration may go on.
     pub(super) fn on_cap(
         &mut self,
+        server: &str,
         me: &str,
         registered: bool,
         params: &[&str],
@@ -87,36 +114,35 @@ impl Caps {
             Some("LS") => {
                 self.negotiating |= !registered;
                 self.v302 |= params.get(1).is_some_and(|v| *v >= "302");
-                let sasl = if self.v302 { "sasl=PLAIN" } else { "sasl" };
-                let rest = OFFERED[1..].join(" ");
-                let _ = write!(out, ":{HOST} CAP {me} LS :{sasl} {rest}\r\n");
+                let offered: Vec<&str> = OFFERED
+                    .iter()
+                    .map(|&(name, cap)| match cap {
+                        Cap::Sasl if self.v302 => "sasl=PLAIN",
+                        _ => name,
+                    })
+                    .collect();
+                let _ = write!(out, ":{server} CAP {me} LS :{}\r\n", offered.join(" "));
             }
             Some("LIST") => {
-                let mut on = vec!["sasl", "cap-notify"];
-                for (cap, set) in [
-                    ("echo-message", self.echo),
-                    ("multi-prefix", self.multi_prefix),
-                    ("server-time", self.server_time),
-                    ("message-tags", self.message_tags),
-                    ("away-notify", self.away_notify),
-                ] {
-                    if set {
-                        on.push(cap);
-                    }
-                }
-                let _ = write!(out, ":{HOST} CAP {me} LIST :{}\r\n", on.join(" "));
+                let on: Vec<&str> = OFFERED
+                    .iter()
+                    .filter(|&&(_, cap)| self.has(cap))
+                    .map(|&(name, _)| name)
+                    .collect();
+                let _ = write!(out, ":{server} CAP {me} LIST :{}\r\n", on.join(" "));
             }
             Some("REQ") => {
                 self.negotiating |= !registered;
                 let asked = params.get(1).copied().unwrap_or("");
-                let known = asked
-                    .split_whitespace()
-                    .all(|c| OFFERED.contains(&c.trim_start_matches('-')));
+                let known = !asked.trim().is_empty()
+                    && asked
+                        .split_whitespace()
+                        .all(|c| Cap::named(c.trim_start_matches('-')).is_some());
                 if known {
                     self.request(asked);
                 }
                 let verdict = if known { "ACK" } else { "NAK" };
-                let _ = write!(out, ":{HOST} CAP {me} {verdict} :{asked}\r\n");
+                let _ = write!(out, ":{server} CAP {me} {verdict} :{asked}\r\n");
             }
             Some("END") => {
                 self.negotiating = false;
@@ -124,7 +150,13 @@ impl Caps {
             }
             _ => {
                 let sub = params.first().copied().unwrap_or("");
-                numeric(out, me, "410", &format!("{sub} :Invalid CAP command"));
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "410",
+                    &format!("{sub} :Invalid CAP command"),
+                );
             }
         }
         false
@@ -135,14 +167,16 @@ impl Caps {
     fn request(&mut self, asked: &str) {
         let before = self.room();
         for c in asked.split_whitespace() {
-            let on = !c.starts_with('-');
-            match c.trim_start_matches('-') {
-                "echo-message" => self.echo = on,
-                "multi-prefix" => self.multi_prefix = on,
-                "server-time" => self.server_time = on,
-                "message-tags" => self.message_tags = on,
-                "away-notify" => self.away_notify = on,
-                _ => {}
+            let (off, name) = match c.strip_prefix('-') {
+                Some(name) => (true, name),
+                None => (false, c),
+            };
+            if let Some(cap) = Cap::named(name) {
+                if off {
+                    self.on &= !cap.bit();
+                } else {
+                    self.on |= cap.bit();
+                }
             }
         }
         self.changed |= self.room() != before;

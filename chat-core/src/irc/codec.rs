@@ -1,9 +1,10 @@
 //! The IRC state of one connection, and the two steps of reading a line.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use super::caps::{Caps, RoomCaps};
-use super::lines::{need, numeric, HOST, NICKSERV};
+use super::caps::{Cap, Caps, RoomCaps};
+use super::lines::{has_params, need, numeric, NICKSERV};
 use super::listing::Listings;
 use super::message::{self, Malformed, Message};
 use super::nickserv::{self, Request};
@@ -13,14 +14,16 @@ use super::registration::{Ask, Registration, Via};
 use super::render::{self, Batch, View};
 use super::sasl::Sasl;
 use crate::error::Refusal;
-use crate::reply::Reply;
-use crate::Command;
+use crate::reply::{Done, Reply};
+use crate::{Command, MessageKind};
 
 /// What one IRC connection keeps: registration and login, capabilities,
 /// a SASL exchange under way, the listings asked for, and what the last
 /// line asks of the engine.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct IrcCodec {
+    /// The server's name, the source of its lines.
+    server: Arc<str>,
     reg: Registration,
     caps: Caps,
     sasl: Sasl,
@@ -34,15 +37,35 @@ pub struct IrcCodec {
     followups: Vec<String>,
 }
 
+impl Default for IrcCodec {
+    fn default() -> IrcCodec {
+        IrcCodec {
+            server: Arc::from(crate::Config::default().server_name),
+            reg: Registration::default(),
+            caps: Caps::default(),
+            sasl: Sasl::default(),
+            listings: Listings::default(),
+            note: None,
+            local: Vec::new(),
+            followups: Vec::new(),
+        }
+    }
+}
+
 impl IrcCodec {
     /// A connection before registration.
     pub fn new() -> IrcCodec {
         IrcCodec::default()
     }
 
-    /// Whether the client asked to see its own room lines (`echo-message`).
+    /// Names the server in the connection's lines (`server_name`).
+    pub fn set_server_name(&mut self, name: Arc<str>) {
+        self.server = name;
+    }
+
+    /// Whether the client asked to see its own lines (`echo-message`).
     pub fn echoes_own_lines(&self) -> bool {
-        self.caps.echo
+        self.caps.has(Cap::EchoMessage)
     }
 
     /// The capabilities that change how room lines look to this client.
@@ -60,6 +83,17 @@ impl IrcCodec {
     /// without a login.
     pub fn allow_guests(&mut self, on: bool) {
         self.reg.guests = on;
+    }
+
+    /// Whether a login checked now may enter at once: registration is
+    /// complete (`NICK`, `USER`, and `CAP END` when negotiating).
+    pub fn registered(&self) -> bool {
+        self.reg.registered || self.reg.complete(self.caps.negotiating)
+    }
+
+    /// `USER`'s user name and real name, once given.
+    pub fn identity(&self) -> (Option<&str>, Option<&str>) {
+        (self.reg.user_name(), self.reg.real_name.as_deref())
     }
 
     /// The lines the last one stands for beside itself, in order.
@@ -80,9 +114,11 @@ impl IrcCodec {
             Ok(msg) => self.read(&line, &msg),
             Err(Malformed::Empty) => Reading::default(),
             Err(Malformed::TooLong) => {
+                let me = self.reg.me();
                 numeric(
                     &mut self.local,
-                    self.reg.me(),
+                    &self.server,
+                    me,
                     "417",
                     ":Input line was too long",
                 );
@@ -119,8 +155,9 @@ impl IrcCodec {
         let mut batch = Batch::default();
         for reply in replies {
             let view = View {
+                server: &self.server,
                 reg: &self.reg,
-                caps: self.caps.room(),
+                caps: &self.caps,
                 listing: self.listings.next(),
             };
             render::reply(&view, &mut batch, reply, out);
@@ -131,11 +168,14 @@ impl IrcCodec {
     /// What a reply sent means for the connection.
     fn follow(&mut self, reply: &Reply<'_>) {
         match reply {
+            Reply::Ok(Done::Login(_)) => self.reg.verified(self.caps.negotiating),
             Reply::Welcome { user, .. } => {
                 self.reg.logged_in(user);
                 self.caps.negotiating = false;
             }
-            Reply::Refused(_) if self.reg.login.is_some() => return self.reg.login_refused(),
+            Reply::Refused(reason) if self.reg.login.is_some() => {
+                return self.reg.login_refused(reason)
+            }
             _ => {}
         }
         self.listings.follow(reply);
@@ -147,79 +187,169 @@ impl IrcCodec {
     /// the commands of a logged-in client in [`parse`].
     fn read(&mut self, line: &str, msg: &Message<'_>) -> Reading {
         let cmd = msg.command.to_ascii_uppercase();
-        let out = &mut self.local;
-        let negotiating = self.caps.negotiating;
+        let server = Arc::clone(&self.server);
+        let server = &*server;
         match cmd.as_str() {
             "CAP" => {
                 let me = self.reg.me();
-                if self.caps.on_cap(me, self.reg.registered, &msg.params, out) {
+                let registered = self.reg.registered;
+                if self
+                    .caps
+                    .on_cap(server, me, registered, &msg.params, &mut self.local)
+                {
                     // The login the registration waited for reads a line
                     // of the codec's.
-                    let ask = self.reg.try_register(false, out);
-                    return self.ask(ask);
+                    return self.registration_step(server, None);
                 }
             }
-            "PING" if self.reg.logged_in => {
-                let token = msg.params.first().map(|p| range_in(line, p));
-                return Reading::noted(Note::Ping(token));
-            }
-            "PING" => {
-                let token = msg.params.first().copied().unwrap_or(HOST);
-                out.extend_from_slice(format!(":{HOST} PONG {HOST} :{token}\r\n").as_bytes());
-            }
+            "PING" => match msg.params.first() {
+                None => {
+                    let _ = need(&mut self.local, server, self.reg.me(), msg, 1);
+                }
+                // The engine answers, after what it sent before.
+                Some(token) if self.reg.logged_in => {
+                    return Reading::noted(Note::Ping(range_in(line, token)));
+                }
+                Some(token) => {
+                    let pong = format!(":{server} PONG {server} :{token}\r\n");
+                    self.local.extend_from_slice(pong.as_bytes());
+                }
+            },
             // Any line shows the client is alive (the engine counts it).
             "PONG" => {}
-            "QUIT" => return Reading::noted(Note::Quit),
+            "QUIT" => {
+                let reason = msg.params.first().map(|r| range_in(line, r));
+                return Reading::noted(Note::Quit(reason));
+            }
             "NICK" => {
-                let ask = self.reg.on_nick(msg, negotiating, out);
-                return self.ask(ask);
+                let ask = self.reg.on_nick(server, msg, &mut self.local);
+                return self.registration_step(server, ask);
             }
             "USER" => {
-                let ask = self.reg.on_user(msg, negotiating, out);
-                return self.ask(ask);
+                self.reg.on_user(server, msg, &mut self.local);
+                return self.registration_step(server, None);
             }
-            "PASS" => self.reg.on_pass(msg, out),
-            "AUTHENTICATE" => {
-                if !need(out, self.reg.me(), msg, 1) {
-                    return Reading::default();
-                }
-                let me = self.reg.me();
-                let sasl = self
-                    .sasl
-                    .on_authenticate(me, self.reg.logged_in, msg.params[0], out);
-                if let Some((name, password)) = sasl {
-                    if self.reg.login.is_none() {
-                        self.reg.start_login(Via::Sasl);
-                        return Reading::credentials(&name, &password, Note::Login);
-                    }
-                }
-            }
+            "PASS" => self.reg.on_pass(server, msg, &mut self.local),
+            "AUTHENTICATE" => return self.authenticate(server, msg),
             "NICKSERV" | "NS" if self.reg.registered => {
                 return self.nickserv(&msg.params.join(" "));
             }
-            "NICKSERV" | "NS" => numeric(out, self.reg.me(), "451", ":You have not registered"),
+            "NICKSERV" | "NS" => numeric(
+                &mut self.local,
+                server,
+                self.reg.me(),
+                "451",
+                ":You have not registered",
+            ),
             "PRIVMSG" | "NOTICE" if self.reg.registered => {
-                if !need(out, self.reg.me(), msg, 2) {
-                    return Reading::default();
-                }
-                let (target, text) = (msg.params[0], msg.params[1]);
-                if target.eq_ignore_ascii_case(NICKSERV) {
-                    return self.nickserv(text);
-                }
-                if !self.reg.logged_in {
-                    policy::log_in_first(self.reg.me(), out);
-                    return Reading::default();
-                }
-                if let Some(note) = parse::message(line, target, text) {
-                    return Reading::noted(note);
-                }
+                let kind = match cmd.as_str() {
+                    "NOTICE" => MessageKind::Notice,
+                    _ => MessageKind::Said,
+                };
+                return self.message(server, line, msg, kind);
             }
             _ if !self.reg.logged_in => {
-                policy::before_login(&cmd, self.reg.registered, self.reg.me(), out);
+                let me = self.reg.me();
+                let registered = self.reg.registered;
+                policy::before_login(server, &cmd, registered, me, &mut self.local);
             }
-            _ => return parse::command(&cmd, line, msg, self.reg.me(), out),
+            _ => {
+                let me = self.reg.me();
+                return parse::command(server, &cmd, line, msg, me, &mut self.local);
+            }
         }
         Reading::default()
+    }
+
+    /// After a line that may complete registration: a SASL exchange left
+    /// half way is aborted (`906`) and registration goes on without it;
+    /// then what registration asks of the engine.
+    fn registration_step(&mut self, server: &str, ask: Option<Ask>) -> Reading {
+        let negotiating = self.caps.negotiating;
+        if !self.reg.registered && self.reg.complete(negotiating) && self.sasl.in_progress() {
+            let me = self.reg.me();
+            self.sasl.abort(server, me, &mut self.local);
+        }
+        let ask = ask.or_else(|| self.reg.try_register(server, negotiating, &mut self.local));
+        self.ask(ask)
+    }
+
+    /// `AUTHENTICATE`: a SASL exchange, before registration or after it
+    /// by a client not logged in.
+    fn authenticate(&mut self, server: &str, msg: &Message<'_>) -> Reading {
+        let me = self.reg.me();
+        let out = &mut self.local;
+        if !need(out, server, me, msg, 1) {
+            return Reading::default();
+        }
+        if self.reg.logged_in || self.reg.verified {
+            if self.reg.by_sasl {
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "907",
+                    ":You have already authenticated using SASL",
+                );
+            } else {
+                // A guest, or logged in another way: no second login on
+                // this connection.
+                numeric(out, server, me, "462", ":You may not reregister");
+            }
+            return Reading::default();
+        }
+        let sasl = self.sasl.on_authenticate(server, me, msg.params[0], out);
+        match sasl {
+            Some((name, password)) if self.reg.login.is_none() => {
+                self.reg.start_login(Via::Sasl);
+                Reading::credentials(&name, &password, Note::Login)
+            }
+            _ => Reading::default(),
+        }
+    }
+
+    /// `PRIVMSG` or `NOTICE` (`kind`): to NickServ, a channel or a nick.
+    /// A notice is never answered with an error.
+    fn message(
+        &mut self,
+        server: &str,
+        line: &str,
+        msg: &Message<'_>,
+        kind: MessageKind,
+    ) -> Reading {
+        let me = self.reg.me();
+        let quiet = kind.is_notice();
+        let out = &mut self.local;
+        if !has_params(msg, 1) {
+            if !quiet {
+                let rest = format!(":No recipient given ({})", msg.command.to_ascii_uppercase());
+                numeric(out, server, me, "411", &rest);
+            }
+            return Reading::default();
+        }
+        let target = msg.params[0];
+        let Some(text) = msg.params.get(1).filter(|t| !t.is_empty()) else {
+            if !quiet {
+                numeric(out, server, me, "412", ":No text to send");
+            }
+            return Reading::default();
+        };
+        if target.eq_ignore_ascii_case(NICKSERV) {
+            return if quiet {
+                Reading::default()
+            } else {
+                self.nickserv(text)
+            };
+        }
+        if !self.reg.logged_in {
+            if !quiet {
+                policy::log_in_first(server, me, out);
+            }
+            return Reading::default();
+        }
+        parse::message(line, target, text, kind)
+            .map(Reading::noted)
+            .unwrap_or_default()
     }
 
     /// What registration asks of the engine, on a line of the codec's.
@@ -243,6 +373,7 @@ impl IrcCodec {
                 line: Some(nick),
                 ..Reading::default()
             },
+            Some(Ask::Ready) => Reading::noted(Note::Ready),
         }
     }
 
@@ -250,7 +381,14 @@ impl IrcCodec {
     fn nickserv(&mut self, text: &str) -> Reading {
         let me = self.reg.me().to_owned();
         let idle = self.reg.idle();
-        let request = nickserv::read(text, &me, self.reg.logged_in, idle, &mut self.local);
+        let request = nickserv::read(
+            &self.server,
+            text,
+            &me,
+            self.reg.logged_in,
+            idle,
+            &mut self.local,
+        );
         match request {
             None => Reading::default(),
             Some(Request::Identify { name, password }) => {

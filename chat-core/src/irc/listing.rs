@@ -1,7 +1,8 @@
 //! The listings a connection asked for and the engine has not answered
 //! yet, oldest first: the engine's rows (`USER`, `KICKED`, `ROOM`) are
 //! the same whatever they answer, and IRC's numerics differ by what was
-//! asked (`NAMES`, `WHO`, the ban list, a room's names on joining it).
+//! asked (`NAMES`, `WHO`, `USERHOST`, the ban list, a room's names on
+//! joining it).
 
 use std::collections::VecDeque;
 
@@ -14,8 +15,21 @@ pub(super) enum ListKind {
     JoinNames,
     /// `NAMES`.
     Names,
-    /// `WHO`, of everyone or of one nick.
-    Who(Option<String>),
+    /// `WHO <mask>`: `mask` as the client sent it (the end repeats it);
+    /// `channel` is the channel listed, or `None` for users matched by
+    /// name.
+    Who {
+        /// The mask as sent.
+        mask: String,
+        /// The channel whose members are listed.
+        channel: Option<String>,
+    },
+    /// `WHOIS <nick>`, as sent.
+    WhoIs(String),
+    /// `USERHOST <nick>...`.
+    Userhost,
+    /// `LIST [#chan,...]`: the channels asked for (folded), or all.
+    List(Option<Vec<String>>),
     /// The ban list (`MODE #lobby b`).
     Bans,
     /// Names of a room (on joining it, or `NAMES #room`), as the channel
@@ -52,26 +66,42 @@ impl Listings {
     }
 
     /// What a reply the connection is sent means for its listings: a
-    /// login and a room joined bring their names, an `END` answers one,
-    /// a room that is not there answers its `NAMES`.
+    /// login and a room joined bring their names, an `END` or a `WHOIS`
+    /// answers one, and so does the refusal of what it asked about (no
+    /// such room, no such user).
     pub(super) fn follow(&mut self, reply: &Reply<'_>) {
-        match reply {
-            Reply::Welcome { .. } => self.queue.push_back(ListKind::JoinNames),
+        let answered = match reply {
+            Reply::Welcome { .. } => {
+                self.queue.push_back(ListKind::JoinNames);
+                false
+            }
             Reply::Ok(crate::reply::Done::Joined(room)) => {
                 self.queue
                     .push_back(ListKind::RoomNames(format!("#{room}")));
+                false
             }
             Reply::End(
-                Listing::Users | Listing::UsersPage(_) | Listing::Kicked | Listing::KickedPage(_),
-            ) => {
-                self.queue.pop_front();
-            }
-            Reply::Refused(Reason::NoSuchRoom { .. } | Reason::BadRoomName(_))
-                if matches!(self.queue.front(), Some(ListKind::RoomNames(_))) =>
-            {
-                self.queue.pop_front();
-            }
-            _ => {}
+                Listing::Users
+                | Listing::UsersPage(_)
+                | Listing::Kicked
+                | Listing::KickedPage(_)
+                | Listing::RoomsPage(_),
+            ) => true,
+            Reply::WhoIs(_) => true,
+            Reply::Refused(reason) => matches!(
+                (reason, self.queue.front()),
+                (
+                    Reason::NoSuchRoom { .. } | Reason::BadRoomName(_) | Reason::NotInRoom { .. },
+                    Some(ListKind::RoomNames(_) | ListKind::Who { .. })
+                ) | (
+                    Reason::NotOnline { .. } | Reason::NoSuchUser { .. } | Reason::BadName(_),
+                    Some(ListKind::WhoIs(_))
+                )
+            ),
+            _ => false,
+        };
+        if answered {
+            self.queue.pop_front();
         }
     }
 }

@@ -13,8 +13,10 @@
 //! - `parse`: a logged-in client's commands as engine commands;
 //! - `policy`: this server's rules (before login, the lobby);
 //! - `listing`: which listing the engine's rows answer;
-//! - `render`: replies to lines, shared room lines apart; it reads the
-//!   connection's state and never changes it;
+//! - `lines`: the shapes of lines (numerics, notices, masks), each naming
+//!   the server by its configured name;
+//! - `render`: replies to lines, shared room lines and listings apart; it
+//!   reads the connection's state and never changes it;
 //! - [`IrcCodec`]: one connection's state, tying them together.
 //!
 //! Reading a line is two steps ([`IrcCodec::prepare`], then
@@ -39,5 +41,5 @@ mod sasl;
 
 pub use caps::RoomCaps;
 pub use codec::IrcCodec;
-pub use lines::{CHANNEL, HOST};
+pub use lines::CHANNEL;
 pub use render::render_shared;

@@ -32,6 +32,7 @@ pub(super) enum Request<'t> {
 /// (usage, refusals) goes to `out`. `idle` is false while logged in or
 /// while a login is under way.
 pub(super) fn read<'t>(
+    server: &str,
     text: &'t str,
     nick: &'t str,
     logged_in: bool,
@@ -47,20 +48,21 @@ pub(super) fn read<'t>(
             }),
             [name, password, ..] => Some(Request::Identify { name, password }),
             _ => {
-                nickserv_says(out, nick, "Usage: IDENTIFY [account] <password>");
+                nickserv_says(out, server, nick, "Usage: IDENTIFY [account] <password>");
                 None
             }
         },
         Some("REGISTER") if idle => match words.get(1) {
             Some(password) => Some(Request::Register { password }),
             None => {
-                nickserv_says(out, nick, "Usage: REGISTER <password>");
+                nickserv_says(out, server, nick, "Usage: REGISTER <password>");
                 None
             }
         },
         Some("IDENTIFY" | "LOGIN" | "REGISTER") => {
             nickserv_says(
                 out,
+                server,
                 nick,
                 "You are already logged in (or a login is under way)",
             );
@@ -71,13 +73,14 @@ pub(super) fn read<'t>(
                 Some(Request::SetPassword { old, new })
             }
             _ => {
-                nickserv_says(out, nick, "Usage: SET PASSWORD <old> <new>");
+                nickserv_says(out, server, nick, "Usage: SET PASSWORD <old> <new>");
                 None
             }
         },
         _ => {
             nickserv_says(
                 out,
+                server,
                 nick,
                 "Commands: IDENTIFY [account] <password>, REGISTER <password>, SET PASSWORD <old> <new>",
             );

@@ -6,18 +6,17 @@
 
 use std::ops::Range;
 
-use super::lines::{need, numeric, CHANNEL, HOST};
+use super::lines::{need, numeric, CHANNEL};
 use super::listing::ListKind;
 use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
-use crate::{Command, Grant};
+use crate::{Command, Grant, MessageKind};
 
 /// A command for the engine, as ranges into the line it is read from.
 #[derive(Clone, Debug)]
 pub(super) enum Note {
-    Say(Range<usize>),
-    MessageTo(Range<usize>, Range<usize>),
+    MessageTo(Range<usize>, Range<usize>, MessageKind),
     Login(Range<usize>, Range<usize>),
     Guest(Range<usize>),
     Register(Range<usize>, Range<usize>),
@@ -25,22 +24,25 @@ pub(super) enum Note {
     Grant(Range<usize>, Grant),
     Kick(Range<usize>, Option<Range<usize>>),
     Unkick(Range<usize>),
-    Ping(Option<Range<usize>>),
+    Ping(Range<usize>),
     Users,
+    FindUsers(Range<usize>),
+    WhoIs(Range<usize>),
     Kicked,
-    Busy,
+    Busy(Range<usize>),
     Free,
     Help,
     Restart,
-    Quit,
+    Quit(Option<Range<usize>>),
+    Ready,
     /// `JOIN #room`: the room's name, without `#`.
     Enter(Range<usize>),
-    Part(Range<usize>),
+    Part(Range<usize>, Option<Range<usize>>),
     RoomMembers(Range<usize>),
     ListRooms,
     /// `TOPIC #room [text]`: no text shows it, an empty one clears it.
     Topic(Range<usize>, Option<Range<usize>>),
-    SayIn(Range<usize>, Range<usize>),
+    SayIn(Range<usize>, Range<usize>, MessageKind),
     Remove(Range<usize>, Range<usize>, Option<Range<usize>>),
 }
 
@@ -48,11 +50,12 @@ impl Note {
     /// The command, borrowed from `line` (the line the note was made on).
     pub(super) fn read(self, line: &str) -> Command<'_> {
         let s = |r: Range<usize>| line.get(r).unwrap_or("");
+        let words = |r: Option<Range<usize>>| r.map(s).filter(|t| !t.is_empty());
         match self {
-            Note::Say(t) => Command::Say(s(t)),
-            Note::MessageTo(to, t) => Command::MessageTo {
+            Note::MessageTo(to, t, kind) => Command::MessageTo {
                 to: s(to),
                 text: s(t),
+                kind,
             },
             Note::Login(n, p) => Command::Login {
                 name: s(n),
@@ -70,19 +73,27 @@ impl Note {
             Note::Grant(u, grant) => Command::ChangeGrant { user: s(u), grant },
             Note::Kick(u, r) => Command::Kick {
                 user: s(u),
-                reason: r.map(s).filter(|r| !r.is_empty()),
+                reason: words(r),
             },
             Note::Unkick(u) => Command::Unkick { user: s(u) },
-            Note::Ping(t) => Command::Ping { token: t.map(s) },
+            Note::Ping(t) => Command::Ping { token: Some(s(t)) },
             Note::Users => Command::ViewUsers { page: 1 },
+            Note::FindUsers(m) => Command::FindUsers { masks: s(m) },
+            Note::WhoIs(n) => Command::WhoIs { name: s(n) },
             Note::Kicked => Command::ViewKicked { page: 1 },
-            Note::Busy => Command::Busy,
+            Note::Busy(t) => Command::Busy {
+                text: words(Some(t)),
+            },
             Note::Free => Command::Free,
             Note::Help => Command::Help,
             Note::Restart => Command::Restart,
-            Note::Quit => Command::Quit,
+            Note::Quit(r) => Command::Quit { reason: words(r) },
+            Note::Ready => Command::Ready,
             Note::Enter(room) => Command::EnterRoom { room: s(room) },
-            Note::Part(room) => Command::PartRoom { room: s(room) },
+            Note::Part(room, r) => Command::PartRoom {
+                room: s(room),
+                reason: words(r),
+            },
             Note::RoomMembers(room) => Command::RoomMembers { room: s(room) },
             Note::ListRooms => Command::ListRooms { page: 1 },
             Note::Topic(room, text) => Command::Topic {
@@ -93,14 +104,15 @@ impl Note {
                     Some(t) => TopicChange::Set(t),
                 },
             },
-            Note::SayIn(room, text) => Command::SayIn {
+            Note::SayIn(room, text, kind) => Command::SayIn {
                 room: s(room),
                 text: s(text),
+                kind,
             },
             Note::Remove(room, user, reason) => Command::RemoveFromRoom {
                 room: s(room),
                 user: s(user),
-                reason: reason.map(s).filter(|r| !r.is_empty()),
+                reason: words(reason),
             },
         }
     }
@@ -131,6 +143,16 @@ impl Reading {
         }
     }
 
+    /// A command whose words are the codec's (`own`), read by the note
+    /// `make` makes of the whole line.
+    fn own_line(own: String, make: fn(Range<usize>) -> Note) -> Reading {
+        let note = make(0..own.len());
+        Reading {
+            line: Some(own),
+            ..Reading::noted(note)
+        }
+    }
+
     /// A command whose answer is a listing of `kind`.
     fn listing(note: Note, kind: ListKind) -> Reading {
         Reading {
@@ -155,21 +177,22 @@ impl Reading {
     }
 }
 
-/// `PRIVMSG` or `NOTICE` of `text` to `target` (a channel or a nick), from
-/// a logged-in client: a CTCP `ACTION` is said as its text, other CTCP
-/// goes unanswered.
-pub(super) fn message(line: &str, target: &str, text: &str) -> Option<Note> {
+/// `PRIVMSG` or `NOTICE` (`kind`) of `text` to `target` (a channel or a
+/// nick), from a logged-in client: a CTCP `ACTION` is an action; other
+/// CTCP is not carried.
+pub(super) fn message(line: &str, target: &str, text: &str, kind: MessageKind) -> Option<Note> {
     let r = |part: &str| range_in(line, part);
-    let text = match text.strip_prefix('\u{1}') {
-        Some(ctcp) => ctcp.strip_prefix("ACTION ")?.trim_end_matches('\u{1}'),
-        None => text,
+    let (text, kind) = match text.strip_prefix('\u{1}') {
+        Some(ctcp) => {
+            let action = ctcp.strip_prefix("ACTION ")?.trim_end_matches('\u{1}');
+            (action, MessageKind::Action)
+        }
+        None => (text, kind),
     };
-    Some(if is_lobby(target) {
-        Note::Say(r(text))
-    } else if let Some(room) = target.strip_prefix('#') {
-        Note::SayIn(r(room), r(text))
+    Some(if let Some(room) = room_of(target) {
+        Note::SayIn(r(room), r(text), kind)
     } else {
-        Note::MessageTo(r(target), r(text))
+        Note::MessageTo(r(target), r(text), kind)
     })
 }
 
@@ -177,49 +200,62 @@ pub(super) fn message(line: &str, target: &str, text: &str) -> Option<Note> {
 /// registration and messages; what the codec answers itself goes to
 /// `out`.
 pub(super) fn command(
+    server: &str,
     cmd: &str,
     line: &str,
     msg: &Message<'_>,
     me: &str,
     out: &mut Vec<u8>,
 ) -> Reading {
+    let r = |part: &str| range_in(line, part);
     match cmd {
-        "JOIN" | "PART" => join_or_part(cmd, line, msg, me, out),
-        "LIST" => Reading::noted(Note::ListRooms),
-        "NAMES" => names(line, msg, me, out),
-        "WHO" => {
-            let mask = msg.params.first().copied().unwrap_or("*");
-            let who = (!mask.starts_with('#') && mask != "*").then(|| mask.to_owned());
-            Reading::listing(Note::Users, ListKind::Who(who))
+        "JOIN" | "PART" => join_or_part(server, cmd, line, msg, me, out),
+        "LIST" => {
+            let only = msg.params.first().filter(|p| p.starts_with('#')).map(|p| {
+                p.split(',')
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+            });
+            Reading::listing(Note::ListRooms, ListKind::List(only))
         }
-        "TOPIC" => topic(line, msg, me, out),
-        "MODE" => mode(line, msg, me, out),
-        "KICK" => kick(line, msg, me, out),
-        "AWAY" => {
-            let busy = msg.params.first().is_some_and(|p| !p.is_empty());
-            Reading::noted(if busy { Note::Busy } else { Note::Free })
+        "NAMES" => names(server, line, msg, me, out),
+        "WHO" => who(line, msg),
+        "WHOIS" => {
+            if !need(out, server, me, msg, 1) {
+                return Reading::default();
+            }
+            // `WHOIS [server] <nick>[,<nick>...]`: the first nick.
+            let last = msg.params[msg.params.len() - 1];
+            let nick = last.split(',').next().unwrap_or(last);
+            Reading::listing(Note::WhoIs(r(nick)), ListKind::WhoIs(nick.to_owned()))
         }
         "USERHOST" => {
-            if need(out, me, msg, 1) {
-                let hosts: Vec<String> = msg
-                    .params
-                    .iter()
-                    .take(5)
-                    .map(|n| format!("{n}=+{n}@{HOST}"))
-                    .collect();
-                numeric(out, me, "302", &format!(":{}", hosts.join(" ")));
+            if !need(out, server, me, msg, 1) {
+                return Reading::default();
             }
-            Reading::default()
-        }
-        "WHOIS" => {
-            if need(out, me, msg, 1) {
-                let nick = msg.params[msg.params.len() - 1];
-                numeric(out, me, "318", &format!("{nick} :End of /WHOIS list"));
+            // Names, not masks: at most five, as RFC 2812 says.
+            let nicks: Vec<&str> = msg
+                .params
+                .iter()
+                .filter(|n| !n.is_empty() && !n.contains(['*', '?', ',']))
+                .take(5)
+                .copied()
+                .collect();
+            let own = nicks.join(" ");
+            Reading {
+                listing: Some(ListKind::Userhost),
+                ..Reading::own_line(own, Note::FindUsers)
             }
-            Reading::default()
         }
+        "TOPIC" => topic(server, line, msg, me, out),
+        "MODE" => mode(server, line, msg, me, out),
+        "KICK" => kick(server, line, msg, me, out),
+        "AWAY" => match msg.params.first().filter(|p| !p.is_empty()) {
+            Some(text) => Reading::noted(Note::Busy(r(text))),
+            None => Reading::noted(Note::Free),
+        },
         "MOTD" => {
-            numeric(out, me, "422", ":MOTD File is missing");
+            numeric(out, server, me, "422", ":MOTD File is missing");
             Reading::default()
         }
         // Tags only (message-tags): nothing here reads client tags.
@@ -227,47 +263,90 @@ pub(super) fn command(
         "HELP" => Reading::noted(Note::Help),
         "RESTART" => Reading::noted(Note::Restart),
         _ => {
-            numeric(out, me, "421", &format!("{cmd} :Unknown command"));
+            numeric(out, server, me, "421", &format!("{cmd} :Unknown command"));
             Reading::default()
         }
+    }
+}
+
+/// `WHO [mask]`: a channel's members, or the users whose nicks match.
+fn who(line: &str, msg: &Message<'_>) -> Reading {
+    let mask = msg.params.first().copied().filter(|m| !m.is_empty());
+    let mask = mask.unwrap_or("*");
+    let listing = |channel: Option<&str>| ListKind::Who {
+        mask: mask.to_owned(),
+        channel: channel.map(str::to_owned),
+    };
+    if is_lobby(mask) {
+        return Reading::listing(Note::Users, listing(Some(CHANNEL)));
+    }
+    match room_of(mask) {
+        Some(room) => {
+            Reading::listing(Note::RoomMembers(range_in(line, room)), listing(Some(mask)))
+        }
+        // `WHO 0` is everyone, as `WHO *`.
+        None if mask == "0" => Reading {
+            listing: Some(listing(None)),
+            ..Reading::own_line("*".to_owned(), Note::FindUsers)
+        },
+        None => Reading::listing(Note::FindUsers(range_in(line, mask)), listing(None)),
     }
 }
 
 /// `JOIN` or `PART` of a comma-separated list: the first channel that
 /// means something is read here, the rest become lines of their own read
-/// next (one command a line).
-fn join_or_part(cmd: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
-    if !need(out, me, msg, 1) {
+/// next (one command a line), with the part message of the whole.
+fn join_or_part(
+    server: &str,
+    cmd: &str,
+    line: &str,
+    msg: &Message<'_>,
+    me: &str,
+    out: &mut Vec<u8>,
+) -> Reading {
+    if !need(out, server, me, msg, 1) {
         return Reading::default();
     }
     let mut list = channels(msg.params[0]);
     let Some(first) = list.next() else {
         if cmd == "PART" {
-            part_lobby(me, out);
+            part_lobby(server, me, out);
         }
         return Reading::default();
     };
     let r = |part: &str| range_in(line, part);
+    let reason = msg.params.get(1).filter(|_| cmd == "PART");
     let mut reading = match room_of(first) {
         Some(room) if cmd == "JOIN" => Reading::noted(Note::Enter(r(room))),
-        Some(room) => Reading::noted(Note::Part(r(room))),
+        Some(room) => Reading::noted(Note::Part(r(room), reason.map(|t| r(t)))),
         None => {
-            no_such_channel(me, first, out);
+            no_such_channel(server, me, first, out);
             Reading::default()
         }
     };
-    reading.followups = list.map(|c| format!("{cmd} {c}")).collect();
+    reading.followups = list
+        .map(|c| match reason {
+            Some(text) => format!("{cmd} {c} :{text}"),
+            None => format!("{cmd} {c}"),
+        })
+        .collect();
     reading
 }
 
 /// `TOPIC #room [text]` (the lobby has none).
-fn topic(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
-    if !need(out, me, msg, 1) {
+fn topic(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    if !need(out, server, me, msg, 1) {
         return Reading::default();
     }
     let chan = msg.params[0];
     if is_lobby(chan) {
-        numeric(out, me, "331", &format!("{CHANNEL} :No topic is set"));
+        numeric(
+            out,
+            server,
+            me,
+            "331",
+            &format!("{CHANNEL} :No topic is set"),
+        );
         return Reading::default();
     }
     match room_of(chan) {
@@ -276,7 +355,7 @@ fn topic(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading 
             Reading::noted(Note::Topic(range_in(line, room), text))
         }
         None => {
-            no_such_channel(me, chan, out);
+            no_such_channel(server, me, chan, out);
             Reading::default()
         }
     }
@@ -284,8 +363,8 @@ fn topic(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading 
 
 /// `KICK <channel> <nick> [reason]`: off the server from the lobby (and
 /// barred), out of a room from a room.
-fn kick(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
-    if !need(out, me, msg, 2) {
+fn kick(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    if !need(out, server, me, msg, 2) {
         return Reading::default();
     }
     let r = |part: &str| range_in(line, part);
@@ -298,50 +377,58 @@ fn kick(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
     match room_of(chan) {
         Some(room) => Reading::noted(Note::Remove(r(room), nick, reason)),
         None => {
-            no_such_channel(me, chan, out);
+            no_such_channel(server, me, chan, out);
             Reading::default()
         }
     }
 }
 
-/// `NAMES [channel]`: the lobby's members, or a room's.
-fn names(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
-    match msg.params.first().and_then(|c| c.split(',').next()) {
-        Some(chan) if !is_lobby(chan) => match room_of(chan) {
+/// `NAMES [channel]`: the lobby's members, or a room's (a name that is no
+/// channel, or no room, gets just its end).
+fn names(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    let chan = msg.params.first().and_then(|c| c.split(',').next());
+    match chan.filter(|c| !c.is_empty() && !is_lobby(c)) {
+        Some(chan) => match room_of(chan) {
             Some(room) => Reading::listing(
                 Note::RoomMembers(range_in(line, room)),
                 ListKind::RoomNames(chan.to_owned()),
             ),
             None => {
-                numeric(out, me, "366", &format!("{chan} :End of /NAMES list"));
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "366",
+                    &format!("{chan} :End of /NAMES list"),
+                );
                 Reading::default()
             }
         },
-        _ => Reading::listing(Note::Users, ListKind::Names),
+        None => Reading::listing(Note::Users, ListKind::Names),
     }
 }
 
 /// `MODE`: of oneself, of the lobby (operators, bans), or of a room.
-fn mode(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
     let r = |part: &str| range_in(line, part);
-    if !need(out, me, msg, 1) {
+    if !need(out, server, me, msg, 1) {
         return Reading::default();
     }
     let target = msg.params[0];
     if !target.starts_with('#') {
         if target.eq_ignore_ascii_case(me) {
-            numeric(out, me, "221", "+");
+            numeric(out, server, me, "221", "+");
         } else {
-            numeric(out, me, "502", ":Can't change mode for other users");
+            numeric(out, server, me, "502", ":Can't change mode for other users");
         }
         return Reading::default();
     }
     if !is_lobby(target) {
-        room_mode(target, msg.params.get(1).copied(), me, out);
+        room_mode(server, target, msg.params.get(1).copied(), me, out);
         return Reading::default();
     }
     let Some(modes) = msg.params.get(1) else {
-        numeric(out, me, "324", &format!("{CHANNEL} +nt"));
+        numeric(out, server, me, "324", &format!("{CHANNEL} +nt"));
         return Reading::default();
     };
     let arg = msg.params.get(2).map(|a| a.split('!').next().unwrap_or(a));
@@ -352,10 +439,11 @@ fn mode(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
         ("+b", Some(nick)) => return Reading::noted(Note::Kick(r(nick), None)),
         ("-b", Some(nick)) => return Reading::noted(Note::Unkick(r(nick))),
         ("+o" | "-o" | "-b", None) => {
-            let _ = need(out, me, msg, 3);
+            let _ = need(out, server, me, msg, 3);
         }
         _ => numeric(
             out,
+            server,
             me,
             "472",
             &format!("{modes} :is unknown mode char to me"),
@@ -366,12 +454,19 @@ fn mode(line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
 
 /// `MODE` of a room: its operator is its creator and bans are the
 /// server's, so there is nothing to change here.
-fn room_mode(chan: &str, modes: Option<&str>, me: &str, out: &mut Vec<u8>) {
+fn room_mode(server: &str, chan: &str, modes: Option<&str>, me: &str, out: &mut Vec<u8>) {
     match modes {
-        None => numeric(out, me, "324", &format!("{chan} +nt")),
-        Some("b" | "+b") => numeric(out, me, "368", &format!("{chan} :End of channel ban list")),
+        None => numeric(out, server, me, "324", &format!("{chan} +nt")),
+        Some("b" | "+b") => numeric(
+            out,
+            server,
+            me,
+            "368",
+            &format!("{chan} :End of channel ban list"),
+        ),
         Some(_) => numeric(
             out,
+            server,
             me,
             "482",
             &format!("{chan} :Room modes cannot be changed (its operator is its creator)"),
@@ -379,8 +474,8 @@ fn room_mode(chan: &str, modes: Option<&str>, me: &str, out: &mut Vec<u8>) {
     }
 }
 
-fn no_such_channel(me: &str, chan: &str, out: &mut Vec<u8>) {
-    numeric(out, me, "403", &format!("{chan} :No such channel"));
+fn no_such_channel(server: &str, me: &str, chan: &str, out: &mut Vec<u8>) {
+    numeric(out, server, me, "403", &format!("{chan} :No such channel"));
 }
 
 /// The byte range of `part` (a slice of `line`) within `line`.

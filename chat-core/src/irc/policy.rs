@@ -23,29 +23,30 @@ pub(super) fn channels(list: &str) -> impl Iterator<Item = &str> {
 }
 
 /// `PART` of nothing but the lobby: it cannot be left.
-pub(super) fn part_lobby(me: &str, out: &mut Vec<u8>) {
+pub(super) fn part_lobby(server: &str, me: &str, out: &mut Vec<u8>) {
     let why = format!("{CHANNEL} :Everyone is in {CHANNEL}; QUIT to leave");
-    numeric(out, me, "442", &why);
+    numeric(out, server, me, "442", &why);
 }
 
 /// A command (upper case) that needs a login, from a connection without
 /// one: refused, and told how to log in once registered. Clients join on
 /// `001` and ask the lobby's modes: those are passed over, the lobby
 /// comes with the login.
-pub(super) fn before_login(cmd: &str, registered: bool, me: &str, out: &mut Vec<u8>) {
+pub(super) fn before_login(server: &str, cmd: &str, registered: bool, me: &str, out: &mut Vec<u8>) {
     if registered && (cmd == "JOIN" || cmd == "MODE") {
         return;
     }
-    numeric(out, me, "451", ":You have not registered");
+    numeric(out, server, me, "451", ":You have not registered");
     if registered {
-        log_in_first(me, out);
+        log_in_first(server, me, out);
     }
 }
 
 /// NickServ's word to a registered client that is not logged in.
-pub(super) fn log_in_first(me: &str, out: &mut Vec<u8>) {
+pub(super) fn log_in_first(server: &str, me: &str, out: &mut Vec<u8>) {
     nickserv_says(
         out,
+        server,
         me,
         "Log in first: /msg NickServ IDENTIFY <password>, or REGISTER <password>",
     );

@@ -1,14 +1,26 @@
 //! Registration: `NICK`, `USER` and `PASS` until the client is greeted
 //! (`001`-`005`), and the login that makes the nick an account's (by
 //! `PASS`, SASL, NickServ, or as a guest on a server that takes them).
+//!
+//! A login checked by SASL before the client finished registering (the
+//! usual order: `CAP REQ :sasl`, `AUTHENTICATE`, then `NICK`/`USER`/`CAP
+//! END`) is told at once (`900`/`903`), and the engine lets the client in
+//! only once registration is complete (the codec then asks it to, with
+//! [`Command::Ready`](crate::Command::Ready)).
 
 use std::io::Write;
 
 use zeroize::Zeroizing;
 
-use super::lines::{need, nickserv_says, numeric, HOST};
+use super::lines::{need, nickserv_says, numeric, Mask};
 use super::message::Message;
 use crate::UserName;
+
+/// The longest user name (`USER`'s first parameter) kept; longer ones are
+/// cut (`USERLEN` in `005`).
+pub(super) const USERLEN: usize = 16;
+/// The longest real name kept, in bytes; longer ones are cut.
+pub(super) const REALNAMELEN: usize = 100;
 
 /// How a login under way was asked for: its outcome is told that way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +43,18 @@ pub(super) enum Ask {
     },
     /// Chat as a guest under this nick.
     Guest(String),
+    /// A login checked earlier (SASL) may enter: registration is done.
+    Ready,
 }
 
 /// Where one connection is in registration and login.
 #[derive(Debug, Default)]
 pub(super) struct Registration {
     nick: Option<String>,
-    user_seen: bool,
+    /// `USER`'s user name, made safe to show (see [`user_name`]).
+    user_name: Option<String>,
+    /// `USER`'s real name (or `SETNAME`'s).
+    pub(super) real_name: Option<String>,
     /// `PASS` given before registration: (name, password). Wiped when
     /// dropped, like the SASL payload.
     pass: Option<(Option<String>, Zeroizing<String>)>,
@@ -48,6 +65,13 @@ pub(super) struct Registration {
     pub(super) login: Option<Via>,
     /// `login` before the last line (see [`Registration::unread`]).
     login_before: Option<Via>,
+    /// A SASL login was checked (`900`/`903` sent) before registration
+    /// was complete: the client enters when it is.
+    pub(super) verified: bool,
+    /// `900` went out for this login.
+    pub(super) announced: bool,
+    /// Logged in by SASL: another `AUTHENTICATE` is `907`.
+    pub(super) by_sasl: bool,
     /// Whether registering without a login makes a guest.
     pub(super) guests: bool,
 }
@@ -58,9 +82,20 @@ impl Registration {
         self.nick.as_deref().unwrap_or("*")
     }
 
+    /// `USER`'s user name, if given.
+    pub(super) fn user_name(&self) -> Option<&str> {
+        self.user_name.as_deref()
+    }
+
     /// No login done nor under way: one may start.
     pub(super) fn idle(&self) -> bool {
-        !self.logged_in && self.login.is_none()
+        !self.logged_in && self.login.is_none() && !self.verified
+    }
+
+    /// Whether `NICK` and `USER` are in (and `CAP END`, when negotiating):
+    /// the client may enter.
+    pub(super) fn complete(&self, negotiating: bool) -> bool {
+        self.nick.is_some() && self.user_name.is_some() && !negotiating
     }
 
     /// A new line is read: what it starts can be undone.
@@ -79,67 +114,63 @@ impl Registration {
         self.login = Some(via);
     }
 
-    /// `NICK`.
+    /// `NICK`; registration may complete after it (see
+    /// [`try_register`](Registration::try_register)), and a guest refused
+    /// its nick tries the new one.
     pub(super) fn on_nick(
         &mut self,
+        server: &str,
         msg: &Message<'_>,
-        negotiating: bool,
         out: &mut Vec<u8>,
     ) -> Option<Ask> {
         let Some(nick) = msg.params.first().filter(|n| !n.is_empty()) else {
-            numeric(out, self.me(), "431", ":No nickname given");
+            numeric(out, server, self.me(), "431", ":No nickname given");
             return None;
         };
         if UserName::parse(nick).is_err() {
-            numeric(
-                out,
-                self.me(),
-                "432",
-                &format!("{nick} :Erroneous nickname"),
-            );
+            let rest = format!("{nick} :Erroneous nickname");
+            numeric(out, server, self.me(), "432", &rest);
             return None;
         }
         if self.logged_in {
             if !nick.eq_ignore_ascii_case(self.me()) {
                 let why = ":Cannot change nickname: the nick is the account";
-                numeric(out, self.me(), "447", why);
+                numeric(out, server, self.me(), "447", why);
             }
             return None;
         }
         if self.registered {
-            let old = self.me();
-            let _ = write!(out, ":{old}!{old}@{HOST} NICK :{nick}\r\n");
+            let old = Mask {
+                nick: self.me(),
+                user: self.user_name(),
+                host: server,
+            };
+            let _ = write!(out, ":{old} NICK :{nick}\r\n");
             self.nick = Some((*nick).to_owned());
             // A guest refused its nick tries again with the new one.
             return self.try_guest();
         }
         self.nick = Some((*nick).to_owned());
-        self.try_register(negotiating, out)
-    }
-
-    /// `USER`.
-    pub(super) fn on_user(
-        &mut self,
-        msg: &Message<'_>,
-        negotiating: bool,
-        out: &mut Vec<u8>,
-    ) -> Option<Ask> {
-        // After a SASL login the greeting may have gone out before the
-        // client's first USER: that one is still welcome.
-        if self.user_seen {
-            numeric(out, self.me(), "462", ":You may not reregister");
-        } else if need(out, self.me(), msg, 4) {
-            self.user_seen = true;
-            return self.try_register(negotiating, out);
-        }
         None
     }
 
+    /// `USER <user> <mode> <unused> :<real name>`: both names are kept
+    /// (a user name that is not safe to show is made so); registration
+    /// may complete after it.
+    pub(super) fn on_user(&mut self, server: &str, msg: &Message<'_>, out: &mut Vec<u8>) {
+        if self.user_name.is_some() {
+            numeric(out, server, self.me(), "462", ":You may not reregister");
+        } else if need(out, server, self.me(), msg, 4) {
+            self.user_name = Some(user_name(msg.params[0]));
+            self.real_name = Some(real_name(msg.params[3]));
+        }
+    }
+
     /// `PASS`, kept for when registration completes.
-    pub(super) fn on_pass(&mut self, msg: &Message<'_>, out: &mut Vec<u8>) {
+    pub(super) fn on_pass(&mut self, server: &str, msg: &Message<'_>, out: &mut Vec<u8>) {
         if self.registered {
-            numeric(out, self.me(), "462", ":You may not reregister");
-        } else if need(out, self.me(), msg, 1) {
+            numeric(out, server, self.me(), "462", ":You may not reregister");
+        } else if need(out, server, self.me(), msg, 1) {
             let p = msg.params[0];
             self.pass = Some(match p.split_once(':') {
                 Some((name, pw)) if UserName::parse(name).is_ok() && !pw.is_empty() => {
@@ -150,11 +181,23 @@ impl Registration {
         }
     }
 
-    /// Registration is complete once NICK, USER and CAP END are in: log in
-    /// with `PASS`, chat as a guest, or greet the user and let NickServ
-    /// say how to log in.
-    pub(super) fn try_register(&mut self, negotiating: bool, out: &mut Vec<u8>) -> Option<Ask> {
-        if self.registered || !self.idle() || negotiating || !self.user_seen {
+    /// Registration is complete once NICK, USER and CAP END are in: enter
+    /// after a SASL login, log in with `PASS`, chat as a guest, or greet
+    /// the user and let NickServ say how to log in.
+    pub(super) fn try_register(
+        &mut self,
+        server: &str,
+        negotiating: bool,
+        out: &mut Vec<u8>,
+    ) -> Option<Ask> {
+        if self.registered || !self.complete(negotiating) {
+            return None;
+        }
+        if self.verified {
+            self.verified = false;
+            return Some(Ask::Ready);
+        }
+        if !self.idle() {
             return None;
         }
         let nick = self.nick.clone()?;
@@ -169,9 +212,9 @@ impl Registration {
         if self.guests {
             return self.try_guest();
         }
-        greeting(&nick, out);
+        greeting(server, &nick, out);
         self.registered = true;
-        nickserv_says(out, &nick, &format!(
+        nickserv_says(out, server, &nick, &format!(
             "Your nick is your account: /msg NickServ IDENTIFY <password> to log in as {nick}, or REGISTER <password> to create it"
         ));
         None
@@ -188,27 +231,55 @@ impl Registration {
         Some(Ask::Guest(nick))
     }
 
-    /// The lines of a welcome to `user` (SASL's numerics, the greeting if
-    /// not sent yet, or the nick made the account's).
-    pub(super) fn render_welcome(&self, user: &str, out: &mut Vec<u8>) {
+    /// `900` for a login as `user`, addressed to the nick (or `*` before
+    /// one), then `903` when SASL asked for it.
+    pub(super) fn render_logged_in(&self, server: &str, user: &str, out: &mut Vec<u8>) {
         let me = self.me();
-        if self.registered && me != user {
-            let _ = write!(out, ":{me}!{me}@{HOST} NICK :{user}\r\n");
-        }
-        if self.login != Some(Via::Guest) {
-            let _ = write!(
-                out,
-                ":{HOST} 900 {user} {user}!{user}@{HOST} {user} :You are now logged in as {user}\r\n"
-            );
-        }
+        let mask = Mask {
+            nick: user,
+            user: self.user_name(),
+            host: server,
+        };
+        let _ = write!(
+            out,
+            ":{server} 900 {me} {mask} {user} :You are now logged in as {user}\r\n"
+        );
         if self.login == Some(Via::Sasl) {
             let _ = write!(
                 out,
-                ":{HOST} 903 {user} :SASL authentication successful\r\n"
+                ":{server} 903 {me} :SASL authentication successful\r\n"
             );
         }
+    }
+
+    /// The lines of a welcome to `user`: the login's numerics if not sent
+    /// yet, then the greeting if not sent yet, or the nick made the
+    /// account's.
+    pub(super) fn render_welcome(&self, server: &str, user: &str, out: &mut Vec<u8>) {
+        let me = self.me();
+        if self.registered && me != user {
+            let old = Mask {
+                nick: me,
+                user: self.user_name(),
+                host: server,
+            };
+            let _ = write!(out, ":{old} NICK :{user}\r\n");
+        }
+        if self.login != Some(Via::Guest) && !self.announced {
+            self.render_logged_in(server, user, out);
+        }
         if !self.registered {
-            greeting(user, out);
+            greeting(server, user, out);
+        }
+    }
+
+    /// A login was checked: `900` went out (and `903` for SASL). Before
+    /// registration is complete, the client enters once it is.
+    pub(super) fn verified(&mut self, negotiating: bool) {
+        self.announced = true;
+        self.by_sasl = self.login == Some(Via::Sasl);
+        if !self.registered && !self.complete(negotiating) {
+            self.verified = true;
         }
     }
 
@@ -218,32 +289,97 @@ impl Registration {
         self.logged_in = true;
         self.registered = true;
         self.login = None;
+        self.announced = false;
     }
 
     /// The login under way was refused (told by the renderer, which
-    /// greets a client that was not yet).
-    pub(super) fn login_refused(&mut self) {
+    /// greets a client that was not yet, unless its nick is in use: it
+    /// picks another before it registers).
+    pub(super) fn login_refused(&mut self, reason: &crate::reply::Reason<'_>) {
         let via = self.login.take();
-        if matches!(via, Some(Via::Pass | Via::Guest)) {
+        let in_use = matches!(reason, crate::reply::Reason::NameInUse { .. });
+        if matches!(via, Some(Via::Pass | Via::Guest)) && !in_use {
             self.registered = true;
         }
     }
 }
 
+/// `USER`'s user name as shown in masks and `WHO`: letters, digits and
+/// `-._` only, at most [`USERLEN`]; a name with anything else (spaces
+/// cannot be: it is one parameter) is replaced by `~` and what is left
+/// of it, or by `~u` when nothing is.
+fn user_name(given: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if given.chars().all(safe) {
+        return given.chars().take(USERLEN).collect();
+    }
+    let kept: String = given
+        .chars()
+        .filter(|&c| safe(c))
+        .take(USERLEN - 1)
+        .collect();
+    if kept.is_empty() {
+        "~u".to_owned()
+    } else {
+        format!("~{kept}")
+    }
+}
+
+/// The real name as kept: control characters become spaces, and it is
+/// cut to [`REALNAMELEN`] bytes at a character boundary.
+fn real_name(given: &str) -> String {
+    let mut name: String = given
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if name.len() > REALNAMELEN {
+        let mut end = REALNAMELEN;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    name
+}
+
 /// 001-005 and 422: the client is registered.
-pub(super) fn greeting(nick: &str, out: &mut Vec<u8>) {
+pub(super) fn greeting(server: &str, nick: &str, out: &mut Vec<u8>) {
     let lines = [
         format!("001 {nick} :Welcome to the chat network, {nick}"),
-        format!("002 {nick} :Your host is {HOST}, running chat-irc"),
+        format!("002 {nick} :Your host is {server}, running chat-irc"),
         format!("003 {nick} :This server was created at start"),
-        format!("004 {nick} {HOST} chat-irc i bnot"),
+        format!("004 {nick} {server} chat-irc io {CHANMODES_004}"),
         format!(
-            "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={} PREFIX=(o)@ CHANMODES=b,,,nt NETWORK=chat :are supported by this server",
-            crate::name::MAX_NAME_LEN
+            "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={nicklen} CHANNELLEN={nicklen} USERLEN={USERLEN} PREFIX=(o)@ CHANMODES={CHANMODES} NETWORK={server} UTF8ONLY :are supported by this server",
+            nicklen = crate::name::MAX_NAME_LEN
         ),
         format!("422 {nick} :MOTD File is missing"),
     ];
     for l in lines {
-        let _ = write!(out, ":{HOST} {l}\r\n");
+        let _ = write!(out, ":{server} {l}\r\n");
+    }
+}
+
+/// The channel modes of `004`: those without a parameter, then those
+/// with one.
+const CHANMODES_004: &str = "bnot";
+/// `CHANMODES` of `005`: lists, always a parameter, a parameter to set,
+/// never one.
+const CHANMODES: &str = "b,,,nt";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_are_made_safe_and_real_names_kept() {
+        assert_eq!(user_name("myusernam"), "myusernam");
+        assert_eq!(user_name("a_b-c.d"), "a_b-c.d");
+        assert_eq!(user_name("😊😊😊"), "~u");
+        assert_eq!(user_name("jö"), "~j");
+        assert_eq!(user_name(&"x".repeat(40)).len(), USERLEN);
+        assert_eq!(real_name("My UniqueReal Name"), "My UniqueReal Name");
+        assert_eq!(real_name("a\u{1}b"), "a b");
+        assert_eq!(real_name(&"é".repeat(80)).len(), REALNAMELEN);
     }
 }

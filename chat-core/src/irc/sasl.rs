@@ -7,6 +7,8 @@ use super::lines::numeric;
 
 /// The most bytes of a PLAIN payload, base64, over all its chunks.
 pub const MAX_PAYLOAD: usize = 1600;
+/// The most bytes of one `AUTHENTICATE` chunk.
+const CHUNK: usize = 400;
 
 /// An `AUTHENTICATE` exchange under way.
 #[derive(Debug, Default)]
@@ -14,26 +16,46 @@ pub(super) struct Sasl {
     /// `AUTHENTICATE PLAIN` seen; the payload gathered so far (wiped when
     /// dropped, like every password the codec holds).
     gathered: Option<Zeroizing<String>>,
+    /// The payload grew past [`MAX_PAYLOAD`] (told `904`): its chunks are
+    /// passed over until the last one.
+    overflowed: bool,
 }
 
 impl Sasl {
-    /// One `AUTHENTICATE <arg>` from `me`; its answers go to `out`. The
-    /// account name and password once the whole payload is in and reads
-    /// as PLAIN.
+    /// Whether an exchange is under way.
+    pub(super) fn in_progress(&self) -> bool {
+        self.gathered.is_some() || self.overflowed
+    }
+
+    /// Ends an exchange under way (registration completed without it):
+    /// `906`. True when there was one.
+    pub(super) fn abort(&mut self, server: &str, me: &str, out: &mut Vec<u8>) -> bool {
+        let was = self.in_progress();
+        if was {
+            *self = Sasl::default();
+            numeric(out, server, me, "906", ":SASL authentication aborted");
+        }
+        was
+    }
+
+    /// One `AUTHENTICATE <arg>` from `me`, who may authenticate now; its
+    /// answers go to `out`. The account name and password once the whole
+    /// payload is in and reads as PLAIN.
     pub(super) fn on_authenticate(
         &mut self,
+        server: &str,
         me: &str,
-        logged_in: bool,
         arg: &str,
         out: &mut Vec<u8>,
     ) -> Option<(String, Zeroizing<String>)> {
-        if logged_in {
-            numeric(out, me, "907", ":You have already authenticated using SASL");
+        if arg == "*" {
+            *self = Sasl::default();
+            numeric(out, server, me, "906", ":SASL authentication aborted");
             return None;
         }
-        if arg == "*" {
-            self.gathered = None;
-            numeric(out, me, "906", ":SASL authentication aborted");
+        if self.overflowed {
+            // Pass over the rest of a payload already refused.
+            self.overflowed = arg.len() == CHUNK;
             return None;
         }
         let Some(gathered) = self.gathered.as_mut() else {
@@ -41,26 +63,44 @@ impl Sasl {
                 self.gathered = Some(Zeroizing::new(String::new()));
                 out.extend_from_slice(b"AUTHENTICATE +\r\n");
             } else {
-                numeric(out, me, "908", "PLAIN :are available SASL mechanisms");
-                numeric(out, me, "904", ":SASL authentication failed");
+                numeric(
+                    out,
+                    server,
+                    me,
+                    "908",
+                    "PLAIN :are available SASL mechanisms",
+                );
+                numeric(out, server, me, "904", ":SASL authentication failed");
             }
             return None;
         };
+        if arg.len() > CHUNK {
+            self.gathered = None;
+            numeric(out, server, me, "905", ":SASL message too long");
+            return None;
+        }
         if arg != "+" {
             gathered.push_str(arg);
         }
         if gathered.len() > MAX_PAYLOAD {
             self.gathered = None;
-            numeric(out, me, "905", ":SASL message too long");
+            self.overflowed = arg.len() == CHUNK;
+            numeric(
+                out,
+                server,
+                me,
+                "904",
+                ":SASL authentication failed: payload too long",
+            );
             return None;
         }
-        if arg.len() == 400 {
+        if arg.len() == CHUNK {
             return None; // more chunks follow
         }
         let payload = self.gathered.take().unwrap_or_default();
         let decoded = decode_plain(&payload);
         if decoded.is_none() {
-            numeric(out, me, "904", ":SASL authentication failed");
+            numeric(out, server, me, "904", ":SASL authentication failed");
         }
         decoded.map(|(name, password)| (name, Zeroizing::new(password)))
     }
@@ -72,8 +112,10 @@ pub fn decode_plain(b64: &str) -> Option<(String, String)> {
     let raw = base64_decode(b64)?;
     let text = String::from_utf8(raw).ok()?;
     let mut parts = text.splitn(3, '\0');
-    let (_authz, authc, password) = (parts.next()?, parts.next()?, parts.next()?);
-    if authc.is_empty() || password.is_empty() {
+    let (authz, authc, password) = (parts.next()?, parts.next()?, parts.next()?);
+    // No NUL in the password (RFC 4616), and no acting as someone else.
+    let other = !authz.is_empty() && !authz.eq_ignore_ascii_case(authc);
+    if authc.is_empty() || password.is_empty() || password.contains('\0') || other {
         return None;
     }
     Some((authc.to_owned(), password.to_owned()))
@@ -125,6 +167,9 @@ mod tests {
             Some(("alice".into(), "pw:with:colons".into()))
         );
         assert_eq!(decode_plain("!!!"), None);
+        // "other\0jilles\0sesame", "\0jilles\0sesa\0me"
+        assert_eq!(decode_plain("b3RoZXIAamlsbGVzAHNlc2FtZQ=="), None);
+        assert_eq!(decode_plain("AGppbGxlcwBzZXNhAG1l"), None);
         assert_eq!(decode_plain("YWxpY2U="), None);
     }
 }

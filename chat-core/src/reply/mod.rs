@@ -17,7 +17,7 @@ pub use ask::{AskField, AskStep};
 pub use reason::{FullScope, LimitScope, Notice, Reason, RoomLimit};
 pub use word::Word;
 
-use crate::{ErrorCode, Grant, Millis, MsgId};
+use crate::{ErrorCode, Grant, MessageKind, Millis, MsgId};
 
 /// An `OK` reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,6 +181,61 @@ pub enum Listing<'a> {
     Other(&'a str),
 }
 
+/// What IRC shows of a user beside the name: `USER`'s user name and real
+/// name, and whether the name is an account's. chat/1 has no field for
+/// any of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Identity<'a> {
+    /// `USER`'s user name (IRC's ident), if the client gave one.
+    pub user_name: Option<&'a str>,
+    /// The real name (`USER`'s last parameter, or `SETNAME`), if given.
+    pub real_name: Option<&'a str>,
+    /// Whether the name is an account's (false: a guest, or unknown).
+    pub account: bool,
+}
+
+/// A member's standing in a room: its operators run it (topic, removal,
+/// modes), its voiced members may speak when it is moderated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MemberStatus {
+    /// An operator of the room (the lobby's are the admins).
+    pub operator: bool,
+    /// Voiced: may speak in a moderated room.
+    pub voice: bool,
+}
+
+/// What a listing row shows of a user beside the name, grant and
+/// presence (IRC's `WHO`, `NAMES`, `USERHOST`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Profile<'a> {
+    /// User name, real name, account.
+    pub identity: Identity<'a>,
+    /// The away message, when busy with one.
+    pub away: Option<&'a str>,
+    /// Standing in the room listed (the lobby's for a listing of users).
+    pub status: MemberStatus,
+}
+
+/// Who a user is: the answer to IRC's `WHOIS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhoIs<'a> {
+    /// The user.
+    pub name: &'a str,
+    /// Their grant (admins are IRC operators).
+    pub grant: Grant,
+    /// Free or busy.
+    pub presence: Presence,
+    /// User name, real name, account and away message.
+    pub profile: Profile<'a>,
+    /// The rooms they are in that the asker may see, besides the lobby,
+    /// with their standing in each.
+    pub rooms: Vec<(&'a str, MemberStatus)>,
+    /// When they logged in.
+    pub since: Millis,
+    /// Seconds since they last said or did something.
+    pub idle_secs: u64,
+}
+
 /// A line of a history page to continue from ([`Listing::History`]): by
 /// its id and by its time. The engine gives both; a codec writes the one
 /// its client reads (chat/1: the id once the client turned tags on, else
@@ -269,6 +324,14 @@ pub enum Reply<'a> {
         at: Millis,
         /// The sender.
         from: &'a str,
+        /// What IRC shows of the sender beside the name.
+        who: Identity<'a>,
+        /// The recipient when it is not you: your own message to them,
+        /// shown back to you (IRC's `echo-message`; chat/1 is never sent
+        /// one, its `OK sent` says as much).
+        to: Option<&'a str>,
+        /// Said, a notice or an action.
+        kind: MessageKind,
         /// The message.
         text: &'a str,
     },
@@ -287,6 +350,8 @@ pub enum Reply<'a> {
         grant: Grant,
         /// Free or busy.
         presence: Word<'a, Presence>,
+        /// What IRC shows beside (chat/1 has no field for it).
+        profile: Profile<'a>,
     },
     /// Extension: `USER <name> 1 guest` (or `guest-busy`): a guest (an
     /// IRC user the server lets chat without an account) in a listing.
@@ -295,6 +360,17 @@ pub enum Reply<'a> {
         name: &'a str,
         /// Free or busy.
         presence: Presence,
+        /// What IRC shows beside (chat/1 has no field for it).
+        profile: Profile<'a>,
+    },
+    /// Who a user is (IRC's `WHOIS`): a `USER` row in chat/1.
+    WhoIs(Box<WhoIs<'a>>),
+    /// The members of a room follow, as `USER` rows (IRC's `NAMES #room`
+    /// and `WHO #room`, which name the room as it is spelled); chat/1 has
+    /// no such line.
+    Members {
+        /// The room, as its creator spelled it.
+        room: &'a str,
     },
     /// `KICKED <name> <by> <ts> [reason]`.
     Kicked {
@@ -331,6 +407,10 @@ pub enum Reply<'a> {
         at: Millis,
         /// The sender.
         from: &'a str,
+        /// What IRC shows of the sender beside the name.
+        who: Identity<'a>,
+        /// Said, a notice or an action (chat/1 writes them alike).
+        kind: MessageKind,
         /// The message.
         text: &'a str,
     },
@@ -343,6 +423,8 @@ pub enum Reply<'a> {
         at: Millis,
         /// Who.
         user: &'a str,
+        /// What IRC shows of them beside the name (`extended-join`).
+        who: Identity<'a>,
     },
     /// A user left a room: chat/1 `LEAVE <ts> <user> <reason>` for the
     /// lobby (logged out), (extension) `RLEAVE <room> <ts> <user> <reason>`
@@ -354,8 +436,16 @@ pub enum Reply<'a> {
         at: Millis,
         /// Who.
         user: &'a str,
+        /// What IRC shows of them beside the name.
+        who: Identity<'a>,
         /// Why.
         reason: Word<'a, LeaveReason>,
+        /// Who took them out (a removal: the room's operator or an
+        /// admin), if someone did.
+        by: Option<&'a str>,
+        /// Their words (a part or quit message, a removal's reason), if
+        /// any; chat/1 has no field for them.
+        text: Option<&'a str>,
     },
     /// Extension: `TOPIC <room> <ts> <by> [text]`: a room's topic (no text:
     /// cleared).
@@ -427,8 +517,12 @@ pub enum Reply<'a> {
         at: Millis,
         /// Who.
         user: &'a str,
+        /// What IRC shows of them beside the name.
+        who: Identity<'a>,
         /// Busy (true) or free again.
         busy: bool,
+        /// The away message, if they gave one.
+        text: Option<&'a str>,
     },
     /// The server asks an idle connection whether it is alive (IRC
     /// `PING :<token>`); chat/1 clients are never asked.

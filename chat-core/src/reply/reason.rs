@@ -99,6 +99,11 @@ pub enum Reason<'a> {
         /// The name.
         name: &'a str,
     },
+    /// Someone online has the name (a guest's nick).
+    NameInUse {
+        /// The name.
+        name: &'a str,
+    },
     /// The two passwords differ.
     PasswordMismatch,
     /// A password's length is out of bounds.
@@ -250,7 +255,9 @@ impl Reason<'_> {
             | Reason::NotBusy
             | Reason::NotKicked { .. } => ErrorCode::BadArgument,
             Reason::BadName(_) => ErrorCode::BadName,
-            Reason::NameReserved { .. } | Reason::NameTaken { .. } => ErrorCode::NameTaken,
+            Reason::NameReserved { .. } | Reason::NameTaken { .. } | Reason::NameInUse { .. } => {
+                ErrorCode::NameTaken
+            }
             Reason::PasswordMismatch => ErrorCode::PasswordMismatch,
             Reason::PasswordLength { .. } => ErrorCode::BadPassword,
             Reason::CouldNotSave | Reason::CouldNotHash | Reason::HashingFailed => {
@@ -299,6 +306,8 @@ pub enum Notice<'a> {
     RecipientBusy {
         /// The recipient.
         name: &'a str,
+        /// Their away message, if they gave one.
+        text: Option<&'a str>,
     },
 }
 
@@ -329,6 +338,7 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
         }
         Reason::NameReserved { name } => return Cow::Owned(format!("{name} is reserved")),
         Reason::NameTaken { name } => return Cow::Owned(format!("{name} is taken")),
+        Reason::NameInUse { name } => return Cow::Owned(format!("{name} is in use")),
         Reason::PasswordLength { min, max } => {
             return Cow::Owned(format!("a password is {min} to {max} bytes"))
         }
@@ -423,6 +433,10 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
 /// The text of an `INFO` notice.
 fn notice_text(notice: &Notice<'_>) -> String {
     match notice {
-        Notice::RecipientBusy { name } => format!("{name} is busy"),
+        Notice::RecipientBusy { name, text: None } => format!("{name} is busy"),
+        Notice::RecipientBusy {
+            name,
+            text: Some(text),
+        } => format!("{name} is busy: {text}"),
     }
 }

@@ -64,7 +64,7 @@ pub fn encode_command(cmd: &Command<'_>, out: &mut Vec<u8>) -> Result<(), Encode
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Grant;
+    use crate::{Grant, MessageKind};
 
     fn text(cmd: Command<'_>) -> String {
         let mut out = Vec::new();
@@ -115,6 +115,7 @@ mod tests {
                 Command::MessageTo {
                     to: "bob",
                     text: "a\rb",
+                    kind: MessageKind::Said,
                 },
                 EncodeError::LineBreak("text"),
             ),

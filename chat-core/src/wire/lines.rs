@@ -16,9 +16,10 @@ use super::words::WireWord;
 use super::PROTOCOL;
 use crate::command::parse_point;
 use crate::reply::{
-    Control, Done, HistoryMark, HistoryOf, LeaveReason, Listing, Page, Presence, Reply, Word,
+    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, Page, Presence, Profile,
+    Reply, Word,
 };
-use crate::{Grant, HistoryPoint, Millis, LOBBY};
+use crate::{Grant, HistoryPoint, MessageKind, Millis, LOBBY};
 
 /// A server line's tag, its fields, and both directions.
 pub struct LineSpec {
@@ -219,6 +220,8 @@ static LINES: &[LineSpec] = &[
                 id: None,
                 at: f.ts()?,
                 from: f.word()?,
+                who: Identity::default(),
+                kind: MessageKind::Said,
                 text: f.rest(),
             })
         },
@@ -247,6 +250,8 @@ static LINES: &[LineSpec] = &[
                 id: None,
                 at: f.ts()?,
                 from: f.word()?,
+                who: Identity::default(),
+                kind: MessageKind::Said,
                 text: f.rest(),
             })
         },
@@ -274,6 +279,9 @@ static LINES: &[LineSpec] = &[
                 id: None,
                 at: f.ts()?,
                 from: f.word()?,
+                who: Identity::default(),
+                to: None,
+                kind: MessageKind::Said,
                 text: f.rest(),
             })
         },
@@ -294,6 +302,7 @@ static LINES: &[LineSpec] = &[
                 room: LOBBY,
                 at: f.ts()?,
                 user: f.last_word()?,
+                who: Identity::default(),
             })
         },
         write: |r, o| {
@@ -301,6 +310,7 @@ static LINES: &[LineSpec] = &[
                 room: LOBBY,
                 at,
                 user,
+                ..
             } = r
             else {
                 return false;
@@ -318,10 +328,11 @@ static LINES: &[LineSpec] = &[
                 room: f.word()?,
                 at: f.ts()?,
                 user: f.last_word()?,
+                who: Identity::default(),
             })
         },
         write: |r, o| {
-            let Reply::RoomJoin { room, at, user } = r else {
+            let Reply::RoomJoin { room, at, user, .. } = r else {
                 return false;
             };
             o.put(room).put(at).put(user);
@@ -338,6 +349,9 @@ static LINES: &[LineSpec] = &[
                 at: f.ts()?,
                 user: f.word()?,
                 reason: f.open()?,
+                who: Identity::default(),
+                by: None,
+                text: None,
             })
         },
         write: |r, o| {
@@ -347,6 +361,7 @@ static LINES: &[LineSpec] = &[
                     at,
                     user,
                     reason,
+                    ..
                 } => o.put(at).put(user).open(reason),
                 // chat/1 names no actor: a kick is the plain `LEAVE ... kicked`.
                 Reply::KickedOut { at, user, .. } => {
@@ -367,6 +382,9 @@ static LINES: &[LineSpec] = &[
                 at: f.ts()?,
                 user: f.word()?,
                 reason: f.open()?,
+                who: Identity::default(),
+                by: None,
+                text: None,
             })
         },
         write: |r, o| {
@@ -375,6 +393,7 @@ static LINES: &[LineSpec] = &[
                 at,
                 user,
                 reason,
+                ..
             } = *r
             else {
                 return false;
@@ -539,15 +558,18 @@ static LINES: &[LineSpec] = &[
                 Word::Unknown(GUEST) => Reply::GuestUser {
                     name,
                     presence: Presence::Free,
+                    profile: Profile::default(),
                 },
                 Word::Unknown(GUEST_BUSY) => Reply::GuestUser {
                     name,
                     presence: Presence::Busy,
+                    profile: Profile::default(),
                 },
                 presence => Reply::User {
                     name,
                     grant,
                     presence,
+                    profile: Profile::default(),
                 },
             })
         },
@@ -557,8 +579,14 @@ static LINES: &[LineSpec] = &[
                     name,
                     grant,
                     presence,
+                    ..
                 } => o.put(name).put(grant).open(presence),
-                Reply::GuestUser { name, presence } => {
+                // chat/1 has no `WHOIS` yet: the user's row.
+                Reply::WhoIs(ref whois) => o
+                    .put(whois.name)
+                    .put(whois.grant)
+                    .open(Word::Known(whois.presence)),
+                Reply::GuestUser { name, presence, .. } => {
                     o.put(name).put(Grant::User).put(match presence {
                         Presence::Free => GUEST,
                         Presence::Busy => GUEST_BUSY,
@@ -1025,13 +1053,16 @@ pub struct MalformedLine {
 /// known tag with missing or malformed fields is an error.
 ///
 /// ```
-/// use chat_core::reply::{LeaveReason, Reply, Word};
+/// use chat_core::reply::{Identity, LeaveReason, Reply, Word};
 /// use chat_core::wire::{parse_reply, render};
 /// use chat_core::{Millis, LOBBY};
 /// let line = parse_reply("LEAVE 5 bob too-slow").unwrap();
 /// assert_eq!(
 ///     line,
-///     Reply::RoomLeave { room: LOBBY, at: Millis(5), user: "bob", reason: Word::Known(LeaveReason::TooSlow) }
+///     Reply::RoomLeave {
+///         room: LOBBY, at: Millis(5), user: "bob", who: Identity::default(),
+///         reason: Word::Known(LeaveReason::TooSlow), by: None, text: None,
+///     }
 /// );
 /// let mut out = Vec::new();
 /// render(&line, &mut out);

@@ -13,12 +13,12 @@ use crate::Command;
 /// fits. A parse failure is a [`Refusal`] for the peer.
 ///
 /// ```
-/// use chat_core::{wire::parse, Command};
+/// use chat_core::{wire::parse, Command, MessageKind};
 /// assert_eq!(parse("hello all").unwrap(), Command::Say("hello all"));
 /// assert_eq!(parse("//shrug").unwrap(), Command::Say("/shrug"));
 /// assert_eq!(
 ///     parse("/msg bob hi there").unwrap(),
-///     Command::MessageTo { to: "bob", text: "hi there" }
+///     Command::MessageTo { to: "bob", text: "hi there", kind: MessageKind::Said }
 /// );
 /// assert_eq!(parse("/nope").unwrap_err().code.as_str(), "unknown-command");
 /// ```
@@ -49,7 +49,9 @@ pub fn parse(line: &str) -> Result<Command<'_>, Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Grant, HistoryPoint, HistoryRange, HistoryTarget, Millis, MsgId, TopicChange};
+    use crate::{
+        Grant, HistoryPoint, HistoryRange, HistoryTarget, MessageKind, Millis, MsgId, TopicChange,
+    };
 
     fn code(line: &str) -> &'static str {
         parse(line).unwrap_err().code.as_str()
@@ -67,14 +69,25 @@ mod tests {
         );
         assert_eq!(
             parse("/part rust").unwrap(),
-            Command::PartRoom { room: "rust" }
+            Command::PartRoom {
+                room: "rust",
+                reason: None
+            }
+        );
+        assert_eq!(
+            parse("/part rust see you").unwrap(),
+            Command::PartRoom {
+                room: "rust",
+                reason: Some("see you")
+            }
         );
         assert_eq!(parse("/rooms 2").unwrap(), Command::ListRooms { page: 2 });
         assert_eq!(
             parse("/say rust hi  there").unwrap(),
             Command::SayIn {
                 room: "rust",
-                text: "hi  there"
+                text: "hi  there",
+                kind: MessageKind::Said
             }
         );
         assert_eq!(
@@ -192,10 +205,17 @@ mod tests {
             parse("/messageto bob a b").unwrap(),
             Command::MessageTo {
                 to: "bob",
-                text: "a b"
+                text: "a b",
+                kind: MessageKind::Said
             }
         );
-        assert_eq!(parse("/busy").unwrap(), Command::Busy);
+        assert_eq!(parse("/busy").unwrap(), Command::Busy { text: None });
+        assert_eq!(
+            parse("/busy at lunch").unwrap(),
+            Command::Busy {
+                text: Some("at lunch")
+            }
+        );
         assert_eq!(parse("/free").unwrap(), Command::Free);
         assert_eq!(
             parse("/changegrant bob 0").unwrap(),
@@ -242,8 +262,16 @@ mod tests {
             }
         );
         assert_eq!(parse("/restart").unwrap(), Command::Restart);
-        assert_eq!(parse("/disconnect").unwrap(), Command::Quit);
-        assert_eq!(parse("/quit").unwrap(), Command::Quit);
+        assert_eq!(
+            parse("/disconnect").unwrap(),
+            Command::Quit { reason: None }
+        );
+        assert_eq!(
+            parse("/quit gone fishing").unwrap(),
+            Command::Quit {
+                reason: Some("gone fishing")
+            }
+        );
         assert_eq!(parse("/ping").unwrap(), Command::Ping { token: None });
         assert_eq!(
             parse("/ping abc").unwrap(),

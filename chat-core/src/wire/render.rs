@@ -12,10 +12,13 @@ pub const PROTOCOL: &str = "chat/1";
 /// Appends the line(s) of `reply`, each ending in `\n`, to `out`.
 ///
 /// ```
-/// use chat_core::reply::Reply;
-/// use chat_core::{wire::render, Millis, MsgId, LOBBY};
+/// use chat_core::reply::{Identity, Reply};
+/// use chat_core::{wire::render, MessageKind, Millis, MsgId, LOBBY};
 /// let mut out = Vec::new();
-/// let line = Reply::RoomMsg { room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice", text: "hi" };
+/// let line = Reply::RoomMsg {
+///     room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice",
+///     who: Identity::default(), kind: MessageKind::Said, text: "hi",
+/// };
 /// render(&line, &mut out);
 /// assert_eq!(out, b"MSG 5 alice hi\n");
 /// ```
@@ -27,10 +30,13 @@ pub fn render(reply: &Reply<'_>, out: &mut Vec<u8>) {
 /// lines start with `@id=<id> `, and `END history` continues from an id.
 ///
 /// ```
-/// use chat_core::reply::Reply;
-/// use chat_core::{wire::render_tagged, Millis, MsgId, LOBBY};
+/// use chat_core::reply::{Identity, Reply};
+/// use chat_core::{wire::render_tagged, MessageKind, Millis, MsgId, LOBBY};
 /// let mut out = Vec::new();
-/// let line = Reply::RoomMsg { room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice", text: "hi" };
+/// let line = Reply::RoomMsg {
+///     room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice",
+///     who: Identity::default(), kind: MessageKind::Said, text: "hi",
+/// };
 /// render_tagged(&line, &mut out);
 /// assert_eq!(out, b"@id=9 MSG 5 alice hi\n");
 /// ```
@@ -108,8 +114,8 @@ fn write_help(admin: bool, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reply::{AskStep, Control, Done, LeaveReason, Page, Presence};
-    use crate::{ErrorCode, Grant, Millis, MsgId, LOBBY};
+    use crate::reply::{AskStep, Control, Done, Identity, LeaveReason, Page, Presence, Profile};
+    use crate::{ErrorCode, Grant, MessageKind, Millis, MsgId, LOBBY};
 
     fn text(reply: Reply<'_>) -> String {
         let mut out = Vec::new();
@@ -152,6 +158,9 @@ mod tests {
                 id: Some(MsgId(4)),
                 at: Millis(1),
                 from: "a",
+                who: Identity::default(),
+                to: None,
+                kind: MessageKind::Said,
                 text: "x y"
             }),
             "PM 1 a x y\n"
@@ -160,7 +169,8 @@ mod tests {
             text(Reply::RoomJoin {
                 room: LOBBY,
                 at: Millis(2),
-                user: "a"
+                user: "a",
+                who: Identity::default(),
             }),
             "JOIN 2 a\n"
         );
@@ -169,7 +179,10 @@ mod tests {
                 room: LOBBY,
                 at: Millis(3),
                 user: "a",
-                reason: LeaveReason::TooSlow.into()
+                who: Identity::default(),
+                reason: LeaveReason::TooSlow.into(),
+                by: None,
+                text: None,
             }),
             "LEAVE 3 a too-slow\n"
         );
@@ -178,7 +191,8 @@ mod tests {
             text(Reply::User {
                 name: "a",
                 grant: Grant::Admin,
-                presence: Presence::Busy.into()
+                presence: Presence::Busy.into(),
+                profile: Profile::default(),
             }),
             "USER a 0 busy\n"
         );

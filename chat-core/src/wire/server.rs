@@ -67,7 +67,7 @@ impl ServerCodec {
             return match self.command(line) {
                 // These leave the dialog: whatever comes next asks again.
                 Ok(Some(
-                    cmd @ (Command::Quit | Command::Register { .. } | Command::Login { .. }),
+                    cmd @ (Command::Quit { .. } | Command::Register { .. } | Command::Login { .. }),
                 )) => {
                     self.asked = None;
                     Ok(Some(cmd))
@@ -196,7 +196,10 @@ mod tests {
             Command::Answer(Answer::Text("/help"))
         );
         let mut c = asked(AskStep::LoginPassword);
-        assert_eq!(c.parse("/quit").unwrap().unwrap(), Command::Quit);
+        assert_eq!(
+            c.parse("/quit").unwrap().unwrap(),
+            Command::Quit { reason: None }
+        );
         assert_eq!(c.parse("/help").unwrap().unwrap(), Command::Help);
         let mut c = asked(AskStep::OldPassword);
         assert_eq!(
@@ -235,6 +238,9 @@ mod tests {
             id: Some(crate::MsgId(3)),
             at: crate::Millis(1),
             from: "ann",
+            who: crate::reply::Identity::default(),
+            to: None,
+            kind: crate::MessageKind::Said,
             text: "hi",
         };
         let mut out = Vec::new();

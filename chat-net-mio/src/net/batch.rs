@@ -50,11 +50,35 @@ pub(crate) struct Released {
     /// The members left out of some of the lines, with the frame of the
     /// others (`None` when they were left out of all of them).
     pub(crate) own: Vec<(ConnId, Option<Frame>)>,
+    /// One bit per member of `own` (see [`own_bit`]): most recipients
+    /// are told apart from them without a search.
+    own_bits: u64,
+}
+
+/// A connection's bit in [`Released::own_bits`]: six bits of its id,
+/// mixed so that ids that differ only in their shard or slot bits land
+/// apart.
+fn own_bit(conn: ConnId) -> u64 {
+    1 << (conn.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
 }
 
 impl Released {
-    /// What `conn`, a member of the list, gets.
+    fn new(list: Recipients, frame: Frame, own: Vec<(ConnId, Option<Frame>)>) -> Released {
+        let own_bits = own.iter().fold(0, |bits, (c, _)| bits | own_bit(*c));
+        Released {
+            list,
+            frame,
+            own,
+            own_bits,
+        }
+    }
+
+    /// What `conn`, a member of the list, gets. Asked for every recipient
+    /// of every broadcast, so the usual answer takes no search.
     pub(crate) fn frame_for(&self, conn: ConnId) -> Option<&Frame> {
+        if self.own_bits & own_bit(conn) == 0 {
+            return Some(&self.frame);
+        }
         // A linear search: `own` holds one entry per sender of the turn.
         match self.own.iter().find(|(c, _)| *c == conn) {
             Some((_, own)) => own.as_ref(),
@@ -109,11 +133,7 @@ impl BroadcastBatch {
         let p = self.pending.take()?;
         if self.joined.is_empty() {
             let own = p.to.except().map(|c| (c, None)).into_iter().collect();
-            return Some(Released {
-                list: p.to,
-                frame: p.first,
-                own,
-            });
+            return Some(Released::new(p.to, p.first, own));
         }
         let mut own: Vec<(ConnId, Option<Frame>)> = Vec::new();
         for (_, except) in &self.parts {
@@ -123,7 +143,7 @@ impl BroadcastBatch {
             if own.iter().any(|(c, _)| *c == left_out) {
                 continue;
             }
-            let mut bytes = Vec::new();
+            let mut bytes = Vec::with_capacity(self.joined.len());
             for (range, _) in self.parts.iter().filter(|(_, e)| *e != Some(left_out)) {
                 bytes.extend_from_slice(&self.joined[range.clone()]);
             }
@@ -132,11 +152,7 @@ impl BroadcastBatch {
         let frame = Frame::from(self.joined.as_slice());
         self.joined.clear();
         self.parts.clear();
-        Some(Released {
-            list: p.to,
-            frame,
-            own,
-        })
+        Some(Released::new(p.to, frame, own))
     }
 
     fn pending_bytes(&self) -> usize {
@@ -264,6 +280,30 @@ mod tests {
         assert!(add(&mut b, &everyone, "e\n").is_none());
         let r = b.take().unwrap();
         assert_eq!(got(&r)[0], (1, "e\n".to_owned()));
+    }
+
+    #[test]
+    fn in_a_large_room_only_the_senders_get_frames_of_their_own() {
+        // Ids as shards hand them out (slot << bits | shard): the senders'
+        // bits collide with many others', which must still get the whole.
+        let ids: Vec<ConnId> = (0..2000u64).map(|i| ConnId(i << 1 | (i & 1))).collect();
+        let list: Arc<[ConnId]> = ids.clone().into();
+        let mut b = BroadcastBatch::new(1 << 20);
+        let senders: Vec<u64> = ids.iter().step_by(97).map(|c| c.0).collect();
+        for &s in &senders {
+            add(&mut b, &from(&list, s), &format!("{s}\n"));
+        }
+        let r = b.take().unwrap();
+        let whole = r.frame.as_bytes().to_vec();
+        for c in &ids {
+            let got = r.frame_for(*c).map_or(&b""[..], |f| f.as_bytes());
+            if senders.contains(&c.0) {
+                let own = format!("{}\n", c.0);
+                assert_eq!(got.len(), whole.len() - own.len(), "sender {}", c.0);
+            } else {
+                assert_eq!(got, &whole[..], "member {}", c.0);
+            }
+        }
     }
 
     #[test]

@@ -139,15 +139,16 @@ impl Job {
         }
         let read = started.elapsed();
         log::debug!("compaction: snapshot and handed-over log read in {read:?}");
+        let everything = loaded.state.into_snapshot();
         let sealed = snapshot::seal_snapshot(
             &paths.snapshot,
             &self.key,
             &self.kdf,
             self.target,
-            &loaded.state.snapshot(),
+            &everything,
             &SystemRandom::new(),
         )?;
-        drop(loaded);
+        drop(everything);
         let encoded = started.elapsed();
         log::debug!("compaction: new snapshot sealed at {encoded:?}");
         file::write_atomic_in(&paths.snapshot, &sealed, WRITE_CHUNK)?;

@@ -366,6 +366,22 @@ impl StoreState {
         })
     }
 
+    /// Everything, moved out rather than copied: for a state read only
+    /// to be written again (a compaction beside the writer), so it is
+    /// never held twice.
+    pub(crate) fn into_snapshot(self) -> StoreSnapshot {
+        StoreSnapshot {
+            users: self.users,
+            kicked: self.kicked.by_order.into_values().collect(),
+            rooms: self.rooms.by_order.into_values().collect(),
+            history: self
+                .history
+                .into_iter()
+                .map(|(c, lines)| (c, Vec::from(lines)))
+                .collect(),
+        }
+    }
+
     /// The largest message id of the history held, if any.
     pub(crate) fn last_msg_id(&self) -> Option<chat_core::MsgId> {
         self.history

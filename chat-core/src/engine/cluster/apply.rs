@@ -5,8 +5,10 @@
 //! connection that asked (the echo of a line is the applied line).
 
 use crate::cluster::{Left, Log, RoomEvent, Seq};
-use crate::reply::{Control, Done, LeaveReason, Notice, Reason, Reply};
-use crate::{ConnId, Conversation, HistoryLine, Millis, MsgId, RoomKey, UserName, LOBBY};
+use crate::reply::{Control, Done, Identity, LeaveReason, Notice, Reason, Reply};
+use crate::{
+    ConnId, Conversation, HistoryLine, MessageKind, Millis, MsgId, RoomKey, UserName, LOBBY,
+};
 
 use super::super::io::ChatEvent;
 use super::super::rooms::{private_bounds, room_bounds};
@@ -98,7 +100,9 @@ impl Engine {
                 let line = Reply::Away {
                     at,
                     user: user.as_str(),
+                    who: Identity::default(),
                     busy,
+                    text: None,
                 };
                 self.broadcast_to(&key, except, &[line]);
             }
@@ -151,6 +155,8 @@ impl Engine {
             id: Some(MsgId(seq)),
             at,
             from: from.as_str(),
+            who: Identity::default(),
+            kind: MessageKind::Said,
             text: &text,
         };
         self.broadcast_to(key, except, &[line]);
@@ -209,6 +215,7 @@ impl Engine {
             room: &room,
             at,
             user: user.as_str(),
+            who: Identity::default(),
         };
         self.broadcast_to(key, None, &[line]);
         if self.config.emit_events {
@@ -231,13 +238,14 @@ impl Engine {
             if let Some(s) = self.conns.get_mut(&conn).and_then(|c| c.session_mut()) {
                 s.rooms.retain(|k| k != key);
             }
-            return self.enter(conn, key);
+            return self.enter(conn, key, false);
         }
         self.join_members(conn, key);
         let line = Reply::RoomJoin {
             room: LOBBY,
             at,
             user: user.as_str(),
+            who: Identity::default(),
         };
         if quiet {
             self.send(conn, &line);
@@ -306,7 +314,10 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
+                who: Identity::default(),
                 reason: reason.into(),
+                by: None,
+                text: None,
             },
         };
         self.broadcast_to(key, None, &[line]);
@@ -364,7 +375,10 @@ impl Engine {
                 room: &room,
                 at,
                 user: user.as_str(),
+                who: Identity::default(),
                 reason: LeaveReason::Closed.into(),
+                by: None,
+                text: None,
             };
             self.send(member, &line);
         }
@@ -419,7 +433,10 @@ impl Engine {
             room: &room,
             at,
             user: user.as_str(),
+            who: Identity::default(),
             reason: LeaveReason::Removed.into(),
+            by: Some(by.as_str()),
+            text: reason,
         };
         self.broadcast_to(key, None, &[line]);
         if let Some(asker) = asker {
@@ -449,6 +466,9 @@ impl Engine {
                     id: Some(MsgId(seq)),
                     at,
                     from: from.as_str(),
+                    who: Identity::default(),
+                    to: None,
+                    kind: MessageKind::Said,
                     text: &text,
                 },
             );
@@ -460,7 +480,10 @@ impl Engine {
                 id: Some(MsgId(seq)),
             });
             if busy {
-                let notice = Reply::Notice(Notice::RecipientBusy { name: to.as_str() });
+                let notice = Reply::Notice(Notice::RecipientBusy {
+                    name: to.as_str(),
+                    text: None,
+                });
                 self.send_many(sender, &[sent, notice]);
             } else {
                 self.send(sender, &sent);

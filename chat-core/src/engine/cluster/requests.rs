@@ -103,7 +103,7 @@ impl Engine {
         let Some(recipient) = self.online_anywhere(&NameKey::of(to)) else {
             return self.refuse(id, Reason::NotOnline { name: to });
         };
-        if !self.may_send(id) {
+        if !self.may_send(id, crate::MessageKind::Said) {
             return;
         }
         let Some(from) = self.session(id).map(|s| s.name.clone()) else {

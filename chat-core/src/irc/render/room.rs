@@ -7,37 +7,57 @@ use std::io::Write;
 
 use super::notice_text;
 use crate::irc::caps::RoomCaps;
-use crate::irc::lines::{server_notice, CHANNEL, HOST};
-use crate::reply::{Control, LeaveReason, Reply, Word};
-use crate::{Millis, LOBBY};
+use crate::irc::lines::{server_notice, Mask, CHANNEL};
+use crate::reply::{Control, LeaveReason, Reply};
+use crate::{MessageKind, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
 /// capabilities; `false` when it does (the caller renders it with the
-/// connection's state).
-pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) -> bool {
+/// connection's state). `server` is the server's name.
+pub(in crate::irc) fn shared(
+    reply: &Reply<'_>,
+    caps: RoomCaps,
+    server: &str,
+    out: &mut Vec<u8>,
+) -> bool {
+    let mask = |nick, user| Mask {
+        nick,
+        user,
+        host: server,
+    };
     match reply {
         // Leaving the lobby is leaving the server.
         Reply::RoomLeave {
             room: LOBBY,
             at,
             user,
-            reason: Word::Known(LeaveReason::Kicked),
-        } => {
-            caps.stamp(*at, out);
-            let _ = write!(out, ":{HOST} KICK {CHANNEL} {user} :kicked\r\n");
-        }
-        Reply::RoomLeave {
-            room: LOBBY,
-            at,
-            user,
+            who,
             reason,
+            by,
+            text,
         } => {
             caps.stamp(*at, out);
-            let _ = write!(
-                out,
-                ":{user}!{user}@{HOST} QUIT :{}\r\n",
-                quit_text(*reason)
-            );
+            let reason = reason.known().unwrap_or(LeaveReason::Lost);
+            let _ = match (reason, by) {
+                (LeaveReason::Kicked, by) => {
+                    let source =
+                        by.map_or_else(|| server.to_owned(), |b| mask(b, None).to_string());
+                    let why = text.or(*by).unwrap_or("kicked");
+                    write!(out, ":{source} KICK {CHANNEL} {user} :{why}\r\n")
+                }
+                (LeaveReason::Quit, _) if text.is_some() => write!(
+                    out,
+                    ":{} QUIT :Quit: {}\r\n",
+                    mask(user, who.user_name),
+                    text.unwrap_or_default()
+                ),
+                _ => write!(
+                    out,
+                    ":{} QUIT :{}\r\n",
+                    mask(user, who.user_name),
+                    quit_text(reason)
+                ),
+            };
         }
         Reply::KickedOut {
             at,
@@ -46,8 +66,12 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
             reason,
         } => {
             caps.stamp(*at, out);
-            let reason = reason.unwrap_or("kicked");
-            let _ = write!(out, ":{by}!{by}@{HOST} KICK {CHANNEL} {user} :{reason}\r\n");
+            let reason = reason.unwrap_or(by);
+            let _ = write!(
+                out,
+                ":{} KICK {CHANNEL} {user} :{reason}\r\n",
+                mask(by, None)
+            );
         }
         Reply::GrantChanged {
             at,
@@ -57,16 +81,24 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
         } => {
             caps.stamp(*at, out);
             let sign = if grant.is_admin() { '+' } else { '-' };
-            let _ = write!(out, ":{by}!{by}@{HOST} MODE {CHANNEL} {sign}o {user}\r\n");
+            let _ = write!(out, ":{} MODE {CHANNEL} {sign}o {user}\r\n", mask(by, None));
         }
         // Only clients that asked see others' away changes.
-        Reply::Away { at, user, busy } => {
+        Reply::Away {
+            at,
+            user,
+            who,
+            busy,
+            text,
+        } => {
             if caps.away_notify {
                 caps.stamp(*at, out);
+                let source = mask(user, who.user_name);
                 let _ = if *busy {
-                    write!(out, ":{user}!{user}@{HOST} AWAY :busy\r\n")
+                    let text = text.unwrap_or("busy");
+                    write!(out, ":{source} AWAY :{text}\r\n")
                 } else {
-                    write!(out, ":{user}!{user}@{HOST} AWAY\r\n")
+                    write!(out, ":{source} AWAY\r\n")
                 };
             }
         }
@@ -74,33 +106,63 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
             room,
             at,
             from,
+            who,
+            kind,
             text,
             ..
         } => {
             caps.stamp(*at, out);
-            let _ = write!(out, ":{from}!{from}@{HOST} PRIVMSG #{room} :{text}\r\n");
+            let target = Channel(room);
+            message_line(&mask(from, who.user_name), target, *kind, text, out);
         }
-        Reply::RoomJoin { room, at, user } => {
+        Reply::RoomJoin {
+            room,
+            at,
+            user,
+            who,
+        } => {
             caps.stamp(*at, out);
-            let _ = write!(out, ":{user}!{user}@{HOST} JOIN #{room}\r\n");
+            let _ = write!(out, ":{} JOIN #{room}\r\n", mask(user, who.user_name));
         }
         Reply::RoomLeave {
             room,
             at,
             user,
+            who,
             reason,
+            by,
+            text,
         } => {
-            if let Some(reason) = reason.known() {
-                room_leave(room, *at, user, reason, caps, out);
-            }
+            let Some(reason) = reason.known() else {
+                return true;
+            };
+            let Some(why) = room_leave(reason, *by, *text) else {
+                return true;
+            };
+            caps.stamp(*at, out);
+            let _ = match why {
+                Leave::Part(None) => {
+                    write!(out, ":{} PART #{room}\r\n", mask(user, who.user_name))
+                }
+                Leave::Part(Some(text)) => write!(
+                    out,
+                    ":{} PART #{room} :{text}\r\n",
+                    mask(user, who.user_name)
+                ),
+                Leave::Kick { by, why } => {
+                    let source =
+                        by.map_or_else(|| server.to_owned(), |b| mask(b, None).to_string());
+                    write!(out, ":{source} KICK #{room} {user} :{why}\r\n")
+                }
+            };
         }
         Reply::Topic { room, at, by, text } => {
             caps.stamp(*at, out);
             let text = text.unwrap_or("");
-            let _ = write!(out, ":{by}!{by}@{HOST} TOPIC #{room} :{text}\r\n");
+            let _ = write!(out, ":{} TOPIC #{room} :{text}\r\n", mask(by, None));
         }
-        Reply::Ctl(Control::Shutdown) => closing("Server shutting down", out),
-        Reply::Ctl(Control::Restart) => closing("Server restarting", out),
+        Reply::Ctl(Control::Shutdown) => closing(server, "Server shutting down", out),
+        Reply::Ctl(Control::Restart) => closing(server, "Server restarting", out),
         _ => return false,
     }
     true
@@ -109,51 +171,84 @@ pub(in crate::irc) fn shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8
 /// Renders room lines for every IRC recipient with `caps`: what has no
 /// IRC line of its own but text for people (an announcement) is a notice
 /// to the lobby.
-pub fn render_shared(reply: &Reply<'_>, caps: RoomCaps, out: &mut Vec<u8>) {
-    if !shared(reply, caps, out) {
+pub fn render_shared(reply: &Reply<'_>, caps: RoomCaps, server: &str, out: &mut Vec<u8>) {
+    if !shared(reply, caps, server, out) {
         if let Some(text) = notice_text(reply) {
-            server_notice(out, CHANNEL, &text);
+            server_notice(out, server, CHANNEL, &text);
         }
     }
 }
 
-/// Someone left a room: `PART`, or the server's `KICK` when they were
-/// removed, kicked or the room closed. Nothing when they left the server
-/// (quit, lost, timed out...): the lobby's `QUIT` that follows takes them
-/// out of every channel.
-fn room_leave(
-    room: &str,
-    at: Millis,
-    user: &str,
-    reason: LeaveReason,
-    caps: RoomCaps,
+/// A message from `source` to `target`: `PRIVMSG`, `NOTICE`, or a CTCP
+/// `ACTION` in a `PRIVMSG`.
+pub(in crate::irc) fn message_line(
+    source: &Mask<'_>,
+    target: impl std::fmt::Display,
+    kind: MessageKind,
+    text: &str,
     out: &mut Vec<u8>,
 ) {
-    let why = match reason {
-        LeaveReason::Parted => None,
-        LeaveReason::Removed => Some("removed"),
-        LeaveReason::Kicked => Some("kicked"),
-        LeaveReason::Closed => Some("Channel closed"),
-        _ => return,
+    let _ = match kind {
+        MessageKind::Notice => write!(out, ":{source} NOTICE {target} :{text}\r\n"),
+        MessageKind::Action => write!(
+            out,
+            ":{source} PRIVMSG {target} :\u{1}ACTION {text}\u{1}\r\n"
+        ),
+        _ => write!(out, ":{source} PRIVMSG {target} :{text}\r\n"),
     };
-    caps.stamp(at, out);
-    let _ = match why {
-        None => write!(out, ":{user}!{user}@{HOST} PART #{room}\r\n"),
-        Some(why) => write!(out, ":{HOST} KICK #{room} {user} :{why}\r\n"),
-    };
+}
+
+/// A room as its channel, `#<name>`, written without a copy.
+pub(in crate::irc) struct Channel<'a>(pub(in crate::irc) &'a str);
+
+impl std::fmt::Display for Channel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// How leaving a room shows.
+enum Leave<'a> {
+    /// `PART`, with the member's words if any.
+    Part(Option<&'a str>),
+    /// `KICK` by an operator (`None`: the server) with a reason.
+    Kick { by: Option<&'a str>, why: &'a str },
+}
+
+/// Someone left a room: `PART`, or a `KICK` when they were removed (by
+/// its operator or an admin), kicked off the server or the room closed.
+/// Nothing when they left the server (quit, lost, timed out...): the
+/// lobby's `QUIT` that follows takes them out of every channel.
+fn room_leave<'a>(
+    reason: LeaveReason,
+    by: Option<&'a str>,
+    text: Option<&'a str>,
+) -> Option<Leave<'a>> {
+    Some(match reason {
+        LeaveReason::Parted => Leave::Part(text),
+        LeaveReason::Removed => Leave::Kick {
+            by,
+            why: text.or(by).unwrap_or("removed"),
+        },
+        LeaveReason::Kicked => Leave::Kick {
+            by,
+            why: text.or(by).unwrap_or("kicked"),
+        },
+        LeaveReason::Closed => Leave::Kick {
+            by: None,
+            why: "Channel closed",
+        },
+        _ => return None,
+    })
 }
 
 /// A notice to the channel then `ERROR`: the server is closing the link.
-fn closing(why: &str, out: &mut Vec<u8>) {
-    server_notice(out, CHANNEL, why);
+fn closing(server: &str, why: &str, out: &mut Vec<u8>) {
+    server_notice(out, server, CHANNEL, why);
     let _ = write!(out, "ERROR :Closing link: {why}\r\n");
 }
 
-fn quit_text<'a>(reason: Word<'a, LeaveReason>) -> &'a str {
-    let reason = match reason {
-        Word::Known(reason) => reason,
-        Word::Unknown(word) => return word,
-    };
+fn quit_text(reason: LeaveReason) -> &'static str {
     match reason {
         LeaveReason::Quit => "Quit",
         LeaveReason::Kicked => "Kicked",

@@ -1,0 +1,224 @@
+//! The engine's listings as IRC numerics: the rows of users as `NAMES`
+//! (`353`/`366`), `WHO` (`352`/`315`) or `USERHOST` (`302`) by what the
+//! client asked, `WHOIS` (`311`...`318`), and the ends of `LIST` and the
+//! ban list.
+
+use std::io::Write;
+
+use super::{Batch, View};
+use crate::irc::caps::Cap;
+use crate::irc::lines::CHANNEL;
+use crate::irc::listing::ListKind;
+use crate::reply::{Listing, MemberStatus, Presence, Profile, Reply, WhoIs};
+use crate::Grant;
+
+/// A row of a listing of users (or the header of a room's).
+pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &mut Vec<u8>) {
+    let (name, grant, presence, profile) = match reply {
+        Reply::Members { room } => {
+            batch.channel = Some(format!("#{room}"));
+            return;
+        }
+        Reply::User {
+            name,
+            grant,
+            presence,
+            profile,
+        } => (
+            *name,
+            *grant,
+            presence.known().unwrap_or(Presence::Free),
+            profile,
+        ),
+        Reply::GuestUser {
+            name,
+            presence,
+            profile,
+        } => (*name, Grant::User, *presence, profile),
+        _ => return,
+    };
+    let (server, me) = (view.server, view.reg.me());
+    let user = profile.identity.user_name.unwrap_or(name);
+    match view.listing {
+        Some(ListKind::Who { channel, .. }) => {
+            let chan = match (&batch.channel, channel) {
+                (Some(room), _) => room.as_str(),
+                (None, Some(chan)) => chan.as_str(),
+                (None, None) => "*",
+            };
+            let away = if presence == Presence::Busy { 'G' } else { 'H' };
+            let oper = if grant.is_admin() { "*" } else { "" };
+            let prefix = if chan == "*" {
+                String::new()
+            } else {
+                prefixes(view, profile.status)
+            };
+            let real = profile.identity.real_name.unwrap_or(name);
+            let _ = write!(
+                out,
+                ":{server} 352 {me} {chan} {user} {server} {server} {name} {away}{oper}{prefix} :0 {real}\r\n"
+            );
+        }
+        Some(ListKind::Userhost) => {
+            let oper = if grant.is_admin() { "*" } else { "" };
+            let away = if presence == Presence::Busy { '-' } else { '+' };
+            batch
+                .names
+                .push(format!("{name}{oper}={away}{user}@{server}"));
+        }
+        _ => batch
+            .names
+            .push(format!("{}{name}", prefixes(view, profile.status))),
+    }
+}
+
+/// The prefixes of a member's standing: all of them with `multi-prefix`,
+/// else the highest.
+fn prefixes(view: &View<'_>, status: MemberStatus) -> String {
+    let all = view.caps.has(Cap::MultiPrefix);
+    let mut p = String::new();
+    if status.operator {
+        p.push('@');
+    }
+    if status.voice && (all || p.is_empty()) {
+        p.push('+');
+    }
+    p
+}
+
+/// `WHOIS`: who, where, whether away or an operator, the account, idle
+/// time, then the end.
+pub(super) fn whois(view: &View<'_>, whois: &WhoIs<'_>, out: &mut Vec<u8>) {
+    let (server, me) = (view.server, view.reg.me());
+    let WhoIs {
+        name,
+        grant,
+        presence,
+        profile: Profile { identity, away, .. },
+        ..
+    } = whois;
+    let user = identity.user_name.unwrap_or(name);
+    let real = identity.real_name.unwrap_or(name);
+    let _ = write!(
+        out,
+        ":{server} 311 {me} {name} {user} {server} * :{real}\r\n"
+    );
+    let lobby = MemberStatus {
+        operator: grant.is_admin(),
+        voice: false,
+    };
+    let mut rooms = vec![format!("{}{CHANNEL}", prefixes(view, lobby))];
+    for (room, status) in &whois.rooms {
+        rooms.push(format!("{}#{room}", prefixes(view, *status)));
+    }
+    let _ = write!(out, ":{server} 319 {me} {name} :{}\r\n", rooms.join(" "));
+    let _ = write!(out, ":{server} 312 {me} {name} {server} :chat-irc\r\n");
+    if grant.is_admin() {
+        let _ = write!(out, ":{server} 313 {me} {name} :is an IRC operator\r\n");
+    }
+    if *presence == Presence::Busy {
+        let text = away.unwrap_or("is away (busy)");
+        let _ = write!(out, ":{server} 301 {me} {name} :{text}\r\n");
+    }
+    if identity.account {
+        let _ = write!(out, ":{server} 330 {me} {name} {name} :is logged in as\r\n");
+    }
+    let idle = whois.idle_secs;
+    let _ = write!(
+        out,
+        ":{server} 317 {me} {name} {idle} {} :seconds idle, signon time\r\n",
+        whois.since.as_u64() / 1000
+    );
+    let _ = write!(out, ":{server} 318 {me} {name} :End of /WHOIS list\r\n");
+}
+
+/// The end of a listing.
+pub(super) fn end(view: &View<'_>, batch: &mut Batch, listing: &Listing, out: &mut Vec<u8>) {
+    let (server, me) = (view.server, view.reg.me());
+    match listing {
+        Listing::Users | Listing::UsersPage(_) => match view.listing {
+            Some(ListKind::Who { mask, .. }) => {
+                let _ = write!(out, ":{server} 315 {me} {mask} :End of WHO list\r\n");
+            }
+            Some(ListKind::Userhost) => {
+                let hosts = std::mem::take(&mut batch.names).join(" ");
+                let _ = write!(out, ":{server} 302 {me} :{hosts}\r\n");
+            }
+            Some(ListKind::RoomNames(asked)) => {
+                let chan = batch.channel.take().unwrap_or_else(|| asked.clone());
+                write_names(server, me, &chan, batch, out);
+            }
+            kind => {
+                if kind == Some(&ListKind::JoinNames) {
+                    let _ = write!(out, ":{server} 331 {me} {CHANNEL} :No topic is set\r\n");
+                }
+                write_names(server, me, CHANNEL, batch, out);
+            }
+        },
+        Listing::RoomsPage(_) => {
+            start_list(server, me, batch, out);
+            batch.list_started = false;
+            let _ = write!(out, ":{server} 323 {me} :End of /LIST\r\n");
+        }
+        Listing::Kicked | Listing::KickedPage(_) => {
+            let _ = write!(
+                out,
+                ":{server} 368 {me} {CHANNEL} :End of channel ban list\r\n"
+            );
+        }
+        // 305 came with the free; help is one notice.
+        _ => {}
+    }
+}
+
+/// A row of `LIST`: a room asked for (all of them but the lobby, which
+/// everyone is in, when none was named).
+pub(super) fn list_row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &mut Vec<u8>) {
+    let Reply::Room {
+        name,
+        members,
+        topic,
+        ..
+    } = reply
+    else {
+        return;
+    };
+    let (server, me) = (view.server, view.reg.me());
+    let chan = format!("#{name}");
+    let shown = match view.listing {
+        Some(ListKind::List(Some(only))) => only.contains(&chan.to_ascii_lowercase()),
+        _ => *name != crate::LOBBY,
+    };
+    start_list(server, me, batch, out);
+    if shown {
+        let topic = topic.unwrap_or("");
+        let _ = write!(out, ":{server} 322 {me} {chan} {members} :{topic}\r\n");
+    }
+}
+
+/// 321, once before the rows of a `LIST`.
+pub(super) fn start_list(server: &str, me: &str, batch: &mut Batch, out: &mut Vec<u8>) {
+    if !std::mem::replace(&mut batch.list_started, true) {
+        let _ = write!(out, ":{server} 321 {me} Channel :Users  Name\r\n");
+    }
+}
+
+/// 353 lines of at most ~400 bytes of names, then 366.
+fn write_names(server: &str, me: &str, chan: &str, batch: &mut Batch, out: &mut Vec<u8>) {
+    let names = std::mem::take(&mut batch.names);
+    let mut line = String::new();
+    for name in names {
+        if !line.is_empty() && line.len() + name.len() > 400 {
+            let _ = write!(out, ":{server} 353 {me} = {chan} :{line}\r\n");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&name);
+    }
+    if !line.is_empty() {
+        let _ = write!(out, ":{server} 353 {me} = {chan} :{line}\r\n");
+    }
+    let _ = write!(out, ":{server} 366 {me} {chan} :End of /NAMES list\r\n");
+}
