@@ -63,7 +63,9 @@ SCALE = [
     ("chat-load", "--warmup", "0.5", True),
 ]
 # Programs that serve until stopped, and the log line that says they are up.
-SERVICES = {"chat-server": None, "time-bot": "is in the room"}
+SERVICES = {"chat-server": None, "time-bot": "is in the room", "nats-server": "Server is ready"}
+# Where Debian puts nats-server (not on a user's PATH everywhere).
+SBIN = "/usr/sbin"
 
 
 def fail(msg):
@@ -164,11 +166,12 @@ class World:
                     f'sub="$1"; shift\nexec {shlex.quote(real)} "$sub" '
                     f'--manifest-path {shlex.quote(os.path.join(ROOT, "Cargo.toml"))} "$@"\n')
         os.chmod(os.path.join(shim, "cargo"), 0o755)
-        self.env = dict(os.environ, PATH=shim + ":" + os.environ["PATH"], TERM="xterm-256color",
+        self.env = dict(os.environ, PATH=shim + ":" + os.environ["PATH"] + ":" + SBIN, TERM="xterm-256color",
                         CARGO_NET_OFFLINE="true")
         for k in ("CHAT_PASSWORD", "CHAT_ADMIN_PASSWORD", "CHAT_STORE_KEY"):
             self.env.pop(k, None)
         self.server = None      # (Popen, log path, command)
+        self.nodes = []         # cluster nodes started before the last, still up
         self.services = []
         self.accounts = set()
         self.tmux = False
@@ -189,13 +192,18 @@ class World:
     # -- servers
 
     def start_server(self, command):
-        self.stop_server()
+        words = shlex.split(command)
+        if "--cluster" in words and self.server and "--cluster" in shlex.split(self.server[2]):
+            # Nodes of one cluster run side by side.
+            self.nodes.append(self.server)
+            self.server = None
+        else:
+            self.stop_server()
         log = os.path.join(self.dir, f".server-{time.monotonic_ns()}.log")
         proc = subprocess.Popen(["sh", "-c", execed(command)], cwd=self.dir, env=self.env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=open(log, "w"), start_new_session=True)
         self.server = (proc, log, command)
-        words = shlex.split(command)
         addrs = [addr_after(words, "--bind") or "127.0.0.1:9797"]
         for flag in ("--tls", "--irc-tls", "--ws", "--wss", "--irc-bind"):
             a = addr_after(words, flag)
@@ -240,10 +248,15 @@ class World:
         return f"up on {', '.join(addrs)}"
 
     def stop_server(self):
-        if not self.server:
-            return
-        proc, log, command = self.server
-        self.server = None
+        nodes, self.nodes = self.nodes, []
+        for node in nodes:
+            self.stop_one(node)
+        if self.server:
+            server, self.server = self.server, None
+            self.stop_one(server)
+
+    def stop_one(self, server):
+        proc, log, command = server
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -406,6 +419,14 @@ def in_ci(command):
 
 
 def run_sh(world, command, comment):
+    background = command.endswith("&")
+    command = command.rstrip("&").strip()
+    m = re.match(r"^export ([A-Z_]+)=(.*)$", command)
+    if m:
+        # The value, as the shell has it, for the commands after it.
+        p = world.run(f"{m.group(1)}={m.group(2)}; printf %s \"${m.group(1)}\"")
+        world.env[m.group(1)] = p.stdout
+        return f"{m.group(1)} set"
     words = shlex.split(command)
     prog, args = program(words)
     bare = [w for w in words if not re.match(r"^[A-Z_]+=", w)]
@@ -413,18 +434,22 @@ def run_sh(world, command, comment):
         if not in_ci(command):
             fail("a test command that .ci/run does not run")
         return "run by .ci/run itself"
-    if prog == "chat-server" and args and args[0] in ("backup", "restore") or \
-            prog == "chat-server" and "--data-dir" in args and ({"backup", "restore"} & set(args)):
+    if prog == "chat-server" and {"backup", "restore"} & set(args):
         if "restore" in args:
             # The README says so: with the server stopped.
             world.stop_server()
         world.run(command)
         return "done"
     if prog == "chat-server":
-        return world.start_server(command)
+        said = world.start_server(command)
+        if "--cluster" in args and world.nodes:
+            said += "; " + across_nodes(world)
+        return said
     if prog == "chat-client" and "--user" not in args and "<" not in command:
         return talk(world, command, comment)
-    if prog in SERVICES:
+    if prog in SERVICES or background:
+        if prog not in SERVICES:
+            fail(f"no way to tell when `{prog}` is up")
         return service(world, command, prog)
     if prog == "run.sh" or command.startswith("chat-core/fuzz/run.sh"):
         return fuzz_script(command)
@@ -432,6 +457,18 @@ def run_sh(world, command, comment):
     timeout = BUILD_TIMEOUT if bare[0] == "cargo" else TIMEOUT
     world.run(small, timeout=timeout)
     return "done" if small == command else f"done, at a small scale: `{small}`"
+
+
+def across_nodes(world):
+    """A line said on the first node of a cluster reaches a user of the
+    last one."""
+    first = addr_after(shlex.split(world.nodes[0][2]), "--bind") or "127.0.0.1:9797"
+    last = addr_after(shlex.split(world.server[2]), "--bind") or "127.0.0.1:9797"
+    north = Chat1(first, "north", world)
+    south = Chat1(last, "south", world)
+    north.send("hello across the cluster")
+    south.expect("MSG ", "north hello across the cluster")
+    return f"a line said on {first} reached {last}"
 
 
 def service(world, command, prog):
@@ -544,6 +581,15 @@ def run_ron(world, body, n):
     text = "\n".join(body)
     if not text.lstrip().startswith("("):
         text = "(\n" + text + "\n)"
+    said = "a server starts with it"
+    if re.search(r"^\s*cluster:", text, re.M):
+        # A node with it, against the README's one local broker: its
+        # servers that broker, one copy of each stream (one NATS server
+        # holds one), a prefix of its own beside the README's cluster.
+        text = re.sub(r"servers: \[[^\]]*\]", 'servers: ["nats://127.0.0.1:4222"]', text)
+        text = re.sub(r"replicas: \d+", "replicas: 1", text)
+        text = re.sub(r'prefix: "[^"]*"', 'prefix: "readmeron"', text)
+        said = "a cluster node starts with it (servers: the local broker, replicas: 1)"
     path = os.path.join(world.dir, f".config-{n}.ron")
     with open(path, "w") as f:
         f.write(text)
@@ -554,7 +600,7 @@ def run_ron(world, body, n):
     world.start_server(f"{shlex.quote(server)} --config {shlex.quote(path)} --data-dir {shlex.quote(data)} "
                        f"--bind 127.0.0.1:0 --log-level info")
     world.stop_server()
-    return "a server starts with it"
+    return said
 
 
 def fixtures(world):
