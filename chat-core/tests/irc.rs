@@ -784,7 +784,13 @@ fn kicks_and_grants_reach_other_members_with_the_admin_and_reason() {
         h.take("carol"),
         vec!["@time=1970-01-01T00:16:40.000Z :root!root@chat MODE #lobby +o bob"]
     );
-    assert_eq!(h.take("bob"), vec![":root!root@chat MODE #lobby +o bob"]);
+    assert_eq!(
+        h.take("bob"),
+        vec![
+            ":root!root@chat MODE #lobby +o bob",
+            ":chat 381 bob :You are now an IRC operator",
+        ]
+    );
     // chat/1 bystanders see nothing new for a grant.
     assert_eq!(h.take("watcher"), Vec::<String>::new());
     h.send("root", "/changegrant bob 1");
@@ -1724,4 +1730,59 @@ fn client_only_tags_are_declared_refused_in_isupport() {
     // Client-only tags (`+typing`...) are not relayed, and a client is
     // told so rather than left to wonder.
     assert!(isupport.contains(" CLIENTTAGDENY=* "), "{isupport}");
+}
+
+#[test]
+fn oper_with_an_admins_password_makes_the_session_an_operator() {
+    let mut h = open_harness();
+    h.register("bob", "bob");
+    guest(
+        &mut h,
+        "cool",
+        "coolNick",
+        "myusernam",
+        "My UniqueReal Name",
+    );
+    guest(&mut h, "other", "otherNick", "other", "Other");
+    h.take("cool");
+    // A wrong password, or a user's account: refused, nothing changes.
+    h.send("cool", "OPER root not-the-password");
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 464 coolNick :Password incorrect"]
+    );
+    h.send("cool", &format!("OPER bob {}", harness::PW));
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 491 coolNick :No O-lines for your host"]
+    );
+    h.send("cool", "OPER root");
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 461 coolNick OPER :Not enough parameters"]
+    );
+    // The admin's password: an operator under its own nick.
+    h.send("cool", &format!("OPER root {}", harness::PW));
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 381 coolNick :You are now an IRC operator"]
+    );
+    h.send("other", "WHO coolNick");
+    assert_eq!(
+        h.take("other"),
+        vec![
+            ":chat 352 otherNick * myusernam chat chat coolNick H* :0 My UniqueReal Name",
+            ":chat 315 otherNick coolNick :End of WHO list",
+        ]
+    );
+    h.send("cool", "AWAY :be right back");
+    h.take("cool");
+    h.send("other", "WHO coolNick");
+    assert!(has(
+        &h.take("other"),
+        ":chat 352 otherNick * myusernam chat chat coolNick G* :0 My UniqueReal Name"
+    ));
+    // With an admin's rights: it may kick.
+    h.send("cool", "KICK #lobby otherNick :bye");
+    assert!(holds(&h.take("other"), "KICK #lobby otherNick :bye"));
 }

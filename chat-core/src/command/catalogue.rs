@@ -339,6 +339,16 @@ commands! {
         masks: &'a str,
     } => { who: Anyone, cost: Listing, }
 
+    /// IRC's `OPER <name> <password>`: the connection acts with an admin's
+    /// rights until it closes, once the password of `name`, an admin's
+    /// account, is checked as a login's (the nick stays as it is).
+    Oper {
+        /// The admin's account, as typed.
+        name: &'a str,
+        /// Its password.
+        password: &'a str,
+    } => { who: Anyone, cost: Line, }
+
     /// A login checked before the client finished registering (IRC's SASL
     /// before `CAP END`): the client is ready, enter now.
     Ready => { who: LoggedOut, cost: Line, }

@@ -66,6 +66,7 @@ impl Engine {
             }
             Command::Answer(_) | Command::Ready => {}
             Command::WhoIs { name } => self.whois(id, name),
+            Command::Oper { name, password } => self.oper(id, name, password),
             Command::FindUsers { masks } => self.find_users(id, masks),
             // chat/1's codec answers `/tags` itself.
             Command::Tags { .. } => {}
@@ -477,6 +478,7 @@ impl MemberRow {
         if self.sender.guest {
             Reply::GuestUser {
                 name,
+                grant: self.grant,
                 presence: self.presence,
                 profile,
             }

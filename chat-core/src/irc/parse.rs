@@ -28,6 +28,7 @@ pub(super) enum Note {
     Users,
     FindUsers(Range<usize>),
     WhoIs(Range<usize>),
+    Oper(Range<usize>, Range<usize>),
     Kicked,
     Busy(Range<usize>),
     Free,
@@ -80,6 +81,10 @@ impl Note {
             Note::Users => Command::ViewUsers { page: 1 },
             Note::FindUsers(m) => Command::FindUsers { masks: s(m) },
             Note::WhoIs(n) => Command::WhoIs { name: s(n) },
+            Note::Oper(n, p) => Command::Oper {
+                name: s(n),
+                password: s(p),
+            },
             Note::Kicked => Command::ViewKicked { page: 1 },
             Note::Busy(t) => Command::Busy {
                 text: words(Some(t)),
@@ -248,6 +253,12 @@ pub(super) fn command(
             }
         }
         "TOPIC" => topic(server, line, msg, me, out),
+        // The answer (`381`, `464`, `491`) is told as the end of a listing.
+        "OPER" if need(out, server, me, msg, 2) => Reading::listing(
+            Note::Oper(r(msg.params[0]), r(msg.params[1])),
+            ListKind::Oper,
+        ),
+        "OPER" => Reading::default(),
         "MODE" => mode(server, line, msg, me, out),
         "KICK" => kick(server, line, msg, me, out),
         "AWAY" => match msg.params.first().filter(|p| !p.is_empty()) {

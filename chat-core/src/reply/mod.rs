@@ -356,11 +356,15 @@ pub enum Reply<'a> {
         /// What IRC shows beside (chat/1 has no field for it).
         profile: Profile<'a>,
     },
-    /// Extension: `USER <name> 1 guest` (or `guest-busy`): a guest (an
-    /// IRC user the server lets chat without an account) in a listing.
+    /// Extension: `USER <name> <grant> guest` (or `guest-busy`): a guest
+    /// (an IRC user the server lets chat without an account) in a
+    /// listing; its grant is a user's unless IRC's `OPER` made the
+    /// session an admin's.
     GuestUser {
         /// The nick.
         name: &'a str,
+        /// Their session's grant.
+        grant: Grant,
         /// Free or busy.
         presence: Presence,
         /// What IRC shows beside (chat/1 has no field for it).

@@ -557,11 +557,13 @@ static LINES: &[LineSpec] = &[
                 // An open-set presence word: older clients show "unknown".
                 Word::Unknown(GUEST) => Reply::GuestUser {
                     name,
+                    grant,
                     presence: Presence::Free,
                     profile: Profile::default(),
                 },
                 Word::Unknown(GUEST_BUSY) => Reply::GuestUser {
                     name,
+                    grant,
                     presence: Presence::Busy,
                     profile: Profile::default(),
                 },
@@ -586,12 +588,15 @@ static LINES: &[LineSpec] = &[
                     .put(whois.name)
                     .put(whois.grant)
                     .open(Word::Known(whois.presence)),
-                Reply::GuestUser { name, presence, .. } => {
-                    o.put(name).put(Grant::User).put(match presence {
-                        Presence::Free => GUEST,
-                        Presence::Busy => GUEST_BUSY,
-                    })
-                }
+                Reply::GuestUser {
+                    name,
+                    grant,
+                    presence,
+                    ..
+                } => o.put(name).put(grant).put(match presence {
+                    Presence::Free => GUEST,
+                    Presence::Busy => GUEST_BUSY,
+                }),
                 _ => return false,
             };
             true
