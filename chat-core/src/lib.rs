@@ -80,28 +80,27 @@
 //!
 //! ## Layout
 //!
-//! - [`codec`]: the seam between the engine and the wire formats: a
-//!   [`codec::Protocol`] per connection, chosen when it opens, whose
-//!   [`codec::ConnCodec`] frames, parses and renders; the engine keeps it
-//!   opaque and sees only typed values.
-//! - [`framing`]: bytes on a connection whatever the protocol:
-//!   [`framing::Framer`] (bytes to lines) and [`Frame`] (rendered bytes,
-//!   shared by every recipient).
-//! - [`wire`]: protocol v1 text, both directions: [`wire::parse()`]
-//!   (client lines to [`Command`]s) and [`wire::encode_command`] (back),
-//!   by the command catalogue; [`wire::render`] ([`reply::Reply`] values to
-//!   bytes) and [`wire::parse_reply`] (back), by the catalogue of server
-//!   lines ([`wire::server_lines`]).
-//! - [`command`]: the command catalogue, each command declared once.
-//! - [`reply`]: what the server says, the one typed vocabulary of server
-//!   lines.
-//! - [`irc`]: IRC, split into registration and capability negotiation,
-//!   parsing, policy and rendering.
+//! In layers, each using only those below it:
+//!
+//! - The vocabulary: [`Command`]s and their [catalogue](command) (each
+//!   declared once, with how it is typed, who may use it and its cost),
+//!   [`reply::Reply`] (what the server says), names, records, ids, time;
+//!   [`framing`] (lines out of bytes, [`Frame`]s of rendered bytes); and
+//!   [`seam`], how the engine sees a connection's codec ([`seam::Codec`],
+//!   opened for the connection's [`Protocol`]) and renders room lines
+//!   ([`seam::Rendering`]), in its own terms.
+//! - [`Engine`]: the state machine, which sees only `Command`s and
+//!   `Reply`s (refusals as [`reply::Reason`]s, never text) and nothing of
+//!   any wire format.
+//! - The codecs, beside the engine and on top of the vocabulary:
+//!   [`wire`] (chat/1: [`wire::parse()`] and [`wire::encode_command`] by
+//!   the command catalogue, [`wire::render`] and [`wire::parse_reply`] by
+//!   the catalogue of server lines, [`wire::server_lines`]) and [`irc`]
+//!   (registration and capability negotiation, parsing, policy,
+//!   rendering); [`codec`] opens them ([`Engine::new`]).
+//! - [`client`]: a sans-IO client session (the login dialog, typed
+//!   replies, reconnection) for bots and terminal clients.
 //! - [`protocol`]: the specification of protocol v1 (`PROTOCOL.md`).
-//! - [`client`]: a sans-IO client session (the login dialog, typed events,
-//!   reconnection) for bots and terminal clients.
-//! - [`Engine`]: the state machine, which sees only `Command`s and `Reply`s
-//!   (refusals as [`reply::Reason`]s, never text).
 //! - [`password`]: the [`password::Password`] wrapper, and argon2id
 //!   hashing for the caller's worker threads (the default `password-hash`
 //!   feature; a client turns it off and builds no argon2).
@@ -126,6 +125,7 @@ pub mod password;
 pub mod protocol {}
 mod record;
 pub mod reply;
+pub mod seam;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod time;
@@ -150,4 +150,5 @@ pub use record::{
     ChangeError, Conversation, HistoryLine, KickEntry, Retention, RoomRecord, StoreChange,
     StoreSnapshot, StoreTables, Topic, UserRecord,
 };
+pub use seam::Protocol;
 pub use time::{Iso8601, Millis};

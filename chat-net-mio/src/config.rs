@@ -108,18 +108,11 @@ impl Default for ClusterSettings {
     }
 }
 
-/// A protocol spoken on a listener.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum Protocol {
-    /// The chat's own line protocol, chat/1.
-    Chat1,
-    /// IRC (irssi, weechat, hexchat): the room is `#lobby`, the nick the
-    /// account. Over TCP, TLS (`transport: Tls`, port 6697 by custom), or
-    /// WebSocket with the subprotocol
-    /// [`IRC_SUBPROTOCOL`](crate::IRC_SUBPROTOCOL).
-    Irc,
-}
+/// A protocol spoken on a listener: chat-core's, one definition for the
+/// engine and the listeners (`Chat1`, or `Irc`: irssi, weechat, hexchat,
+/// over TCP, TLS (`transport: Tls`, port 6697 by custom), or WebSocket
+/// with the subprotocol [`IRC_SUBPROTOCOL`](crate::IRC_SUBPROTOCOL)).
+pub use chat_core::Protocol;
 
 /// What carries a listener's bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

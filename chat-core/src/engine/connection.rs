@@ -5,9 +5,10 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::codec::{ConnCodec, LineError};
+use crate::framing::FrameError as LineError;
 use crate::password::Password;
 use crate::reply::AskStep;
+use crate::seam::Codec;
 use crate::{Grant, Millis, NameKey, UserName};
 
 use super::held::HeldLines;
@@ -25,7 +26,7 @@ pub(crate) struct Connection {
     pub(crate) serial: u64,
     pub(crate) peer: IpAddr,
     /// The wire format's state (framing, what it asked): opaque here.
-    pub(crate) codec: ConnCodec,
+    pub(crate) codec: Box<dyn Codec>,
     pub(crate) phase: Phase,
     /// A command of this connection waits for password work or the store;
     /// its later lines queue until it is answered, so replies stay in order.
@@ -232,7 +233,7 @@ impl Connection {
     pub(crate) fn new(
         serial: u64,
         peer: IpAddr,
-        codec: ConnCodec,
+        codec: Box<dyn Codec>,
         burst: u32,
         now: Millis,
     ) -> Connection {

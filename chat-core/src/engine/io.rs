@@ -3,9 +3,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::codec::Protocol;
 use crate::password::{Password, PasswordError};
 use crate::reply::LeaveReason;
+use crate::seam::Protocol;
 use crate::{ConnId, Frame, JobId, Millis, MsgId, PersistId, RoomName, StoreChange, UserName};
 
 /// An event for the engine. Each comes with the caller's `now`

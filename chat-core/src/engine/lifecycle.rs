@@ -3,9 +3,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::codec::{ConnCodec, Protocol};
 use crate::reply::Presence;
 use crate::reply::{Control, FullScope, LeaveReason, Reason, Reply};
+use crate::seam::{CodecOptions, Protocol, Rendering};
 use crate::{ConnId, Frame, UserName};
 
 use super::connection::{Connection, Flood, Identity, Phase, Session};
@@ -40,18 +40,14 @@ impl Engine {
             log::warn!("connection from {peer} refused: {scope:?}");
             let err = Reply::Refused(Reason::Full(scope));
             let mut out = Vec::new();
-            let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
-            codec.set_server_name(std::sync::Arc::clone(&self.server_name));
-            codec.render(&[hello, err], &mut out);
+            (self.open_codec)(protocol, &self.codec_options()).render(&[hello, err], &mut out);
             self.out.send_frame(id, Frame::from(out));
             self.out.close(id, CloseReason::Refused);
             return;
         }
         let serial = self.next_serial;
         self.next_serial += 1;
-        let mut codec = ConnCodec::new(protocol, l.max_line_bytes);
-        codec.allow_guests(self.config.irc_guests);
-        codec.set_server_name(std::sync::Arc::clone(&self.server_name));
+        let codec = (self.open_codec)(protocol, &self.codec_options());
         let pinged = codec.wants_keepalive() && l.irc_ping_interval_ms > 0;
         let conn = Connection::new(serial, peer, codec, l.command_burst, self.now);
         let deadline = self.now + Duration::from_millis(l.login_timeout_ms);
@@ -63,6 +59,17 @@ impl Engine {
         self.timers.arm(deadline, id, serial, TimerKind::Login);
         if pinged {
             self.timers.arm(ping_at, id, serial, TimerKind::Ping);
+        }
+    }
+
+    /// What a connection's codec is told when it opens.
+    fn codec_options(&self) -> CodecOptions {
+        CodecOptions {
+            guests: self.config.irc_guests,
+            ..CodecOptions::new(
+                self.config.limits.max_line_bytes,
+                std::sync::Arc::clone(&self.server_name),
+            )
         }
     }
 
@@ -367,17 +374,17 @@ impl Engine {
         } else {
             (Control::Shutdown, CloseReason::Shutdown)
         };
-        // Rendered once per protocol, shared by its connections.
-        let mut frames: [Option<Frame>; Protocol::COUNT] = Default::default();
-        let mut ids: Vec<(ConnId, Protocol)> = self
+        // Rendered once per rendering, shared by its connections.
+        let mut frames: [Option<Frame>; Rendering::SLOTS] = Default::default();
+        let mut ids: Vec<(ConnId, Rendering)> = self
             .conns
             .iter()
-            .map(|(id, c)| (*id, c.codec.protocol()))
+            .map(|(id, c)| (*id, c.codec.rendering()))
             .collect();
         ids.sort_unstable_by_key(|(id, _)| *id);
-        for (id, protocol) in ids {
-            let frame = frames[protocol.index()]
-                .get_or_insert_with(|| protocol.render(&self.server_name, &[Reply::Ctl(ctl)]))
+        for (id, rendering) in ids {
+            let frame = frames[rendering.slot()]
+                .get_or_insert_with(|| rendering.render(&self.server_name, &[Reply::Ctl(ctl)]))
                 .clone();
             self.out.send_frame(id, frame);
             self.out.close(id, reason);

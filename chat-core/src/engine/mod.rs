@@ -31,11 +31,11 @@ pub use io::{
     PersistFailed, PersistRequest, Recipients,
 };
 
-use crate::codec::Rendering;
 use crate::command::Cost;
 use crate::config::{Config, ConfigError};
 use crate::password::Password;
 use crate::reply::{LeaveReason, LimitScope, Presence, Reason, Reply};
+use crate::seam::{OpenCodec, Rendering};
 use crate::{
     Command, ConnId, Conversation, Frame, Grant, HistoryLine, JobId, Millis, MsgId, NameKey,
     PersistId, RoomKey, StoreChange, StoreSnapshot, UserName,
@@ -165,8 +165,8 @@ struct Pending {
 #[derive(Debug)]
 pub struct Engine {
     config: Config,
-    /// `config.server_name`, shared with every IRC codec, which names the
-    /// server in its lines.
+    /// `config.server_name`, shared with every codec (IRC names the
+    /// server in its lines) and every rendering.
     server_name: std::sync::Arc<str>,
     now: Millis,
     /// Boxed: the map keeps up to twice its entries' room while it grows,
@@ -205,19 +205,21 @@ pub struct Engine {
     /// A node's state besides a single server's; `None` for a single
     /// server, which takes none of the cluster's paths.
     cluster: Option<Box<cluster::Node>>,
+    /// Opens a connection's codec.
+    open_codec: OpenCodec,
 }
 
 impl Engine {
     /// An engine over what the store holds at start (`snapshot`): users,
     /// the kick list, rooms and their topics, and history (trimmed to the
-    /// configured retention).
-    ///
-    /// ```
-    /// use chat_core::{Config, Engine, StoreSnapshot};
-    /// let engine = Engine::new(Config::default(), StoreSnapshot::default()).unwrap();
-    /// assert_eq!(engine.stats().connections, 0);
-    /// ```
-    pub fn new(config: Config, snapshot: StoreSnapshot) -> Result<Engine, ConfigError> {
+    /// configured retention); `open_codec` opens each connection's codec
+    /// for the protocol it speaks. [`Engine::new`] opens the crate's own
+    /// (chat/1 and IRC).
+    pub fn with_codecs(
+        config: Config,
+        snapshot: StoreSnapshot,
+        open_codec: OpenCodec,
+    ) -> Result<Engine, ConfigError> {
         let admins = config.validate()?;
         let l = &config.limits;
         let seed = config.hash_seed;
@@ -277,6 +279,7 @@ impl Engine {
             next_persist: 0,
             stopped: false,
             cluster: None,
+            open_codec,
         })
     }
 
@@ -683,16 +686,13 @@ impl Engine {
             .filter(|s| members.presence(*s) == Some(Presence::Free))
             .and_then(|s| self.conns.get(&s))
             .map(|c| c.codec.rendering());
-        let mut frames: [Option<Frame>; Rendering::COUNT] = Default::default();
-        for rendering in Rendering::ALL {
-            if !members.has_free(rendering) {
-                continue;
-            }
+        let mut frames: [Option<Frame>; Rendering::SLOTS] = Default::default();
+        for rendering in members.free_renderings() {
             let list = members.free_recipients(rendering);
             let left_out = except.filter(|_| except_rendering == Some(rendering));
             let to = Recipients::leaving_out(list, left_out);
             if !to.is_empty() {
-                let frame = frames[rendering.index()]
+                let frame = frames[rendering.slot()]
                     .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {
@@ -711,7 +711,7 @@ impl Engine {
             };
             let rendering = conn.codec.rendering();
             if let Some(held) = conn.session_mut().and_then(|s| s.held.as_mut()) {
-                let frame = frames[rendering.index()]
+                let frame = frames[rendering.slot()]
                     .get_or_insert_with(|| rendering.render(&self.server_name, replies))
                     .clone();
                 if !frame.is_empty() {

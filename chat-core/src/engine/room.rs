@@ -3,8 +3,8 @@
 use super::table::{map, Map};
 use std::sync::Arc;
 
-use crate::codec::Rendering;
 use crate::reply::{MemberStatus, Presence};
+use crate::seam::Rendering;
 use crate::ConnId;
 
 /// A room: who is in it, whether each member is free or busy, and how
@@ -16,21 +16,23 @@ use crate::ConnId;
 /// is O(1) by swap-remove with an index.
 #[derive(Debug)]
 pub(crate) struct Room {
-    free: [Vec<ConnId>; Rendering::COUNT],
+    free: [Vec<ConnId>; Rendering::SLOTS],
+    /// The rendering of each slot that has had a free member.
+    renderings: [Option<Rendering>; Rendering::SLOTS],
     busy: Vec<ConnId>,
     slots: Map<ConnId, Slot>,
     /// Each rendering's free members as a shared list, rebuilt after a
     /// change: in a steady room a broadcast costs one reference count per
     /// protocol, not one entry per member.
-    free_shared: [Option<Arc<[ConnId]>>; Rendering::COUNT],
+    free_shared: [Option<Arc<[ConnId]>>; Rendering::SLOTS],
 }
 
-/// Where a member is: its presence, rendering, and index in its list,
-/// and its standing in the room.
+/// Where a member is: its presence, its rendering's slot, its index in
+/// its list, and its standing in the room.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     presence: Presence,
-    rendering: Rendering,
+    rendering: u8,
     at: usize,
     status: MemberStatus,
 }
@@ -39,6 +41,7 @@ impl Room {
     pub(crate) fn new(seed: u64) -> Room {
         Room {
             free: Default::default(),
+            renderings: [None; Rendering::SLOTS],
             busy: Vec::new(),
             slots: map(seed),
             free_shared: Default::default(),
@@ -51,18 +54,20 @@ impl Room {
 
     #[cfg(test)]
     pub(crate) fn free_members(&self, rendering: Rendering) -> &[ConnId] {
-        &self.free[rendering.index()]
+        &self.free[rendering.slot()]
     }
 
-    /// Whether any free member has `rendering` (most renderings have none
-    /// in a given room: a broadcast skips them without touching a list).
-    pub(crate) fn has_free(&self, rendering: Rendering) -> bool {
-        !self.free[rendering.index()].is_empty()
+    /// The renderings some free member has (most renderings have none in
+    /// a given room: a broadcast passes over them without touching a list).
+    pub(crate) fn free_renderings(&self) -> impl Iterator<Item = Rendering> {
+        let renderings = self.renderings;
+        let used: [bool; Rendering::SLOTS] = std::array::from_fn(|i| !self.free[i].is_empty());
+        (0..Rendering::SLOTS).filter_map(move |i| renderings[i].filter(|_| used[i]))
     }
 
     /// The free members of `rendering`, shared (see `free_shared`).
     pub(crate) fn free_recipients(&mut self, rendering: Rendering) -> Arc<[ConnId]> {
-        let i = rendering.index();
+        let i = rendering.slot();
         let free = &self.free[i];
         Arc::clone(self.free_shared[i].get_or_insert_with(|| Arc::from(free.as_slice())))
     }
@@ -95,11 +100,12 @@ impl Room {
     /// Adds a member as free (no-op if present).
     pub(crate) fn join(&mut self, id: ConnId, rendering: Rendering) {
         if !self.slots.contains_key(&id) {
-            let i = rendering.index();
+            let i = rendering.slot();
             self.free_shared[i] = None;
+            self.renderings[i] = Some(rendering);
             let slot = Slot {
                 presence: Presence::Free,
-                rendering,
+                rendering: i as u8,
                 at: self.free[i].len(),
                 status: MemberStatus::default(),
             };
@@ -122,22 +128,23 @@ impl Room {
     /// Moves a member to `presence`.
     pub(crate) fn set_presence(&mut self, id: ConnId, presence: Presence) {
         if let Some(&old) = self.slots.get(&id) {
-            self.relist(id, old, presence, old.rendering);
+            self.relist(id, old, presence, usize::from(old.rendering));
         }
     }
 
     /// Moves a member to another rendering's list (a client changed its
     /// capabilities), keeping its presence.
     pub(crate) fn set_rendering(&mut self, id: ConnId, rendering: Rendering) {
+        self.renderings[rendering.slot()] = Some(rendering);
         if let Some(&old) = self.slots.get(&id) {
-            self.relist(id, old, old.presence, rendering);
+            self.relist(id, old, old.presence, rendering.slot());
         }
     }
 
     /// Moves a member from the list of `old` to that of `presence` and
     /// `rendering`.
-    fn relist(&mut self, id: ConnId, old: Slot, presence: Presence, rendering: Rendering) {
-        if old.presence == presence && old.rendering == rendering {
+    fn relist(&mut self, id: ConnId, old: Slot, presence: Presence, rendering: usize) {
+        if old.presence == presence && usize::from(old.rendering) == rendering {
             return;
         }
         self.take(old);
@@ -148,25 +155,27 @@ impl Room {
             id,
             Slot {
                 presence,
-                rendering,
+                rendering: rendering as u8,
                 at,
                 status: old.status,
             },
         );
     }
 
-    fn list_mut(&mut self, presence: Presence, rendering: Rendering) -> &mut Vec<ConnId> {
+    /// The list of members with `presence` and (free) the rendering in
+    /// slot `rendering`.
+    fn list_mut(&mut self, presence: Presence, rendering: usize) -> &mut Vec<ConnId> {
         match presence {
             Presence::Free => {
-                self.free_shared[rendering.index()] = None;
-                &mut self.free[rendering.index()]
+                self.free_shared[rendering] = None;
+                &mut self.free[rendering]
             }
             Presence::Busy => &mut self.busy,
         }
     }
 
     fn take(&mut self, slot: Slot) {
-        let list = self.list_mut(slot.presence, slot.rendering);
+        let list = self.list_mut(slot.presence, usize::from(slot.rendering));
         list.swap_remove(slot.at);
         if let Some(&moved) = list.get(slot.at) {
             if let Some(s) = self.slots.get_mut(&moved) {
@@ -179,38 +188,51 @@ impl Room {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seam::RenderingSpec;
+
+    const PLAIN: Rendering = Rendering::new(&RenderingSpec {
+        slot: 0,
+        name: "plain",
+        render: |_, _, _| {},
+    });
+    const TAGGED: Rendering = Rendering::new(&RenderingSpec {
+        slot: 2,
+        name: "tagged",
+        render: |_, _, _| {},
+    });
 
     #[test]
     fn join_busy_free_leave_keep_lists_consistent() {
         let mut room = Room::new(7);
         for i in 0..5 {
-            room.join(ConnId(i), Rendering::Chat1);
+            room.join(ConnId(i), PLAIN);
         }
         room.set_presence(ConnId(1), Presence::Busy);
         room.set_presence(ConnId(3), Presence::Busy);
         assert!(room.leave(ConnId(0)));
         assert!(!room.leave(ConnId(0)));
         room.set_presence(ConnId(1), Presence::Free);
-        let mut free = room.free_members(Rendering::Chat1).to_vec();
+        let mut free = room.free_members(PLAIN).to_vec();
         free.sort();
         assert_eq!(free, vec![ConnId(1), ConnId(2), ConnId(4)]);
         assert_eq!(room.busy_members(), &[ConnId(3)]);
         assert_eq!(room.presence(ConnId(3)), Some(Presence::Busy));
         assert_eq!(room.len(), 4);
-        let mut shared = room.free_recipients(Rendering::Chat1).to_vec();
+        let mut shared = room.free_recipients(PLAIN).to_vec();
         shared.sort();
         assert_eq!(shared, free);
-        room.join(ConnId(9), Rendering::Chat1);
-        assert_eq!(room.free_recipients(Rendering::Chat1).len(), 4);
-        let tagged = Rendering::Irc(crate::codec::RoomCaps::new(true, false));
+        room.join(ConnId(9), PLAIN);
+        assert_eq!(room.free_recipients(PLAIN).len(), 4);
+        let tagged = TAGGED;
         room.set_rendering(ConnId(9), tagged);
         room.set_rendering(ConnId(3), tagged);
-        assert_eq!(room.free_recipients(Rendering::Chat1).len(), 3);
+        assert_eq!(room.free_recipients(PLAIN).len(), 3);
         assert_eq!(&room.free_recipients(tagged)[..], &[ConnId(9)]);
         assert_eq!(room.presence(ConnId(3)), Some(Presence::Busy));
+        assert_eq!(room.free_renderings().collect::<Vec<_>>(), [PLAIN, TAGGED]);
         for (id, slot) in &room.slots {
             let list = match slot.presence {
-                Presence::Free => &room.free[slot.rendering.index()],
+                Presence::Free => &room.free[usize::from(slot.rendering)],
                 Presence::Busy => &room.busy,
             };
             assert_eq!(list[slot.at], *id);

@@ -14,7 +14,9 @@ use super::registration::{Ask, Registration, Via};
 use super::render::{self, Batch, View};
 use super::sasl::Sasl;
 use crate::error::Refusal;
+use crate::framing::{FrameError, Framer};
 use crate::reply::{Done, Reply};
+use crate::seam::{Codec, CodecOptions, Protocol, Rendering};
 use crate::{Command, MessageKind};
 
 /// What one IRC connection keeps: registration and login, capabilities,
@@ -22,6 +24,8 @@ use crate::{Command, MessageKind};
 /// line asks of the engine.
 #[derive(Debug)]
 pub struct IrcCodec {
+    /// Lines from the connection's bytes.
+    framer: Framer,
     /// The server's name, the source of its lines.
     server: Arc<str>,
     reg: Registration,
@@ -37,11 +41,17 @@ pub struct IrcCodec {
     followups: Vec<String>,
 }
 
-impl Default for IrcCodec {
-    fn default() -> IrcCodec {
+impl IrcCodec {
+    /// A connection opened with `options`, before registration: its lines
+    /// name the server `options.server_name`, and it may chat as a guest
+    /// when registration ends without a login if `options.guests`.
+    pub fn new(options: &CodecOptions) -> IrcCodec {
+        let mut reg = Registration::default();
+        reg.guests = options.guests;
         IrcCodec {
-            server: Arc::from(crate::Config::default().server_name),
-            reg: Registration::default(),
+            framer: Framer::new(options.max_line),
+            server: Arc::clone(&options.server_name),
+            reg,
             caps: Caps::default(),
             sasl: Sasl::default(),
             listings: Listings::default(),
@@ -50,65 +60,45 @@ impl Default for IrcCodec {
             followups: Vec::new(),
         }
     }
-}
-
-impl IrcCodec {
-    /// A connection before registration.
-    pub fn new() -> IrcCodec {
-        IrcCodec::default()
-    }
-
-    /// Names the server in the connection's lines (`server_name`).
-    pub fn set_server_name(&mut self, name: Arc<str>) {
-        self.server = name;
-    }
-
-    /// Whether the client asked to see its own lines (`echo-message`).
-    pub fn echoes_own_lines(&self) -> bool {
-        self.caps.has(Cap::EchoMessage)
-    }
 
     /// The capabilities that change how room lines look to this client.
     pub fn room_caps(&self) -> RoomCaps {
         self.caps.room()
     }
 
-    /// [`room_caps`](IrcCodec::room_caps), if a `CAP REQ` changed them
-    /// since last asked.
-    pub fn take_caps_change(&mut self) -> Option<RoomCaps> {
-        self.caps.take_change()
+    /// What a reply sent means for the connection.
+    fn follow(&mut self, reply: &Reply<'_>) {
+        match reply {
+            Reply::Ok(Done::Login(_)) => self.reg.verified(self.caps.negotiating),
+            Reply::Welcome { user, .. } => {
+                self.reg.logged_in(user);
+                self.caps.negotiating = false;
+            }
+            Reply::Refused(reason) if self.reg.login.is_some() => {
+                return self.reg.login_refused(reason)
+            }
+            _ => {}
+        }
+        self.listings.follow(reply);
+    }
+}
+
+impl Codec for IrcCodec {
+    fn protocol(&self) -> Protocol {
+        Protocol::Irc
     }
 
-    /// Lets the connection chat as a guest when registration ends
-    /// without a login.
-    pub fn allow_guests(&mut self, on: bool) {
-        self.reg.guests = on;
+    fn next_line<'b>(&mut self, bytes: &mut &'b [u8]) -> Option<Result<Cow<'b, str>, FrameError>> {
+        self.framer.next_line(bytes)
     }
 
-    /// Whether a login checked now may enter at once: registration is
-    /// complete (`NICK`, `USER`, and `CAP END` when negotiating).
-    pub fn registered(&self) -> bool {
-        self.reg.registered || self.reg.complete(self.caps.negotiating)
-    }
-
-    /// `USER`'s user name and real name, once given.
-    pub fn identity(&self) -> (Option<&str>, Option<&str>) {
-        (self.reg.user_name(), self.reg.real_name.as_deref())
-    }
-
-    /// The lines the last one stands for beside itself, in order.
-    pub fn take_followups(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.followups)
-    }
-
-    /// What the codec answered by itself since last asked.
-    pub fn take_local(&mut self) -> Option<Vec<u8>> {
-        (!self.local.is_empty()).then(|| std::mem::take(&mut self.local))
+    fn buffered(&self) -> usize {
+        self.framer.buffered()
     }
 
     /// Runs the IRC state machine on a line (see the module doc); the
-    /// line [`parse`](IrcCodec::parse) must read next.
-    pub fn prepare<'b>(&mut self, line: Cow<'b, str>) -> Cow<'b, str> {
+    /// line [`parse`](Codec::parse) must read next.
+    fn prepare<'b>(&mut self, line: Cow<'b, str>) -> Cow<'b, str> {
         self.reg.line_read();
         let reading = match message::parse(&line) {
             Ok(msg) => self.read(&line, &msg),
@@ -134,15 +124,24 @@ impl IrcCodec {
         }
     }
 
-    /// The command noted by [`prepare`](IrcCodec::prepare), read from the
+    /// The command noted by [`prepare`](Codec::prepare), read from the
     /// line it returned; `None` when the codec answered by itself.
-    pub fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
+    fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
         Ok(self.note.take().map(|note| note.read(line)))
+    }
+
+    /// The lines the last one stands for beside itself, in order.
+    fn take_followups(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.followups)
+    }
+
+    fn take_local(&mut self) -> Option<Vec<u8>> {
+        (!self.local.is_empty()).then(|| std::mem::take(&mut self.local))
     }
 
     /// The line just parsed was dropped unread (over the command budget):
     /// a listing or a login it asked for will not be answered.
-    pub fn unread(&mut self) {
+    fn unread(&mut self) {
         self.listings.unread();
         self.reg.unread();
     }
@@ -151,7 +150,7 @@ impl IrcCodec {
     /// is rendered from the state as it stands, then followed: what it
     /// means for the connection (logged in, a listing answered) is taken
     /// in before the next one is rendered.
-    pub fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
+    fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
         let mut batch = Batch::default();
         for reply in replies {
             let view = View {
@@ -165,22 +164,55 @@ impl IrcCodec {
         }
     }
 
-    /// What a reply sent means for the connection.
-    fn follow(&mut self, reply: &Reply<'_>) {
-        match reply {
-            Reply::Ok(Done::Login(_)) => self.reg.verified(self.caps.negotiating),
-            Reply::Welcome { user, .. } => {
-                self.reg.logged_in(user);
-                self.caps.negotiating = false;
-            }
-            Reply::Refused(reason) if self.reg.login.is_some() => {
-                return self.reg.login_refused(reason)
-            }
-            _ => {}
-        }
-        self.listings.follow(reply);
+    fn rendering(&self) -> Rendering {
+        render::rendering(self.caps.room())
     }
 
+    /// The rendering, if a `CAP REQ` changed the capabilities that make
+    /// it.
+    fn take_rendering_change(&mut self) -> Option<Rendering> {
+        self.caps.take_change().map(render::rendering)
+    }
+
+    /// Once registration is complete (`NICK`, `USER`, and `CAP END` when
+    /// negotiating): a SASL login is checked before `CAP END`, and the
+    /// client enters when it sends it, with [`Command::Ready`].
+    fn ready_to_enter(&self) -> bool {
+        self.reg.registered || self.reg.complete(self.caps.negotiating)
+    }
+
+    /// `USER`'s user name and real name, once given.
+    fn identity(&self) -> (Option<&str>, Option<&str>) {
+        (self.reg.user_name(), self.reg.real_name.as_deref())
+    }
+
+    /// IRC clients expect pings, and answer them.
+    fn wants_keepalive(&self) -> bool {
+        true
+    }
+
+    /// Only with `echo-message`.
+    fn echoes_own_lines(&self) -> bool {
+        self.caps.has(Cap::EchoMessage)
+    }
+
+    /// Only with `echo-message`.
+    fn echoes_private_messages(&self) -> bool {
+        self.caps.has(Cap::EchoMessage)
+    }
+
+    /// IRC's `PART` comes back to the client with its message.
+    fn sees_own_part(&self) -> bool {
+        true
+    }
+
+    /// IRC's names on joining a channel.
+    fn lists_room_on_join(&self) -> bool {
+        true
+    }
+}
+
+impl IrcCodec {
     // ---- lines from the client -------------------------------------------
 
     /// One message: registration, capabilities, SASL and NickServ here;

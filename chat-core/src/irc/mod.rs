@@ -19,8 +19,8 @@
 //!   reads the connection's state and never changes it;
 //! - [`IrcCodec`]: one connection's state, tying them together.
 //!
-//! Reading a line is two steps ([`IrcCodec::prepare`], then
-//! [`IrcCodec::parse`]): the first runs the IRC state machine, writes what
+//! Reading a line is two steps ([`Codec::prepare`](crate::seam::Codec::prepare), then
+//! [`Codec::parse`](crate::seam::Codec::parse)): the first runs the IRC state machine, writes what
 //! the codec answers by itself (CAP, numerics of queries, errors) and, when
 //! the engine must act, notes the command with byte ranges into the line it
 //! returns — the line itself, or a line of its own when the command's
@@ -42,4 +42,4 @@ mod sasl;
 pub use caps::RoomCaps;
 pub use codec::IrcCodec;
 pub use lines::CHANNEL;
-pub use render::render_shared;
+pub use render::{render_shared, RENDERINGS};

@@ -1,7 +1,8 @@
 //! What the server tells a client, independent of the wire format:
 //! [`Reply`], the one typed vocabulary of server lines. The server renders
-//! it (each codec its own way); a client reads chat/1's lines back into it
-//! ([`crate::wire::parse_reply`]).
+//! it (each codec its own way, through the engine's seam,
+//! [`Codec`](crate::seam::Codec)); a client reads chat/1's lines back into
+//! it (chat/1's `parse_reply`).
 //!
 //! Where the protocol lets a newer server add words (codes, reasons,
 //! steps, presences: one word each; `OK`, `CTL` and `END` kinds: the rest
@@ -272,8 +273,8 @@ pub struct Page {
 }
 
 /// One line from the server, as data. Rendering it to bytes is the
-/// connection's codec's job ([`crate::codec`]; chat/1:
-/// [`wire::render`](crate::wire::render)).
+/// connection's codec's job ([`Codec::render`](crate::seam::Codec::render),
+/// and a [`Rendering`](crate::seam::Rendering) for room lines).
 ///
 /// Every room is on the same variants, the lobby included (its name is
 /// [`LOBBY`](crate::LOBBY)); a codec may write the lobby's lines in forms

@@ -13,7 +13,7 @@
 mod encode;
 mod lines;
 pub mod parse;
-mod render;
+pub(crate) mod render;
 mod server;
 mod tags;
 mod words;
@@ -21,7 +21,7 @@ mod words;
 pub use encode::{encode_command, EncodeError};
 pub use lines::{parse_reply, server_lines, KindSpec, LineSpec, MalformedLine};
 pub use parse::parse;
-pub use render::{render, render_frame, render_tagged, PROTOCOL};
+pub use render::{render, render_frame, render_tagged, PROTOCOL, RENDERING, RENDERING_TAGGED};
 pub use server::ServerCodec;
 pub use tags::{parse_point, point_text, split_tags, Tags};
 pub use words::{account_answer, WireWord};

@@ -2,12 +2,27 @@
 
 use crate::command::Permission;
 use crate::reply::{HistoryMark, Listing, Reply};
+use crate::seam::{Rendering, RenderingSpec};
 use crate::wire::lines::write_line;
 use crate::wire::tags::write_id_tag;
 use crate::Frame;
 
 /// The protocol name and version sent in `HELLO`.
 pub const PROTOCOL: &str = "chat/1";
+
+/// chat/1's room lines.
+pub const RENDERING: Rendering = Rendering::new(&RenderingSpec {
+    slot: 0,
+    name: "chat/1",
+    render: |replies, _, out| replies.iter().for_each(|r| render(r, out)),
+});
+
+/// chat/1's room lines for a client that turned tags on (`/tags on`).
+pub const RENDERING_TAGGED: Rendering = Rendering::new(&RenderingSpec {
+    slot: 5,
+    name: "chat/1 with tags",
+    render: |replies, _, out| replies.iter().for_each(|r| render_tagged(r, out)),
+});
 
 /// Appends the line(s) of `reply`, each ending in `\n`, to `out`.
 ///

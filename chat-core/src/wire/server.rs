@@ -1,9 +1,14 @@
 //! The server side of chat/1 for one connection: framing, the client
 //! lines as commands (answers to the last `ASK` included), and rendering.
 
+use std::borrow::Cow;
+
 use crate::command::Answer;
 use crate::error::Refusal;
+use crate::framing::{FrameError, Framer};
 use crate::reply::{AskField, Done, Reply, Word};
+use crate::seam::{Codec, CodecOptions, Protocol, Rendering};
+use crate::wire::render::{RENDERING, RENDERING_TAGGED};
 use crate::wire::{parse, render, render_tagged};
 use crate::Command;
 
@@ -15,6 +20,8 @@ use crate::Command;
 /// the engine only ever sees [`Command::Answer`].
 #[derive(Debug)]
 pub struct ServerCodec {
+    /// Lines from the connection's bytes.
+    framer: Framer,
     /// The question the next line answers, if any.
     asked: Option<AskField>,
     /// `asked` before the last parsed line, for [`ServerCodec::unread`].
@@ -27,16 +34,11 @@ pub struct ServerCodec {
     local: Vec<u8>,
 }
 
-impl Default for ServerCodec {
-    fn default() -> ServerCodec {
-        ServerCodec::new()
-    }
-}
-
 impl ServerCodec {
-    /// A connection's dialog state, before anything was asked.
-    pub fn new() -> ServerCodec {
+    /// A connection opened with `options`, before anything was asked.
+    pub fn new(options: &CodecOptions) -> ServerCodec {
         ServerCodec {
+            framer: Framer::new(options.max_line),
             asked: None,
             before_last: None,
             tags: false,
@@ -47,8 +49,8 @@ impl ServerCodec {
 
     /// Reads one line as a command, in the light of the last `ASK`;
     /// `None` for a line the codec answered itself (`/tags`, whose answer
-    /// [`take_local`](ServerCodec::take_local) hands out).
-    pub fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
+    /// [`take_local`](Codec::take_local) hands out).
+    fn read<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
         self.before_last = self.asked;
         let Some(step) = self.asked else {
             return self.command(line);
@@ -106,42 +108,68 @@ impl ServerCodec {
         }
     }
 
-    /// What the codec answered by itself while reading the last line.
-    pub fn take_local(&mut self) -> Option<Vec<u8>> {
-        (!self.local.is_empty()).then(|| std::mem::take(&mut self.local))
-    }
-
     /// Whether the client turned tags on.
     pub fn tags(&self) -> bool {
         self.tags
     }
+}
 
-    /// Whether tags, and so how room lines are rendered, changed since
-    /// this was last asked.
-    pub fn take_tags_change(&mut self) -> bool {
-        std::mem::take(&mut self.tags_changed)
+impl Codec for ServerCodec {
+    fn protocol(&self) -> Protocol {
+        Protocol::Chat1
+    }
+
+    fn next_line<'b>(&mut self, bytes: &mut &'b [u8]) -> Option<Result<Cow<'b, str>, FrameError>> {
+        self.framer.next_line(bytes)
+    }
+
+    fn buffered(&self) -> usize {
+        self.framer.buffered()
+    }
+
+    fn parse<'l>(&mut self, line: &'l str) -> Result<Option<Command<'l>>, Refusal> {
+        self.read(line)
+    }
+
+    fn take_local(&mut self) -> Option<Vec<u8>> {
+        (!self.local.is_empty()).then(|| std::mem::take(&mut self.local))
     }
 
     /// The engine dropped the line just parsed without reading it (over
     /// the command budget): a question it answered is open again.
-    pub fn unread(&mut self) {
+    fn unread(&mut self) {
         self.asked = self.before_last;
     }
 
-    /// Appends the line(s) of `reply` to `out`, remembering an `ASK`.
-    pub fn render(&mut self, reply: &Reply<'_>, out: &mut Vec<u8>) {
-        if let Reply::Ask {
-            step: Word::Known(step),
-            ..
-        } = reply
-        {
-            self.asked = Some(*step);
+    /// Appends the lines of `replies`, remembering an `ASK`.
+    fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
+        for reply in replies {
+            if let Reply::Ask {
+                step: Word::Known(step),
+                ..
+            } = reply
+            {
+                self.asked = Some(*step);
+            }
+            if self.tags {
+                render_tagged(reply, out);
+            } else {
+                render(reply, out);
+            }
         }
+    }
+
+    fn rendering(&self) -> Rendering {
         if self.tags {
-            render_tagged(reply, out);
+            RENDERING_TAGGED
         } else {
-            render(reply, out);
+            RENDERING
         }
+    }
+
+    /// The rendering, after `/tags` turned tags on or off.
+    fn take_rendering_change(&mut self) -> Option<Rendering> {
+        std::mem::take(&mut self.tags_changed).then(|| self.rendering())
     }
 }
 
@@ -162,8 +190,8 @@ mod tests {
     use crate::reply::AskStep;
 
     fn asked(step: AskStep) -> ServerCodec {
-        let mut codec = ServerCodec::new();
-        codec.render(&Reply::ask(step), &mut Vec::new());
+        let mut codec = ServerCodec::new(&CodecOptions::new(4096, "chat".into()));
+        codec.render(&[Reply::ask(step)], &mut Vec::new());
         codec
     }
 
@@ -230,10 +258,12 @@ mod tests {
 
     #[test]
     fn tags_are_the_codecs_own_switch() {
-        let mut c = ServerCodec::new();
+        let mut c = ServerCodec::new(&CodecOptions::new(4096, "chat".into()));
         assert_eq!(c.parse("/TAGS on").unwrap(), None);
         assert_eq!(c.take_local().unwrap(), b"OK tags on\n");
-        assert!(c.tags() && c.take_tags_change() && !c.take_tags_change());
+        assert!(
+            c.tags() && c.take_rendering_change().is_some() && c.take_rendering_change().is_none()
+        );
         let line = Reply::Pm {
             id: Some(crate::MsgId(3)),
             at: crate::Millis(1),
@@ -244,10 +274,13 @@ mod tests {
             text: "hi",
         };
         let mut out = Vec::new();
-        c.render(&line, &mut out);
+        c.render(&[line], &mut out);
         assert_eq!(out, b"@id=3 PM 1 ann hi\n");
         assert_eq!(c.parse("/tags on").unwrap(), None);
-        assert!(!c.take_tags_change(), "no change: nothing to move");
+        assert!(
+            c.take_rendering_change().is_none(),
+            "no change: nothing to move"
+        );
         assert_eq!(
             c.parse("/tags maybe").unwrap_err().code,
             crate::ErrorCode::BadArgument

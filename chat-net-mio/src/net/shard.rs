@@ -203,10 +203,6 @@ impl IoShard {
         }
         let peer = conn.peer.ip();
         debug!("{id} speaks {protocol:?}");
-        let protocol = match protocol {
-            Protocol::Chat1 => chat_core::codec::Protocol::Chat1,
-            Protocol::Irc => chat_core::codec::Protocol::Irc,
-        };
         self.inbox.opened(id, peer, protocol);
     }
 

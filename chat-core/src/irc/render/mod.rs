@@ -10,8 +10,8 @@ mod room;
 use std::borrow::Cow;
 use std::io::Write;
 
-pub use room::render_shared;
-pub(super) use room::{message_line, shared, Channel};
+pub(super) use room::{message_line, rendering, shared, Channel};
+pub use room::{render_shared, RENDERINGS};
 
 use super::caps::Caps;
 use super::lines::{nickserv_says, server_notice, Mask, CHANNEL};

@@ -9,6 +9,7 @@ use super::notice_text;
 use crate::irc::caps::RoomCaps;
 use crate::irc::lines::{server_notice, Mask, CHANNEL};
 use crate::reply::{Control, LeaveReason, Reply};
+use crate::seam::{Rendering, RenderingSpec};
 use crate::{MessageKind, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
@@ -166,6 +167,51 @@ pub(in crate::irc) fn shared(
         _ => return false,
     }
     true
+}
+
+/// How room lines are rendered for an IRC client with `caps`: one
+/// rendering per combination.
+pub(in crate::irc) fn rendering(caps: RoomCaps) -> Rendering {
+    match (caps.server_time, caps.away_notify) {
+        (false, false) => IRC,
+        (true, false) => IRC_TIME,
+        (false, true) => IRC_AWAY,
+        (true, true) => IRC_TIME_AWAY,
+    }
+}
+
+const IRC: Rendering = Rendering::new(&RenderingSpec {
+    slot: 1,
+    name: "IRC",
+    render: render_all::<false, false>,
+});
+const IRC_TIME: Rendering = Rendering::new(&RenderingSpec {
+    slot: 2,
+    name: "IRC with server-time",
+    render: render_all::<true, false>,
+});
+const IRC_AWAY: Rendering = Rendering::new(&RenderingSpec {
+    slot: 3,
+    name: "IRC with away-notify",
+    render: render_all::<false, true>,
+});
+const IRC_TIME_AWAY: Rendering = Rendering::new(&RenderingSpec {
+    slot: 4,
+    name: "IRC with server-time and away-notify",
+    render: render_all::<true, true>,
+});
+
+/// Every IRC rendering.
+pub const RENDERINGS: [Rendering; 4] = [IRC, IRC_TIME, IRC_AWAY, IRC_TIME_AWAY];
+
+fn render_all<const TIME: bool, const AWAY: bool>(
+    replies: &[Reply<'_>],
+    server: &str,
+    out: &mut Vec<u8>,
+) {
+    for reply in replies {
+        render_shared(reply, RoomCaps::new(TIME, AWAY), server, out);
+    }
 }
 
 /// Renders room lines for every IRC recipient with `caps`: what has no
