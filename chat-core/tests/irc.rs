@@ -66,7 +66,7 @@ fn sasl_login_greets_joins_and_lists_the_room() {
         "CASEMAPPING=ascii",
         "CHANTYPES=#",
         "NICKLEN=32",
-        "PREFIX=(o)@",
+        "PREFIX=(ov)@+",
         "NETWORK=chat",
         "UTF8ONLY",
     ] {
@@ -1785,4 +1785,102 @@ fn oper_with_an_admins_password_makes_the_session_an_operator() {
     // With an admin's rights: it may kick.
     h.send("cool", "KICK #lobby otherNick :bye");
     assert!(holds(&h.take("other"), "KICK #lobby otherNick :bye"));
+}
+
+#[test]
+fn room_operators_give_and_take_operator_and_voice_standing() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    guest(&mut h, "bar", "bar", "bar", "Bar");
+    guest(&mut h, "baz", "baz", "baz", "Baz");
+    h.register("carol", "carol");
+    h.send("foo", "JOIN #chan");
+    h.send("bar", "CAP REQ :multi-prefix");
+    h.send("bar", "JOIN #chan");
+    h.send("baz", "JOIN #chan");
+    h.send("carol", "/join chan");
+    for c in ["foo", "bar", "baz", "carol"] {
+        h.take(c);
+    }
+    // A member who does not run the room may not.
+    h.send("baz", "MODE #chan +o baz");
+    assert_eq!(
+        h.take("baz"),
+        vec![":chat 482 baz #chan :You're not channel operator"]
+    );
+    // Its operator gives standings, told to the room as MODE (chat/1:
+    // STANDING); several in one line are one command each.
+    h.send("foo", "MODE #chan +ov baz bar");
+    let room = vec![
+        ":foo!foo@chat MODE #chan +o baz",
+        ":foo!foo@chat MODE #chan +v bar",
+    ];
+    assert_eq!(h.take("foo"), room);
+    assert_eq!(h.take("baz"), room);
+    let lines = h.take("carol");
+    assert!(has(&lines, "STANDING chan "), "{lines:?}");
+    assert!(lines[0].ends_with(" foo baz op"), "{lines:?}");
+    assert!(lines[1].ends_with(" foo bar voice"), "{lines:?}");
+    // NAMES and WHO show them (all prefixes with multi-prefix).
+    h.take("bar");
+    h.send("bar", "MODE #chan +o bar");
+    h.send("baz", "MODE #chan +o bar");
+    h.take("baz");
+    h.send("bar", "NAMES #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![
+            ":chat 482 bar #chan :You're not channel operator",
+            ":baz!baz@chat MODE #chan +o bar",
+            ":chat 353 bar = #chan :@+bar @baz carol @foo",
+            ":chat 366 bar #chan :End of /NAMES list",
+        ]
+    );
+    h.send("foo", "WHO #chan");
+    assert!(has(
+        &h.take("foo"),
+        ":chat 352 foo #chan bar chat chat bar H@ :0 Bar"
+    ));
+    // An operator so made runs the room: it kicks, even the room's maker.
+    h.send("baz", "KICK #chan foo :my turn");
+    let lines = h.take("carol");
+    assert!(holds(&lines, "RLEAVE"), "{lines:?}");
+    assert_eq!(h.take("bar"), vec![":baz!baz@chat KICK #chan foo :my turn"]);
+    // And takes standings away; chat/1's operators use /deop.
+    h.send("carol", "/deop chan bar");
+    assert!(has(&h.take("carol"), "ERR "));
+    h.send("baz", "MODE #chan -v bar");
+    h.send("baz", "MODE #chan +o carol");
+    h.send("carol", "/deop chan bar");
+    assert_eq!(
+        h.take("bar"),
+        vec![
+            ":baz!baz@chat MODE #chan -v bar",
+            ":baz!baz@chat MODE #chan +o carol",
+            ":carol!carol@chat MODE #chan -o bar",
+        ]
+    );
+}
+
+#[test]
+fn room_modes_are_shown_and_those_always_set_are_kept() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    h.send("foo", "JOIN #chan");
+    h.take("foo");
+    h.send("foo", "MODE #chan +t");
+    h.send("foo", "MODE #chan -t");
+    h.send("foo", "MODE #chan +k key");
+    h.send("foo", "MODE #chan +v");
+    h.send("foo", "MODE #chan +v nobody");
+    assert_eq!(
+        h.take("foo"),
+        vec![
+            ":chat 324 foo #chan +nt",
+            ":chat 482 foo #chan :+t cannot be unset in this server's rooms",
+            ":chat 472 foo k :is unknown mode char to me",
+            ":chat 461 foo MODE :Not enough parameters",
+            ":chat 441 foo nobody #chan :They aren't on that channel",
+        ]
+    );
 }

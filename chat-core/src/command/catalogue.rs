@@ -10,7 +10,7 @@
 //!
 //! The order is `/help`'s: commands for everyone, then for admins.
 
-use super::{Answer, HistoryRange, HistoryTarget, TopicChange};
+use super::{Answer, HistoryRange, HistoryTarget, Standing, TopicChange};
 use crate::{Grant, MessageKind};
 
 commands! {
@@ -186,6 +186,34 @@ commands! {
         who: Anyone, cost: Line,
         chat1: "remove" [room: OneWord("room"), user: OneWord("user"), reason: OptText("reason")]
             => "take a user out of a room (its operator)",
+    }
+
+    /// Extension: `/op`, `/deop`, `/voice`, `/devoice <room> <user>`: give
+    /// or take a member's standing in a room (its operators, or an
+    /// admin). A standing lasts while the member stays in the room.
+    SetStanding {
+        /// The room as typed.
+        room: &'a str,
+        /// The member as typed.
+        user: &'a str,
+        /// Which standing.
+        standing: Standing,
+        /// Given (true) or taken.
+        on: bool,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "op" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Operator, on: true }
+            => "make a member an operator of a room (its operators)",
+        chat1: "deop" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Operator, on: false }
+            => "take a member's operator standing (its operators)",
+        chat1: "voice" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Voice, on: true }
+            => "voice a member of a room (its operators)",
+        chat1: "devoice" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Voice, on: false }
+            => "take a member's voice (its operators)",
     }
 
     /// Extension: `/closeroom <room>`: remove a room and its history (its

@@ -82,6 +82,12 @@ impl Engine {
                 self.remove_from_room(id, room, user, reason)
             }
             Command::CloseRoom { room } => self.close_room(id, room),
+            Command::SetStanding {
+                room,
+                user,
+                standing,
+                on,
+            } => self.set_standing(id, room, user, standing, on),
             Command::History { of, count, range } => self.history(id, of, count, range),
         }
     }

@@ -11,7 +11,7 @@ use super::listing::{ListKind, Whox};
 use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
-use crate::{Command, Grant, MessageKind};
+use crate::{Command, Grant, MessageKind, Standing};
 
 /// A command for the engine, as ranges into the line it is read from.
 #[derive(Clone, Debug)]
@@ -45,6 +45,8 @@ pub(super) enum Note {
     Topic(Range<usize>, Option<Range<usize>>),
     SayIn(Range<usize>, Range<usize>, MessageKind),
     Remove(Range<usize>, Range<usize>, Option<Range<usize>>),
+    /// `MODE #room +o|-o|+v|-v nick`.
+    Standing(Range<usize>, Range<usize>, Standing, bool),
 }
 
 impl Note {
@@ -118,6 +120,12 @@ impl Note {
                 room: s(room),
                 user: s(user),
                 reason: words(reason),
+            },
+            Note::Standing(room, user, standing, on) => Command::SetStanding {
+                room: s(room),
+                user: s(user),
+                standing,
+                on,
             },
         }
     }
@@ -438,8 +446,7 @@ fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
         return Reading::default();
     }
     if !is_lobby(target) {
-        room_mode(server, target, msg.params.get(1).copied(), me, out);
-        return Reading::default();
+        return room_mode(server, line, msg, me, out);
     }
     let Some(modes) = msg.params.get(1) else {
         numeric(out, server, me, "324", &format!("{CHANNEL} +nt"));
@@ -466,26 +473,83 @@ fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
     Reading::default()
 }
 
-/// `MODE` of a room: its operator is its creator and bans are the
-/// server's, so there is nothing to change here.
-fn room_mode(server: &str, chan: &str, modes: Option<&str>, me: &str, out: &mut Vec<u8>) {
-    match modes {
-        None => numeric(out, server, me, "324", &format!("{chan} +nt")),
-        Some("b" | "+b") => numeric(
-            out,
-            server,
-            me,
-            "368",
-            &format!("{chan} :End of channel ban list"),
-        ),
-        Some(_) => numeric(
-            out,
-            server,
-            me,
-            "482",
-            &format!("{chan} :Room modes cannot be changed (its operator is its creator)"),
-        ),
+/// `MODE` of a room: its modes (`+nt`, always set: messages only from
+/// members, topics only from its operators), an empty ban list (bans are
+/// the server's), or standings given and taken (`+o`, `-o`, `+v`, `-v`
+/// with a nick each, one command each, read in order; `+n` and `+t`
+/// among them are set already).
+fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    let chan = msg.params[0];
+    let Some(room) = room_of(chan) else {
+        no_such_channel(server, me, chan, out);
+        return Reading::default();
+    };
+    let modes = match msg.params.get(1) {
+        None => {
+            numeric(out, server, me, "324", &format!("{chan} +nt"));
+            return Reading::default();
+        }
+        Some(&("b" | "+b")) => {
+            let end = format!("{chan} :End of channel ban list");
+            numeric(out, server, me, "368", &end);
+            return Reading::default();
+        }
+        Some(modes) => *modes,
+    };
+    let mut args = msg.params.iter().skip(2);
+    let mut changes: Vec<(Standing, bool, &str)> = Vec::new();
+    let mut on = true;
+    let mut kept = false;
+    for c in modes.chars() {
+        let standing = match c {
+            '+' | '-' => {
+                on = c == '+';
+                continue;
+            }
+            'o' => Standing::Operator,
+            'v' => Standing::Voice,
+            'n' | 't' if on => {
+                kept = true;
+                continue;
+            }
+            'n' | 't' => {
+                let why = format!("{chan} :+{c} cannot be unset in this server's rooms");
+                numeric(out, server, me, "482", &why);
+                continue;
+            }
+            _ => {
+                let why = format!("{c} :is unknown mode char to me");
+                numeric(out, server, me, "472", &why);
+                continue;
+            }
+        };
+        match args.next().filter(|n| !n.is_empty()) {
+            Some(nick) => changes.push((standing, on, nick)),
+            None => {
+                let _ = need(out, server, me, msg, 3);
+            }
+        }
     }
+    let mut changes = changes.into_iter();
+    let Some((standing, on, nick)) = changes.next() else {
+        if kept {
+            numeric(out, server, me, "324", &format!("{chan} +nt"));
+        }
+        return Reading::default();
+    };
+    let r = |part: &str| range_in(line, part);
+    let mut reading = Reading::noted(Note::Standing(r(room), r(nick), standing, on));
+    reading.followups = changes
+        .map(|(standing, on, nick)| {
+            let sign = if on { '+' } else { '-' };
+            let letter = match standing {
+                Standing::Operator => 'o',
+                Standing::Voice => 'v',
+            };
+            format!("MODE {chan} {sign}{letter} {nick}")
+        })
+        .collect();
+    reading
 }
 
 fn no_such_channel(server: &str, me: &str, chan: &str, out: &mut Vec<u8>) {

@@ -467,6 +467,22 @@ pub enum Reply<'a> {
         /// The topic, `None` when cleared.
         text: Option<&'a str>,
     },
+    /// Extension: `STANDING <room> <ts> <by> <user> <op|deop|voice|devoice>`:
+    /// a member's standing in a room was given or taken.
+    Standing {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who changed it.
+        by: &'a str,
+        /// The member.
+        user: &'a str,
+        /// Which standing.
+        standing: crate::Standing,
+        /// Given (true) or taken.
+        on: bool,
+    },
     /// Extension: `ROOM <name> <members> <operator> [topic]`, a row of
     /// `/rooms` (the lobby's operator is `-`).
     Room {
