@@ -1884,3 +1884,43 @@ fn room_modes_are_shown_and_those_always_set_are_kept() {
         ]
     );
 }
+
+#[test]
+fn an_invisible_user_is_found_by_name_not_by_mask_unless_in_a_room_together() {
+    let mut h = open_harness();
+    guest(&mut h, "evan", "evan", "evan", "Evan");
+    guest(&mut h, "shiv", "shivaram", "shiv", "Shiv");
+    h.take("evan");
+    h.send("evan", "MODE evan +i");
+    h.send("evan", "MODE evan");
+    h.send("evan", "MODE evan +x");
+    assert_eq!(
+        h.take("evan"),
+        vec![
+            ":evan MODE evan :+i",
+            ":chat 221 evan +i",
+            ":chat 501 evan :Unknown MODE flag",
+        ]
+    );
+    h.send("shiv", "WHO eva*");
+    assert_eq!(
+        h.take("shiv"),
+        vec![":chat 315 shivaram eva* :End of WHO list"]
+    );
+    h.send("shiv", "WHO evan");
+    assert_eq!(h.take("shiv").len(), 2);
+    // Sharing a room (the lobby does not count) shows them.
+    h.send("evan", "JOIN #test");
+    h.send("shiv", "JOIN #test");
+    h.take("shiv");
+    h.send("shiv", "WHO eva*");
+    assert!(has(
+        &h.take("shiv"),
+        ":chat 352 shivaram * evan chat chat evan H :0 Evan"
+    ));
+    h.send("evan", "PART #test");
+    h.send("evan", "MODE evan -i");
+    h.take("shiv");
+    h.send("shiv", "WHO eva*");
+    assert_eq!(h.take("shiv").len(), 2);
+}

@@ -377,6 +377,13 @@ commands! {
         password: &'a str,
     } => { who: Anyone, cost: Line, }
 
+    /// IRC's user mode `+i` (or `-i`): left out of `WHO` by mask, except
+    /// by those who share a room with the user besides the lobby.
+    Invisible {
+        /// On or off.
+        on: bool,
+    } => { who: Anyone, cost: Line, }
+
     /// A login checked before the client finished registering (IRC's SASL
     /// before `CAP END`): the client is ready, enter now.
     Ready => { who: LoggedOut, cost: Line, }

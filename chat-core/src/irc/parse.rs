@@ -45,6 +45,8 @@ pub(super) enum Note {
     Topic(Range<usize>, Option<Range<usize>>),
     SayIn(Range<usize>, Range<usize>, MessageKind),
     Remove(Range<usize>, Range<usize>, Option<Range<usize>>),
+    /// `MODE <me> +i|-i`.
+    Invisible(bool),
     /// `MODE #room +o|-o|+v|-v nick`.
     Standing(Range<usize>, Range<usize>, Standing, bool),
 }
@@ -121,6 +123,7 @@ impl Note {
                 user: s(user),
                 reason: words(reason),
             },
+            Note::Invisible(on) => Command::Invisible { on },
             Note::Standing(room, user, standing, on) => Command::SetStanding {
                 room: s(room),
                 user: s(user),
@@ -438,11 +441,8 @@ fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
     }
     let target = msg.params[0];
     if !target.starts_with('#') {
-        if target.eq_ignore_ascii_case(me) {
-            numeric(out, server, me, "221", "+");
-        } else {
-            numeric(out, server, me, "502", ":Can't change mode for other users");
-        }
+        // One's own modes are the codec's (`IrcCodec::user_mode`).
+        numeric(out, server, me, "502", ":Can't change mode for other users");
         return Reading::default();
     }
     if !is_lobby(target) {
