@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone};
 
 use chat_client::Received;
 use chat_core::reply::{Control, Done, HistoryOf, Listing, Reply};
-use chat_core::{Grant, Millis, LOBBY};
+use chat_core::{Grant, Millis, Standing, LOBBY};
 
 /// `[03:04 PM]` for a Unix-milliseconds timestamp, in `tz`.
 pub(crate) fn stamp<Tz: TimeZone>(at: Millis, tz: &Tz) -> String
@@ -190,6 +190,22 @@ where
             text: Some(text),
         } => format!("{} [#{room}] topic by {by}: {text}", stamp(at, tz)),
         Reply::Topic { room, .. } => format!("[#{room}] no topic"),
+        Reply::Standing {
+            room,
+            at,
+            by,
+            user,
+            standing,
+            on,
+        } => {
+            let what = match (standing, on) {
+                (Standing::Operator, true) => "made an operator",
+                (Standing::Operator, false) => "no longer an operator",
+                (Standing::Voice, true) => "voiced",
+                (Standing::Voice, false) => "no longer voiced",
+            };
+            format!("{} [#{room}] * {user} {what} by {by}", stamp(at, tz))
+        }
         Reply::Room {
             name,
             members,
@@ -331,6 +347,10 @@ mod tests {
         assert_eq!(
             show(&format!("HIST @bob {TS} alice hi")).unwrap(),
             "(history) [03:04 PM] (private) alice: hi"
+        );
+        assert_eq!(
+            show(&format!("STANDING rust {TS} alice bob voice")).unwrap(),
+            "[03:04 PM] [#rust] * bob voiced by alice"
         );
         assert_eq!(
             show(&format!("RLEAVE rust {TS} bob part")).unwrap(),
