@@ -238,7 +238,8 @@ impl Engine {
             let lobby = self.rooms.lobby_key().clone();
             self.admit(id, &lobby);
         }
-        if names_on_join {
+        // A node lists the lobby once its log brings the join back.
+        if names_on_join && self.cluster.is_none() {
             self.view_users(id, 1);
         }
         if carried {

@@ -4,13 +4,19 @@
 
 use crate::cluster::{Left, Log, RoomEvent};
 use crate::reply::{LeaveReason, Reason};
-use crate::{ConnId, Conversation, NameKey, RoomKey, UserName};
+use crate::{ConnId, Conversation, MessageKind, NameKey, RoomKey, UserName};
 
 use super::super::Engine;
 
 impl Engine {
     /// A line said in a room (the lobby included), checked already.
-    pub(in crate::engine) fn cluster_say(&mut self, id: ConnId, key: RoomKey, text: &str) {
+    pub(in crate::engine) fn cluster_say(
+        &mut self,
+        id: ConnId,
+        key: RoomKey,
+        text: &str,
+        kind: MessageKind,
+    ) {
         let Some(from) = self.session(id).map(|s| s.name.clone()) else {
             return;
         };
@@ -20,6 +26,7 @@ impl Engine {
             at,
             from,
             text,
+            kind,
             origin,
         });
     }
@@ -110,11 +117,17 @@ impl Engine {
     }
 
     /// A private message (checked already) to a user online anywhere.
-    pub(in crate::engine) fn cluster_message_to(&mut self, id: ConnId, to: &str, text: &str) {
+    pub(in crate::engine) fn cluster_message_to(
+        &mut self,
+        id: ConnId,
+        to: &str,
+        text: &str,
+        kind: MessageKind,
+    ) {
         let Some(recipient) = self.online_anywhere(&NameKey::of(to)) else {
-            return self.refuse(id, Reason::NotOnline { name: to });
+            return self.refuse_message(id, kind, Reason::NotOnline { name: to });
         };
-        if !self.may_send(id, crate::MessageKind::Said) {
+        if !self.may_send(id, kind) {
             return;
         }
         let Some(from) = self.session(id).map(|s| s.name.clone()) else {
@@ -128,6 +141,7 @@ impl Engine {
             from,
             to: recipient,
             text,
+            kind,
             origin,
         });
     }
@@ -172,7 +186,7 @@ impl Engine {
 
     /// A member went busy or free: the lobby's log says so.
     pub(in crate::engine) fn cluster_away(&mut self, id: ConnId, busy: bool) {
-        let Some(user) = self.session(id).map(|s| s.name.clone()) else {
+        let Some((user, away)) = self.session(id).map(|s| (s.name.clone(), s.away.clone())) else {
             return;
         };
         let key = self.rooms.lobby_key().clone();
@@ -180,6 +194,7 @@ impl Engine {
             at: self.now,
             user,
             busy,
+            text: away.filter(|_| busy).map(|t| t.to_string()),
         };
         self.append(None, Log::Room(key), |_| event);
     }
