@@ -94,11 +94,11 @@ fn spawn_keys(events: Sender<Event>) {
 /// after the terminal is back to normal.
 pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
     let dialer = args.dialer()?;
-    let addr = dialer.addr.clone();
     let session = session_for(&args)?;
     let (tx, rx) = mpsc::channel();
     // Before the screen is taken: a failure here prints as usual.
     let conn = Connection::open(&dialer, 0, tx.clone())?;
+    let addr = dialer.current_addr().to_owned();
     let mut screen = Screenful::enter().map_err(ClientError::Io)?;
     spawn_keys(tx.clone());
     let mut ui = Ui {
@@ -336,6 +336,8 @@ impl Ui {
             }
         }
         self.screen.view.link = "connected".into();
+        // With several servers, the one it moved to.
+        self.screen.view.server = self.dialer.current_addr().to_owned();
         self.session.on_connected();
         Ok(None)
     }

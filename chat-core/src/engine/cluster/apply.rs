@@ -211,7 +211,7 @@ impl Engine {
         if let Some(conn) = conn {
             self.enter_applied(key, conn, at, &user, quiet);
         }
-        if let Some(asker) = asker.filter(|_| !self.is_lobby(key)) {
+        if let Some(asker) = asker {
             self.join_settled(asker);
         }
         if conn.is_some() {

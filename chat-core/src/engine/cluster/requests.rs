@@ -53,15 +53,16 @@ impl Engine {
         self.set_waiting(id, true);
     }
 
-    /// A join of this node's user into a room other than the lobby is in,
-    /// or refused: the lines that waited for it run.
+    /// A join of this node's user (into the lobby at login, or a room) is
+    /// in, or refused: the lines that waited for it run.
     pub(super) fn join_settled(&mut self, id: ConnId) {
         self.set_waiting(id, false);
         self.resume(id);
     }
 
     /// Into the lobby at login; an account's login also claims its one
-    /// session in the cluster (a guest has no account to claim).
+    /// session in the cluster (a guest has no account to claim). As for
+    /// any room, the connection's next lines wait until the join is in.
     pub(in crate::engine) fn cluster_enter_lobby(
         &mut self,
         id: ConnId,
@@ -78,6 +79,7 @@ impl Engine {
             user,
             origin,
         });
+        self.set_waiting(id, true);
     }
 
     /// Out of rooms (this node stops showing them to the user at once;
