@@ -1028,3 +1028,22 @@ fn irc_actions_notices_and_away_cross_nodes() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// `WELCOME` means in the lobby, as on one server: a line said on
+/// another node right after it reaches the new user (a node welcomes once
+/// the lobby's log has the join).
+#[test]
+fn a_line_said_right_after_welcome_on_another_node_arrives() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let nodes = cluster_of(2, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    for round in 0..20 {
+        let mut north = Client::connect(&format!("north{round}"), Proto::Chat, &nodes[0], true);
+        let south = Client::connect(&format!("south{round}"), Proto::Chat, &nodes[1], true);
+        north.say("hello across the cluster");
+        south.wait_said("the line said right after its WELCOME", |t| {
+            t.iter()
+                .any(|l| l == &format!("north{round}: hello across the cluster"))
+        });
+    }
+}

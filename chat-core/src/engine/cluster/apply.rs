@@ -250,6 +250,18 @@ impl Engine {
             }
             return self.enter(conn, key, false);
         }
+        // Welcomed now: the log has the join, so every line said after
+        // `WELCOME` is one this user gets.
+        if let Some(s) = self.session(conn) {
+            let (user, grant) = (s.name.clone(), s.grant);
+            self.send(
+                conn,
+                &Reply::Welcome {
+                    user: user.as_str(),
+                    grant,
+                },
+            );
+        }
         self.join_members(conn, key);
         let line = Reply::RoomJoin {
             room: LOBBY,
