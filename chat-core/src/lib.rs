@@ -131,7 +131,9 @@ pub mod sim;
 mod time;
 pub mod wire;
 
-pub use command::{Answer, Command, HistoryPoint, HistoryRange, HistoryTarget, TopicChange};
+pub use command::{
+    Answer, Command, HistoryPoint, HistoryRange, HistoryTarget, Standing, TopicChange,
+};
 pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
     AccountState, CarryOver, ChatEvent, CloseCause, CloseReason, ConnStats, Engine, EngineStats,

@@ -10,7 +10,7 @@
 //!
 //! The order is `/help`'s: commands for everyone, then for admins.
 
-use super::{Answer, HistoryRange, HistoryTarget, TopicChange};
+use super::{Answer, HistoryRange, HistoryTarget, Standing, TopicChange};
 use crate::{Grant, MessageKind};
 
 commands! {
@@ -198,6 +198,34 @@ commands! {
             => "take a user out of a room (its operator)",
     }
 
+    /// Extension: `/op`, `/deop`, `/voice`, `/devoice <room> <user>`: give
+    /// or take a member's standing in a room (its operators, or an
+    /// admin). A standing lasts while the member stays in the room.
+    SetStanding {
+        /// The room as typed.
+        room: &'a str,
+        /// The member as typed.
+        user: &'a str,
+        /// Which standing.
+        standing: Standing,
+        /// Given (true) or taken.
+        on: bool,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "op" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Operator, on: true }
+            => "make a member an operator of a room (its operators)",
+        chat1: "deop" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Operator, on: false }
+            => "take a member's operator standing (its operators)",
+        chat1: "voice" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Voice, on: true }
+            => "voice a member of a room (its operators)",
+        chat1: "devoice" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Voice, on: false }
+            => "take a member's voice (its operators)",
+    }
+
     /// Extension: `/closeroom <room>`: remove a room and its history (its
     /// operator, or an admin).
     CloseRoom {
@@ -342,6 +370,23 @@ commands! {
         /// The masks.
         masks: &'a str,
     } => { who: Anyone, cost: Listing, }
+
+    /// IRC's `OPER <name> <password>`: the connection acts with an admin's
+    /// rights until it closes, once the password of `name`, an admin's
+    /// account, is checked as a login's (the nick stays as it is).
+    Oper {
+        /// The admin's account, as typed.
+        name: &'a str,
+        /// Its password.
+        password: &'a str,
+    } => { who: Anyone, cost: Line, }
+
+    /// IRC's user mode `+i` (or `-i`): left out of `WHO` by mask, except
+    /// by those who share a room with the user besides the lobby.
+    Invisible {
+        /// On or off.
+        on: bool,
+    } => { who: Anyone, cost: Line, }
 
     /// A login checked before the client finished registering (IRC's SASL
     /// before `CAP END`): the client is ready, enter now.

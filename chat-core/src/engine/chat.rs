@@ -66,6 +66,12 @@ impl Engine {
             }
             Command::Answer(_) | Command::Ready => {}
             Command::WhoIs { name } => self.whois(id, name),
+            Command::Oper { name, password } => self.oper(id, name, password),
+            Command::Invisible { on } => {
+                if let Some(s) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
+                    s.invisible = on;
+                }
+            }
             Command::FindUsers { masks } => self.find_users(id, masks),
             // chat/1's codec answers `/tags` itself.
             Command::Tags { .. } => {}
@@ -81,6 +87,12 @@ impl Engine {
                 self.remove_from_room(id, room, user, reason)
             }
             Command::CloseRoom { room } => self.close_room(id, room),
+            Command::SetStanding {
+                room,
+                user,
+                standing,
+                on,
+            } => self.set_standing(id, room, user, standing, on),
             Command::History { of, count, range } => self.history(id, of, count, range),
         }
     }
@@ -424,14 +436,24 @@ impl Engine {
 
     /// The users online whose names match any of `masks` (IRC's `WHO
     /// <mask>`, `USERHOST`): a name without wildcards is looked up, a mask
-    /// matched against everyone online; one page at most.
+    /// matched against everyone online but the invisible (user mode `+i`)
+    /// who share no room with the asker besides the lobby; one page at
+    /// most.
     pub(super) fn find_users(&mut self, id: ConnId, masks: &str) {
         let mut found: Vec<ConnId> = Vec::new();
+        let mine: &[crate::RoomKey] = self.session(id).map_or(&[], |s| &s.rooms);
+        let seen = |c: ConnId| {
+            c == id
+                || self
+                    .session(c)
+                    .is_none_or(|s| !s.invisible || s.rooms.iter().any(|r| mine.contains(r)))
+        };
         for mask in masks.split([' ', ',']).filter(|m| !m.is_empty()) {
             if mask.contains(['*', '?']) {
                 let pattern = mask.to_ascii_lowercase();
                 found.extend(self.online.iter().filter_map(|(key, &c)| {
-                    glob_matches(pattern.as_bytes(), key.as_str().as_bytes()).then_some(c)
+                    let hit = glob_matches(pattern.as_bytes(), key.as_str().as_bytes());
+                    (hit && seen(c)).then_some(c)
                 }));
             } else if let Some(&c) = self.online.get(&NameKey::of(mask)) {
                 found.push(c);
@@ -477,6 +499,7 @@ impl MemberRow {
         if self.sender.guest {
             Reply::GuestUser {
                 name,
+                grant: self.grant,
                 presence: self.presence,
                 profile,
             }

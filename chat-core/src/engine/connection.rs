@@ -117,6 +117,9 @@ pub(crate) struct Session {
     pub(crate) away: Option<Arc<str>>,
     /// When the session began.
     pub(crate) since: Millis,
+    /// Left out of searches by mask (IRC's user mode `+i`) by those who
+    /// share no room with it besides the lobby.
+    pub(crate) invisible: bool,
 }
 
 /// IRC's `USER`: a user name and a real name.

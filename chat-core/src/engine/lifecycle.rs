@@ -234,6 +234,7 @@ impl Engine {
                 identity,
                 away: None,
                 since: now,
+                invisible: false,
             });
         }
         // Into the lobby as into any room; `WELCOME` was the answer.

@@ -145,6 +145,8 @@ enum Job {
     CheckOldPassword { conn: ConnRef, new: Password },
     /// Hashing the new password of `/changepassword`.
     HashNewPassword { conn: ConnRef },
+    /// Checking the admin's password of IRC's `OPER`.
+    Oper { conn: ConnRef, key: NameKey },
 }
 
 /// A store change in flight, and who is waiting for it.
@@ -896,6 +898,7 @@ impl Engine {
             Job::Login { conn, key } => self.on_login_verified(conn, key, answer),
             Job::CheckOldPassword { conn, new } => self.on_old_password_checked(conn, new, answer),
             Job::HashNewPassword { conn } => self.on_new_password_hashed(conn, answer),
+            Job::Oper { conn, key } => self.on_oper_verified(conn, key, answer),
         }
     }
 

@@ -7,8 +7,8 @@ use crate::reply::{
     Reason, Reply, RoomLimit,
 };
 use crate::{
-    ConnId, Conversation, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord, Topic,
-    UserName,
+    ConnId, Conversation, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord, Standing,
+    Topic, UserName,
 };
 
 use super::chat::{page_of, Listed};
@@ -682,6 +682,62 @@ impl Engine {
         };
         self.leave_rooms(target, &[key], &leaver, LeaveReason::Removed);
         self.send(id, &Reply::Ok(Done::Removed(&room, name.as_str())));
+    }
+
+    /// Gives or takes a member's standing in a room (its operators or an
+    /// admin): kept with the membership, told to the room.
+    pub(super) fn set_standing(
+        &mut self,
+        id: ConnId,
+        typed: &str,
+        user: &str,
+        standing: Standing,
+        on: bool,
+    ) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if self.lobby_is_fixed(id, &key) {
+            return;
+        }
+        if !self.runs_room(id, &key) {
+            return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        let target = self
+            .online
+            .get(&NameKey::of(user))
+            .copied()
+            .filter(|t| self.in_room(*t, &key));
+        let (Some(target), Some(by)) = (target, self.session(id).map(|s| s.name.clone())) else {
+            let not_in = Reason::NotInRoom {
+                room: typed,
+                user: Some(user),
+            };
+            return self.refuse(id, not_in);
+        };
+        let (Some(name), Some(channel)) = (
+            self.session(target).map(|s| s.name.clone()),
+            self.rooms.get_mut(&key),
+        ) else {
+            return;
+        };
+        let mut status = channel.members.status(target).unwrap_or_default();
+        match standing {
+            Standing::Operator => status.operator = on,
+            Standing::Voice => status.voice = on,
+        }
+        channel.members.set_status(target, status);
+        let room = channel.shared_name();
+        log::info!("{by} set {standing:?} {on} for {name} in {room}");
+        let line = Reply::Standing {
+            room: &room,
+            at: self.now,
+            by: by.as_str(),
+            user: name.as_str(),
+            standing,
+            on,
+        };
+        self.broadcast_in(&key, None, &[line]);
     }
 
     pub(super) fn close_room(&mut self, id: ConnId, typed: &str) {

@@ -39,6 +39,8 @@ pub struct IrcCodec {
     /// Lines the last one stands for beside itself (a `JOIN` of several
     /// channels: one command each), to be read next.
     followups: Vec<String>,
+    /// User mode `+i`, as last set (the engine keeps what it means).
+    invisible: bool,
 }
 
 impl IrcCodec {
@@ -58,6 +60,7 @@ impl IrcCodec {
             note: None,
             local: Vec::new(),
             followups: Vec::new(),
+            invisible: false,
         }
     }
 
@@ -280,6 +283,15 @@ impl IrcCodec {
                 };
                 return self.message(server, line, msg, kind);
             }
+            "MODE"
+                if self.reg.logged_in
+                    && msg
+                        .params
+                        .first()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(self.reg.me())) =>
+            {
+                return self.user_mode(server, msg.params.get(1).copied());
+            }
             _ if !self.reg.logged_in => {
                 let me = self.reg.me();
                 let registered = self.reg.registered;
@@ -382,6 +394,36 @@ impl IrcCodec {
         parse::message(line, target, text, kind)
             .map(Reading::noted)
             .unwrap_or_default()
+    }
+
+    /// `MODE <me> [modes]`: user modes, of which `i` (invisible: left out
+    /// of `WHO` by mask) is kept; a change is told back as `MODE`.
+    fn user_mode(&mut self, server: &str, modes: Option<&str>) -> Reading {
+        let me = self.reg.me().to_owned();
+        let Some(modes) = modes else {
+            let shown = if self.invisible { "+i" } else { "+" };
+            numeric(&mut self.local, server, &me, "221", shown);
+            return Reading::default();
+        };
+        let mut on = true;
+        let mut invisible = None;
+        for c in modes.chars() {
+            match c {
+                '+' | '-' => on = c == '+',
+                'i' => invisible = Some(on),
+                _ => numeric(&mut self.local, server, &me, "501", ":Unknown MODE flag"),
+            }
+        }
+        match invisible {
+            Some(on) if on != self.invisible => {
+                self.invisible = on;
+                let sign = if on { '+' } else { '-' };
+                let line = format!(":{me} MODE {me} :{sign}i\r\n");
+                self.local.extend_from_slice(line.as_bytes());
+                Reading::noted(Note::Invisible(on))
+            }
+            _ => Reading::default(),
+        }
     }
 
     /// What registration asks of the engine, on a line of the codec's.

@@ -700,6 +700,14 @@ const LINES = {
     }
     if (v === state.current) renderHead();
   },
+  STANDING(body) {
+    const [room, ts, by, user, change] = fields(body, 4);
+    const v = findView("room", room);
+    if (!v) return;
+    const what = own(STANDINGS, change) || change;
+    const who = same(user, state.me) ? "you" : user;
+    note(v, by + " " + what.replace("%s", who) + ".", "presence", Number(ts));
+  },
   ROOM(body) {
     const [name, members, operator, topic] = fields(body, 3);
     const room = { name, members: Number(members), operator: operator === "-" ? null : operator, topic };
@@ -720,6 +728,14 @@ const LINES = {
     const kind = v.kind === "room" ? "msg" : same(from, state.me) ? "pm-out" : "pm-in";
     message(v, kind, ts, from, text, false);
   },
+};
+
+/** What a `STANDING` change says, after who made it (`%s`: the member). */
+const STANDINGS = {
+  op: "made %s an operator of the room",
+  deop: "took %s's operator standing",
+  voice: "voiced %s",
+  devoice: "took %s's voice",
 };
 
 /** What `LEAVE` and `RLEAVE` reasons mean, after the user's name. */

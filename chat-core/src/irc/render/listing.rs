@@ -10,7 +10,6 @@ use crate::irc::caps::Cap;
 use crate::irc::lines::CHANNEL;
 use crate::irc::listing::{ListKind, Whox};
 use crate::reply::{Listing, MemberStatus, Presence, Profile, Reply, WhoIs};
-use crate::Grant;
 
 /// A row of a listing of users (or the header of a room's).
 pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &mut Vec<u8>) {
@@ -32,9 +31,10 @@ pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &m
         ),
         Reply::GuestUser {
             name,
+            grant,
             presence,
             profile,
-        } => (*name, Grant::User, *presence, profile),
+        } => (*name, *grant, *presence, profile),
         _ => return,
     };
     let (server, me) = (view.server, view.reg.me());

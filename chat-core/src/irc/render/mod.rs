@@ -213,7 +213,11 @@ fn control(view: &View<'_>, ctl: &Control<'_>, out: &mut Vec<u8>) {
             out,
             ":{server} 305 {me} :You are no longer marked as being away\r\n"
         ),
-        // The room's MODE line, with the admin who did it, tells it.
+        // Made an operator (by `OPER`, or an admin's grant, whose
+        // lobby's MODE line tells the rest).
+        Control::Grant(grant) if grant.is_admin() => {
+            write!(out, ":{server} 381 {me} :You are now an IRC operator\r\n")
+        }
         Control::Grant(_) => Ok(()),
         Control::Kick { by, reason } => {
             let reason = reason.unwrap_or(by);

@@ -38,6 +38,7 @@ fn room_of_frame(frame: &[u8]) -> Option<(String, String)> {
         | Reply::RoomJoin { room, .. }
         | Reply::RoomLeave { room, .. }
         | Reply::Topic { room, .. }
+        | Reply::Standing { room, .. }
             if room != crate::LOBBY =>
         {
             Some((room.to_ascii_lowercase(), first.to_owned()))
