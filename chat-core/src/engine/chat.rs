@@ -184,7 +184,7 @@ impl Engine {
             return self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
         }
         if self.cluster.is_some() {
-            return self.cluster_message_to(id, to, text);
+            return self.cluster_message_to(id, to, text, kind);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
             return self.refuse_message(id, kind, Reason::NotOnline { name: to });

@@ -415,7 +415,11 @@ impl Engine {
             }
             log::info!("login {name} from {peer}");
             self.send(id, &Reply::Ok(Done::Login(name.as_str())));
+            // Done with the password before entering: a cluster's node
+            // makes the next lines wait again, for the lobby's join.
+            self.set_waiting(id, false);
             self.enter_room(id, name, false);
+            return self.resume(id);
         }
         self.done_working(id);
     }

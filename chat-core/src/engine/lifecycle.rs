@@ -205,13 +205,18 @@ impl Engine {
                 real_name: real_name.map(Into::into),
             })),
         };
-        self.send(
-            id,
-            &Reply::Welcome {
-                user: name.as_str(),
-                grant,
-            },
-        );
+        // A node welcomes once the lobby's log has the join (see
+        // `cluster_enter_lobby`): whatever anyone says after `WELCOME` is
+        // then after the join, and reaches this user, as on one server.
+        if self.cluster.is_none() {
+            self.send(
+                id,
+                &Reply::Welcome {
+                    user: name.as_str(),
+                    grant,
+                },
+            );
+        }
         self.online.insert(key.clone(), id);
         // A node's lobby join goes through the cluster's log.
         let cluster_user = self.cluster.is_some().then(|| name.clone());
@@ -241,7 +246,8 @@ impl Engine {
             let lobby = self.rooms.lobby_key().clone();
             self.admit(id, &lobby);
         }
-        if names_on_join {
+        // A node lists the lobby once its log brings the join back.
+        if names_on_join && self.cluster.is_none() {
             self.view_users(id, 1);
         }
         if carried {

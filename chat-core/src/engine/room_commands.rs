@@ -668,7 +668,7 @@ impl Engine {
             return;
         }
         if self.cluster.is_some() {
-            return self.cluster_say(id, key, text);
+            return self.cluster_say(id, key, text, kind);
         }
         let msg = self.next_msg_id();
         let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
