@@ -5,7 +5,7 @@ mod support;
 
 use std::io::Write;
 
-use support::attack::{others, output_attack_server, Peak, PER_CONNECTION};
+use support::attack::{assert_within_bound, others, output_attack_server, Peak};
 use support::{resident_bytes, PASSWORD};
 
 /// Hole 1 over chat/1, at twice its size: 200 accounts from four
@@ -43,16 +43,6 @@ fn pipelined_joins_and_history_cost_a_window_per_connection() {
     let most = peak.finish();
     others(&addrs, &ca, 1);
     let n = attackers.len() as u64;
-    eprintln!(
-        "20 /join + 12 /history from {n} connections: resident {} -> {} KiB at most ({} KiB a connection)",
-        before / 1024,
-        most / 1024,
-        most.saturating_sub(before) / 1024 / n
-    );
-    assert!(
-        most.saturating_sub(before) < n * PER_CONNECTION,
-        "{} KiB for {n} connections",
-        most.saturating_sub(before) / 1024
-    );
+    assert_within_bound("20 /join + 12 /history", before, most, n);
     drop(attackers);
 }

@@ -5,7 +5,7 @@ mod support;
 
 use std::io::Write;
 
-use support::attack::{others, output_attack_server, Peak, PER_CONNECTION};
+use support::attack::{assert_within_bound, others, output_attack_server, Peak};
 use support::resident_bytes;
 
 /// Hole 1 over IRC, at twice its size: 480 guests from eight addresses
@@ -39,16 +39,6 @@ fn irc_joins_of_many_rooms_cost_a_window_per_connection() {
     let most = peak.finish();
     others(&addrs, &ca, 1);
     let n = attackers.len() as u64;
-    eprintln!(
-        "IRC JOIN of 20 rooms from {n} connections: resident {} -> {} KiB at most ({} KiB a connection)",
-        before / 1024,
-        most / 1024,
-        most.saturating_sub(before) / 1024 / n
-    );
-    assert!(
-        most.saturating_sub(before) < n * PER_CONNECTION,
-        "{} KiB for {n} connections",
-        most.saturating_sub(before) / 1024
-    );
+    assert_within_bound("IRC JOIN of 20 rooms", before, most, n);
     drop(attackers);
 }

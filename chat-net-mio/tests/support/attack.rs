@@ -183,3 +183,20 @@ pub fn output_attack_server(certs: &Path) -> (TestServer, [SocketAddr; 5]) {
 /// plus its own state (codec, session, twenty room memberships, queued
 /// lines) and allocator slack.
 pub const PER_CONNECTION: u64 = 256 * 1024 + 64 * 1024;
+
+/// Reports the resident peak an attack of `n` connections reached over
+/// `before`, and asserts it stays within [`PER_CONNECTION`] each.
+pub fn assert_within_bound(what: &str, before: u64, most: u64, n: u64) {
+    let grown = most.saturating_sub(before);
+    eprintln!(
+        "{what} from {n} connections: resident {} -> {} KiB at most ({} KiB a connection)",
+        before / 1024,
+        most / 1024,
+        grown / 1024 / n
+    );
+    assert!(
+        grown < n * PER_CONNECTION,
+        "{} KiB for {n} connections",
+        grown / 1024
+    );
+}
