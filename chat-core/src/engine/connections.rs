@@ -31,7 +31,7 @@ impl Engine {
         } else if self.conns.len() >= l.max_connections {
             Some(FullScope::Server)
         } else if !self.is_exempt(peer)
-            && self.per_address.get(&peer).copied().unwrap_or(0) >= l.max_connections_per_address
+            && self.per_address.get(&peer) >= l.max_connections_per_address
         {
             Some(FullScope::Address)
         } else {
@@ -56,7 +56,7 @@ impl Engine {
         self.conns.insert(id, Box::new(conn));
         let first = [hello, Reply::ask(crate::reply::AskStep::Account)];
         Self::send_to(&mut self.conns, &mut self.out, id, &first);
-        *self.per_address.entry(peer).or_insert(0) += 1;
+        self.per_address.add(peer);
         self.timers.arm(deadline, id, serial, TimerKind::Login);
         if pinged {
             self.timers.arm(ping_at, id, serial, TimerKind::Ping);
@@ -99,12 +99,7 @@ impl Engine {
         };
         // An admin's `/closeroomsof` ends with the admin's connection.
         self.bulk_closes.remove(&id);
-        if let Some(n) = self.per_address.get_mut(&conn.peer) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_address.remove(&conn.peer);
-            }
-        }
+        self.per_address.remove(&conn.peer);
         if let Phase::Online(session) = conn.phase {
             if self.online.get(&session.key) == Some(&id) {
                 self.online.remove(&session.key);

@@ -7,17 +7,11 @@ use crate::reply::{Reason, Reply};
 use crate::{Conversation, HistoryLine, PersistId, StoreChange};
 
 use super::connection::ConnRef;
+use super::in_flight::Pending;
 use super::io::{Output, PersistFailed, PersistRequest};
 use super::rooms::{private_bounds, room_bounds};
 use super::store_tables::Tables;
 use super::Engine;
-
-/// A store change in flight, and who is waiting for it.
-#[derive(Debug)]
-pub(super) struct Pending {
-    pub(super) conn: Option<ConnRef>,
-    pub(super) change: StoreChange,
-}
 
 impl Engine {
     /// Asks for a durable change; the requester (if any) waits for it.

@@ -10,8 +10,8 @@ use crate::reply::{Control, Done, LeaveReason, LimitScope, Presence, Reason, Rep
 use crate::{ConnId, NameKey, UserName};
 
 use super::connection::{ConnRef, Flood, Identity, Phase, Session, Step};
+use super::in_flight::Job;
 use super::io::{CloseReason, PasswordAnswer, PasswordWork};
-use super::password_work::Job;
 use super::timers::TimerKind;
 use super::Engine;
 

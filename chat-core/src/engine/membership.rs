@@ -121,7 +121,7 @@ impl Engine {
         let operator = if channel.is_lobby() {
             admin
         } else {
-            Self::founds(channel, &me)
+            channel.founded_by(&me)
         };
         if operator {
             channel.members.set_status(id, OPERATOR);

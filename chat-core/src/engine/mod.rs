@@ -19,6 +19,7 @@ mod connection;
 mod directory;
 mod held;
 mod history;
+mod in_flight;
 mod kicklist;
 mod members;
 mod outbox;
@@ -65,6 +66,7 @@ mod timeouts;
 #[cfg(feature = "sim")]
 mod check;
 
+use in_flight::Pending;
 use std::time::Duration;
 
 pub use io::{
@@ -83,14 +85,13 @@ use crate::{
 
 use connection::{ConnRef, Connection};
 use directory::Directory;
-use durable::Pending;
 use history::PrivateHistories;
+use in_flight::Job;
 use kicklist::KickList;
 use outbox::Outbox;
-use password_work::Job;
 use room_upkeep::RoomUpkeep;
 use rooms::{private_bounds, room_bounds, Rooms};
-use seeded::{map, set, Map, Set};
+use seeded::{map, set, Map, Set, Tally};
 use throttle::{Counter, LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
@@ -125,9 +126,10 @@ pub struct Engine {
     throttle: LoginThrottle,
     /// Registrations per address, and (under the key `None`) in all.
     registrations: Counter<Option<std::net::IpAddr>>,
-    per_address: Map<std::net::IpAddr, usize>,
+    /// Open connections per address.
+    per_address: Tally<std::net::IpAddr>,
     /// Password work in flight per address.
-    password_work: Map<std::net::IpAddr, usize>,
+    password_work: Tally<std::net::IpAddr>,
     /// Accounts busy before a restart, until they log in again.
     carried_busy: Set<NameKey>,
     /// The busy accounts when the engine stopped, for the next one.
@@ -212,7 +214,7 @@ impl Engine {
             private,
             throttle,
             registrations: Counter::new(seed),
-            password_work: map(seed),
+            password_work: Tally::new(seed),
             carried_busy: set(seed),
             busy_at_stop: Vec::new(),
             server_name: config.server_name.as_str().into(),
@@ -220,7 +222,7 @@ impl Engine {
             now: Millis(0),
             conns: map(seed),
             online: map(seed),
-            per_address: map(seed),
+            per_address: Tally::new(seed),
             timers: Timers::default(),
             jobs: map(seed),
             pending: map(seed),

@@ -10,8 +10,8 @@ use crate::{ConnId, Grant, StoreChange};
 
 use super::connection::ChangeStep;
 use super::directory::PendingKind;
+use super::in_flight::Job;
 use super::io::{PasswordAnswer, PasswordWork};
-use super::password_work::Job;
 use super::{ConnRef, Engine};
 
 impl Engine {

@@ -1,28 +1,12 @@
 //! Password work asked of the caller (hashing, checking), bounded per
 //! address and in all, and its answers handed to what asked for them.
 
-use crate::password::Password;
 use crate::reply::{LimitScope, Reason};
-use crate::{ConnId, JobId, NameKey, UserName};
+use crate::{ConnId, JobId};
 
-use super::connection::ConnRef;
+use super::in_flight::Job;
 use super::io::{Output, PasswordAnswer, PasswordJob, PasswordWork};
 use super::Engine;
-
-/// Password work in flight, and whom it is for.
-#[derive(Debug)]
-pub(super) enum Job {
-    /// Hashing the password of a registration.
-    Register { conn: ConnRef, name: UserName },
-    /// Checking a login.
-    Login { conn: ConnRef, key: NameKey },
-    /// Checking the old password of `/changepassword`.
-    CheckOldPassword { conn: ConnRef, new: Password },
-    /// Hashing the new password of `/changepassword`.
-    HashNewPassword { conn: ConnRef },
-    /// Checking the admin's password of IRC's `OPER`.
-    Oper { conn: ConnRef, key: NameKey },
-}
 
 impl Engine {
     /// Asks for password work for a connection from `peer`; counted per
@@ -31,7 +15,7 @@ impl Engine {
         let id = JobId(self.next_job);
         self.next_job += 1;
         self.jobs.insert(id, (job, peer));
-        *self.password_work.entry(peer).or_insert(0) += 1;
+        self.password_work.add(peer);
         self.out
             .push(Output::Password(Box::new(PasswordJob { id, work, peer })));
     }
@@ -43,8 +27,7 @@ impl Engine {
         let refusal = if self.jobs.len() >= l.max_password_jobs {
             Some(Reason::LoginsInProgress { retry_secs: 1 })
         } else if !self.is_exempt(peer)
-            && self.password_work.get(&peer).copied().unwrap_or(0)
-                >= l.max_password_jobs_per_address
+            && self.password_work.get(&peer) >= l.max_password_jobs_per_address
         {
             Some(Reason::RateLimited {
                 scope: LimitScope::LoginsFromAddress,
@@ -69,12 +52,7 @@ impl Engine {
         let Some((job, peer)) = self.jobs.remove(&job) else {
             return;
         };
-        if let Some(n) = self.password_work.get_mut(&peer) {
-            *n -= 1;
-            if *n == 0 {
-                self.password_work.remove(&peer);
-            }
-        }
+        self.password_work.remove(&peer);
         match job {
             Job::Register { conn, name } => self.on_register_hashed(conn, name, answer),
             Job::Login { conn, key } => self.on_login_verified(conn, key, answer),

@@ -11,8 +11,8 @@ use crate::{ConnId, Grant, StoreChange, UserName, UserRecord};
 
 use super::connection::ConnRef;
 use super::directory::PendingKind;
+use super::in_flight::Job;
 use super::io::{PasswordAnswer, PasswordWork};
-use super::password_work::Job;
 use super::throttle::Limited;
 use super::Engine;
 

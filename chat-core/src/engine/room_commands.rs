@@ -39,18 +39,8 @@ impl Engine {
             return false;
         };
         session.grant.is_admin()
-            || Self::founds(channel, &session.key)
+            || channel.founded_by(&session.key)
             || channel.members.status(id).is_some_and(|s| s.operator)
-    }
-
-    /// Whether the account `key` founded a stored room (a guest's room has
-    /// no founder: a name is nobody's once its guest leaves).
-    pub(super) fn founds(channel: &super::rooms::Channel, key: &NameKey) -> bool {
-        channel.stored
-            && channel
-                .record
-                .as_ref()
-                .is_some_and(|r| r.operator.key() == *key)
     }
 
     /// The lobby's rules: nobody leaves it, operates it (a topic, a

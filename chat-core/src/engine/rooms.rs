@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Conversation, HistoryLine, Millis, Retention, RoomKey, RoomName, RoomRecord, StoreSnapshot,
-    Topic, LOBBY,
+    Conversation, HistoryLine, Millis, NameKey, Retention, RoomKey, RoomName, RoomRecord,
+    StoreSnapshot, Topic, LOBBY,
 };
 
 use super::history::{Bounds, History};
@@ -31,6 +31,16 @@ pub(crate) struct Channel {
 }
 
 impl Channel {
+    /// Whether the account `key` founded it, a stored room (a guest's room
+    /// has no founder: a name is nobody's once its guest leaves).
+    pub(crate) fn founded_by(&self, key: &NameKey) -> bool {
+        self.stored
+            && self
+                .record
+                .as_ref()
+                .is_some_and(|r| r.operator.key() == *key)
+    }
+
     fn new(record: Option<RoomRecord>, seed: u64) -> Channel {
         let name = Arc::from(record.as_ref().map_or(LOBBY, |r| r.name.as_str()));
         Channel {

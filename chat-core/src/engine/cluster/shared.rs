@@ -13,7 +13,7 @@ use crate::reply::{Control, Done, Reason, Reply};
 use crate::{Grant, PersistId, StoreChange};
 
 use super::super::connection::ConnRef;
-use super::super::durable::Pending;
+use super::super::in_flight::Pending;
 use super::super::Engine;
 
 impl Engine {
