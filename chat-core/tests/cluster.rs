@@ -519,3 +519,59 @@ fn a_cluster_run_is_the_same_for_the_same_seed() {
     let b = run(&ClusterSimOptions::new(5));
     assert_eq!(a.hash, b.hash);
 }
+
+/// IRC's `JOIN` of a room another node has just created (its creation
+/// not yet heard here, so this node's own creation loses to it) joins
+/// that room rather than answering that it exists.
+#[test]
+fn an_irc_join_of_a_room_just_created_on_another_node_joins_it() {
+    irc_join_of_a_room_being_created(1);
+}
+
+/// Likewise when another connection of the same node is creating it.
+#[test]
+fn an_irc_join_of_a_room_being_created_on_the_same_node_joins_it() {
+    irc_join_of_a_room_being_created(0);
+}
+
+/// alice (node 0) creates a room while an IRC client on node `node`
+/// joins it and talks there at once.
+fn irc_join_of_a_room_being_created(node: usize) {
+    let mut c = three();
+    c.connect(node, "dave");
+    c.send("dave", "/register dave pass-dave-1");
+    c.send("dave", "/quit");
+    c.settle();
+    c.connect_with(node, "dave-irc", chat_core::Protocol::Irc);
+    c.send("dave-irc", "PASS dave:pass-dave-1");
+    c.send("dave-irc", "NICK dave");
+    c.send("dave-irc", "USER dave 0 * :Dave");
+    c.settle();
+    c.take("dave-irc");
+    c.send("alice", "/create Fresh");
+    c.send("dave-irc", "JOIN #Fresh");
+    c.send("dave-irc", "PRIVMSG #Fresh :first words");
+    c.settle();
+    let dave = c.take("dave-irc");
+    assert!(
+        dave.iter()
+            .any(|l| l.starts_with(":dave!") && l.contains(" JOIN #Fresh")),
+        "{dave:?}"
+    );
+    // No numeric error, no notice that the room exists.
+    assert!(
+        !dave
+            .iter()
+            .any(|l| l.contains(" NOTICE ") || l.contains(" 4")),
+        "{dave:?}"
+    );
+    let alice = c.take("alice");
+    assert!(has(&alice, "OK created Fresh"), "{alice:?}");
+    assert!(
+        alice
+            .iter()
+            .any(|l| l.starts_with("RMSG Fresh ") && l.ends_with("dave first words")),
+        "{alice:?}"
+    );
+    c.check().unwrap();
+}

@@ -184,10 +184,15 @@ impl Engine {
     /// IRC's `JOIN`: joins the room, or creates it (and so joins it) when
     /// there is none.
     pub(super) fn enter_or_create(&mut self, id: ConnId, typed: &str) {
-        let exists = RoomName::parse(typed).is_ok_and(|n| self.rooms.get(&n.key()).is_some());
-        if exists {
+        let Ok(name) = RoomName::parse(typed) else {
+            // Refused as a creation would be.
+            return self.create_room(id, typed);
+        };
+        if self.rooms.get(&name.key()).is_some() {
             self.join_room(id, typed);
-        } else {
+        } else if !(self.cluster.is_some() && self.cluster_enter(id, &name)) {
+            // At a node, another node may be creating it at this moment:
+            // then this connection joins that room.
             self.create_room(id, typed);
         }
     }

@@ -9,9 +9,12 @@
 //! - [`shared`]: store changes of any node, heard back from the buckets.
 //! - [`presence`]: online lists, heartbeats, gone nodes, sessions, and
 //!   losing the broker.
+//! - [`entering`]: IRC's `JOIN` of a room another node creates at the
+//!   same moment.
 
 mod append;
 mod apply;
+mod entering;
 mod presence;
 mod requests;
 mod shared;
@@ -78,6 +81,13 @@ pub(crate) struct Node {
     pub(super) buried: Map<NodeId, Millis>,
     /// The hash tables' seed, for the members of rooms opened later.
     pub(super) seed: u64,
+    /// IRC `JOIN`s creating their room here (one a connection, which
+    /// waits meanwhile): should the creation lose to another node's, they
+    /// join that room instead.
+    pub(super) join_creates: Vec<super::connection::ConnRef>,
+    /// IRC `JOIN`s waiting to hear of a room being created (one a
+    /// connection).
+    pub(super) entering: Vec<entering::Entering>,
 }
 
 impl Node {
@@ -99,6 +109,8 @@ impl Node {
             self_heard: Millis(0),
             buried: map(seed),
             seed,
+            join_creates: Vec::new(),
+            entering: Vec::new(),
         }
     }
 
@@ -180,6 +192,9 @@ impl Engine {
         if let (Some(since), false) = (node.lost_since, node.sent_away) {
             next = next.min(Millis(since.0 + node.config.grace_ms));
         }
+        if let Some(until) = self.entering_deadline() {
+            next = next.min(until);
+        }
         Some(next)
     }
 
@@ -190,6 +205,7 @@ impl Engine {
             return;
         }
         self.expire_appends();
+        self.expire_entering();
         self.bury_gone_nodes();
         self.publish_presence();
         self.end_grace();

@@ -57,6 +57,7 @@ impl Engine {
                 if self.rooms.get(&key).is_none() {
                     self.rooms.insert(record);
                 }
+                self.room_heard(&key);
             }
             StoreChange::SetTopic { room, topic } => self.rooms.set_topic(&room.key(), topic),
             // The room's log closes it, in its order.
@@ -153,6 +154,9 @@ impl Engine {
                 self.append(None, Log::Room(key.clone()), |_| {
                     RoomEvent::Opened(record.clone())
                 });
+                if let Some(c) = conn {
+                    self.created_for(c);
+                }
                 if let Some(c) = id {
                     self.send(c, &Reply::Ok(Done::Created(record.name.as_str())));
                     self.cluster_join(c, key);
@@ -211,6 +215,11 @@ impl Engine {
         let Some(c) = conn.filter(|c| self.live(*c)) else {
             return;
         };
+        if let StoreChange::CreateRoom(record) = &change {
+            if self.join_instead(c, &record.name) {
+                return;
+            }
+        }
         match &change {
             StoreChange::AddUser(record) => {
                 let name = record.name.as_str();

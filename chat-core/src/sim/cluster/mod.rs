@@ -261,6 +261,11 @@ impl Cluster {
 
     /// A client connects to node `i` (chat/1).
     pub fn connect(&mut self, i: usize, label: &str) {
+        self.connect_with(i, label, Protocol::Chat1);
+    }
+
+    /// A client of `protocol` connects to node `i`.
+    pub fn connect_with(&mut self, i: usize, label: &str, protocol: Protocol) {
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
         let epoch = self.nodes[i].epoch;
@@ -284,7 +289,7 @@ impl Cluster {
                 Input::Opened {
                     conn,
                     peer: "127.0.0.1".parse().expect("an address"),
-                    protocol: Protocol::Chat1,
+                    protocol,
                 },
             );
         }
