@@ -349,6 +349,20 @@ pub struct PresentUser {
     pub rooms: Vec<crate::RoomKey>,
 }
 
+/// What a node's online list says of a user besides [`PresentUser`]:
+/// what IRC shows of them (`WHOIS`, `WHO`) on every node.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresentProfile {
+    /// `USER`'s user name (IRC's ident), if the client gave one.
+    pub user_name: Option<String>,
+    /// The real name, if given.
+    pub real_name: Option<String>,
+    /// When the session began.
+    pub since: Millis,
+    /// Left out of searches by mask (IRC's user mode `+i`).
+    pub invisible: bool,
+}
+
 /// A node's online list, published coalesced and as a heartbeat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodePresence {
@@ -358,6 +372,11 @@ pub struct NodePresence {
     pub at: Millis,
     /// Its users.
     pub users: Vec<PresentUser>,
+    /// Their profiles, one per user in the same order. Last, so that a
+    /// node of an earlier build reads the list and ignores them, and a
+    /// list from one is read as having none (the runtime reads it in its
+    /// earlier form).
+    pub profiles: Vec<PresentProfile>,
 }
 
 /// Why an append was not stored.

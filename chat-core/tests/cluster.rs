@@ -575,3 +575,52 @@ fn irc_join_of_a_room_being_created(node: usize) {
     );
     c.check().unwrap();
 }
+
+/// IRC's `WHOIS` and `WHO` of a user of another node show what that
+/// user's IRC client said of itself (`USER`), from its node's online list;
+/// an invisible user (`+i`) is found by name, not by a mask.
+#[test]
+fn whois_and_who_show_a_user_of_another_node_with_its_user_and_real_name() {
+    let mut c = three();
+    for (node, name) in [(1, "dave"), (0, "erin")] {
+        c.connect(node, name);
+        c.send(name, &format!("/register {name} pass-{name}-1"));
+        c.send(name, "/quit");
+        c.settle();
+        let irc = format!("{name}-irc");
+        c.connect_with(node, &irc, chat_core::Protocol::Irc);
+        c.send(&irc, &format!("PASS {name}:pass-{name}-1"));
+        c.send(&irc, &format!("NICK {name}"));
+        c.send(&irc, &format!("USER {name}id 0 * :{name} the tester"));
+        c.settle();
+    }
+    c.send("dave-irc", "MODE dave +i");
+    c.settle();
+    // Online lists go out a few times a second.
+    c.advance(1_000);
+    c.take("erin-irc");
+    c.send("erin-irc", "WHOIS dave");
+    c.send("erin-irc", "WHO dave");
+    c.send("erin-irc", "WHO da*");
+    c.send("erin-irc", "WHO bo*");
+    c.settle();
+    let erin = c.take("erin-irc");
+    let line = |code: &str| -> Vec<&String> {
+        erin.iter()
+            .filter(|l| l.contains(&format!(" {code} erin ")))
+            .collect()
+    };
+    let whois = line("311");
+    assert_eq!(whois.len(), 1, "{erin:?}");
+    assert!(
+        whois[0].contains(" dave daveid ") && whois[0].ends_with(":dave the tester\r"),
+        "{erin:?}"
+    );
+    // Found by name, not by the mask (invisible, no room shared); bob, of
+    // node 1 too, by his mask, as chat/1 shows him (no USER).
+    let who: Vec<&String> = line("352");
+    assert_eq!(who.len(), 2, "{erin:?}");
+    assert!(who[0].contains(" daveid ") && who[0].contains(" dave "), "{who:?}");
+    assert!(who[1].contains(" bob "), "{who:?}");
+    assert_eq!(line("315").len(), 3, "{erin:?}");
+}

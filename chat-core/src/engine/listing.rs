@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use crate::reply::{Listing, MemberStatus, Page, Presence, Profile, Reason, Reply};
-use crate::{ConnId, NameKey, RoomKey, UserName};
+use crate::{ConnId, NameKey, RoomKey};
 
+use super::cluster::RemoteRow;
 use super::connection::Sender;
 use super::owed::{Member, Owed};
 use super::Engine;
@@ -36,7 +37,7 @@ impl Engine {
         &mut self,
         id: ConnId,
         members: &[ConnId],
-        remote: &[(UserName, crate::Grant, Presence, bool)],
+        remote: &[RemoteRow],
         page: u64,
         listed: Listed<'_>,
     ) {
@@ -56,7 +57,7 @@ impl Engine {
             .chain(
                 remote
                     .iter()
-                    .map(|row| (row.0.as_str(), Member::Remote(Box::new(row.clone())))),
+                    .map(|row| (row.name.as_str(), Member::Remote(Box::new(row.clone())))),
             )
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
@@ -91,7 +92,17 @@ impl Engine {
     /// every room is public).
     pub(super) fn whois(&mut self, id: ConnId, name: &str) {
         let Some(&target) = self.online.get(&NameKey::of(name)) else {
-            return self.refuse(id, Reason::NotOnline { name });
+            // At a node of a cluster: a user of another node.
+            let Some(remote) = self.remote_whois(&NameKey::of(name)) else {
+                return self.refuse(id, Reason::NotOnline { name });
+            };
+            let reply = remote.reply();
+            return Self::send_to(
+                &mut self.conns,
+                &mut self.out,
+                id,
+                std::slice::from_ref(&reply),
+            );
         };
         let Some(session) = self.session(target) else {
             return;
@@ -120,7 +131,7 @@ impl Engine {
             },
             rooms: rooms.iter().map(|(r, s)| (r.as_str(), *s)).collect(),
             since,
-            idle_secs: idle,
+            idle_secs: Some(idle),
         };
         let reply = Reply::WhoIs(Box::new(whois));
         Self::send_to(
@@ -138,6 +149,7 @@ impl Engine {
     /// most.
     pub(super) fn find_users(&mut self, id: ConnId, masks: &str) {
         let mut found: Vec<ConnId> = Vec::new();
+        let mut remote: Vec<RemoteRow> = Vec::new();
         let mine: &[crate::RoomKey] = self.session(id).map_or(&[], |s| &s.rooms);
         let seen = |c: ConnId| {
             c == id
@@ -148,17 +160,24 @@ impl Engine {
         for mask in masks.split([' ', ',']).filter(|m| !m.is_empty()) {
             if mask.contains(['*', '?']) {
                 let pattern = mask.to_ascii_lowercase();
-                found.extend(self.online.iter().filter_map(|(key, &c)| {
-                    let hit = glob_matches(pattern.as_bytes(), key.as_str().as_bytes());
-                    (hit && seen(c)).then_some(c)
-                }));
+                let hit = |key: &NameKey| glob_matches(pattern.as_bytes(), key.as_str().as_bytes());
+                found.extend(
+                    self.online
+                        .iter()
+                        .filter_map(|(key, &c)| (hit(key) && seen(c)).then_some(c)),
+                );
+                remote.extend(self.remote_matches(hit, mine));
             } else if let Some(&c) = self.online.get(&NameKey::of(mask)) {
                 found.push(c);
+            } else {
+                remote.extend(self.remote_user(&NameKey::of(mask)));
             }
         }
         found.sort_unstable();
         found.dedup();
-        self.list_members(id, &found, 1, Listed::Users);
+        remote.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+        remote.dedup_by(|a, b| a.name == b.name);
+        self.list_members_with(id, &found, &remote, 1, Listed::Users);
     }
 }
 
@@ -205,19 +224,17 @@ impl Engine {
 
 impl MemberRow {
     /// The row of a user of another node of a cluster, as a listing found
-    /// it: no identity, no away text, no standing.
-    pub(super) fn remote(
-        (name, grant, presence, guest): (UserName, crate::Grant, Presence, bool),
-    ) -> Self {
+    /// it: what its node's online list says (no idle time, no standing).
+    pub(super) fn remote(row: RemoteRow) -> Self {
         MemberRow {
             sender: Sender {
-                name,
-                identity: None,
-                guest,
+                name: row.name,
+                identity: row.identity,
+                guest: row.guest,
             },
-            grant,
-            presence,
-            away: None,
+            grant: row.grant,
+            presence: row.presence,
+            away: row.away,
             status: MemberStatus::default(),
             idle_secs: None,
         }

@@ -8,8 +8,8 @@
 use std::collections::VecDeque;
 use std::ops::RangeInclusive;
 
-use crate::reply::{HistoryMark, Listing, Presence};
-use crate::{ConnId, Conversation, Frame, Grant, MsgId, NameKey, RoomKey, UserName};
+use crate::reply::{HistoryMark, Listing};
+use crate::{ConnId, Conversation, Frame, MsgId, NameKey, RoomKey};
 
 /// A connection's output window and what it is owed.
 #[derive(Debug, Default)]
@@ -72,7 +72,7 @@ pub(crate) enum Member {
     Local(ConnId),
     /// A user of another node of a cluster, as the listing found it
     /// (boxed: most rows are local).
-    Remote(Box<(UserName, Grant, Presence, bool)>),
+    Remote(Box<super::cluster::RemoteRow>),
 }
 
 /// Whose history is owed, and how its lines name it.

@@ -236,8 +236,9 @@ pub struct WhoIs<'a> {
     pub rooms: Vec<(&'a str, MemberStatus)>,
     /// When they logged in.
     pub since: Millis,
-    /// Seconds since they last said or did something.
-    pub idle_secs: u64,
+    /// Seconds since they last said or did something, when known (not
+    /// for a user of another node of a cluster).
+    pub idle_secs: Option<u64>,
 }
 
 /// A line of a history page to continue from ([`Listing::History`]): by

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chat_core::cluster::{
-    AppendFailed, ClusterInput, ClusterOutput, Log, NodeId, NodePresence, RoomEvent, SessionOwner,
+    AppendFailed, ClusterInput, ClusterOutput, Log, NodeId, RoomEvent, SessionOwner,
 };
 use chat_core::{
     Conversation, KickEntry, PersistFailed, PersistId, PersistRequest, RoomRecord, StoreChange,
@@ -648,7 +648,11 @@ impl Link {
                     if let Some(node) = self.open::<NodeId>(&value) {
                         inputs.push(Fed::Cluster(ClusterInput::Heartbeat(node)));
                     }
-                } else if let Some(presence) = self.open::<NodePresence>(&value) {
+                } else if let Some(presence) = self
+                    .sealer
+                    .open(&value)
+                    .and_then(|p| super::presence::read(&p))
+                {
                     inputs.push(Fed::Cluster(ClusterInput::Presence(presence)));
                 }
                 return;

@@ -16,6 +16,7 @@ mod bridge;
 mod link;
 mod node;
 mod ops;
+mod presence;
 mod seal;
 
 pub use backup::{backup_cluster, restore_cluster, BackupError};

@@ -11,11 +11,14 @@
 //!   losing the broker.
 //! - [`entering`]: IRC's `JOIN` of a room another node creates at the
 //!   same moment.
+//! - [`remote`]: the users of the other nodes, by name, and how listings
+//!   and `WHOIS` show them.
 
 mod append;
 mod apply;
 mod entering;
 mod presence;
+mod remote;
 mod requests;
 mod shared;
 
@@ -27,6 +30,7 @@ use super::Engine;
 
 pub(super) use append::Appending;
 pub(super) use presence::Peer;
+pub(super) use remote::RemoteRow;
 
 /// A member of a room, on any node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,8 +72,14 @@ pub(crate) struct Node {
     pub(super) peers: Map<NodeId, Peer>,
     /// Session claims of this node's users.
     pub(super) claims: Map<NameKey, Claim>,
-    /// The online list last published, and when.
-    pub(super) published: Option<(Vec<crate::cluster::PresentUser>, Millis)>,
+    /// The online list last published (users and profiles), and when.
+    pub(super) published: Option<(
+        Vec<crate::cluster::PresentUser>,
+        Vec<crate::cluster::PresentProfile>,
+        Millis,
+    )>,
+    /// Where the other nodes' users are in their lists.
+    pub(super) remote: remote::RemoteIndex,
     /// When the last heartbeat went out.
     pub(super) beat: Millis,
     /// When this node last heard its own heartbeat back: a node that
@@ -105,6 +115,7 @@ impl Node {
             peers: map(seed),
             claims: map(seed),
             published: None,
+            remote: remote::RemoteIndex::new(seed),
             beat: Millis(0),
             self_heard: Millis(0),
             buried: map(seed),

@@ -9,10 +9,11 @@
 //! the broker keeps one copy whoever notices first.
 
 use crate::cluster::{
-    ClusterOutput, Left, Log, NodeId, NodePresence, PresentUser, RoomEvent, SessionOwner,
+    ClusterOutput, Left, Log, NodeId, NodePresence, PresentProfile, PresentUser, RoomEvent,
+    SessionOwner,
 };
 use crate::reply::{Control, LeaveReason, Presence, Reason, Reply};
-use crate::{Grant, Millis, NameKey, Output, RoomKey, UserName};
+use crate::{Millis, Output, RoomKey, UserName};
 
 use super::super::io::CloseReason;
 use super::super::Engine;
@@ -23,6 +24,9 @@ use super::{Claim, Node};
 pub(crate) struct Peer {
     /// Its users, as its last online list said.
     pub(super) users: Vec<PresentUser>,
+    /// Their profiles, in the same order (none from a node of an earlier
+    /// build).
+    pub(super) profiles: Vec<PresentProfile>,
     /// When it was last heard (this node's time).
     pub(super) heard: Millis,
 }
@@ -95,6 +99,7 @@ impl Engine {
                     run,
                     Peer {
                         users: Vec::new(),
+                        profiles: Vec::new(),
                         heard: Millis(now.0.saturating_sub(node.config.node_timeout_ms)),
                     },
                 );
@@ -123,10 +128,15 @@ impl Engine {
         }
         self.replaced_runs(&presence.node);
         if let Some(node) = self.cluster.as_deref_mut() {
+            let run = presence.node;
+            let old = node.peers.get(&run).map(|p| p.users.as_slice());
+            node.remote
+                .relist(&run, old.unwrap_or_default(), &presence.users);
             node.peers.insert(
-                presence.node,
+                run,
                 Peer {
                     users: presence.users,
+                    profiles: presence.profiles,
                     heard: now,
                 },
             );
@@ -159,6 +169,7 @@ impl Engine {
                     run.clone(),
                     Peer {
                         users: Vec::new(),
+                        profiles: Vec::new(),
                         heard: now,
                     },
                 );
@@ -218,7 +229,9 @@ impl Engine {
             return;
         };
         log::warn!("cluster: node {run} is gone; its users leave");
-        node.peers.remove(&run);
+        if let Some(peer) = node.peers.remove(&run) {
+            node.remote.unlist(&run, &peer.users);
+        }
         node.buried.insert(run.clone(), now);
         let mut leaves: Vec<(RoomKey, UserName)> = node
             .members
@@ -255,25 +268,35 @@ impl Engine {
         }
     }
 
-    /// This node's users as its online list says them.
-    fn present_users(&self) -> Vec<PresentUser> {
-        let mut users: Vec<PresentUser> = self
+    /// This node's users as its online list says them, and their
+    /// profiles in the same order.
+    fn present_users(&self) -> (Vec<PresentUser>, Vec<PresentProfile>) {
+        let mut users: Vec<(PresentUser, PresentProfile)> = self
             .online
             .values()
             .filter_map(|c| {
                 let s = self.session(*c)?;
-                Some(PresentUser {
-                    name: s.name.clone(),
-                    grant: s.grant,
-                    busy: s.held.is_some(),
-                    away: s.away.as_deref().map(str::to_owned),
-                    guest: s.guest,
-                    rooms: s.rooms.clone(),
-                })
+                let id = s.identity.as_deref();
+                Some((
+                    PresentUser {
+                        name: s.name.clone(),
+                        grant: s.grant,
+                        busy: s.held.is_some(),
+                        away: s.away.as_deref().map(str::to_owned),
+                        guest: s.guest,
+                        rooms: s.rooms.clone(),
+                    },
+                    PresentProfile {
+                        user_name: id.and_then(|i| i.user_name.as_deref().map(str::to_owned)),
+                        real_name: id.and_then(|i| i.real_name.as_deref().map(str::to_owned)),
+                        since: s.since,
+                        invisible: s.invisible,
+                    },
+                ))
             })
             .collect();
-        users.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
-        users
+        users.sort_by(|a, b| a.0.name.as_str().cmp(b.0.name.as_str()));
+        users.into_iter().unzip()
     }
 
     pub(super) fn presence_deadline(&self, node: &Node) -> Millis {
@@ -282,7 +305,7 @@ impl Engine {
             return Millis(u64::MAX);
         }
         let beat = Millis(node.beat.0 + node.config.heartbeat_ms);
-        let list = node.published.as_ref().map_or(Millis(0), |(_, at)| {
+        let list = node.published.as_ref().map_or(Millis(0), |(_, _, at)| {
             Millis(at.0 + node.config.presence_every_ms)
         });
         beat.min(list)
@@ -302,26 +325,30 @@ impl Engine {
         let list_due = node
             .published
             .as_ref()
-            .is_none_or(|(_, at)| at.0 + every <= now.0);
+            .is_none_or(|(_, _, at)| at.0 + every <= now.0);
         let beat_due = node.beat.0 + node.config.heartbeat_ms <= now.0;
         let me = node.me().clone();
         if list_due {
-            let users = self.present_users();
+            let (users, profiles) = self.present_users();
             let Some(node) = self.cluster.as_deref_mut() else {
                 return;
             };
-            let changed = node.published.as_ref().is_none_or(|(u, _)| *u != users);
+            let changed = node
+                .published
+                .as_ref()
+                .is_none_or(|(u, p, _)| *u != users || *p != profiles);
             if changed {
-                node.published = Some((users.clone(), now));
+                node.published = Some((users.clone(), profiles.clone(), now));
                 self.out
                     .push(Output::Cluster(Box::new(ClusterOutput::Presence(
                         NodePresence {
                             node: me.clone(),
                             at: now,
                             users,
+                            profiles,
                         },
                     ))));
-            } else if let Some((_, at)) = node.published.as_mut() {
+            } else if let Some((_, _, at)) = node.published.as_mut() {
                 // Nothing new: look again after the same interval.
                 *at = now;
             }
@@ -363,82 +390,6 @@ impl Engine {
             );
             self.close(id, CloseReason::Restart, LeaveReason::Lost);
         }
-    }
-
-    /// The name of a user online on any node: in the lobby as its log says
-    /// (in the same order as the user's lines, so a user who just logged
-    /// in elsewhere is known), else in another node's online list (a
-    /// member whose join the log no longer keeps).
-    pub(in crate::engine) fn online_anywhere(&self, key: &NameKey) -> Option<UserName> {
-        if let Some(s) = self.online.get(key).and_then(|c| self.session(*c)) {
-            return Some(s.name.clone());
-        }
-        let node = self.cluster.as_deref()?;
-        let lobby = self.rooms.lobby_key();
-        if let Some(m) = node.members.get(lobby).and_then(|m| m.get(key)) {
-            return Some(m.name.clone());
-        }
-        node.peers
-            .values()
-            .flat_map(|p| p.users.iter())
-            .find(|u| u.name.key() == *key)
-            .map(|u| u.name.clone())
-    }
-
-    /// Whether a user is busy, on whichever node they are, and their
-    /// away message if they gave one.
-    pub(super) fn busy_anywhere(&self, name: &UserName) -> Option<Option<String>> {
-        let key = name.key();
-        if let Some(&c) = self.online.get(&key) {
-            let away = self
-                .session(c)
-                .and_then(|s| s.away.as_deref().map(str::to_owned));
-            return (self.presence_of(c) == Presence::Busy).then_some(away);
-        }
-        let node = self.cluster.as_deref()?;
-        node.peers
-            .values()
-            .flat_map(|p| p.users.iter())
-            .find(|u| u.name.key() == key && u.busy)
-            .map(|u| u.away.clone())
-    }
-
-    /// The users of the other nodes (in `room`, or all), as listings show
-    /// them.
-    pub(in crate::engine) fn remote_rows(
-        &self,
-        room: Option<&RoomKey>,
-    ) -> Vec<(UserName, Grant, Presence, bool)> {
-        let Some(node) = self.cluster.as_deref() else {
-            return Vec::new();
-        };
-        let me = node.me();
-        let in_room = |u: &PresentUser, run: &NodeId| {
-            room.is_none_or(|r| {
-                node.members
-                    .get(r)
-                    .and_then(|m| m.get(&u.name.key()))
-                    .is_some_and(|m| m.node == *run)
-            })
-        };
-        let mut rows: Vec<(UserName, Grant, Presence, bool)> = node
-            .peers
-            .iter()
-            .filter(|(run, _)| *run != me)
-            .flat_map(|(run, p)| p.users.iter().filter(move |u| in_room(u, run)))
-            .filter(|u| !self.online.contains_key(&u.name.key()))
-            .map(|u| {
-                let presence = if u.busy {
-                    Presence::Busy
-                } else {
-                    Presence::Free
-                };
-                (u.name.clone(), u.grant, presence, u.guest)
-            })
-            .collect();
-        rows.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        rows.dedup_by(|a, b| a.0 == b.0);
-        rows
     }
 
     /// Members of a room on every node.

@@ -201,12 +201,13 @@ pub(super) fn whois(view: &View<'_>, whois: &WhoIs<'_>, out: &mut Vec<u8>) {
     if identity.account {
         let _ = write!(out, ":{server} 330 {me} {name} {name} :is logged in as\r\n");
     }
-    let idle = whois.idle_secs;
-    let _ = write!(
-        out,
-        ":{server} 317 {me} {name} {idle} {} :seconds idle, signon time\r\n",
-        whois.since.as_u64() / 1000
-    );
+    if let Some(idle) = whois.idle_secs {
+        let _ = write!(
+            out,
+            ":{server} 317 {me} {name} {idle} {} :seconds idle, signon time\r\n",
+            whois.since.as_u64() / 1000
+        );
+    }
     let _ = write!(out, ":{server} 318 {me} {name} :End of /WHOIS list\r\n");
 }
 
