@@ -758,15 +758,17 @@ fn first_answer(s: TcpStream) -> String {
     }
 }
 
+/// `n` nodes of a cluster of their own on the shared broker, with `root`
+/// an admin.
+fn with_root(n: usize) -> Vec<Node> {
+    let prefix = unique_prefix();
+    let config = format!("admins: [\"root\"], cluster: Some((prefix: \"{prefix}\"))");
+    cluster_of(n, &broker::shared_url(), &config)
+}
+
 #[test]
 fn a_kick_and_a_takeover_cross_nodes() {
-    let url = broker::shared_url();
-    let prefix = unique_prefix();
-    let nodes = cluster_of(
-        3,
-        &url,
-        &format!("admins: [\"root\"], cluster: Some((prefix: \"{prefix}\"))"),
-    );
+    let nodes = with_root(3);
     let mut root = Client::connect("root", Proto::Chat, &nodes[0], false);
     let mallory = Client::connect("mallory", Proto::Chat, &nodes[1], true);
     let alice = Client::connect("alice", Proto::Chat, &nodes[2], true);
@@ -825,13 +827,7 @@ fn within_a_second(c: &Client, line: &str) -> Duration {
 /// them (the new admin sees the kick list there).
 #[test]
 fn a_kick_and_a_grant_change_reach_another_node_within_a_second() {
-    let url = broker::shared_url();
-    let prefix = unique_prefix();
-    let nodes = cluster_of(
-        2,
-        &url,
-        &format!("admins: [\"root\"], cluster: Some((prefix: \"{prefix}\"))"),
-    );
+    let nodes = with_root(2);
     let mut root = Client::connect("root", Proto::Chat, &nodes[0], false);
     let mallory = Client::connect("mallory", Proto::Chat, &nodes[1], true);
     let mut trent = Client::connect("trent", Proto::Chat, &nodes[1], true);

@@ -620,7 +620,10 @@ fn whois_and_who_show_a_user_of_another_node_with_its_user_and_real_name() {
     // node 1 too, by his mask, as chat/1 shows him (no USER).
     let who: Vec<&String> = line("352");
     assert_eq!(who.len(), 2, "{erin:?}");
-    assert!(who[0].contains(" daveid ") && who[0].contains(" dave "), "{who:?}");
+    assert!(
+        who[0].contains(" daveid ") && who[0].contains(" dave "),
+        "{who:?}"
+    );
     assert!(who[1].contains(" bob "), "{who:?}");
     assert_eq!(line("315").len(), 3, "{erin:?}");
 }
