@@ -264,7 +264,10 @@ fn whois_over_chat1_and_irc_tells_the_same() {
     let line = expect(&mut root, "WHOIS ");
     let f: Vec<&str> = line.splitn(8, ' ').collect();
     assert_eq!(f[1..4], ["carol", "1", "free"], "{line}");
-    assert!(f[4].parse::<u64>().is_ok() && f[5].parse::<u64>().is_ok(), "{line}");
+    assert!(
+        f[4].parse::<u64>().is_ok() && f[5].parse::<u64>().is_ok(),
+        "{line}"
+    );
     assert_eq!(f[6], "rust", "{line}");
     assert_eq!(f.len(), 7, "no away message: {line}");
     // What the client library reads it as.
@@ -302,5 +305,8 @@ fn whois_over_chat1_and_irc_tells_the_same() {
     );
     bob.send("/help").unwrap();
     let (_, help) = bob.wait_for("END help").unwrap();
-    assert!(help.iter().any(|l| l.starts_with("INFO /whois <user> ")), "{help:?}");
+    assert!(
+        help.iter().any(|l| l.starts_with("INFO /whois <user> ")),
+        "{help:?}"
+    );
 }
