@@ -25,7 +25,7 @@ fn sasl_alice(h: &mut Harness, label: &str) -> Vec<String> {
     h.send(label, "USER alice 0 * :Alice");
     assert_eq!(
         h.take(label),
-        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify"]
+        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify userhost-in-names"]
     );
     h.send(label, "CAP REQ :sasl multi-prefix");
     assert_eq!(
@@ -72,7 +72,7 @@ fn sasl_login_greets_joins_and_lists_the_room() {
     ] {
         assert!(isupport.contains(token), "{isupport}");
     }
-    assert!(!isupport.contains("WHOX"));
+    assert!(isupport.contains("WHOX"));
     let after_motd: Vec<&str> = lines
         .iter()
         .skip_while(|l| !l.starts_with(":chat 422 "))
@@ -1622,4 +1622,106 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+#[test]
+fn whox_rows_carry_the_fields_asked_for_in_the_specs_order() {
+    let mut h = open_harness();
+    guest(
+        &mut h,
+        "cool",
+        "coolNick",
+        "myusernam",
+        "My UniqueReal Name",
+    );
+    guest(&mut h, "other", "otherNick", "other", "Other");
+    h.send("other", "JOIN #chan");
+    h.send("cool", "JOIN #chan");
+    h.take("cool");
+    h.take("other");
+    // Every field, asked in reverse: rows keep the spec's order, the
+    // account of a guest is 0 and no address is shown.
+    h.send("other", "WHO coolNick %roaldfnshiuct,123");
+    assert_eq!(
+        h.take("other"),
+        vec![
+            ":chat 354 otherNick 123 * myusernam 255.255.255.255 chat chat coolNick H 0 0 0 n/a :My UniqueReal Name",
+            ":chat 315 otherNick coolNick :End of WHO list",
+        ]
+    );
+    // A channel's rows name it and show standing; a token without `t`
+    // is not shown, and one that is not 1-3 digits is `0`.
+    h.send("other", "WHO #chan %cnf,7");
+    h.send("other", "WHO otherNick %tn,abcd");
+    assert_eq!(
+        h.take("other"),
+        vec![
+            ":chat 354 otherNick #chan coolNick H",
+            ":chat 354 otherNick #chan otherNick H@",
+            ":chat 315 otherNick #chan :End of WHO list",
+            ":chat 354 otherNick 0 otherNick",
+            ":chat 315 otherNick otherNick :End of WHO list",
+        ]
+    );
+    // An account shows its name.
+    h.register("bob", "bob");
+    h.take("other");
+    h.send("other", "WHO bob %na");
+    assert_eq!(
+        h.take("other"),
+        vec![
+            ":chat 354 otherNick bob bob",
+            ":chat 315 otherNick bob :End of WHO list",
+        ]
+    );
+    // ISUPPORT says so.
+    h.connect_irc("fourth");
+    h.send("fourth", "NICK fourth");
+    h.send("fourth", "USER fourth 0 * :Fourth");
+    let lines = h.take("fourth");
+    let isupport = lines.iter().find(|l| l.starts_with(":chat 005 ")).unwrap();
+    assert!(isupport.contains(" WHOX "), "{isupport}");
+}
+
+#[test]
+fn userhost_in_names_shows_each_name_as_its_mask() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "fooser", "Foo");
+    guest(&mut h, "bar", "bar", "barser", "Bar");
+    h.send("foo", "JOIN #chan");
+    h.take("foo");
+    h.send("bar", "CAP REQ :userhost-in-names multi-prefix");
+    h.send("bar", "JOIN #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![
+            ":chat CAP bar ACK :userhost-in-names multi-prefix",
+            ":bar!barser@chat JOIN #chan",
+            ":chat 353 bar = #chan :bar!barser@chat @foo!fooser@chat",
+            ":chat 366 bar #chan :End of /NAMES list",
+        ]
+    );
+    // Without the capability, nicks alone.
+    h.take("foo");
+    h.send("foo", "NAMES #chan");
+    assert_eq!(
+        h.take("foo"),
+        vec![
+            ":chat 353 foo = #chan :bar @foo",
+            ":chat 366 foo #chan :End of /NAMES list",
+        ]
+    );
+}
+
+#[test]
+fn client_only_tags_are_declared_refused_in_isupport() {
+    let mut h = open_harness();
+    h.connect_irc("c");
+    h.send("c", "NICK c");
+    h.send("c", "USER c 0 * :C");
+    let lines = h.take("c");
+    let isupport = lines.iter().find(|l| l.starts_with(":chat 005 ")).unwrap();
+    // Client-only tags (`+typing`...) are not relayed, and a client is
+    // told so rather than left to wonder.
+    assert!(isupport.contains(" CLIENTTAGDENY=* "), "{isupport}");
 }

@@ -332,6 +332,7 @@ impl Engine {
                     presence: self.presence_of(c),
                     away: s.away.clone(),
                     status: room.and_then(|r| r.members.status(c)).unwrap_or_default(),
+                    idle_secs: Some(self.now.0.saturating_sub(s.last_active.0) / 1000),
                 })
             })
             .chain(
@@ -347,6 +348,7 @@ impl Engine {
                         presence: *presence,
                         away: None,
                         status: MemberStatus::default(),
+                        idle_secs: None,
                     }),
             )
             .collect();
@@ -405,6 +407,7 @@ impl Engine {
                 identity: sender.identity(),
                 away: away.as_deref(),
                 status: MemberStatus::default(),
+                idle_secs: Some(idle),
             },
             rooms: rooms.iter().map(|(r, s)| (r.as_str(), *s)).collect(),
             since,
@@ -458,6 +461,7 @@ struct MemberRow {
     presence: Presence,
     away: Option<std::sync::Arc<str>>,
     status: MemberStatus,
+    idle_secs: Option<u64>,
 }
 
 impl MemberRow {
@@ -467,6 +471,7 @@ impl MemberRow {
             identity: self.sender.identity(),
             away: self.away.as_deref(),
             status: self.status,
+            idle_secs: self.idle_secs,
         };
         let name = self.sender.name.as_str();
         if self.sender.guest {

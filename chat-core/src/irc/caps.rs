@@ -16,11 +16,12 @@ pub(super) enum Cap {
     ServerTime,
     MessageTags,
     AwayNotify,
+    UserhostInNames,
 }
 
 /// The capabilities offered (`CAP LS`), in the order listed, `sasl`
 /// first (its value is added for `CAP LS 302`).
-const OFFERED: [(&str, Cap); 7] = [
+const OFFERED: [(&str, Cap); 8] = [
     ("sasl", Cap::Sasl),
     ("multi-prefix", Cap::MultiPrefix),
     ("echo-message", Cap::EchoMessage),
@@ -28,6 +29,7 @@ const OFFERED: [(&str, Cap); 7] = [
     ("server-time", Cap::ServerTime),
     ("message-tags", Cap::MessageTags),
     ("away-notify", Cap::AwayNotify),
+    ("userhost-in-names", Cap::UserhostInNames),
 ];
 
 impl Cap {

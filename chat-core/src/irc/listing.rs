@@ -23,6 +23,9 @@ pub(super) enum ListKind {
         mask: String,
         /// The channel whose members are listed.
         channel: Option<String>,
+        /// WHOX (`WHO <mask> %<fields>[,<token>]`): `354` rows of those
+        /// fields instead of `352`.
+        whox: Option<Whox>,
     },
     /// `WHOIS <nick>`, as sent.
     WhoIs(String),
@@ -35,6 +38,40 @@ pub(super) enum ListKind {
     /// Names of a room (on joining it, or `NAMES #room`), as the channel
     /// the client named.
     RoomNames(String),
+}
+
+/// The fields a WHOX query asked for (`%tcuihsnfdlaor`), and the token
+/// its rows repeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Whox {
+    /// The field letters asked for, in any order (rows follow the
+    /// spec's order, not this one).
+    pub(super) fields: String,
+    /// The query's token (`t`): up to three digits.
+    pub(super) token: Option<String>,
+}
+
+impl Whox {
+    /// Reads the second parameter of `WHO`: `%<fields>[,<token>]`.
+    pub(super) fn parse(param: &str) -> Option<Whox> {
+        let spec = param.strip_prefix('%')?;
+        let (fields, token) = match spec.split_once(',') {
+            Some((fields, token)) => (fields, Some(token)),
+            None => (spec, None),
+        };
+        let token = token
+            .filter(|t| !t.is_empty() && t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_owned);
+        Some(Whox {
+            fields: fields.to_owned(),
+            token,
+        })
+    }
+
+    /// Whether field `c` was asked for.
+    pub(super) fn has(&self, c: char) -> bool {
+        self.fields.contains(c)
+    }
 }
 
 /// The listings asked for and not yet answered.

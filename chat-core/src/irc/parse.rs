@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use super::lines::{need, numeric, CHANNEL};
-use super::listing::ListKind;
+use super::listing::{ListKind, Whox};
 use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
@@ -269,13 +269,16 @@ pub(super) fn command(
     }
 }
 
-/// `WHO [mask]`: a channel's members, or the users whose nicks match.
+/// `WHO [mask [%fields[,token]]]`: a channel's members, or the users
+/// whose nicks match; with WHOX fields, rows of those fields.
 fn who(line: &str, msg: &Message<'_>) -> Reading {
     let mask = msg.params.first().copied().filter(|m| !m.is_empty());
     let mask = mask.unwrap_or("*");
+    let whox = msg.params.get(1).and_then(|p| Whox::parse(p));
     let listing = |channel: Option<&str>| ListKind::Who {
         mask: mask.to_owned(),
         channel: channel.map(str::to_owned),
+        whox: whox.clone(),
     };
     if is_lobby(mask) {
         return Reading::listing(Note::Users, listing(Some(CHANNEL)));

@@ -215,6 +215,9 @@ pub struct Profile<'a> {
     pub away: Option<&'a str>,
     /// Standing in the room listed (the lobby's for a listing of users).
     pub status: MemberStatus,
+    /// Seconds since they last said or did something, when known (IRC's
+    /// WHOX `l`).
+    pub idle_secs: Option<u64>,
 }
 
 /// Who a user is: the answer to IRC's `WHOIS`.

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::{Batch, View};
 use crate::irc::caps::Cap;
 use crate::irc::lines::CHANNEL;
-use crate::irc::listing::ListKind;
+use crate::irc::listing::{ListKind, Whox};
 use crate::reply::{Listing, MemberStatus, Presence, Profile, Reply, WhoIs};
 use crate::Grant;
 
@@ -40,7 +40,7 @@ pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &m
     let (server, me) = (view.server, view.reg.me());
     let user = profile.identity.user_name.unwrap_or(name);
     match view.listing {
-        Some(ListKind::Who { channel, .. }) => {
+        Some(ListKind::Who { channel, whox, .. }) => {
             let chan = match (&batch.channel, channel) {
                 (Some(room), _) => room.as_str(),
                 (None, Some(chan)) => chan.as_str(),
@@ -53,11 +53,25 @@ pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &m
             } else {
                 prefixes(view, profile.status)
             };
+            let flags = format!("{away}{oper}{prefix}");
             let real = profile.identity.real_name.unwrap_or(name);
-            let _ = write!(
-                out,
-                ":{server} 352 {me} {chan} {user} {server} {server} {name} {away}{oper}{prefix} :0 {real}\r\n"
-            );
+            let row = WhoRow {
+                chan,
+                user,
+                nick: name,
+                flags: &flags,
+                profile,
+                real,
+            };
+            match whox {
+                Some(whox) => row.write_whox(server, me, whox, out),
+                None => {
+                    let _ = write!(
+                        out,
+                        ":{server} 352 {me} {chan} {user} {server} {server} {name} {flags} :0 {real}\r\n"
+                    );
+                }
+            }
         }
         Some(ListKind::Userhost) => {
             let oper = if grant.is_admin() { "*" } else { "" };
@@ -66,9 +80,56 @@ pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &m
                 .names
                 .push(format!("{name}{oper}={away}{user}@{server}"));
         }
+        // `userhost-in-names`: each name as its mask.
+        _ if view.caps.has(Cap::UserhostInNames) => batch.names.push(format!(
+            "{}{name}!{user}@{server}",
+            prefixes(view, profile.status)
+        )),
         _ => batch
             .names
             .push(format!("{}{name}", prefixes(view, profile.status))),
+    }
+}
+
+/// What a `WHO` row shows of one user.
+struct WhoRow<'a> {
+    chan: &'a str,
+    user: &'a str,
+    nick: &'a str,
+    /// `H`/`G`, `*` for an operator, then the prefixes of their standing.
+    flags: &'a str,
+    profile: &'a Profile<'a>,
+    real: &'a str,
+}
+
+impl WhoRow<'_> {
+    /// WHOX's `354`: the fields asked for, in the spec's order
+    /// (`tcuihsnfdlaor`), whatever order they were asked in. No address
+    /// is shown (`255.255.255.255`), hosts are the server's name, the
+    /// account is `0` for a guest and operator levels are `n/a`.
+    fn write_whox(&self, server: &str, me: &str, whox: &Whox, out: &mut Vec<u8>) {
+        let _ = write!(out, ":{server} 354 {me}");
+        let idle = self.profile.idle_secs.unwrap_or(0);
+        for field in "tcuihsnfdlao".chars().filter(|&c| whox.has(c)) {
+            let _ = match field {
+                't' => write!(out, " {}", whox.token.as_deref().unwrap_or("0")),
+                'c' => write!(out, " {}", self.chan),
+                'u' => write!(out, " {}", self.user),
+                'i' => write!(out, " 255.255.255.255"),
+                'h' | 's' => write!(out, " {server}"),
+                'n' => write!(out, " {}", self.nick),
+                'f' => write!(out, " {}", self.flags),
+                'd' => write!(out, " 0"),
+                'l' => write!(out, " {idle}"),
+                'a' if self.profile.identity.account => write!(out, " {}", self.nick),
+                'a' => write!(out, " 0"),
+                _ => write!(out, " n/a"),
+            };
+        }
+        if whox.has('r') {
+            let _ = write!(out, " :{}", self.real);
+        }
+        out.extend_from_slice(b"\r\n");
     }
 }
 
