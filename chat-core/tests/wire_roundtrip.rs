@@ -316,6 +316,7 @@ fn whois(p: &Parts) -> Reply<'_> {
             },
             away: reason(p),
             status: MemberStatus::default(),
+            idle_secs: Some(p.n2),
         },
         rooms: match p.idx % 3 {
             0 => Vec::new(),

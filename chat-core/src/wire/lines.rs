@@ -626,6 +626,7 @@ static LINES: &[LineSpec] = &[
                 },
                 away: f.opt(),
                 status: MemberStatus::default(),
+                idle_secs: Some(idle_secs),
             };
             Some(Reply::WhoIs(Box::new(WhoIs {
                 name,
