@@ -1,7 +1,8 @@
 //! The engine as nodes of a cluster, over the simulated broker: lines in
 //! one order on every node, one winner for a name registered twice at
 //! once, kicks and takeovers across nodes, private messages and history
-//! across nodes, a node gone, lost acknowledgements, a node without the
+//! across nodes, busy users, lines sent right after a join, large rooms'
+//! quiet joins, a node gone, lost acknowledgements, a node without the
 //! broker; and the cluster simulator's invariants over many seeds.
 
 use chat_core::sim::cluster::{run, Cluster, ClusterSimOptions, Faults};
@@ -205,6 +206,42 @@ fn private_messages_and_their_history_cross_nodes() {
 }
 
 #[test]
+fn a_busy_user_is_busy_on_every_node() {
+    let mut c = three();
+    c.send("alice", "/busy");
+    c.settle();
+    assert!(has(&c.take("alice"), "CTL busy"));
+    c.advance(1_000);
+    // Writers on other nodes hear she is busy; lists say so.
+    c.send("bob", "/msg alice are you there");
+    c.settle();
+    let bob = c.take("bob");
+    assert!(has(&bob, "OK sent alice"), "{bob:?}");
+    assert!(has(&bob, "INFO alice is busy"), "{bob:?}");
+    c.send("bob", "/viewusers");
+    c.settle();
+    let rows = c.take("bob");
+    assert!(has(&rows, "USER alice 1 busy"), "{rows:?}");
+    // A room line from another node is held for her, then replayed.
+    c.send("carol", "while you were busy");
+    c.settle();
+    let alice = c.take("alice");
+    assert!(
+        !alice.iter().any(|l| l.contains("while you were busy")),
+        "{alice:?}"
+    );
+    c.send("alice", "/free");
+    c.settle();
+    let alice = c.take("alice");
+    let held = alice
+        .iter()
+        .position(|l| l.ends_with("carol while you were busy"));
+    let end = alice.iter().position(|l| l.starts_with("END held 1 "));
+    assert!(held.is_some() && held < end, "{alice:?}");
+    c.check().unwrap();
+}
+
+#[test]
 fn the_users_of_a_gone_node_leave_everywhere() {
     let mut c = three();
     c.crash(1);
@@ -320,6 +357,77 @@ fn rooms_span_nodes() {
             .any(|l| l.starts_with("RLEAVE Rust ") && l.ends_with("bob closed")),
         "{bob:?}"
     );
+}
+
+/// A client's lines after a join or a create, sent without waiting for
+/// its answer, are taken once the join is in (as on a single server): a
+/// node holds them while the room's log brings the join back.
+#[test]
+fn lines_sent_right_after_a_join_wait_for_it() {
+    let mut c = three();
+    c.send("alice", "/create Rust\n/say Rust first words");
+    c.settle();
+    let alice = c.take("alice");
+    assert!(!has(&alice, "ERR "), "{alice:?}");
+    let created = alice.iter().position(|l| l == "OK created Rust");
+    let joined = alice.iter().position(|l| l == "OK joined Rust");
+    let said = alice
+        .iter()
+        .position(|l| l.starts_with("RMSG Rust ") && l.ends_with("alice first words"));
+    assert!(created < joined && joined < said, "{alice:?}");
+    c.send("bob", "/join Rust\n/say Rust me too");
+    c.settle();
+    let bob = c.take("bob");
+    assert!(!has(&bob, "ERR "), "{bob:?}");
+    assert!(
+        bob.iter()
+            .any(|l| l.starts_with("RMSG Rust ") && l.ends_with("bob me too")),
+        "{bob:?}"
+    );
+    // A join the broker never takes ends the wait with its refusal; the
+    // line held behind it is then refused as on a single server.
+    c.set_reachable(2, false);
+    c.send("carol", "/join Rust\n/say Rust lost");
+    c.advance(30_000);
+    let carol = c.take("carol");
+    let refusals = carol.iter().filter(|l| l.starts_with("ERR ")).count();
+    assert!(refusals >= 2, "{carol:?}");
+    c.check().unwrap();
+}
+
+/// Past `quiet_joins_above` members a room shows no joins and leaves one
+/// by one, on any node (filling a room with N users is not N^2/2 lines);
+/// its members still change.
+#[test]
+fn a_large_room_shows_no_joins_and_leaves() {
+    let mut c = Cluster::with_settings(2, config(), 3, |s| s.quiet_joins_above = 2);
+    for (i, name) in ["ann", "ben", "cat", "dan"].iter().enumerate() {
+        c.connect(i % 2, name);
+        c.send(name, &format!("/register {name} pass-{name}-1"));
+        c.settle();
+    }
+    c.send("ann", "/create Big");
+    c.settle();
+    for name in ["ben", "cat", "dan"] {
+        c.send(name, "/join Big");
+        c.settle();
+        assert!(has(&c.take(name), "OK joined Big"));
+    }
+    let ann = c.take("ann");
+    let joins: Vec<&String> = ann.iter().filter(|l| l.starts_with("RJOIN Big ")).collect();
+    // Shown while the room has at most 2 members (ann's, ben's, cat's);
+    // dan's, into a room of 3, is not.
+    assert_eq!(joins.len(), 3, "{ann:?}");
+    assert!(joins[2].ends_with(" cat"), "{ann:?}");
+    c.send("dan", "/part Big");
+    c.settle();
+    assert!(!c.take("ann").iter().any(|l| l.starts_with("RLEAVE Big ")));
+    // cat, joined quietly on the other node, is a member; dan is not.
+    c.send("ann", "/say Big still here");
+    c.settle();
+    assert!(c.take("cat").iter().any(|l| l.ends_with("ann still here")));
+    assert!(!c.take("dan").iter().any(|l| l.contains("still here")));
+    c.check().unwrap();
 }
 
 #[test]

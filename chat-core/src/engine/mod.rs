@@ -916,6 +916,11 @@ impl Engine {
             self.directory.end(&name.key());
         }
         let conn = conn.filter(|c| self.live(*c));
+        // Done waiting before the change is applied: applying it may start
+        // another wait (a cluster's room creation then waits for the join).
+        if let Some(c) = conn {
+            self.set_waiting(c.id, false);
+        }
         match result {
             Ok(()) => self.apply_durable(conn, change),
             Err(failed) => {
@@ -931,7 +936,6 @@ impl Engine {
             }
         }
         if let Some(c) = conn {
-            self.set_waiting(c.id, false);
             self.resume(c.id);
         }
     }

@@ -188,6 +188,7 @@ impl Engine {
                 if let Some(s) = self.conns.get_mut(&conn.id).and_then(|c| c.session_mut()) {
                     s.rooms.retain(|k| k != key);
                 }
+                self.join_settled(conn.id);
             }
             _ => {}
         }

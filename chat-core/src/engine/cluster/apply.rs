@@ -59,6 +59,9 @@ impl Engine {
             if let Some(conn) = event.origin().and_then(|o| self.applied_origin(o)) {
                 let room = key.as_str().to_owned();
                 self.refuse(conn, Reason::NoSuchRoom { room: &room });
+                if matches!(event, RoomEvent::Join { .. }) {
+                    self.join_settled(conn);
+                }
             }
             return;
         }
@@ -203,9 +206,16 @@ impl Engine {
                 },
             );
         }
+        let asker = conn;
         let conn = conn.filter(|c| self.session(*c).is_some_and(|s| s.name == user));
         if let Some(conn) = conn {
-            return self.enter_applied(key, conn, at, &user, quiet);
+            self.enter_applied(key, conn, at, &user, quiet);
+        }
+        if let Some(asker) = asker.filter(|_| !self.is_lobby(key)) {
+            self.join_settled(asker);
+        }
+        if conn.is_some() {
+            return;
         }
         if quiet {
             return;

@@ -25,7 +25,10 @@ impl Engine {
     }
 
     /// Into a room (checked already): counted among the user's rooms at
-    /// once, in it when its log brings the join back.
+    /// once, in it when its log brings the join back. The connection's
+    /// next lines wait until then (as a single server's join is done
+    /// before the next line is read, a `/say` sent right after `/join`
+    /// finds the user in the room).
     pub(in crate::engine) fn cluster_join(&mut self, id: ConnId, key: RoomKey) {
         let at = self.now;
         let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) else {
@@ -40,6 +43,14 @@ impl Engine {
             user,
             origin,
         });
+        self.set_waiting(id, true);
+    }
+
+    /// A join of this node's user into a room other than the lobby is in,
+    /// or refused: the lines that waited for it run.
+    pub(super) fn join_settled(&mut self, id: ConnId) {
+        self.set_waiting(id, false);
+        self.resume(id);
     }
 
     /// Into the lobby at login; an account's login also claims its one

@@ -115,6 +115,8 @@ pub struct Cluster {
     pub echoed: HashSet<String>,
     /// Every step, for a failure report.
     pub trace: Trace,
+    /// Changes to every node's cluster settings (made at each start).
+    tune: fn(&mut ClusterConfig),
 }
 
 fn node_name(i: usize) -> NodeName {
@@ -125,6 +127,17 @@ impl Cluster {
     /// `nodes` nodes over a broker of 2 logs, with `config` (each node's
     /// engine gets the shared state at start).
     pub fn new(nodes: usize, config: Config, seed: u64) -> Cluster {
+        Cluster::with_settings(nodes, config, seed, |_| {})
+    }
+
+    /// As [`new`](Cluster::new), with `tune` applied to every node's
+    /// cluster settings (the simulator's own first).
+    pub fn with_settings(
+        nodes: usize,
+        config: Config,
+        seed: u64,
+        tune: fn(&mut ClusterConfig),
+    ) -> Cluster {
         let mut c = Cluster {
             config,
             broker: Broker::new(2),
@@ -138,6 +151,7 @@ impl Cluster {
             rng: Rng::new(seed),
             echoed: HashSet::new(),
             trace: Trace::new(false),
+            tune,
         };
         for i in 0..nodes {
             c.nodes.push(SimNode {
@@ -168,6 +182,7 @@ impl Cluster {
             epoch,
         });
         cc.append_timeout_ms = 5_000;
+        (self.tune)(&mut cc);
         let engine = Engine::new(config, snapshot)
             .expect("a valid config")
             .into_node(cc);
@@ -366,8 +381,11 @@ impl Cluster {
                 }
                 Output::Cluster(out) => self.on_cluster_output(i, *out),
                 Output::Event(event) => {
-                    if let ChatEvent::Message { text, .. } = *event {
-                        self.nodes[i].applied.push(text.to_string());
+                    // The checks follow the lobby's log.
+                    if let ChatEvent::Message { text, room, .. } = *event {
+                        if room.as_str().eq_ignore_ascii_case(crate::LOBBY) {
+                            self.nodes[i].applied.push(text.to_string());
+                        }
                     }
                 }
                 _ => {}
