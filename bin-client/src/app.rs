@@ -8,14 +8,16 @@ use std::time::{Duration, Instant};
 
 use chat_client::Received;
 use chat_client::{Auth, Credentials, Ended, Event as SessionEvent, LoginForm, Session};
-use chat_core::reply::{Reply, Word};
+use chat_core::reply::{HistoryOf, Listing, Reply, Word};
 use chat_core::wire::parse;
 use chat_core::Command;
 use chrono::Local;
 
 use crate::cli::Args;
+use crate::clock::Clock;
 use crate::conn::{spawn_stdin, Connection, Dialer, Event};
-use crate::render::render;
+use crate::greeting::Greeting;
+use crate::render::{history_end, render};
 use crate::ClientError;
 
 /// How a session ended; `main` maps it to the exit status.
@@ -25,6 +27,8 @@ pub(crate) enum Outcome {
     Done,
     /// The connection dropped without a word from the server.
     Lost,
+    /// It could not go on, and the client said why (exit status 1).
+    Failed,
     /// The login or registration was refused.
     Refused,
     /// An admin kicked us, or another login took the account over.
@@ -69,6 +73,12 @@ pub(crate) struct App {
     refused: bool,
     /// Rows of the listing being received, to say so when it is empty.
     listing_rows: u64,
+    clock: Clock,
+    /// Whether the first connection's server said `HELLO chat/1`.
+    greeting: Greeting,
+    /// The conversation of the last `HIST` line (`rust`, `@bob`), for the
+    /// line that ends them.
+    history_of: Option<String>,
 }
 
 /// The session for the command line: logging in by itself with --user,
@@ -106,6 +116,9 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
         bad_input: false,
         refused: false,
         listing_rows: 0,
+        clock: args.clock,
+        greeting: Greeting::new(&args.address(), args.tls()),
+        history_of: None,
     };
     app.session.on_connected();
     app.flush()?;
@@ -152,6 +165,17 @@ impl App {
                 Ok(Reply::User { .. } | Reply::GuestUser { .. } | Reply::Kicked { .. }) => {
                     self.listing_rows += 1
                 }
+                Ok(Reply::Hist { of, .. }) => {
+                    self.history_of = Some(match of {
+                        HistoryOf::Room(room) => room.to_owned(),
+                        HistoryOf::Private(user) => format!("@{user}"),
+                    })
+                }
+                Ok(Reply::End(Listing::History { shown, next })) => {
+                    let target = self.history_of.take().unwrap_or_else(|| "lobby".into());
+                    self.print(&format!("-- {}", history_end(&target, shown, next)));
+                    return;
+                }
                 Ok(Reply::End(list)) => {
                     let rows = std::mem::take(&mut self.listing_rows);
                     if let Some(text) = crate::render::empty_listing(list, rows) {
@@ -161,7 +185,7 @@ impl App {
                 }
                 _ => {}
             }
-            render(line, &Local)
+            render(line, &Local, self.clock)
         };
         if let Some(text) = text {
             self.print(&text);
@@ -203,15 +227,24 @@ impl App {
     fn next(&mut self) -> Result<Next, ClientError> {
         loop {
             if let Some(event) = self.session.poll_event() {
+                if let SessionEvent::Line(line) = &event {
+                    self.greeting
+                        .on_line(line.text())
+                        .map_err(ClientError::NotChat1)?;
+                }
                 self.flush()?;
                 return Ok(Next::Session(event));
             }
             match self.rx.recv_timeout(TICK) {
                 Ok(Event::Server(g, bytes)) if g == self.conn.generation => {
+                    self.greeting
+                        .on_bytes(&bytes)
+                        .map_err(ClientError::NotChat1)?;
                     self.session.receive(&bytes)
                 }
                 Ok(Event::ServerClosed(g)) if g == self.conn.generation => {
                     self.session.on_closed();
+                    self.greeting.on_close().map_err(ClientError::NotChat1)?;
                     return Ok(Next::Closed);
                 }
                 // Bytes or the end of an earlier connection.
@@ -219,8 +252,13 @@ impl App {
                 Ok(Event::Stdin(line)) => return Ok(Next::Stdin(line)),
                 Ok(Event::StdinNotUtf8(n)) => return Ok(Next::StdinNotUtf8(n)),
                 Ok(Event::StdinEnd) => return Ok(Next::StdinEnd),
-                Ok(Event::Term(_) | Event::Reconnected(..)) => {}
-                Err(RecvTimeoutError::Timeout) => return Ok(Next::Tick),
+                Ok(Event::Term(_) | Event::Reconnected(..) | Event::Retry(..)) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    self.greeting
+                        .on_tick(Instant::now())
+                        .map_err(ClientError::NotChat1)?;
+                    return Ok(Next::Tick);
+                }
                 Err(RecvTimeoutError::Disconnected) => return Err(ClientError::Lost),
             }
         }
@@ -333,7 +371,7 @@ impl App {
                     Event::Server(g, bytes) if g == self.conn.generation => {
                         self.session.receive(&bytes);
                         while let Some(SessionEvent::Line(line)) = self.session.poll_event() {
-                            if let Some(text) = render(&line, &Local) {
+                            if let Some(text) = render(&line, &Local, self.clock) {
                                 print!("\r\n{text}\r\n");
                             }
                             self.refused |= line.error().is_some();

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chat_client::TlsConnector;
 use clap::Parser;
 
+use crate::clock::Clock;
 use crate::conn::Dialer;
 use crate::ClientError;
 
@@ -76,6 +77,10 @@ pub(crate) struct Args {
     /// implies --tls).
     #[arg(long, value_name = "NAME")]
     pub(crate) tls_name: Option<String>,
+
+    /// How times are written: 24 (15:04) or 12 (3:04 PM).
+    #[arg(long, value_enum, default_value = "24", value_name = "24|12")]
+    pub(crate) clock: Clock,
 }
 
 impl Args {
@@ -96,10 +101,15 @@ impl Args {
             .collect()
     }
 
+    /// Whether to speak TLS: asked for, or implied by a TLS option.
+    pub(crate) fn tls(&self) -> bool {
+        self.tls || self.ca_file.is_some() || self.tls_name.is_some()
+    }
+
     /// How to reach the server: the address, and TLS if asked for.
     pub(crate) fn dialer(&self) -> Result<Dialer, ClientError> {
         let addr = self.address();
-        let tls = if self.tls || self.ca_file.is_some() || self.tls_name.is_some() {
+        let tls = if self.tls() {
             let name = match &self.tls_name {
                 Some(name) => name.clone(),
                 None => host_of(&addr).to_owned(),

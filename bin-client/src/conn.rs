@@ -3,7 +3,9 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chat_client::TlsConnector;
@@ -25,11 +27,18 @@ pub(crate) enum Event {
     /// Standard input ended.
     StdinEnd,
     /// A reconnect started with [`Connection::reopen_in_background`]
-    /// ended: the new link for that generation, or why there is none.
-    Reconnected(u64, Result<Link, String>),
+    /// made the link for that generation.
+    Reconnected(u64, Link),
+    /// An attempt of that reconnect failed; the next one in this long.
+    Retry(u64, Duration),
     /// A key or resize on the terminal (the full-screen interface).
     Term(ratatui::crossterm::event::Event),
 }
+
+/// The wait after the first failed reconnect, doubled after each next.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// The longest wait between two reconnect attempts.
+const LAST_RETRY: Duration = Duration::from_secs(30);
 
 /// Where the server is and how to reach it: plain TCP, or TLS checked
 /// with `tls`; with several addresses (nodes of one cluster), a reconnect
@@ -70,8 +79,21 @@ impl Dialer {
 
     /// Connects once: the first address that answers.
     fn dial(&self) -> Result<Link, ClientError> {
+        self.dial_from(0)
+    }
+
+    /// Connects once, trying each address in turn from the one after
+    /// the last connection's (so a lost server of a cluster is tried last).
+    fn dial_next(&self) -> Result<Link, ClientError> {
+        self.dial_from(self.current.load(std::sync::atomic::Ordering::Relaxed) + 1)
+    }
+
+    /// Connects once, trying each address in turn from address `first`.
+    fn dial_from(&self, first: usize) -> Result<Link, ClientError> {
+        let n = self.others.len() + 1;
         let mut last = None;
-        for i in 0..=self.others.len() {
+        for k in 0..n {
+            let i = (first + k) % n;
             match TcpStream::connect(self.nth(i)) {
                 Ok(stream) => {
                     self.current.store(i, std::sync::atomic::Ordering::Relaxed);
@@ -92,24 +114,15 @@ impl Dialer {
                 .map_err(|source| self.refused(source))?;
             return self.finish(stream);
         }
-        let n = self.others.len() + 1;
         let deadline = std::time::Instant::now() + patience;
         let mut wait = Duration::from_millis(20);
         loop {
-            let lost = self.current.load(std::sync::atomic::Ordering::Relaxed);
-            let mut last = None;
-            for k in 1..=n {
-                let i = (lost + k) % n;
-                match TcpStream::connect(self.nth(i)) {
-                    Ok(stream) => {
-                        self.current.store(i, std::sync::atomic::Ordering::Relaxed);
-                        return self.finish(stream);
-                    }
-                    Err(e) => last = Some(e),
-                }
-            }
+            let err = match self.dial_next() {
+                Err(ClientError::Connect { source, .. }) => source,
+                other => return other,
+            };
             if std::time::Instant::now() + wait > deadline {
-                return Err(self.refused(last.unwrap_or_else(|| io::ErrorKind::NotFound.into())));
+                return Err(self.refused(err));
             }
             std::thread::sleep(wait);
             wait = (wait * 2).min(Duration::from_secs(1));
@@ -171,18 +184,31 @@ impl Connection {
         Connection::adopt(dialer.redial(patience)?, generation, events)
     }
 
-    /// Like [`reopen`](Connection::reopen) on a thread, so the screen
-    /// stays alive meanwhile; the result comes as [`Event::Reconnected`].
+    /// Connects again on a thread, so the screen stays alive meanwhile:
+    /// at once, then after 1, 2, 4 ... up to 30 s between attempts, each
+    /// failure said as [`Event::Retry`], until a link is made
+    /// ([`Event::Reconnected`]) or `wanted` moves past `generation` (the
+    /// client gave up, or started another reconnect).
     pub(crate) fn reopen_in_background(
         dialer: &Dialer,
         generation: u64,
         events: &Sender<Event>,
-        patience: Duration,
+        wanted: &Arc<AtomicU64>,
     ) {
-        let (dialer, events) = (dialer.clone(), events.clone());
+        let (dialer, events, wanted) = (dialer.clone(), events.clone(), Arc::clone(wanted));
         std::thread::spawn(move || {
-            let result = dialer.redial(patience).map_err(|e| e.to_string());
-            let _ = events.send(Event::Reconnected(generation, result));
+            let mut wait = FIRST_RETRY;
+            while wanted.load(Ordering::Relaxed) == generation {
+                if let Ok(link) = dialer.dial_next() {
+                    let _ = events.send(Event::Reconnected(generation, link));
+                    return;
+                }
+                if events.send(Event::Retry(generation, wait)).is_err() {
+                    return;
+                }
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(LAST_RETRY);
+            }
         });
     }
 

@@ -2,8 +2,11 @@
 
 mod app;
 mod cli;
+mod clock;
 mod conn;
+mod greeting;
 mod render;
+mod secret;
 mod tls;
 mod tui;
 
@@ -16,7 +19,7 @@ use clap::Parser;
 /// What can stop the client before or outside a session.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ClientError {
-    #[error("cannot connect to {addr}: {source}")]
+    #[error("cannot connect to {addr}: {}", connect_failure(.source))]
     Connect {
         addr: String,
         source: std::io::Error,
@@ -36,6 +39,20 @@ pub(crate) enum ClientError {
     },
     #[error("{0}")]
     Io(std::io::Error),
+    /// The server is not a chat/1 server (a TLS port, an IRC port...).
+    #[error("{0}")]
+    NotChat1(String),
+}
+
+/// Why a connection failed, with what to try when nothing listens.
+fn connect_failure(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        "nothing listens there: is the server running? (it listens on 127.0.0.1:9797 unless \
+         told otherwise)"
+            .to_owned()
+    } else {
+        e.to_string()
+    }
 }
 
 fn main() -> ExitCode {
@@ -56,6 +73,7 @@ fn main() -> ExitCode {
             eprintln!("chat-client: connection lost");
             ExitCode::from(1)
         }
+        Ok(Outcome::Failed) => ExitCode::from(1),
         Ok(Outcome::Refused) => ExitCode::from(2),
         Ok(Outcome::Kicked) => ExitCode::from(3),
         Ok(Outcome::NotUtf8) => ExitCode::from(4),

@@ -1,22 +1,44 @@
-//! Server lines as text for people: `[03:04 PM] alice: hello`.
+//! Server lines as text for people: `[15:04] alice: hello`.
 
-use chrono::{DateTime, TimeZone};
+use chrono::TimeZone;
 
 use chat_client::Received;
-use chat_core::reply::{Control, Done, HistoryOf, Listing, Presence, Reply, WhoIs};
+use chat_core::reply::{Control, Done, HistoryMark, HistoryOf, Listing, Presence, Reply, WhoIs};
 use chat_core::{Grant, Millis, LOBBY};
 
-/// `[03:04 PM]` for a Unix-milliseconds timestamp, in `tz`.
-pub(crate) fn stamp<Tz: TimeZone>(at: Millis, tz: &Tz) -> String
+use crate::clock::Clock;
+
+/// `[15:04]` (or `[3:04 PM]`) for a Unix-milliseconds timestamp, in `tz`.
+pub(crate) fn stamp<Tz: TimeZone>(at: Millis, tz: &Tz, clock: Clock) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
-    match i64::try_from(at.0)
-        .ok()
-        .and_then(DateTime::from_timestamp_millis)
-    {
-        Some(t) => t.with_timezone(tz).format("[%I:%M %p]").to_string(),
-        None => "[--:-- --]".to_owned(),
+    format!("[{}]", clock.at(at.0, tz))
+}
+
+/// The last line of earlier lines of `target` (`rust`, `@bob`): how many,
+/// and the command that shows the ones before, when there are some
+/// (`/older`, the client's own, pages back by id).
+pub(crate) fn history_end(target: &str, shown: u64, next: Option<HistoryMark>) -> String {
+    let lines = if shown == 1 { "line" } else { "lines" };
+    match next {
+        Some(_) => format!(
+            "{shown} earlier {lines} of {}; older ones: /older {target}",
+            place_name(target),
+        ),
+        None if shown == 0 => format!("no earlier lines of {}", place_name(target)),
+        None => format!(
+            "{shown} earlier {lines}: the start of {}",
+            place_name(target)
+        ),
+    }
+}
+
+/// `#rust`, `#lobby`, or `your conversation with bob`.
+fn place_name(target: &str) -> String {
+    match target.strip_prefix('@') {
+        Some(user) => format!("your conversation with {user}"),
+        None => format!("#{target}"),
     }
 }
 
@@ -29,19 +51,19 @@ fn grant_name(g: Grant) -> &'static str {
 
 /// The text to show for a line (as sent when it does not read), or
 /// `None` for lines that show nothing.
-pub(crate) fn render<Tz: TimeZone>(line: &Received, tz: &Tz) -> Option<String>
+pub(crate) fn render<Tz: TimeZone>(line: &Received, tz: &Tz, clock: Clock) -> Option<String>
 where
     Tz::Offset: std::fmt::Display,
 {
     match line.reply() {
-        Ok(reply) => render_reply(&reply, tz),
+        Ok(reply) => render_reply(&reply, tz, clock),
         Err(_) => Some(line.text().to_owned()),
     }
 }
 
 /// The text to show for a reply the session read, or `None` for what
 /// shows nothing.
-pub(crate) fn render_reply<Tz: TimeZone>(reply: &Reply<'_>, tz: &Tz) -> Option<String>
+pub(crate) fn render_reply<Tz: TimeZone>(reply: &Reply<'_>, tz: &Tz, clock: Clock) -> Option<String>
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -71,14 +93,16 @@ where
             from,
             text,
             ..
-        } => format!("{} {from}: {text}", stamp(at, tz)),
-        Reply::Pm { at, from, text, .. } => format!("{} (private) {from}: {text}", stamp(at, tz)),
+        } => format!("{} {from}: {text}", stamp(at, tz, clock)),
+        Reply::Pm { at, from, text, .. } => {
+            format!("{} (private) {from}: {text}", stamp(at, tz, clock))
+        }
         Reply::RoomJoin {
             room: LOBBY,
             at,
             user,
             ..
-        } => format!("{} * {user} joined", stamp(at, tz)),
+        } => format!("{} * {user} joined", stamp(at, tz, clock)),
         Reply::RoomLeave {
             room: LOBBY,
             at,
@@ -86,7 +110,11 @@ where
             reason,
             ..
         } => {
-            format!("{} * {user} left ({})", stamp(at, tz), reason.as_str())
+            format!(
+                "{} * {user} left ({})",
+                stamp(at, tz, clock),
+                reason.as_str()
+            )
         }
         Reply::Info(text) => format!("-- {text}"),
         Reply::User {
@@ -101,7 +129,7 @@ where
                 presence.as_str()
             )
         }
-        Reply::WhoIs(ref whois) => whois_text(whois, tz),
+        Reply::WhoIs(ref whois) => whois_text(whois, tz, clock),
         Reply::Kicked {
             name,
             by,
@@ -109,23 +137,15 @@ where
             reason,
         } => {
             let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
-            format!("   {name} kicked by {by} {}{why}", stamp(at, tz))
+            format!("   {name} kicked by {by} {}{why}", stamp(at, tz, clock))
         }
         Reply::End(list) => match list {
             Listing::Held { replayed, dropped } => {
                 format!("-- {replayed} held lines replayed, {dropped} dropped")
             }
-            Listing::History {
-                shown,
-                next: Some(mark),
-            } => {
-                let point = match (mark.id, mark.at) {
-                    (Some(id), _) => format!("id={id}"),
-                    (None, Some(at)) => at.to_string(),
-                    (None, None) => String::new(),
-                };
-                format!("-- {shown} earlier lines; older ones: /history <where> before {point}")
-            }
+            // Its end names the conversation, which only the reader of the
+            // lines before it knows (see `history_end`).
+            Listing::History { .. } => return None,
             Listing::UsersPage(p) | Listing::KickedPage(p) | Listing::RoomsPage(p) => {
                 match p.next {
                     Some(next) => format!(
@@ -169,9 +189,9 @@ where
             from,
             text,
             ..
-        } => format!("{} [#{room}] {from}: {text}", stamp(at, tz)),
+        } => format!("{} [#{room}] {from}: {text}", stamp(at, tz, clock)),
         Reply::RoomJoin { room, at, user, .. } => {
-            format!("{} [#{room}] * {user} joined", stamp(at, tz))
+            format!("{} [#{room}] * {user} joined", stamp(at, tz, clock))
         }
         Reply::RoomLeave {
             room,
@@ -181,7 +201,7 @@ where
             ..
         } => format!(
             "{} [#{room}] * {user} left ({})",
-            stamp(at, tz),
+            stamp(at, tz, clock),
             reason.as_str()
         ),
         Reply::Topic {
@@ -189,7 +209,10 @@ where
             at,
             by,
             text: Some(text),
-        } => format!("{} [#{room}] topic by {by}: {text}", stamp(at, tz)),
+        } => format!(
+            "{} [#{room}] topic: {text} (set by {by})",
+            stamp(at, tz, clock)
+        ),
         Reply::Topic { room, .. } => format!("[#{room}] no topic"),
         Reply::Room {
             name,
@@ -206,10 +229,16 @@ where
             of, at, from, text, ..
         } => match of {
             HistoryOf::Room(room) => {
-                format!("(history) {} [#{room}] {from}: {text}", stamp(at, tz))
+                format!(
+                    "(history) {} [#{room}] {from}: {text}",
+                    stamp(at, tz, clock)
+                )
             }
             HistoryOf::Private(_) => {
-                format!("(history) {} (private) {from}: {text}", stamp(at, tz))
+                format!(
+                    "(history) {} (private) {from}: {text}",
+                    stamp(at, tz, clock)
+                )
             }
         },
         Reply::Unknown(line) => line.to_owned(),
@@ -218,7 +247,7 @@ where
 }
 
 /// `/whois`: one line about a user.
-fn whois_text<Tz: TimeZone>(w: &WhoIs<'_>, tz: &Tz) -> String
+fn whois_text<Tz: TimeZone>(w: &WhoIs<'_>, tz: &Tz, clock: Clock) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -251,7 +280,7 @@ where
     format!(
         "-- {}: {role}, {status}; {rooms}; logged in {}, idle {}",
         w.name,
-        stamp(w.since, tz),
+        stamp(w.since, tz, clock),
         idle_text(w.idle_secs)
     )
 }
@@ -332,38 +361,72 @@ mod tests {
     use chrono::FixedOffset;
 
     fn show(line: &str) -> Option<String> {
-        // TS is 14:04 UTC: 03:04 PM at +01:00.
+        // TS is 14:04 UTC: 3:04 PM at +01:00.
+        read(line, Clock::H12)
+    }
+
+    fn read(line: &str, clock: Clock) -> Option<String> {
         match chat_core::wire::parse_reply(line) {
-            Ok(reply) => render_reply(&reply, &FixedOffset::east_opt(3600).unwrap()),
+            Ok(reply) => render_reply(&reply, &FixedOffset::east_opt(3600).unwrap(), clock),
             Err(_) => Some(line.to_owned()),
         }
+    }
+
+    #[test]
+    fn one_time_format_24_hours_unless_told() {
+        assert_eq!(
+            read(&format!("MSG {TS} alice hello"), Clock::default()).unwrap(),
+            "[15:04] alice: hello"
+        );
+        assert_eq!(
+            read(&format!("KICKED bob root {TS}"), Clock::default()).unwrap(),
+            "   bob kicked by root [15:04]"
+        );
+    }
+
+    #[test]
+    fn the_end_of_history_says_how_to_see_older_lines() {
+        let mark = HistoryMark {
+            id: None,
+            at: Some(Millis(1_700_000_000_000)),
+        };
+        assert_eq!(
+            history_end("rust", 50, Some(mark)),
+            "50 earlier lines of #rust; older ones: /older rust"
+        );
+        assert_eq!(
+            history_end("@bob", 3, None),
+            "3 earlier lines: the start of your conversation with bob"
+        );
+        assert_eq!(history_end("lobby", 0, None), "no earlier lines of #lobby");
+        assert_eq!(show("END history 50 17"), None);
     }
 
     // 2023-11-14 14:04:05 UTC
     const TS: u64 = 1_699_970_645_000;
 
     #[test]
-    fn room_lines_have_twelve_hour_stamps() {
+    fn room_lines_have_twelve_hour_stamps_when_asked() {
         assert_eq!(
             show(&format!("MSG {TS} alice hello")).unwrap(),
-            "[03:04 PM] alice: hello"
+            "[3:04 PM] alice: hello"
         );
         assert_eq!(
             show(&format!("PM {TS} bob psst")).unwrap(),
-            "[03:04 PM] (private) bob: psst"
+            "[3:04 PM] (private) bob: psst"
         );
         assert_eq!(
             show(&format!("JOIN {TS} carol")).unwrap(),
-            "[03:04 PM] * carol joined"
+            "[3:04 PM] * carol joined"
         );
         assert_eq!(
             show(&format!("LEAVE {TS} carol kicked")).unwrap(),
-            "[03:04 PM] * carol left (kicked)"
+            "[3:04 PM] * carol left (kicked)"
         );
         let morning = TS - 12 * 3600 * 1000;
         assert_eq!(
             show(&format!("MSG {morning} a b")).unwrap(),
-            "[03:04 AM] a: b"
+            "[3:04 AM] a: b"
         );
     }
 
@@ -371,30 +434,29 @@ mod tests {
     fn room_lines_say_their_room_and_history_is_marked() {
         assert_eq!(
             show(&format!("RMSG rust {TS} alice hi")).unwrap(),
-            "[03:04 PM] [#rust] alice: hi"
+            "[3:04 PM] [#rust] alice: hi"
         );
         assert_eq!(
             show(&format!("HIST rust {TS} alice hi")).unwrap(),
-            "(history) [03:04 PM] [#rust] alice: hi"
+            "(history) [3:04 PM] [#rust] alice: hi"
         );
         assert_eq!(
             show(&format!("HIST @bob {TS} alice hi")).unwrap(),
-            "(history) [03:04 PM] (private) alice: hi"
+            "(history) [3:04 PM] (private) alice: hi"
         );
         assert_eq!(
             show(&format!("RLEAVE rust {TS} bob part")).unwrap(),
-            "[03:04 PM] [#rust] * bob left (part)"
+            "[3:04 PM] [#rust] * bob left (part)"
         );
         assert_eq!(
             show(&format!("TOPIC rust {TS} bob all about it")).unwrap(),
-            "[03:04 PM] [#rust] topic by bob: all about it"
+            "[3:04 PM] [#rust] topic: all about it (set by bob)"
         );
         assert_eq!(show("OK joined rust").unwrap(), "You joined #rust.");
         assert_eq!(show("END history 2"), None);
         let history = |shown| Listing::History { shown, next: None };
         assert_eq!(empty_listing(history(0), 0), Some("-- no earlier lines"));
         assert_eq!(empty_listing(history(3), 0), None);
-        assert!(show("END history 50 17").unwrap().contains("before 17"));
         assert_eq!(
             show("CTL removed rust bob spam").unwrap(),
             "bob removed you from #rust: spam"
@@ -405,11 +467,11 @@ mod tests {
     fn whois_is_one_line_about_the_user() {
         assert_eq!(
             show(&format!("WHOIS bob 0 busy {TS} 200 @rust,go at lunch")).unwrap(),
-            "-- bob: admin, busy: at lunch; in #rust (operator), #go; logged in [03:04 PM], idle 3m 20s"
+            "-- bob: admin, busy: at lunch; in #rust (operator), #go; logged in [3:04 PM], idle 3m 20s"
         );
         assert_eq!(
             show(&format!("WHOIS visitor 1 guest {TS} 5 -")).unwrap(),
-            "-- visitor: guest, free; in no room besides the lobby; logged in [03:04 PM], idle 5s"
+            "-- visitor: guest, free; in no room besides the lobby; logged in [3:04 PM], idle 5s"
         );
     }
 
@@ -421,7 +483,7 @@ mod tests {
         );
         assert!(show(&format!("KICKED bob alice {TS} spam"))
             .unwrap()
-            .ends_with("[03:04 PM]: spam"));
+            .ends_with("[3:04 PM]: spam"));
         assert_eq!(show("END users"), None);
         assert_eq!(
             show("END users 20 45 2").unwrap(),
@@ -462,7 +524,7 @@ mod tests {
             show("LEAVE 0 a banned").unwrap(),
             format!(
                 "{} * a left (banned)",
-                stamp(Millis(0), &FixedOffset::east_opt(3600).unwrap())
+                stamp(Millis(0), &FixedOffset::east_opt(3600).unwrap(), Clock::H12)
             )
         );
     }

@@ -125,18 +125,36 @@ impl Pump {
     }
 }
 
-/// Why the handshake failed, with a hint when the server does not seem
-/// to speak TLS at all.
+/// Why the handshake failed, and what to try: a certificate this
+/// machine does not trust, one for another name, a server that does not
+/// speak TLS at all.
 fn handshake_failure(e: &io::Error) -> String {
-    let garbled = matches!(
-        e.get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
-        Some(rustls::Error::InvalidMessage(_))
-    );
-    if garbled {
-        format!("{e} (is that port TLS?)")
-    } else {
-        e.to_string()
+    use rustls::{CertificateError, Error};
+    let tls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls {
+        Some(Error::InvalidMessage(_)) => {
+            "it does not speak TLS (is that the plain-text port? then leave out --tls and \
+             --ca-file)"
+                .to_owned()
+        }
+        Some(Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
+            "its certificate is not signed by an authority this machine trusts (self-signed?): \
+             give the certificate to trust with --ca-file FILE (for a server started with \
+             --tls-self-signed, the tls-cert.pem in its data folder)"
+                .to_owned()
+        }
+        Some(Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        )) => "its certificate is for another name: connect by a name it has (localhost for \
+               --tls-self-signed), or say which with --tls-name NAME"
+            .to_owned(),
+        Some(Error::InvalidCertificate(why)) => format!(
+            "its certificate was refused ({why:?}): is the --ca-file the server's certificate, \
+             or its authority's?"
+        ),
+        _ => e.to_string(),
     }
 }
 

@@ -667,34 +667,207 @@ fn tls_with_a_ca_file_logs_in_talks_and_reconnects_after_a_restart() {
     assert_eq!(c.exit_code(), 0);
 }
 
+/// Every wrong port ends in one line that says what is wrong and what to
+/// try, and exit status 1: a TLS port without --tls, a self-signed
+/// certificate without --ca-file, a certificate from someone else, TLS
+/// to the plain port, and the IRC port.
 #[test]
-fn tls_with_the_wrong_ca_or_to_a_plain_port_is_a_clear_error_and_exit_1() {
+fn each_wrong_port_is_one_line_that_says_what_to_try() {
     let certs = tempfile::tempdir().unwrap();
-    let (s, _, tls) = start_tls(certs.path());
+    let files = cert(certs.path(), "server");
+    let tls_files = files.clone();
+    let s = TestServer::start_with(move |config| {
+        config.tls = Some(tls_files);
+        config.irc_bind = Some("127.0.0.1:0".parse().unwrap());
+        config.listeners = vec![ListenerConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            transport: TransportKind::Tls,
+            protocol: Protocol::Chat1,
+        }];
+    });
+    let tls = s.listener_addrs[0];
+    let irc = s.listener_addrs[1];
     let other = cert(certs.path(), "other");
-    let ca = other.cert.to_str().unwrap();
-    for addr in [tls, s.addr] {
-        let target = [addr.to_string()];
-        let mut c = client_at(&target, &["--ca-file", ca, "--user", "x"], Some(PW));
-        assert_eq!(c.exit_code(), 1);
-        let err = c.stderr();
-        assert_eq!(err.len(), 1, "{err:?}");
-        assert!(
-            err[0].starts_with(&format!("chat-client: cannot connect to {addr} over TLS: ")),
-            "{err:?}"
-        );
-        assert!(c.stdout().is_empty(), "{:?}", c.stdout());
-        if addr == s.addr {
-            assert!(err[0].ends_with("(is that port TLS?)"), "{err:?}");
-        } else {
-            assert!(err[0].contains("certificate"), "{err:?}");
+    let other = other.cert.to_str().unwrap();
+    let cases: [(SocketAddr, &[&str], &str); 5] = [
+        // It says so (a TLS alert), or says nothing: either way, --tls.
+        (tls, &[], "connect with --tls"),
+        (
+            tls,
+            &["--tls"],
+            "give the certificate to trust with --ca-file FILE",
+        ),
+        (tls, &["--ca-file", other], "--ca-file"),
+        (s.addr, &["--ca-file", other], "it does not speak TLS"),
+        (irc, &[], "IRC"),
+    ];
+    for (addr, flags, says) in cases {
+        for user in [true, false] {
+            let mut args = flags.to_vec();
+            if user {
+                args.extend(["--user", "x"]);
+            }
+            let mut c = client_at(&[addr.to_string()], &args, user.then_some(PW));
+            assert_eq!(c.exit_code(), 1, "{flags:?} to {addr}: {:?}", c.stdout());
+            let err = c.stderr();
+            assert_eq!(err.len(), 1, "{flags:?} to {addr}: {err:?}");
+            assert!(err[0].starts_with("chat-client: "), "{err:?}");
+            assert!(err[0].contains(says), "{flags:?} to {addr}: {err:?}");
+            assert!(c.stdout().is_empty(), "{:?}", c.stdout());
         }
     }
-    // The system's roots do not know a self-signed certificate either (or
-    // there are none): one line, exit 1.
-    let mut c = client_at(&[tls.to_string()], &["--tls", "--user", "x"], Some(PW));
-    assert_eq!(c.exit_code(), 1);
-    let err = c.stderr();
-    assert_eq!(err.len(), 1, "{err:?}");
-    assert!(err[0].starts_with("chat-client: "), "{err:?}");
+}
+
+/// The full-screen client under a pseudo-terminal: /login at the first
+/// question (masked, kept nowhere), Tab completing a room, the current
+/// room taking plain lines, Alt-1 back to the lobby.
+#[test]
+fn full_screen_current_room_completion_and_a_masked_login() {
+    let s = TestServer::start();
+    drop(Client::register(s.addr, "pia", PW).unwrap());
+    let mut obs = Client::register(s.addr, "obs", PW).unwrap();
+    obs.send("/create rustaceans").unwrap();
+    obs.send("/create tea").unwrap();
+    wait_for_line(&mut obs, "OK joined tea");
+    let bin = env!("CARGO_BIN_EXE_chat-client");
+    let mut c = under_pty(&format!(
+        "stty rows 24 cols 100; {bin} {}; echo EXIT=$?",
+        s.addr
+    ));
+    c.wait_out("create");
+    c.type_bytes(format!("/login pia {PW}\r").as_bytes());
+    c.wait_out("pia!");
+    // Rooms a listing showed are completed.
+    c.type_bytes(b"/rooms\r");
+    c.wait_out("tea");
+    c.type_bytes(b"/join ru\t\r");
+    wait_for_line(&mut obs, "RJOIN rustaceans ");
+    c.type_bytes(b"hello from the window\r");
+    wait_for_line(&mut obs, "pia hello from the window");
+    // Alt-1: the lobby.
+    c.type_bytes(b"\x1b1");
+    c.type_bytes(b"in the lobby\r");
+    let line = wait_for_line(&mut obs, "pia in the lobby");
+    assert!(line.starts_with("MSG "), "{line}");
+    // Up, as far back as it goes (the /rooms typed first, which Enter
+    // sends again): never the login line.
+    let before = c.stdout().join("").len();
+    c.type_bytes(b"\x1b[A\x1b[A\x1b[A\x1b[A\x1b[A\x1b[A\r");
+    c.wait_out_times("operator", 6);
+    let after = c.stdout().join("")[before..].to_owned();
+    assert!(
+        !after.contains("login"),
+        "the login line came back: {after:?}"
+    );
+    c.type_bytes(b"\x15/quit\r");
+    c.wait_out("EXIT=0");
+    assert!(!c.stdout().join("").contains(PW), "a password was drawn");
+    c.close_stdin();
+    c.exit_code();
+}
+
+/// Waits for a line containing `part` on a library client.
+fn wait_for_line(c: &mut Client, part: &str) -> String {
+    loop {
+        let line = c.next_line().unwrap().expect("the server closed");
+        if line.contains(part) {
+            return line;
+        }
+    }
+}
+
+/// Not a test: the server of `a_killed_server`, in a process of its own
+/// (this test binary run again with CHAT_TEST_SERVE=ADDR,DIR) so that it
+/// can be killed.
+#[test]
+#[ignore = "the server process of another test"]
+fn serve_in_a_child_process() {
+    let Ok(spec) = std::env::var("CHAT_TEST_SERVE") else {
+        return;
+    };
+    let (addr, dir) = spec.split_once(',').unwrap();
+    let mut config = ServerConfig {
+        hash: HashParams::cheap(),
+        ..ServerConfig::default()
+    };
+    config.limits.exempt_loopback = true;
+    let server = Server::builder()
+        .bind(addr.parse().unwrap())
+        .data_dir(dir)
+        .config(config)
+        .store_key(KeySource::Raw([1; 32]))
+        .build()
+        .unwrap();
+    server.run().unwrap();
+}
+
+/// A server in a child process on `addr` with its data in `dir`.
+fn spawn_server(addr: SocketAddr, dir: &std::path::Path) -> Child {
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "serve_in_a_child_process",
+            "--ignored",
+            "--quiet",
+        ])
+        .env("CHAT_TEST_SERVE", format!("{addr},{}", dir.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+/// The server is killed (no word to anyone) and started again: the
+/// full-screen client keeps its screen, says so once, retries, and is back
+/// in its room by itself; killed again, Ctrl-C stops the retrying.
+#[test]
+fn a_killed_server_started_again_is_reconnected_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let mut server = spawn_server(addr, dir.path());
+    let bin = env!("CARGO_BIN_EXE_chat-client");
+    let mut c = under_pty(&format!(
+        "stty rows 24 cols 100; CHAT_PASSWORD={PW} {bin} {addr} --user quinn --register; echo EXIT=$?"
+    ));
+    c.wait_out("quinn!");
+    c.type_bytes(b"/create rust\r");
+    c.wait_out("operator");
+    c.type_bytes(b"before the crash\r");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    c.wait_out("Ctrl-C stops");
+    c.wait_out("lost");
+    let mut server = spawn_server(addr, dir.path());
+    c.wait_out("Reconnected.");
+    let mut obs = Client::register(addr, "obs", PW).unwrap();
+    obs.send("/join rust").unwrap();
+    wait_for_line(&mut obs, "OK joined rust");
+    // Still in #rust: a plain line is said there.
+    c.type_bytes(b"after the crash\r");
+    let line = wait_for_line(&mut obs, "quinn after the crash");
+    assert!(line.starts_with("RMSG rust "), "{line}");
+    let out = c.stdout().join("");
+    assert_eq!(
+        out.matches("Connection to the server lost").count(),
+        1,
+        "said once"
+    );
+    drop(obs);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    c.wait_out_times("Ctrl-C stops", 2);
+    c.type_bytes(b"\x03");
+    c.wait_out("EXIT=1");
+    c.wait_out("stopped reconnecting");
+    c.close_stdin();
+    c.exit_code();
 }

@@ -80,10 +80,8 @@ fn store_command(
                 out.display()
             );
         }
-        cli::StoreCommand::Restore { from } => {
-            Store::restore(data_dir, from, key)?;
-            log::info!("{} restored from {}", data_dir.display(), from.display());
-        }
+        // `Store::restore` logs what it did.
+        cli::StoreCommand::Restore { from } => Store::restore(data_dir, from, key)?,
     }
     Ok(())
 }
@@ -182,6 +180,13 @@ fn run(args: cli::Args) -> Result<(), Box<dyn std::error::Error>> {
         builder = builder.admin_password(password);
     }
     let server = builder.build()?;
+    if !server.has_admin() {
+        log::warn!(
+            "no admin account: nobody can change grants, kick or restart. To make one, stop the \
+             server and start it again with --admin NAME and the admin's password in \
+             {ADMIN_PASSWORD_ENV} (or in a file given with --admin-password-file FILE)"
+        );
+    }
     server.run()?;
     Ok(())
 }

@@ -331,10 +331,12 @@ fn backup_while_running_and_restore_once_stopped() {
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
     let out = store_cmd(&["restore", "--from", backup.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert_eq!(
+        said.matches("restored from").count(),
+        1,
+        "said once: {said}"
     );
     let p = start(&data, &[]);
     Client::login(p.addr, "alice", PASSWORD).unwrap();
@@ -514,6 +516,51 @@ fn admin_password_creates_missing_admins_and_is_never_logged() {
     Client::login(p.addr, "root", PASSWORD).unwrap();
     signal(&p.child, "TERM");
     assert!(wait_exit(&mut p.child).success());
+}
+
+/// The start-up log says where the page is, and warns while no account
+/// is an admin, saying how to make one.
+#[test]
+fn the_log_gives_the_page_address_and_warns_without_an_admin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut p = start(&data, &["--ws", "127.0.0.1:0"]);
+    let web = listener_addr(&p, "Ws, Chat1");
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+    let log = p.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains(&format!("the chat page is at http://{web}/")),
+        "{log}"
+    );
+    let warning = log
+        .lines()
+        .find(|l| l.contains("no admin account"))
+        .unwrap_or_else(|| panic!("no warning about the missing admin:\n{log}"));
+    assert!(warning.contains("WARN"), "{warning}");
+    for how in [
+        "--admin NAME",
+        "CHAT_ADMIN_PASSWORD",
+        "--admin-password-file",
+    ] {
+        assert!(warning.contains(how), "{warning}");
+    }
+
+    // With an admin, no warning.
+    let pw = admin_password_file(tmp.path());
+    let mut p = start(
+        &data,
+        &[
+            "--admin",
+            "root",
+            "--admin-password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    signal(&p.child, "TERM");
+    assert!(wait_exit(&mut p.child).success());
+    let log = p.log.lock().unwrap().join("\n");
+    assert!(!log.contains("no admin account"), "{log}");
 }
 
 #[test]

@@ -236,12 +236,15 @@ impl ServerBuilder {
         // connections since the bind.
         info!("listening on {addr}");
         for l in &listeners {
-            info!(
-                "listening on {} ({:?}, {:?})",
-                l.socket.local_addr()?,
-                l.config.transport,
-                l.config.protocol
-            );
+            let at = l.socket.local_addr()?;
+            let (transport, protocol) = (l.config.transport, l.config.protocol);
+            match transport {
+                crate::TransportKind::Ws | crate::TransportKind::Wss => info!(
+                    "listening on {at} ({transport:?}, {protocol:?}): the chat page is at {}",
+                    page_url(at, transport.is_tls())
+                ),
+                _ => info!("listening on {at} ({transport:?}, {protocol:?})"),
+            }
         }
         for name in created {
             info!("admin account {name} created with the operator's password");
@@ -273,6 +276,17 @@ impl ServerBuilder {
                 subscribers: Subscribers::new(dropped),
             },
         })
+    }
+}
+
+/// The address to open the chat page at: a listener on every address is
+/// reached as `localhost` from the machine itself.
+fn page_url(at: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    if at.ip().is_unspecified() {
+        format!("{scheme}://localhost:{}/", at.port())
+    } else {
+        format!("{scheme}://{at}/")
     }
 }
 
@@ -315,6 +329,12 @@ impl Server {
     /// A builder with the defaults.
     pub fn builder() -> ServerBuilder {
         ServerBuilder::default()
+    }
+
+    /// Whether any account is an admin (grant 0). Without one nobody can
+    /// change grants, kick or restart: a program may tell its operator.
+    pub fn has_admin(&self) -> bool {
+        self.store.has_admin()
     }
 
     /// The address it listens on.

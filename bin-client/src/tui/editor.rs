@@ -162,41 +162,34 @@ impl Editor {
         self.cursor = self.chars.len();
     }
 
-    /// Tab: completes the word before the cursor from `commands` (when it
-    /// is the line's first word and starts with '/') or `names`, to the
-    /// longest prefix the candidates share. Returns the candidates when
-    /// there is more than one, for the screen to list.
-    pub(crate) fn complete<'a>(
-        &mut self,
-        commands: &[&'a str],
-        names: &'a [String],
-    ) -> Vec<&'a str> {
+    /// The word before the cursor (where it starts, as a char index, and
+    /// its text) and the words of the line before it.
+    pub(crate) fn word_before_cursor(&self) -> (usize, String, Vec<String>) {
         let mut start = self.cursor;
         while start > 0 && is_word(self.chars[start - 1]) {
             start -= 1;
         }
-        let word: String = self.chars[start..self.cursor].iter().collect();
-        let first = self.chars[..start].iter().all(|c| c.is_whitespace());
-        let found: Vec<&str> = if first && word.starts_with('/') {
-            commands
-                .iter()
-                .copied()
-                .filter(|c| c.starts_with(&word))
-                .collect()
-        } else if word.is_empty() {
-            return Vec::new();
-        } else {
-            let lower = word.to_lowercase();
-            names
-                .iter()
-                .map(String::as_str)
-                .filter(|n| n.to_lowercase().starts_with(&lower))
-                .collect()
-        };
+        let word = self.chars[start..self.cursor].iter().collect();
+        let before: String = self.chars[..start].iter().collect();
+        let words = before.split_whitespace().map(str::to_owned).collect();
+        (start, word, words)
+    }
+
+    /// Tab: completes the word before the cursor from `candidates` (any
+    /// case) to the longest prefix they share; a single one gets `end`
+    /// after it. Returns the candidates when there is more than one, for
+    /// the screen to list.
+    pub(crate) fn complete(&mut self, candidates: &[String], end: &str) -> Vec<String> {
+        let (start, word, _) = self.word_before_cursor();
+        let lower = word.to_lowercase();
+        let found: Vec<&String> = candidates
+            .iter()
+            .filter(|c| c.to_lowercase().starts_with(&lower))
+            .collect();
         let Some(first_found) = found.first() else {
             return Vec::new();
         };
-        let mut common: String = (*first_found).to_owned();
+        let mut common: String = (*first_found).clone();
         for f in &found[1..] {
             let n = common
                 .chars()
@@ -207,11 +200,7 @@ impl Editor {
         }
         let mut replacement: Vec<char> = common.chars().collect();
         if found.len() == 1 {
-            // A name at the start of a line addresses someone.
-            if !word.starts_with('/') && first {
-                replacement.push(':');
-            }
-            replacement.push(' ');
+            replacement.extend(end.chars());
         }
         if replacement.len() >= self.cursor - start {
             self.chars
@@ -219,7 +208,7 @@ impl Editor {
             self.cursor = start + replacement.len();
         }
         if found.len() > 1 {
-            found
+            found.into_iter().cloned().collect()
         } else {
             Vec::new()
         }
@@ -290,23 +279,22 @@ mod tests {
     }
 
     #[test]
-    fn tab_completes_commands_and_names() {
-        let names = vec!["alice".to_owned(), "albert".to_owned(), "bob".to_owned()];
-        let commands = ["/help", "/messageto", "/msg", "/busy"];
-        let mut e = typed("/he");
-        assert!(e.complete(&commands, &names).is_empty());
-        assert_eq!(e.text(), "/help ");
-        let mut e = typed("/m");
-        assert_eq!(e.complete(&commands, &names), vec!["/messageto", "/msg"]);
-        assert_eq!(e.text(), "/m");
+    fn tab_completes_to_the_common_prefix() {
+        let names: Vec<String> = ["alice", "albert", "bob"].map(String::from).to_vec();
         let mut e = typed("/msg B");
-        e.complete(&commands, &names);
+        assert!(e.complete(&names, " ").is_empty());
         assert_eq!(e.text(), "/msg bob ");
         let mut e = typed("al");
-        assert_eq!(e.complete(&commands, &names).len(), 2);
+        assert_eq!(e.complete(&names, ": "), vec!["alice", "albert"]);
         assert_eq!(e.text(), "al");
         let mut e = typed("ali");
-        e.complete(&commands, &names);
+        e.complete(&names, ": ");
         assert_eq!(e.text(), "alice: ");
+        let mut e = typed("x");
+        assert!(e.complete(&names, " ").is_empty());
+        assert_eq!(e.text(), "x");
+        let (start, word, before) = typed("/remove rust bo").word_before_cursor();
+        assert_eq!((start, word.as_str()), (13, "bo"));
+        assert_eq!(before, ["/remove", "rust"]);
     }
 }

@@ -1,15 +1,20 @@
-//! The full-screen interface: the message pane, a status bar and an input
-//! line, with the login dialog inside it.
+//! The full-screen interface: a window per conversation (the lobby, each
+//! room, each private conversation), a status bar and an input line, with
+//! the login dialog inside it.
 
+mod complete;
 mod editor;
 mod screen;
 mod view;
+mod windows;
 
 #[cfg(test)]
 mod tests;
 
 use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::backend::CrosstermBackend;
@@ -24,28 +29,19 @@ use chat_core::{Command, HistoryTarget};
 
 use crate::app::{session_for, Outcome};
 use crate::cli::Args;
-use crate::conn::{Connection, Dialer, Event, Link};
+use crate::conn::{Connection, Dialer, Event, Link as Socket};
+use crate::greeting::Greeting;
 use crate::ClientError;
-use screen::Screen;
-use view::Kind;
+use screen::{Entered, Screen};
+use view::{Kind, Link};
+use windows::Place;
 
 /// How long to wait for the server to close after /quit.
 const QUIT_WAIT: Duration = Duration::from_secs(5);
-/// How long to keep trying to reconnect after `CTL restart`.
-const RESTART_PATIENCE: Duration = Duration::from_secs(30);
 /// How often the loop looks at the clock when nothing happens.
 const TICK: Duration = Duration::from_millis(250);
-
-/// The commands Tab completes: every name of the command catalogue a
-/// logged-in user may type, and the client's own `/older`.
-fn commands() -> &'static [String] {
-    static COMMANDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    COMMANDS.get_or_init(|| {
-        let mut names = chat_core::command::typed_names();
-        names.push("/older".to_owned());
-        names
-    })
-}
+/// The most lines held while reconnecting.
+const MAX_HELD: usize = 100;
 
 /// The terminal in raw mode on the alternate screen, given back on drop
 /// (every way out: return, error, unwinding panic).
@@ -95,6 +91,7 @@ fn spawn_keys(events: Sender<Event>) {
 pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
     let dialer = args.dialer()?;
     let addr = dialer.addr.clone();
+    let tls = dialer.tls.is_some();
     let session = session_for(&args)?;
     let (tx, rx) = mpsc::channel();
     // Before the screen is taken: a failure here prints as usual.
@@ -102,18 +99,23 @@ pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
     let mut screen = Screenful::enter().map_err(ClientError::Io)?;
     spawn_keys(tx.clone());
     let mut ui = Ui {
+        greeting: Greeting::new(&addr, tls),
         dialer,
         tx,
         rx,
         conn,
         session,
-        screen: Screen::new(&addr),
+        screen: Screen::new(&addr, tls),
         quitting: None,
         refused: false,
         farewell: None,
         redraw_all: false,
         held: Vec::new(),
+        ever_greeted: false,
+        lost: false,
+        wanted: Arc::new(AtomicU64::new(0)),
     };
+    ui.screen.view.clock = args.clock;
     // Lines carry their ids, so /older pages history without a gap.
     ui.session.request_ids();
     ui.session.on_connected();
@@ -132,18 +134,25 @@ struct Ui {
     conn: Connection,
     session: Session,
     screen: Screen,
+    /// Whether this connection's server said `HELLO chat/1`.
+    greeting: Greeting,
+    /// A server at this address greeted us once: later silences and
+    /// closes are a lost connection, not a wrong port.
+    ever_greeted: bool,
     quitting: Option<Instant>,
     /// Not logged in and the server's last word was an `ERR`.
     refused: bool,
     /// Said on stderr once the screen is gone.
     farewell: Option<String>,
     redraw_all: bool,
-    /// Lines typed while reconnecting after a restart, sent once back in.
+    /// Lines typed while reconnecting, sent once back in.
     held: Vec<String>,
+    /// The connection was lost and is being made again.
+    lost: bool,
+    /// The generation a reconnect in the background is for; moving it on
+    /// stops that reconnect.
+    wanted: Arc<AtomicU64>,
 }
-
-/// The most lines held while reconnecting.
-const MAX_HELD: usize = 100;
 
 impl Ui {
     fn run(
@@ -159,17 +168,27 @@ impl Ui {
                 }
                 self.flush();
             }
+            if std::mem::take(&mut self.screen.refresh_users) {
+                self.quiet_users();
+            }
             if std::mem::take(&mut self.redraw_all) {
                 terminal.clear().map_err(ClientError::Io)?;
             }
-            // Only when something happened: an idle client writes nothing.
-            if std::mem::take(&mut dirty) {
+            // Only when something happened (or a countdown shows): an idle
+            // client writes nothing.
+            let counting = matches!(self.screen.view.link, Link::Retrying(Some(_)));
+            if std::mem::take(&mut dirty) || counting {
                 terminal
                     .draw(|f| self.screen.view.draw(f))
                     .map_err(ClientError::Io)?;
             }
             if self.quitting.is_some_and(|t| Instant::now() >= t) {
                 return Ok(Outcome::Done);
+            }
+            if let Err(wrong) = self.greeting.on_tick(Instant::now()) {
+                if let Some(outcome) = self.not_chat1(wrong) {
+                    return Ok(outcome);
+                }
             }
             let page = terminal
                 .size()
@@ -178,41 +197,23 @@ impl Ui {
                 .max(1);
             match self.rx.recv_timeout(TICK) {
                 Ok(Event::Server(g, bytes)) if g == self.conn.generation => {
-                    self.session.receive(&bytes)
-                }
-                Ok(Event::ServerClosed(g)) if g == self.conn.generation => {
-                    self.session.on_closed();
-                    // Events the last bytes caused come first.
-                    while let Some(ev) = self.session.poll_event() {
-                        if let Some(outcome) = self.on_session(ev)? {
-                            return Ok(outcome);
-                        }
-                    }
-                    if self.quitting.is_some() {
-                        return Ok(Outcome::Done);
-                    }
-                    if self.refused && !self.session.is_logged_in() {
-                        self.farewell = Some("the login was refused".into());
-                        return Ok(Outcome::Refused);
-                    }
-                    if self.dialer.has_others() && self.session.user().is_some() {
-                        // Another server of the cluster will do.
-                        self.screen
-                            .view
-                            .notice(Kind::Notice, "connection lost; moving to another server");
-                        if let Some(outcome) = self.reconnect()? {
+                    if let Err(wrong) = self.greeting.on_bytes(&bytes) {
+                        if let Some(outcome) = self.not_chat1(wrong) {
                             return Ok(outcome);
                         }
                         continue;
                     }
-                    self.farewell = Some("connection lost".into());
-                    return Ok(Outcome::Lost);
+                    self.session.receive(&bytes)
                 }
-                Ok(Event::Reconnected(g, result)) => {
-                    if let Some(outcome) = self.reconnected(g, result)? {
+                Ok(Event::ServerClosed(g)) if g == self.conn.generation => {
+                    if let Some(outcome) = self.closed()? {
                         return Ok(outcome);
                     }
                 }
+                Ok(Event::Retry(g, wait)) if g == self.conn.generation => {
+                    self.screen.view.link = Link::Retrying(Some(Instant::now() + wait));
+                }
+                Ok(Event::Reconnected(g, result)) => self.reconnected(g, result),
                 Ok(Event::Term(term::Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     if let Some(outcome) = self.on_key(key, page) {
                         return Ok(outcome);
@@ -234,15 +235,117 @@ impl Ui {
         }
     }
 
+    /// The server closed the connection.
+    fn closed(&mut self) -> Result<Option<Outcome>, ClientError> {
+        self.session.on_closed();
+        // Events the last bytes caused come first.
+        while let Some(ev) = self.session.poll_event() {
+            if let Some(outcome) = self.on_session(ev)? {
+                return Ok(Some(outcome));
+            }
+        }
+        if self.quitting.is_some() {
+            return Ok(Some(Outcome::Done));
+        }
+        if self.refused && !self.session.is_logged_in() {
+            self.farewell = Some("the login was refused".into());
+            return Ok(Some(Outcome::Refused));
+        }
+        if let Err(wrong) = self.greeting.on_close() {
+            if let Some(outcome) = self.not_chat1(wrong) {
+                return Ok(Some(outcome));
+            }
+            return Ok(None);
+        }
+        self.lose(self.lost_text());
+        Ok(None)
+    }
+
+    /// The server is not a chat/1 server: the end, on the first
+    /// connection; later, a connection to be made again.
+    fn not_chat1(&mut self, wrong: String) -> Option<Outcome> {
+        if !self.ever_greeted {
+            self.farewell = Some(wrong);
+            return Some(Outcome::Failed);
+        }
+        self.lose(self.lost_text());
+        None
+    }
+
+    /// What to say when the connection is lost: with other servers of
+    /// a cluster given, the reconnect goes to the next one.
+    fn lost_text(&self) -> &'static str {
+        if self.dialer.has_others() {
+            "Connection to the server lost; moving to another server (Ctrl-C stops)."
+        } else {
+            "Connection to the server lost; reconnecting (Ctrl-C stops)."
+        }
+    }
+
+    /// The connection is gone: say so (once; `said` is empty when a line
+    /// from the server said it already), keep the screen, and connect
+    /// again in the background, waiting longer after each failure.
+    fn lose(&mut self, said: &str) {
+        self.session.on_closed();
+        // The old connection's bytes and end are ignored from now on.
+        self.conn.generation += 1;
+        self.greeting = Greeting::new(&self.dialer.addr, self.dialer.tls.is_some());
+        self.screen.view.link = Link::Retrying(None);
+        if !self.lost && !said.is_empty() {
+            self.screen.view.notice_in(Place::Lobby, Kind::Error, said);
+            if !matches!(self.screen.view.windows.current().place, Place::Lobby) {
+                self.screen.view.notice(Kind::Error, said);
+            }
+        }
+        self.lost = true;
+        self.wanted.store(self.conn.generation, Ordering::Relaxed);
+        Connection::reopen_in_background(
+            &self.dialer,
+            self.conn.generation,
+            &self.tx,
+            &self.wanted,
+        );
+    }
+
+    /// A reconnect made a connection: greet and log in on it.
+    fn reconnected(&mut self, generation: u64, socket: Socket) {
+        if generation != self.conn.generation {
+            return;
+        }
+        match Connection::adopt(socket, generation, &self.tx) {
+            Ok(conn) => self.conn = conn,
+            Err(_) => return self.lose(""),
+        }
+        self.screen.view.link = Link::Connecting;
+        self.session.on_connected();
+    }
+
+    /// Asks for who is online without showing the rows (the status bar's
+    /// count).
+    fn quiet_users(&mut self) {
+        if self.session.send(&Command::ViewUsers { page: 1 }).is_ok() {
+            self.screen.quiet_users = true;
+        }
+    }
+
     fn on_session(&mut self, ev: SessionEvent) -> Result<Option<Outcome>, ClientError> {
         match ev {
             SessionEvent::Line(line) => {
+                if let Err(wrong) = self.greeting.on_line(line.text()) {
+                    return Ok(self.not_chat1(wrong));
+                }
+                self.ever_greeted |= self.greeting.greeted();
                 if !self.session.is_logged_in() {
                     self.refused = line.error().is_some();
                     // The session answers the dialog itself (--user, or a
-                    // re-login after a restart): no question for the user.
+                    // re-login after a reconnect): no question for the user.
                     let asked = matches!(line.reply(), Ok(Reply::Ask { .. }));
                     if asked && self.session.user().is_some() {
+                        return Ok(None);
+                    }
+                    // Said once already, before the connection was lost.
+                    let hello = matches!(line.reply(), Ok(Reply::Hello { .. }));
+                    if hello && self.lost {
                         return Ok(None);
                     }
                 }
@@ -250,13 +353,18 @@ impl Ui {
             }
             SessionEvent::LoggedIn { .. } => {
                 self.refused = false;
+                if std::mem::take(&mut self.lost) {
+                    self.screen
+                        .view
+                        .notice_in(Place::Lobby, Kind::Notice, "Reconnected.");
+                    if !matches!(self.screen.view.windows.current().place, Place::Lobby) {
+                        self.screen.view.notice(Kind::Notice, "Reconnected.");
+                    }
+                }
                 for line in std::mem::take(&mut self.held) {
-                    let _ = self.session.send_line(&line);
+                    self.send(&line);
                 }
-                // Fill the status bar's list of who is online.
-                if self.session.send(&Command::ViewUsers { page: 1 }).is_ok() {
-                    self.screen.quiet_users = true;
-                }
+                self.quiet_users();
             }
             SessionEvent::LoginRefused(line) => {
                 let (code, text) = line
@@ -289,7 +397,8 @@ impl Ui {
                 self.farewell = Some(text);
                 return Ok(Some(outcome));
             }
-            SessionEvent::Restarting => return self.reconnect(),
+            // The CTL line said so on screen.
+            SessionEvent::Restarting => self.lose(""),
             SessionEvent::Unreadable(e) => {
                 self.screen
                     .view
@@ -297,46 +406,6 @@ impl Ui {
             }
             SessionEvent::PasswordChanged | _ => {}
         }
-        Ok(None)
-    }
-
-    /// After `CTL restart`: connect again; the session logs in with the
-    /// current password.
-    fn reconnect(&mut self) -> Result<Option<Outcome>, ClientError> {
-        // The CTL line itself said so on screen.
-        self.screen.view.link = "reconnecting".into();
-        self.session.on_closed();
-        // The old connection's bytes and end are ignored from now on.
-        self.conn.generation += 1;
-        Connection::reopen_in_background(
-            &self.dialer,
-            self.conn.generation,
-            &self.tx,
-            RESTART_PATIENCE,
-        );
-        Ok(None)
-    }
-
-    /// The reconnect ended: log in again on the new socket.
-    fn reconnected(
-        &mut self,
-        generation: u64,
-        result: Result<Link, String>,
-    ) -> Result<Option<Outcome>, ClientError> {
-        if generation != self.conn.generation {
-            return Ok(None);
-        }
-        match result.and_then(|link| {
-            Connection::adopt(link, generation, &self.tx).map_err(|e| e.to_string())
-        }) {
-            Ok(conn) => self.conn = conn,
-            Err(e) => {
-                self.farewell = Some(e);
-                return Ok(Some(Outcome::Lost));
-            }
-        }
-        self.screen.view.link = "connected".into();
-        self.session.on_connected();
         Ok(None)
     }
 
@@ -348,6 +417,13 @@ impl Ui {
         let secret = view.ask.as_ref().is_some_and(|a| a.secret);
         match key.code {
             KeyCode::Char('c') if ctrl => {
+                if matches!(view.link, Link::Retrying(_)) {
+                    self.farewell = Some(format!(
+                        "connection to {} lost; stopped reconnecting",
+                        self.dialer.addr
+                    ));
+                    return Some(Outcome::Failed);
+                }
                 // Leave at once; the server sees the connection close.
                 return Some(Outcome::Done);
             }
@@ -358,10 +434,20 @@ impl Ui {
             KeyCode::Char('u') if ctrl => e.kill_to_start(),
             KeyCode::Char('k') if ctrl => e.kill_to_end(),
             KeyCode::Char('w') if ctrl => e.delete_word(),
+            // Windows as irssi and weechat have them: Alt-1..9, Alt-0 for
+            // 10, Alt-Left/Right and Ctrl-P/N for the one before or after.
+            KeyCode::Char(c @ '0'..='9') if alt => {
+                let n = c.to_digit(10).unwrap_or(0) as usize;
+                view.windows.show(if n == 0 { 9 } else { n - 1 });
+            }
+            KeyCode::Left if alt => view.windows.step(-1),
+            KeyCode::Right if alt => view.windows.step(1),
+            KeyCode::Char('p') if ctrl => view.windows.step(-1),
+            KeyCode::Char('n') if ctrl => view.windows.step(1),
             KeyCode::Char('b') if alt => e.word_left(),
             KeyCode::Char('f') if alt => e.word_right(),
-            KeyCode::Left if ctrl || alt => e.word_left(),
-            KeyCode::Right if ctrl || alt => e.word_right(),
+            KeyCode::Left if ctrl => e.word_left(),
+            KeyCode::Right if ctrl => e.word_right(),
             KeyCode::Char(c) if !ctrl => e.insert(c),
             KeyCode::Left => e.left(),
             KeyCode::Right => e.right(),
@@ -374,12 +460,11 @@ impl Ui {
             KeyCode::PageUp => view.scroll_by(page),
             KeyCode::PageDown => view.scroll_by(-page),
             KeyCode::Tab if view.ask.is_none() => {
-                let names: Vec<String> = view.online.iter().cloned().collect();
-                let commands: Vec<&str> = commands().iter().map(String::as_str).collect();
-                let found = e.complete(&commands, &names);
+                let (_, word, before) = view.editor.word_before_cursor();
+                let (candidates, end) = complete::candidates(view, &before, &word);
+                let found = view.editor.complete(&candidates, end);
                 if !found.is_empty() {
-                    let list = found.join(" ");
-                    view.notice(Kind::Notice, list);
+                    view.notice(Kind::Notice, found.join(" "));
                 }
             }
             KeyCode::Enter => self.enter(),
@@ -389,80 +474,23 @@ impl Ui {
     }
 
     fn enter(&mut self) {
-        let view = &mut self.screen.view;
-        if let Some(ask) = view.ask.take() {
-            // An answer: a password is neither shown nor kept.
-            let answer = view.editor.take(!ask.secret);
-            let shown = if ask.secret {
-                "*".repeat(answer.chars().count().min(8))
-            } else {
-                answer.clone()
-            };
-            view.notice(Kind::Notice, format!("{} {shown}", ask.prompt));
-            let _ = self.session.send_line(&answer);
-            return;
-        }
-        let with_password = view
-            .editor
-            .text()
-            .trim_start()
-            .to_lowercase()
-            .starts_with("/changepassword ");
-        let line = view.editor.take(!with_password);
-        if line.trim().is_empty() {
-            return;
-        }
-        view.scroll = 0;
-        self.send(&line);
-    }
-
-    /// `/older [room|@user] [count]`: the lines before the oldest one
-    /// shown of a conversation (by default the one whose history was shown
-    /// last, else the lobby), paged by id.
-    fn older(&mut self, args: &str) {
-        let mut words = args.split_whitespace();
-        let mut target = None;
-        let mut count = None;
-        for w in words.by_ref().take(2) {
-            match w.parse::<u64>() {
-                Ok(n) if n > 0 && count.is_none() => count = Some(n),
-                _ if target.is_none() && count.is_none() => target = Some(w.to_owned()),
-                _ => return self.older_usage(),
+        match self.screen.enter_line() {
+            Some(Entered::Answer(answer)) => {
+                let _ = self.session.send_line(&answer);
             }
+            Some(Entered::Line(line)) => self.send(&line),
+            None => {}
         }
-        if words.next().is_some() {
-            return self.older_usage();
-        }
-        let target = target
-            .or_else(|| self.screen.history_of.clone())
-            .unwrap_or_else(|| chat_core::LOBBY.to_owned());
-        let target = target.trim_start_matches('#');
-        let of = match target.strip_prefix('@') {
-            Some(user) => HistoryTarget::Private(user),
-            None => HistoryTarget::Room(target),
-        };
-        if self.session.older_lines(of, count).is_err() {
-            self.older_usage();
-        }
-    }
-
-    fn older_usage(&mut self) {
-        self.screen
-            .view
-            .notice(Kind::Error, "usage: /older [room|@user] [count]");
     }
 
     fn send(&mut self, line: &str) {
-        if self.screen.view.link == "reconnecting" {
+        if matches!(self.screen.view.link, Link::Retrying(_)) {
+            let v = &mut self.screen.view;
             if self.held.len() < MAX_HELD {
                 self.held.push(line.to_owned());
-                self.screen
-                    .view
-                    .notice(Kind::Notice, "(held until the server is back)");
+                v.notice(Kind::Notice, "(held until the server is back)");
             } else {
-                self.screen
-                    .view
-                    .notice(Kind::Error, "too many lines held; this one was dropped");
+                v.notice(Kind::Error, "too many lines held; this one was dropped");
             }
             return;
         }
@@ -478,6 +506,36 @@ impl Ui {
                 .view
                 .notice(Kind::Error, "a line cannot hold a line break");
         }
+    }
+}
+
+impl Ui {
+    /// `/older <room|@user> [count]`: the lines before the oldest one
+    /// shown of a conversation, paged by id.
+    fn older(&mut self, args: &str) {
+        let mut words = args.split_whitespace();
+        let (Some(target), count, None) = (words.next(), words.next(), words.next()) else {
+            return self.older_usage();
+        };
+        let count = match count.map(str::parse::<u64>) {
+            None => None,
+            Some(Ok(n)) if n > 0 => Some(n),
+            Some(_) => return self.older_usage(),
+        };
+        let target = target.trim_start_matches('#');
+        let of = match target.strip_prefix('@') {
+            Some(user) => HistoryTarget::Private(user),
+            None => HistoryTarget::Room(target),
+        };
+        if self.session.older_lines(of, count).is_err() {
+            self.older_usage();
+        }
+    }
+
+    fn older_usage(&mut self) {
+        self.screen
+            .view
+            .notice(Kind::Error, "usage: /older [room|@user] [count]");
     }
 }
 

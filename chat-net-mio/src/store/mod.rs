@@ -662,6 +662,12 @@ impl Store {
         self.state.has_user(&name.key())
     }
 
+    /// Whether any account is an admin (grant 0): without one, nobody can
+    /// change grants, kick or restart.
+    pub fn has_admin(&self) -> bool {
+        self.state.has_admin()
+    }
+
     /// The data folder.
     pub fn dir(&self) -> &Path {
         &self.paths.dir

@@ -269,6 +269,11 @@ impl StoreState {
         self.user_index.contains_key(key)
     }
 
+    /// Whether any account is an admin (grant 0).
+    pub(crate) fn has_admin(&self) -> bool {
+        self.users.iter().any(|u| u.grant.is_admin())
+    }
+
     /// Applies one change ([`StoreChange::apply_to`]); on error nothing
     /// changed.
     pub(crate) fn apply(&mut self, change: &StoreChange) -> Result<Undo, ChangeError> {

@@ -42,6 +42,7 @@ const state = {
   current: null,
   online: new Map(),    // lower name -> { name, grant, presence } (the lobby's people)
   onlineTotal: 0,
+  tags: {},             // the tags of the line being read (`id`)
   rooms: new Map(),     // lower name -> { name, members, operator, topic } from /rooms
   requests: [],         // requests sent and not yet fenced by their PONG
   nextToken: 1,
@@ -361,6 +362,12 @@ function openPrivate(name) {
 /** Whether `v` already shows `from` saying `text` at about `ts`; if not,
  * remembers it. */
 function seen(v, from, text, ts) {
+  if (state.tags.id) {
+    // By its id: once, however many lines share a millisecond.
+    const id = "id=" + state.tags.id;
+    if (v.recent.has(id)) return true;
+    v.recent.set(id, [ts]);
+  }
   const key = lower(from) + "|" + text;
   const stamps = v.recent.get(key) || [];
   if (stamps.some((t) => Math.abs(t - ts) < SAME_LINE_MS)) return true;
@@ -394,7 +401,9 @@ function place(v, li, ts) {
   while (log.childElementCount > MAX_LINES) {
     const first = log.firstElementChild;
     first.remove();
-    v.before = Number(log.firstElementChild.dataset.ts);
+    v.before = log.firstElementChild.dataset.id
+      ? "id=" + log.firstElementChild.dataset.id
+      : log.firstElementChild.dataset.ts;
     v.atStart = false;
   }
   renderStart(v);
@@ -407,6 +416,7 @@ function message(v, kind, ts, from, text, live) {
   ts = Number(ts);
   if (seen(v, from, text, ts)) return null;
   const li = el("li", "line " + kind + (live ? "" : " earlier"));
+  if (state.tags.id) li.dataset.id = state.tags.id;
   li.append(clock(ts));
   const mine = same(from, state.me);
   const who = el("span", "from", from);
@@ -453,7 +463,7 @@ function loadOlder(v) {
   if (v.loading || v.atStart || v.before === null || !v.joined) return;
   if (v.failedAt && Date.now() - v.failedAt < 5000) return;
   v.loading = true;
-  request("/history " + target(v) + " " + PAGE_LINES + " before " + v.before, { mode: "load", view: v });
+  request("/history " + target(v) + " " + PAGE_LINES + " before " + v.before, { mode: "load", view: v, older: true });
 }
 
 /** The last lines of a conversation, merged with what is shown. */
@@ -565,6 +575,9 @@ const LINES = {
     state.serverName = name || "chat";
     $("server").textContent = state.serverName;
     updateTitle();
+    // Message ids on lines (tags), so history pages by id and a line seen
+    // live and again in history is shown once.
+    raw("/tags on");
     const c = state.creds;
     if (c) raw((c.register ? "/register " : "/login ") + c.name + " " + c.password);
   },
@@ -744,6 +757,7 @@ const LEFT = {
 /** `OK <what> ...`: the sentence and the change for each. */
 const DONE = {
   registered() { state.registered = true; },
+  tags() {},
   login() {},
   // The answer to /tags (message ids), which the page does not send.
   tags() {},
@@ -752,6 +766,11 @@ const DONE = {
     if (h && h.pending) {
       h.pending.classList.remove("pending");
       h.pending.removeAttribute("aria-busy");
+      // Its id: the same line in the history later is this one.
+      if (state.tags.id && h.view) {
+        h.pending.dataset.id = state.tags.id;
+        h.view.recent.set("id=" + state.tags.id, [Number(h.pending.dataset.ts)]);
+      }
       return;
     }
     // Typed as /msg somewhere else: the line goes to its conversation.
@@ -949,10 +968,11 @@ const LISTS = {
     // up after a reconnect) or the ones before those shown.
     const v = h && (h.mode === "load" || h.mode === "join") ? h.view : null;
     if (!v) return;
+    // `[next]`: where older lines go on from (`id=<id>`, or a time).
     if (!before) {
       v.atStart = true;
-    } else if (!v.atStart && (v.before === null || Number(before) < v.before)) {
-      v.before = Number(before);
+    } else if (!v.atStart && (v.before === null || h.mode === "join" && !h.rejoin || h.older)) {
+      v.before = before;
     }
     renderStart(v);
   },
@@ -1229,6 +1249,16 @@ function connect() {
 
 /** The server said something. */
 function onLine(line) {
+  state.tags = {};
+  if (line.startsWith("@")) {
+    // `@key=value;key=value LINE`: the line's tags, then the line.
+    const end = line.indexOf(" ");
+    for (const pair of line.slice(1, end < 0 ? line.length : end).split(";")) {
+      const eq = pair.indexOf("=");
+      if (eq > 0) state.tags[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    line = end < 0 ? "" : line.slice(end + 1);
+  }
   const sp = line.indexOf(" ");
   const tagName = sp < 0 ? line : line.slice(0, sp);
   const body = sp < 0 ? "" : line.slice(sp + 1);
