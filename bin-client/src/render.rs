@@ -4,7 +4,7 @@ use chrono::TimeZone;
 
 use chat_client::Received;
 use chat_core::reply::{Control, Done, HistoryMark, HistoryOf, Listing, Presence, Reply, WhoIs};
-use chat_core::{Grant, Millis, LOBBY};
+use chat_core::{Grant, Millis, Standing, LOBBY};
 
 use crate::clock::Clock;
 
@@ -214,6 +214,22 @@ where
             stamp(at, tz, clock)
         ),
         Reply::Topic { room, .. } => format!("[#{room}] no topic"),
+        Reply::Standing {
+            room,
+            at,
+            by,
+            user,
+            standing,
+            on,
+        } => {
+            let what = match (standing, on) {
+                (Standing::Operator, true) => "made an operator",
+                (Standing::Operator, false) => "no longer an operator",
+                (Standing::Voice, true) => "voiced",
+                (Standing::Voice, false) => "no longer voiced",
+            };
+            format!("{} [#{room}] * {user} {what} by {by}", stamp(at, tz, clock))
+        }
         Reply::Room {
             name,
             members,
@@ -443,6 +459,10 @@ mod tests {
         assert_eq!(
             show(&format!("HIST @bob {TS} alice hi")).unwrap(),
             "(history) [3:04 PM] (private) alice: hi"
+        );
+        assert_eq!(
+            show(&format!("STANDING rust {TS} alice bob voice")).unwrap(),
+            "[3:04 PM] [#rust] * bob voiced by alice"
         );
         assert_eq!(
             show(&format!("RLEAVE rust {TS} bob part")).unwrap(),

@@ -57,6 +57,9 @@
 //!             }
 //!             // A real caller writes the store and answers once it is durable.
 //!             Output::Persist(req) => work.push(Input::Persisted { id: req.id, result: Ok(()) }),
+//!             // A real caller answers once the connection's socket took
+//!             // everything queued for it; `wire` takes it all at once.
+//!             Output::WhenDrained { conn } => work.push(Input::Drained { conn }),
 //!             _ => {}
 //!         }
 //!     }
@@ -131,7 +134,9 @@ pub mod sim;
 mod time;
 pub mod wire;
 
-pub use command::{Answer, Command, HistoryPoint, HistoryRange, HistoryTarget, TopicChange};
+pub use command::{
+    Answer, Command, HistoryPoint, HistoryRange, HistoryTarget, Standing, TopicChange,
+};
 pub use config::{Config, ConfigError, Limits, DEFAULT_HASH_SEED};
 pub use engine::{
     AccountState, CarryOver, ChatEvent, CloseCause, CloseReason, ConnStats, Engine, EngineStats,

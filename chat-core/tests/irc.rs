@@ -66,7 +66,7 @@ fn sasl_login_greets_joins_and_lists_the_room() {
         "CASEMAPPING=ascii",
         "CHANTYPES=#",
         "NICKLEN=32",
-        "PREFIX=(o)@",
+        "PREFIX=(ov)@+",
         "NETWORK=chat",
         "UTF8ONLY",
     ] {
@@ -784,7 +784,13 @@ fn kicks_and_grants_reach_other_members_with_the_admin_and_reason() {
         h.take("carol"),
         vec!["@time=1970-01-01T00:16:40.000Z :root!root@chat MODE #lobby +o bob"]
     );
-    assert_eq!(h.take("bob"), vec![":root!root@chat MODE #lobby +o bob"]);
+    assert_eq!(
+        h.take("bob"),
+        vec![
+            ":root!root@chat MODE #lobby +o bob",
+            ":chat 381 bob :You are now an IRC operator",
+        ]
+    );
     // chat/1 bystanders see nothing new for a grant.
     assert_eq!(h.take("watcher"), Vec::<String>::new());
     h.send("root", "/changegrant bob 1");
@@ -1066,6 +1072,36 @@ fn guest(h: &mut Harness, label: &str, nick: &str, user: &str, real: &str) {
 /// Whether any line holds `part`.
 fn holds(lines: &[String], part: &str) -> bool {
     lines.iter().any(|l| l.contains(part))
+}
+
+/// A guest's rooms count against the room limits as anyone's do while
+/// they last: a guest cannot hoard rooms by joining new channels.
+#[test]
+fn guests_rooms_obey_the_room_limits() {
+    let mut config = harness::unlimited();
+    config.irc_guests = true;
+    config.irc_guest_rooms = true;
+    config.limits.max_rooms_per_creator = 2;
+    config.limits.room_creations_per_user = 3;
+    config.limits.room_creation_window_ms = 60_000;
+    let mut h = Harness::with(config, harness::admin_snapshot(&["root"]));
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    h.send("foo", "JOIN #a,#b,#c");
+    let lines = h.take("foo");
+    assert!(has(&lines, ":foo!foo@chat JOIN #a"), "{lines:?}");
+    assert!(has(&lines, ":foo!foo@chat JOIN #b"), "{lines:?}");
+    assert!(!holds(&lines, "JOIN #c"), "{lines:?}");
+    assert!(holds(&lines, "the most you may have"), "{lines:?}");
+    // A room gone (its last member left) gives its place back, not its
+    // place in the creation rate.
+    h.send("foo", "PART #a");
+    h.send("foo", "JOIN #c");
+    assert!(has(&h.take("foo"), ":foo!foo@chat JOIN #c"));
+    h.send("foo", "PART #c");
+    h.send("foo", "JOIN #d");
+    let lines = h.take("foo");
+    assert!(!holds(&lines, "JOIN #d"), "{lines:?}");
+    assert!(holds(&lines, "too many rooms created"), "{lines:?}");
 }
 
 #[test]
@@ -1724,4 +1760,197 @@ fn client_only_tags_are_declared_refused_in_isupport() {
     // Client-only tags (`+typing`...) are not relayed, and a client is
     // told so rather than left to wonder.
     assert!(isupport.contains(" CLIENTTAGDENY=* "), "{isupport}");
+}
+
+#[test]
+fn oper_with_an_admins_password_makes_the_session_an_operator() {
+    let mut h = open_harness();
+    h.register("bob", "bob");
+    guest(
+        &mut h,
+        "cool",
+        "coolNick",
+        "myusernam",
+        "My UniqueReal Name",
+    );
+    guest(&mut h, "other", "otherNick", "other", "Other");
+    h.take("cool");
+    // A wrong password, or a user's account: refused, nothing changes.
+    h.send("cool", "OPER root not-the-password");
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 464 coolNick :Password incorrect"]
+    );
+    h.send("cool", &format!("OPER bob {}", harness::PW));
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 491 coolNick :No O-lines for your host"]
+    );
+    h.send("cool", "OPER root");
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 461 coolNick OPER :Not enough parameters"]
+    );
+    // The admin's password: an operator under its own nick.
+    h.send("cool", &format!("OPER root {}", harness::PW));
+    assert_eq!(
+        h.take("cool"),
+        vec![":chat 381 coolNick :You are now an IRC operator"]
+    );
+    h.send("other", "WHO coolNick");
+    assert_eq!(
+        h.take("other"),
+        vec![
+            ":chat 352 otherNick * myusernam chat chat coolNick H* :0 My UniqueReal Name",
+            ":chat 315 otherNick coolNick :End of WHO list",
+        ]
+    );
+    h.send("cool", "AWAY :be right back");
+    h.take("cool");
+    h.send("other", "WHO coolNick");
+    assert!(has(
+        &h.take("other"),
+        ":chat 352 otherNick * myusernam chat chat coolNick G* :0 My UniqueReal Name"
+    ));
+    // With an admin's rights: it may kick.
+    h.send("cool", "KICK #lobby otherNick :bye");
+    assert!(holds(&h.take("other"), "KICK #lobby otherNick :bye"));
+}
+
+#[test]
+fn room_operators_give_and_take_operator_and_voice_standing() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    guest(&mut h, "bar", "bar", "bar", "Bar");
+    guest(&mut h, "baz", "baz", "baz", "Baz");
+    h.register("carol", "carol");
+    h.send("foo", "JOIN #chan");
+    h.send("bar", "CAP REQ :multi-prefix");
+    h.send("bar", "JOIN #chan");
+    h.send("baz", "JOIN #chan");
+    h.send("carol", "/join chan");
+    for c in ["foo", "bar", "baz", "carol"] {
+        h.take(c);
+    }
+    // A member who does not run the room may not.
+    h.send("baz", "MODE #chan +o baz");
+    assert_eq!(
+        h.take("baz"),
+        vec![":chat 482 baz #chan :You're not channel operator"]
+    );
+    // Its operator gives standings, told to the room as MODE (chat/1:
+    // STANDING); several in one line are one command each.
+    h.send("foo", "MODE #chan +ov baz bar");
+    let room = vec![
+        ":foo!foo@chat MODE #chan +o baz",
+        ":foo!foo@chat MODE #chan +v bar",
+    ];
+    assert_eq!(h.take("foo"), room);
+    assert_eq!(h.take("baz"), room);
+    let lines = h.take("carol");
+    assert!(has(&lines, "STANDING chan "), "{lines:?}");
+    assert!(lines[0].ends_with(" foo baz op"), "{lines:?}");
+    assert!(lines[1].ends_with(" foo bar voice"), "{lines:?}");
+    // NAMES and WHO show them (all prefixes with multi-prefix).
+    h.take("bar");
+    h.send("bar", "MODE #chan +o bar");
+    h.send("baz", "MODE #chan +o bar");
+    h.take("baz");
+    h.send("bar", "NAMES #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![
+            ":chat 482 bar #chan :You're not channel operator",
+            ":baz!baz@chat MODE #chan +o bar",
+            ":chat 353 bar = #chan :@+bar @baz carol @foo",
+            ":chat 366 bar #chan :End of /NAMES list",
+        ]
+    );
+    h.send("foo", "WHO #chan");
+    assert!(has(
+        &h.take("foo"),
+        ":chat 352 foo #chan bar chat chat bar H@ :0 Bar"
+    ));
+    // An operator so made runs the room: it kicks, even the room's maker.
+    h.send("baz", "KICK #chan foo :my turn");
+    let lines = h.take("carol");
+    assert!(holds(&lines, "RLEAVE"), "{lines:?}");
+    assert_eq!(h.take("bar"), vec![":baz!baz@chat KICK #chan foo :my turn"]);
+    // And takes standings away; chat/1's operators use /deop.
+    h.send("carol", "/deop chan bar");
+    assert!(has(&h.take("carol"), "ERR "));
+    h.send("baz", "MODE #chan -v bar");
+    h.send("baz", "MODE #chan +o carol");
+    h.send("carol", "/deop chan bar");
+    assert_eq!(
+        h.take("bar"),
+        vec![
+            ":baz!baz@chat MODE #chan -v bar",
+            ":baz!baz@chat MODE #chan +o carol",
+            ":carol!carol@chat MODE #chan -o bar",
+        ]
+    );
+}
+
+#[test]
+fn room_modes_are_shown_and_those_always_set_are_kept() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    h.send("foo", "JOIN #chan");
+    h.take("foo");
+    h.send("foo", "MODE #chan +t");
+    h.send("foo", "MODE #chan -t");
+    h.send("foo", "MODE #chan +k key");
+    h.send("foo", "MODE #chan +v");
+    h.send("foo", "MODE #chan +v nobody");
+    assert_eq!(
+        h.take("foo"),
+        vec![
+            ":chat 324 foo #chan +nt",
+            ":chat 482 foo #chan :+t cannot be unset in this server's rooms",
+            ":chat 472 foo k :is unknown mode char to me",
+            ":chat 461 foo MODE :Not enough parameters",
+            ":chat 441 foo nobody #chan :They aren't on that channel",
+        ]
+    );
+}
+
+#[test]
+fn an_invisible_user_is_found_by_name_not_by_mask_unless_in_a_room_together() {
+    let mut h = open_harness();
+    guest(&mut h, "evan", "evan", "evan", "Evan");
+    guest(&mut h, "shiv", "shivaram", "shiv", "Shiv");
+    h.take("evan");
+    h.send("evan", "MODE evan +i");
+    h.send("evan", "MODE evan");
+    h.send("evan", "MODE evan +x");
+    assert_eq!(
+        h.take("evan"),
+        vec![
+            ":evan MODE evan :+i",
+            ":chat 221 evan +i",
+            ":chat 501 evan :Unknown MODE flag",
+        ]
+    );
+    h.send("shiv", "WHO eva*");
+    assert_eq!(
+        h.take("shiv"),
+        vec![":chat 315 shivaram eva* :End of WHO list"]
+    );
+    h.send("shiv", "WHO evan");
+    assert_eq!(h.take("shiv").len(), 2);
+    // Sharing a room (the lobby does not count) shows them.
+    h.send("evan", "JOIN #test");
+    h.send("shiv", "JOIN #test");
+    h.take("shiv");
+    h.send("shiv", "WHO eva*");
+    assert!(has(
+        &h.take("shiv"),
+        ":chat 352 shivaram * evan chat chat evan H :0 Evan"
+    ));
+    h.send("evan", "PART #test");
+    h.send("evan", "MODE evan -i");
+    h.take("shiv");
+    h.send("shiv", "WHO eva*");
+    assert_eq!(h.take("shiv").len(), 2);
 }

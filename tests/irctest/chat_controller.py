@@ -29,6 +29,10 @@ SERVER_BIN = Path(
     os.environ.get("CHAT_SERVER_BIN", REPO / "target" / "release" / "chat-server")
 )
 
+# The operator irctest's tests `OPER` as: an admin account the server
+# creates on its first start (`--admin`, CHAT_ADMIN_PASSWORD).
+OPER_NAME, OPER_PASSWORD = "operuser", "operpassword"
+
 # Cheap password hashing (tests measure the protocol, not argon2), the
 # server's name as irctest's other controllers call theirs, guests who may
 # make channels (an open IRC server), passwords up to 1,024 bytes (the
@@ -113,10 +117,14 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             str(self.directory / "server.ron"),
             "--log-level",
             "warn",
+            "--admin",
+            OPER_NAME,
         ]
         if irc_bind is not None:
             args += ["--irc-bind", irc_bind]
-        env = dict(os.environ, CHAT_STORE_KEY="00" * 32)
+        env = dict(
+            os.environ, CHAT_STORE_KEY="00" * 32, CHAT_ADMIN_PASSWORD=OPER_PASSWORD
+        )
         self.proc = self.execute(args, env=env)
 
     def registerUser(

@@ -10,7 +10,7 @@
 //!
 //! The order is `/help`'s: commands for everyone, then for admins.
 
-use super::{Answer, HistoryRange, HistoryTarget, TopicChange};
+use super::{Answer, HistoryRange, HistoryTarget, Standing, TopicChange};
 use crate::{Grant, MessageKind};
 
 commands! {
@@ -154,6 +154,16 @@ commands! {
         chat1: "rooms" [page: Page("page")] => "the rooms, a page at a time",
     }
 
+    /// Extension: `/names <room>`: who is in a room, as `USER` rows
+    /// (IRC's `NAMES #room`, `WHO #room`).
+    RoomMembers {
+        /// The name as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Listing,
+        chat1: "names" [room: OneWord("room")] => "who is in a room",
+    }
+
     /// Extension: `/say <room> <text>`: a line in a room you are in
     /// (IRC's `PRIVMSG`, `NOTICE` or an `ACTION` to a channel).
     SayIn {
@@ -197,6 +207,34 @@ commands! {
         who: Anyone, cost: Line,
         chat1: "remove" [room: OneWord("room"), user: OneWord("user"), reason: OptText("reason")]
             => "take a user out of a room (its operator)",
+    }
+
+    /// Extension: `/op`, `/deop`, `/voice`, `/devoice <room> <user>`: give
+    /// or take a member's standing in a room (its operators, or an
+    /// admin). A standing lasts while the member stays in the room.
+    SetStanding {
+        /// The room as typed.
+        room: &'a str,
+        /// The member as typed.
+        user: &'a str,
+        /// Which standing.
+        standing: Standing,
+        /// Given (true) or taken.
+        on: bool,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "op" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Operator, on: true }
+            => "make a member an operator of a room (its operators)",
+        chat1: "deop" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Operator, on: false }
+            => "take a member's operator standing (its operators)",
+        chat1: "voice" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Voice, on: true }
+            => "voice a member of a room (its operators)",
+        chat1: "devoice" [room: OneWord("room"), user: OneWord("user")]
+            { standing: Standing::Voice, on: false }
+            => "take a member's voice (its operators)",
     }
 
     /// Extension: `/closeroom <room>`: remove a room and its history (its
@@ -286,6 +324,29 @@ commands! {
         chat1: "restart" [] => "restart the server",
     }
 
+    /// Extension: `/roomsof <user> [page]`: the rooms a user created that
+    /// still exist.
+    RoomsOf {
+        /// The account as typed.
+        user: &'a str,
+        /// The page, from 1.
+        page: u64,
+    } => {
+        who: Admin, cost: Listing,
+        chat1: "roomsof" [user: OneWord("user"), page: Page("page")]
+            => "the rooms a user created, a page at a time",
+    }
+
+    /// Extension: `/closeroomsof <user>`: close every room a user created.
+    CloseRoomsOf {
+        /// The account as typed.
+        user: &'a str,
+    } => {
+        who: Admin, cost: Line,
+        chat1: "closeroomsof" [user: OneWord("user")]
+            => "close every room a user created, with its history",
+    }
+
     /// `/register <name> <password>`.
     Register {
         /// The name as typed.
@@ -328,12 +389,6 @@ commands! {
         room: &'a str,
     } => { who: Anyone, cost: Line, }
 
-    /// The members of a room (IRC's `NAMES #room`, `WHO #room`).
-    RoomMembers {
-        /// The name as typed.
-        room: &'a str,
-    } => { who: Anyone, cost: Listing, }
-
     /// The users online whose names match any of `masks` (IRC's `WHO
     /// <mask>` and `USERHOST`): masks separated by spaces or commas, `*`
     /// any run of characters and `?` any one, case folded; listed as a
@@ -342,6 +397,23 @@ commands! {
         /// The masks.
         masks: &'a str,
     } => { who: Anyone, cost: Listing, }
+
+    /// IRC's `OPER <name> <password>`: the connection acts with an admin's
+    /// rights until it closes, once the password of `name`, an admin's
+    /// account, is checked as a login's (the nick stays as it is).
+    Oper {
+        /// The admin's account, as typed.
+        name: &'a str,
+        /// Its password.
+        password: &'a str,
+    } => { who: Anyone, cost: Line, }
+
+    /// IRC's user mode `+i` (or `-i`): left out of `WHO` by mask, except
+    /// by those who share a room with the user besides the lobby.
+    Invisible {
+        /// On or off.
+        on: bool,
+    } => { who: Anyone, cost: Line, }
 
     /// A login checked before the client finished registering (IRC's SASL
     /// before `CAP END`): the client is ready, enter now.
@@ -358,7 +430,10 @@ commands! {
 ///     .flat_map(|c| c.forms)
 ///     .map(|f| f.name)
 ///     .collect();
-/// assert_eq!(admin, ["changegrant", "kickuser", "unkick", "restart"]);
+/// assert_eq!(
+///     admin,
+///     ["changegrant", "kickuser", "unkick", "restart", "roomsof", "closeroomsof"]
+/// );
 /// ```
 pub fn catalogue() -> &'static [&'static super::CommandSpec] {
     CATALOGUE

@@ -26,6 +26,16 @@ pub enum TopicChange<'a> {
     Clear,
 }
 
+/// A standing in a room that its operators give and take (`/op`,
+/// `/voice`; IRC's `MODE #room +o|+v <nick>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Standing {
+    /// An operator: runs the room (topic, removal, standings).
+    Operator,
+    /// Voiced: shown so (`+` in IRC).
+    Voice,
+}
+
 /// Whose history `/history` asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HistoryTarget<'a> {

@@ -1,11 +1,12 @@
 //! `/changepassword`: check the old password, hash the new one, store it.
 //! With arguments on one line, or without them step by step (`ASK
 //! old-password`, `new-password`, `new-password-again`), so a client can
-//! hide what is typed and a password may hold spaces.
+//! hide what is typed and a password may hold spaces. And IRC's `OPER`,
+//! an admin's password checked for a session.
 
 use crate::password::{Password, PasswordError};
-use crate::reply::{AskStep, LimitScope, Reason, Reply};
-use crate::{ConnId, StoreChange};
+use crate::reply::{AskStep, Control, LimitScope, Reason, Reply};
+use crate::{ConnId, Grant, StoreChange};
 
 use super::connection::ChangeStep;
 use super::directory::PendingKind;
@@ -185,6 +186,85 @@ impl Engine {
             );
         }
         self.persist(Some(conn), StoreChange::SetPassword { name, phc });
+    }
+
+    /// IRC's `OPER`: the password of the admin account `name` is checked
+    /// as a login's (throttled the same way, the attempt counted against
+    /// the account and the address); the connection's lines wait for it.
+    pub(super) fn oper(&mut self, id: ConnId, name: &str, password: &str) {
+        let Ok(key) = crate::UserName::parse(name).map(|n| n.key()) else {
+            return self.refuse(id, Reason::WrongCredentials);
+        };
+        let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
+            return;
+        };
+        let exempt = self.is_exempt(peer);
+        if let Err(limited) = self.throttle.check(&key, peer, exempt, self.now) {
+            log::warn!("OPER as {} from {peer} throttled", key.as_str());
+            return self.refuse_limited(id, LimitScope::LoginAttempts, limited);
+        }
+        if !self.admit_password_work(id, peer) {
+            return;
+        }
+        let Some(conn) = self.conn_ref(id) else {
+            return;
+        };
+        self.throttle
+            .record_attempt(key.clone(), peer, exempt, self.now);
+        let phc = self.directory.get(&key).map(|r| r.phc.clone());
+        self.set_waiting(id, true);
+        self.new_job(
+            Job::Oper { conn, key },
+            PasswordWork::Verify {
+                password: Password::new(password),
+                phc,
+            },
+            peer,
+        );
+    }
+
+    /// `OPER`'s password checked: with the right password of an admin's
+    /// account, the session has an admin's grant until it ends (nothing
+    /// is stored: the account keeps its own).
+    pub(super) fn on_oper_verified(
+        &mut self,
+        conn: ConnRef,
+        key: crate::NameKey,
+        answer: Result<PasswordAnswer, PasswordError>,
+    ) {
+        if !self.live(conn) {
+            return;
+        }
+        let id = conn.id;
+        let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
+            return;
+        };
+        let exempt = self.is_exempt(peer);
+        match answer {
+            Err(e) => {
+                self.throttle.forgive(&key, peer, exempt);
+                self.password_work_failed(id, &e);
+            }
+            Ok(PasswordAnswer::Verified(true)) => {
+                self.throttle.forgive(&key, peer, exempt);
+                let admin = self.directory.get(&key).is_some_and(|r| r.grant.is_admin());
+                let session = self.conns.get_mut(&id).and_then(|c| c.session_mut());
+                match session {
+                    Some(session) if admin => {
+                        log::info!("{} is an operator as {}", session.name, key.as_str());
+                        session.grant = Grant::Admin;
+                        self.send(id, &Reply::Ctl(Control::Grant(Grant::Admin)));
+                    }
+                    _ => self.refuse(id, Reason::AdminOnly),
+                }
+            }
+            Ok(_) => {
+                log::warn!("failed OPER as {} from {peer}", key.as_str());
+                self.refuse(id, Reason::WrongCredentials);
+            }
+        }
+        self.set_waiting(id, false);
+        self.resume(id);
     }
 
     fn session_key(&self, id: ConnId) -> Option<crate::NameKey> {

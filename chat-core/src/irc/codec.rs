@@ -39,6 +39,10 @@ pub struct IrcCodec {
     /// Lines the last one stands for beside itself (a `JOIN` of several
     /// channels: one command each), to be read next.
     followups: Vec<String>,
+    /// The listing being rendered, over as many renders as it takes.
+    batch: Batch,
+    /// User mode `+i`, as last set (the engine keeps what it means).
+    invisible: bool,
 }
 
 impl IrcCodec {
@@ -58,6 +62,8 @@ impl IrcCodec {
             note: None,
             local: Vec::new(),
             followups: Vec::new(),
+            batch: Batch::default(),
+            invisible: false,
         }
     }
 
@@ -151,7 +157,6 @@ impl Codec for IrcCodec {
     /// means for the connection (logged in, a listing answered) is taken
     /// in before the next one is rendered.
     fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
-        let mut batch = Batch::default();
         for reply in replies {
             let view = View {
                 server: &self.server,
@@ -159,7 +164,7 @@ impl Codec for IrcCodec {
                 caps: &self.caps,
                 listing: self.listings.next(),
             };
-            render::reply(&view, &mut batch, reply, out);
+            render::reply(&view, &mut self.batch, reply, out);
             self.follow(reply);
         }
     }
@@ -280,6 +285,15 @@ impl IrcCodec {
                 };
                 return self.message(server, line, msg, kind);
             }
+            "MODE"
+                if self.reg.logged_in
+                    && msg
+                        .params
+                        .first()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(self.reg.me())) =>
+            {
+                return self.user_mode(server, msg.params.get(1).copied());
+            }
             _ if !self.reg.logged_in => {
                 let me = self.reg.me();
                 let registered = self.reg.registered;
@@ -382,6 +396,36 @@ impl IrcCodec {
         parse::message(line, target, text, kind)
             .map(Reading::noted)
             .unwrap_or_default()
+    }
+
+    /// `MODE <me> [modes]`: user modes, of which `i` (invisible: left out
+    /// of `WHO` by mask) is kept; a change is told back as `MODE`.
+    fn user_mode(&mut self, server: &str, modes: Option<&str>) -> Reading {
+        let me = self.reg.me().to_owned();
+        let Some(modes) = modes else {
+            let shown = if self.invisible { "+i" } else { "+" };
+            numeric(&mut self.local, server, &me, "221", shown);
+            return Reading::default();
+        };
+        let mut on = true;
+        let mut invisible = None;
+        for c in modes.chars() {
+            match c {
+                '+' | '-' => on = c == '+',
+                'i' => invisible = Some(on),
+                _ => numeric(&mut self.local, server, &me, "501", ":Unknown MODE flag"),
+            }
+        }
+        match invisible {
+            Some(on) if on != self.invisible => {
+                self.invisible = on;
+                let sign = if on { '+' } else { '-' };
+                let line = format!(":{me} MODE {me} :{sign}i\r\n");
+                self.local.extend_from_slice(line.as_bytes());
+                Reading::noted(Note::Invisible(on))
+            }
+            _ => Reading::default(),
+        }
     }
 
     /// What registration asks of the engine, on a line of the codec's.

@@ -38,6 +38,9 @@ pub(super) enum ListKind {
     /// Names of a room (on joining it, or `NAMES #room`), as the channel
     /// the client named.
     RoomNames(String),
+    /// `OPER`: not a listing, but answered the same way (an admin's grant
+    /// for the session, or a refusal).
+    Oper,
 }
 
 /// The fields a WHOX query asked for (`%tcuihsnfdlaor`), and the token
@@ -125,6 +128,11 @@ impl Listings {
                 | Listing::RoomsPage(_),
             ) => true,
             Reply::WhoIs(_) => true,
+            Reply::Ctl(crate::reply::Control::Grant(_)) | Reply::Refused(_)
+                if self.queue.front() == Some(&ListKind::Oper) =>
+            {
+                true
+            }
             Reply::Refused(reason) => matches!(
                 (reason, self.queue.front()),
                 (

@@ -11,7 +11,7 @@ use super::listing::{ListKind, Whox};
 use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
-use crate::{Command, Grant, MessageKind};
+use crate::{Command, Grant, MessageKind, Standing};
 
 /// A command for the engine, as ranges into the line it is read from.
 #[derive(Clone, Debug)]
@@ -28,6 +28,7 @@ pub(super) enum Note {
     Users,
     FindUsers(Range<usize>),
     WhoIs(Range<usize>),
+    Oper(Range<usize>, Range<usize>),
     Kicked,
     Busy(Range<usize>),
     Free,
@@ -44,6 +45,10 @@ pub(super) enum Note {
     Topic(Range<usize>, Option<Range<usize>>),
     SayIn(Range<usize>, Range<usize>, MessageKind),
     Remove(Range<usize>, Range<usize>, Option<Range<usize>>),
+    /// `MODE <me> +i|-i`.
+    Invisible(bool),
+    /// `MODE #room +o|-o|+v|-v nick`.
+    Standing(Range<usize>, Range<usize>, Standing, bool),
 }
 
 impl Note {
@@ -80,6 +85,10 @@ impl Note {
             Note::Users => Command::ViewUsers { page: 1 },
             Note::FindUsers(m) => Command::FindUsers { masks: s(m) },
             Note::WhoIs(n) => Command::WhoIs { name: s(n) },
+            Note::Oper(n, p) => Command::Oper {
+                name: s(n),
+                password: s(p),
+            },
             Note::Kicked => Command::ViewKicked { page: 1 },
             Note::Busy(t) => Command::Busy {
                 text: words(Some(t)),
@@ -113,6 +122,13 @@ impl Note {
                 room: s(room),
                 user: s(user),
                 reason: words(reason),
+            },
+            Note::Invisible(on) => Command::Invisible { on },
+            Note::Standing(room, user, standing, on) => Command::SetStanding {
+                room: s(room),
+                user: s(user),
+                standing,
+                on,
             },
         }
     }
@@ -248,6 +264,12 @@ pub(super) fn command(
             }
         }
         "TOPIC" => topic(server, line, msg, me, out),
+        // The answer (`381`, `464`, `491`) is told as the end of a listing.
+        "OPER" if need(out, server, me, msg, 2) => Reading::listing(
+            Note::Oper(r(msg.params[0]), r(msg.params[1])),
+            ListKind::Oper,
+        ),
+        "OPER" => Reading::default(),
         "MODE" => mode(server, line, msg, me, out),
         "KICK" => kick(server, line, msg, me, out),
         "AWAY" => match msg.params.first().filter(|p| !p.is_empty()) {
@@ -419,16 +441,12 @@ fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
     }
     let target = msg.params[0];
     if !target.starts_with('#') {
-        if target.eq_ignore_ascii_case(me) {
-            numeric(out, server, me, "221", "+");
-        } else {
-            numeric(out, server, me, "502", ":Can't change mode for other users");
-        }
+        // One's own modes are the codec's (`IrcCodec::user_mode`).
+        numeric(out, server, me, "502", ":Can't change mode for other users");
         return Reading::default();
     }
     if !is_lobby(target) {
-        room_mode(server, target, msg.params.get(1).copied(), me, out);
-        return Reading::default();
+        return room_mode(server, line, msg, me, out);
     }
     let Some(modes) = msg.params.get(1) else {
         numeric(out, server, me, "324", &format!("{CHANNEL} +nt"));
@@ -455,26 +473,83 @@ fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
     Reading::default()
 }
 
-/// `MODE` of a room: its operator is its creator and bans are the
-/// server's, so there is nothing to change here.
-fn room_mode(server: &str, chan: &str, modes: Option<&str>, me: &str, out: &mut Vec<u8>) {
-    match modes {
-        None => numeric(out, server, me, "324", &format!("{chan} +nt")),
-        Some("b" | "+b") => numeric(
-            out,
-            server,
-            me,
-            "368",
-            &format!("{chan} :End of channel ban list"),
-        ),
-        Some(_) => numeric(
-            out,
-            server,
-            me,
-            "482",
-            &format!("{chan} :Room modes cannot be changed (its operator is its creator)"),
-        ),
+/// `MODE` of a room: its modes (`+nt`, always set: messages only from
+/// members, topics only from its operators), an empty ban list (bans are
+/// the server's), or standings given and taken (`+o`, `-o`, `+v`, `-v`
+/// with a nick each, one command each, read in order; `+n` and `+t`
+/// among them are set already).
+fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    let chan = msg.params[0];
+    let Some(room) = room_of(chan) else {
+        no_such_channel(server, me, chan, out);
+        return Reading::default();
+    };
+    let modes = match msg.params.get(1) {
+        None => {
+            numeric(out, server, me, "324", &format!("{chan} +nt"));
+            return Reading::default();
+        }
+        Some(&("b" | "+b")) => {
+            let end = format!("{chan} :End of channel ban list");
+            numeric(out, server, me, "368", &end);
+            return Reading::default();
+        }
+        Some(modes) => *modes,
+    };
+    let mut args = msg.params.iter().skip(2);
+    let mut changes: Vec<(Standing, bool, &str)> = Vec::new();
+    let mut on = true;
+    let mut kept = false;
+    for c in modes.chars() {
+        let standing = match c {
+            '+' | '-' => {
+                on = c == '+';
+                continue;
+            }
+            'o' => Standing::Operator,
+            'v' => Standing::Voice,
+            'n' | 't' if on => {
+                kept = true;
+                continue;
+            }
+            'n' | 't' => {
+                let why = format!("{chan} :+{c} cannot be unset in this server's rooms");
+                numeric(out, server, me, "482", &why);
+                continue;
+            }
+            _ => {
+                let why = format!("{c} :is unknown mode char to me");
+                numeric(out, server, me, "472", &why);
+                continue;
+            }
+        };
+        match args.next().filter(|n| !n.is_empty()) {
+            Some(nick) => changes.push((standing, on, nick)),
+            None => {
+                let _ = need(out, server, me, msg, 3);
+            }
+        }
     }
+    let mut changes = changes.into_iter();
+    let Some((standing, on, nick)) = changes.next() else {
+        if kept {
+            numeric(out, server, me, "324", &format!("{chan} +nt"));
+        }
+        return Reading::default();
+    };
+    let r = |part: &str| range_in(line, part);
+    let mut reading = Reading::noted(Note::Standing(r(room), r(nick), standing, on));
+    reading.followups = changes
+        .map(|(standing, on, nick)| {
+            let sign = if on { '+' } else { '-' };
+            let letter = match standing {
+                Standing::Operator => 'o',
+                Standing::Voice => 'v',
+            };
+            format!("MODE {chan} {sign}{letter} {nick}")
+        })
+        .collect();
+    reading
 }
 
 fn no_such_channel(server: &str, me: &str, chan: &str, out: &mut Vec<u8>) {

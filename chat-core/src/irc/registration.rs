@@ -350,7 +350,7 @@ pub(super) fn greeting(server: &str, nick: &str, out: &mut Vec<u8>) {
         format!("003 {nick} :This server was created at start"),
         format!("004 {nick} {server} chat-irc io {CHANMODES_004}"),
         format!(
-            "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={nicklen} CHANNELLEN={nicklen} USERLEN={USERLEN} PREFIX=(o)@ CHANMODES={CHANMODES} NETWORK={server} UTF8ONLY WHOX CLIENTTAGDENY=* :are supported by this server",
+            "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={nicklen} CHANNELLEN={nicklen} USERLEN={USERLEN} PREFIX=(ov)@+ CHANMODES={CHANMODES} NETWORK={server} UTF8ONLY WHOX CLIENTTAGDENY=* :are supported by this server",
             nicklen = crate::name::MAX_NAME_LEN
         ),
         format!("422 {nick} :MOTD File is missing"),
@@ -362,7 +362,7 @@ pub(super) fn greeting(server: &str, nick: &str, out: &mut Vec<u8>) {
 
 /// The channel modes of `004`: those without a parameter, then those
 /// with one.
-const CHANMODES_004: &str = "bnot";
+const CHANMODES_004: &str = "bnotv";
 /// `CHANMODES` of `005`: lists, always a parameter, a parameter to set,
 /// never one.
 const CHANMODES: &str = "b,,,nt";

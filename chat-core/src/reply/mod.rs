@@ -357,11 +357,15 @@ pub enum Reply<'a> {
         /// What IRC shows beside (chat/1 has no field for it).
         profile: Profile<'a>,
     },
-    /// Extension: `USER <name> 1 guest` (or `guest-busy`): a guest (an
-    /// IRC user the server lets chat without an account) in a listing.
+    /// Extension: `USER <name> <grant> guest` (or `guest-busy`): a guest
+    /// (an IRC user the server lets chat without an account) in a
+    /// listing; its grant is a user's unless IRC's `OPER` made the
+    /// session an admin's.
     GuestUser {
         /// The nick.
         name: &'a str,
+        /// Their session's grant.
+        grant: Grant,
         /// Free or busy.
         presence: Presence,
         /// What IRC shows beside (chat/1 has no field for it).
@@ -462,6 +466,22 @@ pub enum Reply<'a> {
         by: &'a str,
         /// The topic, `None` when cleared.
         text: Option<&'a str>,
+    },
+    /// Extension: `STANDING <room> <ts> <by> <user> <op|deop|voice|devoice>`:
+    /// a member's standing in a room was given or taken.
+    Standing {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who changed it.
+        by: &'a str,
+        /// The member.
+        user: &'a str,
+        /// Which standing.
+        standing: crate::Standing,
+        /// Given (true) or taken.
+        on: bool,
     },
     /// Extension: `ROOM <name> <members> <operator> [topic]`, a row of
     /// `/rooms` (the lobby's operator is `-`).

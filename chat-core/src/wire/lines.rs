@@ -19,7 +19,7 @@ use crate::reply::{
     Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Page,
     Presence, Profile, Reply, WhoIs, Word,
 };
-use crate::{Grant, HistoryPoint, MessageKind, Millis, LOBBY};
+use crate::{Grant, HistoryPoint, MessageKind, Millis, Standing, LOBBY};
 
 /// A server line's tag, its fields, and both directions.
 pub struct LineSpec {
@@ -557,11 +557,13 @@ static LINES: &[LineSpec] = &[
                 // An open-set presence word: older clients show "unknown".
                 Word::Unknown(GUEST) => Reply::GuestUser {
                     name,
+                    grant,
                     presence: Presence::Free,
                     profile: Profile::default(),
                 },
                 Word::Unknown(GUEST_BUSY) => Reply::GuestUser {
                     name,
+                    grant,
                     presence: Presence::Busy,
                     profile: Profile::default(),
                 },
@@ -581,12 +583,15 @@ static LINES: &[LineSpec] = &[
                     presence,
                     ..
                 } => o.put(name).put(grant).open(presence),
-                Reply::GuestUser { name, presence, .. } => {
-                    o.put(name).put(Grant::User).put(match presence {
-                        Presence::Free => GUEST,
-                        Presence::Busy => GUEST_BUSY,
-                    })
-                }
+                Reply::GuestUser {
+                    name,
+                    grant,
+                    presence,
+                    ..
+                } => o.put(name).put(grant).put(match presence {
+                    Presence::Free => GUEST,
+                    Presence::Busy => GUEST_BUSY,
+                }),
                 _ => return false,
             };
             true
@@ -747,6 +752,50 @@ static LINES: &[LineSpec] = &[
                 .put(at)
                 .put(by)
                 .opt(text.filter(|t| !t.is_empty()));
+            true
+        },
+    },
+    LineSpec {
+        tag: "STANDING",
+        fields: &["<room>", "<ts>", "<by>", "<user>", "<change>"],
+        kinds: &[],
+        read: |f| {
+            let (room, at, by, user) = (f.word()?, f.ts()?, f.word()?, f.word()?);
+            let (standing, on) = match f.word()? {
+                "op" => (Standing::Operator, true),
+                "deop" => (Standing::Operator, false),
+                "voice" => (Standing::Voice, true),
+                "devoice" => (Standing::Voice, false),
+                _ => return None,
+            };
+            Some(Reply::Standing {
+                room,
+                at,
+                by,
+                user,
+                standing,
+                on,
+            })
+        },
+        write: |r, o| {
+            let Reply::Standing {
+                room,
+                at,
+                by,
+                user,
+                standing,
+                on,
+            } = *r
+            else {
+                return false;
+            };
+            let change = match (standing, on) {
+                (Standing::Operator, true) => "op",
+                (Standing::Operator, false) => "deop",
+                (Standing::Voice, true) => "voice",
+                (Standing::Voice, false) => "devoice",
+            };
+            o.put(room).put(at).put(by).put(user).put(change);
             true
         },
     },

@@ -718,6 +718,14 @@ const LINES = {
     }
     if (v === state.current) renderHead();
   },
+  STANDING(body) {
+    const [room, ts, by, user, change] = fields(body, 4);
+    const v = findView("room", room);
+    if (!v) return;
+    const what = own(STANDINGS, change) || change;
+    const who = same(user, state.me) ? "you" : user;
+    note(v, by + " " + what.replace("%s", who) + ".", "presence", Number(ts));
+  },
   ROOM(body) {
     const [name, members, operator, topic] = fields(body, 3);
     const room = { name, members: Number(members), operator: operator === "-" ? null : operator, topic };
@@ -738,6 +746,14 @@ const LINES = {
     const kind = v.kind === "room" ? "msg" : same(from, state.me) ? "pm-out" : "pm-in";
     message(v, kind, ts, from, text, false);
   },
+};
+
+/** What a `STANDING` change says, after who made it (`%s`: the member). */
+const STANDINGS = {
+  op: "made %s an operator of the room",
+  deop: "took %s's operator standing",
+  voice: "voiced %s",
+  devoice: "took %s's voice",
 };
 
 /** What `LEAVE` and `RLEAVE` reasons mean, after the user's name. */
@@ -815,8 +831,9 @@ const DONE = {
     const auto = h && h.switchTo === false;
     if (!auto) { showView(v); $("text").focus(); }
     if (again && !auto && !h.created) note(v, "You joined #" + room + " again.");
-    // Its operator and head count.
+    // Its operator and head count, and who is in it.
     request("/rooms", { mode: "quiet" });
+    request("/names " + room, { mode: "room-members", view: v });
     if (v === state.current) renderHead();
   },
   parted(room) {
@@ -904,13 +921,21 @@ const LISTS = {
       if (state.current && state.current.kind === "pm") renderHead();
       return;
     }
+    if (h && h.mode === "room-members") {
+      // Who was in the room when we joined it; joins and leaves follow.
+      const v = h.view;
+      v.members = new Map(rows.map((u) => [lower(u.name), u.name]));
+      if (v === state.current) renderMembers();
+      return;
+    }
     const v = h ? h.view : where();
-    table(v, "Online", ["Name", "Role", "Status", ""], rows.map((u) => [
+    const of = h && h.names;
+    table(v, of ? "In #" + of : "Online", ["Name", "Role", "Status", ""], rows.map((u) => [
       u.name,
       u.grant === "0" ? "admin" : "user",
       presenceWord(u.presence),
       same(u.name, state.me) ? "" : button("Message", () => openPrivate(u.name), "small", "Message " + u.name),
-    ]), pageFooter(shown || rows.length, total || rows.length, next, "online", "/viewusers"));
+    ]), pageFooter(shown || rows.length, total || rows.length, next, of ? "in #" + of : "online", "/viewusers"));
   },
   kicked(rest, h) {
     const [shown, total, next] = fields(rest, 2);
@@ -1025,7 +1050,7 @@ function onError(code, text) {
     // Not asked for again by the next scroll at once.
     h.view.failedAt = Date.now();
   }
-  if (h && h.mode === "members") return;
+  if (h && (h.mode === "members" || h.mode === "room-members")) return;
   if (h && h.rejoin) {
     h.rejoin.joined = false;
     updateBadge(h.rejoin);
@@ -1324,6 +1349,11 @@ function command(text, v) {
       break;
     case "history":
       return void request("/history " + (args || here), { target: fields(args || here, 0)[0] });
+    case "names": {
+      // Of the room shown when none is named.
+      const of = (args ? fields(args, 0)[0] : room || LOBBY).replace(/^#/, "");
+      return void request("/names " + of, { names: of });
+    }
     case "msg": case "messageto": {
       const [to, said] = fields(args, 1);
       const open = findView("pm", to);

@@ -41,6 +41,15 @@ fn ends_listing(view: &View<'_>, reason: &Reason<'_>, out: &mut Vec<u8>) -> bool
         Some(ListKind::Who { mask, .. }) if no_room => {
             write!(out, ":{server} 315 {me} {mask} :End of WHO list\r\n")
         }
+        Some(ListKind::Oper) => match reason {
+            Reason::WrongCredentials => {
+                write!(out, ":{server} 464 {me} :Password incorrect\r\n")
+            }
+            Reason::AdminOnly => {
+                write!(out, ":{server} 491 {me} :No O-lines for your host\r\n")
+            }
+            _ => return false,
+        },
         Some(ListKind::WhoIs(nick)) if no_user => write!(
             out,
             ":{server} 401 {me} {nick} :No such nick/channel\r\n:{server} 318 {me} {nick} :End of /WHOIS list\r\n"
@@ -130,7 +139,10 @@ fn numerics(server: &str, me: &str, reason: &Reason<'_>, out: &mut Vec<u8>) {
         Reason::NotOnline { name } | Reason::NoSuchUser { name } => {
             write!(out, ":{server} 401 {me} {name} :No such nick/channel\r\n")
         }
-        Reason::AdminOnly | Reason::ConfigAdmin { .. } | Reason::LastAdmin { .. } => write!(
+        Reason::AdminOnly
+        | Reason::ConfigAdmin { .. }
+        | Reason::LastAdmin { .. }
+        | Reason::TargetIsAdmin { .. } => write!(
             out,
             ":{server} 482 {me} {CHANNEL} :You're not channel operator\r\n"
         ),

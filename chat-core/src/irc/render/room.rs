@@ -10,7 +10,7 @@ use crate::irc::caps::RoomCaps;
 use crate::irc::lines::{server_notice, Mask, CHANNEL};
 use crate::reply::{Control, LeaveReason, Reply};
 use crate::seam::{Rendering, RenderingSpec};
-use crate::{MessageKind, LOBBY};
+use crate::{MessageKind, Standing, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
 /// capabilities; `false` when it does (the caller renders it with the
@@ -161,6 +161,26 @@ pub(in crate::irc) fn shared(
             caps.stamp(*at, out);
             let text = text.unwrap_or("");
             let _ = write!(out, ":{} TOPIC #{room} :{text}\r\n", mask(by, None));
+        }
+        Reply::Standing {
+            room,
+            at,
+            by,
+            user,
+            standing,
+            on,
+        } => {
+            caps.stamp(*at, out);
+            let sign = if *on { '+' } else { '-' };
+            let letter = match standing {
+                Standing::Operator => 'o',
+                Standing::Voice => 'v',
+            };
+            let _ = write!(
+                out,
+                ":{} MODE #{room} {sign}{letter} {user}\r\n",
+                mask(by, None)
+            );
         }
         Reply::Ctl(Control::Shutdown) => closing(server, "Server shutting down", out),
         Reply::Ctl(Control::Restart) => closing(server, "Server restarting", out),
