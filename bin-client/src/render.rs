@@ -294,10 +294,11 @@ where
         format!("in {}", rooms.join(", "))
     };
     format!(
-        "-- {}: {role}, {status}; {rooms}; logged in {}, idle {}",
+        "-- {}: {role}, {status}; {rooms}; logged in {}{}",
         w.name,
         stamp(w.since, tz, clock),
-        idle_text(w.idle_secs)
+        w.idle_secs
+            .map_or_else(String::new, |secs| format!(", idle {}", idle_text(secs)))
     )
 }
 

@@ -305,6 +305,8 @@ fn whois(p: &Parts) -> Reply<'_> {
         operator: p.admin,
         voice: p.known,
     };
+    // Not known for a user of another node of a cluster.
+    let idle = (p.idx % 2 == 0).then_some(p.n2);
     Reply::WhoIs(Box::new(WhoIs {
         name: &p.w2,
         grant: grant(p),
@@ -316,7 +318,7 @@ fn whois(p: &Parts) -> Reply<'_> {
             },
             away: reason(p),
             status: MemberStatus::default(),
-            idle_secs: Some(p.n2),
+            idle_secs: idle,
         },
         rooms: match p.idx % 3 {
             0 => Vec::new(),
@@ -324,7 +326,7 @@ fn whois(p: &Parts) -> Reply<'_> {
             _ => vec![(room, status), (room, MemberStatus::default())],
         },
         since: Millis(p.n1),
-        idle_secs: p.n2,
+        idle_secs: idle,
     }))
 }
 

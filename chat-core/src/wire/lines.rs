@@ -616,7 +616,12 @@ static LINES: &[LineSpec] = &[
                 GUEST_BUSY => (Presence::Busy, false),
                 word => (Presence::from_word(word)?, true),
             };
-            let (since, idle_secs) = (f.ts()?, f.num()?);
+            // `-`: not known (a user of another node of a cluster).
+            let since = f.ts()?;
+            let idle_secs = match f.word()? {
+                UNKNOWN_IDLE => None,
+                secs => Some(digits(secs)?),
+            };
             let rooms = match f.word()? {
                 NO_ROOMS => Vec::new(),
                 rooms => rooms
@@ -631,7 +636,7 @@ static LINES: &[LineSpec] = &[
                 },
                 away: f.opt(),
                 status: MemberStatus::default(),
-                idle_secs: Some(idle_secs),
+                idle_secs,
             };
             Some(Reply::WhoIs(Box::new(WhoIs {
                 name,
@@ -653,7 +658,11 @@ static LINES: &[LineSpec] = &[
                 (false, Presence::Free) => GUEST,
                 (false, Presence::Busy) => GUEST_BUSY,
             });
-            o.put(w.since).put(w.idle_secs);
+            o.put(w.since);
+            match w.idle_secs {
+                Some(secs) => o.put(secs),
+                None => o.put(UNKNOWN_IDLE),
+            };
             if w.rooms.is_empty() {
                 o.put(NO_ROOMS);
             } else {
@@ -839,6 +848,9 @@ const GUEST_BUSY: &str = "guest-busy";
 const NO_OPERATOR: &str = "-";
 /// `WHOIS`'s rooms for a user in none besides the lobby.
 const NO_ROOMS: &str = "-";
+/// `WHOIS`'s idle time when it is not known (a user of another node of a
+/// cluster: nodes do not share idle times).
+const UNKNOWN_IDLE: &str = "-";
 
 /// A room of `WHOIS`: its name after `@` for an operator of it, then `+`
 /// when voiced (room names hold neither, nor a comma).

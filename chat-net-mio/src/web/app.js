@@ -648,7 +648,7 @@ const LINES = {
       "#" + r.replace(/^@?\+?/, "") + (r.startsWith("@") ? " (operator)" : ""));
     const places = list.length ? "in " + list.join(", ") : "in no room besides the lobby";
     note(where(), name + " is " + role + ", " + status + ", " + places + "; logged in at " +
-      clock(since).textContent + ", idle for " + duration(Number(idle)) + ".");
+      clock(since).textContent + (idle === "-" ? "" : ", idle for " + duration(Number(idle))) + ".");
   },
   KICKED(body) {
     const [name, by, ts, reason] = fields(body, 3);
