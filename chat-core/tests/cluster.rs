@@ -626,4 +626,15 @@ fn whois_and_who_show_a_user_of_another_node_with_its_user_and_real_name() {
     );
     assert!(who[1].contains(" bob "), "{who:?}");
     assert_eq!(line("315").len(), 3, "{erin:?}");
+    // chat/1's `/whois`: no idle time for a user of another node.
+    c.take("alice");
+    c.send("alice", "/whois dave");
+    c.settle();
+    let alice = c.take("alice");
+    let whois: Vec<&str> = alice
+        .iter()
+        .find(|l| l.starts_with("WHOIS dave "))
+        .map(|l| l.split(' ').collect())
+        .unwrap_or_default();
+    assert_eq!(whois.get(5), Some(&"-"), "{alice:?}");
 }
