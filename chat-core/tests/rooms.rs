@@ -86,6 +86,31 @@ fn create_join_talk_part() {
 }
 
 #[test]
+fn names_lists_who_is_in_a_room() {
+    let mut h = three();
+    h.send("b", "/create Rust");
+    h.send("c", "/join rust");
+    h.take("b");
+    h.take("c");
+    // Anyone may ask, in the room or not; the rows are sorted by name.
+    h.send("a", "/names rust");
+    assert_eq!(
+        h.take("a"),
+        vec![
+            "USER bob 1 free".to_owned(),
+            "USER carol 1 free".to_owned(),
+            "END users 2 2".to_owned(),
+        ]
+    );
+    h.send("a", "/names nosuch");
+    let refused = h.take("a");
+    assert!(
+        refused.len() == 1 && refused[0].starts_with("ERR no-such-room "),
+        "{refused:?}"
+    );
+}
+
+#[test]
 fn refusals_are_typed() {
     let mut h = three();
     for (line, code) in [

@@ -31,9 +31,11 @@ enum Arg {
 fn arg(command: &str, index: usize) -> Arg {
     let command = command.to_lowercase();
     match (command.as_str(), index) {
-        ("/join" | "/part" | "/say" | "/topic" | "/cleartopic" | "/closeroom" | "/remove", 0) => {
-            Arg::Room
-        }
+        (
+            "/join" | "/part" | "/say" | "/names" | "/topic" | "/cleartopic" | "/closeroom"
+            | "/remove",
+            0,
+        ) => Arg::Room,
         ("/history" | "/older", 0) => Arg::Either,
         (
             "/msg" | "/messageto" | "/kickuser" | "/unkick" | "/changegrant" | "/query" | "/remove",
@@ -127,6 +129,8 @@ mod tests {
         let (found, end) = candidates(&v, &[], "/jo");
         assert!(found.contains(&"/join".to_owned()) && end == " ");
         let (found, _) = candidates(&v, &words("/join"), "");
+        assert_eq!(found, ["lobby", "rust", "tea"]);
+        let (found, _) = candidates(&v, &words("/names"), "");
         assert_eq!(found, ["lobby", "rust", "tea"]);
         let (found, _) = candidates(&v, &words("/remove rust"), "");
         assert!(found.contains(&"bob".to_owned()), "{found:?}");

@@ -41,6 +41,9 @@ pub(crate) struct Screen {
     listing_rows: u64,
     /// Rooms the user asked to join: their window is shown once joined.
     joining: Vec<String>,
+    /// The room of the `/names` sent last: its `USER` rows end in
+    /// `END users` as `/viewusers` does.
+    names_of: Option<String>,
     /// The conversation the last `HIST` line was of, for the end line.
     history_of: Option<Place>,
     /// Held lines were replayed: the count of who is online is asked for
@@ -75,6 +78,8 @@ impl Screen {
             Ok(Command::JoinRoom { room } | Command::CreateRoom { room }) => {
                 self.joining.push(room.to_owned())
             }
+            Ok(Command::RoomMembers { room }) => self.names_of = Some(room.to_owned()),
+            Ok(Command::ViewUsers { .. }) => self.names_of = None,
             _ => {}
         }
     }
@@ -491,6 +496,14 @@ impl Screen {
             };
             if std::mem::take(&mut self.quiet_users) {
                 return;
+            }
+            if let Some(room) = self.names_of.take() {
+                let what = format!("in #{}", room.trim_start_matches('#'));
+                let text = match list {
+                    Listing::UsersPage(p) => page_text(p, &what),
+                    _ => format!("{rows} {what}"),
+                };
+                return v.notice(Kind::Notice, text);
             }
         }
         if let Listing::History { shown, next } = list {

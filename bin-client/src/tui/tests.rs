@@ -402,6 +402,24 @@ fn users_view_has_aligned_columns_and_a_count() {
 }
 
 #[test]
+fn names_lists_a_room_s_members_and_counts_them_in_it() {
+    let mut s = logged_in();
+    join(&mut s, "rust");
+    s.sent("/names rust");
+    feed(
+        &mut s,
+        &["USER alice 1 free", "USER bob 1 busy", "END users 2 2"],
+    );
+    let r = rows(&mut s, 60, 8);
+    assert!(r.iter().any(|l| l.ends_with("-- 2 in #rust")), "{r:?}");
+    // The next /viewusers is the lobby's again.
+    s.sent("/viewusers");
+    feed(&mut s, &["USER alice 1 free", "END users 1 1"]);
+    let r = rows(&mut s, 60, 8);
+    assert!(r.iter().any(|l| l.ends_with("-- 1 online")), "{r:?}");
+}
+
+#[test]
 fn the_input_line_after_editing_keys() {
     let mut s = logged_in();
     let e: &mut Editor = &mut s.view.editor;

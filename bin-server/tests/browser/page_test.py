@@ -311,6 +311,11 @@ def main():
                 expect(alice.locator("#topic")).to_contain_text("All about Rust", timeout=TIMEOUT)
                 say(alice, "the first line in rust")
                 expect(line(alice, "the first line in rust")).to_be_visible(timeout=TIMEOUT)
+                # fern joins without a word: only the room's member list
+                # tells bob she is there.
+                tcp["fern"] = Tcp(servers[0].tcp, "fern")
+                tcp["fern"].send("/join rust")
+                tcp["fern"].expect("RJOIN ", " fern")
                 # bob joins by command on the phone: its topic and history.
                 say(bob, "/join rust")
                 expect(bob.locator("#view-title")).to_have_text("#rust", timeout=TIMEOUT)
@@ -319,6 +324,8 @@ def main():
                 expect(earlier).to_be_visible(timeout=TIMEOUT)
                 expect(earlier).to_have_class(re.compile("earlier"))
                 expect(line(alice, "bob joined")).to_be_visible(timeout=TIMEOUT)
+                for name in ("alice", "bob", "fern"):
+                    expect(bob.locator(f"#members li[data-name={name}]")).to_have_count(1, timeout=TIMEOUT)
                 say(bob, "hello rust, from the phone")
                 expect(line(alice, "hello rust, from the phone")).to_be_visible(timeout=TIMEOUT)
                 expect(line(bob, "hello rust, from the phone")).to_be_visible()
@@ -406,6 +413,10 @@ def main():
                 alice.click("#view-kicked")
                 table = lines(alice).filter(has=alice.locator("caption", has_text="Kick list")).last
                 expect(table).to_contain_text("None.", timeout=TIMEOUT)
+                say(alice, "/names rust")
+                table = lines(alice).filter(has=alice.locator("caption", has_text="In #rust")).last
+                expect(table.locator("td", has_text="fern")).to_be_visible(timeout=TIMEOUT)
+                expect(table).to_contain_text(re.compile(r"\d+ in #rust\."))
                 say(alice, "/history rust 5")
                 table = lines(alice).filter(has=alice.locator("caption", has_text="Earlier lines of #rust")).last
                 expect(table.locator("tbody tr")).to_have_count(5, timeout=TIMEOUT)

@@ -143,6 +143,16 @@ commands! {
         chat1: "rooms" [page: Page("page")] => "the rooms, a page at a time",
     }
 
+    /// Extension: `/names <room>`: who is in a room, as `USER` rows
+    /// (IRC's `NAMES #room`, `WHO #room`).
+    RoomMembers {
+        /// The name as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Listing,
+        chat1: "names" [room: OneWord("room")] => "who is in a room",
+    }
+
     /// Extension: `/say <room> <text>`: a line in a room you are in
     /// (IRC's `PRIVMSG`, `NOTICE` or an `ACTION` to a channel).
     SayIn {
@@ -344,12 +354,6 @@ commands! {
         /// The name as typed.
         room: &'a str,
     } => { who: Anyone, cost: Line, }
-
-    /// The members of a room (IRC's `NAMES #room`, `WHO #room`).
-    RoomMembers {
-        /// The name as typed.
-        room: &'a str,
-    } => { who: Anyone, cost: Listing, }
 
     /// Who a user is (IRC's `WHOIS`): a
     /// [`Reply::WhoIs`](crate::reply::Reply::WhoIs), or `no-such-user`.

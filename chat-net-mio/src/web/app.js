@@ -813,8 +813,9 @@ const DONE = {
     const auto = h && h.switchTo === false;
     if (!auto) { showView(v); $("text").focus(); }
     if (again && !auto && !h.created) note(v, "You joined #" + room + " again.");
-    // Its operator and head count.
+    // Its operator and head count, and who is in it.
     request("/rooms", { mode: "quiet" });
+    request("/names " + room, { mode: "room-members", view: v });
     if (v === state.current) renderHead();
   },
   parted(room) {
@@ -902,13 +903,21 @@ const LISTS = {
       if (state.current && state.current.kind === "pm") renderHead();
       return;
     }
+    if (h && h.mode === "room-members") {
+      // Who was in the room when we joined it; joins and leaves follow.
+      const v = h.view;
+      v.members = new Map(rows.map((u) => [lower(u.name), u.name]));
+      if (v === state.current) renderMembers();
+      return;
+    }
     const v = h ? h.view : where();
-    table(v, "Online", ["Name", "Role", "Status", ""], rows.map((u) => [
+    const of = h && h.names;
+    table(v, of ? "In #" + of : "Online", ["Name", "Role", "Status", ""], rows.map((u) => [
       u.name,
       u.grant === "0" ? "admin" : "user",
       presenceWord(u.presence),
       same(u.name, state.me) ? "" : button("Message", () => openPrivate(u.name), "small", "Message " + u.name),
-    ]), pageFooter(shown || rows.length, total || rows.length, next, "online", "/viewusers"));
+    ]), pageFooter(shown || rows.length, total || rows.length, next, of ? "in #" + of : "online", "/viewusers"));
   },
   kicked(rest, h) {
     const [shown, total, next] = fields(rest, 2);
@@ -1023,7 +1032,7 @@ function onError(code, text) {
     // Not asked for again by the next scroll at once.
     h.view.failedAt = Date.now();
   }
-  if (h && h.mode === "members") return;
+  if (h && (h.mode === "members" || h.mode === "room-members")) return;
   if (h && h.rejoin) {
     h.rejoin.joined = false;
     updateBadge(h.rejoin);
@@ -1322,6 +1331,11 @@ function command(text, v) {
       break;
     case "history":
       return void request("/history " + (args || here), { target: fields(args || here, 0)[0] });
+    case "names": {
+      // Of the room shown when none is named.
+      const of = (args ? fields(args, 0)[0] : room || LOBBY).replace(/^#/, "");
+      return void request("/names " + of, { names: of });
+    }
     case "msg": case "messageto": {
       const [to, said] = fields(args, 1);
       const open = findView("pm", to);
