@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::lines::{need, numeric, CHANNEL};
+use super::lines::{need, numeric, ModeChange, CHANNEL};
 use super::listing::{ListKind, Whox};
 use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
@@ -540,14 +540,7 @@ fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Ve
     let r = |part: &str| range_in(line, part);
     let mut reading = Reading::noted(Note::Standing(r(room), r(nick), standing, on));
     reading.followups = changes
-        .map(|(standing, on, nick)| {
-            let sign = if on { '+' } else { '-' };
-            let letter = match standing {
-                Standing::Operator => 'o',
-                Standing::Voice => 'v',
-            };
-            format!("MODE {chan} {sign}{letter} {nick}")
-        })
+        .map(|(standing, on, nick)| format!("MODE {chan} {} {nick}", ModeChange(standing, on)))
         .collect();
     reading
 }

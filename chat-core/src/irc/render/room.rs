@@ -7,10 +7,10 @@ use std::io::Write;
 
 use super::notice_text;
 use crate::irc::caps::RoomCaps;
-use crate::irc::lines::{server_notice, Mask, CHANNEL};
+use crate::irc::lines::{server_notice, Mask, ModeChange, CHANNEL};
 use crate::reply::{Control, LeaveReason, Reply};
 use crate::seam::{Rendering, RenderingSpec};
-use crate::{MessageKind, Standing, LOBBY};
+use crate::{MessageKind, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
 /// capabilities; `false` when it does (the caller renders it with the
@@ -171,16 +171,8 @@ pub(in crate::irc) fn shared(
             on,
         } => {
             caps.stamp(*at, out);
-            let sign = if *on { '+' } else { '-' };
-            let letter = match standing {
-                Standing::Operator => 'o',
-                Standing::Voice => 'v',
-            };
-            let _ = write!(
-                out,
-                ":{} MODE #{room} {sign}{letter} {user}\r\n",
-                mask(by, None)
-            );
+            let change = ModeChange(*standing, *on);
+            let _ = write!(out, ":{} MODE #{room} {change} {user}\r\n", mask(by, None));
         }
         Reply::Ctl(Control::Shutdown) => closing(server, "Server shutting down", out),
         Reply::Ctl(Control::Restart) => closing(server, "Server restarting", out),
