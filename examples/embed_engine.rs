@@ -42,6 +42,9 @@ impl Sim {
                         id: req.id,
                         result: Ok(()),
                     }),
+                    // A real runtime answers once the socket took what was
+                    // queued; a transcript takes everything at once.
+                    Output::WhenDrained { conn } => work.push(Input::Drained { conn }),
                     _ => {}
                 }
             }

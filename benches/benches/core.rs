@@ -45,6 +45,8 @@ fn drain(engine: &mut Engine, now: Millis) -> usize {
                     id: req.id,
                     result: Ok(()),
                 }),
+                // Every bench client reads all it is sent at once.
+                Output::WhenDrained { conn } => feed.push(Input::Drained { conn }),
                 _ => {}
             }
         }

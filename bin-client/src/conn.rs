@@ -69,6 +69,11 @@ impl Dialer {
         !self.others.is_empty()
     }
 
+    /// The address the last connection went to.
+    pub(crate) fn current_addr(&self) -> &str {
+        self.nth(self.current.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// Address `i` (0: the first).
     fn nth(&self, i: usize) -> &str {
         match i {
@@ -291,4 +296,35 @@ pub(crate) fn spawn_stdin(events: Sender<Event>) {
         }
         let _ = events.send(Event::StdinEnd);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With several servers, the one connected to is the first that
+    /// answers, and a reconnection moves on from it.
+    #[test]
+    fn the_current_address_follows_the_connection() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let gone = closed.local_addr().unwrap().to_string();
+        drop(closed);
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (a, b, _keep) = (
+            a.local_addr().unwrap().to_string(),
+            b.local_addr().unwrap().to_string(),
+            (a, b),
+        );
+        let dialer = Dialer {
+            addr: gone,
+            others: vec![a.clone(), b.clone()],
+            current: Default::default(),
+            tls: None,
+        };
+        dialer.dial().unwrap();
+        assert_eq!(dialer.current_addr(), a);
+        dialer.redial(Duration::from_secs(5)).unwrap();
+        assert_eq!(dialer.current_addr(), b);
+    }
 }

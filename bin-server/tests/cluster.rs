@@ -625,6 +625,14 @@ fn a_node_killed_during_traffic_loses_no_acknowledged_line() {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+    // Lines of the living may still be on their way (a log of the killed
+    // node's moving to another): the first of them sees the last line of
+    // each before the transcripts are compared.
+    for c in &clients[..4] {
+        for room in ["lobby", "den"] {
+            clients[0].wait_line(&format!("{0}-{room}-29", c.name));
+        }
+    }
     let (kept, lost) = clients.split_at(4);
     let kept: Vec<&Client> = kept.iter().collect();
     let lost: Vec<&Client> = lost.iter().collect();
@@ -966,4 +974,84 @@ fn a_client_moves_to_another_node_and_rejoins_its_rooms() {
     );
     bot.send("/say Den back").unwrap();
     other.wait_line("roamer back");
+}
+
+/// What IRC says besides plain lines crosses nodes as it was sent: an
+/// action (`/me`), a notice, an away message, the echo of a private
+/// message.
+#[test]
+fn irc_actions_notices_and_away_cross_nodes() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let nodes = cluster_of(2, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    drop(Client::connect("erin", Proto::Chat, &nodes[0], true));
+    drop(Client::connect("gail", Proto::Chat, &nodes[1], true));
+    let mut erin = Client::connect("erin", Proto::Irc, &nodes[0], false);
+    let mut gail = Client::connect("gail", Proto::Irc, &nodes[1], false);
+    erin.wait_line(":gail!");
+    // At login, as from a single server: the JOIN, then the members.
+    let lines = erin.lines.lock().unwrap().clone();
+    let joined = lines
+        .iter()
+        .position(|l| l.starts_with(":erin!") && l.ends_with(" JOIN #lobby"));
+    let names = lines.iter().position(|l| l.contains(" 353 erin "));
+    assert!(joined.is_some() && joined < names, "{lines:?}");
+    erin.command("PRIVMSG #lobby :\u{1}ACTION waves\u{1}");
+    erin.command("NOTICE #lobby :a notice");
+    gail.wait_line("PRIVMSG #lobby :\u{1}ACTION waves\u{1}");
+    gail.wait_line("NOTICE #lobby :a notice");
+    gail.command("AWAY :out to lunch");
+    gail.wait_line(" 306 ");
+    // Online lists go out a few times a second: once erin's node has
+    // gail's, a message to her is answered with her away message.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for n in 1.. {
+        let text = format!("PRIVMSG gail :are you there {n}");
+        let from = erin.lines.lock().unwrap().len();
+        erin.command(&text);
+        // echo-message: erin's own line comes back (or 401 while her node
+        // has no online list with gail yet).
+        let (answer, lines) = loop {
+            let lines = erin.lines.lock().unwrap()[from..].to_vec();
+            if let Some(l) = lines
+                .iter()
+                .find(|l| l.ends_with(&text) || l.contains(" 401 erin gail "))
+            {
+                break (l.clone(), lines);
+            }
+            assert!(Instant::now() < deadline, "{lines:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if answer.ends_with(&text) {
+            assert!(answer.starts_with(":erin!"), "{answer}");
+            gail.wait_line(&text);
+            if lines
+                .iter()
+                .any(|l| l.contains(" 301 erin gail :out to lunch"))
+            {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "{lines:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `WELCOME` means in the lobby, as on one server: a line said on
+/// another node right after it reaches the new user (a node welcomes once
+/// the lobby's log has the join).
+#[test]
+fn a_line_said_right_after_welcome_on_another_node_arrives() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let nodes = cluster_of(2, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    for round in 0..20 {
+        let mut north = Client::connect(&format!("north{round}"), Proto::Chat, &nodes[0], true);
+        let south = Client::connect(&format!("south{round}"), Proto::Chat, &nodes[1], true);
+        north.say("hello across the cluster");
+        south.wait_said("the line said right after its WELCOME", |t| {
+            t.iter()
+                .any(|l| l == &format!("north{round}: hello across the cluster"))
+        });
+    }
 }

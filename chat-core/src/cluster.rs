@@ -202,6 +202,8 @@ pub enum RoomEvent {
         from: UserName,
         /// What.
         text: String,
+        /// Said, an action or a notice.
+        kind: crate::MessageKind,
         /// Who appended it.
         origin: Origin,
     },
@@ -266,6 +268,8 @@ pub enum RoomEvent {
         user: UserName,
         /// Busy (`true`) or free.
         busy: bool,
+        /// The away message, if one was given.
+        text: Option<String>,
     },
     /// The operator's announcement to everyone.
     Announce {
@@ -295,6 +299,8 @@ pub enum RoomEvent {
         to: UserName,
         /// The text.
         text: String,
+        /// Said, an action or a notice.
+        kind: crate::MessageKind,
         /// Who appended it.
         origin: Origin,
     },
@@ -333,6 +339,8 @@ pub struct PresentUser {
     pub grant: Grant,
     /// Busy.
     pub busy: bool,
+    /// The away message while busy, if one was given.
+    pub away: Option<String>,
     /// A guest (no account).
     pub guest: bool,
     /// The rooms it is in besides the lobby: a node that starts learns

@@ -166,6 +166,20 @@ pub struct Limits {
     pub max_rooms: usize,
     /// Rooms one user may be in at once, the lobby not counted.
     pub max_rooms_per_user: usize,
+    /// Rooms one user may have created that still exist (admins: no
+    /// limit); closing one frees its place.
+    pub max_rooms_per_creator: usize,
+    /// Rooms one user may create per `room_creation_window_ms` (admins:
+    /// no limit); 0 turns the limit off.
+    pub room_creations_per_user: u32,
+    /// Rooms all users but admins may create per
+    /// `room_creation_window_ms`; 0 turns the limit off.
+    pub room_creations_per_window: u32,
+    /// The window of the room creation limits.
+    pub room_creation_window_ms: u64,
+    /// A room nobody has been in for this long is closed by the server
+    /// (its history goes with it); 0 keeps empty rooms for ever.
+    pub empty_room_ttl_ms: u64,
     /// Members of one room (the lobby not limited: every user is in it).
     pub max_room_members: usize,
     /// Rows of one `/rooms` page.
@@ -182,6 +196,12 @@ pub struct Limits {
     /// Pairs of users whose private history is kept in memory; beyond it
     /// the pair that started talking longest ago is forgotten.
     pub max_private_histories: usize,
+    /// Bytes the engine sends one connection (besides room lines) before
+    /// it waits to hear the connection drained ([`crate::Output::WhenDrained`]):
+    /// history and listings are produced a part at a time as it drains,
+    /// and the connection's next lines wait meanwhile. 0 turns this off
+    /// (everything is produced at once, as the caller must then bound).
+    pub output_window_bytes: usize,
 }
 
 impl Default for Limits {
@@ -224,6 +244,11 @@ impl Default for Limits {
             message_burst: 20,
             max_rooms: 1_000,
             max_rooms_per_user: 50,
+            max_rooms_per_creator: 10,
+            room_creations_per_user: 5,
+            room_creations_per_window: 100,
+            room_creation_window_ms: 3_600_000,
+            empty_room_ttl_ms: 30 * 24 * 3_600_000,
             max_room_members: 10_000,
             rooms_page_rows: 100,
             history_on_join: 50,
@@ -231,6 +256,7 @@ impl Default for Limits {
             history_bytes_per_room: 256 * 1024,
             history_bytes_per_pair: 16 * 1024,
             max_private_histories: 10_000,
+            output_window_bytes: 64 * 1024,
         }
     }
 }

@@ -57,6 +57,9 @@
 //!             }
 //!             // A real caller writes the store and answers once it is durable.
 //!             Output::Persist(req) => work.push(Input::Persisted { id: req.id, result: Ok(()) }),
+//!             // A real caller answers once the connection's socket took
+//!             // everything queued for it; `wire` takes it all at once.
+//!             Output::WhenDrained { conn } => work.push(Input::Drained { conn }),
 //!             _ => {}
 //!         }
 //!     }

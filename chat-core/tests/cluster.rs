@@ -392,6 +392,20 @@ fn lines_sent_right_after_a_join_wait_for_it() {
     let carol = c.take("carol");
     let refusals = carol.iter().filter(|l| l.starts_with("ERR ")).count();
     assert!(refusals >= 2, "{carol:?}");
+    // So do lines sent right after a registration or a login, behind the
+    // lobby's join.
+    c.connect(0, "dora");
+    c.send("dora", "/register dora pass-dora-1\n/history lobby");
+    c.settle();
+    let dora = c.take("dora");
+    assert!(!has(&dora, "ERR "), "{dora:?}");
+    assert!(has(&dora, "END history"), "{dora:?}");
+    c.connect(1, "dora2");
+    c.send("dora2", "/login dora pass-dora-1\n/history lobby");
+    c.settle();
+    let dora = c.take("dora2");
+    assert!(!has(&dora, "ERR "), "{dora:?}");
+    assert!(has(&dora, "END history"), "{dora:?}");
     c.check().unwrap();
 }
 

@@ -320,6 +320,79 @@ fn format_characters_are_refused_like_control_characters() {
     assert!(h.last("b").ends_with(" root plain ✓ مرحبا"));
 }
 
+// ---- issue 20: fillers and blank-looking text are refused ----------------
+
+#[test]
+fn fillers_and_blank_looking_text_are_refused_everywhere() {
+    let mut h = Harness::with_admins(&["root"]);
+    h.register("r", "root");
+    h.register("b", "bob");
+    h.send("r", "/create den");
+    h.send("b", "/join den");
+    h.take("r");
+    h.take("b");
+    // Hangul fillers, the Braille blank, and a filler between spaces:
+    // each looks like an empty line.
+    for text in [
+        "\u{3164}",
+        "\u{115F}\u{1160}",
+        "\u{FFA0}",
+        "\u{2800}\u{2800}",
+        " \u{3164} ",
+        "a\u{3164}b",
+    ] {
+        for line in [
+            text.to_owned(),
+            format!("/say den {text}"),
+            format!("/msg bob {text}"),
+            format!("/topic den {text}"),
+            format!("/remove den bob {text}"),
+            format!("/kickuser bob {text}"),
+        ] {
+            h.send("r", &line);
+            assert!(
+                h.last("r").starts_with("ERR bad-argument"),
+                "{line:?} was not refused"
+            );
+        }
+    }
+    assert!(h.take("b").is_empty(), "bob saw something");
+    // Braille art and emoji with their selectors are still text.
+    h.send("r", "/say den \u{2800}\u{28FF}\u{2764}\u{FE0F}");
+    assert!(h
+        .last("b")
+        .ends_with(" root \u{2800}\u{28FF}\u{2764}\u{FE0F}"));
+}
+
+// ---- issue 20: a room's operator cannot remove an admin ----------------
+
+#[test]
+fn a_room_operator_cannot_remove_an_admin_but_an_admin_can_remove_anyone() {
+    let mut h = Harness::with_admins(&["root"]);
+    h.register("r", "root");
+    h.register("b", "bob");
+    h.register("c", "carol");
+    h.send("b", "/create den");
+    h.send("r", "/join den");
+    h.send("c", "/join den");
+    h.take("r");
+    h.take("b");
+    h.send("b", "/remove den root spam");
+    let err = h.last("b");
+    assert!(err.starts_with("ERR not-permitted"), "{err}");
+    assert!(err.contains("root is an admin"), "{err}");
+    assert!(
+        !h.take("r").iter().any(|l| l.contains("removed")),
+        "root was told of a removal"
+    );
+    // The operator still runs the room for everyone else.
+    h.send("b", "/remove den carol");
+    assert!(h.last("b").starts_with("OK removed"), "{}", h.last("b"));
+    // An admin runs every room, its operator included.
+    h.send("r", "/remove den bob");
+    assert!(h.last("r").starts_with("OK removed"), "{}", h.last("r"));
+}
+
 // ---- 15: loopback is not exempt by default ------------------------------
 
 #[test]

@@ -1074,6 +1074,36 @@ fn holds(lines: &[String], part: &str) -> bool {
     lines.iter().any(|l| l.contains(part))
 }
 
+/// A guest's rooms count against the room limits as anyone's do while
+/// they last: a guest cannot hoard rooms by joining new channels.
+#[test]
+fn guests_rooms_obey_the_room_limits() {
+    let mut config = harness::unlimited();
+    config.irc_guests = true;
+    config.irc_guest_rooms = true;
+    config.limits.max_rooms_per_creator = 2;
+    config.limits.room_creations_per_user = 3;
+    config.limits.room_creation_window_ms = 60_000;
+    let mut h = Harness::with(config, harness::admin_snapshot(&["root"]));
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    h.send("foo", "JOIN #a,#b,#c");
+    let lines = h.take("foo");
+    assert!(has(&lines, ":foo!foo@chat JOIN #a"), "{lines:?}");
+    assert!(has(&lines, ":foo!foo@chat JOIN #b"), "{lines:?}");
+    assert!(!holds(&lines, "JOIN #c"), "{lines:?}");
+    assert!(holds(&lines, "the most you may have"), "{lines:?}");
+    // A room gone (its last member left) gives its place back, not its
+    // place in the creation rate.
+    h.send("foo", "PART #a");
+    h.send("foo", "JOIN #c");
+    assert!(has(&h.take("foo"), ":foo!foo@chat JOIN #c"));
+    h.send("foo", "PART #c");
+    h.send("foo", "JOIN #d");
+    let lines = h.take("foo");
+    assert!(!holds(&lines, "JOIN #d"), "{lines:?}");
+    assert!(holds(&lines, "too many rooms created"), "{lines:?}");
+}
+
 #[test]
 fn guests_make_rooms_that_live_while_they_have_members() {
     let mut h = open_harness();

@@ -516,6 +516,175 @@ fn rooms_topics_and_history_survive_a_restart() {
     assert_eq!(h.take("c")[0], format!("HIST lobby {ts} bob lobby line"));
 }
 
+/// Hoarding: a user may have only so many rooms they created, create them
+/// only so fast, and admins are held by the server's room count alone.
+#[test]
+fn rooms_created_are_limited_per_creator_and_in_rate() {
+    let mut config = Config {
+        admins: vec!["alice".into()],
+        ..unlimited()
+    };
+    config.limits.max_rooms_per_creator = 2;
+    config.limits.room_creations_per_user = 3;
+    config.limits.room_creation_window_ms = 60_000;
+    let mut h = three_with(config);
+    h.send("b", "/create one");
+    h.send("b", "/create two");
+    h.send("b", "/part one");
+    h.send("b", "/part two");
+    h.take("b");
+    // Leaving them does not free their places: closing them does.
+    h.send("b", "/create three");
+    assert_eq!(
+        h.last("b"),
+        "ERR limit-reached you created 2 rooms, the most you may have; close one first"
+    );
+    h.send("b", "/closeroom one");
+    h.take("b");
+    h.send("b", "/create three");
+    assert!(h.take("b").contains(&"OK created three".to_owned()));
+    h.send("b", "/closeroom three");
+    h.take("b");
+    // Three creations in the window: the fourth waits for the next one.
+    h.send("b", "/create four");
+    let last = h.last("b");
+    assert!(
+        last.starts_with("ERR rate-limited too many rooms created; retry in "),
+        "{last}"
+    );
+    // Others are not held up by bob's rate, nor are admins by any of it.
+    h.send("c", "/create mine");
+    assert!(h.take("c").contains(&"OK created mine".to_owned()));
+    for room in ["a1", "a2", "a3", "a4"] {
+        h.send("a", &format!("/create {room}"));
+        assert!(
+            h.take("a").contains(&format!("OK created {room}")),
+            "{room}"
+        );
+    }
+    h.advance(Duration::from_secs(60));
+    h.send("b", "/create four");
+    assert!(h.take("b").contains(&"OK created four".to_owned()));
+    // A failed creation gives its place back (not its place in the rate).
+    h.send("b", "/closeroom two");
+    h.take("b");
+    h.persist = Persist::Fail;
+    h.send("b", "/create five");
+    assert_eq!(h.last("b"), "ERR server-error could not save the change");
+    h.persist = Persist::Ack;
+    h.send("b", "/create six");
+    assert!(h.take("b").contains(&"OK created six".to_owned()));
+}
+
+/// A room nobody has been in for the configured time is closed by the
+/// server, also across a restart (its time then counts from its last use),
+/// and a room with someone in it never is.
+#[test]
+fn rooms_nobody_is_in_are_closed_after_a_while() {
+    let mut config = Config {
+        admins: vec!["alice".into()],
+        ..unlimited()
+    };
+    let day = Duration::from_secs(86_400);
+    config.limits.empty_room_ttl_ms = 30 * 86_400_000;
+    let mut h = three_with(config.clone());
+    h.send("b", "/create quiet");
+    h.send("b", "/create busy");
+    h.send("b", "/say quiet last words");
+    h.send("b", "/part quiet");
+    h.take("b");
+    h.advance(day * 29);
+    h.send("b", "/rooms");
+    assert!(has(&h.take("b"), "ROOM quiet "), "not yet");
+    h.advance(day * 2);
+    h.send("b", "/rooms");
+    let rooms = h.take("b");
+    assert!(!has(&rooms, "ROOM quiet "), "{rooms:?}");
+    assert!(has(&rooms, "ROOM busy 1 bob"), "{rooms:?}");
+    assert!(h.persisted.iter().any(|c| matches!(
+        c,
+        StoreChange::RemoveRoom { room } if room.as_str() == "quiet"
+    )));
+    // Its creator may create another in its place.
+    assert_eq!(h.engine.stats().rooms, 1);
+
+    // After a restart nobody is in any room: each counts as empty since it
+    // was last used as far as the store tells, "busy" since its last line,
+    // "fresh" since its topic was set.
+    h.send("b", "/say busy still here");
+    h.send("b", "/create fresh");
+    h.send("b", "/topic fresh new");
+    let mut snapshot = snapshot_of(&h);
+    snapshot.rooms.retain(|r| r.name.as_str() != "quiet");
+    let mut h2 = Harness::with(config, snapshot);
+    h2.now = h.now;
+    h2.advance(day * 29);
+    assert_eq!(h2.engine.stats().rooms, 2);
+    h2.advance(day * 2);
+    assert_eq!(
+        h2.engine.stats().rooms,
+        0,
+        "both closed 30 days after their last use"
+    );
+}
+
+/// An admin lists a hoarder's rooms and closes them together: each is
+/// closed once durable, in order, and its members see it closed; the
+/// admin's next line waits until the last.
+#[test]
+fn an_admin_lists_and_closes_a_users_rooms() {
+    let mut h = three();
+    for room in ["h1", "h2", "h3"] {
+        h.send("b", &format!("/create {room}"));
+    }
+    h.send("c", "/create mine");
+    h.send("c", "/join h2");
+    h.take("b");
+    h.take("c");
+    h.send("b", "/roomsof bob");
+    assert_eq!(h.last("b"), "ERR not-permitted that command is for admins");
+    h.send("a", "/roomsof bob");
+    assert_eq!(
+        h.take("a"),
+        vec![
+            "ROOM h1 1 bob",
+            "ROOM h2 2 bob",
+            "ROOM h3 1 bob",
+            "END rooms 3 3"
+        ]
+    );
+    h.persist = Persist::Hold;
+    h.send("a", "/closeroomsof bob");
+    h.send("a", "/ping after");
+    // One removal at a time, each answered once durable, in order.
+    let mut lines = Vec::new();
+    for room in ["h1", "h2", "h3"] {
+        assert!(h.take("a").is_empty(), "nothing before {room} is durable");
+        h.release_persists(true);
+        lines = h.take("a");
+        assert_eq!(lines[0], format!("OK closed {room}"), "{lines:?}");
+    }
+    // The admin's next line came after the last.
+    assert_eq!(lines, ["OK closed h3", "PONG after"]);
+    h.persist = Persist::Ack;
+    let ts = h.now.0;
+    assert!(h
+        .take("c")
+        .contains(&format!("RLEAVE h2 {ts} carol closed")));
+    h.send("a", "/rooms");
+    let rooms = h.take("a");
+    assert!(!has(&rooms, "ROOM h"), "{rooms:?}");
+    assert!(has(&rooms, "ROOM mine 1 carol"));
+    h.send("a", "/closeroomsof bob");
+    assert_eq!(
+        h.last("a"),
+        "ERR no-such-room bob created no room that still exists"
+    );
+    // Bob may create again: closing freed his places.
+    h.send("b", "/create again");
+    assert!(h.take("b").contains(&"OK created again".to_owned()));
+}
+
 /// Observers get an event for every room line, in every room: the lobby
 /// and the others go the same way.
 #[test]

@@ -215,9 +215,24 @@ pub struct NetConfig {
     /// Milliseconds a TLS handshake or a WebSocket upgrade (or a page
     /// request) may take before the connection is closed.
     pub handshake_timeout_ms: u64,
-    /// Connections still in their TLS handshake or HTTP request at once;
-    /// more are closed at accept.
+    /// Milliseconds a new TLS or WebSocket connection may stay silent
+    /// before it is closed: a client sends its first bytes (the TLS hello,
+    /// the HTTP request) at once, so a connection that sends nothing is
+    /// closed well before [`handshake_timeout_ms`](NetConfig::handshake_timeout_ms).
+    pub first_byte_timeout_ms: u64,
+    /// Connections still in their TLS handshake or HTTP request at once,
+    /// over every listener; more are closed at accept.
     pub max_handshakes: usize,
+    /// Of those, how many one address may hold (an IPv6 address counts by
+    /// its /64): its share, so one address cannot take the slots others
+    /// need. Loopback is exempt when `limits.exempt_loopback` is set.
+    pub max_handshakes_per_address: usize,
+    /// Origins (`https://chat.example.com`, scheme, host and port as a
+    /// browser sends them) whose pages may open a WebSocket besides the
+    /// listener's own, which is always allowed; `"*"` allows any. A
+    /// WebSocket upgrade with another `Origin` is refused with HTTP 403; one
+    /// with no `Origin` (not a browser) is let in.
+    pub allowed_origins: Vec<String>,
     /// The longest HTTP request head on a WebSocket listener.
     pub max_http_request_bytes: usize,
     /// Threads that serve the sockets, each with its own poll; 0 (the
@@ -250,7 +265,10 @@ impl Default for NetConfig {
             keepalive_interval_secs: 10,
             keepalive_probes: 6,
             handshake_timeout_ms: 10_000,
+            first_byte_timeout_ms: 5_000,
             max_handshakes: 1024,
+            max_handshakes_per_address: 16,
+            allowed_origins: Vec::new(),
             max_http_request_bytes: 8 * 1024,
             io_threads: 0,
             engine_serves_sockets: None,

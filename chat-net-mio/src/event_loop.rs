@@ -28,16 +28,18 @@ use mio::{Events, Poll, Token};
 use crate::clock::Clock;
 use crate::handle::{Request, Subscribers};
 use crate::listener::{self, Listener};
+use crate::net::admission::Admission;
 use crate::net::inbox::Inbox;
+use crate::net::refusal::{refuse_at_accept, RefusalLog};
 use crate::net::remote::{Command, Remotes, Report};
-use crate::net::shard::{Accepted, Handshaking, IoShard};
+use crate::net::shard::{Accepted, IoShard};
 use crate::net::{BroadcastBatch, Shard};
 use crate::store::{Committed, Persister};
 use crate::transport::tls::TlsAcceptor;
 use crate::transport::Transport;
 use crate::trim::Trimmer;
 use crate::workers::{Finished, Workers};
-use crate::{Protocol, ServerConfig};
+use crate::{Protocol, ServerConfig, TransportKind};
 
 /// What outlives one run of the engine: the poll, the listeners, the
 /// handle's channel, subscribers. A restart keeps all of these.
@@ -93,7 +95,10 @@ pub(crate) struct EventLoop<'a> {
     io: IoShard,
     /// The other shards.
     remotes: Remotes,
-    handshaking: Handshaking,
+    /// Connections and handshakes counted from accept.
+    admission: Admission,
+    /// Refusals at accept, for the log.
+    refusals: RefusalLog,
     /// The shard the next accepted connection goes to (round robin).
     next_shard: usize,
     /// The first shard that takes connections: 0, or 1 when the engine's
@@ -116,26 +121,22 @@ impl<'a> EventLoop<'a> {
         engine: Engine,
         helpers: Helpers<'a>,
         remotes: Remotes,
-        handshaking: Handshaking,
+        admission: Admission,
         engine_serves_sockets: bool,
     ) -> io::Result<Self> {
         // With no other shard, the engine's thread serves them all.
         let first_shard = usize::from(!engine_serves_sockets && remotes.count() > 1);
         let registry = shared.poll.registry().try_clone()?;
         let shard = Shard::new(0, remotes.count());
-        let io = IoShard::new(
-            registry,
-            shard,
-            shared.config.net.clone(),
-            handshaking.clone(),
-        );
+        let io = IoShard::new(registry, shard, shared.config.net.clone());
         Ok(EventLoop {
             shared,
             engine,
             helpers,
             io,
             remotes,
-            handshaking,
+            admission,
+            refusals: RefusalLog::default(),
             next_shard: first_shard,
             first_shard,
             batch: BroadcastBatch::new(BATCH_MAX_BYTES),
@@ -299,6 +300,24 @@ impl<'a> EventLoop<'a> {
             };
             match accepted {
                 Ok((stream, peer)) => {
+                    // A plain listener's lines are its protocol's from the
+                    // first byte.
+                    let (protocol, kind) =
+                        which.map_or((Protocol::Chat1, TransportKind::Tcp), |i| {
+                            let c = &self.shared.listeners[i].config;
+                            (c.protocol, c.transport)
+                        });
+                    let handshake = kind.is_tls() || kind.is_websocket();
+                    // Counted before anything is spent on the connection
+                    // (a TLS session, a buffer).
+                    let ticket = match self.admission.admit(peer.ip(), handshake) {
+                        Ok(ticket) => ticket,
+                        Err((refused, first)) => {
+                            self.refusals.refused(peer, refused, first);
+                            refuse_at_accept(stream, protocol, handshake, refused, self.shared);
+                            continue;
+                        }
+                    };
                     let transport = match which {
                         None => Some(Transport::plain()),
                         Some(i) => self.shared.listeners[i]
@@ -307,25 +326,12 @@ impl<'a> EventLoop<'a> {
                     let Some(transport) = transport else {
                         continue;
                     };
-                    // A plain listener's lines are its protocol's from the
-                    // first byte.
-                    let protocol = which.map_or(Protocol::Chat1, |i| {
-                        self.shared.listeners[i].config.protocol
-                    });
-                    if !transport.is_plain() {
-                        let max = self.shared.config.net.max_handshakes;
-                        if self.handshaking.load(std::sync::atomic::Ordering::Relaxed) >= max {
-                            warn!("{peer} refused: too many handshakes in progress");
-                            continue;
-                        }
-                        self.handshaking
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
                     let accepted = Accepted {
                         stream,
                         peer,
                         transport,
                         protocol,
+                        ticket,
                     };
                     let shard = self.next_shard;
                     self.next_shard = if shard + 1 < self.remotes.count() {
@@ -458,6 +464,10 @@ impl<'a> EventLoop<'a> {
                 Output::Close { conn, reason } => match self.shard_of(conn) {
                     0 => self.io.close(conn, reason),
                     s => self.remotes.push(s, Command::Close(conn, reason)),
+                },
+                Output::WhenDrained { conn } => match self.shard_of(conn) {
+                    0 => self.io.when_drained(conn),
+                    s => self.remotes.push(s, Command::WhenDrained(conn)),
                 },
                 Output::Password(job) => {
                     if let Err(job) = self.helpers.workers.submit(job) {

@@ -1,6 +1,8 @@
 //! The listeners beside the builder's chat/1 TCP address, each with the
 //! transport and protocol its connections get.
 
+use std::sync::Arc;
+
 use mio::net::TcpListener;
 use mio::Token;
 
@@ -15,6 +17,8 @@ const FIRST_TOKEN: usize = usize::MAX / 2;
 pub(crate) struct Listener {
     pub(crate) socket: TcpListener,
     pub(crate) config: ListenerConfig,
+    /// `net.allowed_origins`, shared by its connections' upgrades.
+    pub(crate) allowed_origins: Arc<[String]>,
 }
 
 /// The mio token of listener `i`.
@@ -54,6 +58,7 @@ impl Listener {
                 protocol: self.config.protocol,
                 max_line: config.limits.max_line_bytes,
                 max_request: config.net.max_http_request_bytes,
+                allowed_origins: Arc::clone(&self.allowed_origins),
             },
         ))
     }

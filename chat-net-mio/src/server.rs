@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::event_loop::{EventLoop, Exit, Helpers, Shared, LISTENER, SIGNALS, WAKER};
 use crate::handle::{ServerHandle, Subscribers};
 use crate::listener::{self, Listener};
+use crate::net::admission::{Admission, AdmissionLimits};
 use crate::net::remote::Remotes;
 use crate::store::{DirLock, KeySource, Persister, Store, StoreError};
 use crate::transport::tls::{TlsAcceptor, TlsError};
@@ -169,6 +170,8 @@ impl ServerBuilder {
             None => None,
         };
         let mut listeners = Vec::new();
+        let allowed_origins: std::sync::Arc<[String]> =
+            self.config.net.allowed_origins.clone().into();
         let irc = self.config.irc_bind.map(|bind| crate::ListenerConfig {
             bind,
             transport: crate::TransportKind::Tcp,
@@ -185,6 +188,7 @@ impl ServerBuilder {
             listeners.push(Listener {
                 socket,
                 config: config.clone(),
+                allowed_origins: allowed_origins.clone(),
             });
         }
         // One server per data folder: lock it before reading the store.
@@ -209,6 +213,9 @@ impl ServerBuilder {
             None => None,
         };
         let mut store = Store::open_with(&self.data_dir, key, self.config.store)?;
+        // The store's copy of history is bounded as the engine's is.
+        let l = &self.config.limits;
+        store.bound_history_bytes(l.history_bytes_per_room, l.history_bytes_per_pair);
         let created =
             crate::admin::set_passwords(&mut store, &self.config, self.admin_password.as_ref())?;
         poll.registry()
@@ -390,7 +397,8 @@ impl Server {
         };
         let workers_n = pool.threads;
         let layout = shared.config.io_layout();
-        let handshaking = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Counted over restarts: connections outlive an engine's run.
+        let admission = Admission::new(AdmissionLimits::of(&shared.config));
         let mut carried = chat_core::CarryOver::default();
         loop {
             let started = std::time::Instant::now();
@@ -454,12 +462,8 @@ impl Server {
             let (done_tx, finished) = mpsc::channel();
             let workers = Workers::start(pool, shared.config.hash, done_tx, Arc::clone(&notify))?;
             let (mut persister, committed) = Persister::spawn(store, move || notify())?;
-            let (remotes, io) = Remotes::spawn(
-                layout.threads_in_all(),
-                &shared.config.net,
-                &handshaking,
-                &waker,
-            )?;
+            let (remotes, io) =
+                Remotes::spawn(layout.threads_in_all(), &shared.config.net, &waker)?;
             let helpers = Helpers {
                 workers: &workers,
                 finished: &finished,
@@ -473,7 +477,7 @@ impl Server {
                 engine,
                 helpers,
                 remotes,
-                handshaking.clone(),
+                admission.clone(),
                 layout.engine_serves,
             )
             .and_then(EventLoop::run);

@@ -344,3 +344,32 @@ fn held_history_lines_go_to_the_writer_in_batches_of_a_bounded_size() {
     // The writer takes what queued up while it wrote: one or two records.
     assert!((1..=2).contains(&(store.writes() - before)));
 }
+
+/// The store's copy of a conversation's history is bounded by bytes as
+/// the engine's is, not by its line count alone (1,000 lines of 4,000
+/// bytes would be 4 MB a room), also across a reopen.
+#[test]
+fn history_is_bounded_by_bytes_like_the_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "w".repeat(4_000);
+    let mut s = Store::open(dir.path(), KEY).unwrap();
+    let lines: Vec<StoreChange> = (0..100).map(|_| now_line(&text)).collect();
+    assert!(s.commit(&lines).iter().all(Result::is_ok));
+    assert_eq!(s.snapshot().history[0].1.len(), 100, "no byte bound yet");
+    let bytes = |s: &Store| -> usize {
+        s.snapshot().history[0]
+            .1
+            .iter()
+            .map(|l| l.from.as_str().len() + l.text.len())
+            .sum()
+    };
+    s.bound_history_bytes(64 * 1024, 1024);
+    assert!(bytes(&s) <= 64 * 1024, "{}", bytes(&s));
+    assert!(s.commit(&[now_line(&text)]).iter().all(Result::is_ok));
+    assert!(bytes(&s) <= 64 * 1024);
+    assert_eq!(s.snapshot().history[0].1.len(), 64 * 1024 / 4_005);
+    drop(s);
+    let mut s = Store::open(dir.path(), KEY).unwrap();
+    s.bound_history_bytes(64 * 1024, 1024);
+    assert!(bytes(&s) <= 64 * 1024);
+}

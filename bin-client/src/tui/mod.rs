@@ -90,12 +90,12 @@ fn spawn_keys(events: Sender<Event>) {
 /// after the terminal is back to normal.
 pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
     let dialer = args.dialer()?;
-    let addr = dialer.addr.clone();
     let tls = dialer.tls.is_some();
     let session = session_for(&args)?;
     let (tx, rx) = mpsc::channel();
     // Before the screen is taken: a failure here prints as usual.
     let conn = Connection::open(&dialer, 0, tx.clone())?;
+    let addr = dialer.current_addr().to_owned();
     let mut screen = Screenful::enter().map_err(ClientError::Io)?;
     spawn_keys(tx.clone());
     let mut ui = Ui {
@@ -317,6 +317,10 @@ impl Ui {
             Err(_) => return self.lose(""),
         }
         self.screen.view.link = Link::Connecting;
+        // With several servers, the one it moved to.
+        let addr = self.dialer.current_addr().to_owned();
+        self.greeting = Greeting::new(&addr, self.dialer.tls.is_some());
+        self.screen.view.server = addr;
         self.session.on_connected();
     }
 

@@ -32,6 +32,8 @@ enum Op {
     Password { pick: u8, answer: Fake },
     /// The caller answers one pending store write.
     Persisted { pick: u8, ok: bool },
+    /// A connection the engine asked about drained.
+    Drained { pick: u8 },
     /// The caller catches up: every pending password job is answered
     /// `Right` and every store write succeeds, in the order asked (one op,
     /// so the fuzzer reaches logged-in states quickly).
@@ -139,6 +141,8 @@ struct Caller {
     sessions: BTreeMap<ConnId, String>,
     jobs: Vec<PasswordJob>,
     persists: Vec<PersistRequest>,
+    /// Connections the engine asked to hear drained of.
+    drains: Vec<ConnId>,
     stopped: bool,
 }
 
@@ -164,6 +168,16 @@ impl Caller {
             job: job.id,
             answer,
         });
+    }
+
+    fn answer_drain(&mut self, pick: u8) {
+        if self.drains.is_empty() || self.stopped {
+            return;
+        }
+        let conn = self.drains.remove(usize::from(pick) % self.drains.len());
+        if self.open.contains(&conn) {
+            self.feed(Input::Drained { conn });
+        }
     }
 
     fn answer_persist(&mut self, pick: u8, ok: bool) {
@@ -196,6 +210,7 @@ impl Caller {
                 }
                 Output::Password(job) => self.jobs.push(*job),
                 Output::Persist(req) => self.persists.push(*req),
+                Output::WhenDrained { conn } => self.drains.push(conn),
                 Output::Stop { .. } => self.stopped = true,
                 _ => {}
             }
@@ -322,6 +337,7 @@ fuzz_target!(|ops: Vec<Op>| {
         sessions: BTreeMap::new(),
         jobs: Vec::new(),
         persists: Vec::new(),
+        drains: Vec::new(),
         stopped: false,
     };
     for op in ops {
@@ -365,11 +381,15 @@ fuzz_target!(|ops: Vec<Op>| {
             Op::Password { pick, answer } => c.answer_job(pick, answer),
             Op::Persisted { pick, ok } => c.answer_persist(pick, ok),
             Op::Settle => {
-                while !c.stopped && !(c.jobs.is_empty() && c.persists.is_empty()) {
+                while !c.stopped
+                    && !(c.jobs.is_empty() && c.persists.is_empty() && c.drains.is_empty())
+                {
                     c.answer_job(0, Fake::Right);
                     c.answer_persist(0, true);
+                    c.answer_drain(0);
                 }
             }
+            Op::Drained { pick } => c.answer_drain(pick),
             Op::Wait { ticks } => {
                 c.now.0 += u64::from(ticks) * 256;
                 c.feed(Input::Timeout);

@@ -313,6 +313,29 @@ commands! {
         chat1: "restart" [] => "restart the server",
     }
 
+    /// Extension: `/roomsof <user> [page]`: the rooms a user created that
+    /// still exist.
+    RoomsOf {
+        /// The account as typed.
+        user: &'a str,
+        /// The page, from 1.
+        page: u64,
+    } => {
+        who: Admin, cost: Listing,
+        chat1: "roomsof" [user: OneWord("user"), page: Page("page")]
+            => "the rooms a user created, a page at a time",
+    }
+
+    /// Extension: `/closeroomsof <user>`: close every room a user created.
+    CloseRoomsOf {
+        /// The account as typed.
+        user: &'a str,
+    } => {
+        who: Admin, cost: Line,
+        chat1: "closeroomsof" [user: OneWord("user")]
+            => "close every room a user created, with its history",
+    }
+
     /// `/register <name> <password>`.
     Register {
         /// The name as typed.
@@ -403,7 +426,10 @@ commands! {
 ///     .flat_map(|c| c.forms)
 ///     .map(|f| f.name)
 ///     .collect();
-/// assert_eq!(admin, ["changegrant", "kickuser", "unkick", "restart"]);
+/// assert_eq!(
+///     admin,
+///     ["changegrant", "kickuser", "unkick", "restart", "roomsof", "closeroomsof"]
+/// );
 /// ```
 pub fn catalogue() -> &'static [&'static super::CommandSpec] {
     CATALOGUE

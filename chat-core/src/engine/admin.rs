@@ -6,7 +6,8 @@ use crate::{ConnId, Grant, KickEntry, NameKey, StoreChange, UserName};
 
 use super::chat::page_of;
 use super::directory::PendingKind;
-use super::text::has_unsafe_char;
+use super::owed::Owed;
+use super::text::refused_text;
 use super::{ConnRef, Engine};
 
 impl Engine {
@@ -123,7 +124,7 @@ impl Engine {
     }
 
     pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<&str>) {
-        if reason.is_some_and(has_unsafe_char) {
+        if reason.is_some_and(refused_text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: true });
         }
         let Some(by) = self
@@ -215,16 +216,8 @@ impl Engine {
     pub(super) fn view_kicked(&mut self, id: ConnId, page: u64) {
         let all = self.kicks.sorted();
         let (range, page) = page_of(all.len(), page, self.config.limits.kicked_page_rows);
-        let mut replies: Vec<Reply<'_>> = all[range]
-            .iter()
-            .map(|k| Reply::Kicked {
-                name: k.name.as_str(),
-                by: k.by.as_str(),
-                at: k.at,
-                reason: k.reason.as_deref(),
-            })
-            .collect();
-        replies.push(Reply::End(Listing::KickedPage(page)));
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        let rows = all[range].iter().map(|k| k.name.key()).collect();
+        let end = Listing::KickedPage(page);
+        self.owe(id, Owed::Kicked { rows, end });
     }
 }

@@ -7,13 +7,15 @@ use crate::reply::{
     Control, Done, Listing, MemberStatus, Notice, Page, Presence, Profile, Reason, Reply,
 };
 use crate::{
-    Answer, Command, ConnId, Conversation, HistoryLine, MessageKind, MsgId, NameKey, UserName,
+    Answer, Command, ConnId, Conversation, HistoryLine, MessageKind, MsgId, NameKey, RoomKey,
+    UserName,
 };
 
 use super::connection::{Sender, Session};
 use super::io::ChatEvent;
+use super::owed::{Member, Owed};
 use super::room::Room;
-use super::text::has_unsafe_char;
+use super::text::refused_text;
 use super::Engine;
 
 impl Engine {
@@ -87,6 +89,8 @@ impl Engine {
                 self.remove_from_room(id, room, user, reason)
             }
             Command::CloseRoom { room } => self.close_room(id, room),
+            Command::RoomsOf { user, page } => self.rooms_of(id, user, page),
+            Command::CloseRoomsOf { user } => self.close_rooms_of(id, user),
             Command::SetStanding {
                 room,
                 user,
@@ -168,7 +172,7 @@ impl Engine {
         if text.trim().is_empty() {
             return false;
         }
-        if has_unsafe_char(text) {
+        if refused_text(text) {
             self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
             return false;
         }
@@ -176,11 +180,11 @@ impl Engine {
     }
 
     fn message_to(&mut self, id: ConnId, to: &str, text: &str, kind: MessageKind) {
-        if has_unsafe_char(text) {
+        if refused_text(text) {
             return self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
         }
         if self.cluster.is_some() {
-            return self.cluster_message_to(id, to, text);
+            return self.cluster_message_to(id, to, text, kind);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
             return self.refuse_message(id, kind, Reason::NotOnline { name: to });
@@ -306,7 +310,8 @@ impl Engine {
     }
 
     /// A page of `members` (the lobby's, a room's, or users found), as
-    /// `/viewusers` lists them, with each one's standing in the room.
+    /// `/viewusers` lists them, with each one's standing in the room:
+    /// owed, and sent as the connection drains.
     pub(super) fn list_members(
         &mut self,
         id: ConnId,
@@ -328,65 +333,49 @@ impl Engine {
         listed: Listed<'_>,
     ) {
         let room = match listed {
-            Listed::Room(key) => self.rooms.get(key),
-            Listed::Lobby => self.rooms.get(self.rooms.lobby_key()),
+            Listed::Room(key) => Some(key),
+            Listed::Lobby => Some(self.rooms.lobby_key()),
             Listed::Users => None,
         };
-        // Shared parts only (names, identities): the rows outlive the
-        // borrow of the connection table that sending takes.
-        let mut rows: Vec<MemberRow> = members
+        let mut rows: Vec<(&str, Member)> = members
             .iter()
             .filter_map(|&c| {
-                let s = self.conns.get(&c)?.session()?;
-                Some(MemberRow {
-                    sender: s.sender(),
-                    grant: s.grant,
-                    presence: self.presence_of(c),
-                    away: s.away.clone(),
-                    status: room.and_then(|r| r.members.status(c)).unwrap_or_default(),
-                    idle_secs: Some(self.now.0.saturating_sub(s.last_active.0) / 1000),
-                })
+                Some((
+                    self.conns.get(&c)?.session()?.name.as_str(),
+                    Member::Local(c),
+                ))
             })
             .chain(
                 remote
                     .iter()
-                    .map(|(name, grant, presence, guest)| MemberRow {
-                        sender: Sender {
-                            name: name.clone(),
-                            identity: None,
-                            guest: *guest,
-                        },
-                        grant: *grant,
-                        presence: *presence,
-                        away: None,
-                        status: MemberStatus::default(),
-                        idle_secs: None,
-                    }),
+                    .map(|row| (row.0.as_str(), Member::Remote(Box::new(row.clone())))),
             )
             .collect();
         // Compared in place: a lowercased copy as the key would allocate
         // O(n log n) strings per listing, and IRC lists the room on every
         // join (a login storm into a 1,000-member room).
         rows.sort_unstable_by(|a, b| {
-            let (a, b) = (
-                a.sender.name.as_str().bytes(),
-                b.sender.name.as_str().bytes(),
-            );
+            let (a, b) = (a.0.bytes(), b.0.bytes());
             a.map(|c| c.to_ascii_lowercase())
                 .cmp(b.map(|c| c.to_ascii_lowercase()))
         });
-        let header = match (listed, room) {
-            (Listed::Room(_), Some(channel)) => Some(channel.name().to_owned()),
+        let header = match listed {
+            Listed::Room(key) => self.rooms.get(key).map(|c| c.name().to_owned()),
             _ => None,
         };
+        let room = room.cloned();
         let (range, page) = page_of(rows.len(), page, self.config.limits.users_page_rows);
-        let mut replies: Vec<Reply<'_>> = Vec::with_capacity(range.len() + 2);
-        if let Some(room) = &header {
-            replies.push(Reply::Members { room });
-        }
-        replies.extend(rows[range].iter().map(MemberRow::reply));
-        replies.push(Reply::End(Listing::UsersPage(page)));
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        let rows = rows.drain(range).map(|(_, m)| m).collect();
+        let end = Listing::UsersPage(page);
+        self.owe(
+            id,
+            Owed::Members {
+                header,
+                room,
+                rows,
+                end,
+            },
+        );
     }
 
     /// IRC's `WHOIS`: who a user online is, and the rooms of theirs the
@@ -477,7 +466,7 @@ pub(super) enum Listed<'a> {
 }
 
 /// A row of a listing of users, with shared parts only.
-struct MemberRow {
+pub(super) struct MemberRow {
     sender: Sender,
     grant: crate::Grant,
     presence: Presence,
@@ -486,9 +475,48 @@ struct MemberRow {
     idle_secs: Option<u64>,
 }
 
+impl Engine {
+    /// The row of a connection of this server as it is now, with its
+    /// standing in `room` (none without a room).
+    pub(super) fn member_row(&self, c: ConnId, room: Option<&RoomKey>) -> Option<MemberRow> {
+        let s = self.conns.get(&c)?.session()?;
+        let status = room
+            .and_then(|k| self.rooms.get(k))
+            .and_then(|r| r.members.status(c))
+            .unwrap_or_default();
+        Some(MemberRow {
+            sender: s.sender(),
+            grant: s.grant,
+            presence: self.presence_of(c),
+            away: s.away.clone(),
+            status,
+            idle_secs: Some(self.now.0.saturating_sub(s.last_active.0) / 1000),
+        })
+    }
+}
+
 impl MemberRow {
+    /// The row of a user of another node of a cluster, as a listing found
+    /// it: no identity, no away text, no standing.
+    pub(super) fn remote(
+        (name, grant, presence, guest): (UserName, crate::Grant, Presence, bool),
+    ) -> Self {
+        MemberRow {
+            sender: Sender {
+                name,
+                identity: None,
+                guest,
+            },
+            grant,
+            presence,
+            away: None,
+            status: MemberStatus::default(),
+            idle_secs: None,
+        }
+    }
+
     /// The listing line of a row: a guest's says so.
-    fn reply(&self) -> Reply<'_> {
+    pub(super) fn reply(&self) -> Reply<'_> {
         let profile = Profile {
             identity: self.sender.identity(),
             away: self.away.as_deref(),

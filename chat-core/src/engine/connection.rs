@@ -12,6 +12,7 @@ use crate::seam::Codec;
 use crate::{Grant, Millis, NameKey, UserName};
 
 use super::held::HeldLines;
+use super::owed::Flow;
 
 /// A line waiting its turn while the connection's previous command waits
 /// for password work or the store.
@@ -42,6 +43,8 @@ pub(crate) struct Connection {
     pub(crate) last_heard: Millis,
     /// A server `PING` is out, sent at this time, and nothing came since.
     pub(crate) pinged: Option<Millis>,
+    /// Its output window and the long answers it is owed.
+    pub(crate) flow: Flow,
 }
 
 #[derive(Debug)]
@@ -245,6 +248,7 @@ impl Connection {
             budget_refusals: 0,
             last_heard: now,
             pinged: None,
+            flow: Flow::default(),
             serial,
             peer,
             codec,

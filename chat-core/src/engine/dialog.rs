@@ -11,7 +11,7 @@ use crate::{Answer, Command, ConnId, Grant, NameKey, StoreChange, UserName, User
 use super::connection::{ConnRef, Phase, Step};
 use super::directory::PendingKind;
 use super::io::{CloseReason, PasswordAnswer, PasswordWork};
-use super::text::has_unsafe_char;
+use super::text::refused_text;
 use super::throttle::Limited;
 use super::{Engine, Job};
 use crate::reply::LeaveReason;
@@ -415,7 +415,11 @@ impl Engine {
             }
             log::info!("login {name} from {peer}");
             self.send(id, &Reply::Ok(Done::Login(name.as_str())));
+            // Done with the password before entering: a cluster's node
+            // makes the next lines wait again, for the lobby's join.
+            self.set_waiting(id, false);
             self.enter_room(id, name, false);
+            return self.resume(id);
         }
         self.done_working(id);
     }
@@ -435,7 +439,7 @@ impl Engine {
     /// quit message, if one was given.
     pub(super) fn quit(&mut self, id: ConnId, reason: Option<&str>) {
         self.send(id, &Reply::Ctl(Control::Disconnect));
-        let reason = reason.filter(|r| !has_unsafe_char(r));
+        let reason = reason.filter(|r| !refused_text(r));
         self.close_saying(id, CloseReason::Quit, LeaveReason::Quit, reason);
     }
 

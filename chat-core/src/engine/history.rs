@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 
-use crate::{Conversation, HistoryLine, HistoryPoint, HistoryRange, Millis};
+use crate::{Conversation, HistoryLine, HistoryPoint, HistoryRange, Millis, MsgId};
 
 use super::table::{map, Map};
 
@@ -144,9 +144,24 @@ impl History {
         }
     }
 
-    /// The lines of `range` (from [`History::page`]), oldest first.
+    /// The lines of `range` (from [`History::page`]), oldest first (for
+    /// the simulator's checks and the tests; answers go by id, see
+    /// [`History::lines_from`]).
+    #[cfg(any(test, feature = "sim"))]
     pub(crate) fn lines(&self, range: Range<usize>) -> impl Iterator<Item = &HistoryLine> {
         self.lines.range(range)
+    }
+
+    /// The lines from id `from` on, oldest first (the id need not be
+    /// kept: a reader goes on where it stopped though lines went).
+    pub(crate) fn lines_from(&self, from: MsgId) -> impl Iterator<Item = &HistoryLine> {
+        let start = self.lines.partition_point(|l| l.id < from);
+        self.lines.range(start..)
+    }
+
+    /// When the newest line was said.
+    pub(crate) fn last_at(&self) -> Option<Millis> {
+        self.lines.back().map(|l| l.at)
     }
 
     /// The line at `index` (from [`History::page`]).

@@ -53,6 +53,13 @@ pub enum Input<'a> {
         /// `Ok` once durable.
         result: Result<(), PersistFailed>,
     },
+    /// Everything sent to the connection before the engine asked with
+    /// [`Output::WhenDrained`] has been written (the kernel took it): the
+    /// engine may produce more of what the connection is owed.
+    Drained {
+        /// The connection.
+        conn: ConnId,
+    },
     /// A deadline from [`Engine::poll_timeout`](crate::Engine::poll_timeout)
     /// passed (waking early or late is harmless).
     Timeout,
@@ -333,6 +340,17 @@ pub enum Output {
         conn: ConnId,
         /// Why.
         reason: CloseReason,
+    },
+    /// Tell the engine with [`Input::Drained`] once everything sent to
+    /// the connection so far has been written. The engine asks when it
+    /// has sent `limits.output_window_bytes` since it last heard, and
+    /// produces long answers (history, listings) only as the connection
+    /// drains, so no input makes it hold more than that for one
+    /// connection. A caller that writes at once may answer at once; one
+    /// that never answers stalls the connection's long answers and lines.
+    WhenDrained {
+        /// The connection.
+        conn: ConnId,
     },
     /// Run password work and report with [`Input::PasswordDone`].
     Password(Box<PasswordJob>),

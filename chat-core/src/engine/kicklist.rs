@@ -21,6 +21,10 @@ impl KickList {
         self.entries.contains_key(key)
     }
 
+    pub(crate) fn get(&self, key: &NameKey) -> Option<&KickEntry> {
+        self.entries.get(key)
+    }
+
     pub(crate) fn insert(&mut self, entry: KickEntry) {
         self.entries.insert(entry.name.key(), entry);
     }

@@ -96,6 +96,8 @@ impl Engine {
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };
+        // An admin's `/closeroomsof` ends with the admin's connection.
+        self.bulk_closes.remove(&id);
         if let Some(n) = self.per_address.get_mut(&conn.peer) {
             *n -= 1;
             if *n == 0 {
@@ -203,13 +205,18 @@ impl Engine {
                 real_name: real_name.map(Into::into),
             })),
         };
-        self.send(
-            id,
-            &Reply::Welcome {
-                user: name.as_str(),
-                grant,
-            },
-        );
+        // A node welcomes once the lobby's log has the join (see
+        // `cluster_enter_lobby`): whatever anyone says after `WELCOME` is
+        // then after the join, and reaches this user, as on one server.
+        if self.cluster.is_none() {
+            self.send(
+                id,
+                &Reply::Welcome {
+                    user: name.as_str(),
+                    grant,
+                },
+            );
+        }
         self.online.insert(key.clone(), id);
         // A node's lobby join goes through the cluster's log.
         let cluster_user = self.cluster.is_some().then(|| name.clone());
@@ -239,7 +246,8 @@ impl Engine {
             let lobby = self.rooms.lobby_key().clone();
             self.admit(id, &lobby);
         }
-        if names_on_join {
+        // A node lists the lobby once its log brings the join back.
+        if names_on_join && self.cluster.is_none() {
             self.view_users(id, 1);
         }
         if carried {
@@ -262,6 +270,7 @@ impl Engine {
 
     pub(super) fn on_timeout(&mut self) {
         let now = self.now;
+        self.close_empty_rooms();
         while let Some((id, serial, kind)) = self.timers.pop_due(now) {
             let Some(conn) = self.conns.get(&id).filter(|c| c.serial == serial) else {
                 continue;

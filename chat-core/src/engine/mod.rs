@@ -14,8 +14,12 @@ mod io;
 mod kicklist;
 mod lifecycle;
 mod outbox;
+mod owed;
+mod pull;
 mod room;
+mod room_closing;
 mod room_commands;
+mod room_upkeep;
 mod rooms;
 mod table;
 mod tables;
@@ -47,6 +51,7 @@ use held::HeldLines;
 use history::PrivateHistories;
 use kicklist::KickList;
 use outbox::Outbox;
+use room_upkeep::RoomUpkeep;
 use rooms::{private_bounds, room_bounds, Rooms};
 use table::{map, set, Map, Set};
 use tables::Tables;
@@ -97,6 +102,9 @@ pub struct EngineStats {
     /// quantity `history_bytes_per_room` and `history_bytes_per_pair`
     /// bound).
     pub history_bytes: usize,
+    /// Entries of the room limits' tables: users with rooms they created,
+    /// creation windows, empty rooms waiting to be closed.
+    pub room_upkeep_entries: usize,
 }
 
 /// An account as the engine sees it ([`Engine::account`]).
@@ -124,6 +132,12 @@ pub struct ConnStats {
     pub held_lines: usize,
     /// Bytes of those held lines.
     pub held_bytes: usize,
+    /// Bytes sent to it (room lines aside) since it last drained: at most
+    /// about `output_window_bytes` (the last part of a long answer may
+    /// pass it by a line or a few rows).
+    pub unacked_bytes: usize,
+    /// Long answers (history, listings) it is owed, not sent yet.
+    pub owed_answers: usize,
 }
 
 /// What one engine hands the next across a `/restart`: the accounts that
@@ -178,6 +192,10 @@ pub struct Engine {
     kicks: KickList,
     /// The lobby and the created rooms, with their history.
     rooms: Rooms,
+    /// Who created how many rooms, how fast, and which rooms are empty.
+    upkeep: RoomUpkeep,
+    /// Admins' `/closeroomsof` under way, by the admin's connection.
+    bulk_closes: Map<ConnId, room_closing::BulkClose>,
     /// Private history per pair of users.
     private: PrivateHistories,
     throttle: LoginThrottle,
@@ -239,6 +257,15 @@ impl Engine {
         let pair_bounds = private_bounds(&config.retention, l.history_bytes_per_pair);
         let mut rooms = Rooms::new(snapshot.rooms.clone(), seed);
         rooms.load_history(&snapshot, room_bounds);
+        let mut upkeep = RoomUpkeep::new(seed);
+        for (key, channel) in rooms.iter() {
+            if let Some(record) = &channel.record {
+                upkeep.count_created(record.operator.key());
+                // Nobody is in a room at start: it has been empty since
+                // it was last used, as far as the store can tell.
+                upkeep.emptied(key.clone(), channel.last_used(), l.empty_room_ttl_ms);
+            }
+        }
         let mut private = PrivateHistories::new(seed);
         for (conversation, lines) in &snapshot.history {
             if matches!(conversation, Conversation::Private(..)) {
@@ -256,6 +283,8 @@ impl Engine {
             directory: Directory::new(snapshot.users, admins, seed),
             kicks: KickList::new(snapshot.kicked, seed),
             rooms,
+            upkeep,
+            bulk_closes: map(seed),
             private,
             throttle,
             registrations: Counter::new(seed),
@@ -302,6 +331,7 @@ impl Engine {
             }
             Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
             Input::Persisted { id, result } => self.on_persisted(id, result),
+            Input::Drained { conn } => self.on_drained(conn),
             Input::Timeout => {
                 self.on_timeout();
                 self.on_cluster_timeout();
@@ -325,11 +355,14 @@ impl Engine {
     /// When to feed [`Input::Timeout`] next, if ever.
     #[must_use = "the engine must be woken at this deadline"]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        let next = self.timers.next_deadline();
-        match self.cluster_deadline() {
-            Some(c) => Some(next.map_or(c, |n| n.min(c))),
-            None => next,
-        }
+        [
+            self.timers.next_deadline(),
+            self.upkeep.next_deadline(),
+            self.cluster_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// An account as the engine sees it now, if it is registered.
@@ -378,6 +411,10 @@ impl Engine {
                 .map(|(_, c)| c.history.bytes())
                 .sum::<usize>()
                 + self.private.bytes(),
+            room_upkeep_entries: {
+                let (creators, windows, empty) = self.upkeep.sizes();
+                creators + windows + empty
+            },
         }
     }
 
@@ -442,6 +479,8 @@ impl Engine {
             queued_lines: c.queued.len(),
             held_lines: held.map_or(0, HeldLines::len),
             held_bytes: held.map_or(0, HeldLines::bytes),
+            unacked_bytes: c.flow.unacked(),
+            owed_answers: c.flow.owed_len(),
         })
     }
 
@@ -487,6 +526,7 @@ impl Engine {
         // A codec may say nothing (IRC to `HELLO` and `ASK`); an empty
         // frame is no output (a writer can take it for a closed socket).
         if !bytes.is_empty() {
+            c.flow.sent(bytes.len());
             out.send_frame(conn, Frame::from(bytes));
         }
     }
@@ -728,6 +768,7 @@ impl Engine {
     // ---- lines ----------------------------------------------------------
 
     fn on_received(&mut self, id: ConnId, mut bytes: &[u8]) {
+        let window = self.config.limits.output_window_bytes;
         loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
@@ -736,26 +777,43 @@ impl Engine {
             // the loop makes anyway).
             conn.last_heard = self.now;
             conn.pinged = None;
+            // A command waits for password work or the store, or the
+            // connection must drain first: its lines wait their turn.
+            let held = conn.waiting || conn.flow.holds_lines(window);
             // Lines a line stood for (see `on_line`) before the next one.
-            if !conn.waiting && !conn.queued.is_empty() {
+            if !held && !conn.queued.is_empty() {
                 self.resume(id);
                 continue;
             }
             let Some(line) = conn.codec.next_line(&mut bytes) else {
                 return;
             };
-            if conn.waiting || !conn.queued.is_empty() {
+            if held || !conn.queued.is_empty() {
                 let l = &self.config.limits;
                 let cap = if conn.session().is_some() {
                     l.max_queued_lines
                 } else {
                     l.max_queued_lines_before_login
                 };
+                // More than the queue holds is refused, never answered:
+                // a connection that does not read cannot make the engine
+                // render for it. Refusals in a row count as the budget's
+                // do, so a client that keeps sending past them is closed
+                // rather than sent a refusal per line.
                 if conn.queued.len() >= cap {
+                    conn.budget_refusals = conn.budget_refusals.saturating_add(1);
+                    let (refusals, peer) = (conn.budget_refusals, conn.peer);
                     self.refuse(id, Reason::QueueFull);
+                    if refusals > self.config.limits.max_budget_refusals {
+                        log::warn!("{peer} ({id}) closed: kept sending past a full queue");
+                        return self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+                    }
                 } else {
+                    conn.budget_refusals = 0;
                     conn.queued.push_back(line.map(Cow::into_owned));
                 }
+                // Held by its window: it will hear when to go on.
+                self.pump_owed(id);
                 continue;
             }
             self.on_line(id, line);
@@ -770,6 +828,14 @@ impl Engine {
             };
             if conn.waiting {
                 return;
+            }
+            if conn
+                .flow
+                .holds_lines(self.config.limits.output_window_bytes)
+            {
+                // Owed output or a full window: the lines go on once it
+                // drained (`on_drained`).
+                return self.pump_owed(id);
             }
             let Some(line): Option<QueuedLine> = conn.queued.pop_front() else {
                 return;
@@ -793,6 +859,7 @@ impl Engine {
             conn.queued.push_front(Ok(followup));
         }
         if let Some(local) = conn.codec.take_local() {
+            conn.flow.sent(local.len());
             self.out.send_frame(id, Frame::from(local));
         }
         if let Some(rendering) = conn.codec.take_rendering_change() {
@@ -911,14 +978,28 @@ impl Engine {
             return;
         };
         match &change {
-            StoreChange::CreateRoom(record) => self.rooms.end_create(&record.name.key()),
-            StoreChange::RemoveRoom { room } => self.rooms.end_close(&room.key()),
+            StoreChange::CreateRoom(record) => {
+                let key = record.name.key();
+                self.rooms.end_create(&key);
+                if result.is_err() {
+                    self.upkeep.uncount_created(&record.operator.key(), &key);
+                }
+            }
+            StoreChange::RemoveRoom { room } => {
+                let key = room.key();
+                self.rooms.end_close(&key);
+                if result.is_err() {
+                    self.room_close_failed(key);
+                }
+            }
             _ => {}
         }
         if let Some(name) = change.subject() {
             self.directory.end(&name.key());
         }
         let conn = conn.filter(|c| self.live(*c));
+        let removed_room = matches!(change, StoreChange::RemoveRoom { .. });
+        let saved = result.is_ok();
         // Done waiting before the change is applied: applying it may start
         // another wait (a cluster's room creation then waits for the join).
         if let Some(c) = conn {
@@ -939,6 +1020,15 @@ impl Engine {
             }
         }
         if let Some(c) = conn {
+            // An admin's `/closeroomsof` goes on with its next room, the
+            // admin waiting again; a failure ends it.
+            if removed_room && saved && self.close_next_of_bulk(c) {
+                self.set_waiting(c.id, true);
+                return;
+            }
+            if removed_room && !saved {
+                self.stop_bulk_close(c);
+            }
             self.resume(c.id);
         }
     }
@@ -949,13 +1039,19 @@ impl Engine {
         if self.cluster.is_some() {
             return self.durable_in_cluster(conn, change);
         }
-        // Whoever is in a room being removed is told once it is gone.
+        // Whoever is in a room being removed is told once it is gone; its
+        // creator has one room fewer.
         let members = match &change {
-            StoreChange::RemoveRoom { room } => self
-                .rooms
-                .get(&room.key())
-                .map(|c| c.members.member_ids().collect())
-                .unwrap_or_default(),
+            StoreChange::RemoveRoom { room } => {
+                let key = room.key();
+                let channel = self.rooms.get(&key);
+                if let Some(record) = channel.and_then(|c| c.record.as_ref()) {
+                    self.upkeep.uncount_created(&record.operator.key(), &key);
+                }
+                channel
+                    .map(|c| c.members.member_ids().collect())
+                    .unwrap_or_default()
+            }
             _ => Vec::new(),
         };
         if let Err(e) = change.apply_to(&mut self.tables()) {

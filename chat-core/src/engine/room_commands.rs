@@ -3,19 +3,21 @@
 
 use crate::command::{HistoryRange, HistoryTarget, TopicChange};
 use crate::reply::{
-    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Presence,
+    Control, Done, HistoryMark, Identity, LeaveReason, LimitScope, Listing, MemberStatus, Presence,
     Reason, Reply, RoomLimit,
 };
 use crate::{
-    ConnId, Conversation, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord, Standing,
-    Topic, UserName,
+    ConnId, Conversation, Frame, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord,
+    Standing, Topic, UserName,
 };
 
 use super::chat::{page_of, Listed};
 use super::connection::ConnRef;
 use super::history::History;
 use super::io::ChatEvent;
-use super::text::has_unsafe_char;
+use super::owed::{HistorySource, Owed};
+use super::room_upkeep::CreateRefusal;
+use super::text::refused_text;
 use super::Engine;
 
 impl Engine {
@@ -119,6 +121,25 @@ impl Engine {
         let Some(session) = self.session(id) else {
             return;
         };
+        // A guest's name is free again once it leaves: it runs no stored
+        // room (one that lives while it has members, if guests may make
+        // one).
+        let guest = session.guest;
+        if guest && (!self.config.irc_guest_rooms || self.cluster.is_some()) {
+            return self.refuse(id, Reason::NotLoggedIn);
+        }
+        let (user, admin) = (session.key.clone(), session.grant.is_admin());
+        let l = &self.config.limits;
+        match self.upkeep.may_create(&user, admin, self.now, l) {
+            Ok(()) => {}
+            Err(CreateRefusal::PerCreator { max }) => {
+                return self.refuse(id, Reason::RoomLimit(RoomLimit::PerCreator { max }));
+            }
+            Err(CreateRefusal::Rate(limited)) => {
+                log::warn!("{} is over the room creation rate", session.name);
+                return self.refuse_limited(id, LimitScope::RoomCreations, limited);
+            }
+        }
         let record = RoomRecord {
             name: name.clone(),
             operator: session.name.clone(),
@@ -127,17 +148,18 @@ impl Engine {
         };
         // A guest's name is free again once it leaves: its room is not
         // stored, and lives while it has members (if guests may make one).
-        if session.guest {
-            if !self.config.irc_guest_rooms || self.cluster.is_some() {
-                return self.refuse(id, Reason::NotLoggedIn);
-            }
+        // Counted like any user's (the rates, and its rooms while they
+        // last): a guest's room is gone once empty.
+        if guest {
             log::info!("guest {} makes room {name}", session.name);
             let key = name.key();
+            self.upkeep.creating(user, admin, self.now, l);
             self.rooms.insert_unstored(record);
             self.send(id, &Reply::Ok(Done::Created(name.as_str())));
             return self.enter(id, &key, true);
         }
         log::info!("{} creates room {name}", session.name);
+        self.upkeep.creating(user, admin, self.now, l);
         self.rooms.begin_create(name.key());
         let conn = self.conn_ref(id);
         self.set_waiting(id, true);
@@ -148,9 +170,15 @@ impl Engine {
     /// joins it.
     pub(super) fn on_room_created(&mut self, conn: Option<ConnRef>, record: RoomRecord) {
         let name = record.name;
+        let key = name.key();
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Created(name.as_str())));
-            self.enter(c.id, &name.key(), true);
+            self.enter(c.id, &key, true);
+        }
+        if self.rooms.get(&key).is_some_and(|c| c.members.len() == 0) {
+            // Its creator left before it was saved.
+            let ttl = self.config.limits.empty_room_ttl_ms;
+            self.upkeep.emptied(key, self.now, ttl);
         }
     }
 
@@ -217,21 +245,23 @@ impl Engine {
                 text: Some(&t.text),
             });
         }
-        if names_on_join {
-            let members: Vec<ConnId> = channel.members.member_ids().collect();
-            Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-            self.list_members(id, &members, 1, Listed::Room(key));
-            self.replay_on_join(id, key, window);
+        let members: Vec<ConnId> = if names_on_join {
+            channel.members.member_ids().collect()
         } else {
-            history_replies(
-                &channel.history,
-                HistoryOf::Room(name),
-                window,
-                &mut replies,
-            );
-            Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+            Vec::new()
+        };
+        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        if names_on_join {
+            self.list_members(id, &members, 1, Listed::Room(key));
         }
-        self.announce_join(id, key, names_on_join.then_some(id));
+        // The history and, for a client that sees its own join, its own
+        // `RJOIN` are owed: sent as the connection drains, the room told
+        // meanwhile.
+        self.owe_history(id, HistorySource::Room(key.clone()), window);
+        if !names_on_join {
+            self.owe_own_join(id, key);
+        }
+        self.announce_join(id, key, Some(id));
     }
 
     /// Puts a logged-in user in a room and tells the room: the one way
@@ -260,6 +290,7 @@ impl Engine {
             return;
         };
         channel.members.join(id, rendering);
+        self.upkeep.occupied(key);
         if busy {
             channel.members.set_presence(id, Presence::Busy);
         }
@@ -298,15 +329,64 @@ impl Engine {
         }
     }
 
-    /// The last lines of a room's history and their end, to one member.
-    fn replay_on_join(&mut self, id: ConnId, key: &RoomKey, window: Window) {
-        let Some(channel) = self.rooms.get(key) else {
+    /// A member's own `RJOIN`, for a client that sees its own join: owed
+    /// after the room's history, or held with the room's lines while the
+    /// member is busy (until `/free`).
+    fn owe_own_join(&mut self, id: ConnId, key: &RoomKey) {
+        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(key)) else {
             return;
         };
-        let mut replies = Vec::new();
-        let of = HistoryOf::Room(channel.name());
-        history_replies(&channel.history, of, window, &mut replies);
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        let room = channel.shared_name();
+        let line = Reply::RoomJoin {
+            room: &room,
+            at: self.now,
+            user: sender.name.as_str(),
+            who: sender.identity(),
+        };
+        let (cap, max_bytes) = (
+            self.config.limits.max_held_lines,
+            self.config.limits.max_held_bytes,
+        );
+        let mut own = Vec::new();
+        if let Some(c) = self.conns.get_mut(&id) {
+            c.codec.render(std::slice::from_ref(&line), &mut own);
+            if let Some(held) = c.session_mut().and_then(|s| s.held.as_mut()) {
+                held.push(Frame::from(own), cap, max_bytes);
+                own = Vec::new();
+            }
+        }
+        if !own.is_empty() {
+            self.owe(id, Owed::Frame(Frame::from(own)));
+        }
+    }
+
+    /// Owes a connection the lines of a history `window` shows, then its
+    /// `END history`: the ids of the page's first and last lines, sent
+    /// as the connection drains.
+    fn owe_history(&mut self, id: ConnId, source: HistorySource, window: Window) {
+        let empty = History::default();
+        let history = match &source {
+            HistorySource::Room(key) => self.rooms.get(key).map(|c| &c.history),
+            HistorySource::Private { pair, .. } => self.private.get(pair),
+        }
+        .unwrap_or(&empty);
+        let page = history.page(window.range, window.count, window.oldest);
+        let next = page.next.and_then(|i| history.get(i)).map(|l| HistoryMark {
+            id: Some(l.id),
+            at: Some(l.at),
+        });
+        let ids = history
+            .get(page.lines.start)
+            .zip(page.lines.end.checked_sub(1).and_then(|i| history.get(i)))
+            .filter(|_| !page.lines.is_empty())
+            .map(|(first, last)| first.id..=last.id);
+        let item = Owed::History {
+            source,
+            ids,
+            shown: 0,
+            next,
+        };
+        self.owe(id, item);
     }
 
     /// IRC's `JOIN`: joins the room, or creates it (and so joins it) when
@@ -346,7 +426,7 @@ impl Engine {
         }
         let room = self.room_name(&key);
         self.send(id, &Reply::Ok(Done::Parted(&room)));
-        let reason = reason.filter(|r| !has_unsafe_char(r));
+        let reason = reason.filter(|r| !refused_text(r));
         let Some(sender) = self.sender(id) else {
             return;
         };
@@ -423,10 +503,18 @@ impl Engine {
         }
         let user = leaver.user;
         let (room, at) = (channel.shared_name(), self.now);
-        if !channel.stored && channel.members.len() == 0 {
-            log::info!("room {room} is empty and gone");
-            self.rooms.remove(key);
-            return;
+        if channel.members.len() == 0 {
+            if !channel.stored {
+                log::info!("room {room} is empty and gone");
+                if let Some(record) = self.rooms.remove(key).and_then(|c| c.record) {
+                    self.upkeep.uncount_created(&record.operator.key(), key);
+                }
+                return;
+            }
+            if channel.record.is_some() {
+                let ttl = self.config.limits.empty_room_ttl_ms;
+                self.upkeep.emptied(key.clone(), self.now, ttl);
+            }
         }
         let line = match kick {
             Some((by, why)) if channel.is_lobby() => Reply::KickedOut {
@@ -458,20 +546,12 @@ impl Engine {
     }
 
     pub(super) fn list_rooms(&mut self, id: ConnId, page: u64) {
-        let mut rows: Vec<(&RoomKey, &super::rooms::Channel)> = self.rooms.iter().collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let (range, page) = page_of(rows.len(), page, self.config.limits.rooms_page_rows);
-        let mut replies: Vec<Reply<'_>> = rows[range]
-            .iter()
-            .map(|(k, c)| Reply::Room {
-                name: c.name(),
-                members: self.members_anywhere(k).unwrap_or(c.members.len()) as u64,
-                operator: c.record.as_ref().map(|r| r.operator.as_str()),
-                topic: c.topic().map(|t| t.text.as_str()),
-            })
-            .collect();
-        replies.push(Reply::End(Listing::RoomsPage(page)));
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+        let mut keys: Vec<&RoomKey> = self.rooms.iter().map(|(k, _)| k).collect();
+        keys.sort_unstable();
+        let (range, page) = page_of(keys.len(), page, self.config.limits.rooms_page_rows);
+        let rows = keys[range].iter().map(|&k| k.clone()).collect();
+        let end = Listing::RoomsPage(page);
+        self.owe(id, Owed::Rooms { rows, end });
     }
 
     pub(super) fn topic(&mut self, id: ConnId, typed: &str, change: TopicChange<'_>) {
@@ -489,7 +569,7 @@ impl Engine {
             TopicChange::Set(text) => Some(text.trim()),
             TopicChange::Clear => None,
         };
-        if text.is_some_and(has_unsafe_char) {
+        if text.is_some_and(|t| !t.is_empty() && refused_text(t)) {
             return self.refuse(id, Reason::UnsafeText { in_reason: false });
         }
         if !self.runs_room(id, &key) {
@@ -588,7 +668,7 @@ impl Engine {
             return;
         }
         if self.cluster.is_some() {
-            return self.cluster_say(id, key, text);
+            return self.cluster_say(id, key, text, kind);
         }
         let msg = self.next_msg_id();
         let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
@@ -632,7 +712,7 @@ impl Engine {
         if self.lobby_is_fixed(id, &key) {
             return;
         }
-        if reason.is_some_and(has_unsafe_char) {
+        if reason.is_some_and(refused_text) {
             return self.refuse(id, Reason::UnsafeText { in_reason: true });
         }
         if !self.runs_room(id, &key) {
@@ -655,12 +735,23 @@ impl Engine {
                 },
             );
         };
-        let (Some(by), Some(name)) = (
+        let (Some(by), Some((name, target_grant)), Some(admin)) = (
             self.session(id).map(|s| s.name.clone()),
-            self.session(target).map(|s| s.name.clone()),
+            self.session(target).map(|s| (s.name.clone(), s.grant)),
+            self.session(id).map(|s| s.grant.is_admin()),
         ) else {
             return;
         };
+        // A room's operator runs the room, not the server: an admin stays
+        // unless another admin removes them.
+        if target_grant.is_admin() && !admin {
+            return self.refuse(
+                id,
+                Reason::TargetIsAdmin {
+                    name: name.as_str(),
+                },
+            );
+        }
         let room = self.room_name(&key);
         log::info!("{name} removed from {room} by {by}");
         self.send(
@@ -825,10 +916,12 @@ impl Engine {
         let count = count.map_or(limit, |n| {
             usize::try_from(n).unwrap_or(usize::MAX).min(limit)
         });
-        let oldest = self.oldest_kept();
-        let empty = History::default();
-        let mut replies = Vec::new();
-        match of {
+        let window = Window {
+            range,
+            count,
+            oldest: self.oldest_kept(),
+        };
+        let source = match of {
             HistoryTarget::Room(typed) => {
                 let Some(key) = self.existing_room(id, typed) else {
                     return;
@@ -836,21 +929,7 @@ impl Engine {
                 if !self.in_room(id, &key) {
                     return self.refuse_not_in(id, typed);
                 }
-                let Some(channel) = self.rooms.get(&key) else {
-                    return;
-                };
-                let window = Window {
-                    range,
-                    count,
-                    oldest,
-                };
-                history_replies(
-                    &channel.history,
-                    HistoryOf::Room(channel.name()),
-                    window,
-                    &mut replies,
-                );
-                Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+                HistorySource::Room(key)
             }
             HistoryTarget::Private(typed) => {
                 let other = match UserName::parse(typed) {
@@ -860,17 +939,13 @@ impl Engine {
                 let Some(me) = self.session(id).map(|s| s.name.clone()) else {
                     return;
                 };
-                let pair = Conversation::private(&me, &other);
-                let history = self.private.get(&pair).unwrap_or(&empty);
-                let window = Window {
-                    range,
-                    count,
-                    oldest,
-                };
-                history_replies(history, HistoryOf::Private(typed), window, &mut replies);
-                Self::send_to(&mut self.conns, &mut self.out, id, &replies);
+                HistorySource::Private {
+                    pair: Conversation::private(&me, &other),
+                    with: typed.to_owned(),
+                }
             }
-        }
+        };
+        self.owe_history(id, source, window);
     }
 }
 
@@ -903,29 +978,6 @@ struct Window {
     oldest: Millis,
 }
 
-/// `HIST` lines of a window of a history, then `END history`.
-fn history_replies<'a>(
-    history: &'a History,
-    of: HistoryOf<'a>,
-    window: Window,
-    replies: &mut Vec<Reply<'a>>,
-) {
-    let page = history.page(window.range, window.count, window.oldest);
-    let shown = page.lines.len() as u64;
-    replies.extend(history.lines(page.lines).map(|l| Reply::Hist {
-        of,
-        id: Some(l.id),
-        at: l.at,
-        from: l.from.as_str(),
-        text: &l.text,
-    }));
-    let next = page.next.and_then(|i| history.get(i)).map(|l| HistoryMark {
-        id: Some(l.id),
-        at: Some(l.at),
-    });
-    replies.push(Reply::End(Listing::History { shown, next }));
-}
-
 #[cfg(feature = "sim")]
 impl Engine {
     /// The ids of a room's history that `/history` can still show (within
@@ -952,6 +1004,19 @@ impl Engine {
         }
         for (key, channel) in self.rooms.iter() {
             let lobby = key == self.rooms.lobby_key();
+            let counted_empty = self.upkeep.counts_empty(key);
+            let empty = channel.members.len() == 0;
+            if !lobby
+                && !self.rooms.is_closing(key)
+                && l.empty_room_ttl_ms > 0
+                && counted_empty != empty
+            {
+                return Some(format!(
+                    "{} has {} members but is counted empty: {counted_empty}",
+                    key.as_str(),
+                    channel.members.len()
+                ));
+            }
             if !lobby && channel.members.len() > l.max_room_members {
                 return Some(format!(
                     "{} has {} members",

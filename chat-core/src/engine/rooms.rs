@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Conversation, HistoryLine, Retention, RoomKey, RoomName, RoomRecord, StoreSnapshot, Topic,
-    LOBBY,
+    Conversation, HistoryLine, Millis, Retention, RoomKey, RoomName, RoomRecord, StoreSnapshot,
+    Topic, LOBBY,
 };
 
 use super::history::{Bounds, History};
@@ -70,6 +70,15 @@ impl Channel {
 
     pub(crate) fn topic(&self) -> Option<&Topic> {
         self.record.as_ref().and_then(|r| r.topic.as_ref())
+    }
+
+    /// When the room was last used, as far as what is stored tells: its
+    /// creation, its topic, its last line, whichever came last.
+    pub(crate) fn last_used(&self) -> Millis {
+        let created = self.record.as_ref().map_or(Millis(0), |r| r.created);
+        let topic = self.topic().map_or(Millis(0), |t| t.at);
+        let line = self.history.last_at().unwrap_or(Millis(0));
+        created.max(topic).max(line)
     }
 }
 

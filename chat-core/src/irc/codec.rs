@@ -39,6 +39,8 @@ pub struct IrcCodec {
     /// Lines the last one stands for beside itself (a `JOIN` of several
     /// channels: one command each), to be read next.
     followups: Vec<String>,
+    /// The listing being rendered, over as many renders as it takes.
+    batch: Batch,
     /// User mode `+i`, as last set (the engine keeps what it means).
     invisible: bool,
 }
@@ -60,6 +62,7 @@ impl IrcCodec {
             note: None,
             local: Vec::new(),
             followups: Vec::new(),
+            batch: Batch::default(),
             invisible: false,
         }
     }
@@ -154,7 +157,6 @@ impl Codec for IrcCodec {
     /// means for the connection (logged in, a listing answered) is taken
     /// in before the next one is rendered.
     fn render(&mut self, replies: &[Reply<'_>], out: &mut Vec<u8>) {
-        let mut batch = Batch::default();
         for reply in replies {
             let view = View {
                 server: &self.server,
@@ -162,7 +164,7 @@ impl Codec for IrcCodec {
                 caps: &self.caps,
                 listing: self.listings.next(),
             };
-            render::reply(&view, &mut batch, reply, out);
+            render::reply(&view, &mut self.batch, reply, out);
             self.follow(reply);
         }
     }

@@ -26,6 +26,11 @@ pub enum RoomLimit {
         /// The limit.
         max: usize,
     },
+    /// Rooms one user created that still exist.
+    PerCreator {
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// What a retry-later refusal is about (`ERR rate-limited`).
@@ -42,6 +47,8 @@ pub enum LimitScope {
     LoginsFromAddress,
     /// The per-connection command budget; the line was dropped.
     CommandBudget,
+    /// Rooms created by the user or in all.
+    RoomCreations,
 }
 
 /// Why the server refused a line, a command or a connection: an `ERR`
@@ -172,6 +179,12 @@ pub enum Reason<'a> {
         /// The account.
         name: &'a str,
     },
+    /// A room's operator who is not an admin tried to remove an admin
+    /// from the room: only an admin may.
+    TargetIsAdmin {
+        /// The admin.
+        name: &'a str,
+    },
     /// The change would leave no admin.
     LastAdmin {
         /// The account.
@@ -192,6 +205,11 @@ pub enum Reason<'a> {
     NoSuchRoom {
         /// The name as typed.
         room: &'a str,
+    },
+    /// `/closeroomsof` of a user who created no room that still exists.
+    NoRoomsOf {
+        /// The account as typed.
+        user: &'a str,
     },
     /// A room of that name exists (or is being created).
     RoomExists {
@@ -268,13 +286,15 @@ impl Reason<'_> {
             Reason::CouldNotCheckPassword { busy: false } => ErrorCode::ServerError,
             Reason::WrongCredentials | Reason::WrongOldPassword => ErrorCode::BadCredentials,
             Reason::OnKickList => ErrorCode::Kicked,
-            Reason::AdminOnly | Reason::ConfigAdmin { .. } => ErrorCode::NotPermitted,
+            Reason::AdminOnly | Reason::ConfigAdmin { .. } | Reason::TargetIsAdmin { .. } => {
+                ErrorCode::NotPermitted
+            }
             Reason::AlreadyLoggedIn => ErrorCode::AlreadyOnline,
             Reason::NotOnline { .. } | Reason::NoSuchUser { .. } => ErrorCode::NoSuchUser,
             Reason::ChangeInFlight { .. } => ErrorCode::TryAgain,
             Reason::LastAdmin { .. } => ErrorCode::LastAdmin,
             Reason::BadRoomName(_) => ErrorCode::BadName,
-            Reason::NoSuchRoom { .. } => ErrorCode::NoSuchRoom,
+            Reason::NoSuchRoom { .. } | Reason::NoRoomsOf { .. } => ErrorCode::NoSuchRoom,
             Reason::RoomExists { .. } => ErrorCode::NameTaken,
             Reason::NotInRoom { .. } => ErrorCode::NotInRoom,
             Reason::AlreadyInRoom { .. } => ErrorCode::BadArgument,
@@ -351,11 +371,17 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(format!("{name} is an admin by configuration"))
         }
         Reason::LastAdmin { name } => return Cow::Owned(format!("{name} is the last admin")),
+        Reason::TargetIsAdmin { name } => {
+            return Cow::Owned(format!("{name} is an admin; only an admin may remove them"))
+        }
         Reason::NotKicked { name } => return Cow::Owned(format!("{name} is not on the kick list")),
         Reason::BadRoomName(ref e) => {
             return Cow::Owned(e.to_string().replacen("a name", "a room name", 1))
         }
         Reason::NoSuchRoom { room } => return Cow::Owned(format!("no room named {room}")),
+        Reason::NoRoomsOf { user } => {
+            return Cow::Owned(format!("{user} created no room that still exists"))
+        }
         Reason::RoomExists { room } => return Cow::Owned(format!("the room {room} exists")),
         Reason::NotInRoom { room, user: None } => {
             return Cow::Owned(format!("you are not in {room}"))
@@ -374,6 +400,9 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(match limit {
                 RoomLimit::Rooms { max } => format!("the server has {max} rooms, the most it may"),
                 RoomLimit::PerUser { max } => format!("you are in {max} rooms, the most you may"),
+                RoomLimit::PerCreator { max } => {
+                    format!("you created {max} rooms, the most you may have; close one first")
+                }
                 RoomLimit::Members { max } => {
                     format!("the room has {max} members, the most it may")
                 }
@@ -394,6 +423,7 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             LimitScope::WrongPasswords => "too many wrong passwords",
             LimitScope::LoginsFromAddress => "too many logins from your address",
             LimitScope::CommandBudget => "over the command budget; line dropped",
+            LimitScope::RoomCreations => "too many rooms created",
         },
         Reason::TooManyFailures => "too many failed attempts",
         Reason::LoginsInProgress { .. } => "too many logins in progress",

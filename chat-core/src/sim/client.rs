@@ -130,6 +130,9 @@ pub struct Client {
     /// A walk back through a room's history in flight: it sends nothing
     /// else until the walk ends.
     pub walk: Option<Walk>,
+    /// Rooms joined whose history (sent as the connection drains, ended
+    /// by `END history`) has not ended yet: their lines are not a walk's.
+    pub replays: u32,
 }
 
 /// A walk back through a room's history, page by page by id.
@@ -143,6 +146,10 @@ pub struct Walk {
     pub ids: Vec<u64>,
     /// The ids of the page being read.
     pub page: Vec<u64>,
+    /// The token of the `PING` sent just before the walk's first request,
+    /// until its `PONG` comes: what comes before it answers lines sent
+    /// earlier (a kick waiting to be durable, then refused), not the walk.
+    pub fence: Option<String>,
 }
 
 impl Client {
@@ -174,6 +181,7 @@ impl Client {
             tags: false,
             last_ids: HashMap::new(),
             walk: None,
+            replays: 0,
         }
     }
 

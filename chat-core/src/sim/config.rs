@@ -92,6 +92,32 @@ pub fn config(rng: &mut Rng) -> Config {
     c
 }
 
+/// The limits added after seeds were found (rooms a user may create and
+/// keep, the output window), drawn from a stream of their own (`seed`
+/// with a constant mixed in) so that adding them did not move every other
+/// draw of a run: a seed found before replays as it did, as far as the
+/// new limits leave it alone.
+pub fn later_limits(c: &mut Config, seed: u64) {
+    let rng = &mut Rng::new(seed ^ 0x726f_6f6d_735f_3230);
+    let l = &mut c.limits;
+    l.max_rooms_per_creator = rng.range(1, 5) as usize;
+    l.room_creations_per_user = rng.range(0, 6) as u32;
+    l.room_creations_per_window = rng.range(0, 12) as u32;
+    l.room_creation_window_ms = rng.range(500, 60_000);
+    // Rooms nobody is in close within a run, or never.
+    l.empty_room_ttl_ms = if rng.chance(300) {
+        0
+    } else {
+        rng.range(500, 120_000)
+    };
+    // Small windows, so long answers come in many parts; sometimes none.
+    l.output_window_bytes = if rng.chance(200) {
+        0
+    } else {
+        rng.range(1, 600) as usize
+    };
+}
+
 /// The store a run starts from: root, an admin.
 pub fn initial_store(root_password: &str, phc_salt: u64, real_hash: bool) -> StoreSnapshot {
     let phc = if real_hash {

@@ -73,6 +73,11 @@ pub struct Report {
     pub failure: Option<String>,
     /// The trace: whole with `keep_trace`, else its last lines.
     pub trace: Vec<String>,
+    /// Accounts the store made durable that no client was told of (a
+    /// garbage client that vanished before `OK registered`): the model
+    /// learned them from the store. Counted so a long run shows that the
+    /// case happens and passes.
+    pub unacked_registrations: u32,
 }
 
 impl fmt::Display for Report {
@@ -125,5 +130,6 @@ pub fn run(opts: &SimOptions) -> Report {
         hash: world.trace.hash(),
         failure: world.failure,
         trace: world.trace.into_lines(),
+        unacked_registrations: world.unacked_registrations,
     }
 }

@@ -47,6 +47,11 @@ pub struct Harness {
     pub persisted: Vec<StoreChange>,
     pub events: Vec<ChatEvent>,
     pub stops: Vec<bool>,
+    /// Connections that read nothing: the engine never hears they drained
+    /// until [`Harness::drained`].
+    pub stalled: Vec<ConnId>,
+    /// Drains the engine asked to hear of for stalled connections.
+    undrained: Vec<ConnId>,
 }
 
 /// The default configuration without flood control or the command budget,
@@ -118,6 +123,8 @@ impl Harness {
             persisted: Vec::new(),
             events: Vec::new(),
             stops: Vec::new(),
+            stalled: Vec::new(),
+            undrained: Vec::new(),
         }
     }
 
@@ -172,6 +179,15 @@ impl Harness {
                         }),
                         Persist::Hold => self.held_persists.push(*req),
                     },
+                    Output::WhenDrained { conn } => {
+                        if self.stalled.contains(&conn) {
+                            self.undrained.push(conn);
+                        } else {
+                            // A client that is not stalled reads all it
+                            // is sent at once.
+                            feed.push(Input::Drained { conn });
+                        }
+                    }
                     Output::Event(e) => self.events.push(*e),
                     Output::Stop { restart } => self.stops.push(restart),
                     _ => {}
@@ -206,6 +222,16 @@ impl Harness {
                 c.lines
                     .push(String::from_utf8(line[..end].to_vec()).unwrap());
             }
+        }
+    }
+
+    /// A stalled connection read what it was sent: the engine hears it
+    /// drained, if it asked; it stays stalled for what comes next.
+    pub fn drained(&mut self, label: &str) {
+        let conn = self.conn(label);
+        if let Some(at) = self.undrained.iter().position(|&c| c == conn) {
+            self.undrained.remove(at);
+            self.input(Input::Drained { conn });
         }
     }
 

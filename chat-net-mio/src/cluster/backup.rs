@@ -237,6 +237,7 @@ pub fn restore_cluster(
                         at: line.at,
                         from: line.from.clone(),
                         text: line.text.clone(),
+                        kind: chat_core::MessageKind::Said,
                         origin: restore_origin(token),
                     },
                 ),
@@ -256,6 +257,7 @@ pub fn restore_cluster(
                             from: line.from.clone(),
                             to,
                             text: line.text.clone(),
+                            kind: chat_core::MessageKind::Said,
                             origin: restore_origin(token),
                         },
                     )

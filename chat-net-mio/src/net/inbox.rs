@@ -1,5 +1,6 @@
 //! What an I/O shard's sockets have to tell the engine, gathered over a
-//! turn: connections opened, bytes received, connections lost.
+//! turn: connections opened, bytes received, connections lost, queues
+//! written out that the engine asked about.
 //!
 //! The bytes of every arrival share one buffer, so a turn's reads cost
 //! one allocation at most (none once the buffer has grown), and the whole
@@ -10,7 +11,7 @@ use std::net::IpAddr;
 use chat_core::codec::Protocol;
 use chat_core::{CloseCause, ConnId, Input};
 
-/// One thing the engine must hear of: the socket side's three
+/// One thing the engine must hear of: the socket side's
 /// [`Input`]s, owned (their bytes as a range of the inbox's buffer) so
 /// they can wait and cross threads, which `Input`'s borrowed bytes cannot.
 #[derive(Debug)]
@@ -29,6 +30,9 @@ enum Arrival {
     Closed {
         conn: ConnId,
         cause: CloseCause,
+    },
+    Drained {
+        conn: ConnId,
     },
 }
 
@@ -70,6 +74,11 @@ impl Inbox {
         self.arrivals.push(Arrival::Closed { conn, cause });
     }
 
+    /// Everything queued for `conn` when the engine asked was written.
+    pub(crate) fn drained(&mut self, conn: ConnId) {
+        self.arrivals.push(Arrival::Drained { conn });
+    }
+
     /// Bytes received in it.
     pub(crate) fn byte_len(&self) -> usize {
         self.bytes.len()
@@ -96,6 +105,7 @@ impl Inbox {
                 bytes: &self.bytes[start..end],
             },
             Arrival::Closed { conn, cause } => Input::Closed { conn, cause },
+            Arrival::Drained { conn } => Input::Drained { conn },
         })
     }
 

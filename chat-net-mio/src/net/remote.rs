@@ -21,7 +21,7 @@ use log::{debug, warn};
 use mio::{Events, Poll, Token, Waker};
 
 use super::inbox::Inbox;
-use super::shard::{Accepted, Handshaking, IoShard};
+use super::shard::{Accepted, IoShard};
 use super::{Released, Shard};
 use crate::NetConfig;
 
@@ -36,6 +36,8 @@ pub(crate) enum Command {
     /// The shard serves the recipients that are its own.
     Broadcast(Released),
     Close(ConnId, CloseReason),
+    /// Report the connection once what is queued for it is written.
+    WhenDrained(ConnId),
     /// The engine stopped: finish the connections by this deadline, then
     /// end the thread.
     Stop(Instant),
@@ -76,7 +78,6 @@ impl Remotes {
     pub(crate) fn spawn(
         count: usize,
         net: &NetConfig,
-        handshaking: &Handshaking,
         engine_waker: &Arc<Waker>,
     ) -> io::Result<(Remotes, Vec<JoinHandle<()>>)> {
         let (report_tx, reports) = mpsc::channel();
@@ -91,7 +92,6 @@ impl Remotes {
                 poll.registry().try_clone()?,
                 Shard::new(index, count),
                 net.clone(),
-                Arc::clone(handshaking),
             );
             let remote = RemoteShard {
                 poll,
@@ -274,6 +274,7 @@ impl RemoteShard {
             Command::Send(id, frame) => self.io.queue(id, frame),
             Command::Broadcast(released) => self.io.fan_out(&released),
             Command::Close(id, reason) => self.io.close(id, reason),
+            Command::WhenDrained(id) => self.io.when_drained(id),
             Command::Stop(deadline) => self.stopping = Some(deadline),
         }
     }

@@ -11,8 +11,6 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chat_core::{CloseCause, CloseReason, ConnId, Frame};
@@ -21,6 +19,7 @@ use mio::event::Event;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
+use super::admission::Ticket;
 use super::inbox::Inbox;
 use super::{keepalive, Conn, ConnTable, Flushed, QueuePool, Released, Shard};
 use crate::transport::Transport;
@@ -36,11 +35,6 @@ const LINGER: Duration = Duration::from_secs(5);
 /// connection, so an idle connection holds none.
 const READ_BUF_BYTES: usize = 64 * 1024;
 
-/// How many connections are in a TLS or WebSocket handshake, over every
-/// shard: the acceptor counts one up before handing the connection to its
-/// shard, the shard counts it down when the handshake ends.
-pub(crate) type Handshaking = Arc<AtomicUsize>;
-
 /// A connection accepted for a shard, not registered yet.
 #[derive(Debug)]
 pub(crate) struct Accepted {
@@ -48,6 +42,8 @@ pub(crate) struct Accepted {
     pub(crate) peer: SocketAddr,
     pub(crate) transport: Transport,
     pub(crate) protocol: Protocol,
+    /// Its places as counted at accept.
+    pub(crate) ticket: Ticket,
 }
 
 /// The sockets of one shard.
@@ -67,7 +63,8 @@ pub(crate) struct IoShard {
     /// Connections whose transport is not ready yet, oldest first, for the
     /// handshake timeout.
     handshakes: VecDeque<(Instant, ConnId)>,
-    handshaking: Handshaking,
+    /// The same, for the first-byte timeout (a shorter one).
+    first_bytes: VecDeque<(Instant, ConnId)>,
     /// Outbound queue storage, lent to connections while they have bytes
     /// pending.
     queues: QueuePool,
@@ -76,12 +73,7 @@ pub(crate) struct IoShard {
 }
 
 impl IoShard {
-    pub(crate) fn new(
-        registry: Registry,
-        shard: Shard,
-        net: NetConfig,
-        handshaking: Handshaking,
-    ) -> IoShard {
+    pub(crate) fn new(registry: Registry, shard: Shard, net: NetConfig) -> IoShard {
         IoShard {
             registry,
             conns: ConnTable::new(shard),
@@ -93,7 +85,7 @@ impl IoShard {
             lingering: VecDeque::new(),
             more_reads: Vec::new(),
             handshakes: VecDeque::new(),
-            handshaking,
+            first_bytes: VecDeque::new(),
             queues: QueuePool::default(),
             paused: false,
         }
@@ -135,23 +127,22 @@ impl IoShard {
             };
             return Some(Instant::now() + wait);
         }
-        let linger = self.lingering.front().map(|&(t, _)| t);
-        let handshake = self.handshakes.front().map(|&(t, _)| t);
-        match (linger, handshake) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [&self.lingering, &self.handshakes, &self.first_bytes]
+            .iter()
+            .filter_map(|queue| queue.front().map(|&(t, _)| t))
+            .min()
     }
 
     /// Takes a connection in: registers it, and tells the engine of it
     /// at once if its transport is ready (plain TCP), else after its
-    /// handshake (which the acceptor counted in `handshaking`).
+    /// handshake.
     pub(crate) fn adopt(&mut self, accepted: Accepted) {
         let Accepted {
             stream,
             peer,
             transport,
             protocol,
+            ticket,
         } = accepted;
         let plain = transport.is_plain();
         if let Err(e) = stream.set_nodelay(true) {
@@ -160,11 +151,11 @@ impl IoShard {
         if let Err(e) = keepalive::apply(&stream, &self.net) {
             debug!("keepalive for {peer}: {e}");
         }
-        let Some(id) = self.conns.insert(Conn::new(stream, peer, transport)) else {
+        let Some(id) = self
+            .conns
+            .insert(Conn::new(stream, peer, transport, ticket))
+        else {
             warn!("no connection slot left for {peer}");
-            if !plain {
-                self.handshaking.fetch_sub(1, Ordering::Relaxed);
-            }
             return;
         };
         let token = self.token(id);
@@ -183,8 +174,11 @@ impl IoShard {
         if plain {
             self.open(id, protocol);
         } else {
+            let now = Instant::now();
             let timeout = Duration::from_millis(self.net.handshake_timeout_ms);
-            self.handshakes.push_back((Instant::now() + timeout, id));
+            self.handshakes.push_back((now + timeout, id));
+            let first = Duration::from_millis(self.net.first_byte_timeout_ms);
+            self.first_bytes.push_back((now + first, id));
         }
     }
 
@@ -198,9 +192,7 @@ impl IoShard {
             return;
         }
         conn.opened = true;
-        if !conn.transport.is_plain() {
-            self.handshaking.fetch_sub(1, Ordering::Relaxed);
-        }
+        conn.ticket.handshake_done();
         let peer = conn.peer.ip();
         debug!("{id} speaks {protocol:?}");
         self.inbox.opened(id, peer, protocol);
@@ -244,6 +236,7 @@ impl IoShard {
             match conn.stream.read(&mut self.read_buf) {
                 Ok(0) => return self.gone(id, CloseCause::Lost),
                 Ok(n) => {
+                    conn.heard = true;
                     if conn.closing.is_some() {
                         // Closed by the engine: drain and discard until EOF.
                         continue;
@@ -388,6 +381,23 @@ impl IoShard {
         }
     }
 
+    /// The engine asks to hear (through the inbox) once what is queued
+    /// for a connection now is written: at once if nothing is, else after
+    /// the write that empties its queue.
+    pub(crate) fn when_drained(&mut self, id: ConnId) {
+        let Some(c) = self.conns.get_mut(id) else {
+            return;
+        };
+        if c.closing.is_some() {
+            return;
+        }
+        if !c.dirty && c.out.bytes() == 0 && !c.transport.wants_write() {
+            self.inbox.drained(id);
+        } else {
+            c.drain_asked = true;
+        }
+    }
+
     /// Queues a released batch's shared frames for the recipients that are
     /// this shard's; the others are other shards' to serve.
     pub(crate) fn fan_out(&mut self, released: &Released) {
@@ -419,9 +429,6 @@ impl IoShard {
         // What is still addressed to it (engine output on its way) finds
         // nothing: its id is never given to another connection.
         if let Some(mut conn) = self.conns.remove(id) {
-            if !conn.opened && !conn.transport.is_plain() {
-                self.handshaking.fetch_sub(1, Ordering::Relaxed);
-            }
             let _ = self.registry.deregister(&mut conn.stream);
             conn.out.discard(&mut self.queues);
             debug!("{id} closed ({})", conn.peer);
@@ -443,7 +450,8 @@ impl IoShard {
         self.conns.recycle();
     }
 
-    /// Drops the connections that overstayed their linger or handshake.
+    /// Drops the connections that overstayed their linger or handshake, or
+    /// sent nothing in their first moments.
     pub(crate) fn on_deadlines(&mut self, now: Instant) {
         while let Some(id) = pop_due(&mut self.lingering, now) {
             if self
@@ -463,6 +471,16 @@ impl IoShard {
                 .is_some_and(|c| !c.opened && c.accepted + timeout <= now)
             {
                 debug!("{id} did not finish its handshake in time");
+                self.drop_conn(id);
+            }
+        }
+        while let Some(id) = pop_due(&mut self.first_bytes, now) {
+            if self
+                .conns
+                .get_mut(id)
+                .is_some_and(|c| !c.opened && !c.heard)
+            {
+                debug!("{id} sent nothing in time");
                 self.drop_conn(id);
             }
         }
@@ -530,6 +548,9 @@ impl IoShard {
         }
         match result {
             Ok(Flushed::All) => {
+                if std::mem::take(&mut conn.drain_asked) && conn.closing.is_none() {
+                    self.inbox.drained(id);
+                }
                 if conn.closing.is_some() {
                     // Half-close so the peer reads everything before EOF;
                     // closing outright with unread input would send a RST.

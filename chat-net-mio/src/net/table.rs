@@ -9,6 +9,7 @@ use chat_core::ConnId;
 use mio::net::TcpStream;
 use slab::Slab;
 
+use super::admission::Ticket;
 use super::outbound::Outbound;
 use crate::transport::Transport;
 
@@ -37,12 +38,24 @@ pub(crate) struct Conn {
     pub(crate) transport: Transport,
     /// The engine was told of it (its transport is ready).
     pub(crate) opened: bool,
+    /// The engine asked to hear once its queue is written out.
+    pub(crate) drain_asked: bool,
     /// When it was accepted (for the handshake timeout).
     pub(crate) accepted: Instant,
+    /// Some bytes came from the peer (for the first-byte timeout).
+    pub(crate) heard: bool,
+    /// Its places among the connections and handshakes counted from
+    /// accept, given back when it is dropped.
+    pub(crate) ticket: Ticket,
 }
 
 impl Conn {
-    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, transport: Transport) -> Conn {
+    pub(crate) fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        transport: Transport,
+        ticket: Ticket,
+    ) -> Conn {
         Conn {
             id: ConnId(0),
             stream,
@@ -55,7 +68,10 @@ impl Conn {
             read_closed: false,
             transport,
             opened: false,
+            drain_asked: false,
             accepted: Instant::now(),
+            heard: false,
+            ticket,
         }
     }
 }
@@ -229,6 +245,7 @@ impl ConnTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::admission::{Admission, AdmissionLimits};
 
     /// A connected pair of sockets: the table only stores them.
     fn conn() -> Conn {
@@ -236,10 +253,18 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let stream = std::net::TcpStream::connect(addr).unwrap();
         let _server_side = listener.accept().unwrap();
+        let admission = Admission::new(AdmissionLimits {
+            connections: 100,
+            connections_per_address: 100,
+            handshakes: 100,
+            handshakes_per_address: 100,
+            exempt_loopback: false,
+        });
         Conn::new(
             TcpStream::from_std(stream),
             addr,
             crate::transport::Transport::plain(),
+            admission.admit(addr.ip(), false).unwrap(),
         )
     }
 

@@ -651,6 +651,15 @@ impl Store {
         Ok(())
     }
 
+    /// Bounds the history the store keeps in memory by bytes of names and
+    /// text per room and per pair of users, as the engine's
+    /// `limits.history_bytes_per_room` and `history_bytes_per_pair` do,
+    /// beside `retention`'s line counts and age: the oldest lines beyond
+    /// go now, and from every conversation as lines are added.
+    pub fn bound_history_bytes(&mut self, per_room: usize, per_pair: usize) {
+        self.state.bound_history_bytes(per_room, per_pair);
+    }
+
     /// Everything the store holds, as the engine takes it (history
     /// ordered by conversation).
     pub fn snapshot(&self) -> StoreSnapshot {

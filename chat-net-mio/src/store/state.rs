@@ -150,6 +150,14 @@ impl<'a> OthersRef<'a> {
 /// History by conversation, each trimmed to its retention.
 type History = BTreeMap<Conversation, VecDeque<HistoryLine>>;
 
+/// The byte bound of a conversation: `(room, pair)`'s.
+fn bytes_for((room, pair): (usize, usize), conversation: &Conversation) -> usize {
+    match conversation {
+        Conversation::Room(_) => room,
+        Conversation::Private(..) => pair,
+    }
+}
+
 fn keep_for(retention: &Retention, conversation: &Conversation) -> usize {
     match conversation {
         Conversation::Room(_) => retention.room_lines,
@@ -210,8 +218,21 @@ pub(crate) struct StoreState {
     rooms: Ordered<RoomKey, RoomRecord>,
     history: BTreeMap<Conversation, VecDeque<HistoryLine>>,
     retention: Retention,
+    /// Bytes of names and text kept per room and per pair, as the engine
+    /// keeps them (its `history_bytes_per_room`, `history_bytes_per_pair`):
+    /// the store's copy is bounded like the engine's, not by its line
+    /// count alone.
+    history_bytes: (usize, usize),
     /// What takes back the write of the change being applied.
     undo: Option<Undo>,
+}
+
+/// Bytes of names and text of some lines, what the byte bounds count.
+fn line_bytes<'a>(lines: impl IntoIterator<Item = &'a HistoryLine>) -> usize {
+    lines
+        .into_iter()
+        .map(|l| l.from.as_str().len() + l.text.len())
+        .sum()
 }
 
 impl StoreState {
@@ -223,8 +244,24 @@ impl StoreState {
             rooms: Ordered::default(),
             history: BTreeMap::new(),
             retention,
+            history_bytes: (usize::MAX, usize::MAX),
             undo: None,
         }
+    }
+
+    /// Bounds each room's and pair's kept lines by bytes too, as the
+    /// engine does, dropping the oldest lines beyond the bounds now.
+    pub(crate) fn bound_history_bytes(&mut self, room: usize, pair: usize) {
+        self.history_bytes = (room, pair);
+        for (conversation, lines) in &mut self.history {
+            let max = bytes_for(self.history_bytes, conversation);
+            let mut bytes = line_bytes(lines.iter());
+            while bytes > max {
+                let Some(old) = lines.pop_front() else { break };
+                bytes -= line_bytes([&old]);
+            }
+        }
+        self.history.retain(|_, lines| !lines.is_empty());
     }
 
     /// Puts together the parts of a snapshot decoded apart.
@@ -476,12 +513,25 @@ impl StoreTables for StoreState {
     /// Trims the conversation to the retention as it goes.
     fn append_line(&mut self, conversation: &Conversation, line: &HistoryLine) {
         let keep = keep_for(&self.retention, conversation);
+        let max_bytes = bytes_for(self.history_bytes, conversation);
         let oldest = line.at.0.saturating_sub(self.retention.max_age_ms);
         let lines = self.history.entry(conversation.clone()).or_default();
         lines.push_back(line.clone());
         let mut dropped = Vec::new();
-        while lines.len() > keep || lines.front().is_some_and(|l| l.at.0 < oldest) {
-            dropped.extend(lines.pop_front());
+        // Counted only when a bound is set (a conversation holds at most
+        // its retention's lines, a thousand at most).
+        let mut bytes = if max_bytes == usize::MAX {
+            0
+        } else {
+            line_bytes(lines.iter())
+        };
+        while lines.len() > keep
+            || bytes > max_bytes
+            || lines.front().is_some_and(|l| l.at.0 < oldest)
+        {
+            let Some(old) = lines.pop_front() else { break };
+            bytes = bytes.saturating_sub(line_bytes([&old]));
+            dropped.push(old);
         }
         if lines.is_empty() {
             self.history.remove(conversation);

@@ -73,8 +73,45 @@ img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
+/// Which pages may open a WebSocket here: the listener's own origin, and
+/// those the operator allows (`net.allowed_origins`).
+#[derive(Debug, Clone)]
+pub(crate) struct Origins {
+    /// The listener speaks TLS: its own origin is `https://` + `Host`.
+    pub(crate) tls: bool,
+    /// Origins allowed besides the listener's own; `*` allows any.
+    pub(crate) allowed: std::sync::Arc<[String]>,
+}
+
+impl Origins {
+    /// Whether a WebSocket upgrade whose request carries `origin` (and
+    /// `host`) may go ahead. No `Origin` is not a browser, which is what
+    /// the check is for: a page elsewhere must not use a visitor's
+    /// browser to reach this server (cross-site WebSocket hijacking), so
+    /// it is let in.
+    fn allow(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return true;
+        };
+        if self
+            .allowed
+            .iter()
+            .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+        {
+            return true;
+        }
+        let scheme = if self.tls { "https://" } else { "http://" };
+        let Some(host) = host.filter(|h| !h.is_empty()) else {
+            return false;
+        };
+        origin.len() == scheme.len() + host.len()
+            && origin[..scheme.len()].eq_ignore_ascii_case(scheme)
+            && origin[scheme.len()..].eq_ignore_ascii_case(host)
+    }
+}
+
 /// Reads a request head from `buf` (at most `max_bytes` of it).
-pub(crate) fn answer(buf: &[u8], max_bytes: usize, default: Protocol) -> Answer {
+pub(crate) fn answer(buf: &[u8], max_bytes: usize, default: Protocol, origins: &Origins) -> Answer {
     let Some(end) = find(buf, b"\r\n\r\n") else {
         if buf.len() > max_bytes {
             return Answer::Respond(status(431, "Request Header Fields Too Large"));
@@ -133,6 +170,14 @@ pub(crate) fn answer(buf: &[u8], max_bytes: usize, default: Protocol) -> Answer 
     ) else {
         return Answer::Respond(status(400, "Bad Request"));
     };
+    if !origins.allow(header("origin"), header("host")) {
+        log::debug!(
+            "WebSocket upgrade refused for origin {:?} (host {:?})",
+            header("origin"),
+            header("host")
+        );
+        return Answer::Respond(status(403, "Forbidden"));
+    }
     // The first subprotocol offered that we speak; none offered means the
     // listener's own protocol; offers we cannot meet are refused.
     let (protocol, chosen) = match header("sec-websocket-protocol") {
@@ -200,7 +245,61 @@ mod tests {
     use super::*;
 
     fn ask(req: &str) -> Answer {
-        answer(req.as_bytes(), 8192, Protocol::Chat1)
+        ask_with(req, false, &[])
+    }
+
+    fn ask_with(req: &str, tls: bool, allowed: &[&str]) -> Answer {
+        let origins = Origins {
+            tls,
+            allowed: allowed.iter().map(|s| s.to_string()).collect(),
+        };
+        answer(req.as_bytes(), 8192, Protocol::Chat1, &origins)
+    }
+
+    fn upgrade_from(origin: &str, host: &str) -> String {
+        format!(
+            "GET /chat HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: a\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+    }
+
+    fn status_of(a: Answer) -> u16 {
+        match a {
+            Answer::Upgrade { .. } => 101,
+            Answer::Respond(r) => std::str::from_utf8(&r[9..12]).unwrap().parse().unwrap(),
+            Answer::Incomplete => 0,
+        }
+    }
+
+    #[test]
+    fn the_origin_must_be_the_listeners_own_or_allowed() {
+        let own = upgrade_from("https://chat.example:8443", "chat.example:8443");
+        assert_eq!(status_of(ask_with(&own, true, &[])), 101);
+        let upper = upgrade_from("HTTPS://Chat.Example:8443", "chat.example:8443");
+        assert_eq!(status_of(ask_with(&upper, true, &[])), 101);
+        // The scheme is part of the origin: a plain page may not use wss.
+        assert_eq!(status_of(ask_with(&own, false, &[])), 403);
+        let evil = upgrade_from("https://evil.example", "chat.example:8443");
+        assert_eq!(status_of(ask_with(&evil, true, &[])), 403);
+        // Another port is another origin.
+        let port = upgrade_from("https://chat.example:9000", "chat.example:8443");
+        assert_eq!(status_of(ask_with(&port, true, &[])), 403);
+        let null = upgrade_from("null", "chat.example");
+        assert_eq!(status_of(ask_with(&null, false, &[])), 403);
+        // The operator's list.
+        let app = upgrade_from("https://app.example", "chat.example:8443");
+        assert_eq!(
+            status_of(ask_with(&app, true, &["https://app.example"])),
+            101
+        );
+        assert_eq!(status_of(ask_with(&evil, true, &["*"])), 101);
+        // No Origin: not a browser.
+        let bare = "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: a\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        assert_eq!(status_of(ask(bare)), 101);
+        // A page load is not an upgrade: no check.
+        let page = "GET / HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n";
+        assert_eq!(status_of(ask(page)), 200);
     }
 
     #[test]

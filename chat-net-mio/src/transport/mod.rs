@@ -116,7 +116,11 @@ enum App {
     /// Protocol lines as they are.
     Lines,
     /// Reading an HTTP request head.
-    Http { head: Vec<u8>, default: Protocol },
+    Http {
+        head: Vec<u8>,
+        default: Protocol,
+        origins: http::Origins,
+    },
     /// WebSocket messages, one line each.
     Ws(ws::WsDecoder),
     /// An HTTP answer was queued; nothing more is read.
@@ -134,9 +138,11 @@ pub(crate) struct Step {
 }
 
 /// How a transport is built for a listener.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Layers {
     pub(crate) websocket: bool,
+    /// Origins allowed beside the listener's own (WebSocket only).
+    pub(crate) allowed_origins: std::sync::Arc<[String]>,
     pub(crate) protocol: Protocol,
     pub(crate) max_line: usize,
     pub(crate) max_request: usize,
@@ -150,6 +156,10 @@ impl Layered {
             App::Http {
                 head: Vec::new(),
                 default: layers.protocol,
+                origins: http::Origins {
+                    tls: tls.is_some(),
+                    allowed: layers.allowed_origins,
+                },
             }
         } else {
             App::Lines
@@ -266,9 +276,13 @@ impl Layered {
         match &mut self.app {
             App::Lines => lines.extend_from_slice(bytes),
             App::Answered => {}
-            App::Http { head, default } => {
+            App::Http {
+                head,
+                default,
+                origins,
+            } => {
                 head.extend_from_slice(bytes);
-                match http::answer(head, self.max_request, *default) {
+                match http::answer(head, self.max_request, *default, origins) {
                     http::Answer::Incomplete => {}
                     http::Answer::Respond(r) => {
                         self.pending.extend_from_slice(&r);
@@ -283,7 +297,10 @@ impl Layered {
                     } => {
                         self.pending.extend_from_slice(&response);
                         let rest = head.split_off(head_len);
-                        self.app = App::Ws(ws::WsDecoder::new(self.max_line));
+                        // The engine's line limit counts the `\n` the
+                        // decoder ends each message with.
+                        let max_message = self.max_line.saturating_sub(1);
+                        self.app = App::Ws(ws::WsDecoder::new(max_message));
                         step.opened = Some(protocol);
                         self.receive_plain(&rest, lines, step);
                     }

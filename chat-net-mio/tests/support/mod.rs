@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod attack;
+pub mod tls;
+
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -189,4 +192,48 @@ pub fn now_line(text: &str) -> chat_core::StoreChange {
             text: text.into(),
         },
     }
+}
+
+/// A connection to `addr` from the loopback address `from` (127.0.0.2
+/// and up stand for other hosts).
+pub fn connect_from(addr: SocketAddr, from: &str) -> std::io::Result<std::net::TcpStream> {
+    connect_small(addr, from, None)
+}
+
+/// [`connect_from`] with a receive buffer of `rcvbuf` bytes: a client that
+/// does not read then leaves what it is sent in the server.
+pub fn connect_small(
+    addr: SocketAddr,
+    from: &str,
+    rcvbuf: Option<usize>,
+) -> std::io::Result<std::net::TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    if let Some(n) = rcvbuf {
+        s.set_recv_buffer_size(n)?;
+    }
+    let local: SocketAddr = format!("{from}:0").parse().unwrap();
+    s.bind(&local.into())?;
+    s.connect(&addr.into())?;
+    let s: std::net::TcpStream = s.into();
+    s.set_read_timeout(Some(Duration::from_secs(20)))?;
+    Ok(s)
+}
+
+/// This process's resident memory, from /proc (the test server runs in
+/// it; its raw test clients hold next to nothing).
+pub fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status");
+    kib * 1024
+}
+
+/// Lets the process use as many files as it may (a flood of test
+/// connections needs thousands).
+pub fn raise_file_limit() {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
 }

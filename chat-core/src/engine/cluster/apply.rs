@@ -6,9 +6,7 @@
 
 use crate::cluster::{Left, Log, RoomEvent, Seq};
 use crate::reply::{Control, Done, Identity, LeaveReason, Notice, Reason, Reply};
-use crate::{
-    ConnId, Conversation, HistoryLine, MessageKind, Millis, MsgId, RoomKey, UserName, LOBBY,
-};
+use crate::{ConnId, Conversation, HistoryLine, Millis, MsgId, RoomKey, UserName, LOBBY};
 
 use super::super::io::ChatEvent;
 use super::super::rooms::{private_bounds, room_bounds};
@@ -66,15 +64,7 @@ impl Engine {
             return;
         }
         match event {
-            RoomEvent::Line {
-                at,
-                from,
-                text,
-                origin,
-            } => {
-                let sender = self.applied_origin(&origin);
-                self.apply_line(&key, seq, at, from, text, sender);
-            }
+            RoomEvent::Line { .. } => self.apply_line(&key, seq, event),
             RoomEvent::Join { at, user, origin } => {
                 let conn = self.applied_origin(&origin);
                 self.apply_join(&key, at, user, origin.node, conn);
@@ -98,14 +88,19 @@ impl Engine {
                 let asker = self.applied_origin(&origin);
                 self.apply_removed(&key, at, &user, &by, reason.as_deref(), asker);
             }
-            RoomEvent::Away { at, user, busy } => {
+            RoomEvent::Away {
+                at,
+                user,
+                busy,
+                text,
+            } => {
                 let except = self.online.get(&user.key()).copied();
                 let line = Reply::Away {
                     at,
                     user: user.as_str(),
                     who: Identity::default(),
                     busy,
-                    text: None,
+                    text: text.as_deref().filter(|_| busy),
                 };
                 self.broadcast_to(&key, except, &[line]);
             }
@@ -137,15 +132,20 @@ impl Engine {
         }
     }
 
-    fn apply_line(
-        &mut self,
-        key: &RoomKey,
-        seq: Seq,
-        at: Millis,
-        from: UserName,
-        text: String,
-        sender: Option<ConnId>,
-    ) {
+    /// A room line ([`RoomEvent::Line`]): shown to the room's members here
+    /// (its sender too, as the echo), kept in its history.
+    fn apply_line(&mut self, key: &RoomKey, seq: Seq, event: RoomEvent) {
+        let RoomEvent::Line {
+            at,
+            from,
+            text,
+            kind,
+            origin,
+        } = event
+        else {
+            return;
+        };
+        let sender = self.applied_origin(&origin);
         let except = sender.filter(|s| {
             self.conns
                 .get(s)
@@ -159,7 +159,7 @@ impl Engine {
             at,
             from: from.as_str(),
             who: Identity::default(),
-            kind: MessageKind::Said,
+            kind,
             text: &text,
         };
         self.broadcast_to(key, except, &[line]);
@@ -211,7 +211,7 @@ impl Engine {
         if let Some(conn) = conn {
             self.enter_applied(key, conn, at, &user, quiet);
         }
-        if let Some(asker) = asker.filter(|_| !self.is_lobby(key)) {
+        if let Some(asker) = asker {
             self.join_settled(asker);
         }
         if conn.is_some() {
@@ -250,6 +250,18 @@ impl Engine {
             }
             return self.enter(conn, key, false);
         }
+        // Welcomed now: the log has the join, so every line said after
+        // `WELCOME` is one this user gets.
+        if let Some(s) = self.session(conn) {
+            let (user, grant) = (s.name.clone(), s.grant);
+            self.send(
+                conn,
+                &Reply::Welcome {
+                    user: user.as_str(),
+                    grant,
+                },
+            );
+        }
         self.join_members(conn, key);
         let line = Reply::RoomJoin {
             room: LOBBY,
@@ -261,6 +273,14 @@ impl Engine {
             self.send(conn, &line);
         } else {
             self.broadcast_to(key, None, &[line]);
+        }
+        // IRC's answer to a join is the JOIN, then the members.
+        if self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.codec.lists_room_on_join())
+        {
+            self.view_users(conn, 1);
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Joined {
@@ -463,41 +483,48 @@ impl Engine {
             from,
             to,
             text,
+            kind,
             origin,
         } = event
         else {
             return;
         };
         let sender = self.applied_origin(&origin);
+        let pm = |to| Reply::Pm {
+            id: Some(MsgId(seq)),
+            at,
+            from: from.as_str(),
+            who: Identity::default(),
+            to,
+            kind,
+            text: &text,
+        };
         if let Some(&target) = self.online.get(&to.key()) {
-            self.send(
-                target,
-                &Reply::Pm {
-                    id: Some(MsgId(seq)),
-                    at,
-                    from: from.as_str(),
-                    who: Identity::default(),
-                    to: None,
-                    kind: MessageKind::Said,
-                    text: &text,
-                },
-            );
+            self.send(target, &pm(None));
         }
+        // The sender's answer, as a single server gives it: sent, the line
+        // itself for a client that echoes its own (IRC's echo-message),
+        // and whether the recipient is busy (never for a notice).
         if let Some(sender) = sender {
-            let busy = self.is_busy_anywhere(&to);
-            let sent = Reply::Ok(Done::Sent {
+            let mut answer = vec![Reply::Ok(Done::Sent {
                 to: to.as_str(),
                 id: Some(MsgId(seq)),
-            });
-            if busy {
-                let notice = Reply::Notice(Notice::RecipientBusy {
-                    name: to.as_str(),
-                    text: None,
-                });
-                self.send_many(sender, &[sent, notice]);
-            } else {
-                self.send(sender, &sent);
+            })];
+            if self
+                .conns
+                .get(&sender)
+                .is_some_and(|c| c.codec.echoes_private_messages())
+            {
+                answer.push(pm(Some(to.as_str())));
             }
+            let away = self.busy_anywhere(&to).filter(|_| !kind.is_notice());
+            if let Some(away) = &away {
+                answer.push(Reply::Notice(Notice::RecipientBusy {
+                    name: to.as_str(),
+                    text: away.as_deref(),
+                }));
+            }
+            self.send_many(sender, &answer);
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {

@@ -266,6 +266,7 @@ impl Engine {
                     name: s.name.clone(),
                     grant: s.grant,
                     busy: s.held.is_some(),
+                    away: s.away.as_deref().map(str::to_owned),
                     guest: s.guest,
                     rooms: s.rooms.clone(),
                 })
@@ -364,12 +365,19 @@ impl Engine {
         }
     }
 
-    /// The name of a user online on any node.
+    /// The name of a user online on any node: in the lobby as its log says
+    /// (in the same order as the user's lines, so a user who just logged
+    /// in elsewhere is known), else in another node's online list (a
+    /// member whose join the log no longer keeps).
     pub(in crate::engine) fn online_anywhere(&self, key: &NameKey) -> Option<UserName> {
         if let Some(s) = self.online.get(key).and_then(|c| self.session(*c)) {
             return Some(s.name.clone());
         }
         let node = self.cluster.as_deref()?;
+        let lobby = self.rooms.lobby_key();
+        if let Some(m) = node.members.get(lobby).and_then(|m| m.get(key)) {
+            return Some(m.name.clone());
+        }
         node.peers
             .values()
             .flat_map(|p| p.users.iter())
@@ -377,18 +385,22 @@ impl Engine {
             .map(|u| u.name.clone())
     }
 
-    /// Whether a user is busy, on whichever node they are.
-    pub(super) fn is_busy_anywhere(&self, name: &UserName) -> bool {
+    /// Whether a user is busy, on whichever node they are, and their
+    /// away message if they gave one.
+    pub(super) fn busy_anywhere(&self, name: &UserName) -> Option<Option<String>> {
         let key = name.key();
         if let Some(&c) = self.online.get(&key) {
-            return self.presence_of(c) == Presence::Busy;
+            let away = self
+                .session(c)
+                .and_then(|s| s.away.as_deref().map(str::to_owned));
+            return (self.presence_of(c) == Presence::Busy).then_some(away);
         }
-        self.cluster.as_deref().is_some_and(|n| {
-            n.peers
-                .values()
-                .flat_map(|p| p.users.iter())
-                .any(|u| u.name.key() == key && u.busy)
-        })
+        let node = self.cluster.as_deref()?;
+        node.peers
+            .values()
+            .flat_map(|p| p.users.iter())
+            .find(|u| u.name.key() == key && u.busy)
+            .map(|u| u.away.clone())
     }
 
     /// The users of the other nodes (in `room`, or all), as listings show

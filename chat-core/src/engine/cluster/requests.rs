@@ -4,13 +4,19 @@
 
 use crate::cluster::{Left, Log, RoomEvent};
 use crate::reply::{LeaveReason, Reason};
-use crate::{ConnId, Conversation, NameKey, RoomKey, UserName};
+use crate::{ConnId, Conversation, MessageKind, NameKey, RoomKey, UserName};
 
 use super::super::Engine;
 
 impl Engine {
     /// A line said in a room (the lobby included), checked already.
-    pub(in crate::engine) fn cluster_say(&mut self, id: ConnId, key: RoomKey, text: &str) {
+    pub(in crate::engine) fn cluster_say(
+        &mut self,
+        id: ConnId,
+        key: RoomKey,
+        text: &str,
+        kind: MessageKind,
+    ) {
         let Some(from) = self.session(id).map(|s| s.name.clone()) else {
             return;
         };
@@ -20,6 +26,7 @@ impl Engine {
             at,
             from,
             text,
+            kind,
             origin,
         });
     }
@@ -46,15 +53,16 @@ impl Engine {
         self.set_waiting(id, true);
     }
 
-    /// A join of this node's user into a room other than the lobby is in,
-    /// or refused: the lines that waited for it run.
+    /// A join of this node's user (into the lobby at login, or a room) is
+    /// in, or refused: the lines that waited for it run.
     pub(super) fn join_settled(&mut self, id: ConnId) {
         self.set_waiting(id, false);
         self.resume(id);
     }
 
     /// Into the lobby at login; an account's login also claims its one
-    /// session in the cluster (a guest has no account to claim).
+    /// session in the cluster (a guest has no account to claim). As for
+    /// any room, the connection's next lines wait until the join is in.
     pub(in crate::engine) fn cluster_enter_lobby(
         &mut self,
         id: ConnId,
@@ -71,6 +79,7 @@ impl Engine {
             user,
             origin,
         });
+        self.set_waiting(id, true);
     }
 
     /// Out of rooms (this node stops showing them to the user at once;
@@ -110,11 +119,17 @@ impl Engine {
     }
 
     /// A private message (checked already) to a user online anywhere.
-    pub(in crate::engine) fn cluster_message_to(&mut self, id: ConnId, to: &str, text: &str) {
+    pub(in crate::engine) fn cluster_message_to(
+        &mut self,
+        id: ConnId,
+        to: &str,
+        text: &str,
+        kind: MessageKind,
+    ) {
         let Some(recipient) = self.online_anywhere(&NameKey::of(to)) else {
-            return self.refuse(id, Reason::NotOnline { name: to });
+            return self.refuse_message(id, kind, Reason::NotOnline { name: to });
         };
-        if !self.may_send(id, crate::MessageKind::Said) {
+        if !self.may_send(id, kind) {
             return;
         }
         let Some(from) = self.session(id).map(|s| s.name.clone()) else {
@@ -128,6 +143,7 @@ impl Engine {
             from,
             to: recipient,
             text,
+            kind,
             origin,
         });
     }
@@ -172,7 +188,7 @@ impl Engine {
 
     /// A member went busy or free: the lobby's log says so.
     pub(in crate::engine) fn cluster_away(&mut self, id: ConnId, busy: bool) {
-        let Some(user) = self.session(id).map(|s| s.name.clone()) else {
+        let Some((user, away)) = self.session(id).map(|s| (s.name.clone(), s.away.clone())) else {
             return;
         };
         let key = self.rooms.lobby_key().clone();
@@ -180,6 +196,7 @@ impl Engine {
             at: self.now,
             user,
             busy,
+            text: away.filter(|_| busy).map(|t| t.to_string()),
         };
         self.append(None, Log::Room(key), |_| event);
     }

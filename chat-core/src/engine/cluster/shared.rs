@@ -222,6 +222,7 @@ impl Engine {
             }
             _ => self.refuse(c.id, Reason::CouldNotSave),
         }
+        self.stop_bulk_close(c);
         self.set_waiting(c.id, false);
         self.resume(c.id);
     }

@@ -3,6 +3,7 @@
 //! client asked, `WHOIS` (`311`...`318`), and the ends of `LIST` and the
 //! ban list.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use super::{Batch, View};
@@ -76,18 +77,34 @@ pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &m
         Some(ListKind::Userhost) => {
             let oper = if grant.is_admin() { "*" } else { "" };
             let away = if presence == Presence::Busy { '-' } else { '+' };
-            batch
-                .names
-                .push(format!("{name}{oper}={away}{user}@{server}"));
+            if !batch.names.is_empty() {
+                batch.names.push(' ');
+            }
+            let _ = write!(batch.names, "{name}{oper}={away}{user}@{server}");
         }
-        // `userhost-in-names`: each name as its mask.
-        _ if view.caps.has(Cap::UserhostInNames) => batch.names.push(format!(
-            "{}{name}!{user}@{server}",
-            prefixes(view, profile.status)
-        )),
-        _ => batch
-            .names
-            .push(format!("{}{name}", prefixes(view, profile.status))),
+        kind => {
+            let chan = match kind {
+                Some(ListKind::RoomNames(asked)) => batch.channel.as_ref().unwrap_or(asked),
+                _ => CHANNEL,
+            };
+            let prefix = prefixes(view, profile.status);
+            // `userhost-in-names`: each name as its mask.
+            let entry = if view.caps.has(Cap::UserhostInNames) {
+                format!("{prefix}{name}!{user}@{server}")
+            } else {
+                format!("{prefix}{name}")
+            };
+            // A full line goes out now: a listing sent over several
+            // renders holds one line at most.
+            if !batch.names.is_empty() && batch.names.len() + entry.len() > 400 {
+                let _ = write!(out, ":{server} 353 {me} = {chan} :{}\r\n", batch.names);
+                batch.names.clear();
+            }
+            if !batch.names.is_empty() {
+                batch.names.push(' ');
+            }
+            batch.names.push_str(&entry);
+        }
     }
 }
 
@@ -197,19 +214,20 @@ pub(super) fn whois(view: &View<'_>, whois: &WhoIs<'_>, out: &mut Vec<u8>) {
 pub(super) fn end(view: &View<'_>, batch: &mut Batch, listing: &Listing, out: &mut Vec<u8>) {
     let (server, me) = (view.server, view.reg.me());
     match listing {
-        Listing::Users | Listing::UsersPage(_) => match view.listing {
-            Some(ListKind::Who { mask, .. }) => {
+        // The room's header is the listing's alone.
+        Listing::Users | Listing::UsersPage(_) => match (view.listing, batch.channel.take()) {
+            (Some(ListKind::Who { mask, .. }), _) => {
                 let _ = write!(out, ":{server} 315 {me} {mask} :End of WHO list\r\n");
             }
-            Some(ListKind::Userhost) => {
-                let hosts = std::mem::take(&mut batch.names).join(" ");
+            (Some(ListKind::Userhost), _) => {
+                let hosts = std::mem::take(&mut batch.names);
                 let _ = write!(out, ":{server} 302 {me} :{hosts}\r\n");
             }
-            Some(ListKind::RoomNames(asked)) => {
-                let chan = batch.channel.take().unwrap_or_else(|| asked.clone());
+            (Some(ListKind::RoomNames(asked)), room) => {
+                let chan = room.unwrap_or_else(|| asked.clone());
                 write_names(server, me, &chan, batch, out);
             }
-            kind => {
+            (kind, _) => {
                 if kind == Some(&ListKind::JoinNames) {
                     let _ = write!(out, ":{server} 331 {me} {CHANNEL} :No topic is set\r\n");
                 }
@@ -264,22 +282,11 @@ pub(super) fn start_list(server: &str, me: &str, batch: &mut Batch, out: &mut Ve
     }
 }
 
-/// 353 lines of at most ~400 bytes of names, then 366.
+/// The last 353 line (names of at most ~400 bytes each), then 366.
 fn write_names(server: &str, me: &str, chan: &str, batch: &mut Batch, out: &mut Vec<u8>) {
-    let names = std::mem::take(&mut batch.names);
-    let mut line = String::new();
-    for name in names {
-        if !line.is_empty() && line.len() + name.len() > 400 {
-            let _ = write!(out, ":{server} 353 {me} = {chan} :{line}\r\n");
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&name);
-    }
-    if !line.is_empty() {
-        let _ = write!(out, ":{server} 353 {me} = {chan} :{line}\r\n");
+    if !batch.names.is_empty() {
+        let _ = write!(out, ":{server} 353 {me} = {chan} :{}\r\n", batch.names);
+        batch.names.clear();
     }
     let _ = write!(out, ":{server} 366 {me} {chan} :End of /NAMES list\r\n");
 }

@@ -32,13 +32,16 @@ pub(super) struct View<'s> {
     pub(super) listing: Option<&'s ListKind>,
 }
 
-/// What the replies of one batch gather as they are rendered: a listing
-/// comes whole in one batch, so its names, its channel and its `LIST`
-/// header are the batch's, not the connection's.
+/// What a listing gathers while it is rendered, which may take several
+/// renders (the engine sends a long listing a part at a time as the
+/// connection drains): the `NAMES` line being filled, the room's channel
+/// and whether the `LIST` header went out. All end with the listing's
+/// `END`.
 #[derive(Debug, Default)]
 pub(super) struct Batch {
-    /// Names of a `NAMES` listing (or nicks of `USERHOST`), until its end.
-    names: Vec<String>,
+    /// Names of the `353` line being filled (full lines go out at once),
+    /// or the hosts of a `USERHOST` answer.
+    names: String,
     /// The channel of a room's listing, as the room spells it.
     channel: Option<String>,
     /// `321` went out for the `LIST` being answered.

@@ -139,7 +139,10 @@ fn numerics(server: &str, me: &str, reason: &Reason<'_>, out: &mut Vec<u8>) {
         Reason::NotOnline { name } | Reason::NoSuchUser { name } => {
             write!(out, ":{server} 401 {me} {name} :No such nick/channel\r\n")
         }
-        Reason::AdminOnly | Reason::ConfigAdmin { .. } | Reason::LastAdmin { .. } => write!(
+        Reason::AdminOnly
+        | Reason::ConfigAdmin { .. }
+        | Reason::LastAdmin { .. }
+        | Reason::TargetIsAdmin { .. } => write!(
             out,
             ":{server} 482 {me} {CHANNEL} :You're not channel operator\r\n"
         ),

@@ -863,5 +863,6 @@ pub fn run(opts: &ClusterSimOptions) -> Report {
         hash: c.trace.hash(),
         failure,
         trace: c.trace.into_lines(),
+        unacked_registrations: 0,
     }
 }

@@ -94,6 +94,14 @@ impl World {
                 s.password_addresses, s.connections
             ));
         }
+        // Creators are accounts, windows as many as the throttle's
+        // table holds (and the one for all), empty rooms are rooms.
+        if s.room_upkeep_entries > s.users + l.throttle_capacity + 1 + s.rooms {
+            problems.push(format!(
+                "room limits hold {} entries for {} users and {} rooms",
+                s.room_upkeep_entries, s.users, s.rooms
+            ));
+        }
         if s.carried_busy > s.users {
             problems.push(format!(
                 "{} busy users carried for {} accounts",

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::{
     CloseCause, Config, ConnId, Engine, Input, Millis, Output, PasswordJob, PersistFailed,
-    StoreSnapshot,
+    StoreChange, StoreSnapshot,
 };
 
 mod check;
@@ -84,18 +84,25 @@ pub struct World {
     /// Peers the runtime dropped while draining outputs; the engine is
     /// told after the drain (outputs to them meanwhile are discarded).
     cut: Vec<(ConnId, CloseCause)>,
+    /// Connections the engine asked to hear drained of; a reading peer
+    /// drains some steps later, one that stopped reading never.
+    drain_asked: Vec<ConnId>,
     /// Set when the engine asked to stop: `Some(restart)`.
     stop: Option<bool>,
     pub(super) trace: Trace,
     /// The first broken invariant.
     pub(super) failure: Option<String>,
+    /// Accounts the model learned from the store, no client having been
+    /// told of them (see `learn_account`).
+    pub(super) unacked_registrations: u32,
 }
 
 impl World {
     /// The world of `opts.seed`.
     pub fn new(opts: SimOptions) -> World {
         let mut rng = Rng::new(opts.seed);
-        let config = config::config(&mut rng);
+        let mut config = config::config(&mut rng);
+        config::later_limits(&mut config, opts.seed);
         let pool = rng.range(3, 8) as usize;
         let mut idents = vec![Identity {
             name: ROOT.into(),
@@ -141,9 +148,11 @@ impl World {
             rendered: HashSet::new(),
             room_broadcast: None,
             cut: Vec::new(),
+            drain_asked: Vec::new(),
             stop: None,
             trace,
             failure: None,
+            unacked_registrations: 0,
         }
     }
 
@@ -175,6 +184,7 @@ impl World {
             self.input_timeout();
         }
         self.move_bytes();
+        self.drain_readers();
         self.act();
         if let Some(restart) = self.stop.take() {
             self.restart(restart);
@@ -194,6 +204,9 @@ impl World {
                         self.fail(format!("an acknowledged change does not apply: {e}"));
                     }
                     self.trace.line(format!("persisted {id:?} ok {change:?}"));
+                    if let StoreChange::AddUser(record) = &change {
+                        self.learn_account(record.name.as_str());
+                    }
                     self.handle(Input::Persisted { id, result: Ok(()) });
                 }
                 Ack::Failed(id) => {
@@ -248,6 +261,26 @@ impl World {
         }
     }
 
+    /// Peers that read what they were sent drain: the engine hears so for
+    /// those it asked about, each some steps after it asked.
+    fn drain_readers(&mut self) {
+        for conn in std::mem::take(&mut self.drain_asked) {
+            let Some(&i) = self.by_conn.get(&conn) else {
+                continue;
+            };
+            let c = &self.clients[i];
+            if c.phase == Phase::Closed || self.is_cut(conn) {
+                continue;
+            }
+            if !c.reading || self.rng.chance(300) {
+                self.drain_asked.push(conn);
+                continue;
+            }
+            self.trace.line(format!("{conn} drained"));
+            self.handle(Input::Drained { conn });
+        }
+    }
+
     // ---- the engine's side ----------------------------------------------
 
     /// Feeds one input and carries out everything the engine asks for.
@@ -273,8 +306,14 @@ impl World {
     /// The recipients of the last room line, over the frames of every
     /// rendering.
     fn check_room_broadcast(&mut self) {
-        if let Some((room, _, to)) = self.room_broadcast.take() {
-            self.check_room_recipients(&room, &to);
+        if let Some((room, line, to)) = self.room_broadcast.take() {
+            // A joiner's own `RJOIN` comes to it after the room's history,
+            // not with the room's.
+            let joiner = line
+                .strip_prefix("RJOIN ")
+                .and_then(|l| l.split(' ').nth(2))
+                .map(str::to_owned);
+            self.check_room_recipients(&room, &to, joiner.as_deref());
         }
     }
 
@@ -285,6 +324,10 @@ impl World {
     fn output(&mut self, out: Output) {
         match out {
             Output::Send { conn, frame } => {
+                // A room line's recipients are checked against the
+                // members as they were when it went out, before a reply
+                // (an `OK joined`) changes who is in the room.
+                self.check_room_broadcast();
                 self.trace.mix(&conn.0.to_le_bytes());
                 self.trace.mix(&frame);
                 self.deliver(conn, &frame);
@@ -356,6 +399,12 @@ impl World {
                 self.persister
                     .submit(self.now, req.id, req.change, delay, lag, fails);
             }
+            Output::WhenDrained { conn } => {
+                self.trace.line(format!("{conn} to be told when drained"));
+                if !self.drain_asked.contains(&conn) {
+                    self.drain_asked.push(conn);
+                }
+            }
             Output::Event(_) => {}
             Output::Stop { restart } => {
                 self.trace.line(format!("engine stops, restart: {restart}"));
@@ -369,7 +418,7 @@ impl World {
 
     /// A room line goes to exactly the room's free members, as the
     /// members' own lines tell them (a busy member holds it instead).
-    fn check_room_recipients(&mut self, room: &str, to: &[ConnId]) {
+    fn check_room_recipients(&mut self, room: &str, to: &[ConnId], joiner: Option<&str>) {
         for &conn in to {
             let Some(&i) = self.by_conn.get(&conn) else {
                 continue;
@@ -381,7 +430,8 @@ impl World {
         }
         for c in &self.clients {
             let member = c.phase == Phase::Online && c.rooms.contains(room);
-            if member && !c.busy && !self.is_cut(c.conn) && !to.contains(&c.conn) {
+            let joining = joiner.is_some_and(|j| self.idents[c.ident].name.eq_ignore_ascii_case(j));
+            if member && !joining && !c.busy && !self.is_cut(c.conn) && !to.contains(&c.conn) {
                 let conn = c.conn;
                 return self.fail(format!("a line of {room} missed {conn}, a free member"));
             }
@@ -468,6 +518,7 @@ impl World {
 
     fn reboot(&mut self, in_flight: Vec<String>) {
         self.jobs.clear();
+        self.drain_asked.clear();
         for i in 0..self.clients.len() {
             if self.clients[i].phase != Phase::Closed {
                 self.closed(i);
@@ -482,6 +533,11 @@ impl World {
         self.engine = Engine::new(self.config.clone(), durable.clone())
             .unwrap_or_else(|e| panic!("restart refused the config: {e}"));
         self.check_acked_survived(&in_flight);
+        // What reached the disk before the crash is there now, acknowledged
+        // or not.
+        for user in &durable.users {
+            self.learn_account(user.name.as_str());
+        }
         self.acked = durable;
     }
 

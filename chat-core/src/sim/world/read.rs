@@ -31,6 +31,7 @@ impl World {
                 "joined" => {
                     let room = arg.unwrap_or_default().to_ascii_lowercase();
                     self.clients[i].rooms.insert(room);
+                    self.clients[i].replays += 1;
                 }
                 "parted" | "closed" => {
                     let room = arg.unwrap_or_default().to_ascii_lowercase();
@@ -46,8 +47,15 @@ impl World {
                 _ => {}
             },
             ServerLine::Err { code } => {
-                // It sent nothing but the walk's request: this answers it.
-                self.clients[i].walk = None;
+                // Past its fence it sent nothing but the walk's request:
+                // this answers it.
+                if self.clients[i]
+                    .walk
+                    .as_ref()
+                    .is_some_and(|w| w.fence.is_none())
+                {
+                    self.clients[i].walk = None;
+                }
                 self.refused(i, &code);
             }
             ServerLine::Msg { line: plain, id } => {
@@ -67,13 +75,22 @@ impl World {
             }
             ServerLine::Hist { room, id } => {
                 let tags = self.clients[i].tags;
-                if let Some(walk) = self.clients[i].walk.as_mut().filter(|w| w.room == room) {
+                let replaying = self.clients[i].replays > 0;
+                if let Some(walk) = self.clients[i]
+                    .walk
+                    .as_mut()
+                    .filter(|w| w.room == room && w.fence.is_none() && !replaying)
+                {
                     match id {
                         Some(id) => walk.page.push(id),
                         None if tags => self.fail(format!("{conn}: a HIST line without its id")),
                         None => {}
                     }
                 }
+            }
+            // A join's history ends before anything asked after it.
+            ServerLine::EndHistory { .. } if self.clients[i].replays > 0 => {
+                self.clients[i].replays -= 1;
             }
             ServerLine::EndHistory { next } => self.walk_page(i, next),
             ServerLine::RoomLeave { room, user, reason } => {
@@ -102,6 +119,11 @@ impl World {
                 self.clients[i].dropped += dropped;
             }
             ServerLine::Pong { token } => {
+                if let Some(walk) = self.clients[i].walk.as_mut() {
+                    if token.is_some() && walk.fence == token {
+                        walk.fence = None;
+                    }
+                }
                 if token.is_some() && token == self.clients[i].awaiting_password {
                     // Answered in order: no `OK password-changed` came
                     // before the PONG, so the change failed.
@@ -142,7 +164,8 @@ impl World {
     /// or, at the start of the history, is checked against the engine's.
     fn walk_page(&mut self, i: usize, next: Option<u64>) {
         let conn = self.clients[i].conn;
-        let Some(walk) = self.clients[i].walk.as_mut() else {
+        // Before its fence, an `END history` answers an earlier line.
+        let Some(walk) = self.clients[i].walk.as_mut().filter(|w| w.fence.is_none()) else {
             return;
         };
         let page = std::mem::take(&mut walk.page);
@@ -221,6 +244,34 @@ impl World {
         if !self.idents[ident].stray {
             self.idents[ident].registered = true;
         }
+    }
+
+    /// An account is durable: if no identity has its name, a garbage
+    /// client's bytes registered it and the client may never read
+    /// `OK registered` (it vanished, or its connection was cut first), so
+    /// the model learns of it from the store, as an account whose
+    /// password nobody knows. A registration is durable before it is
+    /// acknowledged, never the other way round.
+    pub(super) fn learn_account(&mut self, name: &str) {
+        if self
+            .idents
+            .iter()
+            .any(|id| id.name.eq_ignore_ascii_case(name))
+        {
+            return;
+        }
+        self.trace.line(format!(
+            "the store holds {name}, which no client was told of"
+        ));
+        self.unacked_registrations += 1;
+        self.idents.push(Identity {
+            name: name.to_owned(),
+            password: String::new(),
+            maybe: None,
+            registered: false,
+            changing: None,
+            stray: true,
+        });
     }
 
     /// Random bytes can answer the whole dialog: a garbage client that got

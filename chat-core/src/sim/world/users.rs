@@ -224,7 +224,7 @@ impl World {
         // Mostly talk in a room it is in (sorted: the run stays one seed's).
         let mut mine: Vec<&String> = self.clients[i].rooms.iter().collect();
         mine.sort();
-        if self.clients[i].tags && self.rng.chance(150) {
+        if self.clients[i].tags && self.clients[i].replays == 0 && self.rng.chance(150) {
             // Walk back through the history of the lobby or of a room it
             // is in, a few lines a page.
             let room = if mine.is_empty() || self.rng.chance(400) {
@@ -233,10 +233,13 @@ impl World {
                 mine[self.rng.below(mine.len())].clone()
             };
             let count = 1 + self.rng.below(6);
-            let line = format!("/history {room} {count}");
+            // Fenced by a `PING`: answers to earlier lines come before it.
+            let fence = format!("walk{tag}");
+            let line = format!("/ping {fence}\n/history {room} {count}");
             self.clients[i].walk = Some(Walk {
                 room,
                 count,
+                fence: Some(fence),
                 ..Walk::default()
             });
             return line;
