@@ -6,7 +6,7 @@
 //! holds `PROTOCOL.md`'s tables to it all read this.
 //!
 //! Adding a command is one entry here and its handler in the engine (a
-//! `match` arm in `engine/chat.rs`, which the compiler asks for).
+//! `match` arm in `engine/commands.rs`, which the compiler asks for).
 //!
 //! The order is `/help`'s: commands for everyone, then for admins.
 

@@ -4,8 +4,8 @@
 use crate::reply::{Control, Done, Listing, Reason, Reply};
 use crate::{ConnId, Grant, KickEntry, NameKey, StoreChange, UserName};
 
-use super::chat::page_of;
 use super::directory::PendingKind;
+use super::listing::page_of;
 use super::owed::Owed;
 use super::text::refused_text;
 use super::{ConnRef, Engine};

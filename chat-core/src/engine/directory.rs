@@ -1,7 +1,7 @@
 //! The directory of registered users, with the configured admins and the
 //! names whose durable change is in flight.
 
-use super::table::{map, set, Map, Set};
+use super::seeded::{map, set, Map, Set};
 
 use crate::{Grant, NameKey, UserRecord};
 

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::{Conversation, HistoryLine, HistoryPoint, HistoryRange, Millis, MsgId};
 
-use super::table::{map, Map};
+use super::seeded::{map, Map};
 
 /// What one conversation keeps at most.
 #[derive(Clone, Copy, Debug)]

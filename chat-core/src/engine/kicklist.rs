@@ -1,6 +1,6 @@
 //! The kick list: accounts that may not log in until unkicked.
 
-use super::table::{map, Map};
+use super::seeded::{map, Map};
 
 use crate::{KickEntry, NameKey};
 

@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 
 use crate::{ConnId, Frame, MsgId};
 
-use super::chat::MemberRow;
+use super::listing::MemberRow;
 use super::owed::{HistorySource, Member, Owed};
 use super::{Engine, Output};
 
@@ -236,7 +236,7 @@ impl Engine {
 /// [`Engine::render_for`] on the connection table alone, for replies that
 /// borrow other parts of the engine.
 fn render_with(
-    conns: &mut super::table::Map<ConnId, Box<super::connection::Connection>>,
+    conns: &mut super::seeded::Map<ConnId, Box<super::connection::Connection>>,
     id: ConnId,
     replies: &[Reply<'_>],
     out: &mut Vec<u8>,

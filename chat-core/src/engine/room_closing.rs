@@ -9,8 +9,8 @@ use std::time::Duration;
 use crate::reply::{Listing, Reason};
 use crate::{ConnId, NameKey, RoomKey, RoomName, StoreChange, UserName};
 
-use super::chat::page_of;
 use super::connection::ConnRef;
+use super::listing::page_of;
 use super::owed::Owed;
 use super::Engine;
 

@@ -1,28 +1,22 @@
 //! Commands about rooms other than the lobby: create, join, part, list,
-//! topic, talk, remove a member, close; and history of rooms and pairs.
+//! topic, remove a member, close.
 
-use crate::command::{HistoryRange, HistoryTarget, TopicChange};
-use crate::reply::{
-    Control, Done, HistoryMark, Identity, LeaveReason, LimitScope, Listing, MemberStatus, Presence,
-    Reason, Reply, RoomLimit,
-};
-use crate::{
-    ConnId, Conversation, Frame, MessageKind, Millis, NameKey, RoomKey, RoomName, RoomRecord,
-    Standing, Topic, UserName,
-};
+use crate::command::TopicChange;
+use crate::reply::{Control, Done, LeaveReason, LimitScope, Listing, Reason, Reply, RoomLimit};
+use crate::{ConnId, Millis, NameKey, RoomKey, RoomName, RoomRecord, Standing, Topic};
 
-use super::chat::{page_of, Listed};
 use super::connection::ConnRef;
-use super::history::History;
 use super::io::ChatEvent;
-use super::owed::{HistorySource, Owed};
+use super::listing::{page_of, Listed};
+use super::membership::Leaver;
+use super::owed::Owed;
 use super::room_upkeep::CreateRefusal;
 use super::text::refused_text;
 use super::Engine;
 
 impl Engine {
     /// The key of an existing room named as typed, or a refusal sent.
-    fn existing_room(&mut self, id: ConnId, typed: &str) -> Option<RoomKey> {
+    pub(super) fn existing_room(&mut self, id: ConnId, typed: &str) -> Option<RoomKey> {
         let key = match RoomName::parse(typed) {
             Ok(name) => name.key(),
             Err(e) => {
@@ -37,11 +31,6 @@ impl Engine {
         Some(key)
     }
 
-    /// The time of the oldest line the retention keeps now.
-    fn oldest_kept(&self) -> Millis {
-        Millis(self.now.0.saturating_sub(self.config.retention.max_age_ms))
-    }
-
     /// Whether the user may run the room: an admin, the founder of a
     /// stored room (its record's operator), or a member with operator
     /// standing.
@@ -50,18 +39,8 @@ impl Engine {
             return false;
         };
         session.grant.is_admin()
-            || Self::founds(channel, &session.key)
+            || channel.founded_by(&session.key)
             || channel.members.status(id).is_some_and(|s| s.operator)
-    }
-
-    /// Whether the account `key` founded a stored room (a guest's room has
-    /// no founder: a name is nobody's once its guest leaves).
-    fn founds(channel: &super::rooms::Channel, key: &NameKey) -> bool {
-        channel.stored
-            && channel
-                .record
-                .as_ref()
-                .is_some_and(|r| r.operator.key() == *key)
     }
 
     /// The lobby's rules: nobody leaves it, operates it (a topic, a
@@ -77,7 +56,7 @@ impl Engine {
         fixed
     }
 
-    fn refuse_not_in(&mut self, id: ConnId, typed: &str) {
+    pub(super) fn refuse_not_in(&mut self, id: ConnId, typed: &str) {
         self.refuse(
             id,
             Reason::NotInRoom {
@@ -85,12 +64,6 @@ impl Engine {
                 user: None,
             },
         );
-    }
-
-    fn in_room(&self, id: ConnId, key: &RoomKey) -> bool {
-        self.rooms
-            .get(key)
-            .is_some_and(|c| c.members.presence(id).is_some())
     }
 
     /// Refuses (and says so) when the user is in as many rooms as allowed.
@@ -208,187 +181,6 @@ impl Engine {
         self.enter(id, &key, false);
     }
 
-    /// Puts a user in a room: `OK joined`, the topic, the last lines of
-    /// history and its end to them, then `RJOIN` to the room. A client
-    /// whose codec lists the room on join (IRC) gets the members between
-    /// the topic and the history, and no room line of its own join (its
-    /// `JOIN` is the answer). Its `creator` is an operator of it.
-    pub(super) fn enter(&mut self, id: ConnId, key: &RoomKey, creator: bool) {
-        let window = Window {
-            range: HistoryRange::Latest(None),
-            count: self.config.limits.history_on_join,
-            oldest: self.oldest_kept(),
-        };
-        let Some(conn) = self.conns.get(&id) else {
-            return;
-        };
-        let names_on_join = conn.codec.lists_room_on_join();
-        if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
-            session.rooms.push(key.clone());
-        }
-        self.join_members(id, key);
-        if creator {
-            if let Some(channel) = self.rooms.get_mut(key) {
-                channel.members.set_status(id, OPERATOR);
-            }
-        }
-        let Some(channel) = self.rooms.get(key) else {
-            return;
-        };
-        let name = channel.name();
-        let mut replies = vec![Reply::Ok(Done::Joined(name))];
-        if let Some(t) = channel.topic() {
-            replies.push(Reply::Topic {
-                room: name,
-                at: t.at,
-                by: t.by.as_str(),
-                text: Some(&t.text),
-            });
-        }
-        let members: Vec<ConnId> = if names_on_join {
-            channel.members.member_ids().collect()
-        } else {
-            Vec::new()
-        };
-        Self::send_to(&mut self.conns, &mut self.out, id, &replies);
-        if names_on_join {
-            self.list_members(id, &members, 1, Listed::Room(key));
-        }
-        // The history and, for a client that sees its own join, its own
-        // `RJOIN` are owed: sent as the connection drains, the room told
-        // meanwhile.
-        self.owe_history(id, HistorySource::Room(key.clone()), window);
-        if !names_on_join {
-            self.owe_own_join(id, key);
-        }
-        self.announce_join(id, key, Some(id));
-    }
-
-    /// Puts a logged-in user in a room and tells the room: the one way
-    /// into a room, the lobby's at login as any other's (where the join
-    /// answers nothing but `WELCOME`).
-    pub(super) fn admit(&mut self, id: ConnId, key: &RoomKey) {
-        self.join_members(id, key);
-        self.announce_join(id, key, None);
-    }
-
-    /// Adds a logged-in user to a room's members, busy there if busy; an
-    /// operator of it when it is the lobby and they an admin, or it is a
-    /// stored room they founded.
-    pub(super) fn join_members(&mut self, id: ConnId, key: &RoomKey) {
-        let Some(conn) = self.conns.get(&id) else {
-            return;
-        };
-        let rendering = conn.codec.rendering();
-        let Some(session) = conn.session() else {
-            return;
-        };
-        let busy = session.held.is_some();
-        let admin = session.grant.is_admin();
-        let me = session.key.clone();
-        let Some(channel) = self.rooms.get_mut(key) else {
-            return;
-        };
-        channel.members.join(id, rendering);
-        self.upkeep.occupied(key);
-        if busy {
-            channel.members.set_presence(id, Presence::Busy);
-        }
-        let operator = if channel.is_lobby() {
-            admin
-        } else {
-            Self::founds(channel, &me)
-        };
-        if operator {
-            channel.members.set_status(id, OPERATOR);
-        }
-    }
-
-    /// Tells a room that a member came in (all but `except`, whom its own
-    /// answer told), and observers.
-    fn announce_join(&mut self, id: ConnId, key: &RoomKey, except: Option<ConnId>) {
-        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(key)) else {
-            return;
-        };
-        let room = channel.shared_name();
-        let line = Reply::RoomJoin {
-            room: &room,
-            at: self.now,
-            user: sender.name.as_str(),
-            who: sender.identity(),
-        };
-        self.broadcast_to(key, except, &[line]);
-        let user = sender.name;
-        if self.config.emit_events {
-            let room = self.rooms.room_name(key);
-            self.out.event(ChatEvent::Joined {
-                at: self.now,
-                room,
-                user,
-            });
-        }
-    }
-
-    /// A member's own `RJOIN`, for a client that sees its own join: owed
-    /// after the room's history, or held with the room's lines while the
-    /// member is busy (until `/free`).
-    fn owe_own_join(&mut self, id: ConnId, key: &RoomKey) {
-        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(key)) else {
-            return;
-        };
-        let room = channel.shared_name();
-        let line = Reply::RoomJoin {
-            room: &room,
-            at: self.now,
-            user: sender.name.as_str(),
-            who: sender.identity(),
-        };
-        let (cap, max_bytes) = (
-            self.config.limits.max_held_lines,
-            self.config.limits.max_held_bytes,
-        );
-        let mut own = Vec::new();
-        if let Some(c) = self.conns.get_mut(&id) {
-            c.codec.render(std::slice::from_ref(&line), &mut own);
-            if let Some(held) = c.session_mut().and_then(|s| s.held.as_mut()) {
-                held.push(Frame::from(own), cap, max_bytes);
-                own = Vec::new();
-            }
-        }
-        if !own.is_empty() {
-            self.owe(id, Owed::Frame(Frame::from(own)));
-        }
-    }
-
-    /// Owes a connection the lines of a history `window` shows, then its
-    /// `END history`: the ids of the page's first and last lines, sent
-    /// as the connection drains.
-    fn owe_history(&mut self, id: ConnId, source: HistorySource, window: Window) {
-        let empty = History::default();
-        let history = match &source {
-            HistorySource::Room(key) => self.rooms.get(key).map(|c| &c.history),
-            HistorySource::Private { pair, .. } => self.private.get(pair),
-        }
-        .unwrap_or(&empty);
-        let page = history.page(window.range, window.count, window.oldest);
-        let next = page.next.and_then(|i| history.get(i)).map(|l| HistoryMark {
-            id: Some(l.id),
-            at: Some(l.at),
-        });
-        let ids = history
-            .get(page.lines.start)
-            .zip(page.lines.end.checked_sub(1).and_then(|i| history.get(i)))
-            .filter(|_| !page.lines.is_empty())
-            .map(|(first, last)| first.id..=last.id);
-        let item = Owed::History {
-            source,
-            ids,
-            shown: 0,
-            next,
-        };
-        self.owe(id, item);
-    }
-
     /// IRC's `JOIN`: joins the room, or creates it (and so joins it) when
     /// there is none.
     pub(super) fn enter_or_create(&mut self, id: ConnId, typed: &str) {
@@ -461,88 +253,6 @@ impl Engine {
         self.rooms
             .get(key)
             .map_or_else(|| key.as_str().to_owned(), |c| c.name().to_owned())
-    }
-
-    /// Takes a user out of `rooms`; the others in each see `RLEAVE` with
-    /// `reason`.
-    pub(super) fn leave_rooms(
-        &mut self,
-        id: ConnId,
-        rooms: &[RoomKey],
-        leaver: &Leaver<'_>,
-        reason: LeaveReason,
-    ) {
-        if self.cluster.is_some() {
-            return self.cluster_leave(id, rooms, leaver.user.as_str(), reason, None);
-        }
-        if let Some(session) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
-            session.rooms.retain(|k| !rooms.contains(k));
-        }
-        for key in rooms {
-            self.leave_room(id, key, leaver, reason, None);
-        }
-    }
-
-    /// Takes a member out of one room, and tells the others: the one way
-    /// out of a room, the lobby's at logout as any other. `kick` names the
-    /// admin and reason of a kick off the server, which the lobby's line
-    /// carries. A guest's room left empty is gone.
-    pub(super) fn leave_room(
-        &mut self,
-        id: ConnId,
-        key: &RoomKey,
-        leaver: &Leaver<'_>,
-        reason: LeaveReason,
-        kick: Option<(&str, Option<&str>)>,
-    ) {
-        let Some(channel) = self.rooms.get_mut(key) else {
-            return;
-        };
-        if !channel.members.leave(id) {
-            return;
-        }
-        let user = leaver.user;
-        let (room, at) = (channel.shared_name(), self.now);
-        if channel.members.len() == 0 {
-            if !channel.stored {
-                log::info!("room {room} is empty and gone");
-                if let Some(record) = self.rooms.remove(key).and_then(|c| c.record) {
-                    self.upkeep.uncount_created(&record.operator.key(), key);
-                }
-                return;
-            }
-            if channel.record.is_some() {
-                let ttl = self.config.limits.empty_room_ttl_ms;
-                self.upkeep.emptied(key.clone(), self.now, ttl);
-            }
-        }
-        let line = match kick {
-            Some((by, why)) if channel.is_lobby() => Reply::KickedOut {
-                at,
-                user: user.as_str(),
-                by,
-                reason: why,
-            },
-            _ => Reply::RoomLeave {
-                room: &room,
-                at,
-                user: user.as_str(),
-                who: leaver.who,
-                reason: reason.into(),
-                by: leaver.by,
-                text: leaver.text,
-            },
-        };
-        self.broadcast_in(key, None, &[line]);
-        if self.config.emit_events {
-            let room = self.rooms.room_name(key);
-            self.out.event(ChatEvent::Left {
-                at,
-                room,
-                user: user.clone(),
-                reason,
-            });
-        }
     }
 
     pub(super) fn list_rooms(&mut self, id: ConnId, page: u64) {
@@ -642,61 +352,6 @@ impl Engine {
             text: topic.as_ref().map(|t| t.text.as_str()),
         };
         self.broadcast_in(&key, None, &[line]);
-    }
-
-    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str, kind: MessageKind) {
-        let key = match RoomName::parse(typed) {
-            Ok(name) if self.rooms.get(&name.key()).is_some() => name.key(),
-            Ok(_) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
-            Err(e) => return self.refuse_message(id, kind, Reason::BadRoomName(e)),
-        };
-        if !self.in_room(id, &key) {
-            let not_in = Reason::NotInRoom {
-                room: typed,
-                user: None,
-            };
-            return self.refuse_message(id, kind, not_in);
-        }
-        self.say_in_room(id, key, text, kind);
-    }
-
-    /// A line said in a room, the lobby's as any other's: to its members
-    /// (the sender too, where its client echoes), into its history, and
-    /// to observers.
-    pub(super) fn say_in_room(&mut self, id: ConnId, key: RoomKey, text: &str, kind: MessageKind) {
-        if !self.may_say(id, text, kind) {
-            return;
-        }
-        if self.cluster.is_some() {
-            return self.cluster_say(id, key, text, kind);
-        }
-        let msg = self.next_msg_id();
-        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
-            return;
-        };
-        let room = channel.shared_name();
-        let line = Reply::RoomMsg {
-            room: &room,
-            id: Some(msg),
-            at: self.now,
-            from: sender.name.as_str(),
-            who: sender.identity(),
-            kind,
-            text,
-        };
-        self.broadcast_in(&key, Some(id), &[line]);
-        let from = sender.name;
-        let line = self.history_line(msg, &from, text);
-        if self.config.emit_events {
-            self.out.event(ChatEvent::Message {
-                at: self.now,
-                room: self.rooms.room_name(&key),
-                id: msg,
-                from,
-                text: text.into(),
-            });
-        }
-        self.remember(Conversation::Room(key), line);
     }
 
     pub(super) fn remove_from_room(
@@ -903,166 +558,5 @@ impl Engine {
         if let Some(c) = conn {
             self.send(c.id, &Reply::Ok(Done::Closed(room.as_str())));
         }
-    }
-
-    pub(super) fn history(
-        &mut self,
-        id: ConnId,
-        of: HistoryTarget<'_>,
-        count: Option<u64>,
-        range: HistoryRange,
-    ) {
-        let limit = self.config.limits.history_page_lines;
-        let count = count.map_or(limit, |n| {
-            usize::try_from(n).unwrap_or(usize::MAX).min(limit)
-        });
-        let window = Window {
-            range,
-            count,
-            oldest: self.oldest_kept(),
-        };
-        let source = match of {
-            HistoryTarget::Room(typed) => {
-                let Some(key) = self.existing_room(id, typed) else {
-                    return;
-                };
-                if !self.in_room(id, &key) {
-                    return self.refuse_not_in(id, typed);
-                }
-                HistorySource::Room(key)
-            }
-            HistoryTarget::Private(typed) => {
-                let other = match UserName::parse(typed) {
-                    Ok(name) => name,
-                    Err(e) => return self.refuse(id, Reason::BadName(e)),
-                };
-                let Some(me) = self.session(id).map(|s| s.name.clone()) else {
-                    return;
-                };
-                HistorySource::Private {
-                    pair: Conversation::private(&me, &other),
-                    with: typed.to_owned(),
-                }
-            }
-        };
-        self.owe_history(id, source, window);
-    }
-}
-
-/// Who leaves a room, and how: for the room's `RLEAVE` (IRC's `PART`,
-/// `KICK`, `QUIT`).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Leaver<'a> {
-    /// Their name.
-    pub(super) user: &'a UserName,
-    /// What IRC shows of them beside it.
-    pub(super) who: Identity<'a>,
-    /// Who took them out, if someone did.
-    pub(super) by: Option<&'a str>,
-    /// Their part or quit message, or the removal's reason.
-    pub(super) text: Option<&'a str>,
-}
-
-/// The standing of an operator, as a room's maker or founder has.
-pub(super) const OPERATOR: MemberStatus = MemberStatus {
-    operator: true,
-    voice: false,
-};
-
-/// Which lines of a history to show: `range`, at most `count` of them,
-/// none said before `oldest`.
-#[derive(Clone, Copy)]
-struct Window {
-    range: HistoryRange,
-    count: usize,
-    oldest: Millis,
-}
-
-#[cfg(feature = "sim")]
-impl Engine {
-    /// The ids of a room's history that `/history` can still show (within
-    /// the retention's age), oldest first, for the simulator.
-    pub(crate) fn history_ids(&self, room: &str) -> Option<Vec<u64>> {
-        let key = RoomName::parse(room).ok()?.key();
-        let oldest = self.oldest_kept();
-        let channel = self.rooms.get(&key)?;
-        let page = channel
-            .history
-            .page(HistoryRange::Latest(None), usize::MAX, oldest);
-        Some(channel.history.lines(page.lines).map(|l| l.id.0).collect())
-    }
-
-    /// The first way rooms disagree with sessions or exceed a bound, for
-    /// the simulator's invariants: every member is online and knows the
-    /// room, every session's rooms hold it, busy members are the busy
-    /// users, and the limits and history bounds hold.
-    pub(crate) fn room_problem(&self) -> Option<String> {
-        let l = &self.config.limits;
-        let r = &self.config.retention;
-        if self.rooms.created_count() > l.max_rooms {
-            return Some(format!("{} rooms", self.rooms.created_count()));
-        }
-        for (key, channel) in self.rooms.iter() {
-            let lobby = key == self.rooms.lobby_key();
-            let counted_empty = self.upkeep.counts_empty(key);
-            let empty = channel.members.len() == 0;
-            if !lobby
-                && !self.rooms.is_closing(key)
-                && l.empty_room_ttl_ms > 0
-                && counted_empty != empty
-            {
-                return Some(format!(
-                    "{} has {} members but is counted empty: {counted_empty}",
-                    key.as_str(),
-                    channel.members.len()
-                ));
-            }
-            if !lobby && channel.members.len() > l.max_room_members {
-                return Some(format!(
-                    "{} has {} members",
-                    key.as_str(),
-                    channel.members.len()
-                ));
-            }
-            if channel.history.len() > r.room_lines
-                || channel.history.bytes() > l.history_bytes_per_room
-            {
-                return Some(format!("{} keeps too much history", key.as_str()));
-            }
-            let ids: Vec<_> = channel
-                .history
-                .lines(0..channel.history.len())
-                .map(|l| l.id)
-                .collect();
-            if !ids.windows(2).all(|w| w[0] < w[1]) {
-                return Some(format!("{} keeps lines out of id order", key.as_str()));
-            }
-            for id in channel.members.member_ids() {
-                let Some(session) = self.session(id) else {
-                    return Some(format!("{id} in {} is not online", key.as_str()));
-                };
-                if !lobby && !session.rooms.contains(key) {
-                    return Some(format!("{id} in {} does not know it", key.as_str()));
-                }
-                let busy = channel.members.presence(id) == Some(Presence::Busy);
-                if busy != session.held.is_some() {
-                    return Some(format!("{id} is busy in {} alone", key.as_str()));
-                }
-            }
-        }
-        for (&id, c) in &self.conns {
-            let Some(session) = c.session() else {
-                continue;
-            };
-            if session.rooms.len() > l.max_rooms_per_user {
-                return Some(format!("{id} is in {} rooms", session.rooms.len()));
-            }
-            let in_lobby = self.rooms.lobby().presence(id).is_some();
-            let known = session.rooms.iter().all(|k| self.in_room(id, k));
-            if !in_lobby || !known {
-                return Some(format!("{id} is not in a room it names"));
-            }
-        }
-        (self.private.len() > l.max_private_histories).then(|| "too many pairs".to_owned())
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::{Limits, Millis, NameKey, RoomKey};
 
-use super::table::{map, Map};
+use super::seeded::{map, Map};
 use super::throttle::{Counter, Limited};
 
 /// Why a user may not create a room now.

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use crate::{
-    Conversation, HistoryLine, Millis, Retention, RoomKey, RoomName, RoomRecord, StoreSnapshot,
-    Topic, LOBBY,
+    Conversation, HistoryLine, Millis, NameKey, Retention, RoomKey, RoomName, RoomRecord,
+    StoreSnapshot, Topic, LOBBY,
 };
 
 use super::history::{Bounds, History};
-use super::room::Room;
-use super::table::{map, set, Map, Set};
+use super::members::Members;
+use super::seeded::{map, set, Map, Set};
 
 /// One room: members, its record (`None` for the lobby) and history.
 ///
@@ -18,7 +18,7 @@ use super::table::{map, set, Map, Set};
 /// code; the lobby only has rules of its own ([`Channel::is_lobby`]).
 #[derive(Debug)]
 pub(crate) struct Channel {
-    pub(crate) members: Room,
+    pub(crate) members: Members,
     pub(crate) record: Option<RoomRecord>,
     pub(crate) history: History,
     /// The name as written in its lines, shared by them.
@@ -31,10 +31,20 @@ pub(crate) struct Channel {
 }
 
 impl Channel {
+    /// Whether the account `key` founded it, a stored room (a guest's room
+    /// has no founder: a name is nobody's once its guest leaves).
+    pub(crate) fn founded_by(&self, key: &NameKey) -> bool {
+        self.stored
+            && self
+                .record
+                .as_ref()
+                .is_some_and(|r| r.operator.key() == *key)
+    }
+
     fn new(record: Option<RoomRecord>, seed: u64) -> Channel {
         let name = Arc::from(record.as_ref().map_or(LOBBY, |r| r.name.as_str()));
         Channel {
-            members: Room::new(seed),
+            members: Members::new(seed),
             record,
             history: History::default(),
             name,
@@ -135,7 +145,7 @@ impl Rooms {
         &self.lobby
     }
 
-    pub(crate) fn lobby(&self) -> &Room {
+    pub(crate) fn lobby(&self) -> &Members {
         &self.all[&self.lobby].members
     }
 
@@ -227,7 +237,7 @@ impl Rooms {
     /// Empties every room of members (the engine stopped).
     pub(crate) fn clear_members(&mut self) {
         for c in self.all.values_mut() {
-            c.members = Room::new(self.seed);
+            c.members = Members::new(self.seed);
         }
     }
 }

@@ -10,7 +10,7 @@
 //! successful one is forgiven, and a window forgiven to nothing is
 //! dropped, so logged-in users keep no entries.
 
-use super::table::{map, Map};
+use super::seeded::{map, Map};
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Duration;

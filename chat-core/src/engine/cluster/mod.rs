@@ -19,7 +19,7 @@ mod shared;
 use crate::cluster::{ClusterConfig, ClusterInput, NodeId, Seq};
 use crate::{Millis, NameKey, RoomKey, UserName};
 
-use super::table::{map, Map};
+use super::seeded::{map, Map};
 use super::Engine;
 
 pub(super) use append::Appending;

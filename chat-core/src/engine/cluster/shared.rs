@@ -13,7 +13,8 @@ use crate::reply::{Control, Done, Reason, Reply};
 use crate::{Grant, PersistId, StoreChange};
 
 use super::super::connection::ConnRef;
-use super::super::{Engine, Pending};
+use super::super::in_flight::Pending;
+use super::super::Engine;
 
 impl Engine {
     /// A change of any node, heard from the buckets: applied if new here,

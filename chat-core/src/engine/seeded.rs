@@ -9,7 +9,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 /// Builds SipHash hashers that start from a seed. No `Default`: every
 /// table must be given the engine's seed.
@@ -49,9 +49,67 @@ pub(crate) fn set<T>(seed: u64) -> Set<T> {
     HashSet::with_hasher(SeededState::new(seed))
 }
 
+/// Counts per key, of what is open per address (connections, password
+/// work): a key leaves the table when its count falls back to zero, so
+/// the table holds only the keys with something open.
+#[derive(Debug)]
+pub(crate) struct Tally<K> {
+    counts: Map<K, usize>,
+}
+
+impl<K: Hash + Eq> Tally<K> {
+    pub(crate) fn new(seed: u64) -> Tally<K> {
+        Tally { counts: map(seed) }
+    }
+
+    /// The count of `key`: zero when it is not in the table.
+    pub(crate) fn get(&self, key: &K) -> usize {
+        self.counts.get(key).copied().unwrap_or(0)
+    }
+
+    /// One more for `key`.
+    pub(crate) fn add(&mut self, key: K) {
+        *self.counts.entry(key).or_insert(0) += 1;
+    }
+
+    /// One fewer for `key`, forgotten at zero.
+    pub(crate) fn remove(&mut self, key: &K) {
+        if let Some(n) = self.counts.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.counts.remove(key);
+            }
+        }
+    }
+
+    /// Keys with a count above zero.
+    pub(crate) fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.counts.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tally_forgets_a_key_at_zero() {
+        let mut t = Tally::new(1);
+        t.add("a");
+        t.add("a");
+        t.add("b");
+        assert_eq!((t.get(&"a"), t.get(&"b"), t.len()), (2, 1, 2));
+        t.remove(&"a");
+        t.remove(&"b");
+        t.remove(&"c");
+        assert_eq!((t.get(&"a"), t.get(&"b"), t.len()), (1, 0, 1));
+        t.remove(&"a");
+        assert_eq!(t.len(), 0);
+    }
 
     #[test]
     fn the_seed_changes_the_hash() {

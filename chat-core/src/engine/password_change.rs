@@ -10,8 +10,9 @@ use crate::{ConnId, Grant, StoreChange};
 
 use super::connection::ChangeStep;
 use super::directory::PendingKind;
+use super::in_flight::Job;
 use super::io::{PasswordAnswer, PasswordWork};
-use super::{ConnRef, Engine, Job};
+use super::{ConnRef, Engine};
 
 impl Engine {
     pub(super) fn start_change_dialog(&mut self, id: ConnId) {

@@ -1,6 +1,6 @@
 //! A room and its members, with each member's presence.
 
-use super::table::{map, Map};
+use super::seeded::{map, Map};
 use std::sync::Arc;
 
 use crate::reply::{MemberStatus, Presence};
@@ -15,7 +15,7 @@ use crate::ConnId;
 /// in use; removal
 /// is O(1) by swap-remove with an index.
 #[derive(Debug)]
-pub(crate) struct Room {
+pub(crate) struct Members {
     free: [Vec<ConnId>; Rendering::SLOTS],
     /// The rendering of each slot that has had a free member.
     renderings: [Option<Rendering>; Rendering::SLOTS],
@@ -37,9 +37,9 @@ struct Slot {
     status: MemberStatus,
 }
 
-impl Room {
-    pub(crate) fn new(seed: u64) -> Room {
-        Room {
+impl Members {
+    pub(crate) fn new(seed: u64) -> Members {
+        Members {
             free: Default::default(),
             renderings: [None; Rendering::SLOTS],
             busy: Vec::new(),
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn join_busy_free_leave_keep_lists_consistent() {
-        let mut room = Room::new(7);
+        let mut room = Members::new(7);
         for i in 0..5 {
             room.join(ConnId(i), PLAIN);
         }

@@ -1,0 +1,171 @@
+//! Saying things: room lines (the lobby's included) and private messages,
+//! with the checks every message passes (text, flood control).
+
+use crate::reply::{Done, Notice, Presence, Reason, Reply};
+use crate::{ConnId, Conversation, MessageKind, NameKey, RoomKey, RoomName};
+
+use super::io::ChatEvent;
+use super::text::refused_text;
+use super::Engine;
+
+impl Engine {
+    /// Flood control for room and private messages: false (after telling
+    /// the user, unless it is a notice) when the message must be dropped.
+    pub(super) fn may_send(&mut self, id: ConnId, kind: MessageKind) -> bool {
+        let (now, l) = (self.now, &self.config.limits);
+        let (rate, burst) = (l.messages_per_second, l.message_burst);
+        let allowed = self
+            .conns
+            .get_mut(&id)
+            .and_then(|c| c.session_mut())
+            .is_some_and(|s| s.flood.take(now, rate, burst, 1));
+        if !allowed {
+            self.refuse_message(id, kind, Reason::Flood { per_second: rate });
+        }
+        allowed
+    }
+
+    /// Refuses a message, unless it is a notice: nothing answers a notice,
+    /// the server included (RFC 1459), so a dropped one is only logged.
+    pub(super) fn refuse_message(&mut self, id: ConnId, kind: MessageKind, reason: Reason<'_>) {
+        if kind.is_notice() {
+            log::debug!("{id}: a notice dropped: {reason}");
+        } else {
+            self.refuse(id, reason);
+        }
+    }
+
+    /// Whether a room line may go out: not blank (ignored), no unsafe
+    /// characters, within flood control; refusals are sent here (none for
+    /// a notice).
+    pub(super) fn may_say(&mut self, id: ConnId, text: &str, kind: MessageKind) -> bool {
+        if text.trim().is_empty() {
+            return false;
+        }
+        if refused_text(text) {
+            self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
+            return false;
+        }
+        self.may_send(id, kind)
+    }
+
+    pub(super) fn message_to(&mut self, id: ConnId, to: &str, text: &str, kind: MessageKind) {
+        if refused_text(text) {
+            return self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
+        }
+        if self.cluster.is_some() {
+            return self.cluster_message_to(id, to, text, kind);
+        }
+        let Some(&target) = self.online.get(&NameKey::of(to)) else {
+            return self.refuse_message(id, kind, Reason::NotOnline { name: to });
+        };
+        if !self.may_send(id, kind) {
+            return;
+        }
+        let (Some(sender), Some(recipient)) = (self.sender(id), self.session(target)) else {
+            return;
+        };
+        let recipient = recipient.name.clone();
+        let msg = self.next_msg_id();
+        let now = self.now;
+        let pm = |to| Reply::Pm {
+            id: Some(msg),
+            at: now,
+            from: sender.name.as_str(),
+            who: sender.identity(),
+            to,
+            kind,
+            text,
+        };
+        let (delivered, echo) = (pm(None), pm(Some(recipient.as_str())));
+        Self::send_to(&mut self.conns, &mut self.out, target, &[delivered]);
+        let sent = Reply::Ok(Done::Sent {
+            to: recipient.as_str(),
+            id: Some(msg),
+        });
+        let away = self.session(target).and_then(|s| s.away.clone());
+        let mut answer = vec![sent];
+        if self
+            .conns
+            .get(&id)
+            .is_some_and(|c| c.codec.echoes_private_messages())
+        {
+            answer.push(echo);
+        }
+        if self.presence_of(target) == Presence::Busy && !kind.is_notice() {
+            answer.push(Reply::Notice(Notice::RecipientBusy {
+                name: recipient.as_str(),
+                text: away.as_deref(),
+            }));
+        }
+        Self::send_to(&mut self.conns, &mut self.out, id, &answer);
+        drop(answer);
+        let from = sender.name;
+        let pair = Conversation::private(&from, &recipient);
+        self.remember(pair, self.history_line(msg, &from, text));
+        if self.config.emit_events {
+            self.out.event(ChatEvent::Private {
+                at: self.now,
+                id: msg,
+                from,
+                to: recipient,
+                text: text.into(),
+            });
+        }
+    }
+
+    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str, kind: MessageKind) {
+        let key = match RoomName::parse(typed) {
+            Ok(name) if self.rooms.get(&name.key()).is_some() => name.key(),
+            Ok(_) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
+            Err(e) => return self.refuse_message(id, kind, Reason::BadRoomName(e)),
+        };
+        if !self.in_room(id, &key) {
+            let not_in = Reason::NotInRoom {
+                room: typed,
+                user: None,
+            };
+            return self.refuse_message(id, kind, not_in);
+        }
+        self.say_in_room(id, key, text, kind);
+    }
+
+    /// A line said in a room, the lobby's as any other's: to its members
+    /// (the sender too, where its client echoes), into its history, and
+    /// to observers.
+    pub(super) fn say_in_room(&mut self, id: ConnId, key: RoomKey, text: &str, kind: MessageKind) {
+        if !self.may_say(id, text, kind) {
+            return;
+        }
+        if self.cluster.is_some() {
+            return self.cluster_say(id, key, text, kind);
+        }
+        let msg = self.next_msg_id();
+        let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
+            return;
+        };
+        let room = channel.shared_name();
+        let line = Reply::RoomMsg {
+            room: &room,
+            id: Some(msg),
+            at: self.now,
+            from: sender.name.as_str(),
+            who: sender.identity(),
+            kind,
+            text,
+        };
+        self.broadcast_in(&key, Some(id), &[line]);
+        let from = sender.name;
+        let line = self.history_line(msg, &from, text);
+        if self.config.emit_events {
+            self.out.event(ChatEvent::Message {
+                at: self.now,
+                room: self.rooms.room_name(&key),
+                id: msg,
+                from,
+                text: text.into(),
+            });
+        }
+        self.remember(Conversation::Room(key), line);
+    }
+}
