@@ -213,6 +213,16 @@ where
             stamp(at, tz, clock)
         ),
         Reply::Topic { room, .. } => format!("[#{room}] no topic"),
+        Reply::ModeChanged {
+            room,
+            at,
+            by,
+            change,
+        } => format!(
+            "{} [#{room}] * {by} set modes {change}",
+            stamp(at, tz, clock)
+        ),
+        Reply::RoomModes { room, modes } => format!("[#{room}] modes {modes}"),
         Reply::Standing {
             room,
             at,

@@ -378,7 +378,13 @@ impl Session {
     fn rejoin_rooms(&mut self) {
         for room in std::mem::take(&mut self.rooms) {
             // Names came from the server as one word: they encode.
-            let _ = encode_command(&Command::JoinRoom { room: &room }, &mut self.transmit);
+            let _ = encode_command(
+                &Command::JoinRoom {
+                    room: &room,
+                    key: None,
+                },
+                &mut self.transmit,
+            );
         }
     }
 

@@ -82,6 +82,19 @@ impl Channel {
         self.record.as_ref().and_then(|r| r.topic.as_ref())
     }
 
+    /// The room's modes (the lobby has the default ones, and nobody
+    /// changes them).
+    pub(crate) fn modes(&self) -> &crate::RoomModes {
+        static LOBBY_MODES: crate::RoomModes = crate::RoomModes {
+            open_topic: false,
+            secret: false,
+            moderated: false,
+            key: None,
+            limit: None,
+        };
+        self.record.as_ref().map_or(&LOBBY_MODES, |r| &r.modes)
+    }
+
     /// When the room was last used, as far as what is stored tells: its
     /// creation, its topic, its last line, whichever came last.
     pub(crate) fn last_used(&self) -> Millis {
@@ -213,6 +226,12 @@ impl Rooms {
     pub(crate) fn set_topic(&mut self, key: &RoomKey, topic: Option<Topic>) {
         if let Some(record) = self.all.get_mut(key).and_then(|c| c.record.as_mut()) {
             record.topic = topic;
+        }
+    }
+
+    pub(crate) fn set_modes(&mut self, key: &RoomKey, modes: crate::RoomModes) {
+        if let Some(record) = self.all.get_mut(key).and_then(|c| c.record.as_mut()) {
+            record.modes = modes;
         }
     }
 

@@ -379,6 +379,8 @@ pub enum Reply<'a> {
     Members {
         /// The room, as its creator spelled it.
         room: &'a str,
+        /// Whether it is secret (`+s`; IRC's `353` says `@`).
+        secret: bool,
     },
     /// `KICKED <name> <by> <ts> [reason]`.
     Kicked {
@@ -482,6 +484,26 @@ pub enum Reply<'a> {
         standing: crate::Standing,
         /// Given (true) or taken.
         on: bool,
+    },
+    /// Extension: `MODE <room> <ts> <by> <change>`: a room's modes were
+    /// changed (`+sk-t key`: set, then unset, then the arguments).
+    ModeChanged {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who changed them.
+        by: &'a str,
+        /// What changed.
+        change: crate::ModeEdit<'a>,
+    },
+    /// Extension: `MODES <room> <modes>`: a room's modes, as asked
+    /// (`+nt`, `+ntsk key`).
+    RoomModes {
+        /// The room.
+        room: &'a str,
+        /// Its modes.
+        modes: crate::Modes<'a>,
     },
     /// Extension: `ROOM <name> <members> <operator> [topic]`, a row of
     /// `/rooms` (the lobby's operator is `-`).

@@ -235,6 +235,24 @@ pub enum Reason<'a> {
     },
     /// The lobby cannot be left, closed, or given a topic.
     LobbyIsFixed,
+    /// The room is moderated (`+m`): only its operators and voiced
+    /// members speak.
+    Moderated {
+        /// The room.
+        room: &'a str,
+    },
+    /// The room takes a key (`+k`) and it was not given.
+    WrongRoomKey {
+        /// The room.
+        room: &'a str,
+    },
+    /// The room has as many members as its limit (`+l`) allows.
+    RoomFull {
+        /// The room.
+        room: &'a str,
+        /// Its limit.
+        limit: u32,
+    },
     /// A configured room limit is reached.
     RoomLimit(RoomLimit),
     /// No traffic within the ping timeout after a server `PING`.
@@ -298,7 +316,11 @@ impl Reason<'_> {
             Reason::RoomExists { .. } => ErrorCode::NameTaken,
             Reason::NotInRoom { .. } => ErrorCode::NotInRoom,
             Reason::AlreadyInRoom { .. } => ErrorCode::BadArgument,
-            Reason::NotRoomOperator { .. } | Reason::LobbyIsFixed => ErrorCode::NotPermitted,
+            Reason::NotRoomOperator { .. }
+            | Reason::LobbyIsFixed
+            | Reason::Moderated { .. }
+            | Reason::WrongRoomKey { .. } => ErrorCode::NotPermitted,
+            Reason::RoomFull { .. } => ErrorCode::LimitReached,
             Reason::RoomLimit(_) => ErrorCode::LimitReached,
             Reason::LoginTimeout | Reason::IdleTimeout | Reason::PingTimeout => ErrorCode::Timeout,
         }
@@ -395,6 +417,17 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(format!(
                 "only the operator of {room} or an admin may do that"
             ))
+        }
+        Reason::Moderated { room } => {
+            return Cow::Owned(format!(
+                "{room} is moderated: only its operators and voiced members speak"
+            ))
+        }
+        Reason::WrongRoomKey { room } => {
+            return Cow::Owned(format!("{room} takes a key: /join {room} <key>"))
+        }
+        Reason::RoomFull { room, limit } => {
+            return Cow::Owned(format!("{room} has {limit} members, the most it takes"))
         }
         Reason::RoomLimit(limit) => {
             return Cow::Owned(match limit {
