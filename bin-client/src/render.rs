@@ -175,6 +175,9 @@ where
                 Some(r) => format!("{by} removed you from #{room}: {r}"),
                 None => format!("{by} removed you from #{room}."),
             },
+            Control::Invited { room, by } => {
+                format!("{by} invites you to #{room} (/join {room})")
+            }
             Control::Other(s) => format!("-- control: {s}"),
             _ => "-- control".to_owned(),
         },

@@ -1,5 +1,5 @@
 //! A room's modes: the rules its operators set beyond who is in it, as
-//! IRC's channel modes name them (`+t`, `+s`, `+m`, `+k`, `+l`). Stored
+//! IRC's channel modes name them (`+t`, `+s`, `+i`, `+m`, `+k`, `+l`). Stored
 //! with the room ([`RoomRecord::modes`](crate::RoomRecord)), kept by the
 //! engine, shown and changed the same way from chat/1 (`/mode`) and IRC
 //! (`MODE`).
@@ -35,9 +35,11 @@ pub struct RoomModes {
     pub key: Option<String>,
     /// `+l`: at most this many members.
     pub limit: Option<u32>,
+    /// `+i`: invite-only: only those invited (`/invite`) join.
+    pub invite_only: bool,
 }
 
-/// One mode as stored (see [`RoomModes`]).
+/// One mode as stored (see [`RoomModes`]); a new one goes last.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum StoredMode {
     OpenTopic,
@@ -45,6 +47,7 @@ enum StoredMode {
     Moderated,
     Key(String),
     Limit(u32),
+    InviteOnly,
 }
 
 impl From<Vec<StoredMode>> for RoomModes {
@@ -57,6 +60,7 @@ impl From<Vec<StoredMode>> for RoomModes {
                 StoredMode::Moderated => modes.moderated = true,
                 StoredMode::Key(key) => modes.key = Some(key),
                 StoredMode::Limit(n) => modes.limit = Some(n),
+                StoredMode::InviteOnly => modes.invite_only = true,
             }
         }
         modes
@@ -69,6 +73,7 @@ impl From<RoomModes> for Vec<StoredMode> {
             (modes.open_topic, StoredMode::OpenTopic),
             (modes.secret, StoredMode::Secret),
             (modes.moderated, StoredMode::Moderated),
+            (modes.invite_only, StoredMode::InviteOnly),
         ];
         let mut list: Vec<StoredMode> = flags.into_iter().filter(|f| f.0).map(|f| f.1).collect();
         list.extend(modes.key.map(StoredMode::Key));
@@ -86,6 +91,7 @@ impl RoomModes {
             moderated: self.moderated,
             key: self.key.as_deref(),
             limit: self.limit,
+            invite_only: self.invite_only,
         }
     }
 
@@ -99,6 +105,7 @@ impl RoomModes {
                 .key
                 .map_or_else(|| self.key.clone(), |k| k.map(str::to_owned)),
             limit: edit.limit.unwrap_or(self.limit),
+            invite_only: edit.invite_only.unwrap_or(self.invite_only),
         }
     }
 }
@@ -119,6 +126,8 @@ pub struct Modes<'a> {
     pub key: Option<&'a str>,
     /// `+l`: the limit.
     pub limit: Option<u32>,
+    /// `+i`: invite-only.
+    pub invite_only: bool,
 }
 
 impl<'a> Modes<'a> {
@@ -135,6 +144,7 @@ impl<'a> Modes<'a> {
                 'n' => {}
                 't' => modes.open_topic = false,
                 's' => modes.secret = true,
+                'i' => modes.invite_only = true,
                 'm' => modes.moderated = true,
                 'k' => modes.key = Some(args.next()?),
                 'l' => modes.limit = Some(args.next()?.parse().ok()?),
@@ -151,6 +161,7 @@ impl fmt::Display for Modes<'_> {
         for (on, c) in [
             (!self.open_topic, "t"),
             (self.secret, "s"),
+            (self.invite_only, "i"),
             (self.moderated, "m"),
             (self.key.is_some(), "k"),
             (self.limit.is_some(), "l"),
@@ -183,6 +194,8 @@ pub struct ModeEdit<'a> {
     pub key: Option<Option<&'a str>>,
     /// `+l <n>` or `-l`.
     pub limit: Option<Option<u32>>,
+    /// `+i` or `-i`.
+    pub invite_only: Option<bool>,
 }
 
 /// Why a change of modes does not read.
@@ -221,6 +234,7 @@ impl<'a> ModeEdit<'a> {
             'n' => return Err(ModeError::Fixed),
             't' => self.open_topic = Some(!on),
             's' => self.secret = Some(on),
+            'i' => self.invite_only = Some(on),
             'm' => self.moderated = Some(on),
             'k' if on => {
                 let key = arg().ok_or(ModeError::Missing('k'))?;
@@ -289,6 +303,7 @@ impl<'a> ModeEdit<'a> {
             moderated: differs(was.moderated, now.moderated),
             key: (was.key != now.key).then_some(now.key),
             limit: (was.limit != now.limit).then_some(now.limit),
+            invite_only: differs(was.invite_only, now.invite_only),
         }
     }
 }
@@ -300,6 +315,7 @@ impl fmt::Display for ModeEdit<'_> {
         let letters = [
             (self.open_topic.map(|open| !open), 't'),
             (self.secret, 's'),
+            (self.invite_only, 'i'),
             (self.moderated, 'm'),
             (self.key.map(|k| k.is_some()), 'k'),
             (self.limit.map(|l| l.is_some()), 'l'),
@@ -332,19 +348,19 @@ mod tests {
 
     #[test]
     fn a_change_reads_applies_and_writes_back() {
-        let edit = ModeEdit::parse("+sk-t+l sesame 20").unwrap();
-        assert_eq!(edit.to_string(), "+skl-t sesame 20");
+        let edit = ModeEdit::parse("+sk-t+li sesame 20").unwrap();
+        assert_eq!(edit.to_string(), "+sikl-t sesame 20");
         let modes = RoomModes::default().edited(&edit);
-        assert!(modes.secret && modes.open_topic);
-        assert_eq!(modes.view().to_string(), "+nskl sesame 20");
+        assert!(modes.secret && modes.open_topic && modes.invite_only);
+        assert_eq!(modes.view().to_string(), "+nsikl sesame 20");
         let written = edit.to_string();
         assert_eq!(ModeEdit::parse(&written).unwrap(), edit);
-        let back = ModeEdit::parse("-k+t").unwrap();
+        let back = ModeEdit::parse("-ki+t").unwrap();
         let plain = modes.edited(&back);
         assert_eq!(plain.view().to_string(), "+ntsl 20");
         assert_eq!(
             ModeEdit::between(&modes.view(), &plain.view()).to_string(),
-            "+t-k"
+            "+t-ik"
         );
     }
 

@@ -2186,3 +2186,59 @@ fn message_tags_give_each_message_its_id() {
         "@time=1970-01-01T00:16:40.000Z :bob!bob@chat JOIN #den"
     ));
 }
+
+/// `+i`: only those invited join (`473` for others); `INVITE` by its
+/// operator (`341`, the invited user gets `INVITE`), once per invitation;
+/// a member who does not run an invite-only room cannot invite (`482`),
+/// nor anyone outside it (`442`), nor anyone already in (`443`).
+#[test]
+fn an_invite_only_room_takes_those_invited_once() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    guest(&mut h, "bar", "bar", "bar", "Bar");
+    guest(&mut h, "baz", "baz", "baz", "Baz");
+    h.send("foo", "JOIN #chan");
+    h.send("foo", "MODE #chan +i");
+    h.take("foo");
+    h.take("bar");
+    h.send("bar", "JOIN #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 473 bar #chan :Cannot join channel (+i)"]
+    );
+    h.send("baz", "INVITE bar #chan");
+    assert_eq!(
+        h.take("baz"),
+        vec![":chat 442 baz #chan :You're not on that channel"]
+    );
+    h.send("foo", "INVITE bar #chan");
+    assert_eq!(h.take("foo"), vec![":chat 341 foo bar #chan"]);
+    assert_eq!(h.take("bar"), vec![":foo!foo@chat INVITE bar #chan"]);
+    h.send("bar", "JOIN #chan");
+    assert!(has(&h.take("bar"), ":bar!bar@chat JOIN #chan"));
+    h.send("foo", "INVITE bar #chan");
+    assert_eq!(
+        h.take("foo"),
+        vec![
+            ":bar!bar@chat JOIN #chan",
+            ":chat 443 foo bar #chan :is already on channel"
+        ]
+    );
+    // A member who does not run it cannot invite while it is +i.
+    h.send("bar", "INVITE baz #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 482 bar #chan :You're not channel operator"]
+    );
+    // Used once: out and back in takes another invitation.
+    h.send("bar", "PART #chan");
+    h.take("bar");
+    h.send("bar", "JOIN #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 473 bar #chan :Cannot join channel (+i)"]
+    );
+    h.take("foo");
+    h.send("foo", "MODE #chan");
+    assert_eq!(h.take("foo"), vec![":chat 324 foo #chan +nti"]);
+}

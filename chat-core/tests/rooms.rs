@@ -796,4 +796,15 @@ fn room_modes_are_set_by_its_operator_and_survive_a_restart() {
     assert!(h.take("c").contains(&"OK joined den".to_owned()));
     h.send("c", "/mode den");
     assert_eq!(h.take("c"), vec!["MODES den +nsmk sesame"]);
+    // Invite-only: an invitation lets alice in once, without the key.
+    h.send("b", "/mode den +i");
+    h.take("b");
+    h.take("c");
+    h.login("a", "alice", harness::PW);
+    h.take("a");
+    h.take("b");
+    h.take("c");
+    h.send("b", "/invite alice den");
+    assert_eq!(h.take("b"), vec!["OK invited den alice"]);
+    assert_eq!(h.take("a"), vec!["CTL invited den bob"]);
 }

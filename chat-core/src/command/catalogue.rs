@@ -229,6 +229,20 @@ commands! {
             => "take a member's voice (its operators)",
     }
 
+    /// Extension: `/invite <user> <room>`: let a user join a room, told
+    /// so (a member; its operators when it is invite-only). IRC's
+    /// `INVITE`.
+    Invite {
+        /// The user as typed.
+        user: &'a str,
+        /// The room as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "invite" [user: OneWord("user"), room: OneWord("room")]
+            => "invite a user to a room you are in (its operators when it is invite-only, +i)",
+    }
+
     /// Extension: `/mode <room> [change]`: show a room's modes, or change
     /// them (its operators, or an admin); IRC's `MODE #room [change]`.
     RoomModes {

@@ -168,6 +168,7 @@ impl Engine {
             return;
         }
         match self.closed_to(id, &key, given) {
+            Some(Closed::InviteOnly) => return self.refuse(id, Reason::InviteOnly { room: typed }),
             Some(Closed::Key) => return self.refuse(id, Reason::WrongRoomKey { room: typed }),
             Some(Closed::Full(limit)) => {
                 return self.refuse(id, Reason::RoomFull { room: typed, limit })
@@ -180,6 +181,12 @@ impl Engine {
             .or_else(|| self.rooms.get(&key).map(|c| c.members.len()));
         if members.is_some_and(|n| n >= max) {
             return self.refuse(id, Reason::RoomLimit(RoomLimit::Members { max }));
+        }
+        // An invitation lets one in once.
+        if let Some(me) = self.session(id).map(|s| s.key.clone()) {
+            if let Some(channel) = self.rooms.get_mut(&key) {
+                channel.uninvite(&me);
+            }
         }
         if self.cluster.is_some() {
             if self.session(id).is_some_and(|s| s.rooms.contains(&key)) {

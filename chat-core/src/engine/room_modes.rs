@@ -1,15 +1,18 @@
 //! A room's modes: shown, changed by its operators (stored with the room,
 //! told to it once durable), and what they let a user do: see the room
-//! in listings (`+s`), speak in it (`+m`), join it (`+k`, `+l`).
+//! in listings (`+s`), speak in it (`+m`), join it (`+i` unless invited,
+//! `+k`, `+l`); and invitations.
 
-use crate::reply::{Reason, Reply};
-use crate::{ConnId, ModeEdit, RoomKey, RoomModes, RoomName};
+use crate::reply::{Control, Done, Reason, Reply};
+use crate::{ConnId, ModeEdit, NameKey, RoomKey, RoomModes, RoomName};
 
 use super::connection::ConnRef;
 use super::Engine;
 
 /// Why a room turns a joiner away.
 pub(super) enum Closed {
+    /// `+i`: they were not invited.
+    InviteOnly,
     /// `+k`: the key was not given.
     Key,
     /// `+l`: it has as many members as its limit.
@@ -37,7 +40,7 @@ impl Engine {
     }
 
     /// Whether the room turns away a joiner who gave `given` as its key:
-    /// its key and limit hold for all but admins.
+    /// its modes hold for all but admins and those invited.
     pub(super) fn closed_to(
         &self,
         id: ConnId,
@@ -48,13 +51,68 @@ impl Engine {
             return None;
         }
         let channel = self.rooms.get(key)?;
+        let me = &self.session(id)?.key;
+        if channel.is_invited(me) {
+            return None;
+        }
         let modes = channel.modes();
+        if modes.invite_only {
+            return Some(Closed::InviteOnly);
+        }
         if modes.key.as_deref().is_some_and(|k| Some(k) != given) {
             return Some(Closed::Key);
         }
         let limit = modes.limit?;
         let members = self.members_anywhere(key).unwrap_or(channel.members.len());
         (members >= limit as usize).then_some(Closed::Full(limit))
+    }
+
+    /// `/invite <user> <room>` (IRC's `INVITE`): lets the user join the
+    /// room once past its `+i`, `+k` and `+l`, and tells them. The inviter
+    /// is in the room or runs it, and runs it when it is invite-only.
+    pub(super) fn invite(&mut self, id: ConnId, user: &str, typed: &str) {
+        let Some(key) = self.existing_room(id, typed) else {
+            return;
+        };
+        if self.lobby_is_fixed(id, &key) {
+            return;
+        }
+        if !self.in_room(id, &key) && !self.runs_room(id, &key) {
+            let not_in = Reason::NotInRoom {
+                room: typed,
+                user: None,
+            };
+            return self.refuse(id, not_in);
+        }
+        let invite_only = self.rooms.get(&key).is_some_and(|c| c.modes().invite_only);
+        if invite_only && !self.runs_room(id, &key) {
+            return self.refuse(id, Reason::NotRoomOperator { room: typed });
+        }
+        let Some(&target) = self.online.get(&NameKey::of(user)) else {
+            return self.refuse(id, Reason::NotOnline { name: user });
+        };
+        if self.in_room(target, &key) {
+            return self.refuse(id, Reason::UserInRoom { room: typed, user });
+        }
+        let (Some(by), Some(name)) = (
+            self.session(id).map(|s| s.name.clone()),
+            self.session(target).map(|s| s.name.clone()),
+        ) else {
+            return;
+        };
+        let max = self.config.limits.max_room_members;
+        let Some(channel) = self.rooms.get_mut(&key) else {
+            return;
+        };
+        channel.invite(name.key(), max);
+        let room = channel.shared_name();
+        log::info!("{by} invited {name} to {room}");
+        let told = Control::Invited {
+            room: &room,
+            by: by.as_str(),
+        };
+        self.send(target, &Reply::Ctl(told));
+        self.send(id, &Reply::Ok(Done::Invited(&room, name.as_str())));
     }
 
     fn is_admin(&self, id: ConnId) -> bool {

@@ -51,6 +51,8 @@ pub(super) enum Note {
     Standing(Range<usize>, Range<usize>, Standing, bool),
     /// `MODE #room`: its modes.
     ShowModes(Range<usize>),
+    /// `INVITE <nick> #room`: the nick, then the room.
+    Invite(Range<usize>, Range<usize>),
     /// `MODE #room +sk-t key`: the room, then the change as
     /// [`ModeEdit`] writes it (on a line of the codec's).
     Modes(Range<usize>, Range<usize>),
@@ -137,6 +139,10 @@ impl Note {
                 user: s(user),
                 standing,
                 on,
+            },
+            Note::Invite(user, room) => Command::Invite {
+                user: s(user),
+                room: s(room),
             },
             Note::ShowModes(room) => Command::RoomModes {
                 room: s(room),
@@ -288,6 +294,7 @@ pub(super) fn command(
         "OPER" => Reading::default(),
         "MODE" => mode(server, line, msg, me, out),
         "KICK" => kick(server, line, msg, me, out),
+        "INVITE" => invite(server, line, msg, me, out),
         "AWAY" => match msg.params.first().filter(|p| !p.is_empty()) {
             Some(text) => Reading::noted(Note::Busy(r(text))),
             None => Reading::noted(Note::Free),
@@ -427,6 +434,26 @@ fn kick(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
     }
     match room_of(chan) {
         Some(room) => Reading::noted(Note::Remove(r(room), nick, reason)),
+        None => {
+            no_such_channel(server, me, chan, out);
+            Reading::default()
+        }
+    }
+}
+
+/// `INVITE <nick> <channel>`: into a room (the lobby has everyone).
+fn invite(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    if !need(out, server, me, msg, 2) {
+        return Reading::default();
+    }
+    let (nick, chan) = (msg.params[0], msg.params[1]);
+    if is_lobby(chan) {
+        let rest = format!("{nick} {CHANNEL} :is already on channel");
+        numeric(out, server, me, "443", &rest);
+        return Reading::default();
+    }
+    match room_of(chan) {
+        Some(room) => Reading::noted(Note::Invite(range_in(line, nick), range_in(line, room))),
         None => {
             no_such_channel(server, me, chan, out);
             Reading::default()

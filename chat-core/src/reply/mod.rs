@@ -55,6 +55,9 @@ pub enum Done<'a> {
     Removed(&'a str, &'a str),
     /// Extension: `OK closed <room>` (the room and its history are gone).
     Closed(&'a str),
+    /// Extension: `OK invited <room> <user>`: the user may join the room
+    /// (invite-only or not) and was told.
+    Invited(&'a str, &'a str),
     /// Extension: `OK tags on|off`: lines carry tags (message ids) from
     /// now on, or no longer.
     Tags(bool),
@@ -135,6 +138,14 @@ pub enum Control<'a> {
         by: &'a str,
         /// Why, if given.
         reason: Option<&'a str>,
+    },
+    /// Extension: `CTL invited <room> <by>`: you were invited to a room
+    /// (`/join` it, even when it is invite-only).
+    Invited {
+        /// The room.
+        room: &'a str,
+        /// Who invited you.
+        by: &'a str,
     },
     /// A kind this side does not know (from a newer server): the rest of
     /// the line after `CTL `.

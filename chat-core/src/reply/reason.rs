@@ -246,6 +246,18 @@ pub enum Reason<'a> {
         /// The room.
         room: &'a str,
     },
+    /// The room is invite-only (`+i`) and you were not invited.
+    InviteOnly {
+        /// The room.
+        room: &'a str,
+    },
+    /// The user invited is in the room already.
+    UserInRoom {
+        /// The room.
+        room: &'a str,
+        /// The user.
+        user: &'a str,
+    },
     /// The room has as many members as its limit (`+l`) allows.
     RoomFull {
         /// The room.
@@ -319,7 +331,9 @@ impl Reason<'_> {
             Reason::NotRoomOperator { .. }
             | Reason::LobbyIsFixed
             | Reason::Moderated { .. }
+            | Reason::InviteOnly { .. }
             | Reason::WrongRoomKey { .. } => ErrorCode::NotPermitted,
+            Reason::UserInRoom { .. } => ErrorCode::BadArgument,
             Reason::RoomFull { .. } => ErrorCode::LimitReached,
             Reason::RoomLimit(_) => ErrorCode::LimitReached,
             Reason::LoginTimeout | Reason::IdleTimeout | Reason::PingTimeout => ErrorCode::Timeout,
@@ -422,6 +436,12 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(format!(
                 "{room} is moderated: only its operators and voiced members speak"
             ))
+        }
+        Reason::InviteOnly { room } => {
+            return Cow::Owned(format!("{room} is invite-only: ask its operators"))
+        }
+        Reason::UserInRoom { room, user } => {
+            return Cow::Owned(format!("{user} is in {room} already"))
         }
         Reason::WrongRoomKey { room } => {
             return Cow::Owned(format!("{room} takes a key: /join {room} <key>"))

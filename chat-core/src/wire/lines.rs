@@ -928,6 +928,21 @@ static OK_KINDS: &[KindSpec] = &[
     },
     ok_one!("closed", "<room>", Done::Closed),
     KindSpec {
+        word: "invited",
+        fields: &["<room>", "<user>"],
+        read: |f| {
+            let room = f.word()?;
+            Some(Reply::Ok(Done::Invited(room, f.last_word()?)))
+        },
+        write: |r, o| {
+            let Reply::Ok(Done::Invited(room, user)) = r else {
+                return false;
+            };
+            o.put(room).put(user);
+            true
+        },
+    },
+    KindSpec {
         word: "tags",
         fields: &["<on|off>"],
         read: |f| match f.last_word()? {
@@ -996,6 +1011,24 @@ static CTL_KINDS: &[KindSpec] = &[
                 return false;
             };
             o.put(room).put(by).opt(*reason);
+            true
+        },
+    },
+    KindSpec {
+        word: "invited",
+        fields: &["<room>", "<by>"],
+        read: |f| {
+            let room = f.word()?;
+            Some(Reply::Ctl(Control::Invited {
+                room,
+                by: f.last_word()?,
+            }))
+        },
+        write: |r, o| {
+            let Reply::Ctl(Control::Invited { room, by }) = r else {
+                return false;
+            };
+            o.put(room).put(by);
             true
         },
     },

@@ -215,6 +215,9 @@ fn done(view: &View<'_>, done: &Done<'_>, out: &mut Vec<u8>) {
             let _ = write!(out, ":{} JOIN #{room}\r\n", mask(me));
         }
         Done::PasswordChanged => nickserv_says(out, server, me, "Password changed"),
+        Done::Invited(room, user) => {
+            let _ = write!(out, ":{server} 341 {me} {user} #{room}\r\n");
+        }
         // The PART, KICK and MODE of a grant reach the asker with the
         // room; a private message needs no word.
         _ => {}
@@ -250,6 +253,9 @@ fn control(view: &View<'_>, ctl: &Control<'_>, out: &mut Vec<u8>) {
                 ":{} KICK {CHANNEL} {me} :{reason}\r\nERROR :Closing link: kicked by {by} ({reason})\r\n",
                 by_mask(by)
             )
+        }
+        Control::Invited { room, by } => {
+            write!(out, ":{} INVITE {me} #{room}\r\n", by_mask(by))
         }
         // The room's KICK line goes to those still in it.
         Control::Removed { room, by, reason } => {

@@ -185,6 +185,14 @@ fn numerics(server: &str, me: &str, reason: &Reason<'_>, out: &mut Vec<u8>) {
             out,
             ":{server} 404 {me} #{room} :Cannot send to channel (+m)\r\n"
         ),
+        Reason::InviteOnly { room } => write!(
+            out,
+            ":{server} 473 {me} #{room} :Cannot join channel (+i)\r\n"
+        ),
+        Reason::UserInRoom { room, user } => write!(
+            out,
+            ":{server} 443 {me} {user} #{room} :is already on channel\r\n"
+        ),
         Reason::WrongRoomKey { room } => write!(
             out,
             ":{server} 475 {me} #{room} :Cannot join channel (+k)\r\n"
