@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chat_client::Received;
 use chat_client::{Auth, Credentials, Ended, Event as SessionEvent, LoginForm, Session};
-use chat_core::reply::{HistoryOf, Listing, Reply, Word};
+use chat_core::reply::{Done, HistoryOf, Listing, Reply, Word};
 use chat_core::wire::parse;
 use chat_core::Command;
 use chrono::Local;
@@ -101,7 +101,12 @@ pub(crate) fn session_for(args: &Args) -> Result<Session, ClientError> {
 /// Line mode: what the server says on stdout, stdin lines to the server.
 pub(crate) fn run(args: Args) -> Result<Outcome, ClientError> {
     let dialer = args.dialer()?;
-    let session = session_for(&args)?;
+    let mut session = session_for(&args)?;
+    if !args.raw {
+        // Ids let a reconnection catch up on what was said meanwhile,
+        // each line once (raw mode shows lines as sent: no tags there).
+        session.request_ids();
+    }
     let (tx, rx) = mpsc::channel();
     let conn = Connection::open(&dialer, 0, tx.clone())?;
     let mut app = App {
@@ -162,6 +167,8 @@ impl App {
             Some(line.text().to_owned())
         } else {
             match parsed {
+                // Asked for by the client itself on every connection.
+                Ok(Reply::Ok(Done::Tags(_))) => return,
                 Ok(Reply::User { .. } | Reply::GuestUser { .. } | Reply::Kicked { .. }) => {
                     self.listing_rows += 1
                 }
@@ -240,7 +247,10 @@ impl App {
                     self.greeting
                         .on_bytes(&bytes)
                         .map_err(ClientError::NotChat1)?;
-                    self.session.receive(&bytes)
+                    self.session.receive(&bytes);
+                    // The session may ask by itself (catching up); a failed
+                    // send shows up as the connection's end.
+                    let _ = self.flush();
                 }
                 Ok(Event::ServerClosed(g)) if g == self.conn.generation => {
                     self.session.on_closed();

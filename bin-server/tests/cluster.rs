@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -801,6 +802,51 @@ fn a_kick_and_a_takeover_cross_nodes() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+/// Waits for `line` at `c`, at most a second from now (the time an
+/// admin's change has to reach every node); returns how long it took.
+fn within_a_second(c: &Client, line: &str) -> Duration {
+    let start = Instant::now();
+    loop {
+        if c.lines.lock().unwrap().iter().any(|l| l == line) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{} did not get {line:?} within a second: {:?}",
+            c.name,
+            c.lines.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// An admin's kick and grant change on one node reach the user's
+/// connection on another within a second, and the other node acts on
+/// them (the new admin sees the kick list there).
+#[test]
+fn a_kick_and_a_grant_change_reach_another_node_within_a_second() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let nodes = cluster_of(
+        2,
+        &url,
+        &format!("admins: [\"root\"], cluster: Some((prefix: \"{prefix}\"))"),
+    );
+    let mut root = Client::connect("root", Proto::Chat, &nodes[0], false);
+    let mallory = Client::connect("mallory", Proto::Chat, &nodes[1], true);
+    let mut trent = Client::connect("trent", Proto::Chat, &nodes[1], true);
+    root.wait_line(" mallory");
+    root.wait_line(" trent");
+    root.command("/kickuser mallory bye");
+    let kick = within_a_second(&mallory, "CTL kick root bye");
+    root.command("/changegrant trent 0");
+    let grant = within_a_second(&trent, "CTL grant 0");
+    eprintln!("kick crossed in {kick:?}, grant change in {grant:?}");
+    root.wait_line("OK grant trent 0");
+    trent.command("/viewkickusers");
+    trent.wait_line("KICKED mallory root ");
+}
+
 /// Three NATS servers in a cluster with JetStream, R3.
 struct NatsCluster {
     servers: Vec<broker::NatsServer>,
@@ -974,6 +1020,119 @@ fn a_client_moves_to_another_node_and_rejoins_its_rooms() {
     );
     bot.send("/say Den back").unwrap();
     other.wait_line("roamer back");
+}
+
+/// Reads `bot`'s events until `done` holds of the lines of `room` it
+/// passed on (`from: text`, room lines and history alike), collecting them
+/// into `seen`; `each` sees every line.
+fn read_room(
+    bot: &mut chat_client::Client,
+    room: &str,
+    seen: &mut Vec<String>,
+    done: impl Fn(&[String], &chat_client::Session) -> bool,
+    each: impl Fn(&str),
+) {
+    use chat_core::reply::{HistoryOf, Reply};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(seen, bot.session()) {
+        assert!(Instant::now() < deadline, "{room}: saw {seen:?}");
+        let line = match bot.next_event() {
+            Ok(Some(chat_client::Event::Line(line))) => line,
+            Ok(Some(_)) | Err(chat_client::ClientError::Timeout(_)) => continue,
+            other => panic!("{other:?}; {room}: saw {seen:?}"),
+        };
+        each(line.text());
+        match line.reply() {
+            Ok(Reply::RoomMsg {
+                room: r,
+                from,
+                text,
+                ..
+            })
+            | Ok(Reply::Hist {
+                of: HistoryOf::Room(r),
+                from,
+                text,
+                ..
+            }) if r.eq_ignore_ascii_case(room) => {
+                seen.push(format!("{from}: {text}"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A client that moves to another node catches up by message id: every
+/// line said in its room while it was away (more than a join replays and
+/// than a page of history holds) and while it came back shows once, in
+/// order.
+#[test]
+fn a_client_that_moves_catches_up_every_line_once_in_order() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    let mut nodes = cluster_of(2, &url, &format!("cluster: Some((prefix: \"{prefix}\"))"));
+    let mut bot = chat_client::Client::register(nodes[0].chat, "roamer", PASSWORD)
+        .unwrap()
+        .with_fallbacks(vec![nodes[1].chat]);
+    bot.request_ids().unwrap();
+    bot.send("/create Den").unwrap();
+    let mut other = Client::connect("stayer", Proto::Chat, &nodes[1], true);
+    other.join("Den");
+    for i in 0..10 {
+        other.say_in("Den", &format!("before {i}"));
+    }
+    let mut seen = Vec::new();
+    read_room(
+        &mut bot,
+        "Den",
+        &mut seen,
+        |seen, _| seen.last().is_some_and(|l| l == "stayer: before 9"),
+        |_| {},
+    );
+    nodes[0].kill9();
+    for i in 0..130 {
+        other.say_in("Den", &format!("away {i}"));
+    }
+    let away = |c: &Client, last: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !c.said_in("Den").iter().any(|l| l == last) {
+            assert!(Instant::now() < deadline, "{:?}", c.said_in("Den"));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    away(&other, "stayer: away 129");
+    // Lines go on while it comes back.
+    let talker = std::thread::spawn(move || {
+        for i in 0..40 {
+            other.say_in("Den", &format!("during {i}"));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        other
+    });
+    bot.reconnect(Duration::from_secs(30)).unwrap();
+    assert_eq!(bot.addr(), nodes[1].chat);
+    let other = talker.join().unwrap();
+    away(&other, "stayer: during 39");
+    let said = other.said_in("Den");
+    assert_eq!(said.len(), 180, "{said:?}");
+    read_room(
+        &mut bot,
+        "Den",
+        &mut seen,
+        |seen, session| seen.len() >= said.len() && !session.is_catching_up(),
+        |_| {},
+    );
+    // Nothing more comes: a line twice would be here before the PONG.
+    bot.send("/ping settled").unwrap();
+    let pong = std::sync::atomic::AtomicBool::new(false);
+    read_room(
+        &mut bot,
+        "Den",
+        &mut seen,
+        |_, _| pong.load(Relaxed),
+        |l| pong.store(l == "PONG settled", Relaxed),
+    );
+    assert_eq!(seen, said);
 }
 
 /// What IRC says besides plain lines crosses nodes as it was sent: an

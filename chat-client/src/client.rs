@@ -168,14 +168,18 @@ impl Client {
     /// Other servers of the same cluster (nodes that serve the same rooms
     /// and accounts): [`reconnect`](Client::reconnect) moves to the next of
     /// them when the current one is lost or sends its clients away, and
-    /// the session joins its rooms again there (their history replayed on
-    /// join brings back what was said meanwhile).
+    /// the session joins its rooms again there. With message ids
+    /// ([`request_ids`](Client::request_ids)) it also catches up on what
+    /// was said meanwhile in its rooms and the lobby, by id: each line
+    /// once, in order (without, the join's replay of a room's last lines
+    /// is all it gets).
     ///
     /// ```no_run
     /// # fn main() -> Result<(), chat_client::ClientError> {
     /// let a = "127.0.0.1:9797".parse().unwrap();
     /// let b = "127.0.0.1:9798".parse().unwrap();
     /// let mut bot = chat_client::Client::login(a, "bot", "a-long-password")?.with_fallbacks(vec![b]);
+    /// bot.request_ids()?;
     /// loop {
     ///     match bot.next_event() {
     ///         Ok(Some(_)) => {}
@@ -347,6 +351,9 @@ impl Client {
                 return Ok(None);
             }
             self.session.receive(&self.buf[..n]);
+            // The session may ask by itself (the next page of a catch-up)
+            // without an event to show for it.
+            self.flush()?;
         }
     }
 

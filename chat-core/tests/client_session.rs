@@ -2,7 +2,7 @@
 
 use chat_core::client::{Auth, Credentials, Ended, Event, LoginForm, Session};
 use chat_core::reply::{Reply, Word};
-use chat_core::{Command, ErrorCode, Grant};
+use chat_core::{Command, ErrorCode, Grant, HistoryTarget, MsgId};
 
 fn sent(s: &mut Session) -> String {
     String::from_utf8(s.poll_transmit().unwrap_or_default()).unwrap()
@@ -388,4 +388,131 @@ fn rooms_are_tracked_and_joined_again_after_a_restart() {
     assert_eq!(sent(&mut s), "/join Rust\n");
     s.receive(b"OK joined Rust\n");
     assert_eq!(s.rooms(), ["Rust"]);
+}
+
+/// The text of the lines passed on.
+fn lines(s: &mut Session) -> Vec<String> {
+    events(s)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Line(line) => Some(line.text().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A session with ids in room `Rust` (last line 12) and the lobby (last
+/// line 5), logged in again after a restart: returns what it sent.
+fn relogged_with_ids() -> (Session, String) {
+    let mut s = Session::new(
+        Credentials::new("dave", "password-1"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.request_ids();
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/tags on\n/login dave password-1\n");
+    s.receive(b"OK tags on\nWELCOME dave 1\nOK joined Rust\n@id=10 HIST Rust 1 bob a\n");
+    s.receive(b"@id=11 HIST Rust 2 bob b\nEND history 2\n@id=12 RMSG Rust 3 bob c\n");
+    s.receive(b"@id=5 MSG 3 bob in-the-lobby\nCTL restart\n");
+    assert_eq!(s.newest_id(HistoryTarget::Room("rust")), Some(MsgId(12)));
+    assert_eq!(s.newest_id(HistoryTarget::Room("lobby")), Some(MsgId(5)));
+    lines(&mut s);
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/tags on\n/login dave password-1\n");
+    s.receive(b"OK tags on\nWELCOME dave 1\n");
+    let asked = sent(&mut s);
+    (s, asked)
+}
+
+#[test]
+fn a_relogin_catches_up_by_id_without_loss_or_repeat() {
+    let (mut s, asked) = relogged_with_ids();
+    // Joins again; pages the lobby from its last line, fenced by a ping.
+    assert_eq!(
+        asked,
+        "/ping catch-up-1\n/join Rust\n/history lobby after id=5\n"
+    );
+    // A live lobby line before the fence waits; the join's replay (the
+    // room's last lines, one of them had already) is dropped; the lobby's
+    // page brings what was missed, the held line too.
+    s.receive(b"@id=7 MSG 5 bob live-lobby\nPONG catch-up-1\nOK joined Rust\n");
+    s.receive(b"@id=12 HIST Rust 3 bob c\n@id=13 HIST Rust 4 bob d\nEND history 2 id=12\n");
+    s.receive(b"RJOIN Rust 5 dave\n@id=14 RMSG Rust 6 bob e\n");
+    s.receive(b"@id=6 HIST lobby 4 bob missed\n@id=7 HIST lobby 5 bob live-lobby\nEND history 2\n");
+    // The room is paged from its last line once its join is in.
+    assert_eq!(
+        sent(&mut s),
+        "/ping catch-up-2\n/history Rust after id=12\n"
+    );
+    assert!(s.is_catching_up());
+    s.receive(b"PONG catch-up-2\n@id=13 HIST Rust 4 bob d\n@id=14 HIST Rust 6 bob e\n");
+    s.receive(b"END history 2 id=14\n");
+    // More may follow: the next page.
+    assert_eq!(
+        sent(&mut s),
+        "/ping catch-up-3\n/history Rust after id=14\n"
+    );
+    s.receive(b"@id=16 RMSG Rust 8 bob g\nPONG catch-up-3\n@id=15 HIST Rust 7 bob f\n");
+    s.receive(b"END history 1\n@id=17 RMSG Rust 9 bob h\n");
+    assert!(!s.is_catching_up());
+    assert_eq!(
+        lines(&mut s),
+        [
+            "OK tags on",
+            "WELCOME dave 1",
+            "OK joined Rust",
+            "RJOIN Rust 5 dave",
+            "@id=6 HIST lobby 4 bob missed",
+            "@id=7 HIST lobby 5 bob live-lobby",
+            "@id=13 HIST Rust 4 bob d",
+            "@id=14 HIST Rust 6 bob e",
+            "@id=15 HIST Rust 7 bob f",
+            "@id=16 RMSG Rust 8 bob g",
+            "@id=17 RMSG Rust 9 bob h",
+        ]
+    );
+    assert_eq!(s.newest_id(HistoryTarget::Room("Rust")), Some(MsgId(17)));
+    assert_eq!(sent(&mut s), "");
+}
+
+#[test]
+fn answers_to_earlier_commands_are_not_taken_for_the_catch_up() {
+    let (mut s, _) = relogged_with_ids();
+    // An answer to a command sent before the fence, and a PONG of the
+    // user's own, pass as they are.
+    s.receive(b"@id=30 HIST Rust 1 bob old\nEND history 1\nPONG mine\n");
+    s.receive(b"PONG catch-up-1\nERR no-such-room no room Rust\n");
+    // The room is gone: nothing to page there; the lobby is paged.
+    s.receive(b"END history 0\n");
+    assert!(!s.is_catching_up());
+    assert_eq!(
+        lines(&mut s),
+        [
+            "OK tags on",
+            "WELCOME dave 1",
+            "@id=30 HIST Rust 1 bob old",
+            "END history 1",
+            "PONG mine",
+            "ERR no-such-room no room Rust",
+        ]
+    );
+    // The history line of another command did not move the mark.
+    assert_eq!(s.newest_id(HistoryTarget::Room("Rust")), Some(MsgId(12)));
+}
+
+#[test]
+fn a_connection_lost_during_the_catch_up_starts_it_again_from_the_last_line_passed_on() {
+    let (mut s, _) = relogged_with_ids();
+    s.receive(b"PONG catch-up-1\nOK joined Rust\nEND history 0\n");
+    s.receive(b"@id=6 HIST lobby 4 bob missed\n@id=9 MSG 5 bob held\n");
+    s.on_closed();
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"OK tags on\nWELCOME dave 1\n");
+    assert_eq!(
+        sent(&mut s),
+        "/ping catch-up-2\n/join Rust\n/history lobby after id=6\n"
+    );
 }

@@ -85,7 +85,11 @@ pub enum Ended {
 #[non_exhaustive]
 pub enum Event {
     /// A line from the server: every line comes out as one of these,
-    /// before any event it causes.
+    /// before any event it causes, but for the answers to what the
+    /// session asks by itself to catch up after a re-login (its `/ping`
+    /// fences, the replays of rooms it pages instead, the ends of its
+    /// pages, lines it has passed on already); a room's live lines wait
+    /// meanwhile, so each line comes out once, in order.
     Line(Received),
     /// A line too long or not UTF-8; it was skipped.
     Unreadable(FrameError),

@@ -6,7 +6,9 @@
 //! the one-line `/register`/`/login` forms or by answering the server's
 //! `ASK` dialog), keeps the current password in memory (a `/changepassword`
 //! updates it once the server confirms), and after `CTL restart` logs in
-//! again on the next connection with that password. It owns no socket,
+//! again on the next connection with that password, joins its rooms again
+//! and (with message ids) catches up on what was said meanwhile, each line
+//! once and in order. It owns no socket,
 //! thread or clock: a driver (such as the `chat-client` crate's blocking
 //! `Client`) moves the bytes.
 //!
@@ -24,6 +26,7 @@
 //! assert!(logged_in && s.is_logged_in());
 //! ```
 
+mod catch_up;
 mod event;
 mod session;
 

@@ -4,6 +4,7 @@ use std::collections::{HashMap, VecDeque};
 
 use zeroize::Zeroizing;
 
+use super::catch_up::{conversation_key, CatchUp, Verdict};
 use super::event::{Ended, Event, Received};
 use crate::framing::Framer;
 use crate::reply::{AskField, Control, Done, HistoryOf, Reply, Word};
@@ -123,6 +124,11 @@ pub struct Session {
     /// The oldest message id received per conversation (a room's folded
     /// name, or `@` and a folded user name), where paging back starts.
     oldest: HashMap<String, MsgId>,
+    /// The newest message id passed on per conversation (keyed as
+    /// `oldest`), where catching up after a re-login starts.
+    newest: HashMap<String, MsgId>,
+    /// Catching up on the conversations after a re-login.
+    catch_up: CatchUp,
 }
 
 impl Session {
@@ -162,6 +168,8 @@ impl Session {
             rooms: Vec::new(),
             ids: false,
             oldest: HashMap::new(),
+            newest: HashMap::new(),
+            catch_up: CatchUp::default(),
         }
     }
 
@@ -169,6 +177,15 @@ impl Session {
     /// if connected and on every connection from now on: lines then carry
     /// their ids ([`Received::id`]) and [`older_lines`](Session::older_lines)
     /// pages history by them, never missing or repeating a line.
+    ///
+    /// With ids, a re-login (after `CTL restart`, or on another node of a
+    /// cluster) catches up: for each room it joins again, and the lobby,
+    /// where it has seen a line, the session pages `/history <room> after
+    /// id=<last>` instead of passing on the join's replay of the last
+    /// lines, and holds the room's live lines until the pages are
+    /// through. Every line said meanwhile comes out once, in order (as far
+    /// as the server still keeps them); see
+    /// [`is_catching_up`](Session::is_catching_up).
     ///
     /// ```
     /// use chat_core::client::{Auth, Credentials, LoginForm, Session};
@@ -213,9 +230,29 @@ impl Session {
         self.send(&Command::History { of, count, range })
     }
 
-    /// Notes the id of a line of a conversation.
-    fn saw_id(&mut self, of: HistoryTarget<'_>, id: MsgId) {
-        let oldest = self.oldest.entry(conversation_key(of)).or_insert(id);
+    /// The newest message id passed on in a conversation (a room, or
+    /// private messages with a user): after a re-login the session
+    /// catches up from it (see [`request_ids`](Session::request_ids)).
+    pub fn newest_id(&self, of: HistoryTarget<'_>) -> Option<MsgId> {
+        self.newest.get(&conversation_key(of)).copied()
+    }
+
+    /// Whether the session is still catching up on what was said while
+    /// it was away (after a re-login, see
+    /// [`request_ids`](Session::request_ids)).
+    pub fn is_catching_up(&self) -> bool {
+        self.catch_up.is_busy()
+    }
+
+    /// Notes the id of a line of a conversation passed on; `newest` only
+    /// when `mark` (a line of no page of the catch-up may be ahead of it).
+    fn saw_id(&mut self, of: HistoryTarget<'_>, id: MsgId, mark: bool) {
+        let key = conversation_key(of);
+        if mark {
+            let newest = self.newest.entry(key.clone()).or_insert(id);
+            *newest = (*newest).max(id);
+        }
+        let oldest = self.oldest.entry(key).or_insert(id);
         *oldest = (*oldest).min(id);
     }
 
@@ -252,6 +289,7 @@ impl Session {
     pub fn on_connected(&mut self) {
         self.framer = Framer::new(self.max_line);
         self.transmit.clear();
+        self.catch_up.reset();
         self.phase = Phase::LoggingIn;
         self.restarting = false;
         self.login_step = (self.creds.is_none()).then_some(AskField::Account);
@@ -293,25 +331,23 @@ impl Session {
 
     /// One line from the server, without its ending.
     pub fn receive_line(&mut self, text: &str) {
-        self.events.push_back(Event::Line(Received::new(text)));
         let Ok(line) = parse_reply(text) else {
+            self.events.push_back(Event::Line(Received::new(text)));
             return;
         };
-        if let Some(id) = line.id() {
-            match line {
-                Reply::RoomMsg { room, .. } => self.saw_id(HistoryTarget::Room(room), id),
-                Reply::Pm { from, .. } => self.saw_id(HistoryTarget::Private(from), id),
-                Reply::Ok(Done::Sent { to, .. }) => self.saw_id(HistoryTarget::Private(to), id),
-                Reply::Hist { of, .. } => self.saw_id(
-                    match of {
-                        HistoryOf::Room(room) => HistoryTarget::Room(room),
-                        HistoryOf::Private(user) => HistoryTarget::Private(user),
-                    },
-                    id,
-                ),
-                _ => {}
+        let mark = match self.catch_up.sort(&line, &self.newest, &mut self.transmit) {
+            Verdict::Pass { mark } => mark,
+            Verdict::Hold(key) => {
+                self.catch_up.hold(&key, Event::Line(Received::new(text)));
+                return;
             }
-        }
+            Verdict::Drop => {
+                self.pass_released();
+                return;
+            }
+        };
+        self.events.push_back(Event::Line(Received::new(text)));
+        self.note_id(&line, mark);
         match line {
             Reply::Ask { step, .. } => {
                 if self.phase == Phase::InRoom
@@ -325,7 +361,8 @@ impl Session {
             Reply::Welcome { user, grant } => {
                 self.phase = Phase::InRoom;
                 if std::mem::replace(&mut self.relogin, true) {
-                    self.rejoin_rooms();
+                    let rooms = std::mem::take(&mut self.rooms);
+                    self.catch_up.start(rooms, &self.newest, &mut self.transmit);
                 }
                 if self.creds.is_none() {
                     if let Some(password) = self.typed_password.take() {
@@ -368,24 +405,49 @@ impl Session {
             Reply::Ctl(ctl) => self.on_ctl(ctl),
             _ => {}
         }
+        self.pass_released();
+    }
+
+    /// Notes the id a line passed on carries, in its conversation.
+    fn note_id(&mut self, line: &Reply<'_>, mark: bool) {
+        let Some(id) = line.id() else { return };
+        let of = match *line {
+            Reply::RoomMsg { room, .. } => HistoryTarget::Room(room),
+            Reply::Pm { from, .. } => HistoryTarget::Private(from),
+            Reply::Ok(Done::Sent { to, .. }) => HistoryTarget::Private(to),
+            Reply::Hist { of, .. } => match of {
+                HistoryOf::Room(room) => HistoryTarget::Room(room),
+                HistoryOf::Private(user) => HistoryTarget::Private(user),
+            },
+            _ => return,
+        };
+        self.saw_id(of, id, mark);
+    }
+
+    /// Passes on the held lines of conversations that caught up, but for
+    /// those a page of the catch-up brought already.
+    fn pass_released(&mut self) {
+        for event in self.catch_up.take_released() {
+            if let Event::Line(received) = &event {
+                if let Ok(line) = received.reply() {
+                    let seen = match (&line, line.id()) {
+                        (Reply::RoomMsg { room, .. }, Some(id)) => self
+                            .newest_id(HistoryTarget::Room(room))
+                            .is_some_and(|last| id <= last),
+                        _ => false,
+                    };
+                    if seen {
+                        continue;
+                    }
+                    self.note_id(&line, true);
+                }
+            }
+            self.events.push_back(event);
+        }
     }
 
     fn forget_room(&mut self, room: &str) {
         self.rooms.retain(|r| !r.eq_ignore_ascii_case(room));
-    }
-
-    /// Logged in again (after a restart): join the rooms we were in.
-    fn rejoin_rooms(&mut self) {
-        for room in std::mem::take(&mut self.rooms) {
-            // Names came from the server as one word: they encode.
-            let _ = encode_command(
-                &Command::JoinRoom {
-                    room: &room,
-                    key: None,
-                },
-                &mut self.transmit,
-            );
-        }
     }
 
     fn on_ask(&mut self, step: Word<'_, AskField>) {
@@ -551,14 +613,5 @@ impl Session {
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
-    }
-}
-
-/// The key of a conversation in [`Session::oldest_id`]'s table: names
-/// fold, a user's is marked so it cannot be taken for a room's.
-fn conversation_key(of: HistoryTarget<'_>) -> String {
-    match of {
-        HistoryTarget::Room(room) => room.to_ascii_lowercase(),
-        HistoryTarget::Private(user) => format!("@{}", user.to_ascii_lowercase()),
     }
 }
