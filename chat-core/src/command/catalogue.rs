@@ -240,7 +240,7 @@ commands! {
     } => {
         who: Anyone, cost: Line,
         chat1: "invite" [user: OneWord("user"), room: OneWord("room")]
-            => "invite a user to a room you are in (its operators when it is invite-only, +i)",
+            => "let a user join a room you are in",
     }
 
     /// Extension: `/mode <room> [change]`: show a room's modes, or change
@@ -253,7 +253,7 @@ commands! {
     } => {
         who: Anyone, cost: Line,
         chat1: "mode" [room: OneWord("room"), change: ModeText("change")]
-            => "show a room's modes, or change them (its operators): +t/-t topic by operators only or by anyone, +s/-s secret, +m/-m moderated (operators and voiced members speak), +k <key>/-k, +l <limit>/-l",
+            => "show or change a room's modes (its operators): t topic, s secret, i invited only, m moderated, k key, l limit",
     }
 
     /// Extension: `/closeroom <room>`: remove a room and its history (its
