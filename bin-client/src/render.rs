@@ -3,7 +3,7 @@
 use chrono::TimeZone;
 
 use chat_client::Received;
-use chat_core::reply::{Control, Done, HistoryMark, HistoryOf, Listing, Reply};
+use chat_core::reply::{Control, Done, HistoryMark, HistoryOf, Listing, Presence, Reply, WhoIs};
 use chat_core::{Grant, Millis, Standing, LOBBY};
 
 use crate::clock::Clock;
@@ -129,6 +129,7 @@ where
                 presence.as_str()
             )
         }
+        Reply::WhoIs(ref whois) => whois_text(whois, tz, clock),
         Reply::Kicked {
             name,
             by,
@@ -272,6 +273,54 @@ where
         Reply::Unknown(line) => line.to_owned(),
         _ => return None,
     })
+}
+
+/// `/whois`: one line about a user.
+fn whois_text<Tz: TimeZone>(w: &WhoIs<'_>, tz: &Tz, clock: Clock) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let role = if w.profile.identity.account {
+        grant_name(w.grant)
+    } else {
+        "guest"
+    };
+    let status = match (w.presence, w.profile.away) {
+        (Presence::Free, _) => "free".to_owned(),
+        (Presence::Busy, Some(away)) => format!("busy: {away}"),
+        (Presence::Busy, None) => "busy".to_owned(),
+    };
+    let rooms: Vec<String> = w
+        .rooms
+        .iter()
+        .map(|(room, status)| {
+            if status.operator {
+                format!("#{room} (operator)")
+            } else {
+                format!("#{room}")
+            }
+        })
+        .collect();
+    let rooms = if rooms.is_empty() {
+        "in no room besides the lobby".to_owned()
+    } else {
+        format!("in {}", rooms.join(", "))
+    };
+    format!(
+        "-- {}: {role}, {status}; {rooms}; logged in {}, idle {}",
+        w.name,
+        stamp(w.since, tz, clock),
+        idle_text(w.idle_secs)
+    )
+}
+
+/// `42s`, `3m 20s`, `2h 5m`.
+fn idle_text(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m {}s", secs / 60, secs % 60),
+        _ => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 /// What to say at the end of a listing that had `rows` rows, when it was
@@ -444,6 +493,18 @@ mod tests {
         assert_eq!(
             show("CTL removed rust bob spam").unwrap(),
             "bob removed you from #rust: spam"
+        );
+    }
+
+    #[test]
+    fn whois_is_one_line_about_the_user() {
+        assert_eq!(
+            show(&format!("WHOIS bob 0 busy {TS} 200 @rust,go at lunch")).unwrap(),
+            "-- bob: admin, busy: at lunch; in #rust (operator), #go; logged in [3:04 PM], idle 3m 20s"
+        );
+        assert_eq!(
+            show(&format!("WHOIS visitor 1 guest {TS} 5 -")).unwrap(),
+            "-- visitor: guest, free; in no room besides the lobby; logged in [3:04 PM], idle 5s"
         );
     }
 

@@ -5,8 +5,8 @@
 //! client command: `wire::parse(encode_command(c)) == c`.
 
 use chat_core::reply::{
-    AskField, AskStep, Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, Page,
-    Presence, Profile, Reply, Word,
+    AskField, AskStep, Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing,
+    MemberStatus, Page, Presence, Profile, Reply, WhoIs, Word,
 };
 use chat_core::wire::{
     encode_command, parse, parse_reply, render, render_tagged, split_tags, Tags, WireWord,
@@ -171,7 +171,8 @@ fn server_line(p: &Parts) -> Reply<'_> {
     let at = Millis(p.n1);
     let (w1, w2, text) = (p.w1.as_str(), p.w2.as_str(), p.text.as_str());
     let unknown = p.unknown.as_str();
-    match p.sel % 22 {
+    match p.sel % 23 {
+        22 => whois(p),
         16 => Reply::RoomMsg {
             room: w1,
             id: None,
@@ -296,6 +297,37 @@ fn server_line(p: &Parts) -> Reply<'_> {
     }
 }
 
+/// A `WHOIS` as chat/1 carries it: no user name or real name, no
+/// standing in the lobby.
+fn whois(p: &Parts) -> Reply<'_> {
+    let room = p.w1.as_str();
+    let status = MemberStatus {
+        operator: p.admin,
+        voice: p.known,
+    };
+    Reply::WhoIs(Box::new(WhoIs {
+        name: &p.w2,
+        grant: grant(p),
+        presence: pick(p.idx),
+        profile: Profile {
+            identity: Identity {
+                account: p.known,
+                ..Identity::default()
+            },
+            away: reason(p),
+            status: MemberStatus::default(),
+            idle_secs: Some(p.n2),
+        },
+        rooms: match p.idx % 3 {
+            0 => Vec::new(),
+            1 => vec![(room, status)],
+            _ => vec![(room, status), (room, MemberStatus::default())],
+        },
+        since: Millis(p.n1),
+        idle_secs: p.n2,
+    }))
+}
+
 /// Every single-line reply the server renders.
 fn reply(p: &Parts) -> Reply<'_> {
     let at = Millis(p.n1);
@@ -308,7 +340,8 @@ fn reply(p: &Parts) -> Reply<'_> {
         AskStep::LoginName,
         AskStep::LoginPassword,
     ];
-    match p.sel % 21 {
+    match p.sel % 22 {
+        21 => whois(p),
         15 => Reply::RoomMsg {
             room: w1,
             id: p.some.then_some(MsgId(p.n2)),

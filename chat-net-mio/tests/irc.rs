@@ -241,3 +241,72 @@ fn a_silent_irc_client_is_pinged_then_dropped() {
     let leave = expect(&mut bob, "LEAVE ");
     assert!(leave.ends_with(" dave timeout"), "{leave}");
 }
+
+#[test]
+fn whois_over_chat1_and_irc_tells_the_same() {
+    let server = TestServer::start(irc_config(&["root"]));
+    let mut root = server.register("root");
+    root.send("/create rust").unwrap();
+    expect(&mut root, "OK joined rust");
+    root.send("/busy at lunch").unwrap();
+    expect(&mut root, "CTL busy");
+    let mut irc = Irc::connect(&server);
+    irc.send("NICK carol");
+    irc.send("USER carol 0 * :Carol Smith");
+    irc.until(" 422 carol ");
+    irc.send(&format!("PRIVMSG NickServ :REGISTER {PASSWORD}"));
+    irc.until(" 366 carol #lobby ");
+    irc.send("JOIN #rust");
+    irc.until(" 366 carol #rust ");
+
+    // chat/1 asks about the IRC user: one WHOIS line.
+    root.send("/whois CAROL").unwrap();
+    let line = expect(&mut root, "WHOIS ");
+    let f: Vec<&str> = line.splitn(8, ' ').collect();
+    assert_eq!(f[1..4], ["carol", "1", "free"], "{line}");
+    assert!(
+        f[4].parse::<u64>().is_ok() && f[5].parse::<u64>().is_ok(),
+        "{line}"
+    );
+    assert_eq!(f[6], "rust", "{line}");
+    assert_eq!(f.len(), 7, "no away message: {line}");
+    // What the client library reads it as.
+    match chat_core::wire::parse_reply(&line).unwrap() {
+        chat_core::reply::Reply::WhoIs(w) => {
+            assert_eq!((w.name, w.grant), ("carol", chat_core::Grant::User));
+            assert_eq!(w.rooms[0].0, "rust");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // IRC asks about the chat/1 user: its numerics, from the same reply.
+    irc.send("WHOIS root");
+    assert_eq!(irc.until(" 311 "), ":chat 311 carol root root chat * :root");
+    assert_eq!(irc.until(" 319 "), ":chat 319 carol root :@#lobby @#rust");
+    assert_eq!(irc.until(" 301 "), ":chat 301 carol root :at lunch");
+    irc.until(" 318 carol root ");
+
+    // Back over chat/1: the admin, busy with a message, operator of #rust.
+    let mut bob = server.register("bob");
+    bob.send("/whois root").unwrap();
+    let line = expect(&mut bob, "WHOIS ");
+    let f: Vec<&str> = line.splitn(8, ' ').collect();
+    assert_eq!(f[1..4], ["root", "0", "busy"], "{line}");
+    assert_eq!(f[6..], ["@rust", "at lunch"], "{line}");
+    bob.send("/whois nobody").unwrap();
+    assert_eq!(
+        expect(&mut bob, "ERR "),
+        "ERR no-such-user nobody is not online"
+    );
+    bob.send("/whois").unwrap();
+    assert_eq!(
+        expect(&mut bob, "ERR "),
+        "ERR bad-argument usage: /whois <user>"
+    );
+    bob.send("/help").unwrap();
+    let (_, help) = bob.wait_for("END help").unwrap();
+    assert!(
+        help.iter().any(|l| l.starts_with("INFO /whois <user> ")),
+        "{help:?}"
+    );
+}

@@ -34,6 +34,17 @@ commands! {
             => "who is online, a page at a time",
     }
 
+    /// `/whois <user>` (IRC's `WHOIS`): who a user online is, a
+    /// [`Reply::WhoIs`](crate::reply::Reply::WhoIs), or `no-such-user`.
+    WhoIs {
+        /// The name as typed.
+        name: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "whois" [name: OneWord("user")]
+            => "who a user online is: role, status, rooms, since when",
+    }
+
     /// `/messageto <user> <text>`, `/msg`: a private message (IRC's
     /// `PRIVMSG`, `NOTICE` or an `ACTION` to a nick).
     MessageTo {
@@ -408,13 +419,6 @@ commands! {
         room: &'a str,
         /// The room's key (`+k`), if given.
         key: Option<&'a str>,
-    } => { who: Anyone, cost: Line, }
-
-    /// Who a user is (IRC's `WHOIS`): a
-    /// [`Reply::WhoIs`](crate::reply::Reply::WhoIs), or `no-such-user`.
-    WhoIs {
-        /// The name as typed.
-        name: &'a str,
     } => { who: Anyone, cost: Line, }
 
     /// The users online whose names match any of `masks` (IRC's `WHO

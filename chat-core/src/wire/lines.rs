@@ -16,8 +16,8 @@ use super::words::WireWord;
 use super::PROTOCOL;
 use crate::command::parse_point;
 use crate::reply::{
-    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, Page, Presence, Profile,
-    Reply, Word,
+    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Page,
+    Presence, Profile, Reply, WhoIs, Word,
 };
 use crate::{Grant, HistoryPoint, MessageKind, Millis, ModeEdit, Modes, Standing, LOBBY};
 
@@ -583,11 +583,6 @@ static LINES: &[LineSpec] = &[
                     presence,
                     ..
                 } => o.put(name).put(grant).open(presence),
-                // chat/1 has no `WHOIS` yet: the user's row.
-                Reply::WhoIs(ref whois) => o
-                    .put(whois.name)
-                    .put(whois.grant)
-                    .open(Word::Known(whois.presence)),
                 Reply::GuestUser {
                     name,
                     grant,
@@ -599,6 +594,76 @@ static LINES: &[LineSpec] = &[
                 }),
                 _ => return false,
             };
+            true
+        },
+    },
+    LineSpec {
+        tag: "WHOIS",
+        fields: &[
+            "<name>",
+            "<grant>",
+            "<presence>",
+            "<since>",
+            "<idle>",
+            "<rooms>",
+            "[away]",
+        ],
+        kinds: &[],
+        read: |f| {
+            let (name, grant) = (f.word()?, f.grant()?);
+            let (presence, account) = match f.word()? {
+                GUEST => (Presence::Free, false),
+                GUEST_BUSY => (Presence::Busy, false),
+                word => (Presence::from_word(word)?, true),
+            };
+            let (since, idle_secs) = (f.ts()?, f.num()?);
+            let rooms = match f.word()? {
+                NO_ROOMS => Vec::new(),
+                rooms => rooms
+                    .split(',')
+                    .map(read_member_of)
+                    .collect::<Option<Vec<_>>>()?,
+            };
+            let profile = Profile {
+                identity: Identity {
+                    account,
+                    ..Identity::default()
+                },
+                away: f.opt(),
+                status: MemberStatus::default(),
+                idle_secs: Some(idle_secs),
+            };
+            Some(Reply::WhoIs(Box::new(WhoIs {
+                name,
+                grant,
+                presence,
+                profile,
+                rooms,
+                since,
+                idle_secs,
+            })))
+        },
+        write: |r, o| {
+            let Reply::WhoIs(w) = r else {
+                return false;
+            };
+            o.put(w.name).put(w.grant);
+            o.put(match (w.profile.identity.account, w.presence) {
+                (true, presence) => presence.word(),
+                (false, Presence::Free) => GUEST,
+                (false, Presence::Busy) => GUEST_BUSY,
+            });
+            o.put(w.since).put(w.idle_secs);
+            if w.rooms.is_empty() {
+                o.put(NO_ROOMS);
+            } else {
+                let out = o.start();
+                for (i, (room, status)) in w.rooms.iter().enumerate() {
+                    out.push(if i == 0 { b' ' } else { b',' });
+                    write_member_of(room, *status, out);
+                }
+            }
+            o.opt(w.profile.away.filter(|a| !a.is_empty()));
             true
         },
     },
@@ -820,6 +885,33 @@ const GUEST: &str = "guest";
 const GUEST_BUSY: &str = "guest-busy";
 /// `ROOM`'s operator for the lobby, which has none.
 const NO_OPERATOR: &str = "-";
+/// `WHOIS`'s rooms for a user in none besides the lobby.
+const NO_ROOMS: &str = "-";
+
+/// A room of `WHOIS`: its name after `@` for an operator of it, then `+`
+/// when voiced (room names hold neither, nor a comma).
+fn write_member_of(room: &str, status: MemberStatus, out: &mut Vec<u8>) {
+    if status.operator {
+        out.push(b'@');
+    }
+    if status.voice {
+        out.push(b'+');
+    }
+    out.extend_from_slice(room.as_bytes());
+}
+
+/// A room of `WHOIS` read back.
+fn read_member_of(field: &str) -> Option<(&str, MemberStatus)> {
+    let (operator, rest) = match field.strip_prefix('@') {
+        Some(rest) => (true, rest),
+        None => (false, field),
+    };
+    let (voice, room) = match rest.strip_prefix('+') {
+        Some(room) => (true, room),
+        None => (false, rest),
+    };
+    (!room.is_empty()).then_some((room, MemberStatus { operator, voice }))
+}
 
 /// How a refusal for now ends: `ERR <code> <text>; retry in <n> s`.
 const RETRY_IN: &str = "; retry in ";

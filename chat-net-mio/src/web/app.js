@@ -123,6 +123,13 @@ function clock(ts) {
   return t;
 }
 
+/** `3 minutes` for a number of seconds, in its largest whole unit. */
+function duration(secs) {
+  const [n, unit] = secs >= 3600 ? [Math.floor(secs / 3600), "hour"]
+    : secs >= 60 ? [Math.floor(secs / 60), "minute"] : [secs, "second"];
+  return n + " " + unit + (n === 1 ? "" : "s");
+}
+
 function mentions(text) {
   if (!state.me) return false;
   const esc = state.me.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
@@ -631,6 +638,17 @@ const LINES = {
     const [name, grant, presence] = fields(body, 2);
     const h = head();
     if (h) h.rows.push({ name, grant, presence });
+  },
+  WHOIS(body) {
+    const [name, grant, presence, since, idle, rooms, away] = fields(body, 6);
+    const role = presence.startsWith("guest") ? "a guest" : grant === "0" ? "an admin" : "a user";
+    const busy = presence.endsWith("busy");
+    const status = busy ? "busy" + (away ? " (“" + away + "”)" : "") : "free";
+    const list = rooms === "-" ? [] : rooms.split(",").map((r) =>
+      "#" + r.replace(/^@?\+?/, "") + (r.startsWith("@") ? " (operator)" : ""));
+    const places = list.length ? "in " + list.join(", ") : "in no room besides the lobby";
+    note(where(), name + " is " + role + ", " + status + ", " + places + "; logged in at " +
+      clock(since).textContent + ", idle for " + duration(Number(idle)) + ".");
   },
   KICKED(body) {
     const [name, by, ts, reason] = fields(body, 3);
