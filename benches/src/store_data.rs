@@ -70,6 +70,7 @@ pub fn generate(
             operator: user_name(r % users.max(1)),
             created: Millis(created),
             topic: None,
+            modes: Default::default(),
         }));
         let here = lines_per_room.min(lines - r * lines_per_room);
         for l in 0..here {

@@ -176,6 +176,9 @@ where
                 Some(r) => format!("{by} removed you from #{room}: {r}"),
                 None => format!("{by} removed you from #{room}."),
             },
+            Control::Invited { room, by } => {
+                format!("{by} invites you to #{room} (/join {room})")
+            }
             Control::Other(s) => format!("-- control: {s}"),
             _ => "-- control".to_owned(),
         },
@@ -214,6 +217,16 @@ where
             stamp(at, tz, clock)
         ),
         Reply::Topic { room, .. } => format!("[#{room}] no topic"),
+        Reply::ModeChanged {
+            room,
+            at,
+            by,
+            change,
+        } => format!(
+            "{} [#{room}] * {by} set modes {change}",
+            stamp(at, tz, clock)
+        ),
+        Reply::RoomModes { room, modes } => format!("[#{room}] modes {modes}"),
         Reply::Standing {
             room,
             at,

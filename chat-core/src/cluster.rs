@@ -304,6 +304,16 @@ pub enum RoomEvent {
         /// Who appended it.
         origin: Origin,
     },
+    /// The room's modes changed (to these); last, so that logs written
+    /// before it still read.
+    Modes {
+        /// The modes now.
+        modes: crate::RoomModes,
+        /// Who changed them.
+        by: UserName,
+        /// When.
+        at: Millis,
+    },
 }
 
 impl RoomEvent {

@@ -122,6 +122,7 @@ mod grant;
 mod ids;
 pub mod irc;
 mod kind;
+mod modes;
 mod name;
 pub mod password;
 #[doc = include_str!("../../PROTOCOL.md")]
@@ -148,6 +149,7 @@ pub use framing::Frame;
 pub use grant::Grant;
 pub use ids::{ConnId, JobId, MsgId, PersistId};
 pub use kind::MessageKind;
+pub use modes::{ModeEdit, ModeError, Modes, RoomModes, MAX_ROOM_KEY_LEN, MAX_ROOM_LIMIT};
 pub use name::{
     NameError, NameKey, RoomKey, RoomName, UserName, LOBBY, MAX_NAME_LEN, MAX_ROOM_NAME_LEN,
 };

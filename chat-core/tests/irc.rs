@@ -520,7 +520,7 @@ fn server_time_tags_room_lines_and_private_messages_with_the_event_time() {
     let mut h = Harness::new();
     accounts(&mut h, &["carol", "dave"]);
     h.register("bob", "bob");
-    irc_login(&mut h, "tagged", "carol", "server-time message-tags");
+    irc_login(&mut h, "tagged", "carol", "server-time");
     irc_login(&mut h, "plain", "dave", "");
     h.take("bob");
     h.take("tagged");
@@ -1898,17 +1898,15 @@ fn room_modes_are_shown_and_those_always_set_are_kept() {
     guest(&mut h, "foo", "foo", "foo", "Foo");
     h.send("foo", "JOIN #chan");
     h.take("foo");
-    h.send("foo", "MODE #chan +t");
-    h.send("foo", "MODE #chan -t");
-    h.send("foo", "MODE #chan +k key");
+    h.send("foo", "MODE #chan +n");
+    h.send("foo", "MODE #chan -n");
     h.send("foo", "MODE #chan +v");
     h.send("foo", "MODE #chan +v nobody");
     assert_eq!(
         h.take("foo"),
         vec![
             ":chat 324 foo #chan +nt",
-            ":chat 482 foo #chan :+t cannot be unset in this server's rooms",
-            ":chat 472 foo k :is unknown mode char to me",
+            ":chat 482 foo #chan :-n cannot be unset in this server's rooms",
             ":chat 461 foo MODE :Not enough parameters",
             ":chat 441 foo nobody #chan :They aren't on that channel",
         ]
@@ -1953,4 +1951,294 @@ fn an_invisible_user_is_found_by_name_not_by_mask_unless_in_a_room_together() {
     h.take("shiv");
     h.send("shiv", "WHO eva*");
     assert_eq!(h.take("shiv").len(), 2);
+}
+
+// ---- room modes -----------------------------------------------------------
+
+/// Two guests in `#chan`, `foo` its maker (its operator), lines taken.
+fn two_in_chan(h: &mut Harness) {
+    guest(h, "foo", "foo", "foo", "Foo");
+    guest(h, "bar", "bar", "bar", "Bar");
+    h.send("foo", "JOIN #chan");
+    h.send("bar", "JOIN #chan");
+    h.take("foo");
+    h.take("bar");
+}
+
+/// `+t` (a new room's): only its operators set the topic; `-t`: any
+/// member does. `MODE #chan` shows which.
+#[test]
+fn topic_mode_t_is_set_and_unset_by_the_rooms_operator() {
+    let mut h = open_harness();
+    two_in_chan(&mut h);
+    h.send("foo", "MODE #chan");
+    assert_eq!(h.take("foo"), vec![":chat 324 foo #chan +nt"]);
+    // Set already: no change; the modes are shown.
+    h.send("foo", "MODE #chan +t");
+    assert_eq!(h.take("foo"), vec![":chat 324 foo #chan +nt"]);
+    h.send("bar", "TOPIC #chan :T0P1C");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 482 bar #chan :You're not channel operator"]
+    );
+    assert_eq!(h.take("foo"), Vec::<String>::new());
+    // A member cannot change the modes either.
+    h.send("bar", "MODE #chan -t");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 482 bar #chan :You're not channel operator"]
+    );
+    h.send("foo", "MODE #chan -t");
+    assert_eq!(h.take("foo"), vec![":foo!foo@chat MODE #chan -t"]);
+    assert_eq!(h.take("bar"), vec![":foo!foo@chat MODE #chan -t"]);
+    h.send("bar", "TOPIC #chan :T0P1C");
+    assert_eq!(h.take("foo"), vec![":bar!bar@chat TOPIC #chan :T0P1C"]);
+    assert_eq!(h.take("bar"), vec![":bar!bar@chat TOPIC #chan :T0P1C"]);
+    h.send("bar", "MODE #chan");
+    assert_eq!(h.take("bar"), vec![":chat 324 bar #chan +n"]);
+}
+
+/// `+s`: `NAMES` says `@` (RFC 2812 3.2.5), and those outside the room
+/// see it in no `LIST`, `NAMES` or `WHOIS`; its members do.
+#[test]
+fn a_secret_room_is_at_in_names_and_hidden_from_outsiders() {
+    let mut h = open_harness();
+    guest(&mut h, "nick1", "nick1", "n1", "One");
+    guest(&mut h, "nick2", "nick2", "n2", "Two");
+    h.send("nick1", "JOIN #chan");
+    h.take("nick1");
+    h.send("nick1", "MODE #chan +s");
+    assert_eq!(h.take("nick1"), vec![":nick1!nick1@chat MODE #chan +s"]);
+    h.send("nick1", "NAMES #chan");
+    assert_eq!(
+        h.take("nick1"),
+        vec![
+            ":chat 353 nick1 @ #chan :@nick1",
+            ":chat 366 nick1 #chan :End of /NAMES list",
+        ]
+    );
+    h.send("nick2", "LIST");
+    assert!(!holds(&h.take("nick2"), "#chan"));
+    h.send("nick2", "NAMES #chan");
+    assert_eq!(
+        h.take("nick2"),
+        vec![":chat 366 nick2 #chan :End of /NAMES list"]
+    );
+    h.send("nick2", "WHOIS nick1");
+    let whois = h.take("nick2");
+    assert!(holds(&whois, ":chat 319 nick2 nick1 :"), "{whois:?}");
+    assert!(!holds(&whois, "#chan"), "{whois:?}");
+    // Joining by name is open (secret is not invite-only).
+    h.send("nick2", "JOIN #chan");
+    let lines = h.take("nick2");
+    assert!(
+        has(&lines, ":chat 353 nick2 @ #chan :@nick1 nick2"),
+        "{lines:?}"
+    );
+    h.send("nick2", "LIST");
+    assert!(holds(&h.take("nick2"), " #chan "));
+    h.take("nick1");
+    h.send("nick1", "MODE #chan");
+    assert_eq!(h.take("nick1"), vec![":chat 324 nick1 #chan +nts"]);
+}
+
+/// `+m`: only the room's operators and voiced members speak; others get
+/// `404`.
+#[test]
+fn a_moderated_room_hears_its_operators_and_voiced_members() {
+    let mut h = open_harness();
+    two_in_chan(&mut h);
+    h.send("foo", "MODE #chan +m");
+    h.take("foo");
+    assert_eq!(h.take("bar"), vec![":foo!foo@chat MODE #chan +m"]);
+    h.send("bar", "PRIVMSG #chan :hello?");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 404 bar #chan :Cannot send to channel (+m)"]
+    );
+    assert_eq!(h.take("foo"), Vec::<String>::new());
+    // A notice is never answered, and not delivered either.
+    h.send("bar", "NOTICE #chan :psst");
+    assert_eq!(h.take("bar"), Vec::<String>::new());
+    assert_eq!(h.take("foo"), Vec::<String>::new());
+    h.send("foo", "MODE #chan +v bar");
+    h.take("foo");
+    h.take("bar");
+    h.send("bar", "PRIVMSG #chan :hello!");
+    assert_eq!(h.take("foo"), vec![":bar!bar@chat PRIVMSG #chan :hello!"]);
+    h.send("foo", "PRIVMSG #chan :welcome");
+    assert_eq!(h.take("bar"), vec![":foo!foo@chat PRIVMSG #chan :welcome"]);
+}
+
+/// `+k`: joining takes the key (`JOIN #chan key`, `475` without it);
+/// `+l`: no more members than the limit (`471`). Both in one `MODE`.
+#[test]
+fn a_keyed_and_limited_room_takes_its_key_and_no_more_members() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    guest(&mut h, "bar", "bar", "bar", "Bar");
+    guest(&mut h, "baz", "baz", "baz", "Baz");
+    h.send("foo", "JOIN #chan");
+    h.take("foo");
+    h.take("bar");
+    h.take("baz");
+    h.send("foo", "MODE #chan +kl sesame 2");
+    assert_eq!(h.take("foo"), vec![":foo!foo@chat MODE #chan +kl sesame 2"]);
+    h.send("bar", "JOIN #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 475 bar #chan :Cannot join channel (+k)"]
+    );
+    h.send("bar", "JOIN #chan nope");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 475 bar #chan :Cannot join channel (+k)"]
+    );
+    h.send("bar", "JOIN #chan sesame");
+    assert!(has(&h.take("bar"), ":bar!bar@chat JOIN #chan"));
+    h.send("baz", "JOIN #chan sesame");
+    assert_eq!(
+        h.take("baz"),
+        vec![":chat 471 baz #chan :Cannot join channel (+l)"]
+    );
+    h.take("foo");
+    h.send("foo", "MODE #chan -lk *");
+    assert_eq!(h.take("foo"), vec![":foo!foo@chat MODE #chan -kl"]);
+    h.send("baz", "JOIN #chan");
+    assert!(has(&h.take("baz"), ":baz!baz@chat JOIN #chan"));
+    // Bad arguments are told, and change nothing.
+    h.take("foo");
+    h.send("foo", "MODE #chan +l many");
+    assert_eq!(
+        h.take("foo"),
+        vec![":chat 696 foo #chan l * :+l: that argument cannot be used"]
+    );
+    h.send("foo", "MODE #chan +k");
+    assert_eq!(
+        h.take("foo"),
+        vec![":chat 461 foo MODE :Not enough parameters"]
+    );
+    h.send("foo", "MODE #chan +x");
+    assert_eq!(
+        h.take("foo"),
+        vec![":chat 472 foo x :is unknown mode char to me"]
+    );
+}
+
+// ---- IRCv3 ----------------------------------------------------------------
+
+/// `message-tags`: messages carry the engine's id as `msgid` (and their
+/// time), in rooms, in private and replayed from history; other lines
+/// only their time.
+#[test]
+fn message_tags_give_each_message_its_id() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol"]);
+    h.register("bob", "bob");
+    irc_login(&mut h, "tags", "carol", "message-tags");
+    h.take("bob");
+    h.send("bob", "/create den");
+    h.send("tags", "JOIN #den");
+    h.take("bob");
+    h.take("tags");
+    h.send("bob", "/say den one");
+    h.send("bob", "/say den two");
+    let lines = h.take("tags");
+    let id = |line: &str| -> u64 {
+        let tag = line.split(' ').next().unwrap();
+        tag.split("msgid=").nth(1).unwrap().parse().unwrap()
+    };
+    let first = id(&lines[0]);
+    assert_eq!(
+        lines,
+        vec![
+            format!("@time=1970-01-01T00:16:40.000Z;msgid={first} :bob!bob@chat PRIVMSG #den :one"),
+            format!(
+                "@time=1970-01-01T00:16:40.000Z;msgid={} :bob!bob@chat PRIVMSG #den :two",
+                first + 1
+            ),
+        ]
+    );
+    h.send("bob", "/msg carol psst");
+    let lines = h.take("tags");
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].starts_with("@time=1970-01-01T00:16:40.000Z;msgid=")
+            && lines[0].ends_with(" :bob!bob@chat PRIVMSG carol :psst"),
+        "{lines:?}"
+    );
+    // Joined again: the replayed lines keep their ids.
+    h.send("tags", "PART #den");
+    h.send("tags", "JOIN #den");
+    let lines = h.take("tags");
+    assert!(
+        lines.contains(&format!(
+            "@time=1970-01-01T00:16:40.000Z;msgid={} :bob!bob@chat PRIVMSG #den :two",
+            first + 1
+        )),
+        "{lines:?}"
+    );
+    // A join has a time, no id.
+    h.send("bob", "/part den");
+    h.send("bob", "/join den");
+    assert!(has(
+        &h.take("tags"),
+        "@time=1970-01-01T00:16:40.000Z :bob!bob@chat JOIN #den"
+    ));
+}
+
+/// `+i`: only those invited join (`473` for others); `INVITE` by its
+/// operator (`341`, the invited user gets `INVITE`), once per invitation;
+/// a member who does not run an invite-only room cannot invite (`482`),
+/// nor anyone outside it (`442`), nor anyone already in (`443`).
+#[test]
+fn an_invite_only_room_takes_those_invited_once() {
+    let mut h = open_harness();
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    guest(&mut h, "bar", "bar", "bar", "Bar");
+    guest(&mut h, "baz", "baz", "baz", "Baz");
+    h.send("foo", "JOIN #chan");
+    h.send("foo", "MODE #chan +i");
+    h.take("foo");
+    h.take("bar");
+    h.send("bar", "JOIN #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 473 bar #chan :Cannot join channel (+i)"]
+    );
+    h.send("baz", "INVITE bar #chan");
+    assert_eq!(
+        h.take("baz"),
+        vec![":chat 442 baz #chan :You're not on that channel"]
+    );
+    h.send("foo", "INVITE bar #chan");
+    assert_eq!(h.take("foo"), vec![":chat 341 foo bar #chan"]);
+    assert_eq!(h.take("bar"), vec![":foo!foo@chat INVITE bar #chan"]);
+    h.send("bar", "JOIN #chan");
+    assert!(has(&h.take("bar"), ":bar!bar@chat JOIN #chan"));
+    h.send("foo", "INVITE bar #chan");
+    assert_eq!(
+        h.take("foo"),
+        vec![
+            ":bar!bar@chat JOIN #chan",
+            ":chat 443 foo bar #chan :is already on channel"
+        ]
+    );
+    // A member who does not run it cannot invite while it is +i.
+    h.send("bar", "INVITE baz #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 482 bar #chan :You're not channel operator"]
+    );
+    // Used once: out and back in takes another invitation.
+    h.send("bar", "PART #chan");
+    h.take("bar");
+    h.send("bar", "JOIN #chan");
+    assert_eq!(
+        h.take("bar"),
+        vec![":chat 473 bar #chan :Cannot join channel (+i)"]
+    );
+    h.take("foo");
+    h.send("foo", "MODE #chan");
+    assert_eq!(h.take("foo"), vec![":chat 324 foo #chan +nti"]);
 }

@@ -737,3 +737,74 @@ fn every_room_line_is_an_event_for_observers() {
         .collect();
     assert!(ids[0] < ids[1], "one sequence of ids: {ids:?}");
 }
+
+/// `/mode`: a room's operator sets its modes, once durable the room sees
+/// `MODE`, and they are stored with the room: after a restart the room
+/// is still secret (out of `/rooms` for those not in it), moderated and
+/// keyed.
+#[test]
+fn room_modes_are_set_by_its_operator_and_survive_a_restart() {
+    let mut h = three();
+    h.send("b", "/create den");
+    h.send("c", "/join den");
+    h.take("b");
+    h.take("c");
+    h.send("b", "/mode den");
+    assert_eq!(h.take("b"), vec!["MODES den +nt"]);
+    h.send("c", "/mode den +s");
+    assert_eq!(
+        h.take("c"),
+        vec!["ERR not-permitted only the operator of den or an admin may do that"]
+    );
+    h.send("b", "/mode den +smk-t sesame");
+    let ts = h.now.0;
+    let line = format!("MODE den {ts} bob +smk-t sesame");
+    assert_eq!(h.take("b"), vec![line.clone()]);
+    assert_eq!(h.take("c"), vec![line]);
+    assert!(
+        h.persisted
+            .iter()
+            .any(|c| matches!(c, StoreChange::SetModes { modes, .. } if modes.secret)),
+        "stored"
+    );
+    h.send("b", "/mode den +q");
+    assert!(h.last("b").starts_with("ERR bad-argument "));
+    // Moderated: carol is no operator and not voiced.
+    h.send("c", "/say den hi");
+    assert_eq!(
+        h.take("c"),
+        vec!["ERR not-permitted den is moderated: only its operators and voiced members speak"]
+    );
+    let snapshot = snapshot_of(&h);
+    let config = Config {
+        admins: vec!["alice".into()],
+        ..unlimited()
+    };
+    let mut h = Harness::with(config, snapshot);
+    h.login("b", "bob", harness::PW);
+    h.login("c", "carol", harness::PW);
+    h.take("b");
+    h.take("c");
+    h.send("c", "/rooms");
+    assert_eq!(h.take("c"), vec!["ROOM lobby 2 -", "END rooms 1 1"]);
+    h.send("c", "/join den");
+    assert_eq!(
+        h.take("c"),
+        vec!["ERR not-permitted den takes a key: /join den <key>"]
+    );
+    h.send("c", "/join den sesame");
+    assert!(h.take("c").contains(&"OK joined den".to_owned()));
+    h.send("c", "/mode den");
+    assert_eq!(h.take("c"), vec!["MODES den +nsmk sesame"]);
+    // Invite-only: an invitation lets alice in once, without the key.
+    h.send("b", "/mode den +i");
+    h.take("b");
+    h.take("c");
+    h.login("a", "alice", harness::PW);
+    h.take("a");
+    h.take("b");
+    h.take("c");
+    h.send("b", "/invite alice den");
+    assert_eq!(h.take("b"), vec!["OK invited den alice"]);
+    assert_eq!(h.take("a"), vec!["CTL invited den bob"]);
+}

@@ -469,7 +469,10 @@ fn command(p: &Parts) -> Command<'_> {
     let trimmed = p.some.then_some(p.w1.as_str());
     match p.sel % 27 {
         17 => Command::CreateRoom { room: w1 },
-        18 => Command::JoinRoom { room: w1 },
+        18 => Command::JoinRoom {
+            room: w1,
+            key: trimmed,
+        },
         19 => Command::PartRoom {
             room: w1,
             reason: trimmed,

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chat_core::{
-    Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, Retention, RoomName, RoomRecord,
-    StoreChange, StoreSnapshot, Topic,
+    Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, Retention, RoomModes, RoomName,
+    RoomRecord, StoreChange, StoreSnapshot, Topic,
 };
 use chat_net_mio::store::{
     KeySource, Persister, Store, StoreError, StoreOptions, KEY_FILE, LEGACY_STORE_FILE, LOG_FILE,
@@ -250,6 +250,7 @@ fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
             operator: name("alice"),
             created: Millis(5),
             topic: None,
+            modes: Default::default(),
         }),
         StoreChange::SetTopic {
             room: room.clone(),
@@ -294,6 +295,7 @@ fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
             operator: name("bob"),
             created: Millis(8),
             topic: None,
+            modes: Default::default(),
         }),
         StoreChange::RemoveRoom { room },
         user("ALICE"),
@@ -396,6 +398,7 @@ fn every_step_of_a_compaction_beside_the_writer_opens_whole() {
             operator: name("a1"),
             created: Millis(5),
             topic: None,
+            modes: Default::default(),
         }),
         line("in the lobby"),
     ];
@@ -551,7 +554,7 @@ fn a_store_from_before_message_ids_opens_with_ids_in_order() {
     let s = Store::open_with(dir.path(), key(), options).unwrap();
     assert_eq!(
         (version(SNAPSHOT_FILE), version(LOG_FILE)),
-        (3, 2),
+        (4, 3),
         "rewritten in the current format on opening"
     );
     let snap = s.snapshot();
@@ -605,4 +608,67 @@ fn a_store_from_before_message_ids_opens_with_ids_in_order() {
         lobby_lines.last().unwrap(),
         &(next.0, "after the migration".into())
     );
+}
+
+/// A data folder written by the version before room modes (a snapshot
+/// holding the room `den`, then a log creating `attic`): both rooms open
+/// with the default modes and their topics, the store is rewritten in
+/// the current format at once, and a change of modes is kept from then
+/// on.
+#[test]
+fn a_store_from_before_room_modes_opens_with_default_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v2");
+    for f in [SNAPSHOT_FILE, LOG_FILE] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    let key = || KeySource::Raw([7; 32]);
+    let options = StoreOptions {
+        retention: Retention {
+            max_age_ms: u64::MAX,
+            ..Retention::default()
+        },
+        ..StoreOptions::default()
+    };
+    let version = |file: &str| std::fs::read(dir.path().join(file)).unwrap()[8];
+    assert_eq!((version(SNAPSHOT_FILE), version(LOG_FILE)), (3, 2));
+    let mut s = Store::open_with(dir.path(), key(), options).unwrap();
+    assert_eq!(
+        (version(SNAPSHOT_FILE), version(LOG_FILE)),
+        (4, 3),
+        "rewritten in the current format on opening"
+    );
+    let snap = s.snapshot();
+    let rooms: Vec<(&str, Option<&str>, &RoomModes)> = snap
+        .rooms
+        .iter()
+        .map(|r| {
+            let topic = r.topic.as_ref().map(|t| t.text.as_str());
+            (r.name.as_str(), topic, &r.modes)
+        })
+        .collect();
+    let plain = RoomModes::default();
+    assert_eq!(
+        rooms,
+        [
+            ("den", Some("kept topic"), &plain),
+            ("attic", Some("topic in the log"), &plain)
+        ]
+    );
+    let attic = Conversation::Room(RoomName::parse("attic").unwrap().key());
+    let said = snap.history.iter().find(|(c, _)| *c == attic).unwrap();
+    assert_eq!(said.1[0].text, "said in the attic");
+    let secret = RoomModes {
+        secret: true,
+        key: Some("sesame".into()),
+        ..RoomModes::default()
+    };
+    let change = StoreChange::SetModes {
+        room: RoomName::parse("den").unwrap(),
+        modes: secret.clone(),
+    };
+    assert_eq!(s.commit(&[change]), vec![Ok(())]);
+    drop(s);
+    let s = Store::open_with(dir.path(), key(), options).unwrap();
+    assert_eq!(s.snapshot().rooms[0].modes, secret);
 }

@@ -35,8 +35,8 @@ OPER_NAME, OPER_PASSWORD = "operuser", "operpassword"
 
 # Cheap password hashing (tests measure the protocol, not argon2), the
 # server's name as irctest's other controllers call theirs, guests who may
-# make channels (an open IRC server), passwords up to 1,024 bytes (the
-# suite registers 600-byte ones to test long SASL payloads), and no
+# make channels (an open IRC server), passwords of 1 to 1,024 bytes (the
+# suite registers `sesame`, and 600-byte ones to test long SASL payloads), and no
 # per-address limits on loopback, where every irctest client comes from.
 CONFIG = """(
     server_name: "My.Little.Server",
@@ -45,6 +45,7 @@ CONFIG = """(
     hash: (memory_kib: 8, iterations: 1, parallelism: 1),
     limits: (
         exempt_loopback: true,
+        min_password_bytes: 1,
         max_password_bytes: 1024,
     ),
     listeners: [{listeners}],
@@ -126,6 +127,11 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
             os.environ, CHAT_STORE_KEY="00" * 32, CHAT_ADMIN_PASSWORD=OPER_PASSWORD
         )
         self.proc = self.execute(args, env=env)
+
+    def wait_for_services(self) -> None:
+        """Accounts are built in: the services are up once the server
+        listens."""
+        self.wait_for_port()
 
     def registerUser(
         self,

@@ -5,6 +5,8 @@
 #
 #   tests/irctest/run.sh IRCTEST_DIR [--baseline] [extra pytest arguments]
 #
+# The files run are those of files.txt, or of the list FILES names
+# (modes.txt: the channel-mode files).
 # IRCTEST_DIR is a checkout of https://github.com/progval/irctest; its test
 # dependencies (pytest ecdsa filelock websockets pytest-xdist
 # pytest-timeout) must be importable. chat-server is built in release mode
@@ -12,7 +14,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-[ $# -ge 1 ] || { sed -n 2,12p "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,15p "$0" >&2; exit 2; }
 irctest=$(cd "$1" && pwd); shift
 controller=chat_controller
 if [ "${1:-}" = --baseline ]; then
@@ -25,7 +27,7 @@ fi
 files=()
 while read -r f; do
     [ -n "$f" ] && files+=("irctest/server_tests/$f.py")
-done < "$here/files.txt"
+done < "${FILES:-$here/files.txt}"
 
 # The markers of CONFORMANCE.md's main table; MARKERS overrides them (the
 # server's accounts are built in, so `services` tests can run against it).

@@ -4,11 +4,12 @@
 
 run.sh writes RESULTS.xml when given `--junitxml=RESULTS.xml`. Prints one
 Markdown row per file (passed, failed, skipped, xfailed) and the totals,
-in the order of files.txt.
+in the order of files.txt (or of the list FILES names, as for run.sh).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -16,7 +17,9 @@ from pathlib import Path
 
 FILES = [
     f.strip()
-    for f in (Path(__file__).parent / "files.txt").read_text().splitlines()
+    for f in Path(os.environ.get("FILES") or Path(__file__).parent / "files.txt")
+    .read_text()
+    .splitlines()
     if f.strip()
 ]
 
@@ -38,9 +41,10 @@ def main() -> None:
     label = sys.argv[2] if len(sys.argv) > 2 else "total"
     counts: dict[str, Counter] = {f: Counter() for f in FILES}
     for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
-        # classname: irctest.server_tests.<file>.<Class>
-        parts = case.get("classname", "").split(".")
-        name = parts[2] if len(parts) > 2 else "?"
+        # classname: irctest.server_tests.<file>.<Class>, or
+        # irctest.server_tests.<folder>.<file>.<Class>
+        parts = case.get("classname", "").split(".")[2:-1]
+        name = "/".join(parts) or "?"
         counts.setdefault(name, Counter())[outcome(case)] += 1
     kinds = ["passed", "failed", "skipped", "xfailed"]
     print("| file | " + " | ".join(kinds) + " |")

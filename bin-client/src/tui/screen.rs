@@ -75,7 +75,7 @@ impl Screen {
                 }
                 self.pending_pms.push_back((to.to_owned(), text.to_owned()));
             }
-            Ok(Command::JoinRoom { room } | Command::CreateRoom { room }) => {
+            Ok(Command::JoinRoom { room, .. } | Command::CreateRoom { room }) => {
                 self.joining.push(room.to_owned())
             }
             Ok(Command::RoomMembers { room }) => self.names_of = Some(room.to_owned()),

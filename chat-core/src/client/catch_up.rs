@@ -115,14 +115,26 @@ impl CatchUp {
         if !known(LOBBY) && !rooms.iter().any(|r| known(r)) {
             for room in rooms {
                 // Names came from the server as one word: they encode.
-                let _ = encode_command(&Command::JoinRoom { room: &room }, out);
+                let _ = encode_command(
+                    &Command::JoinRoom {
+                        room: &room,
+                        key: None,
+                    },
+                    out,
+                );
             }
             return;
         }
         self.open_batch(out);
         for room in rooms {
             let key = room.to_ascii_lowercase();
-            let _ = encode_command(&Command::JoinRoom { room: &room }, out);
+            let _ = encode_command(
+                &Command::JoinRoom {
+                    room: &room,
+                    key: None,
+                },
+                out,
+            );
             self.expect.push_back(Expect::Join(key.clone()));
             if known(&room) {
                 self.pending.insert(

@@ -44,13 +44,15 @@ pub fn open(protocol: Protocol, options: &CodecOptions) -> Box<dyn Codec> {
 ///     b"@time=1970-01-01T00:00:00.000Z :ann!ann1@irc.example JOIN #lobby\r\n"
 /// );
 /// ```
-pub const RENDERINGS: [Rendering; 6] = [
+pub const RENDERINGS: [Rendering; 8] = [
     crate::wire::RENDERING,
     crate::irc::RENDERINGS[0],
     crate::irc::RENDERINGS[1],
     crate::irc::RENDERINGS[2],
     crate::irc::RENDERINGS[3],
     crate::wire::RENDERING_TAGGED,
+    crate::irc::RENDERINGS[4],
+    crate::irc::RENDERINGS[5],
 ];
 
 impl Engine {

@@ -5,7 +5,7 @@
 
 use super::spec::Trailing;
 use super::{HistoryPoint, HistoryRange, HistoryTarget, TopicChange};
-use crate::{Grant, Millis, MsgId};
+use crate::{Grant, Millis, ModeEdit, MsgId};
 
 /// Why a command cannot be written as one line that parses back to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -446,4 +446,35 @@ fn digits(word: &str) -> Option<u64> {
         return None;
     }
     word.parse().ok()
+}
+
+/// A change of a room's modes, `+sk-t key` ([`ModeEdit`]); left out to
+/// show them.
+#[derive(Debug)]
+pub struct ModeText;
+
+impl<'a> Kind<'a> for ModeText {
+    type Value = Option<ModeEdit<'a>>;
+    const OPTIONAL: bool = true;
+    const SAMPLE: &'static str = "+s-t";
+    fn read(args: &mut Args<'a>) -> Option<Option<ModeEdit<'a>>> {
+        let text = args.rest().trim();
+        if text.is_empty() {
+            return Some(None);
+        }
+        ModeEdit::parse(text).ok().map(Some)
+    }
+    fn write(
+        value: &Option<ModeEdit<'a>>,
+        label: &'static str,
+        line: &mut Line,
+    ) -> Result<bool, EncodeError> {
+        match value {
+            None => {}
+            // An empty change would read back as showing the modes.
+            Some(edit) if edit.is_empty() => return Err(EncodeError::BadText(label)),
+            Some(edit) => line.push(&edit.to_string()),
+        }
+        Ok(true)
+    }
 }

@@ -11,7 +11,7 @@
 //! The order is `/help`'s: commands for everyone, then for admins.
 
 use super::{Answer, HistoryRange, HistoryTarget, Standing, TopicChange};
-use crate::{Grant, MessageKind};
+use crate::{Grant, MessageKind, ModeEdit};
 
 commands! {
     /// A room message (or, during the login dialog, an answer): any line
@@ -124,13 +124,16 @@ commands! {
             => "create a room (you are its operator) and join it",
     }
 
-    /// Extension: `/join <room>`.
+    /// Extension: `/join <room> [key]`.
     JoinRoom {
         /// The name as typed.
         room: &'a str,
+        /// The room's key (`+k`), if given.
+        key: Option<&'a str>,
     } => {
         who: Anyone, cost: Line,
-        chat1: "join" [room: OneWord("room")] => "join a room; its last lines are replayed",
+        chat1: "join" [room: OneWord("room"), key: OptText("key")]
+            => "join a room (with its key if it has one); its last lines are replayed",
     }
 
     /// Extension: `/part <room> [message]`.
@@ -235,6 +238,33 @@ commands! {
         chat1: "devoice" [room: OneWord("room"), user: OneWord("user")]
             { standing: Standing::Voice, on: false }
             => "take a member's voice (its operators)",
+    }
+
+    /// Extension: `/invite <user> <room>`: let a user join a room, told
+    /// so (a member; its operators when it is invite-only). IRC's
+    /// `INVITE`.
+    Invite {
+        /// The user as typed.
+        user: &'a str,
+        /// The room as typed.
+        room: &'a str,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "invite" [user: OneWord("user"), room: OneWord("room")]
+            => "let a user join a room you are in",
+    }
+
+    /// Extension: `/mode <room> [change]`: show a room's modes, or change
+    /// them (its operators, or an admin); IRC's `MODE #room [change]`.
+    RoomModes {
+        /// The room as typed.
+        room: &'a str,
+        /// The change, `None` to show them.
+        change: Option<ModeEdit<'a>>,
+    } => {
+        who: Anyone, cost: Line,
+        chat1: "mode" [room: OneWord("room"), change: ModeText("change")]
+            => "show or change a room's modes (its operators): t topic, s secret, i invited only, m moderated, k key, l limit",
     }
 
     /// Extension: `/closeroom <room>`: remove a room and its history (its
@@ -387,6 +417,8 @@ commands! {
     EnterRoom {
         /// The name as typed.
         room: &'a str,
+        /// The room's key (`+k`), if given.
+        key: Option<&'a str>,
     } => { who: Anyone, cost: Line, }
 
     /// The users online whose names match any of `masks` (IRC's `WHO

@@ -66,8 +66,10 @@ impl Engine {
             // chat/1's codec answers `/tags` itself.
             Command::Tags { .. } => {}
             Command::CreateRoom { room } => self.create_room(id, room),
-            Command::JoinRoom { room } => self.join_room(id, room),
-            Command::EnterRoom { room } => self.enter_or_create(id, room),
+            Command::JoinRoom { room, key } => self.join_room(id, room, key),
+            Command::EnterRoom { room, key } => self.enter_or_create(id, room, key),
+            Command::RoomModes { room, change } => self.room_modes(id, room, change),
+            Command::Invite { user, room } => self.invite(id, user, room),
             Command::RoomMembers { room } => self.room_members(id, room),
             Command::PartRoom { room, reason } => self.part_room(id, room, reason),
             Command::ListRooms { page } => self.list_rooms(id, page),

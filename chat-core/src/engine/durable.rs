@@ -150,6 +150,15 @@ impl Engine {
             }
             _ => Vec::new(),
         };
+        // What a change of modes changed is told from what they were.
+        let was = match &change {
+            StoreChange::SetModes { room, .. } => self
+                .rooms
+                .get(&room.key())
+                .map(|c| c.modes().clone())
+                .unwrap_or_default(),
+            _ => crate::RoomModes::default(),
+        };
         if let Err(e) = change.apply_to(&mut self.tables()) {
             // The store took it: the engine's copy had drifted.
             log::error!("a durable change does not apply in memory: {e}");
@@ -193,6 +202,9 @@ impl Engine {
             }
             StoreChange::CreateRoom(record) => self.on_room_created(conn, record),
             StoreChange::SetTopic { room, topic } => self.on_topic_durable(conn, &room, topic),
+            StoreChange::SetModes { room, modes } => {
+                self.on_modes_durable(conn, &room, &was, &modes)
+            }
             StoreChange::RemoveRoom { room } => self.on_room_removed(conn, &room, members),
             // Never tracked (see `remember`).
             StoreChange::AppendLine { .. } => {}

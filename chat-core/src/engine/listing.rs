@@ -110,6 +110,7 @@ impl Engine {
         let mut rooms: Vec<(String, MemberStatus)> = session
             .rooms
             .iter()
+            .filter(|key| id == target || self.sees_room(id, key))
             .filter_map(|key| {
                 let channel = self.rooms.get(key)?;
                 Some((channel.name().to_owned(), channel.members.status(target)?))

@@ -7,7 +7,7 @@
 //! what the engine does about one thing, as methods of `Engine`: input
 //! arriving (`lines`), logging in (`dialog`, `register`, `login`), a
 //! logged-in user's commands (`commands`, then `say`, `presence`,
-//! `listing`, `room_commands`, `membership`, `history_pages`,
+//! `listing`, `room_commands`, `room_modes`, `membership`, `history_pages`,
 //! `room_closing`, `admin`, `password_change`), answers going out
 //! (`replies`, `pull` as the connection drains, `broadcast`), message
 //! ids (`message_ids`), work asked of the caller (`password_work`,
@@ -59,6 +59,7 @@ mod register;
 mod replies;
 mod room_closing;
 mod room_commands;
+mod room_modes;
 mod say;
 mod timeouts;
 

@@ -90,7 +90,15 @@ impl Engine {
                 end,
             } => {
                 if let Some(room) = header.take() {
-                    self.render_for(id, &[Reply::Members { room: &room }], &mut out);
+                    let secret = key
+                        .as_ref()
+                        .and_then(|k| self.rooms.get(k))
+                        .is_some_and(|c| c.modes().secret);
+                    let header = Reply::Members {
+                        room: &room,
+                        secret,
+                    };
+                    self.render_for(id, &[header], &mut out);
                 }
                 while out.len() < room {
                     let Some(member) = rows.pop_front() else {

@@ -10,6 +10,7 @@ use super::io::ChatEvent;
 use super::listing::{page_of, Listed};
 use super::membership::Leaver;
 use super::owed::Owed;
+use super::room_modes::Closed;
 use super::room_upkeep::CreateRefusal;
 use super::text::refused_text;
 use super::Engine;
@@ -34,7 +35,7 @@ impl Engine {
     /// Whether the user may run the room: an admin, the founder of a
     /// stored room (its record's operator), or a member with operator
     /// standing.
-    fn runs_room(&self, id: ConnId, key: &RoomKey) -> bool {
+    pub(super) fn runs_room(&self, id: ConnId, key: &RoomKey) -> bool {
         let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(key)) else {
             return false;
         };
@@ -45,7 +46,7 @@ impl Engine {
 
     /// The lobby's rules: nobody leaves it, operates it (a topic, a
     /// removal) or closes it. True, after refusing, when `key` is it.
-    fn lobby_is_fixed(&mut self, id: ConnId, key: &RoomKey) -> bool {
+    pub(super) fn lobby_is_fixed(&mut self, id: ConnId, key: &RoomKey) -> bool {
         let fixed = self
             .rooms
             .get(key)
@@ -118,6 +119,7 @@ impl Engine {
             operator: session.name.clone(),
             created: self.now,
             topic: None,
+            modes: crate::RoomModes::default(),
         };
         // A guest's name is free again once it leaves: its room is not
         // stored, and lives while it has members (if guests may make one).
@@ -155,7 +157,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn join_room(&mut self, id: ConnId, typed: &str) {
+    pub(super) fn join_room(&mut self, id: ConnId, typed: &str, given: Option<&str>) {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
@@ -165,12 +167,26 @@ impl Engine {
         if self.at_rooms_per_user(id) {
             return;
         }
+        match self.closed_to(id, &key, given) {
+            Some(Closed::InviteOnly) => return self.refuse(id, Reason::InviteOnly { room: typed }),
+            Some(Closed::Key) => return self.refuse(id, Reason::WrongRoomKey { room: typed }),
+            Some(Closed::Full(limit)) => {
+                return self.refuse(id, Reason::RoomFull { room: typed, limit })
+            }
+            None => {}
+        }
         let max = self.config.limits.max_room_members;
         let members = self
             .members_anywhere(&key)
             .or_else(|| self.rooms.get(&key).map(|c| c.members.len()));
         if members.is_some_and(|n| n >= max) {
             return self.refuse(id, Reason::RoomLimit(RoomLimit::Members { max }));
+        }
+        // An invitation lets one in once.
+        if let Some(me) = self.session(id).map(|s| s.key.clone()) {
+            if let Some(channel) = self.rooms.get_mut(&key) {
+                channel.uninvite(&me);
+            }
         }
         if self.cluster.is_some() {
             if self.session(id).is_some_and(|s| s.rooms.contains(&key)) {
@@ -183,13 +199,13 @@ impl Engine {
 
     /// IRC's `JOIN`: joins the room, or creates it (and so joins it) when
     /// there is none.
-    pub(super) fn enter_or_create(&mut self, id: ConnId, typed: &str) {
+    pub(super) fn enter_or_create(&mut self, id: ConnId, typed: &str, given: Option<&str>) {
         let Ok(name) = RoomName::parse(typed) else {
             // Refused as a creation would be.
             return self.create_room(id, typed);
         };
         if self.rooms.get(&name.key()).is_some() {
-            self.join_room(id, typed);
+            self.join_room(id, typed, given);
         } else if !(self.cluster.is_some() && self.cluster_enter(id, &name)) {
             // At a node, another node may be creating it at this moment:
             // then this connection joins that room.
@@ -203,6 +219,9 @@ impl Engine {
         let Some(key) = self.existing_room(id, typed) else {
             return;
         };
+        if !self.sees_room(id, &key) {
+            return self.refuse(id, Reason::NoSuchRoom { room: typed });
+        }
         let Some(channel) = self.rooms.get(&key) else {
             return;
         };
@@ -261,7 +280,12 @@ impl Engine {
     }
 
     pub(super) fn list_rooms(&mut self, id: ConnId, page: u64) {
-        let mut keys: Vec<&RoomKey> = self.rooms.iter().map(|(k, _)| k).collect();
+        let mut keys: Vec<&RoomKey> = self
+            .rooms
+            .iter()
+            .filter(|(k, _)| self.sees_room(id, k))
+            .map(|(k, _)| k)
+            .collect();
         keys.sort_unstable();
         let (range, page) = page_of(keys.len(), page, self.config.limits.rooms_page_rows);
         let rows = keys[range].iter().map(|&k| k.clone()).collect();
@@ -287,7 +311,10 @@ impl Engine {
         if text.is_some_and(|t| !t.is_empty() && refused_text(t)) {
             return self.refuse(id, Reason::UnsafeText { in_reason: false });
         }
-        if !self.runs_room(id, &key) {
+        // `-t`: any member sets it.
+        let open = self.rooms.get(&key).is_some_and(|c| c.modes().open_topic);
+        let member_may = open && self.in_room(id, &key);
+        if !member_may && !self.runs_room(id, &key) {
             return self.refuse(id, Reason::NotRoomOperator { room: typed });
         }
         let (Some(session), Some(channel)) = (self.session(id), self.rooms.get(&key)) else {

@@ -28,9 +28,35 @@ pub(crate) struct Channel {
     /// its members' standing alone (no name is its operator: a guest's
     /// name is anyone's once the guest leaves).
     pub(crate) stored: bool,
+    /// Those invited (`/invite`) who have not joined since, oldest first:
+    /// they pass its `+i`, `+k` and `+l` once. Kept in memory only, at
+    /// most as many as the room may have members.
+    invited: Vec<NameKey>,
 }
 
 impl Channel {
+    /// Invites the account `key` (the oldest invitation goes when there
+    /// are `max` already).
+    pub(crate) fn invite(&mut self, key: NameKey, max: usize) {
+        if self.invited.contains(&key) {
+            return;
+        }
+        if self.invited.len() >= max.max(1) {
+            self.invited.remove(0);
+        }
+        self.invited.push(key);
+    }
+
+    /// Whether the account `key` was invited and has not joined since.
+    pub(crate) fn is_invited(&self, key: &NameKey) -> bool {
+        self.invited.contains(key)
+    }
+
+    /// The account `key` joined: its invitation is used.
+    pub(crate) fn uninvite(&mut self, key: &NameKey) {
+        self.invited.retain(|k| k != key);
+    }
+
     /// Whether the account `key` founded it, a stored room (a guest's room
     /// has no founder: a name is nobody's once its guest leaves).
     pub(crate) fn founded_by(&self, key: &NameKey) -> bool {
@@ -49,6 +75,7 @@ impl Channel {
             history: History::default(),
             name,
             stored: true,
+            invited: Vec::new(),
         }
     }
 
@@ -80,6 +107,20 @@ impl Channel {
 
     pub(crate) fn topic(&self) -> Option<&Topic> {
         self.record.as_ref().and_then(|r| r.topic.as_ref())
+    }
+
+    /// The room's modes (the lobby has the default ones, and nobody
+    /// changes them).
+    pub(crate) fn modes(&self) -> &crate::RoomModes {
+        static LOBBY_MODES: crate::RoomModes = crate::RoomModes {
+            open_topic: false,
+            secret: false,
+            moderated: false,
+            key: None,
+            limit: None,
+            invite_only: false,
+        };
+        self.record.as_ref().map_or(&LOBBY_MODES, |r| &r.modes)
     }
 
     /// When the room was last used, as far as what is stored tells: its
@@ -213,6 +254,12 @@ impl Rooms {
     pub(crate) fn set_topic(&mut self, key: &RoomKey, topic: Option<Topic>) {
         if let Some(record) = self.all.get_mut(key).and_then(|c| c.record.as_mut()) {
             record.topic = topic;
+        }
+    }
+
+    pub(crate) fn set_modes(&mut self, key: &RoomKey, modes: crate::RoomModes) {
+        if let Some(record) = self.all.get_mut(key).and_then(|c| c.record.as_mut()) {
+            record.modes = modes;
         }
     }
 

@@ -127,6 +127,9 @@ impl Engine {
             };
             return self.refuse_message(id, kind, not_in);
         }
+        if self.silenced(id, &key) {
+            return self.refuse_message(id, kind, Reason::Moderated { room: typed });
+        }
         self.say_in_room(id, key, text, kind);
     }
 

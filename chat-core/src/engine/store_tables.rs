@@ -64,6 +64,10 @@ impl StoreTables for Tables<'_> {
         self.rooms.set_topic(&room.key(), topic.cloned());
     }
 
+    fn set_modes(&mut self, room: &RoomName, modes: &crate::RoomModes) {
+        self.rooms.set_modes(&room.key(), modes.clone());
+    }
+
     fn remove_room(&mut self, room: &RoomName) {
         self.rooms.remove(&room.key());
     }

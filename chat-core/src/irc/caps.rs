@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::lines::numeric;
-use crate::Millis;
+use crate::{Millis, MsgId};
 
 /// A capability this server offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,22 +53,37 @@ pub struct RoomCaps {
     pub server_time: bool,
     /// `away-notify`: others going busy or free are shown as `AWAY`.
     pub away_notify: bool,
+    /// `message-tags`: messages carry `@msgid=` with their id (and
+    /// `@time=`, which a client of message tags reads whatever else it
+    /// asked for).
+    pub msgid: bool,
 }
 
 impl RoomCaps {
     /// Capabilities as given.
-    pub const fn new(server_time: bool, away_notify: bool) -> RoomCaps {
+    pub const fn new(server_time: bool, away_notify: bool, msgid: bool) -> RoomCaps {
         RoomCaps {
-            server_time,
+            server_time: server_time || msgid,
             away_notify,
+            msgid,
         }
     }
 
     /// Writes the `@time=` tag of an event at `at`, when asked for.
     pub(crate) fn stamp(self, at: Millis, out: &mut Vec<u8>) {
-        if self.server_time {
-            let _ = write!(out, "@time={} ", at.iso8601());
-        }
+        self.tags(at, None, out);
+    }
+
+    /// Writes the tags of a message with `id` said at `at`: `@time=`
+    /// and `@msgid=`, each when asked for.
+    pub(crate) fn tags(self, at: Millis, id: Option<MsgId>, out: &mut Vec<u8>) {
+        let id = id.filter(|_| self.msgid);
+        let _ = match (self.server_time, id) {
+            (true, Some(id)) => write!(out, "@time={};msgid={} ", at.iso8601(), id.0),
+            (true, None) => write!(out, "@time={} ", at.iso8601()),
+            (false, Some(id)) => write!(out, "@msgid={} ", id.0),
+            (false, None) => Ok(()),
+        };
     }
 }
 
@@ -93,7 +108,11 @@ impl Caps {
 
     /// The capabilities that change how room lines look to this client.
     pub(super) fn room(&self) -> RoomCaps {
-        RoomCaps::new(self.has(Cap::ServerTime), self.has(Cap::AwayNotify))
+        RoomCaps::new(
+            self.has(Cap::ServerTime),
+            self.has(Cap::AwayNotify),
+            self.has(Cap::MessageTags),
+        )
     }
 
     /// [`room`](Caps::room), if a `CAP REQ` changed it since last asked.

@@ -53,6 +53,20 @@ pub(super) fn has_params(msg: &Message<'_>, n: usize) -> bool {
     msg.params.len() >= n && msg.params[..n].iter().all(|p| !p.is_empty())
 }
 
+/// A standing given or taken, as a channel mode change (`+o`, `-v`).
+pub(super) struct ModeChange(pub(super) crate::Standing, pub(super) bool);
+
+impl std::fmt::Display for ModeChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.1 { '+' } else { '-' };
+        let letter = match self.0 {
+            crate::Standing::Operator => 'o',
+            crate::Standing::Voice => 'v',
+        };
+        write!(f, "{sign}{letter}")
+    }
+}
+
 /// A user's mask, `nick!user@host`, as the source of a line: the host is
 /// the server's name (no address is shown), the user name `USER`'s or,
 /// when there is none, the nick.

@@ -6,12 +6,12 @@
 
 use std::ops::Range;
 
-use super::lines::{need, numeric, CHANNEL};
+use super::lines::{need, numeric, ModeChange, CHANNEL};
 use super::listing::{ListKind, Whox};
 use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
-use crate::{Command, Grant, MessageKind, Standing};
+use crate::{Command, Grant, MessageKind, ModeEdit, ModeError, Standing};
 
 /// A command for the engine, as ranges into the line it is read from.
 #[derive(Clone, Debug)]
@@ -36,8 +36,8 @@ pub(super) enum Note {
     Restart,
     Quit(Option<Range<usize>>),
     Ready,
-    /// `JOIN #room`: the room's name, without `#`.
-    Enter(Range<usize>),
+    /// `JOIN #room [key]`: the room's name, without `#`, and its key.
+    Enter(Range<usize>, Option<Range<usize>>),
     Part(Range<usize>, Option<Range<usize>>),
     RoomMembers(Range<usize>),
     ListRooms,
@@ -49,6 +49,13 @@ pub(super) enum Note {
     Invisible(bool),
     /// `MODE #room +o|-o|+v|-v nick`.
     Standing(Range<usize>, Range<usize>, Standing, bool),
+    /// `MODE #room`: its modes.
+    ShowModes(Range<usize>),
+    /// `INVITE <nick> #room`: the nick, then the room.
+    Invite(Range<usize>, Range<usize>),
+    /// `MODE #room +sk-t key`: the room, then the change as
+    /// [`ModeEdit`] writes it (on a line of the codec's).
+    Modes(Range<usize>, Range<usize>),
 }
 
 impl Note {
@@ -98,7 +105,10 @@ impl Note {
             Note::Restart => Command::Restart,
             Note::Quit(r) => Command::Quit { reason: words(r) },
             Note::Ready => Command::Ready,
-            Note::Enter(room) => Command::EnterRoom { room: s(room) },
+            Note::Enter(room, key) => Command::EnterRoom {
+                room: s(room),
+                key: words(key),
+            },
             Note::Part(room, r) => Command::PartRoom {
                 room: s(room),
                 reason: words(r),
@@ -129,6 +139,18 @@ impl Note {
                 user: s(user),
                 standing,
                 on,
+            },
+            Note::Invite(user, room) => Command::Invite {
+                user: s(user),
+                room: s(room),
+            },
+            Note::ShowModes(room) => Command::RoomModes {
+                room: s(room),
+                change: None,
+            },
+            Note::Modes(room, change) => Command::RoomModes {
+                room: s(room),
+                change: ModeEdit::parse(s(change)).ok(),
             },
         }
     }
@@ -272,6 +294,7 @@ pub(super) fn command(
         "OPER" => Reading::default(),
         "MODE" => mode(server, line, msg, me, out),
         "KICK" => kick(server, line, msg, me, out),
+        "INVITE" => invite(server, line, msg, me, out),
         "AWAY" => match msg.params.first().filter(|p| !p.is_empty()) {
             Some(text) => Reading::noted(Note::Busy(r(text))),
             None => Reading::noted(Note::Free),
@@ -341,8 +364,17 @@ fn join_or_part(
     };
     let r = |part: &str| range_in(line, part);
     let reason = msg.params.get(1).filter(|_| cmd == "PART");
+    // `JOIN #a,#b key-a,key-b`: each channel's key in the same place.
+    let mut keys = msg
+        .params
+        .get(1)
+        .filter(|_| cmd == "JOIN")
+        .map(|k| k.split(','))
+        .into_iter()
+        .flatten();
+    let key = keys.next().filter(|k| !k.is_empty());
     let mut reading = match room_of(first) {
-        Some(room) if cmd == "JOIN" => Reading::noted(Note::Enter(r(room))),
+        Some(room) if cmd == "JOIN" => Reading::noted(Note::Enter(r(room), key.map(r))),
         Some(room) => Reading::noted(Note::Part(r(room), reason.map(|t| r(t)))),
         None => {
             no_such_channel(server, me, first, out);
@@ -350,9 +382,10 @@ fn join_or_part(
         }
     };
     reading.followups = list
-        .map(|c| match reason {
-            Some(text) => format!("{cmd} {c} :{text}"),
-            None => format!("{cmd} {c}"),
+        .map(|c| match (reason, keys.next().filter(|k| !k.is_empty())) {
+            (Some(text), _) => format!("{cmd} {c} :{text}"),
+            (None, Some(key)) => format!("{cmd} {c} {key}"),
+            (None, None) => format!("{cmd} {c}"),
         })
         .collect();
     reading
@@ -401,6 +434,26 @@ fn kick(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
     }
     match room_of(chan) {
         Some(room) => Reading::noted(Note::Remove(r(room), nick, reason)),
+        None => {
+            no_such_channel(server, me, chan, out);
+            Reading::default()
+        }
+    }
+}
+
+/// `INVITE <nick> <channel>`: into a room (the lobby has everyone).
+fn invite(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
+    if !need(out, server, me, msg, 2) {
+        return Reading::default();
+    }
+    let (nick, chan) = (msg.params[0], msg.params[1]);
+    if is_lobby(chan) {
+        let rest = format!("{nick} {CHANNEL} :is already on channel");
+        numeric(out, server, me, "443", &rest);
+        return Reading::default();
+    }
+    match room_of(chan) {
+        Some(room) => Reading::noted(Note::Invite(range_in(line, nick), range_in(line, room))),
         None => {
             no_such_channel(server, me, chan, out);
             Reading::default()
@@ -473,11 +526,11 @@ fn mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>
     Reading::default()
 }
 
-/// `MODE` of a room: its modes (`+nt`, always set: messages only from
-/// members, topics only from its operators), an empty ban list (bans are
-/// the server's), or standings given and taken (`+o`, `-o`, `+v`, `-v`
-/// with a nick each, one command each, read in order; `+n` and `+t`
-/// among them are set already).
+/// `MODE` of a room: its modes (asked of the engine), an empty ban list
+/// (bans are the server's), or a change: the room's modes (`+t`, `+s`,
+/// `+m`, `+k`, `+l`; `+n` always holds) in one command, standings given
+/// and taken (`+o`, `-o`, `+v`, `-v` with a nick each) one command each,
+/// read after it in order.
 fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Vec<u8>) -> Reading {
     let chan = msg.params[0];
     let Some(room) = room_of(chan) else {
@@ -485,10 +538,7 @@ fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Ve
         return Reading::default();
     };
     let modes = match msg.params.get(1) {
-        None => {
-            numeric(out, server, me, "324", &format!("{chan} +nt"));
-            return Reading::default();
-        }
+        None => return Reading::noted(Note::ShowModes(range_in(line, room))),
         Some(&("b" | "+b")) => {
             let end = format!("{chan} :End of channel ban list");
             numeric(out, server, me, "368", &end);
@@ -496,10 +546,11 @@ fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Ve
         }
         Some(modes) => *modes,
     };
-    let mut args = msg.params.iter().skip(2);
+    let mut args = msg.params.iter().skip(2).copied();
     let mut changes: Vec<(Standing, bool, &str)> = Vec::new();
+    let mut edit = ModeEdit::default();
+    let mut read = false;
     let mut on = true;
-    let mut kept = false;
     for c in modes.chars() {
         let standing = match c {
             '+' | '-' => {
@@ -508,18 +559,8 @@ fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Ve
             }
             'o' => Standing::Operator,
             'v' => Standing::Voice,
-            'n' | 't' if on => {
-                kept = true;
-                continue;
-            }
-            'n' | 't' => {
-                let why = format!("{chan} :+{c} cannot be unset in this server's rooms");
-                numeric(out, server, me, "482", &why);
-                continue;
-            }
-            _ => {
-                let why = format!("{c} :is unknown mode char to me");
-                numeric(out, server, me, "472", &why);
+            c => {
+                read |= mode_letter(server, me, chan, &mut edit, (c, on), &mut args, out);
                 continue;
             }
         };
@@ -530,26 +571,59 @@ fn room_mode(server: &str, line: &str, msg: &Message<'_>, me: &str, out: &mut Ve
             }
         }
     }
-    let mut changes = changes.into_iter();
-    let Some((standing, on, nick)) = changes.next() else {
-        if kept {
-            numeric(out, server, me, "324", &format!("{chan} +nt"));
-        }
-        return Reading::default();
+    let follow = |(standing, on, nick): (Standing, bool, &str)| {
+        format!("MODE {chan} {} {nick}", ModeChange(standing, on))
     };
-    let r = |part: &str| range_in(line, part);
-    let mut reading = Reading::noted(Note::Standing(r(room), r(nick), standing, on));
-    reading.followups = changes
-        .map(|(standing, on, nick)| {
-            let sign = if on { '+' } else { '-' };
-            let letter = match standing {
-                Standing::Operator => 'o',
-                Standing::Voice => 'v',
-            };
-            format!("MODE {chan} {sign}{letter} {nick}")
-        })
-        .collect();
+    let mut changes = changes.into_iter();
+    let mut reading = if edit.is_empty() {
+        let Some((standing, on, nick)) = changes.next() else {
+            // Modes that change nothing (`+n`, `+t` of a new room): shown.
+            if read {
+                return Reading::noted(Note::ShowModes(range_in(line, room)));
+            }
+            return Reading::default();
+        };
+        let r = |part: &str| range_in(line, part);
+        Reading::noted(Note::Standing(r(room), r(nick), standing, on))
+    } else {
+        Reading::credentials(room, &edit.to_string(), Note::Modes)
+    };
+    reading.followups = changes.map(follow).collect();
     reading
+}
+
+/// One letter of a room's modes into `edit` (`true`), or the numeric
+/// that says why it cannot be.
+#[allow(clippy::too_many_arguments)]
+fn mode_letter<'a>(
+    server: &str,
+    me: &str,
+    chan: &str,
+    edit: &mut ModeEdit<'a>,
+    (c, on): (char, bool),
+    args: &mut impl Iterator<Item = &'a str>,
+    out: &mut Vec<u8>,
+) -> bool {
+    let sign = if on { '+' } else { '-' };
+    match edit.letter(c, on, || args.next()) {
+        Ok(true) => return true,
+        Ok(false) => {
+            let why = format!("{c} :is unknown mode char to me");
+            numeric(out, server, me, "472", &why);
+        }
+        Err(ModeError::Missing(_) | ModeError::Unknown(_) | ModeError::Extra) => {
+            numeric(out, server, me, "461", "MODE :Not enough parameters");
+        }
+        Err(ModeError::Fixed) => {
+            let why = format!("{chan} :{sign}{c} cannot be unset in this server's rooms");
+            numeric(out, server, me, "482", &why);
+        }
+        Err(ModeError::Bad(_)) => {
+            let why = format!("{chan} {c} * :{}", ModeError::Bad(c));
+            numeric(out, server, me, "696", &why);
+        }
+    }
+    false
 }
 
 fn no_such_channel(server: &str, me: &str, chan: &str, out: &mut Vec<u8>) {

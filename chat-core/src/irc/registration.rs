@@ -362,10 +362,10 @@ pub(super) fn greeting(server: &str, nick: &str, out: &mut Vec<u8>) {
 
 /// The channel modes of `004`: those without a parameter, then those
 /// with one.
-const CHANMODES_004: &str = "bnotv";
+const CHANMODES_004: &str = "biklmnostv";
 /// `CHANMODES` of `005`: lists, always a parameter, a parameter to set,
 /// never one.
-const CHANMODES: &str = "b,,,nt";
+const CHANMODES: &str = "b,k,l,imnst";
 
 #[cfg(test)]
 mod tests {

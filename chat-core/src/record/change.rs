@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Conversation, Grant, HistoryLine, KickEntry, RoomName, RoomRecord, Topic, UserName, UserRecord,
+    Conversation, Grant, HistoryLine, KickEntry, RoomModes, RoomName, RoomRecord, Topic, UserName,
+    UserRecord,
 };
 
 /// A change the engine asks the store to make durable.
@@ -56,6 +57,13 @@ pub enum StoreChange {
         /// The line.
         line: HistoryLine,
     },
+    /// A room's modes set (all of them, as they are after the change).
+    SetModes {
+        /// The room.
+        room: RoomName,
+        /// Its modes.
+        modes: RoomModes,
+    },
 }
 
 impl StoreChange {
@@ -69,6 +77,7 @@ impl StoreChange {
             StoreChange::Kick(k) => Some(&k.name),
             StoreChange::CreateRoom(_)
             | StoreChange::SetTopic { .. }
+            | StoreChange::SetModes { .. }
             | StoreChange::RemoveRoom { .. }
             | StoreChange::AppendLine { .. } => None,
         }
@@ -104,6 +113,8 @@ pub trait StoreTables {
     fn add_room(&mut self, record: &RoomRecord);
     /// Sets or clears a room's topic.
     fn set_topic(&mut self, room: &RoomName, topic: Option<&Topic>);
+    /// Sets a room's modes.
+    fn set_modes(&mut self, room: &RoomName, modes: &RoomModes);
     /// Removes a room and its history.
     fn remove_room(&mut self, room: &RoomName);
     /// Adds a line at the end of a conversation's history (the tables
@@ -121,7 +132,7 @@ impl StoreChange {
     /// - `Unkick`: none; taking off an account not on the list is no
     ///   change.
     /// - `CreateRoom`: the name (in any case) is free.
-    /// - `SetTopic`, `RemoveRoom`: the room exists; removing it removes
+    /// - `SetTopic`, `SetModes`, `RemoveRoom`: the room exists; removing it removes
     ///   its history.
     /// - `AppendLine`: none; the line goes last in its conversation.
     ///
@@ -180,6 +191,10 @@ impl StoreChange {
             StoreChange::SetTopic { room: name, topic } => {
                 room(tables, name)?;
                 tables.set_topic(name, topic.as_ref());
+            }
+            StoreChange::SetModes { room: name, modes } => {
+                room(tables, name)?;
+                tables.set_modes(name, modes);
             }
             StoreChange::RemoveRoom { room: name } => {
                 room(tables, name)?;

@@ -12,7 +12,7 @@ pub use snapshot::StoreSnapshot;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Grant, Millis, MsgId, RoomKey, RoomName, UserName};
+use crate::{Grant, Millis, MsgId, RoomKey, RoomModes, RoomName, UserName};
 
 /// One registered account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,8 @@ pub struct RoomRecord {
     pub created: Millis,
     /// Its topic, if one is set.
     pub topic: Option<Topic>,
+    /// Its modes.
+    pub modes: RoomModes,
 }
 
 /// A room's topic, with who set it and when.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ChangeError, Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, Retention, RoomKey,
-    RoomName, RoomRecord, StoreChange, StoreTables, Topic, UserName, UserRecord,
+    RoomModes, RoomName, RoomRecord, StoreChange, StoreTables, Topic, UserName, UserRecord,
 };
 
 /// Everything the store holds: the directory of users and the kick list.
@@ -147,6 +147,12 @@ impl StoreTables for StoreSnapshot {
     fn set_topic(&mut self, room: &RoomName, topic: Option<&Topic>) {
         if let Some(i) = self.room_index(&room.key()) {
             self.rooms[i].topic = topic.cloned();
+        }
+    }
+
+    fn set_modes(&mut self, room: &RoomName, modes: &RoomModes) {
+        if let Some(i) = self.room_index(&room.key()) {
+            self.rooms[i].modes = modes.clone();
         }
     }
 

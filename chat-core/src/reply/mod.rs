@@ -55,6 +55,9 @@ pub enum Done<'a> {
     Removed(&'a str, &'a str),
     /// Extension: `OK closed <room>` (the room and its history are gone).
     Closed(&'a str),
+    /// Extension: `OK invited <room> <user>`: the user may join the room
+    /// (invite-only or not) and was told.
+    Invited(&'a str, &'a str),
     /// Extension: `OK tags on|off`: lines carry tags (message ids) from
     /// now on, or no longer.
     Tags(bool),
@@ -135,6 +138,14 @@ pub enum Control<'a> {
         by: &'a str,
         /// Why, if given.
         reason: Option<&'a str>,
+    },
+    /// Extension: `CTL invited <room> <by>`: you were invited to a room
+    /// (`/join` it, even when it is invite-only).
+    Invited {
+        /// The room.
+        room: &'a str,
+        /// Who invited you.
+        by: &'a str,
     },
     /// A kind this side does not know (from a newer server): the rest of
     /// the line after `CTL `.
@@ -380,6 +391,8 @@ pub enum Reply<'a> {
     Members {
         /// The room, as its creator spelled it.
         room: &'a str,
+        /// Whether it is secret (`+s`; IRC's `353` says `@`).
+        secret: bool,
     },
     /// `KICKED <name> <by> <ts> [reason]`.
     Kicked {
@@ -483,6 +496,26 @@ pub enum Reply<'a> {
         standing: crate::Standing,
         /// Given (true) or taken.
         on: bool,
+    },
+    /// Extension: `MODE <room> <ts> <by> <change>`: a room's modes were
+    /// changed (`+sk-t key`: set, then unset, then the arguments).
+    ModeChanged {
+        /// The room.
+        room: &'a str,
+        /// When.
+        at: Millis,
+        /// Who changed them.
+        by: &'a str,
+        /// What changed.
+        change: crate::ModeEdit<'a>,
+    },
+    /// Extension: `MODES <room> <modes>`: a room's modes, as asked
+    /// (`+nt`, `+ntsk key`).
+    RoomModes {
+        /// The room.
+        room: &'a str,
+        /// Its modes.
+        modes: crate::Modes<'a>,
     },
     /// Extension: `ROOM <name> <members> <operator> [topic]`, a row of
     /// `/rooms` (the lobby's operator is `-`).

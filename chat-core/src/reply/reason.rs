@@ -235,6 +235,36 @@ pub enum Reason<'a> {
     },
     /// The lobby cannot be left, closed, or given a topic.
     LobbyIsFixed,
+    /// The room is moderated (`+m`): only its operators and voiced
+    /// members speak.
+    Moderated {
+        /// The room.
+        room: &'a str,
+    },
+    /// The room takes a key (`+k`) and it was not given.
+    WrongRoomKey {
+        /// The room.
+        room: &'a str,
+    },
+    /// The room is invite-only (`+i`) and you were not invited.
+    InviteOnly {
+        /// The room.
+        room: &'a str,
+    },
+    /// The user invited is in the room already.
+    UserInRoom {
+        /// The room.
+        room: &'a str,
+        /// The user.
+        user: &'a str,
+    },
+    /// The room has as many members as its limit (`+l`) allows.
+    RoomFull {
+        /// The room.
+        room: &'a str,
+        /// Its limit.
+        limit: u32,
+    },
     /// A configured room limit is reached.
     RoomLimit(RoomLimit),
     /// No traffic within the ping timeout after a server `PING`.
@@ -298,7 +328,13 @@ impl Reason<'_> {
             Reason::RoomExists { .. } => ErrorCode::NameTaken,
             Reason::NotInRoom { .. } => ErrorCode::NotInRoom,
             Reason::AlreadyInRoom { .. } => ErrorCode::BadArgument,
-            Reason::NotRoomOperator { .. } | Reason::LobbyIsFixed => ErrorCode::NotPermitted,
+            Reason::NotRoomOperator { .. }
+            | Reason::LobbyIsFixed
+            | Reason::Moderated { .. }
+            | Reason::InviteOnly { .. }
+            | Reason::WrongRoomKey { .. } => ErrorCode::NotPermitted,
+            Reason::UserInRoom { .. } => ErrorCode::BadArgument,
+            Reason::RoomFull { .. } => ErrorCode::LimitReached,
             Reason::RoomLimit(_) => ErrorCode::LimitReached,
             Reason::LoginTimeout | Reason::IdleTimeout | Reason::PingTimeout => ErrorCode::Timeout,
         }
@@ -395,6 +431,23 @@ fn reason_text<'a>(reason: &Reason<'a>) -> Cow<'a, str> {
             return Cow::Owned(format!(
                 "only the operator of {room} or an admin may do that"
             ))
+        }
+        Reason::Moderated { room } => {
+            return Cow::Owned(format!(
+                "{room} is moderated: only its operators and voiced members speak"
+            ))
+        }
+        Reason::InviteOnly { room } => {
+            return Cow::Owned(format!("{room} is invite-only: ask its operators"))
+        }
+        Reason::UserInRoom { room, user } => {
+            return Cow::Owned(format!("{user} is in {room} already"))
+        }
+        Reason::WrongRoomKey { room } => {
+            return Cow::Owned(format!("{room} takes a key: /join {room} <key>"))
+        }
+        Reason::RoomFull { room, limit } => {
+            return Cow::Owned(format!("{room} has {limit} members, the most it takes"))
         }
         Reason::RoomLimit(limit) => {
             return Cow::Owned(match limit {

@@ -19,7 +19,7 @@ use crate::reply::{
     Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Page,
     Presence, Profile, Reply, WhoIs, Word,
 };
-use crate::{Grant, HistoryPoint, MessageKind, Millis, Standing, LOBBY};
+use crate::{Grant, HistoryPoint, MessageKind, Millis, ModeEdit, Modes, Standing, LOBBY};
 
 /// A server line's tag, its fields, and both directions.
 pub struct LineSpec {
@@ -809,6 +809,54 @@ static LINES: &[LineSpec] = &[
         },
     },
     LineSpec {
+        tag: "MODE",
+        fields: &["<room>", "<ts>", "<by>", "<change>"],
+        kinds: &[],
+        read: |f| {
+            Some(Reply::ModeChanged {
+                room: f.word()?,
+                at: f.ts()?,
+                by: f.word()?,
+                change: ModeEdit::parse(f.rest()).ok().filter(|c| !c.is_empty())?,
+            })
+        },
+        write: |r, o| {
+            let Reply::ModeChanged {
+                room,
+                at,
+                by,
+                change,
+            } = r
+            else {
+                return false;
+            };
+            o.put(room).put(at).put(by).put(change);
+            true
+        },
+    },
+    LineSpec {
+        tag: "MODES",
+        fields: &["<room>", "<modes>"],
+        kinds: &[],
+        read: |f| {
+            let room = f.word()?;
+            let mut words = f.rest().split(' ');
+            let letters = words.next()?;
+            let modes = Modes::parse(letters, &mut words)?;
+            words
+                .next()
+                .is_none()
+                .then_some(Reply::RoomModes { room, modes })
+        },
+        write: |r, o| {
+            let Reply::RoomModes { room, modes } = r else {
+                return false;
+            };
+            o.put(room).put(modes);
+            true
+        },
+    },
+    LineSpec {
         tag: "ROOM",
         fields: &["<name>", "<members>", "<operator>", "[topic]"],
         kinds: &[],
@@ -984,6 +1032,21 @@ static OK_KINDS: &[KindSpec] = &[
     },
     ok_one!("closed", "<room>", Done::Closed),
     KindSpec {
+        word: "invited",
+        fields: &["<room>", "<user>"],
+        read: |f| {
+            let room = f.word()?;
+            Some(Reply::Ok(Done::Invited(room, f.last_word()?)))
+        },
+        write: |r, o| {
+            let Reply::Ok(Done::Invited(room, user)) = r else {
+                return false;
+            };
+            o.put(room).put(user);
+            true
+        },
+    },
+    KindSpec {
         word: "tags",
         fields: &["<on|off>"],
         read: |f| match f.last_word()? {
@@ -1052,6 +1115,24 @@ static CTL_KINDS: &[KindSpec] = &[
                 return false;
             };
             o.put(room).put(by).opt(*reason);
+            true
+        },
+    },
+    KindSpec {
+        word: "invited",
+        fields: &["<room>", "<by>"],
+        read: |f| {
+            let room = f.word()?;
+            Some(Reply::Ctl(Control::Invited {
+                room,
+                by: f.last_word()?,
+            }))
+        },
+        write: |r, o| {
+            let Reply::Ctl(Control::Invited { room, by }) = r else {
+                return false;
+            };
+            o.put(room).put(by);
             true
         },
     },
@@ -1221,7 +1302,7 @@ pub struct MalformedLine {
 /// render(&line, &mut out);
 /// assert_eq!(out, b"LEAVE 5 bob too-slow\n");
 /// // A tag from a newer server is kept, not refused.
-/// assert_eq!(parse_reply("MODE x").unwrap(), Reply::Unknown("MODE x"));
+/// assert_eq!(parse_reply("FLAIR x").unwrap(), Reply::Unknown("FLAIR x"));
 /// ```
 pub fn parse_reply(line: &str) -> Result<Reply<'_>, MalformedLine> {
     let (tags, line) = super::tags::split_tags(line);

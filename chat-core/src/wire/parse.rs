@@ -65,7 +65,36 @@ mod tests {
         );
         assert_eq!(
             parse("/join rust").unwrap(),
-            Command::JoinRoom { room: "rust" }
+            Command::JoinRoom {
+                room: "rust",
+                key: None
+            }
+        );
+        assert_eq!(
+            parse("/join rust sesame").unwrap(),
+            Command::JoinRoom {
+                room: "rust",
+                key: Some("sesame")
+            }
+        );
+        assert_eq!(
+            parse("/mode rust").unwrap(),
+            Command::RoomModes {
+                room: "rust",
+                change: None
+            }
+        );
+        assert_eq!(
+            parse("/mode rust +sl-t 20").unwrap(),
+            Command::RoomModes {
+                room: "rust",
+                change: Some(crate::ModeEdit {
+                    secret: Some(true),
+                    open_topic: Some(true),
+                    limit: Some(Some(20)),
+                    ..crate::ModeEdit::default()
+                })
+            }
         );
         assert_eq!(
             parse("/part rust").unwrap(),
@@ -177,7 +206,9 @@ mod tests {
         }
         for bad in [
             "/create",
-            "/join a b",
+            "/join",
+            "/mode rust +x",
+            "/mode rust +k",
             "/say rust",
             "/remove rust",
             "/history",

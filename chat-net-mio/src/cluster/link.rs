@@ -320,7 +320,7 @@ impl Link {
                 key: hex(record.name.key().as_str().as_bytes()),
                 value: self.seal(record),
             },
-            StoreChange::SetTopic { room, topic } => {
+            StoreChange::SetTopic { room, .. } | StoreChange::SetModes { room, .. } => {
                 let key = hex(room.key().as_str().as_bytes());
                 let Some((revision, record)) = self.rooms.get(&key).cloned() else {
                     return vec![Op::KvGet {
@@ -330,7 +330,11 @@ impl Link {
                     }];
                 };
                 let mut record = record;
-                record.topic.clone_from(topic);
+                match &write.change {
+                    StoreChange::SetTopic { topic, .. } => record.topic.clone_from(topic),
+                    StoreChange::SetModes { modes, .. } => record.modes.clone_from(modes),
+                    _ => {}
+                }
                 Op::KvUpdate {
                     token,
                     bucket: rooms,
@@ -498,7 +502,7 @@ impl Link {
                     StoreChange::SetGrant { name, .. } | StoreChange::SetPassword { name, .. } => {
                         self.accounts.remove(&hex(name.key().as_str().as_bytes()));
                     }
-                    StoreChange::SetTopic { room, .. } => {
+                    StoreChange::SetTopic { room, .. } | StoreChange::SetModes { room, .. } => {
                         self.rooms.remove(&hex(room.key().as_str().as_bytes()));
                     }
                     _ => {}
@@ -554,12 +558,8 @@ impl Link {
                         .insert(entry.key.clone(), (entry.revision, record));
                 }
             }
-            StoreChange::SetTopic { .. } => {
-                if let Some(record) = entry
-                    .value
-                    .as_ref()
-                    .and_then(|v| self.open::<RoomRecord>(v))
-                {
+            StoreChange::SetTopic { .. } | StoreChange::SetModes { .. } => {
+                if let Some(record) = entry.value.as_ref().and_then(|v| self.open_room(v)) {
                     self.rooms
                         .insert(entry.key.clone(), (entry.revision, record));
                 }
@@ -622,7 +622,7 @@ impl Link {
                 StoreChange::Kick(kick)
             }
             Some("rooms") => {
-                let Some(record) = self.open::<RoomRecord>(&value) else {
+                let Some(record) = self.open_room(&value) else {
                     return self.unreadable(&entry.key);
                 };
                 let old = self
@@ -633,6 +633,10 @@ impl Link {
                     Some((_, old)) if old.topic != record.topic => StoreChange::SetTopic {
                         room: record.name,
                         topic: record.topic,
+                    },
+                    Some((_, old)) if old.modes != record.modes => StoreChange::SetModes {
+                        room: record.name,
+                        modes: record.modes,
                     },
                     Some(_) => return,
                 }
@@ -674,6 +678,16 @@ impl Link {
     fn open<T: DeserializeOwned>(&self, bytes: &[u8]) -> Option<T> {
         let plain = self.sealer.open(bytes)?;
         postcard::from_bytes(&plain).ok()
+    }
+
+    /// A room as a bucket holds it: written by this version, or by one
+    /// before room modes (it has the default modes). A record of this
+    /// version never reads as the older shape: its modes follow.
+    fn open_room(&self, bytes: &[u8]) -> Option<RoomRecord> {
+        self.open::<RoomRecord>(bytes).or_else(|| {
+            self.open::<crate::store::format::RoomRecordV1>(bytes)
+                .map(RoomRecord::from)
+        })
     }
 
     /// The store as the buckets hold it now (after their current values

@@ -8,13 +8,99 @@
 //! in order), so every conversation's ids increase as its lines do. A
 //! store found in these versions is rewritten in the current ones as soon
 //! as it opens (a compaction), and never appended to in the old.
+//!
+//! Version 3 of the snapshot and version 2 of the log (and every earlier
+//! one) kept rooms without modes; they read here with the default modes.
 
 use serde::Deserialize;
 
 use chat_core::{
-    Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, RoomName, RoomRecord, StoreChange,
-    Topic, UserName, UserRecord,
+    Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, RoomModes, RoomName, RoomRecord,
+    StoreChange, Topic, UserName, UserRecord,
 };
+
+/// A room without modes (snapshots 1 to 3, logs 1 and 2).
+#[derive(Debug, Deserialize)]
+pub(crate) struct RoomRecordV1 {
+    name: RoomName,
+    operator: UserName,
+    created: Millis,
+    topic: Option<Topic>,
+}
+
+impl From<RoomRecordV1> for RoomRecord {
+    fn from(old: RoomRecordV1) -> RoomRecord {
+        RoomRecord {
+            name: old.name,
+            operator: old.operator,
+            created: old.created,
+            topic: old.topic,
+            modes: RoomModes::default(),
+        }
+    }
+}
+
+/// Rooms without modes, with the default modes.
+pub(crate) fn rooms_of(old: Vec<RoomRecordV1>) -> Vec<RoomRecord> {
+    old.into_iter().map(RoomRecord::from).collect()
+}
+
+/// A change as log 2 wrote it: [`StoreChange`] of that version, variant
+/// for variant in the same order.
+#[derive(Debug, Deserialize)]
+pub(crate) enum ChangeV2 {
+    AddUser(UserRecord),
+    SetGrant {
+        name: UserName,
+        grant: Grant,
+    },
+    SetPassword {
+        name: UserName,
+        phc: String,
+    },
+    Kick(KickEntry),
+    Unkick {
+        name: UserName,
+    },
+    CreateRoom(RoomRecordV1),
+    SetTopic {
+        room: RoomName,
+        topic: Option<Topic>,
+    },
+    RemoveRoom {
+        room: RoomName,
+    },
+    AppendLine {
+        conversation: Conversation,
+        line: HistoryLine,
+    },
+}
+
+impl From<ChangeV2> for StoreChange {
+    fn from(old: ChangeV2) -> StoreChange {
+        match old {
+            ChangeV2::AddUser(record) => StoreChange::AddUser(record),
+            ChangeV2::SetGrant { name, grant } => StoreChange::SetGrant { name, grant },
+            ChangeV2::SetPassword { name, phc } => StoreChange::SetPassword { name, phc },
+            ChangeV2::Kick(entry) => StoreChange::Kick(entry),
+            ChangeV2::Unkick { name } => StoreChange::Unkick { name },
+            ChangeV2::CreateRoom(record) => StoreChange::CreateRoom(record.into()),
+            ChangeV2::SetTopic { room, topic } => StoreChange::SetTopic { room, topic },
+            ChangeV2::RemoveRoom { room } => StoreChange::RemoveRoom { room },
+            ChangeV2::AppendLine { conversation, line } => {
+                StoreChange::AppendLine { conversation, line }
+            }
+        }
+    }
+}
+
+/// The part of snapshot 3 after the accounts.
+#[derive(Debug, Deserialize)]
+pub(crate) struct OthersV3 {
+    pub(crate) kicked: Vec<KickEntry>,
+    pub(crate) rooms: Vec<RoomRecordV1>,
+    pub(crate) history: Vec<(Conversation, Vec<HistoryLine>)>,
+}
 
 /// A history line without an id (snapshot 2, log 1).
 #[derive(Debug, Deserialize)]
@@ -41,7 +127,7 @@ pub(crate) enum ChangeV1 {
     Unkick {
         name: UserName,
     },
-    CreateRoom(RoomRecord),
+    CreateRoom(RoomRecordV1),
     SetTopic {
         room: RoomName,
         topic: Option<Topic>,
@@ -59,7 +145,7 @@ pub(crate) enum ChangeV1 {
 #[derive(Debug, Deserialize)]
 pub(crate) struct OthersV1 {
     pub(crate) kicked: Vec<KickEntry>,
-    pub(crate) rooms: Vec<RoomRecord>,
+    pub(crate) rooms: Vec<RoomRecordV1>,
     pub(crate) history: Vec<(Conversation, Vec<LineV1>)>,
 }
 
@@ -97,7 +183,7 @@ impl Ids {
             ChangeV1::SetPassword { name, phc } => StoreChange::SetPassword { name, phc },
             ChangeV1::Kick(entry) => StoreChange::Kick(entry),
             ChangeV1::Unkick { name } => StoreChange::Unkick { name },
-            ChangeV1::CreateRoom(record) => StoreChange::CreateRoom(record),
+            ChangeV1::CreateRoom(record) => StoreChange::CreateRoom(record.into()),
             ChangeV1::SetTopic { room, topic } => StoreChange::SetTopic { room, topic },
             ChangeV1::RemoveRoom { room } => StoreChange::RemoveRoom { room },
             ChangeV1::AppendLine { conversation, line } => StoreChange::AppendLine {

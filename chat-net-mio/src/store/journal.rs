@@ -5,7 +5,8 @@
 //! ```text
 //! header (32 bytes, in every record's associated data)
 //!   magic       8  b"CHATJRNL"
-//!   version     1  2 (1: history lines without ids, read only to migrate)
+//!   version     1  3 (read only to migrate: 1, history lines without
+//!                  ids; 2, rooms without modes)
 //!   alg         1  1 = ChaCha20-Poly1305
 //!   reserved    6  0
 //!   generation  8  u64 LE: the snapshot this log follows
@@ -38,7 +39,9 @@ use super::seal::{SealKey, ALG_CHACHA20_POLY1305, TAG};
 
 const MAGIC: &[u8; 8] = b"CHATJRNL";
 /// The log's format: its records are `Vec<StoreChange>` as of now.
-pub(crate) const VERSION: u8 = 2;
+pub(crate) const VERSION: u8 = 3;
+/// The log of rooms without modes (`format::ChangeV2`).
+pub(crate) const VERSION_V2: u8 = 2;
 /// The log of history lines without ids (`format::ChangeV1`).
 pub(crate) const VERSION_V1: u8 = 1;
 /// The header's length.
@@ -85,7 +88,7 @@ impl LogHeader {
         if &h[..8] != MAGIC {
             return Err("not a chat journal (bad magic bytes)");
         }
-        if ![VERSION, VERSION_V1].contains(&h[8])
+        if ![VERSION, VERSION_V2, VERSION_V1].contains(&h[8])
             || h[9] != ALG_CHACHA20_POLY1305
             || h[10..16] != [0; 6]
         {

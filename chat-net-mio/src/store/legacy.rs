@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use chat_core::{Conversation, KickEntry, RoomRecord, StoreSnapshot, UserRecord};
+use chat_core::{Conversation, KickEntry, StoreSnapshot, UserRecord};
 use ring::rand::SystemRandom;
 use serde::Deserialize;
 
 use super::error::StoreError;
-use super::format::{Ids, LineV1};
+use super::format::{rooms_of, Ids, LineV1, RoomRecordV1};
 use super::key::KeySource;
 use super::seal::{self, Kdf, SealKey, VERSION_LEGACY};
 use super::snapshot::{sealed_error, sealed_header};
@@ -35,7 +35,7 @@ pub(crate) fn read(
     let snapshot = StoreSnapshot {
         users: old.users,
         kicked: old.kicked,
-        rooms: old.rooms,
+        rooms: rooms_of(old.rooms),
         history: Ids::after(None).history(old.history),
     };
     Ok((k, kdf, snapshot))
@@ -47,7 +47,7 @@ struct SnapshotV1 {
     users: Vec<UserRecord>,
     kicked: Vec<KickEntry>,
     #[serde(default)]
-    rooms: Vec<RoomRecord>,
+    rooms: Vec<RoomRecordV1>,
     #[serde(default)]
     history: Vec<(Conversation, Vec<LineV1>)>,
 }

@@ -46,7 +46,7 @@ mod backup;
 mod compaction;
 mod error;
 mod file;
-mod format;
+pub(crate) mod format;
 mod journal;
 mod key;
 mod legacy;
@@ -393,6 +393,12 @@ impl Replay<'_> {
                 .map_err(undecodable)?
                 .into_iter()
                 .map(|c| self.old_ids.change(c))
+                .collect()
+        } else if header.version == journal::VERSION_V2 {
+            postcard::from_bytes::<Vec<format::ChangeV2>>(plain)
+                .map_err(undecodable)?
+                .into_iter()
+                .map(StoreChange::from)
                 .collect()
         } else {
             postcard::from_bytes(plain).map_err(undecodable)?

@@ -1,5 +1,5 @@
 //! The journal's snapshot file, `store.snapshot` (and a backup, which has
-//! the same format): the sealed container of `seal.rs` at version 2,
+//! the same format): the sealed container of `seal.rs` at version 4,
 //! whose plaintext is
 //!
 //! ```text
@@ -28,8 +28,10 @@ use chat_core::{StoreSnapshot, UserRecord};
 use ring::rand::SystemRandom;
 
 use super::error::StoreError;
-use super::format::{Ids, OthersV1};
-use super::seal::{self, Kdf, SealError, SealKey, VERSION_SNAPSHOT, VERSION_SNAPSHOT_V2};
+use super::format::{rooms_of, Ids, OthersV1, OthersV3};
+use super::seal::{
+    self, Kdf, SealError, SealKey, VERSION_SNAPSHOT, VERSION_SNAPSHOT_V2, VERSION_SNAPSHOT_V3,
+};
 use super::state::{Others, OthersRef};
 
 /// The snapshot's place in the journal.
@@ -93,12 +95,12 @@ pub(crate) fn sealed_error(path: &Path, e: SealError, len: usize) -> StoreError 
 }
 
 /// Reads a snapshot's header: its key derivation, to resolve the key.
-/// A snapshot of the format before message ids is read too (to migrate).
+/// Snapshots of the formats before message ids and before room modes
+/// are read too (to migrate).
 pub(crate) fn header(path: &Path, bytes: &[u8]) -> Result<seal::Header, StoreError> {
-    match sealed_header(path, bytes, VERSION_SNAPSHOT_V2) {
-        Ok(header) => Ok(header),
-        Err(_) => sealed_header(path, bytes, VERSION_SNAPSHOT),
-    }
+    sealed_header(path, bytes, VERSION_SNAPSHOT_V2)
+        .or_else(|_| sealed_header(path, bytes, VERSION_SNAPSHOT_V3))
+        .or_else(|_| sealed_header(path, bytes, VERSION_SNAPSHOT))
 }
 
 /// Reads the header of a sealed file that must be of `version`.
@@ -175,7 +177,8 @@ pub(crate) fn decode_users(
 }
 
 /// Decodes the other part found at `at` in `path`, a snapshot of
-/// `version` (one before message ids gets its lines' ids here).
+/// `version` (one before message ids gets its lines' ids here, one
+/// before room modes its rooms' default modes).
 pub(crate) fn decode_others(
     path: &Path,
     bytes: &[u8],
@@ -192,7 +195,11 @@ pub(crate) fn decode_others(
     if version == VERSION_SNAPSHOT_V2 {
         let old: OthersV1 = postcard::from_bytes(bytes).map_err(damaged)?;
         let history = Ids::after(None).history(old.history);
-        return Ok(Others::new(old.kicked, old.rooms, history));
+        return Ok(Others::new(old.kicked, rooms_of(old.rooms), history));
+    }
+    if version == VERSION_SNAPSHOT_V3 {
+        let old: OthersV3 = postcard::from_bytes(bytes).map_err(damaged)?;
+        return Ok(Others::new(old.kicked, rooms_of(old.rooms), old.history));
     }
     postcard::from_bytes(bytes).map_err(damaged)
 }

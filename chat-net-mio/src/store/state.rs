@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use chat_core::{
     ChangeError, Conversation, Grant, HistoryLine, KickEntry, Millis, NameKey, Retention, RoomKey,
-    RoomName, RoomRecord, StoreChange, StoreSnapshot, StoreTables, Topic, UserName, UserRecord,
+    RoomModes, RoomName, RoomRecord, StoreChange, StoreSnapshot, StoreTables, Topic, UserName,
+    UserRecord,
 };
 
 /// Entries kept in the order they came, found by key in O(1): the order is
@@ -86,6 +87,7 @@ pub(crate) enum Undo {
     },
     CreateRoom(RoomKey),
     Topic(RoomKey, Option<Topic>),
+    Modes(RoomKey, RoomModes),
     RemoveRoom {
         key: RoomKey,
         at: u64,
@@ -344,6 +346,11 @@ impl StoreState {
                     record.topic = topic;
                 }
             }
+            Undo::Modes(key, modes) => {
+                if let Some(record) = self.rooms.get_mut(&key) {
+                    record.modes = modes;
+                }
+            }
             Undo::RemoveRoom {
                 key,
                 at,
@@ -494,6 +501,14 @@ impl StoreTables for StoreState {
         if let Some(record) = self.rooms.get_mut(&key) {
             let old = std::mem::replace(&mut record.topic, topic.cloned());
             self.undo = Some(Undo::Topic(key, old));
+        }
+    }
+
+    fn set_modes(&mut self, room: &RoomName, modes: &RoomModes) {
+        let key = room.key();
+        if let Some(record) = self.rooms.get_mut(&key) {
+            let old = std::mem::replace(&mut record.modes, modes.clone());
+            self.undo = Some(Undo::Modes(key, old));
         }
     }
 

@@ -726,6 +726,16 @@ const LINES = {
     const who = same(user, state.me) ? "you" : user;
     note(v, by + " " + what.replace("%s", who) + ".", "presence", Number(ts));
   },
+  MODE(body) {
+    const [room, ts, by, change] = fields(body, 3);
+    const v = findView("room", room);
+    if (!v) return;
+    note(v, by + " set the room's modes: " + change, "presence", Number(ts));
+  },
+  MODES(body) {
+    const [room, modes] = fields(body, 1);
+    note(findView("room", room) || where(), "The modes of #" + room + ": " + modes);
+  },
   ROOM(body) {
     const [name, members, operator, topic] = fields(body, 3);
     const room = { name, members: Number(members), operator: operator === "-" ? null : operator, topic };
@@ -855,6 +865,10 @@ const DONE = {
     if (v) removeView(v);
     note(lobby(), "#" + room + " is closed; its lines are gone.");
   },
+  invited(rest) {
+    const [room, user] = fields(rest, 1);
+    note(findView("room", room) || where(), "You invited " + user + " to #" + room + ".");
+  },
 };
 
 /** `CTL <what> ...`: control of this client. */
@@ -906,6 +920,10 @@ const CONTROLS = {
       if (v === state.current) { renderHead(); renderMembers(); }
     }
     note(v || where(), by + " removed you from #" + room + (reason ? ": " + reason : ".") + " You may join it again.", "err");
+  },
+  invited(rest) {
+    const [room, by] = fields(rest, 1);
+    note(where(), by + " invited you to #" + room + ": /join " + room + " gets you in.");
   },
 };
 

@@ -77,6 +77,11 @@ impl Engine {
                 kick,
             } => self.apply_leave(&key, at, &user, &node, reason, kick),
             RoomEvent::Topic { topic, by, at } => self.apply_topic(&key, topic, by, at),
+            RoomEvent::Modes { modes, by, .. } => {
+                let was = self.rooms.get(&key).map(|c| c.modes().clone());
+                self.rooms.set_modes(&key, modes.clone());
+                self.tell_modes(&key, by.as_str(), &was.unwrap_or_default(), &modes);
+            }
             RoomEvent::Closed { at } => self.apply_close(&key, at),
             RoomEvent::Removed {
                 at,

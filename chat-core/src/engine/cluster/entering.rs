@@ -87,7 +87,8 @@ impl Engine {
         node.join_creates.swap_remove(at);
         if self.rooms.get(&name.key()).is_some() {
             self.set_waiting(conn.id, false);
-            self.join_room(conn.id, name.as_str());
+            // A room just made has no key (`+k`) yet.
+            self.join_room(conn.id, name.as_str(), None);
             self.resume(conn.id);
         } else {
             self.wait_for_room(conn, name.clone());
@@ -99,7 +100,7 @@ impl Engine {
     pub(super) fn room_heard(&mut self, key: &RoomKey) {
         for e in self.take_entering(|e| e.name.key() == *key) {
             self.set_waiting(e.conn.id, false);
-            self.join_room(e.conn.id, e.name.as_str());
+            self.join_room(e.conn.id, e.name.as_str(), None);
             self.resume(e.conn.id);
         }
     }

@@ -60,6 +60,8 @@ impl Engine {
                 self.room_heard(&key);
             }
             StoreChange::SetTopic { room, topic } => self.rooms.set_topic(&room.key(), topic),
+            // The room's log changes them, in its order, with its line.
+            StoreChange::SetModes { .. } => {}
             // The room's log closes it, in its order.
             StoreChange::RemoveRoom { .. } | StoreChange::AppendLine { .. } => {}
         }
@@ -174,6 +176,19 @@ impl Engine {
                 if let Some(by) = by {
                     let event = RoomEvent::Topic {
                         topic,
+                        by,
+                        at: self.now,
+                    };
+                    self.append(None, Log::Room(key), |_| event);
+                }
+            }
+            StoreChange::SetModes { room, modes } => {
+                let key = room.key();
+                let operator = self.rooms.get(&key).and_then(|c| c.record.as_ref());
+                let operator = operator.map(|r| r.operator.clone());
+                if let Some(by) = self.session_of(conn).or(operator) {
+                    let event = RoomEvent::Modes {
+                        modes,
                         by,
                         at: self.now,
                     };

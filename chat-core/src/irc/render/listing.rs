@@ -15,8 +15,9 @@ use crate::reply::{Listing, MemberStatus, Presence, Profile, Reply, WhoIs};
 /// A row of a listing of users (or the header of a room's).
 pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &mut Vec<u8>) {
     let (name, grant, presence, profile) = match reply {
-        Reply::Members { room } => {
+        Reply::Members { room, secret } => {
             batch.channel = Some(format!("#{room}"));
+            batch.secret = *secret;
             return;
         }
         Reply::User {
@@ -97,7 +98,12 @@ pub(super) fn row(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: &m
             // A full line goes out now: a listing sent over several
             // renders holds one line at most.
             if !batch.names.is_empty() && batch.names.len() + entry.len() > 400 {
-                let _ = write!(out, ":{server} 353 {me} = {chan} :{}\r\n", batch.names);
+                let symbol = batch.symbol();
+                let _ = write!(
+                    out,
+                    ":{server} 353 {me} {symbol} {chan} :{}\r\n",
+                    batch.names
+                );
                 batch.names.clear();
             }
             if !batch.names.is_empty() {
@@ -218,6 +224,7 @@ pub(super) fn end(view: &View<'_>, batch: &mut Batch, listing: &Listing, out: &m
         // The room's header is the listing's alone.
         Listing::Users | Listing::UsersPage(_) => match (view.listing, batch.channel.take()) {
             (Some(ListKind::Who { mask, .. }), _) => {
+                batch.secret = false;
                 let _ = write!(out, ":{server} 315 {me} {mask} :End of WHO list\r\n");
             }
             (Some(ListKind::Userhost), _) => {
@@ -286,8 +293,14 @@ pub(super) fn start_list(server: &str, me: &str, batch: &mut Batch, out: &mut Ve
 /// The last 353 line (names of at most ~400 bytes each), then 366.
 fn write_names(server: &str, me: &str, chan: &str, batch: &mut Batch, out: &mut Vec<u8>) {
     if !batch.names.is_empty() {
-        let _ = write!(out, ":{server} 353 {me} = {chan} :{}\r\n", batch.names);
+        let symbol = batch.symbol();
+        let _ = write!(
+            out,
+            ":{server} 353 {me} {symbol} {chan} :{}\r\n",
+            batch.names
+        );
         batch.names.clear();
     }
+    batch.secret = false;
     let _ = write!(out, ":{server} 366 {me} {chan} :End of /NAMES list\r\n");
 }

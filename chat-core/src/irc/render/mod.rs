@@ -46,6 +46,19 @@ pub(super) struct Batch {
     channel: Option<String>,
     /// `321` went out for the `LIST` being answered.
     list_started: bool,
+    /// The room listed is secret (`+s`): `353` says `@` rather than `=`.
+    secret: bool,
+}
+
+impl Batch {
+    /// The `353` symbol of the room listed: `@` secret, `=` public.
+    fn symbol(&self) -> char {
+        if self.secret {
+            '@'
+        } else {
+            '='
+        }
+    }
 }
 
 /// Appends the line(s) of `reply` for the connection `view` shows.
@@ -56,6 +69,10 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
     if let Reply::Topic { room, at, by, text } = reply {
         return topic_numerics(server, me, room, *at, by, *text, out);
     }
+    if let Reply::RoomModes { room, modes } = reply {
+        let _ = write!(out, ":{server} 324 {me} #{room} {modes}\r\n");
+        return;
+    }
     if shared(reply, view.caps.room(), server, out) {
         return;
     }
@@ -64,15 +81,15 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
         Reply::Welcome { user, .. } => view.reg.render_welcome(server, user, out),
         Reply::Ok(done) => self::done(view, done, out),
         Reply::Pm {
+            id,
             at,
             from,
             who,
             to,
             kind,
             text,
-            ..
         } => {
-            view.caps.room().stamp(*at, out);
+            view.caps.room().tags(*at, *id, out);
             let mask = Mask {
                 nick: from,
                 user: who.user_name,
@@ -107,11 +124,15 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             let _ = write!(out, ":{server} 301 {me} {name} :{text}\r\n");
         }
         Reply::Hist {
-            of, at, from, text, ..
+            of,
+            id,
+            at,
+            from,
+            text,
         } => {
             // Replayed as said, at its own time when the client reads
-            // `server-time`.
-            view.caps.room().stamp(*at, out);
+            // `server-time`, with its id when it reads message tags.
+            view.caps.room().tags(*at, *id, out);
             let mask = Mask {
                 nick: from,
                 user: None,
@@ -194,6 +215,9 @@ fn done(view: &View<'_>, done: &Done<'_>, out: &mut Vec<u8>) {
             let _ = write!(out, ":{} JOIN #{room}\r\n", mask(me));
         }
         Done::PasswordChanged => nickserv_says(out, server, me, "Password changed"),
+        Done::Invited(room, user) => {
+            let _ = write!(out, ":{server} 341 {me} {user} #{room}\r\n");
+        }
         // The PART, KICK and MODE of a grant reach the asker with the
         // room; a private message needs no word.
         _ => {}
@@ -229,6 +253,9 @@ fn control(view: &View<'_>, ctl: &Control<'_>, out: &mut Vec<u8>) {
                 ":{} KICK {CHANNEL} {me} :{reason}\r\nERROR :Closing link: kicked by {by} ({reason})\r\n",
                 by_mask(by)
             )
+        }
+        Control::Invited { room, by } => {
+            write!(out, ":{} INVITE {me} #{room}\r\n", by_mask(by))
         }
         // The room's KICK line goes to those still in it.
         Control::Removed { room, by, reason } => {

@@ -181,6 +181,26 @@ fn numerics(server: &str, me: &str, reason: &Reason<'_>, out: &mut Vec<u8>) {
             out,
             ":{server} 471 {me} * :Cannot join channel (it is full)\r\n"
         ),
+        Reason::Moderated { room } => write!(
+            out,
+            ":{server} 404 {me} #{room} :Cannot send to channel (+m)\r\n"
+        ),
+        Reason::InviteOnly { room } => write!(
+            out,
+            ":{server} 473 {me} #{room} :Cannot join channel (+i)\r\n"
+        ),
+        Reason::UserInRoom { room, user } => write!(
+            out,
+            ":{server} 443 {me} {user} #{room} :is already on channel\r\n"
+        ),
+        Reason::WrongRoomKey { room } => write!(
+            out,
+            ":{server} 475 {me} #{room} :Cannot join channel (+k)\r\n"
+        ),
+        Reason::RoomFull { room, .. } => write!(
+            out,
+            ":{server} 471 {me} #{room} :Cannot join channel (+l)\r\n"
+        ),
         Reason::PingTimeout => write!(out, "ERROR :Closing Link: {me} (Ping timeout)\r\n"),
         Reason::Line(FrameError::TooLong { .. }) => {
             write!(out, ":{server} 417 {me} :Input line was too long\r\n")

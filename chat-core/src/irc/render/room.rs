@@ -7,10 +7,10 @@ use std::io::Write;
 
 use super::notice_text;
 use crate::irc::caps::RoomCaps;
-use crate::irc::lines::{server_notice, Mask, CHANNEL};
+use crate::irc::lines::{server_notice, Mask, ModeChange, CHANNEL};
 use crate::reply::{Control, LeaveReason, Reply};
 use crate::seam::{Rendering, RenderingSpec};
-use crate::{MessageKind, Standing, LOBBY};
+use crate::{MessageKind, LOBBY};
 
 /// Renders a reply that does not depend on the recipient beyond its room
 /// capabilities; `false` when it does (the caller renders it with the
@@ -105,14 +105,14 @@ pub(in crate::irc) fn shared(
         }
         Reply::RoomMsg {
             room,
+            id,
             at,
             from,
             who,
             kind,
             text,
-            ..
         } => {
-            caps.stamp(*at, out);
+            caps.tags(*at, *id, out);
             let target = Channel(room);
             message_line(&mask(from, who.user_name), target, *kind, text, out);
         }
@@ -171,16 +171,17 @@ pub(in crate::irc) fn shared(
             on,
         } => {
             caps.stamp(*at, out);
-            let sign = if *on { '+' } else { '-' };
-            let letter = match standing {
-                Standing::Operator => 'o',
-                Standing::Voice => 'v',
-            };
-            let _ = write!(
-                out,
-                ":{} MODE #{room} {sign}{letter} {user}\r\n",
-                mask(by, None)
-            );
+            let change = ModeChange(*standing, *on);
+            let _ = write!(out, ":{} MODE #{room} {change} {user}\r\n", mask(by, None));
+        }
+        Reply::ModeChanged {
+            room,
+            at,
+            by,
+            change,
+        } => {
+            caps.stamp(*at, out);
+            let _ = write!(out, ":{} MODE #{room} {change}\r\n", mask(by, None));
         }
         Reply::Ctl(Control::Shutdown) => closing(server, "Server shutting down", out),
         Reply::Ctl(Control::Restart) => closing(server, "Server restarting", out),
@@ -192,45 +193,65 @@ pub(in crate::irc) fn shared(
 /// How room lines are rendered for an IRC client with `caps`: one
 /// rendering per combination.
 pub(in crate::irc) fn rendering(caps: RoomCaps) -> Rendering {
-    match (caps.server_time, caps.away_notify) {
-        (false, false) => IRC,
-        (true, false) => IRC_TIME,
-        (false, true) => IRC_AWAY,
-        (true, true) => IRC_TIME_AWAY,
+    match (caps.server_time, caps.away_notify, caps.msgid) {
+        (false, false, _) => IRC,
+        (true, false, false) => IRC_TIME,
+        (false, true, _) => IRC_AWAY,
+        (true, true, false) => IRC_TIME_AWAY,
+        (true, false, true) => IRC_TAGS,
+        (true, true, true) => IRC_TAGS_AWAY,
     }
 }
 
 const IRC: Rendering = Rendering::new(&RenderingSpec {
     slot: 1,
     name: "IRC",
-    render: render_all::<false, false>,
+    render: render_all::<false, false, false>,
 });
 const IRC_TIME: Rendering = Rendering::new(&RenderingSpec {
     slot: 2,
     name: "IRC with server-time",
-    render: render_all::<true, false>,
+    render: render_all::<true, false, false>,
 });
 const IRC_AWAY: Rendering = Rendering::new(&RenderingSpec {
     slot: 3,
     name: "IRC with away-notify",
-    render: render_all::<false, true>,
+    render: render_all::<false, true, false>,
 });
 const IRC_TIME_AWAY: Rendering = Rendering::new(&RenderingSpec {
     slot: 4,
     name: "IRC with server-time and away-notify",
-    render: render_all::<true, true>,
+    render: render_all::<true, true, false>,
+});
+
+const IRC_TAGS: Rendering = Rendering::new(&RenderingSpec {
+    slot: 6,
+    name: "IRC with message-tags",
+    render: render_all::<true, false, true>,
+});
+const IRC_TAGS_AWAY: Rendering = Rendering::new(&RenderingSpec {
+    slot: 7,
+    name: "IRC with message-tags and away-notify",
+    render: render_all::<true, true, true>,
 });
 
 /// Every IRC rendering.
-pub const RENDERINGS: [Rendering; 4] = [IRC, IRC_TIME, IRC_AWAY, IRC_TIME_AWAY];
+pub const RENDERINGS: [Rendering; 6] = [
+    IRC,
+    IRC_TIME,
+    IRC_AWAY,
+    IRC_TIME_AWAY,
+    IRC_TAGS,
+    IRC_TAGS_AWAY,
+];
 
-fn render_all<const TIME: bool, const AWAY: bool>(
+fn render_all<const TIME: bool, const AWAY: bool, const MSGID: bool>(
     replies: &[Reply<'_>],
     server: &str,
     out: &mut Vec<u8>,
 ) {
     for reply in replies {
-        render_shared(reply, RoomCaps::new(TIME, AWAY), server, out);
+        render_shared(reply, RoomCaps::new(TIME, AWAY, MSGID), server, out);
     }
 }
 

@@ -125,6 +125,11 @@ impl Broker {
                     r.topic.clone_from(topic);
                 }
             }
+            StoreChange::SetModes { room, modes } => {
+                if let Some(r) = self.rooms.get_mut(&room.key()) {
+                    r.modes.clone_from(modes);
+                }
+            }
             StoreChange::RemoveRoom { room } => {
                 self.rooms.remove(&room.key());
             }

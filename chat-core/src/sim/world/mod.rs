@@ -39,6 +39,7 @@ fn room_of_frame(frame: &[u8]) -> Option<(String, String)> {
         | Reply::RoomLeave { room, .. }
         | Reply::Topic { room, .. }
         | Reply::Standing { room, .. }
+        | Reply::ModeChanged { room, .. }
             if room != crate::LOBBY =>
         {
             Some((room.to_ascii_lowercase(), first.to_owned()))
