@@ -178,7 +178,7 @@ pub struct RenderingSpec {
 
 impl Rendering {
     /// How many renderings there may be.
-    pub const SLOTS: usize = 8;
+    pub const SLOTS: usize = 16;
 
     /// A rendering; its slot must be below [`Rendering::SLOTS`].
     pub const fn new(spec: &'static RenderingSpec) -> Rendering {

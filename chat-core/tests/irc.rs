@@ -25,7 +25,7 @@ fn sasl_alice(h: &mut Harness, label: &str) -> Vec<String> {
     h.send(label, "USER alice 0 * :Alice");
     assert_eq!(
         h.take(label),
-        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify userhost-in-names"]
+        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify userhost-in-names account-tag extended-join"]
     );
     h.send(label, "CAP REQ :sasl multi-prefix");
     assert_eq!(
@@ -2128,8 +2128,9 @@ fn a_keyed_and_limited_room_takes_its_key_and_no_more_members() {
 // ---- IRCv3 ----------------------------------------------------------------
 
 /// `message-tags`: messages carry the engine's id as `msgid` (and their
-/// time), in rooms, in private and replayed from history; other lines
-/// only their time.
+/// time, and the sender's account), in rooms, in private and replayed from
+/// history (without the account: history keeps names); other lines only
+/// their time.
 #[test]
 fn message_tags_give_each_message_its_id() {
     let mut h = Harness::new();
@@ -2146,15 +2147,22 @@ fn message_tags_give_each_message_its_id() {
     let lines = h.take("tags");
     let id = |line: &str| -> u64 {
         let tag = line.split(' ').next().unwrap();
-        tag.split("msgid=").nth(1).unwrap().parse().unwrap()
+        tag.split("msgid=")
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let first = id(&lines[0]);
     assert_eq!(
         lines,
         vec![
-            format!("@time=1970-01-01T00:16:40.000Z;msgid={first} :bob!bob@chat PRIVMSG #den :one"),
+            format!("@time=1970-01-01T00:16:40.000Z;msgid={first};account=bob :bob!bob@chat PRIVMSG #den :one"),
             format!(
-                "@time=1970-01-01T00:16:40.000Z;msgid={} :bob!bob@chat PRIVMSG #den :two",
+                "@time=1970-01-01T00:16:40.000Z;msgid={};account=bob :bob!bob@chat PRIVMSG #den :two",
                 first + 1
             ),
         ]
@@ -2164,7 +2172,7 @@ fn message_tags_give_each_message_its_id() {
     assert_eq!(lines.len(), 1);
     assert!(
         lines[0].starts_with("@time=1970-01-01T00:16:40.000Z;msgid=")
-            && lines[0].ends_with(" :bob!bob@chat PRIVMSG carol :psst"),
+            && lines[0].ends_with(";account=bob :bob!bob@chat PRIVMSG carol :psst"),
         "{lines:?}"
     );
     // Joined again: the replayed lines keep their ids.
@@ -2241,4 +2249,51 @@ fn an_invite_only_room_takes_those_invited_once() {
     h.take("foo");
     h.send("foo", "MODE #chan");
     assert_eq!(h.take("foo"), vec![":chat 324 foo #chan +nti"]);
+}
+
+/// `extended-join`: `JOIN` carries the account (`*` for a guest) and the
+/// real name, one's own too; `account-tag`: a private message from an
+/// account carries `@account=`.
+#[test]
+fn extended_join_and_account_tag_name_the_account() {
+    let mut h = open_harness();
+    accounts(&mut h, &["carol"]);
+    h.connect_irc("ext");
+    h.send("ext", "CAP LS 302");
+    h.send("ext", "CAP REQ :extended-join account-tag");
+    h.send("ext", "NICK ext");
+    h.send("ext", "USER e 0 * :Ext Real");
+    h.send("ext", "CAP END");
+    assert!(has(&h.take("ext"), ":chat 001 ext "));
+    guest(&mut h, "foo", "foo", "foo", "Foo");
+    irc_login(&mut h, "carol", "carol", "");
+    h.send("ext", "JOIN #chan");
+    let lines = h.take("ext");
+    assert!(
+        lines.contains(&":ext!e@chat JOIN #chan * :Ext Real".to_owned()),
+        "{lines:?}"
+    );
+    h.send("carol", "JOIN #chan");
+    h.send("foo", "JOIN #chan");
+    assert_eq!(
+        h.take("ext"),
+        vec![
+            ":carol!carol@chat JOIN #chan carol :carol",
+            ":foo!foo@chat JOIN #chan * :Foo",
+        ]
+    );
+    h.take("carol");
+    h.take("foo");
+    h.send("carol", "PRIVMSG ext :hi");
+    h.send("foo", "PRIVMSG ext :yo");
+    assert_eq!(
+        h.take("ext"),
+        vec![
+            "@account=carol :carol!carol@chat PRIVMSG ext :hi",
+            ":foo!foo@chat PRIVMSG ext :yo",
+        ]
+    );
+    // Without the capabilities, plain lines.
+    h.send("ext", "PRIVMSG carol :back");
+    assert_eq!(h.take("carol"), vec![":ext!e@chat PRIVMSG carol :back"]);
 }

@@ -44,7 +44,7 @@ pub fn open(protocol: Protocol, options: &CodecOptions) -> Box<dyn Codec> {
 ///     b"@time=1970-01-01T00:00:00.000Z :ann!ann1@irc.example JOIN #lobby\r\n"
 /// );
 /// ```
-pub const RENDERINGS: [Rendering; 8] = [
+pub const RENDERINGS: [Rendering; 14] = [
     crate::wire::RENDERING,
     crate::irc::RENDERINGS[0],
     crate::irc::RENDERINGS[1],
@@ -53,6 +53,12 @@ pub const RENDERINGS: [Rendering; 8] = [
     crate::wire::RENDERING_TAGGED,
     crate::irc::RENDERINGS[4],
     crate::irc::RENDERINGS[5],
+    crate::irc::RENDERINGS[6],
+    crate::irc::RENDERINGS[7],
+    crate::irc::RENDERINGS[8],
+    crate::irc::RENDERINGS[9],
+    crate::irc::RENDERINGS[10],
+    crate::irc::RENDERINGS[11],
 ];
 
 impl Engine {

@@ -17,11 +17,13 @@ pub(super) enum Cap {
     MessageTags,
     AwayNotify,
     UserhostInNames,
+    AccountTag,
+    ExtendedJoin,
 }
 
 /// The capabilities offered (`CAP LS`), in the order listed, `sasl`
 /// first (its value is added for `CAP LS 302`).
-const OFFERED: [(&str, Cap); 8] = [
+const OFFERED: [(&str, Cap); 10] = [
     ("sasl", Cap::Sasl),
     ("multi-prefix", Cap::MultiPrefix),
     ("echo-message", Cap::EchoMessage),
@@ -30,6 +32,8 @@ const OFFERED: [(&str, Cap); 8] = [
     ("message-tags", Cap::MessageTags),
     ("away-notify", Cap::AwayNotify),
     ("userhost-in-names", Cap::UserhostInNames),
+    ("account-tag", Cap::AccountTag),
+    ("extended-join", Cap::ExtendedJoin),
 ];
 
 impl Cap {
@@ -55,35 +59,62 @@ pub struct RoomCaps {
     pub away_notify: bool,
     /// `message-tags`: messages carry `@msgid=` with their id (and
     /// `@time=`, which a client of message tags reads whatever else it
-    /// asked for).
+    /// asked for, and `@account=` of a sender logged in to an account).
     pub msgid: bool,
+    /// `extended-join`: `JOIN` carries the account (`*` for none) and the
+    /// real name.
+    pub extended_join: bool,
 }
 
 impl RoomCaps {
     /// Capabilities as given.
-    pub const fn new(server_time: bool, away_notify: bool, msgid: bool) -> RoomCaps {
+    pub const fn new(
+        server_time: bool,
+        away_notify: bool,
+        msgid: bool,
+        extended_join: bool,
+    ) -> RoomCaps {
         RoomCaps {
             server_time: server_time || msgid,
             away_notify,
             msgid,
+            extended_join,
         }
     }
 
     /// Writes the `@time=` tag of an event at `at`, when asked for.
     pub(crate) fn stamp(self, at: Millis, out: &mut Vec<u8>) {
-        self.tags(at, None, out);
+        self.tags(at, None, None, out);
     }
 
-    /// Writes the tags of a message with `id` said at `at`: `@time=`
-    /// and `@msgid=`, each when asked for.
-    pub(crate) fn tags(self, at: Millis, id: Option<MsgId>, out: &mut Vec<u8>) {
+    /// Writes the tags of a message with `id` said at `at` by the account
+    /// `account`: `@time=` and `@msgid=` each when asked for, `@account=`
+    /// when given (the caller knows whether it was asked for).
+    pub(crate) fn tags(
+        self,
+        at: Millis,
+        id: Option<MsgId>,
+        account: Option<&str>,
+        out: &mut Vec<u8>,
+    ) {
         let id = id.filter(|_| self.msgid);
-        let _ = match (self.server_time, id) {
-            (true, Some(id)) => write!(out, "@time={};msgid={} ", at.iso8601(), id.0),
-            (true, None) => write!(out, "@time={} ", at.iso8601()),
-            (false, Some(id)) => write!(out, "@msgid={} ", id.0),
-            (false, None) => Ok(()),
+        let mut sep = '@';
+        let mut tag = |out: &mut Vec<u8>, args: std::fmt::Arguments<'_>| {
+            let _ = write!(out, "{sep}{args}");
+            sep = ';';
         };
+        if self.server_time {
+            tag(out, format_args!("time={}", at.iso8601()));
+        }
+        if let Some(id) = id {
+            tag(out, format_args!("msgid={}", id.0));
+        }
+        if let Some(account) = account {
+            tag(out, format_args!("account={account}"));
+        }
+        if sep == ';' {
+            out.push(b' ');
+        }
     }
 }
 
@@ -112,6 +143,7 @@ impl Caps {
             self.has(Cap::ServerTime),
             self.has(Cap::AwayNotify),
             self.has(Cap::MessageTags),
+            self.has(Cap::ExtendedJoin),
         )
     }
 

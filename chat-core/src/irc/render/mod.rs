@@ -13,11 +13,11 @@ use std::io::Write;
 pub(super) use room::{message_line, rendering, shared, Channel};
 pub use room::{render_shared, RENDERINGS};
 
-use super::caps::Caps;
+use super::caps::{Cap, Caps};
 use super::lines::{nickserv_says, server_notice, Mask, CHANNEL};
 use super::listing::ListKind;
-use super::registration::Registration;
-use crate::reply::{Control, Done, HistoryOf, Notice, Reason, Reply};
+use super::registration::{Registration, Via};
+use crate::reply::{Control, Done, HistoryOf, Identity, Notice, Reason, Reply};
 use crate::{MessageKind, Millis};
 
 /// What rendering reads of one connection.
@@ -89,7 +89,10 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             kind,
             text,
         } => {
-            view.caps.room().tags(*at, *id, out);
+            let caps = view.caps.room();
+            let tagged = caps.msgid || view.caps.has(Cap::AccountTag);
+            let account = who.account.then_some(*from).filter(|_| tagged);
+            caps.tags(*at, *id, account, out);
             let mask = Mask {
                 nick: from,
                 user: who.user_name,
@@ -132,7 +135,7 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
         } => {
             // Replayed as said, at its own time when the client reads
             // `server-time`, with its id when it reads message tags.
-            view.caps.room().tags(*at, *id, out);
+            view.caps.room().tags(*at, *id, None, out);
             let mask = Mask {
                 nick: from,
                 user: None,
@@ -212,7 +215,16 @@ fn done(view: &View<'_>, done: &Done<'_>, out: &mut Vec<u8>) {
         }
         // The engine lists the members next.
         Done::Joined(room) => {
-            let _ = write!(out, ":{} JOIN #{room}\r\n", mask(me));
+            let _ = write!(out, ":{} JOIN #{room}", mask(me));
+            if view.caps.has(Cap::ExtendedJoin) {
+                let who = Identity {
+                    user_name: view.reg.user_name(),
+                    real_name: view.reg.real_name.as_deref(),
+                    account: view.reg.login.is_some_and(|v| v != Via::Guest),
+                };
+                room::extended_join(me, &who, out);
+            }
+            out.extend_from_slice(b"\r\n");
         }
         Done::PasswordChanged => nickserv_says(out, server, me, "Password changed"),
         Done::Invited(room, user) => {

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::notice_text;
 use crate::irc::caps::RoomCaps;
 use crate::irc::lines::{server_notice, Mask, ModeChange, CHANNEL};
-use crate::reply::{Control, LeaveReason, Reply};
+use crate::reply::{Control, Identity, LeaveReason, Reply};
 use crate::seam::{Rendering, RenderingSpec};
 use crate::{MessageKind, LOBBY};
 
@@ -112,7 +112,8 @@ pub(in crate::irc) fn shared(
             kind,
             text,
         } => {
-            caps.tags(*at, *id, out);
+            let account = who.account.then_some(*from).filter(|_| caps.msgid);
+            caps.tags(*at, *id, account, out);
             let target = Channel(room);
             message_line(&mask(from, who.user_name), target, *kind, text, out);
         }
@@ -123,7 +124,11 @@ pub(in crate::irc) fn shared(
             who,
         } => {
             caps.stamp(*at, out);
-            let _ = write!(out, ":{} JOIN #{room}\r\n", mask(user, who.user_name));
+            let _ = write!(out, ":{} JOIN #{room}", mask(user, who.user_name));
+            if caps.extended_join {
+                extended_join(user, who, out);
+            }
+            out.extend_from_slice(b"\r\n");
         }
         Reply::RoomLeave {
             room,
@@ -193,65 +198,176 @@ pub(in crate::irc) fn shared(
 /// How room lines are rendered for an IRC client with `caps`: one
 /// rendering per combination.
 pub(in crate::irc) fn rendering(caps: RoomCaps) -> Rendering {
-    match (caps.server_time, caps.away_notify, caps.msgid) {
-        (false, false, _) => IRC,
-        (true, false, false) => IRC_TIME,
-        (false, true, _) => IRC_AWAY,
-        (true, true, false) => IRC_TIME_AWAY,
-        (true, false, true) => IRC_TAGS,
-        (true, true, true) => IRC_TAGS_AWAY,
-    }
+    let tier = if caps.msgid {
+        2
+    } else {
+        usize::from(caps.server_time)
+    };
+    let i = usize::from(caps.extended_join) * 6 + tier * 2 + usize::from(caps.away_notify);
+    BY_CAPS[i]
 }
 
-const IRC: Rendering = Rendering::new(&RenderingSpec {
-    slot: 1,
-    name: "IRC",
-    render: render_all::<false, false, false>,
-});
-const IRC_TIME: Rendering = Rendering::new(&RenderingSpec {
-    slot: 2,
-    name: "IRC with server-time",
-    render: render_all::<true, false, false>,
-});
-const IRC_AWAY: Rendering = Rendering::new(&RenderingSpec {
-    slot: 3,
-    name: "IRC with away-notify",
-    render: render_all::<false, true, false>,
-});
-const IRC_TIME_AWAY: Rendering = Rendering::new(&RenderingSpec {
-    slot: 4,
-    name: "IRC with server-time and away-notify",
-    render: render_all::<true, true, false>,
-});
+/// `, <account> :<real name>` of an `extended-join` `JOIN` (`*` for no
+/// account; the nick when no real name was given).
+pub(in crate::irc) fn extended_join(user: &str, who: &Identity<'_>, out: &mut Vec<u8>) {
+    let account = if who.account { user } else { "*" };
+    let real = who.real_name.unwrap_or(user);
+    let _ = write!(out, " {account} :{real}");
+}
 
-const IRC_TAGS: Rendering = Rendering::new(&RenderingSpec {
-    slot: 6,
-    name: "IRC with message-tags",
-    render: render_all::<true, false, true>,
-});
-const IRC_TAGS_AWAY: Rendering = Rendering::new(&RenderingSpec {
-    slot: 7,
-    name: "IRC with message-tags and away-notify",
-    render: render_all::<true, true, true>,
-});
+/// One rendering: its slot, name and capabilities (`server-time`,
+/// `away-notify`, `message-tags`, `extended-join`).
+macro_rules! irc_rendering {
+    ($name:ident, $slot:literal, $label:literal, $t:literal, $a:literal, $m:literal, $x:literal) => {
+        const $name: Rendering = Rendering::new(&RenderingSpec {
+            slot: $slot,
+            name: $label,
+            render: render_all::<$t, $a, $m, $x>,
+        });
+    };
+}
 
-/// Every IRC rendering.
-pub const RENDERINGS: [Rendering; 6] = [
+irc_rendering!(IRC, 1, "IRC", false, false, false, false);
+irc_rendering!(
+    IRC_TIME,
+    2,
+    "IRC with server-time",
+    true,
+    false,
+    false,
+    false
+);
+irc_rendering!(
+    IRC_AWAY,
+    3,
+    "IRC with away-notify",
+    false,
+    true,
+    false,
+    false
+);
+irc_rendering!(
+    IRC_TIME_AWAY,
+    4,
+    "IRC with server-time and away-notify",
+    true,
+    true,
+    false,
+    false
+);
+irc_rendering!(
+    IRC_TAGS,
+    6,
+    "IRC with message-tags",
+    true,
+    false,
+    true,
+    false
+);
+irc_rendering!(
+    IRC_TAGS_AWAY,
+    7,
+    "IRC with message-tags and away-notify",
+    true,
+    true,
+    true,
+    false
+);
+irc_rendering!(
+    IRC_JOIN,
+    8,
+    "IRC with extended-join",
+    false,
+    false,
+    false,
+    true
+);
+irc_rendering!(
+    IRC_TIME_JOIN,
+    9,
+    "IRC with server-time and extended-join",
+    true,
+    false,
+    false,
+    true
+);
+irc_rendering!(
+    IRC_AWAY_JOIN,
+    10,
+    "IRC with away-notify and extended-join",
+    false,
+    true,
+    false,
+    true
+);
+irc_rendering!(
+    IRC_TIME_AWAY_JOIN,
+    11,
+    "IRC with server-time, away-notify and extended-join",
+    true,
+    true,
+    false,
+    true
+);
+irc_rendering!(
+    IRC_TAGS_JOIN,
+    12,
+    "IRC with message-tags and extended-join",
+    true,
+    false,
+    true,
+    true
+);
+irc_rendering!(
+    IRC_TAGS_AWAY_JOIN,
+    13,
+    "IRC with message-tags, away-notify and extended-join",
+    true,
+    true,
+    true,
+    true
+);
+
+/// The renderings by capabilities: `extended-join`, then the tier
+/// (plain, `server-time`, `message-tags`), then `away-notify`.
+const BY_CAPS: [Rendering; 12] = [
+    IRC,
+    IRC_AWAY,
+    IRC_TIME,
+    IRC_TIME_AWAY,
+    IRC_TAGS,
+    IRC_TAGS_AWAY,
+    IRC_JOIN,
+    IRC_AWAY_JOIN,
+    IRC_TIME_JOIN,
+    IRC_TIME_AWAY_JOIN,
+    IRC_TAGS_JOIN,
+    IRC_TAGS_AWAY_JOIN,
+];
+
+/// Every IRC rendering, in slot order.
+pub const RENDERINGS: [Rendering; 12] = [
     IRC,
     IRC_TIME,
     IRC_AWAY,
     IRC_TIME_AWAY,
     IRC_TAGS,
     IRC_TAGS_AWAY,
+    IRC_JOIN,
+    IRC_TIME_JOIN,
+    IRC_AWAY_JOIN,
+    IRC_TIME_AWAY_JOIN,
+    IRC_TAGS_JOIN,
+    IRC_TAGS_AWAY_JOIN,
 ];
 
-fn render_all<const TIME: bool, const AWAY: bool, const MSGID: bool>(
+fn render_all<const TIME: bool, const AWAY: bool, const MSGID: bool, const JOIN: bool>(
     replies: &[Reply<'_>],
     server: &str,
     out: &mut Vec<u8>,
 ) {
     for reply in replies {
-        render_shared(reply, RoomCaps::new(TIME, AWAY, MSGID), server, out);
+        render_shared(reply, RoomCaps::new(TIME, AWAY, MSGID, JOIN), server, out);
     }
 }
 
