@@ -184,14 +184,17 @@ if [[ " $ONLY " == *" IDLE "* ]]; then
     done
     uptime >>"$OUT/loadavg.txt"
     loads=()
+    # --sources 1: the kernel picks each connection's port per destination,
+    # so six processes of 16,667 fit; explicit sources (127.0.0.2, ...) are
+    # the same two addresses in every process and run out of ports.
     for i in $(seq 1 $((IDLE_NODES - 1))); do
         "$T/chat-load" --addr "127.0.0.1:$((BASE_PORT + i))" --idle --probe-listen --clients "$per" \
-            --sources 2 --names "i${i}x" --duration 20 --login-timeout 600 \
+            --sources 1 --names "i${i}x" --duration 20 --login-timeout 600 \
             --server-pid "$(eval echo \$NODE_PID_$i)" --json >"$OUT/idle-$i.json" &
         loads+=($!)
     done
     sleep 5
-    "$T/chat-load" --addr "127.0.0.1:$BASE_PORT" --idle --probe --clients "$per" --sources 2 \
+    "$T/chat-load" --addr "127.0.0.1:$BASE_PORT" --idle --probe --clients "$per" --sources 1 \
         --names "i0x" --duration 20 --login-timeout 600 "${nodes_pids[@]}" --json >"$OUT/idle-0.json"
     for p in "${loads[@]}"; do wait "$p"; done
     python3 - "$OUT" "$IDLE_NODES" "$base" "$NATS_PID" <<'PY'
