@@ -56,6 +56,9 @@ struct Client {
     login_started: Instant,
     storm: bool,
     retries: u32,
+    /// Whether a retried registration was answered with a login (see
+    /// `on_line`).
+    relogged: bool,
     /// TLS or WebSocket layers (`None` on plain TCP).
     wire: Option<Wire>,
 }
@@ -226,6 +229,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
             login_started: now,
             storm: i >= args.clients,
             retries: 0,
+            relogged: false,
             wire: None,
         })
         .collect();
@@ -720,6 +724,7 @@ impl Run<'_> {
             // reset) is tried again a few times before it counts.
             if c.retries < MAX_RETRIES {
                 c.retries += 1;
+                c.relogged = false;
                 c.state = State::Waiting;
                 c.out.clear();
                 c.out_pos = 0;
@@ -836,7 +841,32 @@ impl Run<'_> {
                     }
                 }
             }
-            Seen::Error => self.errors += 1,
+            Seen::Error => {
+                // A registration tried again after its connection was lost
+                // may have landed the first time: its `ERR name-taken` is
+                // then ours, and logging in is what the client would do.
+                let c = &self.clients[i];
+                let retried_registration = c.state == State::LoggingIn
+                    && c.retries > 0
+                    && !c.relogged
+                    && !self.args.login
+                    && self.proto == Proto::Chat;
+                if retried_registration {
+                    self.clients[i].relogged = true;
+                    let name = self.clients[i].name.clone();
+                    let join = !self.args.idle;
+                    let out = &mut self.clients[i].out;
+                    if self
+                        .proto
+                        .login(&name, &self.args.password, false, join, out)
+                        .is_ok()
+                    {
+                        self.flush(i);
+                        return;
+                    }
+                }
+                self.errors += 1;
+            }
             Seen::Ping(token) => {
                 let c = &mut self.clients[i];
                 c.out.extend_from_slice(b"PONG ");
