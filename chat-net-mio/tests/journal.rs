@@ -530,30 +530,53 @@ fn restore_refuses_a_folder_in_use() {
     ));
 }
 
+/// A copy of a data folder an earlier version wrote
+/// (`tests/fixtures/<name>`), to open and migrate.
+fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    for f in [SNAPSHOT_FILE, LOG_FILE] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    dir
+}
+
+/// The key the fixtures were sealed with.
+fn fixture_key() -> KeySource {
+    KeySource::Raw([7; 32])
+}
+
+/// Options that keep the fixtures' old lines however old they are.
+fn keep_every_line() -> StoreOptions {
+    StoreOptions {
+        retention: Retention {
+            max_age_ms: u64::MAX,
+            ..Retention::default()
+        },
+        ..StoreOptions::default()
+    }
+}
+
+/// The format versions of a data folder's snapshot and log.
+fn file_versions(dir: &Path) -> (u8, u8) {
+    let version = |file: &str| std::fs::read(dir.join(file)).unwrap()[8];
+    (version(SNAPSHOT_FILE), version(LOG_FILE))
+}
+
 /// A data folder written by the version before message ids (a snapshot
 /// with history, then log records after it): it opens with every line
 /// given an id in the order it was kept, is rewritten in the current
 /// format at once, and keeps those ids from then on.
 #[test]
 fn a_store_from_before_message_ids_opens_with_ids_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v1");
-    for f in [SNAPSHOT_FILE, LOG_FILE] {
-        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
-    }
-    let key = || KeySource::Raw([7; 32]);
-    let options = StoreOptions {
-        retention: Retention {
-            max_age_ms: u64::MAX,
-            ..Retention::default()
-        },
-        ..StoreOptions::default()
-    };
-    let version = |file: &str| std::fs::read(dir.path().join(file)).unwrap()[8];
-    assert_eq!((version(SNAPSHOT_FILE), version(LOG_FILE)), (2, 1));
+    let dir = fixture_copy("journal-v1");
+    let (key, options) = (fixture_key, keep_every_line());
+    assert_eq!(file_versions(dir.path()), (2, 1));
     let s = Store::open_with(dir.path(), key(), options).unwrap();
     assert_eq!(
-        (version(SNAPSHOT_FILE), version(LOG_FILE)),
+        file_versions(dir.path()),
         (4, 3),
         "rewritten in the current format on opening"
     );
@@ -617,24 +640,12 @@ fn a_store_from_before_message_ids_opens_with_ids_in_order() {
 /// on.
 #[test]
 fn a_store_from_before_room_modes_opens_with_default_modes() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal-v2");
-    for f in [SNAPSHOT_FILE, LOG_FILE] {
-        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
-    }
-    let key = || KeySource::Raw([7; 32]);
-    let options = StoreOptions {
-        retention: Retention {
-            max_age_ms: u64::MAX,
-            ..Retention::default()
-        },
-        ..StoreOptions::default()
-    };
-    let version = |file: &str| std::fs::read(dir.path().join(file)).unwrap()[8];
-    assert_eq!((version(SNAPSHOT_FILE), version(LOG_FILE)), (3, 2));
+    let dir = fixture_copy("journal-v2");
+    let (key, options) = (fixture_key, keep_every_line());
+    assert_eq!(file_versions(dir.path()), (3, 2));
     let mut s = Store::open_with(dir.path(), key(), options).unwrap();
     assert_eq!(
-        (version(SNAPSHOT_FILE), version(LOG_FILE)),
+        file_versions(dir.path()),
         (4, 3),
         "rewritten in the current format on opening"
     );
