@@ -693,6 +693,22 @@ fn guests_chat_under_a_free_nick_and_leave_nothing_behind() {
         .iter()
         .filter(|c| !matches!(c, chat_core::StoreChange::AppendLine { .. }))
         .all(|c| !format!("{c:?}").contains("visitor")));
+    // Nor its private messages: whoever registers the name next does not
+    // inherit its conversations.
+    assert!(!h.persisted.iter().any(|c| matches!(
+        c,
+        chat_core::StoreChange::AppendLine {
+            conversation: chat_core::Conversation::Private(..),
+            ..
+        }
+    )));
+    h.connect("heir");
+    h.send("heir", &format!("/register visitor {PW}"));
+    h.take("heir");
+    h.send("heir", "/history @bob");
+    let page = h.take("heir");
+    assert!(!has(&page, "hi guest"), "{page:?}");
+    assert!(has(&page, "END history 0"), "{page:?}");
 }
 
 #[test]

@@ -65,6 +65,7 @@ impl Engine {
         let (Some(sender), Some(recipient)) = (self.sender(id), self.session(target)) else {
             return;
         };
+        let recipient_guest = recipient.guest;
         let recipient = recipient.name.clone();
         let msg = self.next_msg_id();
         let now = self.now;
@@ -101,8 +102,13 @@ impl Engine {
         Self::send_to(&mut self.conns, &mut self.out, id, &answer);
         drop(answer);
         let from = sender.name;
-        let pair = Conversation::private(&from, &recipient);
-        self.remember(pair, self.history_line(msg, &from, text));
+        // Private history is kept between accounts only: a guest's name
+        // may be registered by someone else later, who must not inherit
+        // the guest's conversations.
+        if !sender.guest && !recipient_guest {
+            let pair = Conversation::private(&from, &recipient);
+            self.remember(pair, self.history_line(msg, &from, text));
+        }
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
                 at: self.now,
