@@ -4,139 +4,15 @@
 
 use std::hint::black_box;
 
+use benches::engine_ops::{
+    den_with_history, drain, join_and_part, lobby_line, mixed_caps, private_message as send_pm,
+    room_of, room_with, type_line,
+};
 use chat_core::codec::Protocol;
 use chat_core::framing::Framer;
 use chat_core::wire::parse;
-use chat_core::{
-    Config, ConnId, Engine, Input, Limits, Millis, Output, PasswordAnswer, StoreSnapshot,
-};
+use chat_core::{ConnId, Engine, Input, Millis, Output};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-
-/// A stand-in for argon2: benches measure the engine, not the hash.
-const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
-
-/// Drains outputs, answering password work with the stand-in and store
-/// changes at once; returns how many frames were sent.
-fn drain(engine: &mut Engine, now: Millis) -> usize {
-    let mut sent = 0;
-    loop {
-        let mut feed = Vec::new();
-        while let Some(out) = engine.poll_output() {
-            match out {
-                Output::Send { frame, .. } => {
-                    black_box(&frame);
-                    sent += 1;
-                }
-                Output::Broadcast { to, frame } => {
-                    black_box(&frame);
-                    sent += to.len();
-                }
-                Output::Password(job) => {
-                    let answer = match &job.work {
-                        chat_core::PasswordWork::Hash { .. } => PasswordAnswer::Hashed(PHC.into()),
-                        _ => PasswordAnswer::Verified(true),
-                    };
-                    feed.push(Input::PasswordDone {
-                        job: job.id,
-                        answer: Ok(answer),
-                    });
-                }
-                Output::Persist(req) => feed.push(Input::Persisted {
-                    id: req.id,
-                    result: Ok(()),
-                }),
-                // Every bench client reads all it is sent at once.
-                Output::WhenDrained { conn } => feed.push(Input::Drained { conn }),
-                _ => {}
-            }
-        }
-        if feed.is_empty() {
-            return sent;
-        }
-        for input in feed {
-            engine.handle(now, input);
-        }
-    }
-}
-
-/// Feeds one client line and answers everything it leads to.
-fn type_line(engine: &mut Engine, now: Millis, conn: ConnId, line: &str) {
-    engine.handle(
-        now,
-        Input::Received {
-            conn,
-            bytes: line.as_bytes(),
-        },
-    );
-    drain(engine, now);
-}
-
-/// An engine with `n` logged-in members (connections 0..n).
-fn room_of(n: usize) -> Engine {
-    room_with(n, |_| None)
-}
-
-/// The IRC capabilities of the mixed room's members: a quarter each of
-/// chat/1, IRC, IRC with `server-time`, IRC with `server-time` and
-/// `away-notify` (IRC members are guests, so no login is needed).
-fn mixed_caps(i: usize) -> Option<&'static str> {
-    match i % 4 {
-        0 => None,
-        1 => Some(""),
-        2 => Some("server-time"),
-        _ => Some("server-time away-notify"),
-    }
-}
-
-/// An engine with `n` members; member `i` speaks IRC (as a guest, with
-/// the capabilities given) when `irc(i)` is `Some`, chat/1 otherwise.
-fn room_with(n: usize, irc: impl Fn(usize) -> Option<&'static str>) -> Engine {
-    let limits = Limits {
-        max_connections: n + 16,
-        // The bench sends thousands of messages at one instant, all from
-        // one address.
-        messages_per_second: 0,
-        command_units_per_second: 0,
-        exempt_loopback: true,
-        registrations_per_window: u32::MAX,
-        max_password_jobs: usize::MAX,
-        ..Limits::default()
-    };
-    let mut engine = Engine::new(
-        Config {
-            limits,
-            irc_guests: true,
-            ..Config::default()
-        },
-        StoreSnapshot::default(),
-    )
-    .expect("config");
-    let now = Millis(1);
-    for i in 0..n {
-        let conn = ConnId(i as u64);
-        let caps = irc(i);
-        engine.handle(
-            now,
-            Input::Opened {
-                conn,
-                peer: "127.0.0.1".parse().unwrap(),
-                protocol: if caps.is_some() {
-                    Protocol::Irc
-                } else {
-                    Protocol::Chat1
-                },
-            },
-        );
-        let login = match caps {
-            None => format!("/register u{i} password-123\n"),
-            Some("") => format!("NICK u{i}\r\nUSER u 0 * :u\r\n"),
-            Some(caps) => format!("CAP REQ :{caps}\r\nNICK u{i}\r\nUSER u 0 * :u\r\nCAP END\r\n"),
-        };
-        type_line(&mut engine, now, conn, &login);
-    }
-    assert_eq!(engine.stats().online, n);
-    engine
-}
 
 fn frame_and_parse(c: &mut Criterion) {
     let line = b"hello everyone, this is a fairly ordinary chat line\n";
@@ -183,17 +59,7 @@ fn bench_broadcast(
         let mut engine = room(n);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
-            b.iter(|| {
-                engine.handle(
-                    Millis(2),
-                    Input::Received {
-                        conn: ConnId(0),
-                        bytes: b"hello room\n",
-                    },
-                );
-                let sent = drain(&mut engine, Millis(2));
-                assert_eq!(sent, n);
-            })
+            b.iter(|| lobby_line(&mut engine, n))
         });
     }
     group.finish();
@@ -236,39 +102,15 @@ fn broadcast_fanout(c: &mut Criterion) {
 
 fn private_message(c: &mut Criterion) {
     let mut engine = room_of(1_000);
-    c.bench_function("private message", |b| {
-        b.iter(|| {
-            engine.handle(
-                Millis(2),
-                Input::Received {
-                    conn: ConnId(0),
-                    bytes: b"/msg u999 psst\n",
-                },
-            );
-            assert_eq!(drain(&mut engine, Millis(2)), 2);
-        })
-    });
+    c.bench_function("private message", |b| b.iter(|| send_pm(&mut engine)));
 }
 
 /// `/join` a room whose last 50 lines are replayed (the default
 /// `history_on_join`), then `/part` so the next iteration can join again.
 fn join_with_history(c: &mut Criterion) {
-    let mut engine = room_of(100);
-    let now = Millis(2);
-    type_line(&mut engine, now, ConnId(0), "/create den\n");
-    for i in 0..200 {
-        type_line(
-            &mut engine,
-            now,
-            ConnId(0),
-            &format!("/say den line {i} of an ordinary length for a chat message\n"),
-        );
-    }
+    let mut engine = den_with_history();
     c.bench_function("join a room + 50 lines of history (then part)", |b| {
-        b.iter(|| {
-            type_line(&mut engine, now, ConnId(1), "/join den\n");
-            type_line(&mut engine, now, ConnId(1), "/part den\n");
-        })
+        b.iter(|| join_and_part(&mut engine))
     });
 }
 

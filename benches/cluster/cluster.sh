@@ -16,9 +16,11 @@
 #             on another node.
 #   IDLE      IDLE_CLIENTS logged-in idle connections over IDLE_NODES
 #             nodes (one chat-load process per node, each under the
-#             open-file limit), then one room line: server memory per
-#             connection (every node's RSS, the broker's apart) and the
-#             time until the line had reached every connection.
+#             open-file limit); once all are in, IDLE_WAIT seconds idle,
+#             then one lobby line: server memory per connection (every
+#             node's RSS, the broker's apart) and the line's reach: how
+#             many connections read it, and when (p50/p99/max over all of
+#             them, waiting at most PROBE_WAIT seconds).
 #
 #   benches/cluster/cluster.sh                         # everything
 #   ONLY=DELIVERY RUNS=3 benches/cluster/cluster.sh
@@ -39,6 +41,9 @@ NODES=${NODES:-3}
 FAIL_CLIENTS=${FAIL_CLIENTS:-20}
 IDLE_CLIENTS=${IDLE_CLIENTS:-100000}
 IDLE_NODES=${IDLE_NODES:-6}
+IDLE_WAIT=${IDLE_WAIT:-20}
+PROBE_WAIT=${PROBE_WAIT:-120}
+NODE_LOG=${NODE_LOG:-warn} # the nodes' --log-level (their logs are in $OUT)
 IO_THREADS=${IO_THREADS:-1}
 BASE_PORT=${BASE_PORT:-19900}
 OUT=${OUT:-$(mktemp -d /tmp/chat-cluster.XXXXXX)}
@@ -87,7 +92,7 @@ start_node() {
     local i=$1 prefix=$2 port=$((BASE_PORT + $1))
     rm -rf "$OUT/n$i"
     CHAT_STORE_KEY=$KEY "$T/chat-server" --bind "127.0.0.1:$port" --data-dir "$OUT/n$i" \
-        --config "$OUT/bench.ron" --io-threads "$IO_THREADS" --log-level warn \
+        --config "$OUT/bench.ron" --io-threads "$IO_THREADS" --log-level "$NODE_LOG" \
         --cluster "$NATS_URL" --node "n$i" >"$OUT/n$i.log" 2>&1 &
     PIDS+=($!)
     eval "NODE_PID_$i=$!"
@@ -176,43 +181,59 @@ if [[ " $ONLY " == *" IDLE "* ]]; then
     start_nats
     per=$(( IDLE_CLIENTS / IDLE_NODES ))
     for i in $(seq 0 $((IDLE_NODES - 1))); do start_node "$i" "chat"; node_ready "$i"; done
-    nodes_pids=(); for i in $(seq 0 $((IDLE_NODES - 1))); do eval "nodes_pids+=(--server-pid \$NODE_PID_$i)"; done
-    base=0
-    for i in $(seq 0 $((IDLE_NODES - 1))); do
-        kib=$(awk '/VmRSS/ {print $2}' "/proc/$(eval echo \$NODE_PID_$i)/status")
-        base=$((base + kib))
-    done
+    node_pids=(); for i in $(seq 0 $((IDLE_NODES - 1))); do eval "node_pids+=(\$NODE_PID_$i)"; done
+    rss_sum() { local s=0 p; for p in "${node_pids[@]}"; do s=$((s + $(awk '/VmRSS/ {print $2}' "/proc/$p/status"))); done; echo "$s"; }
+    base=$(rss_sum)
     uptime >>"$OUT/loadavg.txt"
+    rm -f "$OUT"/ready-* "$OUT"/reach-* "$OUT/go"
     loads=()
+    # One chat-load per node, all at once. Node 0's sends the probe, but
+    # only once every load process wrote its ready file (all its clients
+    # in, the room's JOIN lines settled) and the script has read the
+    # nodes' memory; the others count it whenever it comes. Each writes
+    # its clients' reach times (µs from the probe's Unix-time stamp).
     # --sources 1: the kernel picks each connection's port per destination,
     # so six processes of 16,667 fit; explicit sources (127.0.0.2, ...) are
     # the same two addresses in every process and run out of ports.
-    for i in $(seq 1 $((IDLE_NODES - 1))); do
-        "$T/chat-load" --addr "127.0.0.1:$((BASE_PORT + i))" --idle --probe-listen --clients "$per" \
-            --sources 1 --names "i${i}x" --duration 20 --login-timeout 600 \
-            --server-pid "$(eval echo \$NODE_PID_$i)" --json >"$OUT/idle-$i.json" &
+    for i in $(seq 0 $((IDLE_NODES - 1))); do
+        if [ "$i" = 0 ]; then role=(--probe --go-file "$OUT/go"); else role=(--probe-listen); fi
+        "$T/chat-load" --addr "127.0.0.1:$((BASE_PORT + i))" --idle "${role[@]}" --clients "$per" \
+            --sources 1 --names "i${i}x" --duration 2 --warmup 0 --login-timeout 900 \
+            --probe-wait "$PROBE_WAIT" --ready-file "$OUT/ready-$i" --probe-times "$OUT/reach-$i.txt" \
+            --server-pid "${node_pids[$i]}" --json >"$OUT/idle-$i.json" &
         loads+=($!)
     done
-    sleep 5
-    "$T/chat-load" --addr "127.0.0.1:$BASE_PORT" --idle --probe --clients "$per" --sources 1 \
-        --names "i0x" --duration 20 --login-timeout 600 "${nodes_pids[@]}" --json >"$OUT/idle-0.json"
+    for i in $(seq 0 $((IDLE_NODES - 1))); do
+        until [ -e "$OUT/ready-$i" ]; do
+            kill -0 "${loads[$i]}" 2>/dev/null || { echo "chat-load for node $i stopped before it was ready" >&2; exit 1; }
+            sleep 0.5
+        done
+    done
+    echo "all $IDLE_NODES load processes ready; idle for $IDLE_WAIT s" >&2
+    sleep "$IDLE_WAIT"
+    loaded=$(rss_sum)
+    nats_rss=$(awk '/VmRSS/ {print $2}' "/proc/$NATS_PID/status")
+    touch "$OUT/go"
     for p in "${loads[@]}"; do wait "$p"; done
-    python3 - "$OUT" "$IDLE_NODES" "$base" "$NATS_PID" <<'PY'
+    python3 - "$OUT" "$IDLE_NODES" "$base" "$loaded" "$nats_rss" <<'PY'
 import json, sys
-out, n, base, nats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+out, n, base, loaded, nats_rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 runs = [json.load(open(f"{out}/idle-{i}.json")) for i in range(n)]
-sender = runs[0]
+reach = sorted(int(l) for i in range(n) for l in open(f"{out}/reach-{i}.txt") if l.strip())
+def q(p):
+    return reach[min(len(reach) - 1, int(p * len(reach)))] / 1000 if reach else float("nan")
 total = sum(r["clients"] for r in runs)
-rss = sender["rss_after_kib"] - base
-last = max([r["fanout_last_unix_ms"] for r in runs[1:]] + [sender["probe_sent_unix_ms"] + sender["fanout_all_ms"]])
-print(f"| connections | nodes | server KiB (all nodes) | bytes/conn | one line to all, ms |")
-print(f"|---|---|---|---|---|")
-print(f"| {total} | {n} | {rss} | {rss*1024//total} | {last - sender['probe_sent_unix_ms']:.0f} |")
-try:
-    nats_rss = int(open(f"/proc/{nats}/status").read().split("VmRSS:")[1].split()[0])
-    print(f"(nats-server RSS {nats_rss} KiB)")
-except Exception:
-    pass
+missing = sum(r.get("probe_missing", 0) for r in runs)
+closed = sum(r["closed"] for r in runs)
+rss = loaded - base
+print("| connections logged in | nodes | server KiB (all nodes) | bytes/conn | nats-server KiB | probe read by | reach p50 ms | p99 ms | max ms |")
+print("|---|---|---|---|---|---|---|---|---|")
+print(f"| {total} | {n} | {rss} | {rss*1024//total} | {nats_rss} | {len(reach)} ({missing} connected without it, {closed} closed) | {q(0.5):.0f} | {q(0.99):.0f} | {q(1.0):.0f} |")
+for i, r in enumerate(runs):
+    reasons = ", ".join(f"{k}: {v}" for k, v in r.get("close_reasons", {}).items()) or "none"
+    print(f"node {i}: {r['clients']} in (login p99 {r['login_p99_us']/1e6:.1f} s, {r['connect_all_s']:.0f} s all), "
+          f"probe read by {r.get('probe_reached', 0)}, p50/p99/max {r.get('probe_reach_p50_us', 0)/1000:.0f}/"
+          f"{r.get('probe_reach_p99_us', 0)/1000:.0f}/{r.get('probe_reach_max_us', 0)/1000:.0f} ms; closed {r['closed']} ({reasons})")
 PY
     stop_all
 fi

@@ -124,18 +124,38 @@ pub struct Args {
     /// (about 28,000). 1 lets the kernel choose, as usual.
     #[arg(long, default_value_t = 1)]
     pub sources: u8,
-    /// With --idle: once everyone is in, one client sends one room message,
-    /// and the time until every client has it is reported.
+    /// With --idle: once everyone is in, one client sends one room message
+    /// (stamped with the Unix time), and the time until each client has it
+    /// is reported (`probe_reach_*`; `fanout_all_ms` is the slowest).
     #[arg(long, requires = "idle")]
     pub probe: bool,
-    /// With --idle: send nothing; wait for one room message (another
-    /// chat-load's --probe) and report when the last of these clients had
-    /// it, as Unix time (`fanout_last_unix_ms`). With the clients split
-    /// over several load processes (each under the open-file limit), the
-    /// latest of them minus the sender's `probe_sent_unix_ms` is when the
-    /// line had reached everyone.
+    /// With --idle: send nothing; count one room message (another
+    /// chat-load's --probe, whenever it comes) and report when each of
+    /// these clients had it, from the Unix time it was stamped with. With
+    /// the clients split over several load processes (each under the
+    /// open-file limit), their `probe_reach_*` together are the line's
+    /// reach to everyone (see --probe-times).
     #[arg(long, requires = "idle", conflicts_with = "probe")]
     pub probe_listen: bool,
+    /// Seconds --probe and --probe-listen wait for the probe to reach every
+    /// client still connected; whoever has not got it by then is counted in
+    /// `probe_missing`.
+    #[arg(long, default_value_t = 120.0)]
+    pub probe_wait: f64,
+    /// With --idle: once every client is in and the idle window is over,
+    /// write this file (the number of clients in), so a script running
+    /// several load processes knows when all of them are ready.
+    #[arg(long, value_name = "FILE", requires = "idle")]
+    pub ready_file: Option<std::path::PathBuf>,
+    /// With --probe: send the probe only once this file exists (a script
+    /// creates it when every load process wrote its --ready-file).
+    #[arg(long, value_name = "FILE", requires = "probe")]
+    pub go_file: Option<std::path::PathBuf>,
+    /// With --probe or --probe-listen: write each client's reach time
+    /// (microseconds from the probe's send until that client read it), one
+    /// per line, so reach over several load processes can be summed.
+    #[arg(long, value_name = "FILE")]
+    pub probe_times: Option<std::path::PathBuf>,
     /// Seconds allowed to connect and log everyone in.
     #[arg(long, default_value_t = 120.0)]
     pub login_timeout: f64,
@@ -179,6 +199,12 @@ impl Args {
             return Err(
                 "--sources spreads over loopback addresses: --addr must be loopback".into(),
             );
+        }
+        if self.probe_times.is_some() && !(self.probe || self.probe_listen) {
+            return Err("--probe-times needs --probe or --probe-listen".into());
+        }
+        if self.probe_wait <= 0.0 {
+            return Err("--probe-wait must be positive".into());
         }
         if self.window == 0 {
             return Err("--window must be at least 1".into());

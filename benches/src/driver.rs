@@ -35,6 +35,14 @@ pub enum LoadError {
         /// Connections closed.
         closed: u64,
     },
+    /// --go-file never appeared.
+    #[error("{path} did not appear within {secs} s")]
+    Go {
+        /// The file waited for.
+        path: String,
+        /// How long.
+        secs: f64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +69,9 @@ struct Client {
     relogged: bool,
     /// TLS or WebSocket layers (`None` on plain TCP).
     wire: Option<Wire>,
+    /// Once logged in: the last line the server sent that was not a room
+    /// message, for `close_reasons`.
+    last_line: String,
 }
 
 struct Sender {
@@ -80,8 +91,15 @@ enum Phase {
 
 struct Run<'a> {
     args: &'a Args,
-    /// Counting every room message, whoever sent it (--probe-listen).
-    listening: bool,
+    /// Idle runs with --probe or --probe-listen: per client, whether it
+    /// has read the probe (empty otherwise). Counted whenever it comes.
+    probe_read: Vec<bool>,
+    /// Each reader's time from the probe's send (its Unix-time stamp).
+    probe_reach: Latency,
+    /// The same, one entry per reader, for --probe-times (µs).
+    probe_reach_us: Vec<u64>,
+    /// Logged-in connections lost, by what the server said last.
+    close_reasons: std::collections::HashMap<String, u64>,
     proto: Proto,
     poll: Poll,
     clients: Vec<Client>,
@@ -199,9 +217,15 @@ fn rss_of(pids: &[u32]) -> Option<u64> {
 
 /// Now, as Unix time in milliseconds (comparable between processes).
 fn unix_ms() -> f64 {
+    unix_ns() as f64 / 1e6
+}
+
+/// Now, as Unix time in nanoseconds (the probe's stamp: comparable
+/// between load processes on one machine).
+fn unix_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Runs one measurement as `args` says.
@@ -231,6 +255,7 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
             retries: 0,
             relogged: false,
             wire: None,
+            last_line: String::new(),
         })
         .collect();
     let sender_count = if args.idle { 0 } else { args.senders };
@@ -276,7 +301,14 @@ pub fn run(args: &Args) -> Result<Report, LoadError> {
         },
         lines: Vec::new(),
         received: 0,
-        listening: false,
+        probe_read: if args.idle && (args.probe || args.probe_listen) {
+            vec![false; total]
+        } else {
+            Vec::new()
+        },
+        probe_reach: Latency::default(),
+        probe_reach_us: Vec::new(),
+        close_reasons: Default::default(),
         timeline: args.timeline.as_ref().map(|_| Timeline::default()),
         measure_start_ns: 0,
     };
@@ -384,18 +416,33 @@ impl Run<'_> {
         if let (Some(timeline), Some(path)) = (&self.timeline, &args.timeline) {
             timeline.write(path, self.measure_start_ns)?;
         }
+        if let Some(path) = &args.ready_file {
+            std::fs::write(path, format!("{}\n", self.ready))?;
+        }
         let mut probe_sent_unix_ms = None;
-        let fanout_all_ms = if args.probe {
+        if args.probe {
+            self.wait_for_go(&mut events)?;
             probe_sent_unix_ms = Some(unix_ms());
-            Some(self.probe(&mut events)?)
-        } else {
-            None
-        };
-        let fanout_last_unix_ms = if args.probe_listen {
-            Some(self.probe_listen(&mut events)?)
-        } else {
-            None
-        };
+            self.send_probe();
+        }
+        let probing = !self.probe_read.is_empty();
+        if probing {
+            self.wait_for_probe(&mut events)?;
+            if let Some(path) = &args.probe_times {
+                let lines: String = self
+                    .probe_reach_us
+                    .iter()
+                    .map(|us| format!("{us}\n"))
+                    .collect();
+                std::fs::write(path, lines)?;
+            }
+        }
+        let probe_reach = probing.then(|| self.probe_reach.summary());
+        let fanout_all_ms = probe_reach
+            .filter(|_| args.probe)
+            .map(|r| r.max as f64 / 1000.0);
+        let mut close_reasons: Vec<(String, u64)> = self.close_reasons.drain().collect();
+        close_reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let storm = (args.storm > 0).then(|| StormReport {
             clients: args.storm,
             logged_in: self.clients[args.clients..]
@@ -435,28 +482,40 @@ impl Run<'_> {
             storm,
             fanout_all_ms,
             probe_sent_unix_ms,
-            fanout_last_unix_ms,
+            probe_reach,
+            probe_missing: probing.then(|| self.probe_missing()),
+            close_reasons,
             settle_s: settle,
         })
     }
 
-    /// One room message from client 0: milliseconds until every client
-    /// that is still in has it (chat/1 echoes it to its sender too).
-    fn probe(&mut self, events: &mut Events) -> Result<f64, LoadError> {
-        let start = Instant::now();
-        self.senders.push(Sender {
-            client: 0,
-            seq: 0,
-            seen: 0,
-            next_at: start,
-        });
-        self.phase = Phase::Measure;
-        self.deliveries = 0;
-        self.latency.reset();
+    /// Waits for --go-file (if given), serving the connections meanwhile.
+    fn wait_for_go(&mut self, events: &mut Events) -> Result<(), LoadError> {
+        let Some(path) = &self.args.go_file else {
+            return Ok(());
+        };
+        let secs = self.args.login_timeout;
+        let deadline = Instant::now() + Duration::from_secs_f64(secs);
+        while !path.exists() {
+            if Instant::now() >= deadline {
+                return Err(LoadError::Go {
+                    path: path.display().to_string(),
+                    secs,
+                });
+            }
+            self.turn(events, Some(Duration::from_millis(50)))?;
+        }
+        Ok(())
+    }
+
+    /// One room message from client 0, stamped with the Unix time so that
+    /// every load process can tell how long it took to reach its clients
+    /// (chat/1 echoes it to its sender too).
+    fn send_probe(&mut self) {
         let stamp = Stamp {
             sender: 0,
             seq: 0,
-            sent_ns: self.t0.elapsed().as_nanos() as u64,
+            sent_ns: unix_ns(),
         };
         self.scratch.clear();
         payload::encode(stamp, self.args.payload, &mut self.scratch);
@@ -468,25 +527,38 @@ impl Run<'_> {
             self.errors += 1;
         }
         self.flush(0);
-        let deadline = start + Duration::from_secs_f64(self.args.login_timeout);
-        while (self.deliveries as usize) < self.ready && Instant::now() < deadline {
-            self.turn(events, Some(Duration::from_millis(50)))?;
-        }
-        Ok(self.latency.summary().max as f64 / 1000.0)
     }
 
-    /// Waits for one room message (another load process's probe) to reach
-    /// every client that is still in; when the last had it, Unix ms.
-    fn probe_listen(&mut self, events: &mut Events) -> Result<f64, LoadError> {
-        self.listening = true;
-        self.phase = Phase::Measure;
-        self.deliveries = 0;
-        self.latency.reset();
-        let deadline = Instant::now() + Duration::from_secs_f64(self.args.login_timeout);
-        while (self.deliveries as usize) < self.ready && Instant::now() < deadline {
+    /// Serves the connections until every client still connected has read
+    /// the probe, or --probe-wait is over.
+    fn wait_for_probe(&mut self, events: &mut Events) -> Result<(), LoadError> {
+        let deadline = Instant::now() + Duration::from_secs_f64(self.args.probe_wait);
+        while self.probe_missing() > 0 && Instant::now() < deadline {
             self.turn(events, Some(Duration::from_millis(50)))?;
         }
-        Ok(unix_ms())
+        Ok(())
+    }
+
+    /// Clients still logged in that have not read the probe.
+    fn probe_missing(&self) -> usize {
+        self.clients
+            .iter()
+            .zip(&self.probe_read)
+            .filter(|(c, read)| c.state == State::Ready && !**read)
+            .count()
+    }
+
+    /// A room message in an idle run: the probe (nobody else speaks).
+    fn on_probe(&mut self, receiver: usize, stamp: Stamp) {
+        let Some(read) = self.probe_read.get_mut(receiver) else {
+            return;
+        };
+        if std::mem::replace(read, true) {
+            return;
+        }
+        let ns = unix_ns().saturating_sub(stamp.sent_ns);
+        self.probe_reach.record_ns(ns);
+        self.probe_reach_us.push(ns / 1_000);
     }
 
     /// How long the loop may sleep: until the next send is due, at most
@@ -518,7 +590,7 @@ impl Run<'_> {
             if matches!(c.state, State::Connecting | State::LoggingIn)
                 && now.duration_since(c.login_started) > STUCK
             {
-                self.close(i);
+                self.close(i, "login stuck");
             }
         }
     }
@@ -653,7 +725,7 @@ impl Run<'_> {
                 return;
             };
             if let Ok(Some(_)) | Err(_) = stream.take_error() {
-                return self.close(i);
+                return self.close(i, "connect failed");
             }
             match stream.peer_addr() {
                 Ok(_) => {
@@ -673,11 +745,11 @@ impl Run<'_> {
                     if sent.is_err() {
                         // A password with a line break cannot be sent.
                         self.errors += 1;
-                        return self.close(i);
+                        return self.close(i, "bad password");
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
-                Err(_) => return self.close(i),
+                Err(_) => return self.close(i, "connect failed"),
             }
         }
         self.flush(i);
@@ -696,25 +768,35 @@ impl Run<'_> {
             c.out.clear();
             c.out_pos = 0;
             if wire.write(stream).is_err() {
-                self.close(i);
+                self.close(i, "write failed");
             }
             return;
         }
         while c.out_pos < c.out.len() {
             match stream.write(&c.out[c.out_pos..]) {
-                Ok(0) => return self.close(i),
+                Ok(0) => return self.close(i, "write failed"),
                 Ok(n) => c.out_pos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return self.close(i),
+                Err(_) => return self.close(i, "write failed"),
             }
         }
         c.out.clear();
         c.out_pos = 0;
     }
 
-    fn close(&mut self, i: usize) {
+    /// Drops client `i`'s connection; `how` says what ended it.
+    fn close(&mut self, i: usize, how: &'static str) {
         let c = &mut self.clients[i];
+        if c.state == State::Ready {
+            let last = if c.last_line.is_empty() {
+                "no line"
+            } else {
+                c.last_line.as_str()
+            };
+            let reason = format!("{how}, after: {last}");
+            *self.close_reasons.entry(reason).or_default() += 1;
+        }
         if let Some(mut s) = c.stream.take() {
             let _ = self.poll.registry().deregister(&mut s);
         }
@@ -747,14 +829,14 @@ impl Run<'_> {
                 return;
             };
             let n = match stream.read(&mut self.read_buf) {
-                Ok(0) => return self.close(i),
+                Ok(0) => return self.close(i, "closed by the server"),
                 Ok(n) => {
                     self.received += n as u64;
                     n
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return self.close(i),
+                Err(_) => return self.close(i, "read failed"),
             };
             let buf = std::mem::take(&mut self.read_buf);
             if let Some(wire) = self.clients[i].wire.as_mut() {
@@ -765,7 +847,7 @@ impl Run<'_> {
                 self.lines = lines;
                 if !ok {
                     self.read_buf = buf;
-                    return self.close(i);
+                    return self.close(i, "bad wire data");
                 }
                 // TLS may have something to say back (its handshake).
                 self.flush(i);
@@ -816,7 +898,7 @@ impl Run<'_> {
                 let Some(stamp) = payload::decode(text) else {
                     return;
                 };
-                self.on_message(i, stamp);
+                return self.on_message(i, stamp);
             }
             Seen::Registered if !self.args.idle => {}
             Seen::Ready | Seen::Registered => {
@@ -876,13 +958,24 @@ impl Run<'_> {
             }
             Seen::Other => {}
         }
+        let c = &mut self.clients[i];
+        if c.state == State::Ready {
+            // The first two words (the reason, not names: reasons then
+            // group), in the client's reused buffer: JOIN lines come by
+            // the million in a large room.
+            let text = std::str::from_utf8(line).unwrap_or("(not UTF-8)");
+            let end = text
+                .match_indices(' ')
+                .nth(1)
+                .map_or(text.len(), |(p, _)| p);
+            c.last_line.clear();
+            c.last_line.push_str(&text[..end]);
+        }
     }
 
     fn on_message(&mut self, receiver: usize, stamp: Stamp) {
-        if self.listening {
-            // Another process's probe: its sender is not one of ours.
-            self.deliveries += 1;
-            return;
+        if self.args.idle {
+            return self.on_probe(receiver, stamp);
         }
         let si = stamp.sender as usize;
         let Some(sender) = self.senders.get_mut(si) else {

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod driver;
+pub mod engine_ops;
 pub mod payload;
 pub mod procfs;
 pub mod proto;

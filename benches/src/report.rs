@@ -78,9 +78,15 @@ pub struct Report {
     pub fanout_all_ms: Option<f64>,
     /// With --probe: when the probe was sent (Unix time, ms).
     pub probe_sent_unix_ms: Option<f64>,
-    /// With --probe-listen: when the last of these clients had the probe
-    /// (Unix time, ms).
-    pub fanout_last_unix_ms: Option<f64>,
+    /// With --probe or --probe-listen: per client that read the probe, the
+    /// time from its send (µs); `count` is how many read it.
+    pub probe_reach: Option<Summary>,
+    /// With --probe or --probe-listen: clients still connected that had
+    /// not read the probe when the wait ended.
+    pub probe_missing: Option<usize>,
+    /// Logged-in connections that closed, by the last line the server sent
+    /// them before (or how the connection ended), most frequent first.
+    pub close_reasons: Vec<(String, u64)>,
     /// Idle runs: seconds from the last login until no client received
     /// anything for a quarter second (the room's JOIN lines arriving),
     /// before the idle window.
@@ -176,6 +182,17 @@ impl Report {
                 self.clients
             );
         }
+        if let Some(r) = self.probe_reach {
+            let _ = writeln!(
+                s,
+                "probe reach us   p50 {}  p99 {}  max {} ({} clients read it, {} did not)",
+                r.p50,
+                r.p99,
+                r.max,
+                r.count,
+                self.probe_missing.unwrap_or(0)
+            );
+        }
         let _ = writeln!(s, "measured         {:.1} s", self.measured_s);
         let _ = writeln!(
             s,
@@ -201,6 +218,9 @@ impl Report {
             "errors           {} ERR, {} closed, {} missing, {} logins retried",
             self.errors, self.closed, self.gaps, self.retried
         );
+        for (reason, n) in &self.close_reasons {
+            let _ = writeln!(s, "closed after in  {n}: {reason}");
+        }
         if let Some(cpu) = self.server_cpu_s {
             let per = self
                 .cpu_ns_per_delivery()
@@ -307,7 +327,21 @@ impl Report {
         );
         num("fanout_all_ms", opt(self.fanout_all_ms));
         num("probe_sent_unix_ms", opt(self.probe_sent_unix_ms));
-        num("fanout_last_unix_ms", opt(self.fanout_last_unix_ms));
+        if let Some(r) = self.probe_reach {
+            num("probe_reached", r.count.to_string());
+            num("probe_reach_p50_us", r.p50.to_string());
+            num("probe_reach_p99_us", r.p99.to_string());
+            num("probe_reach_max_us", r.max.to_string());
+        }
+        if let Some(n) = self.probe_missing {
+            num("probe_missing", n.to_string());
+        }
+        let reasons: Vec<String> = self
+            .close_reasons
+            .iter()
+            .map(|(reason, n)| format!("{}: {n}", json_string(reason)))
+            .collect();
+        num("close_reasons", format!("{{{}}}", reasons.join(", ")));
         num("settle_s", opt(self.settle_s));
         if let Some(st) = &self.storm {
             num("storm_clients", st.clients.to_string());
@@ -322,6 +356,23 @@ impl Report {
         let body: Vec<String> = f.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
         format!("{{{}}}", body.join(", "))
     }
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -362,7 +413,9 @@ mod tests {
             storm: None,
             fanout_all_ms: None,
             probe_sent_unix_ms: None,
-            fanout_last_unix_ms: None,
+            probe_reach: None,
+            probe_missing: None,
+            close_reasons: Vec::new(),
             settle_s: None,
         }
     }
@@ -386,5 +439,30 @@ mod tests {
         assert!(j.contains("\"p99_us\": 900"));
         assert!(!j.contains("storm"));
         assert!(report().table().contains("p50 100  p99 900"));
+        assert!(j.contains("\"close_reasons\": {}"));
+        assert!(!j.contains("probe_reached"));
+    }
+
+    #[test]
+    fn probe_reach_and_close_reasons_in_json() {
+        let mut r = report();
+        r.probe_reach = Some(Summary {
+            count: 99,
+            p50: 10,
+            p99: 20,
+            p999: 20,
+            max: 30,
+        });
+        r.probe_missing = Some(1);
+        r.close_reasons = vec![("CTL \"x\"".into(), 2), ("eof".into(), 1)];
+        let j = r.json();
+        assert!(j.contains("\"probe_reached\": 99"), "{j}");
+        assert!(j.contains("\"probe_reach_p99_us\": 20"), "{j}");
+        assert!(j.contains("\"probe_missing\": 1"), "{j}");
+        assert!(
+            j.contains(r#""close_reasons": {"CTL \"x\"": 2, "eof": 1}"#),
+            "{j}"
+        );
+        assert!(r.table().contains("99 clients read it, 1 did not"));
     }
 }

@@ -1210,3 +1210,51 @@ fn a_line_said_right_after_welcome_on_another_node_arrives() {
         });
     }
 }
+
+/// The users `c`'s `/viewusers` lists now.
+fn listed_users(c: &mut Client) -> Vec<String> {
+    c.lines.lock().unwrap().clear();
+    c.command("/viewusers");
+    std::thread::sleep(Duration::from_millis(200));
+    let lines = c.lines.lock().unwrap().clone();
+    let mut names: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("USER "))
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn an_online_list_larger_than_one_value_reaches_every_node_in_parts() {
+    let url = broker::shared_url();
+    let prefix = unique_prefix();
+    // Values of at most 64 bytes: six users' list is written in parts.
+    let nodes = cluster_of(
+        2,
+        &url,
+        &format!("cluster: Some((prefix: \"{prefix}\", presence_part_bytes: 64))"),
+    );
+    let names = ["pa", "pb", "pc", "pd", "pe", "pf"];
+    let mut here: Vec<Client> = names
+        .iter()
+        .map(|n| Client::connect(n, Proto::Chat, &nodes[0], true))
+        .collect();
+    let mut zed = Client::connect("zed", Proto::Chat, &nodes[1], true);
+    let mut want: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    want.push("zed".into());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while listed_users(&mut zed) != want {
+        assert!(Instant::now() < deadline, "{:?}", listed_users(&mut zed));
+    }
+    // One leaves: its part is written again, and the other node's list
+    // follows.
+    let pc = here.remove(2);
+    pc.out.shutdown(std::net::Shutdown::Both).unwrap();
+    want.retain(|n| n != "pc");
+    while listed_users(&mut zed) != want {
+        assert!(Instant::now() < deadline, "{:?}", listed_users(&mut zed));
+    }
+}

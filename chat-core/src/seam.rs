@@ -40,16 +40,21 @@ pub struct CodecOptions {
     /// Whether a connection that registers without logging in may chat as
     /// a guest (IRC: under its nick).
     pub guests: bool,
+    /// The most lines one history page shows
+    /// (`limits.history_page_lines`; IRC says it in `005` as
+    /// `CHATHISTORY=`).
+    pub history_page_lines: usize,
 }
 
 impl CodecOptions {
     /// Lines of at most `max_line` bytes on the server named
-    /// `server_name`, no guests.
+    /// `server_name`, no guests, history pages of at most 100 lines.
     pub fn new(max_line: usize, server_name: Arc<str>) -> CodecOptions {
         CodecOptions {
             max_line,
             server_name,
             guests: false,
+            history_page_lines: 100,
         }
     }
 }

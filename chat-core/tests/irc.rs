@@ -25,7 +25,7 @@ fn sasl_alice(h: &mut Harness, label: &str) -> Vec<String> {
     h.send(label, "USER alice 0 * :Alice");
     assert_eq!(
         h.take(label),
-        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify userhost-in-names account-tag extended-join"]
+        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify userhost-in-names account-tag extended-join batch draft/chathistory"]
     );
     h.send(label, "CAP REQ :sasl multi-prefix");
     assert_eq!(
@@ -2296,4 +2296,162 @@ fn extended_join_and_account_tag_name_the_account() {
     // Without the capabilities, plain lines.
     h.send("ext", "PRIVMSG carol :back");
     assert_eq!(h.take("carol"), vec![":ext!e@chat PRIVMSG carol :back"]);
+}
+
+/// `draft/chathistory` with `batch`: pages of a channel's history by id
+/// and by time, in a `chathistory` batch whose lines keep their time and
+/// id; private messages by nick; refusals as `FAIL`; `005` says the page.
+#[test]
+fn chathistory_pages_a_channel_and_a_pair_in_batches() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    h.register("bob", "bob");
+    let caps = "message-tags batch draft/chathistory";
+    h.connect_irc("hist");
+    h.send("hist", "CAP LS 302");
+    assert!(h.take("hist")[0].contains(" batch draft/chathistory"));
+    h.send("hist", &format!("CAP REQ :{caps}"));
+    h.send("hist", &format!("PASS carol:{PW}"));
+    h.send("hist", "NICK carol");
+    h.send("hist", "USER carol 0 * :carol");
+    h.send("hist", "CAP END");
+    let lines = h.take("hist");
+    assert!(
+        has(
+            &lines,
+            ":chat 005 carol CHATHISTORY=100 MSGREFTYPES=msgid,timestamp :are supported by this server"
+        ),
+        "{lines:?}"
+    );
+    h.send("bob", "/create den");
+    h.send("hist", "JOIN #den");
+    for (i, word) in ["one", "two", "three", "four"].iter().enumerate() {
+        h.advance(std::time::Duration::from_millis(10 + i as u64));
+        h.send("bob", &format!("/say den {word}"));
+    }
+    h.take("bob");
+    let lines = h.take("hist");
+    let said: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains(" PRIVMSG #den "))
+        .collect();
+    assert_eq!(said.len(), 4, "{lines:?}");
+    // Each line's tags, as a client would send them back.
+    let tag = |line: &str, name: &str| -> String {
+        let tags = line.split(' ').next().unwrap().trim_start_matches('@');
+        tags.split(';')
+            .find_map(|t| t.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let ids: Vec<String> = said.iter().map(|l| tag(l, "msgid")).collect();
+    let times: Vec<String> = said.iter().map(|l| tag(l, "time")).collect();
+    let history = |word: &str, time: &str, id: &str| {
+        format!("@batch=h{{}};time={time};msgid={id} :bob!bob@chat PRIVMSG #den :{word}")
+    };
+    let batch = |n: u64, rows: &[usize]| -> Vec<String> {
+        let words = ["one", "two", "three", "four"];
+        let mut v = vec![format!(":chat BATCH +h{n} chathistory #den")];
+        for &i in rows {
+            v.push(history(words[i], &times[i], &ids[i]).replace("{}", &n.to_string()));
+        }
+        v.push(format!(":chat BATCH -h{n}"));
+        v
+    };
+    h.send("hist", "CHATHISTORY LATEST #den * 2");
+    assert_eq!(h.take("hist"), batch(1, &[2, 3]));
+    h.send(
+        "hist",
+        &format!("CHATHISTORY BEFORE #den msgid={} 10", ids[2]),
+    );
+    assert_eq!(h.take("hist"), batch(2, &[0, 1]));
+    h.send(
+        "hist",
+        &format!("CHATHISTORY AFTER #den timestamp={} 10", times[1]),
+    );
+    assert_eq!(h.take("hist"), batch(3, &[2, 3]));
+    h.send(
+        "hist",
+        &format!("CHATHISTORY AROUND #den msgid={} 1", ids[1]),
+    );
+    assert_eq!(h.take("hist"), batch(4, &[1]));
+    h.send(
+        "hist",
+        &format!(
+            "CHATHISTORY BETWEEN #den msgid={} timestamp={} 10",
+            ids[3], times[0]
+        ),
+    );
+    assert_eq!(h.take("hist"), batch(5, &[1, 2]));
+    h.send(
+        "hist",
+        &format!("CHATHISTORY LATEST #den msgid={} 10", ids[3]),
+    );
+    assert_eq!(h.take("hist"), batch(6, &[]));
+    // Private messages, by the other's nick.
+    h.send("bob", "/msg carol psst");
+    h.send("hist", "PRIVMSG bob :hush");
+    h.take("bob");
+    h.take("hist");
+    let lines = {
+        h.send("hist", "CHATHISTORY LATEST bob * 10");
+        h.take("hist")
+    };
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0], ":chat BATCH +h7 chathistory bob");
+    assert!(
+        lines[1].starts_with("@batch=h7;time=")
+            && lines[1].ends_with(" :bob!bob@chat PRIVMSG carol :psst")
+    );
+    assert!(
+        lines[2].ends_with(" :carol!carol@chat PRIVMSG bob :hush"),
+        "{lines:?}"
+    );
+    // Refusals: a channel not joined or missing, bad references.
+    h.send("bob", "/create lair");
+    h.send("hist", "CHATHISTORY LATEST #lair * 10");
+    h.send("hist", "CHATHISTORY LATEST #nowhere * 10");
+    h.send("hist", "CHATHISTORY BEFORE #den * 10");
+    h.send("hist", "CHATHISTORY BEFORE #den nonce=3 10");
+    h.send("hist", "CHATHISTORY AFTER #den msgid=1 many");
+    h.send("hist", "CHATHISTORY TWICE #den");
+    h.send("hist", "CHATHISTORY AFTER #den");
+    assert_eq!(
+        h.take("hist"),
+        vec![
+            ":chat FAIL CHATHISTORY INVALID_TARGET LATEST #lair :you are not in lair",
+            ":chat FAIL CHATHISTORY INVALID_TARGET LATEST #nowhere :no room named nowhere",
+            ":chat FAIL CHATHISTORY INVALID_PARAMS BEFORE :Invalid message reference",
+            ":chat FAIL CHATHISTORY INVALID_MSGREFTYPE BEFORE nonce=3 :Unknown reference type",
+            ":chat FAIL CHATHISTORY INVALID_PARAMS AFTER :Invalid limit",
+            ":chat FAIL CHATHISTORY UNKNOWN_COMMAND TWICE :Unknown subcommand",
+            ":chat FAIL CHATHISTORY NEED_MORE_PARAMS AFTER :Not enough parameters",
+        ]
+    );
+    // The join's own replay is no batch, and a CHATHISTORY after it
+    // still is one.
+    h.send("hist", "PART #den");
+    h.send("hist", "JOIN #den");
+    h.send("hist", "CHATHISTORY LATEST #den * 1");
+    let lines = h.take("hist");
+    assert_eq!(lines[lines.len() - 3], ":chat BATCH +h8 chathistory #den");
+    assert!(
+        lines[..lines.len() - 3]
+            .iter()
+            .all(|l| !l.contains("batch")),
+        "{lines:?}"
+    );
+}
+
+/// Without `batch`, a `CHATHISTORY` answer is its lines alone.
+#[test]
+fn chathistory_without_batch_is_the_lines() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol"]);
+    h.register("bob", "bob");
+    irc_login(&mut h, "hist", "carol", "draft/chathistory");
+    h.send("bob", "hi");
+    h.take("hist");
+    h.send("hist", "CHATHISTORY LATEST #lobby * 5");
+    assert_eq!(h.take("hist"), vec![":bob!bob@chat PRIVMSG #lobby :hi"]);
 }

@@ -90,6 +90,11 @@ pub struct ClusterSettings {
     /// Past this many members a room's joins and leaves are not shown one
     /// by one.
     pub quiet_joins_above: usize,
+    /// The largest value a node's online list is written as; a larger
+    /// list is split into parts by name, and a change rewrites only its
+    /// part. Keep it well under the broker's largest message (NATS:
+    /// `max_payload`, 1 MiB by default).
+    pub presence_part_bytes: usize,
 }
 
 impl Default for ClusterSettings {
@@ -104,6 +109,7 @@ impl Default for ClusterSettings {
             start_timeout_ms: 30_000,
             grace_ms: 10_000,
             quiet_joins_above: 200,
+            presence_part_bytes: 256 * 1024,
         }
     }
 }

@@ -37,7 +37,9 @@ OPER_NAME, OPER_PASSWORD = "operuser", "operpassword"
 # server's name as irctest's other controllers call theirs, guests who may
 # make channels (an open IRC server), passwords of 1 to 1,024 bytes (the
 # suite registers `sesame`, and 600-byte ones to test long SASL payloads), and no
-# per-address limits on loopback, where every irctest client comes from.
+# per-address limits on loopback, where every irctest client comes from;
+# a listing costs a line's budget (the chathistory tests send a dozen
+# CHATHISTORY in a row, over the default budget of listings).
 CONFIG = """(
     server_name: "My.Little.Server",
     irc_guests: true,
@@ -47,6 +49,7 @@ CONFIG = """(
         exempt_loopback: true,
         min_password_bytes: 1,
         max_password_bytes: 1024,
+        listing_cost: 1,
     ),
     listeners: [{listeners}],
     {tls}

@@ -67,6 +67,7 @@ impl Engine {
     fn codec_options(&self) -> CodecOptions {
         CodecOptions {
             guests: self.config.irc_guests,
+            history_page_lines: self.config.limits.history_page_lines,
             ..CodecOptions::new(
                 self.config.limits.max_line_bytes,
                 std::sync::Arc::clone(&self.server_name),

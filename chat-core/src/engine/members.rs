@@ -1,6 +1,6 @@
 //! A room and its members, with each member's presence.
 
-use super::seeded::{map, Map};
+use super::seeded::IdMap;
 use std::sync::Arc;
 
 use crate::reply::{MemberStatus, Presence};
@@ -20,7 +20,7 @@ pub(crate) struct Members {
     /// The rendering of each slot that has had a free member.
     renderings: [Option<Rendering>; Rendering::SLOTS],
     busy: Vec<ConnId>,
-    slots: Map<ConnId, Slot>,
+    slots: IdMap<ConnId, Slot>,
     /// Each rendering's free members as a shared list, rebuilt after a
     /// change: in a steady room a broadcast costs one reference count per
     /// protocol, not one entry per member.
@@ -38,12 +38,12 @@ struct Slot {
 }
 
 impl Members {
-    pub(crate) fn new(seed: u64) -> Members {
+    pub(crate) fn new() -> Members {
         Members {
             free: Default::default(),
             renderings: [None; Rendering::SLOTS],
             busy: Vec::new(),
-            slots: map(seed),
+            slots: IdMap::default(),
             free_shared: Default::default(),
         }
     }
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn join_busy_free_leave_keep_lists_consistent() {
-        let mut room = Members::new(7);
+        let mut room = Members::new();
         for i in 0..5 {
             room.join(ConnId(i), PLAIN);
         }

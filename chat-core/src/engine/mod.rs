@@ -92,7 +92,7 @@ use kicklist::KickList;
 use outbox::Outbox;
 use room_upkeep::RoomUpkeep;
 use rooms::{private_bounds, room_bounds, Rooms};
-use seeded::{map, set, Map, Set, Tally};
+use seeded::{map, set, IdMap, Map, Set, Tally};
 use throttle::{Counter, LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
@@ -112,7 +112,7 @@ pub struct Engine {
     /// Boxed: the map keeps up to twice its entries' room while it grows,
     /// which for a 288-byte `Connection` inline was half an idle
     /// connection's cost.
-    conns: Map<ConnId, Box<Connection>>,
+    conns: IdMap<ConnId, Box<Connection>>,
     online: Map<NameKey, ConnId>,
     directory: Directory,
     kicks: KickList,
@@ -121,7 +121,7 @@ pub struct Engine {
     /// Who created how many rooms, how fast, and which rooms are empty.
     upkeep: RoomUpkeep,
     /// Admins' `/closeroomsof` under way, by the admin's connection.
-    bulk_closes: Map<ConnId, room_closing::BulkClose>,
+    bulk_closes: IdMap<ConnId, room_closing::BulkClose>,
     /// Private history per pair of users.
     private: PrivateHistories,
     throttle: LoginThrottle,
@@ -136,8 +136,8 @@ pub struct Engine {
     /// The busy accounts when the engine stopped, for the next one.
     busy_at_stop: Vec<UserName>,
     timers: Timers,
-    jobs: Map<JobId, (Job, std::net::IpAddr)>,
-    pending: Map<PersistId, Pending>,
+    jobs: IdMap<JobId, (Job, std::net::IpAddr)>,
+    pending: IdMap<PersistId, Pending>,
     out: Outbox,
     next_serial: u64,
     /// The id of the next room line or private message.
@@ -211,7 +211,7 @@ impl Engine {
             kicks: KickList::new(snapshot.kicked, seed),
             rooms,
             upkeep,
-            bulk_closes: map(seed),
+            bulk_closes: IdMap::default(),
             private,
             throttle,
             registrations: Counter::new(seed),
@@ -221,12 +221,12 @@ impl Engine {
             server_name: config.server_name.as_str().into(),
             config,
             now: Millis(0),
-            conns: map(seed),
+            conns: IdMap::default(),
             online: map(seed),
             per_address: Tally::new(seed),
             timers: Timers::default(),
-            jobs: map(seed),
-            pending: map(seed),
+            jobs: IdMap::default(),
+            pending: IdMap::default(),
             out: Outbox::default(),
             next_serial: 0,
             next_msg,

@@ -244,7 +244,7 @@ impl Engine {
 /// [`Engine::render_for`] on the connection table alone, for replies that
 /// borrow other parts of the engine.
 fn render_with(
-    conns: &mut super::seeded::Map<ConnId, Box<super::connection::Connection>>,
+    conns: &mut super::seeded::IdMap<ConnId, Box<super::connection::Connection>>,
     id: ConnId,
     replies: &[Reply<'_>],
     out: &mut Vec<u8>,

@@ -6,7 +6,7 @@ use crate::{ConnId, Frame};
 
 use super::connection::Connection;
 use super::outbox::Outbox;
-use super::seeded::Map;
+use super::seeded::IdMap;
 use super::throttle::Limited;
 use super::Engine;
 
@@ -26,7 +26,7 @@ impl Engine {
     /// [`send_many`](Engine::send_many) on borrowed parts, for replies
     /// that borrow other parts of the engine.
     pub(super) fn send_to(
-        conns: &mut Map<ConnId, Box<Connection>>,
+        conns: &mut IdMap<ConnId, Box<Connection>>,
         out: &mut Outbox,
         conn: ConnId,
         replies: &[Reply<'_>],

@@ -67,10 +67,10 @@ impl Channel {
                 .is_some_and(|r| r.operator.key() == *key)
     }
 
-    fn new(record: Option<RoomRecord>, seed: u64) -> Channel {
+    fn new(record: Option<RoomRecord>) -> Channel {
         let name = Arc::from(record.as_ref().map_or(LOBBY, |r| r.name.as_str()));
         Channel {
-            members: Members::new(seed),
+            members: Members::new(),
             record,
             history: History::default(),
             name,
@@ -143,7 +143,6 @@ pub(crate) struct Rooms {
     /// Rooms whose removal is being saved: no more changes to them are
     /// asked for (the store would refuse one that came after).
     closing: Set<RoomKey>,
-    seed: u64,
 }
 
 impl Rooms {
@@ -151,11 +150,11 @@ impl Rooms {
     pub(crate) fn new(snapshot_rooms: Vec<RoomRecord>, seed: u64) -> Rooms {
         let lobby = lobby_key();
         let mut all = map(seed);
-        all.insert(lobby.clone(), Channel::new(None, seed));
+        all.insert(lobby.clone(), Channel::new(None));
         for record in snapshot_rooms {
             let key = record.name.key();
             if key != lobby {
-                all.insert(key, Channel::new(Some(record), seed));
+                all.insert(key, Channel::new(Some(record)));
             }
         }
         Rooms {
@@ -163,7 +162,6 @@ impl Rooms {
             lobby,
             creating: set(seed),
             closing: set(seed),
-            seed,
         }
     }
 
@@ -232,14 +230,14 @@ impl Rooms {
     /// A room whose creation is durable.
     pub(crate) fn insert(&mut self, record: RoomRecord) {
         let key = record.name.key();
-        self.all.insert(key, Channel::new(Some(record), self.seed));
+        self.all.insert(key, Channel::new(Some(record)));
     }
 
     /// A room the store does not keep (a guest's), there from now on
     /// until its last member leaves.
     pub(crate) fn insert_unstored(&mut self, record: RoomRecord) {
         let key = record.name.key();
-        let mut channel = Channel::new(Some(record), self.seed);
+        let mut channel = Channel::new(Some(record));
         channel.stored = false;
         self.all.insert(key, channel);
     }
@@ -284,7 +282,7 @@ impl Rooms {
     /// Empties every room of members (the engine stopped).
     pub(crate) fn clear_members(&mut self) {
         for c in self.all.values_mut() {
-            c.members = Members::new(self.seed);
+            c.members = Members::new();
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The engine's hash tables, with a seeded hasher.
+//! The engine's hash tables: a seeded hasher for keys a client can
+//! choose, and a cheap one for ids only the engine or its caller hands out.
 //!
 //! `std`'s default `RandomState` seeds itself from the OS random source;
 //! the engine takes no randomness of its own, so the caller hands it a
@@ -48,6 +49,56 @@ pub(crate) fn map<K, V>(seed: u64) -> Map<K, V> {
 pub(crate) fn set<T>(seed: u64) -> Set<T> {
     HashSet::with_hasher(SeededState::new(seed))
 }
+
+/// Builds [`IdHasher`]s: for tables keyed by ids the engine or its caller
+/// hands out (connections, password jobs, store requests), which no
+/// client picks, so there is no bucket to aim at and nothing to seed.
+/// SipHash costs a few hundred instructions per lookup, and a room line
+/// looks its sender's connection up several times.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct IdState;
+
+impl BuildHasher for IdState {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+/// A multiplicative hash of 64-bit words (as rustc's `FxHasher`): the
+/// low bits of an id that counts up stay spread over the low bits the
+/// table indexes by, and the high bits it tags entries with are mixed.
+#[derive(Debug)]
+pub(crate) struct IdHasher(u64);
+
+impl IdHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` keyed by ids no client picks, with [`IdState`].
+pub(crate) type IdMap<K, V> = HashMap<K, V, IdState>;
 
 /// Counts per key, of what is open per address (connections, password
 /// work): a key leaves the table when its count falls back to zero, so
@@ -109,6 +160,22 @@ mod tests {
         assert_eq!((t.get(&"a"), t.get(&"b"), t.len()), (1, 0, 1));
         t.remove(&"a");
         assert_eq!(t.len(), 0);
+    }
+
+    #[test]
+    fn ids_that_count_up_spread_over_the_low_bits() {
+        let mut low: Vec<u64> = (0..256u64)
+            .map(|i| IdState.hash_one(crate::ConnId(i)) & 0xff)
+            .collect();
+        low.sort_unstable();
+        low.dedup();
+        assert_eq!(low.len(), 256);
+        let mut tags: Vec<u64> = (0..256u64)
+            .map(|i| IdState.hash_one(crate::ConnId(i)) >> 57)
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        assert!(tags.len() > 64, "{} tags", tags.len());
     }
 
     #[test]

@@ -19,11 +19,13 @@ pub(super) enum Cap {
     UserhostInNames,
     AccountTag,
     ExtendedJoin,
+    Batch,
+    ChatHistory,
 }
 
 /// The capabilities offered (`CAP LS`), in the order listed, `sasl`
 /// first (its value is added for `CAP LS 302`).
-const OFFERED: [(&str, Cap); 10] = [
+const OFFERED: [(&str, Cap); 12] = [
     ("sasl", Cap::Sasl),
     ("multi-prefix", Cap::MultiPrefix),
     ("echo-message", Cap::EchoMessage),
@@ -34,6 +36,8 @@ const OFFERED: [(&str, Cap); 10] = [
     ("userhost-in-names", Cap::UserhostInNames),
     ("account-tag", Cap::AccountTag),
     ("extended-join", Cap::ExtendedJoin),
+    ("batch", Cap::Batch),
+    ("draft/chathistory", Cap::ChatHistory),
 ];
 
 impl Cap {

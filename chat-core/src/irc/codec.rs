@@ -52,6 +52,7 @@ impl IrcCodec {
     pub fn new(options: &CodecOptions) -> IrcCodec {
         let mut reg = Registration::default();
         reg.guests = options.guests;
+        reg.history_lines = options.history_page_lines;
         IrcCodec {
             framer: Framer::new(options.max_line),
             server: Arc::clone(&options.server_name),

@@ -41,6 +41,17 @@ pub(super) enum ListKind {
     /// `OPER`: not a listing, but answered the same way (an admin's grant
     /// for the session, or a refusal).
     Oper,
+    /// The history replayed on joining a room (after its names): lines
+    /// shown as said, no batch.
+    JoinHistory,
+    /// `CHATHISTORY <sub> <target> ...`: lines in a `chathistory` batch
+    /// when the client reads batches; a refusal is a `FAIL`.
+    ChatHistory {
+        /// The subcommand, as `FAIL` names it.
+        sub: &'static str,
+        /// The target as sent (the batch names it).
+        target: String,
+    },
 }
 
 /// The fields a WHOX query asked for (`%tcuihsnfdlaor`), and the token
@@ -118,8 +129,13 @@ impl Listings {
             Reply::Ok(crate::reply::Done::Joined(room)) => {
                 self.queue
                     .push_back(ListKind::RoomNames(format!("#{room}")));
+                self.queue.push_back(ListKind::JoinHistory);
                 false
             }
+            Reply::End(Listing::History { .. }) => matches!(
+                self.queue.front(),
+                Some(ListKind::JoinHistory | ListKind::ChatHistory { .. })
+            ),
             Reply::End(
                 Listing::Users
                 | Listing::UsersPage(_)
@@ -141,6 +157,12 @@ impl Listings {
                 ) | (
                     Reason::NotOnline { .. } | Reason::NoSuchUser { .. } | Reason::BadName(_),
                     Some(ListKind::WhoIs(_))
+                ) | (
+                    Reason::NoSuchRoom { .. }
+                        | Reason::BadRoomName(_)
+                        | Reason::NotInRoom { .. }
+                        | Reason::BadName(_),
+                    Some(ListKind::ChatHistory { .. })
                 )
             ),
             _ => false,

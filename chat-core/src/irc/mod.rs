@@ -11,6 +11,8 @@
 //!   `USER`, `PASS`), capability negotiation, SASL PLAIN and the NickServ
 //!   service, which log a connection in;
 //! - `parse`: a logged-in client's commands as engine commands;
+//! - `chathistory`: `CHATHISTORY` as the engine's history pages, and the
+//!   batch of its answer;
 //! - `policy`: this server's rules (before login, the lobby);
 //! - `listing`: which listing the engine's rows answer;
 //! - `lines`: the shapes of lines (numerics, notices, masks), each naming
@@ -28,6 +30,7 @@
 //! second reads that note as a [`Command`](crate::Command) borrowed from the line.
 
 mod caps;
+mod chathistory;
 mod codec;
 mod lines;
 mod listing;

@@ -6,12 +6,13 @@
 
 use std::ops::Range;
 
+use super::chathistory::{self, Asked};
 use super::lines::{need, numeric, ModeChange, CHANNEL};
 use super::listing::{ListKind, Whox};
 use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
-use crate::{Command, Grant, MessageKind, ModeEdit, ModeError, Standing};
+use crate::{Command, Grant, HistoryTarget, MessageKind, ModeEdit, ModeError, Standing};
 
 /// A command for the engine, as ranges into the line it is read from.
 #[derive(Clone, Debug)]
@@ -56,6 +57,8 @@ pub(super) enum Note {
     /// `MODE #room +sk-t key`: the room, then the change as
     /// [`ModeEdit`] writes it (on a line of the codec's).
     Modes(Range<usize>, Range<usize>),
+    /// `CHATHISTORY`: a page of a channel's or a nick's history.
+    History(Asked),
 }
 
 impl Note {
@@ -152,6 +155,15 @@ impl Note {
                 room: s(room),
                 change: ModeEdit::parse(s(change)).ok(),
             },
+            Note::History(asked) => Command::History {
+                of: if asked.room {
+                    HistoryTarget::Room(s(asked.target))
+                } else {
+                    HistoryTarget::Private(s(asked.target))
+                },
+                count: Some(asked.limit),
+                range: asked.range,
+            },
         }
     }
 }
@@ -192,7 +204,7 @@ impl Reading {
     }
 
     /// A command whose answer is a listing of `kind`.
-    fn listing(note: Note, kind: ListKind) -> Reading {
+    pub(super) fn listing(note: Note, kind: ListKind) -> Reading {
         Reading {
             listing: Some(kind),
             ..Reading::noted(note)
@@ -305,6 +317,7 @@ pub(super) fn command(
         }
         // Tags only (message-tags): nothing here reads client tags.
         "TAGMSG" => Reading::default(),
+        "CHATHISTORY" => chathistory::read(server, line, msg, out),
         "HELP" => Reading::noted(Note::Help),
         "RESTART" => Reading::noted(Note::Restart),
         _ => {

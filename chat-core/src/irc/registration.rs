@@ -74,6 +74,9 @@ pub(super) struct Registration {
     pub(super) by_sasl: bool,
     /// Whether registering without a login makes a guest.
     pub(super) guests: bool,
+    /// The most lines one `CHATHISTORY` answer holds (`005`'s
+    /// `CHATHISTORY=`).
+    pub(super) history_lines: usize,
 }
 
 impl Registration {
@@ -212,7 +215,7 @@ impl Registration {
         if self.guests {
             return self.try_guest();
         }
-        greeting(server, &nick, out);
+        greeting(server, &nick, self.history_lines, out);
         self.registered = true;
         nickserv_says(out, server, &nick, &format!(
             "Your nick is your account: /msg NickServ IDENTIFY <password> to log in as {nick}, or REGISTER <password> to create it"
@@ -269,7 +272,7 @@ impl Registration {
             self.render_logged_in(server, user, out);
         }
         if !self.registered {
-            greeting(server, user, out);
+            greeting(server, user, self.history_lines, out);
         }
     }
 
@@ -343,7 +346,7 @@ fn real_name(given: &str) -> String {
 }
 
 /// 001-005 and 422: the client is registered.
-pub(super) fn greeting(server: &str, nick: &str, out: &mut Vec<u8>) {
+pub(super) fn greeting(server: &str, nick: &str, history_lines: usize, out: &mut Vec<u8>) {
     let lines = [
         format!("001 {nick} :Welcome to the chat network, {nick}"),
         format!("002 {nick} :Your host is {server}, running chat-irc"),
@@ -353,6 +356,9 @@ pub(super) fn greeting(server: &str, nick: &str, out: &mut Vec<u8>) {
             "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={nicklen} CHANNELLEN={nicklen} USERLEN={USERLEN} PREFIX=(ov)@+ CHANMODES={CHANMODES} NETWORK={server} UTF8ONLY WHOX CLIENTTAGDENY=* :are supported by this server",
             nicklen = crate::name::MAX_NAME_LEN
         ),
+        // `draft/chathistory`: the most lines of an answer, and how a
+        // message is referred to.
+        format!("005 {nick} CHATHISTORY={history_lines} MSGREFTYPES=msgid,timestamp :are supported by this server"),
         format!("422 {nick} :MOTD File is missing"),
     ];
     for l in lines {

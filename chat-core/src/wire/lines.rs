@@ -16,8 +16,8 @@ use super::words::WireWord;
 use super::PROTOCOL;
 use crate::command::parse_point;
 use crate::reply::{
-    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Page,
-    Presence, Profile, Reply, WhoIs, Word,
+    Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Notice,
+    Page, Presence, Profile, Reply, WhoIs, Word,
 };
 use crate::{Grant, HistoryPoint, MessageKind, Millis, ModeEdit, Modes, Standing, LOBBY};
 
@@ -174,13 +174,15 @@ impl<'o> Out<'o> {
     }
 
     /// A field.
-    fn put(&mut self, field: impl std::fmt::Display) -> &mut Self {
-        let _ = write!(self.start(), " {field}");
+    fn put(&mut self, field: impl Field) -> &mut Self {
+        let out = self.start();
+        out.push(b' ');
+        field.write_field(out);
         self
     }
 
     /// A field that may be left out.
-    fn opt(&mut self, field: Option<impl std::fmt::Display>) -> &mut Self {
+    fn opt(&mut self, field: Option<impl Field>) -> &mut Self {
         if let Some(field) = field {
             self.put(field);
         }
@@ -195,6 +197,92 @@ impl<'o> Out<'o> {
         }
     }
 }
+
+/// What a line's field is written from. Text and numbers are copied and
+/// printed directly: a room line is a few of them, and going through
+/// `fmt` for each cost most of a line's rendering.
+pub(crate) trait Field {
+    /// Appends the field's text.
+    fn write_field(&self, out: &mut Vec<u8>);
+}
+
+impl<T: Field + ?Sized> Field for &T {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        (**self).write_field(out);
+    }
+}
+
+impl Field for str {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+impl Field for String {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+impl Field for u64 {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = *self;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[at..]);
+    }
+}
+
+impl Field for Millis {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        self.0.write_field(out);
+    }
+}
+
+impl Field for usize {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        (*self as u64).write_field(out);
+    }
+}
+
+impl Field for u32 {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        u64::from(*self).write_field(out);
+    }
+}
+
+impl Field for Cow<'_, str> {
+    fn write_field(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+/// Fields written through their `Display` (the rarer lines' words).
+macro_rules! display_fields {
+    ($($t:ty),* $(,)?) => {$(
+        impl Field for $t {
+            fn write_field(&self, out: &mut Vec<u8>) {
+                let _ = write!(out, "{self}");
+            }
+        }
+    )*};
+}
+
+display_fields!(
+    std::fmt::Arguments<'_>,
+    Notice<'_>,
+    Grant,
+    ModeEdit<'_>,
+    Modes<'_>,
+);
 
 /// Every server line chat/1 writes, in the order rendering tries them
 /// (room lines first: they are what the server writes most).
@@ -1333,4 +1421,18 @@ pub fn parse_reply(line: &str) -> Result<Reply<'_>, MalformedLine> {
         reply.set_id(id);
     }
     Ok(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Field;
+
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        for n in [0u64, 7, 10, 99, 1_000, 1_733_140_800_123, u64::MAX] {
+            let mut out = Vec::new();
+            n.write_field(&mut out);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
+    }
 }

@@ -65,6 +65,7 @@ impl Session {
             logs: settings.logs,
             replicas: settings.replicas,
             per_conversation: u64::MAX >> 1,
+            presence_part_bytes: settings.presence_part_bytes,
         };
         let mut s = Session {
             bridge,

@@ -14,7 +14,8 @@
 //!   and leaves never push lines out of a room's history.
 //! - Buckets `<p>_accounts`, `<p>_kicks`, `<p>_rooms` (by hex of the
 //!   folded name), `<p>_sessions` (by account) and `<p>_presence`
-//!   (`list.<node>` and `beat.<node>`).
+//!   (`list.<node>`, or `part.<node>.<i>` for a list larger than
+//!   `presence_part_bytes`, and `beat.<node>`).
 //!
 //! Every value and every log entry is sealed with the store key
 //! (ChaCha20-Poly1305, a random nonce each), so the broker holds nothing
@@ -48,6 +49,10 @@ pub struct Layout {
     pub replicas: usize,
     /// Lines kept per room and per pair.
     pub per_conversation: u64,
+    /// The largest value of a node's online list: a larger list is written
+    /// in parts (under the broker's largest message: NATS's 1 MiB by
+    /// default).
+    pub presence_part_bytes: usize,
 }
 
 impl Layout {
@@ -104,7 +109,7 @@ impl Layout {
 
 /// FNV-1a: a stable hash of a conversation's name, the same on every node
 /// and in every version.
-fn fnv(bytes: &[u8]) -> u64 {
+pub(super) fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -146,6 +151,10 @@ pub(crate) struct Link {
     /// Watches whose current values are all in.
     current: Vec<bool>,
     ready_sent: bool,
+    /// This node's online list, as values of the presence bucket.
+    presence_out: super::presence::Publisher,
+    /// Other nodes' lists written in parts, put back together.
+    presence_in: super::presence::Assembler,
 }
 
 impl Link {
@@ -162,6 +171,8 @@ impl Link {
             catching_up: HashMap::new(),
             current: vec![false; WATCHES.len()],
             ready_sent: false,
+            presence_out: Default::default(),
+            presence_in: Default::default(),
         }
     }
 
@@ -388,13 +399,27 @@ impl Link {
                 }]
             }
             ClusterOutput::Presence(presence) => {
-                let t = self.token();
-                vec![Op::KvPut {
-                    token: t,
-                    bucket: self.layout.bucket("presence"),
-                    key: format!("list.{}", presence.node.name),
-                    value: self.seal(&presence),
-                }]
+                let writes = self
+                    .presence_out
+                    .publish(&presence, self.layout.presence_part_bytes);
+                let bucket = self.layout.bucket("presence");
+                writes
+                    .into_iter()
+                    .map(|write| match write {
+                        super::presence::Write::Put { key, plain } => Op::KvPut {
+                            token: self.token(),
+                            bucket: bucket.clone(),
+                            key,
+                            value: Bytes::from(self.sealer.seal(&plain)),
+                        },
+                        super::presence::Write::Delete { key } => Op::KvDelete {
+                            token: self.token(),
+                            bucket: bucket.clone(),
+                            key,
+                            revision: None,
+                        },
+                    })
+                    .collect()
             }
             ClusterOutput::Heartbeat(node) => {
                 let t = self.token();
@@ -581,6 +606,11 @@ impl Link {
     /// to the engine as a store change or a session or presence.
     fn on_kv(&mut self, watch: u64, entry: KvEntry, inputs: &mut Vec<Fed>) {
         let Some(value) = entry.value else {
+            if WATCHES.get(watch as usize) == Some(&"presence") {
+                if let Some((node, index)) = super::presence::part_key_node(&entry.key) {
+                    self.presence_in.gone(node, index);
+                }
+            }
             if WATCHES.get(watch as usize) == Some(&"kicks") {
                 if let Some(kick) = self.kicked.remove(&entry.key) {
                     inputs.push(Fed::Cluster(ClusterInput::Replicated(
@@ -652,11 +682,17 @@ impl Link {
                     if let Some(node) = self.open::<NodeId>(&value) {
                         inputs.push(Fed::Cluster(ClusterInput::Heartbeat(node)));
                     }
+                } else if let Some((node, _)) = super::presence::part_key_node(&entry.key) {
+                    // Whole once every part is in: see `presence_lists`.
+                    if let Some(part) = self.open(&value) {
+                        self.presence_in.part(node, part);
+                    }
                 } else if let Some(presence) = self
                     .sealer
                     .open(&value)
                     .and_then(|p| super::presence::read(&p))
                 {
+                    self.presence_in.whole(presence.node.name.as_str());
                     inputs.push(Fed::Cluster(ClusterInput::Presence(presence)));
                 }
                 return;
@@ -664,6 +700,14 @@ impl Link {
             _ => return,
         };
         inputs.push(Fed::Cluster(ClusterInput::Replicated(change)));
+    }
+
+    /// Other nodes' lists completed by the parts that came since last
+    /// time, one per node however many of its parts came.
+    pub(crate) fn presence_lists(&mut self, inputs: &mut Vec<Fed>) {
+        for list in self.presence_in.take() {
+            inputs.push(Fed::Cluster(ClusterInput::Presence(list)));
+        }
     }
 
     fn unreadable(&self, key: &str) {

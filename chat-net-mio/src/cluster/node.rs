@@ -82,6 +82,7 @@ impl Node {
             logs: settings.logs,
             replicas: settings.replicas,
             per_conversation,
+            presence_part_bytes: settings.presence_part_bytes,
         };
         let mut link = Link::new(layout, Sealer::new(key));
         let servers = settings.servers.join(",");
@@ -233,6 +234,7 @@ impl Node {
                 self.bridge.submit(op);
             }
         }
+        self.link.presence_lists(&mut inputs);
         inputs
     }
 

@@ -14,10 +14,11 @@ pub(super) use room::{message_line, rendering, shared, Channel};
 pub use room::{render_shared, RENDERINGS};
 
 use super::caps::{Cap, Caps};
+use super::chathistory::{in_batch, HistoryBatch};
 use super::lines::{nickserv_says, server_notice, Mask, CHANNEL};
 use super::listing::ListKind;
 use super::registration::{Registration, Via};
-use crate::reply::{Control, Done, HistoryOf, Identity, Notice, Reason, Reply};
+use crate::reply::{Control, Done, HistoryOf, Identity, Listing, Notice, Reason, Reply};
 use crate::{MessageKind, Millis};
 
 /// What rendering reads of one connection.
@@ -48,6 +49,8 @@ pub(super) struct Batch {
     list_started: bool,
     /// The room listed is secret (`+s`): `353` says `@` rather than `=`.
     secret: bool,
+    /// The batch of the `CHATHISTORY` answered.
+    history: HistoryBatch,
 }
 
 impl Batch {
@@ -115,6 +118,11 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
                 ":{server} 367 {me} {CHANNEL} {name}!*@* {by} {secs}\r\n"
             );
         }
+        Reply::End(Listing::History { .. }) => {
+            if let Some(target) = history_batch(view) {
+                batch.history.close(server, target, out);
+            }
+        }
         Reply::End(listing) => listing::end(view, batch, listing, out),
         Reply::Ctl(ctl) => control(view, ctl, out),
         Reply::Pong(token) => {
@@ -134,8 +142,17 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             text,
         } => {
             // Replayed as said, at its own time when the client reads
-            // `server-time`, with its id when it reads message tags.
-            view.caps.room().tags(*at, *id, None, out);
+            // `server-time`, with its id when it reads message tags; in
+            // the batch of a `CHATHISTORY` when it reads batches.
+            match history_batch(view) {
+                Some(target) => {
+                    let r = batch.history.open(server, target, out);
+                    let mut tags = Vec::new();
+                    view.caps.room().tags(*at, *id, None, &mut tags);
+                    in_batch(r, &tags, out);
+                }
+                None => view.caps.room().tags(*at, *id, None, out),
+            }
             let mask = Mask {
                 nick: from,
                 user: None,
@@ -157,6 +174,15 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
                 server_notice(out, server, me, &text);
             }
         }
+    }
+}
+
+/// The target of the `CHATHISTORY` answered now, when the client reads
+/// its answer as a batch.
+fn history_batch<'v>(view: &View<'v>) -> Option<&'v str> {
+    match view.listing {
+        Some(ListKind::ChatHistory { target, .. }) if view.caps.has(Cap::Batch) => Some(target),
+        _ => None,
     }
 }
 

@@ -50,6 +50,11 @@ fn ends_listing(view: &View<'_>, reason: &Reason<'_>, out: &mut Vec<u8>) -> bool
             }
             _ => return false,
         },
+        Some(ListKind::ChatHistory { sub, target }) if no_room || no_user => {
+            let code = format!("INVALID_TARGET {sub} {target}");
+            fail(out, server, "CHATHISTORY", &code, &reason.to_string());
+            Ok(())
+        }
         Some(ListKind::WhoIs(nick)) if no_user => write!(
             out,
             ":{server} 401 {me} {nick} :No such nick/channel\r\n:{server} 318 {me} {nick} :End of /WHOIS list\r\n"
@@ -83,7 +88,7 @@ fn login_failed(view: &View<'_>, via: Via, reason: &Reason<'_>, out: &mut Vec<u8
         Via::NickServ | Via::Guest => nickserv_says(out, server, me, &text),
     }
     if via == Via::Pass && !view.reg.registered {
-        greeting(server, me, out);
+        greeting(server, me, view.reg.history_lines, out);
         nickserv_says(
             out,
             server,
@@ -106,7 +111,7 @@ fn guest_refused(view: &View<'_>, reason: &Reason<'_>, out: &mut Vec<u8>) {
         return numeric(out, server, who, "433", &rest);
     }
     if !view.reg.registered {
-        greeting(server, me, out);
+        greeting(server, me, view.reg.history_lines, out);
     }
     match reason {
         Reason::NameTaken { .. } => numeric(
