@@ -2407,6 +2407,13 @@ fn chathistory_pages_a_channel_and_a_pair_in_batches() {
         lines[2].ends_with(" :carol!carol@chat PRIVMSG bob :hush"),
         "{lines:?}"
     );
+    // The other's nick as they spell it, however it was typed.
+    h.send("hist", "CHATHISTORY LATEST BOB * 1");
+    let lines = h.take("hist");
+    assert!(
+        lines[1].ends_with(" :carol!carol@chat PRIVMSG bob :hush"),
+        "{lines:?}"
+    );
     // Refusals: a channel not joined or missing, bad references.
     h.send("bob", "/create lair");
     h.send("hist", "CHATHISTORY LATEST #lair * 10");
@@ -2434,7 +2441,7 @@ fn chathistory_pages_a_channel_and_a_pair_in_batches() {
     h.send("hist", "JOIN #den");
     h.send("hist", "CHATHISTORY LATEST #den * 1");
     let lines = h.take("hist");
-    assert_eq!(lines[lines.len() - 3], ":chat BATCH +h8 chathistory #den");
+    assert_eq!(lines[lines.len() - 3], ":chat BATCH +h9 chathistory #den");
     assert!(
         lines[..lines.len() - 3]
             .iter()
@@ -2454,4 +2461,45 @@ fn chathistory_without_batch_is_the_lines() {
     h.take("hist");
     h.send("hist", "CHATHISTORY LATEST #lobby * 5");
     assert_eq!(h.take("hist"), vec![":bob!bob@chat PRIVMSG #lobby :hi"]);
+}
+
+/// `#lobby` is everyone's from login: an IRC client sees its own `JOIN`
+/// of it, not others' (`NAMES` lists them, their lines and `QUIT` are
+/// shown); chat/1 users still see everyone's `JOIN`; other channels show
+/// every `JOIN`.
+#[test]
+fn others_joining_the_lobby_are_not_shown_to_irc_clients() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    h.register("bob", "bob");
+    irc_login(&mut h, "carol", "carol", "server-time");
+    h.take("bob");
+    irc_login(&mut h, "dave", "dave", "");
+    assert_eq!(h.take("carol"), Vec::<String>::new());
+    assert!(has(&h.take("bob"), "JOIN 1000000 dave"));
+    h.send("carol", "NAMES #lobby");
+    assert_eq!(
+        h.take("carol"),
+        vec![
+            ":chat 353 carol = #lobby :bob carol dave",
+            ":chat 366 carol #lobby :End of /NAMES list",
+        ]
+    );
+    h.send("dave", "PRIVMSG #lobby :hi");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@time=1970-01-01T00:16:40.000Z :dave!dave@chat PRIVMSG #lobby :hi"]
+    );
+    h.send("carol", "JOIN #den");
+    h.take("carol");
+    h.send("dave", "JOIN #den");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@time=1970-01-01T00:16:40.000Z :dave!dave@chat JOIN #den"]
+    );
+    h.send("dave", "QUIT :bye");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@time=1970-01-01T00:16:40.000Z :dave!dave@chat QUIT :Quit: bye"]
+    );
 }

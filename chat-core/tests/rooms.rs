@@ -441,12 +441,13 @@ fn private_history_is_shown_only_to_the_pair() {
     let ts = h.now.0;
     h.take("b");
     h.take("c");
+    // The other is named as they spell their name, however typed.
     h.send("b", "/history @Carol");
     assert_eq!(
         h.take("b"),
         vec![
-            format!("HIST @Carol {ts} bob psst"),
-            format!("HIST @Carol {ts} carol what"),
+            format!("HIST @carol {ts} bob psst"),
+            format!("HIST @carol {ts} carol what"),
             "END history 2".to_owned(),
         ]
     );

@@ -38,8 +38,9 @@ OPER_NAME, OPER_PASSWORD = "operuser", "operpassword"
 # make channels (an open IRC server), passwords of 1 to 1,024 bytes (the
 # suite registers `sesame`, and 600-byte ones to test long SASL payloads), and no
 # per-address limits on loopback, where every irctest client comes from;
-# a listing costs a line's budget (the chathistory tests send a dozen
-# CHATHISTORY in a row, over the default budget of listings).
+# a listing costs a line's budget and the burst is larger (the
+# chathistory tests send up to sixteen CHATHISTORY in a row, each with a
+# synchronising PING, over the default budget).
 CONFIG = """(
     server_name: "My.Little.Server",
     irc_guests: true,
@@ -50,6 +51,7 @@ CONFIG = """(
         min_password_bytes: 1,
         max_password_bytes: 1024,
         listing_cost: 1,
+        command_burst: 200,
     ),
     listeners: [{listeners}],
     {tls}

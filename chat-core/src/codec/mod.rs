@@ -37,11 +37,11 @@ pub fn open(protocol: Protocol, options: &CodecOptions) -> Box<dyn Codec> {
 /// use chat_core::reply::{Identity, Reply};
 /// use chat_core::Millis;
 /// let who = Identity { user_name: Some("ann1"), ..Identity::default() };
-/// let line = Reply::RoomJoin { room: chat_core::LOBBY, at: Millis(0), user: "ann", who };
+/// let line = Reply::RoomJoin { room: "den", at: Millis(0), user: "ann", who };
 /// let irc_with_time = RENDERINGS.iter().find(|r| r.name() == "IRC with server-time").unwrap();
 /// assert_eq!(
 ///     &irc_with_time.render("irc.example", &[line])[..],
-///     b"@time=1970-01-01T00:00:00.000Z :ann!ann1@irc.example JOIN #lobby\r\n"
+///     b"@time=1970-01-01T00:00:00.000Z :ann!ann1@irc.example JOIN #den\r\n"
 /// );
 /// ```
 pub const RENDERINGS: [Rendering; 14] = [

@@ -53,9 +53,19 @@ impl Engine {
                 let Some(me) = self.session(id).map(|s| s.name.clone()) else {
                     return;
                 };
+                // The other as they spell their name (online, or their
+                // account), not as typed: lines name them so.
+                let key = other.key();
+                let with = self
+                    .online
+                    .get(&key)
+                    .and_then(|&c| self.session(c))
+                    .map(|s| s.name.as_str().to_owned())
+                    .or_else(|| self.directory.get(&key).map(|r| r.name.as_str().to_owned()))
+                    .unwrap_or_else(|| typed.to_owned());
                 HistorySource::Private {
                     pair: Conversation::private(&me, &other),
-                    with: typed.to_owned(),
+                    with,
                 }
             }
         };

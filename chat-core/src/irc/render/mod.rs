@@ -19,7 +19,7 @@ use super::lines::{nickserv_says, server_notice, Mask, CHANNEL};
 use super::listing::ListKind;
 use super::registration::{Registration, Via};
 use crate::reply::{Control, Done, HistoryOf, Identity, Listing, Notice, Reason, Reply};
-use crate::{MessageKind, Millis};
+use crate::{MessageKind, Millis, LOBBY};
 
 /// What rendering reads of one connection.
 pub(super) struct View<'s> {
@@ -81,7 +81,11 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
     }
     match reply {
         Reply::Hello { .. } | Reply::Ask { .. } => {}
-        Reply::Welcome { user, .. } => view.reg.render_welcome(server, user, out),
+        Reply::Welcome { user, .. } => {
+            view.reg.render_welcome(server, user, out);
+            // In the lobby from login; the engine lists it next.
+            own_join(view, user, LOBBY, out);
+        }
         Reply::Ok(done) => self::done(view, done, out),
         Reply::Pm {
             id,
@@ -240,18 +244,7 @@ fn done(view: &View<'_>, done: &Done<'_>, out: &mut Vec<u8>) {
             let _ = write!(out, ":{} MODE {CHANNEL} -b {name}!*@*\r\n", mask(me));
         }
         // The engine lists the members next.
-        Done::Joined(room) => {
-            let _ = write!(out, ":{} JOIN #{room}", mask(me));
-            if view.caps.has(Cap::ExtendedJoin) {
-                let who = Identity {
-                    user_name: view.reg.user_name(),
-                    real_name: view.reg.real_name.as_deref(),
-                    account: view.reg.login.is_some_and(|v| v != Via::Guest),
-                };
-                room::extended_join(me, &who, out);
-            }
-            out.extend_from_slice(b"\r\n");
-        }
+        Done::Joined(room) => own_join(view, me, room, out),
         Done::PasswordChanged => nickserv_says(out, server, me, "Password changed"),
         Done::Invited(room, user) => {
             let _ = write!(out, ":{server} 341 {me} {user} #{room}\r\n");
@@ -260,6 +253,26 @@ fn done(view: &View<'_>, done: &Done<'_>, out: &mut Vec<u8>) {
         // room; a private message needs no word.
         _ => {}
     }
+}
+
+/// The client's own `JOIN` of `room` as `me` (extended with
+/// `extended-join`).
+fn own_join(view: &View<'_>, me: &str, room: &str, out: &mut Vec<u8>) {
+    let mask = Mask {
+        nick: me,
+        user: view.reg.user_name(),
+        host: view.server,
+    };
+    let _ = write!(out, ":{mask} JOIN #{room}");
+    if view.caps.has(Cap::ExtendedJoin) {
+        let who = Identity {
+            user_name: view.reg.user_name(),
+            real_name: view.reg.real_name.as_deref(),
+            account: view.reg.login.is_some_and(|v| v != Via::Guest),
+        };
+        room::extended_join(me, &who, out);
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 fn control(view: &View<'_>, ctl: &Control<'_>, out: &mut Vec<u8>) {

@@ -117,6 +117,11 @@ pub(in crate::irc) fn shared(
             let target = Channel(room);
             message_line(&mask(from, who.user_name), target, *kind, text, out);
         }
+        // Others' joins of the lobby, where everyone is from login, are
+        // not shown (as in a channel with delayed joins): `NAMES` and
+        // `WHO` list them, their `QUIT` is shown. One's own comes with
+        // the welcome.
+        Reply::RoomJoin { room: LOBBY, .. } => {}
         Reply::RoomJoin {
             room,
             at,
