@@ -64,6 +64,15 @@ fn changes(g: &mut BenchmarkGroup<'_, WallTime>, store: &mut Store, users: usize
     });
 }
 
+/// A generated store with `users` accounts and 1,000 lobby lines, bounded
+/// as a server bounds it (history bytes per room and per pair).
+fn server_store(dir: &std::path::Path, users: usize) -> Store {
+    let mut store = generate(dir, users, 0, 1_000).expect("store");
+    let limits = chat_core::Limits::default();
+    store.bound_history_bytes(limits.history_bytes_per_room, limits.history_bytes_per_pair);
+    store
+}
+
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 
 /// On the disk: what a client waits for, mostly the fsync.
@@ -72,7 +81,7 @@ fn durable_change(c: &mut Criterion) {
     g.sample_size(30);
     for users in SIZES {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = generate(dir.path(), users, 0, 1_000).expect("store");
+        let mut store = server_store(dir.path(), users);
         changes(&mut g, &mut store, users);
     }
     g.finish();
@@ -89,7 +98,7 @@ fn change_without_disk(c: &mut Criterion) {
     let mut g = c.benchmark_group("store change on tmpfs");
     for users in SIZES {
         let dir = tempfile::tempdir_in(shm).expect("tempdir");
-        let mut store = generate(dir.path(), users, 0, 1_000).expect("store");
+        let mut store = server_store(dir.path(), users);
         changes(&mut g, &mut store, users);
     }
     g.finish();

@@ -17,6 +17,7 @@ use crate::cli::Args;
 use crate::clock::Clock;
 use crate::conn::{spawn_stdin, Connection, Dialer, Event};
 use crate::greeting::Greeting;
+use crate::older::{self, parse_older, target_text, Older};
 use crate::render::{history_end, render};
 use crate::ClientError;
 
@@ -172,6 +173,8 @@ impl App {
                 Ok(Reply::User { .. } | Reply::GuestUser { .. } | Reply::Kicked { .. }) => {
                     self.listing_rows += 1
                 }
+                // A join's page of history follows its `OK joined`.
+                Ok(Reply::Ok(Done::Joined(room))) => self.history_of = Some(room.to_owned()),
                 Ok(Reply::Hist { of, .. }) => {
                     self.history_of = Some(match of {
                         HistoryOf::Room(room) => room.to_owned(),
@@ -410,6 +413,31 @@ impl App {
         self.flush()
     }
 
+    /// A line typed by the user: the client's own `/older`, or a line
+    /// for the server.
+    fn typed(&mut self, line: &str) -> Result<(), ClientError> {
+        if let Some(older) = parse_older(line) {
+            let Ok(Older { of, count }) = older else {
+                self.print(&format!("-- {}", older::USAGE));
+                return Ok(());
+            };
+            if self.session.older_lines(of, count).is_err() {
+                self.print(&format!("-- {}", older::USAGE));
+                return Ok(());
+            }
+            self.history_of = Some(target_text(of));
+            return self.flush();
+        }
+        match parse(line.trim()) {
+            Ok(Command::Quit { .. }) => self.quitting = Some(Instant::now() + QUIT_WAIT),
+            // The page's end names what it was of, even when it has no
+            // line to tell.
+            Ok(Command::History { of, .. }) => self.history_of = Some(target_text(of)),
+            _ => {}
+        }
+        self.send_line(line)
+    }
+
     fn main_loop(&mut self) -> Result<Outcome, ClientError> {
         loop {
             if self.quitting.is_some_and(|t| Instant::now() >= t) {
@@ -450,12 +478,7 @@ impl App {
                     });
                 }
                 Next::StdinNotUtf8(n) => self.not_utf8(n),
-                Next::Stdin(line) => {
-                    if matches!(parse(line.trim()), Ok(Command::Quit { .. })) {
-                        self.quitting = Some(Instant::now() + QUIT_WAIT);
-                    }
-                    self.send_line(&line)?;
-                }
+                Next::Stdin(line) => self.typed(&line)?,
                 Next::StdinEnd if self.quitting.is_none() => {
                     self.quitting = Some(Instant::now() + QUIT_WAIT);
                     // The server may be gone already; then we are done.

@@ -5,6 +5,7 @@ mod cli;
 mod clock;
 mod conn;
 mod greeting;
+mod older;
 mod render;
 mod secret;
 mod tls;

@@ -381,6 +381,46 @@ fn an_empty_kick_list_says_so() {
 }
 
 #[test]
+fn history_pages_name_their_room_and_older_pages_back_by_id() {
+    let s = TestServer::start_with(|c| c.limits.history_on_join = 2);
+    let mut alice = client(s.addr, &["--user", "alice", "--register"], Some(PW));
+    alice.wait_out("Welcome, alice!");
+    alice.type_line("/create den");
+    // An empty page still says whose it was.
+    alice.wait_out("-- no earlier lines of #den");
+    for line in ["one", "two", "three"] {
+        alice.type_line(&format!("/say den {line}"));
+    }
+    alice.wait_out("alice: three");
+    let mut bob = client(s.addr, &["--user", "bob", "--register"], Some(PW));
+    bob.wait_out("Welcome, bob!");
+    bob.type_line("/join den");
+    bob.wait_out("-- 2 earlier lines of #den; older ones: /older den");
+    bob.type_line("/older den");
+    bob.wait_out("-- 1 earlier line: the start of #den");
+    bob.type_line("/older");
+    bob.wait_out("-- usage: /older <room|@user> [count]");
+    bob.close_stdin();
+    assert_eq!(bob.exit_code(), 0);
+    let out = bob.stdout();
+    let said: Vec<&String> = out
+        .iter()
+        .filter(|l| {
+            ["one", "two", "three"]
+                .iter()
+                .any(|w| l.ends_with(&format!(": {w}")))
+        })
+        .collect();
+    assert_eq!(said.len(), 3, "each line once: {out:?}");
+    assert!(
+        said[2].ends_with(": one"),
+        "the older page came last: {out:?}"
+    );
+    alice.close_stdin();
+    assert_eq!(alice.exit_code(), 0);
+}
+
+#[test]
 fn failed_dialog_logins_until_the_server_closes_exit_2() {
     let s = TestServer::start();
     Client::register(s.addr, "kim", PW).unwrap();

@@ -25,12 +25,13 @@ use ratatui::Terminal;
 use chat_client::{Ended, Event as SessionEvent, Session};
 use chat_core::reply::Reply;
 use chat_core::wire::parse;
-use chat_core::{Command, HistoryTarget};
+use chat_core::Command;
 
 use crate::app::{session_for, Outcome};
 use crate::cli::Args;
 use crate::conn::{Connection, Dialer, Event, Link as Socket};
 use crate::greeting::Greeting;
+use crate::older::{self, parse_older, Older};
 use crate::ClientError;
 use screen::{Entered, Screen};
 use view::{Kind, Link};
@@ -498,8 +499,8 @@ impl Ui {
             }
             return;
         }
-        if let Some(args) = older_args(line) {
-            return self.older(args);
+        if let Some(older) = parse_older(line) {
+            return self.older(older);
         }
         if matches!(parse(line.trim()), Ok(Command::Quit { .. })) {
             self.quitting = Some(Instant::now() + QUIT_WAIT);
@@ -516,37 +517,10 @@ impl Ui {
 impl Ui {
     /// `/older <room|@user> [count]`: the lines before the oldest one
     /// shown of a conversation, paged by id.
-    fn older(&mut self, args: &str) {
-        let mut words = args.split_whitespace();
-        let (Some(target), count, None) = (words.next(), words.next(), words.next()) else {
-            return self.older_usage();
-        };
-        let count = match count.map(str::parse::<u64>) {
-            None => None,
-            Some(Ok(n)) if n > 0 => Some(n),
-            Some(_) => return self.older_usage(),
-        };
-        let target = target.trim_start_matches('#');
-        let of = match target.strip_prefix('@') {
-            Some(user) => HistoryTarget::Private(user),
-            None => HistoryTarget::Room(target),
-        };
-        if self.session.older_lines(of, count).is_err() {
-            self.older_usage();
+    fn older(&mut self, older: Result<Older<'_>, ()>) {
+        let sent = older.map(|o| self.session.older_lines(o.of, o.count));
+        if !matches!(sent, Ok(Ok(()))) {
+            self.screen.view.notice(Kind::Error, older::USAGE);
         }
     }
-
-    fn older_usage(&mut self) {
-        self.screen
-            .view
-            .notice(Kind::Error, "usage: /older [room|@user] [count]");
-    }
-}
-
-/// The arguments of an `/older` line, if it is one (the client's own
-/// command: it pages history back by id).
-fn older_args(line: &str) -> Option<&str> {
-    let rest = line.trim().strip_prefix('/')?;
-    let (name, args) = rest.split_once(' ').unwrap_or((rest, ""));
-    name.eq_ignore_ascii_case("older").then_some(args)
 }
