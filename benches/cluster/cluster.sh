@@ -43,6 +43,12 @@ IDLE_CLIENTS=${IDLE_CLIENTS:-100000}
 IDLE_NODES=${IDLE_NODES:-6}
 IDLE_WAIT=${IDLE_WAIT:-20}
 PROBE_WAIT=${PROBE_WAIT:-120}
+# The nodes' TCP keepalive in the IDLE run (net.keepalive_idle_secs; 0:
+# off). On one box the keepalive probes of ~100,000 loopback connections
+# fire in bursts of thousands per timer tick, past the loopback's backlog
+# (net.core.netdev_max_backlog, 1,000): the lost probes make the kernel
+# abort live connections two minutes after they go quiet (BENCHMARKS.md).
+IDLE_KEEPALIVE=${IDLE_KEEPALIVE:-0}
 NODE_LOG=${NODE_LOG:-warn} # the nodes' --log-level (their logs are in $OUT)
 IO_THREADS=${IO_THREADS:-1}
 BASE_PORT=${BASE_PORT:-19900}
@@ -92,7 +98,7 @@ start_node() {
     local i=$1 prefix=$2 port=$((BASE_PORT + $1))
     rm -rf "$OUT/n$i"
     CHAT_STORE_KEY=$KEY "$T/chat-server" --bind "127.0.0.1:$port" --data-dir "$OUT/n$i" \
-        --config "$OUT/bench.ron" --io-threads "$IO_THREADS" --log-level "$NODE_LOG" \
+        --config "${NODE_CONFIG:-$OUT/bench.ron}" --io-threads "$IO_THREADS" --log-level "$NODE_LOG" \
         --cluster "$NATS_URL" --node "n$i" >"$OUT/n$i.log" 2>&1 &
     PIDS+=($!)
     eval "NODE_PID_$i=$!"
@@ -180,7 +186,8 @@ fi
 if [[ " $ONLY " == *" IDLE "* ]]; then
     start_nats
     per=$(( IDLE_CLIENTS / IDLE_NODES ))
-    for i in $(seq 0 $((IDLE_NODES - 1))); do start_node "$i" "chat"; node_ready "$i"; done
+    sed "s/^    net: ($/    net: (\n        keepalive_idle_secs: $IDLE_KEEPALIVE,/" "$OUT/bench.ron" >"$OUT/idle.ron"
+    for i in $(seq 0 $((IDLE_NODES - 1))); do NODE_CONFIG="$OUT/idle.ron" start_node "$i" "chat"; node_ready "$i"; done
     node_pids=(); for i in $(seq 0 $((IDLE_NODES - 1))); do eval "node_pids+=(\$NODE_PID_$i)"; done
     rss_sum() { local s=0 p; for p in "${node_pids[@]}"; do s=$((s + $(awk '/VmRSS/ {print $2}' "/proc/$p/status"))); done; echo "$s"; }
     base=$(rss_sum)
@@ -189,15 +196,17 @@ if [[ " $ONLY " == *" IDLE "* ]]; then
     loads=()
     # One chat-load per node, all at once. Node 0's sends the probe, but
     # only once every load process wrote its ready file (all its clients
-    # in, the room's JOIN lines settled) and the script has read the
-    # nodes' memory; the others count it whenever it comes. Each writes
-    # its clients' reach times (µs from the probe's Unix-time stamp).
+    # in, the room's JOIN lines settled) and the script, after IDLE_WAIT,
+    # has read the nodes' memory and made the go file; the others count
+    # the probe whenever it comes, and from the go file wait PROBE_WAIT
+    # for it at most. Each writes its clients' reach times (µs from the
+    # probe's Unix-time stamp).
     # --sources 1: the kernel picks each connection's port per destination,
     # so six processes of 16,667 fit; explicit sources (127.0.0.2, ...) are
     # the same two addresses in every process and run out of ports.
     for i in $(seq 0 $((IDLE_NODES - 1))); do
-        if [ "$i" = 0 ]; then role=(--probe --go-file "$OUT/go"); else role=(--probe-listen); fi
-        "$T/chat-load" --addr "127.0.0.1:$((BASE_PORT + i))" --idle "${role[@]}" --clients "$per" \
+        if [ "$i" = 0 ]; then role=--probe; else role=--probe-listen; fi
+        "$T/chat-load" --addr "127.0.0.1:$((BASE_PORT + i))" --idle "$role" --go-file "$OUT/go" --clients "$per" \
             --sources 1 --names "i${i}x" --duration 2 --warmup 0 --login-timeout 900 \
             --probe-wait "$PROBE_WAIT" --ready-file "$OUT/ready-$i" --probe-times "$OUT/reach-$i.txt" \
             --server-pid "${node_pids[$i]}" --json >"$OUT/idle-$i.json" &

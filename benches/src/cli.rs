@@ -148,8 +148,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE", requires = "idle")]
     pub ready_file: Option<std::path::PathBuf>,
     /// With --probe: send the probe only once this file exists (a script
-    /// creates it when every load process wrote its --ready-file).
-    #[arg(long, value_name = "FILE", requires = "probe")]
+    /// creates it when every load process wrote its --ready-file); with
+    /// --probe-listen: --probe-wait starts only then.
+    #[arg(long, value_name = "FILE", requires = "idle")]
     pub go_file: Option<std::path::PathBuf>,
     /// With --probe or --probe-listen: write each client's reach time
     /// (microseconds from the probe's send until that client read it), one

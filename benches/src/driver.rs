@@ -420,12 +420,14 @@ impl Run<'_> {
             std::fs::write(path, format!("{}\n", self.ready))?;
         }
         let mut probe_sent_unix_ms = None;
-        if args.probe {
+        let probing = !self.probe_read.is_empty();
+        if probing {
             self.wait_for_go(&mut events)?;
+        }
+        if args.probe {
             probe_sent_unix_ms = Some(unix_ms());
             self.send_probe();
         }
-        let probing = !self.probe_read.is_empty();
         if probing {
             self.wait_for_probe(&mut events)?;
             if let Some(path) = &args.probe_times {
@@ -960,14 +962,11 @@ impl Run<'_> {
         }
         let c = &mut self.clients[i];
         if c.state == State::Ready {
-            // The first two words (the reason, not names: reasons then
-            // group), in the client's reused buffer: JOIN lines come by
-            // the million in a large room.
+            // The first word (what kind of line, not names or times:
+            // reasons then group), in the client's reused buffer: JOIN
+            // lines come by the million in a large room.
             let text = std::str::from_utf8(line).unwrap_or("(not UTF-8)");
-            let end = text
-                .match_indices(' ')
-                .nth(1)
-                .map_or(text.len(), |(p, _)| p);
+            let end = text.find(' ').unwrap_or(text.len());
             c.last_line.clear();
             c.last_line.push_str(&text[..end]);
         }
