@@ -417,14 +417,11 @@ impl App {
     /// for the server.
     fn typed(&mut self, line: &str) -> Result<(), ClientError> {
         if let Some(older) = parse_older(line) {
-            let Ok(Older { of, count }) = older else {
+            let asked = older.map(|Older { of, count }| (of, self.session.older_lines(of, count)));
+            let Ok((of, Ok(()))) = asked else {
                 self.print(&format!("-- {}", older::USAGE));
                 return Ok(());
             };
-            if self.session.older_lines(of, count).is_err() {
-                self.print(&format!("-- {}", older::USAGE));
-                return Ok(());
-            }
             self.history_of = Some(target_text(of));
             return self.flush();
         }
