@@ -101,6 +101,32 @@ pub trait Codec: fmt::Debug + Send {
     /// What the codec answered by itself while reading the last line.
     fn take_local(&mut self) -> Option<Vec<u8>>;
 
+    /// Whether the line being answered asked for its answer to be marked
+    /// as such (IRCv3 `labeled-response`), and the answer is not ended
+    /// yet. The engine then passes the connection's output that answers
+    /// the line (and only that: not lines of others reaching it
+    /// meanwhile) through [`respond`](Codec::respond), and ends it with
+    /// [`end_response`](Codec::end_response) once the line, the lines it
+    /// stood for, and any wait or long answer it caused are done.
+    fn response_open(&self) -> bool {
+        false
+    }
+
+    /// Appends to `out` what goes out for `bytes` (whole lines answering
+    /// the line of the open response): marked, or held back a while.
+    fn respond(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(bytes);
+    }
+
+    /// Ends the open response, appending its ending (and anything it held
+    /// back) to `out`; nothing when none is open, or, unless `now`, when
+    /// the line stands for lines still to be read
+    /// ([`take_followups`](Codec::take_followups)), whose answers are part
+    /// of it. `now`: the connection closes.
+    fn end_response(&mut self, now: bool, out: &mut Vec<u8>) {
+        let _ = (now, out);
+    }
+
     /// The line just parsed was dropped unread: reopen what it answered.
     fn unread(&mut self);
 

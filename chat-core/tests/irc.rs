@@ -25,7 +25,7 @@ fn sasl_alice(h: &mut Harness, label: &str) -> Vec<String> {
     h.send(label, "USER alice 0 * :Alice");
     assert_eq!(
         h.take(label),
-        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify userhost-in-names account-tag extended-join batch draft/chathistory"]
+        vec![":chat CAP * LS :sasl=PLAIN multi-prefix echo-message cap-notify server-time message-tags away-notify userhost-in-names account-tag extended-join batch draft/chathistory labeled-response"]
     );
     h.send(label, "CAP REQ :sasl multi-prefix");
     assert_eq!(
@@ -2335,7 +2335,7 @@ fn chathistory_pages_a_channel_and_a_pair_in_batches() {
     assert!(
         has(
             &lines,
-            ":chat 005 carol CHATHISTORY=100 MSGREFTYPES=msgid,timestamp :are supported by this server"
+            ":chat 005 carol CHATHISTORY=100 MSGREFTYPES=msgid,timestamp TARGMAX=PRIVMSG:4,NOTICE:4 :are supported by this server"
         ),
         "{lines:?}"
     );
@@ -2518,4 +2518,243 @@ fn others_joining_the_lobby_are_not_shown_to_irc_clients() {
         h.take("carol"),
         vec!["@time=1970-01-01T00:16:40.000Z :dave!dave@chat QUIT :Quit: bye"]
     );
+}
+
+/// The capabilities of a client that labels its lines.
+const LABELS: &str = "batch labeled-response";
+
+/// `labeled-response`: one line of answer comes labeled, none is `ACK`,
+/// several are a labeled batch; an unknown command's error is labeled
+/// too; a label too long, or one sent without the capability, is
+/// ignored.
+#[test]
+fn a_labeled_line_is_answered_by_one_line_an_ack_or_a_batch() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    irc_login(&mut h, "carol", "carol", LABELS);
+    h.send("carol", "@label=p1 PING tok");
+    assert_eq!(h.take("carol"), vec!["@label=p1 :chat PONG chat :tok"]);
+    h.send("carol", "@label=p2 PONG tok");
+    assert_eq!(h.take("carol"), vec!["@label=p2 :chat ACK"]);
+    h.send("carol", "@label=u;+x=y NONEXISTENT_COMMAND");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@label=u :chat 421 carol NONEXISTENT_COMMAND :Unknown command"]
+    );
+    h.send("carol", "@label=j1 JOIN #den");
+    let lines = h.take("carol");
+    assert_eq!(lines[0], "@label=j1 :chat BATCH +l1 labeled-response");
+    assert_eq!(lines[1], "@batch=l1 :carol!carol@chat JOIN #den");
+    assert!(lines[2..lines.len() - 1]
+        .iter()
+        .all(|l| l.starts_with("@batch=l1 :chat ")));
+    assert!(has(&lines, "@batch=l1 :chat 366 carol #den "), "{lines:?}");
+    assert_eq!(lines.last().unwrap(), ":chat BATCH -l1");
+    // A second batch has a reference of its own.
+    h.send("carol", "@label=j2 NAMES #den");
+    let lines = h.take("carol");
+    assert_eq!(
+        lines,
+        vec![
+            "@label=j2 :chat BATCH +l2 labeled-response",
+            "@batch=l2 :chat 353 carol = #den :@carol",
+            "@batch=l2 :chat 366 carol #den :End of /NAMES list",
+            ":chat BATCH -l2",
+        ]
+    );
+    // Unlabeled lines are answered as ever.
+    h.send("carol", "PING tok");
+    assert_eq!(h.take("carol"), vec![":chat PONG chat :tok"]);
+    let long = "x".repeat(chat_core::irc::MAX_LABEL + 1);
+    h.send("carol", &format!("@label={long} PING tok"));
+    assert_eq!(h.take("carol"), vec![":chat PONG chat :tok"]);
+    // Without the capability (or without `batch`), a label is ignored.
+    irc_login(&mut h, "dave", "dave", "labeled-response");
+    h.send("dave", "@label=p1 PING tok");
+    assert_eq!(h.take("dave"), vec![":chat PONG chat :tok"]);
+    h.send("dave", "CAP REQ :-labeled-response batch");
+    h.take("dave");
+    h.send("dave", "@label=p1 PING tok");
+    assert_eq!(h.take("dave"), vec![":chat PONG chat :tok"]);
+}
+
+/// A labeled message with `echo-message`: the sender's echo carries the
+/// label (in a batch when it is to several targets, one line each);
+/// recipients never see the label; to oneself, the copy received is not
+/// the answer, the echo is.
+#[test]
+fn a_labeled_message_labels_the_senders_echo_only() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave", "erin", "bob"]);
+    let caps = "batch labeled-response echo-message";
+    irc_login(&mut h, "carol", "carol", caps);
+    irc_login(&mut h, "dave", "dave", caps);
+    irc_login(&mut h, "erin", "erin", caps);
+    irc_login(&mut h, "bob", "bob", "");
+    h.send("carol", "@label=m1 PRIVMSG dave,erin,bob :hi all");
+    assert_eq!(
+        h.take("carol"),
+        vec![
+            "@label=m1 :chat BATCH +l1 labeled-response",
+            "@batch=l1 :carol!carol@chat PRIVMSG dave :hi all",
+            "@batch=l1 :carol!carol@chat PRIVMSG erin :hi all",
+            "@batch=l1 :carol!carol@chat PRIVMSG bob :hi all",
+            ":chat BATCH -l1",
+        ]
+    );
+    for who in ["dave", "erin", "bob"] {
+        assert_eq!(
+            h.take(who),
+            vec![format!(":carol!carol@chat PRIVMSG {who} :hi all")]
+        );
+    }
+    h.send("carol", "@label=m2 NOTICE dave :psst");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@label=m2 :carol!carol@chat NOTICE dave :psst"]
+    );
+    assert_eq!(h.take("dave"), vec![":carol!carol@chat NOTICE dave :psst"]);
+    // In a channel: the echo is labeled, the members' copies are not.
+    h.send("carol", "JOIN #den");
+    h.send("dave", "JOIN #den");
+    h.send("bob", "JOIN #den");
+    h.take("carol");
+    h.take("dave");
+    h.take("bob");
+    h.send("carol", "@label=m3 PRIVMSG #den :hello den");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@label=m3 :carol!carol@chat PRIVMSG #den :hello den"]
+    );
+    assert_eq!(
+        h.take("dave"),
+        vec![":carol!carol@chat PRIVMSG #den :hello den"]
+    );
+    assert_eq!(
+        h.take("bob"),
+        vec![":carol!carol@chat PRIVMSG #den :hello den"]
+    );
+    // To oneself: the message received, then the labeled echo.
+    h.send("carol", "@label=m4 PRIVMSG carol :note to self");
+    assert_eq!(
+        h.take("carol"),
+        vec![
+            ":carol!carol@chat PRIVMSG carol :note to self",
+            "@label=m4 :carol!carol@chat PRIVMSG carol :note to self",
+        ]
+    );
+    // Too many targets: one error, nothing sent.
+    h.send("carol", "@label=m5 PRIVMSG a,b,c,d,e :hi");
+    assert_eq!(
+        h.take("carol"),
+        vec!["@label=m5 :chat 407 carol a,b,c,d,e :Too many targets"]
+    );
+}
+
+/// A labeled `CHATHISTORY`: its `chathistory` batch is nested in the
+/// labeled one (its `BATCH` lines in it, its lines in their own); a line
+/// that waits for the store is answered once it is saved, and what
+/// others send meanwhile is not part of the answer.
+#[test]
+fn a_labeled_answer_nests_batches_and_leaves_others_lines_out() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    irc_login(
+        &mut h,
+        "carol",
+        "carol",
+        "batch labeled-response draft/chathistory",
+    );
+    irc_login(&mut h, "dave", "dave", "");
+    h.send("dave", "PRIVMSG #lobby :one");
+    h.send("dave", "PRIVMSG #lobby :two");
+    h.take("carol");
+    h.send("carol", "@label=h CHATHISTORY LATEST #lobby * 5");
+    assert_eq!(
+        h.take("carol"),
+        vec![
+            "@label=h :chat BATCH +l1 labeled-response",
+            "@batch=l1 :chat BATCH +h1 chathistory #lobby",
+            "@batch=h1 :dave!dave@chat PRIVMSG #lobby :one",
+            "@batch=h1 :dave!dave@chat PRIVMSG #lobby :two",
+            "@batch=l1 :chat BATCH -h1",
+            ":chat BATCH -l1",
+        ]
+    );
+    // Creating a room waits for the store; dave's message meanwhile is
+    // delivered as it is, and the lines carol sends after wait their turn.
+    h.persist = harness::Persist::Hold;
+    h.send("carol", "@label=w JOIN #new");
+    h.send("carol", "@label=p PING after");
+    assert_eq!(h.take("carol"), Vec::<String>::new());
+    h.send("dave", "PRIVMSG carol :meanwhile");
+    assert_eq!(
+        h.take("carol"),
+        vec![":dave!dave@chat PRIVMSG carol :meanwhile"]
+    );
+    h.persist = harness::Persist::Ack;
+    h.release_persists(true);
+    let lines = h.take("carol");
+    assert_eq!(lines[0], "@label=w :chat BATCH +l2 labeled-response");
+    assert_eq!(lines[1], "@batch=l2 :carol!carol@chat JOIN #new");
+    let end = lines.iter().position(|l| l == ":chat BATCH -l2").unwrap();
+    assert!(lines[1..end].iter().all(|l| l.starts_with("@batch=l2 ")));
+    assert_eq!(lines[end + 1..], ["@label=p :chat PONG chat :after"]);
+}
+
+/// A labeled `QUIT`: its `ERROR` comes labeled before the connection
+/// closes.
+#[test]
+fn a_labeled_quit_is_answered_before_the_close() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol"]);
+    irc_login(&mut h, "carol", "carol", LABELS);
+    h.send("carol", "@label=q QUIT :bye");
+    let lines = h.take("carol");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("@label=q ERROR "), "{lines:?}");
+    assert!(h.closed("carol").is_some());
+}
+
+/// A labeled answer paced by the connection's drains (a `JOIN` whose
+/// history is longer than the output window) goes out a window at a
+/// time, in its batch, and ends once the last part is sent; a message
+/// from someone else between two parts is outside the batch.
+#[test]
+fn a_labeled_answer_paced_by_drains_ends_after_its_last_part() {
+    let mut config = harness::unlimited();
+    config.limits.output_window_bytes = 2_048;
+    config.limits.history_on_join = 50;
+    let mut h = Harness::with(config, chat_core::StoreSnapshot::default());
+    accounts(&mut h, &["carol", "dave"]);
+    h.register("bob", "bob");
+    h.send("bob", "/create den");
+    let text = "x".repeat(300);
+    for i in 0..20 {
+        h.send("bob", &format!("/say den {i:02}{text}"));
+    }
+    irc_login(&mut h, "dave", "dave", "");
+    irc_login(&mut h, "carol", "carol", LABELS);
+    let carol = h.conn("carol");
+    h.stalled.push(carol);
+    h.send("carol", "@label=big JOIN #den");
+    let mut lines = h.take("carol");
+    assert_eq!(lines[0], "@label=big :chat BATCH +l1 labeled-response");
+    assert!(!has(&lines, ":chat BATCH -l1"), "{lines:?}");
+    h.send("dave", "PRIVMSG carol :between parts");
+    for _ in 0..20 {
+        h.drained("carol");
+    }
+    lines.extend(h.take("carol"));
+    assert_eq!(lines.last().unwrap(), ":chat BATCH -l1");
+    let said = lines
+        .iter()
+        .filter(|l| l.contains(" PRIVMSG #den :"))
+        .count();
+    assert_eq!(said, 20, "{lines:?}");
+    let outside: Vec<&String> = lines[1..lines.len() - 1]
+        .iter()
+        .filter(|l| !l.starts_with("@batch=l1 "))
+        .collect();
+    assert_eq!(outside, [":dave!dave@chat PRIVMSG carol :between parts"]);
 }

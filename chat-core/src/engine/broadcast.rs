@@ -7,6 +7,7 @@ use crate::seam::Rendering;
 use crate::{ConnId, Frame, RoomKey};
 
 use super::io::{Output, Recipients};
+use super::replies::deliver_frame;
 use super::Engine;
 
 impl Engine {
@@ -57,18 +58,43 @@ impl Engine {
             .filter(|s| members.presence(*s) == Some(Presence::Free))
             .and_then(|s| self.conns.get(&s))
             .map(|c| c.codec.rendering());
+        // A free member whose labeled line this answers (its own JOIN, its
+        // echo) gets its copy through that answer, not the shared frame.
+        let own = self
+            .out
+            .responding()
+            .filter(|r| Some(*r) != except && members.presence(*r) == Some(Presence::Free))
+            .and_then(|r| self.conns.get(&r).map(|c| (r, c.codec.rendering())));
         let mut frames: [Option<Frame>; Rendering::SLOTS] = Default::default();
         for rendering in members.free_renderings() {
             let list = members.free_recipients(rendering);
             let left_out = except.filter(|_| except_rendering == Some(rendering));
-            let to = Recipients::leaving_out(list, left_out);
+            let own_here = own.filter(|(_, r)| *r == rendering).map(|(c, _)| c);
+            let to = match (left_out, own_here) {
+                // Two left out of one list: a copy without both (rare: a
+                // line answering one member that also leaves another out).
+                (Some(a), Some(b)) => Recipients::from(
+                    list.iter()
+                        .copied()
+                        .filter(|c| *c != a && *c != b)
+                        .collect::<Vec<_>>(),
+                ),
+                (a, b) => Recipients::leaving_out(list, a.or(b)),
+            };
+            if to.is_empty() && own_here.is_none() {
+                continue;
+            }
+            let frame = frames[rendering.slot()]
+                .get_or_insert_with(|| rendering.render(&self.server_name, replies))
+                .clone();
+            if frame.is_empty() {
+                continue;
+            }
+            if let Some((me, c)) = own_here.and_then(|me| Some((me, self.conns.get_mut(&me)?))) {
+                deliver_frame(c, &mut self.out, me, frame.clone());
+            }
             if !to.is_empty() {
-                let frame = frames[rendering.slot()]
-                    .get_or_insert_with(|| rendering.render(&self.server_name, replies))
-                    .clone();
-                if !frame.is_empty() {
-                    self.out.push(Output::Broadcast { to, frame });
-                }
+                self.out.push(Output::Broadcast { to, frame });
             }
         }
         let cap = self.config.limits.max_held_lines;

@@ -150,6 +150,7 @@ impl Engine {
         text: Option<&str>,
     ) {
         if self.conns.contains_key(&id) {
+            self.end_response(id, true);
             self.out.close(id, reason);
             self.forget_as(id, leave, None, text);
         }
@@ -161,6 +162,7 @@ impl Engine {
     pub(super) fn kick_out(&mut self, id: ConnId, by: &str, reason: Option<&str>) {
         if self.conns.contains_key(&id) {
             self.send(id, &Reply::Ctl(Control::Kick { by, reason }));
+            self.end_response(id, true);
             self.out.close(id, CloseReason::Kicked);
             self.forget_as(id, LeaveReason::Kicked, Some((by, reason)), None);
         }

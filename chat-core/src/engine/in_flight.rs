@@ -21,6 +21,19 @@ pub(super) enum Job {
     Oper { conn: ConnRef, key: NameKey },
 }
 
+impl Job {
+    /// The connection it is for.
+    pub(super) fn conn(&self) -> ConnRef {
+        match self {
+            Job::Register { conn, .. }
+            | Job::Login { conn, .. }
+            | Job::CheckOldPassword { conn, .. }
+            | Job::HashNewPassword { conn }
+            | Job::Oper { conn, .. } => *conn,
+        }
+    }
+}
+
 /// A store change in flight, and who is waiting for it.
 #[derive(Debug)]
 pub(super) struct Pending {

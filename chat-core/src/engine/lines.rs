@@ -6,10 +6,11 @@ use std::borrow::Cow;
 
 use crate::command::Cost;
 use crate::reply::{LeaveReason, LimitScope, Reason};
-use crate::{Command, ConnId, Frame};
+use crate::{Command, ConnId};
 
 use super::connection::{Line, Phase, QueuedLine};
 use super::io::CloseReason;
+use super::replies::deliver;
 use super::Engine;
 
 impl Engine {
@@ -66,8 +67,10 @@ impl Engine {
         }
     }
 
-    /// Runs the queued lines of a connection that stopped waiting.
+    /// Runs the queued lines of a connection that stopped waiting; the
+    /// labeled answer of the line that waited ends first, if it is done.
     pub(super) fn resume(&mut self, id: ConnId) {
+        self.end_response(id, false);
         loop {
             let Some(conn) = self.conns.get_mut(&id) else {
                 return;
@@ -90,7 +93,18 @@ impl Engine {
         }
     }
 
+    /// Reads and runs one line. Its labeled answer, if it asked for one,
+    /// is what the connection is sent from here until the answer ends
+    /// (here, or once what the line waits for or is owed is done).
     pub(super) fn on_line(&mut self, id: ConnId, line: Line<'_>) {
+        // The answer before ends before this line opens its own.
+        self.end_response(id, false);
+        self.run_line(id, line);
+        self.end_response(id, false);
+        self.out.set_responding(None);
+    }
+
+    fn run_line(&mut self, id: ConnId, line: Line<'_>) {
         let line = match line {
             Ok(line) => line,
             Err(e) => return self.refuse(id, Reason::Line(e)),
@@ -99,14 +113,17 @@ impl Engine {
             return;
         };
         let line = conn.codec.prepare(line);
+        if conn.codec.response_open() {
+            self.out.set_responding(Some(id));
+        }
         let cmd = conn.codec.parse(&line);
         // Read right after this one (on_received and resume run them).
         for followup in conn.codec.take_followups().into_iter().rev() {
             conn.queued.push_front(Ok(followup));
         }
         if let Some(local) = conn.codec.take_local() {
-            conn.flow.sent(local.len());
-            self.out.send_frame(id, Frame::from(local));
+            let sent = deliver(conn, &mut self.out, id, local);
+            conn.flow.sent(sent);
         }
         if let Some(rendering) = conn.codec.take_rendering_change() {
             self.in_every_room(id, |room| room.set_rendering(id, rendering));
@@ -190,10 +207,14 @@ impl Engine {
         ping
     }
 
-    /// Marks a connection as waiting: its later lines queue.
+    /// Marks a connection as waiting: its later lines queue. When the
+    /// wait ends, what follows answers the line that waited.
     pub(super) fn set_waiting(&mut self, conn: ConnId, waiting: bool) {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.waiting = waiting;
+        }
+        if !waiting {
+            self.answering(conn);
         }
     }
 }

@@ -256,9 +256,20 @@ impl Engine {
                 };
                 self.forget(conn, reason);
             }
-            Input::PasswordDone { job, answer } => self.on_password_done(job, answer),
-            Input::Persisted { id, result } => self.on_persisted(id, result),
-            Input::Drained { conn } => self.on_drained(conn),
+            Input::PasswordDone { job, answer } => {
+                let conn = self.jobs.get(&job).map(|(j, _)| j.conn());
+                self.answering_ref(conn);
+                self.on_password_done(job, answer);
+            }
+            Input::Persisted { id, result } => {
+                let conn = self.pending.get(&id).and_then(|p| p.conn);
+                self.answering_ref(conn);
+                self.on_persisted(id, result);
+            }
+            Input::Drained { conn } => {
+                self.answering(conn);
+                self.on_drained(conn);
+            }
             Input::Timeout => {
                 self.on_timeout();
                 self.on_cluster_timeout();
@@ -268,6 +279,20 @@ impl Engine {
             Input::Shutdown => {
                 log::info!("shutdown requested by the operator");
                 self.stop(false);
+            }
+        }
+        // A labeled answer is produced only while its connection's own
+        // input is handled.
+        self.out.set_responding(None);
+    }
+
+    /// [`answering`](Engine::answering) the connection a job or a store
+    /// change is for, if it is still there.
+    fn answering_ref(&mut self, conn: Option<ConnRef>) {
+        match conn.filter(|c| self.live(*c)) {
+            Some(c) => self.answering(c.id),
+            None => {
+                self.out.set_responding(None);
             }
         }
     }

@@ -116,6 +116,8 @@ impl Engine {
             let frame = frames[rendering.slot()]
                 .get_or_insert_with(|| rendering.render(&self.server_name, &[Reply::Ctl(ctl)]))
                 .clone();
+            // A labeled answer under way ends before the server does.
+            self.end_response(id, true);
             self.out.send_frame(id, frame);
             self.out.close(id, reason);
             if let Some(session) = self.conns.get(&id).and_then(|c| c.session()) {

@@ -5,6 +5,7 @@ use crate::reply::{Control, Listing, Presence, Reason, Reply};
 use crate::ConnId;
 
 use super::members::Members;
+use super::replies::deliver_frame;
 use super::Engine;
 
 impl Engine {
@@ -79,8 +80,10 @@ impl Engine {
         let (lines, dropped) = (*held).into_parts();
         let replayed = lines.len() as u64;
         self.send(id, &Reply::Ctl(Control::Free));
-        for frame in lines {
-            self.out.send_frame(id, frame);
+        if let Some(c) = self.conns.get_mut(&id) {
+            for frame in lines {
+                deliver_frame(c, &mut self.out, id, frame);
+            }
         }
         self.send(id, &Reply::End(Listing::Held { replayed, dropped }));
         self.announce_away(id, false);

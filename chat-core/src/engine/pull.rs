@@ -5,10 +5,11 @@
 use crate::reply::{HistoryMark, HistoryOf, Listing, Reply};
 use std::ops::RangeInclusive;
 
-use crate::{ConnId, Frame, MsgId};
+use crate::{ConnId, MsgId};
 
 use super::listing::MemberRow;
 use super::owed::{HistorySource, Member, Owed};
+use super::replies::deliver;
 use super::{Engine, Output};
 
 impl Engine {
@@ -50,10 +51,8 @@ impl Engine {
             if let Some(rest) = rest {
                 conn.flow.put_back(rest);
             }
-            if !bytes.is_empty() {
-                conn.flow.sent(bytes.len());
-                self.out.send_frame(id, Frame::from(bytes));
-            }
+            let sent = deliver(conn, &mut self.out, id, bytes);
+            conn.flow.sent(sent);
         }
     }
 

@@ -1,5 +1,6 @@
 //! Replies to one connection, rendered by its codec into one frame, and
-//! the refusals most commands share.
+//! the refusals most commands share; what goes to a connection whose
+//! line asked for a labeled answer, and that answer's end.
 
 use crate::reply::{LimitScope, Reason, Reply};
 use crate::{ConnId, Frame};
@@ -36,11 +37,34 @@ impl Engine {
         };
         let mut bytes = Vec::with_capacity(64);
         c.codec.render(replies, &mut bytes);
-        // A codec may say nothing (IRC to `HELLO` and `ASK`); an empty
-        // frame is no output (a writer can take it for a closed socket).
+        let sent = deliver(c, out, conn, bytes);
+        c.flow.sent(sent);
+    }
+
+    /// Output to `id` from now on answers its line, if that line asked
+    /// for a labeled answer not ended yet (else nothing is marked).
+    pub(super) fn answering(&mut self, id: ConnId) {
+        let open = self.conns.get(&id).is_some_and(|c| c.codec.response_open());
+        self.out.set_responding(open.then_some(id));
+    }
+
+    /// Ends the labeled answer of `id`'s line once it is done: the line
+    /// waits for nothing (password work, the store) and is owed nothing
+    /// (a long answer paced by drains), and the lines it stood for were
+    /// read (the codec knows). With `now` (the connection closes), ends
+    /// it whatever is left.
+    pub(super) fn end_response(&mut self, id: ConnId, now: bool) {
+        let Some(c) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if !c.codec.response_open() || (!now && (c.waiting || c.flow.owed_len() > 0)) {
+            return;
+        }
+        let mut bytes = Vec::new();
+        c.codec.end_response(now, &mut bytes);
         if !bytes.is_empty() {
             c.flow.sent(bytes.len());
-            out.send_frame(conn, Frame::from(bytes));
+            self.out.send_frame(id, Frame::from(bytes));
         }
     }
 
@@ -57,5 +81,35 @@ impl Engine {
                 retry_secs: limited.retry_secs(),
             },
         );
+    }
+}
+
+/// Sends `bytes` to connection `id` (which is `c`), through its codec's
+/// labeled answer when they answer the line it asked one for; the bytes
+/// that went out (none: a codec that said nothing, or one holding its
+/// answer's first line back). An empty frame is no output (a writer can
+/// take it for a closed socket).
+pub(super) fn deliver(c: &mut Connection, out: &mut Outbox, id: ConnId, bytes: Vec<u8>) -> usize {
+    let bytes = if out.responding() == Some(id) {
+        let mut labeled = Vec::with_capacity(bytes.len() + 32);
+        c.codec.respond(&bytes, &mut labeled);
+        labeled
+    } else {
+        bytes
+    };
+    let sent = bytes.len();
+    if sent > 0 {
+        out.send_frame(id, Frame::from(bytes));
+    }
+    sent
+}
+
+/// [`deliver`] of a frame rendered for many (a room line): shared as it
+/// is unless it answers the line.
+pub(super) fn deliver_frame(c: &mut Connection, out: &mut Outbox, id: ConnId, frame: Frame) {
+    if out.responding() == Some(id) {
+        deliver(c, out, id, frame.as_bytes().to_vec());
+    } else if !frame.is_empty() {
+        out.send_frame(id, frame);
     }
 }

@@ -10,6 +10,7 @@ use super::io::ChatEvent;
 use super::listing::{page_of, Listed};
 use super::membership::Leaver;
 use super::owed::Owed;
+use super::replies::deliver_frame;
 use super::room_modes::Closed;
 use super::room_upkeep::CreateRefusal;
 use super::text::refused_text;
@@ -257,10 +258,10 @@ impl Engine {
                 by: None,
                 text: reason,
             };
-            let rendering = self.conns.get(&id).map(|c| c.codec.rendering());
-            if let Some(rendering) = rendering {
+            if let Some(c) = self.conns.get_mut(&id) {
+                let rendering = c.codec.rendering();
                 let frame = rendering.render(&self.server_name, std::slice::from_ref(&line));
-                self.out.send_frame(id, frame);
+                deliver_frame(c, &mut self.out, id, frame);
             }
         }
         let leaver = Leaver {

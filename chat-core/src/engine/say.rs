@@ -79,7 +79,11 @@ impl Engine {
             text,
         };
         let (delivered, echo) = (pm(None), pm(Some(recipient.as_str())));
+        // A message to oneself reaches its recipient as anyone's would:
+        // outside the sender's labeled answer (which has the echo).
+        let answering = self.out.set_responding(None);
         Self::send_to(&mut self.conns, &mut self.out, target, &[delivered]);
+        self.out.set_responding(answering);
         let sent = Reply::Ok(Done::Sent {
             to: recipient.as_str(),
             id: Some(msg),

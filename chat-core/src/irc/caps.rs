@@ -21,11 +21,12 @@ pub(super) enum Cap {
     ExtendedJoin,
     Batch,
     ChatHistory,
+    LabeledResponse,
 }
 
 /// The capabilities offered (`CAP LS`), in the order listed, `sasl`
 /// first (its value is added for `CAP LS 302`).
-const OFFERED: [(&str, Cap); 12] = [
+const OFFERED: [(&str, Cap); 13] = [
     ("sasl", Cap::Sasl),
     ("multi-prefix", Cap::MultiPrefix),
     ("echo-message", Cap::EchoMessage),
@@ -38,6 +39,7 @@ const OFFERED: [(&str, Cap); 12] = [
     ("extended-join", Cap::ExtendedJoin),
     ("batch", Cap::Batch),
     ("draft/chathistory", Cap::ChatHistory),
+    ("labeled-response", Cap::LabeledResponse),
 ];
 
 impl Cap {
@@ -139,6 +141,12 @@ impl Caps {
     /// Whether the client asked for `cap`.
     pub(super) fn has(&self, cap: Cap) -> bool {
         self.on & cap.bit() != 0
+    }
+
+    /// Whether the client's labels are honoured: `labeled-response`, with
+    /// the `batch` a labeled answer of several lines comes in.
+    pub(super) fn labels(&self) -> bool {
+        self.has(Cap::LabeledResponse) && self.has(Cap::Batch)
     }
 
     /// The capabilities that change how room lines look to this client.

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::caps::{Cap, Caps, RoomCaps};
+use super::label::{self, Response};
 use super::lines::{has_params, need, numeric, NICKSERV};
 use super::listing::Listings;
 use super::message::{self, Malformed, Message};
@@ -18,6 +19,9 @@ use crate::framing::{FrameError, Framer};
 use crate::reply::{Done, Reply};
 use crate::seam::{Codec, CodecOptions, Protocol, Rendering};
 use crate::{Command, MessageKind};
+
+/// The most targets of one `PRIVMSG` or `NOTICE` (`TARGMAX` in `005`).
+pub(super) const MAX_TARGETS: usize = 4;
 
 /// What one IRC connection keeps: registration and login, capabilities,
 /// a SASL exchange under way, the listings asked for, and what the last
@@ -43,6 +47,11 @@ pub struct IrcCodec {
     batch: Batch,
     /// User mode `+i`, as last set (the engine keeps what it means).
     invisible: bool,
+    /// The labeled answer being produced, if the line answered has a
+    /// label (boxed: few lines have one).
+    response: Option<Box<Response>>,
+    /// The last reference given to a `labeled-response` batch.
+    label_batches: u64,
 }
 
 impl IrcCodec {
@@ -65,6 +74,8 @@ impl IrcCodec {
             followups: Vec::new(),
             batch: Batch::default(),
             invisible: false,
+            response: None,
+            label_batches: 0,
         }
     }
 
@@ -107,6 +118,7 @@ impl Codec for IrcCodec {
     /// line [`parse`](Codec::parse) must read next.
     fn prepare<'b>(&mut self, line: Cow<'b, str>) -> Cow<'b, str> {
         self.reg.line_read();
+        self.open_response(&line);
         let reading = match message::parse(&line) {
             Ok(msg) => self.read(&line, &msg),
             Err(Malformed::Empty) => Reading::default(),
@@ -137,13 +149,43 @@ impl Codec for IrcCodec {
         Ok(self.note.take().map(|note| note.read(line)))
     }
 
-    /// The lines the last one stands for beside itself, in order.
+    /// The lines the last one stands for beside itself, in order; a
+    /// labeled answer goes on through them.
     fn take_followups(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.followups)
+        let followups = std::mem::take(&mut self.followups);
+        if let Some(r) = &mut self.response {
+            r.followups += followups.len();
+        }
+        followups
     }
 
     fn take_local(&mut self) -> Option<Vec<u8>> {
         (!self.local.is_empty()).then(|| std::mem::take(&mut self.local))
+    }
+
+    fn response_open(&self) -> bool {
+        self.response.is_some()
+    }
+
+    /// The answer's lines through `labeled-response` (see `label`).
+    fn respond(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        match &mut self.response {
+            Some(r) => r.pass(&self.server, &mut self.label_batches, bytes, out),
+            None => out.extend_from_slice(bytes),
+        }
+    }
+
+    fn end_response(&mut self, now: bool, out: &mut Vec<u8>) {
+        if self
+            .response
+            .as_ref()
+            .is_some_and(|r| r.followups > 0 && !now)
+        {
+            return;
+        }
+        if let Some(r) = self.response.take() {
+            r.end(&self.server, out);
+        }
     }
 
     /// The line just parsed was dropped unread (over the command budget):
@@ -220,6 +262,23 @@ impl Codec for IrcCodec {
 
 impl IrcCodec {
     // ---- lines from the client -------------------------------------------
+
+    /// A line read: one its labeled predecessor stood for goes on with
+    /// that answer; any other opens an answer of its own if it has a label
+    /// honoured (with `labeled-response` and `batch`). The engine ends
+    /// each answer before the next line it did not stand for.
+    fn open_response(&mut self, line: &str) {
+        if let Some(r) = &mut self.response {
+            if r.followups > 0 {
+                r.followups -= 1;
+                return;
+            }
+            log::debug!("a labeled answer was left open; the next line replaces it");
+        }
+        self.response = label::label_of(line)
+            .filter(|_| self.caps.labels())
+            .map(|l| Box::new(Response::new(l)));
+    }
 
     /// One message: registration, capabilities, SASL and NickServ here;
     /// the commands of a logged-in client in [`parse`].
@@ -374,13 +433,52 @@ impl IrcCodec {
             }
             return Reading::default();
         }
-        let target = msg.params[0];
         let Some(text) = msg.params.get(1).filter(|t| !t.is_empty()) else {
             if !quiet {
                 numeric(out, server, me, "412", ":No text to send");
             }
             return Reading::default();
         };
+        // `PRIVMSG a,b :text`: one message a target, the first here, the
+        // others as lines of their own read next.
+        let mut targets = msg.params[0].split(',').filter(|t| !t.is_empty());
+        let Some(target) = targets.next() else {
+            if !quiet {
+                let rest = format!(":No recipient given ({})", msg.command.to_ascii_uppercase());
+                numeric(out, server, me, "411", &rest);
+            }
+            return Reading::default();
+        };
+        let others: Vec<&str> = targets.collect();
+        if others.len() >= MAX_TARGETS {
+            if !quiet {
+                let rest = format!("{} :Too many targets", msg.params[0]);
+                numeric(out, server, me, "407", &rest);
+            }
+            return Reading::default();
+        }
+        let command = if quiet { "NOTICE" } else { "PRIVMSG" };
+        let followups = others
+            .iter()
+            .map(|t| format!("{command} {t} :{text}"))
+            .collect();
+        let mut reading = self.message_to_one(server, line, target, text, kind);
+        reading.followups = followups;
+        reading
+    }
+
+    /// `PRIVMSG` or `NOTICE` (`kind`) of `text` to one target.
+    fn message_to_one(
+        &mut self,
+        server: &str,
+        line: &str,
+        target: &str,
+        text: &str,
+        kind: MessageKind,
+    ) -> Reading {
+        let me = self.reg.me();
+        let quiet = kind.is_notice();
+        let out = &mut self.local;
         if target.eq_ignore_ascii_case(NICKSERV) {
             return if quiet {
                 Reading::default()

@@ -13,6 +13,8 @@
 //! - `parse`: a logged-in client's commands as engine commands;
 //! - `chathistory`: `CHATHISTORY` as the engine's history pages, and the
 //!   batch of its answer;
+//! - `label`: `labeled-response`, the answer to a labeled line as one
+//!   labeled line, a labeled batch or `ACK`;
 //! - `policy`: this server's rules (before login, the lobby);
 //! - `listing`: which listing the engine's rows answer;
 //! - `lines`: the shapes of lines (numerics, notices, masks), each naming
@@ -32,6 +34,7 @@
 mod caps;
 mod chathistory;
 mod codec;
+mod label;
 mod lines;
 mod listing;
 pub mod message;
@@ -44,5 +47,6 @@ mod sasl;
 
 pub use caps::RoomCaps;
 pub use codec::IrcCodec;
+pub use label::MAX_LABEL;
 pub use lines::CHANNEL;
 pub use render::{render_shared, RENDERINGS};

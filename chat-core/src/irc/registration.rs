@@ -357,8 +357,8 @@ pub(super) fn greeting(server: &str, nick: &str, history_lines: usize, out: &mut
             nicklen = crate::name::MAX_NAME_LEN
         ),
         // `draft/chathistory`: the most lines of an answer, and how a
-        // message is referred to.
-        format!("005 {nick} CHATHISTORY={history_lines} MSGREFTYPES=msgid,timestamp :are supported by this server"),
+        // message is referred to; the most targets of a message.
+        format!("005 {nick} CHATHISTORY={history_lines} MSGREFTYPES=msgid,timestamp TARGMAX=PRIVMSG:{targets},NOTICE:{targets} :are supported by this server", targets = super::codec::MAX_TARGETS),
         format!("422 {nick} :MOTD File is missing"),
     ];
     for l in lines {
