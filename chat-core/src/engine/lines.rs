@@ -210,11 +210,12 @@ impl Engine {
     /// Marks a connection as waiting: its later lines queue. When the
     /// wait ends, what follows answers the line that waited.
     pub(super) fn set_waiting(&mut self, conn: ConnId, waiting: bool) {
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.waiting = waiting;
-        }
-        if !waiting {
-            self.answering(conn);
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.waiting = waiting;
+        if !waiting && c.codec.response_open() {
+            self.out.set_responding(Some(conn));
         }
     }
 }
