@@ -176,7 +176,7 @@ where
                 Some(r) => format!("{by} removed you from #{room}: {r}"),
                 None => format!("{by} removed you from #{room}."),
             },
-            Control::Invited { room, by } => {
+            Control::Invited { room, by, .. } => {
                 format!("{by} invites you to #{room} (/join {room})")
             }
             Control::Other(s) => format!("-- control: {s}"),

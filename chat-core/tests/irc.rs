@@ -2309,9 +2309,30 @@ fn extended_join_and_account_tag_name_the_account() {
             ":foo!foo@chat PRIVMSG ext :yo",
         ]
     );
+    // An invitation names the inviter's account as a message does.
+    h.send("ext", "PART #chan");
+    h.take("carol");
+    h.take("foo");
+    h.take("ext");
+    h.send("carol", "INVITE ext #chan");
+    h.send("foo", "INVITE ext #chan");
+    assert_eq!(
+        h.take("ext"),
+        vec![
+            "@account=carol :carol!carol@chat INVITE ext #chan",
+            ":foo!foo@chat INVITE ext #chan",
+        ]
+    );
+    h.take("carol");
+    h.take("foo");
     // Without the capabilities, plain lines.
     h.send("ext", "PRIVMSG carol :back");
     assert_eq!(h.take("carol"), vec![":ext!e@chat PRIVMSG carol :back"]);
+    h.send("ext", "JOIN #chan");
+    h.send("carol", "PART #chan");
+    h.take("carol");
+    h.send("ext", "INVITE carol #chan");
+    assert_eq!(h.take("carol"), vec![":ext!e@chat INVITE carol #chan"]);
 }
 
 /// `draft/chathistory` with `batch`: pages of a channel's history by id

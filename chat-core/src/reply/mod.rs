@@ -146,6 +146,10 @@ pub enum Control<'a> {
         room: &'a str,
         /// Who invited you.
         by: &'a str,
+        /// What IRC shows of them (chat/1 has no field for it).
+        who: Identity<'a>,
+        /// When (chat/1 has no field for it).
+        at: Millis,
     },
     /// A kind this side does not know (from a newer server): the rest of
     /// the line after `CTL `.

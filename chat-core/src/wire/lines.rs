@@ -1243,10 +1243,12 @@ static CTL_KINDS: &[KindSpec] = &[
             Some(Reply::Ctl(Control::Invited {
                 room,
                 by: f.last_word()?,
+                who: Identity::default(),
+                at: Millis(0),
             }))
         },
         write: |r, o| {
-            let Reply::Ctl(Control::Invited { room, by }) = r else {
+            let Reply::Ctl(Control::Invited { room, by, .. }) = r else {
                 return false;
             };
             o.put(room).put(by);

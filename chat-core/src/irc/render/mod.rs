@@ -324,8 +324,20 @@ fn control(view: &View<'_>, ctl: &Control<'_>, out: &mut Vec<u8>) {
                 by_mask(by)
             )
         }
-        Control::Invited { room, by } => {
-            write!(out, ":{} INVITE {me} #{room}\r\n", by_mask(by))
+        Control::Invited { room, by, who, at } => {
+            // As a message is: the inviter's account tagged for
+            // `account-tag`, its time for `server-time`.
+            let account = who
+                .account
+                .then_some(*by)
+                .filter(|_| view.caps.has(Cap::AccountTag));
+            view.caps.room().tags(*at, None, account, out);
+            let mask = Mask {
+                nick: by,
+                user: who.user_name,
+                host: server,
+            };
+            write!(out, ":{mask} INVITE {me} #{room}\r\n")
         }
         // The room's KICK line goes to those still in it.
         Control::Removed { room, by, reason } => {
