@@ -180,7 +180,7 @@ where
                 Some(r) => format!("{by} removed you from #{room}: {r}"),
                 None => format!("{by} removed you from #{room}."),
             },
-            Control::Invited { room, by } => {
+            Control::Invited { room, by, .. } => {
                 format!("{by} invites you to #{room} (/join {room})")
             }
             Control::Other(s) => format!("-- control: {s}"),
@@ -274,6 +274,13 @@ where
                 )
             }
         },
+        // A row of `/conversations`: where, and when it last spoke.
+        Reply::Conversation { of, at, .. } => match of {
+            HistoryOf::Room(room) => format!("   #{room:<20} last line {}", stamp(at, tz, clock)),
+            HistoryOf::Private(user) => {
+                format!("   @{user:<20} last line {}", stamp(at, tz, clock))
+            }
+        },
         Reply::Unknown(line) => line.to_owned(),
         _ => return None,
     })
@@ -343,6 +350,7 @@ pub(crate) fn empty_listing(list: Listing, rows: u64) -> Option<&'static str> {
         Listing::Users | Listing::UsersPage(_) => Some("-- nobody is online"),
         Listing::Kicked | Listing::KickedPage(_) => Some("-- nobody is on the kick list"),
         Listing::History { .. } => Some("-- no earlier lines"),
+        Listing::Conversations { .. } => Some("-- no conversations in that range"),
         _ => None,
     }
 }

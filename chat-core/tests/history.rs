@@ -279,3 +279,70 @@ fn ids_and_paging_survive_a_restart() {
     assert_eq!(lines.len(), 2);
     assert!(lines[0].0 < lines[1].0, "{pm:?} {lines:?}");
 }
+
+/// `/conversations`: the rooms a user is in and the users it has private
+/// history with, each by its latest line (its id with tags), oldest
+/// first; a range of those latest lines as `/history`'s, by id or time.
+#[test]
+fn conversations_list_rooms_and_pairs_by_their_latest_line() {
+    let mut h = room();
+    h.register("a", "alice");
+    h.take("b");
+    h.take("c");
+    let mut said = Vec::new();
+    for (who, line) in [
+        ("b", "/say den one"),
+        ("b", "/msg carol psst"),
+        ("c", "in the lobby"),
+        ("c", "/say den two"),
+    ] {
+        h.advance(std::time::Duration::from_millis(5));
+        h.send(who, line);
+        let lines = h.take(who);
+        said.push(id_of(lines.last().unwrap()).0);
+    }
+    for l in ["a", "b", "c"] {
+        h.take(l);
+    }
+    let rows = |lines: Vec<String>| -> Vec<(u64, String)> {
+        let (end, rows) = lines.split_last().expect("END conversations");
+        assert_eq!(*end, format!("END conversations {}", rows.len()));
+        rows.iter()
+            .map(|l| {
+                let (id, row) = id_of(l);
+                let mut words = row.split(' ');
+                assert_eq!(words.next(), Some("CONV"));
+                (id, words.next().unwrap().to_owned())
+            })
+            .collect()
+    };
+    h.send("b", "/conversations");
+    let (pm, lobby, den) = (said[1], said[2], said[3]);
+    assert_eq!(
+        rows(h.take("b")),
+        vec![
+            (pm, "@carol".to_owned()),
+            (lobby, "lobby".to_owned()),
+            (den, "den".to_owned())
+        ]
+    );
+    h.send("c", "/conversations 2");
+    assert_eq!(
+        rows(h.take("c")),
+        vec![(lobby, "lobby".to_owned()), (den, "den".to_owned())]
+    );
+    // alice is in no room but the lobby and has no private history.
+    h.send("a", "/conversations");
+    let lines = h.take("a");
+    assert_eq!(lines, vec!["CONV lobby 1000015", "END conversations 1"]);
+    // Ranges: after a line, between two (both left out), before a time.
+    h.send("b", &format!("/conversations after id={pm}"));
+    assert_eq!(
+        rows(h.take("b")),
+        vec![(lobby, "lobby".to_owned()), (den, "den".to_owned())]
+    );
+    h.send("b", &format!("/conversations between id={pm} id={den}"));
+    assert_eq!(rows(h.take("b")), vec![(lobby, "lobby".to_owned())]);
+    h.send("b", "/conversations 1 before 1000015");
+    assert_eq!(rows(h.take("b")), vec![(pm, "@carol".to_owned())]);
+}

@@ -2570,9 +2570,30 @@ fn extended_join_and_account_tag_name_the_account() {
             ":foo!foo@chat PRIVMSG ext :yo",
         ]
     );
+    // An invitation names the inviter's account as a message does.
+    h.send("ext", "PART #chan");
+    h.take("carol");
+    h.take("foo");
+    h.take("ext");
+    h.send("carol", "INVITE ext #chan");
+    h.send("foo", "INVITE ext #chan");
+    assert_eq!(
+        h.take("ext"),
+        vec![
+            "@account=carol :carol!carol@chat INVITE ext #chan",
+            ":foo!foo@chat INVITE ext #chan",
+        ]
+    );
+    h.take("carol");
+    h.take("foo");
     // Without the capabilities, plain lines.
     h.send("ext", "PRIVMSG carol :back");
     assert_eq!(h.take("carol"), vec![":ext!e@chat PRIVMSG carol :back"]);
+    h.send("ext", "JOIN #chan");
+    h.send("carol", "PART #chan");
+    h.take("carol");
+    h.send("ext", "INVITE carol #chan");
+    assert_eq!(h.take("carol"), vec![":ext!e@chat INVITE carol #chan"]);
 }
 
 /// `draft/chathistory` with `batch`: pages of a channel's history by id
@@ -2779,4 +2800,118 @@ fn others_joining_the_lobby_are_not_shown_to_irc_clients() {
         h.take("carol"),
         vec!["@time=1970-01-01T00:16:40.000Z :dave!dave@chat QUIT :Quit: bye"]
     );
+}
+
+/// `CHATHISTORY TARGETS`: the channels joined and the nicks with private
+/// history, by the time of their latest line (as its `time` tag said
+/// it), oldest first, in a `draft/chathistory-targets` batch; both
+/// bounds left out; only timestamps.
+#[test]
+fn chathistory_targets_lists_conversations_by_their_latest_line() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    let caps = "message-tags server-time batch draft/chathistory";
+    irc_login(&mut h, "carol", "carol", caps);
+    irc_login(&mut h, "dave", "dave", caps);
+    h.send("carol", "JOIN #den");
+    h.send("dave", "JOIN #den");
+    h.take("carol");
+    h.take("dave");
+    let time = |line: &str| -> String {
+        let tags = line.split(' ').next().unwrap().trim_start_matches('@');
+        tags.split(';')
+            .find_map(|t| t.strip_prefix("time="))
+            .unwrap()
+            .to_owned()
+    };
+    let mut times = Vec::new();
+    for line in [
+        "PRIVMSG #den :one",
+        "PRIVMSG dave :psst",
+        "PRIVMSG #lobby :hi",
+    ] {
+        h.advance(std::time::Duration::from_millis(3));
+        h.send("carol", line);
+        times.push(time(&h.take("dave")[0]));
+    }
+    h.take("carol");
+    let (before, after) = (
+        "timestamp=1970-01-01T00:00:00.000Z",
+        "timestamp=2262-01-01T00:00:00.000Z",
+    );
+    let batch = |n: u64, rows: &[(&str, &str)]| -> Vec<String> {
+        let mut v = vec![format!(":chat BATCH +h{n} draft/chathistory-targets")];
+        for (target, at) in rows {
+            v.push(format!(
+                "@batch=h{n} :chat CHATHISTORY TARGETS {target} {at}"
+            ));
+        }
+        v.push(format!(":chat BATCH -h{n}"));
+        v
+    };
+    h.send("carol", &format!("CHATHISTORY TARGETS {before} {after} 10"));
+    let all = [
+        ("#den", times[0].as_str()),
+        ("dave", times[1].as_str()),
+        ("#lobby", times[2].as_str()),
+    ];
+    assert_eq!(h.take("carol"), batch(1, &all));
+    h.send("carol", &format!("CHATHISTORY TARGETS {before} {after} 2"));
+    assert_eq!(h.take("carol"), batch(2, &all[..2]));
+    // Both bounds are left out.
+    h.send(
+        "carol",
+        &format!(
+            "CHATHISTORY TARGETS timestamp={} timestamp={} 10",
+            times[0], times[2]
+        ),
+    );
+    assert_eq!(h.take("carol"), batch(3, &all[1..2]));
+    // dave names carol, not himself.
+    h.send("dave", &format!("CHATHISTORY TARGETS {before} {after} 10"));
+    let lines = h.take("dave");
+    assert_eq!(
+        lines[2],
+        format!("@batch=h1 :chat CHATHISTORY TARGETS carol {}", times[1])
+    );
+    h.send("carol", &format!("CHATHISTORY TARGETS msgid=1 {after} 10"));
+    h.send("carol", "CHATHISTORY TARGETS * *");
+    assert_eq!(
+        h.take("carol"),
+        vec![
+            ":chat FAIL CHATHISTORY INVALID_PARAMS TARGETS :Expected two timestamps and a limit",
+            ":chat FAIL CHATHISTORY NEED_MORE_PARAMS TARGETS :Not enough parameters",
+        ]
+    );
+}
+
+/// A user who logs in again (taking its old session over) is still on
+/// the server: IRC clients see no `QUIT` for it in `#lobby` (its new
+/// `JOIN #lobby` is not shown either), and the channels the old session
+/// was in see it `PART` them.
+#[test]
+fn a_takeover_is_no_quit_to_irc_clients() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol"]);
+    h.register("old", "dave");
+    irc_login(&mut h, "carol", "carol", "");
+    h.send("carol", "JOIN #den");
+    h.send("old", "/join den");
+    h.take("carol");
+    h.take("old");
+    h.connect("new");
+    let lines = h.login("new", "dave", PW);
+    assert!(has(&lines, "WELCOME"), "{lines:?}");
+    assert_eq!(
+        h.take("carol"),
+        vec![":dave!dave@chat PART #den :Logged in elsewhere"]
+    );
+    // chat/1 still shows the old session leaving and the new one joining.
+    h.register("bob", "bob");
+    h.take("new");
+    h.connect("again");
+    h.login("again", "dave", PW);
+    let lines = h.take("bob");
+    assert!(has(&lines, "LEAVE ") && has(&lines, "JOIN "), "{lines:?}");
+    assert_eq!(h.take("carol"), Vec::<String>::new());
 }

@@ -64,6 +64,11 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
     supported_sasl_mechanisms: Set[str] = {"PLAIN"}
     supports_sts = False
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The chat/1 connections that registered accounts (registerUser).
+        self.registrations: list = []
+
     def run(
         self,
         hostname: str,
@@ -144,7 +149,13 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
         username: str,
         password: Optional[str] = None,
     ) -> None:
-        """Registers the account over chat/1: `/register <name> <password>`."""
+        """Registers the account over chat/1: `/register <name> <password>`.
+
+        The registering connection stays logged in until the test's client
+        logs in to the account, taking the session over (which IRC clients
+        are not shown: the user is still on the server), or until the
+        server stops: its `QUIT` in `#lobby` would otherwise be the line a
+        test reads where it waits for its own."""
         assert password
         deadline = time.monotonic() + 10
         while True:
@@ -155,16 +166,25 @@ class ChatServerController(BaseServerController, DirectoryBasedController):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        with sock:
-            sock.sendall(f"/register {username} {password}\n/quit\n".encode())
-            seen = b""
-            while b"\nWELCOME " not in seen and b"\nERR " not in seen:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                seen += chunk
+        sock.sendall(f"/register {username} {password}\n".encode())
+        seen = b""
+        while b"\nWELCOME " not in seen and b"\nERR " not in seen:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            seen += chunk
         if b"\nWELCOME " not in seen:
+            sock.close()
             raise RuntimeError(f"could not register {username}: {seen!r}")
+        # Kept open (see above), and never read again: the server's
+        # output window holds what it would send.
+        self.registrations.append(sock)
+
+    def kill_proc(self) -> None:
+        for sock in self.registrations:
+            sock.close()
+        self.registrations.clear()
+        super().kill_proc()
 
 
 def get_irctest_controller_class() -> Type[ChatServerController]:

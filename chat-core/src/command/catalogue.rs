@@ -302,6 +302,23 @@ commands! {
         ] => "earlier lines of a room or of private messages; a <range> is before, after, around or since a <point>, or between two; a <point> is id=<id> or <ts>",
     }
 
+    /// Extension: `/conversations [count] [<range>]`: the rooms you are in
+    /// and the users you have private history with, each by its latest
+    /// line, oldest first (IRC's `CHATHISTORY TARGETS`). The range is of
+    /// those latest lines, as `/history`'s.
+    Conversations {
+        /// How many at most (`None`: the configured page).
+        count: Option<u64>,
+        /// Which: those whose latest line is in this range.
+        range: HistoryRange,
+    } => {
+        who: Anyone, cost: Listing,
+        chat1: "conversations" [
+            count: Count("count"),
+            range: Range("<range>")
+        ] => "the rooms and users you have history with, by their latest line; <range> as for /history",
+    }
+
     /// Extension: `/tags <on|off>`: message ids on lines (`@id=<id> ...`).
     /// chat/1's own (its codec answers it, before login too); the engine
     /// never sees it.

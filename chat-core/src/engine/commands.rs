@@ -98,6 +98,7 @@ impl Engine {
                 on,
             } => self.set_standing(id, room, user, standing, on),
             Command::History { of, count, range } => self.history(id, of, count, range),
+            Command::Conversations { count, range } => self.conversations(id, count, range),
         }
     }
 }

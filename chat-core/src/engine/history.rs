@@ -79,69 +79,14 @@ impl History {
     /// The page of `range`, at most `count` lines, none before `oldest`
     /// (older ones are past the retention's age).
     pub(crate) fn page(&self, range: HistoryRange, count: usize, oldest: Millis) -> Page {
-        let first = self.lines.partition_point(|l| l.at < oldest);
-        let len = self.lines.len();
-        // The lines strictly before a point end at `upto`; those strictly
-        // after it start at `past`.
-        let upto = |p: HistoryPoint| self.upto(p).max(first);
-        let past = |p: HistoryPoint| self.past(p).max(first);
-        // Backwards from `end`: the last `count` lines of `lo..end`; more
-        // remain when the page starts after `lo`.
-        let backwards = |lo: usize, end: usize| {
-            let start = end.saturating_sub(count).max(lo).min(end);
-            Page {
-                lines: start..end,
-                next: (start > lo && start < end).then_some(start),
-            }
-        };
-        // Forwards from `start`: the first `count` lines of `start..hi`.
-        let forwards = |start: usize, hi: usize| {
-            let end = start.saturating_add(count).min(hi).max(start);
-            Page {
-                lines: start..end,
-                next: (end < hi && start < end).then(|| end - 1),
-            }
-        };
-        match range {
-            HistoryRange::Latest(None) => backwards(first, len),
-            HistoryRange::Latest(Some(p)) => backwards(past(p), len),
-            HistoryRange::Before(p) => backwards(first, upto(p)),
-            HistoryRange::After(p) => forwards(past(p), len),
-            HistoryRange::Around(p) => {
-                let at = upto(p);
-                let start = at.saturating_sub(count / 2).max(first);
-                let end = start.saturating_add(count).min(len);
-                let start = end.saturating_sub(count).max(first);
-                Page {
-                    lines: start..end,
-                    next: (start > first && start < end).then_some(start),
-                }
-            }
-            HistoryRange::Between(a, b) => {
-                let (from_a, to_b) = (past(a), upto(b));
-                if from_a <= to_b {
-                    forwards(from_a, to_b)
-                } else {
-                    backwards(past(b), upto(a))
-                }
-            }
-        }
-    }
-
-    /// Where the lines strictly before `p` end.
-    fn upto(&self, p: HistoryPoint) -> usize {
-        match p {
-            HistoryPoint::Id(id) => self.lines.partition_point(|l| l.id < id),
-            HistoryPoint::Time(t) => self.lines.partition_point(|l| l.at < t),
-        }
-    }
-
-    /// Where the lines strictly after `p` start.
-    fn past(&self, p: HistoryPoint) -> usize {
-        match p {
-            HistoryPoint::Id(id) => self.lines.partition_point(|l| l.id <= id),
-            HistoryPoint::Time(t) => self.lines.partition_point(|l| l.at <= t),
-        }
+        let lines = &self.lines;
+        page_in(
+            lines.len(),
+            |i| (lines[i].id, lines[i].at),
+            range,
+            count,
+            oldest,
+        )
     }
 
     /// The lines of `range` (from [`History::page`]), oldest first (for
@@ -157,6 +102,11 @@ impl History {
     pub(crate) fn lines_from(&self, from: MsgId) -> impl Iterator<Item = &HistoryLine> {
         let start = self.lines.partition_point(|l| l.id < from);
         self.lines.range(start..)
+    }
+
+    /// The newest line.
+    pub(crate) fn last(&self) -> Option<&HistoryLine> {
+        self.lines.back()
     }
 
     /// When the newest line was said.
@@ -176,6 +126,91 @@ impl History {
     }
 }
 
+/// The page of `range` in a timeline of `len` entries ordered by id and
+/// by time (a history's lines; the latest lines of a user's
+/// conversations), `stamp` giving each one's id and time: at most `count`
+/// entries, none before `oldest`.
+pub(crate) fn page_in(
+    len: usize,
+    stamp: impl Fn(usize) -> (MsgId, Millis),
+    range: HistoryRange,
+    count: usize,
+    oldest: Millis,
+) -> Page {
+    // The first index whose entry is not `below` (they are ordered).
+    let partition = |below: &dyn Fn(MsgId, Millis) -> bool| {
+        let (mut lo, mut hi) = (0, len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (id, at) = stamp(mid);
+            if below(id, at) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let first = partition(&|_, at| at < oldest);
+    // The entries strictly before a point end at `upto`; those strictly
+    // after it start at `past`.
+    let upto = |p: HistoryPoint| {
+        let end = match p {
+            HistoryPoint::Id(id) => partition(&|i, _| i < id),
+            HistoryPoint::Time(t) => partition(&|_, at| at < t),
+        };
+        end.max(first)
+    };
+    let past = |p: HistoryPoint| {
+        let start = match p {
+            HistoryPoint::Id(id) => partition(&|i, _| i <= id),
+            HistoryPoint::Time(t) => partition(&|_, at| at <= t),
+        };
+        start.max(first)
+    };
+    // Backwards from `end`: the last `count` entries of `lo..end`; more
+    // remain when the page starts after `lo`.
+    let backwards = |lo: usize, end: usize| {
+        let start = end.saturating_sub(count).max(lo).min(end);
+        Page {
+            lines: start..end,
+            next: (start > lo && start < end).then_some(start),
+        }
+    };
+    // Forwards from `start`: the first `count` entries of `start..hi`.
+    let forwards = |start: usize, hi: usize| {
+        let end = start.saturating_add(count).min(hi).max(start);
+        Page {
+            lines: start..end,
+            next: (end < hi && start < end).then(|| end - 1),
+        }
+    };
+    match range {
+        HistoryRange::Latest(None) => backwards(first, len),
+        HistoryRange::Latest(Some(p)) => backwards(past(p), len),
+        HistoryRange::Before(p) => backwards(first, upto(p)),
+        HistoryRange::After(p) => forwards(past(p), len),
+        HistoryRange::Around(p) => {
+            let at = upto(p);
+            let start = at.saturating_sub(count / 2).max(first);
+            let end = start.saturating_add(count).min(len);
+            let start = end.saturating_sub(count).max(first);
+            Page {
+                lines: start..end,
+                next: (start > first && start < end).then_some(start),
+            }
+        }
+        HistoryRange::Between(a, b) => {
+            let (from_a, to_b) = (past(a), upto(b));
+            if from_a <= to_b {
+                forwards(from_a, to_b)
+            } else {
+                backwards(past(b), upto(a))
+            }
+        }
+    }
+}
+
 /// The private histories of pairs of users, at most `max` pairs: beyond it
 /// the pair that started talking first is forgotten (order of first line,
 /// so an eviction is O(1) and a pair's place does not move).
@@ -183,6 +218,9 @@ impl History {
 pub(crate) struct PrivateHistories {
     pairs: Map<Conversation, History>,
     order: VecDeque<Conversation>,
+    /// Each user's pairs, by folded name (for `/conversations`, without
+    /// a walk over everyone's).
+    by_user: Map<String, Vec<Conversation>>,
 }
 
 impl PrivateHistories {
@@ -190,6 +228,7 @@ impl PrivateHistories {
         PrivateHistories {
             pairs: map(seed),
             order: VecDeque::new(),
+            by_user: map(seed),
         }
     }
 
@@ -211,11 +250,38 @@ impl PrivateHistories {
                 break;
             };
             self.pairs.remove(&old);
+            for user in users(&old) {
+                if let Some(pairs) = self.by_user.get_mut(user) {
+                    pairs.retain(|p| *p != old);
+                    if pairs.is_empty() {
+                        self.by_user.remove(user);
+                    }
+                }
+            }
         }
         let mut h = History::default();
         h.push(line, bounds);
         self.pairs.insert(pair.clone(), h);
         self.order.push_back(pair.clone());
+        // A new pair (an evicted one left its users' lists).
+        for user in users(pair) {
+            self.by_user
+                .entry(user.to_owned())
+                .or_default()
+                .push(pair.clone());
+        }
+    }
+
+    /// The pairs `user` (a folded name) is one of, with their histories.
+    pub(crate) fn of_user<'s>(
+        &'s self,
+        user: &str,
+    ) -> impl Iterator<Item = (&'s Conversation, &'s History)> + 's {
+        self.by_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|pair| Some((pair, self.pairs.get(pair)?)))
     }
 
     pub(crate) fn get(&self, pair: &Conversation) -> Option<&History> {
@@ -233,6 +299,15 @@ impl PrivateHistories {
     pub(crate) fn bytes(&self) -> usize {
         self.pairs.values().map(History::bytes).sum()
     }
+}
+
+/// The two users of a private pair (folded names); none for a room.
+fn users(pair: &Conversation) -> impl Iterator<Item = &str> {
+    let (a, b) = match pair {
+        Conversation::Private(a, b) => (Some(a.as_str()), (a != b).then_some(b.as_str())),
+        Conversation::Room(_) => (None, None),
+    };
+    a.into_iter().chain(b)
 }
 
 #[cfg(test)]
@@ -399,5 +474,15 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert!(p.get(&pair("a", "b")).is_none());
         assert_eq!(p.lines(), 2);
+        // Each user's pairs follow: `a`'s first pair went with its history.
+        let of = |p: &PrivateHistories, u: &str| {
+            p.of_user(u).map(|(c, _)| c.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(of(&p, "a"), [pair("a", "c")]);
+        assert_eq!(of(&p, "b"), []);
+        assert_eq!(of(&p, "d"), [pair("c", "d")]);
+        p.push(&pair("e", "e"), line(5, "x"), WIDE, 2);
+        assert_eq!(of(&p, "e"), [pair("e", "e")], "a pair with oneself, once");
+        assert_eq!(of(&p, "a"), []);
     }
 }

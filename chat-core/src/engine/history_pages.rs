@@ -55,13 +55,8 @@ impl Engine {
                 };
                 // The other as they spell their name (online, or their
                 // account), not as typed: lines name them so.
-                let key = other.key();
                 let with = self
-                    .online
-                    .get(&key)
-                    .and_then(|&c| self.session(c))
-                    .map(|s| s.name.as_str().to_owned())
-                    .or_else(|| self.directory.get(&key).map(|r| r.name.as_str().to_owned()))
+                    .spelled(&other.key())
                     .unwrap_or_else(|| typed.to_owned());
                 HistorySource::Private {
                     pair: Conversation::private(&me, &other),

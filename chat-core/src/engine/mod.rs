@@ -42,6 +42,7 @@ mod broadcast;
 mod cluster;
 mod commands;
 mod connections;
+mod conversations;
 mod dialog;
 mod durable;
 mod history_pages;

@@ -55,6 +55,11 @@ pub(crate) enum Owed {
         rows: VecDeque<RoomKey>,
         end: Listing<'static>,
     },
+    /// Rows of `/conversations`, then `end`.
+    Conversations {
+        rows: VecDeque<super::conversations::ConversationRow>,
+        end: Listing<'static>,
+    },
     /// Rows of the kick list, then `end`.
     Kicked {
         rows: VecDeque<NameKey>,

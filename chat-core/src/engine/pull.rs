@@ -7,6 +7,7 @@ use std::ops::RangeInclusive;
 
 use crate::{ConnId, Frame, MsgId};
 
+use super::conversations::Place;
 use super::listing::MemberRow;
 use super::owed::{HistorySource, Member, Owed};
 use super::{Engine, Output};
@@ -136,6 +137,25 @@ impl Engine {
                     render_with(&mut self.conns, id, &[row], &mut out);
                 }
                 self.rest_or_end(id, rows, end, &mut out, |rows| Owed::Rooms { rows, end })
+            }
+            Owed::Conversations { mut rows, end } => {
+                while out.len() < room {
+                    let Some(row) = rows.pop_front() else { break };
+                    let of = match &row.place {
+                        Place::Room(name) => HistoryOf::Room(name),
+                        Place::Private(name) => HistoryOf::Private(name),
+                    };
+                    let row = Reply::Conversation {
+                        of,
+                        id: Some(row.id),
+                        at: row.at,
+                    };
+                    self.render_for(id, &[row], &mut out);
+                }
+                self.rest_or_end(id, rows, end, &mut out, |rows| Owed::Conversations {
+                    rows,
+                    end,
+                })
             }
             Owed::Kicked { mut rows, end } => {
                 while out.len() < room {

@@ -95,7 +95,7 @@ impl Engine {
             return self.refuse(id, Reason::UserInRoom { room: typed, user });
         }
         let (Some(by), Some(name)) = (
-            self.session(id).map(|s| s.name.clone()),
+            self.session(id).map(|s| s.sender()),
             self.session(target).map(|s| s.name.clone()),
         ) else {
             return;
@@ -106,10 +106,12 @@ impl Engine {
         };
         channel.invite(name.key(), max);
         let room = channel.shared_name();
-        log::info!("{by} invited {name} to {room}");
+        log::info!("{} invited {name} to {room}", by.name);
         let told = Control::Invited {
             room: &room,
-            by: by.as_str(),
+            by: by.name.as_str(),
+            who: by.identity(),
+            at: self.now,
         };
         self.send(target, &Reply::Ctl(told));
         self.send(id, &Reply::Ok(Done::Invited(&room, name.as_str())));

@@ -40,6 +40,9 @@ pub(super) fn read(server: &str, line: &str, msg: &Message<'_>, out: &mut Vec<u8
         .first()
         .map(|s| s.to_ascii_uppercase())
         .unwrap_or_default();
+    if sub == "TARGETS" {
+        return targets(server, msg, out);
+    }
     let Some(&sub) = SUBCOMMANDS.iter().find(|s| **s == sub) else {
         let code = if sub.is_empty() {
             "NEED_MORE_PARAMS"
@@ -106,6 +109,47 @@ pub(super) fn read(server: &str, line: &str, msg: &Message<'_>, out: &mut Vec<u8
     )
 }
 
+/// `CHATHISTORY TARGETS <timestamp> <timestamp> <limit>`: the engine's
+/// `/conversations` between two times (by time alone, as the
+/// specification says: message ids are a conversation's, not a list's).
+fn targets(server: &str, msg: &Message<'_>, out: &mut Vec<u8>) -> Reading {
+    if msg.params.len() < 4 {
+        fail(
+            out,
+            server,
+            "CHATHISTORY",
+            "NEED_MORE_PARAMS TARGETS",
+            "Not enough parameters",
+        );
+        return Reading::default();
+    }
+    let time = |word: &str| match reference(word) {
+        Ok(Some(point @ HistoryPoint::Time(_))) => Some(point),
+        _ => None,
+    };
+    let (Some(a), Some(b), Ok(count)) = (
+        time(msg.params[1]),
+        time(msg.params[2]),
+        msg.params[3].parse::<u64>(),
+    ) else {
+        fail(
+            out,
+            server,
+            "CHATHISTORY",
+            "INVALID_PARAMS TARGETS",
+            "Expected two timestamps and a limit",
+        );
+        return Reading::default();
+    };
+    Reading::listing(
+        Note::Conversations {
+            count,
+            range: HistoryRange::Between(a, b),
+        },
+        ListKind::ChatHistoryTargets,
+    )
+}
+
 /// Why a reference was not read.
 enum Bad {
     /// Neither `msgid=` nor `timestamp=` (nor `*`).
@@ -143,24 +187,41 @@ pub(super) struct HistoryBatch {
 }
 
 impl HistoryBatch {
-    /// Opens the batch of `target` unless it is open; its reference.
-    pub(super) fn open(&mut self, server: &str, target: &str, out: &mut Vec<u8>) -> u64 {
+    /// Opens the batch `kind` (its type and parameters:
+    /// `chathistory #chan`) unless one is open; its reference.
+    pub(super) fn open(&mut self, server: &str, kind: BatchKind<'_>, out: &mut Vec<u8>) -> u64 {
         if let Some(r) = self.open {
             return r;
         }
         self.last += 1;
         let r = self.last;
         self.open = Some(r);
-        let _ = write!(out, ":{server} BATCH +h{r} chathistory {target}\r\n");
+        let _ = match kind {
+            BatchKind::History(target) => {
+                write!(out, ":{server} BATCH +h{r} chathistory {target}\r\n")
+            }
+            BatchKind::Targets => {
+                write!(out, ":{server} BATCH +h{r} draft/chathistory-targets\r\n")
+            }
+        };
         r
     }
 
-    /// Ends the batch of `target`, opening it first if no line came.
-    pub(super) fn close(&mut self, server: &str, target: &str, out: &mut Vec<u8>) {
-        let r = self.open(server, target, out);
+    /// Ends the batch `kind`, opening it first if no line came.
+    pub(super) fn close(&mut self, server: &str, kind: BatchKind<'_>, out: &mut Vec<u8>) {
+        let r = self.open(server, kind, out);
         self.open = None;
         let _ = write!(out, ":{server} BATCH -h{r}\r\n");
     }
+}
+
+/// Which batch a `CHATHISTORY` answer is in.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum BatchKind<'t> {
+    /// A target's lines: `chathistory <target>`.
+    History(&'t str),
+    /// `TARGETS`' rows: `draft/chathistory-targets`.
+    Targets,
 }
 
 /// Writes `tags` (a line's tags as [`RoomCaps::tags`](super::RoomCaps)

@@ -52,6 +52,9 @@ pub(super) enum ListKind {
         /// The target as sent (the batch names it).
         target: String,
     },
+    /// `CHATHISTORY TARGETS`: rows in a `draft/chathistory-targets` batch
+    /// when the client reads batches.
+    ChatHistoryTargets,
 }
 
 /// The fields a WHOX query asked for (`%tcuihsnfdlaor`), and the token
@@ -141,7 +144,8 @@ impl Listings {
                 | Listing::UsersPage(_)
                 | Listing::Kicked
                 | Listing::KickedPage(_)
-                | Listing::RoomsPage(_),
+                | Listing::RoomsPage(_)
+                | Listing::Conversations { .. },
             ) => true,
             Reply::WhoIs(_) => true,
             Reply::Ctl(crate::reply::Control::Grant(_)) | Reply::Refused(_)

@@ -13,7 +13,8 @@ use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
 use crate::{
-    ClientTags, Command, Grant, HistoryTarget, MessageKind, ModeEdit, ModeError, Standing,
+    ClientTags, Command, Grant, HistoryRange, HistoryTarget, MessageKind, ModeEdit, ModeError,
+    Standing,
 };
 
 /// A command for the engine, as ranges into the line it is read from.
@@ -65,6 +66,12 @@ pub(super) enum Note {
     Modes(Range<usize>, Range<usize>),
     /// `CHATHISTORY`: a page of a channel's or a nick's history.
     History(Asked),
+    /// `CHATHISTORY TARGETS`: the conversations whose latest line is in
+    /// a range, at most `count`.
+    Conversations {
+        count: u64,
+        range: HistoryRange,
+    },
 }
 
 impl Note {
@@ -171,6 +178,10 @@ impl Note {
                 },
                 count: Some(asked.limit),
                 range: asked.range,
+            },
+            Note::Conversations { count, range } => Command::Conversations {
+                count: Some(count),
+                range,
             },
         }
     }

@@ -146,6 +146,10 @@ pub enum Control<'a> {
         room: &'a str,
         /// Who invited you.
         by: &'a str,
+        /// What IRC shows of them (chat/1 has no field for it).
+        who: Identity<'a>,
+        /// When (chat/1 has no field for it).
+        at: Millis,
     },
     /// A kind this side does not know (from a newer server): the rest of
     /// the line after `CTL `.
@@ -187,6 +191,11 @@ pub enum Listing<'a> {
         shown: u64,
         /// Where to continue, if more lines remain.
         next: Option<HistoryMark>,
+    },
+    /// Extension: `END conversations <shown>`: the end of `CONV` rows.
+    Conversations {
+        /// Rows shown.
+        shown: u64,
     },
     /// A kind this side does not know (from a newer server): the rest of
     /// the line after `END `.
@@ -553,6 +562,17 @@ pub enum Reply<'a> {
         /// What was said.
         text: &'a str,
     },
+    /// Extension: `CONV <room|@user> <ts>`, a row of `/conversations`: a
+    /// room or a user the asker has history with, and its latest line
+    /// (its id with `/tags on`, as on `HIST`).
+    Conversation {
+        /// The room, or the other user.
+        of: HistoryOf<'a>,
+        /// The latest line's id.
+        id: Option<MsgId>,
+        /// When the latest line was said.
+        at: Millis,
+    },
     /// A room line: an admin kicked `user` out. chat/1 writes it as
     /// `LEAVE <ts> <user> kicked`, as ever (its wire names no actor); IRC
     /// as the admin's `KICK` with the reason.
@@ -611,6 +631,7 @@ impl Reply<'_> {
             Reply::RoomMsg { id, .. }
             | Reply::Pm { id, .. }
             | Reply::Hist { id, .. }
+            | Reply::Conversation { id, .. }
             | Reply::Ok(Done::Sent { id, .. }) => id,
             _ => None,
         }
@@ -640,6 +661,7 @@ impl Reply<'_> {
         if let Reply::RoomMsg { id, .. }
         | Reply::Pm { id, .. }
         | Reply::Hist { id, .. }
+        | Reply::Conversation { id, .. }
         | Reply::Ok(Done::Sent { id, .. }) = self
         {
             *id = Some(new);

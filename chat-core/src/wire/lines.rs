@@ -592,6 +592,35 @@ static LINES: &[LineSpec] = &[
         },
     },
     LineSpec {
+        tag: "CONV",
+        fields: &["<room|@user>", "<ts>"],
+        kinds: &[],
+        read: |f| {
+            let place = f.word()?;
+            let of = match place.strip_prefix('@') {
+                Some("") => return None,
+                Some(user) => HistoryOf::Private(user),
+                None => HistoryOf::Room(place),
+            };
+            Some(Reply::Conversation {
+                of,
+                id: None,
+                at: f.ts()?,
+            })
+        },
+        write: |r, o| {
+            let Reply::Conversation { of, at, .. } = r else {
+                return false;
+            };
+            match of {
+                HistoryOf::Room(room) => o.put(room),
+                HistoryOf::Private(user) => o.put(format_args!("@{user}")),
+            };
+            o.put(at);
+            true
+        },
+    },
+    LineSpec {
         tag: "OK",
         fields: &["<what>", "[args]"],
         kinds: OK_KINDS,
@@ -1281,10 +1310,12 @@ static CTL_KINDS: &[KindSpec] = &[
             Some(Reply::Ctl(Control::Invited {
                 room,
                 by: f.last_word()?,
+                who: Identity::default(),
+                at: Millis(0),
             }))
         },
         write: |r, o| {
-            let Reply::Ctl(Control::Invited { room, by }) = r else {
+            let Reply::Ctl(Control::Invited { room, by, .. }) = r else {
                 return false;
             };
             o.put(room).put(by);
@@ -1319,6 +1350,18 @@ static END_KINDS: &[KindSpec] = &[
                 return false;
             };
             o.put(shown).opt(next.and_then(mark_point).map(point_text));
+            true
+        },
+    },
+    KindSpec {
+        word: "conversations",
+        fields: &["<shown>"],
+        read: |f| Some(Reply::End(Listing::Conversations { shown: f.num()? })),
+        write: |r, o| {
+            let Reply::End(Listing::Conversations { shown }) = r else {
+                return false;
+            };
+            o.put(shown);
             true
         },
     },

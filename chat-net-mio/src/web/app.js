@@ -745,6 +745,11 @@ const LINES = {
     const h = head();
     if (h) h.rows.push(room);
   },
+  CONV(body) {
+    const [of, ts] = fields(body, 1);
+    const h = head();
+    if (h) h.rows.push({ of, ts });
+  },
   HIST(body) {
     const [of, ts, from, text] = fields(body, 3);
     const h = head();
@@ -994,6 +999,20 @@ const LISTS = {
         : button("Join", () => joinRoom(r.name), "small", "Join #" + r.name);
       return ["#" + r.name, String(r.members), r.operator || "—", r.topic || "", go];
     }), pageFooter(shown || rows.length, total || rows.length, next, "rooms", "/rooms"));
+  },
+  conversations(rest, h) {
+    const rows = h ? h.rows : [];
+    const v = h ? h.view : where();
+    const foot = el("p", "listing-foot");
+    foot.textContent = rows.length ? rows.length + " shown, by their latest line." : "No conversations in that range.";
+    table(v, "Conversations", ["Where", "Latest line", ""], rows.map((r) => {
+      const pm = r.of.startsWith("@");
+      const name = pm ? r.of.slice(1) : r.of;
+      const go = pm
+        ? button("Open", () => openPrivate(name), "small", "Open your conversation with " + name)
+        : button("Open", () => { const mine = findView("room", name); if (mine) showView(mine); }, "small", "Open #" + name);
+      return [pm ? name : "#" + name, clock(r.ts), go];
+    }), foot);
   },
   history(rest, h) {
     const [shown, before] = fields(rest, 1);

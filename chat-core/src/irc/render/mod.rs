@@ -14,7 +14,7 @@ pub(super) use room::{message_line, rendering, shared, Channel};
 pub use room::{render_shared, RENDERINGS};
 
 use super::caps::{Cap, Caps};
-use super::chathistory::{in_batch, HistoryBatch};
+use super::chathistory::{in_batch, BatchKind, HistoryBatch};
 use super::lines::{nickserv_says, server_notice, Mask, CHANNEL};
 use super::listing::ListKind;
 use super::registration::{Registration, Via};
@@ -127,9 +127,9 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
                 ":{server} 367 {me} {CHANNEL} {name}!*@* {by} {secs}\r\n"
             );
         }
-        Reply::End(Listing::History { .. }) => {
-            if let Some(target) = history_batch(view) {
-                batch.history.close(server, target, out);
+        Reply::End(Listing::History { .. } | Listing::Conversations { .. }) => {
+            if let Some(kind) = history_batch(view) {
+                batch.history.close(server, kind, out);
             }
         }
         Reply::End(listing) => listing::end(view, batch, listing, out),
@@ -154,8 +154,8 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             // `server-time`, with its id when it reads message tags; in
             // the batch of a `CHATHISTORY` when it reads batches.
             match history_batch(view) {
-                Some(target) => {
-                    let r = batch.history.open(server, target, out);
+                Some(kind) => {
+                    let r = batch.history.open(server, kind, out);
                     let mut tags = Vec::new();
                     view.caps.room().tags(*at, *id, None, &mut tags);
                     in_batch(r, &tags, out);
@@ -177,6 +177,21 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
                 HistoryOf::Private(_) => message_line(&mask, me, MessageKind::Said, text, out),
             }
         }
+        Reply::Conversation { of, at, .. } => {
+            // A row of `CHATHISTORY TARGETS`: the target and the time of
+            // its latest line, as its `time` tag said it.
+            if let Some(kind) = history_batch(view) {
+                let r = batch.history.open(server, kind, out);
+                in_batch(r, b"", out);
+            }
+            let _ = match of {
+                HistoryOf::Room(room) => {
+                    write!(out, ":{server} CHATHISTORY TARGETS {}", Channel(room))
+                }
+                HistoryOf::Private(with) => write!(out, ":{server} CHATHISTORY TARGETS {with}"),
+            };
+            let _ = write!(out, " {}\r\n", at.iso8601());
+        }
         Reply::Room { .. } => listing::list_row(view, batch, reply, out),
         _ => {
             if let Some(text) = notice_text(reply) {
@@ -186,11 +201,15 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
     }
 }
 
-/// The target of the `CHATHISTORY` answered now, when the client reads
+/// The batch of the `CHATHISTORY` answered now, when the client reads
 /// its answer as a batch.
-fn history_batch<'v>(view: &View<'v>) -> Option<&'v str> {
+fn history_batch<'v>(view: &View<'v>) -> Option<BatchKind<'v>> {
+    if !view.caps.has(Cap::Batch) {
+        return None;
+    }
     match view.listing {
-        Some(ListKind::ChatHistory { target, .. }) if view.caps.has(Cap::Batch) => Some(target),
+        Some(ListKind::ChatHistory { target, .. }) => Some(BatchKind::History(target)),
+        Some(ListKind::ChatHistoryTargets) => Some(BatchKind::Targets),
         _ => None,
     }
 }
@@ -310,8 +329,20 @@ fn control(view: &View<'_>, ctl: &Control<'_>, out: &mut Vec<u8>) {
                 by_mask(by)
             )
         }
-        Control::Invited { room, by } => {
-            write!(out, ":{} INVITE {me} #{room}\r\n", by_mask(by))
+        Control::Invited { room, by, who, at } => {
+            // As a message is: the inviter's account tagged for
+            // `account-tag`, its time for `server-time`.
+            let account = who
+                .account
+                .then_some(*by)
+                .filter(|_| view.caps.has(Cap::AccountTag));
+            view.caps.room().tags(*at, None, account, out);
+            let mask = Mask {
+                nick: by,
+                user: who.user_name,
+                host: server,
+            };
+            write!(out, ":{mask} INVITE {me} #{room}\r\n")
         }
         // The room's KICK line goes to those still in it.
         Control::Removed { room, by, reason } => {

@@ -37,8 +37,14 @@ pub(in crate::irc) fn shared(
             by,
             text,
         } => {
-            caps.stamp(*at, out);
             let reason = reason.known().unwrap_or(LeaveReason::Lost);
+            // The user logged in again: still on the server (the new
+            // session's `JOIN #lobby` is not shown either), so no `QUIT`;
+            // the other channels it was in see it `PART`.
+            if reason == LeaveReason::TakenOver {
+                return true;
+            }
+            caps.stamp(*at, out);
             let _ = match (reason, by) {
                 (LeaveReason::Kicked, by) => {
                     let source =
@@ -452,6 +458,9 @@ fn room_leave<'a>(
             by: None,
             why: "Channel closed",
         },
+        // The user is still on the server (see the lobby's), but no longer
+        // in this channel.
+        LeaveReason::TakenOver => Leave::Part(Some("Logged in elsewhere")),
         _ => return None,
     })
 }
