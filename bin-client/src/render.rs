@@ -67,6 +67,10 @@ pub(crate) fn render_reply<Tz: TimeZone>(reply: &Reply<'_>, tz: &Tz, clock: Cloc
 where
     Tz::Offset: std::fmt::Display,
 {
+    // Tags alone (`TAGMSG`: typing, a reaction) have nothing to show.
+    if reply.is_tags_only() {
+        return None;
+    }
     Some(match *reply {
         Reply::Hello { server } => format!("Connected to {server}."),
         Reply::Ask { prompt, .. } => prompt.to_owned(),

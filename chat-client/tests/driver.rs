@@ -98,6 +98,7 @@ fn typed_commands_and_lines_both_ways() {
         to: "bob",
         text: "psst, a secret",
         kind: chat_core::MessageKind::Said,
+        tags: chat_core::ClientTags::NONE,
     })
     .unwrap();
     let pm = until(

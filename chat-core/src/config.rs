@@ -70,8 +70,14 @@ impl Default for Config {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Longest line, ending included.
+    /// Longest line, ending included. An IRC line may hold this many
+    /// bytes of tags (its `@` and the space after them included) and 512
+    /// more of message, as IRC's message tags allow.
     pub max_line_bytes: usize,
+    /// Most bytes of the client-only tags one message carries (`+name=value`
+    /// pairs as written, `;` between them); a message with more is refused
+    /// (`line-too-long`, IRC's `417`) and nothing of it relayed.
+    pub max_client_tag_bytes: usize,
     /// Room lines held for a busy user; the oldest are dropped beyond it.
     pub max_held_lines: usize,
     /// Connections in all.
@@ -208,6 +214,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_line_bytes: 4096,
+            max_client_tag_bytes: 4094,
             max_held_lines: 100,
             max_connections: 16_384,
             max_connections_per_address: 64,

@@ -24,11 +24,20 @@ pub enum MessageKind {
     /// An action, told in the third person (`/me waves`; IRC's CTCP
     /// `ACTION`).
     Action,
+    /// Tags alone, without text (IRC's `TAGMSG`: `+typing`, a reaction):
+    /// shown only to clients that read client tags, never kept in
+    /// history, never an empty line.
+    TagsOnly,
 }
 
 impl MessageKind {
     /// Whether it is a notice (which nothing answers, errors included).
     pub fn is_notice(self) -> bool {
         self == MessageKind::Notice
+    }
+
+    /// Whether it is tags without text (IRC's `TAGMSG`).
+    pub fn is_tags_only(self) -> bool {
+        self == MessageKind::TagsOnly
     }
 }

@@ -87,7 +87,8 @@
 //!
 //! - The vocabulary: [`Command`]s and their [catalogue](command) (each
 //!   declared once, with how it is typed, who may use it and its cost),
-//!   [`reply::Reply`] (what the server says), names, records, ids, time;
+//!   [`reply::Reply`] (what the server says), names, records, ids, time,
+//!   the [client-only tags](client_tags) a message carries;
 //!   [`framing`] (lines out of bytes, [`Frame`]s of rendered bytes); and
 //!   [`seam`], how the engine sees a connection's codec ([`seam::Codec`],
 //!   opened for the connection's [`Protocol`]) and renders room lines
@@ -111,6 +112,7 @@
 //!   and the changes the engine asks it to make durable.
 
 pub mod client;
+pub mod client_tags;
 pub mod cluster;
 pub mod codec;
 pub mod command;
@@ -135,6 +137,7 @@ pub mod sim;
 mod time;
 pub mod wire;
 
+pub use client_tags::ClientTags;
 pub use command::{
     Answer, Command, HistoryPoint, HistoryRange, HistoryTarget, Standing, TopicChange,
 };

@@ -1766,16 +1766,277 @@ fn userhost_in_names_shows_each_name_as_its_mask() {
 }
 
 #[test]
-fn client_only_tags_are_declared_refused_in_isupport() {
+fn client_only_tags_are_not_refused_in_isupport() {
     let mut h = open_harness();
     h.connect_irc("c");
     h.send("c", "NICK c");
     h.send("c", "USER c 0 * :C");
     let lines = h.take("c");
     let isupport = lines.iter().find(|l| l.starts_with(":chat 005 ")).unwrap();
-    // Client-only tags (`+typing`...) are not relayed, and a client is
-    // told so rather than left to wonder.
-    assert!(isupport.contains(" CLIENTTAGDENY=* "), "{isupport}");
+    // Client-only tags (`+typing`...) are relayed: no `CLIENTTAGDENY`.
+    assert!(!isupport.contains("CLIENTTAGDENY"), "{isupport}");
+}
+
+/// A guest `nick` that asked for `caps`, in `#test`, its lines taken.
+fn tags_guest(h: &mut Harness, nick: &str, caps: &str) {
+    h.connect_irc(nick);
+    h.send(nick, "CAP LS 302");
+    if !caps.is_empty() {
+        h.send(nick, &format!("CAP REQ :{caps}"));
+    }
+    h.send(nick, &format!("NICK {nick}"));
+    h.send(nick, &format!("USER {nick} 0 * :{nick}"));
+    h.send(nick, "CAP END");
+    h.send(nick, "JOIN #test");
+    let lines = h.take(nick);
+    assert!(has(&lines, &format!(":chat 001 {nick} ")), "{lines:?}");
+}
+
+/// Lines with each message id written `N` (ids are the engine's to pick).
+fn any_id(lines: Vec<String>) -> Vec<String> {
+    lines
+        .into_iter()
+        .map(|l| match l.split_once("msgid=") {
+            Some((before, after)) => {
+                let rest = after.trim_start_matches(|c: char| c.is_ascii_digit());
+                format!("{before}msgid=N{rest}")
+            }
+            None => l,
+        })
+        .collect()
+}
+
+/// The four clients of irctest's `message_tags.py` in `#test`: alice
+/// reads message tags, bob too with `echo-message`, carol nothing, dave
+/// `server-time`.
+fn four_in_test() -> Harness {
+    let mut h = open_harness();
+    tags_guest(&mut h, "alice", "message-tags");
+    tags_guest(&mut h, "bob", "message-tags echo-message");
+    tags_guest(&mut h, "carol", "");
+    tags_guest(&mut h, "dave", "server-time");
+    for nick in ["alice", "bob", "carol", "dave"] {
+        h.take(nick);
+    }
+    h
+}
+
+const T: &str = "time=1970-01-01T00:16:40.000Z";
+
+/// Client-only tags go with the message to those who read message tags
+/// (the sender's echo too), and to nobody else; other tags a client sends
+/// are not relayed.
+#[test]
+fn client_tags_reach_only_those_who_read_message_tags() {
+    let mut h = four_in_test();
+    h.send("alice", "@+baz=bat;fizz=buzz PRIVMSG #test hi");
+    assert_eq!(h.take("alice"), Vec::<String>::new());
+    assert_eq!(
+        any_id(h.take("bob")),
+        [format!(
+            "@{T};msgid=N;+baz=bat :alice!alice@chat PRIVMSG #test :hi"
+        )]
+    );
+    assert_eq!(h.take("carol"), [":alice!alice@chat PRIVMSG #test :hi"]);
+    assert_eq!(
+        h.take("dave"),
+        [format!("@{T} :alice!alice@chat PRIVMSG #test :hi")]
+    );
+    h.send("bob", "@+bat=baz;+fizz=buzz NOTICE #test :hi yourself");
+    let want = [format!(
+        "@{T};msgid=N;+bat=baz;+fizz=buzz :bob!bob@chat NOTICE #test :hi yourself"
+    )];
+    assert_eq!(any_id(h.take("bob")), want);
+    assert_eq!(any_id(h.take("alice")), want);
+    assert_eq!(h.take("carol"), [":bob!bob@chat NOTICE #test :hi yourself"]);
+    // In private too: tags to a reader of message tags, none to others.
+    h.send("alice", "@+draft/reply=7 PRIVMSG carol :hey");
+    assert_eq!(h.take("carol"), [":alice!alice@chat PRIVMSG carol :hey"]);
+    h.send("alice", "@+draft/reply=7 PRIVMSG bob :hey");
+    assert_eq!(
+        any_id(h.take("bob")),
+        [format!(
+            "@{T};msgid=N;+draft/reply=7 :alice!alice@chat PRIVMSG bob :hey"
+        )]
+    );
+}
+
+/// `TAGMSG` to a channel and to a nick: to those who read message tags,
+/// echoed with `echo-message`, nothing at all to anyone else; never kept
+/// in the room's history.
+#[test]
+fn tagmsg_reaches_only_those_who_read_message_tags() {
+    let mut h = four_in_test();
+    h.send(
+        "bob",
+        r"@+buzz=fizz\:buzz;cat=dog;+steel=wootz TAGMSG #test",
+    );
+    let want = [format!(
+        r"@{T};msgid=N;+buzz=fizz\:buzz;+steel=wootz :bob!bob@chat TAGMSG #test"
+    )];
+    let echo = h.take("bob");
+    let relay = h.take("alice");
+    assert_eq!(any_id(echo.clone()), want);
+    assert_eq!(echo, relay, "one id for the echo and the relay");
+    assert_eq!(h.take("carol"), Vec::<String>::new());
+    assert_eq!(h.take("dave"), Vec::<String>::new());
+    // To a nick: the sender without echo-message hears nothing back.
+    h.send("alice", "@+typing=active TAGMSG bob");
+    assert_eq!(h.take("alice"), Vec::<String>::new());
+    assert_eq!(
+        any_id(h.take("bob")),
+        [format!(
+            "@{T};msgid=N;+typing=active :alice!alice@chat TAGMSG bob"
+        )]
+    );
+    // To a nick that does not read tags: nothing; the echo still comes.
+    h.send("bob", "@+typing=active TAGMSG carol");
+    assert_eq!(h.take("carol"), Vec::<String>::new());
+    assert_eq!(
+        any_id(h.take("bob")),
+        [format!(
+            "@{T};msgid=N;+typing=active :bob!bob@chat TAGMSG carol"
+        )]
+    );
+    // Without client tags a TAGMSG carries nothing; without a target 461.
+    h.send("bob", "@cat=dog TAGMSG #test");
+    h.send("bob", "@+a=b TAGMSG");
+    assert_eq!(
+        h.take("bob"),
+        [":chat 461 bob TAGMSG :Not enough parameters"]
+    );
+    assert_eq!(h.take("alice"), Vec::<String>::new());
+    // The room's history has the lines said, no empty line for tags.
+    h.send("bob", "PRIVMSG #test :said");
+    h.send("alice", "PART #test");
+    h.send("alice", "JOIN #test");
+    let lines = h.take("alice");
+    assert!(holds(&lines, "PRIVMSG #test :said"), "{lines:?}");
+    assert!(!holds(&lines, "TAGMSG"), "{lines:?}");
+    assert!(!holds(&lines, "PRIVMSG #test :\r"), "{lines:?}");
+}
+
+/// Tag values are unescaped and escaped again the one IRCv3 way: what
+/// arrives means what was sent, written alike whatever the sender's
+/// spelling (a `\` before another character dropped, an empty value
+/// without `=`, the last of a name kept).
+#[test]
+fn client_tag_values_are_unescaped_and_escaped_again() {
+    let mut h = four_in_test();
+    h.send(
+        "alice",
+        r"@+a=x\sy\\z\r\n\:;+b=tr\ail\;+c=;+d=1;+d=2 PRIVMSG #test :esc",
+    );
+    assert_eq!(
+        any_id(h.take("bob")),
+        [format!(
+            r"@{T};msgid=N;+a=x\sy\\z\r\n\:;+b=trail;+c;+d=2 :alice!alice@chat PRIVMSG #test :esc"
+        )]
+    );
+}
+
+/// A line's tags may take 4,094 bytes (4,096 with `@` and the space),
+/// its message 510 more; longer tags are `417` and nothing is relayed,
+/// as are client tags over the engine's `max_client_tag_bytes`.
+#[test]
+fn over_long_tags_are_417_and_nothing_is_relayed() {
+    let mut h = four_in_test();
+    let max = format!("@foo=bar;+baz={} TAGMSG #test", "a".repeat(4081));
+    assert_eq!(max.find("TAGMSG"), Some(4096));
+    h.send("alice", &max);
+    let relay = h.take("bob");
+    assert_eq!(relay.len(), 1, "{relay:?}");
+    assert!(relay[0].contains(&format!(";+baz={} ", "a".repeat(4081))));
+    let longest = format!(
+        "@foo=bar;+baz={} PRIVMSG #test {}",
+        "a".repeat(4081),
+        "b".repeat(496)
+    );
+    assert_eq!(longest.len(), 4096 + 510);
+    h.send("alice", &longest);
+    assert_eq!(h.take("bob").len(), 1);
+    let over = format!("@foo=bar;+baz={} TAGMSG #test", "a".repeat(4082));
+    h.send("alice", &over);
+    let over = format!(
+        "@foo=bar;+baz={} PRIVMSG #test {}",
+        "a".repeat(4082),
+        "b".repeat(495)
+    );
+    h.send("alice", &over);
+    assert_eq!(
+        h.take("alice"),
+        [
+            ":chat 417 alice :Input line was too long",
+            ":chat 417 alice :Input line was too long"
+        ]
+    );
+    assert_eq!(h.take("bob"), Vec::<String>::new());
+
+    let mut config = harness::unlimited();
+    config.irc_guests = true;
+    config.irc_guest_rooms = true;
+    config.limits.max_client_tag_bytes = 15;
+    let mut h = Harness::with(config, harness::admin_snapshot(&["root"]));
+    tags_guest(&mut h, "alice", "message-tags");
+    tags_guest(&mut h, "bob", "message-tags");
+    h.take("alice");
+    h.send("alice", "@+a=0123456789ab PRIVMSG #test :fits");
+    assert_eq!(h.take("bob").len(), 1);
+    h.send("alice", "@+a=0123456789abc PRIVMSG #test :does not");
+    h.send("alice", "@+a=0123456789abc TAGMSG bob");
+    assert_eq!(
+        h.take("alice"),
+        [
+            ":chat 417 alice :Input line was too long",
+            ":chat 417 alice :Input line was too long"
+        ]
+    );
+    assert_eq!(h.take("bob"), Vec::<String>::new());
+}
+
+/// chat/1 with tags on carries client tags after the id, and tags alone
+/// as `TAGMSG`; chat/1 without tags sees the messages as ever and no
+/// `TAGMSG`.
+#[test]
+fn chat1_with_tags_on_sees_client_tags_and_tagmsg() {
+    let mut h = four_in_test();
+    h.register("erin", "erin");
+    h.register("fred", "fred");
+    h.send("erin", "/tags on");
+    h.send("erin", "/join test");
+    h.send("fred", "/join test");
+    for who in ["alice", "erin", "fred"] {
+        h.take(who);
+    }
+    h.send("alice", r"@+draft/react=l\sol PRIVMSG #test :hi");
+    h.send("alice", "@+typing=active TAGMSG #test");
+    let lines: Vec<String> = h
+        .take("erin")
+        .into_iter()
+        .map(|l| {
+            let (id, rest) = l.split_once(';').unwrap();
+            assert!(id.starts_with("@id="), "{l}");
+            rest.to_owned()
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            r"+draft/react=l\sol RMSG test 1000000 alice hi",
+            "+typing=active TAGMSG test 1000000 alice",
+        ]
+    );
+    assert_eq!(h.take("fred"), ["RMSG test 1000000 alice hi"]);
+    // In private: tags alone to `@<from>`, nothing without tags.
+    h.send("alice", "@+typing=active TAGMSG erin");
+    h.send("alice", "@+typing=active TAGMSG fred");
+    let lines = h.take("erin");
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].ends_with(";+typing=active TAGMSG @alice 1000000 alice"),
+        "{lines:?}"
+    );
+    assert_eq!(h.take("fred"), Vec::<String>::new());
 }
 
 #[test]

@@ -12,8 +12,8 @@ use chat_core::wire::{
     encode_command, parse, parse_reply, render, render_tagged, split_tags, Tags, WireWord,
 };
 use chat_core::{
-    Command, ErrorCode, Grant, HistoryPoint, HistoryRange, HistoryTarget, MessageKind, Millis,
-    MsgId, TopicChange, LOBBY,
+    client_tags, ClientTags, Command, ErrorCode, Grant, HistoryPoint, HistoryRange, HistoryTarget,
+    MessageKind, Millis, MsgId, TopicChange, LOBBY,
 };
 use proptest::prelude::*;
 
@@ -181,6 +181,7 @@ fn server_line(p: &Parts) -> Reply<'_> {
             who: Identity::default(),
             kind: MessageKind::Said,
             text,
+            tags: ClientTags::NONE,
         },
         17 => Reply::RoomJoin {
             room: w1,
@@ -244,6 +245,7 @@ fn server_line(p: &Parts) -> Reply<'_> {
             who: Identity::default(),
             kind: MessageKind::Said,
             text,
+            tags: ClientTags::NONE,
         },
         6 => Reply::Pm {
             id: None,
@@ -253,6 +255,7 @@ fn server_line(p: &Parts) -> Reply<'_> {
             to: None,
             kind: MessageKind::Said,
             text,
+            tags: ClientTags::NONE,
         },
         7 => Reply::RoomJoin {
             room: LOBBY,
@@ -352,6 +355,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             who: Identity::default(),
             kind: MessageKind::Said,
             text,
+            tags: ClientTags::NONE,
         },
         16 => Reply::RoomJoin {
             room: w1,
@@ -408,6 +412,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             who: Identity::default(),
             kind: MessageKind::Said,
             text,
+            tags: ClientTags::NONE,
         },
         6 => Reply::Pm {
             id: p.some.then_some(MsgId(p.n2)),
@@ -417,6 +422,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             to: None,
             kind: MessageKind::Said,
             text,
+            tags: ClientTags::NONE,
         },
         7 => Reply::RoomJoin {
             room: LOBBY,
@@ -484,6 +490,7 @@ fn command(p: &Parts) -> Command<'_> {
             room: w1,
             text: nonempty,
             kind: MessageKind::Said,
+            tags: ClientTags::NONE,
         },
         22 => Command::Topic {
             room: w1,
@@ -518,6 +525,7 @@ fn command(p: &Parts) -> Command<'_> {
             to: w2,
             text: nonempty,
             kind: MessageKind::Said,
+            tags: ClientTags::NONE,
         },
         4 => Command::Busy { text: trimmed },
         5 => Command::Free,
@@ -644,6 +652,41 @@ proptest! {
         let (tags, _) = split_tags(strip(&out));
         prop_assert_eq!(tags.id(), tagged_id(&reply));
         prop_assert_eq!(parse_reply(strip(&out)).unwrap(), as_read(reply, true));
+    }
+
+    /// Client tags read back after the id with tags on, tags alone as
+    /// `TAGMSG`; without tags a message reads as ever and tags alone are
+    /// nothing.
+    #[test]
+    fn client_tags_read_back_with_tags_on(p in parts()) {
+        let raw = client_tags::canonical(&format!("+a={};+x.y/b-c={}", p.text, p.w2));
+        let tags = ClientTags::new(&raw).unwrap();
+        let (kind, text) = if p.some {
+            (MessageKind::TagsOnly, "")
+        } else {
+            (MessageKind::Said, p.text.as_str())
+        };
+        let (id, at, from) = (Some(MsgId(p.n2)), Millis(p.n1), p.w1.as_str());
+        let who = Identity::default();
+        let reply = match p.sel % 3 {
+            0 => Reply::RoomMsg { room: LOBBY, id, at, from, who, kind, text, tags },
+            1 => Reply::RoomMsg { room: "rust", id, at, from, who, kind, text, tags },
+            _ => Reply::Pm { id, at, from, who, to: None, kind, text, tags },
+        };
+        let mut out = Vec::new();
+        render_tagged(&reply, &mut out);
+        let (read, _) = split_tags(strip(&out));
+        prop_assert_eq!(read.client(), tags);
+        prop_assert_eq!(parse_reply(strip(&out)).unwrap(), reply.clone());
+        let mut out = Vec::new();
+        render(&reply, &mut out);
+        if p.some {
+            prop_assert!(out.is_empty());
+        } else {
+            let mut plain = as_read(reply, false);
+            plain.set_client_tags(ClientTags::NONE);
+            prop_assert_eq!(parse_reply(strip(&out)).unwrap(), plain);
+        }
     }
 
     #[test]

@@ -143,6 +143,10 @@ impl Screen {
         let Ok(line) = line else {
             return self.view.notice(Kind::Notice, raw);
         };
+        // Tags alone (`TAGMSG`: typing, a reaction) have nothing to show.
+        if line.is_tags_only() {
+            return;
+        }
         let clock = self.view.clock;
         let at = |ms: chat_core::Millis| clock.at(ms.0, tz);
         let shown = |line: &Reply<'_>| render_reply(line, tz, clock);

@@ -11,7 +11,7 @@
 //! The order is `/help`'s: commands for everyone, then for admins.
 
 use super::{Answer, HistoryRange, HistoryTarget, Standing, TopicChange};
-use crate::{Grant, MessageKind, ModeEdit};
+use crate::{ClientTags, Grant, MessageKind, ModeEdit};
 
 commands! {
     /// A room message (or, during the login dialog, an answer): any line
@@ -52,12 +52,15 @@ commands! {
         to: &'a str,
         /// The message.
         text: &'a str,
-        /// Said, a notice (never answered, errors included) or an action.
+        /// Said, a notice (never answered, errors included), an action,
+        /// or tags alone (IRC's `TAGMSG`, whose text is empty).
         kind: MessageKind,
+        /// The client-only tags sent with it (IRC's `+name=value`).
+        tags: ClientTags<'a>,
     } => {
         who: Anyone, cost: Line,
         chat1: "messageto" | "msg" [to: OneWord("user"), text: Text("text")]
-            { kind: MessageKind::Said }
+            { kind: MessageKind::Said, tags: ClientTags::NONE }
             => "a private message",
     }
 
@@ -174,11 +177,15 @@ commands! {
         room: &'a str,
         /// The message.
         text: &'a str,
-        /// Said, a notice (never answered, errors included) or an action.
+        /// Said, a notice (never answered, errors included), an action,
+        /// or tags alone (IRC's `TAGMSG`, whose text is empty).
         kind: MessageKind,
+        /// The client-only tags sent with it (IRC's `+name=value`).
+        tags: ClientTags<'a>,
     } => {
         who: Anyone, cost: Line,
-        chat1: "say" [room: OneWord("room"), text: Text("text")] { kind: MessageKind::Said }
+        chat1: "say" [room: OneWord("room"), text: Text("text")]
+            { kind: MessageKind::Said, tags: ClientTags::NONE }
             => "say something in a room",
     }
 

@@ -2,7 +2,7 @@
 //! refused here for others).
 
 use crate::reply::{Reason, Reply};
-use crate::{Answer, Command, ConnId, MessageKind};
+use crate::{Answer, ClientTags, Command, ConnId, MessageKind};
 
 use super::Engine;
 
@@ -25,14 +25,19 @@ impl Engine {
         match cmd {
             Command::Say(text) => {
                 let lobby = self.rooms.lobby_key().clone();
-                self.say_in_room(id, lobby, text, MessageKind::Said)
+                self.say_in_room(id, lobby, text, MessageKind::Said, ClientTags::NONE)
             }
             Command::Help => {
                 let admin = session.grant.is_admin();
                 self.send(id, &Reply::Help { admin });
             }
             Command::ViewUsers { page } => self.view_users(id, page),
-            Command::MessageTo { to, text, kind } => self.message_to(id, to, text, kind),
+            Command::MessageTo {
+                to,
+                text,
+                kind,
+                tags,
+            } => self.message_to(id, to, text, kind, tags),
             Command::Busy { text } => self.busy(id, text),
             Command::Free => self.free(id),
             Command::ChangeGrant { user, grant } => self.change_grant(id, user, grant),
@@ -74,7 +79,12 @@ impl Engine {
             Command::PartRoom { room, reason } => self.part_room(id, room, reason),
             Command::ListRooms { page } => self.list_rooms(id, page),
             Command::Topic { room, change } => self.topic(id, room, change),
-            Command::SayIn { room, text, kind } => self.say_in(id, room, text, kind),
+            Command::SayIn {
+                room,
+                text,
+                kind,
+                tags,
+            } => self.say_in(id, room, text, kind, tags),
             Command::RemoveFromRoom { room, user, reason } => {
                 self.remove_from_room(id, room, user, reason)
             }

@@ -1,8 +1,9 @@
 //! Saying things: room lines (the lobby's included) and private messages,
 //! with the checks every message passes (text, flood control).
 
+use crate::framing::FrameError;
 use crate::reply::{Done, Notice, Presence, Reason, Reply};
-use crate::{ConnId, Conversation, MessageKind, NameKey, RoomKey, RoomName};
+use crate::{ClientTags, ConnId, Conversation, MessageKind, NameKey, RoomKey, RoomName};
 
 use super::io::ChatEvent;
 use super::text::refused_text;
@@ -35,25 +36,70 @@ impl Engine {
         }
     }
 
-    /// Whether a room line may go out: not blank (ignored), no unsafe
-    /// characters, within flood control; refusals are sent here (none for
-    /// a notice).
-    pub(super) fn may_say(&mut self, id: ConnId, text: &str, kind: MessageKind) -> bool {
-        if text.trim().is_empty() {
+    /// Whether a room line may go out: not blank (ignored; tags alone
+    /// without any tag are as blank), no unsafe characters, client tags
+    /// within their limit, within flood control; refusals are sent here
+    /// (none for a notice).
+    pub(super) fn may_say(
+        &mut self,
+        id: ConnId,
+        text: &str,
+        tags: ClientTags<'_>,
+        kind: MessageKind,
+    ) -> bool {
+        let blank = match kind {
+            MessageKind::TagsOnly => tags.is_empty(),
+            _ => text.trim().is_empty(),
+        };
+        if blank {
             return false;
         }
+        self.fit_to_send(id, text, tags, kind) && self.may_send(id, kind)
+    }
+
+    /// Whether a message's text and tags may be sent: no unsafe
+    /// characters in the text, no more client tags than the limit (the
+    /// refusal of a line too long: IRC's `417`).
+    fn fit_to_send(
+        &mut self,
+        id: ConnId,
+        text: &str,
+        tags: ClientTags<'_>,
+        kind: MessageKind,
+    ) -> bool {
         if refused_text(text) {
             self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
             return false;
         }
-        self.may_send(id, kind)
+        let limit = self.config.limits.max_client_tag_bytes;
+        if tags.len() > limit {
+            let too_long = Reason::Line(FrameError::TooLong { limit });
+            self.refuse_message(id, kind, too_long);
+            return false;
+        }
+        true
     }
 
-    pub(super) fn message_to(&mut self, id: ConnId, to: &str, text: &str, kind: MessageKind) {
-        if refused_text(text) {
-            return self.refuse_message(id, kind, Reason::UnsafeText { in_reason: false });
+    pub(super) fn message_to(
+        &mut self,
+        id: ConnId,
+        to: &str,
+        text: &str,
+        kind: MessageKind,
+        tags: ClientTags<'_>,
+    ) {
+        if kind.is_tags_only() && tags.is_empty() {
+            return;
+        }
+        if !self.fit_to_send(id, text, tags, kind) {
+            return;
         }
         if self.cluster.is_some() {
+            // The cluster's log carries no client tags: tags alone are
+            // nothing there (see PROTOCOL.md).
+            if kind.is_tags_only() {
+                return log::debug!("{id}: tags alone not carried in a cluster");
+            }
             return self.cluster_message_to(id, to, text, kind);
         }
         let Some(&target) = self.online.get(&NameKey::of(to)) else {
@@ -77,6 +123,7 @@ impl Engine {
             to,
             kind,
             text,
+            tags,
         };
         let (delivered, echo) = (pm(None), pm(Some(recipient.as_str())));
         Self::send_to(&mut self.conns, &mut self.out, target, &[delivered]);
@@ -93,7 +140,8 @@ impl Engine {
         {
             answer.push(echo);
         }
-        if self.presence_of(target) == Presence::Busy && !kind.is_notice() {
+        let answered = !kind.is_notice() && !kind.is_tags_only();
+        if self.presence_of(target) == Presence::Busy && answered {
             answer.push(Reply::Notice(Notice::RecipientBusy {
                 name: recipient.as_str(),
                 text: away.as_deref(),
@@ -102,6 +150,11 @@ impl Engine {
         Self::send_to(&mut self.conns, &mut self.out, id, &answer);
         drop(answer);
         let from = sender.name;
+        // Tags alone are no line of a conversation: neither kept nor
+        // told to observers.
+        if kind.is_tags_only() {
+            return;
+        }
         // Private history is kept between accounts only: a guest's name
         // may be registered by someone else later, who must not inherit
         // the guest's conversations.
@@ -120,7 +173,14 @@ impl Engine {
         }
     }
 
-    pub(super) fn say_in(&mut self, id: ConnId, typed: &str, text: &str, kind: MessageKind) {
+    pub(super) fn say_in(
+        &mut self,
+        id: ConnId,
+        typed: &str,
+        text: &str,
+        kind: MessageKind,
+        tags: ClientTags<'_>,
+    ) {
         let key = match RoomName::parse(typed) {
             Ok(name) if self.rooms.get(&name.key()).is_some() => name.key(),
             Ok(_) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
@@ -136,17 +196,30 @@ impl Engine {
         if self.silenced(id, &key) {
             return self.refuse_message(id, kind, Reason::Moderated { room: typed });
         }
-        self.say_in_room(id, key, text, kind);
+        self.say_in_room(id, key, text, kind, tags);
     }
 
     /// A line said in a room, the lobby's as any other's: to its members
     /// (the sender too, where its client echoes), into its history, and
-    /// to observers.
-    pub(super) fn say_in_room(&mut self, id: ConnId, key: RoomKey, text: &str, kind: MessageKind) {
-        if !self.may_say(id, text, kind) {
+    /// to observers. Tags alone go to the members only: they are no line
+    /// of the room's history.
+    pub(super) fn say_in_room(
+        &mut self,
+        id: ConnId,
+        key: RoomKey,
+        text: &str,
+        kind: MessageKind,
+        tags: ClientTags<'_>,
+    ) {
+        if !self.may_say(id, text, tags, kind) {
             return;
         }
         if self.cluster.is_some() {
+            // The cluster's log carries no client tags: tags alone are
+            // nothing there (see PROTOCOL.md).
+            if kind.is_tags_only() {
+                return log::debug!("{id}: tags alone not carried in a cluster");
+            }
             return self.cluster_say(id, key, text, kind);
         }
         let msg = self.next_msg_id();
@@ -162,8 +235,12 @@ impl Engine {
             who: sender.identity(),
             kind,
             text,
+            tags,
         };
         self.broadcast_in(&key, Some(id), &[line]);
+        if kind.is_tags_only() {
+            return;
+        }
         let from = sender.name;
         let line = self.history_line(msg, &from, text);
         if self.config.emit_events {

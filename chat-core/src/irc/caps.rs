@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::lines::numeric;
-use crate::{Millis, MsgId};
+use crate::{ClientTags, Millis, MsgId};
 
 /// A capability this server offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +101,19 @@ impl RoomCaps {
         account: Option<&str>,
         out: &mut Vec<u8>,
     ) {
+        self.message_tags(at, id, account, ClientTags::NONE, out);
+    }
+
+    /// [`tags`](RoomCaps::tags), then the message's client-only tags
+    /// when the client reads message tags.
+    pub(crate) fn message_tags(
+        self,
+        at: Millis,
+        id: Option<MsgId>,
+        account: Option<&str>,
+        client: ClientTags<'_>,
+        out: &mut Vec<u8>,
+    ) {
         let id = id.filter(|_| self.msgid);
         let mut sep = '@';
         let mut tag = |out: &mut Vec<u8>, args: std::fmt::Arguments<'_>| {
@@ -115,6 +128,9 @@ impl RoomCaps {
         }
         if let Some(account) = account {
             tag(out, format_args!("account={account}"));
+        }
+        if self.msgid && !client.is_empty() {
+            tag(out, format_args!("{}", client.as_str()));
         }
         if sep == ';' {
             out.push(b' ');

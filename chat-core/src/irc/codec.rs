@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::caps::{Cap, Caps, RoomCaps};
 use super::lines::{has_params, need, numeric, NICKSERV};
 use super::listing::Listings;
-use super::message::{self, Malformed, Message};
+use super::message::{self, Malformed, Message, MAX_BODY};
 use super::nickserv::{self, Request};
 use super::parse::{self, range_in, Note, Reading};
 use super::policy;
@@ -17,7 +17,7 @@ use crate::error::Refusal;
 use crate::framing::{FrameError, Framer};
 use crate::reply::{Done, Reply};
 use crate::seam::{Codec, CodecOptions, Protocol, Rendering};
-use crate::{Command, MessageKind};
+use crate::{client_tags, Command, MessageKind};
 
 /// What one IRC connection keeps: registration and login, capabilities,
 /// a SASL exchange under way, the listings asked for, and what the last
@@ -43,6 +43,8 @@ pub struct IrcCodec {
     batch: Batch,
     /// User mode `+i`, as last set (the engine keeps what it means).
     invisible: bool,
+    /// The most bytes of a line's tags (without `@` and the space after).
+    max_tags: usize,
 }
 
 impl IrcCodec {
@@ -53,8 +55,11 @@ impl IrcCodec {
         let mut reg = Registration::default();
         reg.guests = options.guests;
         reg.history_lines = options.history_page_lines;
+        // A line's tags may be as long as a line (`@` and space
+        // included), its message 512 bytes more (IRCv3 message tags).
+        let max_tags = options.max_line.saturating_sub(2);
         IrcCodec {
-            framer: Framer::new(options.max_line),
+            framer: Framer::new(options.max_line + MAX_BODY + 2),
             server: Arc::clone(&options.server_name),
             reg,
             caps: Caps::default(),
@@ -65,6 +70,7 @@ impl IrcCodec {
             followups: Vec::new(),
             batch: Batch::default(),
             invisible: false,
+            max_tags,
         }
     }
 
@@ -107,8 +113,28 @@ impl Codec for IrcCodec {
     /// line [`parse`](Codec::parse) must read next.
     fn prepare<'b>(&mut self, line: Cow<'b, str>) -> Cow<'b, str> {
         self.reg.line_read();
-        let reading = match message::parse(&line) {
-            Ok(msg) => self.read(&line, &msg),
+        let mut own = None;
+        let reading = match message::parse(&line, self.max_tags) {
+            Ok(msg) if msg.tags.is_empty() => self.read(&line, &msg, ""),
+            Ok(msg) => {
+                let client = client_tags::canonical(msg.tags);
+                if client == msg.tags {
+                    self.read(&line, &msg, msg.tags)
+                } else if client.is_empty() {
+                    self.read(&line, &msg, "")
+                } else {
+                    // The client tags in their one form, on a line of the
+                    // codec's with the message as sent.
+                    let body = range_in(&line, msg.tags).end + 1;
+                    let tagged = format!("@{client} {}", line.get(body..).unwrap_or(""));
+                    let reading = match message::parse(&tagged, usize::MAX) {
+                        Ok(msg) => self.read(&tagged, &msg, msg.tags),
+                        Err(_) => Reading::default(),
+                    };
+                    own = Some(tagged);
+                    reading
+                }
+            }
             Err(Malformed::Empty) => Reading::default(),
             Err(Malformed::TooLong) => {
                 let me = self.reg.me();
@@ -125,7 +151,7 @@ impl Codec for IrcCodec {
         self.listings.line_read(reading.listing);
         self.followups = reading.followups;
         self.note = reading.note;
-        match reading.line {
+        match reading.line.or(own) {
             Some(own) => Cow::Owned(own),
             None => line,
         }
@@ -222,8 +248,10 @@ impl IrcCodec {
     // ---- lines from the client -------------------------------------------
 
     /// One message: registration, capabilities, SASL and NickServ here;
-    /// the commands of a logged-in client in [`parse`].
-    fn read(&mut self, line: &str, msg: &Message<'_>) -> Reading {
+    /// the commands of a logged-in client in [`parse`]. `client` is the
+    /// message's client-only tags in their one form, a slice of `line`
+    /// (empty: none).
+    fn read(&mut self, line: &str, msg: &Message<'_>, client: &str) -> Reading {
         let cmd = msg.command.to_ascii_uppercase();
         let server = Arc::clone(&self.server);
         let server = &*server;
@@ -284,8 +312,9 @@ impl IrcCodec {
                     "NOTICE" => MessageKind::Notice,
                     _ => MessageKind::Said,
                 };
-                return self.message(server, line, msg, kind);
+                return self.message(server, line, msg, kind, client);
             }
+            "TAGMSG" if self.reg.registered => return self.tagmsg(server, line, msg, client),
             "MODE"
                 if self.reg.logged_in
                     && msg
@@ -355,14 +384,15 @@ impl IrcCodec {
         }
     }
 
-    /// `PRIVMSG` or `NOTICE` (`kind`): to NickServ, a channel or a nick.
-    /// A notice is never answered with an error.
+    /// `PRIVMSG` or `NOTICE` (`kind`) with its client tags: to NickServ,
+    /// a channel or a nick. A notice is never answered with an error.
     fn message(
         &mut self,
         server: &str,
         line: &str,
         msg: &Message<'_>,
         kind: MessageKind,
+        client: &str,
     ) -> Reading {
         let me = self.reg.me();
         let quiet = kind.is_notice();
@@ -394,7 +424,25 @@ impl IrcCodec {
             }
             return Reading::default();
         }
-        parse::message(line, target, text, kind)
+        parse::message(line, target, text, kind, client)
+            .map(Reading::noted)
+            .unwrap_or_default()
+    }
+
+    /// `TAGMSG <target>`: client tags alone, to a channel or a nick. One
+    /// without client tags carries nothing, and is passed over; NickServ
+    /// reads none.
+    fn tagmsg(&mut self, server: &str, line: &str, msg: &Message<'_>, client: &str) -> Reading {
+        let me = self.reg.me();
+        if !need(&mut self.local, server, me, msg, 1) {
+            return Reading::default();
+        }
+        let target = msg.params[0];
+        if !self.reg.logged_in || client.is_empty() || target.eq_ignore_ascii_case(NICKSERV) {
+            return Reading::default();
+        }
+        let none = line.get(line.len()..).unwrap_or_default();
+        parse::message(line, target, none, MessageKind::TagsOnly, client)
             .map(Reading::noted)
             .unwrap_or_default()
     }

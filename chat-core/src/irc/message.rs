@@ -4,9 +4,15 @@
 /// The most bytes of a line without its tags and ending (512 with `\r\n`).
 pub const MAX_BODY: usize = 510;
 
+/// The most bytes of a line's tags, without their `@` and the space after
+/// them, by default (4,096 with them: IRCv3 message tags).
+pub const MAX_TAGS: usize = 4094;
+
 /// One client message, borrowed from its line.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Message<'a> {
+    /// The tags, as sent (without `@`; empty for none).
+    pub tags: &'a str,
     /// The command, as sent (compare without regard to case).
     pub command: &'a str,
     /// The parameters, the trailing one last.
@@ -18,16 +24,22 @@ pub struct Message<'a> {
 pub enum Malformed {
     /// Nothing but spaces (or tags).
     Empty,
-    /// The part after the tags is longer than [`MAX_BODY`].
+    /// The part after the tags is longer than [`MAX_BODY`], or the tags
+    /// longer than their limit.
     TooLong,
 }
 
-/// Parses a line; tags are counted apart from the length limit and
-/// dropped (clients' tags carry nothing the engine reads).
-pub fn parse(line: &str) -> Result<Message<'_>, Malformed> {
+/// Parses a line whose tags (without `@` and the space after them) may
+/// be `max_tags` bytes long; the rest is counted apart, against
+/// [`MAX_BODY`].
+pub fn parse(line: &str, max_tags: usize) -> Result<Message<'_>, Malformed> {
     let mut rest = line;
+    let mut tags = "";
     if let Some(tagged) = rest.strip_prefix('@') {
-        rest = tagged.split_once(' ').map_or("", |(_, r)| r);
+        (tags, rest) = tagged.split_once(' ').unwrap_or((tagged, ""));
+        if tags.len() > max_tags {
+            return Err(Malformed::TooLong);
+        }
     }
     rest = rest.trim_start_matches(' ');
     if rest.len() > MAX_BODY {
@@ -60,7 +72,11 @@ pub fn parse(line: &str) -> Result<Message<'_>, Malformed> {
     if command.is_empty() {
         return Err(Malformed::Empty);
     }
-    Ok(Message { command, params })
+    Ok(Message {
+        tags,
+        command,
+        params,
+    })
 }
 
 #[cfg(test)]
@@ -69,23 +85,28 @@ mod tests {
 
     #[test]
     fn tags_source_params_and_trailing() {
-        let m = parse("@time=x;a=b :nick!u@h PRIVMSG #lobby :hi there ").unwrap();
-        assert_eq!(m.command, "PRIVMSG");
+        let m = parse("@time=x;a=b :nick!u@h PRIVMSG #lobby :hi there ", MAX_TAGS).unwrap();
+        assert_eq!((m.tags, m.command), ("time=x;a=b", "PRIVMSG"));
         assert_eq!(m.params, vec!["#lobby", "hi there "]);
-        let m = parse("USER  u 0 * ::colon").unwrap();
+        let m = parse("USER  u 0 * ::colon", MAX_TAGS).unwrap();
         assert_eq!(m.params, vec!["u", "0", "*", ":colon"]);
-        assert_eq!(parse("   "), Err(Malformed::Empty));
-        assert_eq!(parse("@a=b"), Err(Malformed::Empty));
-        let m = parse("JOIN :").unwrap();
+        assert_eq!(parse("   ", MAX_TAGS), Err(Malformed::Empty));
+        assert_eq!(parse("@a=b", MAX_TAGS), Err(Malformed::Empty));
+        let m = parse("JOIN :", MAX_TAGS).unwrap();
         assert_eq!(m.params, vec![""]);
     }
 
     #[test]
     fn tags_are_counted_apart() {
-        let tags = format!("@{} ", "t".repeat(2000));
+        let tags = format!("@{} ", "t".repeat(MAX_TAGS));
         let body = format!("PRIVMSG #lobby :{}", "x".repeat(400));
-        assert!(parse(&format!("{tags}{body}")).is_ok());
+        assert!(parse(&format!("{tags}{body}"), MAX_TAGS).is_ok());
         let long = format!("PRIVMSG #lobby :{}", "x".repeat(600));
-        assert_eq!(parse(&long), Err(Malformed::TooLong));
+        assert_eq!(parse(&long, MAX_TAGS), Err(Malformed::TooLong));
+        let tags = format!("@{} ", "t".repeat(MAX_TAGS + 1));
+        assert_eq!(
+            parse(&format!("{tags}{body}"), MAX_TAGS),
+            Err(Malformed::TooLong)
+        );
     }
 }

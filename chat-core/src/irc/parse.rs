@@ -13,13 +13,16 @@ use super::message::Message;
 use super::policy::{channels, is_lobby, part_lobby, room_of};
 use crate::command::TopicChange;
 use crate::{
-    Command, Grant, HistoryRange, HistoryTarget, MessageKind, ModeEdit, ModeError, Standing,
+    ClientTags, Command, Grant, HistoryRange, HistoryTarget, MessageKind, ModeEdit, ModeError,
+    Standing,
 };
 
 /// A command for the engine, as ranges into the line it is read from.
 #[derive(Clone, Debug)]
 pub(super) enum Note {
-    MessageTo(Range<usize>, Range<usize>, MessageKind),
+    /// A message to a nick: the nick, the text, how it is meant, its
+    /// client tags.
+    MessageTo(Range<usize>, Range<usize>, MessageKind, Range<usize>),
     Login(Range<usize>, Range<usize>),
     Guest(Range<usize>),
     Register(Range<usize>, Range<usize>),
@@ -46,7 +49,9 @@ pub(super) enum Note {
     ListRooms,
     /// `TOPIC #room [text]`: no text shows it, an empty one clears it.
     Topic(Range<usize>, Option<Range<usize>>),
-    SayIn(Range<usize>, Range<usize>, MessageKind),
+    /// A message to a channel: the room, the text, how it is meant, its
+    /// client tags.
+    SayIn(Range<usize>, Range<usize>, MessageKind, Range<usize>),
     Remove(Range<usize>, Range<usize>, Option<Range<usize>>),
     /// `MODE <me> +i|-i`.
     Invisible(bool),
@@ -75,10 +80,11 @@ impl Note {
         let s = |r: Range<usize>| line.get(r).unwrap_or("");
         let words = |r: Option<Range<usize>>| r.map(s).filter(|t| !t.is_empty());
         match self {
-            Note::MessageTo(to, t, kind) => Command::MessageTo {
+            Note::MessageTo(to, t, kind, tags) => Command::MessageTo {
                 to: s(to),
                 text: s(t),
                 kind,
+                tags: ClientTags::trusted(s(tags)),
             },
             Note::Login(n, p) => Command::Login {
                 name: s(n),
@@ -134,10 +140,11 @@ impl Note {
                     Some(t) => TopicChange::Set(t),
                 },
             },
-            Note::SayIn(room, text, kind) => Command::SayIn {
+            Note::SayIn(room, text, kind, tags) => Command::SayIn {
                 room: s(room),
                 text: s(text),
                 kind,
+                tags: ClientTags::trusted(s(tags)),
             },
             Note::Remove(room, user, reason) => Command::RemoveFromRoom {
                 room: s(room),
@@ -239,10 +246,17 @@ impl Reading {
     }
 }
 
-/// `PRIVMSG` or `NOTICE` (`kind`) of `text` to `target` (a channel or a
-/// nick), from a logged-in client: a CTCP `ACTION` is an action; other
-/// CTCP is not carried.
-pub(super) fn message(line: &str, target: &str, text: &str, kind: MessageKind) -> Option<Note> {
+/// `PRIVMSG`, `NOTICE` or `TAGMSG` (`kind`) of `text` with the client
+/// tags `tags` (in their one form) to `target` (a channel or a nick),
+/// from a logged-in client: a CTCP `ACTION` is an action; other CTCP is
+/// not carried.
+pub(super) fn message(
+    line: &str,
+    target: &str,
+    text: &str,
+    kind: MessageKind,
+    tags: &str,
+) -> Option<Note> {
     let r = |part: &str| range_in(line, part);
     let (text, kind) = match text.strip_prefix('\u{1}') {
         Some(ctcp) => {
@@ -251,10 +265,12 @@ pub(super) fn message(line: &str, target: &str, text: &str, kind: MessageKind) -
         }
         None => (text, kind),
     };
+    // No tags: an empty range, whatever `tags` points at.
+    let tags = if tags.is_empty() { 0..0 } else { r(tags) };
     Some(if let Some(room) = room_of(target) {
-        Note::SayIn(r(room), r(text), kind)
+        Note::SayIn(r(room), r(text), kind, tags)
     } else {
-        Note::MessageTo(r(target), r(text), kind)
+        Note::MessageTo(r(target), r(text), kind, tags)
     })
 }
 
@@ -327,8 +343,6 @@ pub(super) fn command(
             numeric(out, server, me, "422", ":MOTD File is missing");
             Reading::default()
         }
-        // Tags only (message-tags): nothing here reads client tags.
-        "TAGMSG" => Reading::default(),
         "CHATHISTORY" => chathistory::read(server, line, msg, out),
         "HELP" => Reading::noted(Note::Help),
         "RESTART" => Reading::noted(Note::Restart),

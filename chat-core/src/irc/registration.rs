@@ -353,7 +353,7 @@ pub(super) fn greeting(server: &str, nick: &str, history_lines: usize, out: &mut
         format!("003 {nick} :This server was created at start"),
         format!("004 {nick} {server} chat-irc io {CHANMODES_004}"),
         format!(
-            "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={nicklen} CHANNELLEN={nicklen} USERLEN={USERLEN} PREFIX=(ov)@+ CHANMODES={CHANMODES} NETWORK={server} UTF8ONLY WHOX CLIENTTAGDENY=* :are supported by this server",
+            "005 {nick} CASEMAPPING=ascii CHANTYPES=# NICKLEN={nicklen} CHANNELLEN={nicklen} USERLEN={USERLEN} PREFIX=(ov)@+ CHANMODES={CHANMODES} NETWORK={server} UTF8ONLY WHOX :are supported by this server",
             nicklen = crate::name::MAX_NAME_LEN
         ),
         // `draft/chathistory`: the most lines of an answer, and how a

@@ -18,7 +18,7 @@ pub use ask::{AskField, AskStep};
 pub use reason::{FullScope, LimitScope, Notice, Reason, RoomLimit};
 pub use word::Word;
 
-use crate::{ErrorCode, Grant, MessageKind, Millis, MsgId};
+use crate::{ClientTags, ErrorCode, Grant, MessageKind, Millis, MsgId};
 
 /// An `OK` reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,10 +355,15 @@ pub enum Reply<'a> {
         /// shown back to you (IRC's `echo-message`; chat/1 is never sent
         /// one, its `OK sent` says as much).
         to: Option<&'a str>,
-        /// Said, a notice or an action.
+        /// Said, a notice, an action, or tags alone (extension:
+        /// `TAGMSG`, whose text is empty; shown only to clients that read
+        /// client tags).
         kind: MessageKind,
         /// The message.
         text: &'a str,
+        /// The client-only tags it carries (IRC's `+name=value`; chat/1
+        /// writes them after its id, for a client with tags on).
+        tags: ClientTags<'a>,
     },
     /// `INFO <text>`.
     Info(&'a str),
@@ -440,10 +445,15 @@ pub enum Reply<'a> {
         from: &'a str,
         /// What IRC shows of the sender beside the name.
         who: Identity<'a>,
-        /// Said, a notice or an action (chat/1 writes them alike).
+        /// Said, a notice or an action (chat/1 writes them alike), or
+        /// tags alone (extension: `TAGMSG`, whose text is empty; shown
+        /// only to clients that read client tags).
         kind: MessageKind,
         /// The message.
         text: &'a str,
+        /// The client-only tags it carries (IRC's `+name=value`; chat/1
+        /// writes them after its id, for a client with tags on).
+        tags: ClientTags<'a>,
     },
     /// A user entered a room: chat/1 `JOIN <ts> <user>` for the lobby
     /// (logged in), (extension) `RJOIN <room> <ts> <user>` for others.
@@ -627,6 +637,24 @@ impl Reply<'_> {
         }
     }
 
+    /// The client-only tags the line carries (a room line's or a private
+    /// message's).
+    pub fn client_tags(&self) -> ClientTags<'_> {
+        match *self {
+            Reply::RoomMsg { tags, .. } | Reply::Pm { tags, .. } => tags,
+            _ => ClientTags::NONE,
+        }
+    }
+
+    /// Whether it is a message of tags alone (`TAGMSG`), which a client
+    /// that does not read client tags is never shown.
+    pub fn is_tags_only(&self) -> bool {
+        matches!(
+            self,
+            Reply::RoomMsg { kind, .. } | Reply::Pm { kind, .. } if kind.is_tags_only()
+        )
+    }
+
     /// Gives a line that carries a message id this one (a client reading
     /// the id from the line's tags); other lines are left as they are.
     pub fn set_id(&mut self, new: MsgId) {
@@ -637,6 +665,17 @@ impl Reply<'_> {
         | Reply::Ok(Done::Sent { id, .. }) = self
         {
             *id = Some(new);
+        }
+    }
+}
+
+impl<'a> Reply<'a> {
+    /// Gives a room line or a private message these client-only tags (a
+    /// client reading them from the line's tags); other lines are left as
+    /// they are.
+    pub fn set_client_tags(&mut self, new: ClientTags<'a>) {
+        if let Reply::RoomMsg { tags, .. } | Reply::Pm { tags, .. } = self {
+            *tags = new;
         }
     }
 }

@@ -116,6 +116,7 @@ mod tests {
                     to: "bob",
                     text: "a\rb",
                     kind: MessageKind::Said,
+                    tags: crate::ClientTags::NONE,
                 },
                 EncodeError::LineBreak("text"),
             ),

@@ -19,7 +19,9 @@ use crate::reply::{
     Control, Done, HistoryMark, HistoryOf, Identity, LeaveReason, Listing, MemberStatus, Notice,
     Page, Presence, Profile, Reply, WhoIs, Word,
 };
-use crate::{Grant, HistoryPoint, MessageKind, Millis, ModeEdit, Modes, Standing, LOBBY};
+use crate::{
+    ClientTags, Grant, HistoryPoint, MessageKind, Millis, ModeEdit, Modes, Standing, LOBBY,
+};
 
 /// A server line's tag, its fields, and both directions.
 pub struct LineSpec {
@@ -298,6 +300,68 @@ pub fn server_lines() -> &'static [LineSpec] {
 }
 
 static LINES: &[LineSpec] = &[
+    // Tags alone, written only for a client with tags on (the renderer
+    // writes nothing of them for one without); first, so that no other
+    // message line takes them.
+    LineSpec {
+        tag: "TAGMSG",
+        fields: &["<room|@user>", "<ts>", "<from>"],
+        kinds: &[],
+        read: |f| {
+            let (target, at, from) = (f.word()?, f.ts()?, f.last_word()?);
+            let (kind, text, tags, who) = (
+                MessageKind::TagsOnly,
+                "",
+                ClientTags::NONE,
+                Identity::default(),
+            );
+            Some(match target.strip_prefix('@') {
+                Some(with) => Reply::Pm {
+                    id: None,
+                    at,
+                    from,
+                    who,
+                    to: (!with.eq_ignore_ascii_case(from)).then_some(with),
+                    kind,
+                    text,
+                    tags,
+                },
+                None => Reply::RoomMsg {
+                    room: target,
+                    id: None,
+                    at,
+                    from,
+                    who,
+                    kind,
+                    text,
+                    tags,
+                },
+            })
+        },
+        write: |r, o| {
+            match r {
+                Reply::RoomMsg {
+                    room,
+                    at,
+                    from,
+                    kind: MessageKind::TagsOnly,
+                    ..
+                } => o.put(room).put(at).put(from),
+                Reply::Pm {
+                    at,
+                    from,
+                    to,
+                    kind: MessageKind::TagsOnly,
+                    ..
+                } => o
+                    .put(format_args!("@{}", to.unwrap_or(from)))
+                    .put(at)
+                    .put(from),
+                _ => return false,
+            };
+            true
+        },
+    },
     LineSpec {
         tag: "MSG",
         fields: &["<ts>", "<from>", "<text>"],
@@ -311,6 +375,7 @@ static LINES: &[LineSpec] = &[
                 who: Identity::default(),
                 kind: MessageKind::Said,
                 text: f.rest(),
+                tags: ClientTags::NONE,
             })
         },
         write: |r, o| {
@@ -341,6 +406,7 @@ static LINES: &[LineSpec] = &[
                 who: Identity::default(),
                 kind: MessageKind::Said,
                 text: f.rest(),
+                tags: ClientTags::NONE,
             })
         },
         write: |r, o| {
@@ -371,6 +437,7 @@ static LINES: &[LineSpec] = &[
                 to: None,
                 kind: MessageKind::Said,
                 text: f.rest(),
+                tags: ClientTags::NONE,
             })
         },
         write: |r, o| {
@@ -1411,7 +1478,8 @@ pub struct MalformedLine {
 
 /// Reads one server line (without its ending) as the reply it is.
 ///
-/// Tags before it (`@id=...`, after `/tags on`) give the reply its id.
+/// Tags before it (`@id=...`, after `/tags on`) give the reply its id
+/// and its client-only tags (`+name=value`, after the id).
 /// A tag this side does not know is [`Reply::Unknown`]; a word it does
 /// not know where the protocol allows new ones is kept
 /// ([`Word::Unknown`], and `Other` for `OK`, `CTL` and `END` kinds). A
@@ -1463,6 +1531,7 @@ pub fn parse_reply(line: &str) -> Result<Reply<'_>, MalformedLine> {
     if let Some(id) = tags.id() {
         reply.set_id(id);
     }
+    reply.set_client_tags(tags.client());
     Ok(reply)
 }
 

@@ -13,12 +13,14 @@ use crate::Command;
 /// fits. A parse failure is a [`Refusal`] for the peer.
 ///
 /// ```
-/// use chat_core::{wire::parse, Command, MessageKind};
+/// use chat_core::{wire::parse, ClientTags, Command, MessageKind};
 /// assert_eq!(parse("hello all").unwrap(), Command::Say("hello all"));
 /// assert_eq!(parse("//shrug").unwrap(), Command::Say("/shrug"));
 /// assert_eq!(
 ///     parse("/msg bob hi there").unwrap(),
-///     Command::MessageTo { to: "bob", text: "hi there", kind: MessageKind::Said }
+///     Command::MessageTo {
+///         to: "bob", text: "hi there", kind: MessageKind::Said, tags: ClientTags::NONE,
+///     }
 /// );
 /// assert_eq!(parse("/nope").unwrap_err().code.as_str(), "unknown-command");
 /// ```
@@ -116,7 +118,8 @@ mod tests {
             Command::SayIn {
                 room: "rust",
                 text: "hi  there",
-                kind: MessageKind::Said
+                kind: MessageKind::Said,
+                tags: crate::ClientTags::NONE,
             }
         );
         assert_eq!(
@@ -237,7 +240,8 @@ mod tests {
             Command::MessageTo {
                 to: "bob",
                 text: "a b",
-                kind: MessageKind::Said
+                kind: MessageKind::Said,
+                tags: crate::ClientTags::NONE,
             }
         );
         assert_eq!(parse("/busy").unwrap(), Command::Busy { text: None });

@@ -4,7 +4,7 @@ use crate::command::Permission;
 use crate::reply::{HistoryMark, Listing, Reply};
 use crate::seam::{Rendering, RenderingSpec};
 use crate::wire::lines::write_line;
-use crate::wire::tags::write_id_tag;
+use crate::wire::tags::write_tags;
 use crate::Frame;
 
 /// The protocol name and version sent in `HELLO`.
@@ -28,11 +28,12 @@ pub const RENDERING_TAGGED: Rendering = Rendering::new(&RenderingSpec {
 ///
 /// ```
 /// use chat_core::reply::{Identity, Reply};
-/// use chat_core::{wire::render, MessageKind, Millis, MsgId, LOBBY};
+/// use chat_core::{wire::render, ClientTags, MessageKind, Millis, MsgId, LOBBY};
 /// let mut out = Vec::new();
 /// let line = Reply::RoomMsg {
 ///     room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice",
 ///     who: Identity::default(), kind: MessageKind::Said, text: "hi",
+///     tags: ClientTags::NONE,
 /// };
 /// render(&line, &mut out);
 /// assert_eq!(out, b"MSG 5 alice hi\n");
@@ -46,11 +47,12 @@ pub fn render(reply: &Reply<'_>, out: &mut Vec<u8>) {
 ///
 /// ```
 /// use chat_core::reply::{Identity, Reply};
-/// use chat_core::{wire::render_tagged, MessageKind, Millis, MsgId, LOBBY};
+/// use chat_core::{wire::render_tagged, ClientTags, MessageKind, Millis, MsgId, LOBBY};
 /// let mut out = Vec::new();
 /// let line = Reply::RoomMsg {
 ///     room: LOBBY, id: Some(MsgId(9)), at: Millis(5), from: "alice",
 ///     who: Identity::default(), kind: MessageKind::Said, text: "hi",
+///     tags: ClientTags::NONE,
 /// };
 /// render_tagged(&line, &mut out);
 /// assert_eq!(out, b"@id=9 MSG 5 alice hi\n");
@@ -88,9 +90,11 @@ fn write_reply(reply: &Reply<'_>, tags: bool, out: &mut Vec<u8>) {
             };
             write_line(&Reply::End(end), out);
         }
+        // Tags alone are nothing to a client without tags.
+        _ if reply.is_tags_only() && !tags => {}
         _ => {
-            if let Some(id) = reply.id().filter(|_| tags) {
-                write_id_tag(id, out);
+            if tags {
+                write_tags(reply.id(), reply.client_tags(), out);
             }
             // Nothing for what chat/1 does not show (a grant change or an
             // away notice to the room, a server ping).
@@ -176,7 +180,8 @@ mod tests {
                 who: Identity::default(),
                 to: None,
                 kind: MessageKind::Said,
-                text: "x y"
+                text: "x y",
+                tags: crate::ClientTags::NONE,
             }),
             "PM 1 a x y\n"
         );

@@ -272,6 +272,7 @@ mod tests {
             to: None,
             kind: crate::MessageKind::Said,
             text: "hi",
+            tags: crate::ClientTags::NONE,
         };
         let mut out = Vec::new();
         c.render(&[line], &mut out);

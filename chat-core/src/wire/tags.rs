@@ -3,9 +3,12 @@
 //! A client that sends `/tags on` gets server lines that may start with
 //! tags: `@` and `key=value` pairs separated by `;`, then a space, then
 //! the line as ever. The first tag is `id`, a message's id, on `MSG`,
-//! `PM`, `RMSG`, `HIST` and `OK sent`; a client ignores keys it does not
-//! know. Without `/tags on` no line carries tags, so a client that never
-//! asks sees chat/1 as it always was.
+//! `PM`, `RMSG`, `HIST` and `OK sent`; after it come the message's
+//! client-only tags (`+name=value`, as IRC's message tags write them),
+//! and a message of tags alone is a `TAGMSG` line. A client ignores keys
+//! it does not know. Without `/tags on` no line carries tags and no
+//! `TAGMSG` comes, so a client that never asks sees chat/1 as it always
+//! was.
 //!
 //! A history point names a place in a conversation: `id=<id>` (a line)
 //! or `<ts>` (a moment, Unix milliseconds); `/history` takes either, and
@@ -13,7 +16,7 @@
 
 pub use crate::command::{parse_point, point_text};
 use crate::reply::HistoryMark;
-use crate::{HistoryPoint, MsgId};
+use crate::{ClientTags, HistoryPoint, MsgId};
 
 /// The tags of a server line (empty when it has none).
 ///
@@ -44,6 +47,23 @@ impl<'a> Tags<'a> {
         self.get("id").and_then(digits).map(MsgId)
     }
 
+    /// The client-only tags (`+name=value`, after the id), if the line
+    /// has them in their one form.
+    ///
+    /// ```
+    /// use chat_core::wire::split_tags;
+    /// let (tags, _) = split_tags(r"@id=17;+typing=active;+draft/reply=3 TAGMSG lobby 5 ann");
+    /// assert_eq!(tags.client().as_str(), "+typing=active;+draft/reply=3");
+    /// ```
+    pub fn client(&self) -> ClientTags<'a> {
+        let start = match self.raw.find(";+") {
+            _ if self.raw.starts_with('+') => 0,
+            Some(i) => i + 1,
+            None => return ClientTags::NONE,
+        };
+        ClientTags::new(&self.raw[start..]).unwrap_or_default()
+    }
+
     /// Whether the line has no tags.
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
@@ -58,10 +78,21 @@ pub fn split_tags(line: &str) -> (Tags<'_>, &str) {
     }
 }
 
-/// Writes the tags of a line with message id `id`.
-pub(crate) fn write_id_tag(id: MsgId, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"@id=");
-    out.extend_from_slice(id.0.to_string().as_bytes());
+/// Writes the tags of a line with message id `id` and the client-only
+/// tags `client` (nothing when it has neither).
+pub(crate) fn write_tags(id: Option<MsgId>, client: ClientTags<'_>, out: &mut Vec<u8>) {
+    if id.is_none() && client.is_empty() {
+        return;
+    }
+    out.push(b'@');
+    if let Some(id) = id {
+        out.extend_from_slice(b"id=");
+        out.extend_from_slice(id.0.to_string().as_bytes());
+        if !client.is_empty() {
+            out.push(b';');
+        }
+    }
+    out.extend_from_slice(client.as_str().as_bytes());
     out.push(b' ');
 }
 

@@ -298,8 +298,14 @@ impl Layered {
                         self.pending.extend_from_slice(&response);
                         let rest = head.split_off(head_len);
                         // The engine's line limit counts the `\n` the
-                        // decoder ends each message with.
-                        let max_message = self.max_line.saturating_sub(1);
+                        // decoder ends each message with; an IRC line
+                        // may have 512 bytes of message beside its tags,
+                        // which may be as long as a line.
+                        let max_line = match protocol {
+                            Protocol::Irc => self.max_line + 512,
+                            _ => self.max_line,
+                        };
+                        let max_message = max_line.saturating_sub(1);
                         self.app = App::Ws(ws::WsDecoder::new(max_message));
                         step.opened = Some(protocol);
                         self.receive_plain(&rest, lines, step);

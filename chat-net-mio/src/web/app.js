@@ -761,6 +761,9 @@ const LINES = {
     const kind = v.kind === "room" ? "msg" : same(from, state.me) ? "pm-out" : "pm-in";
     message(v, kind, ts, from, text, false);
   },
+  // Client-only tags alone (an IRC client's typing, a reaction): the page
+  // shows none of them.
+  TAGMSG() {},
 };
 
 /** What a `STANDING` change says, after who made it (`%s`: the member). */

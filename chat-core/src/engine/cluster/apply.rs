@@ -6,7 +6,9 @@
 
 use crate::cluster::{Left, Log, RoomEvent, Seq};
 use crate::reply::{Control, Done, Identity, LeaveReason, Notice, Reason, Reply};
-use crate::{ConnId, Conversation, HistoryLine, Millis, MsgId, RoomKey, UserName, LOBBY};
+use crate::{
+    ClientTags, ConnId, Conversation, HistoryLine, Millis, MsgId, RoomKey, UserName, LOBBY,
+};
 
 use super::super::io::ChatEvent;
 use super::super::rooms::{private_bounds, room_bounds};
@@ -166,6 +168,7 @@ impl Engine {
             who: Identity::default(),
             kind,
             text: &text,
+            tags: ClientTags::NONE,
         };
         self.broadcast_to(key, except, &[line]);
         let bounds = room_bounds(
@@ -503,6 +506,7 @@ impl Engine {
             to,
             kind,
             text: &text,
+            tags: ClientTags::NONE,
         };
         if let Some(&target) = self.online.get(&to.key()) {
             self.send(target, &pm(None));

@@ -95,11 +95,16 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             to,
             kind,
             text,
+            tags,
         } => {
             let caps = view.caps.room();
+            // Tags alone are for those who read them, and nobody else.
+            if kind.is_tags_only() && !caps.msgid {
+                return;
+            }
             let tagged = caps.msgid || view.caps.has(Cap::AccountTag);
             let account = who.account.then_some(*from).filter(|_| tagged);
-            caps.tags(*at, *id, account, out);
+            caps.message_tags(*at, *id, account, *tags, out);
             let mask = Mask {
                 nick: from,
                 user: who.user_name,

@@ -117,9 +117,14 @@ pub(in crate::irc) fn shared(
             who,
             kind,
             text,
+            tags,
         } => {
+            // Tags alone are for those who read them, and nobody else.
+            if kind.is_tags_only() && !caps.msgid {
+                return true;
+            }
             let account = who.account.then_some(*from).filter(|_| caps.msgid);
-            caps.tags(*at, *id, account, out);
+            caps.message_tags(*at, *id, account, *tags, out);
             let target = Channel(room);
             message_line(&mask(from, who.user_name), target, *kind, text, out);
         }
@@ -393,8 +398,8 @@ pub fn render_shared(reply: &Reply<'_>, caps: RoomCaps, server: &str, out: &mut 
     }
 }
 
-/// A message from `source` to `target`: `PRIVMSG`, `NOTICE`, or a CTCP
-/// `ACTION` in a `PRIVMSG`.
+/// A message from `source` to `target`: `PRIVMSG`, `NOTICE`, a CTCP
+/// `ACTION` in a `PRIVMSG`, or `TAGMSG` (tags alone: no text).
 pub(in crate::irc) fn message_line(
     source: &Mask<'_>,
     target: impl std::fmt::Display,
@@ -404,6 +409,7 @@ pub(in crate::irc) fn message_line(
 ) {
     let _ = match kind {
         MessageKind::Notice => write!(out, ":{source} NOTICE {target} :{text}\r\n"),
+        MessageKind::TagsOnly => write!(out, ":{source} TAGMSG {target}\r\n"),
         MessageKind::Action => write!(
             out,
             ":{source} PRIVMSG {target} :\u{1}ACTION {text}\u{1}\r\n"
