@@ -3172,3 +3172,57 @@ fn a_takeover_is_no_quit_to_irc_clients() {
     assert!(has(&lines, "LEAVE ") && has(&lines, "JOIN "), "{lines:?}");
     assert_eq!(h.take("carol"), Vec::<String>::new());
 }
+
+/// A private conversation with a guest is kept for the guest's session:
+/// both read it back (`CHATHISTORY`), it is never stored, and once the
+/// guest leaves it is gone, so whoever registers the nick next reads
+/// nothing of it, nor does its old partner under that nick.
+#[test]
+fn a_guests_private_history_lasts_its_session() {
+    let mut h = guest_harness();
+    accounts(&mut h, &["carol"]);
+    irc_login(&mut h, "carol", "carol", "draft/chathistory");
+    register_as_guest(&mut h, "g", "visitor");
+    h.take("carol");
+    h.send("carol", "PRIVMSG visitor :hello guest");
+    h.send("g", "PRIVMSG carol :hello carol");
+    h.take("carol");
+    h.take("g");
+    let said = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter_map(|l| l.split_once(" PRIVMSG ").map(|(_, m)| m.to_owned()))
+            .collect()
+    };
+    h.send("carol", "CHATHISTORY LATEST visitor * 10");
+    assert_eq!(
+        said(&h.take("carol")),
+        ["visitor :hello guest", "carol :hello carol"]
+    );
+    h.send("g", "CHATHISTORY LATEST carol * 10");
+    assert_eq!(
+        said(&h.take("g")),
+        ["visitor :hello guest", "carol :hello carol"]
+    );
+    assert!(!h.persisted.iter().any(|c| matches!(
+        c,
+        chat_core::StoreChange::AppendLine {
+            conversation: chat_core::Conversation::Private(..),
+            ..
+        }
+    )));
+    h.send("g", "QUIT");
+    h.take("carol");
+    h.connect("heir");
+    h.send("heir", &format!("/register visitor {PW}"));
+    h.take("heir");
+    h.send("heir", "/history @carol");
+    let page = h.take("heir");
+    assert!(has(&page, "END history 0"), "{page:?}");
+    h.send("carol", "CHATHISTORY LATEST visitor * 10");
+    assert_eq!(said(&h.take("carol")), Vec::<String>::new());
+    // Between accounts, kept as ever.
+    h.send("carol", "PRIVMSG visitor :now you are someone");
+    h.send("carol", "CHATHISTORY LATEST visitor * 10");
+    assert_eq!(said(&h.take("carol")), ["visitor :now you are someone"]);
+}

@@ -105,6 +105,11 @@ impl Engine {
             if self.online.get(&session.key) == Some(&id) {
                 self.online.remove(&session.key);
             }
+            // A guest's private conversations end with its session.
+            if session.guest {
+                let side = super::private_pairs::guest_side(&session.key, id);
+                self.private.forget_user(&side);
+            }
             let lobby = self.rooms.lobby_key().clone();
             if self.cluster.is_some() {
                 let mut rooms = session.rooms.clone();

@@ -10,6 +10,7 @@ use crate::{ConnId, Conversation, Millis, MsgId, NameKey};
 
 use super::history::page_in;
 use super::owed::Owed;
+use super::private_pairs::party_name;
 use super::Engine;
 
 /// A row of `/conversations`: where, as the asker's lines name it, and
@@ -38,7 +39,9 @@ impl Engine {
         let Some(session) = self.session(id) else {
             return;
         };
-        let me = session.name.key();
+        let Some(me) = self.party(id) else {
+            return;
+        };
         let lobby = self.rooms.lobby_key();
         let mut rows = Vec::new();
         for key in std::iter::once(lobby).chain(&session.rooms) {
@@ -53,15 +56,15 @@ impl Engine {
                 });
             }
         }
-        for (pair, history) in self.private.of_user(me.as_str()) {
+        for (pair, history) in self.private.of_user(&me) {
             let (Conversation::Private(a, b), Some(last)) = (pair, history.last()) else {
                 continue;
             };
-            let other = if *a == me.as_str() { b } else { a };
+            let other = party_name(if *a == me { b } else { a });
             rows.push(ConversationRow {
                 place: Place::Private(
                     self.spelled(&NameKey::of(other))
-                        .unwrap_or_else(|| other.clone()),
+                        .unwrap_or_else(|| other.to_owned()),
                 ),
                 id: last.id,
                 at: last.at,

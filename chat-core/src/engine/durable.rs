@@ -37,7 +37,8 @@ impl Engine {
         // A guest's room is not stored, nor its lines.
         let unstored = match &conversation {
             Conversation::Room(key) => self.rooms.get(key).is_some_and(|c| !c.stored),
-            Conversation::Private(..) => false,
+            // A guest's (see `private_pairs`).
+            pair @ Conversation::Private(..) => super::private_pairs::with_guest(pair),
         };
         let change = StoreChange::AppendLine { conversation, line };
         // An append has no checks to fail.

@@ -272,6 +272,25 @@ impl PrivateHistories {
         }
     }
 
+    /// Forgets every pair `user` (a side, see `private_pairs`) is one of.
+    pub(crate) fn forget_user(&mut self, user: &str) {
+        let Some(pairs) = self.by_user.remove(user) else {
+            return;
+        };
+        for pair in &pairs {
+            self.pairs.remove(pair);
+            for other in users(pair).filter(|u| *u != user) {
+                if let Some(theirs) = self.by_user.get_mut(other) {
+                    theirs.retain(|p| p != pair);
+                    if theirs.is_empty() {
+                        self.by_user.remove(other);
+                    }
+                }
+            }
+        }
+        self.order.retain(|p| !pairs.contains(p));
+    }
+
     /// The pairs `user` (a folded name) is one of, with their histories.
     pub(crate) fn of_user<'s>(
         &'s self,
@@ -484,5 +503,12 @@ mod tests {
         p.push(&pair("e", "e"), line(5, "x"), WIDE, 2);
         assert_eq!(of(&p, "e"), [pair("e", "e")], "a pair with oneself, once");
         assert_eq!(of(&p, "a"), []);
+        // A side forgotten takes its pairs with it, from the other's list too.
+        p.forget_user("c");
+        assert_eq!((of(&p, "c"), of(&p, "d")), (vec![], vec![]));
+        assert_eq!(p.len(), 1);
+        p.push(&pair("f", "g"), line(6, "x"), WIDE, 2);
+        assert_eq!(p.len(), 2, "the order forgot it too: nothing evicted early");
+        assert!(p.get(&pair("e", "e")).is_some());
     }
 }

@@ -3,10 +3,11 @@
 
 use crate::command::{HistoryRange, HistoryTarget};
 use crate::reply::{HistoryMark, Reason};
-use crate::{ConnId, Conversation, Millis, UserName};
+use crate::{ConnId, Millis, UserName};
 
 use super::history::History;
 use super::owed::{HistorySource, Owed};
+use super::private_pairs::pair_of;
 use super::Engine;
 
 /// Which lines of a history to show: `range`, at most `count` of them,
@@ -50,16 +51,22 @@ impl Engine {
                     Ok(name) => name,
                     Err(e) => return self.refuse(id, Reason::BadName(e)),
                 };
-                let Some(me) = self.session(id).map(|s| s.name.clone()) else {
+                let Some(me) = self.party(id) else {
                     return;
                 };
+                // The other's side: the session online under the name (a
+                // guest's is its own), else the account's.
+                let key = other.key();
+                let theirs = self
+                    .online
+                    .get(&key)
+                    .and_then(|&c| self.party(c))
+                    .unwrap_or_else(|| key.as_str().to_owned());
                 // The other as they spell their name (online, or their
                 // account), not as typed: lines name them so.
-                let with = self
-                    .spelled(&other.key())
-                    .unwrap_or_else(|| typed.to_owned());
+                let with = self.spelled(&key).unwrap_or_else(|| typed.to_owned());
                 HistorySource::Private {
-                    pair: Conversation::private(&me, &other),
+                    pair: pair_of(me, theirs),
                     with,
                 }
             }

@@ -55,6 +55,7 @@ mod operator;
 mod password_change;
 mod password_work;
 mod presence;
+mod private_pairs;
 mod pull;
 mod register;
 mod replies;

@@ -6,6 +6,7 @@ use crate::reply::{Done, Notice, Presence, Reason, Reply};
 use crate::{ClientTags, ConnId, Conversation, MessageKind, NameKey, RoomKey, RoomName};
 
 use super::io::ChatEvent;
+use super::private_pairs::pair_of;
 use super::text::refused_text;
 use super::Engine;
 
@@ -111,7 +112,6 @@ impl Engine {
         let (Some(sender), Some(recipient)) = (self.sender(id), self.session(target)) else {
             return;
         };
-        let recipient_guest = recipient.guest;
         let recipient = recipient.name.clone();
         let msg = self.next_msg_id();
         let now = self.now;
@@ -159,12 +159,9 @@ impl Engine {
         if kind.is_tags_only() {
             return;
         }
-        // Private history is kept between accounts only: a guest's name
-        // may be registered by someone else later, who must not inherit
-        // the guest's conversations.
-        if !sender.guest && !recipient_guest {
-            let pair = Conversation::private(&from, &recipient);
-            self.remember(pair, self.history_line(msg, &from, text));
+        // A guest's side is its session (see `private_pairs`).
+        if let (Some(a), Some(b)) = (self.party(id), self.party(target)) {
+            self.remember(pair_of(a, b), self.history_line(msg, &from, text));
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {

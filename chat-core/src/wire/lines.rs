@@ -562,12 +562,7 @@ static LINES: &[LineSpec] = &[
         fields: &["<room|@user>", "<ts>", "<from>", "<text>"],
         kinds: &[],
         read: |f| {
-            let place = f.word()?;
-            let of = match place.strip_prefix('@') {
-                Some("") => return None,
-                Some(user) => HistoryOf::Private(user),
-                None => HistoryOf::Room(place),
-            };
+            let of = history_of(f.word()?)?;
             Some(Reply::Hist {
                 of,
                 id: None,
@@ -583,10 +578,7 @@ static LINES: &[LineSpec] = &[
             else {
                 return false;
             };
-            match of {
-                HistoryOf::Room(room) => o.put(room),
-                HistoryOf::Private(user) => o.put(format_args!("@{user}")),
-            };
+            put_history_of(o, *of);
             o.put(at).put(from).put(text);
             true
         },
@@ -596,12 +588,7 @@ static LINES: &[LineSpec] = &[
         fields: &["<room|@user>", "<ts>"],
         kinds: &[],
         read: |f| {
-            let place = f.word()?;
-            let of = match place.strip_prefix('@') {
-                Some("") => return None,
-                Some(user) => HistoryOf::Private(user),
-                None => HistoryOf::Room(place),
-            };
+            let of = history_of(f.word()?)?;
             Some(Reply::Conversation {
                 of,
                 id: None,
@@ -612,10 +599,7 @@ static LINES: &[LineSpec] = &[
             let Reply::Conversation { of, at, .. } = r else {
                 return false;
             };
-            match of {
-                HistoryOf::Room(room) => o.put(room),
-                HistoryOf::Private(user) => o.put(format_args!("@{user}")),
-            };
+            put_history_of(o, *of);
             o.put(at);
             true
         },
@@ -1428,6 +1412,22 @@ static END_KINDS: &[KindSpec] = &[
 ];
 
 /// `<shown> <total> [next-page]` of a page of a listing.
+/// `<room|@user>` of `HIST` and `CONV`: a room, or `@` and a user.
+fn history_of(word: &str) -> Option<HistoryOf<'_>> {
+    Some(match word.strip_prefix('@') {
+        Some("") => return None,
+        Some(user) => HistoryOf::Private(user),
+        None => HistoryOf::Room(word),
+    })
+}
+
+fn put_history_of(o: &mut Out<'_>, of: HistoryOf<'_>) {
+    match of {
+        HistoryOf::Room(room) => o.put(room),
+        HistoryOf::Private(user) => o.put(format_args!("@{user}")),
+    };
+}
+
 fn read_page(f: &mut Fields<'_>) -> Option<Page> {
     let (shown, total) = (f.num()?, f.num()?);
     let next = match f.opt() {
