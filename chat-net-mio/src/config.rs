@@ -194,6 +194,11 @@ pub struct NetConfig {
     /// the kernel would not take) before it is dropped as too slow. A turn
     /// may queue more than this for a reader that keeps up.
     pub max_outbound_bytes: usize,
+    /// Connections an I/O thread writes in one loop turn before it reads
+    /// again: under load, lines that arrive meanwhile join those still
+    /// queued for the connections not written yet, one write for both,
+    /// instead of waiting behind a whole fan-out to be written apart.
+    pub writes_per_turn: usize,
     /// Password worker threads; 0 means one per core.
     pub password_workers: usize,
     /// How long a shutdown waits for clients to take their last lines.
@@ -261,6 +266,7 @@ impl Default for NetConfig {
     fn default() -> Self {
         NetConfig {
             max_outbound_bytes: 256 * 1024,
+            writes_per_turn: 128,
             password_workers: 0,
             shutdown_grace_ms: 2_000,
             read_budget_bytes: 256 * 1024,

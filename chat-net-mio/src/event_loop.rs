@@ -186,6 +186,10 @@ impl<'a> EventLoop<'a> {
     }
 
     fn poll_timeout(&self) -> Option<Duration> {
+        // Writes left for the next turn: look for input, never wait.
+        if self.io.has_dirty() {
+            return Some(Duration::ZERO);
+        }
         let now = Instant::now();
         let mut next: Option<Instant> = self.io.next_deadline();
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
@@ -538,10 +542,11 @@ impl<'a> EventLoop<'a> {
 
     /// Ends a turn: tells the engine of the connections dropped and the
     /// password jobs refused, fans out the batch, sends the other shards
-    /// their commands, writes to every own connection with something
-    /// queued, and drops those that leave more than their cap unsent;
-    /// again until nothing is left, so what the engine says about a drop
-    /// (a LEAVE) goes out in the same turn.
+    /// their commands, writes to the own connections with something
+    /// queued (a turn's share of them: see [`IoShard::write_dirty`]), and
+    /// drops those that leave more than their cap unsent; again while the
+    /// engine has something to hear, so what it says about a drop (a
+    /// LEAVE) is queued in the same turn.
     fn settle(&mut self) {
         loop {
             #[cfg(feature = "cluster")]
@@ -564,13 +569,12 @@ impl<'a> EventLoop<'a> {
             }
             self.release_batch();
             self.remotes.send();
-            if !self.io.has_dirty() {
-                if self.io.inbox.is_empty() && self.refused.is_empty() {
-                    break;
-                }
-                continue;
+            if self.io.has_dirty() {
+                self.io.write_dirty();
             }
-            self.io.write_dirty();
+            if self.io.inbox.is_empty() && self.refused.is_empty() {
+                break;
+            }
         }
         self.io.recycle();
     }

@@ -215,11 +215,16 @@ impl RemoteShard {
     fn turns(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = [self.io.next_deadline(), self.stopping]
-                .into_iter()
-                .flatten()
-                .min()
-                .map(|t| t.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
+            // Writes left for the next turn: look for input, never wait.
+            let timeout = if self.io.has_dirty() {
+                Some(Duration::ZERO)
+            } else {
+                [self.io.next_deadline(), self.stopping]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .map(|t| t.saturating_duration_since(Instant::now()) + Duration::from_millis(1))
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;

@@ -57,7 +57,10 @@ pub(crate) struct IoShard {
     read_buf: Vec<u8>,
     /// Protocol lines a transport decoded, reused between reads.
     lines: Vec<u8>,
-    dirty: Vec<ConnId>,
+    /// Connections with something to write, in the order they got it.
+    dirty: VecDeque<ConnId>,
+    /// Those written this turn (kept to reuse its allocation).
+    writing: Vec<ConnId>,
     lingering: VecDeque<(Instant, ConnId)>,
     more_reads: Vec<ConnId>,
     /// Connections whose transport is not ready yet, oldest first, for the
@@ -81,7 +84,8 @@ impl IoShard {
             inbox: Inbox::default(),
             read_buf: vec![0; READ_BUF_BYTES],
             lines: Vec::new(),
-            dirty: Vec::new(),
+            dirty: VecDeque::new(),
+            writing: Vec::new(),
             lingering: VecDeque::new(),
             more_reads: Vec::new(),
             handshakes: VecDeque::new(),
@@ -105,7 +109,8 @@ impl IoShard {
         self.conns.len()
     }
 
-    /// Whether a write is owed somewhere.
+    /// Whether a write is owed somewhere (then the thread's next poll
+    /// must not wait).
     pub(crate) fn has_dirty(&self) -> bool {
         !self.dirty.is_empty()
     }
@@ -362,7 +367,7 @@ impl IoShard {
         if let Some(c) = self.conns.get_mut(id) {
             if !c.dirty {
                 c.dirty = true;
-                self.dirty.push(id);
+                self.dirty.push_back(id);
             }
         }
     }
@@ -377,7 +382,7 @@ impl IoShard {
         c.out.push_pooled(frame, &mut self.queues);
         if !c.dirty {
             c.dirty = true;
-            self.dirty.push(id);
+            self.dirty.push_back(id);
         }
     }
 
@@ -486,12 +491,20 @@ impl IoShard {
         }
     }
 
-    /// Writes to every connection with something queued, and drops those
-    /// that leave more than their cap unsent (the engine hears of them
-    /// through the inbox).
+    /// Writes to the connections with something queued, at most
+    /// `net.writes_per_turn` of them, oldest first, and drops those that
+    /// leave more than their cap unsent (the engine hears of them through
+    /// the inbox). The rest are written in the next turns: in between,
+    /// the thread reads what came meanwhile, and a line for a connection
+    /// still waiting for its write joins what is queued for it, one
+    /// `writev` for both. Lines wait for that only while the thread is
+    /// busy writing others, as they would anyway.
     pub(crate) fn write_dirty(&mut self) {
         let cap = self.net.max_outbound_bytes;
-        for id in std::mem::take(&mut self.dirty) {
+        let now = self.dirty.len().min(self.net.writes_per_turn.max(1));
+        let mut turn = std::mem::take(&mut self.writing);
+        turn.extend(self.dirty.drain(..now));
+        for &id in &turn {
             if let Some(c) = self.conns.get_mut(id) {
                 c.dirty = false;
             }
@@ -508,6 +521,8 @@ impl IoShard {
                 self.gone(id, CloseCause::TooSlow);
             }
         }
+        turn.clear();
+        self.writing = turn;
     }
 
     /// Ends a turn: the slots emptied in it may be reused (under a new
