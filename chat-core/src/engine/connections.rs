@@ -200,6 +200,16 @@ impl Engine {
         self.conns.get(&id).and_then(|c| c.session())
     }
 
+    /// A user's name as they spell it (online, or their account's), for
+    /// lines that name them.
+    pub(super) fn spelled(&self, key: &crate::NameKey) -> Option<String> {
+        self.online
+            .get(key)
+            .and_then(|&c| self.session(c))
+            .map(|s| s.name.as_str().to_owned())
+            .or_else(|| self.directory.get(key).map(|r| r.name.as_str().to_owned()))
+    }
+
     /// The user of a session as the sender of a line.
     pub(super) fn sender(&self, id: ConnId) -> Option<Sender> {
         self.session(id).map(Session::sender)

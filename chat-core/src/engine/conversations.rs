@@ -90,14 +90,4 @@ impl Engine {
             },
         );
     }
-
-    /// A user's name as they spell it (online, or their account's), for
-    /// lines that name them.
-    pub(super) fn spelled(&self, key: &NameKey) -> Option<String> {
-        self.online
-            .get(key)
-            .and_then(|&c| self.session(c))
-            .map(|s| s.name.as_str().to_owned())
-            .or_else(|| self.directory.get(key).map(|r| r.name.as_str().to_owned()))
-    }
 }

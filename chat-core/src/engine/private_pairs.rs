@@ -32,8 +32,7 @@ pub(super) fn guest_side(name: &NameKey, conn: ConnId) -> String {
 
 /// The conversation of two sides, the same whichever speaks.
 pub(super) fn pair_of(a: String, b: String) -> Conversation {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    Conversation::Private(lo, hi)
+    Conversation::between(a, b)
 }
 
 /// Whether a side is a guest's session.

@@ -86,9 +86,14 @@ impl Conversation {
     /// assert_eq!(Conversation::private(&a, &b), Conversation::private(&b, &a));
     /// ```
     pub fn private(a: &UserName, b: &UserName) -> Conversation {
-        let (a, b) = (a.key(), b.key());
+        Conversation::between(a.key().as_str().to_owned(), b.key().as_str().to_owned())
+    }
+
+    /// The private conversation of two sides given as keys (folded names,
+    /// or a guest's session: see the engine's `private_pairs`), in order.
+    pub(crate) fn between(a: String, b: String) -> Conversation {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        Conversation::Private(lo.as_str().to_owned(), hi.as_str().to_owned())
+        Conversation::Private(lo, hi)
     }
 }
 
