@@ -57,6 +57,7 @@ fn changes(g: &mut BenchmarkGroup<'_, WallTime>, store: &mut Store, users: usize
                     at: Millis(1_800_000_000_000 + n),
                     from: name.clone(),
                     text: "a line of typical length, said in the lobby".into(),
+                    kind: chat_core::MessageKind::Said,
                 },
             }]);
             assert!(r[0].is_ok());

@@ -81,6 +81,7 @@ pub fn generate(
                     at: Millis(created + l as u64),
                     from: user_name((r + l) % users.max(1)),
                     text: format!("line {l} of room {r}: a message of typical length, some words"),
+                    kind: chat_core::MessageKind::Said,
                 },
             });
         }

@@ -4,7 +4,7 @@ use chrono::TimeZone;
 
 use chat_client::Received;
 use chat_core::reply::{Control, Done, HistoryMark, HistoryOf, Listing, Presence, Reply, WhoIs};
-use chat_core::{Grant, Millis, Standing, LOBBY};
+use chat_core::{Grant, MessageKind, Millis, Standing, LOBBY};
 
 use crate::clock::Clock;
 
@@ -39,6 +39,16 @@ fn place_name(target: &str) -> String {
     match target.strip_prefix('@') {
         Some(user) => format!("your conversation with {user}"),
         None => format!("#{target}"),
+    }
+}
+
+/// A message as its kind shows it: `alice: hi`, the notice `-alice- hi`,
+/// the action `* alice waves` (live and from history alike).
+fn said(from: &str, kind: MessageKind, text: &str) -> String {
+    match kind {
+        MessageKind::Notice => format!("-{from}- {text}"),
+        MessageKind::Action => format!("* {from} {text}"),
+        _ => format!("{from}: {text}"),
     }
 }
 
@@ -95,12 +105,21 @@ where
             room: LOBBY,
             at,
             from,
+            kind,
             text,
             ..
-        } => format!("{} {from}: {text}", stamp(at, tz, clock)),
-        Reply::Pm { at, from, text, .. } => {
-            format!("{} (private) {from}: {text}", stamp(at, tz, clock))
-        }
+        } => format!("{} {}", stamp(at, tz, clock), said(from, kind, text)),
+        Reply::Pm {
+            at,
+            from,
+            kind,
+            text,
+            ..
+        } => format!(
+            "{} (private) {}",
+            stamp(at, tz, clock),
+            said(from, kind, text)
+        ),
         Reply::RoomJoin {
             room: LOBBY,
             at,
@@ -194,9 +213,14 @@ where
             room,
             at,
             from,
+            kind,
             text,
             ..
-        } => format!("{} [#{room}] {from}: {text}", stamp(at, tz, clock)),
+        } => format!(
+            "{} [#{room}] {}",
+            stamp(at, tz, clock),
+            said(from, kind, text)
+        ),
         Reply::RoomJoin { room, at, user, .. } => {
             format!("{} [#{room}] * {user} joined", stamp(at, tz, clock))
         }
@@ -259,18 +283,25 @@ where
         ),
         // History is marked so it is not taken for live talk.
         Reply::Hist {
-            of, at, from, text, ..
+            of,
+            at,
+            from,
+            kind,
+            text,
+            ..
         } => match of {
             HistoryOf::Room(room) => {
                 format!(
-                    "(history) {} [#{room}] {from}: {text}",
-                    stamp(at, tz, clock)
+                    "(history) {} [#{room}] {}",
+                    stamp(at, tz, clock),
+                    said(from, kind, text)
                 )
             }
             HistoryOf::Private(_) => {
                 format!(
-                    "(history) {} (private) {from}: {text}",
-                    stamp(at, tz, clock)
+                    "(history) {} (private) {}",
+                    stamp(at, tz, clock),
+                    said(from, kind, text)
                 )
             }
         },
@@ -500,6 +531,26 @@ mod tests {
         );
         assert_eq!(show("OK joined rust").unwrap(), "You joined #rust.");
         assert_eq!(show("END history 2"), None);
+        // A notice and an action (the kind tag, with tags on), live and
+        // from history alike.
+        for (tags, shown) in [("kind=notice", "-alice- hi"), ("kind=action", "* alice hi")] {
+            assert_eq!(
+                show(&format!("@id=3;{tags} RMSG rust {TS} alice hi")).unwrap(),
+                format!("[3:04 PM] [#rust] {shown}")
+            );
+            assert_eq!(
+                show(&format!("@id=3;{tags} HIST rust {TS} alice hi")).unwrap(),
+                format!("(history) [3:04 PM] [#rust] {shown}")
+            );
+            assert_eq!(
+                show(&format!("@{tags} HIST @bob {TS} alice hi")).unwrap(),
+                format!("(history) [3:04 PM] (private) {shown}")
+            );
+            assert_eq!(
+                show(&format!("@{tags} MSG {TS} alice hi")).unwrap(),
+                format!("[3:04 PM] {shown}")
+            );
+        }
         let history = |shown| Listing::History { shown, next: None };
         assert_eq!(empty_listing(history(0), 0), Some("-- no earlier lines"));
         assert_eq!(empty_listing(history(3), 0), None);

@@ -1134,8 +1134,8 @@ fn a_client_that_moves_catches_up_every_line_once_in_order() {
 }
 
 /// What IRC says besides plain lines crosses nodes as it was sent: an
-/// action (`/me`), a notice, an away message, the echo of a private
-/// message.
+/// action (`/me`), a notice (kept as such in history), an away message,
+/// the echo of a private message.
 #[test]
 fn irc_actions_notices_and_away_cross_nodes() {
     let url = broker::shared_url();
@@ -1159,6 +1159,14 @@ fn irc_actions_notices_and_away_cross_nodes() {
     erin.command("NOTICE #lobby :a notice");
     gail.wait_line("PRIVMSG #lobby :\u{1}ACTION waves\u{1}");
     gail.wait_line("NOTICE #lobby :a notice");
+    // Kept as they were said on the other node too: chat/1 with tags on
+    // reads their kinds in the lobby's history there.
+    let mut reader = Client::connect("hana", Proto::Chat, &nodes[1], true);
+    reader.command("/tags on");
+    reader.command("/history lobby");
+    reader.wait_line(";kind=action HIST lobby ");
+    reader.wait_line(";kind=notice HIST lobby ");
+    drop(reader);
     gail.command("AWAY :out to lunch");
     gail.wait_line(" 306 ");
     // Online lists go out a few times a second: once erin's node has

@@ -346,3 +346,110 @@ fn conversations_list_rooms_and_pairs_by_their_latest_line() {
     h.send("b", "/conversations 1 before 1000015");
     assert_eq!(rows(h.take("b")), vec![(pm, "@carol".to_owned())]);
 }
+
+/// The kind tag (`notice`, `action`) of a chat/1 line, if it has one, and
+/// its text after the sender.
+fn kind_of<'a>(line: &'a str, from: &str) -> (Option<&'a str>, &'a str) {
+    let (tags, rest) = line.split_once(' ').expect("a tagged line");
+    let kind = tags
+        .trim_start_matches('@')
+        .split(';')
+        .find_map(|t| t.strip_prefix("kind="));
+    let text = rest.split_once(&format!(" {from} ")).expect("a sender").1;
+    (kind, text)
+}
+
+/// A notice and an action (said over IRC) keep their kind in history: in
+/// the engine's memory, in what it makes durable, after a restart. chat/1
+/// with tags on shows the kind live and in `HIST` alike, as the `kind`
+/// tag; without tags the lines are what they always were.
+#[test]
+fn history_keeps_each_lines_kind() {
+    use chat_core::{Conversation, MessageKind, RoomName};
+    let mut h = room();
+    h.register("tmp", "dave");
+    h.send("tmp", "/quit");
+    h.connect_irc("d");
+    for line in [
+        &format!("PASS dave:{}", harness::PW),
+        "NICK dave",
+        "USER dave 0 * :dave",
+        "JOIN #den",
+    ] {
+        h.send("d", line);
+    }
+    for l in ["b", "c", "d"] {
+        h.take(l);
+    }
+    for line in [
+        "PRIVMSG #den :plain",
+        "NOTICE #den :heads up",
+        "PRIVMSG #den :\u{1}ACTION waves\u{1}",
+        "NOTICE carol :psst",
+        "PRIVMSG carol :\u{1}ACTION nods\u{1}",
+    ] {
+        h.send("d", line);
+    }
+    let room_said = [
+        (None, "plain"),
+        (Some("notice"), "heads up"),
+        (Some("action"), "waves"),
+    ];
+    let pair_said = [(Some("notice"), "psst"), (Some("action"), "nods")];
+    let live = h.take("c");
+    let live: Vec<_> = live.iter().map(|l| kind_of(l, "dave")).collect();
+    assert_eq!(live[..3], room_said);
+    assert_eq!(live[3..], pair_said);
+    let hist = |h: &mut Harness, who: &str, of: &str| -> Vec<(Option<String>, String)> {
+        h.send(who, &format!("/history {of}"));
+        h.take(who)
+            .iter()
+            .filter(|l| l.contains(" HIST "))
+            .map(|l| {
+                let (kind, text) = kind_of(l, "dave");
+                (kind.map(str::to_owned), text.to_owned())
+            })
+            .collect()
+    };
+    let owned = |said: &[(Option<&str>, &str)]| -> Vec<(Option<String>, String)> {
+        said.iter()
+            .map(|(k, t)| (k.map(str::to_owned), (*t).to_owned()))
+            .collect()
+    };
+    assert_eq!(hist(&mut h, "c", "den"), owned(&room_said));
+    assert_eq!(hist(&mut h, "c", "@dave"), owned(&pair_said));
+    // What the engine made durable keeps the kinds.
+    let snapshot = snapshot_of(&h);
+    let kinds = |c: &Conversation| -> Vec<MessageKind> {
+        let (_, lines) = snapshot.history.iter().find(|(k, _)| k == c).unwrap();
+        lines.iter().map(|l| l.kind).collect()
+    };
+    let den = Conversation::Room(RoomName::parse("den").unwrap().key());
+    let pair = Conversation::private(&harness::user("carol"), &harness::user("dave"));
+    let (said, notice, action) = (MessageKind::Said, MessageKind::Notice, MessageKind::Action);
+    assert_eq!(kinds(&den), [said, notice, action]);
+    assert_eq!(kinds(&pair), [notice, action]);
+    // Without tags, `HIST` is as it always was.
+    h.send("b", "/tags off");
+    h.take("b");
+    h.send("b", "/history den");
+    let plain = h.take("b");
+    assert!(plain[1].starts_with("HIST den ") && plain[1].ends_with(" dave heads up"));
+    // After a restart, from the store's snapshot.
+    let mut h = Harness::with(config(), snapshot);
+    h.now = chat_core::Millis(h.now.0 + 5);
+    h.login("c", "carol", harness::PW);
+    h.send("c", "/tags on");
+    h.send("c", "/join den");
+    let joined: Vec<_> = h
+        .take("c")
+        .iter()
+        .filter(|l| l.contains(" HIST "))
+        .map(|l| {
+            let (kind, text) = kind_of(l, "dave");
+            (kind.map(str::to_owned), text.to_owned())
+        })
+        .collect();
+    assert_eq!(joined, owned(&room_said));
+    assert_eq!(hist(&mut h, "c", "@dave"), owned(&pair_said));
+}

@@ -3226,3 +3226,74 @@ fn a_guests_private_history_lasts_its_session() {
     h.send("carol", "CHATHISTORY LATEST visitor * 10");
     assert_eq!(said(&h.take("carol")), ["visitor :now you are someone"]);
 }
+
+/// A notice and an action come back from history as they were said, not
+/// as plain lines a bot might answer: in a `CHATHISTORY` batch and in the
+/// replay on `JOIN`, a `NOTICE` as `NOTICE` and an action as a CTCP
+/// `ACTION`, each with the tags it had live (time, msgid) and the batch's;
+/// a private pair's too, whichever side said them.
+#[test]
+fn history_replays_notices_and_actions_as_they_were_said() {
+    let mut h = Harness::new();
+    accounts(&mut h, &["carol", "dave"]);
+    irc_login(&mut h, "dave", "dave", "");
+    let caps = "server-time message-tags batch draft/chathistory";
+    irc_login(&mut h, "hist", "carol", caps);
+    h.send("dave", "JOIN #den");
+    h.send("hist", "JOIN #den");
+    h.take("dave");
+    h.take("hist");
+    let said = [
+        "PRIVMSG #den :plain",
+        "NOTICE #den :heads up",
+        "PRIVMSG #den :\u{1}ACTION waves\u{1}",
+    ];
+    for line in said {
+        h.advance(std::time::Duration::from_millis(5));
+        h.send("dave", line);
+    }
+    let live = h.take("hist");
+    assert_eq!(live.len(), 3, "{live:?}");
+    for (line, sent) in live.iter().zip(said) {
+        let shown = line.split_once(' ').unwrap().1;
+        assert_eq!(shown, format!(":dave!dave@chat {sent}"));
+    }
+    // Kept lines carry no `account` tag (they never did: history keeps
+    // who said a line, not whether they were logged in).
+    let live: Vec<String> = live
+        .iter()
+        .map(|l| l.replace(";account=dave", ""))
+        .collect();
+    h.send("hist", "CHATHISTORY LATEST #den * 10");
+    let mut batch = vec![":chat BATCH +h1 chathistory #den".to_owned()];
+    batch.extend(live.iter().map(|l| l.replacen('@', "@batch=h1;", 1)));
+    batch.push(":chat BATCH -h1".to_owned());
+    assert_eq!(h.take("hist"), batch);
+    // The replay on joining again: the lines as they were live.
+    h.send("hist", "PART #den");
+    h.send("hist", "JOIN #den");
+    let lines = h.take("hist");
+    assert_eq!(lines[lines.len() - 3..], live[..], "{lines:?}");
+    // A private pair, each side's.
+    h.send("dave", "NOTICE carol :psst");
+    h.send("dave", "PRIVMSG carol :\u{1}ACTION nods\u{1}");
+    h.send("hist", "NOTICE dave :noted");
+    h.take("dave");
+    h.take("hist");
+    h.send("hist", "CHATHISTORY LATEST dave * 10");
+    let lines: Vec<String> = h
+        .take("hist")
+        .iter()
+        .map(|l| l.split_once(' ').unwrap().1.to_owned())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "BATCH +h2 chathistory dave",
+            ":dave!dave@chat NOTICE carol :psst",
+            ":dave!dave@chat PRIVMSG carol :\u{1}ACTION nods\u{1}",
+            ":carol!carol@chat NOTICE dave :noted",
+            "BATCH -h2",
+        ]
+    );
+}

@@ -216,6 +216,7 @@ fn server_line(p: &Parts) -> Reply<'_> {
             id: None,
             at,
             from: w2,
+            kind: MessageKind::Said,
             text,
         },
         0 => Reply::Hello { server: text },
@@ -333,6 +334,12 @@ fn whois(p: &Parts) -> Reply<'_> {
     }))
 }
 
+/// Said, a notice or an action (what a message line may be that
+/// carries text).
+fn kind(p: &Parts) -> MessageKind {
+    [MessageKind::Said, MessageKind::Notice, MessageKind::Action][p.idx % 3]
+}
+
 /// Every single-line reply the server renders.
 fn reply(p: &Parts) -> Reply<'_> {
     let at = Millis(p.n1);
@@ -353,7 +360,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             at,
             from: w2,
             who: Identity::default(),
-            kind: MessageKind::Said,
+            kind: kind(p),
             text,
             tags: ClientTags::NONE,
         },
@@ -390,6 +397,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             id: p.some.then_some(MsgId(p.n2)),
             at,
             from: w2,
+            kind: kind(p),
             text,
         },
         0 => Reply::Hello { server: text },
@@ -410,7 +418,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             at,
             from: w1,
             who: Identity::default(),
-            kind: MessageKind::Said,
+            kind: kind(p),
             text,
             tags: ClientTags::NONE,
         },
@@ -420,7 +428,7 @@ fn reply(p: &Parts) -> Reply<'_> {
             from: w1,
             who: Identity::default(),
             to: None,
-            kind: MessageKind::Said,
+            kind: kind(p),
             text,
             tags: ClientTags::NONE,
         },
@@ -579,9 +587,9 @@ fn history_range(p: &Parts) -> HistoryRange {
     }
 }
 
-/// What a client reads of a line the server renders: ids only with
-/// tags on; `END history` continues from an id with tags on, from a time
-/// without.
+/// What a client reads of a line the server renders: ids and kinds only
+/// with tags on; `END history` continues from an id with tags on, from a
+/// time without.
 fn as_read(mut reply: Reply<'_>, tags: bool) -> Reply<'_> {
     if let Reply::End(Listing::History { shown, next }) = reply {
         let next = next
@@ -602,6 +610,9 @@ fn as_read(mut reply: Reply<'_>, tags: bool) -> Reply<'_> {
             *id = None
         }
         _ => {}
+    }
+    if !tags {
+        reply.set_kind(MessageKind::Said);
     }
     reply
 }
@@ -664,7 +675,7 @@ proptest! {
         let (kind, text) = if p.some {
             (MessageKind::TagsOnly, "")
         } else {
-            (MessageKind::Said, p.text.as_str())
+            (kind(&p), p.text.as_str())
         };
         let (id, at, from) = (Some(MsgId(p.n2)), Millis(p.n1), p.w1.as_str());
         let who = Identity::default();

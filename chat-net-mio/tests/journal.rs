@@ -211,6 +211,7 @@ fn history_is_bounded_by_retention_across_reopens() {
             at: Millis(1),
             from: name("alice"),
             text: "ancient".into(),
+            kind: chat_core::MessageKind::Said,
         },
     };
     assert_eq!(s.commit(&[old]), vec![Ok(())]);
@@ -274,6 +275,7 @@ fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
                 at: Millis(u64::MAX / 2),
                 from: name("bob"),
                 text: "in rust".into(),
+                kind: chat_core::MessageKind::Said,
             },
         },
         StoreChange::AppendLine {
@@ -283,6 +285,7 @@ fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
                 at: Millis(u64::MAX / 2),
                 from: name("bob"),
                 text: "psst".into(),
+                kind: chat_core::MessageKind::Said,
             },
         },
         StoreChange::SetGrant {
@@ -577,7 +580,7 @@ fn a_store_from_before_message_ids_opens_with_ids_in_order() {
     let s = Store::open_with(dir.path(), key(), options).unwrap();
     assert_eq!(
         file_versions(dir.path()),
-        (4, 3),
+        (5, 4),
         "rewritten in the current format on opening"
     );
     let snap = s.snapshot();
@@ -621,6 +624,7 @@ fn a_store_from_before_message_ids_opens_with_ids_in_order() {
             at: Millis(3_000),
             from: name("bob"),
             text: "after the migration".into(),
+            kind: chat_core::MessageKind::Said,
         },
     };
     assert_eq!(s.commit(&[new]), vec![Ok(())]);
@@ -646,7 +650,7 @@ fn a_store_from_before_room_modes_opens_with_default_modes() {
     let mut s = Store::open_with(dir.path(), key(), options).unwrap();
     assert_eq!(
         file_versions(dir.path()),
-        (4, 3),
+        (5, 4),
         "rewritten in the current format on opening"
     );
     let snap = s.snapshot();
@@ -682,4 +686,91 @@ fn a_store_from_before_room_modes_opens_with_default_modes() {
     drop(s);
     let s = Store::open_with(dir.path(), key(), options).unwrap();
     assert_eq!(s.snapshot().rooms[0].modes, secret);
+}
+
+/// A data folder written by the version before line kinds (a snapshot of
+/// version 4 with lines in the lobby, `den` and a private pair, then log
+/// records of version 3 with more): every line opens as said, the rooms
+/// keep their modes, the store is rewritten in the current format at
+/// once, and a notice and an action committed then come back as such
+/// after a restart (and after a compaction).
+#[test]
+fn a_store_from_before_line_kinds_opens_with_every_line_said() {
+    use chat_core::MessageKind;
+    let dir = fixture_copy("journal-v3");
+    let (key, options) = (fixture_key, keep_every_line());
+    assert_eq!(file_versions(dir.path()), (4, 3));
+    let mut s = Store::open_with(dir.path(), key(), options).unwrap();
+    assert_eq!(
+        file_versions(dir.path()),
+        (5, 4),
+        "rewritten in the current format on opening"
+    );
+    let snap = s.snapshot();
+    let den = Conversation::Room(RoomName::parse("den").unwrap().key());
+    let pair = Conversation::private(&name("alice"), &name("bob"));
+    let lines = |snap: &StoreSnapshot, c: &Conversation| -> Vec<(u64, String, MessageKind)> {
+        snap.history
+            .iter()
+            .find(|(k, _)| k == c)
+            .map(|(_, l)| l.iter().map(|l| (l.id.0, l.text.clone(), l.kind)).collect())
+            .unwrap_or_default()
+    };
+    let said = |id: u64, text: &str| (id, text.to_owned(), MessageKind::Said);
+    assert_eq!(
+        lines(&snap, &lobby()),
+        [
+            said(1, "snap lobby 1"),
+            said(2, "snap lobby 2"),
+            said(5, "log lobby 1")
+        ]
+    );
+    assert_eq!(
+        lines(&snap, &den),
+        [said(3, "snap den 1"), said(6, "log den 1")]
+    );
+    assert_eq!(
+        lines(&snap, &pair),
+        [said(4, "snap psst"), said(7, "log psst")]
+    );
+    assert!(snap.rooms[0].modes.secret, "the room's modes are kept");
+    let line = |conversation: &Conversation, id: u64, text: &str, kind| StoreChange::AppendLine {
+        conversation: conversation.clone(),
+        line: HistoryLine {
+            id: MsgId(id),
+            at: Millis(2_000),
+            from: name("bob"),
+            text: text.into(),
+            kind,
+        },
+    };
+    let new = [
+        line(&den, 8, "heads up", MessageKind::Notice),
+        line(&den, 9, "waves", MessageKind::Action),
+        line(&pair, 10, "psst", MessageKind::Notice),
+    ];
+    assert_eq!(s.commit(&new), vec![Ok(()), Ok(()), Ok(())]);
+    drop(s);
+    let expected = |snap: &StoreSnapshot| {
+        let den_lines = lines(snap, &den);
+        assert_eq!(
+            den_lines[2..],
+            [
+                (8, "heads up".into(), MessageKind::Notice),
+                (9, "waves".into(), MessageKind::Action)
+            ]
+        );
+        assert_eq!(
+            lines(snap, &pair).last().unwrap(),
+            &(10, "psst".into(), MessageKind::Notice)
+        );
+    };
+    // From the log, then from a snapshot.
+    let mut s = Store::open_with(dir.path(), key(), options).unwrap();
+    expected(&s.snapshot());
+    s.compact().unwrap();
+    drop(s);
+    let s = Store::open_with(dir.path(), key(), options).unwrap();
+    expected(&s.snapshot());
+    assert_eq!(lines(&s.snapshot(), &lobby()), lines(&snap, &lobby()));
 }

@@ -10,7 +10,7 @@ use chat_client::Received;
 use chat_core::reply::Reply;
 use chat_core::reply::{Control, Done, HistoryOf, Listing};
 use chat_core::wire::MalformedLine;
-use chat_core::{Command, Grant, LOBBY};
+use chat_core::{Command, Grant, MessageKind, LOBBY};
 
 use super::view::{Ask, Entry, Kind, Link, View};
 use super::windows::Place;
@@ -89,14 +89,16 @@ impl Screen {
         self.on_read(line.reply(), line.text(), &Local);
     }
 
-    /// A line said: in the window of `place`, unread there if it is not
-    /// shown.
+    /// A line said (`how`: plainly, a notice or an action): in the
+    /// window of `place`, unread there if it is not shown.
+    #[allow(clippy::too_many_arguments)]
     fn said(
         &mut self,
         place: Place,
         kind: Kind,
         stamp: String,
         who: &str,
+        how: MessageKind,
         text: &str,
         earlier: bool,
     ) {
@@ -112,6 +114,7 @@ impl Screen {
             who: Some(who.to_owned()),
             text: text.to_owned(),
             earlier,
+            how,
         };
         if let Place::Room(_) = place {
             v.windows.open(place.clone()).members.insert(who.to_owned());
@@ -126,6 +129,7 @@ impl Screen {
             who: None,
             text,
             earlier: false,
+            how: MessageKind::Said,
         };
         self.view.windows.say(place, entry, false, false);
     }
@@ -186,16 +190,22 @@ impl Screen {
                 room: LOBBY,
                 at: t,
                 from,
+                kind,
                 text,
                 ..
-            } => self.said(Place::Lobby, Kind::Room, at(t), from, text, false),
+            } => self.said(Place::Lobby, Kind::Room, at(t), from, kind, text, false),
             Reply::Pm {
-                at: t, from, text, ..
+                at: t,
+                from,
+                kind,
+                text,
+                ..
             } => self.said(
                 Place::Private(from.to_owned()),
                 Kind::PrivateIn,
                 at(t),
                 from,
+                kind,
                 text,
                 false,
             ),
@@ -204,13 +214,15 @@ impl Screen {
                 room,
                 at: t,
                 from,
+                kind: how,
                 text,
                 ..
-            } => self.said(Place::room(room), Kind::Room, at(t), from, text, false),
+            } => self.said(Place::room(room), Kind::Room, at(t), from, how, text, false),
             Reply::Hist {
                 of,
                 at: t,
                 from,
+                kind: how,
                 text,
                 ..
             } => {
@@ -243,7 +255,7 @@ impl Screen {
                 } else {
                     from.to_owned()
                 };
-                self.said(place, kind, at(t), &who, text, true);
+                self.said(place, kind, at(t), &who, how, text, true);
             }
             Reply::RoomJoin {
                 room: LOBBY,
@@ -412,6 +424,7 @@ impl Screen {
             who: None,
             text,
             earlier: false,
+            how: MessageKind::Said,
         };
         self.view.windows.current_mut().push(entry);
     }
@@ -437,6 +450,7 @@ impl Screen {
                             who: Some(to.to_owned()),
                             text,
                             earlier: false,
+                            how: MessageKind::Said,
                         };
                         v.windows
                             .say(Place::Private(to.to_owned()), entry, false, false);

@@ -354,6 +354,48 @@ fn tagged_lines_look_the_same_and_history_says_how_to_page_back() {
     );
 }
 
+/// A notice and an action (the `kind` tag) look as they do live when they
+/// come from history, in a room and in a private window.
+#[test]
+fn notices_and_actions_look_the_same_live_and_from_history() {
+    let mut s = logged_in();
+    join(&mut s, "rust");
+    feed(
+        &mut s,
+        &[
+            "OK tags on",
+            &format!("@id=7;kind=notice HIST rust {TS} bob heads up"),
+            &format!("@id=8;kind=action HIST rust {TS} bob waves"),
+            "END history 2",
+            &format!("@id=9;kind=notice RMSG rust {TS} bob heads up"),
+            &format!("@id=10;kind=action RMSG rust {TS} bob waves"),
+        ],
+    );
+    let r = rows(&mut s, 70, 9);
+    assert_eq!(r[2..4], ["15:04 -bob- heads up", "15:04 * bob waves"]);
+    assert_eq!(r[5..7], r[2..4], "{r:?}");
+    feed(
+        &mut s,
+        &[
+            &format!("@id=11;kind=action HIST @carol {TS} carol nods"),
+            &format!("@id=12;kind=notice HIST @carol {TS} alice noted"),
+            "END history 2",
+            &format!("@id=13;kind=action PM {TS} carol nods"),
+        ],
+    );
+    s.view.windows.show_place(Place::Private("carol".into()));
+    let r = rows(&mut s, 70, 6);
+    assert_eq!(
+        r[..2],
+        [
+            "15:04 [carol → you] * carol nods",
+            "15:04 [you → carol] (notice) noted",
+        ],
+        "{r:?}"
+    );
+    assert_eq!(r[3], r[0], "{r:?}");
+}
+
 #[test]
 fn a_mention_of_my_name_stands_out() {
     let mut s = logged_in();

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use chat_core::Grant;
+use chat_core::{Grant, MessageKind};
 
 use super::editor::Editor;
 use super::windows::{Place, Windows};
@@ -47,6 +47,9 @@ pub(crate) struct Entry {
     pub(crate) text: String,
     /// Said before we came (history): shown dimmer.
     pub(crate) earlier: bool,
+    /// How a message was meant: said, a notice (`-alice- hi`) or an
+    /// action (`* alice waves`); said for anything else.
+    pub(crate) how: MessageKind,
 }
 
 /// A question being answered on the input line (the login dialog, the
@@ -97,6 +100,7 @@ impl View {
             who: None,
             text: text.into(),
             earlier: false,
+            how: MessageKind::Said,
         };
         self.windows.current_mut().push(entry);
     }
@@ -109,6 +113,7 @@ impl View {
             who: None,
             text: text.into(),
             earlier: false,
+            how: MessageKind::Said,
         };
         self.windows.say(place, entry, false, false);
     }
@@ -148,8 +153,13 @@ impl View {
                 } else {
                     Style::default().fg(Color::Cyan)
                 };
+                let name = match e.how {
+                    MessageKind::Notice => format!("-{who}- "),
+                    MessageKind::Action => format!("* {who} "),
+                    _ => format!("<{who}> "),
+                };
                 spans.push(Span::styled(
-                    format!("<{who}> "),
+                    name,
                     name_style.add_modifier(Modifier::BOLD | earlier),
                 ));
                 let text_style = if !mine && !e.earlier && self.mentions_me(&e.text) {
@@ -164,13 +174,21 @@ impl View {
             }
             Kind::PrivateIn | Kind::PrivateOut => {
                 let style = Style::default().fg(Color::Magenta).add_modifier(earlier);
-                let arrow = if e.kind == Kind::PrivateIn {
-                    format!("[{who} → you] ")
+                let (arrow, sender) = if e.kind == Kind::PrivateIn {
+                    (format!("[{who} → you] "), who.as_str())
                 } else {
-                    format!("[you → {who}] ")
+                    (
+                        format!("[you → {who}] "),
+                        self.user.as_deref().unwrap_or("you"),
+                    )
                 };
                 spans.push(Span::styled(arrow, style.add_modifier(Modifier::BOLD)));
-                spans.push(Span::styled(e.text.clone(), style));
+                let text = match e.how {
+                    MessageKind::Notice => format!("(notice) {}", e.text),
+                    MessageKind::Action => format!("* {sender} {}", e.text),
+                    _ => e.text.clone(),
+                };
+                spans.push(Span::styled(text, style));
             }
             Kind::Presence => spans.push(Span::styled(
                 format!("* {}", e.text),

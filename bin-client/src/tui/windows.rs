@@ -225,6 +225,7 @@ mod tests {
             who: None,
             text: text.to_owned(),
             earlier: false,
+            how: chat_core::MessageKind::Said,
         }
     }
 

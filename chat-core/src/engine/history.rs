@@ -332,7 +332,7 @@ fn users(pair: &Conversation) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MsgId, UserName};
+    use crate::{MessageKind, MsgId, UserName};
 
     fn line(at: u64, text: &str) -> HistoryLine {
         HistoryLine {
@@ -340,6 +340,7 @@ mod tests {
             at: Millis(at),
             from: UserName::parse("al").unwrap(),
             text: text.into(),
+            kind: MessageKind::Said,
         }
     }
 
@@ -381,6 +382,7 @@ mod tests {
                     at: Millis(i * 10),
                     from: UserName::parse("al").unwrap(),
                     text: "x".into(),
+                    kind: MessageKind::Said,
                 },
                 b,
             );
@@ -461,6 +463,7 @@ mod tests {
                     at: Millis(7),
                     from: UserName::parse("al").unwrap(),
                     text: i.to_string(),
+                    kind: MessageKind::Said,
                 },
                 b,
             );

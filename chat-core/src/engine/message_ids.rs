@@ -1,7 +1,7 @@
 //! Message ids: one sequence for every room line and private message,
 //! started above the store's history and the clock.
 
-use crate::{HistoryLine, MsgId, UserName};
+use crate::{HistoryLine, MessageKind, MsgId, UserName};
 
 use super::Engine;
 
@@ -32,13 +32,20 @@ impl Engine {
         id
     }
 
-    /// A line said now, for a history.
-    pub(super) fn history_line(&self, id: MsgId, from: &UserName, text: &str) -> HistoryLine {
+    /// A line said now, of `kind`, for a history.
+    pub(super) fn history_line(
+        &self,
+        id: MsgId,
+        from: &UserName,
+        text: &str,
+        kind: MessageKind,
+    ) -> HistoryLine {
         HistoryLine {
             id,
             at: self.now,
             from: from.clone(),
             text: text.to_owned(),
+            kind,
         }
     }
 }

@@ -212,6 +212,7 @@ impl Engine {
                     id: Some(line.id),
                     at: line.at,
                     from: line.from.as_str(),
+                    kind: line.kind,
                     text: &line.text,
                 };
                 conn.codec.render(std::slice::from_ref(&reply), out);

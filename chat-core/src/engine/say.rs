@@ -161,7 +161,7 @@ impl Engine {
         }
         // A guest's side is its session (see `private_pairs`).
         if let (Some(a), Some(b)) = (self.party(id), self.party(target)) {
-            self.remember(pair_of(a, b), self.history_line(msg, &from, text));
+            self.remember(pair_of(a, b), self.history_line(msg, &from, text, kind));
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
@@ -243,7 +243,7 @@ impl Engine {
             return;
         }
         let from = sender.name;
-        let line = self.history_line(msg, &from, text);
+        let line = self.history_line(msg, &from, text, kind);
         if self.config.emit_events {
             self.out.event(ChatEvent::Message {
                 at: self.now,

@@ -12,7 +12,7 @@ pub use snapshot::StoreSnapshot;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Grant, Millis, MsgId, RoomKey, RoomModes, RoomName, UserName};
+use crate::{Grant, MessageKind, Millis, MsgId, RoomKey, RoomModes, RoomName, UserName};
 
 /// One registered account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +109,10 @@ pub struct HistoryLine {
     pub from: UserName,
     /// What was said.
     pub text: String,
+    /// How it was meant: said, a notice or an action, replayed as it was
+    /// said live (never [`MessageKind::TagsOnly`]: tags alone are not
+    /// kept).
+    pub kind: MessageKind,
 }
 
 /// How much history is kept: the store trims to this when it compacts,

@@ -77,11 +77,11 @@ impl StoreSnapshot {
     /// than its age, then the oldest beyond its count per conversation.
     ///
     /// ```
-    /// use chat_core::{Conversation, HistoryLine, Millis, MsgId, Retention, RoomName, StoreChange, StoreSnapshot, UserName};
+    /// use chat_core::{Conversation, HistoryLine, MessageKind, Millis, MsgId, Retention, RoomName, StoreChange, StoreSnapshot, UserName};
     /// let mut snap = StoreSnapshot::default();
     /// let lobby = Conversation::Room(RoomName::parse("lobby").unwrap().key());
     /// for t in 0..5 {
-    ///     let line = HistoryLine { id: MsgId(t + 1), at: Millis(t), from: UserName::parse("a").unwrap(), text: t.to_string() };
+    ///     let line = HistoryLine { id: MsgId(t + 1), at: Millis(t), from: UserName::parse("a").unwrap(), text: t.to_string(), kind: MessageKind::Said };
     ///     snap.apply(&StoreChange::AppendLine { conversation: lobby.clone(), line }).unwrap();
     /// }
     /// snap.trim(&Retention { room_lines: 3, private_lines: 1, max_age_ms: 10 }, Millis(5));

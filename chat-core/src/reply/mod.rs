@@ -559,6 +559,9 @@ pub enum Reply<'a> {
         at: Millis,
         /// Who said it.
         from: &'a str,
+        /// Said, a notice or an action, as it was said live (chat/1 with
+        /// tags on writes a notice's or an action's as the `kind` tag).
+        kind: MessageKind,
         /// What was said.
         text: &'a str,
     },
@@ -643,6 +646,28 @@ impl Reply<'_> {
         match *self {
             Reply::RoomMsg { tags, .. } | Reply::Pm { tags, .. } => tags,
             _ => ClientTags::NONE,
+        }
+    }
+
+    /// How a message line is meant: a room line's, a private message's,
+    /// a history line's kind; [`MessageKind::Said`] for any other line.
+    pub fn kind(&self) -> MessageKind {
+        match *self {
+            Reply::RoomMsg { kind, .. } | Reply::Pm { kind, .. } | Reply::Hist { kind, .. } => kind,
+            _ => MessageKind::Said,
+        }
+    }
+
+    /// Gives a message line (not one of tags alone) this kind (a client
+    /// reading it from the line's tags); other lines are left as they
+    /// are.
+    pub fn set_kind(&mut self, new: MessageKind) {
+        if let Reply::RoomMsg { kind, .. } | Reply::Pm { kind, .. } | Reply::Hist { kind, .. } =
+            self
+        {
+            if !kind.is_tags_only() && !new.is_tags_only() {
+                *kind = new;
+            }
         }
     }
 

@@ -568,6 +568,7 @@ static LINES: &[LineSpec] = &[
                 id: None,
                 at: f.ts()?,
                 from: f.word()?,
+                kind: MessageKind::Said,
                 text: f.rest(),
             })
         },
@@ -1531,6 +1532,7 @@ pub fn parse_reply(line: &str) -> Result<Reply<'_>, MalformedLine> {
     if let Some(id) = tags.id() {
         reply.set_id(id);
     }
+    reply.set_kind(tags.kind());
     reply.set_client_tags(tags.client());
     Ok(reply)
 }

@@ -94,7 +94,7 @@ fn write_reply(reply: &Reply<'_>, tags: bool, out: &mut Vec<u8>) {
         _ if reply.is_tags_only() && !tags => {}
         _ => {
             if tags {
-                write_tags(reply.id(), reply.client_tags(), out);
+                write_tags(reply.id(), reply.kind(), reply.client_tags(), out);
             }
             // Nothing for what chat/1 does not show (a grant change or an
             // away notice to the room, a server ping).

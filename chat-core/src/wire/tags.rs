@@ -3,7 +3,9 @@
 //! A client that sends `/tags on` gets server lines that may start with
 //! tags: `@` and `key=value` pairs separated by `;`, then a space, then
 //! the line as ever. The first tag is `id`, a message's id, on `MSG`,
-//! `PM`, `RMSG`, `HIST` and `OK sent`; after it come the message's
+//! `PM`, `RMSG`, `HIST` and `OK sent`; then `kind`, on a notice's or an
+//! action's `MSG`, `RMSG`, `PM` or `HIST` (`kind=notice`, `kind=action`;
+//! a line said plainly has none); after them come the message's
 //! client-only tags (`+name=value`, as IRC's message tags write them),
 //! and a message of tags alone is a `TAGMSG` line. A client ignores keys
 //! it does not know. Without `/tags on` no line carries tags and no
@@ -16,7 +18,7 @@
 
 pub use crate::command::{parse_point, point_text};
 use crate::reply::HistoryMark;
-use crate::{ClientTags, HistoryPoint, MsgId};
+use crate::{ClientTags, HistoryPoint, MessageKind, MsgId};
 
 /// The tags of a server line (empty when it has none).
 ///
@@ -47,8 +49,26 @@ impl<'a> Tags<'a> {
         self.get("id").and_then(digits).map(MsgId)
     }
 
-    /// The client-only tags (`+name=value`, after the id), if the line
-    /// has them in their one form.
+    /// How the message is meant (`kind=`): a notice or an action; said
+    /// when the line has no kind, or one this side does not know.
+    ///
+    /// ```
+    /// use chat_core::wire::split_tags;
+    /// use chat_core::MessageKind;
+    /// let (tags, _) = split_tags("@id=17;kind=action MSG 5 ann waves");
+    /// assert_eq!(tags.kind(), MessageKind::Action);
+    /// assert_eq!(split_tags("@id=17 MSG 5 ann hi").0.kind(), MessageKind::Said);
+    /// ```
+    pub fn kind(&self) -> MessageKind {
+        match self.get("kind") {
+            Some(NOTICE) => MessageKind::Notice,
+            Some(ACTION) => MessageKind::Action,
+            _ => MessageKind::Said,
+        }
+    }
+
+    /// The client-only tags (`+name=value`, after the id and the kind),
+    /// if the line has them in their one form.
     ///
     /// ```
     /// use chat_core::wire::split_tags;
@@ -78,21 +98,50 @@ pub fn split_tags(line: &str) -> (Tags<'_>, &str) {
     }
 }
 
-/// Writes the tags of a line with message id `id` and the client-only
-/// tags `client` (nothing when it has neither).
-pub(crate) fn write_tags(id: Option<MsgId>, client: ClientTags<'_>, out: &mut Vec<u8>) {
-    if id.is_none() && client.is_empty() {
+/// The `kind` tag's value for a notice.
+const NOTICE: &str = "notice";
+/// The `kind` tag's value for an action.
+const ACTION: &str = "action";
+
+/// Writes the tags of a line with message id `id`, of `kind` and with the
+/// client-only tags `client` (nothing when it has none of them: a line
+/// said plainly has no `kind`, nor has one of tags alone, which is its
+/// own line, `TAGMSG`).
+pub(crate) fn write_tags(
+    id: Option<MsgId>,
+    kind: MessageKind,
+    client: ClientTags<'_>,
+    out: &mut Vec<u8>,
+) {
+    let kind = match kind {
+        MessageKind::Notice => Some(NOTICE),
+        MessageKind::Action => Some(ACTION),
+        _ => None,
+    };
+    if id.is_none() && kind.is_none() && client.is_empty() {
         return;
     }
     out.push(b'@');
-    if let Some(id) = id {
-        out.extend_from_slice(b"id=");
-        out.extend_from_slice(id.0.to_string().as_bytes());
-        if !client.is_empty() {
+    let mut first = true;
+    let mut sep = |out: &mut Vec<u8>| {
+        if !std::mem::replace(&mut first, false) {
             out.push(b';');
         }
+    };
+    if let Some(id) = id {
+        sep(out);
+        out.extend_from_slice(b"id=");
+        out.extend_from_slice(id.0.to_string().as_bytes());
     }
-    out.extend_from_slice(client.as_str().as_bytes());
+    if let Some(kind) = kind {
+        sep(out);
+        out.extend_from_slice(b"kind=");
+        out.extend_from_slice(kind.as_bytes());
+    }
+    if !client.is_empty() {
+        sep(out);
+        out.extend_from_slice(client.as_str().as_bytes());
+    }
     out.push(b' ');
 }
 

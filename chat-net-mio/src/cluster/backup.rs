@@ -178,16 +178,44 @@ pub fn backup_cluster(
 fn line_of(log: Log, seq: u64, event: RoomEvent) -> Option<StoreChange> {
     let id = chat_core::MsgId(seq);
     match (log, event) {
-        (Log::Room(key), RoomEvent::Line { at, from, text, .. }) => Some(StoreChange::AppendLine {
+        (
+            Log::Room(key),
+            RoomEvent::Line {
+                at,
+                from,
+                text,
+                kind,
+                ..
+            },
+        ) => Some(StoreChange::AppendLine {
             conversation: Conversation::Room(key),
-            line: HistoryLine { id, at, from, text },
+            line: HistoryLine {
+                id,
+                at,
+                from,
+                text,
+                kind,
+            },
         }),
-        (Log::Private(pair), RoomEvent::Private { at, from, text, .. }) => {
-            Some(StoreChange::AppendLine {
-                conversation: pair,
-                line: HistoryLine { id, at, from, text },
-            })
-        }
+        (
+            Log::Private(pair),
+            RoomEvent::Private {
+                at,
+                from,
+                text,
+                kind,
+                ..
+            },
+        ) => Some(StoreChange::AppendLine {
+            conversation: pair,
+            line: HistoryLine {
+                id,
+                at,
+                from,
+                text,
+                kind,
+            },
+        }),
         _ => None,
     }
 }
@@ -238,7 +266,7 @@ pub fn restore_cluster(
                         at: line.at,
                         from: line.from.clone(),
                         text: line.text.clone(),
-                        kind: chat_core::MessageKind::Said,
+                        kind: line.kind,
                         origin: restore_origin(token),
                     },
                 ),
@@ -258,7 +286,7 @@ pub fn restore_cluster(
                             from: line.from.clone(),
                             to,
                             text: line.text.clone(),
-                            kind: chat_core::MessageKind::Said,
+                            kind: line.kind,
                             origin: restore_origin(token),
                         },
                     )

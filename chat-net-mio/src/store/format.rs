@@ -11,13 +11,117 @@
 //!
 //! Version 3 of the snapshot and version 2 of the log (and every earlier
 //! one) kept rooms without modes; they read here with the default modes.
+//!
+//! Version 4 of the snapshot and version 3 of the log (and every earlier
+//! one) kept history lines without their kind; every line of those was
+//! taken as said (a notice or an action was kept as a plain line), so
+//! they read here as [`MessageKind::Said`].
 
 use serde::Deserialize;
 
+use super::state::Others;
 use chat_core::{
-    Conversation, Grant, HistoryLine, KickEntry, Millis, MsgId, RoomModes, RoomName, RoomRecord,
-    StoreChange, Topic, UserName, UserRecord,
+    Conversation, Grant, HistoryLine, KickEntry, MessageKind, Millis, MsgId, RoomModes, RoomName,
+    RoomRecord, StoreChange, Topic, UserName, UserRecord,
 };
+
+/// A history line with an id but without its kind (snapshots 3 and 4,
+/// logs 2 and 3).
+#[derive(Debug, Deserialize)]
+pub(crate) struct LineV2 {
+    id: MsgId,
+    at: Millis,
+    from: UserName,
+    text: String,
+}
+
+impl From<LineV2> for HistoryLine {
+    fn from(old: LineV2) -> HistoryLine {
+        HistoryLine {
+            id: old.id,
+            at: old.at,
+            from: old.from,
+            text: old.text,
+            kind: MessageKind::Said,
+        }
+    }
+}
+
+/// History lines without kinds, as said.
+fn history_of(old: Vec<(Conversation, Vec<LineV2>)>) -> Vec<(Conversation, Vec<HistoryLine>)> {
+    old.into_iter()
+        .map(|(c, lines)| (c, lines.into_iter().map(HistoryLine::from).collect()))
+        .collect()
+}
+
+/// A change as log 3 wrote it: [`StoreChange`] of that version, variant
+/// for variant in the same order.
+#[derive(Debug, Deserialize)]
+pub(crate) enum ChangeV3 {
+    AddUser(UserRecord),
+    SetGrant {
+        name: UserName,
+        grant: Grant,
+    },
+    SetPassword {
+        name: UserName,
+        phc: String,
+    },
+    Kick(KickEntry),
+    Unkick {
+        name: UserName,
+    },
+    CreateRoom(RoomRecord),
+    SetTopic {
+        room: RoomName,
+        topic: Option<Topic>,
+    },
+    RemoveRoom {
+        room: RoomName,
+    },
+    AppendLine {
+        conversation: Conversation,
+        line: LineV2,
+    },
+    SetModes {
+        room: RoomName,
+        modes: RoomModes,
+    },
+}
+
+impl From<ChangeV3> for StoreChange {
+    fn from(old: ChangeV3) -> StoreChange {
+        match old {
+            ChangeV3::AddUser(record) => StoreChange::AddUser(record),
+            ChangeV3::SetGrant { name, grant } => StoreChange::SetGrant { name, grant },
+            ChangeV3::SetPassword { name, phc } => StoreChange::SetPassword { name, phc },
+            ChangeV3::Kick(entry) => StoreChange::Kick(entry),
+            ChangeV3::Unkick { name } => StoreChange::Unkick { name },
+            ChangeV3::CreateRoom(record) => StoreChange::CreateRoom(record),
+            ChangeV3::SetTopic { room, topic } => StoreChange::SetTopic { room, topic },
+            ChangeV3::RemoveRoom { room } => StoreChange::RemoveRoom { room },
+            ChangeV3::AppendLine { conversation, line } => StoreChange::AppendLine {
+                conversation,
+                line: line.into(),
+            },
+            ChangeV3::SetModes { room, modes } => StoreChange::SetModes { room, modes },
+        }
+    }
+}
+
+/// The part of snapshot 4 after the accounts.
+#[derive(Debug, Deserialize)]
+pub(crate) struct OthersV4 {
+    kicked: Vec<KickEntry>,
+    rooms: Vec<RoomRecord>,
+    history: Vec<(Conversation, Vec<LineV2>)>,
+}
+
+impl From<OthersV4> for Others {
+    fn from(old: OthersV4) -> Others {
+        Others::new(old.kicked, old.rooms, history_of(old.history))
+    }
+}
 
 /// A room without modes (snapshots 1 to 3, logs 1 and 2).
 #[derive(Debug, Deserialize)]
@@ -72,7 +176,7 @@ pub(crate) enum ChangeV2 {
     },
     AppendLine {
         conversation: Conversation,
-        line: HistoryLine,
+        line: LineV2,
     },
 }
 
@@ -87,9 +191,10 @@ impl From<ChangeV2> for StoreChange {
             ChangeV2::CreateRoom(record) => StoreChange::CreateRoom(record.into()),
             ChangeV2::SetTopic { room, topic } => StoreChange::SetTopic { room, topic },
             ChangeV2::RemoveRoom { room } => StoreChange::RemoveRoom { room },
-            ChangeV2::AppendLine { conversation, line } => {
-                StoreChange::AppendLine { conversation, line }
-            }
+            ChangeV2::AppendLine { conversation, line } => StoreChange::AppendLine {
+                conversation,
+                line: line.into(),
+            },
         }
     }
 }
@@ -97,9 +202,15 @@ impl From<ChangeV2> for StoreChange {
 /// The part of snapshot 3 after the accounts.
 #[derive(Debug, Deserialize)]
 pub(crate) struct OthersV3 {
-    pub(crate) kicked: Vec<KickEntry>,
-    pub(crate) rooms: Vec<RoomRecordV1>,
-    pub(crate) history: Vec<(Conversation, Vec<HistoryLine>)>,
+    kicked: Vec<KickEntry>,
+    rooms: Vec<RoomRecordV1>,
+    history: Vec<(Conversation, Vec<LineV2>)>,
+}
+
+impl From<OthersV3> for Others {
+    fn from(old: OthersV3) -> Others {
+        Others::new(old.kicked, rooms_of(old.rooms), history_of(old.history))
+    }
 }
 
 /// A history line without an id (snapshot 2, log 1).
@@ -172,6 +283,7 @@ impl Ids {
             at: old.at,
             from: old.from,
             text: old.text,
+            kind: MessageKind::Said,
         }
     }
 

@@ -5,8 +5,9 @@
 //! ```text
 //! header (32 bytes, in every record's associated data)
 //!   magic       8  b"CHATJRNL"
-//!   version     1  3 (read only to migrate: 1, history lines without
-//!                  ids; 2, rooms without modes)
+//!   version     1  4 (read only to migrate: 1, history lines without
+//!                  ids; 2, rooms without modes; 3, history lines
+//!                  without kinds)
 //!   alg         1  1 = ChaCha20-Poly1305
 //!   reserved    6  0
 //!   generation  8  u64 LE: the snapshot this log follows
@@ -39,7 +40,9 @@ use super::seal::{SealKey, ALG_CHACHA20_POLY1305, TAG};
 
 const MAGIC: &[u8; 8] = b"CHATJRNL";
 /// The log's format: its records are `Vec<StoreChange>` as of now.
-pub(crate) const VERSION: u8 = 3;
+pub(crate) const VERSION: u8 = 4;
+/// The log of history lines without kinds (`format::ChangeV3`).
+pub(crate) const VERSION_V3: u8 = 3;
 /// The log of rooms without modes (`format::ChangeV2`).
 pub(crate) const VERSION_V2: u8 = 2;
 /// The log of history lines without ids (`format::ChangeV1`).
@@ -88,7 +91,7 @@ impl LogHeader {
         if &h[..8] != MAGIC {
             return Err("not a chat journal (bad magic bytes)");
         }
-        if ![VERSION, VERSION_V2, VERSION_V1].contains(&h[8])
+        if ![VERSION, VERSION_V3, VERSION_V2, VERSION_V1].contains(&h[8])
             || h[9] != ALG_CHACHA20_POLY1305
             || h[10..16] != [0; 6]
         {

@@ -262,7 +262,8 @@ struct Loaded {
     /// A log handed over to a compaction that did not finish was
     /// replayed (see [`PREV_LOG_FILE`]).
     handed_over: bool,
-    /// Read from the formats before message ids: to be rewritten.
+    /// Read from an older format (before message ids, room modes or
+    /// line kinds): to be rewritten.
     old_format: bool,
 }
 
@@ -396,6 +397,12 @@ impl Replay<'_> {
                 .collect()
         } else if header.version == journal::VERSION_V2 {
             postcard::from_bytes::<Vec<format::ChangeV2>>(plain)
+                .map_err(undecodable)?
+                .into_iter()
+                .map(StoreChange::from)
+                .collect()
+        } else if header.version == journal::VERSION_V3 {
+            postcard::from_bytes::<Vec<format::ChangeV3>>(plain)
                 .map_err(undecodable)?
                 .into_iter()
                 .map(StoreChange::from)
@@ -598,7 +605,7 @@ impl Store {
             store.compact()?;
             if old_format {
                 log::info!(
-                    "{} migrated to the format with message ids",
+                    "{} migrated to the current format (message ids, room modes, line kinds)",
                     store.paths.dir.display()
                 );
             } else {

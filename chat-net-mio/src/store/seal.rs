@@ -8,7 +8,9 @@
 //!                 without ids (read only to migrate),
 //!             3 = postcard snapshot of the journal, rooms without
 //!                 modes (read only to migrate),
-//!             4 = postcard snapshot of the journal (`store.snapshot`)
+//!             4 = postcard snapshot of the journal, history lines
+//!                 without kinds (read only to migrate),
+//!             5 = postcard snapshot of the journal (`store.snapshot`)
 //! alg      1  1 = ChaCha20-Poly1305
 //! kdf      1  0 = raw key, 1 = argon2id passphrase
 //! reserved 1  0
@@ -27,8 +29,10 @@ pub(crate) const VERSION_LEGACY: u8 = 1;
 pub(crate) const VERSION_SNAPSHOT_V2: u8 = 2;
 /// The journal's snapshot before rooms had modes.
 pub(crate) const VERSION_SNAPSHOT_V3: u8 = 3;
+/// The journal's snapshot before history lines had kinds.
+pub(crate) const VERSION_SNAPSHOT_V4: u8 = 4;
 /// The journal's snapshot.
-pub(crate) const VERSION_SNAPSHOT: u8 = 4;
+pub(crate) const VERSION_SNAPSHOT: u8 = 5;
 pub(crate) const ALG_CHACHA20_POLY1305: u8 = 1;
 pub(crate) const KDF_RAW: u8 = 0;
 pub(crate) const KDF_ARGON2ID: u8 = 1;

@@ -1,5 +1,5 @@
 //! The journal's snapshot file, `store.snapshot` (and a backup, which has
-//! the same format): the sealed container of `seal.rs` at version 4,
+//! the same format): the sealed container of `seal.rs` at version 5,
 //! whose plaintext is
 //!
 //! ```text
@@ -28,9 +28,10 @@ use chat_core::{StoreSnapshot, UserRecord};
 use ring::rand::SystemRandom;
 
 use super::error::StoreError;
-use super::format::{rooms_of, Ids, OthersV1, OthersV3};
+use super::format::{rooms_of, Ids, OthersV1, OthersV3, OthersV4};
 use super::seal::{
     self, Kdf, SealError, SealKey, VERSION_SNAPSHOT, VERSION_SNAPSHOT_V2, VERSION_SNAPSHOT_V3,
+    VERSION_SNAPSHOT_V4,
 };
 use super::state::{Others, OthersRef};
 
@@ -95,11 +96,12 @@ pub(crate) fn sealed_error(path: &Path, e: SealError, len: usize) -> StoreError 
 }
 
 /// Reads a snapshot's header: its key derivation, to resolve the key.
-/// Snapshots of the formats before message ids and before room modes
-/// are read too (to migrate).
+/// Snapshots of the formats before message ids, before room modes and
+/// before line kinds are read too (to migrate).
 pub(crate) fn header(path: &Path, bytes: &[u8]) -> Result<seal::Header, StoreError> {
     sealed_header(path, bytes, VERSION_SNAPSHOT_V2)
         .or_else(|_| sealed_header(path, bytes, VERSION_SNAPSHOT_V3))
+        .or_else(|_| sealed_header(path, bytes, VERSION_SNAPSHOT_V4))
         .or_else(|_| sealed_header(path, bytes, VERSION_SNAPSHOT))
 }
 
@@ -178,7 +180,8 @@ pub(crate) fn decode_users(
 
 /// Decodes the other part found at `at` in `path`, a snapshot of
 /// `version` (one before message ids gets its lines' ids here, one
-/// before room modes its rooms' default modes).
+/// before room modes its rooms' default modes, one before line kinds
+/// its lines as said).
 pub(crate) fn decode_others(
     path: &Path,
     bytes: &[u8],
@@ -199,7 +202,11 @@ pub(crate) fn decode_others(
     }
     if version == VERSION_SNAPSHOT_V3 {
         let old: OthersV3 = postcard::from_bytes(bytes).map_err(damaged)?;
-        return Ok(Others::new(old.kicked, rooms_of(old.rooms), old.history));
+        return Ok(old.into());
+    }
+    if version == VERSION_SNAPSHOT_V4 {
+        let old: OthersV4 = postcard::from_bytes(bytes).map_err(damaged)?;
+        return Ok(old.into());
     }
     postcard::from_bytes(bytes).map_err(damaged)
 }

@@ -626,7 +626,7 @@ impl StoreTables for StoreState {
 
 #[cfg(test)]
 mod tests {
-    use chat_core::{MsgId, RoomName};
+    use chat_core::{MessageKind, MsgId, RoomName};
 
     use super::*;
 
@@ -636,6 +636,7 @@ mod tests {
             at: Millis(id),
             from: UserName::parse("ann").unwrap(),
             text: text.to_owned(),
+            kind: MessageKind::Said,
         }
     }
 

@@ -409,17 +409,26 @@ function place(v, li, ts) {
   renderStart(v);
 }
 
+/** How the line being read was meant (its `kind` tag, with tags on):
+ * "notice", "action", or "" (said). A notice or an action shows the same
+ * live and from history. */
+function meant() {
+  const kind = state.tags.kind;
+  return kind === "notice" || kind === "action" ? kind : "";
+}
+
 /** A message: `kind` msg (room), pm-in or pm-out; `live` when it is said
  * now rather than replayed. Returns the line, or null when it is shown
  * already. */
 function message(v, kind, ts, from, text, live) {
   ts = Number(ts);
   if (seen(v, from, text, ts)) return null;
-  const li = el("li", "line " + kind + (live ? "" : " earlier"));
+  const how = meant();
+  const li = el("li", "line " + kind + (how ? " " + how : "") + (live ? "" : " earlier"));
   if (state.tags.id) li.dataset.id = state.tags.id;
   li.append(clock(ts));
   const mine = same(from, state.me);
-  const who = el("span", "from", from);
+  const who = el("span", "from", how === "action" ? "* " + from : how === "notice" ? "-" + from + "-" : from);
   if (kind === "pm-out" || kind === "pm-in") {
     who.prepend(el("span", "visually-hidden", kind === "pm-out" ? "you, privately: " : "privately: "));
   }
@@ -754,7 +763,7 @@ const LINES = {
     const [of, ts, from, text] = fields(body, 3);
     const h = head();
     if (h && h.mode === "shown") {
-      h.rows.push({ of, ts, from, text });
+      h.rows.push({ of, ts, from, text, how: meant() });
       return;
     }
     const v = of.startsWith("@") ? ensureView("pm", of.slice(1)) : ensureView("room", of);
@@ -1026,7 +1035,7 @@ const LISTS = {
         more.textContent = Number(shown) ? "No earlier lines." : "No lines.";
       }
       table(h.view, "Earlier lines of " + (of.startsWith("@") ? "your conversation with " + of.slice(1) : "#" + of), ["When", "Who", "Said"],
-        h.rows.map((r) => [clock(r.ts), r.from, r.text]), more);
+        h.rows.map((r) => [clock(r.ts), r.from, r.how === "action" ? "* " + r.from + " " + r.text : r.how === "notice" ? "(notice) " + r.text : r.text]), more);
       return;
     }
     // The last lines of a conversation (joining it, opening it, catching

@@ -190,6 +190,7 @@ pub fn now_line(text: &str) -> chat_core::StoreChange {
             at: chat_core::Millis(now),
             from: name("alice"),
             text: text.into(),
+            kind: chat_core::MessageKind::Said,
         },
     }
 }

@@ -191,6 +191,7 @@ impl Engine {
                 at,
                 from,
                 text,
+                kind,
             },
             bounds,
         );
@@ -554,6 +555,7 @@ impl Engine {
                 at,
                 from,
                 text,
+                kind,
             },
             bounds,
             max,

@@ -19,7 +19,7 @@ use super::lines::{nickserv_says, server_notice, Mask, CHANNEL};
 use super::listing::ListKind;
 use super::registration::{Registration, Via};
 use crate::reply::{Control, Done, HistoryOf, Identity, Listing, Notice, Reason, Reply};
-use crate::{MessageKind, Millis, LOBBY};
+use crate::{Millis, LOBBY};
 
 /// What rendering reads of one connection.
 pub(super) struct View<'s> {
@@ -148,9 +148,11 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
             id,
             at,
             from,
+            kind,
             text,
         } => {
-            // Replayed as said, at its own time when the client reads
+            // Replayed as it was said (a notice as `NOTICE`, an action as
+            // a CTCP `ACTION`), at its own time when the client reads
             // `server-time`, with its id when it reads message tags; in
             // the batch of a `CHATHISTORY` when it reads batches.
             match history_batch(view) {
@@ -168,13 +170,11 @@ pub(super) fn reply(view: &View<'_>, batch: &mut Batch, reply: &Reply<'_>, out: 
                 host: server,
             };
             match of {
-                HistoryOf::Room(room) => {
-                    message_line(&mask, Channel(room), MessageKind::Said, text, out)
-                }
+                HistoryOf::Room(room) => message_line(&mask, Channel(room), *kind, text, out),
                 HistoryOf::Private(with) if from.eq_ignore_ascii_case(me) => {
-                    message_line(&mask, with, MessageKind::Said, text, out)
+                    message_line(&mask, with, *kind, text, out)
                 }
-                HistoryOf::Private(_) => message_line(&mask, me, MessageKind::Said, text, out),
+                HistoryOf::Private(_) => message_line(&mask, me, *kind, text, out),
             }
         }
         Reply::Conversation { of, at, .. } => {
