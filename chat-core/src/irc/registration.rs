@@ -70,8 +70,6 @@ pub(super) struct Registration {
     pub(super) verified: bool,
     /// `900` went out for this login.
     pub(super) announced: bool,
-    /// Logged in by SASL: another `AUTHENTICATE` is `907`.
-    pub(super) by_sasl: bool,
     /// Whether registering without a login makes a guest.
     pub(super) guests: bool,
     /// The most lines one `CHATHISTORY` answer holds (`005`'s
@@ -280,8 +278,11 @@ impl Registration {
     /// registration is complete, the client enters once it is.
     pub(super) fn verified(&mut self, negotiating: bool) {
         self.announced = true;
-        self.by_sasl = self.login == Some(Via::Sasl);
-        if !self.registered && !self.complete(negotiating) {
+        if self.logged_in {
+            // Logged in again (SASL reauthentication): done; the welcome
+            // of another account, if it is one, follows.
+            self.login = None;
+        } else if !self.registered && !self.complete(negotiating) {
             self.verified = true;
         }
     }
