@@ -70,6 +70,8 @@ pub(super) struct Registration {
     pub(super) verified: bool,
     /// `900` went out for this login.
     pub(super) announced: bool,
+    /// In as a guest (no account).
+    pub(super) guest: bool,
     /// Whether registering without a login makes a guest.
     pub(super) guests: bool,
     /// The most lines one `CHATHISTORY` answer holds (`005`'s
@@ -289,6 +291,7 @@ impl Registration {
 
     /// Logged in as `user`: the nick is the account's.
     pub(super) fn logged_in(&mut self, user: &str) {
+        self.guest = self.login == Some(Via::Guest);
         self.nick = Some(user.to_owned());
         self.logged_in = true;
         self.registered = true;
