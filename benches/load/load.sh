@@ -16,6 +16,8 @@
 #   IO_THREADS=2 ONLY="W4 IDLE" PROTOS=chat benches/load/load.sh
 #   FINAL=1 benches/load/load.sh                # the targets table (see below)
 #
+# SERVER_CONFIG runs our server with another configuration file (default
+# benches/load/bench-server.ron), to compare settings.
 # IO_THREADS passes --io-threads to chat-server (unset: its default, chosen
 # from the cores it may run on); CHAT_SERVER runs another build (a
 # baseline) instead of this tree's, CHAT_LOAD another chat-load (with
@@ -72,6 +74,7 @@ OUR_IRC_PORT=${OUR_IRC_PORT:-19667}
 NGIRCD_PORT=${NGIRCD_PORT:-16667} # replaces the Ports of benches/load/ngircd.conf
 OUT=${OUT:-$(mktemp -d /tmp/chat-load.XXXXXX)}
 IO_THREADS=${IO_THREADS:-}
+SERVER_CONFIG=${SERVER_CONFIG:-benches/load/bench-server.ron}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
 IDLE_SOURCES=$(( (IDLE_CLIENTS + 19999) / 20000 ))
 mkdir -p "$OUT"
@@ -185,7 +188,7 @@ start_chat() {
     port_free "$OUR_IRC_PORT"
     local threads=${2:-$IO_THREADS}
     "${SERVER_ON[@]}" "$CHAT_SERVER" --bind "127.0.0.1:$CHAT_PORT" --irc-bind "127.0.0.1:$OUR_IRC_PORT" \
-        --data-dir "$DATA" --config benches/load/bench-server.ron --log-level warn \
+        --data-dir "$DATA" --config "$SERVER_CONFIG" --log-level warn \
         ${threads:+--io-threads "$threads"} 2>>"$OUT/server.log" &
     SERVER_PID=$!
     wait_port "$CHAT_PORT"

@@ -516,3 +516,32 @@ fn a_connection_lost_during_the_catch_up_starts_it_again_from_the_last_line_pass
         "/ping catch-up-2\n/join Rust\n/history lobby after id=6\n"
     );
 }
+
+#[test]
+fn logging_in_as_another_account_is_the_one_used_from_then_on() {
+    let mut s = Session::new(
+        Credentials::new("dave", "password-1"),
+        Auth::Login,
+        LoginForm::OneLine,
+    );
+    s.on_connected();
+    sent(&mut s);
+    s.receive(b"WELCOME dave 1\nOK joined den\n");
+    assert_eq!(s.rooms(), ["den"]);
+    // A wrong password for erin: nothing changes.
+    s.send_line("/login erin wrong-password").unwrap();
+    sent(&mut s);
+    s.receive(b"ERR bad-credentials wrong user name or password\n");
+    assert_eq!(s.user(), Some("dave"));
+    s.send_line("/login erin password-2").unwrap();
+    assert_eq!(sent(&mut s), "/login erin password-2\n");
+    s.receive(b"OK login erin\nWELCOME erin 1\n");
+    // dave's rooms are not erin's: nothing is joined for her.
+    assert_eq!(sent(&mut s), "");
+    assert_eq!(s.user(), Some("erin"));
+    assert!(s.rooms().is_empty());
+    s.receive(b"CTL restart\n");
+    assert!(s.on_closed());
+    s.on_connected();
+    assert_eq!(sent(&mut s), "/login erin password-2\n");
+}

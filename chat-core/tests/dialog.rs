@@ -153,8 +153,11 @@ fn one_line_forms_and_commands_before_login() {
     assert!(h.take("a")[0].starts_with("ERR bad-argument"));
     h.send("a", &format!("/register alice {PW}"));
     assert!(has(&h.take("a"), "WELCOME alice 1"));
-    h.send("a", &format!("/login alice {PW}"));
+    h.send("a", &format!("/register bob {PW}"));
     assert!(h.take("a")[0].starts_with("ERR already-online"));
+    // Logging in again as oneself only confirms the login.
+    h.send("a", &format!("/login alice {PW}"));
+    assert_eq!(h.take("a"), vec!["OK login alice"]);
 }
 
 #[test]
@@ -290,4 +293,60 @@ fn lines_sent_while_logging_in_are_answered_after_it_in_order() {
     assert!(lines[2].starts_with("JOIN "));
     assert!(lines[3].starts_with("MSG ") && lines[3].ends_with(" alice hello"));
     assert_eq!(lines[4], "PONG 1");
+}
+
+#[test]
+fn logging_in_again_as_another_account_switches_the_session() {
+    let mut h = Harness::new();
+    h.register("bob", "bob");
+    h.send("bob", "/quit");
+    h.register("a", "alice");
+    h.register("c", "carol");
+    h.send("a", "/create den");
+    h.take("a");
+    h.take("c");
+    // A wrong password: refused, and alice is alice still.
+    h.send("a", "/login bob wrong-password");
+    assert!(h.take("a")[0].starts_with("ERR bad-credentials"));
+    h.send("a", "still alice");
+    assert!(h
+        .take("c")
+        .iter()
+        .any(|l| l.ends_with(" alice still alice")));
+    h.take("a");
+    // As bob: told, out of alice's rooms, and welcomed as bob.
+    h.send("a", &format!("/login bob {PW}"));
+    let lines = h.take("a");
+    assert_eq!(lines[..2], ["OK login bob", "WELCOME bob 1"], "{lines:?}");
+    let seen = h.take("c");
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("LEAVE ") && l.contains(" alice quit")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("JOIN ") && l.ends_with(" bob")),
+        "{seen:?}"
+    );
+    h.send("a", "now bob");
+    assert!(h.take("c").iter().any(|l| l.ends_with(" bob now bob")));
+    h.send("c", "/users");
+    let users = h.take("c");
+    assert!(!users.iter().any(|l| l.contains("alice")), "{users:?}");
+}
+
+#[test]
+fn wrong_passwords_while_logged_in_count_like_the_dialogs() {
+    let mut config = harness::unlimited();
+    config.limits.max_failed_attempts = 2;
+    let mut h = Harness::with(config, StoreSnapshot::default());
+    h.register("b", "bob");
+    h.register("a", "alice");
+    h.send("a", "/login bob nope-nope-nope");
+    assert!(h.take("a")[0].starts_with("ERR bad-credentials"));
+    assert_eq!(h.closed("a"), None);
+    h.send("a", "/login bob nope-nope-nope");
+    assert!(has(&h.take("a"), "ERR rate-limited"));
+    assert_eq!(h.closed("a"), Some(CloseReason::RateLimited));
 }

@@ -1651,12 +1651,118 @@ fn registering_during_sasl_aborts_it_and_registers() {
     let lines = h.take("c");
     assert_eq!(lines[0], ":chat 906 reguser :SASL authentication aborted");
     assert!(has(&lines, ":chat 001 reguser "), "{lines:?}");
-    // A guest did not authenticate: a later AUTHENTICATE is not 907.
+    // A guest did not authenticate, and has no account to authenticate
+    // again: a later AUTHENTICATE is neither 907 nor an exchange.
     h.send("c", "AUTHENTICATE PLAIN");
     assert_eq!(
         h.take("c"),
         vec![":chat 462 reguser :You may not reregister"]
     );
+}
+
+/// An IRC client logged in with SASL as `account` under `nick`, in
+/// `#lobby` and `#den`; what it was told is taken.
+fn sasl_in_den(h: &mut Harness, label: &str, nick: &str, account: &str) {
+    h.connect_irc(label);
+    h.send(label, "CAP LS 302");
+    h.send(label, "CAP REQ :sasl");
+    h.send(label, &format!("NICK {nick}"));
+    h.send(label, &format!("USER u{nick} 0 * :{nick}"));
+    h.send(label, "AUTHENTICATE PLAIN");
+    h.send(label, &format!("AUTHENTICATE {}", plain(account)));
+    h.send(label, "CAP END");
+    h.send(label, "JOIN #den");
+    let lines = h.take(label);
+    assert!(
+        has(&lines, &format!(":{account}!u{nick}@chat JOIN #den")),
+        "{lines:?}"
+    );
+}
+
+/// A SASL PLAIN payload for `account` with the tests' password.
+fn plain(account: &str) -> String {
+    base64(format!("\0{account}\0{PW}").as_bytes())
+}
+
+#[test]
+fn sasl_reauthentication_as_another_account_switches_the_session() {
+    let mut h = open_harness();
+    accounts(&mut h, &["foo", "jilles", "watcher"]);
+    sasl_in_den(&mut h, "c", "user", "foo");
+    sasl_in_den(&mut h, "w", "watcher", "watcher");
+    h.take("c");
+    // jilles is logged in elsewhere too: the switch takes it over.
+    h.connect("old");
+    h.send("old", &format!("/login jilles {PW}"));
+    assert!(has(&h.take("old"), "WELCOME jilles 1"));
+    h.take("w");
+    h.take("c");
+
+    // Reauthenticating as foo again only confirms it.
+    h.send("c", "AUTHENTICATE PLAIN");
+    assert_eq!(h.take("c"), vec!["AUTHENTICATE +"]);
+    h.send("c", &format!("AUTHENTICATE {}", plain("foo")));
+    assert_eq!(
+        h.take("c"),
+        vec![
+            ":chat 900 foo foo!uuser@chat foo :You are now logged in as foo",
+            ":chat 903 foo :SASL authentication successful",
+        ]
+    );
+    assert_eq!(h.take("w"), Vec::<String>::new());
+
+    // A wrong password: 904, and the session is foo's still.
+    h.send("c", "AUTHENTICATE PLAIN");
+    h.send(
+        "c",
+        &format!("AUTHENTICATE {}", base64(b"\0jilles\0wrong-password")),
+    );
+    let lines = h.take("c");
+    assert_eq!(
+        lines[1], ":chat 904 foo :SASL authentication failed: wrong user name or password",
+        "{lines:?}"
+    );
+    h.send("c", "PRIVMSG #den :still foo");
+    assert!(has(&h.take("w"), ":foo!uuser@chat PRIVMSG #den :still foo"));
+
+    // As jilles: 900 and 903 first, then out of foo's channels, the nick
+    // made jilles's, and into the lobby as jilles.
+    h.send("c", "AUTHENTICATE PLAIN");
+    h.send("c", &format!("AUTHENTICATE {}", plain("jilles")));
+    let lines = h.take("c");
+    assert_eq!(
+        lines[..7],
+        [
+            "AUTHENTICATE +",
+            ":chat 900 foo jilles!uuser@chat jilles :You are now logged in as jilles",
+            ":chat 903 foo :SASL authentication successful",
+            ":foo!uuser@chat PART #den :Logged in as another account",
+            ":foo!uuser@chat PART #lobby :Logged in as another account",
+            ":foo!uuser@chat NICK :jilles",
+            ":jilles!uuser@chat JOIN #lobby",
+        ],
+        "{lines:?}"
+    );
+    assert!(h.take("old").iter().any(|l| l.starts_with("CTL takeover")));
+    // The others see foo quit; jilles was in #lobby already (taken over,
+    // which IRC does not show).
+    assert_eq!(
+        h.take("w"),
+        vec![":foo!uuser@chat QUIT :Quit: Logged in as another account"]
+    );
+    // jilles now: its lines are jilles's, and foo is offline.
+    h.send("c", "PRIVMSG #lobby :now jilles");
+    assert!(has(
+        &h.take("w"),
+        ":jilles!uuser@chat PRIVMSG #lobby :now jilles"
+    ));
+    h.send("c", "NICK foo");
+    assert_eq!(
+        h.take("c"),
+        vec![":chat 447 jilles :Cannot change nickname: the nick is the account"]
+    );
+    h.send("w", "WHOIS foo");
+    assert!(has(&h.take("w"), ":chat 401 watcher foo "));
 }
 
 /// Standard base64 with padding.

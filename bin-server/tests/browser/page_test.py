@@ -646,6 +646,25 @@ def main():
                 say(alice, "back after the restart")
                 expect(line(bob, "back after the restart")).to_be_visible(timeout=TIMEOUT)
 
+            def switch_account():
+                # dan, on a page of his own, is in #rust; he logs in as
+                # gina (an account made over TCP): #rust was dan's, not hers.
+                Tcp(servers[0].tcp, "gina").send("/quit")
+                hal = Tcp(servers[0].tcp, "hal")
+                dan = new_page(DESKTOP)
+                tcp["dan-page"] = dan
+                enter(dan, url, "dan")
+                say(dan, "/join rust")
+                expect(dan.locator("#view-title")).to_have_text("#rust", timeout=TIMEOUT)
+                say(dan, f"/login gina {PASSWORD}")
+                expect(dan.locator("#me")).to_contain_text("gina", timeout=TIMEOUT)
+                expect(line(dan, "Logged in as gina.")).to_be_visible(timeout=TIMEOUT)
+                expect(nav_entry(dan, "#rust")).to_have_count(0)
+                expect(dan.locator("#view-title")).to_have_text("#lobby")
+                hal.expect("LEAVE ", " dan quit")
+                say(dan, "gina here now")
+                assert "gina gina here now" in hal.expect("MSG ", "gina here now")
+
             def killed_and_started_again():
                 old = servers[0]
                 old.kill()
@@ -659,6 +678,10 @@ def main():
                 say(bob, "back after the crash")
                 expect(line(alice, "back after the crash")).to_be_visible(timeout=TIMEOUT)
                 assert line(alice, "back after the restart").count() == 1
+                # The page that switched accounts came back as the new one.
+                dan = tcp["dan-page"]
+                expect(dan.locator("#notice")).to_contain_text("Reconnected", timeout=TIMEOUT * 3)
+                expect(dan.locator("#me")).to_contain_text("gina")
 
             def shutdown_notice():
                 servers[0].stop()
@@ -681,6 +704,7 @@ def main():
                 ("screenshots", screenshots),
                 ("a password change, with a wrong and a short password first", password_change),
                 ("a restart is announced and the page reconnects (with the new password)", restart_reconnects),
+                ("/login as another account: the old account's rooms are gone from the page", switch_account),
                 ("killed and started again: the page keeps its lines and reconnects", killed_and_started_again),
                 ("a shutdown is announced", shutdown_notice),
             ]:

@@ -129,6 +129,9 @@ pub struct Session {
     newest: HashMap<String, MsgId>,
     /// Catching up on the conversations after a re-login.
     catch_up: CatchUp,
+    /// A `/login` sent while in the room (switching accounts) and not
+    /// yet answered: the credentials to log in with from then on.
+    switching: Option<Credentials>,
 }
 
 impl Session {
@@ -158,6 +161,7 @@ impl Session {
             transmit: Vec::new(),
             events: VecDeque::new(),
             pending_password: None,
+            switching: None,
             login_step: None,
             login_registers: false,
             login_refused: false,
@@ -386,6 +390,19 @@ impl Session {
                 self.events
                     .push_back(Event::LoginRefused(Received::new(text)));
             }
+            Reply::Ok(Done::Login(user)) if self.phase == Phase::InRoom => {
+                // Logged in again (`/login` while in): as another account,
+                // the old one's rooms and conversations are not caught up.
+                let same = self.user().is_some_and(|u| u.eq_ignore_ascii_case(user));
+                let switching = self.switching.take();
+                if !same {
+                    self.creds = switching.filter(|c| c.name.eq_ignore_ascii_case(user));
+                    self.rooms.clear();
+                    self.oldest.clear();
+                    self.newest.clear();
+                    self.relogin = false;
+                }
+            }
             Reply::Ok(Done::PasswordChanged) => {
                 self.change_step = None;
                 if let (Some(new), Some(creds)) = (self.pending_password.take(), &mut self.creds) {
@@ -594,6 +611,12 @@ impl Session {
             Command::ChangePasswordDialog => {
                 self.change_refused = false;
                 self.change_step = Some(AskField::OldPassword);
+            }
+            Command::Login { name, password } if self.phase == Phase::InRoom => {
+                self.switching = Some(Credentials {
+                    name: name.to_owned(),
+                    password: Zeroizing::new(password.to_owned()),
+                });
             }
             Command::Register { name, password } | Command::Login { name, password }
                 if self.creds.is_none() =>

@@ -413,7 +413,9 @@ commands! {
             => "create an account and log in",
     }
 
-    /// `/login <name> <password>`.
+    /// `/login <name> <password>`; once logged in, logging in again
+    /// switches the session to that account (IRC's SASL
+    /// reauthentication).
     Login {
         /// The name as typed.
         name: &'a str,

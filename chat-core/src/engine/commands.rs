@@ -56,6 +56,11 @@ impl Engine {
             }
             Command::Quit { reason } => self.quit(id, reason),
             Command::Ping { token } => self.send(id, &Reply::Pong(token)),
+            // Logging in again switches accounts (see `account_switch`);
+            // not on a cluster's node, whose sessions are the cluster's.
+            Command::Login { name, password } if self.cluster.is_none() => {
+                self.start_login(id, name, crate::password::Password::new(password))
+            }
             Command::Register { .. } | Command::Login { .. } | Command::Guest { .. } => {
                 self.refuse(id, Reason::AlreadyLoggedIn)
             }

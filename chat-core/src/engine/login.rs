@@ -42,14 +42,25 @@ impl Engine {
     }
 
     /// Checks the name's form first (a bad one never reaches a table), then
-    /// the throttles; the attempt counts as it arrives.
+    /// the throttles; the attempt counts as it arrives. A connection
+    /// logged in already keeps its session while the password is checked
+    /// (see `account_switch`); a refusal then leaves it as it was.
     pub(super) fn start_login(&mut self, id: ConnId, name: &str, password: Password) {
+        let online = self.session(id).is_some();
+        let restart = |engine: &mut Engine| {
+            if !online {
+                engine.dialog_restart(id);
+            }
+        };
         if self.cluster_refuses_login(id) {
-            return self.dialog_restart(id);
+            return restart(self);
         }
         let key = match UserName::parse(name) {
             Ok(n) => n.key(),
-            Err(e) => return self.refuse_and_restart(id, Reason::BadName(e)),
+            Err(e) => {
+                self.refuse(id, Reason::BadName(e));
+                return restart(self);
+            }
         };
         let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
             return;
@@ -58,10 +69,10 @@ impl Engine {
         if let Err(limited) = self.throttle.check(&key, peer, exempt, self.now) {
             log::warn!("login to {} from {peer} throttled", key.as_str());
             self.refuse_limited(id, LimitScope::LoginAttempts, limited);
-            return self.dialog_restart(id);
+            return restart(self);
         }
         if !self.admit_password_work(id, peer) {
-            return self.dialog_restart(id);
+            return restart(self);
         }
         let Some(conn) = self.conn_ref(id) else {
             return;
@@ -69,7 +80,12 @@ impl Engine {
         self.throttle
             .record_attempt(key.clone(), peer, exempt, self.now);
         let phc = self.directory.get(&key).map(|r| r.phc.clone());
-        self.working(id);
+        if online {
+            // Its lines wait for the answer, as a login's do.
+            self.set_waiting(id, true);
+        } else {
+            self.working(id);
+        }
         self.new_job(
             Job::Login { conn, key },
             PasswordWork::Verify { password, phc },
@@ -90,6 +106,9 @@ impl Engine {
         let Some(peer) = self.conns.get(&id).map(|c| c.peer) else {
             return;
         };
+        if self.session(id).is_some() {
+            return self.on_switch_verified(id, peer, key, answer);
+        }
         if let Err(e) = &answer {
             // The check never ran (the caller was busy) or broke: not a
             // wrong password, so the attempt is not held against anyone.

@@ -9,6 +9,7 @@ use super::history_pages::Window;
 use super::io::ChatEvent;
 use super::listing::Listed;
 use super::owed::{HistorySource, Owed};
+use super::replies::deliver_frame;
 use super::Engine;
 
 /// Who leaves a room, and how: for the room's `RLEAVE` (IRC's `PART`,
@@ -202,6 +203,28 @@ impl Engine {
         for key in rooms {
             self.leave_room(id, key, leaver, reason, None);
         }
+    }
+
+    /// An IRC client sees itself leave a room (`PART`, with its message),
+    /// which the room's line to the others leaves out.
+    pub(super) fn show_own_part(&mut self, id: ConnId, room: &str, leaver: &Leaver<'_>) {
+        let Some(c) = self.conns.get_mut(&id).filter(|c| c.codec.sees_own_part()) else {
+            return;
+        };
+        let line = Reply::RoomLeave {
+            room,
+            at: self.now,
+            user: leaver.user.as_str(),
+            who: leaver.who,
+            reason: LeaveReason::Parted.into(),
+            by: None,
+            text: leaver.text,
+        };
+        let frame = c
+            .codec
+            .rendering()
+            .render(&self.server_name, std::slice::from_ref(&line));
+        deliver_frame(c, &mut self.out, id, frame);
     }
 
     /// Takes a member out of one room, and tells the others: the one way

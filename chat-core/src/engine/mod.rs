@@ -37,6 +37,7 @@ mod io;
 mod report;
 
 // What it does, one job a file, as methods of `Engine`.
+mod account_switch;
 mod admin;
 mod broadcast;
 mod cluster;

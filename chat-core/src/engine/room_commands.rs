@@ -10,7 +10,6 @@ use super::io::ChatEvent;
 use super::listing::{page_of, Listed};
 use super::membership::Leaver;
 use super::owed::Owed;
-use super::replies::deliver_frame;
 use super::room_modes::Closed;
 use super::room_upkeep::CreateRefusal;
 use super::text::refused_text;
@@ -247,29 +246,13 @@ impl Engine {
         let Some(sender) = self.sender(id) else {
             return;
         };
-        // An IRC client sees its own PART, message and all, with the room.
-        if self.conns.get(&id).is_some_and(|c| c.codec.sees_own_part()) {
-            let line = Reply::RoomLeave {
-                room: &room,
-                at: self.now,
-                user: sender.name.as_str(),
-                who: sender.identity(),
-                reason: LeaveReason::Parted.into(),
-                by: None,
-                text: reason,
-            };
-            if let Some(c) = self.conns.get_mut(&id) {
-                let rendering = c.codec.rendering();
-                let frame = rendering.render(&self.server_name, std::slice::from_ref(&line));
-                deliver_frame(c, &mut self.out, id, frame);
-            }
-        }
         let leaver = Leaver {
             user: &sender.name,
             who: sender.identity(),
             by: None,
             text: reason,
         };
+        self.show_own_part(id, &room, &leaver);
         self.leave_rooms(id, &[key], &leaver, LeaveReason::Parted);
     }
 

@@ -417,20 +417,24 @@ impl IrcCodec {
         if !need(out, server, me, msg, 1) {
             return Reading::default();
         }
-        if self.reg.logged_in || self.reg.verified {
-            if self.reg.by_sasl {
-                numeric(
-                    out,
-                    server,
-                    me,
-                    "907",
-                    ":You have already authenticated using SASL",
-                );
-            } else {
-                // A guest, or logged in another way: no second login on
-                // this connection.
-                numeric(out, server, me, "462", ":You may not reregister");
-            }
+        // Checked before registration is complete: that login stands
+        // until the client enters. Once in to an account, a new exchange
+        // may start (reauthentication): the session switches once it
+        // succeeds. A guest has no account to authenticate again: it
+        // logs in when it connects (its nick would become the account's,
+        // which a client mid-session does not expect of SASL).
+        if self.reg.verified {
+            numeric(
+                out,
+                server,
+                me,
+                "907",
+                ":You have already authenticated using SASL",
+            );
+            return Reading::default();
+        }
+        if self.reg.logged_in && self.reg.guest {
+            numeric(out, server, me, "462", ":You may not reregister");
             return Reading::default();
         }
         let sasl = self.sasl.on_authenticate(server, me, msg.params[0], out);

@@ -70,8 +70,8 @@ pub(super) struct Registration {
     pub(super) verified: bool,
     /// `900` went out for this login.
     pub(super) announced: bool,
-    /// Logged in by SASL: another `AUTHENTICATE` is `907`.
-    pub(super) by_sasl: bool,
+    /// In as a guest (no account).
+    pub(super) guest: bool,
     /// Whether registering without a login makes a guest.
     pub(super) guests: bool,
     /// The most lines one `CHATHISTORY` answer holds (`005`'s
@@ -280,14 +280,18 @@ impl Registration {
     /// registration is complete, the client enters once it is.
     pub(super) fn verified(&mut self, negotiating: bool) {
         self.announced = true;
-        self.by_sasl = self.login == Some(Via::Sasl);
-        if !self.registered && !self.complete(negotiating) {
+        if self.logged_in {
+            // Logged in again (SASL reauthentication): done; the welcome
+            // of another account, if it is one, follows.
+            self.login = None;
+        } else if !self.registered && !self.complete(negotiating) {
             self.verified = true;
         }
     }
 
     /// Logged in as `user`: the nick is the account's.
     pub(super) fn logged_in(&mut self, user: &str) {
+        self.guest = self.login == Some(Via::Guest);
         self.nick = Some(user.to_owned());
         self.logged_in = true;
         self.registered = true;

@@ -29,6 +29,7 @@ const MAX_RETRY_MS = 8000;
 const state = {
   ws: null,
   creds: null,          // { name, password, register }
+  switching: null,      // { name, password } of a /login typed while in
   serverName: "chat",
   me: null,             // our name as registered
   grant: 1,             // 0 admin, 1 user
@@ -1105,7 +1106,17 @@ function onError(code, text) {
 // ------------------------------------------------------------ the session
 
 function welcome(name, grant) {
-  const again = state.everIn;
+  // Logged in again as another account (`/login` while in): the old
+  // account's rooms and conversations are not this one's.
+  const switched = state.loggedIn && state.me && lower(state.me) !== lower(name);
+  if (switched) {
+    for (const v of [...state.views.values()]) removeView(v);
+    if (state.switching && lower(state.switching.name) === lower(name)) {
+      state.creds = { name, password: state.switching.password, register: false };
+    }
+  }
+  state.switching = null;
+  const again = state.everIn && !switched;
   state.me = name;
   state.grant = grant;
   state.loggedIn = true;
@@ -1125,7 +1136,9 @@ function welcome(name, grant) {
     clearTimeout(state.noticeTimer);
     state.noticeTimer = setTimeout(() => { if ($("notice").textContent === "Reconnected.") showNotice(""); }, 6000);
   }
-  if (!again) {
+  if (switched) {
+    note(l, "Logged in as " + name + ".");
+  } else if (!again) {
     note(l, state.registered ? "Welcome, " + name + ": your account is ready. Type below to talk to everyone here." : "Welcome back, " + name + ".");
     $("text").focus();
   }
@@ -1409,6 +1422,13 @@ function command(text, v) {
       break;
     case "quit": case "disconnect":
       return quit();
+    case "login": {
+      // Another account's password, kept for reconnecting once the
+      // server says WELCOME to it.
+      const [name, password] = fields(args, 1);
+      if (name && password) state.switching = { name, password };
+      break;
+    }
     case "help":
       return void request(text, { help: true });
   }

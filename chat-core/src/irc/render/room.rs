@@ -45,6 +45,16 @@ pub(in crate::irc) fn shared(
                 return true;
             }
             caps.stamp(*at, out);
+            // Only its own user sees the lobby parted: logged in as
+            // another account, it leaves the old one's channels.
+            if reason == LeaveReason::Parted {
+                let m = mask(user, who.user_name);
+                let _ = match text {
+                    Some(text) => write!(out, ":{m} PART {CHANNEL} :{text}\r\n"),
+                    None => write!(out, ":{m} PART {CHANNEL}\r\n"),
+                };
+                return true;
+            }
             let _ = match (reason, by) {
                 (LeaveReason::Kicked, by) => {
                     let source =
