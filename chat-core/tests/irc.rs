@@ -1726,7 +1726,10 @@ fn sasl_reauthentication_as_another_account_switches_the_session() {
     assert!(has(&h.take("w"), ":foo!uuser@chat PRIVMSG #den :still foo"));
 
     // As jilles: 900 and 903 first, then out of foo's channels, the nick
-    // made jilles's, and into the lobby as jilles.
+    // made jilles's, and into the lobby as jilles. A user mode (`+i`) is
+    // the connection's, and stays.
+    h.send("c", "MODE foo +i");
+    h.take("c");
     h.send("c", "AUTHENTICATE PLAIN");
     h.send("c", &format!("AUTHENTICATE {}", plain("jilles")));
     let lines = h.take("c");
@@ -1763,6 +1766,8 @@ fn sasl_reauthentication_as_another_account_switches_the_session() {
     );
     h.send("w", "WHOIS foo");
     assert!(has(&h.take("w"), ":chat 401 watcher foo "));
+    h.send("w", "WHO jil*");
+    assert_eq!(h.take("w"), vec![":chat 315 watcher jil* :End of WHO list"]);
 }
 
 /// Standard base64 with padding.

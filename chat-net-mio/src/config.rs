@@ -194,11 +194,18 @@ pub struct NetConfig {
     /// the kernel would not take) before it is dropped as too slow. A turn
     /// may queue more than this for a reader that keeps up.
     pub max_outbound_bytes: usize,
-    /// Connections an I/O thread writes in one loop turn before it reads
-    /// again: under load, lines that arrive meanwhile join those still
-    /// queued for the connections not written yet, one write for both,
-    /// instead of waiting behind a whole fan-out to be written apart.
+    /// Connections an I/O thread writes at least in one loop turn before
+    /// it reads again (more when more wait: see `write_turns`). Under
+    /// load, lines that arrive meanwhile join those still queued for the
+    /// connections not written yet, one write for both, instead of each
+    /// fan-out being written apart.
     pub writes_per_turn: usize,
+    /// The loop turns over which the connections waiting for a write are
+    /// spread: a turn writes this fraction of them (and at least
+    /// `writes_per_turn`), so that under load each waits about as many
+    /// turns, gathering about as many lines per write, however many
+    /// there are.
+    pub write_turns: usize,
     /// Password worker threads; 0 means one per core.
     pub password_workers: usize,
     /// How long a shutdown waits for clients to take their last lines.
@@ -266,7 +273,8 @@ impl Default for NetConfig {
     fn default() -> Self {
         NetConfig {
             max_outbound_bytes: 256 * 1024,
-            writes_per_turn: 128,
+            writes_per_turn: 16,
+            write_turns: 8,
             password_workers: 0,
             shutdown_grace_ms: 2_000,
             read_budget_bytes: 256 * 1024,

@@ -56,9 +56,10 @@ impl Engine {
             self.send(id, &Reply::Ok(Done::Login(name.as_str())));
             return self.done_working(id);
         }
-        if let Some(was) = self.session(id).map(|s| s.name.clone()) {
-            log::info!("{was} logs in as {name} from {peer}");
-        }
+        let Some((was, invisible)) = self.session(id).map(|s| (s.name.clone(), s.invisible)) else {
+            return self.done_working(id);
+        };
+        log::info!("{was} logs in as {name} from {peer}");
         // Told first (IRC's `900`/`903` answer the `AUTHENTICATE`), then
         // out of the old session's rooms and into the new one's.
         self.send(id, &Reply::Ok(Done::Login(name.as_str())));
@@ -68,6 +69,10 @@ impl Engine {
         }
         self.set_waiting(id, false);
         self.enter_room(id, name, false);
+        // A user mode is the connection's (IRC's `+i`), not the account's.
+        if let Some(s) = self.conns.get_mut(&id).and_then(|c| c.session_mut()) {
+            s.invisible = invisible;
+        }
         self.resume(id);
     }
 

@@ -2,6 +2,8 @@
 //! shared by every recipient, sent to the free members, held for the busy
 //! ones.
 
+use std::sync::Arc;
+
 use crate::reply::{Presence, Reply};
 use crate::seam::Rendering;
 use crate::{ConnId, Frame, RoomKey};
@@ -70,16 +72,9 @@ impl Engine {
             let list = members.free_recipients(rendering);
             let left_out = except.filter(|_| except_rendering == Some(rendering));
             let own_here = own.filter(|(_, r)| *r == rendering).map(|(c, _)| c);
-            let to = match (left_out, own_here) {
-                // Two left out of one list: a copy without both (rare: a
-                // line answering one member that also leaves another out).
-                (Some(a), Some(b)) => Recipients::from(
-                    list.iter()
-                        .copied()
-                        .filter(|c| *c != a && *c != b)
-                        .collect::<Vec<_>>(),
-                ),
-                (a, b) => Recipients::leaving_out(list, a.or(b)),
+            let to = match own_here {
+                None => Recipients::leaving_out(list, left_out),
+                Some(me) => without_both(list, left_out, me),
             };
             if to.is_empty() && own_here.is_none() {
                 continue;
@@ -90,8 +85,10 @@ impl Engine {
             if frame.is_empty() {
                 continue;
             }
-            if let Some((me, c)) = own_here.and_then(|me| Some((me, self.conns.get_mut(&me)?))) {
-                deliver_frame(c, &mut self.out, me, frame.clone());
+            if let Some(me) = own_here {
+                if let Some(c) = self.conns.get_mut(&me) {
+                    deliver_frame(c, &mut self.out, me, frame.clone());
+                }
             }
             if !to.is_empty() {
                 self.out.push(Output::Broadcast { to, frame });
@@ -116,5 +113,21 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// `list` without `me` (whose copy answers its labeled line) nor
+/// `left_out`: a copy without both when both are (rare: a line answering
+/// one member that also leaves another out).
+#[cold]
+fn without_both(list: Arc<[ConnId]>, left_out: Option<ConnId>, me: ConnId) -> Recipients {
+    match left_out {
+        Some(other) => Recipients::from(
+            list.iter()
+                .copied()
+                .filter(|c| *c != me && *c != other)
+                .collect::<Vec<_>>(),
+        ),
+        None => Recipients::leaving_out(list, Some(me)),
     }
 }

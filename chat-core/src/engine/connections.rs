@@ -100,6 +100,7 @@ impl Engine {
         };
         // An admin's `/closeroomsof` ends with the admin's connection.
         self.bulk_closes.remove(&id);
+        self.answers_open.remove(&id);
         self.per_address.remove(&conn.peer);
         if let Phase::Online(session) = conn.phase {
             if self.online.get(&session.key) == Some(&id) {

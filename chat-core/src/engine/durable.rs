@@ -29,21 +29,18 @@ impl Engine {
             .push(Output::Persist(Box::new(PersistRequest { id, change })));
     }
 
-    /// Keeps a line in a conversation's history in memory and asks the
-    /// store to keep it too. Nobody waits for that change: it is not
-    /// tracked, and its answer (even a failure, which the runtime logs)
-    /// changes nothing here.
-    pub(super) fn remember(&mut self, conversation: Conversation, line: HistoryLine) {
-        // A guest's room is not stored, nor its lines.
-        let unstored = match &conversation {
-            Conversation::Room(key) => self.rooms.get(key).is_some_and(|c| !c.stored),
-            // A guest's (see `private_pairs`).
-            pair @ Conversation::Private(..) => super::private_pairs::with_guest(pair),
-        };
+    /// Keeps a line in a conversation's history in memory and, when
+    /// `stored`, asks the store to keep it too: not for a guest's room nor
+    /// a conversation with a guest (kept for its session, see
+    /// `private_pairs`), which the caller knows from the room or the
+    /// sessions it looked up already. Nobody waits for that change: it is
+    /// not tracked, and its answer (even a failure, which the runtime
+    /// logs) changes nothing here.
+    pub(super) fn remember(&mut self, conversation: Conversation, line: HistoryLine, stored: bool) {
         let change = StoreChange::AppendLine { conversation, line };
         // An append has no checks to fail.
         let _ = change.apply_to(&mut self.tables());
-        if unstored {
+        if !stored {
             return;
         }
         let id = PersistId(self.next_persist);

@@ -114,6 +114,7 @@ impl Engine {
         };
         let line = conn.codec.prepare(line);
         if conn.codec.response_open() {
+            self.answers_open.insert(id);
             self.out.set_responding(Some(id));
         }
         let cmd = conn.codec.parse(&line);

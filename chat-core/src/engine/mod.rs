@@ -95,7 +95,7 @@ use kicklist::KickList;
 use outbox::Outbox;
 use room_upkeep::RoomUpkeep;
 use rooms::{private_bounds, room_bounds, Rooms};
-use seeded::{map, set, IdMap, Map, Set, Tally};
+use seeded::{map, set, IdMap, IdSet, Map, Set, Tally};
 use throttle::{Counter, LoginThrottle, ThrottleLimits};
 use timers::Timers;
 
@@ -142,6 +142,10 @@ pub struct Engine {
     jobs: IdMap<JobId, (Job, std::net::IpAddr)>,
     pending: IdMap<PersistId, Pending>,
     out: Outbox,
+    /// The connections whose line's labeled answer is open (IRCv3
+    /// `labeled-response`; see `replies`): its bookkeeping is skipped
+    /// without a lookup for every other connection, which is most lines.
+    answers_open: IdSet<ConnId>,
     next_serial: u64,
     /// The id of the next room line or private message.
     next_msg: MsgId,
@@ -231,6 +235,7 @@ impl Engine {
             jobs: IdMap::default(),
             pending: IdMap::default(),
             out: Outbox::default(),
+            answers_open: IdSet::default(),
             next_serial: 0,
             next_msg,
             ids_started: false,
@@ -260,13 +265,11 @@ impl Engine {
                 self.forget(conn, reason);
             }
             Input::PasswordDone { job, answer } => {
-                let conn = self.jobs.get(&job).map(|(j, _)| j.conn());
-                self.answering_ref(conn);
+                self.answering_for(|e| e.jobs.get(&job).map(|(j, _)| j.conn()));
                 self.on_password_done(job, answer);
             }
             Input::Persisted { id, result } => {
-                let conn = self.pending.get(&id).and_then(|p| p.conn);
-                self.answering_ref(conn);
+                self.answering_for(|e| e.pending.get(&id).and_then(|p| p.conn));
                 self.on_persisted(id, result);
             }
             Input::Drained { conn } => {
@@ -290,9 +293,13 @@ impl Engine {
     }
 
     /// [`answering`](Engine::answering) the connection a job or a store
-    /// change is for, if it is still there.
-    fn answering_ref(&mut self, conn: Option<ConnRef>) {
-        match conn.filter(|c| self.live(*c)) {
+    /// change is for (`conn` finds it), if it is still there; nothing is
+    /// looked up while no labeled answer is open.
+    fn answering_for(&mut self, conn: impl FnOnce(&Engine) -> Option<ConnRef>) {
+        if self.answers_open.is_empty() {
+            return;
+        }
+        match conn(self).filter(|c| self.live(*c)) {
             Some(c) => self.answering(c.id),
             None => {
                 self.out.set_responding(None);

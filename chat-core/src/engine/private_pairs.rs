@@ -35,16 +35,6 @@ pub(super) fn pair_of(a: String, b: String) -> Conversation {
     Conversation::between(a, b)
 }
 
-/// Whether a side is a guest's session.
-pub(super) fn is_session(party: &str) -> bool {
-    party.contains(SESSION_MARK)
-}
-
-/// Whether a conversation is one with a guest (kept for its session).
-pub(super) fn with_guest(pair: &Conversation) -> bool {
-    matches!(pair, Conversation::Private(a, b) if is_session(a) || is_session(b))
-}
-
 /// The folded name of a side, without a guest's connection.
 pub(super) fn party_name(party: &str) -> &str {
     party.split(SESSION_MARK).next().unwrap_or(party)
@@ -56,14 +46,12 @@ mod tests {
 
     #[test]
     fn a_guests_side_is_its_session_and_never_an_accounts() {
-        let guest = format!("bob{SESSION_MARK}17");
-        assert!(is_session(&guest) && !is_session("bob"));
+        let guest = guest_side(&NameKey::of("bob"), ConnId(17));
+        assert_eq!(guest, format!("bob{SESSION_MARK}17"));
         assert_eq!(party_name(&guest), "bob");
         assert_eq!(party_name("bob"), "bob");
         let pair = pair_of("carol".into(), guest.clone());
         assert_eq!(pair, pair_of(guest, "carol".into()));
-        assert!(with_guest(&pair));
-        assert!(!with_guest(&pair_of("carol".into(), "bob".into())));
         assert!(
             crate::UserName::parse("bob~17").is_err(),
             "no account has it"

@@ -44,7 +44,8 @@ impl Engine {
     /// Output to `id` from now on answers its line, if that line asked
     /// for a labeled answer not ended yet (else nothing is marked).
     pub(super) fn answering(&mut self, id: ConnId) {
-        let open = self.conns.get(&id).is_some_and(|c| c.codec.response_open());
+        let open = self.answers_open.contains(&id)
+            && self.conns.get(&id).is_some_and(|c| c.codec.response_open());
         self.out.set_responding(open.then_some(id));
     }
 
@@ -53,15 +54,27 @@ impl Engine {
     /// (a long answer paced by drains), and the lines it stood for were
     /// read (the codec knows). With `now` (the connection closes), ends
     /// it whatever is left.
+    #[inline]
     pub(super) fn end_response(&mut self, id: ConnId, now: bool) {
+        // Most lines have none open: nothing to look up.
+        if self.answers_open.contains(&id) {
+            self.end_open_response(id, now);
+        }
+    }
+
+    fn end_open_response(&mut self, id: ConnId, now: bool) {
         let Some(c) = self.conns.get_mut(&id) else {
+            self.answers_open.remove(&id);
             return;
         };
-        if !c.codec.response_open() || (!now && (c.waiting || c.flow.owed_len() > 0)) {
+        if !now && (c.waiting || c.flow.owed_len() > 0) {
             return;
         }
         let mut bytes = Vec::new();
         c.codec.end_response(now, &mut bytes);
+        if !c.codec.response_open() {
+            self.answers_open.remove(&id);
+        }
         if !bytes.is_empty() {
             c.flow.sent(bytes.len());
             self.out.send_frame(id, Frame::from(bytes));
@@ -89,14 +102,19 @@ impl Engine {
 /// that went out (none: a codec that said nothing, or one holding its
 /// answer's first line back). An empty frame is no output (a writer can
 /// take it for a closed socket).
+#[inline]
 pub(super) fn deliver(c: &mut Connection, out: &mut Outbox, id: ConnId, bytes: Vec<u8>) -> usize {
-    let bytes = if out.responding() == Some(id) {
+    if out.responding() == Some(id) {
         let mut labeled = Vec::with_capacity(bytes.len() + 32);
         c.codec.respond(&bytes, &mut labeled);
-        labeled
-    } else {
-        bytes
-    };
+        return send_bytes(out, id, labeled);
+    }
+    send_bytes(out, id, bytes)
+}
+
+/// Sends `bytes` to `id` as one frame, unless there are none; how many.
+#[inline]
+fn send_bytes(out: &mut Outbox, id: ConnId, bytes: Vec<u8>) -> usize {
     let sent = bytes.len();
     if sent > 0 {
         out.send_frame(id, Frame::from(bytes));

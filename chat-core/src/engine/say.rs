@@ -61,6 +61,7 @@ impl Engine {
     /// Whether a message's text and tags may be sent: no unsafe
     /// characters in the text, no more client tags than the limit (the
     /// refusal of a line too long: IRC's `417`).
+    #[inline]
     fn fit_to_send(
         &mut self,
         id: ConnId,
@@ -112,6 +113,8 @@ impl Engine {
         let (Some(sender), Some(recipient)) = (self.sender(id), self.session(target)) else {
             return;
         };
+        // What a guest says or is told is kept for its session only.
+        let stored = !sender.guest && !recipient.guest;
         let recipient = recipient.name.clone();
         let msg = self.next_msg_id();
         let now = self.now;
@@ -161,7 +164,11 @@ impl Engine {
         }
         // A guest's side is its session (see `private_pairs`).
         if let (Some(a), Some(b)) = (self.party(id), self.party(target)) {
-            self.remember(pair_of(a, b), self.history_line(msg, &from, text, kind));
+            self.remember(
+                pair_of(a, b),
+                self.history_line(msg, &from, text, kind),
+                stored,
+            );
         }
         if self.config.emit_events {
             self.out.event(ChatEvent::Private {
@@ -227,7 +234,7 @@ impl Engine {
         let (Some(sender), Some(channel)) = (self.sender(id), self.rooms.get(&key)) else {
             return;
         };
-        let room = channel.shared_name();
+        let (room, stored) = (channel.shared_name(), channel.stored);
         let line = Reply::RoomMsg {
             room: &room,
             id: Some(msg),
@@ -253,6 +260,7 @@ impl Engine {
                 text: text.into(),
             });
         }
-        self.remember(Conversation::Room(key), line);
+        // A guest's room is not stored, nor its lines.
+        self.remember(Conversation::Room(key), line, stored);
     }
 }

@@ -100,6 +100,9 @@ impl Hasher for IdHasher {
 /// A `HashMap` keyed by ids no client picks, with [`IdState`].
 pub(crate) type IdMap<K, V> = HashMap<K, V, IdState>;
 
+/// A `HashSet` of ids no client picks, with [`IdState`].
+pub(crate) type IdSet<T> = HashSet<T, IdState>;
+
 /// Counts per key, of what is open per address (connections, password
 /// work): a key leaves the table when its count falls back to zero, so
 /// the table holds only the keys with something open.

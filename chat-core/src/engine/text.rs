@@ -21,9 +21,9 @@ pub(crate) fn refused_text(text: &str) -> bool {
 /// Mongolian need them, and alone they make text blank, which
 /// [`looks_blank`] refuses.
 pub(crate) fn has_unsafe_char(text: &str) -> bool {
-    // Most messages are ASCII: only its control characters can be unsafe.
-    if text.is_ascii() {
-        return text.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f);
+    // Most messages are printable ASCII (and tabs): nothing to look up.
+    if text.bytes().all(|b| matches!(b, b' '..=b'~' | b'\t')) {
+        return false;
     }
     text.chars().any(|c| {
         (c.is_control() && c != '\t') || is_separator(c) || is_format(c) || is_invisible_filler(c)
@@ -35,7 +35,9 @@ pub(crate) fn has_unsafe_char(text: &str) -> bool {
 /// selectors that only change the character before them. Such a message,
 /// topic or reason would let someone post lines that look empty.
 pub(crate) fn looks_blank(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(is_blank)
+    // A printable ASCII character other than a space is ink (most
+    // messages start with one).
+    !text.is_empty() && !text.bytes().any(|b| b.is_ascii_graphic()) && text.chars().all(is_blank)
 }
 
 /// A character with no ink of its own.
@@ -122,6 +124,7 @@ mod tests {
         assert!(!has_unsafe_char("héllo\tworld ✓ مرحبا 你好 🙂"));
         assert!(!has_unsafe_char("plain\tascii ~"));
         assert!(has_unsafe_char("bell\u{7}"));
+        assert!(has_unsafe_char("héllo\u{7}"), "a control beside non-ASCII");
     }
 
     #[test]

@@ -299,69 +299,11 @@ pub fn server_lines() -> &'static [LineSpec] {
     LINES
 }
 
+// The writer tries these in order (`write_line`), so the lines written
+// most come first: a room line, a line of history (fifty to every
+// `/join`), a private message, an arrival or a departure, then `OK`, whose
+// kinds are tried one by one.
 static LINES: &[LineSpec] = &[
-    // Tags alone, written only for a client with tags on (the renderer
-    // writes nothing of them for one without); first, so that no other
-    // message line takes them.
-    LineSpec {
-        tag: "TAGMSG",
-        fields: &["<room|@user>", "<ts>", "<from>"],
-        kinds: &[],
-        read: |f| {
-            let (target, at, from) = (f.word()?, f.ts()?, f.last_word()?);
-            let (kind, text, tags, who) = (
-                MessageKind::TagsOnly,
-                "",
-                ClientTags::NONE,
-                Identity::default(),
-            );
-            Some(match target.strip_prefix('@') {
-                Some(with) => Reply::Pm {
-                    id: None,
-                    at,
-                    from,
-                    who,
-                    to: (!with.eq_ignore_ascii_case(from)).then_some(with),
-                    kind,
-                    text,
-                    tags,
-                },
-                None => Reply::RoomMsg {
-                    room: target,
-                    id: None,
-                    at,
-                    from,
-                    who,
-                    kind,
-                    text,
-                    tags,
-                },
-            })
-        },
-        write: |r, o| {
-            match r {
-                Reply::RoomMsg {
-                    room,
-                    at,
-                    from,
-                    kind: MessageKind::TagsOnly,
-                    ..
-                } => o.put(room).put(at).put(from),
-                Reply::Pm {
-                    at,
-                    from,
-                    to,
-                    kind: MessageKind::TagsOnly,
-                    ..
-                } => o
-                    .put(format_args!("@{}", to.unwrap_or(from)))
-                    .put(at)
-                    .put(from),
-                _ => return false,
-            };
-            true
-        },
-    },
     LineSpec {
         tag: "MSG",
         fields: &["<ts>", "<from>", "<text>"],
@@ -384,11 +326,42 @@ static LINES: &[LineSpec] = &[
                 at,
                 from,
                 text,
+                kind,
                 ..
             } = r
             else {
                 return false;
             };
+            if kind.is_tags_only() {
+                return false;
+            }
+            o.put(at).put(from).put(text);
+            true
+        },
+    },
+    LineSpec {
+        tag: "HIST",
+        fields: &["<room|@user>", "<ts>", "<from>", "<text>"],
+        kinds: &[],
+        read: |f| {
+            let of = history_of(f.word()?)?;
+            Some(Reply::Hist {
+                of,
+                id: None,
+                at: f.ts()?,
+                from: f.word()?,
+                kind: MessageKind::Said,
+                text: f.rest(),
+            })
+        },
+        write: |r, o| {
+            let Reply::Hist {
+                of, at, from, text, ..
+            } = r
+            else {
+                return false;
+            };
+            put_history_of(o, *of);
             o.put(at).put(from).put(text);
             true
         },
@@ -415,11 +388,15 @@ static LINES: &[LineSpec] = &[
                 at,
                 from,
                 text,
+                kind,
                 ..
             } = r
             else {
                 return false;
             };
+            if kind.is_tags_only() {
+                return false;
+            }
             o.put(room).put(at).put(from).put(text);
             true
         },
@@ -441,9 +418,19 @@ static LINES: &[LineSpec] = &[
             })
         },
         write: |r, o| {
-            let Reply::Pm { at, from, text, .. } = r else {
+            let Reply::Pm {
+                at,
+                from,
+                text,
+                kind,
+                ..
+            } = r
+            else {
                 return false;
             };
+            if kind.is_tags_only() {
+                return false;
+            }
             o.put(at).put(from).put(text);
             true
         },
@@ -558,29 +545,77 @@ static LINES: &[LineSpec] = &[
         },
     },
     LineSpec {
-        tag: "HIST",
-        fields: &["<room|@user>", "<ts>", "<from>", "<text>"],
+        tag: "OK",
+        fields: &["<what>", "[args]"],
+        kinds: OK_KINDS,
+        read: |f| Some(Reply::Ok(Done::Other(f.rest()))),
+        write: |r, o| {
+            let Reply::Ok(Done::Other(rest)) = r else {
+                return false;
+            };
+            o.put(rest);
+            true
+        },
+    },
+    // Tags alone (which MSG, RMSG and PM leave to it), written only for a
+    // client with tags on: the renderer writes nothing of them for one
+    // without.
+    LineSpec {
+        tag: "TAGMSG",
+        fields: &["<room|@user>", "<ts>", "<from>"],
         kinds: &[],
         read: |f| {
-            let of = history_of(f.word()?)?;
-            Some(Reply::Hist {
-                of,
-                id: None,
-                at: f.ts()?,
-                from: f.word()?,
-                kind: MessageKind::Said,
-                text: f.rest(),
+            let (target, at, from) = (f.word()?, f.ts()?, f.last_word()?);
+            let (kind, text, tags, who) = (
+                MessageKind::TagsOnly,
+                "",
+                ClientTags::NONE,
+                Identity::default(),
+            );
+            Some(match target.strip_prefix('@') {
+                Some(with) => Reply::Pm {
+                    id: None,
+                    at,
+                    from,
+                    who,
+                    to: (!with.eq_ignore_ascii_case(from)).then_some(with),
+                    kind,
+                    text,
+                    tags,
+                },
+                None => Reply::RoomMsg {
+                    room: target,
+                    id: None,
+                    at,
+                    from,
+                    who,
+                    kind,
+                    text,
+                    tags,
+                },
             })
         },
         write: |r, o| {
-            let Reply::Hist {
-                of, at, from, text, ..
-            } = r
-            else {
-                return false;
+            match r {
+                Reply::RoomMsg {
+                    room,
+                    at,
+                    from,
+                    kind: MessageKind::TagsOnly,
+                    ..
+                } => o.put(room).put(at).put(from),
+                Reply::Pm {
+                    at,
+                    from,
+                    to,
+                    kind: MessageKind::TagsOnly,
+                    ..
+                } => o
+                    .put(format_args!("@{}", to.unwrap_or(from)))
+                    .put(at)
+                    .put(from),
+                _ => return false,
             };
-            put_history_of(o, *of);
-            o.put(at).put(from).put(text);
             true
         },
     },
@@ -602,19 +637,6 @@ static LINES: &[LineSpec] = &[
             };
             put_history_of(o, *of);
             o.put(at);
-            true
-        },
-    },
-    LineSpec {
-        tag: "OK",
-        fields: &["<what>", "[args]"],
-        kinds: OK_KINDS,
-        read: |f| Some(Reply::Ok(Done::Other(f.rest()))),
-        write: |r, o| {
-            let Reply::Ok(Done::Other(rest)) = r else {
-                return false;
-            };
-            o.put(rest);
             true
         },
     },

@@ -491,8 +491,9 @@ impl IoShard {
         }
     }
 
-    /// Writes to the connections with something queued, at most
-    /// `net.writes_per_turn` of them, oldest first, and drops those that
+    /// Writes to the connections with something queued, a turn's share
+    /// of them (`net.write_turns`' fraction, at least
+    /// `net.writes_per_turn`), oldest first, and drops those that
     /// leave more than their cap unsent (the engine hears of them through
     /// the inbox). The rest are written in the next turns: in between,
     /// the thread reads what came meanwhile, and a line for a connection
@@ -501,7 +502,11 @@ impl IoShard {
     /// busy writing others, as they would anyway.
     pub(crate) fn write_dirty(&mut self) {
         let cap = self.net.max_outbound_bytes;
-        let now = self.dirty.len().min(self.net.writes_per_turn.max(1));
+        let now = turn_share(
+            self.dirty.len(),
+            self.net.writes_per_turn,
+            self.net.write_turns,
+        );
         let mut turn = std::mem::take(&mut self.writing);
         turn.extend(self.dirty.drain(..now));
         for &id in &turn {
@@ -591,5 +596,32 @@ fn pop_due(queue: &mut VecDeque<(Instant, ConnId)>, now: Instant) -> Option<Conn
             Some(id)
         }
         _ => None,
+    }
+}
+
+/// How many of the `waiting` connections a turn writes: the
+/// `write_turns`' fraction of them, at least `writes_per_turn`, at most
+/// all. Each then waits about `write_turns` turns under load, gathering
+/// the lines of those turns into one write, whether there are a hundred
+/// or ten thousand.
+fn turn_share(waiting: usize, writes_per_turn: usize, write_turns: usize) -> usize {
+    let share = (waiting / write_turns.max(1)).max(writes_per_turn.max(1));
+    waiting.min(share)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::turn_share;
+
+    #[test]
+    fn a_turn_writes_a_fraction_of_those_waiting_and_at_least_the_minimum() {
+        assert_eq!(turn_share(0, 16, 8), 0);
+        assert_eq!(turn_share(10, 16, 8), 10);
+        assert_eq!(turn_share(100, 16, 8), 16);
+        assert_eq!(turn_share(1000, 16, 8), 125);
+        assert_eq!(turn_share(10_000, 16, 8), 1250);
+        // Zeros mean one a turn and all in one turn, never a stall.
+        assert_eq!(turn_share(5, 0, 8), 1);
+        assert_eq!(turn_share(5, 1, 0), 5);
     }
 }
