@@ -13,7 +13,7 @@ use crate::reply::{Done, LeaveReason, Reason, Reply};
 use crate::{ConnId, NameKey};
 
 use super::connection::{Phase, Step};
-use super::io::{CloseReason, PasswordAnswer};
+use super::io::PasswordAnswer;
 use super::membership::Leaver;
 use super::Engine;
 
@@ -80,17 +80,9 @@ impl Engine {
     /// connection as in the login dialog (closed after too many).
     fn switch_failed(&mut self, id: ConnId) {
         self.refuse(id, Reason::WrongCredentials);
-        let max = self.config.limits.max_failed_attempts;
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return;
-        };
-        conn.failures += 1;
-        if conn.failures >= max {
-            log::warn!("{} closed after {max} wrong logins", conn.peer);
-            self.refuse(id, Reason::TooManyFailures);
-            return self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+        if !self.count_failure(id) {
+            self.done_working(id);
         }
-        self.done_working(id);
     }
 
     /// The session on `id` ends without the connection: out of the online

@@ -137,18 +137,27 @@ impl Engine {
     /// too many on this connection, `ERR rate-limited` and it closes.
     pub(super) fn fail(&mut self, id: ConnId, reason: Reason<'_>) {
         self.refuse(id, reason);
-        let max = self.config.limits.max_failed_attempts;
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return;
-        };
-        conn.failures += 1;
-        if conn.failures >= max {
-            log::warn!("{} closed after {max} wrong logins", conn.peer);
-            self.refuse(id, Reason::TooManyFailures);
-            self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
-        } else {
+        if !self.count_failure(id) {
             self.dialog_restart(id);
         }
+    }
+
+    /// A wrong credential counts against the connection (in the dialog
+    /// and when logging in again while logged in); after
+    /// `max_failed_attempts` it is told and closed. Whether it is gone.
+    pub(super) fn count_failure(&mut self, id: ConnId) -> bool {
+        let max = self.config.limits.max_failed_attempts;
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return true;
+        };
+        conn.failures += 1;
+        if conn.failures < max {
+            return false;
+        }
+        log::warn!("{} closed after {max} wrong logins", conn.peer);
+        self.refuse(id, Reason::TooManyFailures);
+        self.close(id, CloseReason::RateLimited, LeaveReason::Lost);
+        true
     }
 
     /// A refusal that is not a wrong credential: `ERR`, then the first
