@@ -3408,3 +3408,38 @@ fn history_replays_notices_and_actions_as_they_were_said() {
         ]
     );
 }
+
+#[test]
+fn observers_see_a_notice_and_an_action_as_they_were_meant() {
+    use chat_core::{ChatEvent, MessageKind};
+    let mut config = harness::unlimited();
+    config.irc_guests = true;
+    config.emit_events = true;
+    let mut h = Harness::with(config, chat_core::StoreSnapshot::default());
+    guest(&mut h, "bot", "buildbot", "bot", "Bot");
+    guest(&mut h, "p", "person", "p", "P");
+    h.events.clear();
+    h.send("bot", "NOTICE #lobby :build passed");
+    h.send("bot", "PRIVMSG #lobby :\u{1}ACTION deploys\u{1}");
+    h.send("bot", "NOTICE person :your build");
+    h.send("bot", "PRIVMSG #lobby :plain");
+    let seen: Vec<(MessageKind, String)> = h
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ChatEvent::Message { kind, text, .. } | ChatEvent::Private { kind, text, .. } => {
+                Some((*kind, text.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (MessageKind::Notice, "build passed".to_owned()),
+            (MessageKind::Action, "deploys".to_owned()),
+            (MessageKind::Notice, "your build".to_owned()),
+            (MessageKind::Said, "plain".to_owned()),
+        ]
+    );
+}

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use crate::password::{Password, PasswordError};
 use crate::reply::LeaveReason;
 use crate::seam::Protocol;
-use crate::{ConnId, Frame, JobId, Millis, MsgId, PersistId, RoomName, StoreChange, UserName};
+use crate::{
+    ConnId, Frame, JobId, MessageKind, Millis, MsgId, PersistId, RoomName, StoreChange, UserName,
+};
 
 /// An event for the engine. Each comes with the caller's `now`
 /// ([`Engine::handle`](crate::Engine::handle)).
@@ -285,6 +287,8 @@ pub enum ChatEvent {
         id: MsgId,
         /// The sender.
         from: UserName,
+        /// How it is meant (said, a notice, an action).
+        kind: MessageKind,
         /// The text.
         text: Arc<str>,
     },
@@ -298,6 +302,8 @@ pub enum ChatEvent {
         from: UserName,
         /// The recipient.
         to: UserName,
+        /// How it is meant (said, a notice, an action).
+        kind: MessageKind,
         /// The text.
         text: Arc<str>,
     },

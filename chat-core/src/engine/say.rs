@@ -176,6 +176,7 @@ impl Engine {
                 id: msg,
                 from,
                 to: recipient,
+                kind,
                 text: text.into(),
             });
         }
@@ -257,6 +258,7 @@ impl Engine {
                 room: self.rooms.room_name(&key),
                 id: msg,
                 from,
+                kind,
                 text: text.into(),
             });
         }

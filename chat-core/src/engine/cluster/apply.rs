@@ -181,6 +181,7 @@ impl Engine {
                 room: self.rooms.room_name(key),
                 id: MsgId(seq),
                 from: from.clone(),
+                kind,
                 text: text.as_str().into(),
             });
         }
@@ -542,6 +543,7 @@ impl Engine {
                 id: MsgId(seq),
                 from: from.clone(),
                 to,
+                kind,
                 text: text.as_str().into(),
             });
         }
