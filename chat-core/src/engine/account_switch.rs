@@ -89,7 +89,7 @@ impl Engine {
     /// index and of every room, the lobby last; the others see it quit,
     /// and an IRC client sees itself part each channel.
     fn end_session(&mut self, id: ConnId) {
-        let Some(conn) = self.conns.get_mut(&id) else {
+        let Some(conn) = self.conns.get_mut(&id).filter(|c| c.session().is_some()) else {
             return;
         };
         let Phase::Online(session) =
@@ -97,13 +97,7 @@ impl Engine {
         else {
             return;
         };
-        if self.online.get(&session.key) == Some(&id) {
-            self.online.remove(&session.key);
-        }
-        if session.guest {
-            let side = super::private_pairs::guest_side(&session.key, id);
-            self.private.forget_user(&side);
-        }
+        self.forget_session(id, &session);
         let leaver = Leaver {
             user: &session.name,
             who: session.identity(),

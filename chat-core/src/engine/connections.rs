@@ -103,14 +103,7 @@ impl Engine {
         self.answers_open.remove(&id);
         self.per_address.remove(&conn.peer);
         if let Phase::Online(session) = conn.phase {
-            if self.online.get(&session.key) == Some(&id) {
-                self.online.remove(&session.key);
-            }
-            // A guest's private conversations end with its session.
-            if session.guest {
-                let side = super::private_pairs::guest_side(&session.key, id);
-                self.private.forget_user(&side);
-            }
+            self.forget_session(id, &session);
             let lobby = self.rooms.lobby_key().clone();
             if self.cluster.is_some() {
                 let mut rooms = session.rooms.clone();
@@ -137,6 +130,19 @@ impl Engine {
             let conns = &self.conns;
             self.timers
                 .retain(|c, serial| conns.get(&c).is_some_and(|x| x.serial == serial));
+        }
+    }
+
+    /// A session on `id` ends: out of the online index (unless another
+    /// connection holds the name by now), and a guest's private
+    /// conversations end with it.
+    pub(super) fn forget_session(&mut self, id: ConnId, session: &Session) {
+        if self.online.get(&session.key) == Some(&id) {
+            self.online.remove(&session.key);
+        }
+        if session.guest {
+            let side = super::private_pairs::guest_side(&session.key, id);
+            self.private.forget_user(&side);
         }
     }
 

@@ -176,8 +176,7 @@ pub fn backup_cluster(
 
 /// A history line of a log's event (its id: its position in the log).
 fn line_of(log: Log, seq: u64, event: RoomEvent) -> Option<StoreChange> {
-    let id = chat_core::MsgId(seq);
-    match (log, event) {
+    let (conversation, at, from, text, kind) = match (log, event) {
         (
             Log::Room(key),
             RoomEvent::Line {
@@ -187,16 +186,7 @@ fn line_of(log: Log, seq: u64, event: RoomEvent) -> Option<StoreChange> {
                 kind,
                 ..
             },
-        ) => Some(StoreChange::AppendLine {
-            conversation: Conversation::Room(key),
-            line: HistoryLine {
-                id,
-                at,
-                from,
-                text,
-                kind,
-            },
-        }),
+        ) => (Conversation::Room(key), at, from, text, kind),
         (
             Log::Private(pair),
             RoomEvent::Private {
@@ -206,18 +196,17 @@ fn line_of(log: Log, seq: u64, event: RoomEvent) -> Option<StoreChange> {
                 kind,
                 ..
             },
-        ) => Some(StoreChange::AppendLine {
-            conversation: pair,
-            line: HistoryLine {
-                id,
-                at,
-                from,
-                text,
-                kind,
-            },
-        }),
-        _ => None,
-    }
+        ) => (pair, at, from, text, kind),
+        _ => return None,
+    };
+    let line = HistoryLine {
+        id: chat_core::MsgId(seq),
+        at,
+        from,
+        text,
+        kind,
+    };
+    Some(StoreChange::AppendLine { conversation, line })
 }
 
 /// Restores a backup (a cluster's or a single server's) into an empty
