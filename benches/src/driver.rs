@@ -840,12 +840,16 @@ impl Run<'_> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return self.close(i, "read failed"),
             };
+            // Every line of one read arrived together: one clock reading
+            // for all of them (a reading a line cost the generator more
+            // than its parsing).
+            let now_ns = self.t0.elapsed().as_nanos() as u64;
             let buf = std::mem::take(&mut self.read_buf);
             if let Some(wire) = self.clients[i].wire.as_mut() {
                 let mut lines = std::mem::take(&mut self.lines);
                 lines.clear();
                 let ok = wire.read(&buf[..n], &mut lines).is_ok();
-                self.on_bytes(i, &lines);
+                self.on_bytes(i, &lines, now_ns);
                 self.lines = lines;
                 if !ok {
                     self.read_buf = buf;
@@ -854,7 +858,7 @@ impl Run<'_> {
                 // TLS may have something to say back (its handshake).
                 self.flush(i);
             } else {
-                self.on_bytes(i, &buf[..n]);
+                self.on_bytes(i, &buf[..n], now_ns);
             }
             let drained = n < buf.len();
             self.read_buf = buf;
@@ -866,14 +870,15 @@ impl Run<'_> {
         }
     }
 
-    /// Splits bytes into lines, joining a line split across reads.
-    fn on_bytes(&mut self, i: usize, mut bytes: &[u8]) {
+    /// Splits bytes read at `now_ns` into lines, joining a line split
+    /// across reads.
+    fn on_bytes(&mut self, i: usize, mut bytes: &[u8], now_ns: u64) {
         if !self.clients[i].partial.is_empty() {
-            match bytes.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', bytes) {
                 Some(p) => {
                     let mut line = std::mem::take(&mut self.clients[i].partial);
                     line.extend_from_slice(&bytes[..p]);
-                    self.on_line(i, &line);
+                    self.on_line(i, &line, now_ns);
                     line.clear();
                     self.clients[i].partial = line;
                     bytes = &bytes[p + 1..];
@@ -884,8 +889,8 @@ impl Run<'_> {
                 }
             }
         }
-        while let Some(p) = bytes.iter().position(|&b| b == b'\n') {
-            self.on_line(i, &bytes[..p]);
+        while let Some(p) = memchr::memchr(b'\n', bytes) {
+            self.on_line(i, &bytes[..p], now_ns);
             bytes = &bytes[p + 1..];
         }
         if !bytes.is_empty() {
@@ -893,14 +898,14 @@ impl Run<'_> {
         }
     }
 
-    fn on_line(&mut self, i: usize, line: &[u8]) {
+    fn on_line(&mut self, i: usize, line: &[u8], now_ns: u64) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match self.proto.classify(line) {
             Seen::Message(text) => {
                 let Some(stamp) = payload::decode(text) else {
                     return;
                 };
-                return self.on_message(i, stamp);
+                return self.on_message(i, stamp, now_ns);
             }
             Seen::Registered if !self.args.idle => {}
             Seen::Ready | Seen::Registered => {
@@ -972,7 +977,7 @@ impl Run<'_> {
         }
     }
 
-    fn on_message(&mut self, receiver: usize, stamp: Stamp) {
+    fn on_message(&mut self, receiver: usize, stamp: Stamp, now_ns: u64) {
         if self.args.idle {
             return self.on_probe(receiver, stamp);
         }
@@ -993,7 +998,6 @@ impl Run<'_> {
             return;
         }
         self.deliveries += 1;
-        let now_ns = self.t0.elapsed().as_nanos() as u64;
         let latency = now_ns.saturating_sub(stamp.sent_ns);
         if stamp.sent_ns >= self.measure_start_ns {
             if let Some(timeline) = &mut self.timeline {
