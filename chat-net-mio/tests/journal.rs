@@ -323,12 +323,19 @@ fn the_store_agrees_with_the_snapshot_meaning_of_changes() {
 
 #[test]
 fn compaction_while_changes_flow_keeps_every_acknowledged_one() {
+    // From the files, and from the writer's copy of its state.
+    for compact_from_memory_max_bytes in [0, u64::MAX] {
+        compaction_while_changes_flow(StoreOptions {
+            compact_factor: 1,
+            compact_min_bytes: 4096,
+            compact_from_memory_max_bytes,
+            ..StoreOptions::default()
+        });
+    }
+}
+
+fn compaction_while_changes_flow(options: StoreOptions) {
     let dir = tempfile::tempdir().unwrap();
-    let options = StoreOptions {
-        compact_factor: 1,
-        compact_min_bytes: 4096,
-        ..StoreOptions::default()
-    };
     let store = Store::open_with(dir.path(), KEY, options).unwrap();
     let (mut persister, committed) = Persister::spawn(store, || {}).unwrap();
     let n = 3_000u64;

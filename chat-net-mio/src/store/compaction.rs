@@ -7,7 +7,10 @@
 //! new `store.log` of the next generation, beginning at the next record,
 //! and goes on appending to it. A thread of its own then reads the
 //! snapshot and the handed-over log from the files (never the writer's
-//! state, which keeps changing), writes the new snapshot (temporary file,
+//! state, which keeps changing; a small store's writer hands over a copy
+//! of its state instead, taken at the hand-over: see
+//! [`StoreOptions::compact_from_memory_max_bytes`](super::StoreOptions::compact_from_memory_max_bytes)),
+//! writes the new snapshot (temporary file,
 //! fsync, rename, fsync of the folder) of that next generation, up to
 //! where the handed-over log ended, and removes the handed-over log.
 //!
@@ -27,7 +30,7 @@ use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use chat_core::Retention;
+use chat_core::{Retention, StoreSnapshot};
 use ring::rand::SystemRandom;
 
 use super::error::StoreError;
@@ -59,6 +62,9 @@ pub(crate) struct Job {
     pub(crate) retention: Retention,
     pub(crate) target: Position,
     pub(crate) handed_over_bytes: u64,
+    /// The writer's copy of everything up to `target`, for a small store;
+    /// `None`: read the snapshot and the handed-over log from the files.
+    pub(crate) from_memory: Option<StoreSnapshot>,
 }
 
 impl Running {
@@ -113,33 +119,15 @@ fn yield_to_the_server() {
 fn yield_to_the_server() {}
 
 impl Job {
-    fn run(self) -> Result<Done, StoreError> {
+    fn run(mut self) -> Result<Done, StoreError> {
         yield_to_the_server();
         let started = Instant::now();
-        let paths = &self.paths;
-        let bytes = std::fs::read(&paths.snapshot)
-            .map_err(|e| StoreError::io(&paths.snapshot, "read", &e))?;
-        let loaded = load_with_key(
-            paths,
-            bytes,
-            self.key.clone(),
-            self.kdf,
-            self.retention,
-            Logs::HandedOver,
-        )?;
-        if !loaded.handed_over || loaded.position != self.target {
-            return Err(StoreError::damaged(
-                &paths.prev_log,
-                0,
-                format!(
-                    "the snapshot and the handed-over log end at {:?}, not at {:?}",
-                    loaded.position, self.target
-                ),
-            ));
-        }
+        let everything = match self.from_memory.take() {
+            Some(everything) => everything,
+            None => self.read_back()?,
+        };
         let read = started.elapsed();
-        log::debug!("compaction: snapshot and handed-over log read in {read:?}");
-        let everything = loaded.state.into_snapshot();
+        let paths = &self.paths;
         let sealed = snapshot::seal_snapshot(
             &paths.snapshot,
             &self.key,
@@ -165,6 +153,38 @@ impl Job {
             snapshot_len: sealed.len() as u64,
             handed_over_bytes: self.handed_over_bytes,
         })
+    }
+
+    /// Everything up to the target, read from the snapshot and the
+    /// handed-over log.
+    fn read_back(&self) -> Result<StoreSnapshot, StoreError> {
+        let started = Instant::now();
+        let paths = &self.paths;
+        let bytes = std::fs::read(&paths.snapshot)
+            .map_err(|e| StoreError::io(&paths.snapshot, "read", &e))?;
+        let loaded = load_with_key(
+            paths,
+            bytes,
+            self.key.clone(),
+            self.kdf,
+            self.retention,
+            Logs::HandedOver,
+        )?;
+        if !loaded.handed_over || loaded.position != self.target {
+            return Err(StoreError::damaged(
+                &paths.prev_log,
+                0,
+                format!(
+                    "the snapshot and the handed-over log end at {:?}, not at {:?}",
+                    loaded.position, self.target
+                ),
+            ));
+        }
+        log::debug!(
+            "compaction: snapshot and handed-over log read in {:?}",
+            started.elapsed()
+        );
+        Ok(loaded.state.into_snapshot())
     }
 }
 

@@ -10,7 +10,8 @@
 //! ([`StoreOptions::compact_factor`]), the writer hands it over
 //! (`store.log.prev`) and starts a new log, and a thread of its own writes
 //! the new snapshot (temporary file, fsync, rename, fsync of the folder)
-//! from the files while commits go on (`compaction.rs`); a crash at any
+//! from the files, or for a small store from the writer's copy of the
+//! state, while commits go on (`compaction.rs`); a crash at any
 //! step leaves a store that opens with every acknowledged change.
 //!
 //! The store keeps its own indexed copy of what it holds, so a change
@@ -107,6 +108,14 @@ pub struct StoreOptions {
     /// ... and larger than this (bytes), so a small store does not
     /// compact on every change.
     pub compact_min_bytes: u64,
+    /// A store whose last snapshot is at most this large (bytes) is
+    /// compacted from the writer's own copy of its state, taken at the
+    /// hand-over, rather than by reading the snapshot and replaying the
+    /// handed-over log from the files: a busy small store compacts
+    /// several times a second, and the replay cost more than the copy by
+    /// far. Larger stores are read back from the files, so the writer
+    /// never stops long to copy. 0 always reads the files.
+    pub compact_from_memory_max_bytes: u64,
 }
 
 impl Default for StoreOptions {
@@ -115,6 +124,7 @@ impl Default for StoreOptions {
             retention: Retention::default(),
             compact_factor: 4,
             compact_min_bytes: 1024 * 1024,
+            compact_from_memory_max_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -805,11 +815,16 @@ impl Store {
             return Ok(());
         }
         let started = Instant::now();
-        let (target, handed_over_bytes) = match self.handed_over {
-            Some(target) => (target, 0),
+        let (target, handed_over_bytes, from_memory) = match self.handed_over {
+            // Handed over by an earlier try: the state has moved on since.
+            Some(target) => (target, 0, None),
             None => {
                 let bytes = self.log_len();
-                (self.hand_over()?, bytes)
+                let target = self.hand_over()?;
+                // Between commits the writer's state is exactly what the
+                // snapshot and the handed-over log hold.
+                let small = self.snapshot_len <= self.options.compact_from_memory_max_bytes;
+                (target, bytes, small.then(|| self.state.snapshot()))
             }
         };
         log::debug!(
@@ -823,6 +838,7 @@ impl Store {
             retention: self.options.retention,
             target,
             handed_over_bytes,
+            from_memory,
         };
         match compaction::Running::start(job) {
             Ok(running) => {
