@@ -194,7 +194,12 @@ mod tests {
         assert_eq!(p.classify(b"MSG x ld1 L"), Seen::Other);
         // The lines read by hand mean what the codec says they mean; the
         // odd ones are left to the codec.
-        for line in ["MSG 17 ld1 L 1 2 3", "MSG 9 a b  c", "MSG 1 x y", "MSG 17 ld1 "] {
+        for line in [
+            "MSG 17 ld1 L 1 2 3",
+            "MSG 9 a b  c",
+            "MSG 1 x y",
+            "MSG 17 ld1 ",
+        ] {
             let Ok(Reply::RoomMsg { text, .. }) = parse_reply(line) else {
                 panic!("{line}: not a room line to the codec");
             };
