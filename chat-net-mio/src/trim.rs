@@ -29,12 +29,13 @@ impl Trimmer {
         self.due
     }
 
-    /// Trims if the quiet time has passed; whether it did.
+    /// Whether the quiet time has passed (once per quiet spell): the
+    /// caller then gives back what it holds and calls
+    /// [`release_free_memory`].
     pub(crate) fn on_deadline(&mut self, now: Instant) -> bool {
         match self.due {
             Some(t) if t <= now => {
                 self.due = None;
-                release_free_memory();
                 true
             }
             _ => false,
@@ -46,7 +47,7 @@ impl Trimmer {
 /// arena, holes included, not just the top of the heap).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn release_free_memory() {
+pub(crate) fn release_free_memory() {
     // SAFETY: malloc_trim only walks the allocator's own free lists; it
     // is thread-safe and takes no pointer from us.
     unsafe {
@@ -56,7 +57,7 @@ fn release_free_memory() {
 
 /// Other allocators return memory on their own terms.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_memory() {}
+pub(crate) fn release_free_memory() {}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,10 @@ const MAX_IOVECS: usize = 64;
 const POOL_MAX: usize = 1024;
 /// A queue that grew past this many frames is freed, not pooled.
 const POOL_MAX_FRAMES: usize = 64;
+/// What a spare queue keeps once the server is quiet: a storm's queues
+/// grow (under load a connection waits several turns for its write), and
+/// a full pool of them would cost idle connections 512 KiB per shard.
+const QUIET_SPARE_FRAMES: usize = 8;
 
 /// Queue storage of connections that have nothing to send, lent to those
 /// that do: a connection holds a queue only while bytes are pending, and
@@ -30,6 +34,27 @@ impl QueuePool {
         if self.spare.len() < POOL_MAX && queue.capacity() <= POOL_MAX_FRAMES {
             self.spare.push(queue);
         }
+    }
+
+    /// Shrinks every spare queue to what a quiet server needs (the pool
+    /// stays warm for the next burst).
+    pub(crate) fn shrink(&mut self) {
+        let before = self.capacity();
+        for queue in &mut self.spare {
+            queue.shrink_to(QUIET_SPARE_FRAMES);
+        }
+        let after = self.capacity();
+        if after < before {
+            log::debug!(
+                "quiet: {} spare write queues shrunk from {before} to {after} frames",
+                self.spare.len()
+            );
+        }
+    }
+
+    /// Frames the spare queues could hold, in all.
+    fn capacity(&self) -> usize {
+        self.spare.iter().map(VecDeque::capacity).sum()
     }
 
     #[cfg(test)]
@@ -243,6 +268,37 @@ mod tests {
         assert_eq!(pool.len(), 0);
         other.discard(&mut pool);
         assert_eq!((pool.len(), other.bytes()), (1, 0));
+    }
+
+    #[test]
+    fn a_quiet_pool_keeps_its_queues_small() {
+        let mut pool = QueuePool::default();
+        let mut sink = Trickle {
+            got: Vec::new(),
+            room: 1 << 20,
+            calls: 0,
+        };
+        // A storm: ten queues grow to 64 frames each before they are
+        // written.
+        let mut queues: Vec<Outbound> = (0..10).map(|_| Outbound::default()).collect();
+        for q in &mut queues {
+            for _ in 0..POOL_MAX_FRAMES {
+                q.push_pooled(Frame::from(b"x\n".to_vec()), &mut pool);
+            }
+        }
+        for q in &mut queues {
+            assert_eq!(q.flush(&mut sink).unwrap(), Flushed::All);
+            q.release(&mut pool);
+        }
+        assert_eq!(pool.len(), 10);
+        assert!(pool.capacity() >= 10 * POOL_MAX_FRAMES);
+        pool.shrink();
+        assert_eq!(pool.len(), 10, "still warm for the next burst");
+        assert!(
+            pool.capacity() <= 10 * QUIET_SPARE_FRAMES,
+            "{} frames kept",
+            pool.capacity()
+        );
     }
 
     #[test]

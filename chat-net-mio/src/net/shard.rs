@@ -23,6 +23,7 @@ use super::admission::Ticket;
 use super::inbox::Inbox;
 use super::{keepalive, Conn, ConnTable, Flushed, QueuePool, Released, Shard};
 use crate::transport::Transport;
+use crate::trim::Trimmer;
 use crate::{NetConfig, Protocol};
 
 /// Tokens below this are the thread's own (listeners' are far above).
@@ -71,6 +72,12 @@ pub(crate) struct IoShard {
     /// Outbound queue storage, lent to connections while they have bytes
     /// pending.
     queues: QueuePool,
+    /// A frame was queued since the last deadline check.
+    queues_used: bool,
+    /// When the spare queues are shrunk: a second after they were last
+    /// used (the engine's thread also shrinks its own shard's right before
+    /// the allocator gives pages back, see `trim.rs`).
+    queues_quiet: Trimmer,
     /// The engine is behind on what this shard read: reads wait.
     paused: bool,
 }
@@ -91,6 +98,8 @@ impl IoShard {
             handshakes: VecDeque::new(),
             first_bytes: VecDeque::new(),
             queues: QueuePool::default(),
+            queues_used: false,
+            queues_quiet: Trimmer::default(),
             paused: false,
         }
     }
@@ -135,7 +144,13 @@ impl IoShard {
         [&self.lingering, &self.handshakes, &self.first_bytes]
             .iter()
             .filter_map(|queue| queue.front().map(|&(t, _)| t))
+            .chain(self.queues_quiet.deadline())
             .min()
+    }
+
+    /// Shrinks the spare outbound queues to what a quiet server needs.
+    pub(crate) fn shrink_spare_queues(&mut self) {
+        self.queues.shrink();
     }
 
     /// Takes a connection in: registers it, and tells the engine of it
@@ -380,6 +395,7 @@ impl IoShard {
             return;
         };
         c.out.push_pooled(frame, &mut self.queues);
+        self.queues_used = true;
         if !c.dirty {
             c.dirty = true;
             self.dirty.push_back(id);
@@ -458,6 +474,12 @@ impl IoShard {
     /// Drops the connections that overstayed their linger or handshake, or
     /// sent nothing in their first moments.
     pub(crate) fn on_deadlines(&mut self, now: Instant) {
+        if std::mem::take(&mut self.queues_used) {
+            self.queues_quiet.busy(now);
+        }
+        if self.queues_quiet.on_deadline(now) {
+            self.queues.shrink();
+        }
         while let Some(id) = pop_due(&mut self.lingering, now) {
             if self
                 .conns
