@@ -434,9 +434,9 @@ impl<'a> EventLoop<'a> {
         }
         self.io.on_deadlines(now);
         self.helpers.persister.on_deadline(now);
+        // The shard's spare queues were shrunk above (`io.on_deadlines`):
+        // their quiet second began no later than this one.
         if self.trimmer.on_deadline(now) {
-            // The shard's spare queues first, so their pages go back too.
-            self.io.shrink_spare_queues();
             crate::trim::release_free_memory();
             log::debug!("quiet: free memory returned to the system");
         }

@@ -75,8 +75,8 @@ pub(crate) struct IoShard {
     /// A frame was queued since the last deadline check.
     queues_used: bool,
     /// When the spare queues are shrunk: a second after they were last
-    /// used (the engine's thread also shrinks its own shard's right before
-    /// the allocator gives pages back, see `trim.rs`).
+    /// used (on the engine's thread, never after its trim of the same
+    /// quiet spell, which starts no earlier: see `trim.rs`).
     queues_quiet: Trimmer,
     /// The engine is behind on what this shard read: reads wait.
     paused: bool,
@@ -146,11 +146,6 @@ impl IoShard {
             .filter_map(|queue| queue.front().map(|&(t, _)| t))
             .chain(self.queues_quiet.deadline())
             .min()
-    }
-
-    /// Shrinks the spare outbound queues to what a quiet server needs.
-    pub(crate) fn shrink_spare_queues(&mut self) {
-        self.queues.shrink();
     }
 
     /// Takes a connection in: registers it, and tells the engine of it
