@@ -42,9 +42,16 @@ pub enum NameError {
 ///
 /// The text is shared: a clone (the directory's record, a session, the
 /// online index) is a reference count, not a copy.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserName(Arc<str>);
+
+/// Written as its text (as a `String` would be), without copying it into
+/// one: every stored line names its sender.
+impl Serialize for UserName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 /// Reads a name as a string and checks it; from a borrowed string (the
 /// store's decoder) it is one allocation, not a `String` and a copy.
@@ -170,9 +177,16 @@ pub const LOBBY: &str = "lobby";
 /// assert_eq!(rust.key(), RoomName::parse("rust").unwrap().key());
 /// assert!(RoomName::parse("#rust").is_err());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct RoomName(String);
+
+/// Written as its text, without a copy.
+impl Serialize for RoomName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 impl RoomName {
     /// Validates `s` as a room name (the rules of [`UserName::parse`]).
@@ -198,7 +212,21 @@ impl RoomName {
 
     /// The room's identity: the name folded to lower case.
     pub fn key(&self) -> RoomKey {
-        RoomKey(Arc::from(self.0.to_ascii_lowercase()))
+        RoomKey::fold(&self.0)
+    }
+
+    /// The identity of the room named `s`, checked as
+    /// [`parse`](RoomName::parse) checks it, without keeping the name
+    /// (a line said in a room names it on every line).
+    ///
+    /// ```
+    /// use chat_core::RoomName;
+    /// assert_eq!(RoomName::key_of("Rust").unwrap(), RoomName::parse("rust").unwrap().key());
+    /// assert!(RoomName::key_of("#rust").is_err());
+    /// ```
+    pub fn key_of(s: &str) -> Result<RoomKey, NameError> {
+        check(s)?;
+        Ok(RoomKey::fold(s))
     }
 }
 
@@ -230,6 +258,22 @@ impl From<RoomName> for String {
 pub struct RoomKey(Arc<str>);
 
 impl RoomKey {
+    /// `name` folded to lower case, in one allocation (a checked name is
+    /// short enough to fold on the stack first).
+    fn fold(name: &str) -> RoomKey {
+        let mut buf = [0u8; MAX_ROOM_NAME_LEN];
+        match buf.get_mut(..name.len()) {
+            Some(folded) => {
+                folded.copy_from_slice(name.as_bytes());
+                folded.make_ascii_lowercase();
+                // ASCII folding keeps UTF-8 valid.
+                let folded = std::str::from_utf8(folded).unwrap_or(name);
+                RoomKey(Arc::from(folded))
+            }
+            None => RoomKey(Arc::from(name.to_ascii_lowercase())),
+        }
+    }
+
     /// The folded name.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -231,7 +231,9 @@ impl Rendering {
     /// server named `server` (a codec may name it as the source of its
     /// lines); an empty frame when none of them is shown to it.
     pub fn render(self, server: &str, replies: &[Reply<'_>]) -> Frame {
-        let mut out = Vec::with_capacity(64);
+        // Room for a line with IRC's tags and source, so most render
+        // without growing (a growth is a second allocation and a copy).
+        let mut out = Vec::with_capacity(256);
         (self.0.render)(replies, server, &mut out);
         Frame::from(out)
     }

@@ -190,8 +190,8 @@ impl Engine {
         kind: MessageKind,
         tags: ClientTags<'_>,
     ) {
-        let key = match RoomName::parse(typed) {
-            Ok(name) if self.rooms.get(&name.key()).is_some() => name.key(),
+        let key = match RoomName::key_of(typed) {
+            Ok(key) if self.rooms.get(&key).is_some() => key,
             Ok(_) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
             Err(e) => return self.refuse_message(id, kind, Reason::BadRoomName(e)),
         };

@@ -311,10 +311,24 @@ impl IrcCodec {
     /// message's client-only tags in their one form, a slice of `line`
     /// (empty: none).
     fn read(&mut self, line: &str, msg: &Message<'_>, client: &str) -> Reading {
-        let cmd = msg.command.to_ascii_uppercase();
+        // Upper-cased on the stack: every line reads its command.
+        let mut upper = [0u8; 32];
+        let long;
+        let cmd: &str = match upper.get_mut(..msg.command.len()) {
+            Some(bytes) => {
+                bytes.copy_from_slice(msg.command.as_bytes());
+                bytes.make_ascii_uppercase();
+                // ASCII case changes keep UTF-8 valid.
+                std::str::from_utf8(bytes).unwrap_or(msg.command)
+            }
+            None => {
+                long = msg.command.to_ascii_uppercase();
+                &long
+            }
+        };
         let server = Arc::clone(&self.server);
         let server = &*server;
-        match cmd.as_str() {
+        match cmd {
             "CAP" => {
                 let me = self.reg.me();
                 let registered = self.reg.registered;
@@ -367,7 +381,7 @@ impl IrcCodec {
                 ":You have not registered",
             ),
             "PRIVMSG" | "NOTICE" if self.reg.registered => {
-                let kind = match cmd.as_str() {
+                let kind = match cmd {
                     "NOTICE" => MessageKind::Notice,
                     _ => MessageKind::Said,
                 };
@@ -386,11 +400,11 @@ impl IrcCodec {
             _ if !self.reg.logged_in => {
                 let me = self.reg.me();
                 let registered = self.reg.registered;
-                policy::before_login(server, &cmd, registered, me, &mut self.local);
+                policy::before_login(server, cmd, registered, me, &mut self.local);
             }
             _ => {
                 let me = self.reg.me();
-                return parse::command(server, &cmd, line, msg, me, &mut self.local);
+                return parse::command(server, cmd, line, msg, me, &mut self.local);
             }
         }
         Reading::default()

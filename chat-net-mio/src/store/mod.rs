@@ -425,6 +425,8 @@ impl Replay<'_> {
                 StoreError::damaged(path, at, format!("a change that cannot apply: {e}"))
             })?;
         }
+        // A replayed record is never taken back.
+        self.state.end_batch();
         Ok(())
     }
 
@@ -746,6 +748,7 @@ impl Store {
             })
             .collect();
         if applied.is_empty() {
+            self.state.end_batch();
             return results;
         }
         if let Err(e) = self.append(&applied) {
@@ -760,6 +763,7 @@ impl Store {
                 *r = Err(e.clone());
             }
         }
+        self.state.end_batch();
         results
     }
 

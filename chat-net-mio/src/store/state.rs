@@ -96,7 +96,9 @@ pub(crate) enum Undo {
     },
     Append {
         conversation: Conversation,
-        dropped: Vec<HistoryLine>,
+        /// How many lines it trimmed, the last ones on
+        /// [`StoreState::trimmed`].
+        dropped: usize,
     },
     /// A change that wrote nothing.
     Nothing,
@@ -302,6 +304,10 @@ pub(crate) struct StoreState {
     history_bytes: (usize, usize),
     /// What takes back the write of the change being applied.
     undo: Option<Undo>,
+    /// The lines the batch being committed trimmed, oldest first, kept
+    /// for its undos until it is written: one buffer for every line, not
+    /// one per append.
+    trimmed: Vec<HistoryLine>,
 }
 
 /// Bytes of names and text of some lines, what the byte bounds count.
@@ -323,6 +329,7 @@ impl StoreState {
             retention,
             history_bytes: (usize::MAX, usize::MAX),
             undo: None,
+            trimmed: Vec::new(),
         }
     }
 
@@ -394,6 +401,11 @@ impl StoreState {
         Ok(self.undo.take().unwrap_or(Undo::Nothing))
     }
 
+    /// Ends a batch, written or taken back: the lines it trimmed go.
+    pub(crate) fn end_batch(&mut self) {
+        self.trimmed.clear();
+    }
+
     /// Takes back one change, the last applied first.
     pub(crate) fn undo(&mut self, undo: Undo) {
         match undo {
@@ -440,7 +452,8 @@ impl StoreState {
             } => {
                 let lines = self.history.entry(conversation.clone()).or_default();
                 lines.pop_back();
-                for line in dropped.into_iter().rev() {
+                let from = self.trimmed.len().saturating_sub(dropped);
+                for line in self.trimmed.drain(from..).rev() {
                     lines.push_front(line);
                 }
                 if lines.is_empty() {
@@ -606,13 +619,14 @@ impl StoreTables for StoreState {
             None => self.history.entry(conversation.clone()).or_default(),
         };
         lines.push_back(line.clone());
-        let mut dropped = Vec::new();
+        let mut dropped = 0;
         while lines.len() > keep
             || lines.bytes > max_bytes
             || lines.front().is_some_and(|l| l.at.0 < oldest)
         {
             let Some(old) = lines.pop_front() else { break };
-            dropped.push(old);
+            self.trimmed.push(old);
+            dropped += 1;
         }
         if lines.is_empty() {
             self.history.remove(conversation);
@@ -668,10 +682,30 @@ mod tests {
         }
         // 13 bytes a line: three fit in 40.
         assert_eq!(state.history[&room].len(), 3);
+        assert_eq!(state.trimmed.len(), 3, "kept for the undos");
         for undo in undos.into_iter().rev() {
             state.undo(undo);
             assert!(counted(&state).iter().all(|(kept, summed)| kept == summed));
         }
         assert!(state.history.is_empty());
+        assert!(state.trimmed.is_empty(), "every trimmed line back in place");
+    }
+
+    #[test]
+    fn a_written_batch_lets_its_trimmed_lines_go() {
+        let mut state = StoreState::new(Retention::default());
+        state.bound_history_bytes(40, 40);
+        let room = Conversation::Room(RoomName::parse("den").unwrap().key());
+        for id in 1..=6 {
+            let change = StoreChange::AppendLine {
+                conversation: room.clone(),
+                line: line(id, "ten bytes!"),
+            };
+            state.apply(&change).unwrap();
+        }
+        state.end_batch();
+        assert!(state.trimmed.is_empty());
+        let ids: Vec<u64> = state.history[&room].iter().map(|l| l.id.0).collect();
+        assert_eq!(ids, [4, 5, 6]);
     }
 }
