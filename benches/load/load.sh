@@ -39,7 +39,9 @@
 # average has stayed under QUIET_LOAD (default 0.5) for QUIET_FOR seconds
 # (default 120), for at most QUIET_WAIT seconds (default 3600), and stops
 # if it never was (QUIET_WAIT=0 runs at once, and says so). It prints the
-# targets with met / not met.
+# targets with met / not met. Where the default is one I/O thread (up to
+# two cores, as here), W4's two columns are one layout measured twice: the
+# table says so, from the layout the server itself logs.
 #
 # The ports (CHAT_PORT, OUR_IRC_PORT, NGIRCD_PORT) can be moved when others
 # run servers on the same machine.

@@ -231,9 +231,10 @@ impl Rendering {
     /// server named `server` (a codec may name it as the source of its
     /// lines); an empty frame when none of them is shown to it.
     pub fn render(self, server: &str, replies: &[Reply<'_>]) -> Frame {
-        // Room for a line with IRC's tags and source, so most render
-        // without growing (a growth is a second allocation and a copy).
-        let mut out = Vec::with_capacity(256);
+        // Room for a usual line with its source (IRC's 64 bytes of text
+        // take 105), so most render without growing: a growth is a second
+        // allocation and a copy, and a frame keeps its capacity.
+        let mut out = Vec::with_capacity(128);
         (self.0.render)(replies, server, &mut out);
         Frame::from(out)
     }
