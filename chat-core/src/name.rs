@@ -228,6 +228,14 @@ impl RoomName {
         check(s)?;
         Ok(RoomKey::fold(s))
     }
+
+    /// `s` checked as [`parse`](RoomName::parse) checks it and folded on
+    /// the stack, for `look_up` to find its room's key by (no allocation:
+    /// a line said in a room names it).
+    pub(crate) fn find_key<R>(s: &str, look_up: impl FnOnce(&str) -> R) -> Result<R, NameError> {
+        check(s)?;
+        Ok(with_folded(s, look_up))
+    }
 }
 
 impl fmt::Display for RoomName {
@@ -250,6 +258,21 @@ impl From<RoomName> for String {
     }
 }
 
+/// `name` folded to lower case on the stack for `f` (a checked name is
+/// short enough; a longer one is folded on the heap).
+fn with_folded<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; MAX_ROOM_NAME_LEN];
+    match buf.get_mut(..name.len()) {
+        Some(folded) => {
+            folded.copy_from_slice(name.as_bytes());
+            folded.make_ascii_lowercase();
+            // ASCII folding keeps UTF-8 valid.
+            f(std::str::from_utf8(folded).unwrap_or(name))
+        }
+        None => f(&name.to_ascii_lowercase()),
+    }
+}
+
 /// The case-folded identity of a room.
 ///
 /// Shared like a [`UserName`]: a clone is a reference count (every line
@@ -257,21 +280,18 @@ impl From<RoomName> for String {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RoomKey(Arc<str>);
 
+/// A key is looked up by its folded text (its hash and order are the
+/// text's).
+impl std::borrow::Borrow<str> for RoomKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl RoomKey {
-    /// `name` folded to lower case, in one allocation (a checked name is
-    /// short enough to fold on the stack first).
+    /// `name` folded to lower case, in one allocation.
     fn fold(name: &str) -> RoomKey {
-        let mut buf = [0u8; MAX_ROOM_NAME_LEN];
-        match buf.get_mut(..name.len()) {
-            Some(folded) => {
-                folded.copy_from_slice(name.as_bytes());
-                folded.make_ascii_lowercase();
-                // ASCII folding keeps UTF-8 valid.
-                let folded = std::str::from_utf8(folded).unwrap_or(name);
-                RoomKey(Arc::from(folded))
-            }
-            None => RoomKey(Arc::from(name.to_ascii_lowercase())),
-        }
+        with_folded(name, |folded| RoomKey(Arc::from(folded)))
     }
 
     /// The folded name.
@@ -295,5 +315,34 @@ impl<'de> Deserialize<'de> for RoomKey {
         struct Stored(String);
         let Stored(key) = Stored::deserialize(d)?;
         Ok(RoomKey(Arc::from(key)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn a_room_is_found_by_its_name_in_any_case_without_a_key_of_its_own() {
+        let den = RoomName::parse("Den").unwrap().key();
+        let rooms: HashMap<RoomKey, u32> = HashMap::from([(den.clone(), 7)]);
+        for typed in ["den", "DEN", "dEn"] {
+            let found = RoomName::find_key(typed, |folded| rooms.get_key_value(folded));
+            assert_eq!(found.unwrap(), Some((&den, &7)), "{typed}");
+        }
+        assert_eq!(
+            RoomName::find_key("cellar", |f| rooms.get(f)).unwrap(),
+            None
+        );
+        assert!(RoomName::find_key("#den", |f| rooms.get(f)).is_err());
+    }
+
+    #[test]
+    fn folding_on_the_stack_or_the_heap_gives_one_key() {
+        assert_eq!(RoomKey::fold("MiXeD").as_str(), "mixed");
+        let long = "A".repeat(MAX_ROOM_NAME_LEN + 5);
+        assert_eq!(RoomKey::fold(&long).as_str(), long.to_ascii_lowercase());
     }
 }

@@ -192,6 +192,11 @@ impl Rooms {
         self.all.get(key)
     }
 
+    /// The key of the room whose folded name is `folded`, if it exists.
+    pub(crate) fn key_named(&self, folded: &str) -> Option<&RoomKey> {
+        self.all.get_key_value(folded).map(|(key, _)| key)
+    }
+
     pub(crate) fn get_mut(&mut self, key: &RoomKey) -> Option<&mut Channel> {
         self.all.get_mut(key)
     }

@@ -190,9 +190,9 @@ impl Engine {
         kind: MessageKind,
         tags: ClientTags<'_>,
     ) {
-        let key = match RoomName::key_of(typed) {
-            Ok(key) if self.rooms.get(&key).is_some() => key,
-            Ok(_) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
+        let key = match RoomName::find_key(typed, |folded| self.rooms.key_named(folded).cloned()) {
+            Ok(Some(key)) => key,
+            Ok(None) => return self.refuse_message(id, kind, Reason::NoSuchRoom { room: typed }),
             Err(e) => return self.refuse_message(id, kind, Reason::BadRoomName(e)),
         };
         if !self.in_room(id, &key) {
