@@ -376,7 +376,8 @@ for title, key, figs in rows:
 def targets():
     """The issue's targets, from the medians: (target, chat/1, IRC)."""
     def m(w, k, f): return med(runs(f"{w}-{k}-"), f)
-    def check(name, w, f, num, den, op, limit):
+    def check(name, w, f, num, den, op, limit, met_anyway=None):
+        """met_anyway: why the target holds whatever the ratio (said with it)."""
         cells = []
         for proto in ("chat", "irc"):
             a, b = m(w, num.format(p=proto), f), m(w, den.format(p=proto), f)
@@ -385,23 +386,26 @@ def targets():
                 continue
             r = a / b
             ok = r >= limit if op == ">=" else r <= limit
-            cells.append(f"{r:.2f}x {'met' if ok else '**not met**'}")
+            if met_anyway:
+                cells.append(f"{r:.2f}x met: {met_anyway}")
+            else:
+                cells.append(f"{r:.2f}x {'met' if ok else '**not met**'}")
         if all(c == "-" for c in cells):
             return None
         return f"| {name} | {op} {limit}x | " + " | ".join(cells) + " |"
+    same = os.path.join(out, "w4-same-layout.txt")
+    # One layout measured twice: the ratio is the runs' spread.
+    one_layout = (f"one layout both ways ({open(same).read().strip()}), measured twice"
+                  if os.path.exists(same) else None)
     lines = [
         check("W1 deliveries/s vs ngircd", "W1", "deliveries_per_s", "{p}", "ngircd", ">=", 2.0),
         check("W1 server CPU per delivery vs ngircd", "W1", "cpu_ns_per_delivery", "{p}", "ngircd", "<=", 0.2),
         check("W2 deliveries/s vs ngircd", "W2", "deliveries_per_s", "{p}", "ngircd", ">=", 2.0),
         check("W2 server CPU per delivery vs ngircd", "W2", "cpu_ns_per_delivery", "{p}", "ngircd", "<=", 0.2),
         check("W3 p99 vs ngircd", "W3", "p99_us", "{p}", "ngircd", "<=", 0.5),
-        check("W4 p99, default vs one I/O thread", "W4", "p99_us", "{p}", "{p}-1t", "<=", 1.0),
+        check("W4 p99, default vs one I/O thread", "W4", "p99_us", "{p}", "{p}-1t", "<=", 1.0,
+              met_anyway=one_layout),
     ]
-    same = os.path.join(out, "w4-same-layout.txt")
-    if lines[-1] and os.path.exists(same):
-        # One layout measured twice: the ratio is the runs' spread.
-        layout = open(same).read().strip()
-        lines[-1] = re.sub(r"(\d+\.\d+x) (met|\*\*not met\*\*)", r"\1 met: one layout both ways (" + layout + "), measured twice", lines[-1])
     return [l for l in lines if l]
 t = targets()
 if t:

@@ -111,6 +111,7 @@
 //! - [`StoreSnapshot`] and [`StoreChange`]: what the caller's store holds
 //!   and the changes the engine asks it to make durable.
 
+mod ascii_case;
 pub mod client;
 pub mod client_tags;
 pub mod cluster;

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ascii_case::with_ascii_case;
+
 /// The longest allowed user name, in characters (all ASCII).
 pub const MAX_NAME_LEN: usize = 32;
 
@@ -215,26 +217,12 @@ impl RoomName {
         RoomKey::fold(&self.0)
     }
 
-    /// The identity of the room named `s`, checked as
-    /// [`parse`](RoomName::parse) checks it, without keeping the name
-    /// (a line said in a room names it on every line).
-    ///
-    /// ```
-    /// use chat_core::RoomName;
-    /// assert_eq!(RoomName::key_of("Rust").unwrap(), RoomName::parse("rust").unwrap().key());
-    /// assert!(RoomName::key_of("#rust").is_err());
-    /// ```
-    pub fn key_of(s: &str) -> Result<RoomKey, NameError> {
-        check(s)?;
-        Ok(RoomKey::fold(s))
-    }
-
     /// `s` checked as [`parse`](RoomName::parse) checks it and folded on
     /// the stack, for `look_up` to find its room's key by (no allocation:
     /// a line said in a room names it).
     pub(crate) fn find_key<R>(s: &str, look_up: impl FnOnce(&str) -> R) -> Result<R, NameError> {
         check(s)?;
-        Ok(with_folded(s, look_up))
+        Ok(with_ascii_case(s, false, look_up))
     }
 }
 
@@ -258,21 +246,6 @@ impl From<RoomName> for String {
     }
 }
 
-/// `name` folded to lower case on the stack for `f` (a checked name is
-/// short enough; a longer one is folded on the heap).
-fn with_folded<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0u8; MAX_ROOM_NAME_LEN];
-    match buf.get_mut(..name.len()) {
-        Some(folded) => {
-            folded.copy_from_slice(name.as_bytes());
-            folded.make_ascii_lowercase();
-            // ASCII folding keeps UTF-8 valid.
-            f(std::str::from_utf8(folded).unwrap_or(name))
-        }
-        None => f(&name.to_ascii_lowercase()),
-    }
-}
-
 /// The case-folded identity of a room.
 ///
 /// Shared like a [`UserName`]: a clone is a reference count (every line
@@ -291,7 +264,7 @@ impl std::borrow::Borrow<str> for RoomKey {
 impl RoomKey {
     /// `name` folded to lower case, in one allocation.
     fn fold(name: &str) -> RoomKey {
-        with_folded(name, |folded| RoomKey(Arc::from(folded)))
+        with_ascii_case(name, false, |folded| RoomKey(Arc::from(folded)))
     }
 
     /// The folded name.

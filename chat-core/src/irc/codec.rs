@@ -311,21 +311,13 @@ impl IrcCodec {
     /// message's client-only tags in their one form, a slice of `line`
     /// (empty: none).
     fn read(&mut self, line: &str, msg: &Message<'_>, client: &str) -> Reading {
-        // Upper-cased on the stack: every line reads its command.
-        let mut upper = [0u8; 32];
-        let long;
-        let cmd: &str = match upper.get_mut(..msg.command.len()) {
-            Some(bytes) => {
-                bytes.copy_from_slice(msg.command.as_bytes());
-                bytes.make_ascii_uppercase();
-                // ASCII case changes keep UTF-8 valid.
-                std::str::from_utf8(bytes).unwrap_or(msg.command)
-            }
-            None => {
-                long = msg.command.to_ascii_uppercase();
-                &long
-            }
-        };
+        crate::ascii_case::with_ascii_case(msg.command, true, |cmd| {
+            self.read_command(cmd, line, msg, client)
+        })
+    }
+
+    /// [`read`](Self::read) of a command in upper case.
+    fn read_command(&mut self, cmd: &str, line: &str, msg: &Message<'_>, client: &str) -> Reading {
         let server = Arc::clone(&self.server);
         let server = &*server;
         match cmd {

@@ -748,7 +748,7 @@ impl Store {
             })
             .collect();
         if applied.is_empty() {
-            self.state.end_batch();
+            // Nothing applied, so nothing was trimmed.
             return results;
         }
         if let Err(e) = self.append(&applied) {
