@@ -59,6 +59,9 @@ impl Members {
 
     /// The renderings some free member has (most renderings have none in
     /// a given room: a broadcast passes over them without touching a list).
+    // Inline: every broadcast calls it, and whether codegen-unit
+    // partitioning inlined it moved a room line by 70 instructions.
+    #[inline]
     pub(crate) fn free_renderings(&self) -> impl Iterator<Item = Rendering> {
         let renderings = self.renderings;
         let used: [bool; Rendering::SLOTS] = std::array::from_fn(|i| !self.free[i].is_empty());
