@@ -48,7 +48,14 @@ pub struct Committed {
 /// What the writer is asked to do.
 #[derive(Debug)]
 enum Job {
-    Change(u64, StoreChange),
+    /// A change someone waits for, after the history lines held before
+    /// it: one job, so they always share its record (two sends could
+    /// wake the writer between them).
+    Change {
+        lines: Vec<StoreChange>,
+        id: u64,
+        change: StoreChange,
+    },
     /// History lines, in order, acknowledged to no one.
     Lines(Vec<StoreChange>),
     Backup(PathBuf, Sender<Result<(), StoreError>>),
@@ -83,7 +90,9 @@ impl Batch {
         let mut job = Some(first);
         while let Some(j) = job.take() {
             match j {
-                Job::Change(id, change) => {
+                Job::Change { lines, id, change } => {
+                    self.ids.extend(std::iter::repeat_n(None, lines.len()));
+                    self.changes.extend(lines);
                     self.ids.push(Some(id));
                     self.changes.push(change);
                     job = rx.try_recv().ok();
@@ -256,8 +265,8 @@ impl Persister {
             }
             return;
         }
-        self.send_held();
-        self.send(Job::Change(id, change));
+        let lines = self.held.take().unwrap_or_default();
+        self.send(Job::Change { lines, id, change });
     }
 
     /// When the held history lines must go to the writer, if any are held.
