@@ -386,10 +386,8 @@ def targets():
                 continue
             r = a / b
             ok = r >= limit if op == ">=" else r <= limit
-            if met_anyway:
-                cells.append(f"{r:.2f}x met: {met_anyway}")
-            else:
-                cells.append(f"{r:.2f}x {'met' if ok else '**not met**'}")
+            verdict = f"met: {met_anyway}" if met_anyway else ("met" if ok else "**not met**")
+            cells.append(f"{r:.2f}x {verdict}")
         if all(c == "-" for c in cells):
             return None
         return f"| {name} | {op} {limit}x | " + " | ".join(cells) + " |"

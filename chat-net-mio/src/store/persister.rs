@@ -91,15 +91,13 @@ impl Batch {
         while let Some(j) = job.take() {
             match j {
                 Job::Change { lines, id, change } => {
-                    self.ids.extend(std::iter::repeat_n(None, lines.len()));
-                    self.changes.extend(lines);
+                    self.push_lines(lines);
                     self.ids.push(Some(id));
                     self.changes.push(change);
                     job = rx.try_recv().ok();
                 }
                 Job::Lines(lines) => {
-                    self.ids.extend(std::iter::repeat_n(None, lines.len()));
-                    self.changes.extend(lines);
+                    self.push_lines(lines);
                     job = rx.try_recv().ok();
                 }
                 Job::Compact => {
@@ -109,6 +107,12 @@ impl Batch {
                 Job::Backup(out, reply) => self.backup = Some((out, reply)),
             }
         }
+    }
+
+    /// Adds history lines, which no one is acknowledged for.
+    fn push_lines(&mut self, lines: Vec<StoreChange>) {
+        self.ids.extend(std::iter::repeat_n(None, lines.len()));
+        self.changes.extend(lines);
     }
 
     /// Commits, acknowledges, backs up, and starts a compaction if the log
